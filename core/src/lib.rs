@@ -1,0 +1,12 @@
+//! leaksense-core: memory collection, leak detection and per-request attribution.
+//!
+//! Everything the Python, Node.js and Go bindings show comes from this crate; the bindings only
+//! convert types and errors. See `ARCHITECTURE.md` at the repository root for the data flow.
+
+pub mod catalog;
+pub mod detect;
+pub mod error;
+pub mod series;
+
+pub use error::{CollectError, ErrorCode, InputError};
+pub use series::{Ring, Sample, Series};
