@@ -138,7 +138,7 @@ impl CollectError {
         }
     }
 
-    #[allow(dead_code)] // used by collect/
+    #[cfg(feature = "collect")]
     pub(crate) fn io(path: impl Into<String>, source: std::io::Error) -> Self {
         CollectError::Io {
             path: path.into(),
@@ -146,7 +146,7 @@ impl CollectError {
         }
     }
 
-    #[allow(dead_code)] // used by collect/
+    #[cfg(feature = "collect")]
     pub(crate) fn parse(path: impl Into<String>, detail: impl Into<String>) -> Self {
         CollectError::Parse {
             path: path.into(),

@@ -4,6 +4,8 @@
 //! convert types and errors. See `ARCHITECTURE.md` at the repository root for the data flow.
 
 pub mod catalog;
+#[cfg(feature = "collect")]
+pub mod collect;
 pub mod detect;
 pub mod error;
 pub mod series;

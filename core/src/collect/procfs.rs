@@ -1,0 +1,176 @@
+//! Linux procfs readers. `/proc/self/statm` is kept open and read with `pread` into a stack
+//! buffer: one syscall and no allocation per sample, about 30x cheaper than a sysinfo refresh.
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+
+use super::{MemoryProbe, ProcessMemory};
+use crate::error::CollectError;
+
+const STATM: &str = "/proc/self/statm";
+const STATUS: &str = "/proc/self/status";
+
+/// Reads RSS and virtual size from a kept-open `/proc/self/statm`.
+pub struct StatmProbe {
+    statm: File,
+    page_size: u64,
+    /// Kept open for the peak (VmHWM), read on demand: it is off the hot path.
+    status: Option<File>,
+    status_buf: Vec<u8>,
+}
+
+impl StatmProbe {
+    /// Opens `/proc/self/statm` and reads the page size once.
+    pub fn open() -> Result<Self, CollectError> {
+        let statm = File::open(STATM).map_err(|e| CollectError::io(STATM, e))?;
+        // SAFETY: sysconf has no preconditions; it returns -1 on error, handled below.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        let page_size = if page > 0 { page as u64 } else { 4096 };
+        Ok(StatmProbe {
+            statm,
+            page_size,
+            status: File::open(STATUS).ok(),
+            status_buf: Vec::with_capacity(4096),
+        })
+    }
+}
+
+/// Parses the first two fields of statm (size and resident, in pages).
+fn parse_statm(buf: &[u8]) -> Option<(u64, u64)> {
+    let mut fields = buf
+        .split(|&b| b == b' ' || b == b'\n')
+        .filter(|f| !f.is_empty());
+    let size = parse_u64(fields.next()?)?;
+    let resident = parse_u64(fields.next()?)?;
+    Some((size, resident))
+}
+
+/// Parses ASCII decimal digits without allocating.
+fn parse_u64(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |acc, &d| {
+        if d.is_ascii_digit() {
+            acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+        } else {
+            None
+        }
+    })
+}
+
+/// Finds `key` (e.g. `b"VmHWM:"`) in a `/proc/*/status` or `/proc/meminfo` text and returns its
+/// value in bytes (the files give kB).
+pub(crate) fn parse_kb_field(text: &[u8], key: &[u8]) -> Option<u64> {
+    let line = text.split(|&b| b == b'\n').find(|l| l.starts_with(key))?;
+    let rest = line[key.len()..].trim_ascii_start();
+    let end = rest
+        .iter()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(rest.len());
+    parse_u64(&rest[..end])?.checked_mul(1024)
+}
+
+impl MemoryProbe for StatmProbe {
+    fn process_memory(&mut self) -> Result<ProcessMemory, CollectError> {
+        let mut buf = [0u8; 128];
+        let n = self
+            .statm
+            .read_at(&mut buf, 0)
+            .map_err(|e| CollectError::io(STATM, e))?;
+        let (size, resident) = parse_statm(&buf[..n]).ok_or_else(|| {
+            CollectError::parse(STATM, String::from_utf8_lossy(&buf[..n]).into_owned())
+        })?;
+        Ok(ProcessMemory {
+            rss_bytes: resident * self.page_size,
+            virtual_bytes: size * self.page_size,
+        })
+    }
+
+    fn peak_rss(&mut self) -> Result<u64, CollectError> {
+        let status = self.status.as_ref().ok_or_else(|| {
+            CollectError::io(
+                STATUS,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "not open"),
+            )
+        })?;
+        read_whole_at(status, &mut self.status_buf).map_err(|e| CollectError::io(STATUS, e))?;
+        parse_kb_field(&self.status_buf, b"VmHWM:")
+            .ok_or_else(|| CollectError::parse(STATUS, "no VmHWM line"))
+    }
+
+    fn name(&self) -> &'static str {
+        "statm"
+    }
+}
+
+/// Reads a whole procfs file from offset 0 into `buf`, reusing its allocation.
+fn read_whole_at(file: &File, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    buf.clear();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = file.read_at(&mut chunk, buf.len() as u64)?;
+        if n == 0 {
+            return Ok(());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Host total memory from `/proc/meminfo`.
+pub fn mem_total() -> Option<u64> {
+    let text = std::fs::read("/proc/meminfo").ok()?;
+    parse_kb_field(&text, b"MemTotal:")
+}
+
+/// Reads `/proc/self/status` whole (open, read, parse): the slow way, kept for the benchmark.
+pub fn read_status_rss() -> Result<u64, CollectError> {
+    let text = std::fs::read(STATUS).map_err(|e| CollectError::io(STATUS, e))?;
+    parse_kb_field(&text, b"VmRSS:").ok_or_else(|| CollectError::parse(STATUS, "no VmRSS line"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statm_parsing_handles_good_and_bad_text() {
+        assert_eq!(parse_statm(b"1000 250 30 1 0 400 0\n"), Some((1000, 250)));
+        assert_eq!(parse_statm(b"1000"), None);
+        assert_eq!(parse_statm(b""), None);
+        assert_eq!(parse_statm(b"12x 4"), None);
+        assert_eq!(parse_statm(b"99999999999999999999999 1"), None);
+    }
+
+    #[test]
+    fn kb_fields_parse_to_bytes() {
+        let text = b"Name:\tx\nVmHWM:\t  2048 kB\nVmRSS:\t1024 kB\n";
+        assert_eq!(parse_kb_field(text, b"VmHWM:"), Some(2048 * 1024));
+        assert_eq!(parse_kb_field(text, b"VmRSS:"), Some(1024 * 1024));
+        assert_eq!(parse_kb_field(text, b"VmSwap:"), None);
+        assert_eq!(parse_kb_field(b"VmRSS:\t kB\n", b"VmRSS:"), None);
+    }
+
+    #[test]
+    fn rss_agrees_with_status_vmrss_within_a_few_pages() {
+        let mut probe = StatmProbe::open().unwrap();
+        // Touch memory first so both reads see a settled process.
+        let v = vec![1u8; 8 << 20];
+        std::hint::black_box(&v);
+        for _ in 0..5 {
+            let fast = probe.process_memory().unwrap().rss_bytes;
+            let slow = read_status_rss().unwrap();
+            let diff = fast.abs_diff(slow);
+            if diff <= 16 * probe.page_size {
+                assert!(probe.peak_rss().unwrap() >= slow.min(fast));
+                return;
+            }
+        }
+        panic!("statm RSS and VmRSS disagree by more than 16 pages in 5 tries");
+    }
+
+    #[test]
+    fn host_memory_is_known() {
+        assert!(mem_total().unwrap() > 64 << 20);
+    }
+}

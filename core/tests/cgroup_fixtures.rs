@@ -1,0 +1,86 @@
+//! cgroup discovery and parsing against fixture trees for v1, v2, unlimited, nested and
+//! namespaced layouts.
+
+use std::path::PathBuf;
+
+use leaksense_core::collect::cgroup::{Cgroup, CgroupVersion, ContainerMemory};
+
+fn fixture(name: &str) -> Option<Cgroup> {
+    let base = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/cgroup")
+        .join(name);
+    Cgroup::discover_in(&base.join("proc_cgroup"), &base.join("sys"))
+}
+
+#[test]
+fn v2_limit_usage_and_oom_events() {
+    let cg = fixture("v2").expect("v2 cgroup");
+    assert_eq!(cg.version, CgroupVersion::V2);
+    assert!(cg.dir.ends_with("kubepods/pod1"));
+    assert_eq!(
+        cg.read(),
+        ContainerMemory {
+            limit: Some(536_870_912),
+            usage: Some(104_857_600),
+            oom: Some(3),
+            oom_kill: Some(2)
+        }
+    );
+}
+
+#[test]
+fn v2_max_means_unlimited() {
+    let m = fixture("v2-unlimited").unwrap().read();
+    assert_eq!(m.limit, None);
+    assert_eq!(m.usage, Some(2_048_000));
+    assert_eq!((m.oom, m.oom_kill), (None, None));
+}
+
+#[test]
+fn v2_nested_takes_the_tightest_ancestor_limit() {
+    let cg = fixture("v2-nested").unwrap();
+    assert!(cg.dir.ends_with("svc.service/worker"));
+    let m = cg.read();
+    assert_eq!(m.limit, Some(268_435_456));
+    assert_eq!(m.usage, Some(700_000));
+}
+
+#[test]
+fn v2_namespaced_cgroup_falls_back_to_the_mount_root() {
+    let cg = fixture("v2-namespace").unwrap();
+    assert_eq!(cg.dir, cg.root);
+    assert_eq!(cg.read().limit, Some(1_073_741_824));
+}
+
+#[test]
+fn v1_memory_controller_wins_on_hybrid_hosts() {
+    let cg = fixture("v1").unwrap();
+    assert_eq!(cg.version, CgroupVersion::V1);
+    let m = cg.read();
+    assert_eq!(m.limit, Some(2_147_483_648));
+    assert_eq!(m.usage, Some(123_456_789));
+}
+
+#[test]
+fn v1_absurd_limit_means_unlimited() {
+    let m = fixture("v1-unlimited").unwrap().read();
+    assert_eq!(m.limit, None);
+    assert_eq!(m.usage, Some(42));
+}
+
+#[test]
+fn no_memory_cgroup_or_garbage_degrades_to_none() {
+    assert_eq!(fixture("none"), None);
+    assert_eq!(fixture("garbage"), None);
+    assert_eq!(fixture("does-not-exist"), None);
+}
+
+#[test]
+fn this_machine_discovery_never_panics() {
+    if let Some(cg) = Cgroup::discover() {
+        let m = cg.read();
+        if let (Some(limit), Some(usage)) = (m.limit, m.usage) {
+            assert!(limit > 0 && usage > 0);
+        }
+    }
+}
