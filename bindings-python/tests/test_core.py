@@ -1,0 +1,86 @@
+"""Errors, catalog, pure functions, vectors and stubs of the leaksense native module."""
+
+import json
+import math
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+import leaksense
+
+VECTORS = pathlib.Path(__file__).resolve().parents[2] / "tests" / "vectors"
+
+
+def test_every_core_code_has_a_class_with_that_code():
+    codes = leaksense.error_codes()
+    assert len(codes) == 9
+    for code in codes:
+        cls = leaksense.BY_CODE[code]
+        assert issubclass(cls, leaksense.LeakSenseError)
+        assert cls.code == code
+
+
+def test_input_errors_are_value_errors():
+    assert issubclass(leaksense.NonFiniteValueError, ValueError)
+    assert issubclass(leaksense.OutOfOrderError, ValueError)
+    assert not issubclass(leaksense.IoError, ValueError)
+
+
+def test_nan_raises_typed_error():
+    with pytest.raises(leaksense.NonFiniteValueError) as e:
+        leaksense.deriv([1.0, 2.0], [1.0, float("nan")])
+    assert e.value.code == "non_finite_value"
+
+
+def test_out_of_order_raises_typed_error():
+    with pytest.raises(leaksense.OutOfOrderError) as e:
+        leaksense.deriv([2.0, 1.0], [1.0, 2.0])
+    assert e.value.code == "out_of_order"
+
+
+def test_wrong_type_raises_type_error():
+    with pytest.raises(TypeError):
+        leaksense.deriv("ab", [1.0, 2.0])  # type: ignore[arg-type]
+
+
+def test_deriv_and_predict_linear():
+    assert leaksense.deriv([0.0, 10.0, 20.0], [0.0, 100.0, 200.0]) == pytest.approx(10.0)
+    assert leaksense.deriv([0.0], [1.0]) is None
+    v = leaksense.predict_linear([0.0, 10.0], [0.0, 100.0], 10.0, 60.0)
+    assert v == pytest.approx(700.0)
+
+
+def test_catalog_python_has_gc_metrics_in_both_namings():
+    semconv = {m["key"]: m for m in leaksense.catalog("python", "semconv")}
+    legacy = {m["key"]: m for m in leaksense.catalog(runtime="python", naming="legacy")}
+    assert "cpython.gc.collections" in semconv
+    assert semconv.keys() == legacy.keys()
+    assert all(m["unit"] is not None for m in semconv.values())
+    with pytest.raises(leaksense.InvalidOptionError):
+        leaksense.catalog("cobol")
+
+
+def _num(x):
+    return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}.get(x, x) if isinstance(x, str) else x
+
+
+@pytest.mark.parametrize("path", sorted(VECTORS.glob("*.json")) or [None])
+def test_vectors(path):
+    if path is None:
+        pytest.skip("tests/vectors not merged yet (branch parity)")
+    ops = {"deriv": leaksense.deriv, "predict_linear": leaksense.predict_linear}
+    for case in json.loads(path.read_text())["cases"]:
+        op = case["op"]
+        if op not in ops:
+            pytest.fail(f"{path.name}: op {op!r} not wired in the Python binding")
+
+
+def test_stubtest():
+    r = subprocess.run(
+        [sys.executable, "-m", "mypy.stubtest", "leaksense._native"],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
