@@ -1,5 +1,7 @@
 from typing import Any, Optional, Sequence
 
+__all__ = ["catalog", "deriv", "error_codes", "predict_linear"]
+
 def catalog(runtime: str = "python", naming: str = "semconv") -> list[dict[str, Any]]: ...
 def deriv(timestamps: Sequence[float], values: Sequence[float]) -> Optional[float]: ...
 def predict_linear(
