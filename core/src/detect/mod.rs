@@ -4,3 +4,7 @@
 pub mod prom;
 
 pub use prom::{WindowRule, deriv, predict_linear};
+pub mod inflection;
+pub mod secs;
+pub use inflection::{find_growth_inflection, find_growth_inflection_secs};
+pub use secs::{deriv_secs, predict_linear_secs};

@@ -1,0 +1,269 @@
+//! A real Prometheus server for tests: backfills series with promtool, starts `prometheus` on
+//! 127.0.0.1 with a temporary data dir, answers instant queries, and stops the server by PID
+//! (SIGTERM, then SIGKILL) when dropped, also while a test panics.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use leaksense_core::Sample;
+
+/// Labels of one returned series.
+pub type Labels = BTreeMap<String, String>;
+
+/// One named series to backfill: its metric name, its labels and its samples.
+pub struct Backfill {
+    pub name: String,
+    pub labels: Vec<(String, String)>,
+    pub samples: Vec<Sample>,
+}
+
+/// Panics with a clear message unless `prometheus` and `promtool` run. Never skips.
+pub fn require_tools() {
+    for tool in ["prometheus", "promtool"] {
+        let ok = Command::new(tool)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(
+            ok,
+            "`{tool}` is not installed or does not run. The Prometheus parity tests need a real \
+             Prometheus 2.x server: install Debian's package with `apt-get install -y prometheus`."
+        );
+    }
+}
+
+/// Unix milliseconds as the seconds string both the OpenMetrics parser and the HTTP API read
+/// back to the same millisecond ("1700000000.123").
+pub fn secs_str(ms: i64) -> String {
+    format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
+}
+
+/// True when promtool's OpenMetrics parser (`int64(float64(secs) * 1000)`, a truncation) reads
+/// `ms` back unchanged; generators pick only such timestamps.
+pub fn ms_survives_backfill(ms: i64) -> bool {
+    let secs: f64 = secs_str(ms).parse().unwrap();
+    (secs * 1000.0) as i64 == ms
+}
+
+/// Parses a Prometheus sample value string ("1.5", "NaN", "+Inf", "-Inf").
+pub fn parse_value(s: &str) -> f64 {
+    match s {
+        "NaN" => f64::NAN,
+        "+Inf" => f64::INFINITY,
+        "-Inf" => f64::NEG_INFINITY,
+        _ => s.parse().unwrap_or_else(|e| panic!("bad value {s:?}: {e}")),
+    }
+}
+
+/// The OpenMetrics text for `series` (values as shortest round-trip decimals).
+pub fn openmetrics(series: &[Backfill]) -> String {
+    let mut out = String::new();
+    for b in series {
+        let labels: Vec<String> = b
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{k}=\"{v}\""))
+            .collect();
+        for s in &b.samples {
+            assert!(ms_survives_backfill(s.ts_ms), "timestamp {} ms", s.ts_ms);
+            writeln!(
+                out,
+                "{}{{{}}} {:e} {}",
+                b.name,
+                labels.join(","),
+                s.value,
+                secs_str(s.ts_ms)
+            )
+            .unwrap();
+        }
+    }
+    out.push_str("# EOF\n");
+    out
+}
+
+/// A running Prometheus server over backfilled data.
+pub struct PromServer {
+    child: Child,
+    base: String,
+    agent: ureq::Agent,
+    // Dropped after the server is stopped (fields drop in declaration order after Drop::drop).
+    _dir: tempfile::TempDir,
+}
+
+impl PromServer {
+    /// Backfills `series` and starts a server over them; waits until it is ready.
+    pub fn start(series: &[Backfill]) -> PromServer {
+        require_tools();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data");
+        let om = dir.path().join("series.om");
+        std::fs::write(&om, openmetrics(series)).unwrap();
+        let out = Command::new("promtool")
+            .args(["tsdb", "create-blocks-from", "openmetrics"])
+            .arg(&om)
+            .arg(&data)
+            .output()
+            .expect("run promtool");
+        assert!(
+            out.status.success(),
+            "promtool backfill failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let config = dir.path().join("prometheus.yml");
+        std::fs::write(&config, "global:\n  scrape_interval: 1h\n").unwrap();
+        let port = free_port();
+        let log = std::fs::File::create(dir.path().join("prometheus.log")).unwrap();
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", data.display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start prometheus");
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(30)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut server = PromServer {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            agent,
+            _dir: dir,
+        };
+        server.wait_ready();
+        server
+    }
+
+    /// The temporary directory holding the data and the log (removed on drop).
+    pub fn dir(&self) -> PathBuf {
+        self._dir.path().to_path_buf()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join("prometheus.log")).unwrap_or_default()
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("prometheus exited early ({status}):\n{}", self.log());
+            }
+            let ready = self
+                .agent
+                .get(format!("{}/-/ready", self.base))
+                .call()
+                .map(|r| r.status() == 200)
+                .unwrap_or(false);
+            if ready {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "prometheus not ready after 60 s:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// An instant query at `time_ms`: each returned series' labels and value, or the raw
+    /// samples of a range-vector result.
+    pub fn query(&self, promql: &str, time_ms: i64) -> serde_json::Value {
+        let mut resp = self
+            .agent
+            .get(format!("{}/api/v1/query", self.base))
+            .query("query", promql)
+            .query("time", secs_str(time_ms))
+            .call()
+            .unwrap_or_else(|e| panic!("query {promql}: {e}"));
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(256 << 20)
+            .read_to_string()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["status"], "success", "query {promql}: {body}");
+        v["data"].clone()
+    }
+
+    /// An instant-vector query: the value of each returned series, by labels.
+    pub fn instant(&self, promql: &str, time_ms: i64) -> BTreeMap<Labels, f64> {
+        let data = self.query(promql, time_ms);
+        assert_eq!(data["resultType"], "vector", "{promql}");
+        data["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let labels: Labels = serde_json::from_value(r["metric"].clone()).unwrap();
+                let value = parse_value(r["value"][1].as_str().unwrap());
+                (labels, value)
+            })
+            .collect()
+    }
+
+    /// The raw samples a range selector returns at `time_ms`, by labels.
+    pub fn raw(&self, selector: &str, time_ms: i64) -> BTreeMap<Labels, Vec<Sample>> {
+        let data = self.query(selector, time_ms);
+        assert_eq!(data["resultType"], "matrix", "{selector}");
+        data["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let labels: Labels = serde_json::from_value(r["metric"].clone()).unwrap();
+                let samples = r["values"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| Sample {
+                        ts_ms: (p[0].as_f64().unwrap() * 1000.0).round() as i64,
+                        value: parse_value(p[1].as_str().unwrap()),
+                    })
+                    .collect();
+                (labels, samples)
+            })
+            .collect()
+    }
+}
+
+impl Drop for PromServer {
+    fn drop(&mut self) {
+        let pid = self.child.id() as libc::pid_t;
+        // SAFETY: kill(2) on the PID of the child we spawned and have not reaped yet.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("find a free port on 127.0.0.1")
+}
+
+/// Label map of a backfilled series as Prometheus returns it after a function drops the name.
+pub fn labels_without_name(b: &Backfill) -> Labels {
+    b.labels.iter().cloned().collect()
+}
