@@ -168,18 +168,7 @@ fn deriv_and_predict_linear_match_a_real_prometheus_bit_for_bit() {
     let dir = server.dir();
 
     // The backfill must hold exactly our samples, or every comparison below is moot.
-    let raw = server.raw(&format!("{METRIC}[1d]"), last_ms + 1000);
-    assert_eq!(raw.len(), series.len());
-    for b in &series {
-        let mut labels = labels_without_name(b);
-        labels.insert("__name__".into(), METRIC.into());
-        let got = &raw[&labels];
-        assert_eq!(got.len(), b.samples.len(), "{labels:?}");
-        for (g, w) in got.iter().zip(&b.samples) {
-            assert_eq!(g.ts_ms, w.ts_ms, "{labels:?}");
-            assert_eq!(g.value.to_bits(), w.value.to_bits(), "{labels:?}");
-        }
-    }
+    server.assert_holds(&series);
 
     // Evaluation times: exactly on samples, between them, on a window's left edge (t - r equal
     // to a sample: the closed-window rule decides), one millisecond either side of it, and

@@ -4,6 +4,7 @@
 
 pub mod article;
 pub mod prom_server;
+pub mod vectors;
 
 /// A tiny deterministic generator (splitmix64) so that generated series are reproducible
 /// from a seed in every test without pulling a rand version into the core's dev-dependencies.

@@ -239,6 +239,37 @@ impl PromServer {
     }
 }
 
+impl PromServer {
+    /// Asserts that the server holds exactly `series` (every timestamp and value bit), so that
+    /// no comparison against it is moot.
+    pub fn assert_holds(&self, series: &[Backfill]) {
+        let last_ms = series
+            .iter()
+            .filter_map(|b| b.samples.last())
+            .map(|s| s.ts_ms)
+            .max()
+            .unwrap();
+        let names: std::collections::BTreeSet<&str> =
+            series.iter().map(|b| b.name.as_str()).collect();
+        let sel = format!(
+            "{{__name__=~\"{}\"}}[30d]",
+            names.into_iter().collect::<Vec<_>>().join("|")
+        );
+        let raw = self.raw(&sel, last_ms + 1000);
+        assert_eq!(raw.len(), series.len());
+        for b in series {
+            let mut labels = labels_without_name(b);
+            labels.insert("__name__".into(), b.name.clone());
+            let got = &raw[&labels];
+            assert_eq!(got.len(), b.samples.len(), "{labels:?}");
+            for (g, w) in got.iter().zip(&b.samples) {
+                assert_eq!(g.ts_ms, w.ts_ms, "{labels:?}");
+                assert_eq!(g.value.to_bits(), w.value.to_bits(), "{labels:?}");
+            }
+        }
+    }
+}
+
 impl Drop for PromServer {
     fn drop(&mut self) {
         let pid = self.child.id() as libc::pid_t;
