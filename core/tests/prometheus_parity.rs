@@ -243,3 +243,31 @@ fn deriv_and_predict_linear_match_a_real_prometheus_bit_for_bit() {
     drop(server);
     assert!(!dir.exists(), "temp dir {} not removed", dir.display());
 }
+
+#[test]
+fn the_server_is_stopped_and_its_data_removed_even_when_a_test_panics() {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let samples = build(now_ms - 3_600_000, (0..10).map(|i| (15_000, f64::from(i))));
+    let series = [Backfill {
+        name: METRIC.into(),
+        labels: vec![("series".into(), "guard".into())],
+        samples,
+    }];
+    let server = PromServer::start(&series);
+    let (pid, dir) = (server.pid(), server.dir());
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let _server = server;
+        panic!("a failing assertion while the server runs");
+    }));
+    assert!(result.is_err());
+    // Dropped during the unwind: the process is gone (reaped, so no zombie) and so is the dir.
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "pid {pid} still there"
+    );
+    assert!(!dir.exists(), "{} still there", dir.display());
+}

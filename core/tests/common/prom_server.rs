@@ -144,6 +144,11 @@ impl PromServer {
         server
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The temporary directory holding the data and the log (removed on drop).
     pub fn dir(&self) -> PathBuf {
         self._dir.path().to_path_buf()
