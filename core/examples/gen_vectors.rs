@@ -10,7 +10,7 @@ mod common;
 
 use common::Rng;
 use common::article::{self, Call};
-use common::prom_server::{Backfill, PromServer, ms_survives_backfill};
+use common::prom_server::{Backfill, PromServer, series_from_steps};
 use common::vectors::{num_to_json, nums_to_json};
 use leaksense_core::Sample;
 use serde_json::{Value, json};
@@ -25,57 +25,47 @@ struct PromCase {
     predict: Option<(i64, f64)>,
 }
 
-fn series(start_ms: i64, steps: impl IntoIterator<Item = (i64, f64)>) -> Vec<Sample> {
-    let mut ts = start_ms;
-    let mut out = Vec::new();
-    for (gap, value) in steps {
-        ts += gap.max(1);
-        while !ms_survives_backfill(ts) {
-            ts += 1;
-        }
-        out.push(Sample { ts_ms: ts, value });
-    }
-    out
-}
-
 fn prom_cases(start_ms: i64, rng: &mut Rng) -> Vec<PromCase> {
     let mut shapes: Vec<(&'static str, Vec<Sample>)> = vec![
-        ("two_points", series(start_ms, [(0, 1.0), (10_000, 6.0)])),
+        (
+            "two_points",
+            series_from_steps(start_ms, [(0, 1.0), (10_000, 6.0)]),
+        ),
         (
             "linear",
-            series(
+            series_from_steps(
                 start_ms,
                 (0..60).map(|i| (15_000, 5.0 + 0.25 * f64::from(i))),
             ),
         ),
         (
             "gc_sawtooth",
-            series(
+            series_from_steps(
                 start_ms,
                 (0..120).map(|i| (15_000, 100e6 + f64::from(i % 20) * 5e6 + f64::from(i) * 1e3)),
             ),
         ),
         (
             "constant",
-            series(start_ms, (0..30).map(|_| (15_000, 42.5))),
+            series_from_steps(start_ms, (0..30).map(|_| (15_000, 42.5))),
         ),
         (
             "negative",
-            series(
+            series_from_steps(
                 start_ms,
                 (0..40).map(|i| (15_000, -1e6 - f64::from(i) * 333.3)),
             ),
         ),
         (
             "tiny_values",
-            series(
+            series_from_steps(
                 start_ms,
                 (0..40).map(|i| (15_000, 1e-9 * (1.0 + f64::from(i) * 1e-3))),
             ),
         ),
         (
             "kahan_large_offset",
-            series(
+            series_from_steps(
                 start_ms,
                 (0..50).map(|i| {
                     (
@@ -87,12 +77,12 @@ fn prom_cases(start_ms: i64, rng: &mut Rng) -> Vec<PromCase> {
         ),
         (
             "overflow_gives_nan",
-            series(start_ms, [(0, 1e308), (1_000, -1e308), (1_000, 1.7e308)]),
+            series_from_steps(start_ms, [(0, 1e308), (1_000, -1e308), (1_000, 1.7e308)]),
         ),
-        ("single_sample", series(start_ms, [(0, 3.0)])),
+        ("single_sample", series_from_steps(start_ms, [(0, 3.0)])),
     ];
     let mut walk = 0.0;
-    let irregular = series(
+    let irregular = series_from_steps(
         start_ms,
         (0..80).map(|_| {
             walk += rng.normal() * 3.7;
@@ -106,7 +96,7 @@ fn prom_cases(start_ms: i64, rng: &mut Rng) -> Vec<PromCase> {
     );
     shapes.push(("random_walk_irregular_ms", irregular));
     let mut big = 1e9;
-    let large = series(
+    let large = series_from_steps(
         start_ms,
         (0..100).map(|_| {
             big += rng.normal() * 4096.5 + 700.125;
@@ -148,11 +138,9 @@ fn args(samples: &[Sample]) -> serde_json::Map<String, Value> {
 
 fn prom_json() -> Value {
     let mut rng = Rng::new(2042);
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    let start_ms = now_ms - 6 * 3_600_000 + 321;
+    // A fixed start (2026-01-01) makes the file reproducible: the test server keeps data of
+    // any age.
+    let start_ms = 1_767_225_600_321;
     let cases = prom_cases(start_ms, &mut rng);
     // One backfilled series per case, so each query selects exactly its own samples.
     let backfill: Vec<Backfill> = cases

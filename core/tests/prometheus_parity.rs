@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use common::Rng;
 use common::prom_server::{
-    Backfill, Labels, PromServer, labels_without_name, ms_survives_backfill,
+    Backfill, Labels, PromServer, labels_without_name, now_ms, series_from_steps,
 };
 use leaksense_core::Sample;
 use leaksense_core::detect::WindowRule;
@@ -19,34 +19,19 @@ use leaksense_core::detect::prom::{deriv_at, predict_linear_at};
 
 const METRIC: &str = "parity_value";
 
-/// Builds a series from per-sample (gap_ms, value) steps, nudging timestamps that promtool's
-/// float parser would not read back exactly.
-fn build(start_ms: i64, steps: impl IntoIterator<Item = (i64, f64)>) -> Vec<Sample> {
-    let mut ts = start_ms;
-    let mut out = Vec::new();
-    for (gap, value) in steps {
-        ts += gap.max(1);
-        while !ms_survives_backfill(ts) {
-            ts += 1;
-        }
-        out.push(Sample { ts_ms: ts, value });
-    }
-    out
-}
-
 fn scenarios(start_ms: i64, rng: &mut Rng) -> Vec<(&'static str, Vec<Sample>)> {
     let n = 720; // 3 h at 15 s
     let mut v = Vec::new();
     v.push((
         "sawtooth",
-        build(
+        series_from_steps(
             start_ms,
             (0..n).map(|i| (15_000, 100e6 + (i % 20) as f64 * 5e6 + i as f64 * 1000.0)),
         ),
     ));
     v.push((
         "linear",
-        build(
+        series_from_steps(
             start_ms + 3,
             (0..n).map(|i| (15_000, 5.0 + 0.25 * i as f64)),
         ),
@@ -54,7 +39,7 @@ fn scenarios(start_ms: i64, rng: &mut Rng) -> Vec<(&'static str, Vec<Sample>)> {
     let mut r = rng.unit();
     v.push((
         "noisy",
-        build(
+        series_from_steps(
             start_ms + 7,
             (0..n).map(|_| {
                 r = 1000.0 + 37.5 * rng.normal();
@@ -65,7 +50,7 @@ fn scenarios(start_ms: i64, rng: &mut Rng) -> Vec<(&'static str, Vec<Sample>)> {
     let mut walk = 0.0;
     v.push((
         "random_walk_irregular",
-        build(
+        series_from_steps(
             start_ms + 1,
             (0..900).map(|_| {
                 walk += rng.normal() * 3.7;
@@ -81,7 +66,7 @@ fn scenarios(start_ms: i64, rng: &mut Rng) -> Vec<(&'static str, Vec<Sample>)> {
     let mut big = 1e9;
     v.push((
         "large",
-        build(
+        series_from_steps(
             start_ms + 11,
             (0..n).map(|_| {
                 big += rng.normal() * 4096.5 + 700.125;
@@ -91,7 +76,7 @@ fn scenarios(start_ms: i64, rng: &mut Rng) -> Vec<(&'static str, Vec<Sample>)> {
     ));
     v.push((
         "tiny",
-        build(
+        series_from_steps(
             start_ms + 13,
             (0..n).map(|i| {
                 (
@@ -103,25 +88,25 @@ fn scenarios(start_ms: i64, rng: &mut Rng) -> Vec<(&'static str, Vec<Sample>)> {
     ));
     v.push((
         "huge_offset",
-        build(
+        series_from_steps(
             start_ms + 17,
             (0..n).map(|i| (15_000, 3.5e15 + (i % 7) as f64 * 0.5 - i as f64 * 0.125)),
         ),
     ));
     v.push((
         "constant",
-        build(start_ms + 19, (0..n).map(|_| (15_000, 42.5))),
+        series_from_steps(start_ms + 19, (0..n).map(|_| (15_000, 42.5))),
     ));
     v.push((
         "sparse",
-        build(
+        series_from_steps(
             start_ms + 23,
             (0..20).map(|_| (rng.range(240_000, 900_000), rng.normal() * 1e6)),
         ),
     ));
     v.push((
         "negative",
-        build(
+        series_from_steps(
             start_ms + 29,
             (0..n).map(|i| (15_000, -1e6 - i as f64 * 333.3 + rng.normal() * 50.0)),
         ),
@@ -140,10 +125,7 @@ fn same(a: Option<f64>, b: Option<f64>) -> bool {
 #[test]
 fn deriv_and_predict_linear_match_a_real_prometheus_bit_for_bit() {
     let mut rng = Rng::new(0x5eed_1ea4);
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
+    let now_ms = now_ms();
     // Inside the default 15-day retention and clear of "now".
     let start_ms = now_ms - 8 * 3_600_000 + 456;
     let series: Vec<Backfill> = scenarios(start_ms, &mut rng)
@@ -246,11 +228,8 @@ fn deriv_and_predict_linear_match_a_real_prometheus_bit_for_bit() {
 
 #[test]
 fn the_server_is_stopped_and_its_data_removed_even_when_a_test_panics() {
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    let samples = build(now_ms - 3_600_000, (0..10).map(|i| (15_000, f64::from(i))));
+    let now_ms = now_ms();
+    let samples = series_from_steps(now_ms - 3_600_000, (0..10).map(|i| (15_000, f64::from(i))));
     let series = [Backfill {
         name: METRIC.into(),
         labels: vec![("series".into(), "guard".into())],

@@ -52,6 +52,32 @@ pub fn ms_survives_backfill(ms: i64) -> bool {
     (secs * 1000.0) as i64 == ms
 }
 
+/// Builds a series from per-sample (gap_ms, value) steps after `start_ms`, nudging timestamps
+/// that promtool's float parser would not read back exactly.
+pub fn series_from_steps(
+    start_ms: i64,
+    steps: impl IntoIterator<Item = (i64, f64)>,
+) -> Vec<Sample> {
+    let mut ts = start_ms;
+    let mut out = Vec::new();
+    for (gap, value) in steps {
+        ts += gap.max(1);
+        while !ms_survives_backfill(ts) {
+            ts += 1;
+        }
+        out.push(Sample { ts_ms: ts, value });
+    }
+    out
+}
+
+/// The current unix time in milliseconds (backfilled data must be recent).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
 /// Parses a Prometheus sample value string ("1.5", "NaN", "+Inf", "-Inf").
 pub fn parse_value(s: &str) -> f64 {
     match s {
@@ -124,6 +150,8 @@ impl PromServer {
         let child = Command::new("prometheus")
             .arg(format!("--config.file={}", config.display()))
             .arg(format!("--storage.tsdb.path={}", data.display()))
+            // Keep backfilled data of any age, so vectors can use fixed timestamps.
+            .arg("--storage.tsdb.retention.time=100y")
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .stdout(Stdio::null())
             .stderr(log)
@@ -203,44 +231,47 @@ impl PromServer {
         v["data"].clone()
     }
 
-    /// An instant-vector query: the value of each returned series, by labels.
-    pub fn instant(&self, promql: &str, time_ms: i64) -> BTreeMap<Labels, f64> {
+    /// The result of a query of `result_type`, each series' labels with `f` of its entry.
+    fn results<T>(
+        &self,
+        promql: &str,
+        time_ms: i64,
+        result_type: &str,
+        f: impl Fn(&serde_json::Value) -> T,
+    ) -> BTreeMap<Labels, T> {
         let data = self.query(promql, time_ms);
-        assert_eq!(data["resultType"], "vector", "{promql}");
+        assert_eq!(data["resultType"], result_type, "{promql}");
         data["result"]
             .as_array()
             .unwrap()
             .iter()
             .map(|r| {
                 let labels: Labels = serde_json::from_value(r["metric"].clone()).unwrap();
-                let value = parse_value(r["value"][1].as_str().unwrap());
-                (labels, value)
+                (labels, f(r))
             })
             .collect()
     }
 
+    /// An instant-vector query: the value of each returned series, by labels.
+    pub fn instant(&self, promql: &str, time_ms: i64) -> BTreeMap<Labels, f64> {
+        self.results(promql, time_ms, "vector", |r| {
+            parse_value(r["value"][1].as_str().unwrap())
+        })
+    }
+
     /// The raw samples a range selector returns at `time_ms`, by labels.
     pub fn raw(&self, selector: &str, time_ms: i64) -> BTreeMap<Labels, Vec<Sample>> {
-        let data = self.query(selector, time_ms);
-        assert_eq!(data["resultType"], "matrix", "{selector}");
-        data["result"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                let labels: Labels = serde_json::from_value(r["metric"].clone()).unwrap();
-                let samples = r["values"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|p| Sample {
-                        ts_ms: (p[0].as_f64().unwrap() * 1000.0).round() as i64,
-                        value: parse_value(p[1].as_str().unwrap()),
-                    })
-                    .collect();
-                (labels, samples)
-            })
-            .collect()
+        self.results(selector, time_ms, "matrix", |r| {
+            r["values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| Sample {
+                    ts_ms: (p[0].as_f64().unwrap() * 1000.0).round() as i64,
+                    value: parse_value(p[1].as_str().unwrap()),
+                })
+                .collect()
+        })
     }
 }
 
