@@ -45,8 +45,9 @@ struct AnalyzeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     format: Output,
-    /// The memory limit in bytes (or the count limit), for the time until it is reached.
-    #[arg(long, value_name = "BYTES", allow_negative_numbers = true)]
+    /// The memory limit (or count limit), for the time until it is reached: a number of bytes,
+    /// optionally with a unit (kB, MB, GB, TB, KiB, MiB, GiB, TiB).
+    #[arg(long, value_name = "BYTES", allow_negative_numbers = true, value_parser = parse_quantity)]
     limit: Option<f64>,
 }
 
@@ -85,6 +86,30 @@ enum Output {
     Json,
 }
 
+/// A number with an optional byte unit. Range checks stay in the core's config validation.
+fn parse_quantity(s: &str) -> Result<f64, String> {
+    const UNITS: [(&str, f64); 9] = [
+        ("KiB", 1024.0),
+        ("MiB", 1048576.0),
+        ("GiB", 1073741824.0),
+        ("TiB", 1099511627776.0),
+        ("kB", 1e3),
+        ("MB", 1e6),
+        ("GB", 1e9),
+        ("TB", 1e12),
+        ("B", 1.0),
+    ];
+    let s = s.trim();
+    let (number, scale) = UNITS
+        .iter()
+        .find_map(|(unit, scale)| s.strip_suffix(unit).map(|n| (n.trim_end(), *scale)))
+        .unwrap_or((s, 1.0));
+    number
+        .parse::<f64>()
+        .map(|n| n * scale)
+        .map_err(|_| format!("{s:?} is not a number of bytes (e.g. 536870912, 512MiB, 2GB)"))
+}
+
 fn analyze(args: &AnalyzeArgs) -> Result<String, CliError> {
     let kind = match args.kind {
         Kind::Heap => SeriesKind::Heap,
@@ -116,5 +141,21 @@ fn main() -> ExitCode {
             eprintln!("leaksense: error: {e}");
             ExitCode::from(EXIT_BAD_INPUT)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_take_units() {
+        assert_eq!(parse_quantity("1024"), Ok(1024.0));
+        assert_eq!(parse_quantity("512MiB"), Ok(536_870_912.0));
+        assert_eq!(parse_quantity("2 GB"), Ok(2e9));
+        assert_eq!(parse_quantity("1.5kB"), Ok(1500.0));
+        assert_eq!(parse_quantity("-5"), Ok(-5.0));
+        assert!(parse_quantity("lots").is_err());
+        assert!(parse_quantity("5XB").is_err());
     }
 }

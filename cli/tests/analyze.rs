@@ -243,6 +243,22 @@ fn bad_limit_is_an_error() {
         "option `limit`: -5 must be finite and positive",
     );
     fails("leak.csv", &["--limit", "NaN"], "option `limit`");
+    let o = analyze("leak.csv", &["--limit", "lots"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is not a number of bytes"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn limits_take_units() {
+    let doc = json(&analyze(
+        "leak.csv",
+        &["--format", "json", "--limit", "2GiB"],
+    ));
+    assert_eq!(doc["series"][0]["limit"], 2147483648.0);
 }
 
 #[test]
