@@ -45,8 +45,9 @@ pub fn secs_str(ms: i64) -> String {
     format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
 }
 
-/// True when promtool's OpenMetrics parser (`int64(float64(secs) * 1000)`, a truncation) reads
-/// `ms` back unchanged; generators pick only such timestamps.
+/// True when `ms` survives a float-seconds round trip even if the parser truncates
+/// (`int64(secs * 1000)`). A safeguard: at today's epoch magnitudes every millisecond does (2M
+/// random ones checked), and `PromServer::assert_holds` verifies what the server really stored.
 pub fn ms_survives_backfill(ms: i64) -> bool {
     let secs: f64 = secs_str(ms).parse().unwrap();
     (secs * 1000.0) as i64 == ms
