@@ -59,6 +59,15 @@ mod tests {
         assert_eq!(parse("1,2\n3,4\n").unwrap().samples.len(), 2);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn never_panics(text in "[a-z,. #0-9\nNaIf+-]{0,200}") {
+            if let Err((line, _)) = parse(&text) {
+                proptest::prop_assert!(line >= 1 && line <= text.lines().count());
+            }
+        }
+    }
+
     #[test]
     fn errors_name_the_line() {
         assert_eq!(parse("t,v\n1,2\n2,x\n").unwrap_err().0, 3);

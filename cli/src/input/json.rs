@@ -94,6 +94,28 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn never_panics(text in "[a-z\"{}\\[\\]:,. 0-9\n-]{0,200}") {
+            if let Ok(s) = parse(&text) {
+                proptest::prop_assert_eq!(s.samples.len(), s.origins.len());
+            }
+        }
+
+        #[test]
+        fn never_panics_on_near_valid_documents(
+            ts in proptest::collection::vec(proptest::num::f64::ANY, 0..8),
+            vs in proptest::collection::vec(proptest::num::f64::ANY, 0..8),
+        ) {
+            let text = serde_json::json!({"timestamps": ts, "values": vs}).to_string();
+            let accepted = parse(&text).is_ok();
+            // Non-finite numbers serialize as null, which is not a number: refused.
+            let valid = ts.len() == vs.len() && ts.iter().chain(&vs).all(|x| x.is_finite())
+                && ts.iter().all(|t| t.abs() < 9e12);
+            proptest::prop_assert_eq!(accepted, valid);
+        }
+    }
+
     #[test]
     fn errors_are_located() {
         assert_eq!(

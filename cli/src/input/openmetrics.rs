@@ -99,6 +99,9 @@ fn series_key(row: &str) -> Result<(String, &str), String> {
         match chars.peek() {
             Some((i, '}')) => {
                 let after = &body[i + 1..];
+                if labels.is_empty() {
+                    return Ok((name.to_string(), after));
+                }
                 labels.sort();
                 let inner: Vec<String> =
                     labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
@@ -161,6 +164,23 @@ mod tests {
         let (key, rest) = series_key(r#"m{a="x} y",b="q\"z"} 1 2"#).unwrap();
         assert_eq!(key, r#"m{a="x} y",b="q\"z"}"#);
         assert_eq!(rest, " 1 2");
+        assert_eq!(series_key("m{} 1 2").unwrap().0, "m");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(text in "[a-z{}=\",. #0-9\\\nEOFNaInf+-]{0,200}") {
+            match parse(&text) {
+                Ok(series) => {
+                    for s in series {
+                        proptest::prop_assert_eq!(s.samples.len(), s.origins.len());
+                    }
+                }
+                Err((line, _)) => {
+                    proptest::prop_assert!(line >= 1 && line <= text.lines().count());
+                }
+            }
+        }
     }
 
     #[test]

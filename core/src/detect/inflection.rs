@@ -210,4 +210,33 @@ mod tests {
             ErrorCode::EmptyInput
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_and_answers_a_sample_time(
+            mut ts in proptest::collection::vec(proptest::num::i64::ANY, 0..40),
+            sorted in proptest::bool::ANY,
+            vs in proptest::collection::vec(proptest::num::f64::ANY, 0..40),
+            window in 0usize..20,
+            ratio in proptest::num::f64::ANY,
+        ) {
+            if sorted {
+                ts.sort_unstable();
+                ts.dedup();
+            }
+            let points: Vec<Sample> = ts
+                .iter()
+                .zip(&vs)
+                .map(|(&ts_ms, &value)| Sample { ts_ms, value })
+                .collect();
+            match find_growth_inflection(&points, window, ratio) {
+                Ok(t) => proptest::prop_assert!(points.iter().any(|p| p.ts_ms == t)),
+                Err(e) => proptest::prop_assert!(
+                    window == 0 || !(0.0..=1.0).contains(&ratio) || points.is_empty()
+                        || validate(&points).is_err(),
+                    "unexpected {e}"
+                ),
+            }
+        }
+    }
 }
