@@ -55,7 +55,8 @@ struct AnalyzeArgs {
 #[derive(clap::Args)]
 struct SourceArgs {
     /// A file of samples: CSV `timestamp,value`, JSON `{"timestamps":[..],"values":[..]}`, or
-    /// OpenMetrics text (every series in it is analyzed). Timestamps are unix seconds.
+    /// OpenMetrics text (every series in it is analyzed). Timestamps are unix seconds. `-` reads
+    /// standard input.
     #[arg(long, value_name = "FILE")]
     input: PathBuf,
     /// The file's format, when its extension and content do not tell.

@@ -1,8 +1,9 @@
 //! `leaksense analyze` run as a real binary on the fixtures in `tests/fixtures/`
 //! (regenerate the series fixtures with `python3 make_fixtures.py` there).
 
+use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
@@ -281,4 +282,41 @@ fn usage_errors_exit_2() {
     let help = leaksense(&["analyze", "--help"]);
     assert_eq!(help.status.code(), Some(0));
     assert!(stdout(&help).contains("--input <FILE>"));
+}
+
+#[test]
+fn standard_input_is_read_with_dash() {
+    let csv = std::fs::read(fixture("leak.csv")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leaksense"))
+        .args(["analyze", "--input", "-", "--format", "json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&csv).unwrap();
+    let doc = json(&child.wait_with_output().unwrap());
+    assert_eq!(doc["source"], "stdin");
+    assert_eq!(doc["series"][0]["samples"], 1440);
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leaksense"))
+        .args(["analyze", "--input", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"timestamp,value\n1,2\n2,x\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("stdin:3: value \"x\" is not a number"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -59,6 +59,7 @@ impl Source {
     /// A short name for messages and reports.
     pub fn label(&self) -> String {
         match self {
+            Source::File { path, .. } if path == Path::new("-") => "stdin".into(),
             Source::File { path, .. } => path.display().to_string(),
         }
     }
@@ -72,8 +73,17 @@ impl Source {
 }
 
 fn load_file(path: &Path, format: Option<Format>) -> Result<Vec<NamedSeries>, CliError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| CliError::Io {
+    let file = Source::File {
+        path: path.to_path_buf(),
+        format,
+    }
+    .label();
+    let read = if path == Path::new("-") {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(path)
+    };
+    let text = read.map_err(|e| CliError::Io {
         file: file.clone(),
         source: e,
     })?;
