@@ -146,31 +146,47 @@ impl PromServer {
         );
         let config = dir.path().join("prometheus.yml");
         std::fs::write(&config, "global:\n  scrape_interval: 1h\n").unwrap();
-        let port = free_port();
-        let log = std::fs::File::create(dir.path().join("prometheus.log")).unwrap();
-        let child = Command::new("prometheus")
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", data.display()))
-            // Keep backfilled data of any age, so vectors can use fixed timestamps.
-            .arg("--storage.tsdb.retention.time=100y")
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start prometheus");
+        let log_path = dir.path().join("prometheus.log");
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(30)))
             .http_status_as_error(false)
             .build()
             .into();
-        let mut server = PromServer {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            agent,
-            _dir: dir,
-        };
-        server.wait_ready();
-        server
+        // The free port can be taken between our probe and the server's bind (other tests run
+        // in parallel): then start again on another one.
+        for attempt in 1..=5 {
+            let port = free_port();
+            let mut child = Command::new("prometheus")
+                .arg(format!("--config.file={}", config.display()))
+                .arg(format!("--storage.tsdb.path={}", data.display()))
+                // Keep backfilled data of any age, so vectors can use fixed timestamps.
+                .arg("--storage.tsdb.retention.time=100y")
+                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log_path).unwrap())
+                .spawn()
+                .expect("start prometheus");
+            let base = format!("http://127.0.0.1:{port}");
+            match wait_ready(&mut child, &agent, &base) {
+                Ok(()) => {
+                    return PromServer {
+                        child,
+                        base,
+                        agent,
+                        _dir: dir,
+                    };
+                }
+                Err(why) => {
+                    stop(&mut child);
+                    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                    if attempt < 5 && log.contains("address already in use") {
+                        continue;
+                    }
+                    panic!("prometheus did not start ({why}):\n{log}");
+                }
+            }
+        }
+        unreachable!("the last attempt returns or panics")
     }
 
     /// The server's process id.
@@ -181,34 +197,6 @@ impl PromServer {
     /// The temporary directory holding the data and the log (removed on drop).
     pub fn dir(&self) -> PathBuf {
         self._dir.path().to_path_buf()
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self._dir.path().join("prometheus.log")).unwrap_or_default()
-    }
-
-    fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("prometheus exited early ({status}):\n{}", self.log());
-            }
-            let ready = self
-                .agent
-                .get(format!("{}/-/ready", self.base))
-                .call()
-                .map(|r| r.status() == 200)
-                .unwrap_or(false);
-            if ready {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "prometheus not ready after 60 s:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
     }
 
     /// An instant query at `time_ms`: each returned series' labels and value, or the raw
@@ -309,19 +297,50 @@ impl PromServer {
 
 impl Drop for PromServer {
     fn drop(&mut self) {
-        let pid = self.child.id() as libc::pid_t;
-        // SAFETY: kill(2) on the PID of the child we spawned and have not reaped yet.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop(&mut self.child);
     }
+}
+
+/// Waits until the server answers `/-/ready`; an error when it exits first or takes over 60 s.
+fn wait_ready(child: &mut Child, agent: &ureq::Agent, base: &str) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Err(format!("exited early with {status}"));
+        }
+        let ready = agent
+            .get(format!("{base}/-/ready"))
+            .call()
+            .map(|r| r.status() == 200)
+            .unwrap_or(false);
+        if ready {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err("not ready after 60 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Stops the server by its PID: SIGTERM, then SIGKILL after 10 s; always reaps it.
+fn stop(child: &mut Child) {
+    if let Ok(Some(_)) = child.try_wait() {
+        return;
+    }
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: kill(2) on the PID of our own child, which has not been reaped yet (checked
+    // above), so the PID cannot belong to another process.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 fn free_port() -> u16 {
