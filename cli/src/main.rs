@@ -62,6 +62,9 @@ struct SourceArgs {
     /// The file's format, when its extension and content do not tell.
     #[arg(long, value_enum, value_name = "FORMAT")]
     input_format: Option<Format>,
+    /// Analyze only the OpenMetrics series of this metric name.
+    #[arg(long, value_name = "NAME")]
+    metric: Option<String>,
 }
 
 impl SourceArgs {
@@ -69,6 +72,7 @@ impl SourceArgs {
         Source::File {
             path: self.input.clone(),
             format: self.input_format,
+            metric: self.metric.clone(),
         }
     }
 }

@@ -120,6 +120,7 @@ pub fn text(source: &str, cfg: &DetectorConfig, reports: &[SeriesReport]) -> Str
         let _ = writeln!(o, "  rate           {rate}");
         let ttl = match (a.limit, a.time_to_limit_secs) {
             (None, _) => "unknown (no --limit given)".to_string(),
+            (Some(_), None) if a.rate_per_sec.is_none() => "unknown (no growth rate yet)".into(),
             (Some(l), None) => format!("not rising toward the limit of {}", quantity(kind, l)),
             (Some(l), Some(t)) if t <= 0.0 => {
                 format!(

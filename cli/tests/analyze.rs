@@ -320,3 +320,22 @@ fn standard_input_is_read_with_dash() {
         stderr(&o)
     );
 }
+
+#[test]
+fn metric_selects_openmetrics_series() {
+    let doc = json(&analyze(
+        "fleet.om",
+        &["--format", "json", "--metric", "process_memory_usage"],
+    ));
+    assert_eq!(doc["series"].as_array().unwrap().len(), 2);
+    fails(
+        "fleet.om",
+        &["--metric", "go_goroutines"],
+        "fleet.om: none of its 2 series is of metric `go_goroutines`",
+    );
+    fails(
+        "leak.csv",
+        &["--metric", "process_memory_usage"],
+        "leak.csv: none of its 1 series is of metric",
+    );
+}

@@ -48,10 +48,12 @@ pub enum Format {
 /// A place series are read from. New sources (a Prometheus server) are new variants.
 #[derive(Debug, Clone)]
 pub enum Source {
-    /// A file, in the given format or one guessed from its extension and content.
+    /// A file (`-`: standard input), in the given format or one guessed from its extension
+    /// and content, optionally keeping only the series of one metric name.
     File {
         path: PathBuf,
         format: Option<Format>,
+        metric: Option<String>,
     },
 }
 
@@ -59,25 +61,28 @@ impl Source {
     /// A short name for messages and reports.
     pub fn label(&self) -> String {
         match self {
-            Source::File { path, .. } if path == Path::new("-") => "stdin".into(),
-            Source::File { path, .. } => path.display().to_string(),
+            Source::File { path, .. } => file_label(path),
         }
     }
 
     /// Reads every series of the source.
     pub fn load(&self) -> Result<Vec<NamedSeries>, CliError> {
         match self {
-            Source::File { path, format } => load_file(path, *format),
+            Source::File {
+                path,
+                format,
+                metric,
+            } => load_file(path, *format, metric.as_deref()),
         }
     }
 }
 
-fn load_file(path: &Path, format: Option<Format>) -> Result<Vec<NamedSeries>, CliError> {
-    let file = Source::File {
-        path: path.to_path_buf(),
-        format,
-    }
-    .label();
+fn load_file(
+    path: &Path,
+    format: Option<Format>,
+    metric: Option<&str>,
+) -> Result<Vec<NamedSeries>, CliError> {
+    let file = file_label(path);
     let read = if path == Path::new("-") {
         std::io::read_to_string(std::io::stdin())
     } else {
@@ -101,7 +106,35 @@ fn load_file(path: &Path, format: Option<Format>) -> Result<Vec<NamedSeries>, Cl
     if series.iter().all(|s| s.samples.is_empty()) {
         return Err(at(None, "the file holds no samples".into()));
     }
-    Ok(series)
+    let Some(metric) = metric else {
+        return Ok(series);
+    };
+    let total = series.len();
+    let kept: Vec<NamedSeries> = series
+        .into_iter()
+        .filter(|s| s.name.as_deref().is_some_and(|n| metric_name(n) == metric))
+        .collect();
+    if kept.is_empty() {
+        return Err(at(
+            None,
+            format!("none of its {total} series is of metric `{metric}`"),
+        ));
+    }
+    Ok(kept)
+}
+
+/// How messages name a file; `-` is standard input.
+fn file_label(path: &Path) -> String {
+    if path == Path::new("-") {
+        "stdin".into()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// The metric name of a series name `name{labels}`.
+fn metric_name(series: &str) -> &str {
+    series.split('{').next().unwrap_or(series)
 }
 
 /// The format named by the extension, else the one the content looks like.
