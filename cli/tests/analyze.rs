@@ -284,35 +284,30 @@ fn usage_errors_exit_2() {
     assert!(stdout(&help).contains("--input <FILE>"));
 }
 
+/// Runs leaksense with `input` on its standard input.
+fn leaksense_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leaksense"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 #[test]
 fn standard_input_is_read_with_dash() {
     let csv = std::fs::read(fixture("leak.csv")).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leaksense"))
-        .args(["analyze", "--input", "-", "--format", "json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&csv).unwrap();
-    let doc = json(&child.wait_with_output().unwrap());
+    let doc = json(&leaksense_stdin(
+        &["analyze", "--input", "-", "--format", "json"],
+        &csv,
+    ));
     assert_eq!(doc["source"], "stdin");
     assert_eq!(doc["series"][0]["samples"], 1440);
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leaksense"))
-        .args(["analyze", "--input", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"timestamp,value\n1,2\n2,x\n")
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = leaksense_stdin(&["analyze", "--input", "-"], b"timestamp,value\n1,2\n2,x\n");
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("stdin:3: value \"x\" is not a number"),
