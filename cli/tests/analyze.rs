@@ -159,26 +159,25 @@ fn input_format_can_be_forced() {
         ],
     ));
     assert_eq!(doc["kind"], "count");
-    let o = analyze("leak.csv", &["--input-format", "json"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("leak.csv:1: invalid JSON input"),
-        "{}",
-        stderr(&o)
+    fails(
+        "leak.csv",
+        &["--input-format", "json"],
+        "leak.csv:1: invalid JSON input",
     );
 }
 
-/// Runs a failing case: exit code 2 and a message naming the file and the line.
-fn fails(file: &str, extra: &[&str], expected: &str) {
-    let o = analyze(file, extra);
-    assert_eq!(o.status.code(), Some(2), "{file}: {}", stderr(&o));
+/// Asserts a failure: exit code 2, nothing on stdout, and `expected` in the error message.
+fn expect_error(o: &Output, expected: &str) {
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(o));
     assert!(o.stdout.is_empty());
-    let err = stderr(&o);
+    let err = stderr(o);
     assert!(err.starts_with("leaksense: error: "), "{err}");
-    assert!(
-        err.contains(expected),
-        "{file}: expected {expected:?} in {err:?}"
-    );
+    assert!(err.contains(expected), "expected {expected:?} in {err:?}");
+}
+
+/// Runs a failing case on a fixture; the message names the file and the line.
+fn fails(file: &str, extra: &[&str], expected: &str) {
+    expect_error(&analyze(file, extra), expected);
 }
 
 #[test]
@@ -244,6 +243,7 @@ fn bad_limit_is_an_error() {
         "option `limit`: -5 must be finite and positive",
     );
     fails("leak.csv", &["--limit", "NaN"], "option `limit`");
+    // A bad unit is a usage error from clap, also exit code 2.
     let o = analyze("leak.csv", &["--limit", "lots"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
@@ -308,12 +308,7 @@ fn standard_input_is_read_with_dash() {
     assert_eq!(doc["series"][0]["samples"], 1440);
 
     let o = leaksense_stdin(&["analyze", "--input", "-"], b"timestamp,value\n1,2\n2,x\n");
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("stdin:3: value \"x\" is not a number"),
-        "{}",
-        stderr(&o)
-    );
+    expect_error(&o, "stdin:3: value \"x\" is not a number");
 }
 
 #[test]
