@@ -3,9 +3,8 @@
 mod error;
 
 use leaksense_core::catalog::{Naming, Runtime, metrics as catalog_metrics};
-use leaksense_core::detect::prom as core_prom;
+use leaksense_core::detect;
 use leaksense_core::error::{ErrorCode, InputError};
-use leaksense_core::series::samples_from_secs;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -46,12 +45,11 @@ fn catalog<'py>(py: Python<'py>, runtime: &str, naming: &str) -> PyResult<Vec<Bo
 #[pyfunction]
 fn deriv(py: Python<'_>, timestamps: Vec<f64>, values: Vec<f64>) -> PyResult<Option<f64>> {
     error::guard(py, || {
-        let s = samples_from_secs(&timestamps, &values).map_err(|e| error::input(py, e))?;
-        Ok(core_prom::deriv(&s))
+        detect::deriv_secs(&timestamps, &values).map_err(|e| error::input(py, e))
     })
 }
 
-/// PromQL `predict_linear` over the window evaluated at `eval_time` secs, `horizon` secs ahead.
+/// PromQL `predict_linear` over the series evaluated at `eval_time` secs, `horizon` secs ahead.
 #[pyfunction]
 fn predict_linear(
     py: Python<'_>,
@@ -61,18 +59,23 @@ fn predict_linear(
     horizon: f64,
 ) -> PyResult<Option<f64>> {
     error::guard(py, || {
-        let s = samples_from_secs(&timestamps, &values).map_err(|e| error::input(py, e))?;
-        if !eval_time.is_finite() || !horizon.is_finite() {
-            return Err(error::input(
-                py,
-                InputError::invalid_option("eval_time/horizon", "must be finite"),
-            ));
-        }
-        Ok(core_prom::predict_linear(
-            &s,
-            (eval_time * 1000.0).round() as i64,
-            horizon,
-        ))
+        detect::predict_linear_secs(&timestamps, &values, eval_time, horizon)
+            .map_err(|e| error::input(py, e))
+    })
+}
+
+/// The article's `find_growth_inflection`: unix seconds where sustained growth started.
+#[pyfunction]
+fn find_growth_inflection(
+    py: Python<'_>,
+    timestamps: Vec<f64>,
+    values: Vec<f64>,
+    window: usize,
+    ratio: f64,
+) -> PyResult<f64> {
+    error::guard(py, || {
+        detect::find_growth_inflection_secs(&timestamps, &values, window, ratio)
+            .map_err(|e| error::input(py, e))
     })
 }
 
@@ -87,6 +90,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(catalog, m)?)?;
     m.add_function(wrap_pyfunction!(deriv, m)?)?;
     m.add_function(wrap_pyfunction!(predict_linear, m)?)?;
+    m.add_function(wrap_pyfunction!(find_growth_inflection, m)?)?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     Ok(())
 }

@@ -50,6 +50,8 @@ def test_deriv_and_predict_linear():
     assert leaksense.deriv([0.0], [1.0]) is None
     v = leaksense.predict_linear([0.0, 10.0], [0.0, 100.0], 10.0, 60.0)
     assert v == pytest.approx(700.0)
+    with pytest.raises(leaksense.LeakSenseError):
+        leaksense.find_growth_inflection([], [], 3, 2.0)
 
 
 def test_catalog_python_has_gc_metrics_in_both_namings():
@@ -66,15 +68,45 @@ def _num(x):
     return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}.get(x, x) if isinstance(x, str) else x
 
 
-@pytest.mark.parametrize("path", sorted(VECTORS.glob("*.json")) or [None])
+def _args(a):
+    return {k: ([_num(x) for x in v] if isinstance(v, list) else _num(v)) for k, v in a.items()}
+
+
+OPS = {
+    "deriv": lambda a: leaksense.deriv(a["timestamps"], a["values"]),
+    "predict_linear": lambda a: leaksense.predict_linear(
+        a["timestamps"], a["values"], a["eval_time"], a["horizon"]
+    ),
+    "find_growth_inflection": lambda a: leaksense.find_growth_inflection(
+        a["timestamps"], a["values"], a["window"], a["ratio"]
+    ),
+}
+
+
+def test_vectors_present():
+    assert sorted(p.name for p in VECTORS.glob("*.json")), f"no vectors in {VECTORS}"
+
+
+@pytest.mark.parametrize("path", sorted(VECTORS.glob("*.json")), ids=lambda p: p.name)
 def test_vectors(path):
-    if path is None:
-        pytest.skip("tests/vectors not merged yet (branch parity)")
-    ops = {"deriv": leaksense.deriv, "predict_linear": leaksense.predict_linear}
-    for case in json.loads(path.read_text())["cases"]:
-        op = case["op"]
-        if op not in ops:
-            pytest.fail(f"{path.name}: op {op!r} not wired in the Python binding")
+    cases = json.loads(path.read_text())["cases"]
+    assert cases
+    for case in cases:
+        op, exp, name = case["op"], case["expect"], case["name"]
+        if op not in OPS:
+            pytest.fail(f"{path.name}:{name}: unknown op {op!r}")
+        args = _args(case["args"])
+        if "error" in exp:
+            with pytest.raises(leaksense.LeakSenseError) as e:
+                OPS[op](args)
+            assert e.value.code == exp["error"], name
+            continue
+        got = OPS[op](args)
+        want = exp.get("value", exp.get("timestamp"))
+        if want is None:
+            assert got is None, name
+        else:
+            assert got == pytest.approx(_num(want), rel=1e-9, abs=1e-9, nan_ok=True), name
 
 
 def test_stubtest():

@@ -15,7 +15,7 @@ from leaksense._errors import (
     ParseError,
     UnsupportedError,
 )
-from leaksense._native import catalog, deriv, error_codes, predict_linear
+from leaksense._native import catalog, deriv, error_codes, find_growth_inflection, predict_linear
 
 __all__ = [
     "BY_CODE",
@@ -32,5 +32,6 @@ __all__ = [
     "catalog",
     "deriv",
     "error_codes",
+    "find_growth_inflection",
     "predict_linear",
 ]
