@@ -58,6 +58,11 @@ pub struct DetectorConfig {
     /// With a limit: a significant rise that reaches the limit within this time is a leak even
     /// when it is still small relative to the baseline.
     pub time_to_limit_alert_secs: f64,
+    /// Horizon of the projected rise: a significant rise whose rate would add
+    /// `projection_ratio` of the baseline within this time is a leak.
+    pub projection_secs: f64,
+    /// See `projection_secs`.
+    pub projection_ratio: f64,
     /// Two-sided confidence level of the rate interval and the trend test.
     pub confidence: f64,
     /// A drop below the floor by this fraction of it is a restart: the detector starts over.
@@ -71,14 +76,16 @@ impl Default for DetectorConfig {
         DetectorConfig {
             kind: SeriesKind::Heap,
             limit: None,
-            for_secs: 900.0,
+            for_secs: 1800.0,
             bucket_secs: 300.0,
             floor_capacity: 288,
             warmup_secs: 3600.0,
-            min_growth_secs: 2700.0,
-            min_rise_ratio: 0.05,
-            min_rise_sigmas: 6.0,
+            min_growth_secs: 1800.0,
+            min_rise_ratio: 0.1,
+            min_rise_sigmas: 3.0,
             time_to_limit_alert_secs: 6.0 * 3600.0,
+            projection_secs: 12.0 * 3600.0,
+            projection_ratio: 0.25,
             confidence: 0.95,
             reset_drop_ratio: 0.3,
             max_events: 32,
@@ -88,10 +95,17 @@ impl Default for DetectorConfig {
 
 impl DetectorConfig {
     /// The defaults for a series of this kind.
+    /// Counts follow traffic more closely than a heap floor does, so they need a larger rise.
     pub fn for_kind(kind: SeriesKind) -> Self {
-        DetectorConfig {
-            kind,
-            ..Default::default()
+        let d = DetectorConfig::default();
+        match kind {
+            SeriesKind::Heap => d,
+            SeriesKind::Count => DetectorConfig {
+                kind,
+                min_rise_ratio: 5.0 * d.min_rise_ratio,
+                projection_ratio: 4.0 * d.projection_ratio,
+                ..d
+            },
         }
     }
 
@@ -134,6 +148,13 @@ impl DetectorConfig {
             0.0,
             365.0 * 86400.0,
         )?;
+        range(
+            "projection_secs",
+            self.projection_secs,
+            0.0,
+            365.0 * 86400.0,
+        )?;
+        range("projection_ratio", self.projection_ratio, 0.0, 1000.0)?;
         range("confidence", self.confidence, 0.5, 0.9999)?;
         range("reset_drop_ratio", self.reset_drop_ratio, 0.01, 1.0)?;
         if !(1..=10_000).contains(&self.max_events) {
@@ -230,6 +251,9 @@ struct Bucket {
     drops: u32,
 }
 
+/// Fewest buckets a floor point spans: the minimum of a sawtooth faster than the sampling is
+/// a noisy estimate of the floor, and more samples tighten it.
+const MIN_SPAN: usize = 2;
 /// Most buckets a floor point spans (its window is 1.5 GC periods, capped here).
 const MAX_SPAN: usize = 12;
 /// Most points the trend test looks at: longer segments are reduced to block medians.
@@ -257,6 +281,7 @@ pub struct Detector {
     estimate: Estimate,
     events: VecDeque<AlertEvent>,
     scratch: Vec<Sample>,
+    values: Vec<f64>,
     slopes: Vec<f64>,
 }
 
@@ -282,6 +307,7 @@ impl Detector {
             estimate: Estimate::default(),
             events: VecDeque::with_capacity(cfg.max_events),
             scratch: Vec::with_capacity(cfg.floor_capacity),
+            values: Vec::with_capacity(cfg.floor_capacity),
             slopes: Vec::with_capacity(TEST_POINTS * TEST_POINTS / 2),
             cfg,
         })
@@ -445,7 +471,7 @@ impl Detector {
             MAX_SPAN
         } else {
             let buckets_per_gc = self.drops.len() as f64 / drops as f64;
-            ((1.5 * buckets_per_gc).ceil() as usize).clamp(1, MAX_SPAN)
+            ((1.5 * buckets_per_gc).ceil() as usize).clamp(MIN_SPAN, MAX_SPAN)
         };
         let span = span.min(self.mins.len());
         let mut best: Option<Sample> = None;
@@ -486,7 +512,7 @@ impl Detector {
             return false;
         }
         self.verdict = Verdict::Healthy;
-        let hinge = hinge_fit(&self.scratch);
+        let hinge = hinge_fit(&self.scratch, &mut self.values);
         let points = &self.scratch;
         let mut est = Estimate {
             baseline: Some(now.value),
@@ -522,15 +548,32 @@ impl Detector {
         // Still rising: the newest third of the segment sits above the middle third by at
         // least half of what the rate predicts (warm-ups and one-off steps flatten out).
         let third = seg.len() / 3;
-        let mid = median_value(&seg[third..2 * third]);
-        let new = median_value(&seg[2 * third..]);
+        let mid = median_value(&seg[third..2 * third], &mut self.values);
+        let new = median_value(&seg[2 * third..], &mut self.values);
         let third_secs = dur_secs / 3.0;
         if new - mid < 0.5 * rate * third_secs || new.is_nan() || mid.is_nan() {
             return false;
         }
+        // A deploy step, a cache fill or a warm-up is one jump between two levels; a leak is
+        // better described by a line than by any single jump.
+        if !line_beats_step(seg) {
+            return false;
+        }
+        // Growth seen since the first usable point (no flat baseline before it) is the tail of
+        // a warm-up until it proves it does not slow down.
+        if h.index == 0 {
+            let half = seg.len() / 2;
+            let (first, _, _) = theil_sen(&seg[..half], self.z, &mut self.slopes);
+            let (second, _, _) = theil_sen(&seg[half..], self.z, &mut self.slopes);
+            match (first, second) {
+                (Some(a), Some(b)) if b >= 0.75 * a => {}
+                _ => return false,
+            }
+        }
         let rise = rate * dur_secs;
         let baseline = h.baseline.abs();
         let practical = rise >= self.cfg.min_rise_ratio * baseline
+            || rate * self.cfg.projection_secs >= self.cfg.projection_ratio * baseline
             || self
                 .cfg
                 .limit
@@ -612,7 +655,7 @@ struct Hinge {
 /// Least-squares fit of `y = b + r * max(0, t - t_c)` over every candidate hinge `t_c` (a point
 /// with at least `MIN_POINTS` after it), in one pass with suffix sums. `None` when the best fit
 /// does not rise.
-fn hinge_fit(points: &[Sample]) -> Option<Hinge> {
+fn hinge_fit(points: &[Sample], res: &mut Vec<f64>) -> Option<Hinge> {
     let n = points.len();
     if n < MIN_POINTS {
         return None;
@@ -658,19 +701,63 @@ fn hinge_fit(points: &[Sample]) -> Option<Hinge> {
     }
     let (index, b, r) = best?;
     let tc = x(&points[index]);
-    let mut res: Vec<f64> = points
-        .iter()
-        .map(|p| {
-            let fit = b + r * (x(p) - tc).max(0.0);
-            (p.value - y0 - fit).abs()
-        })
-        .collect();
-    let sigma = 1.4826 * median(&mut res);
+    res.clear();
+    res.extend(points.iter().map(|p| {
+        let fit = b + r * (x(p) - tc).max(0.0);
+        (p.value - y0 - fit).abs()
+    }));
+    let sigma = 1.4826 * median(res);
     Some(Hinge {
         index,
         baseline: b + y0,
         sigma,
     })
+}
+
+/// Whether a straight line fits `seg` better (smaller squared error) than the best split into
+/// two flat levels.
+fn line_beats_step(seg: &[Sample]) -> bool {
+    let k = seg.len();
+    if k < 4 {
+        return false;
+    }
+    let t0 = seg[0].ts_ms;
+    let y0 = seg[0].value;
+    let (mut sx, mut sy, mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for p in seg {
+        let x = p.ts_ms.saturating_sub(t0) as f64 / 3600e3;
+        let y = p.value - y0;
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        sxy += x * y;
+        syy += y * y;
+    }
+    let kf = k as f64;
+    let vxx = sxx - sx * sx / kf;
+    let vyy = syy - sy * sy / kf;
+    let vxy = sxy - sx * sy / kf;
+    let sse_line = if vxx > 0.0 {
+        vyy - vxy * vxy / vxx
+    } else {
+        vyy
+    };
+    let (mut ly, mut lyy) = (0.0, 0.0);
+    let mut sse_step = f64::INFINITY;
+    for (j, p) in seg.iter().enumerate().take(k - 2) {
+        let y = p.value - y0;
+        ly += y;
+        lyy += y * y;
+        let nl = (j + 1) as f64;
+        if j < 1 {
+            continue;
+        }
+        let nr = kf - nl;
+        let (ry, ryy) = (sy - ly, syy - lyy);
+        let sse = (lyy - ly * ly / nl) + (ryy - ry * ry / nr);
+        sse_step = sse_step.min(sse);
+    }
+    sse_line < sse_step
 }
 
 /// Theil–Sen slope (per second) of up to `TEST_POINTS` block medians of `points`, with Sen's
@@ -739,9 +826,10 @@ fn reduce_blocks(points: &[Sample], out: &mut [(f64, f64); TEST_POINTS]) -> usiz
     nb
 }
 
-fn median_value(points: &[Sample]) -> f64 {
-    let mut v: Vec<f64> = points.iter().map(|p| p.value).collect();
-    median(&mut v)
+fn median_value(points: &[Sample], buf: &mut Vec<f64>) -> f64 {
+    buf.clear();
+    buf.extend(points.iter().map(|p| p.value));
+    median(buf)
 }
 
 /// The median (lower middle for even lengths averaged with the upper); NaN when empty.
@@ -948,6 +1036,14 @@ mod tests {
             },
             DetectorConfig {
                 confidence: 1.0,
+                ..Default::default()
+            },
+            DetectorConfig {
+                projection_secs: -1.0,
+                ..Default::default()
+            },
+            DetectorConfig {
+                projection_ratio: f64::NAN,
                 ..Default::default()
             },
             DetectorConfig {
