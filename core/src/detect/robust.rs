@@ -278,11 +278,8 @@ pub struct Detector {
     state: AlertState,
     active_since_ms: i64,
     verdict: Verdict,
-    estimate: Estimate,
     events: VecDeque<AlertEvent>,
-    scratch: Vec<Sample>,
-    values: Vec<f64>,
-    slopes: Vec<f64>,
+    work: Work,
 }
 
 impl Detector {
@@ -304,11 +301,12 @@ impl Detector {
             state: AlertState::Inactive,
             active_since_ms: 0,
             verdict: Verdict::Insufficient,
-            estimate: Estimate::default(),
             events: VecDeque::with_capacity(cfg.max_events),
-            scratch: Vec::with_capacity(cfg.floor_capacity),
-            values: Vec::with_capacity(cfg.floor_capacity),
-            slopes: Vec::with_capacity(TEST_POINTS * TEST_POINTS / 2),
+            work: Work {
+                points: Vec::with_capacity(cfg.floor_capacity),
+                values: Vec::with_capacity(cfg.floor_capacity),
+                slopes: Vec::with_capacity(TEST_POINTS * TEST_POINTS / 2),
+            },
             cfg,
         })
     }
@@ -391,7 +389,15 @@ impl Detector {
 
     /// The current judgement, estimates and alert history.
     pub fn analysis(&self) -> Analysis {
-        let e = self.estimate;
+        let mut work = Work::default();
+        let (_, _, e) = assess(
+            &self.cfg,
+            self.z,
+            &self.floor,
+            self.usable_from_ms(),
+            &mut work,
+            false,
+        );
         let rising = e.rate.filter(|r| *r > 0.0);
         let time_to_limit_secs = match (self.cfg.limit, e.baseline, rising) {
             (Some(l), Some(b), Some(r)) => finite(((l - b) / r).max(0.0)),
@@ -443,7 +449,6 @@ impl Detector {
         self.range_ewma = 0.0;
         self.floor.clear();
         self.verdict = Verdict::Insufficient;
-        self.estimate = Estimate::default();
     }
 
     fn open_bucket(&mut self, start_ms: i64, s: Sample) {
@@ -487,99 +492,19 @@ impl Detector {
         }
     }
 
-    /// One evaluation over the floor ring: updates the verdict and estimates, returns whether
-    /// the leak condition holds.
+    /// One evaluation at a bucket close: sets the verdict, returns whether the leak condition
+    /// holds. Skips the estimates that cannot change the answer; `analysis()` computes them.
     fn evaluate(&mut self) -> bool {
+        let from = self.usable_from_ms();
+        let (verdict, cond, _) = assess(&self.cfg, self.z, &self.floor, from, &mut self.work, true);
+        self.verdict = verdict;
+        cond
+    }
+
+    /// Floor points before this time belong to the warm-up after start or restart.
+    fn usable_from_ms(&self) -> i64 {
         let warm_ms = (self.cfg.warmup_secs * 1000.0) as i64;
-        let from = self.epoch_start_ms.saturating_add(warm_ms);
-        self.scratch.clear();
-        self.scratch
-            .extend(self.floor.iter().filter(|p| p.ts_ms >= from));
-        let now = match self.floor.last() {
-            Some(p) => p,
-            None => {
-                self.verdict = Verdict::Insufficient;
-                return false;
-            }
-        };
-        let n = self.scratch.len();
-        if n < MIN_POINTS {
-            self.verdict = Verdict::Insufficient;
-            self.estimate = Estimate {
-                baseline: Some(now.value),
-                ..Estimate::default()
-            };
-            return false;
-        }
-        self.verdict = Verdict::Healthy;
-        let hinge = hinge_fit(&self.scratch, &mut self.values);
-        let points = &self.scratch;
-        let mut est = Estimate {
-            baseline: Some(now.value),
-            ..Estimate::default()
-        };
-        let Some(h) = hinge else {
-            let (rate, lo, hi) = theil_sen(points, self.z, &mut self.slopes);
-            est.rate = rate;
-            est.rate_low = lo;
-            est.rate_high = hi;
-            self.estimate = est;
-            return false;
-        };
-        let seg = &points[h.index..];
-        let (rate, lo, hi) = theil_sen(seg, self.z, &mut self.slopes);
-        est.rate = rate;
-        est.rate_low = lo;
-        est.rate_high = hi;
-        let (Some(rate), Some(lo)) = (rate, lo) else {
-            self.estimate = est;
-            return false;
-        };
-        let start = seg[0];
-        let dur_secs = now.ts_ms.saturating_sub(start.ts_ms) as f64 / 1000.0;
-        let significant = lo > 0.0 && seg.len() >= MIN_POINTS;
-        if significant {
-            est.growth_start_ms = Some(start.ts_ms);
-        }
-        self.estimate = est;
-        if !significant || dur_secs < self.cfg.min_growth_secs {
-            return false;
-        }
-        // Still rising: the newest third of the segment sits above the middle third by at
-        // least half of what the rate predicts (warm-ups and one-off steps flatten out).
-        let third = seg.len() / 3;
-        let mid = median_value(&seg[third..2 * third], &mut self.values);
-        let new = median_value(&seg[2 * third..], &mut self.values);
-        let third_secs = dur_secs / 3.0;
-        if new - mid < 0.5 * rate * third_secs || new.is_nan() || mid.is_nan() {
-            return false;
-        }
-        // A deploy step, a cache fill or a warm-up is one jump between two levels; a leak is
-        // better described by a line than by any single jump.
-        if !line_beats_step(seg) {
-            return false;
-        }
-        // Growth seen since the first usable point (no flat baseline before it) is the tail of
-        // a warm-up until it proves it does not slow down.
-        if h.index == 0 {
-            let half = seg.len() / 2;
-            let (first, _, _) = theil_sen(&seg[..half], self.z, &mut self.slopes);
-            let (second, _, _) = theil_sen(&seg[half..], self.z, &mut self.slopes);
-            match (first, second) {
-                (Some(a), Some(b)) if b >= 0.75 * a => {}
-                _ => return false,
-            }
-        }
-        let rise = rate * dur_secs;
-        let baseline = h.baseline.abs();
-        let practical = rise >= self.cfg.min_rise_ratio * baseline
-            || rate * self.cfg.projection_secs >= self.cfg.projection_ratio * baseline
-            || self
-                .cfg
-                .limit
-                .is_some_and(|l| (l - now.value) / rate <= self.cfg.time_to_limit_alert_secs);
-        let above_noise = rise >= self.cfg.min_rise_sigmas * h.sigma;
-        practical && above_noise
+        self.epoch_start_ms.saturating_add(warm_ms)
     }
 
     fn step_alert(&mut self, ts_ms: i64, cond: bool) -> Option<AlertEvent> {
@@ -641,6 +566,110 @@ fn finite(v: f64) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
+/// Reusable buffers of an evaluation, so that evaluations never allocate.
+#[derive(Debug, Clone, Default)]
+struct Work {
+    points: Vec<Sample>,
+    values: Vec<f64>,
+    slopes: Vec<f64>,
+}
+
+/// Judges the usable floor (points at or after `from_ms`). Returns the verdict before the
+/// alert step, whether the leak condition holds, and the estimates. With `lazy`, returns as
+/// soon as the condition is decided, leaving the estimates partial.
+fn assess(
+    cfg: &DetectorConfig,
+    z: f64,
+    floor: &Ring<Sample>,
+    from_ms: i64,
+    work: &mut Work,
+    lazy: bool,
+) -> (Verdict, bool, Estimate) {
+    let Some(now) = floor.last() else {
+        return (Verdict::Insufficient, false, Estimate::default());
+    };
+    let mut est = Estimate {
+        baseline: Some(now.value),
+        ..Estimate::default()
+    };
+    work.points.clear();
+    work.points
+        .extend(floor.iter().filter(|p| p.ts_ms >= from_ms));
+    let points = &work.points;
+    if points.len() < MIN_POINTS {
+        return (Verdict::Insufficient, false, est);
+    }
+    let healthy = Verdict::Healthy;
+    let Some(h) = hinge_fit(points) else {
+        if !lazy {
+            (est.rate, est.rate_low, est.rate_high) = theil_sen(points, z, &mut work.slopes);
+        }
+        return (healthy, false, est);
+    };
+    let seg = &points[h.index..];
+    let dur_secs = now.ts_ms.saturating_sub(seg[0].ts_ms) as f64 / 1000.0;
+    let baseline = h.baseline.abs();
+    let practical = |rate: f64, rise: f64| {
+        rise >= cfg.min_rise_ratio * baseline
+            || rate * cfg.projection_secs >= cfg.projection_ratio * baseline
+            || cfg
+                .limit
+                .is_some_and(|l| (l - now.value) / rate <= cfg.time_to_limit_alert_secs)
+    };
+    // Cheap gate on the least-squares slope (twice as generous as the real test).
+    if lazy
+        && (dur_secs < cfg.min_growth_secs
+            || seg.len() < MIN_POINTS
+            || !practical(2.0 * h.slope, 2.0 * h.slope * dur_secs))
+    {
+        return (healthy, false, est);
+    }
+    let (rate, lo, hi) = theil_sen(seg, z, &mut work.slopes);
+    (est.rate, est.rate_low, est.rate_high) = (rate, lo, hi);
+    let (Some(rate), Some(lo)) = (rate, lo) else {
+        return (healthy, false, est);
+    };
+    if lo > 0.0 && seg.len() >= MIN_POINTS {
+        est.growth_start_ms = Some(seg[0].ts_ms);
+    } else {
+        return (healthy, false, est);
+    }
+    if dur_secs < cfg.min_growth_secs {
+        return (healthy, false, est);
+    }
+    // Still rising: the newest third of the segment sits above the middle third by at least
+    // half of what the rate predicts (warm-ups and one-off steps flatten out).
+    let third = seg.len() / 3;
+    let mid = median_value(&seg[third..2 * third], &mut work.values);
+    let new = median_value(&seg[2 * third..], &mut work.values);
+    if new - mid < 0.5 * rate * dur_secs / 3.0 || new.is_nan() || mid.is_nan() {
+        return (healthy, false, est);
+    }
+    // A deploy step, a cache fill or a warm-up is one jump between two levels; a leak is
+    // better described by a line than by any single jump.
+    if !line_beats_step(seg) {
+        return (healthy, false, est);
+    }
+    // Growth seen since the first usable point (no flat baseline before it) is the tail of a
+    // warm-up until it proves it does not slow down.
+    if h.index == 0 {
+        let half = seg.len() / 2;
+        let (first, _, _) = theil_sen(&seg[..half], z, &mut work.slopes);
+        let (second, _, _) = theil_sen(&seg[half..], z, &mut work.slopes);
+        match (first, second) {
+            (Some(a), Some(b)) if b >= 0.75 * a => {}
+            _ => return (healthy, false, est),
+        }
+    }
+    let rise = rate * dur_secs;
+    if !practical(rate, rise) {
+        return (healthy, false, est);
+    }
+    let sigma = residual_sigma(points, &h, &mut work.values);
+    let cond = rise >= cfg.min_rise_sigmas * sigma;
+    (if cond { Verdict::Leak } else { healthy }, cond, est)
+}
+
 /// The best "flat, then rising" fit of the floor.
 #[derive(Debug, Clone, Copy)]
 struct Hinge {
@@ -648,14 +677,14 @@ struct Hinge {
     index: usize,
     /// Level of the flat part.
     baseline: f64,
-    /// Robust standard deviation of the residuals.
-    sigma: f64,
+    /// Slope of the rising part, per second.
+    slope: f64,
 }
 
 /// Least-squares fit of `y = b + r * max(0, t - t_c)` over every candidate hinge `t_c` (a point
 /// with at least `MIN_POINTS` after it), in one pass with suffix sums. `None` when the best fit
 /// does not rise.
-fn hinge_fit(points: &[Sample], res: &mut Vec<f64>) -> Option<Hinge> {
+fn hinge_fit(points: &[Sample]) -> Option<Hinge> {
     let n = points.len();
     if n < MIN_POINTS {
         return None;
@@ -700,18 +729,22 @@ fn hinge_fit(points: &[Sample], res: &mut Vec<f64>) -> Option<Hinge> {
         }
     }
     let (index, b, r) = best?;
-    let tc = x(&points[index]);
-    res.clear();
-    res.extend(points.iter().map(|p| {
-        let fit = b + r * (x(p) - tc).max(0.0);
-        (p.value - y0 - fit).abs()
-    }));
-    let sigma = 1.4826 * median(res);
     Some(Hinge {
         index,
         baseline: b + y0,
-        sigma,
+        slope: r / 3600.0,
     })
+}
+
+/// Robust standard deviation (scaled median absolute residual) of `points` around the hinge.
+fn residual_sigma(points: &[Sample], h: &Hinge, buf: &mut Vec<f64>) -> f64 {
+    let tc = points[h.index].ts_ms;
+    buf.clear();
+    buf.extend(points.iter().map(|p| {
+        let dt = p.ts_ms.saturating_sub(tc).max(0) as f64 / 1000.0;
+        (p.value - (h.baseline + h.slope * dt)).abs()
+    }));
+    1.4826 * median(buf)
 }
 
 /// Whether a straight line fits `seg` better (smaller squared error) than the best split into
