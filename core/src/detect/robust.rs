@@ -824,14 +824,23 @@ fn theil_sen(
     let c = z * var_s.sqrt();
     let lo_rank = (((m as f64 - c) / 2.0).floor().max(0.0) as usize).min(m - 1);
     let hi_rank = (((m as f64 + c) / 2.0).ceil() as usize).min(m - 1);
-    let mid = select(slopes, m / 2);
-    let med = if m % 2 == 1 {
-        mid
-    } else {
-        (mid + select(slopes, m / 2 - 1)) / 2.0
+    // One selection splits the slopes at the median; each bound is then selected in its half.
+    let half = m / 2;
+    let mid = select(slopes, half);
+    let below = slopes[..half]
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max);
+    let med = if m % 2 == 1 { mid } else { (mid + below) / 2.0 };
+    let lo = match lo_rank.cmp(&half) {
+        std::cmp::Ordering::Less => select(&mut slopes[..half], lo_rank),
+        _ => mid,
     };
-    let lo = select(slopes, lo_rank);
-    let hi = select(slopes, hi_rank);
+    let hi = if hi_rank > half {
+        select(&mut slopes[half + 1..], hi_rank - half - 1)
+    } else {
+        mid
+    };
     (finite(med), finite(lo), finite(hi))
 }
 
