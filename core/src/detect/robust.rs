@@ -1125,4 +1125,165 @@ mod tests {
         assert!((normal_quantile(0.5)).abs() < 1e-9);
         assert!((normal_quantile(0.001) + 3.090232).abs() < 1e-5);
     }
+
+    #[test]
+    fn a_restart_resets_and_resolves_a_firing_alert() {
+        let leak = sawtooth(12.0, 30e6, |t| 200e6 + 30.0e3 * (t - 3.0 * 3600.0).max(0.0));
+        let mut d = Detector::new(DetectorConfig::default()).unwrap();
+        for x in &leak {
+            d.update(*x).unwrap();
+        }
+        assert_eq!(d.state(), AlertState::Firing);
+        let last = leak.last().unwrap().ts_ms;
+        let restart = Sample {
+            ts_ms: last + 15_000,
+            value: 50e6,
+        };
+        let e = d.update(restart).unwrap().unwrap();
+        assert_eq!(
+            (e.ts_ms, e.from, e.to),
+            (restart.ts_ms, AlertState::Firing, AlertState::Inactive)
+        );
+        let a = d.analysis();
+        assert_eq!(a.verdict, Verdict::Insufficient);
+        assert!(d.floor().is_empty());
+        assert_eq!(a.samples, leak.len() as u64 + 1);
+        let kinds: Vec<_> = a.events.iter().map(|e| (e.from, e.to)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (AlertState::Inactive, AlertState::Pending),
+                (AlertState::Pending, AlertState::Firing),
+                (AlertState::Firing, AlertState::Inactive)
+            ]
+        );
+    }
+
+    #[test]
+    fn for_zero_fires_at_once_and_events_are_bounded() {
+        let cfg = DetectorConfig {
+            for_secs: 0.0,
+            max_events: 2,
+            ..Default::default()
+        };
+        let leak = sawtooth(12.0, 30e6, |t| 200e6 + 30.0e3 * (t - 3.0 * 3600.0).max(0.0));
+        let a = analyze(&leak, &cfg).unwrap();
+        assert_eq!(a.state, AlertState::Firing);
+        assert_eq!(a.events[0].from, AlertState::Inactive);
+        assert!(a.events.iter().all(|e| e.to != AlertState::Pending));
+        assert!(a.events.len() <= 2);
+    }
+
+    #[test]
+    fn time_to_limit_follows_the_limit() {
+        let leak = sawtooth(12.0, 30e6, |t| 200e6 + 20.0e3 * (t - 3.0 * 3600.0).max(0.0));
+        let mut d = Detector::new(DetectorConfig::default()).unwrap();
+        for x in &leak {
+            d.update(*x).unwrap();
+        }
+        assert_eq!(d.analysis().time_to_limit_secs, None);
+        d.set_limit(Some(2e9)).unwrap();
+        let a = d.analysis();
+        let want = (2e9 - a.baseline.unwrap()) / a.rate_per_sec.unwrap();
+        assert_eq!(a.time_to_limit_secs, Some(want));
+        assert!(want > 0.0);
+    }
+
+    #[test]
+    fn analysis_serializes_with_snake_case_names() {
+        let xs = sawtooth(3.0, 1e6, |_| 1e8);
+        let a = analyze(&xs, &DetectorConfig::default()).unwrap();
+        let j = serde_json::to_value(&a).unwrap();
+        assert_eq!(j["verdict"], "healthy");
+        assert_eq!(j["state"], "inactive");
+        assert!(j.get("growth_start_ms").is_some() && j.get("rate_low").is_some());
+        let back: Analysis = serde_json::from_value(j).unwrap();
+        assert_eq!(back, a);
+        let cfg: DetectorConfig = serde_json::from_str(r#"{"kind":"count","limit":5}"#).unwrap();
+        assert_eq!((cfg.kind, cfg.limit), (SeriesKind::Count, Some(5.0)));
+        assert!(serde_json::from_str::<DetectorConfig>(r#"{"bogus":1}"#).is_err());
+    }
+
+    #[test]
+    fn the_detector_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Detector>();
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn analyze_never_panics_and_types_bad_input(
+            steps in proptest::collection::vec(-2i64..40_000, 0..400),
+            raw in proptest::collection::vec(proptest::num::f64::ANY, 0..400),
+            start in proptest::num::i64::ANY,
+            kind in proptest::sample::select(vec![SeriesKind::Heap, SeriesKind::Count]),
+        ) {
+            let mut ts = start;
+            let xs: Vec<Sample> = steps.iter().zip(&raw).map(|(d, v)| {
+                ts = ts.saturating_add(*d);
+                Sample { ts_ms: ts, value: *v }
+            }).collect();
+            let first_bad = xs.iter().enumerate().find_map(|(i, x)| {
+                if !x.value.is_finite() {
+                    Some((i, ErrorCode::NonFiniteValue))
+                } else if i > 0 && x.ts_ms <= xs[i - 1].ts_ms {
+                    Some((i, ErrorCode::OutOfOrder))
+                } else {
+                    None
+                }
+            });
+            let r = analyze(&xs, &DetectorConfig::for_kind(kind));
+            match (xs.is_empty(), first_bad, r) {
+                (true, _, Err(e)) => proptest::prop_assert_eq!(e.code(), ErrorCode::EmptyInput),
+                (false, None, Ok(a)) => {
+                    proptest::prop_assert_eq!(a.samples, xs.len() as u64);
+                    proptest::prop_assert!(a.events.len() <= 32);
+                }
+                (false, Some((i, code)), Err(e)) => {
+                    proptest::prop_assert_eq!(e.code(), code);
+                    let index = match e {
+                        InputError::NonFinite { index, .. } | InputError::OutOfOrder { index, .. } => index,
+                        _ => usize::MAX,
+                    };
+                    proptest::prop_assert_eq!(index, i);
+                }
+                (_, _, r) => proptest::prop_assert!(false, "unexpected {:?}", r),
+            }
+        }
+
+        #[test]
+        fn memory_stays_bounded_on_long_wild_series(
+            values in proptest::collection::vec(0.0f64..1e12, 1..3000),
+            step_ms in 1i64..600_000,
+        ) {
+            let cfg = DetectorConfig { floor_capacity: 16, max_events: 4, bucket_secs: 1.0, ..Default::default() };
+            let mut d = Detector::new(cfg).unwrap();
+            for (i, v) in values.iter().enumerate() {
+                d.update(Sample { ts_ms: i as i64 * step_ms, value: *v }).unwrap();
+                proptest::prop_assert!(d.floor().len() <= 16);
+            }
+            let a = d.analysis();
+            proptest::prop_assert!(a.events.len() <= 4);
+            let j = serde_json::to_string(&a);
+            proptest::prop_assert!(j.is_ok());
+        }
+
+        #[test]
+        fn any_config_is_accepted_or_refused_without_panic(
+            for_secs in proptest::num::f64::ANY,
+            bucket_secs in proptest::num::f64::ANY,
+            limit in proptest::option::of(proptest::num::f64::ANY),
+            confidence in proptest::num::f64::ANY,
+            floor_capacity in 0usize..200_000,
+        ) {
+            let cfg = DetectorConfig { for_secs, bucket_secs, limit, confidence, floor_capacity, ..Default::default() };
+            match Detector::new(cfg) {
+                Ok(mut d) => {
+                    let r = d.update(Sample { ts_ms: 0, value: 1.0 });
+                    proptest::prop_assert!(r.is_ok());
+                }
+                Err(e) => proptest::prop_assert_eq!(e.code(), ErrorCode::InvalidOption),
+            }
+        }
+    }
 }
