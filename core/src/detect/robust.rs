@@ -33,6 +33,22 @@ pub enum SeriesKind {
     Count,
 }
 
+impl std::str::FromStr for SeriesKind {
+    type Err = InputError;
+
+    /// Parses `"heap"` or `"count"` (the serde names), as bindings and the CLI receive them.
+    fn from_str(s: &str) -> Result<Self, InputError> {
+        match s {
+            "heap" => Ok(SeriesKind::Heap),
+            "count" => Ok(SeriesKind::Count),
+            other => Err(InputError::invalid_option(
+                "kind",
+                format!("`{other}` is not one of heap, count"),
+            )),
+        }
+    }
+}
+
 /// Options of the detector. Every tunable has a default; only `kind` and `limit` usually change.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
