@@ -274,6 +274,8 @@ const MIN_SPAN: usize = 2;
 const MAX_SPAN: usize = 12;
 /// Most points the trend test looks at: longer segments are reduced to block medians.
 const TEST_POINTS: usize = 24;
+/// The newest third of a rising segment must rise at least this share of the segment's rate.
+const RECENT_SHARE: f64 = 0.3;
 /// Fewest floor points a rising segment needs.
 const MIN_POINTS: usize = 6;
 
@@ -495,16 +497,21 @@ impl Detector {
             ((1.5 * buckets_per_gc).ceil() as usize).clamp(MIN_SPAN, MAX_SPAN)
         };
         let span = span.min(self.mins.len());
-        let mut best: Option<Sample> = None;
-        for m in self.mins.iter().skip(self.mins.len() - span) {
-            if best.is_none_or(|b| m.value <= b.value) {
-                best = Some(m);
-            }
-        }
-        if let Some(p) = best
-            && self.floor.last().is_none_or(|f| p.ts_ms > f.ts_ms)
-        {
-            self.floor.push(p);
+        let low = self
+            .mins
+            .iter()
+            .skip(self.mins.len() - span)
+            .map(|m| m.value)
+            .fold(f64::INFINITY, f64::min);
+        // One floor point per bucket, placed at the middle of the window it is the minimum of:
+        // dense points whatever the GC period, with a lag of half a window at most.
+        let half_ms = (span as i64).saturating_mul(self.bucket_ms) / 2;
+        let ts_ms = b
+            .start_ms
+            .saturating_add(self.bucket_ms)
+            .saturating_sub(half_ms);
+        if self.floor.last().is_none_or(|f| ts_ms > f.ts_ms) {
+            self.floor.push(Sample { ts_ms, value: low });
         }
     }
 
@@ -654,12 +661,17 @@ fn assess(
         return (healthy, false, est);
     }
     // Still rising: the newest third of the segment sits above the middle third by at least
-    // half of what the rate predicts (warm-ups and one-off steps flatten out).
+    // half of what the rate predicts, and keeps rising by itself (warm-ups and one-off steps
+    // flatten out).
     let third = seg.len() / 3;
     let mid = median_value(&seg[third..2 * third], &mut work.values);
     let new = median_value(&seg[2 * third..], &mut work.values);
     if new - mid < 0.5 * rate * dur_secs / 3.0 || new.is_nan() || mid.is_nan() {
         return (healthy, false, est);
+    }
+    match theil_sen(&seg[2 * third..], z, &mut work.slopes).0 {
+        Some(recent) if recent >= RECENT_SHARE * rate => {}
+        _ => return (healthy, false, est),
     }
     // A deploy step, a cache fill or a warm-up is one jump between two levels; a leak is
     // better described by a line than by any single jump.
@@ -677,12 +689,13 @@ fn assess(
             _ => return (healthy, false, est),
         }
     }
-    let rise = rate * dur_secs;
-    if !practical(rate, rise) {
+    // Practical relevance is judged at the lower confidence bound of the rate, so a rise that
+    // is only just as large as a daily cycle's is not enough.
+    if !practical(lo, lo * dur_secs) {
         return (healthy, false, est);
     }
     let sigma = residual_sigma(points, &h, &mut work.values);
-    let cond = rise >= cfg.min_rise_sigmas * sigma;
+    let cond = lo * dur_secs >= cfg.min_rise_sigmas * sigma;
     (if cond { Verdict::Leak } else { healthy }, cond, est)
 }
 
