@@ -101,7 +101,7 @@ impl Default for DetectorConfig {
             min_rise_sigmas: 3.0,
             time_to_limit_alert_secs: 6.0 * 3600.0,
             projection_secs: 12.0 * 3600.0,
-            projection_ratio: 0.25,
+            projection_ratio: 0.15,
             confidence: 0.95,
             reset_drop_ratio: 0.3,
             max_events: 32,
