@@ -274,6 +274,8 @@ const MIN_SPAN: usize = 2;
 const MAX_SPAN: usize = 12;
 /// Most points the trend test looks at: longer segments are reduced to block medians.
 const TEST_POINTS: usize = 24;
+/// Most blocks of the slope-only shape checks.
+const SHAPE_POINTS: usize = 16;
 /// The newest third of a rising segment must rise at least this share of the segment's rate.
 const RECENT_SHARE: f64 = 0.3;
 /// Fewest floor points a rising segment needs.
@@ -669,7 +671,7 @@ fn assess(
     if new - mid < 0.5 * rate * dur_secs / 3.0 || new.is_nan() || mid.is_nan() {
         return (healthy, false, est);
     }
-    match theil_sen(&seg[2 * third..], z, &mut work.slopes).0 {
+    match sen_slope(&seg[2 * third..], &mut work.slopes) {
         Some(recent) if recent >= RECENT_SHARE * rate => {}
         _ => return (healthy, false, est),
     }
@@ -682,8 +684,8 @@ fn assess(
     // warm-up until it proves it does not slow down.
     if h.index == 0 {
         let half = seg.len() / 2;
-        let (first, _, _) = theil_sen(&seg[..half], z, &mut work.slopes);
-        let (second, _, _) = theil_sen(&seg[half..], z, &mut work.slopes);
+        let first = sen_slope(&seg[..half], &mut work.slopes);
+        let second = sen_slope(&seg[half..], &mut work.slopes);
         match (first, second) {
             (Some(a), Some(b)) if b >= 0.75 * a => {}
             _ => return (healthy, false, est),
@@ -829,8 +831,24 @@ fn theil_sen(
     z: f64,
     slopes: &mut Vec<f64>,
 ) -> (Option<f64>, Option<f64>, Option<f64>) {
+    sen(points, TEST_POINTS, Some(z), slopes)
+}
+
+/// The Theil–Sen slope alone, on at most `SHAPE_POINTS` blocks: cheap enough for the shape
+/// checks that only compare slopes.
+fn sen_slope(points: &[Sample], slopes: &mut Vec<f64>) -> Option<f64> {
+    sen(points, SHAPE_POINTS, None, slopes).0
+}
+
+/// Theil–Sen on at most `max_blocks` block medians; the interval only when `z` is given.
+fn sen(
+    points: &[Sample],
+    max_blocks: usize,
+    z: Option<f64>,
+    slopes: &mut Vec<f64>,
+) -> (Option<f64>, Option<f64>, Option<f64>) {
     let mut blocks = [(0.0f64, 0.0f64); TEST_POINTS];
-    let nb = reduce_blocks(points, &mut blocks);
+    let nb = reduce_blocks(points, &mut blocks, max_blocks);
     if nb < 3 {
         return (None, None, None);
     }
@@ -848,12 +866,6 @@ fn theil_sen(
     if m == 0 {
         return (None, None, None);
     }
-    let nbf = nb as f64;
-    let var_s = nbf * (nbf - 1.0) * (2.0 * nbf + 5.0) / 18.0;
-    let c = z * var_s.sqrt();
-    let lo_rank = (((m as f64 - c) / 2.0).floor().max(0.0) as usize).min(m - 1);
-    let hi_rank = (((m as f64 + c) / 2.0).ceil() as usize).min(m - 1);
-    // One selection splits the slopes at the median; each bound is then selected in its half.
     let half = m / 2;
     let mid = select(slopes, half);
     let below = slopes[..half]
@@ -861,6 +873,15 @@ fn theil_sen(
         .copied()
         .fold(f64::NEG_INFINITY, f64::max);
     let med = if m % 2 == 1 { mid } else { (mid + below) / 2.0 };
+    let Some(z) = z else {
+        return (finite(med), None, None);
+    };
+    let nbf = nb as f64;
+    let var_s = nbf * (nbf - 1.0) * (2.0 * nbf + 5.0) / 18.0;
+    let c = z * var_s.sqrt();
+    let lo_rank = (((m as f64 - c) / 2.0).floor().max(0.0) as usize).min(m - 1);
+    let hi_rank = (((m as f64 + c) / 2.0).ceil() as usize).min(m - 1);
+    // The median's selection split the slopes; each bound is selected in its half.
     let lo = match lo_rank.cmp(&half) {
         std::cmp::Ordering::Less => select(&mut slopes[..half], lo_rank),
         _ => mid,
@@ -873,15 +894,19 @@ fn theil_sen(
     (finite(med), finite(lo), finite(hi))
 }
 
-/// Splits `points` into at most `TEST_POINTS` consecutive blocks; each block becomes (time of
+/// Splits `points` into at most `max_blocks` consecutive blocks; each block becomes (time of
 /// its middle point in seconds from the first, median value). Returns the number of blocks.
-fn reduce_blocks(points: &[Sample], out: &mut [(f64, f64); TEST_POINTS]) -> usize {
+fn reduce_blocks(
+    points: &[Sample],
+    out: &mut [(f64, f64); TEST_POINTS],
+    max_blocks: usize,
+) -> usize {
     let n = points.len();
     if n == 0 {
         return 0;
     }
     let t0 = points[0].ts_ms;
-    let nb = n.min(TEST_POINTS);
+    let nb = n.min(max_blocks).min(TEST_POINTS);
     let mut vals = [0.0f64; 64];
     for (b, slot) in out.iter_mut().enumerate().take(nb) {
         let lo = b * n / nb;
