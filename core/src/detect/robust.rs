@@ -274,8 +274,6 @@ const MIN_SPAN: usize = 2;
 const MAX_SPAN: usize = 12;
 /// Most points the trend test looks at: longer segments are reduced to block medians.
 const TEST_POINTS: usize = 24;
-/// Most blocks of the slope-only shape checks.
-const SHAPE_POINTS: usize = 16;
 /// The newest third of a rising segment must rise at least this share of the segment's rate.
 const RECENT_SHARE: f64 = 0.3;
 /// Fewest floor points a rising segment needs.
@@ -649,7 +647,12 @@ fn assess(
     {
         return (healthy, false, est);
     }
-    let (rate, lo, hi) = theil_sen(seg, z, &mut work.slopes);
+    // Every test below runs on at most TEST_POINTS block medians of the segment: O(1) work
+    // after one linear pass, and less noise than single floor points.
+    let mut blocks = [(0.0f64, 0.0f64); TEST_POINTS];
+    let nb = reduce_blocks(seg, &mut blocks, TEST_POINTS);
+    let blocks = &blocks[..nb];
+    let (rate, lo, hi) = sen_blocks(blocks, Some(z), &mut work.slopes);
     (est.rate, est.rate_low, est.rate_high) = (rate, lo, hi);
     let (Some(rate), Some(lo)) = (rate, lo) else {
         return (healthy, false, est);
@@ -665,27 +668,27 @@ fn assess(
     // Still rising: the newest third of the segment sits above the middle third by at least
     // half of what the rate predicts, and keeps rising by itself (warm-ups and one-off steps
     // flatten out).
-    let third = seg.len() / 3;
-    let mid = median_value(&seg[third..2 * third], &mut work.values);
-    let new = median_value(&seg[2 * third..], &mut work.values);
+    let third = nb / 3;
+    let mid = block_median(&blocks[third..2 * third]);
+    let new = block_median(&blocks[2 * third..]);
     if new - mid < 0.5 * rate * dur_secs / 3.0 || new.is_nan() || mid.is_nan() {
         return (healthy, false, est);
     }
-    match sen_slope(&seg[2 * third..], &mut work.slopes) {
+    match sen_blocks(&blocks[2 * third..], None, &mut work.slopes).0 {
         Some(recent) if recent >= RECENT_SHARE * rate => {}
         _ => return (healthy, false, est),
     }
     // A deploy step, a cache fill or a warm-up is one jump between two levels; a leak is
     // better described by a line than by any single jump.
-    if !line_beats_step(seg) {
+    if !line_beats_step(blocks) {
         return (healthy, false, est);
     }
     // Growth seen since the first usable point (no flat baseline before it) is the tail of a
     // warm-up until it proves it does not slow down.
     if h.index == 0 {
-        let half = seg.len() / 2;
-        let first = sen_slope(&seg[..half], &mut work.slopes);
-        let second = sen_slope(&seg[half..], &mut work.slopes);
+        let half = nb / 2;
+        let first = sen_blocks(&blocks[..half], None, &mut work.slopes).0;
+        let second = sen_blocks(&blocks[half..], None, &mut work.slopes).0;
         match (first, second) {
             (Some(a), Some(b)) if b >= 0.75 * a => {}
             _ => return (healthy, false, est),
@@ -770,27 +773,28 @@ fn hinge_fit(points: &[Sample]) -> Option<Hinge> {
 /// Robust standard deviation (scaled median absolute residual) of `points` around the hinge.
 fn residual_sigma(points: &[Sample], h: &Hinge, buf: &mut Vec<f64>) -> f64 {
     let tc = points[h.index].ts_ms;
+    // At most 96 evenly spaced points: plenty for a noise level, and bounded work.
+    let stride = points.len().div_ceil(96).max(1);
     buf.clear();
-    buf.extend(points.iter().map(|p| {
+    buf.extend(points.iter().step_by(stride).map(|p| {
         let dt = p.ts_ms.saturating_sub(tc).max(0) as f64 / 1000.0;
         (p.value - (h.baseline + h.slope * dt)).abs()
     }));
     1.4826 * median(buf)
 }
 
-/// Whether a straight line fits `seg` better (smaller squared error) than the best split into
-/// two flat levels.
-fn line_beats_step(seg: &[Sample]) -> bool {
-    let k = seg.len();
+/// Whether a straight line fits `blocks` (seconds, value) better, in squared error, than the
+/// best split into two flat levels.
+fn line_beats_step(blocks: &[(f64, f64)]) -> bool {
+    let k = blocks.len();
     if k < 4 {
         return false;
     }
-    let t0 = seg[0].ts_ms;
-    let y0 = seg[0].value;
+    let y0 = blocks[0].1;
     let (mut sx, mut sy, mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for p in seg {
-        let x = p.ts_ms.saturating_sub(t0) as f64 / 3600e3;
-        let y = p.value - y0;
+    for &(t, v) in blocks {
+        let x = t / 3600.0;
+        let y = v - y0;
         sx += x;
         sy += y;
         sxx += x * x;
@@ -808,8 +812,8 @@ fn line_beats_step(seg: &[Sample]) -> bool {
     };
     let (mut ly, mut lyy) = (0.0, 0.0);
     let mut sse_step = f64::INFINITY;
-    for (j, p) in seg.iter().enumerate().take(k - 2) {
-        let y = p.value - y0;
+    for (j, &(_, v)) in blocks.iter().enumerate().take(k - 2) {
+        let y = v - y0;
         ly += y;
         lyy += y * y;
         let nl = (j + 1) as f64;
@@ -834,13 +838,8 @@ fn theil_sen(
     sen(points, TEST_POINTS, Some(z), slopes)
 }
 
-/// The Theil–Sen slope alone, on at most `SHAPE_POINTS` blocks: cheap enough for the shape
-/// checks that only compare slopes.
-fn sen_slope(points: &[Sample], slopes: &mut Vec<f64>) -> Option<f64> {
-    sen(points, SHAPE_POINTS, None, slopes).0
-}
-
-/// Theil–Sen on at most `max_blocks` block medians; the interval only when `z` is given.
+/// Theil–Sen on at most `max_blocks` block medians of `points`; the interval only when `z`
+/// is given.
 fn sen(
     points: &[Sample],
     max_blocks: usize,
@@ -849,10 +848,20 @@ fn sen(
 ) -> (Option<f64>, Option<f64>, Option<f64>) {
     let mut blocks = [(0.0f64, 0.0f64); TEST_POINTS];
     let nb = reduce_blocks(points, &mut blocks, max_blocks);
+    sen_blocks(&blocks[..nb], z, slopes)
+}
+
+/// Theil–Sen slope of (seconds, value) points with, when `z` is given, Sen's rank interval
+/// from the Mann–Kendall variance. All `None` with fewer than 3 points.
+fn sen_blocks(
+    blocks: &[(f64, f64)],
+    z: Option<f64>,
+    slopes: &mut Vec<f64>,
+) -> (Option<f64>, Option<f64>, Option<f64>) {
+    let nb = blocks.len();
     if nb < 3 {
         return (None, None, None);
     }
-    let blocks = &blocks[..nb];
     slopes.clear();
     for i in 0..nb {
         for j in i + 1..nb {
@@ -922,10 +931,14 @@ fn reduce_blocks(
     nb
 }
 
-fn median_value(points: &[Sample], buf: &mut Vec<f64>) -> f64 {
-    buf.clear();
-    buf.extend(points.iter().map(|p| p.value));
-    median(buf)
+/// The median value of at most `TEST_POINTS` blocks.
+fn block_median(blocks: &[(f64, f64)]) -> f64 {
+    let mut v = [0.0f64; TEST_POINTS];
+    let n = blocks.len().min(TEST_POINTS);
+    for (x, b) in v.iter_mut().zip(blocks) {
+        *x = b.1;
+    }
+    median(&mut v[..n])
 }
 
 /// The median (lower middle for even lengths averaged with the upper); NaN when empty.
