@@ -1098,72 +1098,29 @@ mod tests {
 
     #[test]
     fn invalid_options_are_refused() {
-        let bad = [
-            DetectorConfig {
-                limit: Some(0.0),
-                ..Default::default()
-            },
-            DetectorConfig {
-                limit: Some(f64::NAN),
-                ..Default::default()
-            },
-            DetectorConfig {
-                for_secs: -1.0,
-                ..Default::default()
-            },
-            DetectorConfig {
-                for_secs: f64::INFINITY,
-                ..Default::default()
-            },
-            DetectorConfig {
-                bucket_secs: 0.0,
-                ..Default::default()
-            },
-            DetectorConfig {
-                floor_capacity: 2,
-                ..Default::default()
-            },
-            DetectorConfig {
-                warmup_secs: f64::NAN,
-                ..Default::default()
-            },
-            DetectorConfig {
-                min_growth_secs: -5.0,
-                ..Default::default()
-            },
-            DetectorConfig {
-                min_rise_ratio: -0.1,
-                ..Default::default()
-            },
-            DetectorConfig {
-                min_rise_sigmas: f64::NAN,
-                ..Default::default()
-            },
-            DetectorConfig {
-                time_to_limit_alert_secs: -1.0,
-                ..Default::default()
-            },
-            DetectorConfig {
-                confidence: 1.0,
-                ..Default::default()
-            },
-            DetectorConfig {
-                projection_secs: -1.0,
-                ..Default::default()
-            },
-            DetectorConfig {
-                projection_ratio: f64::NAN,
-                ..Default::default()
-            },
-            DetectorConfig {
-                reset_drop_ratio: 0.0,
-                ..Default::default()
-            },
-            DetectorConfig {
-                max_events: 0,
-                ..Default::default()
-            },
+        let edits: [fn(&mut DetectorConfig); 16] = [
+            |c| c.limit = Some(0.0),
+            |c| c.limit = Some(f64::NAN),
+            |c| c.for_secs = -1.0,
+            |c| c.for_secs = f64::INFINITY,
+            |c| c.bucket_secs = 0.0,
+            |c| c.floor_capacity = 2,
+            |c| c.warmup_secs = f64::NAN,
+            |c| c.min_growth_secs = -5.0,
+            |c| c.min_rise_ratio = -0.1,
+            |c| c.min_rise_sigmas = f64::NAN,
+            |c| c.time_to_limit_alert_secs = -1.0,
+            |c| c.confidence = 1.0,
+            |c| c.projection_secs = -1.0,
+            |c| c.projection_ratio = f64::NAN,
+            |c| c.reset_drop_ratio = 0.0,
+            |c| c.max_events = 0,
         ];
+        let bad = edits.map(|edit| {
+            let mut c = DetectorConfig::default();
+            edit(&mut c);
+            c
+        });
         for cfg in bad {
             assert_eq!(
                 cfg.validate().unwrap_err().code(),
