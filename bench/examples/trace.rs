@@ -1,6 +1,7 @@
 //! Prints the alert events of one generated scenario with the estimates at each event, and
 //! with a fourth argument the floor points: `cargo run --release -p leaksense-bench --example
-//! trace -- step 20 [floor]`. A diagnostic for tuning on training seeds.
+//! trace -- step 20 [floor]` (`STEP_SECS=60` changes the sampling step). A diagnostic for
+//! tuning on training seeds.
 
 use leaksense_core::detect::scenarios::{START_MS, Situation, generate};
 use leaksense_core::detect::{Detector, DetectorConfig};
@@ -17,7 +18,11 @@ fn main() {
         .and_then(|n| Situation::ALL.into_iter().find(|s| s.name() == n))
         .expect(usage);
     let seed: u64 = args.get(2).and_then(|s| s.parse().ok()).expect(usage);
-    let sc = generate(sit, seed, 15);
+    let step = std::env::var("STEP_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(15);
+    let sc = generate(sit, seed, step);
     println!("leak start {:?} h", sc.leak_start_ms.map(hours));
     let cfg = DetectorConfig {
         limit: sc.limit,

@@ -1229,6 +1229,33 @@ mod tests {
     }
 
     #[test]
+    fn other_sampling_steps_give_the_same_verdicts() {
+        use crate::detect::scenarios::{Situation, generate};
+        for step in [5, 60] {
+            for seed in 1..4 {
+                for sit in [Situation::Flat, Situation::Step, Situation::FastLeak] {
+                    let sc = generate(sit, seed, step);
+                    let cfg = DetectorConfig {
+                        limit: sc.limit,
+                        ..DetectorConfig::for_kind(sc.kind)
+                    };
+                    let a = analyze(&sc.samples, &cfg).unwrap();
+                    let want = if sit.leaks() {
+                        AlertState::Firing
+                    } else {
+                        AlertState::Inactive
+                    };
+                    assert_eq!(a.state, want, "{} seed {seed} at {step} s", sit.name());
+                    if !sit.leaks() {
+                        let fired = a.events.iter().any(|e| e.to == AlertState::Firing);
+                        assert!(!fired, "{} seed {seed} at {step} s", sit.name());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn the_detector_is_send_and_sync() {
         fn check<T: Send + Sync>() {}
         check::<Detector>();
