@@ -3,14 +3,16 @@
 //! It watches the floor of the GC sawtooth (the heap left after collection), not raw samples:
 //! samples fall into fixed time buckets, each bucket keeps its minimum, and a floor point is the
 //! minimum over a few buckets, enough to span one and a half estimated GC periods (the period is
-//! measured from the sawtooth's drops). Upward spikes never reach the floor.
+//! measured from the sawtooth's drops), stamped at the middle of that window. Upward spikes
+//! never reach the floor.
 //!
 //! Every closed bucket is an evaluation (as Prometheus evaluates a rule). An evaluation fits a
 //! "flat, then rising" hinge to the floor since the last restart to find where growth began,
-//! then tests the rising segment with Mann–Kendall and a Theil–Sen slope with its confidence
-//! interval, checks that the rise still goes on (warm-ups and one-off steps stop rising), and
-//! asks for a practical rise relative to the baseline, or a time to the memory limit within a
-//! horizon. The alert state machine has Prometheus's `for` semantics on top of that condition.
+//! then tests the rising segment (reduced to block medians) with a Theil–Sen slope and Sen's
+//! Mann–Kendall confidence interval, checks that the rise still goes on and is better described
+//! by a line than by one step (warm-ups, deploys and cache fills are not), and asks, at the
+//! rate's lower confidence bound, for a practical rise relative to the baseline, or a time to
+//! the memory limit within a horizon. The alert state machine has Prometheus's `for` semantics on top of that condition.
 //!
 //! Cost: O(1) per sample, plus one evaluation per bucket that is linear in the bounded floor
 //! ring, so O(1) amortized; memory is fixed at construction.
@@ -436,7 +438,8 @@ impl Detector {
         }
     }
 
-    /// The post-GC floor points kept since the last restart, oldest first (bounded).
+    /// The post-GC floor points kept since the last restart, oldest first (bounded): one per
+    /// bucket, each the minimum of its window, stamped at the window's middle.
     pub fn floor(&self) -> Vec<Sample> {
         self.floor.iter().collect()
     }
