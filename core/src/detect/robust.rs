@@ -63,7 +63,8 @@ pub struct DetectorConfig {
     pub for_secs: f64,
     /// Width of a floor bucket; one evaluation per closed bucket.
     pub bucket_secs: f64,
-    /// Number of floor points kept (the detector's memory; 288 buckets of 5 min is 24 h).
+    /// Number of floor points kept (the detector's memory; 288 buckets of 5 min is 24 h);
+    /// at most [`MAX_FLOOR`].
     pub floor_capacity: usize,
     /// Time after start or restart during which no leak is declared (warm-up).
     pub warmup_secs: f64,
@@ -150,10 +151,10 @@ impl DetectorConfig {
         }
         range("for_secs", self.for_secs, 0.0, WEEK)?;
         range("bucket_secs", self.bucket_secs, 1.0, 86400.0)?;
-        if !(8..=100_000).contains(&self.floor_capacity) {
+        if !(8..=MAX_FLOOR).contains(&self.floor_capacity) {
             return Err(InputError::invalid_option(
                 "floor_capacity",
-                format!("{} is not within [8, 100000]", self.floor_capacity),
+                format!("{} is not within [8, {MAX_FLOOR}]", self.floor_capacity),
             ));
         }
         range("warmup_secs", self.warmup_secs, 0.0, WEEK)?;
@@ -278,6 +279,11 @@ const MAX_SPAN: usize = 12;
 const TEST_POINTS: usize = 24;
 /// The newest third of a rising segment must rise at least this share of the segment's rate.
 const RECENT_SHARE: f64 = 0.3;
+/// Most points in one block median (the blocks' scratch is on the stack).
+const BLOCK_MAX: usize = 64;
+/// Largest floor ring: every block of the trend test then fits `BLOCK_MAX` (5.3 days of 5 min
+/// buckets).
+pub const MAX_FLOOR: usize = TEST_POINTS * BLOCK_MAX;
 /// Fewest floor points a rising segment needs.
 const MIN_POINTS: usize = 6;
 
@@ -919,7 +925,7 @@ fn reduce_blocks(
     }
     let t0 = points[0].ts_ms;
     let nb = n.min(max_blocks).min(TEST_POINTS);
-    let mut vals = [0.0f64; 64];
+    let mut vals = [0.0f64; BLOCK_MAX];
     for (b, slot) in out.iter_mut().enumerate().take(nb) {
         let lo = b * n / nb;
         let hi = ((b + 1) * n / nb).max(lo + 1).min(n);
@@ -1101,13 +1107,14 @@ mod tests {
 
     #[test]
     fn invalid_options_are_refused() {
-        let edits: [fn(&mut DetectorConfig); 16] = [
+        let edits: [fn(&mut DetectorConfig); 17] = [
             |c| c.limit = Some(0.0),
             |c| c.limit = Some(f64::NAN),
             |c| c.for_secs = -1.0,
             |c| c.for_secs = f64::INFINITY,
             |c| c.bucket_secs = 0.0,
             |c| c.floor_capacity = 2,
+            |c| c.floor_capacity = MAX_FLOOR + 1,
             |c| c.warmup_secs = f64::NAN,
             |c| c.min_growth_secs = -5.0,
             |c| c.min_rise_ratio = -0.1,
@@ -1119,6 +1126,11 @@ mod tests {
             |c| c.reset_drop_ratio = 0.0,
             |c| c.max_events = 0,
         ];
+        let widest = DetectorConfig {
+            floor_capacity: MAX_FLOOR,
+            ..Default::default()
+        };
+        assert!(widest.validate().is_ok());
         let bad = edits.map(|edit| {
             let mut c = DetectorConfig::default();
             edit(&mut c);
