@@ -683,7 +683,7 @@ fn assess(
     if new - mid < 0.5 * rate * dur_secs / 3.0 || new.is_nan() || mid.is_nan() {
         return (healthy, false, est);
     }
-    match sen_blocks(&blocks[2 * third..], None, &mut work.slopes).0 {
+    match sen_blocks(&blocks[(2 * third).min(nb - 3)..], None, &mut work.slopes).0 {
         Some(recent) if recent >= RECENT_SHARE * rate => {}
         _ => return (healthy, false, est),
     }
