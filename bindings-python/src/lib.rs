@@ -5,6 +5,7 @@ mod error;
 use leaksense_core::catalog::{Naming, Runtime, metrics as catalog_metrics};
 use leaksense_core::detect;
 use leaksense_core::error::{ErrorCode, InputError};
+use leaksense_core::series::samples_from_secs;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -79,6 +80,30 @@ fn find_growth_inflection(
     })
 }
 
+/// The core detector's one-shot analysis of a series, as a JSON string (the package parses it).
+#[pyfunction]
+#[pyo3(signature = (timestamps, values, kind = "heap", limit = None))]
+fn analyze_json(
+    py: Python<'_>,
+    timestamps: Vec<f64>,
+    values: Vec<f64>,
+    kind: &str,
+    limit: Option<f64>,
+) -> PyResult<String> {
+    error::guard(py, || {
+        let kind: detect::SeriesKind = kind.parse().map_err(|e| error::input(py, e))?;
+        let cfg = detect::DetectorConfig {
+            limit,
+            ..detect::DetectorConfig::for_kind(kind)
+        };
+        let samples = samples_from_secs(&timestamps, &values).map_err(|e| error::input(py, e))?;
+        let a = py
+            .detach(|| detect::analyze(&samples, &cfg))
+            .map_err(|e| error::input(py, e))?;
+        serde_json::to_string(&a).map_err(|e| error::to_py(py, ErrorCode::Internal, e.to_string()))
+    })
+}
+
 /// Stable error-code strings, in numeric order (for the Python exception table).
 #[pyfunction]
 fn error_codes() -> Vec<&'static str> {
@@ -91,6 +116,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(deriv, m)?)?;
     m.add_function(wrap_pyfunction!(predict_linear, m)?)?;
     m.add_function(wrap_pyfunction!(find_growth_inflection, m)?)?;
+    m.add_function(wrap_pyfunction!(analyze_json, m)?)?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     Ok(())
 }

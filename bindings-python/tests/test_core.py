@@ -80,7 +80,20 @@ OPS = {
     "find_growth_inflection": lambda a: leaksense.find_growth_inflection(
         a["timestamps"], a["values"], a["window"], a["ratio"]
     ),
+    "analyze": lambda a: leaksense.analyze(a["timestamps"], a["values"], a.get("kind", "heap"), a.get("limit")),
 }
+
+
+def _check_analysis(got, exp, name):
+    for key in ("verdict", "state"):
+        if key in exp:
+            assert got[key] == exp[key], name
+    if "growth_start" in exp:
+        lo, hi = exp["growth_start"]
+        assert got["growth_start_ms"] is not None and lo <= got["growth_start_ms"] / 1000 <= hi, name
+    if "rate_per_sec" in exp:
+        lo, hi = exp["rate_per_sec"]
+        assert got["rate_per_sec"] is not None and lo <= got["rate_per_sec"] <= hi, name
 
 
 def test_vectors_present():
@@ -102,6 +115,9 @@ def test_vectors(path):
             assert e.value.code == exp["error"], name
             continue
         got = OPS[op](args)
+        if op == "analyze":
+            _check_analysis(got, exp, name)
+            continue
         want = exp.get("value", exp.get("timestamp"))
         if want is None:
             assert got is None, name
