@@ -10,3 +10,4 @@ pub mod series;
 
 pub use error::{CollectError, ErrorCode, InputError};
 pub use series::{Ring, Sample, Series};
+pub mod requests;

@@ -1,0 +1,19 @@
+//! Per-request memory tracking and leak attribution to routes.
+//!
+//! The hot path ([`RequestTracker::begin`] / [`RequestTracker::end`]) records each request's
+//! per-measure deltas on its route and counts it in a time slot. When the detector reports a
+//! growth start, [`attribute`] explains the growth of the post-GC floor by route: the article's
+//! two rules as they are, and a non-negative least-squares model that gives bytes retained per
+//! request for each route with a confidence interval.
+
+mod intern;
+mod nnls;
+mod stats;
+mod tracker;
+
+pub use intern::{MAX_ROUTE_LEN, OTHER_ROUTE};
+pub use stats::{HIST_BUCKETS, MeasureSummary, bucket_of, bucket_upper};
+pub use tracker::{
+    MAX_MEASURES, MeasureSource, RSS_MEASURE, RequestOutcome, RequestToken, RequestTracker,
+    RouteSnapshot, SlotCounts, TrackerConfig, TrackerSnapshot,
+};
