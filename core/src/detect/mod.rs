@@ -2,5 +2,9 @@
 //! streaming detector.
 
 pub mod prom;
+pub mod robust;
 
 pub use prom::{WindowRule, deriv, predict_linear};
+pub use robust::{
+    AlertEvent, AlertState, Analysis, Detector, DetectorConfig, SeriesKind, Verdict, analyze,
+};
