@@ -6,11 +6,16 @@
 //! two rules as they are, and a non-negative least-squares model that gives bytes retained per
 //! request for each route with a confidence interval.
 
+mod attribute;
 mod intern;
 mod nnls;
 mod stats;
 mod tracker;
 
+pub use attribute::{
+    ArticleSuspect, Attribution, AttributionConfig, BACKGROUND, ModelFit, RouteEstimate, Traffic,
+    attribute,
+};
 pub use intern::{MAX_ROUTE_LEN, OTHER_ROUTE};
 pub use stats::{HIST_BUCKETS, MeasureSummary, bucket_of, bucket_upper};
 pub use tracker::{
