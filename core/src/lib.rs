@@ -11,3 +11,4 @@ pub mod series;
 pub use error::{CollectError, ErrorCode, InputError};
 pub use series::{Ring, Sample, Series};
 pub mod requests;
+pub mod report;
