@@ -165,10 +165,16 @@ struct Shard {
     touched: Vec<u32>,
 }
 
+/// Route counts each ring slot has room for from the start. The ring is allocated up front so
+/// that the tracker's own memory does not creep up while the ring fills (which a leak
+/// detector watching the same heap would see as growth); a slot with more active routes than
+/// this grows once, still bounded by the route cap.
+const SLOT_PREALLOC: usize = 64;
+
 struct SlotEntry {
     slot: i64,
     // Sorted by route id; bounded by the number of route ids.
-    counts: Vec<(u32, u64)>,
+    counts: Vec<(u32, u32)>,
 }
 
 struct SlotRing {
@@ -176,7 +182,7 @@ struct SlotRing {
 }
 
 impl SlotRing {
-    fn add(&mut self, slot: i64, route: u32, n: u64) {
+    fn add(&mut self, slot: i64, route: u32, n: u32) {
         let len = self.entries.len() as i64;
         let e = &mut self.entries[slot.rem_euclid(len) as usize];
         if e.slot != slot {
@@ -187,7 +193,7 @@ impl SlotRing {
             e.counts.clear();
         }
         match e.counts.binary_search_by_key(&route, |c| c.0) {
-            Ok(i) => e.counts[i].1 += n,
+            Ok(i) => e.counts[i].1 = e.counts[i].1.saturating_add(n),
             Err(i) => e.counts.insert(i, (route, n)),
         }
     }
@@ -272,7 +278,7 @@ impl RequestTracker {
             entries: (0..config.slots)
                 .map(|_| SlotEntry {
                     slot: i64::MIN,
-                    counts: Vec::new(),
+                    counts: Vec::with_capacity(SLOT_PREALLOC),
                 })
                 .collect(),
         };
@@ -445,7 +451,7 @@ impl RequestTracker {
         if shard.counts[r] == 0 {
             shard.touched.push(token.route);
         }
-        shard.counts[r] += 1;
+        shard.counts[r] = shard.counts[r].saturating_add(1);
         Ok(RequestOutcome {
             n,
             deltas,
@@ -468,7 +474,7 @@ impl RequestTracker {
             ..
         } = shard;
         for &r in touched.iter() {
-            ring.add(*slot, r, u64::from(std::mem::take(&mut counts[r as usize])));
+            ring.add(*slot, r, std::mem::take(&mut counts[r as usize]));
         }
         touched.clear();
     }
@@ -522,7 +528,7 @@ impl RequestTracker {
                     if let Some(&i) = index.get(r as usize)
                         && i != usize::MAX
                     {
-                        counts[i] += n;
+                        counts[i] += u64::from(n);
                     }
                 }
                 SlotCounts {
