@@ -1,0 +1,114 @@
+//! The hot path allocates nothing for a known route, and memory stays bounded by the route
+//! cap however many distinct paths arrive. Measured with a counting global allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use leaksense_core::requests::{OTHER_ROUTE, RequestTracker, TrackerConfig};
+
+struct Counting;
+
+static LIVE: AtomicI64 = AtomicI64::new(0);
+
+thread_local! {
+    // Per thread, so the test harness's other threads do not disturb the count.
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator and only adds bookkeeping (a const thread-local
+// Cell needs no allocation and no destructor).
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        ALLOCS.with(|c| c.set(c.get() + 1));
+        LIVE.fetch_add(l.size() as i64, Ordering::Relaxed);
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size() as i64, Ordering::Relaxed);
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        ALLOCS.with(|c| c.set(c.get() + 1));
+        LIVE.fetch_add(new as i64 - l.size() as i64, Ordering::Relaxed);
+        unsafe { System.realloc(p, l, new) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn allocs() -> u64 {
+    ALLOCS.with(|c| c.get())
+}
+
+#[test]
+fn known_route_pair_allocates_nothing() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let rss = || Some(123_456.0);
+    let mut cfg = TrackerConfig::new(["heap_used", "objects"]);
+    cfg.rss_source = Some(std::sync::Arc::new(rss));
+    let t = RequestTracker::new(cfg).unwrap();
+    let routes = ["/a", "/b/:id", "/c"];
+    // Warm-up: interns the routes and gives this thread's shard their accumulators.
+    for r in routes {
+        let tok = t.begin_at(r, 0, &[1.0, 2.0]).unwrap();
+        t.end_at(tok, 0, &[3.0, 2.0]).unwrap();
+    }
+    let before = allocs();
+    // 10 slots of one minute: slot roll-overs fold counts into the preallocated ring.
+    for i in 0..10_000i64 {
+        let r = routes[i as usize % 3];
+        let tok = t.begin_at(r, i * 60, &[i as f64, 5.0]).unwrap();
+        let out = t.end_at(tok, i * 60, &[i as f64 + 100.0, 6.0]).unwrap();
+        assert_eq!(out.deltas(), &[100.0, 1.0]);
+        assert_eq!(out.rss_delta, Some(0.0));
+    }
+    // The real-clock path too.
+    for _ in 0..1000 {
+        let tok = t.begin("/a", &[0.0, 0.0]).unwrap();
+        t.end(tok, &[1.0, 1.0]).unwrap();
+    }
+    assert_eq!(allocs() - before, 0, "the hot path allocated");
+    let snap = t.snapshot();
+    assert_eq!(snap.routes.iter().map(|r| r.count).sum::<u64>(), 11_003);
+    assert_eq!(snap.measures, vec!["heap_used", "objects", "rss"]);
+}
+
+#[test]
+fn a_million_distinct_paths_stay_bounded_by_the_cap() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let t = RequestTracker::new(TrackerConfig::new(["heap_used"])).unwrap();
+    let mut path = String::with_capacity(64);
+    let mut serve = |i: usize, t: &RequestTracker| {
+        use std::fmt::Write;
+        path.clear();
+        write!(path, "/users/{i}/profile").unwrap();
+        let tok = t.begin_at(&path, 0, &[0.0]).unwrap();
+        t.end_at(tok, 0, &[1.0]).unwrap();
+    };
+    let base = LIVE.load(Ordering::Relaxed);
+    for i in 0..1000 {
+        serve(i, &t);
+    }
+    let at_cap = LIVE.load(Ordering::Relaxed);
+    for i in 1000..1_000_000 {
+        serve(i, &t);
+    }
+    let after = LIVE.load(Ordering::Relaxed);
+    assert_eq!(t.route_count(), 1000);
+    eprintln!(
+        "tracker growth: first 1000 routes {} B, next 999000 routes {} B",
+        at_cap - base,
+        after - at_cap
+    );
+    // Past the cap, new paths cost nothing: they are counted in `_other`.
+    assert!(after - at_cap < 4096, "grew {} B past the cap", after - at_cap);
+    let snap = t.snapshot();
+    let other = snap.routes.iter().find(|r| r.route == OTHER_ROUTE).unwrap();
+    assert_eq!(other.count, 999_000);
+    assert_eq!(snap.routes.len(), 1001);
+}
