@@ -10,7 +10,7 @@
 //! slot and folded into one bounded global ring when the slot rolls over (about once a minute
 //! per shard), which is the only time the global ring's mutex is taken on the request path.
 
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -52,7 +52,8 @@ pub struct TrackerConfig {
     /// Slots kept in the ring (default 720: 12 h of one-minute slots, enough for the
     /// article's 6 h before-window plus 6 h after growth began).
     pub slots: usize,
-    /// Statistics shards (default: the number of CPUs, clamped to 2..=32).
+    /// Statistics shards (default: twice the number of CPUs, clamped to 4..=64). Threads
+    /// running at once get distinct shards while they are fewer than this.
     pub shards: usize,
     /// Optional source read by the core at `begin` and `end`, reported as the `rss` measure.
     /// Costs one read (~0.3 µs for a statm pread) at each end of a request.
@@ -81,7 +82,7 @@ impl TrackerConfig {
             max_routes: 1000,
             slot_ms: 60_000,
             slots: 720,
-            shards: cpus.clamp(2, 32),
+            shards: (2 * cpus).clamp(4, 64),
             rss_source: None,
         }
     }
@@ -161,6 +162,8 @@ struct Padded<T>(T);
 struct Shard {
     routes: Vec<Option<Box<RouteAcc>>>,
     slot: i64,
+    // [start, end) of `slot` in ms, so the common case needs no division.
+    slot_range: (i64, i64),
     counts: Vec<u32>,
     touched: Vec<u32>,
 }
@@ -200,10 +203,33 @@ impl SlotRing {
 }
 
 static NEXT_TRACKER: AtomicU32 = AtomicU32::new(1);
-static NEXT_THREAD: AtomicUsize = AtomicUsize::new(0);
+/// Small dense thread numbers, reused after a thread exits, so that the threads alive at once
+/// map to distinct shards (a plain counter would let a churning thread pool pile onto one
+/// shard). Taken once per thread, off the request path.
+static FREE_THREAD_IDS: Mutex<(usize, Vec<usize>)> = Mutex::new((0, Vec::new()));
+
+struct ThreadNumber(usize);
+
+impl ThreadNumber {
+    fn acquire() -> Self {
+        let mut g = lock(&FREE_THREAD_IDS);
+        let (next, free) = &mut *g;
+        if let Some(pos) = free.iter().enumerate().min_by_key(|(_, v)| **v).map(|(i, _)| i) {
+            return ThreadNumber(free.swap_remove(pos));
+        }
+        *next += 1;
+        ThreadNumber(*next - 1)
+    }
+}
+
+impl Drop for ThreadNumber {
+    fn drop(&mut self) {
+        lock(&FREE_THREAD_IDS).1.push(self.0);
+    }
+}
 
 thread_local! {
-    static THREAD_INDEX: usize = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
+    static THREAD_NUMBER: ThreadNumber = ThreadNumber::acquire();
 }
 
 /// A cheap wall clock: one monotonic read plus the wall time captured at construction, so
@@ -269,6 +295,7 @@ impl RequestTracker {
                 Padded(Mutex::new(Shard {
                     routes: (0..ids).map(|_| None).collect(),
                     slot: i64::MIN,
+                    slot_range: (0, 0),
                     counts: vec![0; ids],
                     touched: Vec::with_capacity(ids),
                 }))
@@ -418,9 +445,9 @@ impl RequestTracker {
             .map(|v| v - token.rss_start)
             .filter(|d| d.is_finite());
         let ts_ms = ts_ms.unwrap_or_else(|| self.clock.now_ms());
-        let slot = ts_ms.div_euclid(self.slot_ms);
 
-        let shard_ix = THREAD_INDEX.with(|i| *i) % self.shards.len();
+        // A thread whose thread-locals are being torn down uses shard 0.
+        let shard_ix = THREAD_NUMBER.try_with(|n| n.0).unwrap_or(0) % self.shards.len();
         let mut shard = lock(&self.shards[shard_ix].0);
         let nm = self.measures.len();
         let acc = shard.routes[token.route as usize]
@@ -432,10 +459,12 @@ impl RequestTracker {
                 .map(|&d| Some(d))
                 .chain(has_rss.then_some(rss_delta)),
         );
-        if slot != shard.slot {
+        if !(shard.slot_range.0..shard.slot_range.1).contains(&ts_ms) {
+            let slot = ts_ms.div_euclid(self.slot_ms);
             if slot > shard.slot {
                 self.flush(&mut shard);
                 shard.slot = slot;
+                shard.slot_range = (slot * self.slot_ms, (slot + 1) * self.slot_ms);
             } else {
                 // Counted late (a slow request, or another thread's clock): straight to the ring.
                 lock(&self.ring).add(slot, token.route, 1);
