@@ -109,7 +109,12 @@ fn leaksense() -> Arc<RequestTracker> {
 
 /// Times `iters` pairs on this thread while, optionally, another thread runs pairs on
 /// `rival_route` as fast as it can.
-fn contended<T: Pair + 'static>(t: &Arc<T>, route: &str, rival_route: Option<&str>, iters: u64) -> Duration {
+fn contended<T: Pair + 'static>(
+    t: &Arc<T>,
+    route: &str,
+    rival_route: Option<&str>,
+    iters: u64,
+) -> Duration {
     let stop = Arc::new(AtomicBool::new(false));
     let rival = rival_route.map(|r| {
         let (t, stop, r) = (Arc::clone(t), Arc::clone(&stop), r.to_string());

@@ -120,7 +120,7 @@ impl LeakReport {
             notes: Vec::new(),
         };
         let Some(gs) = report.analysis.growth_start_ms else {
-            routes.sort_by(|a, b| b.requests.cmp(&a.requests));
+            routes.sort_by_key(|r| std::cmp::Reverse(r.requests));
             report.routes = routes;
             return Ok(report);
         };
@@ -198,7 +198,7 @@ impl LeakReport {
         }
         report.model = att.model;
         report.notes.extend(att.notes);
-        routes.sort_by(|a, b| b.requests.cmp(&a.requests));
+        routes.sort_by_key(|r| std::cmp::Reverse(r.requests));
         report.routes = routes;
         Ok(report)
     }
@@ -225,7 +225,12 @@ impl LeakReport {
         if let Some(r) = a.rate_per_sec {
             let _ = write!(s, "  rate           {}/h", bytes(r * 3600.0));
             if let (Some(lo), Some(hi)) = (a.rate_low, a.rate_high) {
-                let _ = write!(s, " (95% CI {} to {})", bytes(lo * 3600.0), bytes(hi * 3600.0));
+                let _ = write!(
+                    s,
+                    " (95% CI {} to {})",
+                    bytes(lo * 3600.0),
+                    bytes(hi * 3600.0)
+                );
             }
             s.push('\n');
         }
@@ -266,7 +271,13 @@ impl LeakReport {
             }
         }
         if !self.routes.is_empty() {
-            let w = self.routes.iter().map(|r| r.route.len()).max().unwrap_or(5).max(5);
+            let w = self
+                .routes
+                .iter()
+                .map(|r| r.route.len())
+                .max()
+                .unwrap_or(5)
+                .max(5);
             let _ = writeln!(
                 s,
                 "\n{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}",
@@ -277,9 +288,9 @@ impl LeakReport {
                     .traffic_change
                     .map_or("-".into(), |c| format!("{:+.0}%", c * 100.0));
                 let retained = r.retained_bytes_per_request.map_or("-".into(), bytes);
-                let ci = r
-                    .interval
-                    .map_or("-".into(), |i| format!("{} .. {}", bytes(i[0]), bytes(i[1])));
+                let ci = r.interval.map_or("-".into(), |i| {
+                    format!("{} .. {}", bytes(i[0]), bytes(i[1]))
+                });
                 let share = r.share.map_or("-".into(), |x| format!("{:.0}%", x * 100.0));
                 let _ = writeln!(
                     s,
@@ -407,11 +418,17 @@ mod tests {
             slots: vec![],
         };
         let floor = [
-            Sample { ts_ms: 2, value: 1.0 },
-            Sample { ts_ms: 1, value: 1.0 },
+            Sample {
+                ts_ms: 2,
+                value: 1.0,
+            },
+            Sample {
+                ts_ms: 1,
+                value: 1.0,
+            },
         ];
-        let e = LeakReport::build(healthy(), &floor, &snap, &AttributionConfig::default())
-            .unwrap_err();
+        let e =
+            LeakReport::build(healthy(), &floor, &snap, &AttributionConfig::default()).unwrap_err();
         assert_eq!(e.code(), crate::ErrorCode::OutOfOrder);
     }
 }

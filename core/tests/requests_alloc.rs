@@ -106,7 +106,11 @@ fn a_million_distinct_paths_stay_bounded_by_the_cap() {
         after - at_cap
     );
     // Past the cap, new paths cost nothing: they are counted in `_other`.
-    assert!(after - at_cap < 4096, "grew {} B past the cap", after - at_cap);
+    assert!(
+        after - at_cap < 4096,
+        "grew {} B past the cap",
+        after - at_cap
+    );
     let snap = t.snapshot();
     let other = snap.routes.iter().find(|r| r.route == OTHER_ROUTE).unwrap();
     assert_eq!(other.count, 999_000);

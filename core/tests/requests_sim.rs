@@ -144,7 +144,12 @@ fn simulate(routes: &[RouteSpec], ticks: usize, change_tick: usize, seed: u64) -
         });
         // Sawtooth: garbage piles up and is "collected" every minute.
         garbage.push(vec![3u8; 256 * 1024]);
-        detector.update(Sample { ts_ms: ts + 9_000, value: live() }).unwrap();
+        detector
+            .update(Sample {
+                ts_ms: ts + 9_000,
+                value: live(),
+            })
+            .unwrap();
         if tick % 6 == 5 {
             garbage.clear();
         }
@@ -165,7 +170,10 @@ fn suspects(r: &LeakReport) -> Vec<&str> {
 }
 
 fn article(r: &LeakReport) -> Vec<&str> {
-    r.article_suspects.iter().map(|s| s.route.as_str()).collect()
+    r.article_suspects
+        .iter()
+        .map(|s| s.route.as_str())
+        .collect()
 }
 
 const HOUR: usize = 360;
@@ -201,10 +209,17 @@ fn leaking_route_is_ranked_first_among_ten() {
     assert!(s.share > 0.8, "{s:?}");
     let gs = r.analysis.growth_start_ms.unwrap();
     let true_start = T0 + HOUR as i64 * TICK_MS;
-    assert!((gs - true_start).abs() <= 15 * 60_000, "growth start {gs} vs {true_start}");
+    assert!(
+        (gs - true_start).abs() <= 15 * 60_000,
+        "growth start {gs} vs {true_start}"
+    );
     // Every route is in the table, with per-request deltas of its measure.
     assert_eq!(r.routes.len(), 10);
-    assert!(r.routes.iter().all(|row| row.measures[0].samples == row.requests));
+    assert!(
+        r.routes
+            .iter()
+            .all(|row| row.measures[0].samples == row.requests)
+    );
 }
 
 #[test]
@@ -261,7 +276,10 @@ fn low_traffic_leak_beside_a_traffic_surge() {
     assert_eq!(article(r), vec!["/api/search"], "{r}");
     assert_eq!(suspects(r), vec!["/api/export"], "{r}");
     let s = &r.suspects[0];
-    assert!(s.interval[0] < 16_500.0 && s.interval[1] > 16_384.0, "{s:?}");
+    assert!(
+        s.interval[0] < 16_500.0 && s.interval[1] > 16_384.0,
+        "{s:?}"
+    );
 }
 
 #[test]

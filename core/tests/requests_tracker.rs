@@ -46,19 +46,28 @@ fn bad_config_is_refused() {
 #[test]
 fn bad_measures_and_foreign_tokens_are_typed_errors() {
     let t = tracker(&["heap_used"]);
-    assert_eq!(t.begin("/a", &[]).unwrap_err().code(), ErrorCode::InvalidOption);
+    assert_eq!(
+        t.begin("/a", &[]).unwrap_err().code(),
+        ErrorCode::InvalidOption
+    );
     assert_eq!(
         t.begin("/a", &[f64::NAN]).unwrap_err().code(),
         ErrorCode::NonFiniteValue
     );
     let tok = t.begin("/a", &[1.0]).unwrap();
-    assert_eq!(t.end(tok, &[1.0, 2.0]).unwrap_err().code(), ErrorCode::InvalidOption);
+    assert_eq!(
+        t.end(tok, &[1.0, 2.0]).unwrap_err().code(),
+        ErrorCode::InvalidOption
+    );
     assert_eq!(
         t.end(tok, &[f64::INFINITY]).unwrap_err().code(),
         ErrorCode::NonFiniteValue
     );
     let other = tracker(&["heap_used"]);
-    assert_eq!(other.end(tok, &[1.0]).unwrap_err().code(), ErrorCode::InvalidOption);
+    assert_eq!(
+        other.end(tok, &[1.0]).unwrap_err().code(),
+        ErrorCode::InvalidOption
+    );
     // The failed ends recorded nothing; a good one does.
     assert!(t.snapshot().routes.is_empty());
     assert_eq!(t.end(tok, &[5.0]).unwrap().deltas(), &[4.0]);
@@ -74,7 +83,11 @@ fn concurrent_counts_are_exact() {
             std::thread::spawn(move || {
                 for i in 0..5000i64 {
                     // Half on one shared route, half on a per-thread route, across 5 slots.
-                    let route = if i % 2 == 0 { "/shared".to_string() } else { format!("/t{k}") };
+                    let route = if i % 2 == 0 {
+                        "/shared".to_string()
+                    } else {
+                        format!("/t{k}")
+                    };
                     let ts = 1_000_000 + i * 60;
                     let tok = t.begin_at(&route, ts, &[0.0]).unwrap();
                     t.end_at(tok, ts, &[(i % 7) as f64 * 1024.0]).unwrap();
@@ -94,11 +107,19 @@ fn concurrent_counts_are_exact() {
     assert!((m.mean - 3.0 * 1024.0).abs() < 50.0, "{m:?}");
     assert_eq!(m.min, 0.0);
     assert_eq!(m.max, 6.0 * 1024.0);
-    assert_eq!(m.histogram.iter().map(|&c| u64::from(c)).sum::<u64>(), 10_000);
+    assert_eq!(
+        m.histogram.iter().map(|&c| u64::from(c)).sum::<u64>(),
+        10_000
+    );
     assert!(m.histogram[0] > 0 && m.histogram[bucket_of(6144.0)] > 0);
     let slot_total: u64 = snap.slots.iter().flat_map(|s| s.counts.iter()).sum();
     assert_eq!(slot_total, 20_000);
-    assert_eq!(snap.slots.len(), 6, "{:?}", snap.slots.iter().map(|s| s.start_ms).collect::<Vec<_>>());
+    assert_eq!(
+        snap.slots.len(),
+        6,
+        "{:?}",
+        snap.slots.iter().map(|s| s.start_ms).collect::<Vec<_>>()
+    );
     assert!(snap.slots.windows(2).all(|w| w[0].start_ms < w[1].start_ms));
 }
 
@@ -123,7 +144,13 @@ fn cap_overflow_and_odd_routes_go_to_other() {
     assert_eq!(get("/a"), Some(2));
     assert_eq!(get("/d"), None);
     assert_eq!(get(OTHER_ROUTE), Some(5));
-    let first_seen = |n: &str| snap.routes.iter().find(|r| r.route == n).unwrap().first_seen_ms;
+    let first_seen = |n: &str| {
+        snap.routes
+            .iter()
+            .find(|r| r.route == n)
+            .unwrap()
+            .first_seen_ms
+    };
     assert_eq!(first_seen("/a"), Some(1000));
     assert_eq!(first_seen("/c"), Some(1002));
     assert_eq!(first_seen(OTHER_ROUTE), Some(1003));

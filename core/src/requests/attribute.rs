@@ -64,7 +64,10 @@ impl AttributionConfig {
             return Err(InputError::invalid_option("min_share", "must be in [0, 1]"));
         }
         if self.before_window_ms <= 0 {
-            return Err(InputError::invalid_option("before_window_ms", "must be > 0"));
+            return Err(InputError::invalid_option(
+                "before_window_ms",
+                "must be > 0",
+            ));
         }
         if !(self.traffic_increase.is_finite() && self.traffic_increase >= 0.0) {
             return Err(InputError::invalid_option(
@@ -353,7 +356,10 @@ fn fit_model(
     // Unit-norm columns keep the normal equations well conditioned (counts ~1e3, bytes ~1e6).
     let scale: Vec<f64> = (0..p)
         .map(|j| {
-            let n = (0..blocks).map(|k| a[k * p + j].powi(2)).sum::<f64>().sqrt();
+            let n = (0..blocks)
+                .map(|k| a[k * p + j].powi(2))
+                .sum::<f64>()
+                .sqrt();
             if n > 0.0 { n } else { 1.0 }
         })
         .collect();
@@ -391,6 +397,12 @@ fn fit_model(
             };
             let se = (sigma2 * d.unwrap_or(f64::INFINITY)).sqrt() / scale[j];
             let beta = x[j] / scale[j];
+            // An unknown spread is the widest finite interval (JSON has no infinities).
+            let (lo, hi) = if se.is_finite() {
+                (beta - t * se, beta + t * se)
+            } else {
+                (f64::MIN, f64::MAX)
+            };
             let contribution: f64 = (0..blocks).map(|k| a[k * p + j] * x[j]).sum();
             let share = if floor_growth > 0.0 {
                 contribution / floor_growth
@@ -403,7 +415,7 @@ fn fit_model(
                 route: names[j].clone(),
                 requests: col_requests[j],
                 retained_bytes_per_request: beta / unit,
-                interval: [(beta - t * se) / unit, (beta + t * se) / unit],
+                interval: [lo / unit, hi / unit],
                 share,
             }
         })
@@ -478,13 +490,20 @@ mod tests {
         let m = att.model.expect("model");
         let top = &m.estimates[0];
         assert_eq!(top.route, "/leak", "{m:#?}");
-        assert!(top.interval[0] > 900.0 && top.interval[1] < 1150.0, "{top:?}");
+        assert!(
+            top.interval[0] > 900.0 && top.interval[1] < 1150.0,
+            "{top:?}"
+        );
         assert!(top.share > 0.9, "{top:?}");
         for e in &m.estimates[1..] {
             assert!(e.interval[0] <= 0.0 || e.share < 0.05, "{e:?}");
         }
         // Traffic did not change, so the article flags nothing.
-        assert!(att.article_suspects.is_empty(), "{:?}", att.article_suspects);
+        assert!(
+            att.article_suspects.is_empty(),
+            "{:?}",
+            att.article_suspects
+        );
     }
 
     #[test]
@@ -518,7 +537,10 @@ mod tests {
         };
         let att = attribute(
             &snap,
-            &[Sample { ts_ms: 0, value: 1.0 }],
+            &[Sample {
+                ts_ms: 0,
+                value: 1.0,
+            }],
             60 * slot,
             &AttributionConfig::default(),
         )
@@ -561,8 +583,18 @@ mod tests {
 
     #[test]
     fn t_quantiles_are_close() {
-        for (dof, exact) in [(3, 3.182), (5, 2.571), (10, 2.228), (30, 2.042), (1000, 1.962)] {
-            assert!((t95(dof) - exact).abs() / exact < 0.02, "{dof}: {}", t95(dof));
+        for (dof, exact) in [
+            (3, 3.182),
+            (5, 2.571),
+            (10, 2.228),
+            (30, 2.042),
+            (1000, 1.962),
+        ] {
+            assert!(
+                (t95(dof) - exact).abs() / exact < 0.02,
+                "{dof}: {}",
+                t95(dof)
+            );
         }
     }
 }

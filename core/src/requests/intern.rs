@@ -116,7 +116,8 @@ impl RouteTable {
 
     fn other(&self, now_ms: impl FnOnce() -> i64) -> u32 {
         if self.other_first_seen_ms.load(Ordering::Relaxed) == i64::MAX {
-            self.other_first_seen_ms.fetch_min(now_ms(), Ordering::Relaxed);
+            self.other_first_seen_ms
+                .fetch_min(now_ms(), Ordering::Relaxed);
         }
         self.other_id()
     }

@@ -188,7 +188,9 @@ mod tests {
     #[test]
     fn recovers_a_non_negative_solution_exactly() {
         // b = 2*c0 + 0*c1 + 3*c2
-        let a = [1.0, 0.0, 1.0, 2.0, 1.0, 0.0, 0.0, 3.0, 1.0, 1.0, 1.0, 1.0, 3.0, 0.0, 2.0];
+        let a = [
+            1.0, 0.0, 1.0, 2.0, 1.0, 0.0, 0.0, 3.0, 1.0, 1.0, 1.0, 1.0, 3.0, 0.0, 2.0,
+        ];
         let b: Vec<f64> = a.chunks(3).map(|r| 2.0 * r[0] + 3.0 * r[2]).collect();
         let x = solve(&a, &b, 3);
         for (got, want) in x.iter().zip([2.0, 0.0, 3.0]) {

@@ -205,7 +205,11 @@ mod tests {
             let s = &acc.summaries(&["m".into()])[0];
             assert_eq!(acc.count, 1000);
             assert!((s.mean - mean).abs() < 1e-6, "{} vs {mean}", s.mean);
-            assert!((s.variance - var).abs() / var < 1e-9, "{} vs {var}", s.variance);
+            assert!(
+                (s.variance - var).abs() / var < 1e-9,
+                "{} vs {var}",
+                s.variance
+            );
             assert_eq!(s.histogram.iter().sum::<u32>(), 1000);
             assert_eq!(s.min, 1e9);
             assert_eq!(s.max, 1e9 + 999.0);

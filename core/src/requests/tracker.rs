@@ -91,7 +91,10 @@ impl TrackerConfig {
         if self.measures.len() > MAX_MEASURES {
             return Err(InputError::invalid_option(
                 "measures",
-                format!("at most {MAX_MEASURES} measures, got {}", self.measures.len()),
+                format!(
+                    "at most {MAX_MEASURES} measures, got {}",
+                    self.measures.len()
+                ),
             ));
         }
         for (i, m) in self.measures.iter().enumerate() {
@@ -103,7 +106,10 @@ impl TrackerConfig {
             }
         }
         if !(1..=100_000).contains(&self.max_routes) {
-            return Err(InputError::invalid_option("max_routes", "must be in 1..=100000"));
+            return Err(InputError::invalid_option(
+                "max_routes",
+                "must be in 1..=100000",
+            ));
         }
         if !(1_000..=86_400_000).contains(&self.slot_ms) {
             return Err(InputError::invalid_option(
@@ -214,7 +220,12 @@ impl ThreadNumber {
     fn acquire() -> Self {
         let mut g = lock(&FREE_THREAD_IDS);
         let (next, free) = &mut *g;
-        if let Some(pos) = free.iter().enumerate().min_by_key(|(_, v)| **v).map(|(i, _)| i) {
+        if let Some(pos) = free
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, v)| **v)
+            .map(|(i, _)| i)
+        {
             return ThreadNumber(free.swap_remove(pos));
         }
         *next += 1;
@@ -450,8 +461,8 @@ impl RequestTracker {
         let shard_ix = THREAD_NUMBER.try_with(|n| n.0).unwrap_or(0) % self.shards.len();
         let mut shard = lock(&self.shards[shard_ix].0);
         let nm = self.measures.len();
-        let acc = shard.routes[token.route as usize]
-            .get_or_insert_with(|| Box::new(RouteAcc::new(nm)));
+        let acc =
+            shard.routes[token.route as usize].get_or_insert_with(|| Box::new(RouteAcc::new(nm)));
         let has_rss = self.rss_source.is_some();
         acc.push(
             deltas[..n]
