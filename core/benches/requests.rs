@@ -4,38 +4,20 @@
 //!
 //! Run: `cargo bench -p leaksense-core --bench requests`
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashMap;
 use std::hint::black_box;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group};
 use leaksense_core::requests::{RequestTracker, TrackerConfig};
 
-struct Counting;
-static LIVE: AtomicI64 = AtomicI64::new(0);
-
-// SAFETY: forwards to the system allocator and only adds bookkeeping. Neither tracker
-// allocates on the measured known-route path, so the counter costs the timings nothing.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size() as i64, Ordering::Relaxed);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size() as i64, Ordering::Relaxed);
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        LIVE.fetch_add(new as i64 - l.size() as i64, Ordering::Relaxed);
-        unsafe { System.realloc(p, l, new) }
-    }
-}
+#[path = "../tests/common/counting_alloc.rs"]
+mod counting_alloc;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 /// The obvious implementation: one global mutex around a map of per-route running sums.
 #[derive(Default)]
@@ -174,17 +156,17 @@ fn memory_report() {
     let mut path = String::with_capacity(64);
     let mut fill = |p: &dyn Pair| {
         use std::fmt::Write;
-        let before = LIVE.load(Ordering::Relaxed);
+        let before = counting_alloc::live();
         for i in 0..1_000_000 {
             path.clear();
             write!(path, "/users/{i}/profile").unwrap();
             p.pair(&path, 0.0);
         }
-        LIVE.load(Ordering::Relaxed) - before
+        counting_alloc::live() - before
     };
-    let base = LIVE.load(Ordering::Relaxed);
+    let base = counting_alloc::live();
     let ls = leaksense();
-    let empty = LIVE.load(Ordering::Relaxed) - base;
+    let empty = counting_alloc::live() - base;
     let ls_grow = fill(&*ls);
     let naive = Naive::new();
     let naive_grow = fill(&naive);

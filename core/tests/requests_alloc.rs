@@ -1,49 +1,19 @@
 //! The hot path allocates nothing for a known route, and memory stays bounded by the route
 //! cap however many distinct paths arrive. Measured with a counting global allocator.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicI64, Ordering};
 
 use leaksense_core::requests::{OTHER_ROUTE, RequestTracker, TrackerConfig};
 
-struct Counting;
-
-static LIVE: AtomicI64 = AtomicI64::new(0);
-
-thread_local! {
-    // Per thread, so the test harness's other threads do not disturb the count.
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator and only adds bookkeeping (a const thread-local
-// Cell needs no allocation and no destructor).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        ALLOCS.with(|c| c.set(c.get() + 1));
-        LIVE.fetch_add(l.size() as i64, Ordering::Relaxed);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size() as i64, Ordering::Relaxed);
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        ALLOCS.with(|c| c.set(c.get() + 1));
-        LIVE.fetch_add(new as i64 - l.size() as i64, Ordering::Relaxed);
-        unsafe { System.realloc(p, l, new) }
-    }
-}
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn allocs() -> u64 {
-    ALLOCS.with(|c| c.get())
-}
+use counting_alloc::{live, thread_allocs as allocs};
 
 #[test]
 fn known_route_pair_allocates_nothing() {
@@ -90,15 +60,15 @@ fn a_million_distinct_paths_stay_bounded_by_the_cap() {
         let tok = t.begin_at(&path, 0, &[0.0]).unwrap();
         t.end_at(tok, 0, &[1.0]).unwrap();
     };
-    let base = LIVE.load(Ordering::Relaxed);
+    let base = live();
     for i in 0..1000 {
         serve(i, &t);
     }
-    let at_cap = LIVE.load(Ordering::Relaxed);
+    let at_cap = live();
     for i in 1000..1_000_000 {
         serve(i, &t);
     }
-    let after = LIVE.load(Ordering::Relaxed);
+    let after = live();
     assert_eq!(t.route_count(), 1000);
     eprintln!(
         "tracker growth: first 1000 routes {} B, next 999000 routes {} B",

@@ -3,43 +3,24 @@
 //! allocations in a growing collection; the others allocate and free. Time is injected, so a
 //! 4-hour run takes about a second and the verdicts are deterministic.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicI64, Ordering};
 
 use leaksense_core::Sample;
 use leaksense_core::detect::{Detector, DetectorConfig, Verdict};
 use leaksense_core::report::LeakReport;
 use leaksense_core::requests::{AttributionConfig, RequestTracker, TrackerConfig};
 
-struct Counting;
-
-static LIVE: AtomicI64 = AtomicI64::new(0);
-
-// SAFETY: forwards to the system allocator and only adds bookkeeping.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size() as i64, Ordering::Relaxed);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size() as i64, Ordering::Relaxed);
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        LIVE.fetch_add(new as i64 - l.size() as i64, Ordering::Relaxed);
-        unsafe { System.realloc(p, l, new) }
-    }
-}
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 // The simulations share one allocator counter, so they run one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn live() -> f64 {
-    LIVE.load(Ordering::Relaxed) as f64
+    counting_alloc::live() as f64
 }
 
 const T0: i64 = 1_764_000_000_000;
