@@ -366,30 +366,40 @@ impl RequestTracker {
         self.begin_inner(route, start, || ts_ms)
     }
 
+    // Checks a binding's measure slice (length and finiteness) and copies it inline.
+    fn measures_in(
+        &self,
+        what: &'static str,
+        values: &[f64],
+    ) -> Result<[f64; MAX_MEASURES], InputError> {
+        let n = self.runtime_measures();
+        if values.len() != n {
+            return Err(InputError::invalid_option(
+                what,
+                format!("expected {n} measures, got {}", values.len()),
+            ));
+        }
+        let mut buf = [0.0; MAX_MEASURES];
+        for (index, (&v, slot)) in values.iter().zip(buf.iter_mut()).enumerate() {
+            if !v.is_finite() {
+                return Err(InputError::NonFinite {
+                    index,
+                    what,
+                    value: v,
+                });
+            }
+            *slot = v;
+        }
+        Ok(buf)
+    }
+
     fn begin_inner(
         &self,
         route: &str,
         start: &[f64],
         now_ms: impl FnOnce() -> i64,
     ) -> Result<RequestToken, InputError> {
-        let n = self.runtime_measures();
-        if start.len() != n {
-            return Err(InputError::invalid_option(
-                "start",
-                format!("expected {n} measures, got {}", start.len()),
-            ));
-        }
-        let mut buf = [0.0; MAX_MEASURES];
-        for (index, (&v, slot)) in start.iter().zip(buf.iter_mut()).enumerate() {
-            if !v.is_finite() {
-                return Err(InputError::NonFinite {
-                    index,
-                    what: "start measure",
-                    value: v,
-                });
-            }
-            *slot = v;
-        }
+        let buf = self.measures_in("start", start)?;
         let route = self.table.intern(route, now_ms);
         let rss_start = self
             .rss_source
@@ -432,22 +442,9 @@ impl RequestTracker {
             ));
         }
         let n = self.runtime_measures();
-        if end.len() != n {
-            return Err(InputError::invalid_option(
-                "end",
-                format!("expected {n} measures, got {}", end.len()),
-            ));
-        }
-        let mut deltas = [0.0; MAX_MEASURES];
-        for (index, ((&e, &s), d)) in end.iter().zip(&token.start).zip(&mut deltas).enumerate() {
-            if !e.is_finite() {
-                return Err(InputError::NonFinite {
-                    index,
-                    what: "end measure",
-                    value: e,
-                });
-            }
-            *d = e - s;
+        let mut deltas = self.measures_in("end", end)?;
+        for (d, s) in deltas.iter_mut().zip(&token.start) {
+            *d -= s;
         }
         let rss_delta = self
             .rss_source
@@ -470,34 +467,33 @@ impl RequestTracker {
                 .map(|&d| Some(d))
                 .chain(has_rss.then_some(rss_delta)),
         );
-        if !(shard.slot_range.0..shard.slot_range.1).contains(&ts_ms) {
-            let slot = ts_ms.div_euclid(self.slot_ms);
-            if slot > shard.slot {
-                self.flush(&mut shard);
-                shard.slot = slot;
-                shard.slot_range = (slot * self.slot_ms, (slot + 1) * self.slot_ms);
-            } else {
-                // Counted late (a slow request, or another thread's clock): straight to the ring.
-                lock(&self.ring).add(slot, token.route, 1);
-                return Ok(RequestOutcome {
-                    n,
-                    deltas,
-                    rss_delta,
-                    ts_ms,
-                });
-            }
-        }
-        let r = token.route as usize;
-        if shard.counts[r] == 0 {
-            shard.touched.push(token.route);
-        }
-        shard.counts[r] = shard.counts[r].saturating_add(1);
+        self.count(&mut shard, token.route, ts_ms);
         Ok(RequestOutcome {
             n,
             deltas,
             rss_delta,
             ts_ms,
         })
+    }
+
+    // Counts one request in its time slot.
+    fn count(&self, shard: &mut Shard, route: u32, ts_ms: i64) {
+        if !(shard.slot_range.0..shard.slot_range.1).contains(&ts_ms) {
+            let slot = ts_ms.div_euclid(self.slot_ms);
+            if slot < shard.slot {
+                // Counted late (a slow request, or another thread's clock): straight to the ring.
+                lock(&self.ring).add(slot, route, 1);
+                return;
+            }
+            self.flush(shard);
+            shard.slot = slot;
+            shard.slot_range = (slot * self.slot_ms, (slot + 1) * self.slot_ms);
+        }
+        let r = route as usize;
+        if shard.counts[r] == 0 {
+            shard.touched.push(route);
+        }
+        shard.counts[r] = shard.counts[r].saturating_add(1);
     }
 
     // Moves a shard's counts for its current slot into the ring (caller holds the shard lock;
