@@ -3,6 +3,8 @@
 
 pub mod prom;
 pub mod robust;
+#[cfg(any(test, feature = "scenarios"))]
+pub mod scenarios;
 
 pub use prom::{WindowRule, deriv, predict_linear};
 pub use robust::{
