@@ -278,10 +278,14 @@ impl LeakReport {
                 .max()
                 .unwrap_or(5)
                 .max(5);
+            // The per-request delta of the first measure is what each request saw itself
+            // (concurrent requests' allocations included), shown beside the model's estimate.
+            let first = self.routes[0].measures.first().map(|m| m.measure.as_str());
+            let mean_head = first.map_or(String::new(), |m| format!("mean Δ{m}"));
             let _ = writeln!(
                 s,
-                "\n{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}",
-                "route", "requests", "traffic", "retained/req", "95% CI", "share"
+                "\n{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
+                "route", "requests", "traffic", "retained/req", "95% CI", "share", mean_head
             );
             for r in &self.routes {
                 let traffic = r
@@ -292,10 +296,11 @@ impl LeakReport {
                     format!("{} .. {}", bytes(i[0]), bytes(i[1]))
                 });
                 let share = r.share.map_or("-".into(), |x| format!("{:.0}%", x * 100.0));
+                let mean = r.measures.first().map_or(String::new(), |m| bytes(m.mean));
                 let _ = writeln!(
                     s,
-                    "{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}",
-                    r.route, r.requests, traffic, retained, ci, share
+                    "{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
+                    r.route, r.requests, traffic, retained, ci, share, mean
                 );
             }
         }
@@ -407,6 +412,112 @@ mod tests {
         let back: LeakReport = serde_json::from_str(&json).unwrap();
         assert_eq!(back, r);
         assert!(r.render_text().starts_with("leaksense: healthy"));
+    }
+
+    fn keys(v: &serde_json::Value) -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    }
+
+    /// The JSON field names are a public schema (documented in the README): changing one must
+    /// fail here and bump `REPORT_SCHEMA_VERSION`.
+    #[test]
+    fn json_field_names_are_stable() {
+        let (snap, floor, gs) = crate::requests::synthetic_for_tests(1024.0);
+        let analysis = Analysis {
+            verdict: Verdict::Leak,
+            state: AlertState::Firing,
+            growth_start_ms: Some(gs),
+            rate_per_sec: Some(10.0),
+            rate_low: Some(9.0),
+            rate_high: Some(11.0),
+            time_to_limit_secs: Some(3600.0),
+            limit: Some(1e9),
+            baseline: Some(5e7),
+            samples: 240,
+            events: vec![],
+        };
+        let r = LeakReport::build(analysis, &floor, &snap, &AttributionConfig::default()).unwrap();
+        assert_eq!(r.suspects.len(), 1);
+        assert_eq!(r.suspects[0].route, "/leak");
+        let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(
+            keys(&v),
+            [
+                "article_suspects",
+                "baseline",
+                "events",
+                "growth_start_ms",
+                "limit",
+                "model",
+                "notes",
+                "rate_high",
+                "rate_low",
+                "rate_per_sec",
+                "routes",
+                "samples",
+                "schema_version",
+                "state",
+                "suspects",
+                "time_to_limit_secs",
+                "verdict",
+            ]
+        );
+        assert_eq!(
+            keys(&v["suspects"][0]),
+            [
+                "interval",
+                "reasons",
+                "requests",
+                "retained_bytes_per_request",
+                "route",
+                "share"
+            ]
+        );
+        assert_eq!(
+            keys(&v["routes"][0]),
+            [
+                "first_seen_ms",
+                "interval",
+                "measures",
+                "requests",
+                "requests_after",
+                "requests_before",
+                "retained_bytes_per_request",
+                "route",
+                "share",
+                "traffic_change",
+            ]
+        );
+        assert_eq!(
+            keys(&v["model"]),
+            [
+                "block_ms",
+                "blocks",
+                "estimates",
+                "floor_growth",
+                "residual_std",
+                "window_ms"
+            ]
+        );
+        assert_eq!(
+            keys(&v["model"]["estimates"][0]),
+            [
+                "interval",
+                "requests",
+                "retained_bytes_per_request",
+                "route",
+                "share"
+            ]
+        );
+        let text = r.render_text();
+        assert!(text.contains("suspects\n  1. /leak"), "{text}");
+        // serde_json parses floats to within one ulp (no `float_roundtrip` feature).
+        let back = serde_json::from_value::<LeakReport>(v).unwrap();
+        assert_eq!(back.suspects[0].route, r.suspects[0].route);
+        let (a, b) = (back.suspects[0].interval, r.suspects[0].interval);
+        assert!((a[0] - b[0]).abs() < 1e-9 && (a[1] - b[1]).abs() < 1e-9);
     }
 
     #[test]

@@ -431,12 +431,13 @@ fn fit_model(
     })
 }
 
+/// Fixtures shared by the attribution and report tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::requests::{RouteSnapshot, SlotCounts};
+pub(crate) mod fixtures {
+    use crate::requests::{RouteSnapshot, SlotCounts, TrackerSnapshot};
+    use crate::series::Sample;
 
-    fn route(name: &str, first_seen_ms: i64) -> RouteSnapshot {
+    pub(crate) fn route(name: &str, first_seen_ms: i64) -> RouteSnapshot {
         RouteSnapshot {
             route: name.into(),
             first_seen_ms: Some(first_seen_ms),
@@ -445,9 +446,9 @@ mod tests {
         }
     }
 
-    /// Three routes over 4 h of one-minute slots; growth starts at 2 h. `/leak` retains 1 KiB
-    /// per request from then on; traffic varies pseudo-randomly per slot.
-    fn synthetic(leak_per_req: f64) -> (TrackerSnapshot, Vec<Sample>, i64) {
+    /// Three routes over 4 h of one-minute slots; growth starts at 2 h. `/leak` retains
+    /// `leak_per_req` bytes per request from then on; traffic varies pseudo-randomly per slot.
+    pub(crate) fn synthetic_for_tests(leak_per_req: f64) -> (TrackerSnapshot, Vec<Sample>, i64) {
         let slot = 60_000;
         let gs = 120 * slot;
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -482,10 +483,17 @@ mod tests {
         };
         (snap, floor, gs)
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{route, synthetic_for_tests};
+    use super::*;
+    use crate::requests::SlotCounts;
 
     #[test]
     fn model_finds_the_route_that_retains() {
-        let (snap, floor, gs) = synthetic(1024.0);
+        let (snap, floor, gs) = synthetic_for_tests(1024.0);
         let att = attribute(&snap, &floor, gs, &AttributionConfig::default()).unwrap();
         let m = att.model.expect("model");
         let top = &m.estimates[0];
@@ -508,7 +516,7 @@ mod tests {
 
     #[test]
     fn flat_floor_gives_no_significant_route() {
-        let (snap, floor, gs) = synthetic(0.0);
+        let (snap, floor, gs) = synthetic_for_tests(0.0);
         let att = attribute(&snap, &floor, gs, &AttributionConfig::default()).unwrap();
         for e in &att.model.expect("model").estimates {
             assert!(e.interval[0] <= 0.0 || e.share < 0.1, "{e:?}");
@@ -563,7 +571,7 @@ mod tests {
 
     #[test]
     fn bad_input_is_a_typed_error() {
-        let (snap, mut floor, gs) = synthetic(0.0);
+        let (snap, mut floor, gs) = synthetic_for_tests(0.0);
         let cfg = AttributionConfig {
             min_share: 2.0,
             ..Default::default()

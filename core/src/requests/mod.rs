@@ -12,6 +12,8 @@ mod nnls;
 mod stats;
 mod tracker;
 
+#[cfg(test)]
+pub(crate) use attribute::fixtures::synthetic_for_tests;
 pub use attribute::{
     ArticleSuspect, Attribution, AttributionConfig, BACKGROUND, ModelFit, RouteEstimate, Traffic,
     attribute,
