@@ -227,7 +227,8 @@ impl LeakReport {
             if let (Some(lo), Some(hi)) = (a.rate_low, a.rate_high) {
                 let _ = write!(
                     s,
-                    " (95% CI {} to {})",
+                    // The detector's confidence level (95% unless configured otherwise).
+                    " (interval {}/h to {}/h)",
                     bytes(lo * 3600.0),
                     bytes(hi * 3600.0)
                 );
