@@ -12,7 +12,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -243,12 +243,36 @@ thread_local! {
     static THREAD_NUMBER: ThreadNumber = ThreadNumber::acquire();
 }
 
-/// A cheap wall clock: one monotonic read plus the wall time captured at construction, so
-/// the clock never steps backwards when NTP adjusts the system time.
+/// A cheap wall clock: a monotonic read plus the wall time captured at construction, so the
+/// clock never steps backwards when NTP adjusts the system time. On Linux it reads
+/// `CLOCK_MONOTONIC_COARSE` (about 5 ns, tick resolution of 1-4 ms, ample for one-minute slots)
+/// instead of `Instant::now()` (`CLOCK_MONOTONIC`, about 20 ns here).
 #[derive(Debug, Clone, Copy)]
 struct Clock {
-    origin: Instant,
+    origin_mono_ms: i64,
     origin_ms: i64,
+}
+
+#[cfg(all(feature = "collect", target_os = "linux"))]
+fn monotonic_ms() -> i64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC_COARSE exists on every Linux
+    // since 2.6.32, and on failure `ts` stays zeroed, which only freezes the slot clock.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
+    ts.tv_sec * 1000 + ts.tv_nsec / 1_000_000
+}
+
+#[cfg(not(all(feature = "collect", target_os = "linux")))]
+fn monotonic_ms() -> i64 {
+    use std::sync::OnceLock;
+    static START: OnceLock<std::time::Instant> = OnceLock::new();
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_millis() as i64
 }
 
 impl Clock {
@@ -257,13 +281,13 @@ impl Clock {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
         Clock {
-            origin: Instant::now(),
+            origin_mono_ms: monotonic_ms(),
             origin_ms,
         }
     }
 
     fn now_ms(&self) -> i64 {
-        self.origin_ms + self.origin.elapsed().as_millis() as i64
+        self.origin_ms + (monotonic_ms() - self.origin_mono_ms)
     }
 }
 
