@@ -190,3 +190,41 @@ fn real_clock_is_unix_ms() {
     assert!((out.ts_ms - now).abs() < 5_000);
     assert!(out.deltas().is_empty() && out.rss_delta.is_none());
 }
+
+#[test]
+fn racing_inserts_keep_routes_unique_and_the_cap_exact() {
+    let t = Arc::new(
+        RequestTracker::new(TrackerConfig {
+            max_routes: 1000,
+            ..TrackerConfig::new(["m"])
+        })
+        .unwrap(),
+    );
+    let threads: Vec<_> = (0..4)
+        .map(|k| {
+            let t = Arc::clone(&t);
+            std::thread::spawn(move || {
+                // Every thread inserts the same 2,000 routes, in different orders.
+                for i in 0..2000usize {
+                    let i = if k % 2 == 0 { i } else { 1999 - i };
+                    let tok = t.begin_at(&format!("/r{i}"), 0, &[0.0]).unwrap();
+                    t.end_at(tok, 0, &[0.0]).unwrap();
+                }
+            })
+        })
+        .collect();
+    for th in threads {
+        th.join().unwrap();
+    }
+    assert_eq!(t.route_count(), 1000);
+    let snap = t.snapshot();
+    let mut names: Vec<&str> = snap.routes.iter().map(|r| r.route.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), 1001, "a route was interned twice");
+    assert_eq!(snap.routes.iter().map(|r| r.count).sum::<u64>(), 8000);
+    // A route admitted by one thread is the same route for all: its count is a multiple of 4
+    // unless it raced the cap, so at least most routes have all four threads' requests.
+    let full = snap.routes.iter().filter(|r| r.count == 4).count();
+    assert!(full >= 900, "{full}");
+}

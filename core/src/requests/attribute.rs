@@ -157,6 +157,7 @@ pub fn attribute(
 ) -> Result<Attribution, InputError> {
     cfg.validate()?;
     series::validate(floor)?;
+    validate_snapshot(snapshot)?;
     let mut notes = Vec::new();
     let (article_suspects, traffic) = article_rules(snapshot, growth_start_ms, cfg, &mut notes);
     let model = fit_model(snapshot, floor, growth_start_ms, cfg, &mut notes);
@@ -166,6 +167,37 @@ pub fn attribute(
         model,
         notes,
     })
+}
+
+/// A snapshot can come from a file (the CLI), so its shape is checked before indexing by it.
+fn validate_snapshot(snap: &TrackerSnapshot) -> Result<(), InputError> {
+    if snap.slot_ms <= 0 {
+        return Err(InputError::invalid_option("slot_ms", "must be > 0"));
+    }
+    let mut prev: Option<i64> = None;
+    for (index, s) in snap.slots.iter().enumerate() {
+        if s.counts.len() != snap.routes.len() {
+            return Err(InputError::invalid_option(
+                "slots",
+                format!(
+                    "slot {index} has {} counts for {} routes",
+                    s.counts.len(),
+                    snap.routes.len()
+                ),
+            ));
+        }
+        if let Some(prev_ms) = prev
+            && s.start_ms <= prev_ms
+        {
+            return Err(InputError::OutOfOrder {
+                index,
+                ts_ms: s.start_ms,
+                prev_ms,
+            });
+        }
+        prev = Some(s.start_ms);
+    }
+    Ok(())
 }
 
 /// The article's rules: "new endpoint" when a route had no requests in the before-window, and
@@ -580,6 +612,18 @@ mod tests {
             attribute(&snap, &floor, gs, &cfg).unwrap_err().code(),
             crate::ErrorCode::InvalidOption
         );
+        let mut bad = snap.clone();
+        bad.slots[5].counts.push(1);
+        let e = attribute(&bad, &floor, gs, &AttributionConfig::default()).unwrap_err();
+        assert_eq!(e.code(), crate::ErrorCode::InvalidOption);
+        let mut bad = snap.clone();
+        bad.slots.swap(3, 4);
+        let e = attribute(&bad, &floor, gs, &AttributionConfig::default()).unwrap_err();
+        assert_eq!(e.code(), crate::ErrorCode::OutOfOrder);
+        let mut bad = snap.clone();
+        bad.slot_ms = 0;
+        let e = attribute(&bad, &floor, gs, &AttributionConfig::default()).unwrap_err();
+        assert_eq!(e.code(), crate::ErrorCode::InvalidOption);
         floor[3].value = f64::NAN;
         assert_eq!(
             attribute(&snap, &floor, gs, &AttributionConfig::default())

@@ -2,9 +2,10 @@
 //!
 //! The hot path ([`RequestTracker::begin`] / [`RequestTracker::end`]) records each request's
 //! per-measure deltas on its route and counts it in a time slot. When the detector reports a
-//! growth start, [`attribute`] explains the growth of the post-GC floor by route: the article's
-//! two rules as they are, and a non-negative least-squares model that gives bytes retained per
-//! request for each route with a confidence interval.
+//! growth start, [`attribute`] explains the growth of the post-GC floor by route: with the
+//! article's two rules (comparing request rates rather than raw counts; see `attribute.rs`),
+//! and with a non-negative least-squares model that gives the bytes retained per request for
+//! each route with a confidence interval.
 
 mod attribute;
 mod intern;
