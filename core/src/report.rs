@@ -159,6 +159,15 @@ impl LeakReport {
                         "pooled: routes beyond the top-K by traffic or the cardinality cap".into(),
                     );
                 }
+                if let Some(first) = snapshot
+                    .routes
+                    .iter()
+                    .find(|r| r.route == e.route)
+                    .and_then(|r| r.first_seen_ms)
+                    && let Some(reason) = new_route_reason(snapshot, first, gs)
+                {
+                    reasons.push(reason);
+                }
                 reasons.extend(
                     att.article_suspects
                         .iter()
@@ -316,6 +325,32 @@ impl fmt::Display for LeakReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.render_text())
     }
+}
+
+/// How far a route's first appearance may precede the estimated growth start and still be
+/// "when growth began": the estimate is uncertain by minutes to tens of minutes (it comes from a
+/// hinge fit on floor points several minutes apart), and the article's rule, which needs the
+/// route to be absent from the whole before-window, misses a route that appeared just before.
+const NEW_ROUTE_TOLERANCE_MS: i64 = 30 * 60 * 1000;
+
+/// "new route" when the route appeared after tracking began and around or after growth began.
+fn new_route_reason(snapshot: &TrackerSnapshot, first_seen_ms: i64, gs: i64) -> Option<String> {
+    let tracked_since = snapshot.slots.first()?.start_ms + snapshot.slot_ms;
+    if first_seen_ms < tracked_since || first_seen_ms < gs - NEW_ROUTE_TOLERANCE_MS {
+        return None;
+    }
+    let minutes = (first_seen_ms - gs) as f64 / 60_000.0;
+    let when = if minutes.abs() < 1.0 {
+        "when growth began".to_string()
+    } else if minutes < 0.0 {
+        format!("{:.0} min before growth began", -minutes)
+    } else {
+        format!("{minutes:.0} min after growth began")
+    };
+    Some(format!(
+        "new route: first seen {} ({when})",
+        utc(first_seen_ms)
+    ))
 }
 
 /// Bytes with a binary unit, keeping the sign.
@@ -519,6 +554,27 @@ mod tests {
         assert_eq!(back.suspects[0].route, r.suspects[0].route);
         let (a, b) = (back.suspects[0].interval, r.suspects[0].interval);
         assert!((a[0] - b[0]).abs() < 1e-9 && (a[1] - b[1]).abs() < 1e-9);
+    }
+
+    #[test]
+    fn new_route_reason_allows_for_growth_start_uncertainty() {
+        let (snap, _, _) = crate::requests::synthetic_for_tests(0.0);
+        let gs = 120 * 60_000;
+        let r = new_route_reason(&snap, gs - 10 * 60_000, gs).unwrap();
+        assert!(r.ends_with("(10 min before growth began)"), "{r}");
+        assert!(
+            new_route_reason(&snap, gs + 5 * 60_000, gs)
+                .unwrap()
+                .contains("5 min after")
+        );
+        assert!(
+            new_route_reason(&snap, gs, gs)
+                .unwrap()
+                .contains("when growth began")
+        );
+        // Too long before growth began, or there from the start of tracking: not new.
+        assert_eq!(new_route_reason(&snap, gs - 31 * 60_000, gs), None);
+        assert_eq!(new_route_reason(&snap, 0, 30_000), None);
     }
 
     #[test]

@@ -13,7 +13,7 @@ static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
-use counting_alloc::{live, thread_allocs as allocs};
+use counting_alloc::{thread_allocs as allocs, thread_net_bytes};
 
 #[test]
 fn known_route_pair_allocates_nothing() {
@@ -60,15 +60,15 @@ fn a_million_distinct_paths_stay_bounded_by_the_cap() {
         let tok = t.begin_at(&path, 0, &[0.0]).unwrap();
         t.end_at(tok, 0, &[1.0]).unwrap();
     };
-    let base = live();
+    let base = thread_net_bytes();
     for i in 0..1000 {
         serve(i, &t);
     }
-    let at_cap = live();
+    let at_cap = thread_net_bytes();
     for i in 1000..1_000_000 {
         serve(i, &t);
     }
-    let after = live();
+    let after = thread_net_bytes();
     assert_eq!(t.route_count(), 1000);
     eprintln!(
         "tracker growth: first 1000 routes {} B, next 999000 routes {} B",

@@ -28,8 +28,8 @@ pub struct AttributionConfig {
     /// Routes (by traffic since growth began) that get their own coefficient; the rest are
     /// pooled into `_other`. Reduced automatically when there are few blocks.
     pub top_k: usize,
-    /// Block width in ms; 0 picks it from the floor's sample spacing (at least two floor
-    /// points per block, so the floor's lag does not smear growth into the next block).
+    /// Minimum block width in ms; 0 picks two floor intervals. Blocks run between observed
+    /// floor points, so they can be somewhat longer.
     pub block_ms: i64,
     /// A suspect must explain at least this share of the floor growth.
     pub min_share: f64,
@@ -121,7 +121,7 @@ pub struct RouteEstimate {
 /// The NNLS fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelFit {
-    /// Block width used (ms).
+    /// Minimum block width used (ms); blocks run between observed floor points.
     pub block_ms: i64,
     /// Number of blocks (rows) fitted.
     pub blocks: usize,
@@ -275,21 +275,6 @@ fn article_rules(
     (suspects, traffic)
 }
 
-/// Linear interpolation of the floor at `t`, inside its time range only.
-fn floor_at(floor: &[Sample], t: i64) -> Option<f64> {
-    let i = floor.partition_point(|s| s.ts_ms <= t);
-    if i == 0 {
-        return None;
-    }
-    let a = floor[i - 1];
-    if a.ts_ms == t {
-        return Some(a.value);
-    }
-    let b = *floor.get(i)?;
-    let w = (t - a.ts_ms) as f64 / (b.ts_ms - a.ts_ms) as f64;
-    Some(a.value + w * (b.value - a.value))
-}
-
 /// Two-sided 95% Student-t quantile (Cornish–Fisher expansion around the normal; within
 /// 0.5% of the exact value for dof >= 3).
 fn t95(dof: usize) -> f64 {
@@ -313,59 +298,78 @@ fn fit_model(
         notes.push("model: too few floor points or no request counts".into());
         return None;
     }
-    // Block width: whole slots, spanning at least two floor intervals.
-    let block_ms = if cfg.block_ms > 0 {
+    // Minimum block width: at least two floor intervals and one slot.
+    let min_block = if cfg.block_ms > 0 {
         cfg.block_ms
     } else {
         let mut gaps: Vec<i64> = floor.windows(2).map(|w| w[1].ts_ms - w[0].ts_ms).collect();
         gaps.sort_unstable();
         2 * gaps[gaps.len() / 2]
-    };
-    let block_ms = (block_ms.max(slot) + slot - 1) / slot * slot;
-    let start = {
-        let s = gs.max(floor[0].ts_ms);
-        (s + slot - 1).div_euclid(slot) * slot
-    };
-    let last_slot_end = snap.slots.last().map_or(start, |s| s.start_ms + slot);
-    let end = floor[floor.len() - 1].ts_ms.min(last_slot_end);
-    let blocks = usize::try_from((end - start) / block_ms).unwrap_or(0);
+    }
+    .max(slot);
+    // Blocks run between floor points actually observed (troughs of the sawtooth), not
+    // interpolated values: interpolating smears one block's growth into its neighbours and
+    // biases every coefficient toward 0. A slot's requests are shared among the blocks it
+    // overlaps in proportion to the overlap (requests spread evenly within a slot), because
+    // snapping block edges to slot edges shifts up to half a slot of requests into the wrong
+    // block, which again biases toward 0.
+    let last_slot_end = snap.slots.last().map_or(0, |s| s.start_ms + slot);
+    let mut bounds: Vec<Sample> = Vec::new();
+    for f in floor
+        .iter()
+        .filter(|f| f.ts_ms >= gs && f.ts_ms <= last_slot_end)
+    {
+        if bounds.last().is_none_or(|l| f.ts_ms - l.ts_ms >= min_block) {
+            bounds.push(*f);
+        }
+    }
+    let blocks = bounds.len().saturating_sub(1);
     // The fit needs a few residual degrees of freedom beyond background + one route.
     if blocks < 6 {
         notes.push(format!(
-            "model: {blocks} blocks of {} s since growth began; need 6",
-            block_ms / 1000
+            "model: {blocks} blocks of at least {} s since growth began; need 6",
+            min_block / 1000
         ));
         return None;
     }
-    let window = [start, start + blocks as i64 * block_ms];
+    let edges: Vec<i64> = bounds.iter().map(|f| f.ts_ms).collect();
+    let window = [edges[0], edges[blocks]];
 
-    // Requests per route per block.
+    // Requests per route per block (fractional at block edges).
     let nr = snap.routes.len();
-    let mut counts = vec![0u64; blocks * nr];
+    let mut counts = vec![0f64; blocks * nr];
     for s in &snap.slots {
-        if s.start_ms < window[0] || s.start_ms >= window[1] {
+        let (s0, s1) = (s.start_ms, s.start_ms + slot);
+        if s1 <= window[0] || s0 >= window[1] {
             continue;
         }
-        let k = ((s.start_ms - window[0]) / block_ms) as usize;
-        for (r, c) in s.counts.iter().enumerate() {
-            counts[k * nr + r] += c;
+        let mut k = edges.partition_point(|&e| e <= s0).saturating_sub(1);
+        while k < blocks && edges[k] < s1 {
+            let overlap = s1.min(edges[k + 1]) - s0.max(edges[k]);
+            if overlap > 0 {
+                let frac = overlap as f64 / slot as f64;
+                for (r, &c) in s.counts.iter().enumerate() {
+                    counts[k * nr + r] += c as f64 * frac;
+                }
+            }
+            k += 1;
         }
     }
-    let totals: Vec<u64> = (0..nr)
+    let totals: Vec<f64> = (0..nr)
         .map(|r| (0..blocks).map(|k| counts[k * nr + r]).sum())
         .collect();
-    let mut order: Vec<usize> = (0..nr).filter(|&r| totals[r] > 0).collect();
-    order.sort_by(|&a, &b| totals[b].cmp(&totals[a]));
+    let mut order: Vec<usize> = (0..nr).filter(|&r| totals[r] > 0.0).collect();
+    order.sort_by(|&a, &b| totals[b].total_cmp(&totals[a]));
     // Keep at least blocks/2 residual degrees of freedom' worth of rows per column.
     let k_max = cfg.top_k.min(blocks.saturating_sub(3) / 2).max(1);
     let (own, pooled) = order.split_at(order.len().min(k_max));
 
     let mut names: Vec<String> = own.iter().map(|&r| snap.routes[r].route.clone()).collect();
-    let mut col_requests: Vec<u64> = own.iter().map(|&r| totals[r]).collect();
-    let pooled_total: u64 = pooled.iter().map(|&r| totals[r]).sum();
-    if pooled_total > 0 {
+    let mut col_requests: Vec<u64> = own.iter().map(|&r| totals[r].round() as u64).collect();
+    let pooled_total: f64 = pooled.iter().map(|&r| totals[r]).sum();
+    if pooled_total > 0.0 {
         names.push(super::OTHER_ROUTE.to_string());
-        col_requests.push(pooled_total);
+        col_requests.push(pooled_total.round() as u64);
     }
     names.push(BACKGROUND.to_string());
     col_requests.push(0);
@@ -374,16 +378,16 @@ fn fit_model(
     let mut a = vec![0.0; blocks * p];
     let mut b = vec![0.0; blocks];
     for k in 0..blocks {
-        let t0 = window[0] + k as i64 * block_ms;
-        b[k] = floor_at(floor, t0 + block_ms)? - floor_at(floor, t0)?;
+        b[k] = bounds[k + 1].value - bounds[k].value;
         let row = &mut a[k * p..(k + 1) * p];
         for (j, &r) in own.iter().enumerate() {
-            row[j] = counts[k * nr + r] as f64;
+            row[j] = counts[k * nr + r];
         }
-        if pooled_total > 0 {
-            row[own.len()] = pooled.iter().map(|&r| counts[k * nr + r] as f64).sum();
+        if pooled_total > 0.0 {
+            row[own.len()] = pooled.iter().map(|&r| counts[k * nr + r]).sum();
         }
-        row[p - 1] = 1.0;
+        // The background column is the block's length, so its coefficient is bytes/s.
+        row[p - 1] = (edges[k + 1] - edges[k]) as f64 / 1000.0;
     }
     // Unit-norm columns keep the normal equations well conditioned (counts ~1e3, bytes ~1e6).
     let scale: Vec<f64> = (0..p)
@@ -414,7 +418,6 @@ fn fit_model(
     let t = t95(dof);
     let diag_active = nnls::inverse_diagonal(&gram, &active).unwrap_or_default();
     let floor_growth: f64 = b.iter().sum();
-    let block_secs = block_ms as f64 / 1000.0;
 
     let mut estimates: Vec<RouteEstimate> = (0..p)
         .map(|j| {
@@ -441,20 +444,18 @@ fn fit_model(
             } else {
                 0.0
             };
-            // `_background` is per block in the fit; report it per second.
-            let unit = if j == p - 1 { block_secs } else { 1.0 };
             RouteEstimate {
                 route: names[j].clone(),
                 requests: col_requests[j],
-                retained_bytes_per_request: beta / unit,
-                interval: [lo / unit, hi / unit],
+                retained_bytes_per_request: beta,
+                interval: [lo, hi],
                 share,
             }
         })
         .collect();
     estimates.sort_by(|a, b| b.share.total_cmp(&a.share));
     Some(ModelFit {
-        block_ms,
+        block_ms: min_block,
         blocks,
         window_ms: window,
         floor_growth,
