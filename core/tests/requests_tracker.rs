@@ -228,3 +228,12 @@ fn racing_inserts_keep_routes_unique_and_the_cap_exact() {
     let full = snap.routes.iter().filter(|r| r.count == 4).count();
     assert!(full >= 900, "{full}");
 }
+
+#[test]
+fn tracker_is_shareable_and_the_token_is_small() {
+    fn send_sync<T: Send + Sync>() {}
+    fn copy<T: Copy>() {}
+    send_sync::<RequestTracker>();
+    copy::<leaksense_core::requests::RequestToken>();
+    assert!(std::mem::size_of::<leaksense_core::requests::RequestToken>() <= 48);
+}
