@@ -70,6 +70,18 @@ struct Outcome {
 /// Runs the service for `ticks` ticks of 10 s; the leak (and any traffic change) starts at
 /// `change_tick`.
 fn simulate(routes: &[RouteSpec], ticks: usize, change_tick: usize, seed: u64) -> Outcome {
+    simulate_with_background(routes, ticks, change_tick, seed, 0)
+}
+
+/// As `simulate`, plus `background` bytes kept every tick after `change_tick` by something
+/// that is not a request (a timer filling a cache).
+fn simulate_with_background(
+    routes: &[RouteSpec],
+    ticks: usize,
+    change_tick: usize,
+    seed: u64,
+    background: usize,
+) -> Outcome {
     let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let tracker = RequestTracker::new(TrackerConfig::new(["heap_used"])).unwrap();
     let mut detector = Detector::new(DetectorConfig {
@@ -124,6 +136,9 @@ fn simulate(routes: &[RouteSpec], ticks: usize, change_tick: usize, seed: u64) -
             }
         });
         // Sawtooth: garbage piles up and is "collected" every minute.
+        if after && background > 0 {
+            leaked.lock().unwrap().push(vec![4u8; background]);
+        }
         garbage.push(vec![3u8; 256 * 1024]);
         detector
             .update(Sample {
@@ -286,4 +301,64 @@ fn healthy_service_with_a_traffic_surge_has_no_suspects() {
     assert!(r.suspects.is_empty(), "{r}");
     assert!(r.article_suspects.is_empty(), "{r}");
     assert_eq!(r.routes.len(), 10);
+}
+
+/// Growth from a timer, not from requests: no route may be blamed for it.
+#[test]
+fn background_leak_is_not_pinned_on_a_route() {
+    let out = simulate_with_background(&ten_routes(), 4 * HOUR, HOUR, 0x5EED_0005, 32 * 1024);
+    let r = &out.report;
+    println!("{r}");
+    assert_eq!(r.analysis.verdict, Verdict::Leak, "{r}");
+    assert!(r.suspects.is_empty(), "{r}");
+    let m = r.model.as_ref().expect("model");
+    let bg = m
+        .estimates
+        .iter()
+        .find(|e| e.route == "_background")
+        .unwrap();
+    // 32 KiB every 10 s is 3,277 B/s (plus the collection's slot).
+    assert!(
+        (bg.retained_bytes_per_request - 3279.0).abs() < 0.1 * 3279.0,
+        "{bg:?}"
+    );
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("not explained by request counts")),
+        "{r}"
+    );
+}
+
+/// Seeds on which the detector (branch `detect` at 6392968) fires on these steady leaks, then
+/// resolves and flaps pending/inactive in the last hour, ending `healthy`. Attribution itself
+/// is right on both (the leaking route holds 99-100% of the model's share). Kept as a
+/// reproduction for the detector; run with `--ignored`.
+#[test]
+#[ignore = "detector flaps to healthy on these seeds; see notes/requests.md"]
+fn detector_stays_firing_on_steady_leaks_regression() {
+    let mut routes = ten_routes();
+    routes[4].retain = 4096;
+    let r = simulate(&routes, 4 * HOUR, HOUR, 0x5EED_0011).report;
+    assert_eq!(r.analysis.verdict, Verdict::Leak, "{r}");
+    let routes = vec![
+        RouteSpec {
+            name: "/api/search",
+            rate: (30.0, 75.0),
+            retain: 0,
+            transient: 32_000,
+            from_tick: 0,
+        },
+        route("/", 20.0, 2_000),
+        route("/api/items/:id", 15.0, 4_000),
+        RouteSpec {
+            name: "/api/export",
+            rate: (1.5, 1.5),
+            retain: 16_384,
+            transient: 50_000,
+            from_tick: 0,
+        },
+    ];
+    let r = simulate(&routes, 4 * HOUR, HOUR, 0x5EED_0053).report;
+    assert_eq!(r.analysis.verdict, Verdict::Leak, "{r}");
 }
