@@ -63,6 +63,14 @@ fn bad_measures_and_foreign_tokens_are_typed_errors() {
         t.end(tok, &[f64::INFINITY]).unwrap_err().code(),
         ErrorCode::NonFiniteValue
     );
+    assert_eq!(
+        t.begin_at("/a", i64::MAX, &[1.0]).unwrap_err().code(),
+        ErrorCode::InvalidOption
+    );
+    assert_eq!(
+        t.end_at(tok, i64::MIN, &[1.0]).unwrap_err().code(),
+        ErrorCode::InvalidOption
+    );
     let other = tracker(&["heap_used"]);
     assert_eq!(
         other.end(tok, &[1.0]).unwrap_err().code(),

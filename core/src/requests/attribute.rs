@@ -57,8 +57,11 @@ impl AttributionConfig {
         if !(1..=64).contains(&self.top_k) {
             return Err(InputError::invalid_option("top_k", "must be in 1..=64"));
         }
-        if self.block_ms < 0 {
-            return Err(InputError::invalid_option("block_ms", "must be >= 0"));
+        if !(0..=7 * 86_400_000).contains(&self.block_ms) {
+            return Err(InputError::invalid_option(
+                "block_ms",
+                "must be between 0 and 7 days",
+            ));
         }
         if !(self.min_share.is_finite() && (0.0..=1.0).contains(&self.min_share)) {
             return Err(InputError::invalid_option("min_share", "must be in [0, 1]"));
@@ -157,6 +160,10 @@ pub fn attribute(
 ) -> Result<Attribution, InputError> {
     cfg.validate()?;
     series::validate(floor)?;
+    for s in floor {
+        check_ts("floor timestamp", s.ts_ms)?;
+    }
+    check_ts("growth_start_ms", growth_start_ms)?;
     validate_snapshot(snapshot)?;
     let mut notes = Vec::new();
     let (article_suspects, traffic) = article_rules(snapshot, growth_start_ms, cfg, &mut notes);
@@ -169,13 +176,36 @@ pub fn attribute(
     })
 }
 
+/// Largest timestamp magnitude accepted (about year 287,000, as `Sample::from_secs`); keeping
+/// times in this range means sums and differences of two of them cannot overflow.
+pub(crate) const MAX_ABS_TS_MS: i64 = 9_000_000_000_000_000;
+
+pub(crate) fn check_ts(what: &'static str, ts_ms: i64) -> Result<(), InputError> {
+    if ts_ms.unsigned_abs() > MAX_ABS_TS_MS as u64 {
+        return Err(InputError::invalid_option(
+            what,
+            format!("{ts_ms} ms is out of range"),
+        ));
+    }
+    Ok(())
+}
+
 /// A snapshot can come from a file (the CLI), so its shape is checked before indexing by it.
 fn validate_snapshot(snap: &TrackerSnapshot) -> Result<(), InputError> {
-    if snap.slot_ms <= 0 {
-        return Err(InputError::invalid_option("slot_ms", "must be > 0"));
+    if !(1..=86_400_000).contains(&snap.slot_ms) {
+        return Err(InputError::invalid_option(
+            "slot_ms",
+            "must be between 1 ms and 1 day",
+        ));
+    }
+    for r in &snap.routes {
+        if let Some(t) = r.first_seen_ms {
+            check_ts("first_seen_ms", t)?;
+        }
     }
     let mut prev: Option<i64> = None;
     for (index, s) in snap.slots.iter().enumerate() {
+        check_ts("slot start", s.start_ms)?;
         if s.counts.len() != snap.routes.len() {
             return Err(InputError::invalid_option(
                 "slots",
@@ -622,6 +652,12 @@ mod tests {
         let e = attribute(&bad, &floor, gs, &AttributionConfig::default()).unwrap_err();
         assert_eq!(e.code(), crate::ErrorCode::OutOfOrder);
         let mut bad = snap.clone();
+        bad.routes[0].first_seen_ms = Some(i64::MAX);
+        let e = attribute(&bad, &floor, gs, &AttributionConfig::default()).unwrap_err();
+        assert_eq!(e.code(), crate::ErrorCode::InvalidOption);
+        let e = attribute(&snap, &floor, i64::MIN, &AttributionConfig::default()).unwrap_err();
+        assert_eq!(e.code(), crate::ErrorCode::InvalidOption);
+        let mut bad = snap.clone();
         bad.slot_ms = 0;
         let e = attribute(&bad, &floor, gs, &AttributionConfig::default()).unwrap_err();
         assert_eq!(e.code(), crate::ErrorCode::InvalidOption);
@@ -648,6 +684,86 @@ mod tests {
                 "{dof}: {}",
                 t95(dof)
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// Snapshots and floors can come from files: whatever their shape, attribution returns
+        /// a result or a typed error, never a panic.
+        #[test]
+        fn never_panics(
+            slot_ms in proptest::prop_oneof![-5i64..200_000, proptest::prelude::any::<i64>(), proptest::strategy::Just(i64::MAX)],
+            n_routes in 0usize..4,
+            slots in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![-1_000_000i64..20_000_000, proptest::prelude::any::<i64>(), proptest::strategy::Just(i64::MAX), proptest::strategy::Just(i64::MIN)],
+                    proptest::collection::vec(proptest::prelude::any::<u64>(), 0..5),
+                ),
+                0..40,
+            ),
+            floor in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![-1_000_000i64..20_000_000, proptest::prelude::any::<i64>(), proptest::strategy::Just(i64::MAX), proptest::strategy::Just(i64::MIN)],
+                    proptest::prelude::any::<f64>(),
+                ),
+                0..60,
+            ),
+            gs in proptest::prop_oneof![-2_000_000i64..20_000_000, proptest::prelude::any::<i64>(), proptest::strategy::Just(i64::MAX), proptest::strategy::Just(i64::MIN)],
+            block_ms in proptest::prop_oneof![0i64..1_000_000, proptest::prelude::any::<i64>()],
+        ) {
+            let snap = TrackerSnapshot {
+                measures: vec![],
+                slot_ms,
+                routes: (0..n_routes).map(|i| route(&format!("/r{i}"), 0)).collect(),
+                slots: slots
+                    .into_iter()
+                    .map(|(start_ms, counts)| SlotCounts { start_ms, counts })
+                    .collect(),
+            };
+            let floor: Vec<Sample> = floor
+                .into_iter()
+                .map(|(ts_ms, value)| Sample { ts_ms, value })
+                .collect();
+            let cfg = AttributionConfig { block_ms, ..Default::default() };
+            let _ = attribute(&snap, &floor, gs, &cfg);
+        }
+
+        /// Well-formed input: sorted slots with matching lengths and a sorted floor.
+        #[test]
+        fn never_panics_on_well_formed_input(
+            n_routes in 1usize..5,
+            counts in proptest::collection::vec(proptest::collection::vec(0u64..500, 4), 1..200),
+            values in proptest::collection::vec(0f64..1e9, 3..200),
+            gap in 1_000i64..400_000,
+            gs in 0i64..10_000_000,
+        ) {
+            let slot = 60_000;
+            let snap = TrackerSnapshot {
+                measures: vec![],
+                slot_ms: slot,
+                routes: (0..n_routes).map(|i| route(&format!("/r{i}"), 0)).collect(),
+                slots: counts
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, c)| SlotCounts {
+                        start_ms: i as i64 * slot,
+                        counts: c[..n_routes].to_vec(),
+                    })
+                    .collect(),
+            };
+            let floor: Vec<Sample> = values
+                .iter()
+                .enumerate()
+                .map(|(i, &value)| Sample { ts_ms: i as i64 * gap, value })
+                .collect();
+            let att = attribute(&snap, &floor, gs, &AttributionConfig::default()).unwrap();
+            if let Some(m) = att.model {
+                for e in &m.estimates {
+                    proptest::prop_assert!(e.retained_bytes_per_request >= 0.0);
+                    proptest::prop_assert!(e.interval[0] <= e.interval[1]);
+                    proptest::prop_assert!(e.retained_bytes_per_request.is_finite());
+                }
+            }
         }
     }
 }
