@@ -71,6 +71,11 @@ fn bad_measures_and_foreign_tokens_are_typed_errors() {
         t.end_at(tok, i64::MIN, &[1.0]).unwrap_err().code(),
         ErrorCode::InvalidOption
     );
+    let huge = t.begin("/a", &[-1e308]).unwrap();
+    assert_eq!(
+        t.end(huge, &[1e308]).unwrap_err().code(),
+        ErrorCode::NonFiniteValue
+    );
     let other = tracker(&["heap_used"]);
     assert_eq!(
         other.end(tok, &[1.0]).unwrap_err().code(),
@@ -244,4 +249,34 @@ fn tracker_is_shareable_and_the_token_is_small() {
     send_sync::<RequestTracker>();
     copy::<leaksense_core::requests::RequestToken>();
     assert!(std::mem::size_of::<leaksense_core::requests::RequestToken>() <= 48);
+}
+
+proptest::proptest! {
+    /// Any route string, measure values and injected times: a token and an outcome, or a typed
+    /// error, never a panic; counts add up.
+    #[test]
+    fn hot_path_never_panics(
+        reqs in proptest::collection::vec(
+            (".{0,300}", proptest::prelude::any::<f64>(), proptest::prelude::any::<f64>(),
+             proptest::prelude::any::<i64>()),
+            0..60,
+        ),
+    ) {
+        let t = RequestTracker::new(TrackerConfig { max_routes: 8, ..TrackerConfig::new(["m"]) })
+            .unwrap();
+        let mut ok = 0u64;
+        for (route, a, b, ts) in reqs {
+            if let Ok(tok) = t.begin_at(&route, ts, &[a])
+                && t.end_at(tok, ts, &[b]).is_ok()
+            {
+                ok += 1;
+            }
+        }
+        let snap = t.snapshot();
+        proptest::prop_assert_eq!(snap.routes.iter().map(|r| r.count).sum::<u64>(), ok);
+        for r in &snap.routes {
+            proptest::prop_assert!(r.measures[0].mean.is_finite());
+        }
+        proptest::prop_assert!(t.route_count() <= 8);
+    }
 }

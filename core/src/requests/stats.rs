@@ -131,8 +131,9 @@ impl RouteAcc {
                 samples: m.n,
                 sum: m.mean * m.n as f64,
                 mean: m.mean,
+                // Deltas near f64::MAX can overflow the squares; JSON has no infinity.
                 variance: if m.n > 1 {
-                    m.m2 / (m.n - 1) as f64
+                    (m.m2 / (m.n - 1) as f64).min(f64::MAX)
                 } else {
                     0.0
                 },

@@ -469,8 +469,16 @@ impl RequestTracker {
         }
         let n = self.runtime_measures();
         let mut deltas = self.measures_in("end", end)?;
-        for (d, s) in deltas.iter_mut().zip(&token.start) {
+        for (index, (d, s)) in deltas.iter_mut().zip(&token.start).enumerate() {
             *d -= s;
+            // Two finite values can still differ by more than f64 holds (1e308 - -1e308).
+            if !d.is_finite() {
+                return Err(InputError::NonFinite {
+                    index,
+                    what: "delta",
+                    value: *d,
+                });
+            }
         }
         let rss_delta = self
             .rss_source
