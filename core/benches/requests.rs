@@ -91,23 +91,38 @@ fn leaksense() -> Arc<RequestTracker> {
 
 /// Times `iters` pairs on this thread while, optionally, another thread runs pairs on
 /// `rival_route` as fast as it can.
-fn contended<T: Pair + 'static>(
-    t: &Arc<T>,
-    route: &str,
-    rival_route: Option<&str>,
-    iters: u64,
-) -> Duration {
+/// What the second thread does while the first is timed.
+#[derive(Clone, Copy)]
+enum Rival {
+    /// No second thread.
+    None,
+    /// Spins on arithmetic: the control, showing what a busy second core costs by itself
+    /// (shared caches, frequency, a hypervisor's scheduling) without touching the tracker.
+    Spin,
+    /// Runs begin+end pairs on this route.
+    Pairs(&'static str),
+}
+
+fn contended<T: Pair + 'static>(t: &Arc<T>, route: &str, rival: Rival, iters: u64) -> Duration {
     let stop = Arc::new(AtomicBool::new(false));
-    let rival = rival_route.map(|r| {
-        let (t, stop, r) = (Arc::clone(t), Arc::clone(&stop), r.to_string());
+    let spawn = |r: Option<&'static str>| {
+        let (t, stop) = (Arc::clone(t), Arc::clone(&stop));
         std::thread::spawn(move || {
             let mut x = 0.0;
             while !stop.load(Ordering::Relaxed) {
-                t.pair(&r, x);
+                match r {
+                    Some(r) => t.pair(r, x),
+                    None => x = black_box(x * 1.000_001 + 1.0),
+                }
                 x += 1.0;
             }
         })
-    });
+    };
+    let rival = match rival {
+        Rival::None => None,
+        Rival::Spin => Some(spawn(None)),
+        Rival::Pairs(r) => Some(spawn(Some(r))),
+    };
     // Let the rival get going before the clock starts.
     if rival.is_some() {
         std::thread::sleep(Duration::from_millis(1));
@@ -131,10 +146,11 @@ fn bench_pairs(c: &mut Criterion) {
         ls.pair(r, 0.0);
         naive.pair(r, 0.0);
     }
-    let cases: [(&str, Option<&str>); 3] = [
-        ("one_thread", None),
-        ("two_threads_same_route", Some("/api/users/:id")),
-        ("two_threads_other_route", Some("/api/orders")),
+    let cases: [(&str, Rival); 4] = [
+        ("one_thread", Rival::None),
+        ("second_thread_spinning", Rival::Spin),
+        ("two_threads_same_route", Rival::Pairs("/api/users/:id")),
+        ("two_threads_other_route", Rival::Pairs("/api/orders")),
     ];
     let mut g = c.benchmark_group("begin_end_pair");
     g.sample_size(30)
