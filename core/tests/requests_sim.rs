@@ -252,10 +252,10 @@ fn leak_on_a_route_that_appears_when_growth_begins() {
     assert!(article(r).contains(&"/api/export"), "{r}");
 }
 
-/// The "+50% traffic" rule names the busy healthy route, and misses the quiet leaking one.
-#[test]
-fn low_traffic_leak_beside_a_traffic_surge() {
-    let routes = vec![
+/// A quiet route that keeps 16 KiB per request beside a busy healthy route whose traffic
+/// rises 2.5x when the leak begins.
+fn surge_routes() -> Vec<RouteSpec> {
+    vec![
         RouteSpec {
             name: "/api/search",
             rate: (30.0, 75.0),
@@ -272,7 +272,13 @@ fn low_traffic_leak_beside_a_traffic_surge() {
             transient: 50_000,
             from_tick: 0,
         },
-    ];
+    ]
+}
+
+/// The "+50% traffic" rule names the busy healthy route, and misses the quiet leaking one.
+#[test]
+fn low_traffic_leak_beside_a_traffic_surge() {
+    let routes = surge_routes();
     let out = simulate(&routes, 4 * HOUR, HOUR, 0x5EED_0003);
     let r = &out.report;
     println!("{r}");
@@ -341,24 +347,7 @@ fn detector_stays_firing_on_steady_leaks_regression() {
     routes[4].retain = 4096;
     let r = simulate(&routes, 4 * HOUR, HOUR, 0x5EED_0011).report;
     assert_eq!(r.analysis.verdict, Verdict::Leak, "{r}");
-    let routes = vec![
-        RouteSpec {
-            name: "/api/search",
-            rate: (30.0, 75.0),
-            retain: 0,
-            transient: 32_000,
-            from_tick: 0,
-        },
-        route("/", 20.0, 2_000),
-        route("/api/items/:id", 15.0, 4_000),
-        RouteSpec {
-            name: "/api/export",
-            rate: (1.5, 1.5),
-            retain: 16_384,
-            transient: 50_000,
-            from_tick: 0,
-        },
-    ];
+    let routes = surge_routes();
     let r = simulate(&routes, 4 * HOUR, HOUR, 0x5EED_0053).report;
     assert_eq!(r.analysis.verdict, Verdict::Leak, "{r}");
 }
