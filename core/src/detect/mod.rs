@@ -2,5 +2,11 @@
 //! streaming detector.
 
 pub mod prom;
+pub mod robust;
+#[cfg(any(test, feature = "scenarios"))]
+pub mod scenarios;
 
 pub use prom::{WindowRule, deriv, predict_linear};
+pub use robust::{
+    AlertEvent, AlertState, Analysis, Detector, DetectorConfig, SeriesKind, Verdict, analyze,
+};
