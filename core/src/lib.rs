@@ -12,3 +12,5 @@ pub mod series;
 
 pub use error::{CollectError, ErrorCode, InputError};
 pub use series::{Ring, Sample, Series};
+#[cfg(feature = "otel")]
+pub mod otel;
