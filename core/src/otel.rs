@@ -127,6 +127,16 @@ impl<T: Copy> CycleCache<T> {
         }
     }
 
+    /// Reads afresh; the first registered instrument calls this, and the SDK runs callbacks in
+    /// registration order, so each cycle samples once.
+    fn refresh(&self) -> Option<T> {
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        let v = (self.read)();
+        *last = Some((Instant::now(), v));
+        v
+    }
+
+    /// The value read earlier in this cycle, or a fresh one if it is stale.
     fn get(&self) -> Option<T> {
         let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((at, v)) = *last
@@ -173,6 +183,21 @@ fn register_u64(
     m: &Metric,
     read: impl Fn() -> Option<u64> + Send + Sync + 'static,
 ) -> Result<(), OtelError> {
+    // The gauge and counter builders are distinct types with the same shape.
+    macro_rules! observe_u64 {
+        ($builder:ident) => {{
+            meter
+                .$builder(m.name)
+                .with_unit(m.unit)
+                .with_description(m.description)
+                .with_callback(move |o: &dyn AsyncInstrument<u64>| {
+                    if let Some(v) = read() {
+                        o.observe(v, &[]);
+                    }
+                })
+                .build();
+        }};
+    }
     match m.kind {
         InstrumentKind::ObservableUpDownCounter => {
             meter
@@ -186,30 +211,8 @@ fn register_u64(
                 })
                 .build();
         }
-        InstrumentKind::ObservableGauge => {
-            meter
-                .u64_observable_gauge(m.name)
-                .with_unit(m.unit)
-                .with_description(m.description)
-                .with_callback(move |o: &dyn AsyncInstrument<u64>| {
-                    if let Some(v) = read() {
-                        o.observe(v, &[]);
-                    }
-                })
-                .build();
-        }
-        InstrumentKind::ObservableCounter => {
-            meter
-                .u64_observable_counter(m.name)
-                .with_unit(m.unit)
-                .with_description(m.description)
-                .with_callback(move |o: &dyn AsyncInstrument<u64>| {
-                    if let Some(v) = read() {
-                        o.observe(v, &[]);
-                    }
-                })
-                .build();
-        }
+        InstrumentKind::ObservableGauge => observe_u64!(u64_observable_gauge),
+        InstrumentKind::ObservableCounter => observe_u64!(u64_observable_counter),
         kind => return Err(OtelError::NotObservable { name: m.name, kind }),
     }
     Ok(())
@@ -238,9 +241,12 @@ pub fn register_process_metrics(
         |s| s.container.oom_kill,
         |s| s.limit,
     ];
-    for (m, read) in metrics.iter().zip(readers) {
+    for (i, (m, read)) in metrics.iter().zip(readers).enumerate() {
         let cache = Arc::clone(&cache);
-        register_u64(meter, m, move || cache.get().and_then(|s| read(&s)))?;
+        register_u64(meter, m, move || {
+            let s = if i == 0 { cache.refresh() } else { cache.get() };
+            s.and_then(|s| read(&s))
+        })?;
     }
     Ok(Registration { metrics })
 }
@@ -263,7 +269,7 @@ pub fn register_leak_gauges(
         |g| g.growth_rate_bytes_per_sec,
         |g| g.time_to_limit_secs,
     ];
-    for (m, read) in metrics[..3].iter().zip(readers) {
+    for (i, (m, read)) in metrics[..3].iter().zip(readers).enumerate() {
         if m.kind != InstrumentKind::ObservableGauge {
             return Err(OtelError::NotObservable {
                 name: m.name,
@@ -276,7 +282,8 @@ pub fn register_leak_gauges(
             .with_unit(m.unit)
             .with_description(m.description)
             .with_callback(move |o: &dyn AsyncInstrument<f64>| {
-                if let Some(v) = cache.get().and_then(|g| read(&g)).filter(|v| v.is_finite()) {
+                let g = if i == 0 { cache.refresh() } else { cache.get() };
+                if let Some(v) = g.and_then(|g| read(&g)).filter(|v| v.is_finite()) {
                     o.observe(v, &[]);
                 }
             })

@@ -130,6 +130,8 @@ fn collector_is_sampled_once_per_cycle() {
         assert_eq!(cache.get(), first);
     }
     assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_ne!(cache.refresh(), first);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
 
 #[test]
