@@ -8,9 +8,11 @@ pub mod catalog;
 pub mod collect;
 pub mod detect;
 pub mod error;
+#[cfg(feature = "otel")]
+pub mod otel;
+pub mod report;
+pub mod requests;
 pub mod series;
 
 pub use error::{CollectError, ErrorCode, InputError};
 pub use series::{Ring, Sample, Series};
-pub mod report;
-pub mod requests;
