@@ -1,8 +1,11 @@
 //! Thin pyo3 wrapper over `leaksense-core`: conversions only; logic stays in the core.
 
 mod error;
+mod monitor;
 
-use leaksense_core::catalog::{Naming, Runtime, metrics as catalog_metrics};
+use leaksense_core::catalog::{
+    Naming, Runtime, SPAN_ALLOCATED_BYTES, SPAN_RSS_DELTA_BYTES, metrics as catalog_metrics,
+};
 use leaksense_core::detect;
 use leaksense_core::error::{ErrorCode, InputError};
 use leaksense_core::series::samples_from_secs;
@@ -118,5 +121,15 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(find_growth_inflection, m)?)?;
     m.add_function(wrap_pyfunction!(analyze_json, m)?)?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
+    m.add_class::<monitor::Monitor>()?;
+    m.add_class::<monitor::Token>()?;
+    m.add_class::<monitor::ProcessProbe>()?;
+    m.add("SPAN_ALLOCATED_BYTES", SPAN_ALLOCATED_BYTES)?;
+    m.add("SPAN_RSS_DELTA_BYTES", SPAN_RSS_DELTA_BYTES)?;
+    m.add("RSS_MEASURE", leaksense_core::requests::RSS_MEASURE)?;
+    m.add(
+        "EVENT_QUEUE_CAPACITY",
+        leaksense_core::monitor::EVENT_QUEUE_CAPACITY,
+    )?;
     Ok(())
 }

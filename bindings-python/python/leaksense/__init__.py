@@ -19,7 +19,25 @@ import json as _json
 from typing import Any, Optional, Sequence
 
 from leaksense._native import analyze_json as _analyze_json
-from leaksense._native import catalog, deriv, error_codes, find_growth_inflection, predict_linear
+from leaksense._native import (
+    SPAN_ALLOCATED_BYTES,
+    SPAN_RSS_DELTA_BYTES,
+    catalog,
+    deriv,
+    error_codes,
+    find_growth_inflection,
+    predict_linear,
+)
+from leaksense._monitor import (
+    MEASURE_READERS,
+    Monitor,
+    Report,
+    Suspect,
+    default_monitor,
+    instrument,
+    set_default_monitor,
+)
+from leaksense._requests import UNMATCHED_ROUTE, set_route, track_request
 
 __all__ = [
     "BY_CODE",
@@ -33,7 +51,19 @@ __all__ = [
     "OutOfOrderError",
     "ParseError",
     "UnsupportedError",
+    "MEASURE_READERS",
+    "Monitor",
+    "Report",
+    "SPAN_ALLOCATED_BYTES",
+    "SPAN_RSS_DELTA_BYTES",
+    "Suspect",
+    "UNMATCHED_ROUTE",
     "analyze",
+    "default_monitor",
+    "instrument",
+    "set_default_monitor",
+    "set_route",
+    "track_request",
     "catalog",
     "deriv",
     "error_codes",

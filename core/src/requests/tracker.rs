@@ -16,6 +16,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+mod deferred;
+
 use super::intern::RouteTable;
 use super::stats::{MeasureSummary, RouteAcc};
 use crate::error::InputError;

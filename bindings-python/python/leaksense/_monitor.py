@@ -1,0 +1,339 @@
+"""`leaksense.Monitor`: thin glue over the core monitor (`leaksense._native.Monitor`)."""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import sys
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Sequence
+
+from leaksense import _native
+from leaksense._errors import InvalidOptionError
+
+# Per-request measures the Python runtime can read, by the name given in `measures`.
+# sys.getallocatedblocks() walks every memory pool in 3.11 (about 6 µs at 100k objects), so
+# it is opt-in; the default per-request measure is process RSS, read by the core.
+MEASURE_READERS: dict[str, Callable[[], float]] = {
+    "allocated_blocks": sys.getallocatedblocks,
+}
+
+
+@dataclass(frozen=True)
+class Suspect:
+    """A route the core's model says retains memory per request."""
+
+    route: str
+    retained_bytes_per_request: float
+    interval: tuple[float, float]
+    requests: int
+    share: float
+    reasons: tuple[str, ...]
+
+
+class Report:
+    """The core's LeakReport: typed fields for the common parts, `to_dict()` for all of it."""
+
+    def __init__(self, data: dict[str, Any], text: str) -> None:
+        self._data = data
+        self.text = text
+        self.verdict: str = data["verdict"]
+        self.state: str = data["state"]
+        self.suspects = [
+            Suspect(
+                route=s["route"],
+                retained_bytes_per_request=s["retained_bytes_per_request"],
+                interval=(s["interval"][0], s["interval"][1]),
+                requests=s["requests"],
+                share=s["share"],
+                reasons=tuple(s["reasons"]),
+            )
+            for s in data["suspects"]
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The full report as the core's stable JSON schema."""
+        return self._data
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        top = self.suspects[0].route if self.suspects else None
+        return f"<leaksense.Report verdict={self.verdict!r} top_suspect={top!r}>"
+
+
+# Monitors whose sampler must be stopped around fork() and at exit.
+_LIVE: "weakref.WeakSet[Monitor]" = weakref.WeakSet()
+_FORK_LOCK = threading.Lock()
+
+
+class Monitor:
+    """Collects process memory, detects leaks and attributes them to routes.
+
+    Keyword options go to the core unchanged as one JSON object (`interval_ms`, `measures`,
+    `rss_per_request`, `max_routes`, `slot_ms`, `memory_limit`, `detector`, `attribution`,
+    `naming`); `runtime` defaults to "python".
+    """
+
+    def __init__(self, **options: Any) -> None:
+        options.setdefault("runtime", "python")
+        for m in options.get("measures") or ():
+            if m not in MEASURE_READERS:
+                raise InvalidOptionError(
+                    f"invalid option `measures`: no Python reader for {m!r} "
+                    f"(known: {sorted(MEASURE_READERS)})"
+                )
+        try:
+            config_json = json.dumps(options, allow_nan=False)
+        except (TypeError, ValueError) as e:
+            raise InvalidOptionError(f"invalid option: {e}") from e
+        self._native = _native.Monitor(config_json)
+        self.config: dict[str, Any] = json.loads(self._native.config_json())
+        self._readers: tuple[Callable[[], float], ...] = tuple(
+            MEASURE_READERS[m] for m in self.config["measures"]
+        )
+        self._callbacks: list[Callable[[Report], None]] = []
+        self._poller: Optional[threading.Thread] = None
+        self._poll_stop = threading.Event()
+        self._wanted = False  # whether start() was called and not stop()
+        _LIVE.add(self)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> "Monitor":
+        """Starts the core's sampler thread (and the on_leak poller). Idempotent."""
+        self._native.start()
+        self._wanted = True
+        self._start_poller()
+        return self
+
+    def stop(self) -> None:
+        """Stops sampling and waits for the threads. Idempotent; start() may follow."""
+        self._wanted = False
+        self._pause()
+
+    def close(self) -> None:
+        """Stops for good; every later call raises ClosedError. Idempotent."""
+        self.stop()
+        self._native.close()
+        _LIVE.discard(self)
+
+    @property
+    def running(self) -> bool:
+        """Whether the sampler thread runs."""
+        return self._native.is_running()
+
+    @property
+    def closed(self) -> bool:
+        """Whether close() was called."""
+        return self._native.is_closed()
+
+    def __enter__(self) -> "Monitor":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _pause(self) -> None:
+        self._native.stop()
+        poller, self._poller = self._poller, None
+        if poller is not None:
+            self._poll_stop.set()
+            if poller is not threading.current_thread():
+                poller.join()
+
+    def _resume(self, in_child: bool) -> None:
+        if not self._wanted or self.closed:
+            return
+        if in_child:
+            self._poller = None  # its thread did not survive the fork
+        self._native.start()
+        self._start_poller()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def sample(self, ts: Optional[float] = None) -> dict[str, Any]:
+        """Samples process memory now and feeds the detector; `ts` in unix seconds."""
+        ts_ms = None if ts is None else _ms(ts)
+        result: dict[str, Any] = json.loads(self._native.sample_json(ts_ms))
+        return result
+
+    def observe_baseline(self, ts: float, nbytes: float) -> Optional[dict[str, Any]]:
+        """Feeds the memory left after a full GC; from then on the detector watches it."""
+        ev = self._native.observe_baseline(_ms(ts), nbytes)
+        return None if ev is None else dict(json.loads(ev))
+
+    def set_runtime_limit(self, limit: Optional[int]) -> None:
+        """Records a memory limit in bytes reported by the runtime (None clears it)."""
+        if limit is not None and limit < 0:
+            raise InvalidOptionError(f"invalid option `limit`: {limit} must be positive")
+        self._native.set_runtime_limit(limit)
+
+    @property
+    def watched(self) -> str:
+        """The series the detector watches: "rss" or "runtime_baseline"."""
+        return self._native.watched()
+
+    @property
+    def measures(self) -> list[str]:
+        """Names of the per-request measures (runtime ones, then "rss")."""
+        return self._native.measures()
+
+    def analysis(self) -> dict[str, Any]:
+        """The detector's current analysis."""
+        result: dict[str, Any] = json.loads(self._native.analysis_json())
+        return result
+
+    def poll_events(self) -> list[dict[str, Any]]:
+        """Drains the alert transitions since the last poll, oldest first."""
+        result: list[dict[str, Any]] = json.loads(self._native.poll_events_json())
+        return result
+
+    def report(self) -> Report:
+        """The leak report: verdict, suspect routes with bytes per request, route table."""
+        data, text = self._native.report()
+        return Report(json.loads(data), text)
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def begin_request(self, route: str) -> "_native.Token":
+        """Starts tracking a request on `route` (a route template, never a raw path)."""
+        return self._native.begin_request(route, [r() for r in self._readers])
+
+    def end_request(
+        self, token: "_native.Token", route: Optional[str] = None
+    ) -> tuple[list[float], Optional[float]]:
+        """Ends a request; returns (runtime measure deltas, RSS delta in bytes or None)."""
+        return self._native.end_request(token, [r() for r in self._readers], route)
+
+    # -- alerts ------------------------------------------------------------------------------
+
+    def on_leak(self, callback: Callable[[Report], None]) -> Callable[[Report], None]:
+        """Calls `callback(report)` from a background thread when the leak alert fires."""
+        self._callbacks.append(callback)
+        if self._wanted:
+            self._start_poller()
+        return callback
+
+    def _start_poller(self) -> None:
+        if not self._callbacks or self._poller is not None:
+            return
+        self._poll_stop = threading.Event()
+        period = max(self.config["interval_ms"], 100) / 1000.0
+        t = threading.Thread(
+            target=_poll_loop,
+            args=(weakref.ref(self), self._poll_stop, period),
+            name="leaksense-on-leak",
+            daemon=True,
+        )
+        self._poller = t
+        t.start()
+
+    def _dispatch(self) -> None:
+        events = self.poll_events()
+        if any(e["to"] == "firing" for e in events):
+            report = self.report()
+            for cb in list(self._callbacks):
+                cb(report)
+
+
+def _poll_loop(ref: "weakref.ref[Monitor]", stop: threading.Event, period: float) -> None:
+    while not stop.wait(period):
+        mon = ref()
+        if mon is None or mon.closed:
+            return
+        try:
+            mon._dispatch()
+        except Exception as e:  # a user callback must not kill the poller
+            sys.stderr.write(f"leaksense: on_leak callback failed: {e!r}\n")
+        del mon
+
+
+def _ms(ts: float) -> int:
+    if ts != ts or ts in (float("inf"), float("-inf")):
+        from leaksense._errors import NonFiniteValueError
+
+        raise NonFiniteValueError(f"timestamp {ts} is not finite")
+    return int(round(ts * 1000.0))
+
+
+def _before_fork() -> None:
+    _FORK_LOCK.acquire()
+    for m in list(_LIVE):
+        m._pause()
+
+
+def _after_fork(in_child: bool) -> None:
+    try:
+        for m in list(_LIVE):
+            m._resume(in_child)
+    finally:
+        if in_child:
+            global _FORK_LOCK
+            _FORK_LOCK = threading.Lock()
+        else:
+            _FORK_LOCK.release()
+
+
+def _at_exit() -> None:
+    for m in list(_LIVE):
+        m._wanted = False
+        m._pause()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=lambda: _after_fork(False),
+        after_in_child=lambda: _after_fork(True),
+    )
+atexit.register(_at_exit)
+
+
+_DEFAULT: list[Optional[Monitor]] = [None]
+
+
+def default_monitor() -> Optional[Monitor]:
+    """The monitor installed by `instrument()`, used by middleware given no monitor."""
+    return _DEFAULT[0]
+
+
+def set_default_monitor(monitor: Optional[Monitor]) -> None:
+    """Sets the monitor middleware and `track_request` use when given none."""
+    _DEFAULT[0] = monitor
+
+
+def instrument(
+    *,
+    meter_provider: Any = None,
+    metrics: bool = True,
+    on_leak: Optional[Callable[[Report], None]] = None,
+    **options: Any,
+) -> Monitor:
+    """One-line setup: builds and starts a Monitor, makes it the default for middleware,
+    and registers the runtime metrics on the OpenTelemetry MeterProvider (global if None)."""
+    mon = Monitor(**options)
+    if on_leak is not None:
+        mon.on_leak(on_leak)
+    if metrics:
+        from leaksense.metrics import register_metrics
+
+        register_metrics(mon, meter_provider=meter_provider)
+    mon.start()
+    set_default_monitor(mon)
+    return mon
+
+
+__all__: Sequence[str] = (
+    "MEASURE_READERS",
+    "Monitor",
+    "Report",
+    "Suspect",
+    "default_monitor",
+    "instrument",
+    "set_default_monitor",
+)

@@ -1,0 +1,154 @@
+"""Per-request tracking: `track_request`, `set_route` and the span attributes."""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import inspect
+from types import TracebackType
+from typing import Any, Callable, Optional, TypeVar, cast
+
+from opentelemetry import trace
+
+from leaksense import _native
+from leaksense._monitor import Monitor, default_monitor
+
+# Route of requests the framework did not match (404s): a fixed name, never the raw path.
+UNMATCHED_ROUTE = "_unmatched"
+
+SPAN_RSS_DELTA_BYTES: str = _native.SPAN_RSS_DELTA_BYTES
+SPAN_ALLOCATED_BYTES: str = _native.SPAN_ALLOCATED_BYTES
+# The span attribute of a runtime measure's delta, e.g. `leaksense.memory.allocated_blocks`.
+SPAN_MEASURE_PREFIX = "leaksense.memory."
+
+
+class _Pending:
+    """The route of the request in flight, filled in by the framework hook or `set_route`."""
+
+    __slots__ = ("route",)
+
+    def __init__(self) -> None:
+        self.route: Optional[str] = None
+
+
+# The request in flight in this thread or asyncio task (each task has its own context).
+_CURRENT: contextvars.ContextVar[Optional[_Pending]] = contextvars.ContextVar(
+    "leaksense_request", default=None
+)
+
+
+def set_route(route: str) -> bool:
+    """Names the route (template, e.g. "/users/{id}") of the request in flight.
+    Returns False when no middleware tracks a request in this context."""
+    pending = _CURRENT.get()
+    if pending is None:
+        return False
+    pending.route = route
+    return True
+
+
+def _annotate(mon: Monitor, deltas: list[float], rss: Optional[float]) -> None:
+    span = trace.get_current_span()
+    if not span.is_recording():
+        return
+    names = mon._native.measures()
+    for name, d in zip(names, deltas):
+        span.set_attribute(SPAN_MEASURE_PREFIX + name, d)
+    if rss is not None:
+        span.set_attribute(SPAN_RSS_DELTA_BYTES, rss)
+
+
+class _Scope:
+    """One tracked request: begun on entry, ended on exit."""
+
+    __slots__ = ("_mon", "_pending", "_reset", "_token")
+
+    def __init__(self, mon: Optional[Monitor], route: Optional[str]) -> None:
+        self._mon = mon
+        self._pending = _Pending()
+        self._pending.route = route
+        self._reset: Optional[contextvars.Token[Optional[_Pending]]] = None
+        self._token: Optional[_native.Token] = None
+
+    def __enter__(self) -> "_Scope":
+        mon = self._mon
+        if mon is not None:
+            self._token = mon._native.begin_deferred([r() for r in mon._readers])
+            self._reset = _CURRENT.set(self._pending)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        mon, token = self._mon, self._token
+        if mon is None or token is None:
+            return
+        if self._reset is not None:
+            _CURRENT.reset(self._reset)
+        self._token = None
+        route = self._pending.route or UNMATCHED_ROUTE
+        deltas, rss = mon._native.end_request(token, [r() for r in mon._readers], route)
+        _annotate(mon, deltas, rss)
+
+    @property
+    def route(self) -> Optional[str]:
+        """The route the request will be counted on."""
+        return self._pending.route
+
+
+# Scopes entered with `with track_request(...)` in this thread / asyncio task, innermost last
+# (an immutable stack per context, so one instance can be entered concurrently).
+_ENTERED: contextvars.ContextVar[tuple[tuple["track_request", _Scope], ...]] = (
+    contextvars.ContextVar("leaksense_entered", default=())
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class track_request:
+    """Tracks one request on `route`: a context manager (`with track_request("/x"):`) and a
+    decorator (sync or async functions). Uses the default monitor unless one is given;
+    does nothing when there is none."""
+
+    def __init__(self, route: Optional[str] = None, monitor: Optional[Monitor] = None) -> None:
+        self.route = route
+        self.monitor = monitor
+
+    def __enter__(self) -> _Scope:
+        scope = _Scope(self.monitor or default_monitor(), self.route)
+        scope.__enter__()
+        _ENTERED.set(_ENTERED.get() + ((self, scope),))
+        return scope
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        stack = _ENTERED.get()
+        i = max(i for i, (owner, _) in enumerate(stack) if owner is self)
+        _ENTERED.set(stack[:i] + stack[i + 1 :])
+        stack[i][1].__exit__(exc_type, exc, tb)
+
+    def __call__(self, fn: F) -> F:
+        route = self.route or getattr(fn, "__qualname__", None) or "_unnamed"
+        monitor = self.monitor
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def awrapper(*args: Any, **kwargs: Any) -> Any:
+                with _Scope(monitor or default_monitor(), route):
+                    return await fn(*args, **kwargs)
+
+            return cast(F, awrapper)
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with _Scope(monitor or default_monitor(), route):
+                return fn(*args, **kwargs)
+
+        return cast(F, wrapper)

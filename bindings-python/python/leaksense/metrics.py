@@ -1,0 +1,159 @@
+"""Runtime metrics on the host's OpenTelemetry MeterProvider, named by the core catalog."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import time
+from collections import Counter
+from typing import Any, Callable, Iterable, Optional
+
+from opentelemetry import metrics as otel_metrics
+from opentelemetry.metrics import CallbackOptions, Observation
+
+from leaksense import _native
+from leaksense._errors import LeakSenseError
+from leaksense._monitor import Monitor
+
+_STATE_VALUE = {"inactive": 0, "pending": 1, "firing": 2}
+_GC_STAT = {
+    "cpython.gc.collections": "collections",
+    "cpython.gc.collected_objects": "collected",
+    "cpython.gc.uncollectable_objects": "uncollectable",
+}
+
+
+class RuntimeMetrics:
+    """The registered instruments and the gc callback; `close()` unhooks the callback."""
+
+    def __init__(self, monitor: Monitor, instruments: dict[str, Any], gc_hook: Optional[Callable[..., None]]) -> None:
+        self.monitor = monitor
+        self.instruments = instruments
+        self._gc_hook = gc_hook
+        self.last_gc_baseline: Optional[float] = None
+
+    def close(self) -> None:
+        """Removes the gc callback (instruments stay on the provider, as OTel has no unregister)."""
+        if self._gc_hook is not None and self._gc_hook in gc.callbacks:
+            gc.callbacks.remove(self._gc_hook)
+        self._gc_hook = None
+
+
+def register_metrics(
+    monitor: Monitor,
+    meter_provider: Any = None,
+    *,
+    deep: bool = False,
+    deep_min_interval_s: float = 60.0,
+    gc_baseline: bool = False,
+) -> RuntimeMetrics:
+    """Registers process, detector and CPython metrics for `monitor` on `meter_provider`
+    (the global one if None), under the catalog names of the monitor's `naming`.
+
+    deep: also the article's O(heap) object census (`len(gc.get_objects())`, top-10 types),
+    recomputed at most once per `deep_min_interval_s`.
+    gc_baseline: feed the detector the process RSS read at the end of every full collection
+    instead of the core's periodic RSS samples (see `_gc_callback`)."""
+    provider = meter_provider or otel_metrics.get_meter_provider()
+    meter = provider.get_meter("leaksense", "0.1.0")
+    probe = _native.ProcessProbe()
+    naming = monitor.config["naming"]
+
+    def analysis_value(field: str, convert: Callable[[Any], float] = float) -> Callable[[CallbackOptions], Iterable[Observation]]:
+        def cb(_: CallbackOptions) -> Iterable[Observation]:
+            v = monitor.analysis().get(field)
+            return [] if v is None else [Observation(convert(v))]
+
+        return cb
+
+    def gc_stats(stat: str, attr: str) -> Callable[[CallbackOptions], Iterable[Observation]]:
+        def cb(_: CallbackOptions) -> Iterable[Observation]:
+            return [Observation(s[stat], {attr: g}) for g, s in enumerate(gc.get_stats())]
+
+        return cb
+
+    def gc_pending(attr: str) -> Callable[[CallbackOptions], Iterable[Observation]]:
+        def cb(_: CallbackOptions) -> Iterable[Observation]:
+            return [Observation(c, {attr: g}) for g, c in enumerate(gc.get_count())]
+
+        return cb
+
+    census = _Census(deep_min_interval_s)
+    callbacks: dict[str, Callable[[str], Optional[Callable[[CallbackOptions], Iterable[Observation]]]]] = {
+        "process.memory.usage": lambda a: lambda _: [Observation(probe.read()[0])],
+        "process.memory.virtual": lambda a: lambda _: [Observation(probe.read()[1])],
+        "process.memory.peak": lambda a: lambda _: [Observation(probe.peak_rss())],
+        "memory.limit": lambda a: analysis_value("limit"),
+        "memory.baseline": lambda a: analysis_value("baseline"),
+        "memory.growth_rate": lambda a: analysis_value("rate_per_sec"),
+        "memory.time_to_limit": lambda a: analysis_value("time_to_limit_secs"),
+        "detector.state": lambda a: analysis_value("state", lambda s: float(_STATE_VALUE[s])),
+        "cpython.gc.collections": lambda a: gc_stats("collections", a),
+        "cpython.gc.collected_objects": lambda a: gc_stats("collected", a),
+        "cpython.gc.uncollectable_objects": lambda a: gc_stats("uncollectable", a),
+        "cpython.gc.pending": gc_pending,
+        "cpython.allocated_blocks": lambda a: lambda _: [Observation(sys.getallocatedblocks())],
+        "cpython.gc.objects": lambda a: lambda _: [Observation(census.read()[0])],
+        "cpython.gc.objects.by_type": lambda a: lambda _: [
+            Observation(n, {a: t}) for t, n in census.read()[1]
+        ],
+    }
+    create = {
+        "ObservableCounter": meter.create_observable_counter,
+        "ObservableUpDownCounter": meter.create_observable_up_down_counter,
+        "ObservableGauge": meter.create_observable_gauge,
+    }
+    instruments: dict[str, Any] = {}
+    for m in _native.catalog("python", naming):
+        if m["deep"] and not deep:
+            continue
+        make = callbacks.get(m["key"])
+        if make is None:
+            continue  # container.* metrics: read by the core's own OTel exporter, not here
+        attr = m["attributes"][0] if m["attributes"] else ""
+        cb = make(attr)
+        instruments[m["key"]] = create[m["kind"]](
+            m["name"], callbacks=[cb], unit=m["unit"], description=m["description"]
+        )
+
+    result = RuntimeMetrics(monitor, instruments, None)
+
+    def _gc_callback(phase: str, info: dict[str, int]) -> None:
+        # The baseline is the process RSS read when a full (generation 2) collection stops.
+        # CPython frees most garbage at once by reference counting; a full collection also
+        # frees the cyclic garbage, so RSS right after it is the process's floor for what is
+        # really alive, in bytes comparable with the memory limit. sys.getallocatedblocks()
+        # would count blocks, not bytes, and misses buffers over 512 bytes (malloc'd directly,
+        # the usual payload of a leak); tracemalloc is far too costly to leave on.
+        if phase != "stop" or info.get("generation") != 2:
+            return
+        rss = float(probe.read()[0])
+        result.last_gc_baseline = rss
+        if gc_baseline and not monitor.closed:
+            try:
+                monitor.observe_baseline(time.time(), rss)
+            except LeakSenseError:
+                pass  # two full collections in one millisecond: keep the first
+
+    gc.callbacks.append(_gc_callback)
+    result._gc_hook = _gc_callback
+    return result
+
+
+class _Census:
+    """The article's O(heap) object census, rate-limited: at most once per `min_interval_s`."""
+
+    def __init__(self, min_interval_s: float) -> None:
+        self.min_interval_s = min_interval_s
+        self._at = float("-inf")
+        self._value: tuple[int, list[tuple[str, int]]] = (0, [])
+
+    def read(self) -> tuple[int, list[tuple[str, int]]]:
+        now = time.monotonic()
+        if now - self._at >= self.min_interval_s:
+            objs = gc.get_objects()
+            top = Counter(type(o).__name__ for o in objs).most_common(10)
+            self._value = (len(objs), top)
+            self._at = now
+            del objs
+        return self._value
