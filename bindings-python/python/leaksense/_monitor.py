@@ -100,6 +100,7 @@ class Monitor:
         self._poller: Optional[threading.Thread] = None
         self._poll_stop = threading.Event()
         self._wanted = False  # whether start() was called and not stop()
+        self._on_close: list[Callable[[], None]] = []  # e.g. unhooking gc callbacks
         _LIVE.add(self)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -121,6 +122,9 @@ class Monitor:
         self.stop()
         self._native.close()
         _LIVE.discard(self)
+        hooks, self._on_close = self._on_close, []
+        for hook in hooks:
+            hook()
 
     @property
     def running(self) -> bool:
@@ -322,7 +326,7 @@ def instrument(
     if metrics:
         from leaksense.metrics import register_metrics
 
-        register_metrics(mon, meter_provider=meter_provider)
+        mon._on_close.append(register_metrics(mon, meter_provider=meter_provider).close)
     mon.start()
     set_default_monitor(mon)
     return mon

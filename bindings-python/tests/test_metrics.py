@@ -1,0 +1,122 @@
+"""Runtime metrics on the OpenTelemetry SDK, named from the core catalog."""
+
+import gc
+
+import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+import leaksense
+from leaksense.metrics import register_metrics
+
+
+def collect(reader):
+    out = {}
+    for rm in reader.get_metrics_data().resource_metrics:
+        for sm in rm.scope_metrics:
+            for m in sm.metrics:
+                out[m.name] = m
+    return out
+
+
+@pytest.fixture
+def monitor():
+    m = leaksense.Monitor()
+    yield m
+    m.close()
+
+
+@pytest.mark.parametrize("naming", ["semconv", "legacy"])
+def test_names_units_and_values_follow_the_catalog(naming):
+    m = leaksense.Monitor(naming=naming)
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader])
+    rt = register_metrics(m, provider)
+    try:
+        got = collect(reader)
+        expected = {c["name"]: c for c in leaksense.catalog("python", naming) if not c["deep"]}
+        expected = {n: c for n, c in expected.items() if not c["key"].startswith("container.")}
+        # Detector gauges have no value before the detector has an estimate.
+        optional = {"memory.limit", "memory.baseline", "memory.growth_rate", "memory.time_to_limit"}
+        for name, c in expected.items():
+            if c["key"] in optional and name not in got:
+                continue
+            assert name in got, f"{name} missing; got {sorted(got)}"
+            assert got[name].unit == c["unit"]
+            assert got[name].description == c["description"]
+        rss = got[expected_name("process.memory.usage", naming)]
+        assert rss.data.data_points[0].value > 10_000_000
+        gen_attr = next(c for c in leaksense.catalog("python", naming) if c["key"] == "cpython.gc.collections")
+        points = got[gen_attr["name"]].data.data_points
+        assert sorted(p.attributes[gen_attr["attributes"][0]] for p in points) == [0, 1, 2]
+        assert sum(p.value for p in points) == sum(s["collections"] for s in gc.get_stats())
+        assert not any(c["deep"] and c["name"] in got for c in leaksense.catalog("python", naming))
+    finally:
+        rt.close()
+        m.close()
+
+
+def expected_name(key, naming):
+    return next(c["name"] for c in leaksense.catalog("python", naming) if c["key"] == key)
+
+
+def test_legacy_naming_gives_the_article_names():
+    names = {c["name"] for c in leaksense.catalog("python", "legacy")}
+    assert "process.runtime.python.memory.rss" in names
+    assert "process.runtime.python.gc.collections" in names
+    assert "process.runtime.python.gc.objects" in names
+
+
+def test_deep_mode_adds_the_census(monitor):
+    reader = InMemoryMetricReader()
+    rt = register_metrics(monitor, MeterProvider(metric_readers=[reader]), deep=True)
+    try:
+        got = collect(reader)
+        objects = got["leaksense.cpython.gc.objects"].data.data_points[0].value
+        assert objects > 1000
+        by_type = got["leaksense.cpython.gc.objects.by_type"].data.data_points
+        assert 1 <= len(by_type) <= 10
+        assert all("python.object_type" in p.attributes for p in by_type)
+    finally:
+        rt.close()
+
+
+def test_full_collections_feed_the_gc_baseline_when_asked(monitor):
+    reader = InMemoryMetricReader()
+    rt = register_metrics(monitor, MeterProvider(metric_readers=[reader]), gc_baseline=True)
+    try:
+        assert monitor.watched == "rss"
+        gc.collect(1)
+        assert rt.last_gc_baseline is None, "only full collections count"
+        gc.collect()
+        assert rt.last_gc_baseline is not None and rt.last_gc_baseline > 1e6
+        assert monitor.watched == "runtime_baseline"
+        assert monitor.analysis()["samples"] == 1
+    finally:
+        rt.close()
+    n = len(gc.callbacks)
+    rt.close()
+    assert len(gc.callbacks) == n
+
+
+def test_without_gc_baseline_the_detector_keeps_watching_rss(monitor):
+    rt = register_metrics(monitor, MeterProvider(metric_readers=[InMemoryMetricReader()]))
+    try:
+        gc.collect()
+        assert rt.last_gc_baseline is not None
+        assert monitor.watched == "rss"
+    finally:
+        rt.close()
+
+
+def test_instrument_registers_on_the_given_provider():
+    reader = InMemoryMetricReader()
+    hooks = len(gc.callbacks)
+    m = leaksense.instrument(meter_provider=MeterProvider(metric_readers=[reader]), interval_ms=50)
+    try:
+        assert "process.memory.usage" in collect(reader)
+        assert len(gc.callbacks) == hooks + 1
+    finally:
+        m.close()
+        leaksense.set_default_monitor(None)
+    assert len(gc.callbacks) == hooks, "close() unhooks the gc callback"
