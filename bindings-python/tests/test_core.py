@@ -132,3 +132,15 @@ def test_stubtest():
         text=True,
     )
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_package_bench_and_demo_type_check_strictly():
+    root = pathlib.Path(__file__).resolve().parents[1]
+    r = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "python/leaksense", "bench",
+         "../examples/python-leak"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 
-from flask import Flask, jsonify, request
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
 
 import leaksense.middleware
 
@@ -15,19 +17,21 @@ app = Flask(__name__)
 _RECEIPTS: list[bytes] = []
 RECEIPT_BYTES = 50 * 1024
 
-PRODUCTS = {i: {"id": i, "name": f"product {i}", "price": 10 + i % 90} for i in range(1000)}
+PRODUCTS: dict[int, dict[str, Any]] = {i: {"id": i, "name": f"product {i}", "price": 10 + i % 90} for i in range(1000)}
 
 
 @app.post("/orders")
-def create_order():
+def create_order() -> Response:
     order = request.get_json(force=True, silent=True) or {}
     receipt = json.dumps(order).encode().ljust(RECEIPT_BYTES, b" ")
     _RECEIPTS.append(receipt)  # BUG: grows forever
-    return jsonify(id=len(_RECEIPTS)), 201
+    resp = jsonify(id=len(_RECEIPTS))
+    resp.status_code = 201
+    return resp
 
 
 @app.get("/products/<int:product_id>")
-def product(product_id: int):
+def product(product_id: int) -> Response:
     # Allocates a similar amount per request, but frees it: not a leak.
     page = bytearray(RECEIPT_BYTES)
     page[:16] = hashlib.md5(str(product_id).encode()).digest()
@@ -35,14 +39,14 @@ def product(product_id: int):
 
 
 @app.get("/search")
-def search():
+def search() -> Response:
     q = request.args.get("q", "")
-    hits = [p for p in PRODUCTS.values() if q in p["name"]][:20]
+    hits = [p for p in PRODUCTS.values() if q in str(p["name"])][:20]
     return jsonify(hits)
 
 
 @app.get("/health")
-def health():
+def health() -> str:
     return "ok"
 
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -24,7 +25,7 @@ MAX_SECONDS = float(os.environ.get("LEAKSENSE_DEMO_MAX_SECONDS", "150"))
 RATE = float(os.environ.get("LEAKSENSE_DEMO_RATE", "120"))  # requests per second
 
 # Hours compressed into seconds; every key is a core option (see CORE-API.md).
-DEMO_OPTIONS = {
+DEMO_OPTIONS: dict[str, Any] = {
     "interval_ms": 200,
     "slot_ms": 1000,
     "detector": {"bucket_secs": 1, "warmup_secs": 15, "min_growth_secs": 15, "for_secs": 5},

@@ -22,6 +22,10 @@ MEASURE_READERS: dict[str, Callable[[], float]] = {
 }
 
 
+# The span attribute of a runtime measure's delta, e.g. `leaksense.memory.allocated_blocks`.
+SPAN_MEASURE_PREFIX = "leaksense.memory."
+
+
 @dataclass(frozen=True)
 class Suspect:
     """A route the core's model says retains memory per request."""
@@ -95,6 +99,13 @@ class Monitor:
         self.config: dict[str, Any] = json.loads(self._native.config_json())
         self._readers: tuple[Callable[[], float], ...] = tuple(
             MEASURE_READERS[m] for m in self.config["measures"]
+        )
+        # Per-request hot path: the measure readers as one call, and the span attribute names.
+        self._read_measures: Callable[[], Sequence[float]] = (
+            (lambda: [r() for r in self._readers]) if self._readers else _no_measures
+        )
+        self._span_keys: tuple[str, ...] = tuple(
+            SPAN_MEASURE_PREFIX + m for m in self.config["measures"]
         )
         self._callbacks: list[Callable[[Report], None]] = []
         self._poller: Optional[threading.Thread] = None
@@ -206,13 +217,13 @@ class Monitor:
 
     def begin_request(self, route: str) -> "_native.Token":
         """Starts tracking a request on `route` (a route template, never a raw path)."""
-        return self._native.begin_request(route, [r() for r in self._readers])
+        return self._native.begin_request(route, self._read_measures())
 
     def end_request(
         self, token: "_native.Token", route: Optional[str] = None
     ) -> tuple[list[float], Optional[float]]:
         """Ends a request; returns (runtime measure deltas, RSS delta in bytes or None)."""
-        return self._native.end_request(token, [r() for r in self._readers], route)
+        return self._native.end_request(token, self._read_measures(), route)
 
     # -- alerts ------------------------------------------------------------------------------
 
@@ -243,6 +254,10 @@ class Monitor:
             report = self.report()
             for cb in list(self._callbacks):
                 cb(report)
+
+
+def _no_measures() -> Sequence[float]:
+    return ()
 
 
 def _poll_loop(ref: "weakref.ref[Monitor]", stop: threading.Event, period: float) -> None:

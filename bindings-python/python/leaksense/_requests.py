@@ -8,7 +8,7 @@ import inspect
 from types import TracebackType
 from typing import Any, Callable, Optional, TypeVar, cast
 
-from opentelemetry import trace
+from opentelemetry.trace import get_current_span
 
 from leaksense import _native
 from leaksense._monitor import Monitor, default_monitor
@@ -18,21 +18,10 @@ UNMATCHED_ROUTE = "_unmatched"
 
 SPAN_RSS_DELTA_BYTES: str = _native.SPAN_RSS_DELTA_BYTES
 SPAN_ALLOCATED_BYTES: str = _native.SPAN_ALLOCATED_BYTES
-# The span attribute of a runtime measure's delta, e.g. `leaksense.memory.allocated_blocks`.
-SPAN_MEASURE_PREFIX = "leaksense.memory."
-
-
-class _Pending:
-    """The route of the request in flight, filled in by the framework hook or `set_route`."""
-
-    __slots__ = ("route",)
-
-    def __init__(self) -> None:
-        self.route: Optional[str] = None
 
 
 # The request in flight in this thread or asyncio task (each task has its own context).
-_CURRENT: contextvars.ContextVar[Optional[_Pending]] = contextvars.ContextVar(
+_CURRENT: contextvars.ContextVar[Optional["_Scope"]] = contextvars.ContextVar(
     "leaksense_request", default=None
 )
 
@@ -40,63 +29,49 @@ _CURRENT: contextvars.ContextVar[Optional[_Pending]] = contextvars.ContextVar(
 def set_route(route: str) -> bool:
     """Names the route (template, e.g. "/users/{id}") of the request in flight.
     Returns False when no middleware tracks a request in this context."""
-    pending = _CURRENT.get()
-    if pending is None:
+    scope = _CURRENT.get()
+    if scope is None:
         return False
-    pending.route = route
+    scope.route = route
     return True
 
 
-def _annotate(mon: Monitor, deltas: list[float], rss: Optional[float]) -> None:
-    span = trace.get_current_span()
-    if not span.is_recording():
-        return
-    names = mon._native.measures()
-    for name, d in zip(names, deltas):
-        span.set_attribute(SPAN_MEASURE_PREFIX + name, d)
-    if rss is not None:
-        span.set_attribute(SPAN_RSS_DELTA_BYTES, rss)
-
-
 class _Scope:
-    """One tracked request: begun on entry, ended on exit."""
+    """One tracked request: begun on entry, ended on exit. Kept lean: it runs per request."""
 
-    __slots__ = ("_mon", "_pending", "_reset", "_token")
+    __slots__ = ("route", "_mon", "_reset", "_token")
 
     def __init__(self, mon: Optional[Monitor], route: Optional[str]) -> None:
         self._mon = mon
-        self._pending = _Pending()
-        self._pending.route = route
-        self._reset: Optional[contextvars.Token[Optional[_Pending]]] = None
+        # The route: given, or filled in while the request runs (`set_route`, framework hook).
+        self.route = route
+        self._reset: Optional[contextvars.Token[Optional[_Scope]]] = None
         self._token: Optional[_native.Token] = None
 
     def __enter__(self) -> "_Scope":
         mon = self._mon
         if mon is not None:
-            self._token = mon._native.begin_deferred([r() for r in mon._readers])
-            self._reset = _CURRENT.set(self._pending)
+            self._token = mon._native.begin_deferred(mon._read_measures())
+            self._reset = _CURRENT.set(self)
         return self
 
-    def __exit__(
-        self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
-        mon, token = self._mon, self._token
-        if mon is None or token is None:
+    def __exit__(self, *exc: object) -> None:
+        token = self._token
+        if token is None:
             return
+        self._token = None
         if self._reset is not None:
             _CURRENT.reset(self._reset)
-        self._token = None
-        route = self._pending.route or UNMATCHED_ROUTE
-        deltas, rss = mon._native.end_request(token, [r() for r in mon._readers], route)
-        _annotate(mon, deltas, rss)
-
-    @property
-    def route(self) -> Optional[str]:
-        """The route the request will be counted on."""
-        return self._pending.route
+        mon = cast(Monitor, self._mon)
+        deltas, rss = mon._native.end_request(
+            token, mon._read_measures(), self.route or UNMATCHED_ROUTE
+        )
+        span = get_current_span()
+        if span.is_recording():
+            for key, d in zip(mon._span_keys, deltas):
+                span.set_attribute(key, d)
+            if rss is not None:
+                span.set_attribute(SPAN_RSS_DELTA_BYTES, rss)
 
 
 # Scopes entered with `with track_request(...)` in this thread / asyncio task, innermost last

@@ -79,7 +79,7 @@ def register_metrics(
         return cb
 
     census = _Census(deep_min_interval_s)
-    callbacks: dict[str, Callable[[str], Optional[Callable[[CallbackOptions], Iterable[Observation]]]]] = {
+    callbacks: dict[str, Callable[[str], Callable[[CallbackOptions], Iterable[Observation]]]] = {
         "process.memory.usage": lambda a: lambda _: [Observation(probe.read()[0])],
         "process.memory.virtual": lambda a: lambda _: [Observation(probe.read()[1])],
         "process.memory.peak": lambda a: lambda _: [Observation(probe.peak_rss())],

@@ -64,4 +64,4 @@ class ASGIMiddleware:
             finally:
                 if tracked.route is None:
                     route = getattr(scope.get("route"), "path", None)
-                    set_route(route if isinstance(route, str) else UNMATCHED_ROUTE)
+                    tracked.route = route if isinstance(route, str) else UNMATCHED_ROUTE
