@@ -3,6 +3,7 @@
 use std::sync::Mutex;
 
 use leaksense_core::collect::Collector;
+use leaksense_core::detect::AlertState;
 use leaksense_core::error::ErrorCode;
 use leaksense_core::monitor::{Monitor as CoreMonitor, MonitorError};
 use leaksense_core::requests::RequestToken;
@@ -183,6 +184,30 @@ impl Monitor {
         error::guard(py, || {
             let a = py.detach(|| self.0.analysis()).map_err(|e| to_py(py, e))?;
             json(py, &a)
+        })
+    }
+
+    /// The detector's gauges without JSON: (limit, baseline, growth rate per second, time to
+    /// limit in seconds, alert state as 0 inactive / 1 pending / 2 firing).
+    #[allow(clippy::type_complexity)]
+    fn detector_gauges(
+        &self,
+        py: Python<'_>,
+    ) -> PyResult<(Option<f64>, Option<f64>, Option<f64>, Option<f64>, u8)> {
+        error::guard(py, || {
+            let a = py.detach(|| self.0.analysis()).map_err(|e| to_py(py, e))?;
+            let state = match a.state {
+                AlertState::Inactive => 0,
+                AlertState::Pending => 1,
+                AlertState::Firing => 2,
+            };
+            Ok((
+                a.limit,
+                a.baseline,
+                a.rate_per_sec,
+                a.time_to_limit_secs,
+                state,
+            ))
         })
     }
 

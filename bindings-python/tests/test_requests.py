@@ -239,3 +239,57 @@ def test_starlette_concurrent_requests_under_asyncio(monitor):
 
     asyncio.run(main())
     assert counts(monitor) == {"/users/{name}": 100, "/ping": 100}
+
+
+KEPT = []
+
+
+def test_deep_mode_puts_the_retaining_lines_on_sampled_spans(monitor):
+    import tracemalloc
+
+    from leaksense.deep import DeepMode
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("test")
+    monitor.deep = DeepMode(every=2, budget=1.0, threshold_bytes=50_000, top=3)
+    for _ in range(2):
+        with tracer.start_as_current_span("request"):
+            with leaksense.track_request("/deep", monitor=monitor):
+                KEPT.extend(bytearray(1000) for _ in range(100))  # retains ~100 KB
+    assert not tracemalloc.is_tracing()
+    first, second = exporter.get_finished_spans()
+    assert "memory.allocated_bytes" not in first.attributes, "1 in 2: the first is skipped"
+    attrs = dict(second.attributes)
+    assert attrs["memory.allocated_bytes"] >= 100_000
+    assert "test_requests.py" in attrs["memory.top_allocator.0.file"]
+    assert attrs["memory.top_allocator.0.size_bytes"] >= 100_000
+    assert (monitor.deep.sampled, monitor.deep.reported) == (1, 1)
+    KEPT.clear()
+
+
+def test_deep_mode_leaves_a_running_tracemalloc_alone(monitor):
+    import tracemalloc
+
+    from leaksense.deep import DeepMode
+
+    monitor.deep = DeepMode(every=1, budget=1.0)
+    tracemalloc.start()
+    try:
+        with leaksense.track_request("/x", monitor=monitor):
+            pass
+        assert tracemalloc.is_tracing()
+        assert monitor.deep.sampled == 0
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"every": 0}, {"budget": 0}, {"budget": 2}, {"threshold_bytes": -1}, {"top": 0}]
+)
+def test_deep_mode_options_are_checked(kwargs):
+    from leaksense.deep import DeepMode
+
+    with pytest.raises(leaksense.InvalidOptionError):
+        DeepMode(**kwargs)

@@ -63,7 +63,8 @@ def main() -> None:
         # New traffic every 15 s: each route's rate drawn on its own (so no route's traffic
         # is tied to another's), as in real services where endpoints peak at different times.
         with lock:
-            weights[:] = [rng.uniform(0.05, 1.0) for _ in ROUTES]
+            # /orders never stops for long: its rate varies within [0.3, 1] of the maximum.
+            weights[:] = [rng.uniform(0.3, 1.0)] + [rng.uniform(0.05, 1.0) for _ in ROUTES[1:]]
         time.sleep(15)
     for t in threads:
         t.join()

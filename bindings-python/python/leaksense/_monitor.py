@@ -9,10 +9,13 @@ import sys
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 from leaksense import _native
 from leaksense._errors import InvalidOptionError
+
+if TYPE_CHECKING:
+    from leaksense.deep import DeepMode
 
 # Per-request measures the Python runtime can read, by the name given in `measures`.
 # sys.getallocatedblocks() walks every memory pool in 3.11 (about 6 µs at 100k objects), so
@@ -107,6 +110,8 @@ class Monitor:
         self._span_keys: tuple[str, ...] = tuple(
             SPAN_MEASURE_PREFIX + m for m in self.config["measures"]
         )
+        # Deep mode (`leaksense.deep.DeepMode`): tracemalloc on sampled requests; off by default.
+        self.deep: Optional["DeepMode"] = None
         self._callbacks: list[Callable[[Report], None]] = []
         self._poller: Optional[threading.Thread] = None
         self._poll_stop = threading.Event()

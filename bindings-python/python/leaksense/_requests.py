@@ -12,6 +12,7 @@ from opentelemetry.trace import get_current_span
 
 from leaksense import _native
 from leaksense._monitor import Monitor, default_monitor
+from leaksense.deep import DeepMode
 
 # Route of requests the framework did not match (404s): a fixed name, never the raw path.
 UNMATCHED_ROUTE = "_unmatched"
@@ -39,7 +40,7 @@ def set_route(route: str) -> bool:
 class _Scope:
     """One tracked request: begun on entry, ended on exit. Kept lean: it runs per request."""
 
-    __slots__ = ("route", "_mon", "_reset", "_token")
+    __slots__ = ("route", "_mon", "_reset", "_token", "_deep")
 
     def __init__(self, mon: Optional[Monitor], route: Optional[str]) -> None:
         self._mon = mon
@@ -47,10 +48,16 @@ class _Scope:
         self.route = route
         self._reset: Optional[contextvars.Token[Optional[_Scope]]] = None
         self._token: Optional[_native.Token] = None
+        self._deep: Optional[tuple[DeepMode, float]] = None  # (deep mode, start) if sampled
 
     def __enter__(self) -> "_Scope":
         mon = self._mon
         if mon is not None:
+            deep = mon.deep
+            if deep is not None:
+                began = deep.begin()
+                if began is not None:
+                    self._deep = (deep, began)
             self._token = mon._native.begin_deferred(mon._read_measures())
             self._reset = _CURRENT.set(self)
         return self
@@ -67,6 +74,9 @@ class _Scope:
             token, mon._read_measures(), self.route or UNMATCHED_ROUTE
         )
         span = get_current_span()
+        if self._deep is not None:
+            self._deep[0].end(self._deep[1], span)
+            self._deep = None
         if span.is_recording():
             for key, d in zip(mon._span_keys, deltas):
                 span.set_attribute(key, d)

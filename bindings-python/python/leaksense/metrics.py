@@ -15,7 +15,6 @@ from leaksense import _native
 from leaksense._errors import LeakSenseError
 from leaksense._monitor import Monitor
 
-_STATE_VALUE = {"inactive": 0, "pending": 1, "firing": 2}
 _GC_STAT = {
     "cpython.gc.collections": "collections",
     "cpython.gc.collected_objects": "collected",
@@ -23,12 +22,26 @@ _GC_STAT = {
 }
 
 
+# Catalog entries registered only in deep mode although the catalog does not mark them deep:
+# sys.getallocatedblocks() walks every pymalloc pool in CPython 3.11 (about 80 µs at 1M
+# objects, bench/bench_scrape.py), so its cost grows with the heap like the census's.
+HEAP_SIZED = frozenset({"cpython.allocated_blocks"})
+
+
 class RuntimeMetrics:
     """The registered instruments and the gc callback; `close()` unhooks the callback."""
 
-    def __init__(self, monitor: Monitor, instruments: dict[str, Any], gc_hook: Optional[Callable[..., None]]) -> None:
+    def __init__(
+        self,
+        monitor: Monitor,
+        instruments: dict[str, Any],
+        callbacks: dict[str, Callable[[CallbackOptions], Iterable[Observation]]],
+        gc_hook: Optional[Callable[..., None]],
+    ) -> None:
         self.monitor = monitor
         self.instruments = instruments
+        # The observable callbacks by catalog key (what one scrape calls).
+        self.callbacks = callbacks
         self._gc_hook = gc_hook
         self.last_gc_baseline: Optional[float] = None
 
@@ -59,10 +72,10 @@ def register_metrics(
     probe = _native.ProcessProbe()
     naming = monitor.config["naming"]
 
-    def analysis_value(field: str, convert: Callable[[Any], float] = float) -> Callable[[CallbackOptions], Iterable[Observation]]:
+    def detector_gauge(index: int) -> Callable[[CallbackOptions], Iterable[Observation]]:
         def cb(_: CallbackOptions) -> Iterable[Observation]:
-            v = monitor.analysis().get(field)
-            return [] if v is None else [Observation(convert(v))]
+            v = monitor._native.detector_gauges()[index]
+            return [] if v is None else [Observation(v)]
 
         return cb
 
@@ -83,11 +96,11 @@ def register_metrics(
         "process.memory.usage": lambda a: lambda _: [Observation(probe.read()[0])],
         "process.memory.virtual": lambda a: lambda _: [Observation(probe.read()[1])],
         "process.memory.peak": lambda a: lambda _: [Observation(probe.peak_rss())],
-        "memory.limit": lambda a: analysis_value("limit"),
-        "memory.baseline": lambda a: analysis_value("baseline"),
-        "memory.growth_rate": lambda a: analysis_value("rate_per_sec"),
-        "memory.time_to_limit": lambda a: analysis_value("time_to_limit_secs"),
-        "detector.state": lambda a: analysis_value("state", lambda s: float(_STATE_VALUE[s])),
+        "memory.limit": lambda a: detector_gauge(0),
+        "memory.baseline": lambda a: detector_gauge(1),
+        "memory.growth_rate": lambda a: detector_gauge(2),
+        "memory.time_to_limit": lambda a: detector_gauge(3),
+        "detector.state": lambda a: detector_gauge(4),
         "cpython.gc.collections": lambda a: gc_stats("collections", a),
         "cpython.gc.collected_objects": lambda a: gc_stats("collected", a),
         "cpython.gc.uncollectable_objects": lambda a: gc_stats("uncollectable", a),
@@ -104,19 +117,21 @@ def register_metrics(
         "ObservableGauge": meter.create_observable_gauge,
     }
     instruments: dict[str, Any] = {}
+    registered: dict[str, Callable[[CallbackOptions], Iterable[Observation]]] = {}
     for m in _native.catalog("python", naming):
-        if m["deep"] and not deep:
+        if (m["deep"] or m["key"] in HEAP_SIZED) and not deep:
             continue
         make = callbacks.get(m["key"])
         if make is None:
             continue  # container.* metrics: read by the core's own OTel exporter, not here
         attr = m["attributes"][0] if m["attributes"] else ""
         cb = make(attr)
+        registered[m["key"]] = cb
         instruments[m["key"]] = create[m["kind"]](
             m["name"], callbacks=[cb], unit=m["unit"], description=m["description"]
         )
 
-    result = RuntimeMetrics(monitor, instruments, None)
+    result = RuntimeMetrics(monitor, instruments, registered, None)
 
     def _gc_callback(phase: str, info: dict[str, int]) -> None:
         # The baseline is the process RSS read when a full (generation 2) collection stops.
