@@ -251,3 +251,19 @@ def test_instrument_starts_a_default_monitor():
     finally:
         m.close()
         leaksense.set_default_monitor(None)
+
+
+def test_the_interpreter_exits_cleanly_with_a_running_monitor():
+    import subprocess
+    import sys
+
+    code = (
+        "import leaksense\n"
+        "m = leaksense.instrument(interval_ms=5, metrics=False)\n"
+        "m.on_leak(print)\n"
+        "import time; time.sleep(0.1)\n"
+        "assert m.running\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""

@@ -1,5 +1,5 @@
-"""Load driver: drives every route of the demo app, with a traffic mix that changes every few
-seconds (as real traffic does), from a separate process."""
+"""Load driver: drives every route of the demo app from a separate process, each route's
+traffic changing level every few seconds on its own (as real traffic does)."""
 
 from __future__ import annotations
 
@@ -29,23 +29,30 @@ def request(conn: http.client.HTTPConnection, route: str, rng: random.Random) ->
         raise RuntimeError(f"{route}: HTTP {resp.status}")
 
 
+# Every PHASE seconds each route gets a new traffic level, drawn on its own (endpoints of a
+# real service peak at different times; no route's traffic is tied to another's). /orders
+# never stops: its level stays within [0.3, 1].
+PHASE = 10.0
+LEVELS = [(0.3, 1.0), (0.05, 1.0), (0.05, 1.0), (0.05, 1.0)]
+
+
+def weights_at(t: float, seed: int = 42) -> list[float]:
+    rng = random.Random(seed * 1_000_003 + int(t // PHASE))
+    return [rng.uniform(lo, hi) for lo, hi in LEVELS]
+
+
 def main() -> None:
     port, seconds, rate = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
-    rng = random.Random(42)
-    weights = [1.0] * len(ROUTES)
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
+    t0 = time.monotonic()
+    stop = t0 + seconds
     workers = 4
 
     def worker(seed: int) -> None:
         wrng = random.Random(seed)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         next_at = time.monotonic()
-        while time.monotonic() < stop:
-            with lock:
-                w = list(weights)
-            # Each route's rate is `rate * weight / len(ROUTES)`, independent of the others.
-            period = workers * len(ROUTES) / (rate * sum(w))
+        while next_at < stop:
+            w = weights_at(next_at - t0)
             route = wrng.choices(ROUTES, w)[0]
             try:
                 request(conn, route, wrng)
@@ -53,19 +60,13 @@ def main() -> None:
                 print(f"load: {e!r}", file=sys.stderr)
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            next_at += period
+            # Each route's rate is `rate * weight / len(ROUTES)`, independent of the others.
+            next_at += workers * len(ROUTES) / (rate * sum(w))
             time.sleep(max(0.0, next_at - time.monotonic()))
 
-    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(workers)]
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(workers)]
     for t in threads:
         t.start()
-    while time.monotonic() < stop:
-        # New traffic every 15 s: each route's rate drawn on its own (so no route's traffic
-        # is tied to another's), as in real services where endpoints peak at different times.
-        with lock:
-            # /orders never stops for long: its rate varies within [0.3, 1] of the maximum.
-            weights[:] = [rng.uniform(0.3, 1.0)] + [rng.uniform(0.05, 1.0) for _ in ROUTES[1:]]
-        time.sleep(15)
     for t in threads:
         t.join()
 

@@ -428,16 +428,11 @@ impl RequestTracker {
     ) -> Result<RequestToken, InputError> {
         let buf = self.measures_in("start", start)?;
         let route = self.table.intern(route, now_ms);
-        let rss_start = self
-            .rss_source
-            .as_ref()
-            .and_then(|s| s.read())
-            .unwrap_or(f64::NAN);
         Ok(RequestToken {
             tracker: self.id,
             route,
             start: buf,
-            rss_start,
+            rss_start: self.rss_now(),
         })
     }
 

@@ -12,18 +12,20 @@ impl RequestTracker {
     /// Starts tracking a request whose route is not known yet; end it with
     /// [`RequestTracker::end_on`]. No route is interned until then.
     pub fn begin_deferred(&self, start: &[f64]) -> Result<RequestToken, InputError> {
-        let buf = self.measures_in("start", start)?;
-        let rss_start = self
-            .rss_source
-            .as_ref()
-            .and_then(|s| s.read())
-            .unwrap_or(f64::NAN);
         Ok(RequestToken {
             tracker: self.id,
             route: DEFERRED,
-            start: buf,
-            rss_start,
+            start: self.measures_in("start", start)?,
+            rss_start: self.rss_now(),
         })
+    }
+
+    /// RSS now from the core's source (NaN when there is none or the read failed).
+    pub(super) fn rss_now(&self) -> f64 {
+        self.rss_source
+            .as_ref()
+            .and_then(|s| s.read())
+            .unwrap_or(f64::NAN)
     }
 
     /// Ends a request on `route` (the token's own route is replaced). Works for tokens from
