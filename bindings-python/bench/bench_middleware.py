@@ -85,9 +85,13 @@ def main() -> None:
     with tracer.start_as_current_span("request"):
         rss_only = leaksense.Monitor()
         blocks = leaksense.Monitor(measures=["allocated_blocks"])
+        counts = leaksense.Monitor(rss_per_request=False)
         variants["no middleware"] = per_request(app, args.requests, args.repeats)
         variants["leaksense (rss)"] = per_request(
             WSGIMiddleware(app, rss_only), args.requests, args.repeats
+        )
+        variants["leaksense (counts only)"] = per_request(
+            WSGIMiddleware(app, counts), args.requests, args.repeats
         )
         variants["leaksense (rss + allocated_blocks)"] = per_request(
             WSGIMiddleware(app, blocks), args.requests, args.repeats
@@ -113,6 +117,8 @@ def main() -> None:
     ls = variants["leaksense (rss)"] - base
     art = variants["article (2 tracemalloc snapshots)"] - base
     print(f"article added / leaksense (rss) added: {art / ls:,.0f}x")
+    lc = variants["leaksense (counts only)"] - base
+    print(f"article added / leaksense (counts only) added: {art / lc:,.0f}x")
     lb = variants["leaksense (rss + allocated_blocks)"] - base
     print(f"article added / leaksense (rss + allocated_blocks) added: {art / lb:,.0f}x")
 
