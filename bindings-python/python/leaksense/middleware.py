@@ -65,3 +65,23 @@ class ASGIMiddleware:
                 if tracked.route is None:
                     route = getattr(scope.get("route"), "path", None)
                     tracked.route = route if isinstance(route, str) else UNMATCHED_ROUTE
+
+
+class DjangoMiddleware:
+    """Django middleware (add "leaksense.middleware.DjangoMiddleware" first in MIDDLEWARE):
+    tracks each request on its URL pattern, `request.resolver_match.route` (e.g.
+    "orders/<int:order_id>"); unmatched requests count as `_unmatched`."""
+
+    def __init__(self, get_response: Callable[[Any], Any], monitor: Optional[Monitor] = None) -> None:
+        self.get_response = get_response
+        self.monitor = monitor
+
+    def __call__(self, request: Any) -> Any:
+        with _Scope(self.monitor or default_monitor(), None) as tracked:
+            try:
+                return self.get_response(request)
+            finally:
+                if tracked.route is None:
+                    match = getattr(request, "resolver_match", None)
+                    route = getattr(match, "route", None)
+                    tracked.route = route if isinstance(route, str) and route else UNMATCHED_ROUTE
