@@ -68,6 +68,25 @@ typedef uint32_t leaksense_error_code_t;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// The series the leak detector watches.
+enum leaksense_watched_t
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Process RSS from the core's own samples (until a runtime baseline is fed).
+  LEAKSENSE_WATCHED_RSS = 1,
+  // The runtime's post-GC heap fed through `leaksense_monitor_observe_baseline`.
+  LEAKSENSE_WATCHED_RUNTIME_BASELINE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum leaksense_watched_t leaksense_watched_t;
+#else
+typedef uint32_t leaksense_watched_t;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // The metrics one runtime emits (process-level ones included), resolved for a naming mode.
 // Free it with `leaksense_catalog_free`.
 typedef struct leaksense_catalog_t leaksense_catalog_t;
@@ -99,6 +118,16 @@ typedef struct {
   // Whether the metric is only collected in an opt-in deep mode (O(heap) cost).
   bool deep;
 } leaksense_metric_t;
+
+// The span attribute names the bindings set on a request's span. Static strings.
+typedef struct {
+  // Bytes the request allocated (`memory.allocated_bytes`).
+  const char *allocated_bytes;
+  // Process RSS growth over the request.
+  const char *rss_delta_bytes;
+  // Change in the goroutine count over the request.
+  const char *goroutine_delta;
+} leaksense_span_attributes_t;
 
 // One request in flight. Allocate it yourself (on the stack is fine); fill it with
 // `leaksense_request_begin` and pass it to `leaksense_request_end` once. Treat the fields as
@@ -162,6 +191,12 @@ leaksense_error_t *leaksense_catalog_get(const leaksense_catalog_t *catalog,
 // # Safety
 // `catalog` must be NULL or a catalog from `leaksense_catalog_new`, not freed before.
 void leaksense_catalog_free(leaksense_catalog_t *catalog);
+
+// Writes the span attribute names to `*out` (static strings; never free them).
+//
+// # Safety
+// `out` must be NULL or writable.
+leaksense_error_t *leaksense_span_attributes_get(leaksense_span_attributes_t *out);
 
 // The error's stable code.
 //
@@ -309,6 +344,13 @@ leaksense_error_t *leaksense_monitor_report_json(const leaksense_monitor_t *moni
 // `monitor` must be NULL or a live monitor; `out_text` NULL or writable.
 leaksense_error_t *leaksense_monitor_report_text(const leaksense_monitor_t *monitor,
                                                  char **out_text);
+
+// Which series the detector watches now.
+//
+// # Safety
+// `monitor` must be NULL or a live monitor; `out_watched` NULL or writable.
+leaksense_error_t *leaksense_monitor_watched(const leaksense_monitor_t *monitor,
+                                             leaksense_watched_t *out_watched);
 
 // Starts tracking one request on `route` (UTF-8, `route_len` bytes; a route template such as
 // `GET /users/{id}`, never the raw path) with the runtime measures read now (`measures_len`

@@ -194,3 +194,42 @@ pub unsafe extern "C" fn leaksense_catalog_free(catalog: *mut leaksense_catalog_
         guard_void(|| drop(unsafe { Box::from_raw(catalog) }));
     }
 }
+
+/// The span attribute names the bindings set on a request's span. Static strings.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct leaksense_span_attributes_t {
+    /// Bytes the request allocated (`memory.allocated_bytes`).
+    pub allocated_bytes: *const c_char,
+    /// Process RSS growth over the request.
+    pub rss_delta_bytes: *const c_char,
+    /// Change in the goroutine count over the request.
+    pub goroutine_delta: *const c_char,
+}
+
+/// Writes the span attribute names to `*out` (static strings; never free them).
+///
+/// # Safety
+/// `out` must be NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn leaksense_span_attributes_get(
+    out: *mut leaksense_span_attributes_t,
+) -> *mut leaksense_error_t {
+    static NAMES: std::sync::OnceLock<[CString; 3]> = std::sync::OnceLock::new();
+    guard(|| {
+        let [a, r, g] = NAMES.get_or_init(|| {
+            [
+                c(catalog::SPAN_ALLOCATED_BYTES),
+                c(catalog::SPAN_RSS_DELTA_BYTES),
+                c(catalog::SPAN_GOROUTINE_DELTA),
+            ]
+        });
+        let names = leaksense_span_attributes_t {
+            allocated_bytes: a.as_ptr(),
+            rss_delta_bytes: r.as_ptr(),
+            goroutine_delta: g.as_ptr(),
+        };
+        // SAFETY: the caller's contract on `out`.
+        unsafe { write_out("out", out, names) }
+    })
+}

@@ -3,7 +3,7 @@
 
 use std::ffi::c_char;
 
-use leaksense_core::monitor::Monitor;
+use leaksense_core::monitor::{Monitor, Watched};
 
 use crate::args::{check_out, handle, str_arg, write_json, write_out, write_string};
 use crate::error::{guard, guard_void, leaksense_error_t};
@@ -267,5 +267,35 @@ pub unsafe extern "C" fn leaksense_monitor_report_text(
         // SAFETY: the caller's contract on both pointers.
         let report = unsafe { handle("monitor", monitor)? }.inner.report()?;
         unsafe { write_string("out_text", out_text, report.render_text()) }
+    })
+}
+
+/// The series the leak detector watches.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum leaksense_watched_t {
+    /// Process RSS from the core's own samples (until a runtime baseline is fed).
+    LEAKSENSE_WATCHED_RSS = 1,
+    /// The runtime's post-GC heap fed through `leaksense_monitor_observe_baseline`.
+    LEAKSENSE_WATCHED_RUNTIME_BASELINE = 2,
+}
+
+/// Which series the detector watches now.
+///
+/// # Safety
+/// `monitor` must be NULL or a live monitor; `out_watched` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn leaksense_monitor_watched(
+    monitor: *const leaksense_monitor_t,
+    out_watched: *mut leaksense_watched_t,
+) -> *mut leaksense_error_t {
+    guard(|| {
+        check_out("out_watched", out_watched)?;
+        // SAFETY: the caller's contract on both pointers.
+        let watched = match unsafe { handle("monitor", monitor)? }.inner.watched()? {
+            Watched::Rss => leaksense_watched_t::LEAKSENSE_WATCHED_RSS,
+            Watched::RuntimeBaseline => leaksense_watched_t::LEAKSENSE_WATCHED_RUNTIME_BASELINE,
+        };
+        unsafe { write_out("out_watched", out_watched, watched) }
     })
 }

@@ -187,6 +187,12 @@ static void test_catalog(void) {
   FAILS(LEAKSENSE_INVALID_OPTION, leaksense_catalog_new(S("go"), NULL, 0, NULL));
   CHECK(cat == NULL);
   leaksense_catalog_free(NULL);
+
+  leaksense_span_attributes_t names;
+  OK(leaksense_span_attributes_get(&names));
+  CHECK(strcmp(names.allocated_bytes, "memory.allocated_bytes") == 0);
+  CHECK(names.rss_delta_bytes[0] != '\0' && names.goroutine_delta[0] != '\0');
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_span_attributes_get(NULL));
 }
 
 static void test_monitor_lifecycle(void) {
@@ -232,7 +238,14 @@ static void test_monitor_lifecycle(void) {
   OK(leaksense_monitor_set_runtime_limit(m, false, 0));
   FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_set_runtime_limit(m, true, 0));
 
+  leaksense_watched_t watched = 0;
+  OK(leaksense_monitor_watched(m, &watched));
+  CHECK(watched == LEAKSENSE_WATCHED_RSS);
   OK(leaksense_monitor_observe_baseline(m, 1700000000000, 5e7));
+  OK(leaksense_monitor_watched(m, &watched));
+  CHECK(watched == LEAKSENSE_WATCHED_RUNTIME_BASELINE);
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_watched(m, NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_watched(NULL, &watched));
   FAILS(LEAKSENSE_NON_FINITE_VALUE, leaksense_monitor_observe_baseline(m, 1700000060000, NAN));
   FAILS(LEAKSENSE_OUT_OF_ORDER, leaksense_monitor_observe_baseline(m, 1600000000000, 5e7));
 
@@ -285,6 +298,7 @@ static void test_monitor_lifecycle(void) {
   FAILS(LEAKSENSE_CLOSED, leaksense_monitor_poll_events(m, &json));
   FAILS(LEAKSENSE_CLOSED, leaksense_monitor_report_json(m, &json));
   FAILS(LEAKSENSE_CLOSED, leaksense_monitor_report_text(m, &json));
+  FAILS(LEAKSENSE_CLOSED, leaksense_monitor_watched(m, &watched));
   leaksense_request_t req;
   FAILS(LEAKSENSE_CLOSED, leaksense_request_begin(m, S("GET /x"), NULL, 0, &req));
   CHECK(json == NULL);
