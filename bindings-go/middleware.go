@@ -3,7 +3,6 @@ package leaksense
 import (
 	"net/http"
 	"runtime"
-	"runtime/metrics"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -64,9 +63,8 @@ func (mw *middleware) routeOf(r *http.Request) string {
 
 func (mw *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m := mw.m
-	probe := newHotSamples()
 	var start [2]float64
-	hotSample(&probe, &start)
+	hotSample(&start)
 	var req nativeRequest
 	err := nativeBegin(m.h, mw.routeOf(r), &start, &req)
 	runtime.KeepAlive(m)
@@ -76,14 +74,14 @@ func (mw *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Deferred so that a panicking handler still ends its request.
-	defer mw.end(r, &probe, &req)
+	defer mw.end(r, &req)
 	mw.next.ServeHTTP(w, r)
 }
 
-func (mw *middleware) end(r *http.Request, probe *[2]metrics.Sample, req *nativeRequest) {
+func (mw *middleware) end(r *http.Request, req *nativeRequest) {
 	m := mw.m
 	var end [2]float64
-	hotSample(probe, &end)
+	hotSample(&end)
 	var out nativeOutcome
 	err := nativeEnd(m.h, req, &end, &out)
 	runtime.KeepAlive(m)

@@ -3,7 +3,6 @@ package leaksense
 import (
 	"encoding/json"
 	"runtime"
-	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -283,18 +282,16 @@ func (m *Monitor) ReportText() (string, error) {
 // Request is one request in flight, from BeginRequest to End. It holds no Go pointers and
 // needs no freeing; End it exactly once.
 type Request struct {
-	m     *Monitor
-	req   nativeRequest
-	hot   [2]float64
-	probe [2]metrics.Sample
+	m   *Monitor
+	req nativeRequest
+	hot [2]float64
 }
 
 // BeginRequest starts tracking a request on route (a template such as "GET /users/{id}",
 // never the raw path). The middleware calls it; use it directly for other servers.
 func (m *Monitor) BeginRequest(route string) (*Request, error) {
 	r := &Request{m: m}
-	r.probe = newHotSamples()
-	hotSample(&r.probe, &r.hot)
+	hotSample(&r.hot)
 	err := nativeBegin(m.h, route, &r.hot, &r.req)
 	runtime.KeepAlive(m)
 	if err != nil {
@@ -306,7 +303,7 @@ func (m *Monitor) BeginRequest(route string) (*Request, error) {
 // End ends the request and returns its deltas (heap bytes allocated, goroutines).
 func (r *Request) End() (RequestOutcome, error) {
 	var end [2]float64
-	hotSample(&r.probe, &end)
+	hotSample(&end)
 	var out nativeOutcome
 	err := nativeEnd(r.m.h, &r.req, &end, &out)
 	runtime.KeepAlive(r.m)
