@@ -3,11 +3,17 @@
 package leaksense
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"testing"
+
+	otelruntime "go.opentelemetry.io/contrib/instrumentation/runtime"
+	"go.opentelemetry.io/otel/metric"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 )
 
 // go test -run '^$' -bench . -benchmem   (compare each pair in the same run; ratios in
@@ -100,4 +106,45 @@ func BenchmarkRuntimeRead(b *testing.B) {
 			runtime.ReadMemStats(&ms)
 		}
 	})
+}
+
+// One OpenTelemetry collection through the SDK's ManualReader: leaksense's runtime metrics
+// (which add the live heap, free and released memory, GC cycles, and the detector's baseline,
+// growth rate and limit from the core) against the contrib runtime instrumentation, with its
+// read cache disabled so that each collection reads the runtime as ours does.
+func BenchmarkCollect(b *testing.B) {
+	run := func(b *testing.B, register func(metric.MeterProvider) error) {
+		reader := sdkmetric.NewManualReader()
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+		b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+		if err := register(mp); err != nil {
+			b.Fatal(err)
+		}
+		var rm metricdata.ResourceMetrics
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if err := reader.Collect(context.Background(), &rm); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(countMetrics(rm)), "metrics")
+	}
+	b.Run("leaksense", func(b *testing.B) {
+		m := benchMonitor(b, Config{})
+		run(b, func(mp metric.MeterProvider) error { _, err := m.RegisterMetrics(mp); return err })
+	})
+	b.Run("contrib_runtime", func(b *testing.B) {
+		run(b, func(mp metric.MeterProvider) error {
+			return otelruntime.Start(otelruntime.WithMeterProvider(mp), otelruntime.WithMinimumReadMemStatsInterval(0))
+		})
+	})
+}
+
+func countMetrics(rm metricdata.ResourceMetrics) int {
+	n := 0
+	for _, sm := range rm.ScopeMetrics {
+		n += len(sm.Metrics)
+	}
+	return n
 }
