@@ -38,6 +38,23 @@ func get(t *testing.T, c *http.Client, url string) {
 	}
 }
 
+func report(t *testing.T, m *Monitor) Report {
+	t.Helper()
+	rep, err := m.Report()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func routeCounts(rep Report) map[string]uint64 {
+	counts := map[string]uint64{}
+	for _, r := range rep.Routes {
+		counts[r.Route] = r.Requests
+	}
+	return counts
+}
+
 func testMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /users/{id}", func(w http.ResponseWriter, r *http.Request) {
@@ -71,13 +88,9 @@ func TestMiddlewareUnderConcurrency(t *testing.T) {
 		}(g)
 	}
 	wg.Wait()
-	rep, err := m.Report()
-	if err != nil {
-		t.Fatal(err)
-	}
-	counts := map[string]uint64{}
+	rep := report(t, m)
+	counts := routeCounts(rep)
 	for _, r := range rep.Routes {
-		counts[r.Route] = r.Requests
 		if len(r.Measures) < 2 || r.Measures[0].Measure != measureHeap || r.Measures[1].Measure != measureGorouts {
 			t.Errorf("route %s measures: %+v", r.Route, r.Measures)
 		}
@@ -162,14 +175,7 @@ func TestRouteFuncAndPanics(t *testing.T) {
 	if err == nil {
 		t.Error("the aborted request should fail on the client")
 	}
-	rep, err := m.Report()
-	if err != nil {
-		t.Fatal(err)
-	}
-	counts := map[string]uint64{}
-	for _, r := range rep.Routes {
-		counts[r.Route] = r.Requests
-	}
+	counts := routeCounts(report(t, m))
 	// The client may retry the aborted GET on a fresh connection: each try reached the handler.
 	if counts["rpc Get"] != 1 || counts["rpc "] < 1 || len(counts) != 2 {
 		t.Errorf("routes: %v", counts)

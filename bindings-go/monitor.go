@@ -200,22 +200,14 @@ func (m *Monitor) watchOnce() {
 func (m *Monitor) Sample() (Snapshot, error) {
 	s, err := nativeSample(m.h)
 	runtime.KeepAlive(m)
-	var snap Snapshot
-	if err != nil {
-		return snap, err
-	}
-	return snap, decode(s, &snap)
+	return decoded[Snapshot](s, err)
 }
 
 // SampleAt is Sample at an explicit unix-ms time (replays, tests); time must move forward.
 func (m *Monitor) SampleAt(tsMs int64) (Snapshot, error) {
 	s, err := nativeSampleAt(m.h, tsMs)
 	runtime.KeepAlive(m)
-	var snap Snapshot
-	if err != nil {
-		return snap, err
-	}
-	return snap, decode(s, &snap)
+	return decoded[Snapshot](s, err)
 }
 
 // ObserveBaseline feeds the heap left after a GC at tsMs (unix ms). The runtime watcher does
@@ -237,32 +229,19 @@ func (m *Monitor) SetRuntimeLimit(limit uint64, has bool) error {
 func (m *Monitor) Analysis() (Analysis, error) {
 	s, err := nativeAnalysis(m.h)
 	runtime.KeepAlive(m)
-	var a Analysis
-	if err != nil {
-		return a, err
-	}
-	return a, decode(s, &a)
+	return decoded[Analysis](s, err)
 }
 
 // PollEvents drains the alert state changes since the last poll, oldest first.
 func (m *Monitor) PollEvents() ([]AlertEvent, error) {
 	s, err := nativePollEvents(m.h)
 	runtime.KeepAlive(m)
-	if err != nil {
-		return nil, err
-	}
-	var events []AlertEvent
-	return events, decode(s, &events)
+	return decoded[[]AlertEvent](s, err)
 }
 
 // Report returns the leak report.
 func (m *Monitor) Report() (Report, error) {
-	s, err := m.ReportJSON()
-	var r Report
-	if err != nil {
-		return r, err
-	}
-	return r, decode(s, &r)
+	return decoded[Report](m.ReportJSON())
 }
 
 // ReportJSON returns the leak report as the core's stable JSON.

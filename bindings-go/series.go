@@ -34,17 +34,17 @@ type AnalyzeOptions struct {
 // Analyze replays a series (unix seconds) through the core's leak detector and returns its
 // final analysis.
 func Analyze(timestamps, values []float64, opts AnalyzeOptions) (Analysis, error) {
-	s, err := nativeAnalyze(timestamps, values, opts.Kind, opts.Limit)
-	if err != nil {
-		return Analysis{}, err
-	}
-	var a Analysis
-	return a, decode(s, &a)
+	return decoded[Analysis](nativeAnalyze(timestamps, values, opts.Kind, opts.Limit))
 }
 
-func decode(s string, v any) error {
-	if err := json.Unmarshal([]byte(s), v); err != nil {
-		return &Error{Code: CodeInternal, Message: "cannot parse the core's JSON: " + err.Error()}
+// decoded parses the core's JSON answer, or passes its error on.
+func decoded[T any](s string, err error) (T, error) {
+	var v T
+	if err != nil {
+		return v, err
 	}
-	return nil
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return v, &Error{Code: CodeInternal, Message: "cannot parse the core's JSON: " + err.Error()}
+	}
+	return v, nil
 }
