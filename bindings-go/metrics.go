@@ -3,6 +3,7 @@ package leaksense
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 
 	"go.opentelemetry.io/otel"
@@ -38,14 +39,25 @@ var goValues = map[string]func(r *runtimeReading) int64{
 
 // The leak detector's own view, from the core's analysis.
 var analysisValues = map[string]func(a *Analysis) *float64{
-	"memory.limit":       func(a *Analysis) *float64 { return a.Limit },
-	"memory.baseline":    func(a *Analysis) *float64 { return a.Baseline },
-	"memory.growth_rate": func(a *Analysis) *float64 { return a.RatePerSec },
+	"memory.limit":         func(a *Analysis) *float64 { return a.Limit },
+	"memory.baseline":      func(a *Analysis) *float64 { return a.Baseline },
+	"memory.growth_rate":   func(a *Analysis) *float64 { return a.RatePerSec },
+	"memory.time_to_limit": func(a *Analysis) *float64 { return a.TimeToLimitSecs },
+}
+
+// Process and container memory, from one core snapshot per collection (statm and cgroup
+// reads; feeding RSS to the detector then is harmless: it is the series the core samples).
+var snapshotValues = map[string]func(s *Snapshot) *uint64{
+	"process.memory.usage":       func(s *Snapshot) *uint64 { return &s.Process.RSSBytes },
+	"process.memory.virtual":     func(s *Snapshot) *uint64 { return &s.Process.VirtualBytes },
+	"container.memory.usage":     func(s *Snapshot) *uint64 { return s.Container.Usage },
+	"container.memory.oom_kills": func(s *Snapshot) *uint64 { return s.Container.OOMKill },
 }
 
 // RegisterMetrics registers the Go runtime metrics (from runtime/metrics, including the
-// semconv opt-in ones that the contrib runtime instrumentation leaves out, and the live heap)
-// and the detector's baseline, growth rate and limit on mp, or on otel.GetMeterProvider() when
+// semconv opt-in ones that the contrib runtime instrumentation leaves out, and the live heap),
+// process and container memory, and the detector's baseline, growth rate, limit and time to
+// limit on mp, or on otel.GetMeterProvider() when
 // mp is nil. Names, units and descriptions come from the core's catalog. One collection makes
 // one metrics.Read; unregister with the returned Registration.
 func (m *Monitor) RegisterMetrics(mp metric.MeterProvider) (metric.Registration, error) {
@@ -81,6 +93,11 @@ type float64Obs struct {
 	get  func(*Analysis) *float64
 }
 
+type snapshotObs struct {
+	inst metric.Int64Observable
+	get  func(*Snapshot) *uint64
+}
+
 type collection struct {
 	m       *Monitor
 	mu      sync.Mutex // one reading buffer, shared by concurrent collections
@@ -89,6 +106,7 @@ type collection struct {
 	used    metric.Int64Observable // go.memory.used, split by go.memory.type
 	usedKey string
 	floats  []float64Obs
+	snaps   []snapshotObs
 }
 
 func (c *collection) add(meter metric.Meter, cm CatalogMetric) (metric.Observable, error) {
@@ -102,10 +120,9 @@ func (c *collection) add(meter metric.Meter, cm CatalogMetric) (metric.Observabl
 		return g, nil
 	}
 	get, ok := goValues[cm.Key]
-	if !ok && cm.Key != "go.memory.used" {
-		// Process and container metrics are the core's own (its OTel exporter or the
-		// process instrumentation); this package registers what only Go can read.
-		return nil, nil
+	fromSnapshot, snap := snapshotValues[cm.Key]
+	if !ok && !snap && cm.Key != "go.memory.used" {
+		return nil, nil // a catalog row without a source in Go (peak RSS, detector internals)
 	}
 	var inst metric.Int64Observable
 	var err error
@@ -129,6 +146,10 @@ func (c *collection) add(meter metric.Meter, cm CatalogMetric) (metric.Observabl
 		}
 		return inst, nil
 	}
+	if snap {
+		c.snaps = append(c.snaps, snapshotObs{inst, fromSnapshot})
+		return inst, nil
+	}
 	c.ints = append(c.ints, int64Obs{inst, get})
 	return inst, nil
 }
@@ -150,6 +171,15 @@ func (c *collection) observe(_ context.Context, o metric.Observer) error {
 		other := r.int(mMemTotal) - r.int(mHeapReleased) - stack
 		o.ObserveInt64(c.used, stack, metric.WithAttributes(attribute.String(c.usedKey, "stack")))
 		o.ObserveInt64(c.used, other, metric.WithAttributes(attribute.String(c.usedKey, "other")))
+	}
+	if len(c.snaps) > 0 {
+		if snap, err := c.m.Sample(); err == nil { // a closed monitor has no snapshot
+			for _, i := range c.snaps {
+				if v := i.get(&snap); v != nil && *v <= math.MaxInt64 {
+					o.ObserveInt64(i.inst, int64(*v))
+				}
+			}
+		}
 	}
 	if len(c.floats) > 0 {
 		a, err := c.m.Analysis()

@@ -74,7 +74,7 @@ func TestMetricsOnTheSDKReaderUseCatalogNamesAndUnits(t *testing.T) {
 	for k := range goValues {
 		keys = append(keys, k)
 	}
-	keys = append(keys, "go.memory.used")
+	keys = append(keys, "go.memory.used", "process.memory.usage", "process.memory.virtual")
 	for _, key := range keys {
 		c, ok := byKey[key]
 		if !ok {
@@ -89,6 +89,9 @@ func TestMetricsOnTheSDKReaderUseCatalogNamesAndUnits(t *testing.T) {
 		if g.Unit != c.Unit || g.Description != c.Description {
 			t.Errorf("%s: unit %q description %q, catalog %q %q", c.Name, g.Unit, g.Description, c.Unit, c.Description)
 		}
+	}
+	if p := int64Points(t, got["process.memory.usage"]); len(p) != 1 || p[0].Value < 1<<20 {
+		t.Errorf("process.memory.usage: %+v", p)
 	}
 	// Spot values: real goroutines, the limit set above, both go.memory.type series.
 	if p := int64Points(t, got["go.goroutine.count"]); len(p) != 1 || p[0].Value < 2 {
