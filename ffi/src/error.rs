@@ -113,6 +113,12 @@ pub(crate) fn guard_void(body: impl FnOnce()) {
     let _ = catch_unwind(AssertUnwindSafe(body));
 }
 
+/// Runs an accessor's body; a panic (which would be a bug) gives `fallback` instead of
+/// unwinding into C.
+pub(crate) fn guard_or<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
+}
+
 /// The error's stable code.
 ///
 /// # Safety
@@ -122,11 +128,11 @@ pub(crate) fn guard_void(body: impl FnOnce()) {
 pub unsafe extern "C" fn leaksense_error_code(
     error: *const leaksense_error_t,
 ) -> leaksense_error_code_t {
+    let invalid = leaksense_error_code_t::LEAKSENSE_INVALID_OPTION;
     // SAFETY: the caller passes NULL or a live error.
-    match unsafe { error.as_ref() } {
-        Some(e) => e.code.into(),
-        None => leaksense_error_code_t::LEAKSENSE_INVALID_OPTION,
-    }
+    guard_or(invalid, || {
+        unsafe { error.as_ref() }.map_or(invalid, |e| e.code.into())
+    })
 }
 
 /// The error's message: NUL-terminated UTF-8, valid until `leaksense_error_free(error)`.
@@ -136,10 +142,9 @@ pub unsafe extern "C" fn leaksense_error_code(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn leaksense_error_message(error: *const leaksense_error_t) -> *const c_char {
     // SAFETY: the caller passes NULL or a live error.
-    match unsafe { error.as_ref() } {
-        Some(e) => e.message.as_ptr(),
-        None => c"".as_ptr(),
-    }
+    guard_or(c"".as_ptr(), || {
+        unsafe { error.as_ref() }.map_or(c"".as_ptr(), |e| e.message.as_ptr())
+    })
 }
 
 /// The stable name of a code (`"non_finite_value"`, ...), static; `"unknown"` for a number
@@ -150,16 +155,19 @@ pub unsafe extern "C" fn leaksense_error_message(error: *const leaksense_error_t
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn leaksense_error_code_name(code: u32) -> *const c_char {
     static NAMES: OnceLock<Vec<CString>> = OnceLock::new();
-    let names = NAMES.get_or_init(|| {
+    guard_or(c"unknown".as_ptr(), || {
+        let names = NAMES.get_or_init(|| {
+            ErrorCode::ALL
+                .iter()
+                .map(|c| CString::new(c.as_str()).unwrap_or_default())
+                .collect()
+        });
         ErrorCode::ALL
             .iter()
-            .map(|c| CString::new(c.as_str()).unwrap_or_default())
-            .collect()
-    });
-    ErrorCode::ALL
-        .iter()
-        .position(|c| *c as u32 == code)
-        .map_or(c"unknown".as_ptr(), |i| names[i].as_ptr())
+            .position(|c| *c as u32 == code)
+            .and_then(|i| names.get(i))
+            .map_or(c"unknown".as_ptr(), |n| n.as_ptr())
+    })
 }
 
 /// Frees an error. NULL is a no-op.
