@@ -98,8 +98,18 @@ func NewMonitor(cfg Config) (*Monitor, error) {
 	}
 	// Close only closes (safe while other goroutines are inside a call); the memory is freed
 	// here, once no goroutine can reach the Monitor any more.
-	runtime.AddCleanup(m, nativeFree, h)
+	runtime.AddCleanup(m, freeNative, h)
 	return m, nil
+}
+
+// freeHook, when set (by tests), sees each handle the cleanup frees.
+var freeHook atomic.Pointer[func(nativeMonitor)]
+
+func freeNative(h nativeMonitor) {
+	nativeFree(h)
+	if hook := freeHook.Load(); hook != nil {
+		(*hook)(h)
+	}
 }
 
 // Start starts the core's sampler thread and the Go runtime watcher, which feeds the live heap

@@ -242,3 +242,52 @@ func TestWatcherFeedsTheLiveHeapAfterGC(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A monitor that is never closed is freed by its cleanup once unreachable, a started one too
+// after Stop (a running watcher keeps its Monitor reachable, by design).
+func TestUnreachableMonitorsAreFreed(t *testing.T) {
+	var mu sync.Mutex
+	freed := map[nativeMonitor]bool{}
+	hook := func(h nativeMonitor) { mu.Lock(); freed[h] = true; mu.Unlock() }
+	freeHook.Store(&hook)
+	t.Cleanup(func() { freeHook.Store(nil) })
+	var handles []nativeMonitor
+	for i := 0; i < 8; i++ {
+		m, err := NewMonitor(Config{IntervalMs: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			if err := m.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Stop(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		handles = append(handles, m.h)
+	}
+	// Our handles are all live here, so an earlier free at the same address is not ours.
+	mu.Lock()
+	clear(freed)
+	mu.Unlock()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		runtime.GC()
+		time.Sleep(5 * time.Millisecond)
+		mu.Lock()
+		n := 0
+		for _, h := range handles {
+			if freed[h] {
+				n++
+			}
+		}
+		mu.Unlock()
+		if n == len(handles) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d unreachable monitors freed", n, len(handles))
+		}
+	}
+}
