@@ -252,6 +252,7 @@ func TestUnreachableMonitorsAreFreed(t *testing.T) {
 	freeHook.Store(&hook)
 	t.Cleanup(func() { freeHook.Store(nil) })
 	var handles []nativeMonitor
+	var live []*Monitor
 	for i := 0; i < 8; i++ {
 		m, err := NewMonitor(Config{IntervalMs: 5})
 		if err != nil {
@@ -266,11 +267,14 @@ func TestUnreachableMonitorsAreFreed(t *testing.T) {
 			}
 		}
 		handles = append(handles, m.h)
+		live = append(live, m)
 	}
 	// Our handles are all live here, so an earlier free at the same address is not ours.
 	mu.Lock()
 	clear(freed)
 	mu.Unlock()
+	runtime.KeepAlive(live)
+	live = nil
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		runtime.GC()
