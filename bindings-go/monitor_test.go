@@ -273,8 +273,7 @@ func TestUnreachableMonitorsAreFreed(t *testing.T) {
 	mu.Lock()
 	clear(freed)
 	mu.Unlock()
-	runtime.KeepAlive(live)
-	live = nil
+	runtime.KeepAlive(live) // from here on nothing refers to them
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		runtime.GC()
