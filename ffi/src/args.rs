@@ -83,6 +83,12 @@ pub(crate) unsafe fn write_string(what: &str, out: *mut *mut c_char, s: String) 
     Ok(())
 }
 
+/// A value as a JSON string (serialising plain data cannot fail; a failure is a bug).
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value)
+        .map_err(|e| leaksense_error_t::new(leaksense_core::ErrorCode::Internal, e.to_string()))
+}
+
 /// Writes a value as a JSON string to `out` (free: `leaksense_string_free`).
 ///
 /// # Safety
@@ -92,8 +98,6 @@ pub(crate) unsafe fn write_json<T: serde::Serialize>(
     out: *mut *mut c_char,
     value: &T,
 ) -> Result<()> {
-    let json = serde_json::to_string(value)
-        .map_err(|e| leaksense_error_t::new(leaksense_core::ErrorCode::Internal, e.to_string()))?;
     // SAFETY: forwarded from the caller.
-    unsafe { write_string(what, out, json) }
+    unsafe { write_string(what, out, to_json(value)?) }
 }

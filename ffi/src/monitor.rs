@@ -5,8 +5,8 @@ use std::ffi::c_char;
 
 use leaksense_core::monitor::{Monitor, Watched};
 
-use crate::args::{check_out, handle, str_arg, write_json, write_out, write_string};
-use crate::error::{guard, guard_void, leaksense_error_t};
+use crate::args::{check_out, handle, str_arg, to_json, write_out, write_string};
+use crate::error::{Result, guard, guard_void, leaksense_error_t};
 
 /// A monitor of this process: memory collection, leak detection and per-request attribution.
 /// Thread-safe: every function taking a `const leaksense_monitor_t *` may be called from any
@@ -39,6 +39,25 @@ pub unsafe extern "C" fn leaksense_monitor_new(
         // SAFETY: `out` was checked non-NULL; writable per the caller's contract.
         unsafe { out.write(monitor) };
         Ok(())
+    })
+}
+
+/// Runs `f` on the monitor and hands its string to C through `out`. The out-parameter is
+/// checked first, so a NULL one has no side effect (`poll_events` must not drain the queue).
+///
+/// # Safety
+/// `monitor` must be NULL or a live monitor; `out` NULL or writable.
+unsafe fn monitor_string(
+    monitor: *const leaksense_monitor_t,
+    what: &str,
+    out: *mut *mut c_char,
+    f: impl FnOnce(&Monitor) -> Result<String>,
+) -> *mut leaksense_error_t {
+    guard(|| {
+        check_out(what, out)?;
+        // SAFETY: the caller's contract on both pointers.
+        let text = f(&unsafe { handle("monitor", monitor)? }.inner)?;
+        unsafe { write_string(what, out, text) }
     })
 }
 
@@ -127,12 +146,8 @@ pub unsafe extern "C" fn leaksense_monitor_sample(
     monitor: *const leaksense_monitor_t,
     out_json: *mut *mut c_char,
 ) -> *mut leaksense_error_t {
-    guard(|| {
-        check_out("out_json", out_json)?;
-        // SAFETY: the caller's contract on both pointers.
-        let snap = unsafe { handle("monitor", monitor)? }.inner.sample(None)?;
-        unsafe { write_json("out_json", out_json, &snap) }
-    })
+    // SAFETY: the caller's contract on both pointers.
+    unsafe { monitor_string(monitor, "out_json", out_json, |m| to_json(&m.sample(None)?)) }
 }
 
 /// `leaksense_monitor_sample` at an explicit time (unix ms, for replays and tests): a time that
@@ -146,14 +161,12 @@ pub unsafe extern "C" fn leaksense_monitor_sample_at(
     ts_ms: i64,
     out_json: *mut *mut c_char,
 ) -> *mut leaksense_error_t {
-    guard(|| {
-        check_out("out_json", out_json)?;
-        // SAFETY: the caller's contract on both pointers.
-        let snap = unsafe { handle("monitor", monitor)? }
-            .inner
-            .sample(Some(ts_ms))?;
-        unsafe { write_json("out_json", out_json, &snap) }
-    })
+    // SAFETY: the caller's contract on both pointers.
+    unsafe {
+        monitor_string(monitor, "out_json", out_json, |m| {
+            to_json(&m.sample(Some(ts_ms))?)
+        })
+    }
 }
 
 /// Feeds the runtime's heap left after a full GC (Go: `/gc/heap/live:bytes` after a cycle) at
@@ -208,12 +221,8 @@ pub unsafe extern "C" fn leaksense_monitor_analysis(
     monitor: *const leaksense_monitor_t,
     out_json: *mut *mut c_char,
 ) -> *mut leaksense_error_t {
-    guard(|| {
-        check_out("out_json", out_json)?;
-        // SAFETY: the caller's contract on both pointers.
-        let analysis = unsafe { handle("monitor", monitor)? }.inner.analysis()?;
-        unsafe { write_json("out_json", out_json, &analysis) }
-    })
+    // SAFETY: the caller's contract on both pointers.
+    unsafe { monitor_string(monitor, "out_json", out_json, |m| to_json(&m.analysis()?)) }
 }
 
 /// Drains the alert transitions since the last poll (oldest first, at most 256) as a JSON
@@ -226,13 +235,12 @@ pub unsafe extern "C" fn leaksense_monitor_poll_events(
     monitor: *const leaksense_monitor_t,
     out_json: *mut *mut c_char,
 ) -> *mut leaksense_error_t {
-    guard(|| {
-        // Checked first: a NULL out-parameter must not drain (and lose) the queue.
-        check_out("out_json", out_json)?;
-        // SAFETY: the caller's contract on both pointers.
-        let events = unsafe { handle("monitor", monitor)? }.inner.poll_events()?;
-        unsafe { write_json("out_json", out_json, &events) }
-    })
+    // SAFETY: the caller's contract on both pointers.
+    unsafe {
+        monitor_string(monitor, "out_json", out_json, |m| {
+            to_json(&m.poll_events()?)
+        })
+    }
 }
 
 /// The leak report as stable JSON (`schema_version`, the analysis, `suspects`, `routes`, ...);
@@ -245,12 +253,8 @@ pub unsafe extern "C" fn leaksense_monitor_report_json(
     monitor: *const leaksense_monitor_t,
     out_json: *mut *mut c_char,
 ) -> *mut leaksense_error_t {
-    guard(|| {
-        check_out("out_json", out_json)?;
-        // SAFETY: the caller's contract on both pointers.
-        let report = unsafe { handle("monitor", monitor)? }.inner.report()?;
-        unsafe { write_string("out_json", out_json, report.to_json()) }
-    })
+    // SAFETY: the caller's contract on both pointers.
+    unsafe { monitor_string(monitor, "out_json", out_json, |m| Ok(m.report()?.to_json())) }
 }
 
 /// The leak report as plain text for terminals and logs; free it with `leaksense_string_free`.
@@ -262,12 +266,12 @@ pub unsafe extern "C" fn leaksense_monitor_report_text(
     monitor: *const leaksense_monitor_t,
     out_text: *mut *mut c_char,
 ) -> *mut leaksense_error_t {
-    guard(|| {
-        check_out("out_text", out_text)?;
-        // SAFETY: the caller's contract on both pointers.
-        let report = unsafe { handle("monitor", monitor)? }.inner.report()?;
-        unsafe { write_string("out_text", out_text, report.render_text()) }
-    })
+    // SAFETY: the caller's contract on both pointers.
+    unsafe {
+        monitor_string(monitor, "out_text", out_text, |m| {
+            Ok(m.report()?.render_text())
+        })
+    }
 }
 
 /// The series the leak detector watches.

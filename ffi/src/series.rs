@@ -4,6 +4,7 @@
 
 use std::ffi::c_char;
 
+use leaksense_core::InputError;
 use leaksense_core::detect::{self, DetectorConfig, SeriesKind};
 use leaksense_core::series::samples_from_secs;
 
@@ -29,20 +30,31 @@ unsafe fn series<'a>(
     }
 }
 
-/// Writes an optional number as `(has_value, value)`; `value` is 0 when absent.
+type SeriesArgs = (*const f64, usize, *const f64, usize);
+
+/// Runs a series function whose answer may be absent and writes it as `(value, has_value)`
+/// (`value` is 0 when absent). Both out-parameters are checked before any work.
 ///
 /// # Safety
-/// Both pointers must be writable (checked non-NULL by the caller first).
-unsafe fn write_optional(
-    value: Option<f64>,
-    out_value: *mut f64,
-    out_has_value: *mut bool,
-) -> Result<()> {
-    // SAFETY: forwarded from the caller.
-    unsafe {
-        write_out("out_value", out_value, value.unwrap_or(0.0))?;
-        write_out("out_has_value", out_has_value, value.is_some())
-    }
+/// The series pointers must be NULL or point to their lengths in readable doubles; the out
+/// pointers NULL or writable.
+unsafe fn optional_result(
+    (timestamps, timestamps_len, values, values_len): SeriesArgs,
+    (out_value, out_has_value): (*mut f64, *mut bool),
+    f: impl FnOnce(&[f64], &[f64]) -> std::result::Result<Option<f64>, InputError>,
+) -> *mut leaksense_error_t {
+    guard(|| {
+        check_out("out_value", out_value)?;
+        check_out("out_has_value", out_has_value)?;
+        // SAFETY: forwarded from the caller.
+        let (ts, vs) = unsafe { series(timestamps, timestamps_len, values, values_len)? };
+        let v = f(ts, vs)?;
+        // SAFETY: both checked non-NULL; writable per the caller's contract.
+        unsafe {
+            write_out("out_value", out_value, v.unwrap_or(0.0))?;
+            write_out("out_has_value", out_has_value, v.is_some())
+        }
+    })
 }
 
 /// PromQL `deriv` over the whole series: the least-squares slope per second. With fewer than two
@@ -62,14 +74,14 @@ pub unsafe extern "C" fn leaksense_series_deriv(
     out_value: *mut f64,
     out_has_value: *mut bool,
 ) -> *mut leaksense_error_t {
-    guard(|| {
-        check_out("out_value", out_value)?;
-        check_out("out_has_value", out_has_value)?;
-        // SAFETY: the caller's contract on every pointer.
-        let (ts, vs) = unsafe { series(timestamps, timestamps_len, values, values_len)? };
-        let v = detect::deriv_secs(ts, vs)?;
-        unsafe { write_optional(v, out_value, out_has_value) }
-    })
+    // SAFETY: the caller's contract on every pointer.
+    unsafe {
+        optional_result(
+            (timestamps, timestamps_len, values, values_len),
+            (out_value, out_has_value),
+            detect::deriv_secs,
+        )
+    }
 }
 
 /// PromQL `predict_linear(v, horizon)` over the whole series, evaluated at `eval_time` (unix
@@ -89,14 +101,14 @@ pub unsafe extern "C" fn leaksense_series_predict_linear(
     out_value: *mut f64,
     out_has_value: *mut bool,
 ) -> *mut leaksense_error_t {
-    guard(|| {
-        check_out("out_value", out_value)?;
-        check_out("out_has_value", out_has_value)?;
-        // SAFETY: the caller's contract on every pointer.
-        let (ts, vs) = unsafe { series(timestamps, timestamps_len, values, values_len)? };
-        let v = detect::predict_linear_secs(ts, vs, eval_time, horizon)?;
-        unsafe { write_optional(v, out_value, out_has_value) }
-    })
+    // SAFETY: the caller's contract on every pointer.
+    unsafe {
+        optional_result(
+            (timestamps, timestamps_len, values, values_len),
+            (out_value, out_has_value),
+            |ts, vs| detect::predict_linear_secs(ts, vs, eval_time, horizon),
+        )
+    }
 }
 
 /// The article's `find_growth_inflection` (sliding window of `window` points, at least
