@@ -66,6 +66,9 @@ pub struct DetectorConfig {
     /// Number of floor points kept (the detector's memory; 288 buckets of 5 min is 24 h);
     /// at most [`MAX_FLOOR`].
     pub floor_capacity: usize,
+    /// Shortest hold when the evidence is far beyond the practical bar: the hold is `for_secs`
+    /// divided by how many times over the bar the rate's lower bound is, down to this.
+    pub min_for_secs: f64,
     /// Time after start or restart during which no leak is declared (warm-up).
     pub warmup_secs: f64,
     /// Shortest rising segment that can be a leak.
@@ -96,6 +99,7 @@ impl Default for DetectorConfig {
             kind: SeriesKind::Heap,
             limit: None,
             for_secs: 1800.0,
+            min_for_secs: 1800.0,
             bucket_secs: 300.0,
             floor_capacity: 288,
             warmup_secs: 3600.0,
@@ -150,6 +154,7 @@ impl DetectorConfig {
             ));
         }
         range("for_secs", self.for_secs, 0.0, WEEK)?;
+        range("min_for_secs", self.min_for_secs, 0.0, WEEK)?;
         range("bucket_secs", self.bucket_secs, 1.0, 86400.0)?;
         if !(8..=MAX_FLOOR).contains(&self.floor_capacity) {
             return Err(InputError::invalid_option(
@@ -259,6 +264,8 @@ struct Estimate {
     rate_low: Option<f64>,
     rate_high: Option<f64>,
     baseline: Option<f64>,
+    /// How far the evidence exceeds the practical bar (>= 1 when the condition holds).
+    strength: f64,
 }
 
 /// The minimum of one time bucket, with the bucket's extent.
@@ -273,6 +280,8 @@ struct Bucket {
 /// Fewest buckets a floor point spans: the minimum of a sawtooth faster than the sampling is
 /// a noisy estimate of the floor, and more samples tighten it.
 const MIN_SPAN: usize = 2;
+/// Buckets a floor point spans when no GC drop has been seen in the last `MAX_SPAN` buckets.
+const NO_DROP_SPAN: usize = MIN_SPAN;
 /// Most buckets a floor point spans (its window is 1.5 GC periods, capped here).
 const MAX_SPAN: usize = 12;
 /// Most points the trend test looks at: longer segments are reduced to block medians.
@@ -304,6 +313,7 @@ pub struct Detector {
     state: AlertState,
     active_since_ms: i64,
     verdict: Verdict,
+    strength: f64,
     events: VecDeque<AlertEvent>,
     work: Work,
 }
@@ -327,6 +337,7 @@ impl Detector {
             state: AlertState::Inactive,
             active_since_ms: 0,
             verdict: Verdict::Insufficient,
+            strength: 1.0,
             events: VecDeque::with_capacity(cfg.max_events),
             work: Work {
                 points: Vec::with_capacity(cfg.floor_capacity),
@@ -423,6 +434,7 @@ impl Detector {
             self.usable_from_ms(),
             &mut work,
             false,
+            self.state == AlertState::Firing,
         );
         let rising = e.rate.filter(|r| *r > 0.0);
         let time_to_limit_secs = match (self.cfg.limit, e.baseline, rising) {
@@ -496,11 +508,12 @@ impl Detector {
         } else {
             0.8 * self.range_ewma + 0.2 * range
         };
-        // Span 1.5 GC periods; with no drops seen the period is long (or there is no sawtooth
-        // and the longest span costs only lag, which the kept timestamps undo).
+        // Span 1.5 GC periods. With no drop seen there is no sawtooth to bridge (a series of
+        // post-GC readings, or a floor under noise): a long span would only add lag, since
+        // the minimum of a rising floor is the oldest point of the window.
         let drops: u32 = self.drops.iter().sum();
         let span = if drops == 0 {
-            MAX_SPAN
+            NO_DROP_SPAN
         } else {
             let buckets_per_gc = self.drops.len() as f64 / drops as f64;
             ((1.5 * buckets_per_gc).ceil() as usize).clamp(MIN_SPAN, MAX_SPAN)
@@ -528,8 +541,18 @@ impl Detector {
     /// holds. Skips the estimates that cannot change the answer; `analysis()` computes them.
     fn evaluate(&mut self) -> bool {
         let from = self.usable_from_ms();
-        let (verdict, cond, _) = assess(&self.cfg, self.z, &self.floor, from, &mut self.work, true);
+        let firing = self.state == AlertState::Firing;
+        let (verdict, cond, e) = assess(
+            &self.cfg,
+            self.z,
+            &self.floor,
+            from,
+            &mut self.work,
+            true,
+            firing,
+        );
         self.verdict = verdict;
+        self.strength = e.strength;
         cond
     }
 
@@ -543,7 +566,9 @@ impl Detector {
         if cond {
             self.verdict = Verdict::Leak;
         }
-        let for_ms = (self.cfg.for_secs * 1000.0) as i64;
+        let min_for = self.cfg.for_secs.min(self.cfg.min_for_secs);
+        let for_secs = (self.cfg.for_secs / self.strength.max(1.0)).max(min_for);
+        let for_ms = (for_secs * 1000.0) as i64;
         let next = match (self.state, cond) {
             (_, false) => AlertState::Inactive,
             (AlertState::Inactive, true) if for_ms == 0 => AlertState::Firing,
@@ -616,6 +641,7 @@ fn assess(
     from_ms: i64,
     work: &mut Work,
     lazy: bool,
+    firing: bool,
 ) -> (Verdict, bool, Estimate) {
     let Some(now) = floor.last() else {
         return (Verdict::Insufficient, false, Estimate::default());
@@ -680,7 +706,7 @@ fn assess(
     let third = nb / 3;
     let mid = block_median(&blocks[third..2 * third]);
     let new = block_median(&blocks[2 * third..]);
-    if new - mid < 0.5 * rate * dur_secs / 3.0 || new.is_nan() || mid.is_nan() {
+    if !firing && (new - mid < 0.5 * rate * dur_secs / 3.0 || new.is_nan() || mid.is_nan()) {
         return (healthy, false, est);
     }
     match sen_blocks(&blocks[(2 * third).min(nb - 3)..], None, &mut work.slopes).0 {
@@ -693,8 +719,9 @@ fn assess(
         return (healthy, false, est);
     }
     // Growth seen since the first usable point (no flat baseline before it) is the tail of a
-    // warm-up until it proves it does not slow down.
-    if h.index == 0 {
+    // warm-up until it proves it does not slow down. A firing alert has passed this once: a
+    // leak whose rate wavers with traffic must not resolve while it keeps rising.
+    if h.index == 0 && !firing {
         let half = nb / 2;
         let first = sen_blocks(&blocks[..half], None, &mut work.slopes).0;
         let second = sen_blocks(&blocks[half..], None, &mut work.slopes).0;
@@ -710,7 +737,28 @@ fn assess(
     }
     let sigma = residual_sigma(points, &h, &mut work.values);
     let cond = lo * dur_secs >= cfg.min_rise_sigmas * sigma;
+    est.strength = strength(cfg, lo, dur_secs, baseline, now.value);
     (if cond { Verdict::Leak } else { healthy }, cond, est)
+}
+
+/// How many times over the rate's lower bound `lo` clears the practical bar: the largest
+/// ratio of achieved to required among the rise, the projected rise and the time to limit.
+fn strength(cfg: &DetectorConfig, lo: f64, dur_secs: f64, baseline: f64, now: f64) -> f64 {
+    let ratio = |got: f64, need: f64| {
+        if need > 0.0 {
+            got / need
+        } else {
+            f64::INFINITY
+        }
+    };
+    let mut s = ratio(lo * dur_secs, cfg.min_rise_ratio * baseline).max(ratio(
+        lo * cfg.projection_secs,
+        cfg.projection_ratio * baseline,
+    ));
+    if let Some(l) = cfg.limit {
+        s = s.max(ratio(cfg.time_to_limit_alert_secs * lo, l - now));
+    }
+    if s.is_nan() { 1.0 } else { s }
 }
 
 /// The best "flat, then rising" fit of the floor.
