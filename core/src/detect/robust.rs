@@ -706,10 +706,29 @@ fn assess(
     let third = nb / 3;
     let mid = block_median(&blocks[third..2 * third]);
     let new = block_median(&blocks[2 * third..]);
-    if !firing && (new - mid < 0.5 * rate * dur_secs / 3.0 || new.is_nan() || mid.is_nan()) {
+    let (recent, _, recent_hi) = sen_blocks(
+        &blocks[(2 * third).min(nb - 3)..],
+        Some(z),
+        &mut work.slopes,
+    );
+    // A firing alert has passed every test below once. It stays firing until the newest third
+    // has clearly slowed down (its rate's upper bound below RECENT_SHARE of the segment's) and
+    // no longer sits clearly above the middle third: a leak whose rate wavers with traffic must
+    // not resolve and flap. A leak that stopped resolves after about 1.3 times as long as it
+    // rose (the thirds grow with the segment).
+    if firing {
+        let still = recent_hi.is_none_or(|h| h >= RECENT_SHARE * rate)
+            || new - mid > 0.25 * rate * dur_secs / 3.0;
+        return if still {
+            (Verdict::Leak, true, est)
+        } else {
+            (healthy, false, est)
+        };
+    }
+    if new - mid < 0.5 * rate * dur_secs / 3.0 || new.is_nan() || mid.is_nan() {
         return (healthy, false, est);
     }
-    match sen_blocks(&blocks[(2 * third).min(nb - 3)..], None, &mut work.slopes).0 {
+    match recent {
         Some(recent) if recent >= RECENT_SHARE * rate => {}
         _ => return (healthy, false, est),
     }
@@ -719,9 +738,8 @@ fn assess(
         return (healthy, false, est);
     }
     // Growth seen since the first usable point (no flat baseline before it) is the tail of a
-    // warm-up until it proves it does not slow down. A firing alert has passed this once: a
-    // leak whose rate wavers with traffic must not resolve while it keeps rising.
-    if h.index == 0 && !firing {
+    // warm-up until it proves it does not slow down.
+    if h.index == 0 {
         let half = nb / 2;
         let first = sen_blocks(&blocks[..half], None, &mut work.slopes).0;
         let second = sen_blocks(&blocks[half..], None, &mut work.slopes).0;
@@ -1244,6 +1262,27 @@ mod tests {
                 (AlertState::Firing, AlertState::Inactive)
             ]
         );
+    }
+
+    #[test]
+    fn a_firing_alert_resolves_once_the_leak_stops() {
+        let (start, stop) = (3.0 * 3600.0, 7.0 * 3600.0);
+        let xs = sawtooth(20.0, 30e6, |t| {
+            200e6 + 20.0e3 * (t.min(stop) - start).max(0.0)
+        });
+        let a = analyze(&xs, &DetectorConfig::default()).unwrap();
+        let kinds: Vec<_> = a.events.iter().map(|e| (e.from, e.to)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (AlertState::Inactive, AlertState::Pending),
+                (AlertState::Pending, AlertState::Firing),
+                (AlertState::Firing, AlertState::Inactive)
+            ]
+        );
+        let resolved_h = (a.events[2].ts_ms / 1000 - 1_700_000_000) as f64 / 3600.0;
+        assert!(resolved_h > 7.0, "resolved at {resolved_h} h");
+        assert_eq!(a.state, AlertState::Inactive);
     }
 
     #[test]
