@@ -59,7 +59,8 @@ pub struct DetectorConfig {
     pub kind: SeriesKind,
     /// The memory (or count) limit, when known; enables time-to-limit.
     pub limit: Option<f64>,
-    /// How long the leak condition must hold before pending turns to firing (Prometheus `for`).
+    /// How long the leak condition must hold before pending turns to firing (Prometheus `for`);
+    /// shorter for strong evidence, see `min_for_secs`.
     pub for_secs: f64,
     /// Width of a floor bucket; one evaluation per closed bucket.
     pub bucket_secs: f64,
@@ -67,7 +68,9 @@ pub struct DetectorConfig {
     /// at most [`MAX_FLOOR`].
     pub floor_capacity: usize,
     /// Shortest hold when the evidence is far beyond the practical bar: the hold is `for_secs`
-    /// divided by how many times over the bar the rate's lower bound is, down to this.
+    /// divided by how many times over the bar the rate's lower bound is, down to this. Only for
+    /// growth that left a flat baseline of `min_growth_secs` and has lasted
+    /// `min_growth_secs + for_secs`; set it to `for_secs` for plain Prometheus `for`.
     pub min_for_secs: f64,
     /// Time after start or restart during which no leak is declared (warm-up).
     pub warmup_secs: f64,
@@ -99,7 +102,7 @@ impl Default for DetectorConfig {
             kind: SeriesKind::Heap,
             limit: None,
             for_secs: 1800.0,
-            min_for_secs: 1800.0,
+            min_for_secs: 900.0,
             bucket_secs: 300.0,
             floor_capacity: 288,
             warmup_secs: 3600.0,
@@ -755,7 +758,17 @@ fn assess(
     }
     let sigma = residual_sigma(points, &h, &mut work.values);
     let cond = lo * dur_secs >= cfg.min_rise_sigmas * sigma;
-    est.strength = strength(cfg, lo, dur_secs, baseline, now.value);
+    // The hold shortens only for growth that left a flat baseline of at least
+    // `min_growth_secs` (not a warm-up's tail) and has lasted `min_growth_secs + for_secs`,
+    // as long as the normal path needs at least (longer than a deploy's or a cache fill's ramp).
+    let flat_secs = seg[0].ts_ms.saturating_sub(points[0].ts_ms) as f64 / 1000.0;
+    let shortcut =
+        flat_secs >= cfg.min_growth_secs && dur_secs >= cfg.min_growth_secs + cfg.for_secs;
+    est.strength = if !shortcut {
+        1.0
+    } else {
+        strength(cfg, lo, dur_secs, baseline, now.value)
+    };
     (if cond { Verdict::Leak } else { healthy }, cond, est)
 }
 
@@ -1173,8 +1186,9 @@ mod tests {
 
     #[test]
     fn invalid_options_are_refused() {
-        let edits: [fn(&mut DetectorConfig); 17] = [
+        let edits: [fn(&mut DetectorConfig); 18] = [
             |c| c.limit = Some(0.0),
+            |c| c.min_for_secs = -1.0,
             |c| c.limit = Some(f64::NAN),
             |c| c.for_secs = -1.0,
             |c| c.for_secs = f64::INFINITY,
@@ -1283,6 +1297,43 @@ mod tests {
         let resolved_h = (a.events[2].ts_ms / 1000 - 1_700_000_000) as f64 / 3600.0;
         assert!(resolved_h > 7.0, "resolved at {resolved_h} h");
         assert_eq!(a.state, AlertState::Inactive);
+    }
+
+    #[test]
+    fn strong_evidence_shortens_the_hold_down_to_min_for() {
+        // 3.6%/h from a flat baseline under noise: the condition first holds more than an hour
+        // into the growth, and then far beyond the practical bar.
+        let start = 4.0 * 3600.0;
+        let xs = sawtooth(10.0, 30e6, |t| {
+            let noise = ((t * 12.9898).sin() * 43758.5453).fract();
+            200e6 + 2e6 * noise + 2e3 * (t - start).max(0.0)
+        });
+        // Seconds from the last pending to the first firing, and when it fired.
+        let hold = |cfg: &DetectorConfig| {
+            let a = analyze(&xs, cfg).unwrap();
+            assert_eq!(a.state, AlertState::Firing);
+            let fire = a
+                .events
+                .iter()
+                .position(|e| e.to == AlertState::Firing)
+                .unwrap();
+            let pending = a.events[..fire]
+                .iter()
+                .rev()
+                .find(|e| e.to == AlertState::Pending)
+                .unwrap();
+            let fired = a.events[fire].ts_ms;
+            ((fired - pending.ts_ms) / 1000, fired)
+        };
+        let plain = DetectorConfig {
+            min_for_secs: 1800.0,
+            ..Default::default()
+        };
+        let (plain_hold, plain_fired) = hold(&plain);
+        assert!(plain_hold >= 1800, "plain for held {plain_hold} s");
+        let (short_hold, short_fired) = hold(&DetectorConfig::default());
+        assert!((900..1800).contains(&short_hold), "held {short_hold} s");
+        assert!(short_fired < plain_fired);
     }
 
     #[test]
