@@ -1107,6 +1107,19 @@ mod tests {
         }
     }
 
+    /// The events are exactly: pending, firing, resolved.
+    fn assert_fired_once_then_resolved(events: &[AlertEvent]) {
+        let kinds: Vec<_> = events.iter().map(|e| (e.from, e.to)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (AlertState::Inactive, AlertState::Pending),
+                (AlertState::Pending, AlertState::Firing),
+                (AlertState::Firing, AlertState::Inactive)
+            ]
+        );
+    }
+
     /// A 15 s series: floor `f(t_secs)` plus a 5 min sawtooth of amplitude `amp`.
     fn sawtooth(hours: f64, amp: f64, f: impl Fn(f64) -> f64) -> Vec<Sample> {
         let n = (hours * 240.0) as i64;
@@ -1267,15 +1280,7 @@ mod tests {
         assert_eq!(a.verdict, Verdict::Insufficient);
         assert!(d.floor().is_empty());
         assert_eq!(a.samples, leak.len() as u64 + 1);
-        let kinds: Vec<_> = a.events.iter().map(|e| (e.from, e.to)).collect();
-        assert_eq!(
-            kinds,
-            vec![
-                (AlertState::Inactive, AlertState::Pending),
-                (AlertState::Pending, AlertState::Firing),
-                (AlertState::Firing, AlertState::Inactive)
-            ]
-        );
+        assert_fired_once_then_resolved(&a.events);
     }
 
     #[test]
@@ -1285,15 +1290,7 @@ mod tests {
             200e6 + 20.0e3 * (t.min(stop) - start).max(0.0)
         });
         let a = analyze(&xs, &DetectorConfig::default()).unwrap();
-        let kinds: Vec<_> = a.events.iter().map(|e| (e.from, e.to)).collect();
-        assert_eq!(
-            kinds,
-            vec![
-                (AlertState::Inactive, AlertState::Pending),
-                (AlertState::Pending, AlertState::Firing),
-                (AlertState::Firing, AlertState::Inactive)
-            ]
-        );
+        assert_fired_once_then_resolved(&a.events);
         let resolved_h = (a.events[2].ts_ms / 1000 - 1_700_000_000) as f64 / 3600.0;
         assert!(resolved_h > 7.0, "resolved at {resolved_h} h");
         assert_eq!(a.state, AlertState::Inactive);
