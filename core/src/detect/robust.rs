@@ -3,14 +3,16 @@
 //! It watches the floor of the GC sawtooth (the heap left after collection), not raw samples:
 //! samples fall into fixed time buckets, each bucket keeps its minimum, and a floor point is the
 //! minimum over a few buckets, enough to span one and a half estimated GC periods (the period is
-//! measured from the sawtooth's drops). Upward spikes never reach the floor.
+//! measured from the sawtooth's drops), stamped at the middle of that window. Upward spikes
+//! never reach the floor.
 //!
 //! Every closed bucket is an evaluation (as Prometheus evaluates a rule). An evaluation fits a
 //! "flat, then rising" hinge to the floor since the last restart to find where growth began,
-//! then tests the rising segment with Mann–Kendall and a Theil–Sen slope with its confidence
-//! interval, checks that the rise still goes on (warm-ups and one-off steps stop rising), and
-//! asks for a practical rise relative to the baseline, or a time to the memory limit within a
-//! horizon. The alert state machine has Prometheus's `for` semantics on top of that condition.
+//! then tests the rising segment (reduced to block medians) with a Theil–Sen slope and Sen's
+//! Mann–Kendall confidence interval, checks that the rise still goes on and is better described
+//! by a line than by one step (warm-ups, deploys and cache fills are not), and asks, at the
+//! rate's lower confidence bound, for a practical rise relative to the baseline, or a time to
+//! the memory limit within a horizon. The alert state machine has Prometheus's `for` semantics on top of that condition.
 //!
 //! Cost: O(1) per sample, plus one evaluation per bucket that is linear in the bounded floor
 //! ring, so O(1) amortized; memory is fixed at construction.
@@ -61,7 +63,8 @@ pub struct DetectorConfig {
     pub for_secs: f64,
     /// Width of a floor bucket; one evaluation per closed bucket.
     pub bucket_secs: f64,
-    /// Number of floor points kept (the detector's memory; 288 buckets of 5 min is 24 h).
+    /// Number of floor points kept (the detector's memory; 288 buckets of 5 min is 24 h);
+    /// at most [`MAX_FLOOR`].
     pub floor_capacity: usize,
     /// Time after start or restart during which no leak is declared (warm-up).
     pub warmup_secs: f64,
@@ -101,7 +104,7 @@ impl Default for DetectorConfig {
             min_rise_sigmas: 3.0,
             time_to_limit_alert_secs: 6.0 * 3600.0,
             projection_secs: 12.0 * 3600.0,
-            projection_ratio: 0.25,
+            projection_ratio: 0.15,
             confidence: 0.95,
             reset_drop_ratio: 0.3,
             max_events: 32,
@@ -148,10 +151,10 @@ impl DetectorConfig {
         }
         range("for_secs", self.for_secs, 0.0, WEEK)?;
         range("bucket_secs", self.bucket_secs, 1.0, 86400.0)?;
-        if !(8..=100_000).contains(&self.floor_capacity) {
+        if !(8..=MAX_FLOOR).contains(&self.floor_capacity) {
             return Err(InputError::invalid_option(
                 "floor_capacity",
-                format!("{} is not within [8, 100000]", self.floor_capacity),
+                format!("{} is not within [8, {MAX_FLOOR}]", self.floor_capacity),
             ));
         }
         range("warmup_secs", self.warmup_secs, 0.0, WEEK)?;
@@ -274,6 +277,13 @@ const MIN_SPAN: usize = 2;
 const MAX_SPAN: usize = 12;
 /// Most points the trend test looks at: longer segments are reduced to block medians.
 const TEST_POINTS: usize = 24;
+/// The newest third of a rising segment must rise at least this share of the segment's rate.
+const RECENT_SHARE: f64 = 0.3;
+/// Most points in one block median (the blocks' scratch is on the stack).
+const BLOCK_MAX: usize = 64;
+/// Largest floor ring: every block of the trend test then fits `BLOCK_MAX` (5.3 days of 5 min
+/// buckets).
+pub const MAX_FLOOR: usize = TEST_POINTS * BLOCK_MAX;
 /// Fewest floor points a rising segment needs.
 const MIN_POINTS: usize = 6;
 
@@ -434,7 +444,8 @@ impl Detector {
         }
     }
 
-    /// The post-GC floor points kept since the last restart, oldest first (bounded).
+    /// The post-GC floor points kept since the last restart, oldest first (bounded): one per
+    /// bucket, each the minimum of its window, stamped at the window's middle.
     pub fn floor(&self) -> Vec<Sample> {
         self.floor.iter().collect()
     }
@@ -495,16 +506,21 @@ impl Detector {
             ((1.5 * buckets_per_gc).ceil() as usize).clamp(MIN_SPAN, MAX_SPAN)
         };
         let span = span.min(self.mins.len());
-        let mut best: Option<Sample> = None;
-        for m in self.mins.iter().skip(self.mins.len() - span) {
-            if best.is_none_or(|b| m.value <= b.value) {
-                best = Some(m);
-            }
-        }
-        if let Some(p) = best
-            && self.floor.last().is_none_or(|f| p.ts_ms > f.ts_ms)
-        {
-            self.floor.push(p);
+        let low = self
+            .mins
+            .iter()
+            .skip(self.mins.len() - span)
+            .map(|m| m.value)
+            .fold(f64::INFINITY, f64::min);
+        // One floor point per bucket, placed at the middle of the window it is the minimum of:
+        // dense points whatever the GC period, with a lag of half a window at most.
+        let half_ms = (span as i64).saturating_mul(self.bucket_ms) / 2;
+        let ts_ms = b
+            .start_ms
+            .saturating_add(self.bucket_ms)
+            .saturating_sub(half_ms);
+        if self.floor.last().is_none_or(|f| ts_ms > f.ts_ms) {
+            self.floor.push(Sample { ts_ms, value: low });
         }
     }
 
@@ -640,7 +656,12 @@ fn assess(
     {
         return (healthy, false, est);
     }
-    let (rate, lo, hi) = theil_sen(seg, z, &mut work.slopes);
+    // Every test below runs on at most TEST_POINTS block medians of the segment: O(1) work
+    // after one linear pass, and less noise than single floor points.
+    let mut blocks = [(0.0f64, 0.0f64); TEST_POINTS];
+    let nb = reduce_blocks(seg, &mut blocks, TEST_POINTS);
+    let blocks = &blocks[..nb];
+    let (rate, lo, hi) = sen_blocks(blocks, Some(z), &mut work.slopes);
     (est.rate, est.rate_low, est.rate_high) = (rate, lo, hi);
     let (Some(rate), Some(lo)) = (rate, lo) else {
         return (healthy, false, est);
@@ -654,35 +675,41 @@ fn assess(
         return (healthy, false, est);
     }
     // Still rising: the newest third of the segment sits above the middle third by at least
-    // half of what the rate predicts (warm-ups and one-off steps flatten out).
-    let third = seg.len() / 3;
-    let mid = median_value(&seg[third..2 * third], &mut work.values);
-    let new = median_value(&seg[2 * third..], &mut work.values);
+    // half of what the rate predicts, and keeps rising by itself (warm-ups and one-off steps
+    // flatten out).
+    let third = nb / 3;
+    let mid = block_median(&blocks[third..2 * third]);
+    let new = block_median(&blocks[2 * third..]);
     if new - mid < 0.5 * rate * dur_secs / 3.0 || new.is_nan() || mid.is_nan() {
         return (healthy, false, est);
     }
+    match sen_blocks(&blocks[(2 * third).min(nb - 3)..], None, &mut work.slopes).0 {
+        Some(recent) if recent >= RECENT_SHARE * rate => {}
+        _ => return (healthy, false, est),
+    }
     // A deploy step, a cache fill or a warm-up is one jump between two levels; a leak is
     // better described by a line than by any single jump.
-    if !line_beats_step(seg) {
+    if !line_beats_step(blocks) {
         return (healthy, false, est);
     }
     // Growth seen since the first usable point (no flat baseline before it) is the tail of a
     // warm-up until it proves it does not slow down.
     if h.index == 0 {
-        let half = seg.len() / 2;
-        let (first, _, _) = theil_sen(&seg[..half], z, &mut work.slopes);
-        let (second, _, _) = theil_sen(&seg[half..], z, &mut work.slopes);
+        let half = nb / 2;
+        let first = sen_blocks(&blocks[..half], None, &mut work.slopes).0;
+        let second = sen_blocks(&blocks[half..], None, &mut work.slopes).0;
         match (first, second) {
             (Some(a), Some(b)) if b >= 0.75 * a => {}
             _ => return (healthy, false, est),
         }
     }
-    let rise = rate * dur_secs;
-    if !practical(rate, rise) {
+    // Practical relevance is judged at the lower confidence bound of the rate, so a rise that
+    // is only just as large as a daily cycle's is not enough.
+    if !practical(lo, lo * dur_secs) {
         return (healthy, false, est);
     }
     let sigma = residual_sigma(points, &h, &mut work.values);
-    let cond = rise >= cfg.min_rise_sigmas * sigma;
+    let cond = lo * dur_secs >= cfg.min_rise_sigmas * sigma;
     (if cond { Verdict::Leak } else { healthy }, cond, est)
 }
 
@@ -755,27 +782,28 @@ fn hinge_fit(points: &[Sample]) -> Option<Hinge> {
 /// Robust standard deviation (scaled median absolute residual) of `points` around the hinge.
 fn residual_sigma(points: &[Sample], h: &Hinge, buf: &mut Vec<f64>) -> f64 {
     let tc = points[h.index].ts_ms;
+    // At most 96 evenly spaced points: plenty for a noise level, and bounded work.
+    let stride = points.len().div_ceil(96).max(1);
     buf.clear();
-    buf.extend(points.iter().map(|p| {
+    buf.extend(points.iter().step_by(stride).map(|p| {
         let dt = p.ts_ms.saturating_sub(tc).max(0) as f64 / 1000.0;
         (p.value - (h.baseline + h.slope * dt)).abs()
     }));
     1.4826 * median(buf)
 }
 
-/// Whether a straight line fits `seg` better (smaller squared error) than the best split into
-/// two flat levels.
-fn line_beats_step(seg: &[Sample]) -> bool {
-    let k = seg.len();
+/// Whether a straight line fits `blocks` (seconds, value) better, in squared error, than the
+/// best split into two flat levels.
+fn line_beats_step(blocks: &[(f64, f64)]) -> bool {
+    let k = blocks.len();
     if k < 4 {
         return false;
     }
-    let t0 = seg[0].ts_ms;
-    let y0 = seg[0].value;
+    let y0 = blocks[0].1;
     let (mut sx, mut sy, mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for p in seg {
-        let x = p.ts_ms.saturating_sub(t0) as f64 / 3600e3;
-        let y = p.value - y0;
+    for &(t, v) in blocks {
+        let x = t / 3600.0;
+        let y = v - y0;
         sx += x;
         sy += y;
         sxx += x * x;
@@ -793,8 +821,8 @@ fn line_beats_step(seg: &[Sample]) -> bool {
     };
     let (mut ly, mut lyy) = (0.0, 0.0);
     let mut sse_step = f64::INFINITY;
-    for (j, p) in seg.iter().enumerate().take(k - 2) {
-        let y = p.value - y0;
+    for (j, &(_, v)) in blocks.iter().enumerate().take(k - 2) {
+        let y = v - y0;
         ly += y;
         lyy += y * y;
         let nl = (j + 1) as f64;
@@ -816,12 +844,33 @@ fn theil_sen(
     z: f64,
     slopes: &mut Vec<f64>,
 ) -> (Option<f64>, Option<f64>, Option<f64>) {
+    sen(points, TEST_POINTS, Some(z), slopes)
+}
+
+/// Theil–Sen on at most `max_blocks` block medians of `points`; the interval only when `z`
+/// is given.
+fn sen(
+    points: &[Sample],
+    max_blocks: usize,
+    z: Option<f64>,
+    slopes: &mut Vec<f64>,
+) -> (Option<f64>, Option<f64>, Option<f64>) {
     let mut blocks = [(0.0f64, 0.0f64); TEST_POINTS];
-    let nb = reduce_blocks(points, &mut blocks);
+    let nb = reduce_blocks(points, &mut blocks, max_blocks);
+    sen_blocks(&blocks[..nb], z, slopes)
+}
+
+/// Theil–Sen slope of (seconds, value) points with, when `z` is given, Sen's rank interval
+/// from the Mann–Kendall variance. All `None` with fewer than 3 points.
+fn sen_blocks(
+    blocks: &[(f64, f64)],
+    z: Option<f64>,
+    slopes: &mut Vec<f64>,
+) -> (Option<f64>, Option<f64>, Option<f64>) {
+    let nb = blocks.len();
     if nb < 3 {
         return (None, None, None);
     }
-    let blocks = &blocks[..nb];
     slopes.clear();
     for i in 0..nb {
         for j in i + 1..nb {
@@ -835,12 +884,6 @@ fn theil_sen(
     if m == 0 {
         return (None, None, None);
     }
-    let nbf = nb as f64;
-    let var_s = nbf * (nbf - 1.0) * (2.0 * nbf + 5.0) / 18.0;
-    let c = z * var_s.sqrt();
-    let lo_rank = (((m as f64 - c) / 2.0).floor().max(0.0) as usize).min(m - 1);
-    let hi_rank = (((m as f64 + c) / 2.0).ceil() as usize).min(m - 1);
-    // One selection splits the slopes at the median; each bound is then selected in its half.
     let half = m / 2;
     let mid = select(slopes, half);
     let below = slopes[..half]
@@ -848,6 +891,15 @@ fn theil_sen(
         .copied()
         .fold(f64::NEG_INFINITY, f64::max);
     let med = if m % 2 == 1 { mid } else { (mid + below) / 2.0 };
+    let Some(z) = z else {
+        return (finite(med), None, None);
+    };
+    let nbf = nb as f64;
+    let var_s = nbf * (nbf - 1.0) * (2.0 * nbf + 5.0) / 18.0;
+    let c = z * var_s.sqrt();
+    let lo_rank = (((m as f64 - c) / 2.0).floor().max(0.0) as usize).min(m - 1);
+    let hi_rank = (((m as f64 + c) / 2.0).ceil() as usize).min(m - 1);
+    // The median's selection split the slopes; each bound is selected in its half.
     let lo = match lo_rank.cmp(&half) {
         std::cmp::Ordering::Less => select(&mut slopes[..half], lo_rank),
         _ => mid,
@@ -860,16 +912,20 @@ fn theil_sen(
     (finite(med), finite(lo), finite(hi))
 }
 
-/// Splits `points` into at most `TEST_POINTS` consecutive blocks; each block becomes (time of
+/// Splits `points` into at most `max_blocks` consecutive blocks; each block becomes (time of
 /// its middle point in seconds from the first, median value). Returns the number of blocks.
-fn reduce_blocks(points: &[Sample], out: &mut [(f64, f64); TEST_POINTS]) -> usize {
+fn reduce_blocks(
+    points: &[Sample],
+    out: &mut [(f64, f64); TEST_POINTS],
+    max_blocks: usize,
+) -> usize {
     let n = points.len();
     if n == 0 {
         return 0;
     }
     let t0 = points[0].ts_ms;
-    let nb = n.min(TEST_POINTS);
-    let mut vals = [0.0f64; 64];
+    let nb = n.min(max_blocks).min(TEST_POINTS);
+    let mut vals = [0.0f64; BLOCK_MAX];
     for (b, slot) in out.iter_mut().enumerate().take(nb) {
         let lo = b * n / nb;
         let hi = ((b + 1) * n / nb).max(lo + 1).min(n);
@@ -884,10 +940,14 @@ fn reduce_blocks(points: &[Sample], out: &mut [(f64, f64); TEST_POINTS]) -> usiz
     nb
 }
 
-fn median_value(points: &[Sample], buf: &mut Vec<f64>) -> f64 {
-    buf.clear();
-    buf.extend(points.iter().map(|p| p.value));
-    median(buf)
+/// The median value of at most `TEST_POINTS` blocks.
+fn block_median(blocks: &[(f64, f64)]) -> f64 {
+    let mut v = [0.0f64; TEST_POINTS];
+    let n = blocks.len().min(TEST_POINTS);
+    for (x, b) in v.iter_mut().zip(blocks) {
+        *x = b.1;
+    }
+    median(&mut v[..n])
 }
 
 /// The median (lower middle for even lengths averaged with the upper); NaN when empty.
@@ -1047,72 +1107,35 @@ mod tests {
 
     #[test]
     fn invalid_options_are_refused() {
-        let bad = [
-            DetectorConfig {
-                limit: Some(0.0),
-                ..Default::default()
-            },
-            DetectorConfig {
-                limit: Some(f64::NAN),
-                ..Default::default()
-            },
-            DetectorConfig {
-                for_secs: -1.0,
-                ..Default::default()
-            },
-            DetectorConfig {
-                for_secs: f64::INFINITY,
-                ..Default::default()
-            },
-            DetectorConfig {
-                bucket_secs: 0.0,
-                ..Default::default()
-            },
-            DetectorConfig {
-                floor_capacity: 2,
-                ..Default::default()
-            },
-            DetectorConfig {
-                warmup_secs: f64::NAN,
-                ..Default::default()
-            },
-            DetectorConfig {
-                min_growth_secs: -5.0,
-                ..Default::default()
-            },
-            DetectorConfig {
-                min_rise_ratio: -0.1,
-                ..Default::default()
-            },
-            DetectorConfig {
-                min_rise_sigmas: f64::NAN,
-                ..Default::default()
-            },
-            DetectorConfig {
-                time_to_limit_alert_secs: -1.0,
-                ..Default::default()
-            },
-            DetectorConfig {
-                confidence: 1.0,
-                ..Default::default()
-            },
-            DetectorConfig {
-                projection_secs: -1.0,
-                ..Default::default()
-            },
-            DetectorConfig {
-                projection_ratio: f64::NAN,
-                ..Default::default()
-            },
-            DetectorConfig {
-                reset_drop_ratio: 0.0,
-                ..Default::default()
-            },
-            DetectorConfig {
-                max_events: 0,
-                ..Default::default()
-            },
+        let edits: [fn(&mut DetectorConfig); 17] = [
+            |c| c.limit = Some(0.0),
+            |c| c.limit = Some(f64::NAN),
+            |c| c.for_secs = -1.0,
+            |c| c.for_secs = f64::INFINITY,
+            |c| c.bucket_secs = 0.0,
+            |c| c.floor_capacity = 2,
+            |c| c.floor_capacity = MAX_FLOOR + 1,
+            |c| c.warmup_secs = f64::NAN,
+            |c| c.min_growth_secs = -5.0,
+            |c| c.min_rise_ratio = -0.1,
+            |c| c.min_rise_sigmas = f64::NAN,
+            |c| c.time_to_limit_alert_secs = -1.0,
+            |c| c.confidence = 1.0,
+            |c| c.projection_secs = -1.0,
+            |c| c.projection_ratio = f64::NAN,
+            |c| c.reset_drop_ratio = 0.0,
+            |c| c.max_events = 0,
         ];
+        let widest = DetectorConfig {
+            floor_capacity: MAX_FLOOR,
+            ..Default::default()
+        };
+        assert!(widest.validate().is_ok());
+        let bad = edits.map(|edit| {
+            let mut c = DetectorConfig::default();
+            edit(&mut c);
+            c
+        });
         for cfg in bad {
             assert_eq!(
                 cfg.validate().unwrap_err().code(),
@@ -1218,6 +1241,33 @@ mod tests {
         let cfg: DetectorConfig = serde_json::from_str(r#"{"kind":"count","limit":5}"#).unwrap();
         assert_eq!((cfg.kind, cfg.limit), (SeriesKind::Count, Some(5.0)));
         assert!(serde_json::from_str::<DetectorConfig>(r#"{"bogus":1}"#).is_err());
+    }
+
+    #[test]
+    fn other_sampling_steps_give_the_same_verdicts() {
+        use crate::detect::scenarios::{Situation, generate};
+        for step in [5, 60] {
+            for seed in 1..4 {
+                for sit in [Situation::Flat, Situation::Step, Situation::FastLeak] {
+                    let sc = generate(sit, seed, step);
+                    let cfg = DetectorConfig {
+                        limit: sc.limit,
+                        ..DetectorConfig::for_kind(sc.kind)
+                    };
+                    let a = analyze(&sc.samples, &cfg).unwrap();
+                    let want = if sit.leaks() {
+                        AlertState::Firing
+                    } else {
+                        AlertState::Inactive
+                    };
+                    assert_eq!(a.state, want, "{} seed {seed} at {step} s", sit.name());
+                    if !sit.leaks() {
+                        let fired = a.events.iter().any(|e| e.to == AlertState::Firing);
+                        assert!(!fired, "{} seed {seed} at {step} s", sit.name());
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,53 @@
+//! Prints the alert events of one generated scenario with the estimates at each event, and
+//! with a fourth argument the floor points: `cargo run --release -p leaksense-bench --example
+//! trace -- step 20 [floor]` (`STEP_SECS=60` changes the sampling step). A diagnostic for
+//! tuning on training seeds.
+
+use leaksense_core::detect::scenarios::{START_MS, Situation, generate};
+use leaksense_core::detect::{Detector, DetectorConfig};
+
+fn hours(ts_ms: i64) -> f64 {
+    (ts_ms - START_MS) as f64 / 3.6e6
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let usage = "usage: trace SITUATION SEED [floor]";
+    let sit = args
+        .get(1)
+        .and_then(|n| Situation::ALL.into_iter().find(|s| s.name() == n))
+        .expect(usage);
+    let seed: u64 = args.get(2).and_then(|s| s.parse().ok()).expect(usage);
+    let step = std::env::var("STEP_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(15);
+    let sc = generate(sit, seed, step);
+    println!("leak start {:?} h", sc.leak_start_ms.map(hours));
+    let cfg = DetectorConfig {
+        limit: sc.limit,
+        ..DetectorConfig::for_kind(sc.kind)
+    };
+    let mut d = Detector::new(cfg).expect("valid config");
+    for s in &sc.samples {
+        if let Some(e) = d.update(*s).expect("valid samples") {
+            let a = d.analysis();
+            println!(
+                "{:.2} h {:?} -> {:?}: growth start {:?} h, rate {:?} [{:?}, {:?}], floor {:?}",
+                hours(e.ts_ms),
+                e.from,
+                e.to,
+                a.growth_start_ms.map(hours),
+                a.rate_per_sec,
+                a.rate_low,
+                a.rate_high,
+                a.baseline
+            );
+        }
+    }
+    if args.len() > 3 {
+        for p in d.floor() {
+            println!("{:.2} {:.4e}", hours(p.ts_ms), p.value);
+        }
+    }
+}
