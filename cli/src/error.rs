@@ -18,4 +18,7 @@ pub enum CliError {
     },
     #[error("{0}")]
     Option(leaksense_core::InputError),
+    /// A bad command-line option found after parsing.
+    #[error("{0}")]
+    Usage(String),
 }

@@ -5,11 +5,13 @@ mod analyze;
 mod error;
 mod input;
 mod render;
+mod rules;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use leaksense_core::catalog::{Naming, Runtime};
 use leaksense_core::detect::{DetectorConfig, SeriesKind};
 
 use crate::error::CliError;
@@ -33,6 +35,53 @@ struct Cli {
 enum Command {
     /// Replay a memory (or count) series through the leak detector and report what it finds.
     Analyze(AnalyzeArgs),
+    /// Print Prometheus alerting rules over the metrics leaksense emits (and promtool tests).
+    Rules(RulesArgs),
+}
+
+#[derive(clap::Args)]
+struct RulesArgs {
+    /// The runtime whose metrics the rules watch.
+    #[arg(long, value_enum)]
+    runtime: RuntimeArg,
+    /// Metric names: current OpenTelemetry semantic conventions, or the older
+    /// `process.runtime.<lang>.*` names.
+    #[arg(long, value_enum, default_value_t = NamingArg::Semconv)]
+    naming: NamingArg,
+    /// How long a condition must hold before an alert fires (Prometheus duration).
+    #[arg(long = "for", value_name = "DURATION", default_value = "30m", value_parser = rules::parse_duration)]
+    for_secs: u64,
+    /// Only watch series of this Prometheus job.
+    #[arg(long, value_name = "JOB")]
+    job: Option<String>,
+    /// The window the post-GC floor is the minimum over; must be longer than a GC cycle.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = rules::parse_duration)]
+    floor_window: u64,
+    /// How far ahead the time-to-limit rules project the floor.
+    #[arg(long, value_name = "DURATION", default_value = "4h", value_parser = rules::parse_duration)]
+    horizon: u64,
+    /// Also write a promtool unit-test file (a healthy sawtooth that must not fire, a leak that
+    /// must); needs --output.
+    #[arg(long, requires = "output")]
+    with_tests: bool,
+    /// Write `leaksense-<runtime>.rules.yml` (and the test file) into this directory instead
+    /// of printing the rules.
+    #[arg(long, value_name = "DIR")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RuntimeArg {
+    Node,
+    Python,
+    Go,
+    Process,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum NamingArg {
+    Semconv,
+    Legacy,
 }
 
 #[derive(clap::Args)]
@@ -132,10 +181,49 @@ fn analyze(args: &AnalyzeArgs) -> Result<String, CliError> {
     })
 }
 
+fn rules(args: &RulesArgs) -> Result<String, CliError> {
+    let spec = rules::RulesSpec {
+        runtime: match args.runtime {
+            RuntimeArg::Node => Runtime::Node,
+            RuntimeArg::Python => Runtime::Python,
+            RuntimeArg::Go => Runtime::Go,
+            RuntimeArg::Process => Runtime::Process,
+        },
+        naming: match args.naming {
+            NamingArg::Semconv => Naming::Semconv,
+            NamingArg::Legacy => Naming::Legacy,
+        },
+        for_secs: args.for_secs,
+        job: args.job.clone(),
+        floor_window_secs: args.floor_window,
+        horizon_secs: args.horizon,
+    };
+    spec.validate().map_err(CliError::Usage)?;
+    let Some(dir) = &args.output else {
+        return Ok(spec.rules_yaml());
+    };
+    let rules_name = format!("{}.rules.yml", spec.group_name());
+    let mut written = vec![(dir.join(&rules_name), spec.rules_yaml())];
+    if args.with_tests {
+        let test_name = format!("{}.rules.test.yml", spec.group_name());
+        written.push((dir.join(test_name), rules::tests_yaml(&spec, &rules_name)));
+    }
+    let mut out = String::new();
+    for (path, text) in written {
+        std::fs::write(&path, text).map_err(|e| CliError::Io {
+            file: path.display().to_string(),
+            source: e,
+        })?;
+        out.push_str(&format!("wrote {}\n", path.display()));
+    }
+    Ok(out)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Analyze(args) => analyze(args),
+        Command::Rules(args) => rules(args),
     };
     match result {
         Ok(out) => {
