@@ -35,7 +35,6 @@ pub struct SeriesReport {
 /// The samples of a flagged series, thinned to at most [`CHART_POINTS`], and its floor.
 #[derive(Debug, Clone)]
 pub struct Chart {
-    #[allow(dead_code)] // read by the HTML report
     pub samples: Vec<Sample>,
     pub floor: Vec<Sample>,
 }

@@ -4,6 +4,7 @@
 mod analyze;
 mod error;
 mod fleet;
+mod html;
 mod input;
 mod prometheus;
 mod render;
@@ -206,6 +207,8 @@ enum Kind {
 enum Output {
     Text,
     Json,
+    /// A self-contained HTML page with a chart per flagged series.
+    Html,
 }
 
 /// A number with an optional byte unit. Range checks stay in the core's config validation.
@@ -260,6 +263,7 @@ fn analyze(args: &AnalyzeArgs) -> Result<String, CliError> {
     Ok(match args.format {
         Output::Text => render::text(&label, &cfg, &reports, fleet),
         Output::Json => render::json(&label, &cfg, &reports),
+        Output::Html => html::page(&label, &cfg, &reports),
     })
 }
 

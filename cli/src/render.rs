@@ -15,7 +15,7 @@ pub fn iso(ms: i64) -> String {
 }
 
 /// A quantity in the series' unit: bytes with SI prefixes for heaps, plain for counts.
-fn quantity(kind: SeriesKind, v: f64) -> String {
+pub fn quantity(kind: SeriesKind, v: f64) -> String {
     match kind {
         SeriesKind::Count => format!("{}", round_sig(v, 4)),
         SeriesKind::Heap => {

@@ -303,6 +303,25 @@ fn a_fleet_on_a_real_prometheus_server() {
     );
     assert_eq!(flagged_instances(&doc), leaks);
 
+    // The HTML report, loaded in headless chromium.
+    let o = leaksense(&[
+        "analyze",
+        "--prometheus",
+        &url,
+        "--query",
+        &selector,
+        "--time",
+        &end,
+        "--requests",
+        REQUESTS,
+        "--limit-query",
+        LIMIT,
+        "--format",
+        "html",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    html_report_in_chromium(&String::from_utf8(o.stdout).unwrap(), leaks.len());
+
     // Clear errors, exit code 2.
     let fails = |args: &[&str], expected: &str| {
         let o = leaksense(args);
@@ -761,4 +780,88 @@ fn tls_uses_the_given_ca_and_refuses_an_unknown_one() {
         err.contains("cannot reach Prometheus") && err.to_lowercase().contains("cert"),
         "{err}"
     );
+}
+
+/// Runs headless chromium on `page` (a file path) with extra args; its stdout and stderr.
+fn chromium(page: &std::path::Path, args: &[&str]) -> (String, String) {
+    let o = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--enable-logging=stderr",
+        ])
+        .args([
+            "--v=0",
+            "--no-first-run",
+            "--disable-extensions",
+            "--window-size=1200,2000",
+        ])
+        .args(args)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium is installed (Debian: apt-get install chromium)");
+    assert!(o.status.success(), "chromium failed: {}", stderr(&o));
+    (String::from_utf8_lossy(&o.stdout).into_owned(), stderr(&o))
+}
+
+fn console_lines(log: &str) -> Vec<&str> {
+    log.lines().filter(|l| l.contains(":CONSOLE")).collect()
+}
+
+fn html_report_in_chromium(page: &str, flagged: usize) {
+    // Self-contained: nothing to fetch, no script.
+    assert!(!page.contains("src="), "{page}");
+    assert!(!page.contains("href="));
+    assert!(!page.contains("<script"), "a route was not escaped");
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.html");
+    std::fs::write(&path, page).unwrap();
+
+    // The console check can see errors: a control page with one.
+    let control = dir.path().join("control.html");
+    std::fs::write(
+        &control,
+        "<p>x</p><script>console.error('control-error')</script>",
+    )
+    .unwrap();
+    let (_, log) = chromium(&control, &["--dump-dom"]);
+    assert!(
+        console_lines(&log)
+            .iter()
+            .any(|l| l.contains("control-error")),
+        "{log}"
+    );
+
+    let (dom, log) = chromium(&path, &["--dump-dom"]);
+    assert!(console_lines(&log).is_empty(), "console output: {log}");
+    // The hostile route is text, not an element.
+    assert!(!dom.contains("<script"), "{dom}");
+    assert!(dom.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    let count = |needle: &str| dom.matches(needle).count();
+    assert_eq!(
+        count("<svg class=\"chart\""),
+        flagged,
+        "one chart per flagged series"
+    );
+    assert_eq!(count("<section class=\"series\""), flagged);
+    assert_eq!(count("<polyline class=\"raw\""), flagged);
+    assert_eq!(count("<polyline class=\"floor\""), flagged);
+    assert_eq!(count("<line class=\"growth-start\""), flagged);
+    // Every flagged series here has a growth rate; all but i-000 have a limit.
+    assert_eq!(count("<line class=\"projection\""), flagged);
+    assert_eq!(count("<line class=\"limit\""), flagged - 1);
+    assert_eq!(count("<table class=\"suspects\""), 1);
+    assert!(dom.contains("<table class=\"all-series\""));
+
+    let png = dir.path().join("report.png");
+    let shot = format!("--screenshot={}", png.display());
+    let (_, log) = chromium(&path, &[&shot]);
+    assert!(console_lines(&log).is_empty(), "console output: {log}");
+    let bytes = std::fs::read(&png).expect("chromium wrote the screenshot");
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    if let Ok(keep) = std::env::var("LEAKSENSE_KEEP_PNG") {
+        std::fs::copy(&png, keep).unwrap();
+    }
 }
