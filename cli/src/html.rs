@@ -99,11 +99,11 @@ fn series_section(o: &mut String, i: usize, kind: SeriesKind, r: &SeriesReport, 
         "<section class=\"series\" id=\"series-{i}\"><h2>{}</h2>",
         escape(&title(r, source))
     );
-    let _ = write!(
+    let _ = writeln!(
         o,
         "<table class=\"summary\"><tr><th>verdict</th><td>{}</td></tr>\
          <tr><th>growth start</th><td>{}</td></tr><tr><th>rate</th><td>{}</td></tr>\
-         <tr><th>post-GC floor now</th><td>{}</td></tr><tr><th>time to limit</th><td>{}</td></tr></table>\n",
+         <tr><th>post-GC floor now</th><td>{}</td></tr><tr><th>time to limit</th><td>{}</td></tr></table>",
         verdict(a.verdict),
         a.growth_start_ms.map_or("none".into(), iso),
         a.rate_per_sec
