@@ -5,12 +5,17 @@ use leaksense_core::detect::{AlertEvent, AlertState, Analysis, Detector, Detecto
 use leaksense_core::report::LeakReport;
 use leaksense_core::{InputError, Sample};
 
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
 use crate::error::CliError;
-use crate::input::{NamedSeries, Origin, Source, describe};
+use crate::input::openmetrics::Lines;
+use crate::input::{MAX_SERIES, NamedSeries, Origin, Source, describe, file_label, metric_name};
 use crate::prometheus::Labels;
 
 /// Most points a chart of one series keeps (pairs of bucket minimum and maximum).
-pub const CHART_POINTS: usize = 1200;
+pub const CHART_POINTS: usize = 800;
 
 /// The result for one series.
 #[derive(Debug, Clone)]
@@ -52,6 +57,9 @@ impl SeriesReport {
 pub fn run(source: &Source, cfg: &DetectorConfig) -> Result<Vec<SeriesReport>, CliError> {
     // Refuse bad options before reading anything.
     Detector::new(cfg.clone()).map_err(CliError::Option)?;
+    if let Some((path, metric)) = source.openmetrics_stream() {
+        return stream_openmetrics(path, metric, cfg);
+    }
     let series = source.load()?;
     let file = source.label();
     series
@@ -65,6 +73,82 @@ pub fn run(source: &Source, cfg: &DetectorConfig) -> Result<Vec<SeriesReport>, C
         .collect()
 }
 
+/// Reads OpenMetrics line by line, feeding each sample to its series' detector as it comes:
+/// memory is bounded by the number of series, not by the length of the file. Series may
+/// interleave.
+fn stream_openmetrics(
+    path: &Path,
+    metric: Option<&str>,
+    cfg: &DetectorConfig,
+) -> Result<Vec<SeriesReport>, CliError> {
+    let file = file_label(path);
+    let io = |e| CliError::Io {
+        file: file.clone(),
+        source: e,
+    };
+    let reader: Box<dyn BufRead> = if path == Path::new("-") {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(BufReader::with_capacity(
+            1 << 20,
+            std::fs::File::open(path).map_err(io)?,
+        ))
+    };
+    let at = |line: Option<usize>, message: String| CliError::Input {
+        file: file.clone(),
+        line,
+        message,
+    };
+    let mut lines = Lines::default();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut live: Vec<Live> = Vec::new();
+    let mut skipped: HashSet<String> = HashSet::new();
+    let mut buf = String::new();
+    let mut reader = reader;
+    let mut line = 0;
+    loop {
+        buf.clear();
+        if reader.read_line(&mut buf).map_err(io)? == 0 {
+            break;
+        }
+        line += 1;
+        let Some((key, sample)) = lines.next(line, &buf).map_err(|m| at(Some(line), m))? else {
+            continue;
+        };
+        if metric.is_some_and(|m| metric_name(&key) != m) {
+            if skipped.len() < MAX_SERIES {
+                skipped.insert(key);
+            }
+            continue;
+        }
+        let i = match index.get(&key) {
+            Some(&i) => i,
+            None => {
+                if live.len() == MAX_SERIES {
+                    return Err(at(Some(line), format!("more than {MAX_SERIES} series")));
+                }
+                let l = Live::new(Some(key.clone()), cfg).map_err(CliError::Option)?;
+                index.insert(key.clone(), live.len());
+                live.push(l);
+                live.len() - 1
+            }
+        };
+        live[i]
+            .push(sample)
+            .map_err(|e| at(Some(line), format!("series {key}: {}", describe(&e))))?;
+    }
+    if live.is_empty() {
+        return Err(match metric {
+            Some(m) if !skipped.is_empty() => at(
+                None,
+                format!("none of its {} series is of metric `{m}`", skipped.len()),
+            ),
+            _ => at(None, "the file holds no samples".into()),
+        });
+    }
+    Ok(live.into_iter().map(|l| l.finish().0).collect())
+}
+
 /// Replays `samples` (non-empty) through a new detector. On bad input, the index of the
 /// offending sample and the error.
 pub fn replay(
@@ -72,60 +156,145 @@ pub fn replay(
     samples: &[Sample],
     cfg: &DetectorConfig,
 ) -> Result<(SeriesReport, Vec<Sample>), (usize, InputError)> {
-    let mut detector = Detector::new(cfg.clone()).map_err(|e| (0, e))?;
-    let mut events = Vec::new();
+    let mut live = Live::new(name, cfg).map_err(|e| (0, e))?;
     for (i, sample) in samples.iter().enumerate() {
-        match detector.update(*sample) {
-            Ok(Some(e)) => events.push(e),
-            Ok(None) => {}
-            Err(e) => return Err((i, e)),
-        }
+        live.push(*sample).map_err(|e| (i, e))?;
     }
-    let floor = detector.floor();
-    let mut report = SeriesReport {
-        first_ms: samples[0].ts_ms,
-        last_ms: samples[samples.len() - 1].ts_ms,
-        name,
-        labels: None,
-        analysis: detector.analysis(),
-        events,
-        chart: None,
-        report: None,
-    };
-    if report.flagged() {
-        report.chart = Some(Chart {
-            samples: thin(samples, CHART_POINTS),
-            floor: floor.clone(),
-        });
-    }
-    Ok((report, floor))
+    Ok(live.finish())
 }
 
-/// At most `max` samples: the minimum and the maximum of each of `max / 2` equal buckets, in
-/// time order, so that a GC sawtooth keeps its troughs and peaks.
-pub fn thin(samples: &[Sample], max: usize) -> Vec<Sample> {
-    let buckets = (max / 2).max(1);
-    if samples.len() <= max {
-        return samples.to_vec();
+/// A series being replayed sample by sample: its detector and what the report keeps, all of
+/// bounded size however long the series.
+pub struct Live {
+    name: Option<String>,
+    detector: Detector,
+    events: Vec<AlertEvent>,
+    chart: Thinner,
+    first_ms: Option<i64>,
+    last_ms: i64,
+}
+
+impl Live {
+    /// A new series with its own detector.
+    pub fn new(name: Option<String>, cfg: &DetectorConfig) -> Result<Live, InputError> {
+        Ok(Live {
+            name,
+            detector: Detector::new(cfg.clone())?,
+            events: Vec::new(),
+            chart: Thinner::new(CHART_POINTS),
+            first_ms: None,
+            last_ms: 0,
+        })
     }
-    let mut out = Vec::with_capacity(buckets * 2);
-    let per = samples.len().div_ceil(buckets);
-    for chunk in samples.chunks(per) {
-        let lo = chunk.iter().min_by(|a, b| a.value.total_cmp(&b.value));
-        let hi = chunk.iter().max_by(|a, b| a.value.total_cmp(&b.value));
-        if let (Some(lo), Some(hi)) = (lo, hi) {
+
+    /// Feeds the next sample.
+    pub fn push(&mut self, s: Sample) -> Result<(), InputError> {
+        if let Some(e) = self.detector.update(s)? {
+            self.events.push(e);
+        }
+        self.first_ms.get_or_insert(s.ts_ms);
+        self.last_ms = s.ts_ms;
+        self.chart.push(s);
+        Ok(())
+    }
+
+    /// The report of the series (a chart only when flagged) and its post-GC floor.
+    pub fn finish(self) -> (SeriesReport, Vec<Sample>) {
+        let floor = self.detector.floor();
+        let mut report = SeriesReport {
+            first_ms: self.first_ms.unwrap_or(self.last_ms),
+            last_ms: self.last_ms,
+            name: self.name,
+            labels: None,
+            analysis: self.detector.analysis(),
+            events: self.events,
+            chart: None,
+            report: None,
+        };
+        if report.flagged() {
+            report.chart = Some(Chart {
+                samples: self.chart.finish(),
+                floor: floor.clone(),
+            });
+        }
+        (report, floor)
+    }
+}
+
+/// Streaming decimation to at most `max` points: the minimum and maximum of equal buckets of
+/// consecutive samples, in time order, so a GC sawtooth keeps its troughs and peaks. When the
+/// buckets fill up, neighbours merge and buckets double in size.
+pub struct Thinner {
+    /// Most buckets kept (each gives at most two points).
+    buckets: usize,
+    /// Samples per bucket.
+    per: usize,
+    done: Vec<(Sample, Sample)>,
+    current: Option<(Sample, Sample, usize)>,
+}
+
+impl Thinner {
+    /// A thinner keeping at most `max` points (at least 2).
+    pub fn new(max: usize) -> Thinner {
+        Thinner {
+            buckets: (max / 2).max(1),
+            per: 1,
+            done: Vec::new(),
+            current: None,
+        }
+    }
+
+    /// Adds the next sample (in time order).
+    pub fn push(&mut self, s: Sample) {
+        let (lo, hi, n) = match self.current.take() {
+            None => (s, s, 1),
+            Some((lo, hi, n)) => (
+                if s.value < lo.value { s } else { lo },
+                if s.value > hi.value { s } else { hi },
+                n + 1,
+            ),
+        };
+        if n < self.per {
+            self.current = Some((lo, hi, n));
+            return;
+        }
+        self.done.push((lo, hi));
+        if self.done.len() == self.buckets {
+            self.done = self
+                .done
+                .chunks(2)
+                .map(|c| match c {
+                    [a, b] => (
+                        if b.0.value < a.0.value { b.0 } else { a.0 },
+                        if b.1.value > a.1.value { b.1 } else { a.1 },
+                    ),
+                    [a] => *a,
+                    _ => unreachable!("chunks(2) yields one or two"),
+                })
+                .collect();
+            self.per *= 2;
+        }
+    }
+
+    /// The kept points, in time order.
+    pub fn finish(mut self) -> Vec<Sample> {
+        if let Some((lo, hi, _)) = self.current.take() {
+            self.done.push((lo, hi));
+        }
+        let mut out = Vec::with_capacity(self.done.len() * 2);
+        for (lo, hi) in self.done {
             let (a, b) = if lo.ts_ms <= hi.ts_ms {
                 (lo, hi)
             } else {
                 (hi, lo)
             };
-            out.push(*a);
+            out.push(a);
             if b.ts_ms != a.ts_ms {
-                out.push(*b);
+                out.push(b);
             }
         }
+        out
     }
-    out
 }
 
 fn located(file: &str, series: &NamedSeries, origin: Origin, e: &InputError) -> CliError {
@@ -149,6 +318,14 @@ fn located(file: &str, series: &NamedSeries, origin: Origin, e: &InputError) -> 
 mod tests {
     use super::*;
 
+    fn thin(s: &[Sample], max: usize) -> Vec<Sample> {
+        let mut t = Thinner::new(max);
+        for x in s {
+            t.push(*x);
+        }
+        t.finish()
+    }
+
     #[test]
     fn thinning_keeps_troughs_and_peaks_in_order() {
         let s: Vec<Sample> = (0..10_000)
@@ -162,6 +339,7 @@ mod tests {
         assert!(t.windows(2).all(|w| w[0].ts_ms < w[1].ts_ms));
         assert_eq!(t.iter().map(|x| x.value).fold(f64::INFINITY, f64::min), 0.0);
         assert_eq!(t.iter().map(|x| x.value).fold(0.0, f64::max), 39.0);
-        assert_eq!(thin(&s[..50], 100), s[..50].to_vec());
+        assert_eq!(thin(&s[..49], 100), s[..49].to_vec());
+        assert_eq!(thin(&s[..1], 2), s[..1].to_vec());
     }
 }
