@@ -5,13 +5,8 @@ use leaksense_core::detect::{AlertEvent, AlertState, Analysis, Detector, Detecto
 use leaksense_core::report::LeakReport;
 use leaksense_core::{InputError, Sample};
 
-use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-
 use crate::error::CliError;
-use crate::input::openmetrics::Lines;
-use crate::input::{MAX_SERIES, NamedSeries, Origin, Source, describe, file_label, metric_name};
+use crate::input::{NamedSeries, Origin, Source, describe};
 use crate::prometheus::Labels;
 
 /// Most points a chart of one series keeps (pairs of bucket minimum and maximum).
@@ -58,7 +53,7 @@ pub fn run(source: &Source, cfg: &DetectorConfig) -> Result<Vec<SeriesReport>, C
     // Refuse bad options before reading anything.
     Detector::new(cfg.clone()).map_err(CliError::Option)?;
     if let Some((path, metric)) = source.openmetrics_stream() {
-        return stream_openmetrics(path, metric, cfg);
+        return crate::stream::openmetrics(path, metric, cfg);
     }
     let series = source.load()?;
     let file = source.label();
@@ -71,82 +66,6 @@ pub fn run(source: &Source, cfg: &DetectorConfig) -> Result<Vec<SeriesReport>, C
                 .map_err(|(index, e)| located(&file, &s, s.origins[index], &e))
         })
         .collect()
-}
-
-/// Reads OpenMetrics line by line, feeding each sample to its series' detector as it comes:
-/// memory is bounded by the number of series, not by the length of the file. Series may
-/// interleave.
-fn stream_openmetrics(
-    path: &Path,
-    metric: Option<&str>,
-    cfg: &DetectorConfig,
-) -> Result<Vec<SeriesReport>, CliError> {
-    let file = file_label(path);
-    let io = |e| CliError::Io {
-        file: file.clone(),
-        source: e,
-    };
-    let reader: Box<dyn BufRead> = if path == Path::new("-") {
-        Box::new(std::io::stdin().lock())
-    } else {
-        Box::new(BufReader::with_capacity(
-            1 << 20,
-            std::fs::File::open(path).map_err(io)?,
-        ))
-    };
-    let at = |line: Option<usize>, message: String| CliError::Input {
-        file: file.clone(),
-        line,
-        message,
-    };
-    let mut lines = Lines::default();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut live: Vec<Live> = Vec::new();
-    let mut skipped: HashSet<String> = HashSet::new();
-    let mut buf = String::new();
-    let mut reader = reader;
-    let mut line = 0;
-    loop {
-        buf.clear();
-        if reader.read_line(&mut buf).map_err(io)? == 0 {
-            break;
-        }
-        line += 1;
-        let Some((key, sample)) = lines.next(line, &buf).map_err(|m| at(Some(line), m))? else {
-            continue;
-        };
-        if metric.is_some_and(|m| metric_name(&key) != m) {
-            if skipped.len() < MAX_SERIES {
-                skipped.insert(key);
-            }
-            continue;
-        }
-        let i = match index.get(&key) {
-            Some(&i) => i,
-            None => {
-                if live.len() == MAX_SERIES {
-                    return Err(at(Some(line), format!("more than {MAX_SERIES} series")));
-                }
-                let l = Live::new(Some(key.clone()), cfg).map_err(CliError::Option)?;
-                index.insert(key.clone(), live.len());
-                live.push(l);
-                live.len() - 1
-            }
-        };
-        live[i]
-            .push(sample)
-            .map_err(|e| at(Some(line), format!("series {key}: {}", describe(&e))))?;
-    }
-    if live.is_empty() {
-        return Err(match metric {
-            Some(m) if !skipped.is_empty() => at(
-                None,
-                format!("none of its {} series is of metric `{m}`", skipped.len()),
-            ),
-            _ => at(None, "the file holds no samples".into()),
-        });
-    }
-    Ok(live.into_iter().map(|l| l.finish().0).collect())
 }
 
 /// Replays `samples` (non-empty) through a new detector. On bad input, the index of the

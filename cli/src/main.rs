@@ -9,6 +9,7 @@ mod input;
 mod prometheus;
 mod render;
 mod rules;
+mod stream;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

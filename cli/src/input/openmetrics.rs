@@ -46,6 +46,21 @@ pub struct Lines {
 }
 
 impl Lines {
+    /// Whether `# EOF` has not been seen yet (sample lines are still allowed).
+    pub fn in_body(&self) -> bool {
+        self.eof_line.is_none()
+    }
+
+    /// The value and timestamp fields of a sample line without exemplar, parsed, if valid;
+    /// `None` sends the caller to [`Lines::next`], which says what is wrong.
+    pub fn fast_fields(value: &str, ts: &str) -> Option<Sample> {
+        let value = parse_number(value)?;
+        let ts = parse_number(ts)?;
+        Sample::from_secs(ts, value)
+            .ok()
+            .filter(|s| s.value.is_finite())
+    }
+
     /// The series key (`name{k="v",...}`, labels sorted) and sample of line `line`, `None` for
     /// metadata and blank lines, or why the line is bad.
     pub fn next(&mut self, line: usize, raw: &str) -> Result<Option<(String, Sample)>, String> {
