@@ -199,6 +199,10 @@ fn a_fleet_on_a_real_prometheus_server() {
     let (series, leaks) = fleet();
     let memory_series = series.iter().filter(|b| b.name == METRIC).count();
     assert!(memory_series >= 100, "{memory_series}");
+    // For the README's examples: the same data as a file to backfill by hand.
+    if let Ok(path) = std::env::var("LEAKSENSE_WRITE_FLEET") {
+        std::fs::write(path, prom_server::openmetrics(&series)).unwrap();
+    }
     let server = PromServer::start(&series);
     let url = server.base_url();
     let end = end_time();
