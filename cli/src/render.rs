@@ -176,8 +176,9 @@ pub fn text(source: &str, cfg: &DetectorConfig, reports: &[SeriesReport], summar
             }
         }
         if let Some(report) = &r.report {
-            let _ = writeln!(o, "  suspects (from --requests)");
-            for line in report.render_text().lines().skip(1) {
+            // The core's report, without its header (the analysis is printed above).
+            let text = report.render_text();
+            for line in text.lines().skip_while(|l| !l.is_empty()).skip(1) {
                 let _ = writeln!(o, "  {line}");
             }
         }

@@ -274,7 +274,10 @@ fn a_fleet_on_a_real_prometheus_server() {
     let text = String::from_utf8(o.stdout).unwrap();
     let head = format!("{memory_series} series: {} flagged", leaks.len(),);
     assert!(text.contains(&head), "{text}");
-    assert!(text.contains("suspects (from --requests)"), "{text}");
+    assert!(
+        text.contains("\n  suspects\n    1. <script>alert(1)</script>  "),
+        "{text}"
+    );
     assert!(text.contains(HOSTILE), "{text}");
     assert!(!text.contains("situation=\"flat\""), "{text}");
 
