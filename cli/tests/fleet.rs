@@ -14,6 +14,7 @@ use std::process::{Command, Output};
 use std::sync::mpsc;
 
 use leaksense_core::Sample;
+use leaksense_core::detect::SeriesKind;
 use leaksense_core::detect::scenarios::{START_MS, Situation, generate};
 use prom_server::{Backfill, PromServer};
 use serde_json::Value;
@@ -45,22 +46,12 @@ fn end_time() -> String {
 /// The fleet: generated heap scenarios (healthy and leaking) plus `i-000`, which leaks 20 kB
 /// per request of the hostile route (new at 08:00) and nothing on the others.
 fn fleet() -> (Vec<Backfill>, BTreeSet<String>) {
-    let healthy = [
-        Situation::Flat,
-        Situation::WarmupPlateau,
-        Situation::Step,
-        Situation::Diurnal,
-        Situation::Restarts,
-        Situation::Spikes,
-        Situation::Noise,
-    ];
-    let leaking = [
-        Situation::SlowLeak,
-        Situation::FastLeak,
-        Situation::StaircaseLeak,
-        Situation::TrafficLeak,
-        Situation::LeakAfterWarmup,
-    ];
+    // Every heap situation but the big-sawtooth leak, which the detector misses on one seed in
+    // twenty (BENCHMARKS.md); this test is about the fleet plumbing, not detector quality.
+    let (leaking, healthy): (Vec<Situation>, Vec<Situation>) = Situation::ALL
+        .into_iter()
+        .filter(|s| s.kind() == SeriesKind::Heap && *s != Situation::BigSawtoothLeak)
+        .partition(|s| s.leaks());
     let mut series = Vec::new();
     let mut leaks = BTreeSet::new();
     let mut n = 1;
@@ -98,12 +89,12 @@ fn fleet() -> (Vec<Backfill>, BTreeSet<String>) {
         });
     };
     for seed in 1000..1012 {
-        for s in healthy {
+        for &s in &healthy {
             add(s, seed, &mut series);
         }
     }
     for seed in 1000..1004 {
-        for s in leaking {
+        for &s in &leaking {
             add(s, seed, &mut series);
         }
     }
@@ -464,131 +455,86 @@ fn http(status: &str, body: &str) -> String {
     )
 }
 
+/// `leaksense analyze --prometheus URL --query up EXTRA...`.
+fn query_up(url: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["analyze", "--prometheus", url, "--query", "up"];
+    args.extend_from_slice(extra);
+    leaksense(&args)
+}
+
+/// Asserts exit code 2 and `expected` in stderr; returns stdout and stderr.
+fn fails_with(o: &Output, expected: &str) -> String {
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(o));
+    let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), stderr(o));
+    assert!(all.contains(expected), "expected {expected:?} in {all}");
+    all
+}
+
+const EMPTY: &str = r#"{"status":"success","data":[]}"#;
+
 #[test]
 fn the_bearer_token_is_sent_and_never_printed() {
     let token = "s3cret-t0ken";
+    let sent = format!("authorization: bearer {token}");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("token");
     std::fs::write(&file, format!("{token}\n")).unwrap();
+    let file = file.to_str().unwrap();
     let (url, heads) = canned(vec![
-        http("200 OK", r#"{"status":"success","data":[]}"#),
+        http("200 OK", EMPTY),
         http("401 Unauthorized", "unauthorized"),
     ]);
     for expected in ["no series match", "check the bearer token"] {
-        let o = leaksense(&[
-            "analyze",
-            "--prometheus",
-            &url,
-            "--query",
-            "up",
-            "--bearer-token-file",
-            file.to_str().unwrap(),
-        ]);
-        assert_eq!(o.status.code(), Some(2));
-        let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
-        assert!(all.contains(expected), "{all}");
+        let all = fails_with(&query_up(&url, &["--bearer-token-file", file]), expected);
         assert!(!all.contains(token), "{all}");
         let head = heads.recv().unwrap().to_ascii_lowercase();
-        assert!(
-            head.contains(&format!("authorization: bearer {token}")),
-            "{head}"
-        );
+        assert!(head.contains(&sent), "{head}");
     }
-    let (url, heads) = canned(vec![http("200 OK", r#"{"status":"success","data":[]}"#)]);
+    let (url, heads) = canned(vec![http("200 OK", EMPTY)]);
     let o = Command::new(env!("CARGO_BIN_EXE_leaksense"))
         .args(["analyze", "--prometheus", &url, "--query", "up"])
         .args(["--bearer-token-env", "LEAKSENSE_TEST_TOKEN"])
         .env("LEAKSENSE_TEST_TOKEN", token)
         .output()
         .unwrap();
-    assert!(!stderr(&o).contains(token));
+    assert!(!fails_with(&o, "no series match").contains(token));
     let head = heads.recv().unwrap().to_ascii_lowercase();
-    assert!(
-        head.contains(&format!("authorization: bearer {token}")),
-        "{head}"
+    assert!(head.contains(&sent), "{head}");
+    let unset = ["--bearer-token-env", "LEAKSENSE_TEST_SURELY_UNSET"];
+    fails_with(
+        &query_up(&url, &unset),
+        "LEAKSENSE_TEST_SURELY_UNSET is not set",
     );
-    let o = leaksense(&[
-        "analyze",
-        "--prometheus",
-        &url,
-        "--query",
-        "up",
-        "--bearer-token-env",
-        "LEAKSENSE_TEST_SURELY_UNSET",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("LEAKSENSE_TEST_SURELY_UNSET is not set"));
-    let o = leaksense(&[
-        "analyze",
-        "--prometheus",
-        &url,
-        "--query",
-        "up",
-        "--bearer-token-file",
-        "/nonexistent",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("/nonexistent"));
+    let missing = ["--bearer-token-file", "/nonexistent"];
+    fails_with(&query_up(&url, &missing), "/nonexistent");
 }
 
 #[test]
 fn failures_that_may_pass_are_retried() {
     let busy = http("503 Service Unavailable", "busy");
-    let (url, heads) = canned(vec![busy.clone(), busy.clone(), busy]);
-    let o = leaksense(&[
-        "analyze",
-        "--prometheus",
-        &url,
-        "--query",
-        "up",
-        "--retries",
-        "2",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("HTTP 503 (after 3 attempts)"),
-        "{}",
-        stderr(&o)
-    );
-    assert_eq!(heads.try_iter().count(), 3);
-    let (url, heads) = canned(vec![
-        http("503 Service Unavailable", "busy"),
-        http("200 OK", r#"{"status":"success","data":[]}"#),
-    ]);
-    let o = leaksense(&[
-        "analyze",
-        "--prometheus",
-        &url,
-        "--query",
-        "up",
-        "--retries",
-        "1",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("no series match"), "{}", stderr(&o));
-    assert_eq!(heads.try_iter().count(), 2);
-    // A bad query is not retried.
-    let (url, heads) = canned(vec![http(
-        "400 Bad Request",
-        r#"{"status":"error","errorType":"bad_data","error":"parse error"}"#,
-    )]);
-    let o = leaksense(&[
-        "analyze",
-        "--prometheus",
-        &url,
-        "--query",
-        "up",
-        "--retries",
-        "3",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("parse error"), "{}", stderr(&o));
-    assert_eq!(heads.try_iter().count(), 1);
-    // Not a Prometheus API.
-    let (url, _heads) = canned(vec![http("200 OK", "<html>hello</html>")]);
-    let o = leaksense(&["analyze", "--prometheus", &url, "--query", "up"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("did not answer like a Prometheus API"));
+    let bad = r#"{"status":"error","errorType":"bad_data","error":"parse error"}"#;
+    let cases = [
+        (
+            vec![busy.clone(), busy.clone(), busy.clone()],
+            "2",
+            "HTTP 503 (after 3 attempts)",
+            3,
+        ),
+        (vec![busy, http("200 OK", EMPTY)], "1", "no series match", 2),
+        // A bad query is not retried.
+        (vec![http("400 Bad Request", bad)], "3", "parse error", 1),
+        (
+            vec![http("200 OK", "<html>hi</html>")],
+            "3",
+            "did not answer like a Prometheus API",
+            1,
+        ),
+    ];
+    for (responses, retries, expected, requests) in cases {
+        let (url, heads) = canned(responses);
+        fails_with(&query_up(&url, &["--retries", retries]), expected);
+        assert_eq!(heads.try_iter().count(), requests, "{expected}");
+    }
 }
 
 #[test]
@@ -600,65 +546,29 @@ fn an_unreachable_server_is_a_clear_error() {
         .unwrap()
         .port();
     let url = format!("http://127.0.0.1:{port}");
-    let o = leaksense(&[
-        "analyze",
-        "--prometheus",
-        &url,
-        "--query",
-        "up",
-        "--retries",
-        "1",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = stderr(&o);
-    assert!(
-        err.contains(&format!("cannot reach Prometheus at {url}")),
-        "{err}"
+    let err = fails_with(
+        &query_up(&url, &["--retries", "1"]),
+        &format!("cannot reach Prometheus at {url}"),
     );
     assert!(err.contains("(after 2 attempts)"), "{err}");
-    for args in [
-        &["analyze", "--prometheus", "localhost:9090", "--query", "up"][..],
-        &["analyze", "--prometheus", &url],
-        &["analyze", "--query", "up", "--input", "x.csv"],
-        &[
-            "analyze",
-            "--prometheus",
-            &url,
-            "--query",
-            "up",
-            "--workers",
-            "0",
-        ],
-        &[
-            "analyze",
-            "--prometheus",
-            &url,
-            "--query",
-            "up",
-            "--range",
-            "0s",
-        ],
-        &[
-            "analyze",
-            "--prometheus",
-            &url,
-            "--query",
-            "up",
-            "--time",
-            "yesterday",
-        ],
-        &[
-            "analyze",
-            "--prometheus",
-            &url,
-            "--query",
-            "up",
-            "--input",
-            "x.csv",
-        ],
+    fails_with(
+        &query_up("localhost:9090", &[]),
+        "expected an http:// or https:// URL",
+    );
+    for extra in [
+        &["--workers", "0"][..],
+        &["--range", "0s"],
+        &["--time", "yesterday"],
+        &["--input", "x.csv"],
     ] {
-        let o = leaksense(args);
-        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let o = query_up(&url, extra);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}");
+    }
+    for args in [
+        &["analyze", "--prometheus", url.as_str()][..],
+        &["analyze", "--query", "up", "--input", "x.csv"],
+    ] {
+        assert_eq!(leaksense(args).status.code(), Some(2), "{args:?}");
     }
 }
 
