@@ -198,27 +198,19 @@ fn a_fleet_on_a_real_prometheus_server() {
     let url = server.base_url();
     let end = end_time();
     let selector = format!("{METRIC}{{job=\"fleet\"}}");
+    // A successful analysis of the fleet with the limits and `extra` options: its stdout.
+    let analyze = |extra: &[&str]| -> Vec<u8> {
+        let mut args = vec!["analyze", "--prometheus", &url, "--query", &selector];
+        args.extend_from_slice(&["--time", &end, "--limit-query", LIMIT]);
+        args.extend_from_slice(extra);
+        let o = leaksense(&args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        o.stdout
+    };
 
     // Every series, exact raw samples, the known leaks flagged and nothing else.
-    let o = leaksense(&[
-        "analyze",
-        "--prometheus",
-        &url,
-        "--query",
-        &selector,
-        "--range",
-        "24h",
-        "--time",
-        &end,
-        "--format",
-        "json",
-        "--requests",
-        REQUESTS,
-        "--limit-query",
-        LIMIT,
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let out = analyze(&["--range", "24h", "--format", "json", "--requests", REQUESTS]);
+    let doc: Value = serde_json::from_slice(&out).unwrap();
     let all = doc["series"].as_array().unwrap();
     assert_eq!(all.len(), memory_series);
     for s in all {
@@ -246,23 +238,7 @@ fn a_fleet_on_a_real_prometheus_server() {
     }
 
     // The text report: a summary, then the flagged series only.
-    let o = leaksense(&[
-        "analyze",
-        "--prometheus",
-        &url,
-        "--query",
-        &selector,
-        "--time",
-        &end,
-        "--requests",
-        REQUESTS,
-        "--workers",
-        "3",
-        "--limit-query",
-        LIMIT,
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let text = String::from_utf8(o.stdout).unwrap();
+    let text = String::from_utf8(analyze(&["--requests", REQUESTS, "--workers", "3"])).unwrap();
     let head = format!("{memory_series} series: {} flagged", leaks.len(),);
     assert!(text.contains(&head), "{text}");
     assert!(
@@ -273,25 +249,15 @@ fn a_fleet_on_a_real_prometheus_server() {
     assert!(!text.contains("situation=\"flat\""), "{text}");
 
     // --group-by sums series per group (here one per instance, so the verdicts are the same).
-    let o = leaksense(&[
-        "analyze",
-        "--prometheus",
-        &url,
-        "--query",
-        &selector,
-        "--time",
-        &end,
+    let out = analyze(&[
         "--group-by",
         "instance",
         "--step",
         "60s",
         "--format",
         "json",
-        "--limit-query",
-        LIMIT,
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let doc: Value = serde_json::from_slice(&out).unwrap();
     let grouped = doc["series"].as_array().unwrap();
     assert_eq!(grouped.len(), memory_series);
     assert!(
@@ -302,23 +268,8 @@ fn a_fleet_on_a_real_prometheus_server() {
     assert_eq!(flagged_instances(&doc), leaks);
 
     // The HTML report, loaded in headless chromium.
-    let o = leaksense(&[
-        "analyze",
-        "--prometheus",
-        &url,
-        "--query",
-        &selector,
-        "--time",
-        &end,
-        "--requests",
-        REQUESTS,
-        "--limit-query",
-        LIMIT,
-        "--format",
-        "html",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    html_report_in_chromium(&String::from_utf8(o.stdout).unwrap(), leaks.len());
+    let page = analyze(&["--requests", REQUESTS, "--format", "html"]);
+    html_report_in_chromium(&String::from_utf8(page).unwrap(), leaks.len());
 
     // Clear errors, exit code 2.
     let fails = |args: &[&str], expected: &str| {
