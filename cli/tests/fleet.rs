@@ -489,6 +489,31 @@ fn failures_that_may_pass_are_retried() {
 }
 
 #[test]
+fn a_server_that_does_not_answer_times_out() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    // Accepts connections and keeps them open without a word until the test is done.
+    let holder = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        listener.set_nonblocking(true).unwrap();
+        while done_rx.try_recv().is_err() {
+            if let Ok((stream, _)) = listener.accept() {
+                held.push(stream);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        held.len()
+    });
+    let o = query_up(&url, &["--timeout", "1s", "--retries", "1"]);
+    done_tx.send(()).unwrap();
+    let err = fails_with(&o, "cannot reach Prometheus");
+    assert!(err.to_lowercase().contains("timeout"), "{err}");
+    assert!(err.contains("(after 2 attempts)"), "{err}");
+    assert_eq!(holder.join().unwrap(), 2);
+}
+
+#[test]
 fn an_unreachable_server_is_a_clear_error() {
     // A port that was free a moment ago: nothing listens there.
     let port = TcpListener::bind("127.0.0.1:0")
