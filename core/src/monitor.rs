@@ -441,7 +441,7 @@ impl Monitor {
     pub fn report(&self) -> Result<LeakReport, MonitorError> {
         let st = self.state()?;
         let analysis = st.detector.analysis();
-        let floor = st.detector.floor();
+        let floor = st.detector.troughs();
         drop(st);
         let snapshot = self.shared.tracker.snapshot();
         Ok(LeakReport::build(

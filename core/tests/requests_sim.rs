@@ -152,7 +152,7 @@ fn simulate_with_background(
     }
     let report = LeakReport::build(
         detector.analysis(),
-        &detector.floor(),
+        &detector.troughs(),
         &tracker.snapshot(),
         &AttributionConfig::default(),
     )

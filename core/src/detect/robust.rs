@@ -301,6 +301,8 @@ pub struct Detector {
     drops: Ring<u32>,
     range_ewma: f64,
     floor: Ring<Sample>,
+    /// The same floor values stamped at their minimum sample's own time (for attribution).
+    troughs: Ring<Sample>,
     state: AlertState,
     active_since_ms: i64,
     verdict: Verdict,
@@ -324,6 +326,7 @@ impl Detector {
             drops: Ring::new(MAX_SPAN)?,
             range_ewma: 0.0,
             floor: Ring::new(cfg.floor_capacity)?,
+            troughs: Ring::new(cfg.floor_capacity)?,
             state: AlertState::Inactive,
             active_since_ms: 0,
             verdict: Verdict::Insufficient,
@@ -450,6 +453,15 @@ impl Detector {
         self.floor.iter().collect()
     }
 
+    /// The floor's troughs since the last restart, oldest first (bounded): each floor value
+    /// stamped at the time of the sample it came from, without repeats. A rising floor's
+    /// minimum sits at the start of its window, so `floor()` lags it by up to half a window
+    /// (30 min when no GC drop is seen); attribution, which lines floor growth up with request
+    /// counts, needs the troughs' true times.
+    pub fn troughs(&self) -> Vec<Sample> {
+        self.troughs.iter().collect()
+    }
+
     /// The alert state now.
     pub fn state(&self) -> AlertState {
         self.state
@@ -475,6 +487,7 @@ impl Detector {
         self.drops.clear();
         self.range_ewma = 0.0;
         self.floor.clear();
+        self.troughs.clear();
         self.verdict = Verdict::Insufficient;
     }
 
@@ -506,12 +519,18 @@ impl Detector {
             ((1.5 * buckets_per_gc).ceil() as usize).clamp(MIN_SPAN, MAX_SPAN)
         };
         let span = span.min(self.mins.len());
-        let low = self
-            .mins
-            .iter()
-            .skip(self.mins.len() - span)
-            .map(|m| m.value)
-            .fold(f64::INFINITY, f64::min);
+        let trough = self.mins.iter().skip(self.mins.len() - span).fold(
+            None,
+            |lowest: Option<Sample>, m| match lowest {
+                Some(l) if l.value <= m.value => Some(l),
+                _ => Some(m),
+            },
+        );
+        let Some(trough) = trough else { return };
+        let low = trough.value;
+        if self.troughs.last().is_none_or(|t| trough.ts_ms > t.ts_ms) {
+            self.troughs.push(trough);
+        }
         // One floor point per bucket, placed at the middle of the window it is the minimum of:
         // dense points whatever the GC period, with a lag of half a window at most.
         let half_ms = (span as i64).saturating_mul(self.bucket_ms) / 2;
