@@ -398,7 +398,9 @@ fn parse_value(s: &str) -> Option<f64> {
 
 /// Unix ms as the seconds string the API reads back to the same millisecond.
 pub fn secs(ms: i64) -> String {
-    format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
+    let sign = if ms < 0 { "-" } else { "" };
+    let abs = ms.unsigned_abs();
+    format!("{sign}{}.{:03}", abs / 1000, abs % 1000)
 }
 
 /// A selector matching exactly the series with `labels` (PromQL string quoting).
@@ -447,7 +449,9 @@ mod tests {
         );
         assert_eq!(display_name(&labels), r#"heap{route="a\"b\\c\n"}"#);
         assert_eq!(secs(1_700_000_000_123), "1700000000.123");
-        assert_eq!(secs(-1), "-1.999");
+        assert_eq!(secs(-1), "-0.001");
+        assert_eq!(secs(-1_500), "-1.500");
+        assert_eq!(secs(i64::MIN), "-9223372036854775.808");
     }
 
     #[test]
