@@ -6,6 +6,8 @@ set -euo pipefail
 need=()
 command -v prometheus >/dev/null || need+=(prometheus)   # parity and alert-rule tests
 command -v valgrind >/dev/null || need+=(valgrind)       # C ABI test
+command -v chromium >/dev/null || need+=(chromium)       # HTML report test (headless)
+command -v openssl >/dev/null || need+=(openssl)         # TLS test of analyze --prometheus
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]} (apt)"
   sudo_cmd=""

@@ -22,4 +22,10 @@ cargo test --workspace --all-features
 step "wasm32 build of the pure-analysis core"
 cargo check -p leaksense-core --no-default-features --target wasm32-unknown-unknown
 
+step "C ABI: header check, C test program under valgrind"
+bash ffi/run-tests.sh
+
+step "Go package: go vet, go test -race, no-cgo build, go-leak example"
+bash bindings-go/run-tests.sh
+
 step "all tests passed"

@@ -18,4 +18,10 @@ pub enum CliError {
     },
     #[error("{0}")]
     Option(leaksense_core::InputError),
+    /// The Prometheus server could not be reached, refused the request, or found nothing.
+    #[error("{0}")]
+    Prometheus(String),
+    /// A bad command-line option found after parsing.
+    #[error("{0}")]
+    Usage(String),
 }

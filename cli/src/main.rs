@@ -3,13 +3,19 @@
 
 mod analyze;
 mod error;
+mod fleet;
+mod html;
 mod input;
+mod prometheus;
 mod render;
+mod rules;
+mod stream;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use leaksense_core::catalog::{Naming, Runtime};
 use leaksense_core::detect::{DetectorConfig, SeriesKind};
 
 use crate::error::CliError;
@@ -32,7 +38,54 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Replay a memory (or count) series through the leak detector and report what it finds.
-    Analyze(AnalyzeArgs),
+    Analyze(Box<AnalyzeArgs>),
+    /// Print Prometheus alerting rules over the metrics leaksense emits (and promtool tests).
+    Rules(RulesArgs),
+}
+
+#[derive(clap::Args)]
+struct RulesArgs {
+    /// The runtime whose metrics the rules watch.
+    #[arg(long, value_enum)]
+    runtime: RuntimeArg,
+    /// Metric names: current OpenTelemetry semantic conventions, or the older
+    /// `process.runtime.<lang>.*` names.
+    #[arg(long, value_enum, default_value_t = NamingArg::Semconv)]
+    naming: NamingArg,
+    /// How long a condition must hold before an alert fires (Prometheus duration).
+    #[arg(long = "for", value_name = "DURATION", default_value = "30m", value_parser = rules::parse_duration)]
+    for_secs: u64,
+    /// Only watch series of this Prometheus job.
+    #[arg(long, value_name = "JOB")]
+    job: Option<String>,
+    /// The window the post-GC floor is the minimum over; must be longer than a GC cycle.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = rules::parse_duration)]
+    floor_window: u64,
+    /// How far ahead the time-to-limit rules project the floor.
+    #[arg(long, value_name = "DURATION", default_value = "4h", value_parser = rules::parse_duration)]
+    horizon: u64,
+    /// Also write a promtool unit-test file (a healthy sawtooth that must not fire, a leak that
+    /// must); needs --output.
+    #[arg(long, requires = "output")]
+    with_tests: bool,
+    /// Write `leaksense-<runtime>.rules.yml` (and the test file) into this directory instead
+    /// of printing the rules.
+    #[arg(long, value_name = "DIR")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RuntimeArg {
+    Node,
+    Python,
+    Go,
+    Process,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum NamingArg {
+    Semconv,
+    Legacy,
 }
 
 #[derive(clap::Args)]
@@ -51,30 +104,96 @@ struct AnalyzeArgs {
     limit: Option<f64>,
 }
 
-/// Where the series come from. Future sources (a Prometheus server) join as new options here.
+/// Where the series come from: a file, or a Prometheus server.
 #[derive(clap::Args)]
+#[group(required = true, multiple = false, id = "source")]
 struct SourceArgs {
     /// A file of samples: CSV `timestamp,value`, JSON `{"timestamps":[..],"values":[..]}`, or
     /// OpenMetrics text (every series in it is analyzed). Timestamps are unix seconds. `-` reads
     /// standard input.
-    #[arg(long, value_name = "FILE")]
-    input: PathBuf,
+    #[arg(long, value_name = "FILE", group = "source")]
+    input: Option<PathBuf>,
+    /// A Prometheus-compatible server (Prometheus, Thanos, Mimir): its base URL.
+    #[arg(long, value_name = "URL", group = "source", requires = "query")]
+    prometheus: Option<String>,
+    #[command(flatten)]
+    file: FileArgs,
+    #[command(flatten)]
+    prom: PromArgs,
+}
+
+#[derive(clap::Args)]
+struct FileArgs {
     /// The file's format, when its extension and content do not tell.
-    #[arg(long, value_enum, value_name = "FORMAT")]
+    #[arg(long, value_enum, value_name = "FORMAT", requires = "input")]
     input_format: Option<Format>,
     /// Analyze only the OpenMetrics series of this metric name.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", requires = "input")]
     metric: Option<String>,
 }
 
-impl SourceArgs {
-    fn source(&self) -> Source {
-        Source::File {
-            path: self.input.clone(),
-            format: self.input_format,
-            metric: self.metric.clone(),
-        }
+#[derive(clap::Args)]
+struct PromArgs {
+    /// The series selector whose raw samples are analyzed, e.g. 'process_memory_usage_bytes{job="api"}'.
+    #[arg(long, value_name = "SELECTOR", requires = "prometheus")]
+    query: Option<String>,
+    /// How far back to read.
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = rules::parse_duration)]
+    range: u64,
+    /// The end of the range: RFC 3339 or unix seconds (default: now).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    time: Option<i64>,
+    /// A query of memory limits (e.g. 'leaksense_memory_limit_bytes'): each series gets the
+    /// smallest limit whose shared labels match its own, else --limit.
+    #[arg(long, value_name = "QUERY", requires = "prometheus")]
+    limit_query: Option<String>,
+    /// Sum the matching series by these labels (comma-separated) into one series per group,
+    /// evaluated every --step.
+    #[arg(long, value_name = "LABELS", value_delimiter = ',')]
+    group_by: Vec<String>,
+    /// The step of --group-by sums (use the scrape interval).
+    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = rules::parse_duration)]
+    step: u64,
+    /// Request counts per route and slot, to name the routes that leak, e.g.
+    /// 'sum by (http_route) (increase(http_server_request_duration_seconds_count[5m]))'.
+    #[arg(long, value_name = "QUERY", requires = "prometheus")]
+    requests: Option<String>,
+    /// The slot width: the step the --requests query is evaluated at (match its range).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = rules::parse_duration)]
+    requests_step: u64,
+    /// The label of the --requests result that names the route.
+    #[arg(long, value_name = "LABEL", default_value = "http_route")]
+    route_label: String,
+    /// Timeout of one HTTP request.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = rules::parse_duration)]
+    timeout: u64,
+    /// Further attempts after a connection error, HTTP 429 or 5xx.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    retries: u32,
+    /// Read a bearer token from this environment variable.
+    #[arg(long, value_name = "NAME", conflicts_with = "bearer_token_file")]
+    bearer_token_env: Option<String>,
+    /// Read a bearer token from this file.
+    #[arg(long, value_name = "FILE")]
+    bearer_token_file: Option<PathBuf>,
+    /// Trust the CA certificates in this PEM file (for a server with a private CA).
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
+    /// Series pulled and analyzed at once.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    workers: usize,
+}
+
+/// RFC 3339 (`2026-11-25T06:00:00Z`) or unix seconds, as unix ms.
+fn parse_time(s: &str) -> Result<i64, String> {
+    if let Ok(secs) = s.parse::<f64>() {
+        return leaksense_core::Sample::from_secs(secs, 0.0)
+            .map(|x| x.ts_ms)
+            .map_err(|e| e.to_string());
     }
+    s.parse::<jiff::Timestamp>()
+        .map(|t| t.as_millisecond())
+        .map_err(|e| format!("{s:?} is neither RFC 3339 nor unix seconds: {e}"))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -89,6 +208,8 @@ enum Kind {
 enum Output {
     Text,
     Json,
+    /// A self-contained HTML page with a chart per flagged series.
+    Html,
 }
 
 /// A number with an optional byte unit. Range checks stay in the core's config validation.
@@ -124,18 +245,111 @@ fn analyze(args: &AnalyzeArgs) -> Result<String, CliError> {
         limit: args.limit,
         ..DetectorConfig::for_kind(kind)
     };
-    let source = args.source.source();
-    let reports = analyze::run(&source, &cfg)?;
+    let (label, reports, fleet) = match (&args.source.input, &args.source.prometheus) {
+        (Some(path), _) => {
+            let source = Source::File {
+                path: path.clone(),
+                format: args.source.file.input_format,
+                metric: args.source.file.metric.clone(),
+            };
+            (source.label(), analyze::run(&source, &cfg)?, false)
+        }
+        (None, Some(url)) => {
+            let opts = fleet_options(url, &args.source.prom)?;
+            let label = format!("{} {}", opts.server.url, opts.query);
+            (label, fleet::run(&opts, &cfg)?, true)
+        }
+        (None, None) => unreachable!("clap requires one source"),
+    };
     Ok(match args.format {
-        Output::Text => render::text(&source.label(), &cfg, &reports),
-        Output::Json => render::json(&source.label(), &cfg, &reports),
+        Output::Text => render::text(&label, &cfg, &reports, fleet),
+        Output::Json => render::json(&label, &cfg, &reports),
+        Output::Html => html::page(&label, &cfg, &reports),
     })
+}
+
+fn fleet_options(url: &str, p: &PromArgs) -> Result<fleet::FleetOptions, CliError> {
+    use prometheus::TokenSource;
+    let positive = |v: u64, what: &str| {
+        if v == 0 {
+            Err(CliError::Usage(format!("--{what} must be longer than 0s")))
+        } else {
+            Ok(v as i64 * 1000)
+        }
+    };
+    if p.workers == 0 || p.workers > 256 {
+        return Err(CliError::Usage("--workers must be in 1..=256".into()));
+    }
+    let token = match (&p.bearer_token_env, &p.bearer_token_file) {
+        (Some(name), _) => Some(TokenSource::Env(name.clone())),
+        (None, Some(path)) => Some(TokenSource::File(path.clone())),
+        (None, None) => None,
+    };
+    let now = jiff::Timestamp::now().as_millisecond();
+    Ok(fleet::FleetOptions {
+        server: prometheus::ServerOptions {
+            url: url.to_string(),
+            timeout: std::time::Duration::from_millis(positive(p.timeout, "timeout")? as u64),
+            retries: p.retries,
+            token,
+            ca_file: p.ca_file.clone(),
+        },
+        query: p.query.clone().unwrap_or_default(),
+        range_ms: positive(p.range, "range")?,
+        time_ms: p.time.unwrap_or(now),
+        limit_query: p.limit_query.clone(),
+        group_by: p.group_by.clone(),
+        step_ms: positive(p.step, "step")?,
+        requests: p.requests.clone(),
+        requests_step_ms: positive(p.requests_step, "requests-step")?,
+        route_label: p.route_label.clone(),
+        workers: p.workers,
+    })
+}
+
+fn rules(args: &RulesArgs) -> Result<String, CliError> {
+    let spec = rules::RulesSpec {
+        runtime: match args.runtime {
+            RuntimeArg::Node => Runtime::Node,
+            RuntimeArg::Python => Runtime::Python,
+            RuntimeArg::Go => Runtime::Go,
+            RuntimeArg::Process => Runtime::Process,
+        },
+        naming: match args.naming {
+            NamingArg::Semconv => Naming::Semconv,
+            NamingArg::Legacy => Naming::Legacy,
+        },
+        for_secs: args.for_secs,
+        job: args.job.clone(),
+        floor_window_secs: args.floor_window,
+        horizon_secs: args.horizon,
+    };
+    spec.validate().map_err(CliError::Usage)?;
+    let Some(dir) = &args.output else {
+        return Ok(spec.rules_yaml());
+    };
+    let rules_name = format!("{}.rules.yml", spec.group_name());
+    let mut written = vec![(dir.join(&rules_name), spec.rules_yaml())];
+    if args.with_tests {
+        let test_name = format!("{}.rules.test.yml", spec.group_name());
+        written.push((dir.join(test_name), rules::tests_yaml(&spec, &rules_name)));
+    }
+    let mut out = String::new();
+    for (path, text) in written {
+        std::fs::write(&path, text).map_err(|e| CliError::Io {
+            file: path.display().to_string(),
+            source: e,
+        })?;
+        out.push_str(&format!("wrote {}\n", path.display()));
+    }
+    Ok(out)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Analyze(args) => analyze(args),
+        Command::Rules(args) => rules(args),
     };
     match result {
         Ok(out) => {

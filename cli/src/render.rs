@@ -15,7 +15,7 @@ pub fn iso(ms: i64) -> String {
 }
 
 /// A quantity in the series' unit: bytes with SI prefixes for heaps, plain for counts.
-fn quantity(kind: SeriesKind, v: f64) -> String {
+pub fn quantity(kind: SeriesKind, v: f64) -> String {
     match kind {
         SeriesKind::Count => format!("{}", round_sig(v, 4)),
         SeriesKind::Heap => {
@@ -72,10 +72,30 @@ fn state_str(s: AlertState) -> &'static str {
     }
 }
 
-/// The human report.
-pub fn text(source: &str, cfg: &DetectorConfig, reports: &[SeriesReport]) -> String {
+/// The human report. For a fleet (`summary`), a count of verdicts first, then only the
+/// flagged series in full.
+pub fn text(source: &str, cfg: &DetectorConfig, reports: &[SeriesReport], summary: bool) -> String {
     use std::fmt::Write;
     let mut o = String::new();
+    let all = reports;
+    let flagged: Vec<SeriesReport>;
+    let reports = if summary {
+        let count = |v: Verdict| all.iter().filter(|r| r.analysis.verdict == v).count();
+        let _ = writeln!(
+            o,
+            "{source}\n  {} series: {} flagged ({} leaking now), {} healthy, {} with too little \
+             data\n",
+            all.len(),
+            all.iter().filter(|r| r.flagged()).count(),
+            count(Verdict::Leak),
+            count(Verdict::Healthy),
+            count(Verdict::Insufficient)
+        );
+        flagged = all.iter().filter(|r| r.flagged()).cloned().collect();
+        &flagged[..]
+    } else {
+        all
+    };
     let kind = cfg.kind;
     let per_sec = match kind {
         SeriesKind::Heap => "/s",
@@ -155,6 +175,13 @@ pub fn text(source: &str, cfg: &DetectorConfig, reports: &[SeriesReport]) -> Str
                 );
             }
         }
+        if let Some(report) = &r.report {
+            // The core's report, without its header (the analysis is printed above).
+            let text = report.render_text();
+            for line in text.lines().skip_while(|l| !l.is_empty()).skip(1) {
+                let _ = writeln!(o, "  {line}");
+            }
+        }
     }
     o
 }
@@ -172,7 +199,11 @@ struct Doc<'a> {
 #[derive(Serialize)]
 struct SeriesJson<'a> {
     name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    labels: Option<&'a crate::prometheus::Labels>,
     samples: u64,
+    /// Leaking now, or the alert fired during the range.
+    flagged: bool,
     first_sample: String,
     last_sample: String,
     verdict: Verdict,
@@ -187,6 +218,9 @@ struct SeriesJson<'a> {
     time_to_limit_secs: Option<f64>,
     limit_reached_at: Option<String>,
     events: Vec<EventJson>,
+    /// The core's report (suspect routes), when request counts were given and it leaks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report: Option<&'a leaksense_core::report::LeakReport>,
 }
 
 #[derive(Serialize)]
@@ -205,7 +239,10 @@ pub fn json(source: &str, cfg: &DetectorConfig, reports: &[SeriesReport]) -> Str
             let a = &r.analysis;
             SeriesJson {
                 name: r.name.as_deref(),
+                labels: r.labels.as_ref(),
+                report: r.report.as_ref(),
                 samples: a.samples,
+                flagged: r.flagged(),
                 first_sample: iso(r.first_ms),
                 last_sample: iso(r.last_ms),
                 verdict: a.verdict,

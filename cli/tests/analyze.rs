@@ -329,3 +329,75 @@ fn metric_selects_openmetrics_series() {
         "leak.csv: none of its 1 series is of metric",
     );
 }
+
+/// OpenMetrics files (by extension or `--input-format`) are read line by line; the result is
+/// the same as reading the whole file first (content-guessed format).
+#[test]
+fn streamed_openmetrics_equals_the_whole_file_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("fleet.om")).unwrap();
+    let guessed = dir.path().join("fleet.txt");
+    std::fs::write(&guessed, &text).unwrap();
+    let streamed = json(&analyze("fleet.om", &["--format", "json"]));
+    let whole = json(&leaksense(&[
+        "analyze",
+        "--input",
+        guessed.to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    assert_eq!(streamed["series"], whole["series"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leaksense"))
+        .args([
+            "analyze",
+            "--input",
+            "-",
+            "--input-format",
+            "openmetrics",
+            "--format",
+            "json",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let piped = json(&child.wait_with_output().unwrap());
+    assert_eq!(piped["series"], whole["series"]);
+}
+
+#[test]
+fn streamed_openmetrics_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let run = |p: &std::path::Path, extra: &[&str]| {
+        let mut args = vec!["analyze", "--input", p.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        leaksense(&args)
+    };
+    let empty = write("empty.om", "# TYPE x gauge\n# EOF\n");
+    expect_error(&run(&empty, &[]), "the file holds no samples");
+    let other = write("other.om", "a 1 1\nb 1 1\n");
+    expect_error(
+        &run(&other, &["--metric", "heap"]),
+        "none of its 2 series is of metric `heap`",
+    );
+    let back = write("back.om", "a{x=\"1\"} 1 10\na{x=\"1\"} 2 5\n");
+    expect_error(
+        &run(&back, &[]),
+        "back.om:2: series a{x=\"1\"}: timestamp 5",
+    );
+    expect_error(
+        &run(&dir.path().join("missing.om"), &[]),
+        "missing.om: No such file",
+    );
+}

@@ -336,12 +336,11 @@ fn background_leak_is_not_pinned_on_a_route() {
     );
 }
 
-/// Seeds on which the detector (branch `detect` at 6392968) fires on these steady leaks, then
-/// resolves and flaps pending/inactive in the last hour, ending `healthy`. Attribution itself
-/// is right on both (the leaking route holds 99-100% of the model's share). Kept as a
-/// reproduction for the detector; run with `--ignored`.
+/// Seeds on which the detector (branch `detect` at 6392968) fired on these steady leaks, then
+/// resolved and flapped pending/inactive in the last hour, ending `healthy`. A firing alert now
+/// stays firing while the floor keeps rising (`tests/detector_stays_firing.rs` replays these
+/// series without the simulation).
 #[test]
-#[ignore = "detector flaps to healthy on these seeds; see notes/requests.md"]
 fn detector_stays_firing_on_steady_leaks_regression() {
     let mut routes = ten_routes();
     routes[4].retain = 4096;

@@ -26,6 +26,8 @@ struct Outcome {
     delay_secs: Option<f64>,
     /// |estimated - true| growth start in seconds, as reported at that firing.
     start_err_secs: Option<f64>,
+    /// Stopped firing after the leak began (the leak goes on to the end of every series).
+    resolved_while_leaking: bool,
 }
 
 /// The detector's defaults for the series' kind, with `--set key=value` overrides applied.
@@ -48,6 +50,7 @@ fn leaksense(sc: &Scenario, overrides: &[(String, serde_json::Value)]) -> Outcom
     for s in &sc.samples {
         d.update(*s).expect("generated samples are valid");
         if d.state() != AlertState::Firing {
+            out.resolved_while_leaking |= out.delay_secs.is_some();
             continue;
         }
         match sc.leak_start_ms {
@@ -83,6 +86,7 @@ fn article(sc: &Scenario) -> Outcome {
             deriv_at(&sc.samples, t, range_ms, WindowRule::Closed).is_some_and(|d| d > threshold);
         active_since = if cond { active_since.or(Some(t)) } else { None };
         let firing = active_since.is_some_and(|a| t - a >= for_ms);
+        out.resolved_while_leaking |= !firing && out.delay_secs.is_some();
         if firing {
             match sc.leak_start_ms {
                 Some(l) if t >= l => {
@@ -129,6 +133,7 @@ struct Tally {
     false_alarms: usize,
     delays: Vec<f64>,
     start_errs: Vec<f64>,
+    resolved: usize,
 }
 
 impl Tally {
@@ -143,6 +148,7 @@ impl Tally {
         if o.false_alarm {
             self.false_alarms += 1;
         }
+        self.resolved += usize::from(o.resolved_while_leaking);
         self.delays.extend(o.delay_secs);
         self.start_errs.extend(o.start_err_secs);
     }
@@ -152,6 +158,7 @@ impl Tally {
         self.leaks += o.leaks;
         self.caught += o.caught;
         self.false_alarms += o.false_alarms;
+        self.resolved += o.resolved;
         self.delays.extend(&o.delays);
         self.start_errs.extend(&o.start_errs);
     }
@@ -268,6 +275,10 @@ fn main() -> ExitCode {
     }
     print_row("**all**", &all_ours, &all_art);
     println!();
+    println!(
+        "Leaks whose alert resolved while still leaking: leaksense {}, article {}.",
+        all_ours.resolved, all_art.resolved
+    );
     println!(
         "On the {} leaks both catch, median delay: leaksense {}, article {}.",
         both_ours.len(),

@@ -3,7 +3,7 @@
 
 mod csv;
 mod json;
-mod openmetrics;
+pub mod openmetrics;
 
 use std::path::{Path, PathBuf};
 
@@ -62,6 +62,25 @@ impl Source {
     pub fn label(&self) -> String {
         match self {
             Source::File { path, .. } => file_label(path),
+        }
+    }
+
+    /// The path and metric filter of an OpenMetrics file (by `--input-format` or extension),
+    /// which can be read line by line; `None` for other sources.
+    pub fn openmetrics_stream(&self) -> Option<(&Path, Option<&str>)> {
+        let Source::File {
+            path,
+            format,
+            metric,
+        } = self;
+        let by_extension = matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("om" | "prom" | "openmetrics")
+        );
+        match format {
+            Some(Format::Openmetrics) => Some((path, metric.as_deref())),
+            None if by_extension => Some((path, metric.as_deref())),
+            _ => None,
         }
     }
 
@@ -124,7 +143,7 @@ fn load_file(
 }
 
 /// How messages name a file; `-` is standard input.
-fn file_label(path: &Path) -> String {
+pub fn file_label(path: &Path) -> String {
     if path == Path::new("-") {
         "stdin".into()
     } else {
@@ -133,7 +152,7 @@ fn file_label(path: &Path) -> String {
 }
 
 /// The metric name of a series name `name{labels}`.
-fn metric_name(series: &str) -> &str {
+pub fn metric_name(series: &str) -> &str {
     series.split('{').next().unwrap_or(series)
 }
 

@@ -11,42 +11,12 @@ use super::{MAX_SERIES, NamedSeries, Origin};
 pub fn parse(text: &str) -> Result<Vec<NamedSeries>, (usize, String)> {
     let mut series: Vec<NamedSeries> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    let mut eof_line = None;
+    let mut lines = Lines::default();
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
-        let row = raw.trim();
-        if let Some(eof) = eof_line {
-            if row.is_empty() {
-                continue;
-            }
-            return Err((line, format!("content after `# EOF` (line {eof})")));
-        }
-        if row == "# EOF" {
-            eof_line = Some(line);
+        let Some((key, sample)) = lines.next(line, raw).map_err(|m| (line, m))? else {
             continue;
-        }
-        if row.is_empty() || row.starts_with('#') {
-            continue;
-        }
-        let (key, rest) = series_key(row).map_err(|m| (line, m))?;
-        // An exemplar (` # {...} ...`) may follow the sample; it is not part of the series.
-        let rest = rest.split(" # ").next().unwrap_or(rest);
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let (value, ts) = match fields.as_slice() {
-            [v, t] => (*v, *t),
-            [_] => {
-                return Err((
-                    line,
-                    "sample has no timestamp; analyze needs `name value unix_seconds`".into(),
-                ));
-            }
-            _ => return Err((line, format!("expected `value timestamp` after {key}"))),
         };
-        let value = parse_number(value)
-            .ok_or_else(|| (line, format!("value {value:?} is not a number")))?;
-        let ts =
-            parse_number(ts).ok_or_else(|| (line, format!("timestamp {ts:?} is not a number")))?;
-        let sample = Sample::from_secs(ts, value).map_err(|e| (line, super::describe(&e)))?;
         let at = match index.get(&key) {
             Some(&at) => at,
             None => {
@@ -66,6 +36,67 @@ pub fn parse(text: &str) -> Result<Vec<NamedSeries>, (usize, String)> {
         series[at].origins.push(Origin::Line(line));
     }
     Ok(series)
+}
+
+/// A line-by-line OpenMetrics reader: each call takes the next line and returns its sample,
+/// if it holds one. Streaming readers and [`parse`] share it.
+#[derive(Debug, Default)]
+pub struct Lines {
+    eof_line: Option<usize>,
+}
+
+impl Lines {
+    /// Whether `# EOF` has not been seen yet (sample lines are still allowed).
+    pub fn in_body(&self) -> bool {
+        self.eof_line.is_none()
+    }
+
+    /// The value and timestamp fields of a sample line without exemplar, parsed, if valid;
+    /// `None` sends the caller to [`Lines::next`], which says what is wrong.
+    pub fn fast_fields(value: &str, ts: &str) -> Option<Sample> {
+        let value = parse_number(value)?;
+        let ts = parse_number(ts)?;
+        Sample::from_secs(ts, value)
+            .ok()
+            .filter(|s| s.value.is_finite())
+    }
+
+    /// The series key (`name{k="v",...}`, labels sorted) and sample of line `line`, `None` for
+    /// metadata and blank lines, or why the line is bad.
+    pub fn next(&mut self, line: usize, raw: &str) -> Result<Option<(String, Sample)>, String> {
+        let row = raw.trim();
+        if let Some(eof) = self.eof_line {
+            if row.is_empty() {
+                return Ok(None);
+            }
+            return Err(format!("content after `# EOF` (line {eof})"));
+        }
+        if row == "# EOF" {
+            self.eof_line = Some(line);
+            return Ok(None);
+        }
+        if row.is_empty() || row.starts_with('#') {
+            return Ok(None);
+        }
+        let (key, rest) = series_key(row)?;
+        // An exemplar (` # {...} ...`) may follow the sample; it is not part of the series.
+        let rest = rest.split(" # ").next().unwrap_or(rest);
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let (value, ts) = match fields.as_slice() {
+            [v, t] => (*v, *t),
+            [_] => {
+                return Err(
+                    "sample has no timestamp; analyze needs `name value unix_seconds`".into(),
+                );
+            }
+            _ => return Err(format!("expected `value timestamp` after {key}")),
+        };
+        let value =
+            parse_number(value).ok_or_else(|| format!("value {value:?} is not a number"))?;
+        let ts = parse_number(ts).ok_or_else(|| format!("timestamp {ts:?} is not a number"))?;
+        let sample = Sample::from_secs(ts, value).map_err(|e| super::describe(&e))?;
+        Ok(Some((key, sample)))
+    }
 }
 
 /// OpenMetrics numbers, including `NaN`, `+Inf` and `-Inf`.

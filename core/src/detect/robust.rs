@@ -59,13 +59,19 @@ pub struct DetectorConfig {
     pub kind: SeriesKind,
     /// The memory (or count) limit, when known; enables time-to-limit.
     pub limit: Option<f64>,
-    /// How long the leak condition must hold before pending turns to firing (Prometheus `for`).
+    /// How long the leak condition must hold before pending turns to firing (Prometheus `for`);
+    /// shorter for strong evidence, see `min_for_secs`.
     pub for_secs: f64,
     /// Width of a floor bucket; one evaluation per closed bucket.
     pub bucket_secs: f64,
     /// Number of floor points kept (the detector's memory; 288 buckets of 5 min is 24 h);
     /// at most [`MAX_FLOOR`].
     pub floor_capacity: usize,
+    /// Shortest hold when the evidence is far beyond the practical bar: the hold is `for_secs`
+    /// divided by how many times over the bar the rate's lower bound is, down to this. Only for
+    /// growth that left a flat baseline of `min_growth_secs` and has lasted
+    /// `min_growth_secs + for_secs`; set it to `for_secs` for plain Prometheus `for`.
+    pub min_for_secs: f64,
     /// Time after start or restart during which no leak is declared (warm-up).
     pub warmup_secs: f64,
     /// Shortest rising segment that can be a leak.
@@ -96,6 +102,7 @@ impl Default for DetectorConfig {
             kind: SeriesKind::Heap,
             limit: None,
             for_secs: 1800.0,
+            min_for_secs: 900.0,
             bucket_secs: 300.0,
             floor_capacity: 288,
             warmup_secs: 3600.0,
@@ -150,6 +157,7 @@ impl DetectorConfig {
             ));
         }
         range("for_secs", self.for_secs, 0.0, WEEK)?;
+        range("min_for_secs", self.min_for_secs, 0.0, WEEK)?;
         range("bucket_secs", self.bucket_secs, 1.0, 86400.0)?;
         if !(8..=MAX_FLOOR).contains(&self.floor_capacity) {
             return Err(InputError::invalid_option(
@@ -259,6 +267,8 @@ struct Estimate {
     rate_low: Option<f64>,
     rate_high: Option<f64>,
     baseline: Option<f64>,
+    /// How far the evidence exceeds the practical bar (>= 1 when the condition holds).
+    strength: f64,
 }
 
 /// The minimum of one time bucket, with the bucket's extent.
@@ -273,6 +283,8 @@ struct Bucket {
 /// Fewest buckets a floor point spans: the minimum of a sawtooth faster than the sampling is
 /// a noisy estimate of the floor, and more samples tighten it.
 const MIN_SPAN: usize = 2;
+/// Buckets a floor point spans when no GC drop has been seen in the last `MAX_SPAN` buckets.
+const NO_DROP_SPAN: usize = MIN_SPAN;
 /// Most buckets a floor point spans (its window is 1.5 GC periods, capped here).
 const MAX_SPAN: usize = 12;
 /// Most points the trend test looks at: longer segments are reduced to block medians.
@@ -306,6 +318,7 @@ pub struct Detector {
     state: AlertState,
     active_since_ms: i64,
     verdict: Verdict,
+    strength: f64,
     events: VecDeque<AlertEvent>,
     work: Work,
 }
@@ -330,6 +343,7 @@ impl Detector {
             state: AlertState::Inactive,
             active_since_ms: 0,
             verdict: Verdict::Insufficient,
+            strength: 1.0,
             events: VecDeque::with_capacity(cfg.max_events),
             work: Work {
                 points: Vec::with_capacity(cfg.floor_capacity),
@@ -426,6 +440,7 @@ impl Detector {
             self.usable_from_ms(),
             &mut work,
             false,
+            self.state == AlertState::Firing,
         );
         let rising = e.rate.filter(|r| *r > 0.0);
         let time_to_limit_secs = match (self.cfg.limit, e.baseline, rising) {
@@ -509,11 +524,12 @@ impl Detector {
         } else {
             0.8 * self.range_ewma + 0.2 * range
         };
-        // Span 1.5 GC periods; with no drops seen the period is long (or there is no sawtooth
-        // and the longest span costs only lag, which the kept timestamps undo).
+        // Span 1.5 GC periods. With no drop seen there is no sawtooth to bridge (a series of
+        // post-GC readings, or a floor under noise): a long span would only add lag, since
+        // the minimum of a rising floor is the oldest point of the window.
         let drops: u32 = self.drops.iter().sum();
         let span = if drops == 0 {
-            MAX_SPAN
+            NO_DROP_SPAN
         } else {
             let buckets_per_gc = self.drops.len() as f64 / drops as f64;
             ((1.5 * buckets_per_gc).ceil() as usize).clamp(MIN_SPAN, MAX_SPAN)
@@ -547,8 +563,18 @@ impl Detector {
     /// holds. Skips the estimates that cannot change the answer; `analysis()` computes them.
     fn evaluate(&mut self) -> bool {
         let from = self.usable_from_ms();
-        let (verdict, cond, _) = assess(&self.cfg, self.z, &self.floor, from, &mut self.work, true);
+        let firing = self.state == AlertState::Firing;
+        let (verdict, cond, e) = assess(
+            &self.cfg,
+            self.z,
+            &self.floor,
+            from,
+            &mut self.work,
+            true,
+            firing,
+        );
         self.verdict = verdict;
+        self.strength = e.strength;
         cond
     }
 
@@ -562,7 +588,9 @@ impl Detector {
         if cond {
             self.verdict = Verdict::Leak;
         }
-        let for_ms = (self.cfg.for_secs * 1000.0) as i64;
+        let min_for = self.cfg.for_secs.min(self.cfg.min_for_secs);
+        let for_secs = (self.cfg.for_secs / self.strength.max(1.0)).max(min_for);
+        let for_ms = (for_secs * 1000.0) as i64;
         let next = match (self.state, cond) {
             (_, false) => AlertState::Inactive,
             (AlertState::Inactive, true) if for_ms == 0 => AlertState::Firing,
@@ -635,6 +663,7 @@ fn assess(
     from_ms: i64,
     work: &mut Work,
     lazy: bool,
+    firing: bool,
 ) -> (Verdict, bool, Estimate) {
     let Some(now) = floor.last() else {
         return (Verdict::Insufficient, false, Estimate::default());
@@ -699,10 +728,29 @@ fn assess(
     let third = nb / 3;
     let mid = block_median(&blocks[third..2 * third]);
     let new = block_median(&blocks[2 * third..]);
+    let (recent, _, recent_hi) = sen_blocks(
+        &blocks[(2 * third).min(nb - 3)..],
+        Some(z),
+        &mut work.slopes,
+    );
+    // A firing alert has passed every test below once. It stays firing until the newest third
+    // has clearly slowed down (its rate's upper bound below RECENT_SHARE of the segment's) and
+    // no longer sits clearly above the middle third: a leak whose rate wavers with traffic must
+    // not resolve and flap. A leak that stopped resolves after about 1.3 times as long as it
+    // rose (the thirds grow with the segment).
+    if firing {
+        let still = recent_hi.is_none_or(|h| h >= RECENT_SHARE * rate)
+            || new - mid > 0.25 * rate * dur_secs / 3.0;
+        return if still {
+            (Verdict::Leak, true, est)
+        } else {
+            (healthy, false, est)
+        };
+    }
     if new - mid < 0.5 * rate * dur_secs / 3.0 || new.is_nan() || mid.is_nan() {
         return (healthy, false, est);
     }
-    match sen_blocks(&blocks[(2 * third).min(nb - 3)..], None, &mut work.slopes).0 {
+    match recent {
         Some(recent) if recent >= RECENT_SHARE * rate => {}
         _ => return (healthy, false, est),
     }
@@ -729,7 +777,38 @@ fn assess(
     }
     let sigma = residual_sigma(points, &h, &mut work.values);
     let cond = lo * dur_secs >= cfg.min_rise_sigmas * sigma;
+    // The hold shortens only for growth that left a flat baseline of at least
+    // `min_growth_secs` (not a warm-up's tail) and has lasted `min_growth_secs + for_secs`,
+    // as long as the normal path needs at least (longer than a deploy's or a cache fill's ramp).
+    let flat_secs = seg[0].ts_ms.saturating_sub(points[0].ts_ms) as f64 / 1000.0;
+    let shortcut =
+        flat_secs >= cfg.min_growth_secs && dur_secs >= cfg.min_growth_secs + cfg.for_secs;
+    est.strength = if !shortcut {
+        1.0
+    } else {
+        strength(cfg, lo, dur_secs, baseline, now.value)
+    };
     (if cond { Verdict::Leak } else { healthy }, cond, est)
+}
+
+/// How many times over the rate's lower bound `lo` clears the practical bar: the largest
+/// ratio of achieved to required among the rise, the projected rise and the time to limit.
+fn strength(cfg: &DetectorConfig, lo: f64, dur_secs: f64, baseline: f64, now: f64) -> f64 {
+    let ratio = |got: f64, need: f64| {
+        if need > 0.0 {
+            got / need
+        } else {
+            f64::INFINITY
+        }
+    };
+    let mut s = ratio(lo * dur_secs, cfg.min_rise_ratio * baseline).max(ratio(
+        lo * cfg.projection_secs,
+        cfg.projection_ratio * baseline,
+    ));
+    if let Some(l) = cfg.limit {
+        s = s.max(ratio(cfg.time_to_limit_alert_secs * lo, l - now));
+    }
+    if s.is_nan() { 1.0 } else { s }
 }
 
 /// The best "flat, then rising" fit of the floor.
@@ -1047,6 +1126,19 @@ mod tests {
         }
     }
 
+    /// The events are exactly: pending, firing, resolved.
+    fn assert_fired_once_then_resolved(events: &[AlertEvent]) {
+        let kinds: Vec<_> = events.iter().map(|e| (e.from, e.to)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (AlertState::Inactive, AlertState::Pending),
+                (AlertState::Pending, AlertState::Firing),
+                (AlertState::Firing, AlertState::Inactive)
+            ]
+        );
+    }
+
     /// A 15 s series: floor `f(t_secs)` plus a 5 min sawtooth of amplitude `amp`.
     fn sawtooth(hours: f64, amp: f64, f: impl Fn(f64) -> f64) -> Vec<Sample> {
         let n = (hours * 240.0) as i64;
@@ -1126,8 +1218,9 @@ mod tests {
 
     #[test]
     fn invalid_options_are_refused() {
-        let edits: [fn(&mut DetectorConfig); 17] = [
+        let edits: [fn(&mut DetectorConfig); 18] = [
             |c| c.limit = Some(0.0),
+            |c| c.min_for_secs = -1.0,
             |c| c.limit = Some(f64::NAN),
             |c| c.for_secs = -1.0,
             |c| c.for_secs = f64::INFINITY,
@@ -1206,15 +1299,57 @@ mod tests {
         assert_eq!(a.verdict, Verdict::Insufficient);
         assert!(d.floor().is_empty());
         assert_eq!(a.samples, leak.len() as u64 + 1);
-        let kinds: Vec<_> = a.events.iter().map(|e| (e.from, e.to)).collect();
-        assert_eq!(
-            kinds,
-            vec![
-                (AlertState::Inactive, AlertState::Pending),
-                (AlertState::Pending, AlertState::Firing),
-                (AlertState::Firing, AlertState::Inactive)
-            ]
-        );
+        assert_fired_once_then_resolved(&a.events);
+    }
+
+    #[test]
+    fn a_firing_alert_resolves_once_the_leak_stops() {
+        let (start, stop) = (3.0 * 3600.0, 7.0 * 3600.0);
+        let xs = sawtooth(20.0, 30e6, |t| {
+            200e6 + 20.0e3 * (t.min(stop) - start).max(0.0)
+        });
+        let a = analyze(&xs, &DetectorConfig::default()).unwrap();
+        assert_fired_once_then_resolved(&a.events);
+        let resolved_h = (a.events[2].ts_ms / 1000 - 1_700_000_000) as f64 / 3600.0;
+        assert!(resolved_h > 7.0, "resolved at {resolved_h} h");
+        assert_eq!(a.state, AlertState::Inactive);
+    }
+
+    #[test]
+    fn strong_evidence_shortens_the_hold_down_to_min_for() {
+        // 3.6%/h from a flat baseline under noise: the condition first holds more than an hour
+        // into the growth, and then far beyond the practical bar.
+        let start = 4.0 * 3600.0;
+        let xs = sawtooth(10.0, 30e6, |t| {
+            let noise = ((t * 12.9898).sin() * 43758.5453).fract();
+            200e6 + 2e6 * noise + 2e3 * (t - start).max(0.0)
+        });
+        // Seconds from the last pending to the first firing, and when it fired.
+        let hold = |cfg: &DetectorConfig| {
+            let a = analyze(&xs, cfg).unwrap();
+            assert_eq!(a.state, AlertState::Firing);
+            let fire = a
+                .events
+                .iter()
+                .position(|e| e.to == AlertState::Firing)
+                .unwrap();
+            let pending = a.events[..fire]
+                .iter()
+                .rev()
+                .find(|e| e.to == AlertState::Pending)
+                .unwrap();
+            let fired = a.events[fire].ts_ms;
+            ((fired - pending.ts_ms) / 1000, fired)
+        };
+        let plain = DetectorConfig {
+            min_for_secs: 1800.0,
+            ..Default::default()
+        };
+        let (plain_hold, plain_fired) = hold(&plain);
+        assert!(plain_hold >= 1800, "plain for held {plain_hold} s");
+        let (short_hold, short_fired) = hold(&DetectorConfig::default());
+        assert!((900..1800).contains(&short_hold), "held {short_hold} s");
+        assert!(short_fired < plain_fired);
     }
 
     #[test]

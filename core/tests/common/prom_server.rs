@@ -189,6 +189,11 @@ impl PromServer {
         unreachable!("the last attempt returns or panics")
     }
 
+    /// The server's base URL (`http://127.0.0.1:PORT`).
+    pub fn base_url(&self) -> String {
+        self.base.clone()
+    }
+
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()

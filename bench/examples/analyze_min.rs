@@ -1,0 +1,48 @@
+//! Minimum over 400 runs of `analyze` on one day at 15 s, next to the article's rule over the
+//! same day: a load-robust companion to the criterion bench on a shared machine.
+//! `cargo run --release -p leaksense-bench --example analyze_min`
+
+use leaksense_core::detect::prom::{WindowRule, deriv_at};
+use leaksense_core::detect::scenarios::{Situation, generate};
+use leaksense_core::detect::{DetectorConfig, analyze};
+use std::hint::black_box;
+use std::time::Instant;
+
+/// The fastest of 400 runs of `f`, in milliseconds.
+fn min_ms(mut f: impl FnMut()) -> f64 {
+    (0..400)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn main() {
+    for sit in [Situation::Flat, Situation::FastLeak] {
+        let sc = generate(sit, 1, 15);
+        let cfg = DetectorConfig {
+            limit: sc.limit,
+            ..DetectorConfig::for_kind(sc.kind)
+        };
+        let ours = min_ms(|| {
+            black_box(analyze(black_box(&sc.samples), &cfg).expect("valid"));
+        });
+        let (first, last) = (sc.samples[0].ts_ms, sc.samples[sc.samples.len() - 1].ts_ms);
+        let article = min_ms(|| {
+            let mut t = first;
+            while t <= last {
+                let d = deriv_at(black_box(&sc.samples), t, 7_200_000, WindowRule::Closed);
+                black_box(d.is_some_and(|d| d > 10_000.0));
+                t += 60_000;
+            }
+        });
+        println!(
+            "{}: analyze {ours:.3} ms ({:.0} ns/sample), article rule {article:.3} ms, {:.1}x",
+            sit.name(),
+            ours * 1e6 / sc.samples.len() as f64,
+            article / ours
+        );
+    }
+}

@@ -1,0 +1,196 @@
+package leaksense
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+)
+
+// instrumentationName is the OpenTelemetry scope of the instruments.
+const instrumentationName = "github.com/leaksense/leaksense/bindings-go"
+
+// goValue reads one catalog metric from a runtime/metrics reading. Keys are the core
+// catalog's stable keys; names, units and descriptions come from the catalog itself.
+var goValues = map[string]func(r *runtimeReading) int64{
+	"go.memory.limit": func(r *runtimeReading) int64 {
+		if l, ok := r.memoryLimit(); ok {
+			return int64(l)
+		}
+		return -1 // no limit: not observed
+	},
+	"go.memory.allocated":   func(r *runtimeReading) int64 { return r.int(mAllocBytes) },
+	"go.memory.allocations": func(r *runtimeReading) int64 { return r.int(mAllocObjects) },
+	"go.memory.gc.goal":     func(r *runtimeReading) int64 { return r.int(mGCGoal) },
+	"go.goroutine.count":    func(r *runtimeReading) int64 { return r.int(mGoroutines) },
+	"go.config.gogc":        func(r *runtimeReading) int64 { return r.int(mGOGC) },
+	"go.heap.objects_bytes": func(r *runtimeReading) int64 { return r.int(mObjectsBytes) },
+	"go.heap.objects_count": func(r *runtimeReading) int64 { return r.int(mObjectsCount) },
+	"go.heap.in_use":        func(r *runtimeReading) int64 { return r.int(mHeapObjects) + r.int(mHeapUnused) },
+	"go.heap.live":          func(r *runtimeReading) int64 { return r.int(mHeapLive) },
+	"go.heap.free":          func(r *runtimeReading) int64 { return r.int(mHeapFree) },
+	"go.heap.released":      func(r *runtimeReading) int64 { return r.int(mHeapReleased) },
+	"go.gc.cycles":          func(r *runtimeReading) int64 { return r.int(mGCCycles) },
+}
+
+// The leak detector's own view, from the core's analysis.
+var analysisValues = map[string]func(a *Analysis) *float64{
+	"memory.limit":         func(a *Analysis) *float64 { return a.Limit },
+	"memory.baseline":      func(a *Analysis) *float64 { return a.Baseline },
+	"memory.growth_rate":   func(a *Analysis) *float64 { return a.RatePerSec },
+	"memory.time_to_limit": func(a *Analysis) *float64 { return a.TimeToLimitSecs },
+}
+
+// Process and container memory, from one core snapshot per collection (statm and cgroup
+// reads; feeding RSS to the detector then is harmless: it is the series the core samples).
+var snapshotValues = map[string]func(s *Snapshot) *uint64{
+	"process.memory.usage":       func(s *Snapshot) *uint64 { return &s.Process.RSSBytes },
+	"process.memory.virtual":     func(s *Snapshot) *uint64 { return &s.Process.VirtualBytes },
+	"container.memory.usage":     func(s *Snapshot) *uint64 { return s.Container.Usage },
+	"container.memory.oom_kills": func(s *Snapshot) *uint64 { return s.Container.OOMKill },
+}
+
+// RegisterMetrics registers the Go runtime metrics (from runtime/metrics, including the
+// semconv opt-in ones that the contrib runtime instrumentation leaves out, and the live heap),
+// process and container memory, and the detector's baseline, growth rate, limit and time to
+// limit on mp, or on otel.GetMeterProvider() when
+// mp is nil. Names, units and descriptions come from the core's catalog. One collection makes
+// one metrics.Read; unregister with the returned Registration.
+func (m *Monitor) RegisterMetrics(mp metric.MeterProvider) (metric.Registration, error) {
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	cat, err := nativeCatalog("go", m.naming)
+	if err != nil {
+		return nil, err
+	}
+	meter := mp.Meter(instrumentationName)
+	c := &collection{m: m, reading: newRuntimeReading(allRuntimeMetrics)}
+	var instruments []metric.Observable
+	for _, cm := range cat {
+		inst, err := c.add(meter, cm)
+		if err != nil {
+			return nil, err
+		}
+		if inst != nil {
+			instruments = append(instruments, inst)
+		}
+	}
+	return meter.RegisterCallback(c.observe, instruments...)
+}
+
+type int64Obs struct {
+	inst metric.Int64Observable
+	get  func(*runtimeReading) int64
+}
+
+type float64Obs struct {
+	inst metric.Float64Observable
+	get  func(*Analysis) *float64
+}
+
+type snapshotObs struct {
+	inst metric.Int64Observable
+	get  func(*Snapshot) *uint64
+}
+
+type collection struct {
+	m       *Monitor
+	mu      sync.Mutex // one reading buffer, shared by concurrent collections
+	reading *runtimeReading
+	ints    []int64Obs
+	used    metric.Int64Observable // go.memory.used, split by go.memory.type
+	usedKey string
+	floats  []float64Obs
+	snaps   []snapshotObs
+}
+
+func (c *collection) add(meter metric.Meter, cm CatalogMetric) (metric.Observable, error) {
+	unit, desc := metric.WithUnit(cm.Unit), metric.WithDescription(cm.Description)
+	if get, ok := analysisValues[cm.Key]; ok {
+		g, err := meter.Float64ObservableGauge(cm.Name, unit, desc)
+		if err != nil {
+			return nil, err
+		}
+		c.floats = append(c.floats, float64Obs{g, get})
+		return g, nil
+	}
+	get, ok := goValues[cm.Key]
+	fromSnapshot, snap := snapshotValues[cm.Key]
+	if !ok && !snap && cm.Key != "go.memory.used" {
+		return nil, nil // a catalog row without a source in Go (peak RSS, detector internals)
+	}
+	var inst metric.Int64Observable
+	var err error
+	switch cm.Kind {
+	case ObservableCounter:
+		inst, err = meter.Int64ObservableCounter(cm.Name, unit, desc)
+	case ObservableUpDownCounter:
+		inst, err = meter.Int64ObservableUpDownCounter(cm.Name, unit, desc)
+	case ObservableGauge:
+		inst, err = meter.Int64ObservableGauge(cm.Name, unit, desc)
+	default:
+		return nil, fmt.Errorf("leaksense: catalog metric %s has kind %d, not observable", cm.Key, cm.Kind)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cm.Key == "go.memory.used" {
+		c.used = inst
+		if len(cm.Attributes) > 0 {
+			c.usedKey = cm.Attributes[0]
+		}
+		return inst, nil
+	}
+	if snap {
+		c.snaps = append(c.snaps, snapshotObs{inst, fromSnapshot})
+		return inst, nil
+	}
+	c.ints = append(c.ints, int64Obs{inst, get})
+	return inst, nil
+}
+
+func (c *collection) observe(_ context.Context, o metric.Observer) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := c.reading
+	r.read()
+	for _, i := range c.ints {
+		if v := i.get(r); v >= 0 {
+			o.ObserveInt64(i.inst, v)
+		}
+	}
+	if c.used != nil && c.usedKey != "" {
+		// As the semconv defines it: everything mapped minus released, split into stacks
+		// and the rest.
+		stack := r.int(mHeapStacks) + r.int(mOSStacks)
+		other := r.int(mMemTotal) - r.int(mHeapReleased) - stack
+		o.ObserveInt64(c.used, stack, metric.WithAttributes(attribute.String(c.usedKey, "stack")))
+		o.ObserveInt64(c.used, other, metric.WithAttributes(attribute.String(c.usedKey, "other")))
+	}
+	if len(c.snaps) > 0 {
+		if snap, err := c.m.Sample(); err == nil { // a closed monitor has no snapshot
+			for _, i := range c.snaps {
+				if v := i.get(&snap); v != nil && *v <= math.MaxInt64 {
+					o.ObserveInt64(i.inst, int64(*v))
+				}
+			}
+		}
+	}
+	if len(c.floats) > 0 {
+		a, err := c.m.Analysis()
+		if err != nil {
+			return nil // a closed monitor has no analysis to report
+		}
+		for _, f := range c.floats {
+			if v := f.get(&a); v != nil {
+				o.ObserveFloat64(f.inst, *v)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,240 @@
+//go:build cgo
+
+package leaksense
+
+// The library is linked statically: a plain -lleaksense_ffi would pick the .so that cargo
+// builds beside it, and the binary would then fail to load it at run time.
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../ffi/include
+#cgo LDFLAGS: -L${SRCDIR}/../target/release -l:libleaksense_ffi.a -ldl -lpthread -lm
+// The request hot path keeps its arguments on the Go stack: C never retains them nor calls Go.
+#cgo noescape leaksense_request_begin
+#cgo nocallback leaksense_request_begin
+#cgo noescape leaksense_request_end
+#cgo nocallback leaksense_request_end
+#include "leaksense.h"
+*/
+import "C"
+
+import (
+	"unsafe"
+)
+
+// Only pointer-free Go memory (string bytes, float arrays, C structs) is passed to C, and only
+// for the duration of the call: the C side never keeps it, as the cgo pointer rules require.
+
+type nativeMonitor = *C.leaksense_monitor_t
+
+type nativeRequest = C.leaksense_request_t
+
+type nativeOutcome = C.leaksense_request_outcome_t
+
+const cgoEnabled = true
+
+func takeError(e *C.leaksense_error_t) error {
+	if e == nil {
+		return nil
+	}
+	err := &Error{
+		Code:    Code(C.leaksense_error_code(e)),
+		Message: C.GoString(C.leaksense_error_message(e)),
+	}
+	C.leaksense_error_free(e)
+	return err
+}
+
+func takeString(s *C.char) string {
+	out := C.GoString(s)
+	C.leaksense_string_free(s)
+	return out
+}
+
+func cstr(s string) (*C.char, C.size_t) {
+	return (*C.char)(unsafe.Pointer(unsafe.StringData(s))), C.size_t(len(s))
+}
+
+func cfloats(xs []float64) (*C.double, C.size_t) {
+	return (*C.double)(unsafe.Pointer(unsafe.SliceData(xs))), C.size_t(len(xs))
+}
+
+func nativeCodeName(c Code) string { return C.GoString(C.leaksense_error_code_name(C.uint32_t(c))) }
+
+func nativeNew(config string) (nativeMonitor, error) {
+	p, n := cstr(config)
+	var h nativeMonitor
+	if err := takeError(C.leaksense_monitor_new(p, n, &h)); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+func nativeFree(h nativeMonitor) { C.leaksense_monitor_free(h) }
+
+func nativeStart(h nativeMonitor) error { return takeError(C.leaksense_monitor_start(h)) }
+
+func nativeStop(h nativeMonitor) error { return takeError(C.leaksense_monitor_stop(h)) }
+
+func nativeClose(h nativeMonitor) error { return takeError(C.leaksense_monitor_close(h)) }
+
+func nativeIsRunning(h nativeMonitor) (bool, error) {
+	var running C.bool
+	err := takeError(C.leaksense_monitor_is_running(h, &running))
+	return bool(running), err
+}
+
+// nativeJSON runs one of the functions that hand out a string.
+func nativeJSON(call func(**C.char) *C.leaksense_error_t) (string, error) {
+	var s *C.char
+	if err := takeError(call(&s)); err != nil {
+		return "", err
+	}
+	return takeString(s), nil
+}
+
+func nativeSample(h nativeMonitor) (string, error) {
+	return nativeJSON(func(out **C.char) *C.leaksense_error_t { return C.leaksense_monitor_sample(h, out) })
+}
+
+func nativeSampleAt(h nativeMonitor, tsMs int64) (string, error) {
+	return nativeJSON(func(out **C.char) *C.leaksense_error_t {
+		return C.leaksense_monitor_sample_at(h, C.int64_t(tsMs), out)
+	})
+}
+
+func nativeAnalysis(h nativeMonitor) (string, error) {
+	return nativeJSON(func(out **C.char) *C.leaksense_error_t { return C.leaksense_monitor_analysis(h, out) })
+}
+
+func nativePollEvents(h nativeMonitor) (string, error) {
+	return nativeJSON(func(out **C.char) *C.leaksense_error_t { return C.leaksense_monitor_poll_events(h, out) })
+}
+
+func nativeReportJSON(h nativeMonitor) (string, error) {
+	return nativeJSON(func(out **C.char) *C.leaksense_error_t { return C.leaksense_monitor_report_json(h, out) })
+}
+
+func nativeReportText(h nativeMonitor) (string, error) {
+	return nativeJSON(func(out **C.char) *C.leaksense_error_t { return C.leaksense_monitor_report_text(h, out) })
+}
+
+func nativeObserveBaseline(h nativeMonitor, tsMs int64, bytes float64) error {
+	return takeError(C.leaksense_monitor_observe_baseline(h, C.int64_t(tsMs), C.double(bytes)))
+}
+
+func nativeSetRuntimeLimit(h nativeMonitor, limit uint64, has bool) error {
+	return takeError(C.leaksense_monitor_set_runtime_limit(h, C.bool(has), C.uint64_t(limit)))
+}
+
+func nativeBegin(h nativeMonitor, route string, start *[2]float64, req *nativeRequest) error {
+	p, n := cstr(route)
+	return takeError(C.leaksense_request_begin(h, p, n, (*C.double)(unsafe.Pointer(start)), 2, req))
+}
+
+func nativeEnd(h nativeMonitor, req *nativeRequest, end *[2]float64, out *nativeOutcome) error {
+	return takeError(C.leaksense_request_end(h, req, (*C.double)(unsafe.Pointer(end)), 2, out))
+}
+
+// outcomeOf converts what leaksense_request_end wrote.
+func outcomeOf(o *nativeOutcome) RequestOutcome {
+	r := RequestOutcome{TsMs: int64(o.ts_ms), HasRSSDelta: bool(o.has_rss_delta), RSSDelta: float64(o.rss_delta)}
+	for i := 0; i < int(o.deltas_len) && i < len(o.deltas); i++ {
+		r.Deltas = append(r.Deltas, float64(o.deltas[i]))
+	}
+	return r
+}
+
+func nativeDeriv(ts, vs []float64) (float64, bool, error) {
+	tp, tn := cfloats(ts)
+	vp, vn := cfloats(vs)
+	var v C.double
+	var has C.bool
+	err := takeError(C.leaksense_series_deriv(tp, tn, vp, vn, &v, &has))
+	return float64(v), bool(has), err
+}
+
+func nativePredictLinear(ts, vs []float64, evalTime, horizon float64) (float64, bool, error) {
+	tp, tn := cfloats(ts)
+	vp, vn := cfloats(vs)
+	var v C.double
+	var has C.bool
+	err := takeError(C.leaksense_series_predict_linear(tp, tn, vp, vn, C.double(evalTime), C.double(horizon), &v, &has))
+	return float64(v), bool(has), err
+}
+
+func nativeInflection(ts, vs []float64, window uint, ratio float64) (float64, error) {
+	tp, tn := cfloats(ts)
+	vp, vn := cfloats(vs)
+	var t C.double
+	err := takeError(C.leaksense_series_find_growth_inflection(tp, tn, vp, vn, C.size_t(window), C.double(ratio), &t))
+	return float64(t), err
+}
+
+func nativeAnalyze(ts, vs []float64, kind string, limit *float64) (string, error) {
+	tp, tn := cfloats(ts)
+	vp, vn := cfloats(vs)
+	kp, kn := cstr(kind)
+	var l float64
+	if limit != nil {
+		l = *limit
+	}
+	return nativeJSON(func(out **C.char) *C.leaksense_error_t {
+		return C.leaksense_series_analyze(tp, tn, vp, vn, kp, kn, C.bool(limit != nil), C.double(l), out)
+	})
+}
+
+var instrumentKinds = map[C.leaksense_instrument_kind_t]InstrumentKind{
+	C.LEAKSENSE_OBSERVABLE_COUNTER:         ObservableCounter,
+	C.LEAKSENSE_OBSERVABLE_UP_DOWN_COUNTER: ObservableUpDownCounter,
+	C.LEAKSENSE_OBSERVABLE_GAUGE:           ObservableGauge,
+	C.LEAKSENSE_HISTOGRAM:                  Histogram,
+}
+
+func nativeCatalog(runtime, naming string) ([]CatalogMetric, error) {
+	rp, rn := cstr(runtime)
+	np, nn := cstr(naming)
+	var cat *C.leaksense_catalog_t
+	if err := takeError(C.leaksense_catalog_new(rp, rn, np, nn, &cat)); err != nil {
+		return nil, err
+	}
+	defer C.leaksense_catalog_free(cat)
+	var n C.size_t
+	if err := takeError(C.leaksense_catalog_len(cat, &n)); err != nil {
+		return nil, err
+	}
+	out := make([]CatalogMetric, 0, int(n))
+	for i := C.size_t(0); i < n; i++ {
+		var m C.leaksense_metric_t
+		if err := takeError(C.leaksense_catalog_get(cat, i, &m)); err != nil {
+			return nil, err
+		}
+		out = append(out, CatalogMetric{
+			Key:         C.GoString(m.key),
+			Name:        C.GoString(m.name),
+			Unit:        C.GoString(m.unit),
+			Description: C.GoString(m.description),
+			Attributes:  splitAttributes(C.GoString(m.attributes)),
+			Kind:        instrumentKinds[m.kind],
+			Deep:        bool(m.deep),
+		})
+	}
+	return out, nil
+}
+
+func nativeSpanAttributes() (SpanAttributeNames, error) {
+	var s C.leaksense_span_attributes_t
+	if err := takeError(C.leaksense_span_attributes_get(&s)); err != nil {
+		return SpanAttributeNames{}, err
+	}
+	return SpanAttributeNames{
+		AllocatedBytes: C.GoString(s.allocated_bytes),
+		RSSDeltaBytes:  C.GoString(s.rss_delta_bytes),
+		GoroutineDelta: C.GoString(s.goroutine_delta),
+	}, nil
+}
+
+func nativeWatchesBaseline(h nativeMonitor) (bool, error) {
+	var w C.leaksense_watched_t
+	err := takeError(C.leaksense_monitor_watched(h, &w))
+	return w == C.LEAKSENSE_WATCHED_RUNTIME_BASELINE, err
+}

@@ -1,0 +1,57 @@
+//go:build !cgo
+
+package leaksense
+
+// Without cgo the native core cannot be linked. Rather than failing with undefined symbols,
+// the package builds and every entry point returns ErrUnsupported, whose message says what to do.
+
+type nativeMonitor = *struct{}
+
+type nativeRequest = struct{}
+
+type nativeOutcome = struct{}
+
+const cgoEnabled = false
+
+func nativeCodeName(c Code) string { return c.String() }
+
+func nativeNew(string) (nativeMonitor, error)             { return nil, ErrUnsupported }
+func nativeFree(nativeMonitor)                            {}
+func nativeStart(nativeMonitor) error                     { return ErrUnsupported }
+func nativeStop(nativeMonitor) error                      { return ErrUnsupported }
+func nativeClose(nativeMonitor) error                     { return ErrUnsupported }
+func nativeIsRunning(nativeMonitor) (bool, error)         { return false, ErrUnsupported }
+func nativeSample(nativeMonitor) (string, error)          { return "", ErrUnsupported }
+func nativeSampleAt(nativeMonitor, int64) (string, error) { return "", ErrUnsupported }
+func nativeAnalysis(nativeMonitor) (string, error)        { return "", ErrUnsupported }
+func nativePollEvents(nativeMonitor) (string, error)      { return "", ErrUnsupported }
+func nativeReportJSON(nativeMonitor) (string, error)      { return "", ErrUnsupported }
+func nativeReportText(nativeMonitor) (string, error)      { return "", ErrUnsupported }
+func nativeObserveBaseline(nativeMonitor, int64, float64) error {
+	return ErrUnsupported
+}
+func nativeSetRuntimeLimit(nativeMonitor, uint64, bool) error { return ErrUnsupported }
+func nativeBegin(nativeMonitor, string, *[2]float64, *nativeRequest) error {
+	return ErrUnsupported
+}
+func nativeEnd(nativeMonitor, *nativeRequest, *[2]float64, *nativeOutcome) error {
+	return ErrUnsupported
+}
+func outcomeOf(*nativeOutcome) RequestOutcome { return RequestOutcome{} }
+func nativeDeriv([]float64, []float64) (float64, bool, error) {
+	return 0, false, ErrUnsupported
+}
+func nativePredictLinear([]float64, []float64, float64, float64) (float64, bool, error) {
+	return 0, false, ErrUnsupported
+}
+func nativeInflection([]float64, []float64, uint, float64) (float64, error) {
+	return 0, ErrUnsupported
+}
+func nativeAnalyze([]float64, []float64, string, *float64) (string, error) {
+	return "", ErrUnsupported
+}
+func nativeCatalog(string, string) ([]CatalogMetric, error) { return nil, ErrUnsupported }
+func nativeSpanAttributes() (SpanAttributeNames, error) {
+	return SpanAttributeNames{}, ErrUnsupported
+}
+func nativeWatchesBaseline(nativeMonitor) (bool, error) { return false, ErrUnsupported }

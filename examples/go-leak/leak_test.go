@@ -1,0 +1,52 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	leaksense "github.com/leaksense/leaksense/bindings-go"
+)
+
+// The example as a test: under load, the report names the heap-leaking and the
+// goroutine-leaking route, not the healthy ones, and the goroutine leak shows as about one
+// extra goroutine per request on its route.
+func TestReportNamesBothLeakingRoutes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives load for about a minute")
+	}
+	var out bytes.Buffer
+	rep, err := run(context.Background(), &out, 4*time.Minute)
+	t.Log(out.String())
+	if err != nil {
+		t.Fatalf("%v; suspects %+v", err, rep.Suspects)
+	}
+	if rep.Verdict != leaksense.Leak {
+		t.Errorf("verdict %s", rep.Verdict)
+	}
+	for _, s := range rep.Suspects {
+		if s.Route == RouteUsers || s.Route == RouteHealth {
+			t.Errorf("healthy route %s named: %+v", s.Route, s)
+		}
+	}
+	for _, r := range rep.Routes {
+		if r.Route != RouteStream && r.Route != RouteUsers {
+			continue
+		}
+		var goroutines *leaksense.MeasureSummary
+		for i := range r.Measures {
+			if r.Measures[i].Measure == "goroutines" {
+				goroutines = &r.Measures[i]
+			}
+		}
+		if goroutines == nil {
+			t.Fatalf("%s has no goroutine measure", r.Route)
+		}
+		// Concurrent requests blur single deltas, not the mean over thousands of requests.
+		leaky := r.Route == RouteStream
+		if leaky && (goroutines.Mean < 0.5 || goroutines.Mean > 1.5) || !leaky && (goroutines.Mean < -0.5 || goroutines.Mean > 0.5) {
+			t.Errorf("%s: mean goroutine delta %.2f per request", r.Route, goroutines.Mean)
+		}
+	}
+}

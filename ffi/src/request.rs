@@ -1,0 +1,148 @@
+//! Per-request tracking: `leaksense_request_t` is caller-allocated.
+//!
+//! Why not a boxed handle: the core's `RequestToken` is a 48-byte `Copy` value with no heap, and
+//! a boxed one would add a malloc and a free to every request on the hot path, and leak
+//! whenever a request dies without reaching `end` (a panic in a Go handler, a C longjmp). A
+//! fixed-size `repr(C)` struct the caller keeps on its stack (or in a Go struct) costs nothing,
+//! cannot leak, and needs no `_free`. Its bytes are private; a `state` word guards against
+//! ending a request that was never begun or was already ended.
+
+use std::ffi::c_char;
+
+use leaksense_core::requests::{MAX_MEASURES, RequestToken};
+
+use crate::args::{check_out, handle, slice_arg, str_arg};
+use crate::error::{guard, leaksense_error_t};
+use crate::monitor::leaksense_monitor_t;
+
+/// The most runtime measures a monitor takes per request (its `measures` option).
+pub const LEAKSENSE_MAX_MEASURES: usize = 4;
+
+const _: () = assert!(LEAKSENSE_MAX_MEASURES == MAX_MEASURES);
+// The token must fit the private words and their alignment. It holds only integers and
+// floats (any bit pattern is a valid value), and the tracker checks that a token it is handed
+// was issued by it, so reading one back from caller memory is sound.
+const _: () = assert!(size_of::<RequestToken>() <= size_of::<[u64; 6]>());
+const _: () = assert!(align_of::<RequestToken>() <= align_of::<u64>());
+
+/// `state` of a request between `begin` and `end`.
+const BEGUN: u64 = 0x6c65_616b_7365_6e73; // "leaksens"
+
+/// One request in flight. Allocate it yourself (on the stack is fine); fill it with
+/// `leaksense_request_begin` and pass it to `leaksense_request_end` once. Treat the fields as
+/// private.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct leaksense_request_t {
+    /// Nonzero between begin and end.
+    pub state: u64,
+    /// The core's request token.
+    pub opaque: [u64; 6],
+}
+
+/// What `leaksense_request_end` reports for one request.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct leaksense_request_outcome_t {
+    /// Growth of each runtime measure over the request, in the order of the `measures` option.
+    pub deltas: [f64; LEAKSENSE_MAX_MEASURES],
+    /// How many entries of `deltas` are set.
+    pub deltas_len: usize,
+    /// Whether `rss_delta` is set (the monitor reads RSS per request and both reads worked).
+    pub has_rss_delta: bool,
+    /// Change in process RSS over the request, in bytes.
+    pub rss_delta: f64,
+    /// When the request was counted (unix ms).
+    pub ts_ms: i64,
+}
+
+/// Starts tracking one request on `route` (UTF-8, `route_len` bytes; a route template such as
+/// `GET /users/{id}`, never the raw path) with the runtime measures read now (`measures_len`
+/// must equal the number of names in the monitor's `measures` option). Fills `*out_request`.
+///
+/// # Safety
+/// `monitor` must be NULL or a live monitor; `route` NULL or `route_len` readable bytes;
+/// `measures` NULL or `measures_len` readable doubles; `out_request` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn leaksense_request_begin(
+    monitor: *const leaksense_monitor_t,
+    route: *const c_char,
+    route_len: usize,
+    measures: *const f64,
+    measures_len: usize,
+    out_request: *mut leaksense_request_t,
+) -> *mut leaksense_error_t {
+    guard(|| {
+        check_out("out_request", out_request)?;
+        // SAFETY: the caller's contract on every pointer.
+        let monitor = unsafe { handle("monitor", monitor)? };
+        let route = unsafe { str_arg("route", route, route_len)? };
+        let measures = unsafe { slice_arg("measures", measures, measures_len)? };
+        let token = monitor.inner.begin_request(route, measures)?;
+        let mut request = leaksense_request_t {
+            state: BEGUN,
+            opaque: [0; 6],
+        };
+        // SAFETY: size and alignment are asserted above; `opaque` is plain memory.
+        unsafe {
+            request
+                .opaque
+                .as_mut_ptr()
+                .cast::<RequestToken>()
+                .write(token)
+        };
+        // SAFETY: checked non-NULL; writable per the caller's contract.
+        unsafe { out_request.write(request) };
+        Ok(())
+    })
+}
+
+/// Ends a request with the runtime measures read now and records its deltas on its route.
+/// `*request` is marked ended; ending it again is `LEAKSENSE_INVALID_OPTION`. On success
+/// `*out_outcome` (if not NULL) receives the deltas, to set as span attributes.
+///
+/// # Safety
+/// `monitor` must be NULL or a live monitor; `request` NULL or a request filled by
+/// `leaksense_request_begin` on the same monitor (or zeroed); `measures` NULL or `measures_len`
+/// readable doubles; `out_outcome` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn leaksense_request_end(
+    monitor: *const leaksense_monitor_t,
+    request: *mut leaksense_request_t,
+    measures: *const f64,
+    measures_len: usize,
+    out_outcome: *mut leaksense_request_outcome_t,
+) -> *mut leaksense_error_t {
+    guard(|| {
+        // SAFETY: the caller's contract on every pointer.
+        let monitor = unsafe { handle("monitor", monitor)? };
+        let measures = unsafe { slice_arg("measures", measures, measures_len)? };
+        // SAFETY: non-NULL after the check; the caller's contract makes it readable/writable.
+        let request = unsafe { request.as_mut() }
+            .ok_or_else(|| leaksense_error_t::invalid("`request` is NULL"))?;
+        if request.state != BEGUN {
+            return Err(leaksense_error_t::invalid(
+                "`request` was not begun, or was already ended",
+            ));
+        }
+        // SAFETY: `state == BEGUN` means `begin` wrote a token here (size/alignment asserted).
+        let token = unsafe { request.opaque.as_ptr().cast::<RequestToken>().read() };
+        let outcome = monitor.inner.end_request(token, measures)?;
+        request.state = 0;
+        if !out_outcome.is_null() {
+            let d = outcome.deltas();
+            let mut deltas = [0.0; LEAKSENSE_MAX_MEASURES];
+            deltas[..d.len()].copy_from_slice(d);
+            let result = leaksense_request_outcome_t {
+                deltas,
+                deltas_len: d.len(),
+                has_rss_delta: outcome.rss_delta.is_some(),
+                rss_delta: outcome.rss_delta.unwrap_or(0.0),
+                ts_ms: outcome.ts_ms,
+            };
+            // SAFETY: non-NULL; writable per the caller's contract.
+            unsafe { out_outcome.write(result) };
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,410 @@
+/* Calls every function of the leaksense C ABI, error paths included. Run under valgrind by
+ * ffi/run-tests.sh: any invalid access or leaked byte fails the run. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "leaksense.h"
+
+static int failures = 0;
+static int checks = 0;
+
+#define CHECK(cond)                                                              \
+  do {                                                                           \
+    checks++;                                                                    \
+    if (!(cond)) {                                                               \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);  \
+      failures++;                                                                \
+    }                                                                            \
+  } while (0)
+
+/* Expects success; prints and frees an unexpected error. */
+#define OK(call)                                                                 \
+  do {                                                                           \
+    leaksense_error_t *err_ = (call);                                            \
+    checks++;                                                                    \
+    if (err_ != NULL) {                                                          \
+      fprintf(stderr, "%s:%d: %s failed: [%s] %s\n", __FILE__, __LINE__, #call,  \
+              leaksense_error_code_name(leaksense_error_code(err_)),             \
+              leaksense_error_message(err_));                                    \
+      leaksense_error_free(err_);                                                \
+      failures++;                                                                \
+    }                                                                            \
+  } while (0)
+
+/* Expects an error with this code and a non-empty message, then frees it. */
+#define FAILS(code, call) expect_error((code), (call), #call, __LINE__)
+
+static void expect_error(leaksense_error_code_t code, leaksense_error_t *err, const char *what,
+                         int line) {
+  checks++;
+  if (err == NULL) {
+    fprintf(stderr, "line %d: %s succeeded, expected %s\n", line, what,
+            leaksense_error_code_name(code));
+    failures++;
+    return;
+  }
+  if (leaksense_error_code(err) != code || leaksense_error_message(err)[0] == '\0') {
+    fprintf(stderr, "line %d: %s gave [%s] \"%s\", expected %s\n", line, what,
+            leaksense_error_code_name(leaksense_error_code(err)), leaksense_error_message(err),
+            leaksense_error_code_name(code));
+    failures++;
+  }
+  leaksense_error_free(err);
+}
+
+#define S(lit) (lit), (sizeof(lit) - 1)
+
+static void test_errors_and_strings(void) {
+  CHECK(strcmp(leaksense_error_code_name(LEAKSENSE_NON_FINITE_VALUE), "non_finite_value") == 0);
+  CHECK(strcmp(leaksense_error_code_name(LEAKSENSE_INTERNAL), "internal") == 0);
+  CHECK(strcmp(leaksense_error_code_name(0), "unknown") == 0);
+  CHECK(strcmp(leaksense_error_code_name(10), "unknown") == 0);
+  /* NULL-safe accessors and frees. */
+  CHECK(leaksense_error_code(NULL) == LEAKSENSE_INVALID_OPTION);
+  CHECK(strcmp(leaksense_error_message(NULL), "") == 0);
+  leaksense_error_free(NULL);
+  leaksense_string_free(NULL);
+}
+
+static void test_series(void) {
+  const double ts[] = {10, 20, 30, 40};
+  const double vs[] = {1, 6, 11, 16};
+  double value = -1;
+  bool has = true;
+
+  OK(leaksense_series_deriv(ts, 4, vs, 4, &value, &has));
+  CHECK(has && value == 0.5);
+  OK(leaksense_series_deriv(ts, 1, vs, 1, &value, &has));
+  CHECK(!has);
+  OK(leaksense_series_deriv(NULL, 0, NULL, 0, &value, &has));
+  CHECK(!has);
+  OK(leaksense_series_predict_linear(ts, 2, vs, 2, 30, 10, &value, &has));
+  CHECK(has && value == 16.0);
+
+  const double nan_vs[] = {1, NAN, 3, 4};
+  const double back_ts[] = {10, 30, 20, 40};
+  FAILS(LEAKSENSE_NON_FINITE_VALUE, leaksense_series_deriv(ts, 4, nan_vs, 4, &value, &has));
+  FAILS(LEAKSENSE_OUT_OF_ORDER, leaksense_series_deriv(back_ts, 4, vs, 4, &value, &has));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_deriv(ts, 4, vs, 3, &value, &has));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_deriv(NULL, 4, vs, 4, &value, &has));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_deriv(ts, 4, vs, 4, NULL, &has));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_deriv(ts, 4, vs, 4, &value, NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION,
+        leaksense_series_predict_linear(ts, 4, vs, 4, NAN, 10, &value, &has));
+  FAILS(LEAKSENSE_INVALID_OPTION,
+        leaksense_series_predict_linear(ts, 4, vs, 4, 30, INFINITY, &value, &has));
+  FAILS(LEAKSENSE_INVALID_OPTION,
+        leaksense_series_predict_linear(ts, 4, vs, 4, 30, 10, &value, NULL));
+  FAILS(LEAKSENSE_NON_FINITE_VALUE,
+        leaksense_series_predict_linear(ts, 4, nan_vs, 4, 30, 10, &value, &has));
+
+  /* The article's rule on a series flat up to index 10 and rising after: the first window of
+   * 12 points with at least 9.6 rising steps starts at index 9. */
+  double t[30], v[30];
+  for (int i = 0; i < 30; i++) {
+    t[i] = 1000 + 60.0 * i;
+    v[i] = i <= 10 ? 10 : i;
+  }
+  double start = 0;
+  OK(leaksense_series_find_growth_inflection(t, 30, v, 30, 12, 0.8, &start));
+  CHECK(start == 1000 + 60.0 * 9);
+  FAILS(LEAKSENSE_EMPTY_INPUT, leaksense_series_find_growth_inflection(t, 0, v, 0, 12, 0.8, &start));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_find_growth_inflection(t, 30, v, 30, 0, 0.8, &start));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_find_growth_inflection(t, 30, v, 30, 12, 1.5, &start));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_find_growth_inflection(t, 30, v, 30, 12, NAN, &start));
+  FAILS(LEAKSENSE_NON_FINITE_VALUE,
+        leaksense_series_find_growth_inflection(ts, 4, nan_vs, 4, 2, 0.5, &start));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_find_growth_inflection(t, 30, v, 30, 12, 0.8, NULL));
+
+  char *json = NULL;
+  OK(leaksense_series_analyze(ts, 4, vs, 4, S("heap"), true, 5e8, &json));
+  CHECK(json != NULL && strstr(json, "\"verdict\":\"insufficient\"") != NULL);
+  leaksense_string_free(json);
+  json = NULL;
+  OK(leaksense_series_analyze(ts, 4, vs, 4, NULL, 0, false, 0, &json));
+  CHECK(json != NULL && strstr(json, "\"limit\":null") != NULL);
+  leaksense_string_free(json);
+  json = NULL;
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_analyze(ts, 4, vs, 4, S("bytes"), false, 0, &json));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_analyze(ts, 4, vs, 4, S("heap"), true, 0, &json));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_analyze(ts, 4, vs, 4, S("heap"), true, NAN, &json));
+  FAILS(LEAKSENSE_EMPTY_INPUT, leaksense_series_analyze(NULL, 0, NULL, 0, S("heap"), false, 0, &json));
+  FAILS(LEAKSENSE_OUT_OF_ORDER, leaksense_series_analyze(back_ts, 4, vs, 4, S("count"), false, 0, &json));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_analyze(ts, 4, vs, 4, S("heap"), false, 0, NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_analyze(ts, 4, vs, 4, "\xff", 1, false, 0, &json));
+  CHECK(json == NULL);
+}
+
+static void test_catalog(void) {
+  leaksense_catalog_t *cat = NULL;
+  OK(leaksense_catalog_new(S("go"), S("semconv"), &cat));
+  size_t len = 0;
+  OK(leaksense_catalog_len(cat, &len));
+  CHECK(len > 10);
+  int found_goroutines = 0;
+  for (size_t i = 0; i < len; i++) {
+    leaksense_metric_t m;
+    OK(leaksense_catalog_get(cat, i, &m));
+    CHECK(m.key[0] != '\0' && m.name[0] != '\0' && m.unit[0] != '\0' && m.description[0] != '\0');
+    CHECK(m.kind >= LEAKSENSE_OBSERVABLE_COUNTER && m.kind <= LEAKSENSE_HISTOGRAM);
+    if (strcmp(m.key, "go.goroutine.count") == 0) {
+      found_goroutines = 1;
+      CHECK(strcmp(m.name, "go.goroutine.count") == 0);
+      CHECK(strcmp(m.unit, "{goroutine}") == 0);
+      CHECK(m.kind == LEAKSENSE_OBSERVABLE_UP_DOWN_COUNTER);
+    }
+  }
+  CHECK(found_goroutines);
+  leaksense_metric_t m;
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_catalog_get(cat, len, &m));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_catalog_get(cat, 0, NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_catalog_get(NULL, 0, &m));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_catalog_len(NULL, &len));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_catalog_len(cat, NULL));
+  leaksense_catalog_free(cat);
+
+  /* Legacy names, and the default naming when it is omitted. */
+  OK(leaksense_catalog_new(S("go"), S("legacy"), &cat));
+  OK(leaksense_catalog_len(cat, &len));
+  int legacy = 0;
+  for (size_t i = 0; i < len; i++) {
+    OK(leaksense_catalog_get(cat, i, &m));
+    if (strcmp(m.key, "go.goroutine.count") == 0)
+      legacy = strcmp(m.name, "process.runtime.go.goroutines") == 0;
+  }
+  CHECK(legacy);
+  leaksense_catalog_free(cat);
+  OK(leaksense_catalog_new(S("process"), NULL, 0, &cat));
+  leaksense_catalog_free(cat);
+
+  cat = NULL;
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_catalog_new(S("java"), NULL, 0, &cat));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_catalog_new(S("go"), S("old"), &cat));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_catalog_new(NULL, 0, NULL, 0, &cat));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_catalog_new(NULL, 2, NULL, 0, &cat));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_catalog_new(S("go"), NULL, 0, NULL));
+  CHECK(cat == NULL);
+  leaksense_catalog_free(NULL);
+
+  leaksense_span_attributes_t names;
+  OK(leaksense_span_attributes_get(&names));
+  CHECK(strcmp(names.allocated_bytes, "memory.allocated_bytes") == 0);
+  CHECK(names.rss_delta_bytes[0] != '\0' && names.goroutine_delta[0] != '\0');
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_span_attributes_get(NULL));
+}
+
+static void test_monitor_lifecycle(void) {
+  leaksense_monitor_t *m = NULL;
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_new(S("{\"bogus\": 1}"), &m));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_new(S("{not json"), &m));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_new(S("[]"), &m));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_new(S("{\"interval_ms\": 0}"), &m));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_new(NULL, 5, &m));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_new(S("{}"), NULL));
+  CHECK(m == NULL);
+
+  OK(leaksense_monitor_new(NULL, 0, &m)); /* all defaults */
+  leaksense_monitor_free(m);
+  m = NULL;
+  OK(leaksense_monitor_new(S("{\"runtime\": \"go\", \"interval_ms\": 10}"), &m));
+  bool running = true;
+  OK(leaksense_monitor_is_running(m, &running));
+  CHECK(!running);
+  OK(leaksense_monitor_start(m));
+  OK(leaksense_monitor_start(m)); /* a no-op while running */
+  OK(leaksense_monitor_is_running(m, &running));
+  CHECK(running);
+  OK(leaksense_monitor_stop(m));
+  OK(leaksense_monitor_stop(m));
+  OK(leaksense_monitor_is_running(m, &running));
+  CHECK(!running);
+
+  char *json = NULL;
+  OK(leaksense_monitor_sample(m, &json));
+  CHECK(json != NULL && strstr(json, "\"rss_bytes\"") != NULL);
+  leaksense_string_free(json);
+  /* Explicit times must move forward. */
+  OK(leaksense_monitor_sample_at(m, 4102444800000, &json)); /* 2100-01-01 */
+  leaksense_string_free(json);
+  json = NULL;
+  FAILS(LEAKSENSE_OUT_OF_ORDER, leaksense_monitor_sample_at(m, 1000, &json));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_sample(m, NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_sample_at(m, 4102444900000, NULL));
+  CHECK(json == NULL);
+
+  OK(leaksense_monitor_set_runtime_limit(m, true, 1u << 30));
+  OK(leaksense_monitor_set_runtime_limit(m, false, 0));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_set_runtime_limit(m, true, 0));
+
+  leaksense_watched_t watched = 0;
+  OK(leaksense_monitor_watched(m, &watched));
+  CHECK(watched == LEAKSENSE_WATCHED_RSS);
+  OK(leaksense_monitor_observe_baseline(m, 1700000000000, 5e7));
+  OK(leaksense_monitor_watched(m, &watched));
+  CHECK(watched == LEAKSENSE_WATCHED_RUNTIME_BASELINE);
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_watched(m, NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_watched(NULL, &watched));
+  FAILS(LEAKSENSE_NON_FINITE_VALUE, leaksense_monitor_observe_baseline(m, 1700000060000, NAN));
+  FAILS(LEAKSENSE_OUT_OF_ORDER, leaksense_monitor_observe_baseline(m, 1600000000000, 5e7));
+
+  OK(leaksense_monitor_analysis(m, &json));
+  CHECK(json != NULL && strstr(json, "\"verdict\"") != NULL);
+  leaksense_string_free(json);
+  OK(leaksense_monitor_poll_events(m, &json));
+  CHECK(json != NULL && strcmp(json, "[]") == 0);
+  leaksense_string_free(json);
+  OK(leaksense_monitor_report_json(m, &json));
+  CHECK(json != NULL && strstr(json, "\"schema_version\"") != NULL);
+  leaksense_string_free(json);
+  OK(leaksense_monitor_report_text(m, &json));
+  CHECK(json != NULL && strstr(json, "leaksense:") != NULL);
+  leaksense_string_free(json);
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_analysis(m, NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_poll_events(m, NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_report_json(m, NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_report_text(m, NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_is_running(m, NULL));
+
+  /* Every function refuses a NULL monitor with a typed error. */
+  json = NULL;
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_start(NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_stop(NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_close(NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_is_running(NULL, &running));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_sample(NULL, &json));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_sample_at(NULL, 1, &json));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_observe_baseline(NULL, 1, 1));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_set_runtime_limit(NULL, false, 0));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_analysis(NULL, &json));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_poll_events(NULL, &json));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_report_json(NULL, &json));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_report_text(NULL, &json));
+  CHECK(json == NULL);
+
+  /* Closed: idempotent, and every later call answers LEAKSENSE_CLOSED. */
+  OK(leaksense_monitor_start(m));
+  OK(leaksense_monitor_close(m));
+  OK(leaksense_monitor_close(m));
+  OK(leaksense_monitor_is_running(m, &running));
+  CHECK(!running);
+  FAILS(LEAKSENSE_CLOSED, leaksense_monitor_start(m));
+  FAILS(LEAKSENSE_CLOSED, leaksense_monitor_sample(m, &json));
+  FAILS(LEAKSENSE_CLOSED, leaksense_monitor_sample_at(m, 4102444900000, &json));
+  FAILS(LEAKSENSE_CLOSED, leaksense_monitor_observe_baseline(m, 1700000120000, 5e7));
+  FAILS(LEAKSENSE_CLOSED, leaksense_monitor_set_runtime_limit(m, true, 1));
+  FAILS(LEAKSENSE_CLOSED, leaksense_monitor_analysis(m, &json));
+  FAILS(LEAKSENSE_CLOSED, leaksense_monitor_poll_events(m, &json));
+  FAILS(LEAKSENSE_CLOSED, leaksense_monitor_report_json(m, &json));
+  FAILS(LEAKSENSE_CLOSED, leaksense_monitor_report_text(m, &json));
+  FAILS(LEAKSENSE_CLOSED, leaksense_monitor_watched(m, &watched));
+  leaksense_request_t req;
+  FAILS(LEAKSENSE_CLOSED, leaksense_request_begin(m, S("GET /x"), NULL, 0, &req));
+  CHECK(json == NULL);
+  OK(leaksense_monitor_stop(m)); /* stopping a closed monitor is harmless */
+  leaksense_monitor_free(m);
+  leaksense_monitor_free(NULL);
+}
+
+static void test_requests(void) {
+  leaksense_monitor_t *m = NULL;
+  OK(leaksense_monitor_new(S("{\"runtime\": \"go\", \"measures\": [\"goroutines\", \"heap_allocs\"]}"), &m));
+  leaksense_monitor_t *other = NULL;
+  OK(leaksense_monitor_new(S("{\"measures\": [\"goroutines\", \"heap_allocs\"]}"), &other));
+
+  leaksense_request_t req;
+  memset(&req, 0, sizeof req);
+  const double start[] = {10, 1000};
+  const double end[] = {12, 5096};
+  OK(leaksense_request_begin(m, S("GET /users/{id}"), start, 2, &req));
+  CHECK(req.state != 0);
+  leaksense_request_outcome_t out;
+  memset(&out, 0, sizeof out);
+  OK(leaksense_request_end(m, &req, end, 2, &out));
+  CHECK(req.state == 0);
+  CHECK(out.deltas_len == 2 && out.deltas[0] == 2 && out.deltas[1] == 4096);
+  CHECK(out.ts_ms > 1600000000000);
+  /* Ending twice, or a zeroed request, is refused. */
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_request_end(m, &req, end, 2, &out));
+  leaksense_request_t zero;
+  memset(&zero, 0, sizeof zero);
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_request_end(m, &zero, end, 2, &out));
+  /* The outcome is optional. */
+  OK(leaksense_request_begin(m, S("GET /users/{id}"), start, 2, &req));
+  OK(leaksense_request_end(m, &req, end, 2, NULL));
+
+  /* Bad measures: wrong count, NaN, NULL with a length; bad routes; NULL pointers. */
+  const double nan2[] = {NAN, 1};
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_request_begin(m, S("GET /"), start, 1, &req));
+  FAILS(LEAKSENSE_NON_FINITE_VALUE, leaksense_request_begin(m, S("GET /"), nan2, 2, &req));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_request_begin(m, S("GET /"), NULL, 2, &req));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_request_begin(m, "\xc3\x28", 2, start, 2, &req));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_request_begin(m, NULL, 3, start, 2, &req));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_request_begin(m, S("GET /"), start, 2, NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_request_begin(NULL, S("GET /"), start, 2, &req));
+  OK(leaksense_request_begin(m, S("GET /"), start, 2, &req));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_request_end(m, &req, end, 1, &out));
+  FAILS(LEAKSENSE_NON_FINITE_VALUE, leaksense_request_end(m, &req, nan2, 2, &out));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_request_end(m, NULL, end, 2, &out));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_request_end(NULL, &req, end, 2, &out));
+  /* A request begun on one monitor is refused by another. */
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_request_end(other, &req, end, 2, &out));
+  /* A failed end leaves the request open, so it can still be ended. */
+  OK(leaksense_request_end(m, &req, end, 2, &out));
+
+  char *json = NULL;
+  OK(leaksense_monitor_report_json(m, &json));
+  CHECK(json != NULL && strstr(json, "GET /users/{id}") != NULL);
+  leaksense_string_free(json);
+
+  /* Closing between begin and end: end answers closed. */
+  OK(leaksense_request_begin(m, S("GET /"), start, 2, &req));
+  OK(leaksense_monitor_close(m));
+  FAILS(LEAKSENSE_CLOSED, leaksense_request_end(m, &req, end, 2, &out));
+  leaksense_monitor_free(m);
+  leaksense_monitor_free(other);
+}
+
+/* Six hours of a post-GC baseline, flat for two and then rising 40 KB a minute, with
+ * injected times: the default detector fires, the event queue has it, and polling drains. */
+static void test_detection_events(void) {
+  leaksense_monitor_t *m = NULL;
+  OK(leaksense_monitor_new(S("{\"memory_limit\": 4000000000}"), &m));
+  unsigned int seed = 7;
+  const long long t0 = 1700000000000LL;
+  for (int step = 0; step < 6 * 60 / 2; step++) {
+    seed = seed * 1103515245u + 12345u;
+    double noise = (double)((seed >> 16) % 100000);
+    double minutes = step * 2.0;
+    double growth = minutes > 120 ? (minutes - 120) * 40000.0 : 0;
+    OK(leaksense_monitor_observe_baseline(m, t0 + step * 120000LL, 5e7 + growth + noise));
+  }
+  char *json = NULL;
+  OK(leaksense_monitor_poll_events(m, &json));
+  CHECK(json != NULL && strstr(json, "\"to\":\"firing\"") != NULL);
+  if (json) printf("events: %s\n", json);
+  leaksense_string_free(json);
+  OK(leaksense_monitor_poll_events(m, &json));
+  CHECK(json != NULL && strcmp(json, "[]") == 0);
+  leaksense_string_free(json);
+  OK(leaksense_monitor_analysis(m, &json));
+  CHECK(json != NULL && strstr(json, "\"verdict\":\"leak\"") != NULL);
+  leaksense_string_free(json);
+  leaksense_monitor_free(m);
+}
+
+int main(void) {
+  test_errors_and_strings();
+  test_series();
+  test_catalog();
+  test_monitor_lifecycle();
+  test_requests();
+  test_detection_events();
+  if (failures) {
+    fprintf(stderr, "%d of %d checks failed\n", failures, checks);
+    return 1;
+  }
+  printf("all %d checks passed\n", checks);
+  return 0;
+}
