@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The main job: shows leaksense at work on this machine.
+# The main job: a real Flask service on 127.0.0.1 whose /orders route leaks 50 KiB per request,
+# driven by a load generator, until leaksense fires its alert and names the route in its report.
+# Installs what is missing (Rust target, venv, the leaksense wheel) first. About two minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 bash scripts/setup.sh
-cargo run -q -p leaksense-core --example live_samples -- 5 200
+exec bash examples/python-leak/run.sh

@@ -22,6 +22,9 @@ cargo test --workspace --all-features
 step "wasm32 build of the pure-analysis core"
 cargo check -p leaksense-core --no-default-features --target wasm32-unknown-unknown
 
+step "Python package: wheel, pytest (incl. the demo), stubtest, mypy"
+bash bindings-python/run-tests.sh
+
 step "C ABI: header check, C test program under valgrind"
 bash ffi/run-tests.sh
 

@@ -426,14 +426,19 @@ pub static CATALOG: &[MetricDef] = &[
             "Allocations minus deallocations since the generation was last collected (gc.get_count()).",
         )
     },
-    def(
-        "cpython.allocated_blocks",
-        Python,
-        "leaksense.cpython.memory.allocated_blocks",
-        Gauge,
-        "{block}",
-        "Memory blocks currently allocated by the interpreter (sys.getallocatedblocks()).",
-    ),
+    // Deep: in CPython 3.11 sys.getallocatedblocks() walks every memory pool (its cost grows
+    // with the heap: about 80 µs at 1M objects), so it is not for a default scrape.
+    MetricDef {
+        deep: true,
+        ..def(
+            "cpython.allocated_blocks",
+            Python,
+            "leaksense.cpython.memory.allocated_blocks",
+            Gauge,
+            "{block}",
+            "Memory blocks currently allocated by the interpreter (sys.getallocatedblocks()).",
+        )
+    },
     MetricDef {
         legacy: &[legacy(Python, "process.runtime.python.gc.objects")],
         deep: true,

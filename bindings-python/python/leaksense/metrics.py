@@ -22,12 +22,6 @@ _GC_STAT = {
 }
 
 
-# Catalog entries registered only in deep mode although the catalog does not mark them deep:
-# sys.getallocatedblocks() walks every pymalloc pool in CPython 3.11 (about 80 µs at 1M
-# objects, bench/bench_scrape.py), so its cost grows with the heap like the census's.
-HEAP_SIZED = frozenset({"cpython.allocated_blocks"})
-
-
 class RuntimeMetrics:
     """The registered instruments and the gc callback; `close()` unhooks the callback."""
 
@@ -119,7 +113,7 @@ def register_metrics(
     instruments: dict[str, Any] = {}
     registered: dict[str, Callable[[CallbackOptions], Iterable[Observation]]] = {}
     for m in _native.catalog("python", naming):
-        if (m["deep"] or m["key"] in HEAP_SIZED) and not deep:
+        if m["deep"] and not deep:
             continue
         make = callbacks.get(m["key"])
         if make is None:
