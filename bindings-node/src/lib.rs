@@ -1,0 +1,50 @@
+//! Node.js addon over leaksense-core: converts types and errors only.
+use leaksense_core::catalog::{self, Naming, Runtime};
+use leaksense_core::error::ErrorCode;
+use napi::{Error, Status};
+use napi_derive::napi;
+
+/// Builds a JS error whose `code` is the core's stable `ErrorCode::as_str()` string.
+fn js_error(code: ErrorCode, message: impl Into<String>) -> Error {
+    Error::new(
+        Status::GenericFailure,
+        format!("[{}] {}", code.as_str(), message.into()),
+    )
+}
+
+/// Validates a JS number meant as a u32 (rejects -1, 2**40, 1.7, NaN) before conversion.
+pub fn to_u32(name: &str, v: f64) -> napi::Result<u32> {
+    if v.is_finite() && v.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&v) {
+        Ok(v as u32)
+    } else {
+        Err(js_error(
+            ErrorCode::InvalidOption,
+            format!("{name} must be an integer in 0..=4294967295, got {v}"),
+        ))
+    }
+}
+
+/// Returns the metric catalog for a runtime and naming mode as a JSON string.
+#[napi(catch_unwind)]
+pub fn catalog_json(runtime: String, naming: String) -> napi::Result<String> {
+    let rt = Runtime::parse(&runtime).ok_or_else(|| {
+        js_error(
+            ErrorCode::InvalidOption,
+            format!("unknown runtime {runtime:?}"),
+        )
+    })?;
+    let nm = Naming::parse(&naming).ok_or_else(|| {
+        js_error(
+            ErrorCode::InvalidOption,
+            format!("unknown naming {naming:?}"),
+        )
+    })?;
+    let all: Vec<_> = catalog::metrics(rt, nm).collect();
+    serde_json::to_string(&all).map_err(|e| js_error(ErrorCode::Internal, e.to_string()))
+}
+
+/// Checks a u32-valued option the way every entry point does; exposed so JS can test it.
+#[napi(catch_unwind)]
+pub fn validate_u32(name: String, value: f64) -> napi::Result<u32> {
+    to_u32(&name, value)
+}

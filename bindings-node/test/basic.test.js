@@ -1,0 +1,22 @@
+'use strict';
+// Runs against a debug build copied to LEAKSENSE_ADDON (full napi packaging is not done yet).
+const test = require('node:test');
+const assert = require('node:assert');
+const addon = require(process.env.LEAKSENSE_ADDON || '../leaksense.linux-x64-gnu.node');
+
+test('catalog legacy names are process.runtime.nodejs.*', () => {
+  const m = JSON.parse(addon.catalogJson('node', 'legacy'));
+  assert.ok(m.length > 0);
+  assert.ok(m.some((x) => x.name.startsWith('process.runtime.nodejs.')), JSON.stringify(m.map((x) => x.name)));
+});
+
+test('unknown runtime is invalid_option', () => {
+  assert.throws(() => addon.catalogJson('ruby', 'semconv'), /invalid_option/);
+});
+
+for (const bad of [-1, 2 ** 40, 1.7, NaN]) {
+  test(`u32 rejects ${bad}`, () => {
+    assert.throws(() => addon.validateU32('max_routes', bad), /invalid_option/);
+  });
+}
+test('u32 accepts 7', () => assert.strictEqual(addon.validateU32('x', 7), 7));
