@@ -1,19 +1,16 @@
 //! Node.js addon over leaksense-core: converts types and errors only.
 use leaksense_core::catalog::{self, Naming, Runtime};
 use leaksense_core::error::ErrorCode;
-use napi::{Error, Status};
+use napi::Error;
 use napi_derive::napi;
 
 /// Builds a JS error whose `code` is the core's stable `ErrorCode::as_str()` string.
-fn js_error(code: ErrorCode, message: impl Into<String>) -> Error {
-    Error::new(
-        Status::GenericFailure,
-        format!("[{}] {}", code.as_str(), message.into()),
-    )
+fn js_error(code: ErrorCode, message: impl Into<String>) -> Error<String> {
+    Error::new(code.as_str().to_string(), message.into())
 }
 
 /// Validates a JS number meant as a u32 (rejects -1, 2**40, 1.7, NaN) before conversion.
-pub fn to_u32(name: &str, v: f64) -> napi::Result<u32> {
+pub fn to_u32(name: &str, v: f64) -> napi::Result<u32, String> {
     if v.is_finite() && v.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&v) {
         Ok(v as u32)
     } else {
@@ -26,7 +23,7 @@ pub fn to_u32(name: &str, v: f64) -> napi::Result<u32> {
 
 /// Returns the metric catalog for a runtime and naming mode as a JSON string.
 #[napi(catch_unwind)]
-pub fn catalog_json(runtime: String, naming: String) -> napi::Result<String> {
+pub fn catalog_json(runtime: String, naming: String) -> napi::Result<String, String> {
     let rt = Runtime::parse(&runtime).ok_or_else(|| {
         js_error(
             ErrorCode::InvalidOption,
@@ -45,6 +42,6 @@ pub fn catalog_json(runtime: String, naming: String) -> napi::Result<String> {
 
 /// Checks a u32-valued option the way every entry point does; exposed so JS can test it.
 #[napi(catch_unwind)]
-pub fn validate_u32(name: String, value: f64) -> napi::Result<u32> {
+pub fn validate_u32(name: String, value: f64) -> napi::Result<u32, String> {
     to_u32(&name, value)
 }

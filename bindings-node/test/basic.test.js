@@ -11,12 +11,12 @@ test('catalog legacy names are process.runtime.nodejs.*', () => {
 });
 
 test('unknown runtime is invalid_option', () => {
-  assert.throws(() => addon.catalogJson('ruby', 'semconv'), /invalid_option/);
+  assert.throws(() => addon.catalogJson('ruby', 'semconv'), { code: 'invalid_option', message: /ruby/ });
 });
 
 for (const bad of [-1, 2 ** 40, 1.7, NaN]) {
   test(`u32 rejects ${bad}`, () => {
-    assert.throws(() => addon.validateU32('max_routes', bad), /invalid_option/);
+    assert.throws(() => addon.validateU32('max_routes', bad), { code: 'invalid_option', message: /max_routes/ });
   });
 }
 test('u32 accepts 7', () => assert.strictEqual(addon.validateU32('x', 7), 7));
