@@ -1,8 +1,8 @@
 'use strict';
-// Runs against a debug build copied to LEAKSENSE_ADDON (full napi packaging is not done yet).
+// Exercises the addon through the generated index.js loader.
 const test = require('node:test');
 const assert = require('node:assert');
-const addon = require(process.env.LEAKSENSE_ADDON || '../leaksense.linux-x64-gnu.node');
+const addon = require('..');
 
 test('catalog legacy names are process.runtime.nodejs.*', () => {
   const m = JSON.parse(addon.catalogJson('node', 'legacy'));

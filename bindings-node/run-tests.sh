@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds the addon, checks the committed generated files, runs node:test, and installs the packed
+# tarball into a fresh project (no Rust needed there). Called from the repository test script.
+set -euo pipefail
+cd "$(dirname "$0")"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-../target}"
+npm ci --no-audit --no-fund
+npx napi build --platform --release
+git diff --exit-code -- index.js index.d.ts || { echo "generated index.js/index.d.ts differ from the committed ones" >&2; exit 1; }
+node --test test/
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+tarball="$(npm pack --silent --pack-destination "$tmp")"
+(cd "$tmp" && npm init -y >/dev/null && npm install --no-audit --no-fund "./$tarball" >/dev/null &&
+  node -e "const l=require('leaksense'); const m=JSON.parse(l.catalogJson('node','semconv')); if(!m.length) process.exit(1); console.log('packed install ok:', m.length, 'metrics')")
