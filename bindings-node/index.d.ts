@@ -12,5 +12,14 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /** Returns the metric catalog for a runtime and naming mode as a JSON string. */
 export declare function catalogJson(runtime: string, naming: string): string
 
+/** Prometheus `deriv()` over unix-seconds timestamps; null when undefined (fewer than 2 points). */
+export declare function deriv(timestamps: Array<number>, values: Array<number>): number | null
+
+/** Unix-seconds timestamp where sustained growth begins (the core's inflection finder). */
+export declare function findGrowthInflection(timestamps: Array<number>, values: Array<number>, window: number, ratio: number): number
+
+/** Prometheus `predict_linear()` at `eval_time` (unix seconds) `horizon` seconds ahead. */
+export declare function predictLinear(timestamps: Array<number>, values: Array<number>, evalTime: number, horizon: number): number | null
+
 /** Checks a u32-valued option the way every entry point does; exposed so JS can test it. */
 export declare function validateU32(name: string, value: number): number

@@ -836,4 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.catalogJson = nativeBinding.catalogJson
+module.exports.deriv = nativeBinding.deriv
+module.exports.findGrowthInflection = nativeBinding.findGrowthInflection
+module.exports.predictLinear = nativeBinding.predictLinear
 module.exports.validateU32 = nativeBinding.validateU32

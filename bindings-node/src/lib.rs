@@ -1,6 +1,7 @@
 //! Node.js addon over leaksense-core: converts types and errors only.
 use leaksense_core::catalog::{self, Naming, Runtime};
-use leaksense_core::error::ErrorCode;
+use leaksense_core::detect;
+use leaksense_core::error::{ErrorCode, InputError};
 use napi::Error;
 use napi_derive::napi;
 
@@ -44,4 +45,37 @@ pub fn catalog_json(runtime: String, naming: String) -> napi::Result<String, Str
 #[napi(catch_unwind)]
 pub fn validate_u32(name: String, value: f64) -> napi::Result<u32, String> {
     to_u32(&name, value)
+}
+
+fn input_err(e: InputError) -> Error<String> {
+    js_error(e.code(), e.to_string())
+}
+
+/// Prometheus `deriv()` over unix-seconds timestamps; null when undefined (fewer than 2 points).
+#[napi(catch_unwind)]
+pub fn deriv(timestamps: Vec<f64>, values: Vec<f64>) -> napi::Result<Option<f64>, String> {
+    detect::deriv_secs(&timestamps, &values).map_err(input_err)
+}
+
+/// Prometheus `predict_linear()` at `eval_time` (unix seconds) `horizon` seconds ahead.
+#[napi(catch_unwind)]
+pub fn predict_linear(
+    timestamps: Vec<f64>,
+    values: Vec<f64>,
+    eval_time: f64,
+    horizon: f64,
+) -> napi::Result<Option<f64>, String> {
+    detect::predict_linear_secs(&timestamps, &values, eval_time, horizon).map_err(input_err)
+}
+
+/// Unix-seconds timestamp where sustained growth begins (the core's inflection finder).
+#[napi(catch_unwind)]
+pub fn find_growth_inflection(
+    timestamps: Vec<f64>,
+    values: Vec<f64>,
+    window: f64,
+    ratio: f64,
+) -> napi::Result<f64, String> {
+    let window = to_u32("window", window)? as usize;
+    detect::find_growth_inflection_secs(&timestamps, &values, window, ratio).map_err(input_err)
 }

@@ -20,3 +20,13 @@ for (const bad of [-1, 2 ** 40, 1.7, NaN]) {
   });
 }
 test('u32 accepts 7', () => assert.strictEqual(addon.validateU32('x', 7), 7));
+
+for (const bad of [-1, 2 ** 40, 1.7]) {
+  test(`findGrowthInflection rejects window ${bad} before conversion`, () => {
+    assert.throws(() => addon.findGrowthInflection([1, 2, 3], [1, 2, 3], bad, 2), { code: 'invalid_option', message: /window/ });
+  });
+}
+
+test('deriv with out-of-order timestamps throws out_of_order', () => {
+  assert.throws(() => addon.deriv([2, 1], [1, 2]), { code: 'out_of_order' });
+});

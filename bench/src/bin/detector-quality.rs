@@ -1,0 +1,215 @@
+//! Detector quality: leaksense's robust detector against the article's Prometheus rules on
+//! labelled synthetic series (`leaksense_core::detect::scenarios`).
+//!
+//! `cargo run --release -p leaksense-bench --bin detector-quality -- --seeds 1000..1020`
+//!
+//! The article's rules are `deriv(heap[2h]) > 10000` and `deriv(goroutines[1h]) > 0.1`, each
+//! held for 30 min, evaluated every 60 s with Prometheus's `for` semantics. Per situation it
+//! prints leaks caught, series with any false alarm (firing on a healthy series or before the
+//! leak began), the median detection delay and the median error of the estimated growth start.
+
+use leaksense_core::detect::prom::{WindowRule, deriv_at};
+use leaksense_core::detect::scenarios::{Scenario, Situation, generate};
+use leaksense_core::detect::{AlertState, Detector, DetectorConfig, SeriesKind};
+use std::process::ExitCode;
+
+/// What one detector did on one series.
+#[derive(Debug, Clone, Copy, Default)]
+struct Outcome {
+    /// Fired on a healthy series or before the leak began.
+    false_alarm: bool,
+    /// Seconds from leak start to the first firing evaluation at or after it.
+    delay_secs: Option<f64>,
+    /// |estimated - true| growth start in seconds, as reported at that firing.
+    start_err_secs: Option<f64>,
+}
+
+fn leaksense(sc: &Scenario) -> Outcome {
+    let cfg = DetectorConfig {
+        limit: sc.limit,
+        ..DetectorConfig::for_kind(sc.kind)
+    };
+    let mut d = Detector::new(cfg).expect("default config is valid");
+    let mut out = Outcome::default();
+    for s in &sc.samples {
+        d.update(*s).expect("generated samples are valid");
+        if d.state() != AlertState::Firing {
+            continue;
+        }
+        match sc.leak_start_ms {
+            Some(l) if s.ts_ms >= l => {
+                if out.delay_secs.is_none() {
+                    out.delay_secs = Some((s.ts_ms - l) as f64 / 1000.0);
+                    out.start_err_secs = d
+                        .analysis()
+                        .growth_start_ms
+                        .map(|g| (g - l).abs() as f64 / 1000.0);
+                }
+            }
+            _ => out.false_alarm = true,
+        }
+    }
+    out
+}
+
+/// The article's alert rule with Prometheus `for` semantics, evaluated every 60 s.
+fn article(sc: &Scenario) -> Outcome {
+    let (range_ms, threshold) = match sc.kind {
+        SeriesKind::Heap => (2 * 3600 * 1000, 10_000.0),
+        SeriesKind::Count => (3600 * 1000, 0.1),
+    };
+    let for_ms = 30 * 60 * 1000;
+    let first = sc.samples[0].ts_ms;
+    let last = sc.samples[sc.samples.len() - 1].ts_ms;
+    let mut out = Outcome::default();
+    let mut active_since: Option<i64> = None;
+    let mut t = first;
+    while t <= last {
+        let cond =
+            deriv_at(&sc.samples, t, range_ms, WindowRule::Closed).is_some_and(|d| d > threshold);
+        active_since = if cond { active_since.or(Some(t)) } else { None };
+        let firing = active_since.is_some_and(|a| t - a >= for_ms);
+        if firing {
+            match sc.leak_start_ms {
+                Some(l) if t >= l => {
+                    if out.delay_secs.is_none() {
+                        out.delay_secs = Some((t - l) as f64 / 1000.0);
+                    }
+                }
+                _ => out.false_alarm = true,
+            }
+        }
+        t += 60_000;
+    }
+    out
+}
+
+/// Per-situation totals for one detector.
+#[derive(Debug, Default)]
+struct Tally {
+    series: usize,
+    leaks: usize,
+    caught: usize,
+    false_alarms: usize,
+    delays: Vec<f64>,
+    start_errs: Vec<f64>,
+}
+
+impl Tally {
+    fn add(&mut self, leaks: bool, o: Outcome) {
+        self.series += 1;
+        if leaks {
+            self.leaks += 1;
+            if o.delay_secs.is_some() {
+                self.caught += 1;
+            }
+        }
+        if o.false_alarm {
+            self.false_alarms += 1;
+        }
+        self.delays.extend(o.delay_secs);
+        self.start_errs.extend(o.start_err_secs);
+    }
+
+    fn merge(&mut self, o: &Tally) {
+        self.series += o.series;
+        self.leaks += o.leaks;
+        self.caught += o.caught;
+        self.false_alarms += o.false_alarms;
+        self.delays.extend(&o.delays);
+        self.start_errs.extend(&o.start_errs);
+    }
+
+    fn caught(&self) -> String {
+        if self.leaks == 0 {
+            "–".into()
+        } else {
+            format!("{}/{}", self.caught, self.leaks)
+        }
+    }
+}
+
+fn median_min(v: &[f64]) -> String {
+    if v.is_empty() {
+        return "n/a".into();
+    }
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    let m = if v.len() % 2 == 1 {
+        v[v.len() / 2]
+    } else {
+        (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
+    };
+    format!("{:.0} min", m / 60.0)
+}
+
+fn parse_seeds(s: &str) -> Option<(u64, u64)> {
+    let (a, b) = s.split_once("..")?;
+    let (a, b) = (a.parse().ok()?, b.parse().ok()?);
+    (a < b).then_some((a, b))
+}
+
+fn main() -> ExitCode {
+    let mut seeds = (1000u64, 1020u64);
+    let mut verbose = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--seeds" => match args.next().as_deref().and_then(parse_seeds) {
+                Some(r) => seeds = r,
+                None => {
+                    eprintln!("--seeds takes A..B with A < B");
+                    return ExitCode::from(2);
+                }
+            },
+            "--verbose" => verbose = true,
+            _ => {
+                eprintln!("usage: detector-quality [--seeds A..B] [--verbose]");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    println!(
+        "seeds {}..{} ({} per situation), 24 h at 15 s; cells are leaksense / article",
+        seeds.0,
+        seeds.1,
+        seeds.1 - seeds.0
+    );
+    println!();
+    println!(
+        "| situation | series | leaks caught | series with a false alarm | median delay | median growth-start error |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let (mut all_ours, mut all_art) = (Tally::default(), Tally::default());
+    for sit in Situation::ALL {
+        let (mut ours, mut art) = (Tally::default(), Tally::default());
+        for seed in seeds.0..seeds.1 {
+            let sc = generate(sit, seed, 15);
+            let (o, a) = (leaksense(&sc), article(&sc));
+            if verbose && (o.false_alarm || (sit.leaks() && o.delay_secs.is_none())) {
+                eprintln!("{} seed {seed}: {o:?}", sit.name());
+            }
+            ours.add(sit.leaks(), o);
+            art.add(sit.leaks(), a);
+        }
+        print_row(sit.name(), &ours, &art);
+        all_ours.merge(&ours);
+        all_art.merge(&art);
+    }
+    print_row("**all**", &all_ours, &all_art);
+    ExitCode::SUCCESS
+}
+
+fn print_row(name: &str, ours: &Tally, art: &Tally) {
+    println!(
+        "| {name} | {} | {} / {} | {} / {} | {} / {} | {} / n/a |",
+        ours.series,
+        ours.caught(),
+        art.caught(),
+        ours.false_alarms,
+        art.false_alarms,
+        median_min(&ours.delays),
+        median_min(&art.delays),
+        median_min(&ours.start_errs),
+    );
+}

@@ -1,0 +1,1 @@
+//! leaksense benchmarks. The binaries live in `src/bin`, the criterion benches in `benches/`.

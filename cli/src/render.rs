@@ -1,0 +1,263 @@
+//! Rendering of analysis results: human text, and the stable JSON schema
+//! `leaksense.analyze/v1` documented in the README.
+
+use leaksense_core::detect::{AlertState, DetectorConfig, SeriesKind, Verdict};
+use serde::Serialize;
+
+use crate::analyze::SeriesReport;
+
+/// ISO-8601 UTC time of unix milliseconds (`2026-11-25T06:00:00Z`, with a fraction only when
+/// the time has one).
+pub fn iso(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| format!("{ms} ms"))
+}
+
+/// A quantity in the series' unit: bytes with SI prefixes for heaps, plain for counts.
+fn quantity(kind: SeriesKind, v: f64) -> String {
+    match kind {
+        SeriesKind::Count => format!("{}", round_sig(v, 4)),
+        SeriesKind::Heap => {
+            let units = [(1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB")];
+            for (scale, unit) in units {
+                if v.abs() >= scale {
+                    return format!("{} {unit}", round_sig(v / scale, 4));
+                }
+            }
+            format!("{} B", round_sig(v, 4))
+        }
+    }
+}
+
+fn round_sig(v: f64, digits: i32) -> f64 {
+    if v == 0.0 || !v.is_finite() {
+        return v;
+    }
+    let scale = 10f64.powi(digits - 1 - v.abs().log10().floor() as i32);
+    (v * scale).round() / scale
+}
+
+/// When a limit `secs` after the last sample is reached, to the second (it is an estimate).
+fn reached_ms(last_ms: i64, secs: f64) -> i64 {
+    let ms = last_ms.saturating_add((secs * 1000.0) as i64);
+    ms - ms.rem_euclid(1000)
+}
+
+/// Seconds as `3d 4h 5m` (or `42s`).
+fn duration(secs: f64) -> String {
+    let s = secs.round() as i64;
+    let (d, h, m) = (s / 86400, s % 86400 / 3600, s % 3600 / 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, _) => format!("{m}m {}s", s % 60),
+        (0, _, _) => format!("{h}h {m}m"),
+        _ => format!("{d}d {h}h {m}m"),
+    }
+}
+
+fn verdict_str(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Insufficient => "insufficient data",
+        Verdict::Healthy => "healthy",
+        Verdict::Leak => "LEAK",
+    }
+}
+
+fn state_str(s: AlertState) -> &'static str {
+    match s {
+        AlertState::Inactive => "inactive",
+        AlertState::Pending => "pending",
+        AlertState::Firing => "firing",
+    }
+}
+
+/// The human report.
+pub fn text(source: &str, cfg: &DetectorConfig, reports: &[SeriesReport]) -> String {
+    use std::fmt::Write;
+    let mut o = String::new();
+    let kind = cfg.kind;
+    let per_sec = match kind {
+        SeriesKind::Heap => "/s",
+        SeriesKind::Count => " per second",
+    };
+    for (i, r) in reports.iter().enumerate() {
+        if i > 0 {
+            o.push('\n');
+        }
+        let a = &r.analysis;
+        let title = r.name.as_deref().unwrap_or(source);
+        let _ = writeln!(o, "{title}");
+        let _ = writeln!(
+            o,
+            "  samples        {} from {} to {}",
+            a.samples,
+            iso(r.first_ms),
+            iso(r.last_ms)
+        );
+        let _ = writeln!(o, "  verdict        {}", verdict_str(a.verdict));
+        let _ = writeln!(o, "  alert state    {}", state_str(a.state));
+        if let Some(b) = a.baseline {
+            let _ = writeln!(
+                o,
+                "  baseline       {} (the level left after GC)",
+                quantity(kind, b)
+            );
+        }
+        let start = a.growth_start_ms.map_or("none".to_string(), iso);
+        let _ = writeln!(o, "  growth start   {start}");
+        let rate = match (a.rate_per_sec, a.rate_low, a.rate_high) {
+            (Some(r), Some(lo), Some(hi)) => format!(
+                "{}{per_sec} ({:.0}% interval {}{per_sec} to {}{per_sec})",
+                quantity(kind, r),
+                cfg.confidence * 100.0,
+                quantity(kind, lo),
+                quantity(kind, hi)
+            ),
+            (Some(r), _, _) => format!("{}{per_sec}", quantity(kind, r)),
+            _ => "none".into(),
+        };
+        let _ = writeln!(o, "  rate           {rate}");
+        let ttl = match (a.limit, a.time_to_limit_secs) {
+            (None, _) => "unknown (no --limit given)".to_string(),
+            (Some(_), None) if a.rate_per_sec.is_none() => "unknown (no growth rate yet)".into(),
+            (Some(l), None) => format!("not rising toward the limit of {}", quantity(kind, l)),
+            (Some(l), Some(t)) if t <= 0.0 => {
+                format!(
+                    "0s (the baseline is already at or above the limit of {})",
+                    quantity(kind, l)
+                )
+            }
+            (Some(l), Some(t)) => format!(
+                "{} (limit {} reached about {})",
+                duration(t),
+                quantity(kind, l),
+                iso(reached_ms(r.last_ms, t))
+            ),
+        };
+        let _ = writeln!(o, "  time to limit  {ttl}");
+        if r.events.is_empty() {
+            let _ = writeln!(o, "  alert events   none");
+        } else {
+            let _ = writeln!(o, "  alert events");
+            for e in &r.events {
+                let resolved = if e.from == AlertState::Firing && e.to == AlertState::Inactive {
+                    " (resolved)"
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    o,
+                    "    {}  {} -> {}{resolved}",
+                    iso(e.ts_ms),
+                    state_str(e.from),
+                    state_str(e.to)
+                );
+            }
+        }
+    }
+    o
+}
+
+/// The JSON document (schema `leaksense.analyze/v1`).
+#[derive(Serialize)]
+struct Doc<'a> {
+    schema: &'static str,
+    source: &'a str,
+    kind: SeriesKind,
+    confidence: f64,
+    series: Vec<SeriesJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct SeriesJson<'a> {
+    name: Option<&'a str>,
+    samples: u64,
+    first_sample: String,
+    last_sample: String,
+    verdict: Verdict,
+    state: AlertState,
+    growth_start: Option<String>,
+    growth_start_ms: Option<i64>,
+    rate_per_sec: Option<f64>,
+    rate_low: Option<f64>,
+    rate_high: Option<f64>,
+    baseline: Option<f64>,
+    limit: Option<f64>,
+    time_to_limit_secs: Option<f64>,
+    limit_reached_at: Option<String>,
+    events: Vec<EventJson>,
+}
+
+#[derive(Serialize)]
+struct EventJson {
+    time: String,
+    ts_ms: i64,
+    from: AlertState,
+    to: AlertState,
+}
+
+/// The machine-readable report.
+pub fn json(source: &str, cfg: &DetectorConfig, reports: &[SeriesReport]) -> String {
+    let series = reports
+        .iter()
+        .map(|r| {
+            let a = &r.analysis;
+            SeriesJson {
+                name: r.name.as_deref(),
+                samples: a.samples,
+                first_sample: iso(r.first_ms),
+                last_sample: iso(r.last_ms),
+                verdict: a.verdict,
+                state: a.state,
+                growth_start: a.growth_start_ms.map(iso),
+                growth_start_ms: a.growth_start_ms,
+                rate_per_sec: a.rate_per_sec,
+                rate_low: a.rate_low,
+                rate_high: a.rate_high,
+                baseline: a.baseline,
+                limit: a.limit,
+                time_to_limit_secs: a.time_to_limit_secs,
+                limit_reached_at: a.time_to_limit_secs.map(|t| iso(reached_ms(r.last_ms, t))),
+                events: r
+                    .events
+                    .iter()
+                    .map(|e| EventJson {
+                        time: iso(e.ts_ms),
+                        ts_ms: e.ts_ms,
+                        from: e.from,
+                        to: e.to,
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let doc = Doc {
+        schema: "leaksense.analyze/v1",
+        source,
+        kind: cfg.kind,
+        confidence: cfg.confidence,
+        series,
+    };
+    let mut s = serde_json::to_string_pretty(&doc).expect("plain data serializes");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_readable() {
+        assert_eq!(iso(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso(1_500), "1970-01-01T00:00:01.5Z");
+        assert_eq!(quantity(SeriesKind::Heap, 1234.5), "1.235 kB");
+        assert_eq!(quantity(SeriesKind::Heap, 3.2e8), "320 MB");
+        assert_eq!(quantity(SeriesKind::Heap, -12.0), "-12 B");
+        assert_eq!(quantity(SeriesKind::Count, 0.012345), "0.01235");
+        assert_eq!(duration(42.0), "42s");
+        assert_eq!(duration(3725.0), "1h 2m");
+        assert_eq!(duration(90061.0), "1d 1h 1m");
+    }
+}

@@ -1,0 +1,990 @@
+//! The robust streaming leak detector.
+//!
+//! It watches the floor of the GC sawtooth (the heap left after collection), not raw samples:
+//! samples fall into fixed time buckets, each bucket keeps its minimum, and a floor point is the
+//! minimum over a few buckets, enough to span one and a half estimated GC periods (the period is
+//! measured from the sawtooth's drops). Upward spikes never reach the floor.
+//!
+//! Every closed bucket is an evaluation (as Prometheus evaluates a rule). An evaluation fits a
+//! "flat, then rising" hinge to the floor since the last restart to find where growth began,
+//! then tests the rising segment with Mann–Kendall and a Theil–Sen slope with its confidence
+//! interval, checks that the rise still goes on (warm-ups and one-off steps stop rising), and
+//! asks for a practical rise relative to the baseline, or a time to the memory limit within a
+//! horizon. The alert state machine has Prometheus's `for` semantics on top of that condition.
+//!
+//! Cost: O(1) per sample, plus one evaluation per bucket that is linear in the bounded floor
+//! ring, so O(1) amortized; memory is fixed at construction.
+
+use std::collections::VecDeque;
+
+use crate::error::InputError;
+use crate::series::{Ring, Sample};
+
+/// What a series measures, which sets the defaults that depend on its shape.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum SeriesKind {
+    /// Bytes of memory, usually with a GC sawtooth.
+    #[default]
+    Heap,
+    /// A noisy integer count (goroutines, handles, connections).
+    Count,
+}
+
+/// Options of the detector. Every tunable has a default; only `kind` and `limit` usually change.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DetectorConfig {
+    /// What the series measures.
+    pub kind: SeriesKind,
+    /// The memory (or count) limit, when known; enables time-to-limit.
+    pub limit: Option<f64>,
+    /// How long the leak condition must hold before pending turns to firing (Prometheus `for`).
+    pub for_secs: f64,
+    /// Width of a floor bucket; one evaluation per closed bucket.
+    pub bucket_secs: f64,
+    /// Number of floor points kept (the detector's memory; 288 buckets of 5 min is 24 h).
+    pub floor_capacity: usize,
+    /// Time after start or restart during which no leak is declared (warm-up).
+    pub warmup_secs: f64,
+    /// Shortest rising segment that can be a leak.
+    pub min_growth_secs: f64,
+    /// Smallest rise since growth began, as a fraction of the baseline, that counts as a leak.
+    pub min_rise_ratio: f64,
+    /// Smallest rise, in robust standard deviations of the floor's noise.
+    pub min_rise_sigmas: f64,
+    /// With a limit: a significant rise that reaches the limit within this time is a leak even
+    /// when it is still small relative to the baseline.
+    pub time_to_limit_alert_secs: f64,
+    /// Two-sided confidence level of the rate interval and the trend test.
+    pub confidence: f64,
+    /// A drop below the floor by this fraction of it is a restart: the detector starts over.
+    pub reset_drop_ratio: f64,
+    /// How many of the newest alert events `analysis()` keeps.
+    pub max_events: usize,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        DetectorConfig {
+            kind: SeriesKind::Heap,
+            limit: None,
+            for_secs: 900.0,
+            bucket_secs: 300.0,
+            floor_capacity: 288,
+            warmup_secs: 3600.0,
+            min_growth_secs: 2700.0,
+            min_rise_ratio: 0.05,
+            min_rise_sigmas: 6.0,
+            time_to_limit_alert_secs: 6.0 * 3600.0,
+            confidence: 0.95,
+            reset_drop_ratio: 0.3,
+            max_events: 32,
+        }
+    }
+}
+
+impl DetectorConfig {
+    /// The defaults for a series of this kind.
+    pub fn for_kind(kind: SeriesKind) -> Self {
+        DetectorConfig {
+            kind,
+            ..Default::default()
+        }
+    }
+
+    /// Checks every option; the detector refuses a config that fails this.
+    pub fn validate(&self) -> Result<(), InputError> {
+        fn range(name: &'static str, v: f64, lo: f64, hi: f64) -> Result<(), InputError> {
+            if v.is_finite() && v >= lo && v <= hi {
+                Ok(())
+            } else {
+                Err(InputError::invalid_option(
+                    name,
+                    format!("{v} is not within [{lo}, {hi}]"),
+                ))
+            }
+        }
+        const WEEK: f64 = 7.0 * 86400.0;
+        if let Some(l) = self.limit
+            && !(l.is_finite() && l > 0.0)
+        {
+            return Err(InputError::invalid_option(
+                "limit",
+                format!("{l} must be finite and positive"),
+            ));
+        }
+        range("for_secs", self.for_secs, 0.0, WEEK)?;
+        range("bucket_secs", self.bucket_secs, 1.0, 86400.0)?;
+        if !(8..=100_000).contains(&self.floor_capacity) {
+            return Err(InputError::invalid_option(
+                "floor_capacity",
+                format!("{} is not within [8, 100000]", self.floor_capacity),
+            ));
+        }
+        range("warmup_secs", self.warmup_secs, 0.0, WEEK)?;
+        range("min_growth_secs", self.min_growth_secs, 0.0, WEEK)?;
+        range("min_rise_ratio", self.min_rise_ratio, 0.0, 100.0)?;
+        range("min_rise_sigmas", self.min_rise_sigmas, 0.0, 1000.0)?;
+        range(
+            "time_to_limit_alert_secs",
+            self.time_to_limit_alert_secs,
+            0.0,
+            365.0 * 86400.0,
+        )?;
+        range("confidence", self.confidence, 0.5, 0.9999)?;
+        range("reset_drop_ratio", self.reset_drop_ratio, 0.01, 1.0)?;
+        if !(1..=10_000).contains(&self.max_events) {
+            return Err(InputError::invalid_option(
+                "max_events",
+                format!("{} is not within [1, 10000]", self.max_events),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The detector's judgement of the series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Not enough data since start or restart (warm-up, or too few floor points).
+    Insufficient,
+    /// No leak right now.
+    Healthy,
+    /// The leak condition holds at the last evaluation.
+    Leak,
+}
+
+/// Prometheus alert states.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertState {
+    /// The condition does not hold.
+    #[default]
+    Inactive,
+    /// The condition holds, for less than `for_secs` so far.
+    Pending,
+    /// The condition has held for `for_secs`.
+    Firing,
+}
+
+/// One alert state change. `firing -> inactive` is the "resolved" transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct AlertEvent {
+    /// Timestamp (unix ms) of the sample that caused the change.
+    pub ts_ms: i64,
+    /// State before.
+    pub from: AlertState,
+    /// State after.
+    pub to: AlertState,
+}
+
+/// What the detector knows about the series now. Field names are a stable JSON schema.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Analysis {
+    /// Leak, healthy, or not enough data.
+    pub verdict: Verdict,
+    /// The alert state.
+    pub state: AlertState,
+    /// When the floor began to rise (unix ms), when a significant rise is under way.
+    pub growth_start_ms: Option<i64>,
+    /// Growth rate of the post-GC floor (units per second, Theil–Sen).
+    pub rate_per_sec: Option<f64>,
+    /// Lower end of the rate's confidence interval (`confidence`, default 95%).
+    pub rate_low: Option<f64>,
+    /// Upper end of the rate's confidence interval.
+    pub rate_high: Option<f64>,
+    /// Seconds until the floor reaches `limit` at `rate_per_sec`, when it is rising.
+    pub time_to_limit_secs: Option<f64>,
+    /// The limit used.
+    pub limit: Option<f64>,
+    /// The current floor (the level left after GC).
+    pub baseline: Option<f64>,
+    /// Samples accepted since creation.
+    pub samples: u64,
+    /// The newest alert state changes, oldest first (at most `max_events`).
+    pub events: Vec<AlertEvent>,
+}
+
+/// Trend estimate of one evaluation.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Estimate {
+    growth_start_ms: Option<i64>,
+    rate: Option<f64>,
+    rate_low: Option<f64>,
+    rate_high: Option<f64>,
+    baseline: Option<f64>,
+}
+
+/// The minimum of one time bucket, with the bucket's extent.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    start_ms: i64,
+    min: Sample,
+    max: f64,
+    drops: u32,
+}
+
+/// Most buckets a floor point spans (its window is 1.5 GC periods, capped here).
+const MAX_SPAN: usize = 12;
+/// Most points the trend test looks at: longer segments are reduced to block medians.
+const TEST_POINTS: usize = 24;
+/// Fewest floor points a rising segment needs.
+const MIN_POINTS: usize = 6;
+
+/// The streaming leak detector. Feed it samples in time order with [`Detector::update`].
+#[derive(Debug, Clone)]
+pub struct Detector {
+    cfg: DetectorConfig,
+    z: f64,
+    bucket_ms: i64,
+    samples: u64,
+    last: Option<Sample>,
+    epoch_start_ms: i64,
+    bucket: Option<Bucket>,
+    mins: Ring<Sample>,
+    drops: Ring<u32>,
+    range_ewma: f64,
+    floor: Ring<Sample>,
+    state: AlertState,
+    active_since_ms: i64,
+    verdict: Verdict,
+    estimate: Estimate,
+    events: VecDeque<AlertEvent>,
+    scratch: Vec<Sample>,
+    slopes: Vec<f64>,
+}
+
+impl Detector {
+    /// A detector with the given options (validated).
+    pub fn new(cfg: DetectorConfig) -> Result<Self, InputError> {
+        cfg.validate()?;
+        let z = normal_quantile(0.5 + cfg.confidence / 2.0);
+        Ok(Detector {
+            z,
+            bucket_ms: (cfg.bucket_secs * 1000.0).round() as i64,
+            samples: 0,
+            last: None,
+            epoch_start_ms: 0,
+            bucket: None,
+            mins: Ring::new(MAX_SPAN)?,
+            drops: Ring::new(MAX_SPAN)?,
+            range_ewma: 0.0,
+            floor: Ring::new(cfg.floor_capacity)?,
+            state: AlertState::Inactive,
+            active_since_ms: 0,
+            verdict: Verdict::Insufficient,
+            estimate: Estimate::default(),
+            events: VecDeque::with_capacity(cfg.max_events),
+            scratch: Vec::with_capacity(cfg.floor_capacity),
+            slopes: Vec::with_capacity(TEST_POINTS * TEST_POINTS / 2),
+            cfg,
+        })
+    }
+
+    /// The options in use.
+    pub fn config(&self) -> &DetectorConfig {
+        &self.cfg
+    }
+
+    /// Feeds one sample. Returns the alert state change it caused, if any. A NaN or infinite
+    /// value, or a timestamp not after the previous one, is refused with a typed error and
+    /// leaves the detector as it was.
+    pub fn update(&mut self, s: Sample) -> Result<Option<AlertEvent>, InputError> {
+        let index = usize::try_from(self.samples).unwrap_or(usize::MAX);
+        if !s.value.is_finite() {
+            return Err(InputError::NonFinite {
+                index,
+                what: "value",
+                value: s.value,
+            });
+        }
+        if let Some(prev) = self.last
+            && s.ts_ms <= prev.ts_ms
+        {
+            return Err(InputError::OutOfOrder {
+                index,
+                ts_ms: s.ts_ms,
+                prev_ms: prev.ts_ms,
+            });
+        }
+        self.samples += 1;
+        let mut event = None;
+        if self.is_restart(s.value) {
+            self.reset(s.ts_ms);
+            event = self.transition(s.ts_ms, AlertState::Inactive);
+        }
+        if let Some(prev) = self.last
+            && self.bucket.is_some()
+            && prev.value - s.value > 0.25 * self.range_ewma
+            && self.range_ewma > 0.0
+            && let Some(b) = self.bucket.as_mut()
+        {
+            b.drops += 1;
+        }
+        if self.last.is_none() {
+            self.epoch_start_ms = s.ts_ms;
+        }
+        self.last = Some(s);
+        match self.bucket {
+            None => self.open_bucket(s.ts_ms, s),
+            Some(b) if s.ts_ms.saturating_sub(b.start_ms) >= self.bucket_ms => {
+                self.close_bucket(b);
+                let k = s.ts_ms.saturating_sub(b.start_ms) / self.bucket_ms.max(1);
+                let start = b.start_ms.saturating_add(k.saturating_mul(self.bucket_ms));
+                self.open_bucket(start, s);
+                let cond = self.evaluate();
+                event = self.step_alert(s.ts_ms, cond).or(event);
+            }
+            Some(mut b) => {
+                if s.value < b.min.value {
+                    b.min = s;
+                }
+                b.max = b.max.max(s.value);
+                self.bucket = Some(b);
+            }
+        }
+        Ok(event)
+    }
+
+    /// Changes the limit used for time-to-limit (`None` removes it).
+    pub fn set_limit(&mut self, limit: Option<f64>) -> Result<(), InputError> {
+        let cfg = DetectorConfig {
+            limit,
+            ..self.cfg.clone()
+        };
+        cfg.validate()?;
+        self.cfg = cfg;
+        Ok(())
+    }
+
+    /// The current judgement, estimates and alert history.
+    pub fn analysis(&self) -> Analysis {
+        let e = self.estimate;
+        let rising = e.rate.filter(|r| *r > 0.0);
+        let time_to_limit_secs = match (self.cfg.limit, e.baseline, rising) {
+            (Some(l), Some(b), Some(r)) => finite(((l - b) / r).max(0.0)),
+            _ => None,
+        };
+        Analysis {
+            verdict: self.verdict,
+            state: self.state,
+            growth_start_ms: e.growth_start_ms,
+            rate_per_sec: e.rate,
+            rate_low: e.rate_low,
+            rate_high: e.rate_high,
+            time_to_limit_secs,
+            limit: self.cfg.limit,
+            baseline: e.baseline,
+            samples: self.samples,
+            events: self.events.iter().copied().collect(),
+        }
+    }
+
+    /// The post-GC floor points kept since the last restart, oldest first (bounded).
+    pub fn floor(&self) -> Vec<Sample> {
+        self.floor.iter().collect()
+    }
+
+    /// The alert state now.
+    pub fn state(&self) -> AlertState {
+        self.state
+    }
+
+    fn is_restart(&self, value: f64) -> bool {
+        let reference = self
+            .floor
+            .last()
+            .map(|f| f.value)
+            .or_else(|| self.mins.iter().map(|m| m.value).reduce(f64::min));
+        match reference {
+            Some(r) if r > 0.0 => r - value > self.cfg.reset_drop_ratio * r,
+            _ => false,
+        }
+    }
+
+    fn reset(&mut self, ts_ms: i64) {
+        self.last = None;
+        self.epoch_start_ms = ts_ms;
+        self.bucket = None;
+        self.mins.clear();
+        self.drops.clear();
+        self.range_ewma = 0.0;
+        self.floor.clear();
+        self.verdict = Verdict::Insufficient;
+        self.estimate = Estimate::default();
+    }
+
+    fn open_bucket(&mut self, start_ms: i64, s: Sample) {
+        self.bucket = Some(Bucket {
+            start_ms,
+            min: s,
+            max: s.value,
+            drops: 0,
+        });
+    }
+
+    fn close_bucket(&mut self, b: Bucket) {
+        self.mins.push(b.min);
+        self.drops.push(b.drops);
+        let range = b.max - b.min.value;
+        self.range_ewma = if self.mins.len() == 1 {
+            range
+        } else {
+            0.8 * self.range_ewma + 0.2 * range
+        };
+        // Span 1.5 GC periods; with no drops seen the period is long (or there is no sawtooth
+        // and the longest span costs only lag, which the kept timestamps undo).
+        let drops: u32 = self.drops.iter().sum();
+        let span = if drops == 0 {
+            MAX_SPAN
+        } else {
+            let buckets_per_gc = self.drops.len() as f64 / drops as f64;
+            ((1.5 * buckets_per_gc).ceil() as usize).clamp(1, MAX_SPAN)
+        };
+        let span = span.min(self.mins.len());
+        let mut best: Option<Sample> = None;
+        for m in self.mins.iter().skip(self.mins.len() - span) {
+            if best.is_none_or(|b| m.value <= b.value) {
+                best = Some(m);
+            }
+        }
+        if let Some(p) = best
+            && self.floor.last().is_none_or(|f| p.ts_ms > f.ts_ms)
+        {
+            self.floor.push(p);
+        }
+    }
+
+    /// One evaluation over the floor ring: updates the verdict and estimates, returns whether
+    /// the leak condition holds.
+    fn evaluate(&mut self) -> bool {
+        let warm_ms = (self.cfg.warmup_secs * 1000.0) as i64;
+        let from = self.epoch_start_ms.saturating_add(warm_ms);
+        self.scratch.clear();
+        self.scratch
+            .extend(self.floor.iter().filter(|p| p.ts_ms >= from));
+        let now = match self.floor.last() {
+            Some(p) => p,
+            None => {
+                self.verdict = Verdict::Insufficient;
+                return false;
+            }
+        };
+        let n = self.scratch.len();
+        if n < MIN_POINTS {
+            self.verdict = Verdict::Insufficient;
+            self.estimate = Estimate {
+                baseline: Some(now.value),
+                ..Estimate::default()
+            };
+            return false;
+        }
+        self.verdict = Verdict::Healthy;
+        let hinge = hinge_fit(&self.scratch);
+        let points = &self.scratch;
+        let mut est = Estimate {
+            baseline: Some(now.value),
+            ..Estimate::default()
+        };
+        let Some(h) = hinge else {
+            let (rate, lo, hi) = theil_sen(points, self.z, &mut self.slopes);
+            est.rate = rate;
+            est.rate_low = lo;
+            est.rate_high = hi;
+            self.estimate = est;
+            return false;
+        };
+        let seg = &points[h.index..];
+        let (rate, lo, hi) = theil_sen(seg, self.z, &mut self.slopes);
+        est.rate = rate;
+        est.rate_low = lo;
+        est.rate_high = hi;
+        let (Some(rate), Some(lo)) = (rate, lo) else {
+            self.estimate = est;
+            return false;
+        };
+        let start = seg[0];
+        let dur_secs = now.ts_ms.saturating_sub(start.ts_ms) as f64 / 1000.0;
+        let significant = lo > 0.0 && seg.len() >= MIN_POINTS;
+        if significant {
+            est.growth_start_ms = Some(start.ts_ms);
+        }
+        self.estimate = est;
+        if !significant || dur_secs < self.cfg.min_growth_secs {
+            return false;
+        }
+        // Still rising: the newest third of the segment sits above the middle third by at
+        // least half of what the rate predicts (warm-ups and one-off steps flatten out).
+        let third = seg.len() / 3;
+        let mid = median_value(&seg[third..2 * third]);
+        let new = median_value(&seg[2 * third..]);
+        let third_secs = dur_secs / 3.0;
+        if new - mid < 0.5 * rate * third_secs || new.is_nan() || mid.is_nan() {
+            return false;
+        }
+        let rise = rate * dur_secs;
+        let baseline = h.baseline.abs();
+        let practical = rise >= self.cfg.min_rise_ratio * baseline
+            || self
+                .cfg
+                .limit
+                .is_some_and(|l| (l - now.value) / rate <= self.cfg.time_to_limit_alert_secs);
+        let above_noise = rise >= self.cfg.min_rise_sigmas * h.sigma;
+        practical && above_noise
+    }
+
+    fn step_alert(&mut self, ts_ms: i64, cond: bool) -> Option<AlertEvent> {
+        if cond {
+            self.verdict = Verdict::Leak;
+        }
+        let for_ms = (self.cfg.for_secs * 1000.0) as i64;
+        let next = match (self.state, cond) {
+            (_, false) => AlertState::Inactive,
+            (AlertState::Inactive, true) if for_ms == 0 => AlertState::Firing,
+            (AlertState::Inactive, true) => AlertState::Pending,
+            (AlertState::Pending, true) if ts_ms.saturating_sub(self.active_since_ms) >= for_ms => {
+                AlertState::Firing
+            }
+            (s, true) => s,
+        };
+        if self.state == AlertState::Inactive && next != AlertState::Inactive {
+            self.active_since_ms = ts_ms;
+        }
+        self.transition(ts_ms, next)
+    }
+
+    fn transition(&mut self, ts_ms: i64, to: AlertState) -> Option<AlertEvent> {
+        if self.state == to {
+            return None;
+        }
+        let e = AlertEvent {
+            ts_ms,
+            from: self.state,
+            to,
+        };
+        self.state = to;
+        if self.events.len() == self.cfg.max_events {
+            self.events.pop_front();
+        }
+        self.events.push_back(e);
+        Some(e)
+    }
+}
+
+/// Replays `samples` through a fresh detector and returns its final analysis: exactly what a
+/// live process would have seen.
+pub fn analyze(samples: &[Sample], cfg: &DetectorConfig) -> Result<Analysis, InputError> {
+    if samples.is_empty() {
+        return Err(InputError::Empty {
+            what: "analyze",
+            needed: 1,
+            got: 0,
+        });
+    }
+    let mut d = Detector::new(cfg.clone())?;
+    for s in samples {
+        d.update(*s)?;
+    }
+    Ok(d.analysis())
+}
+
+fn finite(v: f64) -> Option<f64> {
+    v.is_finite().then_some(v)
+}
+
+/// The best "flat, then rising" fit of the floor.
+#[derive(Debug, Clone, Copy)]
+struct Hinge {
+    /// Index of the first point of the rising segment.
+    index: usize,
+    /// Level of the flat part.
+    baseline: f64,
+    /// Robust standard deviation of the residuals.
+    sigma: f64,
+}
+
+/// Least-squares fit of `y = b + r * max(0, t - t_c)` over every candidate hinge `t_c` (a point
+/// with at least `MIN_POINTS` after it), in one pass with suffix sums. `None` when the best fit
+/// does not rise.
+fn hinge_fit(points: &[Sample]) -> Option<Hinge> {
+    let n = points.len();
+    if n < MIN_POINTS {
+        return None;
+    }
+    let t0 = points[0].ts_ms;
+    let y0 = points[0].value;
+    let x = |p: &Sample| p.ts_ms.saturating_sub(t0) as f64 / 3600e3;
+    let (mut sy, mut syy) = (0.0, 0.0);
+    for p in points {
+        let y = p.value - y0;
+        sy += y;
+        syy += y * y;
+    }
+    let nf = n as f64;
+    let mut best_sse = syy - sy * sy / nf;
+    let mut best: Option<(usize, f64, f64)> = None;
+    let (mut st, mut stt, mut sty, mut sy_suf) = (0.0, 0.0, 0.0, 0.0);
+    for i in (0..n).rev() {
+        let t = x(&points[i]);
+        let y = points[i].value - y0;
+        st += t;
+        stt += t * t;
+        sty += t * y;
+        sy_suf += y;
+        let k = (n - i) as f64;
+        if n - i < MIN_POINTS {
+            continue;
+        }
+        let su = st - t * k;
+        let suu = stt - 2.0 * t * st + t * t * k;
+        let suy = sty - t * sy_suf;
+        let den = nf * suu - su * su;
+        if den.is_nan() || den <= 0.0 {
+            continue;
+        }
+        let r = (nf * suy - su * sy) / den;
+        let b = (sy - r * su) / nf;
+        let sse = syy - b * sy - r * suy;
+        if r > 0.0 && sse < best_sse {
+            best_sse = sse;
+            best = Some((i, b, r));
+        }
+    }
+    let (index, b, r) = best?;
+    let tc = x(&points[index]);
+    let mut res: Vec<f64> = points
+        .iter()
+        .map(|p| {
+            let fit = b + r * (x(p) - tc).max(0.0);
+            (p.value - y0 - fit).abs()
+        })
+        .collect();
+    let sigma = 1.4826 * median(&mut res);
+    Some(Hinge {
+        index,
+        baseline: b + y0,
+        sigma,
+    })
+}
+
+/// Theil–Sen slope (per second) of up to `TEST_POINTS` block medians of `points`, with Sen's
+/// rank confidence interval from the Mann–Kendall variance. All `None` with fewer than 3 blocks.
+fn theil_sen(
+    points: &[Sample],
+    z: f64,
+    slopes: &mut Vec<f64>,
+) -> (Option<f64>, Option<f64>, Option<f64>) {
+    let mut blocks = [(0.0f64, 0.0f64); TEST_POINTS];
+    let nb = reduce_blocks(points, &mut blocks);
+    if nb < 3 {
+        return (None, None, None);
+    }
+    let blocks = &blocks[..nb];
+    slopes.clear();
+    for i in 0..nb {
+        for j in i + 1..nb {
+            let dt = blocks[j].0 - blocks[i].0;
+            if dt > 0.0 {
+                slopes.push((blocks[j].1 - blocks[i].1) / dt);
+            }
+        }
+    }
+    let m = slopes.len();
+    if m == 0 {
+        return (None, None, None);
+    }
+    let nbf = nb as f64;
+    let var_s = nbf * (nbf - 1.0) * (2.0 * nbf + 5.0) / 18.0;
+    let c = z * var_s.sqrt();
+    let lo_rank = (((m as f64 - c) / 2.0).floor().max(0.0) as usize).min(m - 1);
+    let hi_rank = (((m as f64 + c) / 2.0).ceil() as usize).min(m - 1);
+    let mid = select(slopes, m / 2);
+    let med = if m % 2 == 1 {
+        mid
+    } else {
+        (mid + select(slopes, m / 2 - 1)) / 2.0
+    };
+    let lo = select(slopes, lo_rank);
+    let hi = select(slopes, hi_rank);
+    (finite(med), finite(lo), finite(hi))
+}
+
+/// Splits `points` into at most `TEST_POINTS` consecutive blocks; each block becomes (time of
+/// its middle point in seconds from the first, median value). Returns the number of blocks.
+fn reduce_blocks(points: &[Sample], out: &mut [(f64, f64); TEST_POINTS]) -> usize {
+    let n = points.len();
+    if n == 0 {
+        return 0;
+    }
+    let t0 = points[0].ts_ms;
+    let nb = n.min(TEST_POINTS);
+    let mut vals = [0.0f64; 64];
+    for (b, slot) in out.iter_mut().enumerate().take(nb) {
+        let lo = b * n / nb;
+        let hi = ((b + 1) * n / nb).max(lo + 1).min(n);
+        let block = &points[lo..hi];
+        let mid = block[block.len() / 2].ts_ms.saturating_sub(t0) as f64 / 1000.0;
+        let len = block.len().min(vals.len());
+        for (v, p) in vals.iter_mut().zip(block) {
+            *v = p.value;
+        }
+        *slot = (mid, median(&mut vals[..len]));
+    }
+    nb
+}
+
+fn median_value(points: &[Sample]) -> f64 {
+    let mut v: Vec<f64> = points.iter().map(|p| p.value).collect();
+    median(&mut v)
+}
+
+/// The median (lower middle for even lengths averaged with the upper); NaN when empty.
+fn median(v: &mut [f64]) -> f64 {
+    let n = v.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let hi = select(v, n / 2);
+    if n % 2 == 1 {
+        hi
+    } else {
+        (hi + select(v, n / 2 - 1)) / 2.0
+    }
+}
+
+/// The `k`-th smallest value (total order, so NaN cannot panic).
+fn select(v: &mut [f64], k: usize) -> f64 {
+    *v.select_nth_unstable_by(k, f64::total_cmp).1
+}
+
+#[allow(clippy::excessive_precision)]
+/// Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9).
+fn normal_quantile(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969683028665376e+01,
+        2.209460984245205e+02,
+        -2.759285104469687e+02,
+        1.383_577_518_672_69e2,
+        -3.066479806614716e+01,
+        2.506628277459239e+00,
+    ];
+    const B: [f64; 5] = [
+        -5.447609879822406e+01,
+        1.615858368580409e+02,
+        -1.556989798598866e+02,
+        6.680131188771972e+01,
+        -1.328068155288572e+01,
+    ];
+    const C: [f64; 6] = [
+        -7.784894002430293e-03,
+        -3.223964580411365e-01,
+        -2.400758277161838e+00,
+        -2.549732539343734e+00,
+        4.374664141464968e+00,
+        2.938163982698783e+00,
+    ];
+    const D: [f64; 4] = [
+        7.784695709041462e-03,
+        3.224671290700398e-01,
+        2.445134137142996e+00,
+        3.754408661907416e+00,
+    ];
+    let p_low = 0.02425;
+    if p < p_low {
+        let q = (-2.0 * p.ln()).sqrt();
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    } else if p <= 1.0 - p_low {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    } else {
+        -normal_quantile(1.0 - p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    fn s(ts_secs: i64, value: f64) -> Sample {
+        Sample {
+            ts_ms: ts_secs * 1000,
+            value,
+        }
+    }
+
+    /// A 15 s series: floor `f(t_secs)` plus a 5 min sawtooth of amplitude `amp`.
+    fn sawtooth(hours: f64, amp: f64, f: impl Fn(f64) -> f64) -> Vec<Sample> {
+        let n = (hours * 240.0) as i64;
+        (0..n)
+            .map(|i| {
+                let t = (i * 15) as f64;
+                let phase = (i % 20) as f64 / 20.0;
+                s(1_700_000_000 + i * 15, f(t) + amp * phase)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_linear_leak_under_a_sawtooth_fires() {
+        let leak_start = 3.0 * 3600.0;
+        let xs = sawtooth(12.0, 50e6, |t| 200e6 + 20.0e3 * (t - leak_start).max(0.0));
+        let a = analyze(&xs, &DetectorConfig::default()).unwrap();
+        assert_eq!(a.verdict, Verdict::Leak);
+        assert_eq!(a.state, AlertState::Firing);
+        let rate = a.rate_per_sec.unwrap();
+        assert!((rate - 20e3).abs() < 2e3, "rate {rate}");
+        assert!(a.rate_low.unwrap() <= rate && rate <= a.rate_high.unwrap());
+        let start = a.growth_start_ms.unwrap() / 1000 - 1_700_000_000;
+        assert!((start as f64 - leak_start).abs() < 1800.0, "start {start}");
+        let fired = a
+            .events
+            .iter()
+            .find(|e| e.to == AlertState::Firing)
+            .unwrap();
+        assert!(fired.ts_ms / 1000 - 1_700_000_000 > leak_start as i64);
+    }
+
+    #[test]
+    fn a_flat_sawtooth_stays_healthy() {
+        let xs = sawtooth(12.0, 80e6, |_| 200e6);
+        let a = analyze(&xs, &DetectorConfig::default()).unwrap();
+        assert_eq!(a.verdict, Verdict::Healthy);
+        assert_eq!(a.state, AlertState::Inactive);
+        assert!(a.events.is_empty());
+        let b = a.baseline.unwrap();
+        assert!((b - 200e6).abs() < 1e6, "baseline {b}");
+    }
+
+    #[test]
+    fn bad_samples_get_typed_errors_and_keep_state() {
+        let mut d = Detector::new(DetectorConfig::default()).unwrap();
+        d.update(s(10, 1.0)).unwrap();
+        let e = d.update(s(20, f64::NAN)).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::NonFiniteValue);
+        let e = d.update(s(20, f64::INFINITY)).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::NonFiniteValue);
+        let e = d.update(s(20, f64::NEG_INFINITY)).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::NonFiniteValue);
+        let e = d.update(s(10, 1.0)).unwrap_err();
+        assert!(matches!(e, InputError::OutOfOrder { index: 1, .. }));
+        assert_eq!(
+            d.update(s(5, 1.0)).unwrap_err().code(),
+            ErrorCode::OutOfOrder
+        );
+        assert_eq!(d.analysis().samples, 1);
+        d.update(s(20, 2.0)).unwrap();
+        assert_eq!(d.analysis().samples, 2);
+    }
+
+    #[test]
+    fn analyze_rejects_empty_input_and_reports_the_bad_index() {
+        let cfg = DetectorConfig::default();
+        assert_eq!(
+            analyze(&[], &cfg).unwrap_err().code(),
+            ErrorCode::EmptyInput
+        );
+        let e = analyze(&[s(1, 1.0), s(2, 2.0), s(2, 3.0)], &cfg).unwrap_err();
+        assert!(matches!(e, InputError::OutOfOrder { index: 2, .. }));
+        let e = analyze(&[s(1, 1.0), s(2, f64::NAN)], &cfg).unwrap_err();
+        assert!(matches!(e, InputError::NonFinite { index: 1, .. }));
+    }
+
+    #[test]
+    fn invalid_options_are_refused() {
+        let bad = [
+            DetectorConfig {
+                limit: Some(0.0),
+                ..Default::default()
+            },
+            DetectorConfig {
+                limit: Some(f64::NAN),
+                ..Default::default()
+            },
+            DetectorConfig {
+                for_secs: -1.0,
+                ..Default::default()
+            },
+            DetectorConfig {
+                for_secs: f64::INFINITY,
+                ..Default::default()
+            },
+            DetectorConfig {
+                bucket_secs: 0.0,
+                ..Default::default()
+            },
+            DetectorConfig {
+                floor_capacity: 2,
+                ..Default::default()
+            },
+            DetectorConfig {
+                warmup_secs: f64::NAN,
+                ..Default::default()
+            },
+            DetectorConfig {
+                min_growth_secs: -5.0,
+                ..Default::default()
+            },
+            DetectorConfig {
+                min_rise_ratio: -0.1,
+                ..Default::default()
+            },
+            DetectorConfig {
+                min_rise_sigmas: f64::NAN,
+                ..Default::default()
+            },
+            DetectorConfig {
+                time_to_limit_alert_secs: -1.0,
+                ..Default::default()
+            },
+            DetectorConfig {
+                confidence: 1.0,
+                ..Default::default()
+            },
+            DetectorConfig {
+                reset_drop_ratio: 0.0,
+                ..Default::default()
+            },
+            DetectorConfig {
+                max_events: 0,
+                ..Default::default()
+            },
+        ];
+        for cfg in bad {
+            assert_eq!(
+                cfg.validate().unwrap_err().code(),
+                ErrorCode::InvalidOption,
+                "{cfg:?}"
+            );
+            assert!(Detector::new(cfg.clone()).is_err());
+            assert_eq!(
+                analyze(&[s(1, 1.0)], &cfg).unwrap_err().code(),
+                ErrorCode::InvalidOption
+            );
+        }
+        let mut d = Detector::new(DetectorConfig::default()).unwrap();
+        assert_eq!(
+            d.set_limit(Some(-1.0)).unwrap_err().code(),
+            ErrorCode::InvalidOption
+        );
+        assert_eq!(d.config().limit, None);
+        d.set_limit(Some(1e9)).unwrap();
+        assert_eq!(d.analysis().limit, Some(1e9));
+    }
+
+    #[test]
+    fn normal_quantile_matches_known_values() {
+        assert!((normal_quantile(0.975) - 1.959964).abs() < 1e-5);
+        assert!((normal_quantile(0.5)).abs() < 1e-9);
+        assert!((normal_quantile(0.001) + 3.090232).abs() < 1e-5);
+    }
+}
