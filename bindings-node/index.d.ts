@@ -9,6 +9,63 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** The core monitor. JS wraps it in `Monitor` (lib/index.js), which adds the events. */
+export declare class NativeMonitor {
+  /** Builds a monitor from a JSON object of the core's options (snake_case keys). */
+  constructor(optionsJson: string)
+  /** The options the monitor runs with, defaults filled in. */
+  config(): any
+  /** Starts the core's sampler thread (samples every `interval_ms`, off the JS thread). */
+  start(): void
+  /** Stops the sampler thread and waits for it. Idempotent. */
+  stop(): void
+  /** Whether the sampler thread runs. */
+  isRunning(): boolean
+  /** Stops sampling; later calls fail with code `closed`. Idempotent. */
+  close(): void
+  /** Whether `close()` was called. */
+  isClosed(): boolean
+  /** Samples process memory now (`ts_ms` defaults to the clock) and feeds the detector. */
+  sample(tsMs?: number | undefined | null): any
+  /**
+   * Feeds the heap left after a major GC; from then on the detector watches it, not RSS.
+   * Returns the alert transition it caused, if any.
+   */
+  observeBaseline(tsMs: number, bytes: number): any
+  /** Which series the detector watches: `"rss"` or `"runtime_baseline"`. */
+  watched(): 'rss' | 'runtime_baseline'
+  /** Records the runtime's own limit (V8 heap limit, constrained memory); null clears it. */
+  setRuntimeLimit(bytes?: number | undefined | null): void
+  /** Names of the per-request measures: the runtime ones, then `rss` if the core reads it. */
+  measures(): Array<string>
+  /**
+   * Begins a request on `route` ("" when the route is known only at the end) with the
+   * runtime measures read now; returns a handle for `end`.
+   */
+  begin(route: string, start: Array<number>): number
+  /**
+   * Ends a request with the runtime measures read now, on `route` if given. Returns the
+   * deltas of every measure in `measures()` order (NaN where the core has none).
+   */
+  end(handle: number, route: string | undefined | null, end: Array<number>): Array<number>
+  /** Requests begun and not yet ended. */
+  inFlight(): number
+  /** The detector's current analysis. */
+  analysis(): any
+  /** Drains the alert transitions since the last call, oldest first. */
+  pollEvents(): any
+  /** The leak report as an object (the core's stable JSON schema). */
+  report(): any
+  /** The leak report rendered as text. */
+  reportText(): string
+}
+
+/**
+ * Replays a series (unix seconds) through a fresh core detector and returns its final analysis.
+ * `options_json` is a JSON object of `DetectorConfig` fields (`kind`, `limit`, `for_secs`, ...).
+ */
+export declare function analyze(timestamps: Array<number>, values: Array<number>, optionsJson: string): any
+
 /** Returns the metric catalog for a runtime and naming mode as a JSON string. */
 export declare function catalogJson(runtime: string, naming: string): string
 
@@ -20,6 +77,9 @@ export declare function findGrowthInflection(timestamps: Array<number>, values: 
 
 /** Prometheus `predict_linear()` at `eval_time` (unix seconds) `horizon` seconds ahead. */
 export declare function predictLinear(timestamps: Array<number>, values: Array<number>, evalTime: number, horizon: number): number | null
+
+/** Span attribute names from the core catalog: `[allocated bytes, RSS delta bytes]`. */
+export declare function spanAttributeNames(): Array<string>
 
 /** Checks a u32-valued option the way every entry point does; exposed so JS can test it. */
 export declare function validateU32(name: string, value: number): number

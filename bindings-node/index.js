@@ -835,8 +835,11 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeMonitor = nativeBinding.NativeMonitor
+module.exports.analyze = nativeBinding.analyze
 module.exports.catalogJson = nativeBinding.catalogJson
 module.exports.deriv = nativeBinding.deriv
 module.exports.findGrowthInflection = nativeBinding.findGrowthInflection
 module.exports.predictLinear = nativeBinding.predictLinear
+module.exports.spanAttributeNames = nativeBinding.spanAttributeNames
 module.exports.validateU32 = nativeBinding.validateU32

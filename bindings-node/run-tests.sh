@@ -12,4 +12,4 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 tarball="$(npm pack --silent --pack-destination "$tmp")"
 (cd "$tmp" && npm init -y >/dev/null && npm install --no-audit --no-fund "./$tarball" >/dev/null &&
-  node -e "const l=require('leaksense'); const m=JSON.parse(l.catalogJson('node','semconv')); if(!m.length) process.exit(1); console.log('packed install ok:', m.length, 'metrics')")
+  node -e "const l=require('leaksense'); const n=Object.keys(l.catalog('node','semconv')).length; const m=new l.Monitor(); m.report(); m.close(); if(!n) process.exit(1); console.log('packed install ok:', n, 'metrics')")

@@ -2,7 +2,7 @@
 // Exercises the addon through the generated index.js loader.
 const test = require('node:test');
 const assert = require('node:assert');
-const addon = require('..');
+const addon = require('../index.js');
 
 test('catalog legacy names are process.runtime.nodejs.*', () => {
   const m = JSON.parse(addon.catalogJson('node', 'legacy'));

@@ -48,6 +48,16 @@ impl Runtime {
             _ => None,
         }
     }
+
+    /// The canonical name, which [`Runtime::parse`] accepts.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Runtime::Process => "process",
+            Runtime::Node => "node",
+            Runtime::Python => "python",
+            Runtime::Go => "go",
+        }
+    }
 }
 
 /// Which set of metric names to emit.
@@ -68,6 +78,14 @@ impl Naming {
             "semconv" => Some(Naming::Semconv),
             "legacy" => Some(Naming::Legacy),
             _ => None,
+        }
+    }
+
+    /// The canonical name, which [`Naming::parse`] accepts.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Naming::Semconv => "semconv",
+            Naming::Legacy => "legacy",
         }
     }
 }
@@ -741,5 +759,16 @@ mod tests {
         assert_eq!(Runtime::parse("ruby"), None);
         assert_eq!(Naming::parse("legacy"), Some(Naming::Legacy));
         assert_eq!(Naming::parse("LEGACY"), None);
+        for r in [
+            Runtime::Process,
+            Runtime::Node,
+            Runtime::Python,
+            Runtime::Go,
+        ] {
+            assert_eq!(Runtime::parse(r.as_str()), Some(r));
+        }
+        for n in [Naming::Semconv, Naming::Legacy] {
+            assert_eq!(Naming::parse(n.as_str()), Some(n));
+        }
     }
 }

@@ -8,6 +8,12 @@ pub mod catalog;
 pub mod collect;
 pub mod detect;
 pub mod error;
+#[cfg(feature = "collect")]
+pub mod monitor;
+#[cfg(feature = "otel")]
+pub mod otel;
+pub mod report;
+pub mod requests;
 pub mod series;
 
 pub use error::{CollectError, ErrorCode, InputError};

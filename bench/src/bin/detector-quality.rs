@@ -2,6 +2,7 @@
 //! labelled synthetic series (`leaksense_core::detect::scenarios`).
 //!
 //! `cargo run --release -p leaksense-bench --bin detector-quality -- --seeds 1000..1020`
+//! (`--set field=value` overrides a `DetectorConfig` default, for tuning on training seeds)
 //!
 //! The article's rules are `deriv(heap[2h]) > 10000` and `deriv(goroutines[1h]) > 0.1`, each
 //! held for 30 min, evaluated every 60 s with Prometheus's `for` semantics. Per situation it
@@ -24,11 +25,21 @@ struct Outcome {
     start_err_secs: Option<f64>,
 }
 
-fn leaksense(sc: &Scenario) -> Outcome {
+/// The detector's defaults for the series' kind, with `--set key=value` overrides applied.
+fn config(sc: &Scenario, overrides: &[(String, serde_json::Value)]) -> DetectorConfig {
     let cfg = DetectorConfig {
         limit: sc.limit,
         ..DetectorConfig::for_kind(sc.kind)
     };
+    let mut v = serde_json::to_value(&cfg).expect("config serializes");
+    for (k, x) in overrides {
+        v[k] = x.clone();
+    }
+    serde_json::from_value(v).expect("overrides were checked in main")
+}
+
+fn leaksense(sc: &Scenario, overrides: &[(String, serde_json::Value)]) -> Outcome {
+    let cfg = config(sc, overrides);
     let mut d = Detector::new(cfg).expect("default config is valid");
     let mut out = Outcome::default();
     for s in &sc.samples {
@@ -152,6 +163,7 @@ fn parse_seeds(s: &str) -> Option<(u64, u64)> {
 fn main() -> ExitCode {
     let mut seeds = (1000u64, 1020u64);
     let mut verbose = false;
+    let mut overrides: Vec<(String, serde_json::Value)> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -163,8 +175,33 @@ fn main() -> ExitCode {
                 }
             },
             "--verbose" => verbose = true,
+            "--set" => {
+                let kv = args.next().unwrap_or_default();
+                let parsed = kv.split_once('=').and_then(|(k, v)| {
+                    let v: serde_json::Value = serde_json::from_str(v).ok()?;
+                    let mut probe = serde_json::to_value(DetectorConfig::default()).ok()?;
+                    probe.get(k)?;
+                    probe[k] = v.clone();
+                    serde_json::from_value::<DetectorConfig>(probe)
+                        .ok()?
+                        .validate()
+                        .ok()?;
+                    Some((k.to_string(), v))
+                });
+                match parsed {
+                    Some(p) => overrides.push(p),
+                    None => {
+                        eprintln!(
+                            "--set takes a valid DetectorConfig field=json_value, got `{kv}`"
+                        );
+                        return ExitCode::from(2);
+                    }
+                }
+            }
             _ => {
-                eprintln!("usage: detector-quality [--seeds A..B] [--verbose]");
+                eprintln!(
+                    "usage: detector-quality [--seeds A..B] [--set field=value]... [--verbose]"
+                );
                 return ExitCode::from(2);
             }
         }
@@ -175,6 +212,9 @@ fn main() -> ExitCode {
         seeds.1,
         seeds.1 - seeds.0
     );
+    for (k, v) in &overrides {
+        println!("override: {k} = {v}");
+    }
     println!();
     println!(
         "| situation | series | leaks caught | series with a false alarm | median delay | median growth-start error |"
@@ -185,7 +225,7 @@ fn main() -> ExitCode {
         let (mut ours, mut art) = (Tally::default(), Tally::default());
         for seed in seeds.0..seeds.1 {
             let sc = generate(sit, seed, 15);
-            let (o, a) = (leaksense(&sc), article(&sc));
+            let (o, a) = (leaksense(&sc, &overrides), article(&sc));
             if verbose && (o.false_alarm || (sit.leaks() && o.delay_secs.is_none())) {
                 eprintln!("{} seed {seed}: {o:?}", sit.name());
             }

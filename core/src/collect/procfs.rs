@@ -71,8 +71,10 @@ pub(crate) fn parse_kb_field(text: &[u8], key: &[u8]) -> Option<u64> {
     parse_u64(&rest[..end])?.checked_mul(1024)
 }
 
-impl MemoryProbe for StatmProbe {
-    fn process_memory(&mut self) -> Result<ProcessMemory, CollectError> {
+impl StatmProbe {
+    /// RSS and virtual size, through `&self`: one `pread` into a stack buffer, so a shared
+    /// probe can serve concurrent readers (the per-request RSS measure).
+    pub fn read(&self) -> Result<ProcessMemory, CollectError> {
         let mut buf = [0u8; 128];
         let n = self
             .statm
@@ -85,6 +87,12 @@ impl MemoryProbe for StatmProbe {
             rss_bytes: resident * self.page_size,
             virtual_bytes: size * self.page_size,
         })
+    }
+}
+
+impl MemoryProbe for StatmProbe {
+    fn process_memory(&mut self) -> Result<ProcessMemory, CollectError> {
+        self.read()
     }
 
     fn peak_rss(&mut self) -> Result<u64, CollectError> {

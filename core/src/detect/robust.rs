@@ -33,6 +33,22 @@ pub enum SeriesKind {
     Count,
 }
 
+impl std::str::FromStr for SeriesKind {
+    type Err = InputError;
+
+    /// Parses `"heap"` or `"count"` (the serde names), as bindings and the CLI receive them.
+    fn from_str(s: &str) -> Result<Self, InputError> {
+        match s {
+            "heap" => Ok(SeriesKind::Heap),
+            "count" => Ok(SeriesKind::Count),
+            other => Err(InputError::invalid_option(
+                "kind",
+                format!("`{other}` is not one of heap, count"),
+            )),
+        }
+    }
+}
+
 /// Options of the detector. Every tunable has a default; only `kind` and `limit` usually change.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -58,6 +74,11 @@ pub struct DetectorConfig {
     /// With a limit: a significant rise that reaches the limit within this time is a leak even
     /// when it is still small relative to the baseline.
     pub time_to_limit_alert_secs: f64,
+    /// Horizon of the projected rise: a significant rise whose rate would add
+    /// `projection_ratio` of the baseline within this time is a leak.
+    pub projection_secs: f64,
+    /// See `projection_secs`.
+    pub projection_ratio: f64,
     /// Two-sided confidence level of the rate interval and the trend test.
     pub confidence: f64,
     /// A drop below the floor by this fraction of it is a restart: the detector starts over.
@@ -71,14 +92,16 @@ impl Default for DetectorConfig {
         DetectorConfig {
             kind: SeriesKind::Heap,
             limit: None,
-            for_secs: 900.0,
+            for_secs: 1800.0,
             bucket_secs: 300.0,
             floor_capacity: 288,
             warmup_secs: 3600.0,
-            min_growth_secs: 2700.0,
-            min_rise_ratio: 0.05,
-            min_rise_sigmas: 6.0,
+            min_growth_secs: 1800.0,
+            min_rise_ratio: 0.1,
+            min_rise_sigmas: 3.0,
             time_to_limit_alert_secs: 6.0 * 3600.0,
+            projection_secs: 12.0 * 3600.0,
+            projection_ratio: 0.25,
             confidence: 0.95,
             reset_drop_ratio: 0.3,
             max_events: 32,
@@ -88,10 +111,17 @@ impl Default for DetectorConfig {
 
 impl DetectorConfig {
     /// The defaults for a series of this kind.
+    /// Counts follow traffic more closely than a heap floor does, so they need a larger rise.
     pub fn for_kind(kind: SeriesKind) -> Self {
-        DetectorConfig {
-            kind,
-            ..Default::default()
+        let d = DetectorConfig::default();
+        match kind {
+            SeriesKind::Heap => d,
+            SeriesKind::Count => DetectorConfig {
+                kind,
+                min_rise_ratio: 5.0 * d.min_rise_ratio,
+                projection_ratio: 4.0 * d.projection_ratio,
+                ..d
+            },
         }
     }
 
@@ -134,6 +164,13 @@ impl DetectorConfig {
             0.0,
             365.0 * 86400.0,
         )?;
+        range(
+            "projection_secs",
+            self.projection_secs,
+            0.0,
+            365.0 * 86400.0,
+        )?;
+        range("projection_ratio", self.projection_ratio, 0.0, 1000.0)?;
         range("confidence", self.confidence, 0.5, 0.9999)?;
         range("reset_drop_ratio", self.reset_drop_ratio, 0.01, 1.0)?;
         if !(1..=10_000).contains(&self.max_events) {
@@ -230,6 +267,9 @@ struct Bucket {
     drops: u32,
 }
 
+/// Fewest buckets a floor point spans: the minimum of a sawtooth faster than the sampling is
+/// a noisy estimate of the floor, and more samples tighten it.
+const MIN_SPAN: usize = 2;
 /// Most buckets a floor point spans (its window is 1.5 GC periods, capped here).
 const MAX_SPAN: usize = 12;
 /// Most points the trend test looks at: longer segments are reduced to block medians.
@@ -254,10 +294,8 @@ pub struct Detector {
     state: AlertState,
     active_since_ms: i64,
     verdict: Verdict,
-    estimate: Estimate,
     events: VecDeque<AlertEvent>,
-    scratch: Vec<Sample>,
-    slopes: Vec<f64>,
+    work: Work,
 }
 
 impl Detector {
@@ -279,10 +317,12 @@ impl Detector {
             state: AlertState::Inactive,
             active_since_ms: 0,
             verdict: Verdict::Insufficient,
-            estimate: Estimate::default(),
             events: VecDeque::with_capacity(cfg.max_events),
-            scratch: Vec::with_capacity(cfg.floor_capacity),
-            slopes: Vec::with_capacity(TEST_POINTS * TEST_POINTS / 2),
+            work: Work {
+                points: Vec::with_capacity(cfg.floor_capacity),
+                values: Vec::with_capacity(cfg.floor_capacity),
+                slopes: Vec::with_capacity(TEST_POINTS * TEST_POINTS / 2),
+            },
             cfg,
         })
     }
@@ -365,7 +405,15 @@ impl Detector {
 
     /// The current judgement, estimates and alert history.
     pub fn analysis(&self) -> Analysis {
-        let e = self.estimate;
+        let mut work = Work::default();
+        let (_, _, e) = assess(
+            &self.cfg,
+            self.z,
+            &self.floor,
+            self.usable_from_ms(),
+            &mut work,
+            false,
+        );
         let rising = e.rate.filter(|r| *r > 0.0);
         let time_to_limit_secs = match (self.cfg.limit, e.baseline, rising) {
             (Some(l), Some(b), Some(r)) => finite(((l - b) / r).max(0.0)),
@@ -417,7 +465,6 @@ impl Detector {
         self.range_ewma = 0.0;
         self.floor.clear();
         self.verdict = Verdict::Insufficient;
-        self.estimate = Estimate::default();
     }
 
     fn open_bucket(&mut self, start_ms: i64, s: Sample) {
@@ -445,7 +492,7 @@ impl Detector {
             MAX_SPAN
         } else {
             let buckets_per_gc = self.drops.len() as f64 / drops as f64;
-            ((1.5 * buckets_per_gc).ceil() as usize).clamp(1, MAX_SPAN)
+            ((1.5 * buckets_per_gc).ceil() as usize).clamp(MIN_SPAN, MAX_SPAN)
         };
         let span = span.min(self.mins.len());
         let mut best: Option<Sample> = None;
@@ -461,82 +508,19 @@ impl Detector {
         }
     }
 
-    /// One evaluation over the floor ring: updates the verdict and estimates, returns whether
-    /// the leak condition holds.
+    /// One evaluation at a bucket close: sets the verdict, returns whether the leak condition
+    /// holds. Skips the estimates that cannot change the answer; `analysis()` computes them.
     fn evaluate(&mut self) -> bool {
+        let from = self.usable_from_ms();
+        let (verdict, cond, _) = assess(&self.cfg, self.z, &self.floor, from, &mut self.work, true);
+        self.verdict = verdict;
+        cond
+    }
+
+    /// Floor points before this time belong to the warm-up after start or restart.
+    fn usable_from_ms(&self) -> i64 {
         let warm_ms = (self.cfg.warmup_secs * 1000.0) as i64;
-        let from = self.epoch_start_ms.saturating_add(warm_ms);
-        self.scratch.clear();
-        self.scratch
-            .extend(self.floor.iter().filter(|p| p.ts_ms >= from));
-        let now = match self.floor.last() {
-            Some(p) => p,
-            None => {
-                self.verdict = Verdict::Insufficient;
-                return false;
-            }
-        };
-        let n = self.scratch.len();
-        if n < MIN_POINTS {
-            self.verdict = Verdict::Insufficient;
-            self.estimate = Estimate {
-                baseline: Some(now.value),
-                ..Estimate::default()
-            };
-            return false;
-        }
-        self.verdict = Verdict::Healthy;
-        let hinge = hinge_fit(&self.scratch);
-        let points = &self.scratch;
-        let mut est = Estimate {
-            baseline: Some(now.value),
-            ..Estimate::default()
-        };
-        let Some(h) = hinge else {
-            let (rate, lo, hi) = theil_sen(points, self.z, &mut self.slopes);
-            est.rate = rate;
-            est.rate_low = lo;
-            est.rate_high = hi;
-            self.estimate = est;
-            return false;
-        };
-        let seg = &points[h.index..];
-        let (rate, lo, hi) = theil_sen(seg, self.z, &mut self.slopes);
-        est.rate = rate;
-        est.rate_low = lo;
-        est.rate_high = hi;
-        let (Some(rate), Some(lo)) = (rate, lo) else {
-            self.estimate = est;
-            return false;
-        };
-        let start = seg[0];
-        let dur_secs = now.ts_ms.saturating_sub(start.ts_ms) as f64 / 1000.0;
-        let significant = lo > 0.0 && seg.len() >= MIN_POINTS;
-        if significant {
-            est.growth_start_ms = Some(start.ts_ms);
-        }
-        self.estimate = est;
-        if !significant || dur_secs < self.cfg.min_growth_secs {
-            return false;
-        }
-        // Still rising: the newest third of the segment sits above the middle third by at
-        // least half of what the rate predicts (warm-ups and one-off steps flatten out).
-        let third = seg.len() / 3;
-        let mid = median_value(&seg[third..2 * third]);
-        let new = median_value(&seg[2 * third..]);
-        let third_secs = dur_secs / 3.0;
-        if new - mid < 0.5 * rate * third_secs || new.is_nan() || mid.is_nan() {
-            return false;
-        }
-        let rise = rate * dur_secs;
-        let baseline = h.baseline.abs();
-        let practical = rise >= self.cfg.min_rise_ratio * baseline
-            || self
-                .cfg
-                .limit
-                .is_some_and(|l| (l - now.value) / rate <= self.cfg.time_to_limit_alert_secs);
-        let above_noise = rise >= self.cfg.min_rise_sigmas * h.sigma;
-        practical && above_noise
+        self.epoch_start_ms.saturating_add(warm_ms)
     }
 
     fn step_alert(&mut self, ts_ms: i64, cond: bool) -> Option<AlertEvent> {
@@ -598,6 +582,110 @@ fn finite(v: f64) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
+/// Reusable buffers of an evaluation, so that evaluations never allocate.
+#[derive(Debug, Clone, Default)]
+struct Work {
+    points: Vec<Sample>,
+    values: Vec<f64>,
+    slopes: Vec<f64>,
+}
+
+/// Judges the usable floor (points at or after `from_ms`). Returns the verdict before the
+/// alert step, whether the leak condition holds, and the estimates. With `lazy`, returns as
+/// soon as the condition is decided, leaving the estimates partial.
+fn assess(
+    cfg: &DetectorConfig,
+    z: f64,
+    floor: &Ring<Sample>,
+    from_ms: i64,
+    work: &mut Work,
+    lazy: bool,
+) -> (Verdict, bool, Estimate) {
+    let Some(now) = floor.last() else {
+        return (Verdict::Insufficient, false, Estimate::default());
+    };
+    let mut est = Estimate {
+        baseline: Some(now.value),
+        ..Estimate::default()
+    };
+    work.points.clear();
+    work.points
+        .extend(floor.iter().filter(|p| p.ts_ms >= from_ms));
+    let points = &work.points;
+    if points.len() < MIN_POINTS {
+        return (Verdict::Insufficient, false, est);
+    }
+    let healthy = Verdict::Healthy;
+    let Some(h) = hinge_fit(points) else {
+        if !lazy {
+            (est.rate, est.rate_low, est.rate_high) = theil_sen(points, z, &mut work.slopes);
+        }
+        return (healthy, false, est);
+    };
+    let seg = &points[h.index..];
+    let dur_secs = now.ts_ms.saturating_sub(seg[0].ts_ms) as f64 / 1000.0;
+    let baseline = h.baseline.abs();
+    let practical = |rate: f64, rise: f64| {
+        rise >= cfg.min_rise_ratio * baseline
+            || rate * cfg.projection_secs >= cfg.projection_ratio * baseline
+            || cfg
+                .limit
+                .is_some_and(|l| (l - now.value) / rate <= cfg.time_to_limit_alert_secs)
+    };
+    // Cheap gate on the least-squares slope (twice as generous as the real test).
+    if lazy
+        && (dur_secs < cfg.min_growth_secs
+            || seg.len() < MIN_POINTS
+            || !practical(2.0 * h.slope, 2.0 * h.slope * dur_secs))
+    {
+        return (healthy, false, est);
+    }
+    let (rate, lo, hi) = theil_sen(seg, z, &mut work.slopes);
+    (est.rate, est.rate_low, est.rate_high) = (rate, lo, hi);
+    let (Some(rate), Some(lo)) = (rate, lo) else {
+        return (healthy, false, est);
+    };
+    if lo > 0.0 && seg.len() >= MIN_POINTS {
+        est.growth_start_ms = Some(seg[0].ts_ms);
+    } else {
+        return (healthy, false, est);
+    }
+    if dur_secs < cfg.min_growth_secs {
+        return (healthy, false, est);
+    }
+    // Still rising: the newest third of the segment sits above the middle third by at least
+    // half of what the rate predicts (warm-ups and one-off steps flatten out).
+    let third = seg.len() / 3;
+    let mid = median_value(&seg[third..2 * third], &mut work.values);
+    let new = median_value(&seg[2 * third..], &mut work.values);
+    if new - mid < 0.5 * rate * dur_secs / 3.0 || new.is_nan() || mid.is_nan() {
+        return (healthy, false, est);
+    }
+    // A deploy step, a cache fill or a warm-up is one jump between two levels; a leak is
+    // better described by a line than by any single jump.
+    if !line_beats_step(seg) {
+        return (healthy, false, est);
+    }
+    // Growth seen since the first usable point (no flat baseline before it) is the tail of a
+    // warm-up until it proves it does not slow down.
+    if h.index == 0 {
+        let half = seg.len() / 2;
+        let (first, _, _) = theil_sen(&seg[..half], z, &mut work.slopes);
+        let (second, _, _) = theil_sen(&seg[half..], z, &mut work.slopes);
+        match (first, second) {
+            (Some(a), Some(b)) if b >= 0.75 * a => {}
+            _ => return (healthy, false, est),
+        }
+    }
+    let rise = rate * dur_secs;
+    if !practical(rate, rise) {
+        return (healthy, false, est);
+    }
+    let sigma = residual_sigma(points, &h, &mut work.values);
+    let cond = rise >= cfg.min_rise_sigmas * sigma;
+    (if cond { Verdict::Leak } else { healthy }, cond, est)
+}
+
 /// The best "flat, then rising" fit of the floor.
 #[derive(Debug, Clone, Copy)]
 struct Hinge {
@@ -605,8 +693,8 @@ struct Hinge {
     index: usize,
     /// Level of the flat part.
     baseline: f64,
-    /// Robust standard deviation of the residuals.
-    sigma: f64,
+    /// Slope of the rising part, per second.
+    slope: f64,
 }
 
 /// Least-squares fit of `y = b + r * max(0, t - t_c)` over every candidate hinge `t_c` (a point
@@ -657,20 +745,68 @@ fn hinge_fit(points: &[Sample]) -> Option<Hinge> {
         }
     }
     let (index, b, r) = best?;
-    let tc = x(&points[index]);
-    let mut res: Vec<f64> = points
-        .iter()
-        .map(|p| {
-            let fit = b + r * (x(p) - tc).max(0.0);
-            (p.value - y0 - fit).abs()
-        })
-        .collect();
-    let sigma = 1.4826 * median(&mut res);
     Some(Hinge {
         index,
         baseline: b + y0,
-        sigma,
+        slope: r / 3600.0,
     })
+}
+
+/// Robust standard deviation (scaled median absolute residual) of `points` around the hinge.
+fn residual_sigma(points: &[Sample], h: &Hinge, buf: &mut Vec<f64>) -> f64 {
+    let tc = points[h.index].ts_ms;
+    buf.clear();
+    buf.extend(points.iter().map(|p| {
+        let dt = p.ts_ms.saturating_sub(tc).max(0) as f64 / 1000.0;
+        (p.value - (h.baseline + h.slope * dt)).abs()
+    }));
+    1.4826 * median(buf)
+}
+
+/// Whether a straight line fits `seg` better (smaller squared error) than the best split into
+/// two flat levels.
+fn line_beats_step(seg: &[Sample]) -> bool {
+    let k = seg.len();
+    if k < 4 {
+        return false;
+    }
+    let t0 = seg[0].ts_ms;
+    let y0 = seg[0].value;
+    let (mut sx, mut sy, mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for p in seg {
+        let x = p.ts_ms.saturating_sub(t0) as f64 / 3600e3;
+        let y = p.value - y0;
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        sxy += x * y;
+        syy += y * y;
+    }
+    let kf = k as f64;
+    let vxx = sxx - sx * sx / kf;
+    let vyy = syy - sy * sy / kf;
+    let vxy = sxy - sx * sy / kf;
+    let sse_line = if vxx > 0.0 {
+        vyy - vxy * vxy / vxx
+    } else {
+        vyy
+    };
+    let (mut ly, mut lyy) = (0.0, 0.0);
+    let mut sse_step = f64::INFINITY;
+    for (j, p) in seg.iter().enumerate().take(k - 2) {
+        let y = p.value - y0;
+        ly += y;
+        lyy += y * y;
+        let nl = (j + 1) as f64;
+        if j < 1 {
+            continue;
+        }
+        let nr = kf - nl;
+        let (ry, ryy) = (sy - ly, syy - lyy);
+        let sse = (lyy - ly * ly / nl) + (ryy - ry * ry / nr);
+        sse_step = sse_step.min(sse);
+    }
+    sse_line < sse_step
 }
 
 /// Theil–Sen slope (per second) of up to `TEST_POINTS` block medians of `points`, with Sen's
@@ -704,14 +840,23 @@ fn theil_sen(
     let c = z * var_s.sqrt();
     let lo_rank = (((m as f64 - c) / 2.0).floor().max(0.0) as usize).min(m - 1);
     let hi_rank = (((m as f64 + c) / 2.0).ceil() as usize).min(m - 1);
-    let mid = select(slopes, m / 2);
-    let med = if m % 2 == 1 {
-        mid
-    } else {
-        (mid + select(slopes, m / 2 - 1)) / 2.0
+    // One selection splits the slopes at the median; each bound is then selected in its half.
+    let half = m / 2;
+    let mid = select(slopes, half);
+    let below = slopes[..half]
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max);
+    let med = if m % 2 == 1 { mid } else { (mid + below) / 2.0 };
+    let lo = match lo_rank.cmp(&half) {
+        std::cmp::Ordering::Less => select(&mut slopes[..half], lo_rank),
+        _ => mid,
     };
-    let lo = select(slopes, lo_rank);
-    let hi = select(slopes, hi_rank);
+    let hi = if hi_rank > half {
+        select(&mut slopes[half + 1..], hi_rank - half - 1)
+    } else {
+        mid
+    };
     (finite(med), finite(lo), finite(hi))
 }
 
@@ -739,9 +884,10 @@ fn reduce_blocks(points: &[Sample], out: &mut [(f64, f64); TEST_POINTS]) -> usiz
     nb
 }
 
-fn median_value(points: &[Sample]) -> f64 {
-    let mut v: Vec<f64> = points.iter().map(|p| p.value).collect();
-    median(&mut v)
+fn median_value(points: &[Sample], buf: &mut Vec<f64>) -> f64 {
+    buf.clear();
+    buf.extend(points.iter().map(|p| p.value));
+    median(buf)
 }
 
 /// The median (lower middle for even lengths averaged with the upper); NaN when empty.
@@ -951,6 +1097,14 @@ mod tests {
                 ..Default::default()
             },
             DetectorConfig {
+                projection_secs: -1.0,
+                ..Default::default()
+            },
+            DetectorConfig {
+                projection_ratio: f64::NAN,
+                ..Default::default()
+            },
+            DetectorConfig {
                 reset_drop_ratio: 0.0,
                 ..Default::default()
             },
@@ -986,5 +1140,166 @@ mod tests {
         assert!((normal_quantile(0.975) - 1.959964).abs() < 1e-5);
         assert!((normal_quantile(0.5)).abs() < 1e-9);
         assert!((normal_quantile(0.001) + 3.090232).abs() < 1e-5);
+    }
+
+    #[test]
+    fn a_restart_resets_and_resolves_a_firing_alert() {
+        let leak = sawtooth(12.0, 30e6, |t| 200e6 + 30.0e3 * (t - 3.0 * 3600.0).max(0.0));
+        let mut d = Detector::new(DetectorConfig::default()).unwrap();
+        for x in &leak {
+            d.update(*x).unwrap();
+        }
+        assert_eq!(d.state(), AlertState::Firing);
+        let last = leak.last().unwrap().ts_ms;
+        let restart = Sample {
+            ts_ms: last + 15_000,
+            value: 50e6,
+        };
+        let e = d.update(restart).unwrap().unwrap();
+        assert_eq!(
+            (e.ts_ms, e.from, e.to),
+            (restart.ts_ms, AlertState::Firing, AlertState::Inactive)
+        );
+        let a = d.analysis();
+        assert_eq!(a.verdict, Verdict::Insufficient);
+        assert!(d.floor().is_empty());
+        assert_eq!(a.samples, leak.len() as u64 + 1);
+        let kinds: Vec<_> = a.events.iter().map(|e| (e.from, e.to)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (AlertState::Inactive, AlertState::Pending),
+                (AlertState::Pending, AlertState::Firing),
+                (AlertState::Firing, AlertState::Inactive)
+            ]
+        );
+    }
+
+    #[test]
+    fn for_zero_fires_at_once_and_events_are_bounded() {
+        let cfg = DetectorConfig {
+            for_secs: 0.0,
+            max_events: 2,
+            ..Default::default()
+        };
+        let leak = sawtooth(12.0, 30e6, |t| 200e6 + 30.0e3 * (t - 3.0 * 3600.0).max(0.0));
+        let a = analyze(&leak, &cfg).unwrap();
+        assert_eq!(a.state, AlertState::Firing);
+        assert_eq!(a.events[0].from, AlertState::Inactive);
+        assert!(a.events.iter().all(|e| e.to != AlertState::Pending));
+        assert!(a.events.len() <= 2);
+    }
+
+    #[test]
+    fn time_to_limit_follows_the_limit() {
+        let leak = sawtooth(12.0, 30e6, |t| 200e6 + 20.0e3 * (t - 3.0 * 3600.0).max(0.0));
+        let mut d = Detector::new(DetectorConfig::default()).unwrap();
+        for x in &leak {
+            d.update(*x).unwrap();
+        }
+        assert_eq!(d.analysis().time_to_limit_secs, None);
+        d.set_limit(Some(2e9)).unwrap();
+        let a = d.analysis();
+        let want = (2e9 - a.baseline.unwrap()) / a.rate_per_sec.unwrap();
+        assert_eq!(a.time_to_limit_secs, Some(want));
+        assert!(want > 0.0);
+    }
+
+    #[test]
+    fn analysis_serializes_with_snake_case_names() {
+        let xs = sawtooth(3.0, 1e6, |_| 1e8);
+        let a = analyze(&xs, &DetectorConfig::default()).unwrap();
+        let j = serde_json::to_value(&a).unwrap();
+        assert_eq!(j["verdict"], "healthy");
+        assert_eq!(j["state"], "inactive");
+        assert!(j.get("growth_start_ms").is_some() && j.get("rate_low").is_some());
+        let back: Analysis = serde_json::from_value(j).unwrap();
+        assert_eq!(back, a);
+        let cfg: DetectorConfig = serde_json::from_str(r#"{"kind":"count","limit":5}"#).unwrap();
+        assert_eq!((cfg.kind, cfg.limit), (SeriesKind::Count, Some(5.0)));
+        assert!(serde_json::from_str::<DetectorConfig>(r#"{"bogus":1}"#).is_err());
+    }
+
+    #[test]
+    fn the_detector_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Detector>();
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn analyze_never_panics_and_types_bad_input(
+            steps in proptest::collection::vec(-2i64..40_000, 0..400),
+            raw in proptest::collection::vec(proptest::num::f64::ANY, 0..400),
+            start in proptest::num::i64::ANY,
+            kind in proptest::sample::select(vec![SeriesKind::Heap, SeriesKind::Count]),
+        ) {
+            let mut ts = start;
+            let xs: Vec<Sample> = steps.iter().zip(&raw).map(|(d, v)| {
+                ts = ts.saturating_add(*d);
+                Sample { ts_ms: ts, value: *v }
+            }).collect();
+            let first_bad = xs.iter().enumerate().find_map(|(i, x)| {
+                if !x.value.is_finite() {
+                    Some((i, ErrorCode::NonFiniteValue))
+                } else if i > 0 && x.ts_ms <= xs[i - 1].ts_ms {
+                    Some((i, ErrorCode::OutOfOrder))
+                } else {
+                    None
+                }
+            });
+            let r = analyze(&xs, &DetectorConfig::for_kind(kind));
+            match (xs.is_empty(), first_bad, r) {
+                (true, _, Err(e)) => proptest::prop_assert_eq!(e.code(), ErrorCode::EmptyInput),
+                (false, None, Ok(a)) => {
+                    proptest::prop_assert_eq!(a.samples, xs.len() as u64);
+                    proptest::prop_assert!(a.events.len() <= 32);
+                }
+                (false, Some((i, code)), Err(e)) => {
+                    proptest::prop_assert_eq!(e.code(), code);
+                    let index = match e {
+                        InputError::NonFinite { index, .. } | InputError::OutOfOrder { index, .. } => index,
+                        _ => usize::MAX,
+                    };
+                    proptest::prop_assert_eq!(index, i);
+                }
+                (_, _, r) => proptest::prop_assert!(false, "unexpected {:?}", r),
+            }
+        }
+
+        #[test]
+        fn memory_stays_bounded_on_long_wild_series(
+            values in proptest::collection::vec(0.0f64..1e12, 1..3000),
+            step_ms in 1i64..600_000,
+        ) {
+            let cfg = DetectorConfig { floor_capacity: 16, max_events: 4, bucket_secs: 1.0, ..Default::default() };
+            let mut d = Detector::new(cfg).unwrap();
+            for (i, v) in values.iter().enumerate() {
+                d.update(Sample { ts_ms: i as i64 * step_ms, value: *v }).unwrap();
+                proptest::prop_assert!(d.floor().len() <= 16);
+            }
+            let a = d.analysis();
+            proptest::prop_assert!(a.events.len() <= 4);
+            let j = serde_json::to_string(&a);
+            proptest::prop_assert!(j.is_ok());
+        }
+
+        #[test]
+        fn any_config_is_accepted_or_refused_without_panic(
+            for_secs in proptest::num::f64::ANY,
+            bucket_secs in proptest::num::f64::ANY,
+            limit in proptest::option::of(proptest::num::f64::ANY),
+            confidence in proptest::num::f64::ANY,
+            floor_capacity in 0usize..200_000,
+        ) {
+            let cfg = DetectorConfig { for_secs, bucket_secs, limit, confidence, floor_capacity, ..Default::default() };
+            match Detector::new(cfg) {
+                Ok(mut d) => {
+                    let r = d.update(Sample { ts_ms: 0, value: 1.0 });
+                    proptest::prop_assert!(r.is_ok());
+                }
+                Err(e) => proptest::prop_assert_eq!(e.code(), ErrorCode::InvalidOption),
+            }
+        }
     }
 }

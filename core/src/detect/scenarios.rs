@@ -126,6 +126,8 @@ pub struct Scenario {
     pub limit: Option<f64>,
     /// When the leak begins (unix ms); `None` for healthy series.
     pub leak_start_ms: Option<i64>,
+    /// The mean leak rate in units per second; `None` for healthy series.
+    pub leak_rate_per_sec: Option<f64>,
     /// The samples, 24 h at the requested step.
     pub samples: Vec<Sample>,
 }
@@ -220,6 +222,7 @@ fn count_series(situation: Situation, seed: u64, rng: &mut Rng, step: f64, n: us
         kind: SeriesKind::Count,
         limit: None,
         leak_start_ms: leaks.then(|| START_MS + (leak_start * 1000.0) as i64),
+        leak_rate_per_sec: leaks.then_some(leak_rate),
         samples,
     }
 }
@@ -337,6 +340,11 @@ fn heap_series(situation: Situation, seed: u64, rng: &mut Rng, step: f64, n: usi
         kind: SeriesKind::Heap,
         limit: Some(limit),
         leak_start_ms: leaks.then(|| START_MS + (leak_start * 1000.0) as i64),
+        leak_rate_per_sec: leaks.then_some(if situation == S::StaircaseLeak {
+            stair_size / stair_every
+        } else {
+            leak_rate
+        }),
         samples,
     }
 }

@@ -1,0 +1,39 @@
+'use strict';
+// What only the Node runtime can read: the heap after a major GC, and V8's own limits.
+const v8 = require('node:v8');
+const { PerformanceObserver, constants } = require('node:perf_hooks');
+
+/** The lower of process.constrainedMemory() and the V8 heap limit, in bytes. */
+function runtimeLimit() {
+  const heap = v8.getHeapStatistics().heap_size_limit;
+  const constrained = typeof process.constrainedMemory === 'function' ? process.constrainedMemory() : 0;
+  // Node returns 0/undefined without a constraint and 2^64-1 in an unlimited cgroup.
+  return constrained > 0 && constrained < heap ? constrained : heap;
+}
+
+/** Gives the core the runtime limit (the detector uses the smallest applicable one). */
+function applyRuntimeLimit(nativeMonitor) {
+  nativeMonitor.setRuntimeLimit(runtimeLimit());
+}
+
+/**
+ * Feeds the used heap after every major (mark-compact) GC to the core as the post-GC floor.
+ * The observer's entry list is dropped after each callback, so nothing accumulates.
+ */
+function watchGc(nativeMonitor) {
+  let last = -Infinity;
+  const observer = new PerformanceObserver((list) => {
+    const major = list.getEntries().some((e) => e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
+    // Two floors in one millisecond would be out of order for the core; keep the first.
+    const now = Date.now();
+    if (!major || now <= last || nativeMonitor.isClosed()) return;
+    last = now;
+    nativeMonitor.observeBaseline(now, v8.getHeapStatistics().used_heap_size);
+  });
+  return {
+    start: () => observer.observe({ entryTypes: ['gc'] }),
+    stop: () => observer.disconnect(),
+  };
+}
+
+module.exports = { runtimeLimit, applyRuntimeLimit, watchGc };

@@ -1,0 +1,518 @@
+//! The monitor: one object that collects process memory, feeds the leak detector, tracks
+//! requests per route and builds the leak report. Every binding wraps exactly this type.
+//!
+//! Threading: the request hot path goes straight to the sharded [`RequestTracker`]; sampling,
+//! detection and reporting share one mutex, taken once per sample or report.
+//!
+//! Forking (gunicorn, cluster): stop the monitor before `fork` and start it again in both the
+//! parent and the child. Stopping joins the sampler thread, so no lock is held across the fork.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::catalog::{Naming, Runtime};
+use crate::collect::{Collector, Snapshot};
+use crate::detect::{AlertEvent, Analysis, Detector, DetectorConfig};
+use crate::error::{CollectError, ErrorCode, InputError};
+use crate::report::LeakReport;
+use crate::requests::{
+    AttributionConfig, MeasureSource, RequestOutcome, RequestToken, RequestTracker, TrackerConfig,
+};
+use crate::series::Sample;
+
+/// Alert transitions kept until a binding polls them; the oldest are dropped first.
+pub const EVENT_QUEUE_CAPACITY: usize = 256;
+
+/// How a [`Monitor`] is set up. Every field has a default; bindings pass it as JSON
+/// (`MonitorConfig::from_json`), so the option names are the same in every language.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MonitorConfig {
+    /// The runtime hosting the monitor (selects catalog names).
+    #[serde(with = "runtime_name")]
+    pub runtime: Runtime,
+    /// Semconv or legacy metric names.
+    #[serde(with = "naming_name")]
+    pub naming: Naming,
+    /// Period of the core's sampler thread, in milliseconds.
+    pub interval_ms: u64,
+    /// Names of the runtime measures the binding passes to `begin_request`/`end_request`
+    /// (e.g. `["heap_used"]` in Node), at most four.
+    pub measures: Vec<String>,
+    /// Also read process RSS at each request's begin and end, reported as the `rss` measure
+    /// (one `pread`, about 0.3 µs, at each end).
+    pub rss_per_request: bool,
+    /// Route cardinality cap; routes beyond it are counted under `_other`.
+    pub max_routes: usize,
+    /// Width of a request-count slot in milliseconds (attribution works per slot).
+    pub slot_ms: i64,
+    /// A memory limit in bytes to use instead of the detected one.
+    pub memory_limit: Option<u64>,
+    /// Detector options (the limit is set through `memory_limit`).
+    pub detector: DetectorConfig,
+    /// Attribution options.
+    pub attribution: AttributionConfig,
+}
+
+impl Default for MonitorConfig {
+    fn default() -> Self {
+        let tracker = TrackerConfig::new(Vec::<String>::new());
+        MonitorConfig {
+            runtime: Runtime::Process,
+            naming: Naming::Semconv,
+            interval_ms: 15_000,
+            measures: Vec::new(),
+            rss_per_request: cfg!(target_os = "linux"),
+            max_routes: tracker.max_routes,
+            slot_ms: tracker.slot_ms,
+            memory_limit: None,
+            detector: DetectorConfig::default(),
+            attribution: AttributionConfig::default(),
+        }
+    }
+}
+
+macro_rules! name_serde {
+    ($module:ident, $ty:ty, $what:literal) => {
+        mod $module {
+            use serde::{Deserialize, Deserializer, Serializer};
+
+            pub fn serialize<S: Serializer>(v: &$ty, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(v.as_str())
+            }
+
+            pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<$ty, D::Error> {
+                let name = String::deserialize(d)?;
+                <$ty>::parse(&name).ok_or_else(|| {
+                    serde::de::Error::custom(format!(concat!("unknown ", $what, " `{}`"), name))
+                })
+            }
+        }
+    };
+}
+name_serde!(runtime_name, crate::catalog::Runtime, "runtime");
+name_serde!(naming_name, crate::catalog::Naming, "naming");
+
+impl MonitorConfig {
+    /// Parses a JSON object of options; unknown keys and bad values are `invalid_option`.
+    pub fn from_json(json: &str) -> Result<Self, InputError> {
+        let bad = |e: serde_json::Error| InputError::invalid_option("config", e.to_string());
+        let value: serde_json::Value = serde_json::from_str(json).map_err(bad)?;
+        if !value.is_object() {
+            return Err(InputError::invalid_option(
+                "config",
+                "must be a JSON object",
+            ));
+        }
+        let cfg: MonitorConfig = serde_json::from_value(value).map_err(bad)?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks every option, including the detector's and the tracker's.
+    pub fn validate(&self) -> Result<(), InputError> {
+        if !(1..=86_400_000).contains(&self.interval_ms) {
+            return Err(InputError::invalid_option(
+                "interval_ms",
+                "must be between 1 ms and one day",
+            ));
+        }
+        if self.memory_limit == Some(0) {
+            return Err(InputError::invalid_option(
+                "memory_limit",
+                "must be positive",
+            ));
+        }
+        if self.detector.limit.is_some() {
+            return Err(InputError::invalid_option(
+                "detector.limit",
+                "set the limit with memory_limit",
+            ));
+        }
+        self.detector.validate()?;
+        self.attribution.validate()?;
+        RequestTracker::new(self.tracker_config(None)).map(drop)
+    }
+
+    fn tracker_config(&self, rss: Option<Arc<dyn MeasureSource>>) -> TrackerConfig {
+        TrackerConfig {
+            max_routes: self.max_routes,
+            slot_ms: self.slot_ms,
+            rss_source: rss,
+            ..TrackerConfig::new(self.measures.iter().cloned())
+        }
+    }
+}
+
+/// Errors of the monitor's operations, each with a stable [`ErrorCode`].
+#[derive(Debug, Error)]
+pub enum MonitorError {
+    /// Bad input or options.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// Memory collection failed.
+    #[error(transparent)]
+    Collect(#[from] CollectError),
+    /// The monitor was closed.
+    #[error("the monitor is closed")]
+    Closed,
+    /// A bug: a lock poisoned by a panic, a thread that would not start.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl MonitorError {
+    /// The stable code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            MonitorError::Input(e) => e.code(),
+            MonitorError::Collect(e) => e.code(),
+            MonitorError::Closed => ErrorCode::Closed,
+            MonitorError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+/// Which series feeds the detector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Watched {
+    /// Process RSS from the core's own samples (until the binding feeds a runtime baseline).
+    Rss,
+    /// The runtime's heap left after a full GC, fed by the binding.
+    RuntimeBaseline,
+}
+
+struct State {
+    collector: Collector,
+    detector: Detector,
+    events: VecDeque<AlertEvent>,
+    watched: Watched,
+    last_ts_ms: Option<i64>,
+}
+
+struct Shared {
+    config: MonitorConfig,
+    state: Mutex<State>,
+    tracker: RequestTracker,
+    closed: AtomicBool,
+    stop: (Mutex<bool>, Condvar),
+}
+
+/// Collects, detects and attributes for one process. `Send + Sync`; every method takes `&self`.
+pub struct Monitor {
+    shared: Arc<Shared>,
+    sampler: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Monitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Monitor")
+            .field("config", &self.shared.config)
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+fn internal(what: &str) -> MonitorError {
+    MonitorError::Internal(format!("{what} lock poisoned by an earlier panic"))
+}
+
+/// The limit the detector should use: the configured one, else the collector's effective one.
+fn limit_for(config: &MonitorConfig, collector: &Collector) -> Option<f64> {
+    config
+        .memory_limit
+        .or_else(|| collector.limits().effective().map(|(bytes, _)| bytes))
+        .map(|bytes| bytes as f64)
+}
+
+/// The per-request RSS reader: a shared statm probe (reads through `&self`).
+fn rss_source(config: &MonitorConfig) -> Option<Arc<dyn MeasureSource>> {
+    #[cfg(target_os = "linux")]
+    if config.rss_per_request
+        && let Ok(probe) = crate::collect::procfs::StatmProbe::open()
+    {
+        return Some(Arc::new(move || {
+            probe.read().ok().map(|m| m.rss_bytes as f64)
+        }));
+    }
+    let _ = config;
+    None
+}
+
+impl Monitor {
+    /// Opens the process probe and builds the detector and the request tracker.
+    pub fn new(config: MonitorConfig) -> Result<Monitor, MonitorError> {
+        config.validate()?;
+        let collector = Collector::new()?;
+        let detector = new_detector(&config, limit_for(&config, &collector))?;
+        let tracker = RequestTracker::new(config.tracker_config(rss_source(&config)))?;
+        let state = State {
+            collector,
+            detector,
+            events: VecDeque::new(),
+            watched: Watched::Rss,
+            last_ts_ms: None,
+        };
+        Ok(Monitor {
+            shared: Arc::new(Shared {
+                config,
+                state: Mutex::new(state),
+                tracker,
+                closed: AtomicBool::new(false),
+                stop: (Mutex::new(false), Condvar::new()),
+            }),
+            sampler: Mutex::new(None),
+        })
+    }
+
+    /// [`Monitor::new`] from a JSON object of options (what the bindings call).
+    pub fn from_json(json: &str) -> Result<Monitor, MonitorError> {
+        Monitor::new(MonitorConfig::from_json(json)?)
+    }
+
+    /// The configuration the monitor runs with.
+    pub fn config(&self) -> &MonitorConfig {
+        &self.shared.config
+    }
+
+    fn state(&self) -> Result<MutexGuard<'_, State>, MonitorError> {
+        if self.is_closed() {
+            return Err(MonitorError::Closed);
+        }
+        self.shared
+            .state
+            .lock()
+            .map_err(|_| internal("monitor state"))
+    }
+
+    /// Starts the core's sampler thread, which samples every `interval_ms`. A second call
+    /// while it runs does nothing.
+    pub fn start(&self) -> Result<(), MonitorError> {
+        drop(self.state()?);
+        let mut sampler = self.sampler.lock().map_err(|_| internal("sampler"))?;
+        if sampler.is_some() {
+            return Ok(());
+        }
+        *self
+            .shared
+            .stop
+            .0
+            .lock()
+            .map_err(|_| internal("stop flag"))? = false;
+        let shared = Arc::clone(&self.shared);
+        let handle = std::thread::Builder::new()
+            .name("leaksense-sampler".into())
+            .spawn(move || sampler_loop(&shared))
+            .map_err(|e| MonitorError::Internal(format!("cannot start the sampler thread: {e}")))?;
+        *sampler = Some(handle);
+        Ok(())
+    }
+
+    /// Stops the sampler thread, if it runs, and waits for it. Idempotent.
+    pub fn stop(&self) {
+        let handle = self.sampler.lock().ok().and_then(|mut s| s.take());
+        if let Some(handle) = handle {
+            if let Ok(mut stopped) = self.shared.stop.0.lock() {
+                *stopped = true;
+            }
+            self.shared.stop.1.notify_all();
+            let _ = handle.join();
+        }
+    }
+
+    /// Whether the sampler thread runs.
+    pub fn is_running(&self) -> bool {
+        self.sampler.lock().is_ok_and(|s| s.is_some())
+    }
+
+    /// Stops sampling; every later call fails with [`ErrorCode::Closed`]. Idempotent.
+    pub fn close(&self) {
+        self.stop();
+        self.shared.closed.store(true, Ordering::Release);
+    }
+
+    /// Whether [`Monitor::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
+    }
+
+    /// Reads process memory and the container figures now, and feeds RSS to the detector
+    /// unless the binding feeds a runtime baseline. `ts_ms` (unix ms) defaults to the tracker's
+    /// clock. An explicit `ts_ms` that does not move forward is an `out_of_order` error; a
+    /// clock sample in the same millisecond as the previous one only skips the detector.
+    pub fn sample(&self, ts_ms: Option<i64>) -> Result<Snapshot, MonitorError> {
+        let mut st = self.state()?;
+        let (ts, strict) = match ts_ms {
+            Some(ts) => (ts, true),
+            None => (self.shared.tracker.now_ms(), false),
+        };
+        sample_into(&mut st, ts, strict)
+    }
+
+    /// Feeds the runtime's heap left after a full GC (the floor of the sawtooth). From the
+    /// first call on, the detector watches this series instead of RSS.
+    pub fn observe_baseline(
+        &self,
+        ts_ms: i64,
+        bytes: f64,
+    ) -> Result<Option<AlertEvent>, MonitorError> {
+        let mut st = self.state()?;
+        if st.watched == Watched::Rss {
+            // A different series: start the detector afresh on it.
+            crate::series::validate(&[Sample {
+                ts_ms,
+                value: bytes,
+            }])?;
+            st.detector = new_detector(&self.shared.config, st.detector.analysis().limit)?;
+            st.watched = Watched::RuntimeBaseline;
+            st.last_ts_ms = None;
+        }
+        feed(
+            &mut st,
+            Sample {
+                ts_ms,
+                value: bytes,
+            },
+        )
+    }
+
+    /// The series the detector watches now.
+    pub fn watched(&self) -> Result<Watched, MonitorError> {
+        Ok(self.state()?.watched)
+    }
+
+    /// Records a limit the runtime reports (GOMEMLIMIT, the V8 heap limit). The detector then
+    /// uses the smallest applicable limit, unless `memory_limit` fixes one.
+    pub fn set_runtime_limit(&self, limit: Option<u64>) -> Result<(), MonitorError> {
+        if limit == Some(0) {
+            return Err(InputError::invalid_option("limit", "must be positive").into());
+        }
+        let mut st = self.state()?;
+        st.collector.set_runtime_limit(limit);
+        let limit = limit_for(&self.shared.config, &st.collector);
+        st.detector.set_limit(limit)?;
+        Ok(())
+    }
+
+    /// Starts tracking one request on `route` with the runtime measures read at its start.
+    pub fn begin_request(&self, route: &str, start: &[f64]) -> Result<RequestToken, MonitorError> {
+        if self.is_closed() {
+            return Err(MonitorError::Closed);
+        }
+        Ok(self.shared.tracker.begin(route, start)?)
+    }
+
+    /// Ends a request with the runtime measures read at its end; returns its deltas.
+    pub fn end_request(
+        &self,
+        token: RequestToken,
+        end: &[f64],
+    ) -> Result<RequestOutcome, MonitorError> {
+        if self.is_closed() {
+            return Err(MonitorError::Closed);
+        }
+        Ok(self.shared.tracker.end(token, end)?)
+    }
+
+    /// The request tracker, for its lower-level calls (measure names, injected times).
+    pub fn tracker(&self) -> &RequestTracker {
+        &self.shared.tracker
+    }
+
+    /// The detector's current view.
+    pub fn analysis(&self) -> Result<Analysis, MonitorError> {
+        Ok(self.state()?.detector.analysis())
+    }
+
+    /// Drains the alert transitions since the last poll, oldest first (at most
+    /// [`EVENT_QUEUE_CAPACITY`]; older ones were dropped).
+    pub fn poll_events(&self) -> Result<Vec<AlertEvent>, MonitorError> {
+        Ok(self.state()?.events.drain(..).collect())
+    }
+
+    /// The leak report: the detector's verdict, the suspect routes and the per-route table.
+    pub fn report(&self) -> Result<LeakReport, MonitorError> {
+        let st = self.state()?;
+        let analysis = st.detector.analysis();
+        let floor = st.detector.floor();
+        drop(st);
+        let snapshot = self.shared.tracker.snapshot();
+        Ok(LeakReport::build(
+            analysis,
+            &floor,
+            &snapshot,
+            &self.shared.config.attribution,
+        )?)
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn new_detector(config: &MonitorConfig, limit: Option<f64>) -> Result<Detector, InputError> {
+    Detector::new(DetectorConfig {
+        limit,
+        ..config.detector.clone()
+    })
+}
+
+fn feed(st: &mut State, sample: Sample) -> Result<Option<AlertEvent>, MonitorError> {
+    let event = st.detector.update(sample)?;
+    st.last_ts_ms = Some(sample.ts_ms);
+    if let Some(e) = event {
+        if st.events.len() == EVENT_QUEUE_CAPACITY {
+            st.events.pop_front();
+        }
+        st.events.push_back(e);
+    }
+    Ok(event)
+}
+
+fn sample_into(st: &mut State, ts_ms: i64, strict: bool) -> Result<Snapshot, MonitorError> {
+    let snap = st.collector.snapshot()?;
+    let moves_forward = st.last_ts_ms.is_none_or(|last| ts_ms > last);
+    if st.watched == Watched::Rss && (strict || moves_forward) {
+        feed(
+            st,
+            Sample {
+                ts_ms,
+                value: snap.process.rss_bytes as f64,
+            },
+        )?;
+    }
+    Ok(snap)
+}
+
+fn sampler_loop(shared: &Shared) {
+    let interval = Duration::from_millis(shared.config.interval_ms);
+    loop {
+        if !shared.closed.load(Ordering::Acquire)
+            && let Ok(mut st) = shared.state.lock()
+        {
+            // A failed read (a transient procfs error) is skipped; the next tick tries again.
+            let _ = sample_into(&mut st, shared.tracker.now_ms(), false);
+        }
+        let Ok(stopped) = shared.stop.0.lock() else {
+            return;
+        };
+        let Ok((stopped, _)) = shared.stop.1.wait_timeout_while(stopped, interval, |s| !*s) else {
+            return;
+        };
+        if *stopped {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,256 @@
+use super::*;
+use crate::detect::{AlertState, Verdict};
+
+fn monitor(json: &str) -> Monitor {
+    Monitor::from_json(json).unwrap()
+}
+
+#[test]
+fn config_from_json_accepts_known_keys_and_rejects_the_rest() {
+    let cfg = MonitorConfig::from_json(
+        r#"{"runtime": "python", "naming": "legacy", "measures": ["blocks"],
+            "detector": {"for_secs": 60}, "attribution": {"top_k": 4}}"#,
+    )
+    .unwrap();
+    assert_eq!((cfg.runtime, cfg.naming), (Runtime::Python, Naming::Legacy));
+    assert_eq!(cfg.measures, vec!["blocks".to_string()]);
+    assert_eq!(cfg.detector.for_secs, 60.0);
+    assert_eq!(cfg.attribution.top_k, 4);
+    let back: MonitorConfig = serde_json::from_str(&serde_json::to_string(&cfg).unwrap()).unwrap();
+    assert_eq!(back, cfg);
+    for bad in [
+        r#"{"bogus": 1}"#,
+        r#"{"runtime": "ruby"}"#,
+        r#"{"naming": "old"}"#,
+        r#"{"interval_ms": 0}"#,
+        r#"{"interval_ms": -5}"#,
+        r#"{"max_routes": 0}"#,
+        r#"{"slot_ms": 5}"#,
+        r#"{"memory_limit": 0}"#,
+        r#"{"measures": ["a", "a"]}"#,
+        r#"{"measures": ["rss"]}"#,
+        r#"{"measures": ["a", "b", "c", "d", "e"]}"#,
+        r#"{"detector": {"for_secs": -1}}"#,
+        r#"{"detector": {"limit": 100}}"#,
+        r#"{"detector": {"nope": 1}}"#,
+        r#"{"attribution": {"top_k": 0}}"#,
+        "not json",
+        "[]",
+    ] {
+        let e = MonitorConfig::from_json(bad).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidOption, "{bad}");
+    }
+}
+
+#[test]
+fn sampling_feeds_the_detector_and_rejects_time_going_backwards() {
+    let m = monitor("{}");
+    let snap = m.sample(Some(1_000)).unwrap();
+    assert!(snap.process.rss_bytes > 0);
+    m.sample(Some(2_000)).unwrap();
+    assert_eq!(
+        m.sample(Some(1_500)).unwrap_err().code(),
+        ErrorCode::OutOfOrder
+    );
+    assert_eq!(m.analysis().unwrap().samples, 2);
+    // Clock samples never fail on ordering (the clock is far past 2 s after the epoch).
+    m.sample(None).unwrap();
+    m.sample(None).unwrap();
+    assert!(m.analysis().unwrap().samples >= 3);
+    assert_eq!(m.watched().unwrap(), Watched::Rss);
+}
+
+#[test]
+fn a_runtime_baseline_replaces_rss_and_is_validated() {
+    let m = monitor("{}");
+    m.sample(Some(1_000)).unwrap();
+    assert_eq!(
+        m.observe_baseline(10_000, f64::NAN).unwrap_err().code(),
+        ErrorCode::NonFiniteValue
+    );
+    assert_eq!(
+        m.watched().unwrap(),
+        Watched::Rss,
+        "a rejected value switches nothing"
+    );
+    m.observe_baseline(10_000, 5e7).unwrap();
+    assert_eq!(m.watched().unwrap(), Watched::RuntimeBaseline);
+    assert_eq!(m.analysis().unwrap().samples, 1);
+    assert_eq!(
+        m.observe_baseline(9_000, 1.0).unwrap_err().code(),
+        ErrorCode::OutOfOrder
+    );
+    m.sample(Some(20_000)).unwrap();
+    assert_eq!(
+        m.analysis().unwrap().samples,
+        1,
+        "RSS no longer feeds the detector"
+    );
+}
+
+#[test]
+fn limits_come_from_config_or_the_runtime() {
+    let m = monitor("{}");
+    assert_eq!(
+        m.set_runtime_limit(Some(0)).unwrap_err().code(),
+        ErrorCode::InvalidOption
+    );
+    m.set_runtime_limit(Some(1 << 20)).unwrap();
+    assert_eq!(m.analysis().unwrap().limit, Some((1u64 << 20) as f64));
+    let fixed = monitor(r#"{"memory_limit": 123456789}"#);
+    assert_eq!(fixed.analysis().unwrap().limit, Some(123_456_789.0));
+    fixed.set_runtime_limit(Some(1 << 20)).unwrap();
+    assert_eq!(
+        fixed.analysis().unwrap().limit,
+        Some(123_456_789.0),
+        "memory_limit wins"
+    );
+}
+
+#[test]
+fn a_closed_monitor_answers_closed_everywhere() {
+    let m = monitor(r#"{"measures": ["heap"]}"#);
+    let token = m.begin_request("/a", &[1.0]).unwrap();
+    m.close();
+    m.close();
+    assert!(m.is_closed());
+    assert_eq!(m.sample(None).unwrap_err().code(), ErrorCode::Closed);
+    assert_eq!(
+        m.observe_baseline(1, 1.0).unwrap_err().code(),
+        ErrorCode::Closed
+    );
+    assert_eq!(
+        m.begin_request("/a", &[1.0]).unwrap_err().code(),
+        ErrorCode::Closed
+    );
+    assert_eq!(
+        m.end_request(token, &[2.0]).unwrap_err().code(),
+        ErrorCode::Closed
+    );
+    assert_eq!(m.report().unwrap_err().code(), ErrorCode::Closed);
+    assert_eq!(m.poll_events().unwrap_err().code(), ErrorCode::Closed);
+    assert_eq!(m.start().unwrap_err().code(), ErrorCode::Closed);
+    assert_eq!(
+        m.set_runtime_limit(None).unwrap_err().code(),
+        ErrorCode::Closed
+    );
+}
+
+#[test]
+fn the_sampler_thread_samples_until_stopped_and_restarts() {
+    let m = monitor(r#"{"interval_ms": 5}"#);
+    m.start().unwrap();
+    m.start().unwrap();
+    assert!(m.is_running());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while m.analysis().unwrap().samples < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sampler never sampled"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    m.stop();
+    assert!(!m.is_running());
+    let n = m.analysis().unwrap().samples;
+    std::thread::sleep(Duration::from_millis(30));
+    assert_eq!(m.analysis().unwrap().samples, n, "no sampling after stop");
+    m.stop();
+    // What a binding does around fork(): stop, then start again.
+    m.start().unwrap();
+    assert!(m.is_running());
+    m.close();
+    assert!(!m.is_running());
+}
+
+#[test]
+fn request_measures_are_checked_and_rss_is_added() {
+    let m = monitor(r#"{"measures": ["heap"], "rss_per_request": true}"#);
+    assert_eq!(
+        m.begin_request("/a", &[]).unwrap_err().code(),
+        ErrorCode::InvalidOption
+    );
+    assert_eq!(
+        m.begin_request("/a", &[f64::INFINITY]).unwrap_err().code(),
+        ErrorCode::NonFiniteValue
+    );
+    let t = m.begin_request("/users/:id", &[100.0]).unwrap();
+    let out = m.end_request(t, &[164.0]).unwrap();
+    assert_eq!(out.deltas()[0], 64.0);
+    if cfg!(target_os = "linux") {
+        assert_eq!(m.tracker().measures(), ["heap", "rss"]);
+        assert!(
+            out.rss_delta.is_some_and(f64::is_finite),
+            "rss delta read by the core"
+        );
+    }
+}
+
+/// Six hours of a service whose `/leak` route keeps 20 KB per request while `/ok` keeps
+/// nothing, fed through the monitor with injected times: the detector must fire and the
+/// report must name `/leak` with about 20 KB per request.
+#[test]
+fn a_leaking_route_is_detected_and_named_in_the_report() {
+    let m =
+        monitor(r#"{"runtime": "node", "measures": ["heap_used"], "memory_limit": 4000000000}"#);
+    let t0: i64 = 1_700_000_000_000;
+    let mut rng = fastrand::Rng::with_seed(7);
+    let mut retained = 0.0;
+    let mut heap = 0.0;
+    let mut fired = false;
+    for step in 0..(6 * 3600 / 15) {
+        let ts = t0 + step * 15_000;
+        let leaking_from = 2 * 3600 / 15;
+        for _ in 0..rng.usize(2..5) {
+            let t = m.tracker().begin_at("/ok", ts, &[heap]).unwrap();
+            heap += 4096.0;
+            m.tracker().end_at(t, ts, &[heap]).unwrap();
+        }
+        if step >= leaking_from {
+            for _ in 0..rng.usize(1..3) {
+                let t = m.tracker().begin_at("/leak", ts, &[heap]).unwrap();
+                heap += 20_000.0;
+                retained += 20_000.0;
+                m.tracker().end_at(t, ts, &[heap]).unwrap();
+            }
+        }
+        // A GC every 2 minutes drops the heap to the floor (50 MB plus what leaked).
+        if step % 8 == 0 {
+            heap = 50e6 + retained + rng.f64() * 1e5;
+            m.observe_baseline(ts, heap).unwrap();
+        }
+    }
+    let events = m.poll_events().unwrap();
+    fired |= events.iter().any(|e| e.to == AlertState::Firing);
+    assert!(fired, "events: {events:?}");
+    assert!(m.poll_events().unwrap().is_empty(), "polling drains");
+    let report = m.report().unwrap();
+    assert_eq!(report.analysis.verdict, Verdict::Leak);
+    let top = &report.suspects[0];
+    assert_eq!(top.route, "/leak", "{}", report.render_text());
+    assert!(
+        (top.interval[0]..=top.interval[1]).contains(&20_000.0)
+            || (top.retained_bytes_per_request - 20_000.0).abs() < 4_000.0,
+        "{top:?}"
+    );
+    assert!(report.suspects.iter().all(|s| s.route != "/ok"));
+}
+
+#[test]
+fn a_healthy_service_gets_no_suspects() {
+    let m = monitor(r#"{"measures": ["heap_used"]}"#);
+    let t0: i64 = 1_700_000_000_000;
+    let mut rng = fastrand::Rng::with_seed(11);
+    for step in 0..(4 * 3600 / 15) {
+        let ts = t0 + step * 15_000;
+        let t = m.tracker().begin_at("/ok", ts, &[0.0]).unwrap();
+        m.tracker().end_at(t, ts, &[4096.0]).unwrap();
+        if step % 8 == 0 {
+            m.observe_baseline(ts, 50e6 + rng.f64() * 1e5).unwrap();
+        }
+    }
+    let report = m.report().unwrap();
+    assert_eq!(report.analysis.verdict, Verdict::Healthy);
+    assert!(report.suspects.is_empty(), "{}", report.render_text());
+    assert!(m.poll_events().unwrap().is_empty());
+}

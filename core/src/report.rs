@@ -1,0 +1,602 @@
+//! The leak report: the detector's analysis, the ranked suspects and a per-route table.
+//! This is what every language and the CLI show; its JSON field names are a stable schema
+//! (documented in the README).
+
+use std::fmt::{self, Write as _};
+
+use serde::{Deserialize, Serialize};
+
+use crate::detect::{Analysis, Verdict};
+use crate::error::InputError;
+use crate::requests::{
+    ArticleSuspect, AttributionConfig, BACKGROUND, MeasureSummary, ModelFit, OTHER_ROUTE,
+    TrackerSnapshot, attribute,
+};
+use crate::series::Sample;
+
+/// Version of the report's JSON schema; bumped on any incompatible change.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+/// A route the report names as a likely leak, with why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Suspect {
+    /// The route.
+    pub route: String,
+    /// Bytes each request retains (survives GC), from the model.
+    pub retained_bytes_per_request: f64,
+    /// 95% confidence interval of `retained_bytes_per_request`.
+    pub interval: [f64; 2],
+    /// Requests on the route since growth began (in the fitted window).
+    pub requests: u64,
+    /// Share of the floor growth since growth began that this route explains.
+    pub share: f64,
+    /// Human-readable reasons, the model's first.
+    pub reasons: Vec<String>,
+}
+
+/// One row of the per-route table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouteRow {
+    /// The route (`_other` for routes beyond the cardinality cap).
+    pub route: String,
+    /// All requests tracked on this route.
+    pub requests: u64,
+    /// When the route was first seen (unix ms).
+    pub first_seen_ms: Option<i64>,
+    /// Requests in the article's before-window, when there is a growth start.
+    pub requests_before: Option<u64>,
+    /// Requests since growth began.
+    pub requests_after: Option<u64>,
+    /// Relative change of the request rate since growth began.
+    pub traffic_change: Option<f64>,
+    /// The model's bytes retained per request, when the route has its own coefficient.
+    pub retained_bytes_per_request: Option<f64>,
+    /// Its 95% interval.
+    pub interval: Option<[f64; 2]>,
+    /// Share of the floor growth it explains.
+    pub share: Option<f64>,
+    /// Per-request delta statistics of each measure (what `end` returned, as seen by the
+    /// request itself: concurrent requests' allocations included).
+    pub measures: Vec<MeasureSummary>,
+}
+
+/// The report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeakReport {
+    /// Schema version (see [`REPORT_SCHEMA_VERSION`]).
+    pub schema_version: u32,
+    /// The detector's analysis (flattened: `verdict`, `state`, `growth_start_ms`,
+    /// `rate_per_sec`, `rate_low`, `rate_high`, `time_to_limit_secs`, ...).
+    #[serde(flatten)]
+    pub analysis: Analysis,
+    /// Likely leaking routes, most likely first. Empty unless the verdict is `leak`.
+    pub suspects: Vec<Suspect>,
+    /// What the article's rules say, as they are (for comparison).
+    pub article_suspects: Vec<ArticleSuspect>,
+    /// The model fit behind the suspects, when it ran.
+    pub model: Option<ModelFit>,
+    /// One row per route, busiest first.
+    pub routes: Vec<RouteRow>,
+    /// Why a part of the report is missing.
+    pub notes: Vec<String>,
+}
+
+impl LeakReport {
+    /// Builds the report from the detector's analysis, its post-GC floor and the tracker's
+    /// snapshot. Attribution runs only when the analysis has a growth start, and suspects are
+    /// named only when the verdict is `leak`, a route's interval excludes 0, and it explains
+    /// at least `min_share` of the growth.
+    pub fn build(
+        analysis: Analysis,
+        floor: &[Sample],
+        snapshot: &TrackerSnapshot,
+        cfg: &AttributionConfig,
+    ) -> Result<LeakReport, InputError> {
+        cfg.validate()?;
+        crate::series::validate(floor)?;
+        let mut routes: Vec<RouteRow> = snapshot
+            .routes
+            .iter()
+            .map(|r| RouteRow {
+                route: r.route.clone(),
+                requests: r.count,
+                first_seen_ms: r.first_seen_ms,
+                requests_before: None,
+                requests_after: None,
+                traffic_change: None,
+                retained_bytes_per_request: None,
+                interval: None,
+                share: None,
+                measures: r.measures.clone(),
+            })
+            .collect();
+        let mut report = LeakReport {
+            schema_version: REPORT_SCHEMA_VERSION,
+            analysis,
+            suspects: Vec::new(),
+            article_suspects: Vec::new(),
+            model: None,
+            routes: Vec::new(),
+            notes: Vec::new(),
+        };
+        let Some(gs) = report.analysis.growth_start_ms else {
+            routes.sort_by_key(|r| std::cmp::Reverse(r.requests));
+            report.routes = routes;
+            return Ok(report);
+        };
+        let att = attribute(snapshot, floor, gs, cfg)?;
+        for (row, t) in routes.iter_mut().zip(&att.traffic) {
+            row.requests_before = Some(t.before);
+            row.requests_after = Some(t.after);
+            row.traffic_change = t.change;
+        }
+        if let Some(m) = &att.model {
+            for e in &m.estimates {
+                if let Some(row) = routes.iter_mut().find(|r| r.route == e.route) {
+                    row.retained_bytes_per_request = Some(e.retained_bytes_per_request);
+                    row.interval = Some(e.interval);
+                    row.share = Some(e.share);
+                }
+            }
+        }
+        if report.analysis.verdict == Verdict::Leak
+            && let Some(m) = &att.model
+        {
+            for e in &m.estimates {
+                if e.route == BACKGROUND || e.interval[0] <= 0.0 || e.share < cfg.min_share {
+                    continue;
+                }
+                let mut reasons = vec![format!(
+                    "retains {} per request (95% CI {} to {}), explaining {:.0}% of the floor \
+                     growth since it began",
+                    bytes(e.retained_bytes_per_request),
+                    bytes(e.interval[0]),
+                    bytes(e.interval[1]),
+                    e.share * 100.0
+                )];
+                if e.route == OTHER_ROUTE {
+                    reasons.push(
+                        "pooled: routes beyond the top-K by traffic or the cardinality cap".into(),
+                    );
+                }
+                if let Some(first) = snapshot
+                    .routes
+                    .iter()
+                    .find(|r| r.route == e.route)
+                    .and_then(|r| r.first_seen_ms)
+                    && let Some(reason) = new_route_reason(snapshot, first, gs)
+                {
+                    reasons.push(reason);
+                }
+                reasons.extend(
+                    att.article_suspects
+                        .iter()
+                        .filter(|a| a.route == e.route)
+                        .map(|a| a.reason.clone()),
+                );
+                report.suspects.push(Suspect {
+                    route: e.route.clone(),
+                    retained_bytes_per_request: e.retained_bytes_per_request,
+                    interval: e.interval,
+                    requests: e.requests,
+                    share: e.share,
+                    reasons,
+                });
+            }
+            if let Some(bg) = m.estimates.iter().find(|e| e.route == BACKGROUND)
+                && bg.interval[0] > 0.0
+                && bg.share >= cfg.min_share
+            {
+                report.notes.push(format!(
+                    "{:.0}% of the growth ({}/s) is not explained by request counts: \
+                     look at timers, background tasks or caches",
+                    bg.share * 100.0,
+                    bytes(bg.retained_bytes_per_request)
+                ));
+            }
+            if report.suspects.is_empty() {
+                report.notes.push(
+                    "no route retains memory significantly: traffic may be too regular to \
+                     separate routes, or the growth is not tied to requests"
+                        .into(),
+                );
+            }
+        }
+        if report.analysis.verdict == Verdict::Leak {
+            report.article_suspects = att.article_suspects;
+        }
+        report.model = att.model;
+        report.notes.extend(att.notes);
+        routes.sort_by_key(|r| std::cmp::Reverse(r.requests));
+        report.routes = routes;
+        Ok(report)
+    }
+
+    /// The report as pretty-printed JSON.
+    pub fn to_json(&self) -> String {
+        // Serializing plain data with string keys cannot fail; non-finite floats become null.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The report as plain text for terminals and logs.
+    pub fn render_text(&self) -> String {
+        let mut s = String::new();
+        let a = &self.analysis;
+        let verdict = match a.verdict {
+            Verdict::Leak => "LEAK",
+            Verdict::Healthy => "healthy",
+            Verdict::Insufficient => "not enough data yet",
+        };
+        let _ = writeln!(s, "leaksense: {verdict} (alert {:?})", a.state);
+        if let Some(gs) = a.growth_start_ms {
+            let _ = writeln!(s, "  growth began   {}", utc(gs));
+        }
+        if let Some(r) = a.rate_per_sec {
+            let _ = write!(s, "  rate           {}/h", bytes(r * 3600.0));
+            if let (Some(lo), Some(hi)) = (a.rate_low, a.rate_high) {
+                let _ = write!(
+                    s,
+                    // The detector's confidence level (95% unless configured otherwise).
+                    " (interval {}/h to {}/h)",
+                    bytes(lo * 3600.0),
+                    bytes(hi * 3600.0)
+                );
+            }
+            s.push('\n');
+        }
+        if let Some(b) = a.baseline {
+            let _ = writeln!(s, "  floor now      {}", bytes(b));
+        }
+        if let Some(t) = a.time_to_limit_secs {
+            let _ = writeln!(
+                s,
+                "  limit in       {} (limit {})",
+                duration(t),
+                a.limit.map_or("?".into(), bytes)
+            );
+        }
+        if !self.suspects.is_empty() {
+            s.push_str("\nsuspects\n");
+            for (i, x) in self.suspects.iter().enumerate() {
+                let _ = writeln!(
+                    s,
+                    "  {}. {}  {} per request [{} .. {}]  {} requests, {:.0}% of growth",
+                    i + 1,
+                    x.route,
+                    bytes(x.retained_bytes_per_request),
+                    bytes(x.interval[0]),
+                    bytes(x.interval[1]),
+                    x.requests,
+                    x.share * 100.0
+                );
+                for r in &x.reasons {
+                    let _ = writeln!(s, "     - {r}");
+                }
+            }
+        }
+        if !self.article_suspects.is_empty() {
+            s.push_str("\narticle rules (for comparison)\n");
+            for x in &self.article_suspects {
+                let _ = writeln!(s, "  {}: {} ({} requests)", x.route, x.reason, x.count);
+            }
+        }
+        if !self.routes.is_empty() {
+            let w = self
+                .routes
+                .iter()
+                .map(|r| r.route.len())
+                .max()
+                .unwrap_or(5)
+                .max(5);
+            // The per-request delta of the first measure is what each request saw itself
+            // (concurrent requests' allocations included), shown beside the model's estimate.
+            let first = self.routes[0].measures.first().map(|m| m.measure.as_str());
+            let mean_head = first.map_or(String::new(), |m| format!("mean Δ{m}"));
+            let _ = writeln!(
+                s,
+                "\n{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
+                "route", "requests", "traffic", "retained/req", "95% CI", "share", mean_head
+            );
+            for r in &self.routes {
+                let traffic = r
+                    .traffic_change
+                    .map_or("-".into(), |c| format!("{:+.0}%", c * 100.0));
+                let retained = r.retained_bytes_per_request.map_or("-".into(), bytes);
+                let ci = r.interval.map_or("-".into(), |i| {
+                    format!("{} .. {}", bytes(i[0]), bytes(i[1]))
+                });
+                let share = r.share.map_or("-".into(), |x| format!("{:.0}%", x * 100.0));
+                let mean = r.measures.first().map_or(String::new(), |m| bytes(m.mean));
+                let _ = writeln!(
+                    s,
+                    "{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
+                    r.route, r.requests, traffic, retained, ci, share, mean
+                );
+            }
+        }
+        for n in &self.notes {
+            let _ = writeln!(s, "note: {n}");
+        }
+        s
+    }
+}
+
+impl fmt::Display for LeakReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render_text())
+    }
+}
+
+/// How far a route's first appearance may precede the estimated growth start and still be
+/// "when growth began": the estimate is uncertain by minutes to tens of minutes (it comes from a
+/// hinge fit on floor points several minutes apart), and the article's rule, which needs the
+/// route to be absent from the whole before-window, misses a route that appeared just before.
+const NEW_ROUTE_TOLERANCE_MS: i64 = 30 * 60 * 1000;
+
+/// "new route" when the route appeared after tracking began and around or after growth began.
+fn new_route_reason(snapshot: &TrackerSnapshot, first_seen_ms: i64, gs: i64) -> Option<String> {
+    let tracked_since = snapshot.slots.first()?.start_ms + snapshot.slot_ms;
+    if first_seen_ms < tracked_since || first_seen_ms < gs - NEW_ROUTE_TOLERANCE_MS {
+        return None;
+    }
+    let minutes = (first_seen_ms - gs) as f64 / 60_000.0;
+    let when = if minutes.abs() < 1.0 {
+        "when growth began".to_string()
+    } else if minutes < 0.0 {
+        format!("{:.0} min before growth began", -minutes)
+    } else {
+        format!("{minutes:.0} min after growth began")
+    };
+    Some(format!(
+        "new route: first seen {} ({when})",
+        utc(first_seen_ms)
+    ))
+}
+
+/// Bytes with a binary unit, keeping the sign.
+fn bytes(v: f64) -> String {
+    let a = v.abs();
+    let (d, u) = match a {
+        a if a >= 1024.0 * 1024.0 * 1024.0 => (1024.0 * 1024.0 * 1024.0, "GiB"),
+        a if a >= 1024.0 * 1024.0 => (1024.0 * 1024.0, "MiB"),
+        a if a >= 1024.0 => (1024.0, "KiB"),
+        _ => (1.0, "B"),
+    };
+    if d == 1.0 {
+        format!("{v:.0} B")
+    } else {
+        format!("{:.1} {u}", v / d)
+    }
+}
+
+fn duration(secs: f64) -> String {
+    let m = (secs / 60.0).round() as i64;
+    match m {
+        m if m >= 1440 => format!("{}d {}h", m / 1440, m % 1440 / 60),
+        m if m >= 60 => format!("{}h {}m", m / 60, m % 60),
+        m => format!("{m}m"),
+    }
+}
+
+/// Unix ms as `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, Howard Hinnant's algorithm).
+fn utc(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::AlertState;
+
+    #[test]
+    fn formats() {
+        assert_eq!(utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc(1_764_052_496_000), "2025-11-25T06:34:56Z");
+        assert_eq!(utc(951_782_400_000), "2000-02-29T00:00:00Z");
+        assert_eq!(bytes(512.0), "512 B");
+        assert_eq!(bytes(-2048.0), "-2.0 KiB");
+        assert_eq!(bytes(3.5 * 1024.0 * 1024.0), "3.5 MiB");
+        assert_eq!(duration(90.0 * 60.0), "1h 30m");
+        assert_eq!(duration(3.0 * 86400.0), "3d 0h");
+    }
+
+    fn healthy() -> Analysis {
+        Analysis {
+            verdict: Verdict::Healthy,
+            state: AlertState::Inactive,
+            growth_start_ms: None,
+            rate_per_sec: None,
+            rate_low: None,
+            rate_high: None,
+            time_to_limit_secs: None,
+            limit: None,
+            baseline: Some(1e6),
+            samples: 10,
+            events: vec![],
+        }
+    }
+
+    #[test]
+    fn healthy_report_has_no_suspects_and_round_trips() {
+        let snap = TrackerSnapshot {
+            measures: vec!["heap_used".into()],
+            slot_ms: 60_000,
+            routes: vec![],
+            slots: vec![],
+        };
+        let r = LeakReport::build(healthy(), &[], &snap, &AttributionConfig::default()).unwrap();
+        assert!(r.suspects.is_empty());
+        let json = r.to_json();
+        assert!(json.contains("\"verdict\": \"healthy\""), "{json}");
+        assert!(json.contains("\"schema_version\": 1"), "{json}");
+        let back: LeakReport = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, r);
+        assert!(r.render_text().starts_with("leaksense: healthy"));
+    }
+
+    fn keys(v: &serde_json::Value) -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    }
+
+    /// The JSON field names are a public schema (documented in the README): changing one must
+    /// fail here and bump `REPORT_SCHEMA_VERSION`.
+    #[test]
+    fn json_field_names_are_stable() {
+        let (snap, floor, gs) = crate::requests::synthetic_for_tests(1024.0);
+        let analysis = Analysis {
+            verdict: Verdict::Leak,
+            state: AlertState::Firing,
+            growth_start_ms: Some(gs),
+            rate_per_sec: Some(10.0),
+            rate_low: Some(9.0),
+            rate_high: Some(11.0),
+            time_to_limit_secs: Some(3600.0),
+            limit: Some(1e9),
+            baseline: Some(5e7),
+            samples: 240,
+            events: vec![],
+        };
+        let r = LeakReport::build(analysis, &floor, &snap, &AttributionConfig::default()).unwrap();
+        assert_eq!(r.suspects.len(), 1);
+        assert_eq!(r.suspects[0].route, "/leak");
+        let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(
+            keys(&v),
+            [
+                "article_suspects",
+                "baseline",
+                "events",
+                "growth_start_ms",
+                "limit",
+                "model",
+                "notes",
+                "rate_high",
+                "rate_low",
+                "rate_per_sec",
+                "routes",
+                "samples",
+                "schema_version",
+                "state",
+                "suspects",
+                "time_to_limit_secs",
+                "verdict",
+            ]
+        );
+        assert_eq!(
+            keys(&v["suspects"][0]),
+            [
+                "interval",
+                "reasons",
+                "requests",
+                "retained_bytes_per_request",
+                "route",
+                "share"
+            ]
+        );
+        assert_eq!(
+            keys(&v["routes"][0]),
+            [
+                "first_seen_ms",
+                "interval",
+                "measures",
+                "requests",
+                "requests_after",
+                "requests_before",
+                "retained_bytes_per_request",
+                "route",
+                "share",
+                "traffic_change",
+            ]
+        );
+        assert_eq!(
+            keys(&v["model"]),
+            [
+                "block_ms",
+                "blocks",
+                "estimates",
+                "floor_growth",
+                "residual_std",
+                "window_ms"
+            ]
+        );
+        assert_eq!(
+            keys(&v["model"]["estimates"][0]),
+            [
+                "interval",
+                "requests",
+                "retained_bytes_per_request",
+                "route",
+                "share"
+            ]
+        );
+        let text = r.render_text();
+        assert!(text.contains("suspects\n  1. /leak"), "{text}");
+        // serde_json parses floats to within one ulp (no `float_roundtrip` feature).
+        let back = serde_json::from_value::<LeakReport>(v).unwrap();
+        assert_eq!(back.suspects[0].route, r.suspects[0].route);
+        let (a, b) = (back.suspects[0].interval, r.suspects[0].interval);
+        assert!((a[0] - b[0]).abs() < 1e-9 && (a[1] - b[1]).abs() < 1e-9);
+    }
+
+    #[test]
+    fn new_route_reason_allows_for_growth_start_uncertainty() {
+        let (snap, _, _) = crate::requests::synthetic_for_tests(0.0);
+        let gs = 120 * 60_000;
+        let r = new_route_reason(&snap, gs - 10 * 60_000, gs).unwrap();
+        assert!(r.ends_with("(10 min before growth began)"), "{r}");
+        assert!(
+            new_route_reason(&snap, gs + 5 * 60_000, gs)
+                .unwrap()
+                .contains("5 min after")
+        );
+        assert!(
+            new_route_reason(&snap, gs, gs)
+                .unwrap()
+                .contains("when growth began")
+        );
+        // Too long before growth began, or there from the start of tracking: not new.
+        assert_eq!(new_route_reason(&snap, gs - 31 * 60_000, gs), None);
+        assert_eq!(new_route_reason(&snap, 0, 30_000), None);
+    }
+
+    #[test]
+    fn bad_floor_is_a_typed_error() {
+        let snap = TrackerSnapshot {
+            measures: vec![],
+            slot_ms: 60_000,
+            routes: vec![],
+            slots: vec![],
+        };
+        let floor = [
+            Sample {
+                ts_ms: 2,
+                value: 1.0,
+            },
+            Sample {
+                ts_ms: 1,
+                value: 1.0,
+            },
+        ];
+        let e =
+            LeakReport::build(healthy(), &floor, &snap, &AttributionConfig::default()).unwrap_err();
+        assert_eq!(e.code(), crate::ErrorCode::OutOfOrder);
+    }
+}

@@ -1,0 +1,769 @@
+//! Attribution of floor growth to routes: the article's two rules, and leaksense's
+//! non-negative least-squares model.
+//!
+//! The model. Split the time since growth began into equal blocks of whole slots. In block
+//! `k`, the post-GC floor grows by `Δ_k`, and route `r` served `n_rk` requests. If each request
+//! on route `r` retains `β_r` bytes on average, and something unrelated to requests retains `γ`
+//! bytes per block, then `Δ_k = γ + Σ_r β_r·n_rk + ε_k`. Retained memory cannot be negative, so
+//! the fit is NNLS. Because it uses the floor (what survives GC) rather than each request's own
+//! allocation delta, concurrent requests do not charge each other, and memory that a request
+//! allocates and frees does not count at all. Identification comes from the variation of the
+//! traffic mix from block to block; when traffic is too regular to tell a route from a steady
+//! background leak, the intervals are wide and no suspect is named.
+
+use serde::{Deserialize, Serialize};
+
+use super::nnls::{self, Gram};
+use super::tracker::TrackerSnapshot;
+use crate::error::InputError;
+use crate::series::{self, Sample};
+
+/// The column that stands for growth not tied to any route's request count.
+pub const BACKGROUND: &str = "_background";
+
+/// Options of attribution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttributionConfig {
+    /// Routes (by traffic since growth began) that get their own coefficient; the rest are
+    /// pooled into `_other`. Reduced automatically when there are few blocks.
+    pub top_k: usize,
+    /// Minimum block width in ms; 0 picks two floor intervals. Blocks run between observed
+    /// floor points, so they can be somewhat longer.
+    pub block_ms: i64,
+    /// A suspect must explain at least this share of the floor growth.
+    pub min_share: f64,
+    /// The article's before-window (6 h), clipped to what the slot ring holds.
+    pub before_window_ms: i64,
+    /// The article's traffic-increase threshold (0.5 = +50%).
+    pub traffic_increase: f64,
+}
+
+impl Default for AttributionConfig {
+    fn default() -> Self {
+        AttributionConfig {
+            top_k: 16,
+            block_ms: 0,
+            min_share: 0.10,
+            before_window_ms: 6 * 3600 * 1000,
+            traffic_increase: 0.5,
+        }
+    }
+}
+
+impl AttributionConfig {
+    /// Checks every option.
+    pub fn validate(&self) -> Result<(), InputError> {
+        if !(1..=64).contains(&self.top_k) {
+            return Err(InputError::invalid_option("top_k", "must be in 1..=64"));
+        }
+        if !(0..=7 * 86_400_000).contains(&self.block_ms) {
+            return Err(InputError::invalid_option(
+                "block_ms",
+                "must be between 0 and 7 days",
+            ));
+        }
+        if !(self.min_share.is_finite() && (0.0..=1.0).contains(&self.min_share)) {
+            return Err(InputError::invalid_option("min_share", "must be in [0, 1]"));
+        }
+        if self.before_window_ms <= 0 {
+            return Err(InputError::invalid_option(
+                "before_window_ms",
+                "must be > 0",
+            ));
+        }
+        if !(self.traffic_increase.is_finite() && self.traffic_increase >= 0.0) {
+            return Err(InputError::invalid_option(
+                "traffic_increase",
+                "must be finite and >= 0",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A route flagged by one of the article's rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArticleSuspect {
+    /// The route.
+    pub route: String,
+    /// The article's reason text.
+    pub reason: String,
+    /// Requests since growth began.
+    pub count: u64,
+}
+
+/// Traffic of one route before and after growth began.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Traffic {
+    /// The route.
+    pub route: String,
+    /// Requests in the before-window.
+    pub before: u64,
+    /// Requests since growth began.
+    pub after: u64,
+    /// Relative change of the request rate (after vs before), when there was traffic before.
+    pub change: Option<f64>,
+}
+
+/// The model's estimate for one column (a route, `_other` or `_background`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouteEstimate {
+    /// The route, `_other` (pooled small routes) or `_background` (bytes per second).
+    pub route: String,
+    /// Requests in the fitted window (0 for `_background`).
+    pub requests: u64,
+    /// Bytes retained per request (per second for `_background`).
+    pub retained_bytes_per_request: f64,
+    /// 95% confidence interval `[lo, hi]` (lo can be negative: then 0 is plausible).
+    pub interval: [f64; 2],
+    /// Share of the floor growth in the window that this column explains.
+    pub share: f64,
+}
+
+/// The NNLS fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelFit {
+    /// Minimum block width used (ms); blocks run between observed floor points.
+    pub block_ms: i64,
+    /// Number of blocks (rows) fitted.
+    pub blocks: usize,
+    /// Start and end of the fitted window (unix ms).
+    pub window_ms: [i64; 2],
+    /// Floor growth over the fitted window.
+    pub floor_growth: f64,
+    /// Residual standard deviation per block.
+    pub residual_std: f64,
+    /// One estimate per column, in decreasing order of share.
+    pub estimates: Vec<RouteEstimate>,
+}
+
+/// Everything attribution found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attribution {
+    /// The article's suspects, computed as the article does.
+    pub article_suspects: Vec<ArticleSuspect>,
+    /// Per-route traffic before and after growth began.
+    pub traffic: Vec<Traffic>,
+    /// The model fit, when there was enough data.
+    pub model: Option<ModelFit>,
+    /// Why something could not be computed.
+    pub notes: Vec<String>,
+}
+
+/// Runs both attributions for a growth start.
+pub fn attribute(
+    snapshot: &TrackerSnapshot,
+    floor: &[Sample],
+    growth_start_ms: i64,
+    cfg: &AttributionConfig,
+) -> Result<Attribution, InputError> {
+    cfg.validate()?;
+    series::validate(floor)?;
+    for s in floor {
+        check_ts("floor timestamp", s.ts_ms)?;
+    }
+    check_ts("growth_start_ms", growth_start_ms)?;
+    validate_snapshot(snapshot)?;
+    let mut notes = Vec::new();
+    let (article_suspects, traffic) = article_rules(snapshot, growth_start_ms, cfg, &mut notes);
+    let model = fit_model(snapshot, floor, growth_start_ms, cfg, &mut notes);
+    Ok(Attribution {
+        article_suspects,
+        traffic,
+        model,
+        notes,
+    })
+}
+
+/// Largest timestamp magnitude accepted (about year 287,000, as `Sample::from_secs`); keeping
+/// times in this range means sums and differences of two of them cannot overflow.
+pub(crate) const MAX_ABS_TS_MS: i64 = 9_000_000_000_000_000;
+
+pub(crate) fn check_ts(what: &'static str, ts_ms: i64) -> Result<(), InputError> {
+    if ts_ms.unsigned_abs() > MAX_ABS_TS_MS as u64 {
+        return Err(InputError::invalid_option(
+            what,
+            format!("{ts_ms} ms is out of range"),
+        ));
+    }
+    Ok(())
+}
+
+/// A snapshot can come from a file (the CLI), so its shape is checked before indexing by it.
+fn validate_snapshot(snap: &TrackerSnapshot) -> Result<(), InputError> {
+    if !(1..=86_400_000).contains(&snap.slot_ms) {
+        return Err(InputError::invalid_option(
+            "slot_ms",
+            "must be between 1 ms and 1 day",
+        ));
+    }
+    for r in &snap.routes {
+        if let Some(t) = r.first_seen_ms {
+            check_ts("first_seen_ms", t)?;
+        }
+    }
+    let mut prev: Option<i64> = None;
+    for (index, s) in snap.slots.iter().enumerate() {
+        check_ts("slot start", s.start_ms)?;
+        if s.counts.len() != snap.routes.len() {
+            return Err(InputError::invalid_option(
+                "slots",
+                format!(
+                    "slot {index} has {} counts for {} routes",
+                    s.counts.len(),
+                    snap.routes.len()
+                ),
+            ));
+        }
+        if let Some(prev_ms) = prev
+            && s.start_ms <= prev_ms
+        {
+            return Err(InputError::OutOfOrder {
+                index,
+                ts_ms: s.start_ms,
+                prev_ms,
+            });
+        }
+        prev = Some(s.start_ms);
+    }
+    Ok(())
+}
+
+/// The article's rules: "new endpoint" when a route had no requests in the before-window, and
+/// "traffic increased N%" when its traffic rose by more than 50%.
+///
+/// The article compares raw counts of a 6 h before-window with the time since growth began;
+/// those windows differ in length, so raw counts would flag every route once the after-window
+/// is longer than 9 h (and none while it is shorter than 4 h). We compare request rates, which
+/// is what the rule means. The before-window is clipped to what the slot ring holds; if it
+/// holds nothing before growth began, the rules cannot run.
+fn article_rules(
+    snap: &TrackerSnapshot,
+    gs: i64,
+    cfg: &AttributionConfig,
+    notes: &mut Vec<String>,
+) -> (Vec<ArticleSuspect>, Vec<Traffic>) {
+    let slot = snap.slot_ms;
+    let gs_slot = gs.div_euclid(slot) * slot;
+    let (Some(first), Some(last)) = (snap.slots.first(), snap.slots.last()) else {
+        notes.push("no request counts yet".into());
+        return (Vec::new(), Vec::new());
+    };
+    let before_start = (gs_slot - cfg.before_window_ms).max(first.start_ms);
+    let before_ms = (gs_slot - before_start).max(0);
+    let after_ms = (last.start_ms + slot - gs_slot).max(0);
+    let n = snap.routes.len();
+    let (mut before, mut after) = (vec![0u64; n], vec![0u64; n]);
+    for s in &snap.slots {
+        let target = if s.start_ms >= gs_slot {
+            &mut after
+        } else if s.start_ms >= before_start {
+            &mut before
+        } else {
+            continue;
+        };
+        for (t, c) in target.iter_mut().zip(&s.counts) {
+            *t += c;
+        }
+    }
+    let traffic: Vec<Traffic> = snap
+        .routes
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Traffic {
+            route: r.route.clone(),
+            before: before[i],
+            after: after[i],
+            change: (before[i] > 0 && before_ms > 0 && after_ms > 0).then(|| {
+                (after[i] as f64 / after_ms as f64) / (before[i] as f64 / before_ms as f64) - 1.0
+            }),
+        })
+        .collect();
+    if before_ms == 0 {
+        notes.push("the slot ring holds nothing before growth began: article rules skipped".into());
+        return (Vec::new(), traffic);
+    }
+    let mut suspects = Vec::new();
+    for t in &traffic {
+        if t.before == 0 && t.after > 0 {
+            suspects.push(ArticleSuspect {
+                route: t.route.clone(),
+                reason: "New endpoint appeared when leak started".into(),
+                count: t.after,
+            });
+        } else if let Some(c) = t.change
+            && c > cfg.traffic_increase
+        {
+            suspects.push(ArticleSuspect {
+                route: t.route.clone(),
+                reason: format!("Traffic increased {:.0}% when leak started", c * 100.0),
+                count: t.after,
+            });
+        }
+    }
+    (suspects, traffic)
+}
+
+/// Two-sided 95% Student-t quantile (Cornish–Fisher expansion around the normal; within
+/// 0.5% of the exact value for dof >= 3).
+fn t95(dof: usize) -> f64 {
+    let z: f64 = 1.959_963_984_540_054;
+    let v = dof as f64;
+    let (z3, z5, z7) = (z.powi(3), z.powi(5), z.powi(7));
+    z + (z3 + z) / (4.0 * v)
+        + (5.0 * z5 + 16.0 * z3 + 3.0 * z) / (96.0 * v * v)
+        + (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / (384.0 * v * v * v)
+}
+
+fn fit_model(
+    snap: &TrackerSnapshot,
+    floor: &[Sample],
+    gs: i64,
+    cfg: &AttributionConfig,
+    notes: &mut Vec<String>,
+) -> Option<ModelFit> {
+    let slot = snap.slot_ms;
+    if floor.len() < 3 || snap.slots.is_empty() {
+        notes.push("model: too few floor points or no request counts".into());
+        return None;
+    }
+    // Minimum block width: at least two floor intervals and one slot.
+    let min_block = if cfg.block_ms > 0 {
+        cfg.block_ms
+    } else {
+        let mut gaps: Vec<i64> = floor.windows(2).map(|w| w[1].ts_ms - w[0].ts_ms).collect();
+        gaps.sort_unstable();
+        2 * gaps[gaps.len() / 2]
+    }
+    .max(slot);
+    // Blocks run between floor points actually observed (troughs of the sawtooth), not
+    // interpolated values: interpolating smears one block's growth into its neighbours and
+    // biases every coefficient toward 0. A slot's requests are shared among the blocks it
+    // overlaps in proportion to the overlap (requests spread evenly within a slot), because
+    // snapping block edges to slot edges shifts up to half a slot of requests into the wrong
+    // block, which again biases toward 0.
+    let last_slot_end = snap.slots.last().map_or(0, |s| s.start_ms + slot);
+    let mut bounds: Vec<Sample> = Vec::new();
+    for f in floor
+        .iter()
+        .filter(|f| f.ts_ms >= gs && f.ts_ms <= last_slot_end)
+    {
+        if bounds.last().is_none_or(|l| f.ts_ms - l.ts_ms >= min_block) {
+            bounds.push(*f);
+        }
+    }
+    let blocks = bounds.len().saturating_sub(1);
+    // The fit needs a few residual degrees of freedom beyond background + one route.
+    if blocks < 6 {
+        notes.push(format!(
+            "model: {blocks} blocks of at least {} s since growth began; need 6",
+            min_block / 1000
+        ));
+        return None;
+    }
+    let edges: Vec<i64> = bounds.iter().map(|f| f.ts_ms).collect();
+    let window = [edges[0], edges[blocks]];
+
+    // Requests per route per block (fractional at block edges).
+    let nr = snap.routes.len();
+    let mut counts = vec![0f64; blocks * nr];
+    for s in &snap.slots {
+        let (s0, s1) = (s.start_ms, s.start_ms + slot);
+        if s1 <= window[0] || s0 >= window[1] {
+            continue;
+        }
+        let mut k = edges.partition_point(|&e| e <= s0).saturating_sub(1);
+        while k < blocks && edges[k] < s1 {
+            let overlap = s1.min(edges[k + 1]) - s0.max(edges[k]);
+            if overlap > 0 {
+                let frac = overlap as f64 / slot as f64;
+                for (r, &c) in s.counts.iter().enumerate() {
+                    counts[k * nr + r] += c as f64 * frac;
+                }
+            }
+            k += 1;
+        }
+    }
+    let totals: Vec<f64> = (0..nr)
+        .map(|r| (0..blocks).map(|k| counts[k * nr + r]).sum())
+        .collect();
+    let mut order: Vec<usize> = (0..nr).filter(|&r| totals[r] > 0.0).collect();
+    order.sort_by(|&a, &b| totals[b].total_cmp(&totals[a]));
+    // Keep at least blocks/2 residual degrees of freedom' worth of rows per column.
+    let k_max = cfg.top_k.min(blocks.saturating_sub(3) / 2).max(1);
+    let (own, pooled) = order.split_at(order.len().min(k_max));
+
+    let mut names: Vec<String> = own.iter().map(|&r| snap.routes[r].route.clone()).collect();
+    let mut col_requests: Vec<u64> = own.iter().map(|&r| totals[r].round() as u64).collect();
+    let pooled_total: f64 = pooled.iter().map(|&r| totals[r]).sum();
+    if pooled_total > 0.0 {
+        names.push(super::OTHER_ROUTE.to_string());
+        col_requests.push(pooled_total.round() as u64);
+    }
+    names.push(BACKGROUND.to_string());
+    col_requests.push(0);
+    let p = names.len();
+
+    let mut a = vec![0.0; blocks * p];
+    let mut b = vec![0.0; blocks];
+    for k in 0..blocks {
+        b[k] = bounds[k + 1].value - bounds[k].value;
+        let row = &mut a[k * p..(k + 1) * p];
+        for (j, &r) in own.iter().enumerate() {
+            row[j] = counts[k * nr + r];
+        }
+        if pooled_total > 0.0 {
+            row[own.len()] = pooled.iter().map(|&r| counts[k * nr + r]).sum();
+        }
+        // The background column is the block's length, so its coefficient is bytes/s.
+        row[p - 1] = (edges[k + 1] - edges[k]) as f64 / 1000.0;
+    }
+    // Unit-norm columns keep the normal equations well conditioned (counts ~1e3, bytes ~1e6).
+    let scale: Vec<f64> = (0..p)
+        .map(|j| {
+            let n = (0..blocks)
+                .map(|k| a[k * p + j].powi(2))
+                .sum::<f64>()
+                .sqrt();
+            if n > 0.0 { n } else { 1.0 }
+        })
+        .collect();
+    for k in 0..blocks {
+        for j in 0..p {
+            a[k * p + j] /= scale[j];
+        }
+    }
+    let (gram, h): (Gram, Vec<f64>) = nnls::normal_equations(&a, &b, p);
+    let x = nnls::nnls(&gram, &h);
+    let rss: f64 = (0..blocks)
+        .map(|k| {
+            let fit: f64 = (0..p).map(|j| a[k * p + j] * x[j]).sum();
+            (b[k] - fit).powi(2)
+        })
+        .sum();
+    let active: Vec<usize> = (0..p).filter(|&j| x[j] > 0.0).collect();
+    let dof = blocks.saturating_sub(active.len()).max(1);
+    let sigma2 = rss / dof as f64;
+    let t = t95(dof);
+    let diag_active = nnls::inverse_diagonal(&gram, &active).unwrap_or_default();
+    let floor_growth: f64 = b.iter().sum();
+
+    let mut estimates: Vec<RouteEstimate> = (0..p)
+        .map(|j| {
+            // Variance factor: from the active set for an active column; for an inactive one,
+            // from the active set plus that column (how far from 0 it could plausibly be).
+            let d = if let Some(pos) = active.iter().position(|&i| i == j) {
+                diag_active.get(pos).copied()
+            } else {
+                let mut idx = active.clone();
+                idx.push(j);
+                nnls::inverse_diagonal(&gram, &idx).and_then(|d| d.last().copied())
+            };
+            let se = (sigma2 * d.unwrap_or(f64::INFINITY)).sqrt() / scale[j];
+            let beta = x[j] / scale[j];
+            // An unknown spread is the widest finite interval (JSON has no infinities).
+            let (lo, hi) = if se.is_finite() {
+                (beta - t * se, beta + t * se)
+            } else {
+                (f64::MIN, f64::MAX)
+            };
+            let contribution: f64 = (0..blocks).map(|k| a[k * p + j] * x[j]).sum();
+            let share = if floor_growth > 0.0 {
+                contribution / floor_growth
+            } else {
+                0.0
+            };
+            RouteEstimate {
+                route: names[j].clone(),
+                requests: col_requests[j],
+                retained_bytes_per_request: beta,
+                interval: [lo, hi],
+                share,
+            }
+        })
+        .collect();
+    estimates.sort_by(|a, b| b.share.total_cmp(&a.share));
+    Some(ModelFit {
+        block_ms: min_block,
+        blocks,
+        window_ms: window,
+        floor_growth,
+        residual_std: sigma2.sqrt(),
+        estimates,
+    })
+}
+
+/// Fixtures shared by the attribution and report tests.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use crate::requests::{RouteSnapshot, SlotCounts, TrackerSnapshot};
+    use crate::series::Sample;
+
+    pub(crate) fn route(name: &str, first_seen_ms: i64) -> RouteSnapshot {
+        RouteSnapshot {
+            route: name.into(),
+            first_seen_ms: Some(first_seen_ms),
+            count: 0,
+            measures: Vec::new(),
+        }
+    }
+
+    /// Three routes over 4 h of one-minute slots; growth starts at 2 h. `/leak` retains
+    /// `leak_per_req` bytes per request from then on; traffic varies pseudo-randomly per slot.
+    pub(crate) fn synthetic_for_tests(leak_per_req: f64) -> (TrackerSnapshot, Vec<Sample>, i64) {
+        let slot = 60_000;
+        let gs = 120 * slot;
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut rnd = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut slots = Vec::new();
+        let mut floor = Vec::new();
+        let mut level = 50e6;
+        for i in 0..240 {
+            let counts = vec![50 + rnd(100), 5 + rnd(20), 20 + rnd(40)];
+            if i * slot >= gs {
+                level += leak_per_req * counts[1] as f64;
+            }
+            slots.push(SlotCounts {
+                start_ms: i * slot,
+                counts,
+            });
+            floor.push(Sample {
+                ts_ms: (i + 1) * slot,
+                value: level + rnd(2000) as f64,
+            });
+        }
+        let snap = TrackerSnapshot {
+            measures: vec![],
+            slot_ms: slot,
+            routes: vec![route("/a", 0), route("/leak", 0), route("/c", 0)],
+            slots,
+        };
+        (snap, floor, gs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{route, synthetic_for_tests};
+    use super::*;
+    use crate::requests::SlotCounts;
+
+    #[test]
+    fn model_finds_the_route_that_retains() {
+        let (snap, floor, gs) = synthetic_for_tests(1024.0);
+        let att = attribute(&snap, &floor, gs, &AttributionConfig::default()).unwrap();
+        let m = att.model.expect("model");
+        let top = &m.estimates[0];
+        assert_eq!(top.route, "/leak", "{m:#?}");
+        assert!(
+            top.interval[0] > 900.0 && top.interval[1] < 1150.0,
+            "{top:?}"
+        );
+        assert!(top.share > 0.9, "{top:?}");
+        for e in &m.estimates[1..] {
+            assert!(e.interval[0] <= 0.0 || e.share < 0.05, "{e:?}");
+        }
+        // Traffic did not change, so the article flags nothing.
+        assert!(
+            att.article_suspects.is_empty(),
+            "{:?}",
+            att.article_suspects
+        );
+    }
+
+    #[test]
+    fn flat_floor_gives_no_significant_route() {
+        let (snap, floor, gs) = synthetic_for_tests(0.0);
+        let att = attribute(&snap, &floor, gs, &AttributionConfig::default()).unwrap();
+        for e in &att.model.expect("model").estimates {
+            assert!(e.interval[0] <= 0.0 || e.share < 0.1, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn article_rules_flag_new_routes_and_rate_increases() {
+        let slot = 60_000;
+        let slots: Vec<SlotCounts> = (0..120)
+            .map(|i| SlotCounts {
+                start_ms: i * slot,
+                // /steady 10/slot; /busy 10 then 20 (+100%); /new appears at 60.
+                counts: vec![10, if i < 60 { 10 } else { 20 }, if i < 60 { 0 } else { 3 }],
+            })
+            .collect();
+        let snap = TrackerSnapshot {
+            measures: vec![],
+            slot_ms: slot,
+            routes: vec![
+                route("/steady", 0),
+                route("/busy", 0),
+                route("/new", 60 * slot),
+            ],
+            slots,
+        };
+        let att = attribute(
+            &snap,
+            &[Sample {
+                ts_ms: 0,
+                value: 1.0,
+            }],
+            60 * slot,
+            &AttributionConfig::default(),
+        )
+        .unwrap();
+        let got: Vec<(&str, &str)> = att
+            .article_suspects
+            .iter()
+            .map(|s| (s.route.as_str(), s.reason.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("/busy", "Traffic increased 100% when leak started"),
+                ("/new", "New endpoint appeared when leak started"),
+            ]
+        );
+        assert!(att.model.is_none());
+        assert!(!att.notes.is_empty());
+    }
+
+    #[test]
+    fn bad_input_is_a_typed_error() {
+        let (snap, mut floor, gs) = synthetic_for_tests(0.0);
+        let cfg = AttributionConfig {
+            min_share: 2.0,
+            ..Default::default()
+        };
+        assert_eq!(
+            attribute(&snap, &floor, gs, &cfg).unwrap_err().code(),
+            crate::ErrorCode::InvalidOption
+        );
+        let mut bad = snap.clone();
+        bad.slots[5].counts.push(1);
+        let e = attribute(&bad, &floor, gs, &AttributionConfig::default()).unwrap_err();
+        assert_eq!(e.code(), crate::ErrorCode::InvalidOption);
+        let mut bad = snap.clone();
+        bad.slots.swap(3, 4);
+        let e = attribute(&bad, &floor, gs, &AttributionConfig::default()).unwrap_err();
+        assert_eq!(e.code(), crate::ErrorCode::OutOfOrder);
+        let mut bad = snap.clone();
+        bad.routes[0].first_seen_ms = Some(i64::MAX);
+        let e = attribute(&bad, &floor, gs, &AttributionConfig::default()).unwrap_err();
+        assert_eq!(e.code(), crate::ErrorCode::InvalidOption);
+        let e = attribute(&snap, &floor, i64::MIN, &AttributionConfig::default()).unwrap_err();
+        assert_eq!(e.code(), crate::ErrorCode::InvalidOption);
+        let mut bad = snap.clone();
+        bad.slot_ms = 0;
+        let e = attribute(&bad, &floor, gs, &AttributionConfig::default()).unwrap_err();
+        assert_eq!(e.code(), crate::ErrorCode::InvalidOption);
+        floor[3].value = f64::NAN;
+        assert_eq!(
+            attribute(&snap, &floor, gs, &AttributionConfig::default())
+                .unwrap_err()
+                .code(),
+            crate::ErrorCode::NonFiniteValue
+        );
+    }
+
+    #[test]
+    fn t_quantiles_are_close() {
+        for (dof, exact) in [
+            (3, 3.182),
+            (5, 2.571),
+            (10, 2.228),
+            (30, 2.042),
+            (1000, 1.962),
+        ] {
+            assert!(
+                (t95(dof) - exact).abs() / exact < 0.02,
+                "{dof}: {}",
+                t95(dof)
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// Snapshots and floors can come from files: whatever their shape, attribution returns
+        /// a result or a typed error, never a panic.
+        #[test]
+        fn never_panics(
+            slot_ms in proptest::prop_oneof![-5i64..200_000, proptest::prelude::any::<i64>(), proptest::strategy::Just(i64::MAX)],
+            n_routes in 0usize..4,
+            slots in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![-1_000_000i64..20_000_000, proptest::prelude::any::<i64>(), proptest::strategy::Just(i64::MAX), proptest::strategy::Just(i64::MIN)],
+                    proptest::collection::vec(proptest::prelude::any::<u64>(), 0..5),
+                ),
+                0..40,
+            ),
+            floor in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![-1_000_000i64..20_000_000, proptest::prelude::any::<i64>(), proptest::strategy::Just(i64::MAX), proptest::strategy::Just(i64::MIN)],
+                    proptest::prelude::any::<f64>(),
+                ),
+                0..60,
+            ),
+            gs in proptest::prop_oneof![-2_000_000i64..20_000_000, proptest::prelude::any::<i64>(), proptest::strategy::Just(i64::MAX), proptest::strategy::Just(i64::MIN)],
+            block_ms in proptest::prop_oneof![0i64..1_000_000, proptest::prelude::any::<i64>()],
+        ) {
+            let snap = TrackerSnapshot {
+                measures: vec![],
+                slot_ms,
+                routes: (0..n_routes).map(|i| route(&format!("/r{i}"), 0)).collect(),
+                slots: slots
+                    .into_iter()
+                    .map(|(start_ms, counts)| SlotCounts { start_ms, counts })
+                    .collect(),
+            };
+            let floor: Vec<Sample> = floor
+                .into_iter()
+                .map(|(ts_ms, value)| Sample { ts_ms, value })
+                .collect();
+            let cfg = AttributionConfig { block_ms, ..Default::default() };
+            let _ = attribute(&snap, &floor, gs, &cfg);
+        }
+
+        /// Well-formed input: sorted slots with matching lengths and a sorted floor.
+        #[test]
+        fn never_panics_on_well_formed_input(
+            n_routes in 1usize..5,
+            counts in proptest::collection::vec(proptest::collection::vec(0u64..500, 4), 1..200),
+            values in proptest::collection::vec(0f64..1e9, 3..200),
+            gap in 1_000i64..400_000,
+            gs in 0i64..10_000_000,
+        ) {
+            let slot = 60_000;
+            let snap = TrackerSnapshot {
+                measures: vec![],
+                slot_ms: slot,
+                routes: (0..n_routes).map(|i| route(&format!("/r{i}"), 0)).collect(),
+                slots: counts
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, c)| SlotCounts {
+                        start_ms: i as i64 * slot,
+                        counts: c[..n_routes].to_vec(),
+                    })
+                    .collect(),
+            };
+            let floor: Vec<Sample> = values
+                .iter()
+                .enumerate()
+                .map(|(i, &value)| Sample { ts_ms: i as i64 * gap, value })
+                .collect();
+            let att = attribute(&snap, &floor, gs, &AttributionConfig::default()).unwrap();
+            if let Some(m) = att.model {
+                for e in &m.estimates {
+                    proptest::prop_assert!(e.retained_bytes_per_request >= 0.0);
+                    proptest::prop_assert!(e.interval[0] <= e.interval[1]);
+                    proptest::prop_assert!(e.retained_bytes_per_request.is_finite());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! Runs the shared detector vectors (`tests/vectors/detector.json`, op `analyze`), which the
+//! Python, Node and Go suites also run.
+
+use leaksense_core::detect::{DetectorConfig, SeriesKind, analyze};
+use leaksense_core::series::samples_from_secs;
+use leaksense_core::{ErrorCode, InputError};
+use serde_json::Value;
+
+fn number(v: &Value) -> f64 {
+    match v {
+        Value::String(s) if s == "NaN" => f64::NAN,
+        Value::String(s) if s == "Infinity" => f64::INFINITY,
+        Value::String(s) if s == "-Infinity" => f64::NEG_INFINITY,
+        v => v.as_f64().unwrap_or_else(|| panic!("not a number: {v}")),
+    }
+}
+
+fn numbers(v: &Value) -> Vec<f64> {
+    v.as_array().expect("array").iter().map(number).collect()
+}
+
+/// What a binding does with the case's arguments.
+fn run(args: &Value) -> Result<leaksense_core::detect::Analysis, InputError> {
+    let kind: SeriesKind = args["kind"].as_str().unwrap_or("heap").parse()?;
+    let limit = args.get("limit").and_then(Value::as_f64);
+    let samples = samples_from_secs(&numbers(&args["timestamps"]), &numbers(&args["values"]))?;
+    let cfg = DetectorConfig {
+        limit,
+        ..DetectorConfig::for_kind(kind)
+    };
+    analyze(&samples, &cfg)
+}
+
+fn in_range(name: &str, key: &str, got: Option<f64>, range: &Value) {
+    let r = numbers(range);
+    let got = got.unwrap_or_else(|| panic!("{name}: {key} is missing"));
+    assert!(
+        r[0] <= got && got <= r[1],
+        "{name}: {key} {got} not in [{}, {}]",
+        r[0],
+        r[1]
+    );
+}
+
+#[test]
+fn detector_vectors() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/vectors/detector.json"
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    assert!(cases.len() >= 10);
+    let mut checked = 0;
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        assert_eq!(case["op"], "analyze", "{name}");
+        let expect = &case["expect"];
+        let result = run(&case["args"]);
+        if let Some(code) = expect.get("error") {
+            let e = result.expect_err(name);
+            assert_eq!(e.code().as_str(), code.as_str().unwrap(), "{name}");
+            assert!(ErrorCode::ALL.contains(&e.code()));
+            checked += 1;
+            continue;
+        }
+        let a = result.unwrap_or_else(|e| panic!("{name}: {e}"));
+        let json = serde_json::to_value(&a).unwrap();
+        for key in ["verdict", "state"] {
+            if let Some(want) = expect.get(key) {
+                assert_eq!(&json[key], want, "{name}: {key}");
+                checked += 1;
+            }
+        }
+        if let Some(r) = expect.get("growth_start") {
+            in_range(
+                name,
+                "growth_start",
+                a.growth_start_ms.map(|g| g as f64 / 1000.0),
+                r,
+            );
+            checked += 1;
+        }
+        if let Some(r) = expect.get("rate_per_sec") {
+            in_range(name, "rate_per_sec", a.rate_per_sec, r);
+            checked += 1;
+        }
+    }
+    assert!(checked >= cases.len());
+}

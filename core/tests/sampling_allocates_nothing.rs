@@ -1,0 +1,58 @@
+//! The process-memory fast path allocates nothing per sample, proven with a counting global
+//! allocator. Counting is per thread so other test threads cannot disturb it.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use leaksense_core::collect::MemoryProbe;
+use leaksense_core::collect::procfs::StatmProbe;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator; only adds a thread-local counter increment.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
+
+#[test]
+fn statm_sampling_allocates_nothing() {
+    let mut probe = StatmProbe::open().unwrap();
+    probe.process_memory().unwrap();
+    let before = allocations();
+    let mut total = 0u64;
+    for _ in 0..10_000 {
+        total = total.wrapping_add(probe.process_memory().unwrap().rss_bytes);
+    }
+    let after = allocations();
+    assert!(total > 0);
+    assert_eq!(after - before, 0, "the statm fast path allocated");
+}
+
+#[test]
+fn the_counter_does_count() {
+    let before = allocations();
+    let v = std::hint::black_box(vec![1u8; 100]);
+    assert!(allocations() > before);
+    drop(v);
+}

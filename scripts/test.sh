@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every test of the project. CI calls this through .ci/run; run it yourself the same way.
+# Each step prints its runner's own summary; the script stops at the first failing step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n==> %s\n' "$*"; }
+
+bash scripts/setup.sh
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+step "cargo test (workspace)"
+cargo test --workspace --all-features
+
+step "wasm32 build of the pure-analysis core"
+cargo check -p leaksense-core --no-default-features --target wasm32-unknown-unknown
+
+step "all tests passed"
