@@ -52,6 +52,12 @@ export declare class NativeMonitor {
   inFlight(): number
   /** The detector's current analysis. */
   analysis(): any
+  /**
+   * The detector's gauges for OpenTelemetry: `[baseline, growth rate, time to limit,
+   * limit, state]`, null where unknown; state 0 inactive, 1 pending, 2 firing (as the core's
+   * own OTel export).
+   */
+  gauges(): Array<number | undefined | null>
   /** Drains the alert transitions since the last call, oldest first. */
   pollEvents(): any
   /** The leak report as an object (the core's stable JSON schema). */

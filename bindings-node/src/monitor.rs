@@ -2,6 +2,7 @@
 //! request tokens (JS holds a small integer instead of the 48-byte core token).
 use std::sync::{Mutex, MutexGuard};
 
+use leaksense_core::detect::AlertState;
 use leaksense_core::error::{ErrorCode, InputError};
 use leaksense_core::monitor::{Monitor, MonitorError};
 use leaksense_core::requests::RequestToken;
@@ -251,6 +252,26 @@ impl NativeMonitor {
     #[napi(catch_unwind)]
     pub fn analysis(&self) -> napi::Result<serde_json::Value, String> {
         to_js(&self.inner.analysis().map_err(monitor_err)?)
+    }
+
+    /// The detector's gauges for OpenTelemetry: `[baseline, growth rate, time to limit,
+    /// limit, state]`, null where unknown; state 0 inactive, 1 pending, 2 firing (as the core's
+    /// own OTel export).
+    #[napi(catch_unwind)]
+    pub fn gauges(&self) -> napi::Result<Vec<Option<f64>>, String> {
+        let a = self.inner.analysis().map_err(monitor_err)?;
+        let state = match a.state {
+            AlertState::Inactive => 0.0,
+            AlertState::Pending => 1.0,
+            AlertState::Firing => 2.0,
+        };
+        Ok(vec![
+            a.baseline,
+            a.rate_per_sec,
+            a.time_to_limit_secs,
+            a.limit,
+            Some(state),
+        ])
     }
 
     /// Drains the alert transitions since the last call, oldest first.
