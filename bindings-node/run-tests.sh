@@ -8,6 +8,8 @@ npm ci --no-audit --no-fund
 npx napi build --platform --release
 git diff --exit-code -- index.js index.d.ts || { echo "generated index.js/index.d.ts differ from the committed ones" >&2; exit 1; }
 node --test test/
+# The example: a real Express service under load until the report names the leaking route (~70 s).
+(cd ../examples/node-leak && npm ci --no-audit --no-fund && node --test test/)
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 tarball="$(npm pack --silent --pack-destination "$tmp")"
