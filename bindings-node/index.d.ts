@@ -40,14 +40,20 @@ export declare class NativeMonitor {
   measures(): Array<string>
   /**
    * Begins a request on `route` ("" when the route is known only at the end) with the
-   * runtime measures read now; returns a handle for `end`.
+   * runtime measure read now (Node reads at most one, `heap_used`; none when it is not
+   * configured); returns a handle for `end`.
    */
-  begin(route: string, start: Array<number>): number
+  begin(route: string, measure?: number | undefined | null): number
   /**
-   * Ends a request with the runtime measures read now, on `route` if given. Returns the
-   * deltas of every measure in `measures()` order (NaN where the core has none).
+   * Ends a request with the runtime measure read now, on `route` if given. Returns the
+   * measure's delta (NaN without a runtime measure); the RSS delta waits in `lastRssDelta`.
    */
-  end(handle: number, route: string | undefined | null, end: Array<number>): Array<number>
+  end(handle: number, route?: string | undefined | null, measure?: number | undefined | null): number
+  /**
+   * The RSS delta of the request `end` finished last (NaN when the core reads no RSS);
+   * read it right after `end`, on the same thread.
+   */
+  lastRssDelta(): number
   /** Requests begun and not yet ended. */
   inFlight(): number
   /** The detector's current analysis. */

@@ -17,15 +17,14 @@ const READERS = {
   heap_used: () => v8.getHeapStatistics().used_heap_size,
 };
 
-/** Builds the begin/end pair for one monitor (checks once that its measures are readable). */
+/** Builds the begin/end pair for one monitor (checks once that its measure is readable). */
 function tracker(monitor) {
   const nat = monitor.native;
   const names = nat.config().measures;
   const unknown = names.filter((n) => !READERS[n]);
   if (unknown.length) throw codedError('invalid_option', `no Node reader for measures ${unknown.join(', ')} (known: ${Object.keys(READERS).join(', ')})`);
-  const readers = names.map((n) => READERS[n]);
-  const read = () => readers.map((r) => r());
-  const rssIndex = nat.measures().indexOf('rss');
+  const read = names.length ? READERS[names[0]] : () => null;
+  const hasRss = nat.measures().includes('rss');
   const report = (err) => { if (err.code !== 'closed' && monitor.listenerCount('error')) monitor.emit('error', err); };
 
   function begin(route) {
@@ -40,11 +39,12 @@ function tracker(monitor) {
   function end(ctx, route) {
     if (!ctx) return;
     try {
-      const deltas = nat.end(ctx.handle, ctx.route ?? route ?? null, read());
+      const delta = nat.end(ctx.handle, ctx.route ?? route ?? null, read());
       const span = ctx.span;
       if (span?.isRecording()) {
-        if (readers.length) span.setAttribute(ALLOCATED_BYTES, deltas[0]);
-        if (rssIndex >= 0 && Number.isFinite(deltas[rssIndex])) span.setAttribute(RSS_DELTA_BYTES, deltas[rssIndex]);
+        if (names.length) span.setAttribute(ALLOCATED_BYTES, delta);
+        const rss = hasRss ? nat.lastRssDelta() : NaN;
+        if (Number.isFinite(rss)) span.setAttribute(RSS_DELTA_BYTES, rss);
       }
     } catch (err) {
       report(err);

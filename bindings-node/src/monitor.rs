@@ -1,5 +1,6 @@
 //! `NativeMonitor`: the core `Monitor` behind a JS class, plus a handle table for in-flight
 //! request tokens (JS holds a small integer instead of the 48-byte core token).
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use leaksense_core::detect::AlertState;
@@ -103,6 +104,7 @@ impl Handles {
 pub struct NativeMonitor {
     inner: Monitor,
     handles: Mutex<Handles>,
+    last_rss_delta: AtomicU64,
 }
 
 #[napi]
@@ -110,9 +112,17 @@ impl NativeMonitor {
     /// Builds a monitor from a JSON object of the core's options (snake_case keys).
     #[napi(constructor, catch_unwind)]
     pub fn new(options_json: String) -> napi::Result<Self, String> {
+        let inner = Monitor::from_json(&options_json).map_err(monitor_err)?;
+        if inner.config().measures.len() > 1 {
+            return Err(js_error(
+                ErrorCode::InvalidOption,
+                "measures: Node reads at most one runtime measure (heap_used)",
+            ));
+        }
         Ok(NativeMonitor {
-            inner: Monitor::from_json(&options_json).map_err(monitor_err)?,
+            inner,
             handles: Mutex::new(Handles::default()),
+            last_rss_delta: AtomicU64::new(f64::NAN.to_bits()),
         })
     }
 
@@ -202,25 +212,26 @@ impl NativeMonitor {
     }
 
     /// Begins a request on `route` ("" when the route is known only at the end) with the
-    /// runtime measures read now; returns a handle for `end`.
+    /// runtime measure read now (Node reads at most one, `heap_used`; none when it is not
+    /// configured); returns a handle for `end`.
     #[napi(catch_unwind)]
-    pub fn begin(&self, route: String, start: Vec<f64>) -> napi::Result<u32, String> {
+    pub fn begin(&self, route: String, measure: Option<f64>) -> napi::Result<u32, String> {
         let token = self
             .inner
-            .begin_request(&route, &start)
+            .begin_request(&route, measure.as_slice())
             .map_err(monitor_err)?;
         self.handles()?.insert(token).map_err(input_err)
     }
 
-    /// Ends a request with the runtime measures read now, on `route` if given. Returns the
-    /// deltas of every measure in `measures()` order (NaN where the core has none).
+    /// Ends a request with the runtime measure read now, on `route` if given. Returns the
+    /// measure's delta (NaN without a runtime measure); the RSS delta waits in `lastRssDelta`.
     #[napi(catch_unwind)]
     pub fn end(
         &self,
         handle: f64,
         route: Option<String>,
-        end: Vec<f64>,
-    ) -> napi::Result<Vec<f64>, String> {
+        measure: Option<f64>,
+    ) -> napi::Result<f64, String> {
         let handle = crate::to_u32("handle", handle)?;
         let mut handles = self.handles()?;
         if let Some(route) = route {
@@ -234,12 +245,20 @@ impl NativeMonitor {
         // A handle is spent even when `end` rejects its measures, so the table cannot leak.
         let token = handles.remove(handle).map_err(input_err)?;
         drop(handles);
-        let out = self.inner.end_request(token, &end).map_err(monitor_err)?;
-        let mut deltas = out.deltas().to_vec();
-        if self.inner.tracker().measures().len() > deltas.len() {
-            deltas.push(out.rss_delta.unwrap_or(f64::NAN));
-        }
-        Ok(deltas)
+        let out = self
+            .inner
+            .end_request(token, measure.as_slice())
+            .map_err(monitor_err)?;
+        let rss = out.rss_delta.unwrap_or(f64::NAN);
+        self.last_rss_delta.store(rss.to_bits(), Ordering::Relaxed);
+        Ok(out.deltas().first().copied().unwrap_or(f64::NAN))
+    }
+
+    /// The RSS delta of the request `end` finished last (NaN when the core reads no RSS);
+    /// read it right after `end`, on the same thread.
+    #[napi(catch_unwind)]
+    pub fn last_rss_delta(&self) -> f64 {
+        f64::from_bits(self.last_rss_delta.load(Ordering::Relaxed))
     }
 
     /// Requests begun and not yet ended.

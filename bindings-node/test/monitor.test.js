@@ -39,7 +39,7 @@ test('start/stop/close; calls after close throw closed', () => {
   assert.ok(!m.isRunning());
   m.close();
   m.close();
-  for (const f of [() => m.report(), () => m.sample(), () => m.analysis(), () => m.start(), () => m.observeBaseline(1, 1), () => m.setRuntimeLimit(5), () => m.native.begin('/a', [1])]) {
+  for (const f of [() => m.report(), () => m.sample(), () => m.analysis(), () => m.start(), () => m.observeBaseline(1, 1), () => m.setRuntimeLimit(5), () => m.native.begin('/a', 1)]) {
     assert.throws(f, { code: 'closed' });
   }
 });
@@ -48,7 +48,7 @@ test('numbers are validated before conversion', () => {
   const m = new Monitor({ gc: false });
   for (const ts of [1.5, NaN, 2 ** 60]) assert.throws(() => m.sample(ts), { code: 'invalid_option' });
   for (const b of [-1, 0, 1.7, NaN, 2 ** 60]) assert.throws(() => m.setRuntimeLimit(b), { code: 'invalid_option' });
-  for (const h of [-1, 2 ** 40, 1.7]) assert.throws(() => m.native.end(h, null, [1]), { code: 'invalid_option', message: /handle/ });
+  for (const h of [-1, 2 ** 40, 1.7]) assert.throws(() => m.native.end(h, null, 1), { code: 'invalid_option', message: /handle/ });
   assert.throws(() => m.observeBaseline(1000, NaN), { code: 'non_finite_value' });
   m.sample(2000);
   assert.throws(() => m.sample(1000), { code: 'out_of_order' });
@@ -59,25 +59,31 @@ test('numbers are validated before conversion', () => {
 test('request handles: wrong measures, ended twice, stale handles', () => {
   const m = new Monitor({ gc: false });
   const n = m.native;
-  assert.throws(() => n.begin('/a', []), { code: 'invalid_option' });
-  assert.throws(() => n.begin('/a', [NaN]), { code: 'non_finite_value' });
-  const h = n.begin('/a', [100]);
+  assert.throws(() => n.begin('/a', null), { code: 'invalid_option' });
+  assert.throws(() => n.begin('/a', NaN), { code: 'non_finite_value' });
+  const h = n.begin('/a', 100);
   assert.strictEqual(n.inFlight(), 1);
-  const d = n.end(h, null, [164]);
-  assert.strictEqual(d[0], 64);
-  assert.strictEqual(d.length, 2);
+  assert.strictEqual(n.end(h, null, 164), 64);
+  assert.strictEqual(typeof n.lastRssDelta(), 'number');
   assert.strictEqual(n.inFlight(), 0);
-  assert.throws(() => n.end(h, null, [1]), { code: 'invalid_option', message: /not a request in flight/ });
-  const h2 = n.begin('', [1]); // reuses the slot with a new generation
+  assert.throws(() => n.end(h, null, 1), { code: 'invalid_option', message: /not a request in flight/ });
+  const h2 = n.begin('', 1); // reuses the slot with a new generation
   assert.notStrictEqual(h2, h);
-  assert.throws(() => n.end(h, null, [1]), { code: 'invalid_option' });
-  assert.throws(() => n.end(h2, '/b', [1, 2]), { code: 'invalid_option' });
+  assert.throws(() => n.end(h, null, 1), { code: 'invalid_option' });
+  assert.throws(() => n.end(h2, '/b', Infinity), { code: 'non_finite_value' });
   assert.strictEqual(n.inFlight(), 0, 'a rejected end still frees its handle');
-  const h3 = n.begin('', [1]);
-  n.end(h3, '/users/:id', [9]);
+  const h3 = n.begin('', 1);
+  n.end(h3, '/users/:id', 9);
   const routes = m.report().routes.map((r) => [r.route, r.requests]);
   assert.deepStrictEqual(routes.sort(), [['/a', 1], ['/users/:id', 1]]);
   m.close();
+  const none = new Monitor({ gc: false, measures: [], rss_per_request: false });
+  const h4 = none.native.begin('/x', null);
+  assert.ok(Number.isNaN(none.native.end(h4, null, null)));
+  assert.ok(Number.isNaN(none.native.lastRssDelta()));
+  assert.throws(() => none.native.begin('/x', 5), { code: 'invalid_option' });
+  none.close();
+  assert.throws(() => new Monitor({ measures: ['heap_used', 'other'] }), { code: 'invalid_option', message: /at most one/ });
 });
 
 test("'leak' fires from the core's detector and 'resolved' after a restart", () => {
