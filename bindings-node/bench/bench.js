@@ -2,7 +2,8 @@
 // Benchmarks in one run (node's `performance`), each against its named alternative:
 //  1. the Express middleware's cost per request, against no middleware and against a naive
 //     middleware that calls process.memoryUsage() at the start and the end of each request;
-//  2. one memory sample: the core (statm pread + detector) against process.memoryUsage(),
+//  2. one memory sample: monitor.sample() from JS (statm, cgroup files, detector, result object)
+//     against process.memoryUsage(),
 //     process.memoryUsage.rss() and v8.getHeapStatistics().
 // Run: node bench/bench.js   (prints medians of 7 rounds and the ratios)
 const { performance } = require('node:perf_hooks');
@@ -87,7 +88,7 @@ console.log(`  leaksense (heap_used only)         ${us(mw.leaksenseNoRss)}   add
 console.log(`  naive process.memoryUsage() x2     ${us(mw.naive)}   added ${us(addedNaive)}`);
 console.log(`  ratio naive added / leaksense added: ${(addedNaive / added).toFixed(1)}x`);
 console.log('\none memory sample:');
-console.log(`  core monitor.sample() (statm + detector)  ${us(sample.core)}`);
+console.log(`  monitor.sample() from JS (all figures)   ${us(sample.core)}`);
 console.log(`  process.memoryUsage()                     ${us(sample.memoryUsage)}   ${(sample.memoryUsage / sample.core).toFixed(1)}x the core`);
 console.log(`  process.memoryUsage.rss()                 ${us(sample.rss)}   ${(sample.rss / sample.core).toFixed(1)}x the core`);
 console.log(`  v8.getHeapStatistics()                    ${us(sample.heapStatistics)}`);

@@ -22,6 +22,11 @@ function instrument(meter, m) {
   return meter[CREATE[m.kind]](m.name, { unit: m.unit, description: m.description });
 }
 
+// One instrument per entry of `keys` (local name -> catalog key), under the same local names.
+function instruments(meter, c, keys) {
+  return Object.fromEntries(Object.entries(keys).map(([local, key]) => [local, instrument(meter, c[key])]));
+}
+
 // Observable instruments read in one batch callback per collection; returns the unregister.
 function batch(meter, instruments, cb) {
   const list = Object.values(instruments);
@@ -32,17 +37,17 @@ function batch(meter, instruments, cb) {
 /** Registers the V8 heap instruments on `meter`; one heap-statistics read per collection. */
 function registerV8Metrics(meter, { naming = 'semconv' } = {}) {
   const c = catalog('node', naming);
-  const ins = {
-    used: instrument(meter, c['v8js.heap.used']),
-    total: instrument(meter, c['v8js.heap.total']),
-    limit: instrument(meter, c['v8js.heap.limit']),
-    external: instrument(meter, c['v8js.external']),
-    arrayBuffers: instrument(meter, c['v8js.array_buffers']),
-    spaceUsed: instrument(meter, c['v8js.heap.space.used']),
-    spaceLimit: instrument(meter, c['v8js.heap.space.limit']),
-    spaceAvailable: instrument(meter, c['v8js.heap.space.available']),
-    spacePhysical: instrument(meter, c['v8js.heap.space.physical']),
-  };
+  const ins = instruments(meter, c, {
+    used: 'v8js.heap.used',
+    total: 'v8js.heap.total',
+    limit: 'v8js.heap.limit',
+    external: 'v8js.external',
+    arrayBuffers: 'v8js.array_buffers',
+    spaceUsed: 'v8js.heap.space.used',
+    spaceLimit: 'v8js.heap.space.limit',
+    spaceAvailable: 'v8js.heap.space.available',
+    spacePhysical: 'v8js.heap.space.physical',
+  });
   const attr = {
     used: c['v8js.heap.space.used'].attributes[0],
     limit: c['v8js.heap.space.limit'].attributes[0],
@@ -96,14 +101,14 @@ function registerGcMetrics(meter, { naming = 'semconv' } = {}) {
 /** Registers process RSS and the monitor's detector gauges (baseline, rate, time to limit, limit, state). */
 function registerMonitorMetrics(meter, monitor, { naming = 'semconv' } = {}) {
   const c = catalog('node', naming);
-  const ins = {
-    rss: instrument(meter, c['process.memory.usage']),
-    baseline: instrument(meter, c['memory.baseline']),
-    rate: instrument(meter, c['memory.growth_rate']),
-    ttl: instrument(meter, c['memory.time_to_limit']),
-    limit: instrument(meter, c['memory.limit']),
-    state: instrument(meter, c['detector.state']),
-  };
+  const ins = instruments(meter, c, {
+    rss: 'process.memory.usage',
+    baseline: 'memory.baseline',
+    rate: 'memory.growth_rate',
+    ttl: 'memory.time_to_limit',
+    limit: 'memory.limit',
+    state: 'detector.state',
+  });
   const gauges = [ins.baseline, ins.rate, ins.ttl, ins.limit, ins.state];
   return batch(meter, ins, (r) => {
     r.observe(ins.rss, process.memoryUsage.rss());
