@@ -2,7 +2,7 @@
 // The Monitor: the core monitor plus Node's event loop glue (an unref'd poll timer, events).
 const { EventEmitter } = require('node:events');
 const native = require('../index.js');
-const { checkObject, optionsJson } = require('./options.js');
+const { checkObject, codedError, optionsJson } = require('./options.js');
 const runtime = require('./runtime.js');
 
 /** Options every Node monitor starts from; the caller's keys override them. */
@@ -15,6 +15,9 @@ const NODE_DEFAULTS = { runtime: 'node', measures: ['heap_used'] };
 class Monitor extends EventEmitter {
   constructor(options = {}) {
     super();
+    if (!native.NativeMonitor) {
+      throw codedError('unsupported', `the Monitor needs the native addon; this process loaded the ${native.__napiBindingTarget} fallback, which has the pure functions only`);
+    }
     const { gc = true, ...core } = checkObject(options);
     this.native = new native.NativeMonitor(optionsJson({ ...NODE_DEFAULTS, ...core }));
     this.intervalMs = this.native.config().interval_ms;

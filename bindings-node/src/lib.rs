@@ -6,6 +6,7 @@ use leaksense_core::series::samples_from_secs;
 use napi::Error;
 use napi_derive::napi;
 
+#[cfg(not(target_family = "wasm"))]
 mod monitor;
 
 /// Builds a JS error whose `code` is the core's stable `ErrorCode::as_str()` string.
