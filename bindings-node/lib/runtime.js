@@ -17,7 +17,8 @@ function applyRuntimeLimit(nativeMonitor) {
 }
 
 /**
- * Feeds the used heap after every major (mark-compact) GC to the core as the post-GC floor.
+ * Feeds the used heap (plus external memory) after every major (mark-compact) GC to the core
+ * as the post-GC floor.
  * The observer's entry list is dropped after each callback, so nothing accumulates.
  */
 function watchGc(nativeMonitor) {
@@ -28,7 +29,10 @@ function watchGc(nativeMonitor) {
     const now = Date.now();
     if (!major || now <= last || nativeMonitor.isClosed()) return;
     last = now;
-    nativeMonitor.observeBaseline(now, v8.getHeapStatistics().used_heap_size);
+    // Heap plus external memory (Buffer and ArrayBuffer stores): a leak of Buffers is a classic
+    // Node leak that the JS heap alone would not show.
+    const h = v8.getHeapStatistics();
+    nativeMonitor.observeBaseline(now, h.used_heap_size + h.external_memory);
   });
   return {
     start: () => observer.observe({ entryTypes: ['gc'] }),

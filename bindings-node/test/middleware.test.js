@@ -131,6 +131,30 @@ test('node:http route option; a closed monitor lets requests through untracked',
   }
 });
 
+test('a failing core call is reported on the monitor and never breaks the request', async () => {
+  const m = new leaksense.Monitor({ gc: false });
+  const errors = [];
+  m.on('error', (e) => errors.push(e.code));
+  const handler = leaksense.httpHandler(m, (req, res) => res.end('ok'), { route: () => '/x' });
+  const server = http.createServer(handler);
+  const port = await listen(server);
+  const realEnd = m.native.end.bind(m.native);
+  const realBegin = m.native.begin.bind(m.native);
+  try {
+    m.native.end = () => { throw Object.assign(new Error('boom'), { code: 'internal' }); };
+    assert.strictEqual((await get(port, '/a')).body, 'ok');
+    m.native.begin = () => { throw Object.assign(new Error('bad'), { code: 'invalid_option' }); };
+    assert.strictEqual((await get(port, '/b')).body, 'ok');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepStrictEqual(errors, ['internal', 'invalid_option']);
+  } finally {
+    m.native.end = realEnd;
+    m.native.begin = realBegin;
+    server.close();
+    m.close();
+  }
+});
+
 test('unknown measures are refused when the middleware is built', () => {
   const m = new leaksense.Monitor({ gc: false, measures: ['cpu'] });
   assert.throws(() => leaksense.express(m), { code: 'invalid_option', message: /cpu/ });
