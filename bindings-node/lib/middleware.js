@@ -12,7 +12,7 @@ const [ALLOCATED_BYTES, RSS_DELTA_BYTES] = native.spanAttributeNames();
 const requests = new AsyncLocalStorage();
 
 // Runtime measures the middleware can read, by core measure name. v8.getHeapStatistics() costs
-// about 0.15 µs here; process.memoryUsage() about 2.5 µs, since it also walks the RSS pages.
+// about 0.15 µs here; process.memoryUsage() about 2.5 µs, since it also reads RSS from procfs.
 const READERS = {
   heap_used: () => v8.getHeapStatistics().used_heap_size,
 };
