@@ -58,8 +58,8 @@ function naive() {
   };
 }
 
-const monitor = new leaksense.Monitor({ gc: false });
-const monitorNoRss = new leaksense.Monitor({ gc: false, rss_per_request: false });
+const monitor = new leaksense.Monitor({ heap: false });
+const monitorNoRss = new leaksense.Monitor({ heap: false, rss_per_request: false });
 const N = 200_000;
 const mw = {
   none: measure(requestThrough((req, res, next) => next()), N),
@@ -71,7 +71,7 @@ const added = mw.leaksense - mw.none;
 const addedNoRss = mw.leaksenseNoRss - mw.none;
 const addedNaive = mw.naive - mw.none;
 
-const sampler = new leaksense.Monitor({ gc: false, interval_ms: 60000 });
+const sampler = new leaksense.Monitor({ heap: false, interval_ms: 60000 });
 const sample = {
   core: measure(() => sampler.sample(), 50_000),
   memoryUsage: measure(() => process.memoryUsage(), 20_000),

@@ -31,7 +31,7 @@ function points(result) {
 }
 
 async function main() {
-  const monitor = new Monitor({ gc: false });
+  const monitor = new Monitor({ heap: false });
   const ours = new ManualReader();
   registerMetrics(new MeterProvider({ readers: [ours] }).getMeter('leaksense'), { monitor });
 

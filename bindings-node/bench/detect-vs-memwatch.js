@@ -19,7 +19,7 @@ const leaking = scenario === 'leak';
 const RUN_MS = leaking ? 150_000 : 90_000;
 
 const monitor = new Monitor({
-  gc: false,
+  heap: false,
   interval_ms: 200,
   slot_ms: 1000,
   detector: { bucket_secs: 1, warmup_secs: 15, min_growth_secs: 15, for_secs: 5 },

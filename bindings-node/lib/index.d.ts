@@ -34,7 +34,7 @@ export interface AttributionOptions {
   [key: string]: number | undefined;
 }
 
-/** Monitor options: the core's `MonitorConfig` keys, plus `gc` (Node only). */
+/** Monitor options: the core's `MonitorConfig` keys, plus `heap` (Node only). */
 export interface MonitorOptions {
   runtime?: 'node' | 'process';
   naming?: 'semconv' | 'legacy';
@@ -47,8 +47,8 @@ export interface MonitorOptions {
   memory_limit?: number | null;
   detector?: DetectorOptions;
   attribution?: AttributionOptions;
-  /** Feed the used heap after each major GC to the detector (default true). */
-  gc?: boolean;
+  /** Watch the V8 heap (used + external, sampled each tick and after each major GC) rather than RSS (default true). */
+  heap?: boolean;
 }
 
 export type AlertState = 'inactive' | 'pending' | 'firing';

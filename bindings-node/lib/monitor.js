@@ -18,23 +18,27 @@ class Monitor extends EventEmitter {
     if (!native.NativeMonitor) {
       throw codedError('unsupported', `the Monitor needs the native addon; this process loaded the ${native.__napiBindingTarget} fallback, which has the pure functions only`);
     }
-    const { gc = true, ...core } = checkObject(options);
+    const { heap = true, ...core } = checkObject(options);
     this.native = new native.NativeMonitor(optionsJson({ ...NODE_DEFAULTS, ...core }));
     this.intervalMs = this.native.config().interval_ms;
     this.timer = null;
-    this.gcWatch = gc ? runtime.watchGc(this.native) : null;
+    this.heapWatch = heap ? runtime.watchHeap(this.native) : null;
     runtime.applyRuntimeLimit(this.native);
   }
 
   /**
    * Starts the core's sampler thread (it samples RSS off the JS thread, so a busy event loop
-   * cannot delay it) and an unref'd timer that delivers the detector's events here.
+   * cannot delay it) and an unref'd timer that feeds the V8 heap (unless `heap: false`) and
+   * delivers the detector's events here.
    */
   start() {
     this.native.start();
-    this.gcWatch?.start();
+    this.heapWatch?.start();
     if (!this.timer) {
-      this.timer = setInterval(() => this.poll(), this.intervalMs);
+      this.timer = setInterval(() => {
+        this.heapWatch?.sample();
+        this.poll();
+      }, this.intervalMs);
       this.timer.unref();
     }
     return this;
@@ -44,7 +48,7 @@ class Monitor extends EventEmitter {
   stop() {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.gcWatch?.stop();
+    this.heapWatch?.stop();
     this.native.stop();
     return this;
   }
@@ -73,7 +77,7 @@ class Monitor extends EventEmitter {
   analysis() { return this.native.analysis(); }
   /** Samples process memory now (unix ms, default now) and feeds the detector. */
   sample(tsMs) { return this.native.sample(tsMs); }
-  /** Feeds the heap left after a major GC (done for you unless `gc: false`). */
+  /** Feeds a runtime heap sample (done for you unless `heap: false`). */
   observeBaseline(tsMs, bytes) { return this.native.observeBaseline(tsMs, bytes); }
   /** Records the runtime's limit in bytes (null clears it). */
   setRuntimeLimit(bytes) { return this.native.setRuntimeLimit(bytes); }

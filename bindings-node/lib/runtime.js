@@ -17,27 +17,32 @@ function applyRuntimeLimit(nativeMonitor) {
 }
 
 /**
- * Feeds the used heap (plus external memory) after every major (mark-compact) GC to the core
- * as the post-GC floor.
+ * Feeds the V8 heap (used plus external memory) to the core's detector, which then watches it
+ * instead of RSS: a sample every poll tick (the detector finds the floor of the GC sawtooth
+ * itself) and one right after every major (mark-compact) GC, the floor's exact points. Major GCs
+ * alone are too sparse while a leak grows the heap fast (V8 then runs few of them).
  * The observer's entry list is dropped after each callback, so nothing accumulates.
  */
-function watchGc(nativeMonitor) {
+function watchHeap(nativeMonitor) {
   let last = -Infinity;
-  const observer = new PerformanceObserver((list) => {
-    const major = list.getEntries().some((e) => e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
-    // Two floors in one millisecond would be out of order for the core; keep the first.
+  const sample = () => {
+    // Two samples in one millisecond would be out of order for the core; keep the first.
     const now = Date.now();
-    if (!major || now <= last || nativeMonitor.isClosed()) return;
+    if (now <= last || nativeMonitor.isClosed()) return;
     last = now;
-    // Heap plus external memory (Buffer and ArrayBuffer stores): a leak of Buffers is a classic
-    // Node leak that the JS heap alone would not show.
+    // External memory holds Buffer and ArrayBuffer stores: a leak of Buffers is a classic Node
+    // leak that the JS heap alone would not show.
     const h = v8.getHeapStatistics();
     nativeMonitor.observeBaseline(now, h.used_heap_size + h.external_memory);
+  };
+  const observer = new PerformanceObserver((list) => {
+    if (list.getEntries().some((e) => e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) sample();
   });
   return {
+    sample,
     start: () => observer.observe({ entryTypes: ['gc'] }),
     stop: () => observer.disconnect(),
   };
 }
 
-module.exports = { runtimeLimit, applyRuntimeLimit, watchGc };
+module.exports = { runtimeLimit, applyRuntimeLimit, watchHeap };

@@ -36,7 +36,7 @@ const NODE_KEYS = ['v8js.heap.used', 'v8js.heap.total', 'v8js.heap.limit', 'v8js
 
 for (const naming of ['semconv', 'legacy']) {
   test(`every metric exported under catalog names and units (${naming})`, async () => {
-    const monitor = new Monitor({ gc: false });
+    const monitor = new Monitor({ heap: false });
     const got = await collect(naming, monitor);
     monitor.close();
     const c = catalog('node', naming);
@@ -83,16 +83,31 @@ test('a started monitor feeds the heap after each major GC as the post-GC floor'
   monitor.close();
 });
 
+test('a started monitor also samples the heap on every tick; heap: false leaves it on RSS', async () => {
+  const monitor = new Monitor({ interval_ms: 20 });
+  monitor.start();
+  await new Promise((r) => setTimeout(r, 400));
+  assert.strictEqual(monitor.watched(), 'runtime_baseline');
+  assert.ok(monitor.analysis().samples >= 5, `samples ${monitor.analysis().samples}`);
+  monitor.close();
+  const rss = new Monitor({ interval_ms: 20, heap: false }).start();
+  gc();
+  await new Promise((r) => setTimeout(r, 200));
+  assert.strictEqual(rss.watched(), 'rss');
+  assert.ok(rss.analysis().samples >= 2, 'the core thread samples RSS');
+  rss.close();
+});
+
 test('the limit is the lower of constrainedMemory() and the V8 heap limit', () => {
   const heap = v8.getHeapStatistics().heap_size_limit;
   assert.ok(runtimeLimit() <= heap);
-  const m = new Monitor({ gc: false });
+  const m = new Monitor({ heap: false });
   assert.ok(m.analysis().limit <= runtimeLimit(), `${m.analysis().limit} > ${runtimeLimit()}`);
   m.close();
   // A small heap makes the V8 limit the binding one.
   const lib = path.join(__dirname, '..');
   const r = spawnSync(process.execPath, ['--max-old-space-size=48', '-e',
-    `const v8=require('v8'); const {Monitor}=require(${JSON.stringify(lib)}); const m=new Monitor({gc:false});
+    `const v8=require('v8'); const {Monitor}=require(${JSON.stringify(lib)}); const m=new Monitor({heap:false});
      console.log(JSON.stringify([m.analysis().limit, v8.getHeapStatistics().heap_size_limit])); m.close();`], { encoding: 'utf8', timeout: 20000 });
   assert.strictEqual(r.status, 0, r.stderr);
   const [limit, heapLimit] = JSON.parse(r.stdout);

@@ -40,7 +40,7 @@ async function settled(monitor) {
 const counts = (monitor) => Object.fromEntries(monitor.report().routes.map((r) => [r.route, r.requests]));
 
 test('Express: route is baseUrl + req.route.path, never the raw URL; 404s are _other', async () => {
-  const m = new leaksense.Monitor({ gc: false });
+  const m = new leaksense.Monitor({ heap: false });
   const app = express();
   app.use(leaksense.express(m));
   app.get('/users/:id', (req, res) => res.send(`u${req.params.id}`));
@@ -60,7 +60,7 @@ test('Express: route is baseUrl + req.route.path, never the raw URL; 404s are _o
 });
 
 test('Fastify: route is request.routeOptions.url', async () => {
-  const m = new leaksense.Monitor({ gc: false });
+  const m = new leaksense.Monitor({ heap: false });
   const app = Fastify();
   await app.register(leaksense.fastify(m));
   app.get('/orders/:id', async (req) => ({ id: req.params.id, route: leaksense.currentRequest() !== undefined }));
@@ -80,7 +80,7 @@ test('Fastify: route is request.routeOptions.url', async () => {
 });
 
 test('node:http: 1,000 concurrent requests, each keeps its own context across awaits', async () => {
-  const m = new leaksense.Monitor({ gc: false });
+  const m = new leaksense.Monitor({ heap: false });
   let release;
   const allIn = new Promise((r) => { release = r; });
   const N = 1000;
@@ -114,7 +114,7 @@ test('node:http: 1,000 concurrent requests, each keeps its own context across aw
 });
 
 test('node:http route option; a closed monitor lets requests through untracked', async () => {
-  const m = new leaksense.Monitor({ gc: false });
+  const m = new leaksense.Monitor({ heap: false });
   const errors = [];
   m.on('error', (e) => errors.push(e));
   const server = http.createServer(leaksense.httpHandler(m, (req, res) => res.end('ok'), { route: (req) => req.method + ' /thing' }));
@@ -132,7 +132,7 @@ test('node:http route option; a closed monitor lets requests through untracked',
 });
 
 test('a failing core call is reported on the monitor and never breaks the request', async () => {
-  const m = new leaksense.Monitor({ gc: false });
+  const m = new leaksense.Monitor({ heap: false });
   const errors = [];
   m.on('error', (e) => errors.push(e.code));
   const handler = leaksense.httpHandler(m, (req, res) => res.end('ok'), { route: () => '/x' });
@@ -156,7 +156,7 @@ test('a failing core call is reported on the monitor and never breaks the reques
 });
 
 test('unknown measures are refused when the middleware is built', () => {
-  const m = new leaksense.Monitor({ gc: false, measures: ['cpu'] });
+  const m = new leaksense.Monitor({ heap: false, measures: ['cpu'] });
   assert.throws(() => leaksense.express(m), { code: 'invalid_option', message: /cpu/ });
   m.close();
 });
@@ -167,7 +167,7 @@ test('span attributes under sdk-trace-base, names from the core catalog', async 
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   const tracer = provider.getTracer('test');
-  const m = new leaksense.Monitor({ gc: false });
+  const m = new leaksense.Monitor({ heap: false });
   const tracked = leaksense.httpHandler(m, (req, res) => {
     const keep = new Array(10000).fill(req.url); // allocates on the heap during the request
     res.end(String(keep.length));

@@ -21,7 +21,7 @@ test('bad options are invalid_option errors with a code', () => {
 });
 
 test('defaults: node runtime, heap_used measure, rss added by the core', () => {
-  const m = new Monitor({ gc: false });
+  const m = new Monitor({ heap: false });
   const c = m.config();
   assert.strictEqual(c.runtime, 'node');
   assert.deepStrictEqual(c.measures, ['heap_used']);
@@ -31,7 +31,7 @@ test('defaults: node runtime, heap_used measure, rss added by the core', () => {
 });
 
 test('start/stop/close; calls after close throw closed', () => {
-  const m = new Monitor({ ...FAST, gc: false });
+  const m = new Monitor({ ...FAST, heap: false });
   m.start();
   assert.ok(m.isRunning());
   m.start();
@@ -45,7 +45,7 @@ test('start/stop/close; calls after close throw closed', () => {
 });
 
 test('numbers are validated before conversion', () => {
-  const m = new Monitor({ gc: false });
+  const m = new Monitor({ heap: false });
   for (const ts of [1.5, NaN, 2 ** 60]) assert.throws(() => m.sample(ts), { code: 'invalid_option' });
   for (const b of [-1, 0, 1.7, NaN, 2 ** 60]) assert.throws(() => m.setRuntimeLimit(b), { code: 'invalid_option' });
   for (const h of [-1, 2 ** 40, 1.7]) assert.throws(() => m.native.end(h, null, 1), { code: 'invalid_option', message: /handle/ });
@@ -57,7 +57,7 @@ test('numbers are validated before conversion', () => {
 });
 
 test('request handles: wrong measures, ended twice, stale handles', () => {
-  const m = new Monitor({ gc: false });
+  const m = new Monitor({ heap: false });
   const n = m.native;
   assert.throws(() => n.begin('/a', null), { code: 'invalid_option' });
   assert.throws(() => n.begin('/a', NaN), { code: 'non_finite_value' });
@@ -77,7 +77,7 @@ test('request handles: wrong measures, ended twice, stale handles', () => {
   const routes = m.report().routes.map((r) => [r.route, r.requests]);
   assert.deepStrictEqual(routes.sort(), [['/a', 1], ['/users/:id', 1]]);
   m.close();
-  const none = new Monitor({ gc: false, measures: [], rss_per_request: false });
+  const none = new Monitor({ heap: false, measures: [], rss_per_request: false });
   const h4 = none.native.begin('/x', null);
   assert.ok(Number.isNaN(none.native.end(h4, null, null)));
   assert.ok(Number.isNaN(none.native.lastRssDelta()));
@@ -87,7 +87,7 @@ test('request handles: wrong measures, ended twice, stale handles', () => {
 });
 
 test("'leak' fires from the core's detector and 'resolved' after a restart", () => {
-  const m = new Monitor({ ...FAST, gc: false, memory_limit: 4e9 });
+  const m = new Monitor({ ...FAST, heap: false, memory_limit: 4e9 });
   const seen = [];
   m.on('leak', (report, e) => seen.push(['leak', report.verdict, e.to]));
   m.on('resolved', (report, e) => seen.push(['resolved', report.state, e.to]));

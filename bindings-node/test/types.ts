@@ -2,7 +2,7 @@
 import * as http from 'node:http';
 import { Monitor, analyze, deriv, predictLinear, findGrowthInflection, catalog, httpHandler, express, fastify, setRoute, currentRequest, type LeakReport, type AlertEvent, type LeakSenseError } from '..';
 
-const m = new Monitor({ interval_ms: 1000, detector: { for_secs: 60, kind: 'heap' }, attribution: { block_ms: 5000 }, gc: true });
+const m = new Monitor({ interval_ms: 1000, detector: { for_secs: 60, kind: 'heap' }, attribution: { block_ms: 5000 }, heap: true });
 m.on('leak', (report: LeakReport, e: AlertEvent) => {
   const top: string | undefined = report.suspects[0]?.route;
   const state: 'inactive' | 'pending' | 'firing' = e.to;
