@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-../target}"
 npm ci --no-audit --no-fund
-npx napi build --platform --release
+npx napi build --platform --release --strip
 # The WASI fallback (pure functions only); its typings lack the Monitor, so they go to a scratch file.
 npx napi build --platform --release --target wasm32-wasip1-threads --no-js --dts .wasi-build.d.ts
 rm -f .wasi-build.d.ts

@@ -11,20 +11,14 @@ const { fork } = require('node:child_process');
 const memwatch = require('@airbnb/node-memwatch');
 const { Monitor } = require('..');
 const example = path.join(__dirname, '..', '..', 'examples', 'node-leak');
-const { createApp } = require(path.join(example, 'app.js'));
+const { createApp, DEMO_OPTIONS } = require(path.join(example, 'app.js'));
 
 const scenario = process.argv[2] ?? 'leak';
 const LEAK_AFTER_MS = 15_000;
 const leaking = scenario === 'leak';
 const RUN_MS = leaking ? 150_000 : 90_000;
 
-const monitor = new Monitor({
-  heap: false,
-  interval_ms: 200,
-  slot_ms: 1000,
-  detector: { bucket_secs: 1, warmup_secs: 15, min_growth_secs: 15, for_secs: 5 },
-  attribution: { block_ms: 5000 },
-});
+const monitor = new Monitor(DEMO_OPTIONS);
 const server = http.createServer(createApp(monitor));
 const LEAKING_ROUTE = '/sessions/:id';
 const found = { leaksense: null, firstTop: null, rightTop: null, wrongTops: new Set(), memwatch: null, memwatchInfo: null, majorGcs: 0 };

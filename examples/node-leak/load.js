@@ -1,6 +1,8 @@
 'use strict';
-// Load driver: a few concurrent clients; the route mix changes every few seconds (as real traffic
-// does), and the leaking route only gets traffic after a healthy start.
+// Load driver: a few concurrent clients; the route mix changes every 8 s (as real traffic does),
+// the leaking route is busy in some of those periods and idle in others, and it only gets
+// traffic after a healthy start. Periods longer than the attribution blocks (5 s) keep the mix
+// distinct per block, which is what lets the model tell the routes apart.
 const http = require('node:http');
 
 const [port, leakAfterMs = '15000'] = process.argv.slice(2);
@@ -10,9 +12,10 @@ let weights = { users: 1, health: 1, sessions: 0 };
 
 function reshuffle() {
   const leaking = Date.now() - start >= Number(leakAfterMs);
-  weights = { users: 0.2 + Math.random(), health: 0.2 + Math.random(), sessions: leaking ? 0.1 + Math.random() : 0 };
+  const busy = leaking && Math.random() < 0.5;
+  weights = { users: 0.2 + Math.random(), health: 0.2 + Math.random(), sessions: busy ? 0.5 + Math.random() : 0 };
 }
-setInterval(reshuffle, 2000).unref();
+setInterval(reshuffle, 8000).unref();
 
 function pick() {
   const total = weights.users + weights.health + weights.sessions;

@@ -6,21 +6,12 @@ const http = require('node:http');
 const path = require('node:path');
 const { fork } = require('node:child_process');
 const { Monitor } = require('leaksense');
-const { createApp } = require('./app.js');
+const { createApp, DEMO_OPTIONS } = require('./app.js');
 
 const LEAKING_ROUTE = '/sessions/:id';
 const TIMEOUT_MS = Number(process.env.LEAK_EXAMPLE_TIMEOUT_MS ?? 170_000);
 
-// In compressed time the detector watches RSS, sampled by the core every 200 ms (heap: false):
-// while a leak grows the heap fast, V8 runs a full GC only every several seconds, too few
-// post-GC floor points for a one-minute demo. In production (hours), the post-GC floor is used.
-const monitor = new Monitor({
-  heap: false,
-  interval_ms: 200,
-  slot_ms: 1000,
-  detector: { bucket_secs: 1, warmup_secs: 15, min_growth_secs: 15, for_secs: 5 },
-  attribution: { block_ms: 5000 },
-});
+const monitor = new Monitor(DEMO_OPTIONS);
 
 const server = http.createServer(createApp(monitor));
 server.listen(0, '127.0.0.1', () => {
