@@ -16,7 +16,10 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-  echo "setup: adding the wasm32-unknown-unknown target"
-  rustup target add wasm32-unknown-unknown >/dev/null
-fi
+# wasm32-unknown-unknown: the pure-analysis core check; wasm32-wasip1-threads: the Node WASI build.
+for target in wasm32-unknown-unknown wasm32-wasip1-threads; do
+  if ! rustup target list --installed | grep -qx "$target"; then
+    echo "setup: adding the $target target"
+    rustup target add "$target" >/dev/null
+  fi
+done

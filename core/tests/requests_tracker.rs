@@ -280,3 +280,20 @@ proptest::proptest! {
         proptest::prop_assert!(t.route_count() <= 8);
     }
 }
+
+#[test]
+fn reroute_moves_an_in_flight_request_and_refuses_foreign_tokens() {
+    let t = tracker(&["heap_used"]);
+    let tok = t.begin("", &[1.0]).unwrap();
+    let moved = t.reroute(tok, "/users/:id").unwrap();
+    assert_eq!(t.end(moved, &[4.0]).unwrap().deltas(), &[3.0]);
+    let snap = t.snapshot();
+    assert_eq!(snap.routes.len(), 1, "{:?}", snap.routes);
+    assert_eq!(snap.routes[0].route, "/users/:id");
+    assert_eq!(snap.routes[0].count, 1);
+    let other = tracker(&["heap_used"]);
+    assert_eq!(
+        other.reroute(tok, "/x").unwrap_err().code(),
+        ErrorCode::InvalidOption
+    );
+}

@@ -436,6 +436,19 @@ impl RequestTracker {
         })
     }
 
+    /// The same in-flight request moved to `route`: for frameworks that know the route only
+    /// after routing ran (Express sets `req.route` once the request has begun).
+    pub fn reroute(&self, token: RequestToken, route: &str) -> Result<RequestToken, InputError> {
+        if token.tracker != self.id {
+            return Err(InputError::invalid_option(
+                "token",
+                "the token was not issued by this tracker",
+            ));
+        }
+        let route = self.table.intern(route, || self.clock.now_ms());
+        Ok(RequestToken { route, ..token })
+    }
+
     /// Ends a request: records its deltas and counts it in the current slot.
     pub fn end(&self, token: RequestToken, end: &[f64]) -> Result<RequestOutcome, InputError> {
         self.end_inner(token, end, None)

@@ -36,14 +36,7 @@ impl RequestTracker {
         route: &str,
         end: &[f64],
     ) -> Result<RequestOutcome, InputError> {
-        if token.tracker != self.id {
-            return Err(InputError::invalid_option(
-                "token",
-                "the token was not issued by this tracker",
-            ));
-        }
-        let route = self.table.intern(route, || self.clock.now_ms());
-        self.end_inner(RequestToken { route, ..token }, end, None)
+        self.end_inner(self.reroute(token, route)?, end, None)
     }
 }
 

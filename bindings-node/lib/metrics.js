@@ -1,0 +1,130 @@
+'use strict';
+// Node runtime metrics on an OpenTelemetry meter; names, units and descriptions come from the
+// core catalog (semconv or the article's legacy process.runtime.nodejs.* names).
+const v8 = require('node:v8');
+const { PerformanceObserver, constants } = require('node:perf_hooks');
+const addon = require('../index.js');
+
+/** Returns the core catalog for `runtime` and `naming` ('semconv' | 'legacy') as objects keyed by stable key. */
+function catalog(runtime = 'node', naming = 'semconv') {
+  const out = {};
+  for (const m of JSON.parse(addon.catalogJson(runtime, naming))) out[m.key] = m;
+  return out;
+}
+
+const CREATE = {
+  observable_gauge: 'createObservableGauge',
+  observable_up_down_counter: 'createObservableUpDownCounter',
+  observable_counter: 'createObservableCounter',
+};
+
+function instrument(meter, m) {
+  return meter[CREATE[m.kind]](m.name, { unit: m.unit, description: m.description });
+}
+
+// One instrument per entry of `keys` (local name -> catalog key), under the same local names.
+function instruments(meter, c, keys) {
+  return Object.fromEntries(Object.entries(keys).map(([local, key]) => [local, instrument(meter, c[key])]));
+}
+
+// Observable instruments read in one batch callback per collection; returns the unregister.
+function batch(meter, instruments, cb) {
+  const list = Object.values(instruments);
+  meter.addBatchObservableCallback(cb, list);
+  return () => meter.removeBatchObservableCallback(cb, list);
+}
+
+/** Registers the V8 heap instruments on `meter`; one heap-statistics read per collection. */
+function registerV8Metrics(meter, { naming = 'semconv' } = {}) {
+  const c = catalog('node', naming);
+  const ins = instruments(meter, c, {
+    used: 'v8js.heap.used',
+    total: 'v8js.heap.total',
+    limit: 'v8js.heap.limit',
+    external: 'v8js.external',
+    arrayBuffers: 'v8js.array_buffers',
+    spaceUsed: 'v8js.heap.space.used',
+    spaceLimit: 'v8js.heap.space.limit',
+    spaceAvailable: 'v8js.heap.space.available',
+    spacePhysical: 'v8js.heap.space.physical',
+  });
+  const attr = {
+    used: c['v8js.heap.space.used'].attributes[0],
+    limit: c['v8js.heap.space.limit'].attributes[0],
+    available: c['v8js.heap.space.available'].attributes[0],
+    physical: c['v8js.heap.space.physical'].attributes[0],
+  };
+  return batch(meter, ins, (r) => {
+    const h = v8.getHeapStatistics();
+    r.observe(ins.used, h.used_heap_size);
+    r.observe(ins.total, h.total_heap_size);
+    r.observe(ins.limit, h.heap_size_limit);
+    r.observe(ins.external, h.external_memory);
+    // Only process.memoryUsage() knows array buffers (about 2.5 µs, once per collection).
+    r.observe(ins.arrayBuffers, process.memoryUsage().arrayBuffers);
+    for (const s of v8.getHeapSpaceStatistics()) {
+      r.observe(ins.spaceUsed, s.space_used_size, { [attr.used]: s.space_name });
+      r.observe(ins.spaceLimit, s.space_size, { [attr.limit]: s.space_name });
+      r.observe(ins.spaceAvailable, s.space_available_size, { [attr.available]: s.space_name });
+      r.observe(ins.spacePhysical, s.physical_space_size, { [attr.physical]: s.space_name });
+    }
+  });
+}
+
+// perf_hooks GC kinds to the semconv `v8js.gc.type` values.
+const GC_TYPES = {
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+
+/**
+ * Records every GC's duration by type on the `v8js.gc.duration` histogram. The observer hands
+ * over each batch of entries and keeps none, so its buffer stays bounded.
+ */
+function registerGcMetrics(meter, { naming = 'semconv' } = {}) {
+  const m = catalog('node', naming)['v8js.gc.duration'];
+  const histogram = meter.createHistogram(m.name, {
+    unit: m.unit,
+    description: m.description,
+    advice: { explicitBucketBoundaries: [0.01, 0.1, 1, 10] },
+  });
+  const attr = m.attributes[0];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) histogram.record(e.duration / 1000, { [attr]: GC_TYPES[e.detail?.kind] ?? 'unknown' });
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => observer.disconnect();
+}
+
+/** Registers process RSS and the monitor's detector gauges (baseline, rate, time to limit, limit, state). */
+function registerMonitorMetrics(meter, monitor, { naming = 'semconv' } = {}) {
+  const c = catalog('node', naming);
+  const ins = instruments(meter, c, {
+    rss: 'process.memory.usage',
+    baseline: 'memory.baseline',
+    rate: 'memory.growth_rate',
+    ttl: 'memory.time_to_limit',
+    limit: 'memory.limit',
+    state: 'detector.state',
+  });
+  const gauges = [ins.baseline, ins.rate, ins.ttl, ins.limit, ins.state];
+  return batch(meter, ins, (r) => {
+    r.observe(ins.rss, process.memoryUsage.rss());
+    if (monitor.native.isClosed()) return;
+    monitor.native.gauges().forEach((v, i) => { if (v !== null) r.observe(gauges[i], v); });
+  });
+}
+
+/**
+ * Registers every Node metric on `meter`: the V8 heap, GC durations, and with `monitor` the
+ * process RSS and detector gauges. Returns a function that unregisters them.
+ */
+function registerMetrics(meter, { naming = 'semconv', monitor } = {}) {
+  const undo = [registerV8Metrics(meter, { naming }), registerGcMetrics(meter, { naming })];
+  if (monitor) undo.push(registerMonitorMetrics(meter, monitor, { naming }));
+  return () => undo.forEach((f) => f());
+}
+
+module.exports = { catalog, registerMetrics, registerV8Metrics, registerGcMetrics, registerMonitorMetrics };

@@ -1,0 +1,92 @@
+'use strict';
+// The Monitor: the core monitor plus Node's event loop glue (an unref'd poll timer, events).
+const { EventEmitter } = require('node:events');
+const native = require('../index.js');
+const { checkObject, codedError, optionsJson } = require('./options.js');
+const runtime = require('./runtime.js');
+
+/** Options every Node monitor starts from; the caller's keys override them. */
+const NODE_DEFAULTS = { runtime: 'node', measures: ['heap_used'] };
+
+/**
+ * Watches this process for memory leaks. Emits 'leak' (report) when the core's alert goes to
+ * firing and 'resolved' (report) when it leaves firing.
+ */
+class Monitor extends EventEmitter {
+  constructor(options = {}) {
+    super();
+    if (!native.NativeMonitor) {
+      throw codedError('unsupported', `the Monitor needs the native addon; this process loaded the ${native.__napiBindingTarget} fallback, which has the pure functions only`);
+    }
+    const { heap = true, ...core } = checkObject(options);
+    this.native = new native.NativeMonitor(optionsJson({ ...NODE_DEFAULTS, ...core }));
+    this.intervalMs = this.native.config().interval_ms;
+    this.timer = null;
+    this.heapWatch = heap ? runtime.watchHeap(this.native) : null;
+    runtime.applyRuntimeLimit(this.native);
+  }
+
+  /**
+   * Starts the core's sampler thread (it samples RSS off the JS thread, so a busy event loop
+   * cannot delay it) and an unref'd timer that feeds the V8 heap (unless `heap: false`) and
+   * delivers the detector's events here.
+   */
+  start() {
+    this.native.start();
+    this.heapWatch?.start();
+    if (!this.timer) {
+      this.timer = setInterval(() => {
+        this.heapWatch?.sample();
+        this.poll();
+      }, this.intervalMs);
+      this.timer.unref();
+    }
+    return this;
+  }
+
+  /** Stops sampling and the timer; `start()` resumes. */
+  stop() {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.heapWatch?.stop();
+    this.native.stop();
+    return this;
+  }
+
+  /** Stops everything; later calls throw an error with code 'closed'. Idempotent. */
+  close() {
+    this.stop();
+    this.native.close();
+  }
+
+  /** Delivers the alert transitions queued in the core as 'leak' and 'resolved' events. */
+  poll() {
+    const events = this.native.pollEvents();
+    for (const e of events) {
+      if (e.to === 'firing') this.emit('leak', this.native.report(), e);
+      else if (e.from === 'firing') this.emit('resolved', this.native.report(), e);
+    }
+    return events;
+  }
+
+  /** The leak report (the core's stable JSON schema, snake_case keys). */
+  report() { return this.native.report(); }
+  /** The leak report as text. */
+  reportText() { return this.native.reportText(); }
+  /** The detector's current analysis. */
+  analysis() { return this.native.analysis(); }
+  /** Samples process memory now (unix ms, default now) and feeds the detector. */
+  sample(tsMs) { return this.native.sample(tsMs); }
+  /** Feeds a runtime heap sample (done for you unless `heap: false`). */
+  observeBaseline(tsMs, bytes) { return this.native.observeBaseline(tsMs, bytes); }
+  /** Records the runtime's limit in bytes (null clears it). */
+  setRuntimeLimit(bytes) { return this.native.setRuntimeLimit(bytes); }
+  /** The options in force, defaults filled in. */
+  config() { return this.native.config(); }
+  /** Which series the detector watches: 'rss' or 'runtime_baseline'. */
+  watched() { return this.native.watched(); }
+  /** Whether the sampler runs. */
+  isRunning() { return this.native.isRunning(); }
+}
+
+module.exports = { Monitor, NODE_DEFAULTS };

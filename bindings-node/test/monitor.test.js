@@ -1,0 +1,127 @@
+'use strict';
+// The Monitor over the core: options, errors with codes, events, report, timer hygiene.
+const test = require('node:test');
+const assert = require('node:assert');
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+const { Monitor, analyze } = require('..');
+
+// Time compressed so the detector decides within a few simulated minutes.
+const FAST = { interval_ms: 100, slot_ms: 1000, detector: { bucket_secs: 1, warmup_secs: 15, min_growth_secs: 15, for_secs: 5 }, attribution: { block_ms: 5000 } };
+
+test('bad options are invalid_option errors with a code', () => {
+  const bad = [
+    { interval_ms: -1 }, { interval_ms: 1.7 }, { interval_ms: 0 }, { max_routes: 2 ** 40 }, { nope: 1 },
+    { memory_limit: NaN }, { memory_limit: Infinity }, { runtime: 'ruby' }, { measures: ['a', 'b', 'c', 'd', 'e'] },
+    { detector: { for_secs: -5 } }, { detector: { bogus: 1 } }, { detector: { limit: 5 } },
+  ];
+  for (const o of bad) assert.throws(() => new Monitor(o), (e) => e.code === 'invalid_option' && e.message.length > 0, JSON.stringify(o));
+  for (const o of [5, 'x', []]) assert.throws(() => new Monitor(o), { code: 'invalid_option' });
+  new Monitor(null).close();
+});
+
+test('defaults: node runtime, heap_used measure, rss added by the core', () => {
+  const m = new Monitor({ heap: false });
+  const c = m.config();
+  assert.strictEqual(c.runtime, 'node');
+  assert.deepStrictEqual(c.measures, ['heap_used']);
+  assert.deepStrictEqual(m.native.measures(), ['heap_used', 'rss']);
+  assert.strictEqual(m.watched(), 'rss');
+  m.close();
+});
+
+test('start/stop/close; calls after close throw closed', () => {
+  const m = new Monitor({ ...FAST, heap: false });
+  m.start();
+  assert.ok(m.isRunning());
+  m.start();
+  m.stop();
+  assert.ok(!m.isRunning());
+  m.close();
+  m.close();
+  for (const f of [() => m.report(), () => m.sample(), () => m.analysis(), () => m.start(), () => m.observeBaseline(1, 1), () => m.setRuntimeLimit(5), () => m.native.begin('/a', 1)]) {
+    assert.throws(f, { code: 'closed' });
+  }
+});
+
+test('numbers are validated before conversion', () => {
+  const m = new Monitor({ heap: false });
+  for (const ts of [1.5, NaN, 2 ** 60]) assert.throws(() => m.sample(ts), { code: 'invalid_option' });
+  for (const b of [-1, 0, 1.7, NaN, 2 ** 60]) assert.throws(() => m.setRuntimeLimit(b), { code: 'invalid_option' });
+  for (const h of [-1, 2 ** 40, 1.7]) assert.throws(() => m.native.end(h, null, 1), { code: 'invalid_option', message: /handle/ });
+  assert.throws(() => m.observeBaseline(1000, NaN), { code: 'non_finite_value' });
+  m.sample(2000);
+  assert.throws(() => m.sample(1000), { code: 'out_of_order' });
+  m.setRuntimeLimit(null);
+  m.close();
+});
+
+test('request handles: wrong measures, ended twice, stale handles', () => {
+  const m = new Monitor({ heap: false });
+  const n = m.native;
+  assert.throws(() => n.begin('/a', null), { code: 'invalid_option' });
+  assert.throws(() => n.begin('/a', NaN), { code: 'non_finite_value' });
+  const h = n.begin('/a', 100);
+  assert.strictEqual(n.inFlight(), 1);
+  assert.strictEqual(n.end(h, null, 164), 64);
+  assert.strictEqual(typeof n.lastRssDelta(), 'number');
+  assert.strictEqual(n.inFlight(), 0);
+  assert.throws(() => n.end(h, null, 1), { code: 'invalid_option', message: /not a request in flight/ });
+  const h2 = n.begin('', 1); // reuses the slot with a new generation
+  assert.notStrictEqual(h2, h);
+  assert.throws(() => n.end(h, null, 1), { code: 'invalid_option' });
+  assert.throws(() => n.end(h2, '/b', Infinity), { code: 'non_finite_value' });
+  assert.strictEqual(n.inFlight(), 0, 'a rejected end still frees its handle');
+  const h3 = n.begin('', 1);
+  n.end(h3, '/users/:id', 9);
+  const routes = m.report().routes.map((r) => [r.route, r.requests]);
+  assert.deepStrictEqual(routes.sort(), [['/a', 1], ['/users/:id', 1]]);
+  m.close();
+  const none = new Monitor({ heap: false, measures: [], rss_per_request: false });
+  const h4 = none.native.begin('/x', null);
+  assert.ok(Number.isNaN(none.native.end(h4, null, null)));
+  assert.ok(Number.isNaN(none.native.lastRssDelta()));
+  assert.throws(() => none.native.begin('/x', 5), { code: 'invalid_option' });
+  none.close();
+  assert.throws(() => new Monitor({ measures: ['heap_used', 'other'] }), { code: 'invalid_option', message: /at most one/ });
+});
+
+test("'leak' fires from the core's detector and 'resolved' after a restart", () => {
+  const m = new Monitor({ ...FAST, heap: false, memory_limit: 4e9 });
+  const seen = [];
+  m.on('leak', (report, e) => seen.push(['leak', report.verdict, e.to]));
+  m.on('resolved', (report, e) => seen.push(['resolved', report.state, e.to]));
+  const t0 = 1_700_000_000_000;
+  let i = 0;
+  // 60 s flat at 100 MB, then 1 MB/s growth for 120 s, sampled every 250 ms (simulated time).
+  for (; i < 240; i++) m.observeBaseline(t0 + i * 250, 100e6 + (i % 4) * 1e5);
+  for (; i < 720; i++) m.observeBaseline(t0 + i * 250, 100e6 + (i - 240) * 250e3 + (i % 4) * 1e5);
+  m.poll();
+  assert.deepStrictEqual(seen[0], ['leak', 'leak', 'firing'], JSON.stringify(m.analysis()));
+  assert.strictEqual(m.report().state, 'firing');
+  assert.match(m.reportText(), /leak/i);
+  // A drop far below the floor is a restart: the detector starts over and the alert resolves.
+  for (let j = 0; j < 20; j++) m.observeBaseline(t0 + (i + j) * 250, 30e6);
+  m.poll();
+  assert.deepStrictEqual(seen.at(-1).slice(0, 1), ['resolved'], JSON.stringify(seen));
+  m.close();
+});
+
+test('analyze: options are detector fields; unknown or non-finite ones are refused', () => {
+  const ts = Array.from({ length: 50 }, (_, i) => 1_700_000_000 + i * 60);
+  const vs = ts.map(() => 1e8);
+  assert.strictEqual(analyze(ts, vs).verdict, 'insufficient');
+  assert.strictEqual(analyze(ts, vs, { kind: 'count', warmup_secs: 60, bucket_secs: 60 }).samples, 50);
+  assert.throws(() => analyze(ts, vs, { bogus: 1 }), { code: 'invalid_option' });
+  assert.throws(() => analyze(ts, vs, { kind: 3 }), { code: 'invalid_option' });
+  assert.throws(() => analyze(ts, vs, { limit: NaN }), { code: 'invalid_option' });
+  assert.throws(() => analyze(ts, vs, 'x'), { code: 'invalid_option' });
+});
+
+test('the poll timer is unref()d: a started monitor does not keep node alive', () => {
+  const lib = path.join(__dirname, '..');
+  const r = spawnSync(process.execPath, ['-e', `const {Monitor}=require(${JSON.stringify(lib)}); new Monitor({interval_ms: 50}).start(); console.log('started')`], { timeout: 20000, encoding: 'utf8' });
+  assert.strictEqual(r.signal, null, 'node had to be killed: the timer kept it alive');
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /started/);
+});

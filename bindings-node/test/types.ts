@@ -1,0 +1,22 @@
+// Compiled with `tsc --noEmit --strict` by types.test.js: the public types must describe the API.
+import * as http from 'node:http';
+import { Monitor, analyze, deriv, predictLinear, findGrowthInflection, catalog, httpHandler, express, fastify, setRoute, currentRequest, type LeakReport, type AlertEvent, type LeakSenseError } from '..';
+
+const m = new Monitor({ interval_ms: 1000, detector: { for_secs: 60, kind: 'heap' }, attribution: { block_ms: 5000 }, heap: true });
+m.on('leak', (report: LeakReport, e: AlertEvent) => {
+  const top: string | undefined = report.suspects[0]?.route;
+  const state: 'inactive' | 'pending' | 'firing' = e.to;
+  void top; void state;
+});
+m.on('error', (err: LeakSenseError) => { const c: string = err.code; void c; });
+m.start().stop();
+const text: string = m.reportText();
+const verdict: 'insufficient' | 'healthy' | 'leak' = analyze([1, 2], [3, 4], { kind: 'count', limit: null }).verdict;
+const d: number | null = deriv([1, 2], [3, 4]);
+const p: number | null = predictLinear([1, 2], [3, 4], 2, 10);
+const g: number = findGrowthInflection([1, 2, 3], [1, 2, 3], 2, 2);
+const unit: string = catalog('node', 'legacy')['v8js.heap.used'].unit;
+http.createServer(httpHandler(m, (req, res) => { setRoute('/x'); void currentRequest(); res.end(); }, { route: (req) => req.method ?? '' }));
+void express(m); void fastify(m);
+void text; void verdict; void d; void p; void g; void unit;
+m.close();
