@@ -7,7 +7,7 @@
 //! mode gives the older `process.runtime.<lang>.*` names that the original article and many
 //! dashboards use.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The kind of OpenTelemetry instrument a metric is registered as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -24,12 +24,13 @@ pub enum InstrumentKind {
 }
 
 /// Which runtime, if any, a metric belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Runtime {
     /// Process-level metrics every runtime emits (read by the core).
     Process,
     /// Node.js / V8.
+    #[serde(alias = "nodejs")]
     Node,
     /// CPython.
     Python,
@@ -61,7 +62,7 @@ impl Runtime {
 }
 
 /// Which set of metric names to emit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Naming {
     /// Current OpenTelemetry semantic conventions.

@@ -35,10 +35,8 @@ pub const EVENT_QUEUE_CAPACITY: usize = 256;
 #[serde(default, deny_unknown_fields)]
 pub struct MonitorConfig {
     /// The runtime hosting the monitor (selects catalog names).
-    #[serde(with = "runtime_name")]
     pub runtime: Runtime,
     /// Semconv or legacy metric names.
-    #[serde(with = "naming_name")]
     pub naming: Naming,
     /// Period of the core's sampler thread, in milliseconds.
     pub interval_ms: u64,
@@ -77,27 +75,6 @@ impl Default for MonitorConfig {
         }
     }
 }
-
-macro_rules! name_serde {
-    ($module:ident, $ty:ty, $what:literal) => {
-        mod $module {
-            use serde::{Deserialize, Deserializer, Serializer};
-
-            pub fn serialize<S: Serializer>(v: &$ty, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(v.as_str())
-            }
-
-            pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<$ty, D::Error> {
-                let name = String::deserialize(d)?;
-                <$ty>::parse(&name).ok_or_else(|| {
-                    serde::de::Error::custom(format!(concat!("unknown ", $what, " `{}`"), name))
-                })
-            }
-        }
-    };
-}
-name_serde!(runtime_name, crate::catalog::Runtime, "runtime");
-name_serde!(naming_name, crate::catalog::Naming, "naming");
 
 impl MonitorConfig {
     /// Parses a JSON object of options; unknown keys and bad values are `invalid_option`.

@@ -13,6 +13,12 @@ fn config_from_json_accepts_known_keys_and_rejects_the_rest() {
     )
     .unwrap();
     assert_eq!((cfg.runtime, cfg.naming), (Runtime::Python, Naming::Legacy));
+    let node = MonitorConfig::from_json(r#"{"runtime": "nodejs"}"#).unwrap();
+    assert_eq!(
+        node.runtime,
+        Runtime::Node,
+        "the alias Runtime::parse accepts"
+    );
     assert_eq!(cfg.measures, vec!["blocks".to_string()]);
     assert_eq!(cfg.detector.for_secs, 60.0);
     assert_eq!(cfg.attribution.top_k, 4);
