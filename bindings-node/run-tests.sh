@@ -12,7 +12,7 @@ rm -f .wasi-build.d.ts
 git diff --exit-code -- index.js index.d.ts leaksense.wasi.cjs wasi-worker.mjs ||
   { echo "generated loaders/typings differ from the committed ones" >&2; exit 1; }
 node --test test/
-# The example: a real Express service under load until the report names the leaking route (~70 s).
+# The example: a real Express service under load until the report names the leaking route (1–2 min).
 (cd ../examples/node-leak && npm ci --no-audit --no-fund && node --test test/)
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT

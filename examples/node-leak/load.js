@@ -1,7 +1,7 @@
 'use strict';
 // Load driver: a few concurrent clients; the route mix changes every 8 s (as real traffic does),
-// the leaking route is busy in some of those periods and idle in others, and it only gets
-// traffic after a healthy start. Periods longer than the attribution blocks (5 s) keep the mix
+// the leaking route is busy in every other period and idle in between (random weights
+// otherwise), and it only gets traffic after a healthy start. Periods longer than the attribution blocks (5 s) keep the mix
 // distinct per block, which is what lets the model tell the routes apart.
 const http = require('node:http');
 
@@ -9,10 +9,11 @@ const [port, leakAfterMs = '15000'] = process.argv.slice(2);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 const start = Date.now();
 let weights = { users: 1, health: 1, sessions: 0 };
+let busy = false;
 
 function reshuffle() {
   const leaking = Date.now() - start >= Number(leakAfterMs);
-  const busy = leaking && Math.random() < 0.5;
+  busy = leaking && !busy;
   weights = { users: 0.2 + Math.random(), health: 0.2 + Math.random(), sessions: busy ? 0.5 + Math.random() : 0 };
 }
 setInterval(reshuffle, 8000).unref();
