@@ -50,6 +50,7 @@ var analysisValues = map[string]func(a *Analysis) *float64{
 var snapshotValues = map[string]func(s *Snapshot) *uint64{
 	"process.memory.usage":       func(s *Snapshot) *uint64 { return &s.Process.RSSBytes },
 	"process.memory.virtual":     func(s *Snapshot) *uint64 { return &s.Process.VirtualBytes },
+	"process.memory.peak":        func(s *Snapshot) *uint64 { return s.PeakRSS },
 	"container.memory.usage":     func(s *Snapshot) *uint64 { return s.Container.Usage },
 	"container.memory.oom_kills": func(s *Snapshot) *uint64 { return s.Container.OOMKill },
 }
@@ -122,7 +123,7 @@ func (c *collection) add(meter metric.Meter, cm CatalogMetric) (metric.Observabl
 	get, ok := goValues[cm.Key]
 	fromSnapshot, snap := snapshotValues[cm.Key]
 	if !ok && !snap && cm.Key != "go.memory.used" {
-		return nil, nil // a catalog row without a source in Go (peak RSS, detector internals)
+		return nil, nil // a catalog row without a source in Go (detector internals)
 	}
 	var inst metric.Int64Observable
 	var err error

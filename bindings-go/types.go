@@ -119,6 +119,8 @@ type Snapshot struct {
 		RSSBytes     uint64 `json:"rss_bytes"`
 		VirtualBytes uint64 `json:"virtual_bytes"`
 	} `json:"process"`
+	// PeakRSS is the peak resident set size (VmHWM); nil when the platform does not report it.
+	PeakRSS   *uint64 `json:"peak_rss"`
 	Container struct {
 		Limit   *uint64 `json:"limit"`
 		Usage   *uint64 `json:"usage"`

@@ -1,6 +1,6 @@
 'use strict';
 // One metrics collection through the real @opentelemetry/sdk-metrics: leaksense's registerMetrics
-// (V8 heap and spaces, GC histogram, process RSS and detector gauges) against
+// (V8 heap and spaces, GC histogram, process and container memory, detector gauges) against
 // @opentelemetry/instrumentation-runtime-node (its default metrics), same reader, same process.
 // Run: node bench/collect.js   (median of 7 rounds of 2,000 collections each)
 const { performance } = require('node:perf_hooks');

@@ -98,11 +98,20 @@ function registerGcMetrics(meter, { naming = 'semconv' } = {}) {
   return () => observer.disconnect();
 }
 
-/** Registers process RSS and the monitor's detector gauges (baseline, rate, time to limit, limit, state). */
+/**
+ * Registers process memory (RSS, virtual, peak), container memory (cgroup usage, OOM kills)
+ * and the monitor's detector gauges (baseline, rate, time to limit, limit, state). Process and
+ * container figures come from one core snapshot per collection, which also gives the detector
+ * an RSS point when it watches RSS (the series the core samples anyway).
+ */
 function registerMonitorMetrics(meter, monitor, { naming = 'semconv' } = {}) {
   const c = catalog('node', naming);
   const ins = instruments(meter, c, {
     rss: 'process.memory.usage',
+    virtual: 'process.memory.virtual',
+    peak: 'process.memory.peak',
+    containerUsage: 'container.memory.usage',
+    oomKills: 'container.memory.oom_kills',
     baseline: 'memory.baseline',
     rate: 'memory.growth_rate',
     ttl: 'memory.time_to_limit',
@@ -110,16 +119,25 @@ function registerMonitorMetrics(meter, monitor, { naming = 'semconv' } = {}) {
     state: 'detector.state',
   });
   const gauges = [ins.baseline, ins.rate, ins.ttl, ins.limit, ins.state];
+  const observe = (r, instrument, v) => { if (v !== null && v !== undefined) r.observe(instrument, v); };
   return batch(meter, ins, (r) => {
-    r.observe(ins.rss, process.memoryUsage.rss());
-    if (monitor.native.isClosed()) return;
-    monitor.native.gauges().forEach((v, i) => { if (v !== null) r.observe(gauges[i], v); });
+    if (monitor.native.isClosed()) {
+      r.observe(ins.rss, process.memoryUsage.rss());
+      return;
+    }
+    const snap = monitor.native.sample();
+    r.observe(ins.rss, snap.process.rss_bytes);
+    r.observe(ins.virtual, snap.process.virtual_bytes);
+    observe(r, ins.peak, snap.peak_rss);
+    observe(r, ins.containerUsage, snap.container.usage);
+    observe(r, ins.oomKills, snap.container.oom_kill);
+    monitor.native.gauges().forEach((v, i) => observe(r, gauges[i], v));
   });
 }
 
 /**
  * Registers every Node metric on `meter`: the V8 heap, GC durations, and with `monitor` the
- * process RSS and detector gauges. Returns a function that unregisters them.
+ * process and container memory and the detector gauges. Returns a function that unregisters them.
  */
 function registerMetrics(meter, { naming = 'semconv', monitor } = {}) {
   const undo = [registerV8Metrics(meter, { naming }), registerGcMetrics(meter, { naming })];

@@ -32,21 +32,29 @@ async function collect(naming, monitor) {
 
 const NODE_KEYS = ['v8js.heap.used', 'v8js.heap.total', 'v8js.heap.limit', 'v8js.external', 'v8js.array_buffers',
   'v8js.heap.space.used', 'v8js.heap.space.limit', 'v8js.heap.space.available', 'v8js.heap.space.physical', 'v8js.gc.duration',
-  'process.memory.usage', 'memory.limit', 'detector.state'];
+  'process.memory.usage', 'process.memory.virtual', 'process.memory.peak', 'memory.limit', 'detector.state'];
 
 for (const naming of ['semconv', 'legacy']) {
   test(`every metric exported under catalog names and units (${naming})`, async () => {
     const monitor = new Monitor({ heap: false });
     const got = await collect(naming, monitor);
+    // Container rows have points only where the cgroup reports them (OOM kills: cgroup v2).
+    const { container } = monitor.sample();
     monitor.close();
     const c = catalog('node', naming);
-    for (const key of NODE_KEYS) {
+    const keys = [...NODE_KEYS, ...[['container.memory.usage', container.usage], ['container.memory.oom_kills', container.oom_kill]]
+      .filter(([, v]) => v !== null).map(([key]) => key)];
+    for (const key of keys) {
       const m = got.get(c[key].name);
       assert.ok(m, `missing ${key} as ${c[key].name}; got ${[...got.keys()]}`);
       assert.strictEqual(m.descriptor.unit, c[key].unit, key);
       assert.strictEqual(m.descriptor.description, c[key].description, key);
       assert.ok(m.dataPoints.length > 0, key);
     }
+    const point = (key) => got.get(c[key].name).dataPoints[0].value;
+    assert.ok(point('process.memory.usage') > 10e6 && point('process.memory.virtual') >= point('process.memory.usage'));
+    // The peak (VmHWM) is read just after the RSS; the kernel keeps it lazily, so allow slack.
+    assert.ok(point('process.memory.peak') >= point('process.memory.usage') / 2);
     const space = c['v8js.heap.space.used'];
     const spaces = got.get(space.name).dataPoints.map((p) => p.attributes[space.attributes[0]]);
     assert.ok(spaces.includes('old_space'), `spaces: ${spaces}`);

@@ -271,4 +271,17 @@ impl ProcessProbe {
                 .map_err(|e| error::to_py(py, e.code(), e.to_string()))
         })
     }
+
+    /// The container's (cgroup) memory usage and OOM-kill count; `None` where the cgroup does
+    /// not say (no cgroup, or v1 has no OOM-kill count).
+    fn container(&self, py: Python<'_>) -> PyResult<(Option<u64>, Option<u64>)> {
+        error::guard(py, || {
+            let c = self
+                .0
+                .lock()
+                .map_err(|_| error::to_py(py, ErrorCode::Internal, "probe lock poisoned".into()))?;
+            let m = c.container();
+            Ok((m.usage, m.oom_kill))
+        })
+    }
 }

@@ -7,6 +7,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 import leaksense
+from leaksense import _native
 from leaksense.metrics import register_metrics
 
 
@@ -40,9 +41,12 @@ def test_names_units_and_values_follow_the_catalog(naming):
             for c in leaksense.catalog("python", naming)
             if not c["deep"]
         }
-        expected = {n: c for n, c in expected.items() if not c["key"].startswith("container.")}
-        # Detector gauges have no value before the detector has an estimate.
+        # Detector gauges have no value before the detector has an estimate; container rows
+        # have one only where the cgroup reports it (the OOM-kill count is cgroup v2 only).
         optional = {"memory.limit", "memory.baseline", "memory.growth_rate", "memory.time_to_limit"}
+        usage, oom_kills = _native.ProcessProbe().container()
+        required = {"container.memory.usage": usage, "container.memory.oom_kills": oom_kills}
+        optional |= {key for key, v in required.items() if v is None}
         for name, c in expected.items():
             if c["key"] in optional and name not in got:
                 continue
@@ -51,6 +55,12 @@ def test_names_units_and_values_follow_the_catalog(naming):
             assert got[name].description == c["description"]
         rss = got[expected_name("process.memory.usage", naming)]
         assert rss.data.data_points[0].value > 10_000_000
+        peak = got[expected_name("process.memory.peak", naming)]
+        assert peak.data.data_points[0].value >= rss.data.data_points[0].value // 2
+        if usage is not None:
+            # The cgroup holds this process, so its usage covers a good part of our RSS.
+            in_cgroup = got[expected_name("container.memory.usage", naming)]
+            assert in_cgroup.data.data_points[0].value >= rss.data.data_points[0].value // 2
         gen_attr = next(c for c in leaksense.catalog("python", naming) if c["key"] == "cpython.gc.collections")
         points = got[gen_attr["name"]].data.data_points
         assert sorted(p.attributes[gen_attr["attributes"][0]] for p in points) == [0, 1, 2]

@@ -167,7 +167,7 @@ fn sample(collector: &Mutex<Collector>) -> Option<ProcessSample> {
     Some(ProcessSample {
         rss: snap.process.rss_bytes,
         virt: snap.process.virtual_bytes,
-        peak: c.peak_rss().ok(),
+        peak: snap.peak_rss,
         container: snap.container,
         limit: snap.limits.effective().map(|(v, _)| v),
     })

@@ -85,11 +85,20 @@ def register_metrics(
 
         return cb
 
+    def container_value(index: int) -> Callable[[CallbackOptions], Iterable[Observation]]:
+        def cb(_: CallbackOptions) -> Iterable[Observation]:
+            v = probe.container()[index]
+            return [] if v is None else [Observation(v)]
+
+        return cb
+
     census = _Census(deep_min_interval_s)
     callbacks: dict[str, Callable[[str], Callable[[CallbackOptions], Iterable[Observation]]]] = {
         "process.memory.usage": lambda a: lambda _: [Observation(probe.read()[0])],
         "process.memory.virtual": lambda a: lambda _: [Observation(probe.read()[1])],
         "process.memory.peak": lambda a: lambda _: [Observation(probe.peak_rss())],
+        "container.memory.usage": lambda a: container_value(0),
+        "container.memory.oom_kills": lambda a: container_value(1),
         "memory.limit": lambda a: detector_gauge(0),
         "memory.baseline": lambda a: detector_gauge(1),
         "memory.growth_rate": lambda a: detector_gauge(2),
@@ -115,9 +124,7 @@ def register_metrics(
     for m in _native.catalog("python", naming):
         if m["deep"] and not deep:
             continue
-        make = callbacks.get(m["key"])
-        if make is None:
-            continue  # container.* metrics: read by the core's own OTel exporter, not here
+        make = callbacks[m["key"]]
         attr = m["attributes"][0] if m["attributes"] else ""
         cb = make(attr)
         registered[m["key"]] = cb

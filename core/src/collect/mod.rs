@@ -95,6 +95,8 @@ pub fn host_total_memory() -> Option<u64> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Snapshot {
     pub process: ProcessMemory,
+    /// Peak RSS since the process started (VmHWM); `None` when the platform does not say.
+    pub peak_rss: Option<u64>,
     pub container: ContainerMemory,
     pub limits: Limits,
 }
@@ -166,9 +168,11 @@ impl Collector {
         }
     }
 
-    /// Process memory, container figures and limits in one pass.
+    /// Process memory, peak RSS, container figures and limits in one pass (off the hot path:
+    /// the peak costs a `/proc/self/status` read, a few µs).
     pub fn snapshot(&mut self) -> Result<Snapshot, CollectError> {
         let process = self.process_memory()?;
+        let peak_rss = self.peak_rss().ok();
         let container = self.container();
         let limits = Limits {
             container: container.limit,
@@ -177,6 +181,7 @@ impl Collector {
         };
         Ok(Snapshot {
             process,
+            peak_rss,
             container,
             limits,
         })
@@ -226,6 +231,7 @@ mod tests {
             s.limits.effective().is_some(),
             "host memory is always known on Linux"
         );
+        assert!(s.peak_rss.is_some_and(|p| p >= s.process.rss_bytes / 2));
         c.set_runtime_limit(Some(1));
         assert_eq!(c.limits().effective(), Some((1, LimitSource::Runtime)));
     }
