@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use leaksense_core::collect::cgroup::{Cgroup, CgroupVersion, ContainerMemory};
+use leaksense_core::collect::cgroup::{Cgroup, CgroupFiles, CgroupVersion, ContainerMemory};
 
 fn fixture(name: &str) -> Option<Cgroup> {
     let base = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -59,6 +59,8 @@ fn v1_memory_controller_wins_on_hybrid_hosts() {
     let m = cg.read();
     assert_eq!(m.limit, Some(2_147_483_648));
     assert_eq!(m.usage, Some(123_456_789));
+    // v1 counts OOM kills in memory.oom_control; it has no `oom` counter (under_oom is a state).
+    assert_eq!((m.oom, m.oom_kill), (None, Some(4)));
 }
 
 #[test]
@@ -76,9 +78,39 @@ fn no_memory_cgroup_or_garbage_degrades_to_none() {
 }
 
 #[test]
+fn kept_open_files_read_current_values_and_degrade_when_removed() {
+    let tmp = std::env::temp_dir().join(format!("leaksense-cgroup-{}", std::process::id()));
+    let dir = tmp.join("sys/app");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(tmp.join("proc_cgroup"), "0::/app\n").unwrap();
+    std::fs::write(tmp.join("sys/memory.max"), "max\n").unwrap();
+    std::fs::write(dir.join("memory.max"), "1000000\n").unwrap();
+    std::fs::write(dir.join("memory.current"), "1000\n").unwrap();
+    let cg = Cgroup::discover_in(&tmp.join("proc_cgroup"), &tmp.join("sys")).unwrap();
+    let files = CgroupFiles::open(&cg);
+    assert_eq!(
+        (files.read().limit, files.read().usage),
+        (Some(1_000_000), Some(1000))
+    );
+    // The kernel rewrites a cgroup file's text on every read; rewriting in place stands in.
+    std::fs::write(dir.join("memory.current"), "2500\n").unwrap();
+    std::fs::write(dir.join("memory.max"), "max\n").unwrap();
+    std::fs::write(tmp.join("sys/memory.max"), "500000\n").unwrap();
+    let m = files.read();
+    assert_eq!(
+        (m.limit, m.usage, m.oom_kill),
+        (Some(500_000), Some(2500), None)
+    );
+    std::fs::write(dir.join("memory.current"), "garbage\n").unwrap();
+    assert_eq!(files.read().usage, None);
+    std::fs::remove_dir_all(&tmp).unwrap();
+}
+
+#[test]
 fn this_machine_discovery_never_panics() {
     if let Some(cg) = Cgroup::discover() {
         let m = cg.read();
+        assert_eq!(CgroupFiles::open(&cg).read().limit, m.limit);
         if let (Some(limit), Some(usage)) = (m.limit, m.usage) {
             assert!(limit > 0 && usage > 0);
         }

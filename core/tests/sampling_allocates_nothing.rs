@@ -1,10 +1,11 @@
-//! The process-memory fast path allocates nothing per sample, proven with a counting global
+//! The process-memory fast path and the kept-open cgroup files allocate nothing per sample, proven with a counting global
 //! allocator. Counting is per thread so other test threads cannot disturb it.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use leaksense_core::collect::MemoryProbe;
+use leaksense_core::collect::cgroup::{Cgroup, CgroupFiles};
 use leaksense_core::collect::procfs::StatmProbe;
 
 struct Counting;
@@ -47,6 +48,28 @@ fn statm_sampling_allocates_nothing() {
     let after = allocations();
     assert!(total > 0);
     assert_eq!(after - before, 0, "the statm fast path allocated");
+}
+
+#[test]
+fn container_sampling_allocates_nothing() {
+    // The v2 fixture (limit, usage and events files), so the test runs on any machine.
+    let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cgroup/v2");
+    let cg = Cgroup::discover_in(&base.join("proc_cgroup"), &base.join("sys")).unwrap();
+    let files = CgroupFiles::open(&cg);
+    files.read();
+    let before = allocations();
+    let mut total = 0u64;
+    for _ in 0..1_000 {
+        let m = files.read();
+        total = total.wrapping_add(m.usage.unwrap() + m.limit.unwrap() + m.oom_kill.unwrap());
+    }
+    let after = allocations();
+    assert!(total > 0);
+    assert_eq!(
+        after - before,
+        0,
+        "reading the kept-open cgroup files allocated"
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! (cgroup v1 reports about 2^63 for "no limit"), means unlimited. A nested cgroup inherits its
 //! ancestors' limits, so the limit is the smallest one from the leaf up to the mount root.
 
-use std::fs;
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 /// Values at or above this are "no limit" (v1 uses PAGE_COUNTER_MAX * page size, about 2^63).
@@ -37,7 +37,7 @@ pub struct ContainerMemory {
     pub usage: Option<u64>,
     /// memory.events `oom` (v2).
     pub oom: Option<u64>,
-    /// memory.events `oom_kill` (v2).
+    /// memory.events `oom_kill` (v2), memory.oom_control `oom_kill` (v1, Linux 4.13+).
     pub oom_kill: Option<u64>,
 }
 
@@ -89,41 +89,118 @@ impl Cgroup {
         Some(Cgroup { version, dir, root })
     }
 
-    /// Reads limit, usage and OOM counts. Unreadable files give `None` fields, never an error.
+    /// Reads limit, usage and OOM counts once (opens and closes the files). Unreadable files
+    /// give `None` fields, never an error. A collector keeps [`CgroupFiles`] open instead.
     pub fn read(&self) -> ContainerMemory {
-        let (limit_file, usage_file) = match self.version {
-            CgroupVersion::V1 => ("memory.limit_in_bytes", "memory.usage_in_bytes"),
-            CgroupVersion::V2 => ("memory.max", "memory.current"),
+        CgroupFiles::open(self).read()
+    }
+
+    /// The limit files from the cgroup's own directory up to the mount root.
+    fn limit_paths(&self) -> Vec<PathBuf> {
+        let limit_file = match self.version {
+            CgroupVersion::V1 => "memory.limit_in_bytes",
+            CgroupVersion::V2 => "memory.max",
         };
-        let mut limit: Option<u64> = None;
+        let mut paths = Vec::new();
         let mut dir = Some(self.dir.as_path());
         while let Some(d) = dir {
-            if let Some(l) = read_limit(&d.join(limit_file)) {
-                limit = Some(limit.map_or(l, |cur| cur.min(l)));
-            }
+            paths.push(d.join(limit_file));
             if d == self.root {
                 break;
             }
             dir = d.parent().filter(|p| p.starts_with(&self.root));
         }
-        let usage = read_u64(&self.dir.join(usage_file));
-        let events = fs::read_to_string(self.dir.join("memory.events")).unwrap_or_default();
+        paths
+    }
+}
+
+/// A cgroup's memory files kept open and read with `pread` at offset 0 into a stack buffer,
+/// like statm: a sample costs one syscall per file and allocates nothing, where opening each
+/// file every time cost several µs per file (the kernel regenerates a cgroup file's text on
+/// every read from offset 0). A file that cannot be opened (an ancestor without a limit file,
+/// v1 without OOM counts) is left out and its field reads `None`.
+#[derive(Debug)]
+pub struct CgroupFiles {
+    /// Limit files, leaf first; the tightest limit applies.
+    limits: Vec<File>,
+    usage: Option<File>,
+    /// `memory.events` (v2) or `memory.oom_control` (v1, whose `oom_kill` line is Linux 4.13+).
+    events: Option<File>,
+    version: CgroupVersion,
+}
+
+impl CgroupFiles {
+    /// Opens every memory file of `cgroup` that exists.
+    pub fn open(cgroup: &Cgroup) -> CgroupFiles {
+        let (usage_file, events_file) = match cgroup.version {
+            CgroupVersion::V1 => ("memory.usage_in_bytes", "memory.oom_control"),
+            CgroupVersion::V2 => ("memory.current", "memory.events"),
+        };
+        let open = |p: &Path| File::open(p).ok();
+        CgroupFiles {
+            limits: cgroup
+                .limit_paths()
+                .iter()
+                .filter_map(|p| open(p))
+                .collect(),
+            usage: open(&cgroup.dir.join(usage_file)),
+            events: open(&cgroup.dir.join(events_file)),
+            version: cgroup.version,
+        }
+    }
+
+    /// Current limit, usage and OOM counts; a file that fails to read gives `None`.
+    pub fn read(&self) -> ContainerMemory {
+        let mut buf = [0u8; 512];
+        let limit = self
+            .limits
+            .iter()
+            .filter_map(|f| parse_limit(read_at_start(f, &mut buf)?))
+            .min();
+        let usage = self
+            .usage
+            .as_ref()
+            .and_then(|f| parse_u64(read_at_start(f, &mut buf)?));
+        let events = self
+            .events
+            .as_ref()
+            .and_then(|f| read_at_start(f, &mut buf));
+        let event = |key: &str| events.and_then(|text| event(text, key));
         ContainerMemory {
             limit,
             usage,
-            oom: event(&events, "oom"),
-            oom_kill: event(&events, "oom_kill"),
+            // v1's oom_control has `under_oom` (a state, not a count) and no `oom` counter.
+            oom: match self.version {
+                CgroupVersion::V1 => None,
+                CgroupVersion::V2 => event("oom"),
+            },
+            oom_kill: event("oom_kill"),
         }
     }
 }
 
-fn read_u64(path: &Path) -> Option<u64> {
-    fs::read_to_string(path).ok()?.trim().parse().ok()
+/// The file's text from offset 0, or `None` when it cannot be read or is not UTF-8. Memory
+/// files are short (`memory.events` is about 80 bytes), so one read into `buf` holds them.
+fn read_at_start<'b>(file: &File, buf: &'b mut [u8]) -> Option<&'b str> {
+    #[cfg(unix)]
+    let n = std::os::unix::fs::FileExt::read_at(file, buf, 0).ok()?;
+    // Cgroups are Linux-only; elsewhere this only keeps the module compiling.
+    #[cfg(not(unix))]
+    let n = {
+        use std::io::{Read, Seek};
+        let mut f = file;
+        f.seek(std::io::SeekFrom::Start(0)).ok()?;
+        f.read(buf).ok()?
+    };
+    std::str::from_utf8(&buf[..n]).ok()
 }
 
-/// A limit file's value, or `None` for "max", absurd values and unreadable files.
-fn read_limit(path: &Path) -> Option<u64> {
-    let text = fs::read_to_string(path).ok()?;
+fn parse_u64(text: &str) -> Option<u64> {
+    text.trim().parse().ok()
+}
+
+/// A limit file's value, or `None` for "max" and absurd values.
+fn parse_limit(text: &str) -> Option<u64> {
     let text = text.trim();
     if text == "max" {
         return None;

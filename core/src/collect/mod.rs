@@ -10,7 +10,7 @@ pub mod cgroup;
 pub mod procfs;
 pub mod sysinfo_probe;
 
-pub use cgroup::{Cgroup, ContainerMemory};
+pub use cgroup::{Cgroup, CgroupFiles, ContainerMemory};
 
 use crate::error::CollectError;
 
@@ -101,10 +101,16 @@ pub struct Snapshot {
     pub limits: Limits,
 }
 
+/// Opens the cgroup's memory files once, to be kept for the collector's life.
+fn with_files(cgroup: Cgroup) -> (Cgroup, CgroupFiles) {
+    let files = CgroupFiles::open(&cgroup);
+    (cgroup, files)
+}
+
 /// Process, container and host collection behind one object.
 pub struct Collector {
     probe: Box<dyn MemoryProbe>,
-    cgroup: Option<Cgroup>,
+    cgroup: Option<(Cgroup, CgroupFiles)>,
     host_total: Option<u64>,
     runtime_limit: Option<u64>,
 }
@@ -114,7 +120,7 @@ impl Collector {
     pub fn new() -> Result<Self, CollectError> {
         Ok(Collector {
             probe: default_probe()?,
-            cgroup: Cgroup::discover(),
+            cgroup: Cgroup::discover().map(with_files),
             host_total: host_total_memory(),
             runtime_limit: None,
         })
@@ -128,7 +134,7 @@ impl Collector {
     ) -> Self {
         Collector {
             probe,
-            cgroup,
+            cgroup: cgroup.map(with_files),
             host_total,
             runtime_limit: None,
         }
@@ -151,12 +157,16 @@ impl Collector {
 
     /// The cgroup this process is in, if any.
     pub fn cgroup(&self) -> Option<&Cgroup> {
-        self.cgroup.as_ref()
+        self.cgroup.as_ref().map(|(cgroup, _)| cgroup)
     }
 
-    /// Container figures; empty when there is no cgroup or its files cannot be read.
+    /// Container figures, from the kept-open cgroup files; empty when there is no cgroup or
+    /// its files cannot be read.
     pub fn container(&self) -> ContainerMemory {
-        self.cgroup.as_ref().map(Cgroup::read).unwrap_or_default()
+        self.cgroup
+            .as_ref()
+            .map(|(_, files)| files.read())
+            .unwrap_or_default()
     }
 
     /// Every limit that applies.
