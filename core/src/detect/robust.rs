@@ -1069,7 +1069,7 @@ fn select(v: &mut [f64], k: usize) -> f64 {
 
 #[allow(clippy::excessive_precision)]
 /// Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9).
-fn normal_quantile(p: f64) -> f64 {
+pub(crate) fn normal_quantile(p: f64) -> f64 {
     const A: [f64; 6] = [
         -3.969683028665376e+01,
         2.209460984245205e+02,
