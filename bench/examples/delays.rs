@@ -88,12 +88,11 @@ fn row(sit: Situation, seed: u64, overrides: &[(String, serde_json::Value)]) -> 
             }
             AlertState::Inactive => {}
         }
-        if st != AlertState::Pending {
-            if let Some(p) = pend_since.take() {
-                if !after {
-                    longest = longest.max(s.ts_ms - p);
-                }
-            }
+        if st != AlertState::Pending
+            && let Some(p) = pend_since.take()
+            && !after
+        {
+            longest = longest.max(s.ts_ms - p);
         }
     }
     let rel = |t: Option<i64>| match (t, lstart) {
