@@ -10,6 +10,7 @@
 //! leak began), the median detection delay and the median error of the estimated growth start
 //! (for the article: its `find_growth_inflection` on 5 min points when its alert fires).
 
+use leaksense_bench::config;
 use leaksense_core::detect::inflection::{ARTICLE_RATIO, ARTICLE_WINDOW, find_growth_inflection};
 use leaksense_core::detect::prom::{WindowRule, deriv_at};
 use leaksense_core::detect::scenarios::{Scenario, Situation, generate};
@@ -28,19 +29,6 @@ struct Outcome {
     start_err_secs: Option<f64>,
     /// Stopped firing after the leak began (the leak goes on to the end of every series).
     resolved_while_leaking: bool,
-}
-
-/// The detector's defaults for the series' kind, with `--set key=value` overrides applied.
-fn config(sc: &Scenario, overrides: &[(String, serde_json::Value)]) -> DetectorConfig {
-    let cfg = DetectorConfig {
-        limit: sc.limit,
-        ..DetectorConfig::for_kind(sc.kind)
-    };
-    let mut v = serde_json::to_value(&cfg).expect("config serializes");
-    for (k, x) in overrides {
-        v[k] = x.clone();
-    }
-    serde_json::from_value(v).expect("overrides were checked in main")
 }
 
 fn leaksense(sc: &Scenario, overrides: &[(String, serde_json::Value)]) -> Outcome {

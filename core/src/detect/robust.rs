@@ -289,8 +289,12 @@ const NO_DROP_SPAN: usize = MIN_SPAN;
 const MAX_SPAN: usize = 12;
 /// Most points the trend test looks at: longer segments are reduced to block medians.
 const TEST_POINTS: usize = 24;
-/// The newest third of a rising segment must rise at least this share of the segment's rate.
+/// A firing alert resolves once the newest third of the segment rises (at its rate's upper
+/// bound) less than this share of the segment's rate.
 const RECENT_SHARE: f64 = 0.3;
+/// F statistic from which "rising, then flat" describes a rising segment better than a line
+/// (see [`plateau_f`]): about the 93rd percentile of F(1, 10), the usual number of blocks.
+const PLATEAU_F: f64 = 4.0;
 /// Most points in one block median (the blocks' scratch is on the stack).
 const BLOCK_MAX: usize = 64;
 /// Largest floor ring: every block of the trend test then fits `BLOCK_MAX` (5.3 days of 5 min
@@ -723,12 +727,11 @@ fn assess(
         return (healthy, false, est);
     }
     // Still rising: the newest third of the segment sits above the middle third by at least
-    // half of what the rate predicts, and keeps rising by itself (warm-ups and one-off steps
-    // flatten out).
+    // half of what the rate predicts (warm-ups and one-off steps flatten out).
     let third = nb / 3;
     let mid = block_median(&blocks[third..2 * third]);
     let new = block_median(&blocks[2 * third..]);
-    let (recent, _, recent_hi) = sen_blocks(
+    let (_, _, recent_hi) = sen_blocks(
         &blocks[(2 * third).min(nb - 3)..],
         Some(z),
         &mut work.slopes,
@@ -750,9 +753,11 @@ fn assess(
     if new - mid < 0.5 * rate * dur_secs / 3.0 || new.is_nan() || mid.is_nan() {
         return (healthy, false, est);
     }
-    match recent {
-        Some(recent) if recent >= RECENT_SHARE * rate => {}
-        _ => return (healthy, false, est),
+    // A rise that has levelled off (the end of a deploy's or a cache fill's ramp, a warm-up)
+    // fits "rising, then flat" better than a line; judged on every block, not on the newest
+    // third's own noisy slope.
+    if plateau_f(blocks) >= PLATEAU_F {
+        return (healthy, false, est);
     }
     // A deploy step, a cache fill or a warm-up is one jump between two levels; a leak is
     // better described by a line than by any single jump.
@@ -890,6 +895,68 @@ fn residual_sigma(points: &[Sample], h: &Hinge, buf: &mut Vec<f64>) -> f64 {
     1.4826 * median(buf)
 }
 
+/// Sums of x, y, x², xy and y² over `blocks`, x in hours, y from the first block's value.
+fn sums(blocks: &[(f64, f64)]) -> (f64, f64, f64, f64, f64) {
+    let y0 = blocks.first().map_or(0.0, |b| b.1);
+    blocks.iter().fold(
+        (0.0, 0.0, 0.0, 0.0, 0.0),
+        |(sx, sy, sxx, sxy, syy), &(t, v)| {
+            let (x, y) = (t / 3600.0, v - y0);
+            (sx + x, sy + y, sxx + x * x, sxy + x * y, syy + y * y)
+        },
+    )
+}
+
+/// How much better "rising, then flat from some block on" fits `blocks` (seconds, value) than
+/// a straight line: the F statistic `(SSE_line - SSE_plateau) / (SSE_plateau / (k - 3))` of
+/// the best continuous ramp-then-plateau `y = a + r * min(t, t_j)` (at least two blocks after
+/// the knee `t_j`, rising ramp), 0 when no such fit rises. One pass with prefix sums.
+fn plateau_f(blocks: &[(f64, f64)]) -> f64 {
+    let k = blocks.len();
+    if k < 5 {
+        return 0.0;
+    }
+    let y0 = blocks[0].1;
+    let (sx, sy, sxx, sxy, syy) = sums(blocks);
+    let kf = k as f64;
+    let vyy = syy - sy * sy / kf;
+    // Residual sum of squares of y on one regressor u, and the sign of the fitted slope.
+    let fit = |su: f64, suu: f64, suy: f64| {
+        let vuu = suu - su * su / kf;
+        let vuy = suy - su * sy / kf;
+        if vuu > 0.0 {
+            (vyy - vuy * vuy / vuu, vuy)
+        } else {
+            (vyy, 0.0)
+        }
+    };
+    let (sse_line, _) = fit(sx, sxx, sxy);
+    let (mut px, mut pxx, mut pxy, mut py) = (0.0, 0.0, 0.0, 0.0);
+    let mut best = f64::INFINITY;
+    for (j, &(t, v)) in blocks.iter().enumerate().take(k - 2) {
+        let x = t / 3600.0;
+        let y = v - y0;
+        px += x;
+        pxx += x * x;
+        pxy += x * y;
+        py += y;
+        if j == 0 {
+            continue;
+        }
+        // u = min(t, t_j): the blocks after the knee all sit at t_j.
+        let after = (k - 1 - j) as f64;
+        let (sse, rise) = fit(px + after * x, pxx + after * x * x, pxy + x * (sy - py));
+        if rise > 0.0 {
+            best = best.min(sse);
+        }
+    }
+    if !best.is_finite() {
+        return 0.0;
+    }
+    let f = (sse_line - best) / (best / (kf - 3.0));
+    if f.is_nan() { 0.0 } else { f }
+}
+
 /// Whether a straight line fits `blocks` (seconds, value) better, in squared error, than the
 /// best split into two flat levels.
 fn line_beats_step(blocks: &[(f64, f64)]) -> bool {
@@ -898,16 +965,7 @@ fn line_beats_step(blocks: &[(f64, f64)]) -> bool {
         return false;
     }
     let y0 = blocks[0].1;
-    let (mut sx, mut sy, mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for &(t, v) in blocks {
-        let x = t / 3600.0;
-        let y = v - y0;
-        sx += x;
-        sy += y;
-        sxx += x * x;
-        sxy += x * y;
-        syy += y * y;
-    }
+    let (sx, sy, sxx, sxy, syy) = sums(blocks);
     let kf = k as f64;
     let vxx = sxx - sx * sx / kf;
     let vyy = syy - sy * sy / kf;
@@ -1268,6 +1326,31 @@ mod tests {
         assert_eq!(d.config().limit, None);
         d.set_limit(Some(1e9)).unwrap();
         assert_eq!(d.analysis().limit, Some(1e9));
+    }
+
+    #[test]
+    fn a_ramp_that_levelled_off_fits_a_plateau_and_a_line_does_not() {
+        // 12 blocks 10 min apart, with a small alternating wiggle as noise.
+        let noisy = |f: &dyn Fn(f64) -> f64| -> Vec<(f64, f64)> {
+            (0..12)
+                .map(|i| {
+                    let t = f64::from(i) * 600.0;
+                    (t, f(t) + if i % 2 == 0 { 0.3 } else { -0.3 })
+                })
+                .collect()
+        };
+        let line = noisy(&|t| 100.0 + t / 60.0);
+        let ramp_then_flat = noisy(&|t| 100.0 + t.min(4000.0) / 60.0);
+        assert!(plateau_f(&line) < PLATEAU_F, "{}", plateau_f(&line));
+        assert!(
+            plateau_f(&ramp_then_flat) >= PLATEAU_F,
+            "{}",
+            plateau_f(&ramp_then_flat)
+        );
+        // A falling or constant series has no rising ramp to end.
+        assert_eq!(plateau_f(&noisy(&|t| 100.0 - t / 60.0)), 0.0);
+        assert_eq!(plateau_f(&[(0.0, 1.0); 8]), 0.0);
+        assert_eq!(plateau_f(&line[..4]), 0.0);
     }
 
     #[test]
