@@ -297,11 +297,18 @@ impl LeakReport {
                 "\n{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
                 "route", "requests", "traffic", "retained/req", "95% CI", "share", mean_head
             );
+            // Routes the model pooled into `_other` have no estimate of their own.
+            let pooled = self
+                .model
+                .as_ref()
+                .and_then(|m| m.estimates.iter().find(|e| e.route == OTHER_ROUTE))
+                .filter(|_| !self.routes.iter().any(|r| r.route == OTHER_ROUTE));
+            let unfitted = if pooled.is_some() { "in _other" } else { "-" };
             for r in &self.routes {
                 let traffic = r
                     .traffic_change
                     .map_or("-".into(), |c| format!("{:+.0}%", c * 100.0));
-                let retained = r.retained_bytes_per_request.map_or("-".into(), bytes);
+                let retained = r.retained_bytes_per_request.map_or(unfitted.into(), bytes);
                 let ci = r.interval.map_or("-".into(), |i| {
                     format!("{} .. {}", bytes(i[0]), bytes(i[1]))
                 });
@@ -311,6 +318,19 @@ impl LeakReport {
                     s,
                     "{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
                     r.route, r.requests, traffic, retained, ci, share, mean
+                );
+            }
+            if let Some(e) = pooled {
+                let ci = format!("{} .. {}", bytes(e.interval[0]), bytes(e.interval[1]));
+                let _ = writeln!(
+                    s,
+                    "{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}",
+                    OTHER_ROUTE,
+                    e.requests,
+                    "",
+                    bytes(e.retained_bytes_per_request),
+                    ci,
+                    format!("{:.0}%", e.share * 100.0)
                 );
             }
         }
@@ -554,6 +574,34 @@ mod tests {
         assert_eq!(back.suspects[0].route, r.suspects[0].route);
         let (a, b) = (back.suspects[0].interval, r.suspects[0].interval);
         assert!((a[0] - b[0]).abs() < 1e-9 && (a[1] - b[1]).abs() < 1e-9);
+    }
+
+    #[test]
+    fn text_marks_pooled_routes_and_shows_the_pool() {
+        let (snap, floor, gs) = crate::requests::synthetic_for_tests(1024.0);
+        let analysis = Analysis {
+            verdict: Verdict::Leak,
+            state: AlertState::Firing,
+            growth_start_ms: Some(gs),
+            rate_per_sec: Some(10.0),
+            rate_low: Some(9.0),
+            rate_high: Some(11.0),
+            time_to_limit_secs: None,
+            limit: None,
+            baseline: Some(5e7),
+            samples: 240,
+            events: vec![],
+        };
+        // One route column: the other two are pooled into `_other`.
+        let cfg = AttributionConfig {
+            top_k: 1,
+            ..AttributionConfig::default()
+        };
+        let r = LeakReport::build(analysis, &floor, &snap, &cfg).unwrap();
+        let text = r.render_text();
+        let pooled: Vec<&str> = text.lines().filter(|l| l.contains("in _other")).collect();
+        assert_eq!(pooled.len(), 2, "{text}");
+        assert!(text.lines().any(|l| l.starts_with("_other ")), "{text}");
     }
 
     #[test]
