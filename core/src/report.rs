@@ -476,12 +476,9 @@ mod tests {
         k
     }
 
-    /// The JSON field names are a public schema (documented in the README): changing one must
-    /// fail here and bump `REPORT_SCHEMA_VERSION`.
-    #[test]
-    fn json_field_names_are_stable() {
-        let (snap, floor, gs) = crate::requests::synthetic_for_tests(1024.0);
-        let analysis = Analysis {
+    /// A firing leak analysis whose growth began at `gs`.
+    fn firing(gs: i64) -> Analysis {
+        Analysis {
             verdict: Verdict::Leak,
             state: AlertState::Firing,
             growth_start_ms: Some(gs),
@@ -493,8 +490,16 @@ mod tests {
             baseline: Some(5e7),
             samples: 240,
             events: vec![],
-        };
-        let r = LeakReport::build(analysis, &floor, &snap, &AttributionConfig::default()).unwrap();
+        }
+    }
+
+    /// The JSON field names are a public schema (documented in the README): changing one must
+    /// fail here and bump `REPORT_SCHEMA_VERSION`.
+    #[test]
+    fn json_field_names_are_stable() {
+        let (snap, floor, gs) = crate::requests::synthetic_for_tests(1024.0);
+        let r =
+            LeakReport::build(firing(gs), &floor, &snap, &AttributionConfig::default()).unwrap();
         assert_eq!(r.suspects.len(), 1);
         assert_eq!(r.suspects[0].route, "/leak");
         let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
@@ -579,25 +584,12 @@ mod tests {
     #[test]
     fn text_marks_pooled_routes_and_shows_the_pool() {
         let (snap, floor, gs) = crate::requests::synthetic_for_tests(1024.0);
-        let analysis = Analysis {
-            verdict: Verdict::Leak,
-            state: AlertState::Firing,
-            growth_start_ms: Some(gs),
-            rate_per_sec: Some(10.0),
-            rate_low: Some(9.0),
-            rate_high: Some(11.0),
-            time_to_limit_secs: None,
-            limit: None,
-            baseline: Some(5e7),
-            samples: 240,
-            events: vec![],
-        };
         // One route column: the other two are pooled into `_other`.
         let cfg = AttributionConfig {
             top_k: 1,
             ..AttributionConfig::default()
         };
-        let r = LeakReport::build(analysis, &floor, &snap, &cfg).unwrap();
+        let r = LeakReport::build(firing(gs), &floor, &snap, &cfg).unwrap();
         let text = r.render_text();
         let pooled: Vec<&str> = text.lines().filter(|l| l.contains("in _other")).collect();
         assert_eq!(pooled.len(), 2, "{text}");
