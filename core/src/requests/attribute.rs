@@ -378,23 +378,11 @@ fn fit_model(
     // evenly over it, so a point inside a slot counts the elapsed share of it: snapping to slot
     // edges would shift up to half a slot of requests to the wrong side of a point.
     let nr = snap.routes.len();
-    let mut cum = vec![0f64; n * nr];
-    for s in &snap.slots {
-        let (s0, s1) = (s.start_ms, s.start_ms + slot);
-        if s1 <= times[0] || s0 >= times[n - 1] {
-            continue;
-        }
-        for (k, &t) in times.iter().enumerate().skip(1) {
-            let overlap = t.min(s1) - times[0].max(s0);
-            if overlap <= 0 {
-                continue;
-            }
-            let frac = overlap as f64 / slot as f64;
-            for (r, &c) in s.counts.iter().enumerate() {
-                cum[k * nr + r] += c as f64 * frac;
-            }
-        }
-    }
+    let before_each = requests_before(snap, &times);
+    let cum: Vec<f64> = before_each
+        .iter()
+        .flat_map(|at| at.iter().zip(&before_each[0]).map(|(a, first)| a - first))
+        .collect();
     let at_gs = times.partition_point(|&t| t < gs).min(n - 1);
     let totals: Vec<f64> = (0..nr)
         .map(|r| cum[(n - 1) * nr + r] - cum[at_gs * nr + r])
@@ -438,13 +426,16 @@ fn fit_model(
     // best match the growth still unexplained (orthogonal matching pursuit), the rest pooled
     // in `_other`. Choosing by traffic alone pooled a quiet leaking route, and then the busy
     // route whose traffic looked most like it took the blame.
-    let mut own: Vec<usize> = Vec::new();
-    while own.len() < k_max {
-        let pooled: Vec<usize> = busiest
+    let rest = |own: &[usize]| -> Vec<usize> {
+        busiest
             .iter()
             .copied()
             .filter(|r| !own.contains(r))
-            .collect();
+            .collect()
+    };
+    let mut own: Vec<usize> = Vec::new();
+    while own.len() < k_max {
+        let pooled = rest(&own);
         let a = design.matrix(start, &own, &pooled);
         let fitted = fit(&a, &y, rho);
         let betas = fitted.betas();
@@ -470,11 +461,7 @@ fn fit_model(
             None => break,
         }
     }
-    let pooled: Vec<usize> = busiest
-        .iter()
-        .copied()
-        .filter(|r| !own.contains(r))
-        .collect();
+    let pooled = rest(&own);
     let mut names: Vec<String> = own.iter().map(|&r| snap.routes[r].route.clone()).collect();
     if !pooled.is_empty() {
         names.push(super::OTHER_ROUTE.to_string());
@@ -528,6 +515,38 @@ fn fit_model(
     })
 }
 
+/// Requests per route before each of `times` (sorted, unix ms), as one row per time, counting
+/// the elapsed share of the slot a time falls in. One pass over the slots, whatever the number
+/// of points.
+fn requests_before(snap: &TrackerSnapshot, times: &[i64]) -> Vec<Vec<f64>> {
+    let slot = snap.slot_ms;
+    let mut whole = vec![0f64; snap.routes.len()];
+    let mut next = 0;
+    times
+        .iter()
+        .map(|&t| {
+            while let Some(s) = snap.slots.get(next)
+                && s.start_ms + slot <= t
+            {
+                for (w, &c) in whole.iter_mut().zip(&s.counts) {
+                    *w += c as f64;
+                }
+                next += 1;
+            }
+            let mut at = whole.clone();
+            if let Some(s) = snap.slots.get(next)
+                && s.start_ms < t
+            {
+                let share = (t - s.start_ms) as f64 / slot as f64;
+                for (a, &c) in at.iter_mut().zip(&s.counts) {
+                    *a += c as f64 * share;
+                }
+            }
+            at
+        })
+        .collect()
+}
+
 /// Requests per route at each floor point, cumulated from the first point.
 struct Design<'a> {
     /// `cum[k * nr + r]`: requests on route `r` from the first point up to point `k`.
@@ -537,16 +556,19 @@ struct Design<'a> {
 }
 
 impl Design<'_> {
-    /// Requests on route `r` since point `start` (0 before it), at every point.
+    /// Requests on route `r` from point `start` up to point `k` (0 up to the start).
+    fn since(&self, start: usize, k: usize, r: usize) -> f64 {
+        if k > start {
+            self.cum[k * self.nr + r] - self.cum[start * self.nr + r]
+        } else {
+            0.0
+        }
+    }
+
+    /// Requests on route `r` since point `start`, at every point.
     fn route_since(&self, start: usize, r: usize) -> Vec<f64> {
         (0..self.times.len())
-            .map(|k| {
-                if k > start {
-                    self.cum[k * self.nr + r] - self.cum[start * self.nr + r]
-                } else {
-                    0.0
-                }
-            })
+            .map(|k| self.since(start, k, r))
             .collect()
     }
 
@@ -559,12 +581,11 @@ impl Design<'_> {
         let mut a = vec![0.0; n * p];
         for k in start + 1..n {
             let row = &mut a[k * p..(k + 1) * p];
-            let since = |r: usize| self.cum[k * self.nr + r] - self.cum[start * self.nr + r];
             for (j, &r) in own.iter().enumerate() {
-                row[j] = since(r);
+                row[j] = self.since(start, k, r);
             }
             if !pooled.is_empty() {
-                row[own.len()] = pooled.iter().map(|&r| since(r)).sum();
+                row[own.len()] = pooled.iter().map(|&r| self.since(start, k, r)).sum();
             }
             row[p - 1] = (self.times[k] - self.times[start]) as f64 / 1000.0;
         }
