@@ -1,8 +1,8 @@
 'use strict';
 // Load driver: a few concurrent clients; the route mix changes every 8 s (as real traffic does),
 // the leaking route is busy in every other period and idle in between (random weights
-// otherwise), and it only gets traffic after a healthy start. Periods longer than the attribution blocks (5 s) keep the mix
-// distinct per block, which is what lets the model tell the routes apart.
+// otherwise), and it only gets traffic after a healthy start. Periods longer than the spacing of the floor points the model fits (5 s,
+// `block_ms`) keep the mix distinct between points, which is what lets the model tell the routes apart.
 const http = require('node:http');
 
 const [port, leakAfterMs = '15000'] = process.argv.slice(2);

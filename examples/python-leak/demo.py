@@ -3,7 +3,7 @@ route, and leaksense naming the leaking route with its bytes per request.
 
 Exits 0 only when the leak alert fired, /orders is the top suspect and no healthy route is
 named. Time is compressed through the Monitor options (sampling every 200 ms, 1 s floor
-buckets and 5 s model blocks, a 15 s warm-up) so the demo takes about a minute instead of hours."""
+buckets and floor points at least 5 s apart for the route model, a 15 s warm-up) so the demo takes about a minute instead of hours."""
 
 from __future__ import annotations
 
