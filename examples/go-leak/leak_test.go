@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -20,7 +21,11 @@ func TestReportNamesBothLeakingRoutes(t *testing.T) {
 	rep, err := run(context.Background(), &out, 4*time.Minute)
 	t.Log(out.String())
 	if err != nil {
-		t.Fatalf("%v; suspects %+v", err, rep.Suspects)
+		model := "none"
+		if rep.Model != nil {
+			model = fmt.Sprintf("%+v", *rep.Model)
+		}
+		t.Fatalf("%v; suspects %+v; model %s; notes %q", err, rep.Suspects, model, rep.Notes)
 	}
 	if rep.Verdict != leaksense.Leak {
 		t.Errorf("verdict %s", rep.Verdict)

@@ -42,8 +42,10 @@ const leakStart = 12 * time.Second
 
 // run serves on 127.0.0.1, drives load until the report names both leaking routes or the
 // timeout passes, and returns the last report.
-func run(ctx context.Context, out io.Writer, timeout time.Duration) (leaksense.Report, error) {
+func run(ctx context.Context, w io.Writer, timeout time.Duration) (leaksense.Report, error) {
 	var rep leaksense.Report
+	// Alerts are printed from the monitor's watcher goroutine, progress from this one.
+	out := &lockedWriter{w: w}
 	// Compressed time needs a post-GC floor point every second or so; a real service gets
 	// thousands of GC cycles over the hours a leak takes, at any GOGC.
 	defer debug.SetGCPercent(debug.SetGCPercent(20))
@@ -96,6 +98,18 @@ func run(ctx context.Context, out io.Writer, timeout time.Duration) (leaksense.R
 			return rep, nil
 		}
 	}
+}
+
+// lockedWriter serialises writes from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func progress(out io.Writer, sec int, rep leaksense.Report) {
