@@ -653,8 +653,8 @@ fn finite(v: f64) -> Option<f64> {
 #[derive(Debug, Clone, Default)]
 struct Work {
     points: Vec<Sample>,
-    values: Vec<f64>,
-    slopes: Vec<f64>,
+    values: Vec<i64>,
+    slopes: Vec<i64>,
 }
 
 /// Judges the usable floor (points at or after `from_ms`). Returns the verdict before the
@@ -713,7 +713,9 @@ fn assess(
     let mut blocks = [(0.0f64, 0.0f64); TEST_POINTS];
     let nb = reduce_blocks(seg, &mut blocks, TEST_POINTS);
     let blocks = &blocks[..nb];
-    let (rate, lo, hi) = sen_blocks(blocks, Some(z), &mut work.slopes);
+    // An evaluation (`lazy`) needs only the lower bound; `analysis()` reports both.
+    let bounds = if lazy { Bounds::Low } else { Bounds::Both };
+    let (rate, lo, hi) = sen_blocks(blocks, Some((z, bounds)), &mut work.slopes);
     (est.rate, est.rate_low, est.rate_high) = (rate, lo, hi);
     let (Some(rate), Some(lo)) = (rate, lo) else {
         return (healthy, false, est);
@@ -733,7 +735,7 @@ fn assess(
     let new = block_median(&blocks[2 * third..]);
     let (_, _, recent_hi) = sen_blocks(
         &blocks[(2 * third).min(nb - 3)..],
-        Some(z),
+        Some((z, Bounds::High)),
         &mut work.slopes,
     );
     // A firing alert has passed every test below once. It stays firing until the newest third
@@ -838,15 +840,14 @@ fn hinge_fit(points: &[Sample]) -> Option<Hinge> {
     let t0 = points[0].ts_ms;
     let y0 = points[0].value;
     let x = |p: &Sample| p.ts_ms.saturating_sub(t0) as f64 / 3600e3;
-    let (mut sy, mut syy) = (0.0, 0.0);
-    for p in points {
-        let y = p.value - y0;
-        sy += y;
-        syy += y * y;
-    }
+    let sy: f64 = points.iter().map(|p| p.value - y0).sum();
     let nf = n as f64;
-    let mut best_sse = syy - sy * sy / nf;
-    let mut best: Option<(usize, f64, f64)> = None;
+    // With `u = max(0, t - t_c)`, the fit's squared error is `Syy - num² / (n·den)`, where
+    // `num = n·Suy - Su·Sy` and `den = n·Suu - Su²`: the best hinge rises (`num > 0`) and has
+    // the largest `num² / den`. One division per candidate (this loop is most of an
+    // evaluation on a flat floor); the coefficients are computed for the winner only.
+    let mut best: Option<(usize, f64, f64, f64)> = None;
+    let mut best_score = 0.0;
     let (mut st, mut stt, mut sty, mut sy_suf) = (0.0, 0.0, 0.0, 0.0);
     for i in (0..n).rev() {
         let t = x(&points[i]);
@@ -863,34 +864,34 @@ fn hinge_fit(points: &[Sample]) -> Option<Hinge> {
         let suu = stt - 2.0 * t * st + t * t * k;
         let suy = sty - t * sy_suf;
         let den = nf * suu - su * su;
-        if den.is_nan() || den <= 0.0 {
+        let num = nf * suy - su * sy;
+        if !(den > 0.0 && num > 0.0) {
             continue;
         }
-        let r = (nf * suy - su * sy) / den;
-        let b = (sy - r * su) / nf;
-        let sse = syy - b * sy - r * suy;
-        if r > 0.0 && sse < best_sse {
-            best_sse = sse;
-            best = Some((i, b, r));
+        let score = num * num / den;
+        if score > best_score {
+            best_score = score;
+            best = Some((i, su, num, den));
         }
     }
-    let (index, b, r) = best?;
+    let (index, su, num, den) = best?;
+    let r = num / den;
     Some(Hinge {
         index,
-        baseline: b + y0,
+        baseline: (sy - r * su) / nf + y0,
         slope: r / 3600.0,
     })
 }
 
 /// Robust standard deviation (scaled median absolute residual) of `points` around the hinge.
-fn residual_sigma(points: &[Sample], h: &Hinge, buf: &mut Vec<f64>) -> f64 {
+fn residual_sigma(points: &[Sample], h: &Hinge, buf: &mut Vec<i64>) -> f64 {
     let tc = points[h.index].ts_ms;
     // At most 96 evenly spaced points: plenty for a noise level, and bounded work.
     let stride = points.len().div_ceil(96).max(1);
     buf.clear();
     buf.extend(points.iter().step_by(stride).map(|p| {
         let dt = p.ts_ms.saturating_sub(tc).max(0) as f64 / 1000.0;
-        (p.value - (h.baseline + h.slope * dt)).abs()
+        order_key((p.value - (h.baseline + h.slope * dt)).abs())
     }));
     1.4826 * median(buf)
 }
@@ -998,30 +999,39 @@ fn line_beats_step(blocks: &[(f64, f64)]) -> bool {
 fn theil_sen(
     points: &[Sample],
     z: f64,
-    slopes: &mut Vec<f64>,
+    slopes: &mut Vec<i64>,
 ) -> (Option<f64>, Option<f64>, Option<f64>) {
-    sen(points, TEST_POINTS, Some(z), slopes)
+    sen(points, TEST_POINTS, Some((z, Bounds::Both)), slopes)
 }
 
-/// Theil–Sen on at most `max_blocks` block medians of `points`; the interval only when `z`
-/// is given.
+/// Which bounds of Sen's interval a caller uses: each costs one selection among the slopes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Bounds {
+    Low,
+    High,
+    Both,
+}
+
+/// Theil–Sen on at most `max_blocks` block medians of `points`; the interval's `Bounds` only
+/// when `z` is given.
 fn sen(
     points: &[Sample],
     max_blocks: usize,
-    z: Option<f64>,
-    slopes: &mut Vec<f64>,
+    z: Option<(f64, Bounds)>,
+    slopes: &mut Vec<i64>,
 ) -> (Option<f64>, Option<f64>, Option<f64>) {
     let mut blocks = [(0.0f64, 0.0f64); TEST_POINTS];
     let nb = reduce_blocks(points, &mut blocks, max_blocks);
     sen_blocks(&blocks[..nb], z, slopes)
 }
 
-/// Theil–Sen slope of (seconds, value) points with, when `z` is given, Sen's rank interval
-/// from the Mann–Kendall variance. All `None` with fewer than 3 points.
+/// Theil–Sen slope of (seconds, value) points with, when `z` is given, the chosen bounds of
+/// Sen's rank interval from the Mann–Kendall variance (`None` for a bound not chosen). All
+/// `None` with fewer than 3 points.
 fn sen_blocks(
     blocks: &[(f64, f64)],
-    z: Option<f64>,
-    slopes: &mut Vec<f64>,
+    z: Option<(f64, Bounds)>,
+    slopes: &mut Vec<i64>,
 ) -> (Option<f64>, Option<f64>, Option<f64>) {
     let nb = blocks.len();
     if nb < 3 {
@@ -1032,7 +1042,7 @@ fn sen_blocks(
         for j in i + 1..nb {
             let dt = blocks[j].0 - blocks[i].0;
             if dt > 0.0 {
-                slopes.push((blocks[j].1 - blocks[i].1) / dt);
+                slopes.push(order_key((blocks[j].1 - blocks[i].1) / dt));
             }
         }
     }
@@ -1045,9 +1055,10 @@ fn sen_blocks(
     let below = slopes[..half]
         .iter()
         .copied()
-        .fold(f64::NEG_INFINITY, f64::max);
+        .max()
+        .map_or(f64::NEG_INFINITY, from_order_key);
     let med = if m % 2 == 1 { mid } else { (mid + below) / 2.0 };
-    let Some(z) = z else {
+    let Some((z, bounds)) = z else {
         return (finite(med), None, None);
     };
     let nbf = nb as f64;
@@ -1056,16 +1067,18 @@ fn sen_blocks(
     let lo_rank = (((m as f64 - c) / 2.0).floor().max(0.0) as usize).min(m - 1);
     let hi_rank = (((m as f64 + c) / 2.0).ceil() as usize).min(m - 1);
     // The median's selection split the slopes; each bound is selected in its half.
-    let lo = match lo_rank.cmp(&half) {
+    let lo = (bounds != Bounds::High).then(|| match lo_rank.cmp(&half) {
         std::cmp::Ordering::Less => select(&mut slopes[..half], lo_rank),
         _ => mid,
-    };
-    let hi = if hi_rank > half {
-        select(&mut slopes[half + 1..], hi_rank - half - 1)
-    } else {
-        mid
-    };
-    (finite(med), finite(lo), finite(hi))
+    });
+    let hi = (bounds != Bounds::Low).then(|| {
+        if hi_rank > half {
+            select(&mut slopes[half + 1..], hi_rank - half - 1)
+        } else {
+            mid
+        }
+    });
+    (finite(med), lo.and_then(finite), hi.and_then(finite))
 }
 
 /// Splits `points` into at most `max_blocks` consecutive blocks; each block becomes (time of
@@ -1081,7 +1094,7 @@ fn reduce_blocks(
     }
     let t0 = points[0].ts_ms;
     let nb = n.min(max_blocks).min(TEST_POINTS);
-    let mut vals = [0.0f64; BLOCK_MAX];
+    let mut vals = [0i64; BLOCK_MAX];
     for (b, slot) in out.iter_mut().enumerate().take(nb) {
         let lo = b * n / nb;
         let hi = ((b + 1) * n / nb).max(lo + 1).min(n);
@@ -1089,7 +1102,7 @@ fn reduce_blocks(
         let mid = block[block.len() / 2].ts_ms.saturating_sub(t0) as f64 / 1000.0;
         let len = block.len().min(vals.len());
         for (v, p) in vals.iter_mut().zip(block) {
-            *v = p.value;
+            *v = order_key(p.value);
         }
         *slot = (mid, median(&mut vals[..len]));
     }
@@ -1098,16 +1111,17 @@ fn reduce_blocks(
 
 /// The median value of at most `TEST_POINTS` blocks.
 fn block_median(blocks: &[(f64, f64)]) -> f64 {
-    let mut v = [0.0f64; TEST_POINTS];
+    let mut v = [0i64; TEST_POINTS];
     let n = blocks.len().min(TEST_POINTS);
     for (x, b) in v.iter_mut().zip(blocks) {
-        *x = b.1;
+        *x = order_key(b.1);
     }
     median(&mut v[..n])
 }
 
-/// The median (lower middle for even lengths averaged with the upper); NaN when empty.
-fn median(v: &mut [f64]) -> f64 {
+/// The median of values given as [`order_key`]s (lower middle for even lengths averaged with
+/// the upper); NaN when empty.
+fn median(v: &mut [i64]) -> f64 {
     let n = v.len();
     if n == 0 {
         return f64::NAN;
@@ -1116,13 +1130,28 @@ fn median(v: &mut [f64]) -> f64 {
     if n % 2 == 1 {
         hi
     } else {
-        (hi + select(v, n / 2 - 1)) / 2.0
+        // Selection left the smaller half in front: the lower middle is its largest.
+        (hi + from_order_key(v[..n / 2].iter().copied().max().expect("n >= 2"))) / 2.0
     }
 }
 
-/// The `k`-th smallest value (total order, so NaN cannot panic).
-fn select(v: &mut [f64], k: usize) -> f64 {
-    *v.select_nth_unstable_by(k, f64::total_cmp).1
+/// The `k`-th smallest of values given as [`order_key`]s.
+fn select(v: &mut [i64], k: usize) -> f64 {
+    from_order_key(*v.select_nth_unstable(k).1)
+}
+
+/// `v` as an integer in the order of `f64::total_cmp` (NaN cannot panic), which is its own
+/// inverse. The medians and Theil–Sen selections are most of an evaluation's work, and
+/// selecting integers skips the float-to-order transform `total_cmp` makes at every comparison.
+fn order_key(v: f64) -> i64 {
+    let bits = v.to_bits() as i64;
+    bits ^ ((((bits >> 63) as u64) >> 1) as i64)
+}
+
+/// The f64 whose [`order_key`] is `key`.
+fn from_order_key(key: i64) -> f64 {
+    let bits = key ^ ((((key >> 63) as u64) >> 1) as i64);
+    f64::from_bits(bits as u64)
 }
 
 #[allow(clippy::excessive_precision)]
@@ -1514,6 +1543,15 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn order_keys_sort_like_total_cmp_and_round_trip(
+            a in proptest::num::f64::ANY,
+            b in proptest::num::f64::ANY,
+        ) {
+            proptest::prop_assert_eq!(order_key(a).cmp(&order_key(b)), a.total_cmp(&b));
+            proptest::prop_assert_eq!(from_order_key(order_key(a)).to_bits(), a.to_bits());
+        }
+
         #[test]
         fn analyze_never_panics_and_types_bad_input(
             steps in proptest::collection::vec(-2i64..40_000, 0..400),
