@@ -197,7 +197,7 @@ func TestAlertEventsReachTheCallback(t *testing.T) {
 	defer mu.Unlock()
 	fired := false
 	for _, e := range got {
-		fired = fired || e.To == Firing
+		fired = fired || (e.To == Firing && e.Kind == EventAlert)
 	}
 	if !fired {
 		t.Errorf("no firing event reached OnAlert: %+v", got)

@@ -18,11 +18,29 @@ const (
 	Leak         Verdict    = "leak"
 )
 
-// AlertEvent is one alert state change; Firing to Inactive is the "resolved" transition.
+// EventKind says what an AlertEvent reports.
+type EventKind string
+
+// The event kinds.
+const (
+	// EventAlert is an alert state change, From to To.
+	EventAlert EventKind = "alert"
+	// EventSuspects comes while the alert fires (From and To are both Firing): the report
+	// names suspect routes for the first time since the alert fired, and the report at the
+	// firing named none. Naming often takes longer than detecting.
+	EventSuspects EventKind = "suspects"
+)
+
+// AlertEvent is one alert state change (Firing to Inactive is the "resolved" transition), or,
+// with Kind EventSuspects, the news that the firing alert's report now names suspects.
 type AlertEvent struct {
 	TsMs int64      `json:"ts_ms"`
 	From AlertState `json:"from"`
 	To   AlertState `json:"to"`
+	Kind EventKind  `json:"kind"`
+	// Report and ReportText, for EventSuspects, are the report that named the suspects.
+	Report     *Report `json:"report,omitempty"`
+	ReportText string  `json:"report_text,omitempty"`
 }
 
 // Analysis is the leak detector's view of a series.
@@ -73,6 +91,7 @@ type ModelFit struct {
 	WindowMs    [2]int64        `json:"window_ms"`
 	FloorGrowth float64         `json:"floor_growth"`
 	ResidualStd float64         `json:"residual_std"`
+	Confidence  float64         `json:"confidence"`
 	Estimates   []RouteEstimate `json:"estimates"`
 }
 

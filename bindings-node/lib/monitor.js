@@ -9,8 +9,10 @@ const runtime = require('./runtime.js');
 const NODE_DEFAULTS = { runtime: 'node', measures: ['heap_used'] };
 
 /**
- * Watches this process for memory leaks. Emits 'leak' (report) when the core's alert goes to
- * firing and 'resolved' (report) when it leaves firing.
+ * Watches this process for memory leaks. Emits 'leak' (report, event) when the core's alert
+ * goes to firing, and once more while it fires, with `event.kind === 'suspects'`, carrying the
+ * report that first names suspect routes (the model often names them later than the alert
+ * fires); 'resolved' (report, event) when it leaves firing.
  */
 class Monitor extends EventEmitter {
   constructor(options = {}) {
@@ -59,11 +61,16 @@ class Monitor extends EventEmitter {
     this.native.close();
   }
 
-  /** Delivers the alert transitions queued in the core as 'leak' and 'resolved' events. */
+  /** Delivers the events queued in the core as 'leak' and 'resolved' events. */
   poll() {
     const events = this.native.pollEvents();
+    // A 'suspects' event (while firing) carries the report that first named suspect routes; a
+    // firing polled together with it makes one 'leak', with that report.
+    const named = events.some((e) => e.kind === 'suspects');
     for (const e of events) {
-      if (e.to === 'firing') this.emit('leak', this.native.report(), e);
+      if (this.native.isClosed()) break; // a listener closed the monitor
+      if (e.kind === 'suspects') this.emit('leak', e.report, e);
+      else if (e.to === 'firing' && !named) this.emit('leak', this.native.report(), e);
       else if (e.from === 'firing') this.emit('resolved', this.native.report(), e);
     }
     return events;

@@ -107,6 +107,23 @@ test("'leak' fires from the core's detector and 'resolved' after a restart", () 
   m.close();
 });
 
+test("a 'leak' listener may close the monitor: the rest of the poll is dropped, nothing throws", () => {
+  const m = new Monitor({ ...FAST, heap: false, memory_limit: 4e9 });
+  const seen = [];
+  m.on('leak', (report, e) => { seen.push(e.kind); m.close(); });
+  m.on('resolved', () => seen.push('resolved'));
+  const t0 = 1_700_000_000_000;
+  let i = 0;
+  // The same leak as above, then the restart, all queued before one poll.
+  for (; i < 240; i++) m.observeBaseline(t0 + i * 250, 100e6 + (i % 4) * 1e5);
+  for (; i < 720; i++) m.observeBaseline(t0 + i * 250, 100e6 + (i - 240) * 250e3 + (i % 4) * 1e5);
+  for (let j = 0; j < 20; j++) m.observeBaseline(t0 + (i + j) * 250, 30e6);
+  const events = m.poll();
+  assert.ok(events.some((e) => e.from === 'firing' && e.kind === 'alert'), JSON.stringify(events));
+  assert.deepStrictEqual(seen, ['alert']);
+  assert.throws(() => m.report(), { code: 'closed' });
+});
+
 test('analyze: options are detector fields; unknown or non-finite ones are refused', () => {
   const ts = Array.from({ length: 50 }, (_, i) => 1_700_000_000 + i * 60);
   const vs = ts.map(() => 1e8);

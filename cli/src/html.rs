@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use leaksense_core::Sample;
 use leaksense_core::detect::{DetectorConfig, SeriesKind, Verdict};
+use leaksense_core::report::percent;
 
 use crate::analyze::{Chart, SeriesReport};
 use crate::render::{iso, quantity};
@@ -119,7 +120,11 @@ fn series_section(o: &mut String, i: usize, kind: SeriesKind, r: &SeriesReport, 
         svg(o, kind, r, chart);
     }
     if let Some(report) = &r.report {
-        o.push_str("<h3>Suspect routes</h3>\n<table class=\"suspects\"><tr><th>route</th><th>retained per request</th><th>95% interval</th><th>requests</th><th>share of growth</th><th>why</th></tr>\n");
+        let _ = writeln!(
+            o,
+            "<h3>Suspect routes</h3>\n<table class=\"suspects\"><tr><th>route</th><th>retained per request</th><th>{} interval</th><th>requests</th><th>share of growth</th><th>why</th></tr>",
+            percent(report.confidence())
+        );
         for s in &report.suspects {
             let reasons: Vec<String> = s.reasons.iter().map(|x| escape(x)).collect();
             let _ = writeln!(

@@ -18,16 +18,63 @@ use thiserror::Error;
 
 use crate::catalog::{Naming, Runtime};
 use crate::collect::{Collector, Snapshot};
-use crate::detect::{AlertEvent, Analysis, Detector, DetectorConfig};
+use crate::detect::{AlertEvent, AlertState, Analysis, Detector, DetectorConfig};
 use crate::error::{CollectError, ErrorCode, InputError};
-use crate::report::LeakReport;
+use crate::report::{LeakReport, SuspectWatch};
 use crate::requests::{
     AttributionConfig, MeasureSource, RequestOutcome, RequestToken, RequestTracker, TrackerConfig,
 };
 use crate::series::Sample;
 
-/// Alert transitions kept until a binding polls them; the oldest are dropped first.
+/// Events kept until a binding polls them; the oldest are dropped first.
 pub const EVENT_QUEUE_CAPACITY: usize = 256;
+
+/// What [`Monitor::poll_events`] returns: an alert state change, or the news that a firing
+/// alert's report now names the routes to blame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonitorEvent {
+    /// Timestamp (unix ms) of the sample that caused it.
+    pub ts_ms: i64,
+    /// Alert state before.
+    pub from: AlertState,
+    /// Alert state after (`from` again for a `suspects` event).
+    pub to: AlertState,
+    /// What happened.
+    pub kind: EventKind,
+    /// For a `suspects` event, the report that named them (a report built later may differ:
+    /// a route near the model's significance bar can drop out and come back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<Box<LeakReport>>,
+    /// `report` as text, for logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_text: Option<String>,
+}
+
+/// The kinds of [`MonitorEvent`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// The alert changed state, `from` → `to`.
+    Alert,
+    /// The alert is firing (`from` and `to` are both `firing`) and its report names suspect
+    /// routes for the first time since it fired; the event carries that report. Once per
+    /// firing, whenever the model names anyone: often later than the firing, since the model
+    /// names a route only once the traffic mix tells routes apart.
+    Suspects,
+}
+
+impl From<AlertEvent> for MonitorEvent {
+    fn from(e: AlertEvent) -> Self {
+        MonitorEvent {
+            ts_ms: e.ts_ms,
+            from: e.from,
+            to: e.to,
+            kind: EventKind::Alert,
+            report: None,
+            report_text: None,
+        }
+    }
+}
 
 /// How a [`Monitor`] is set up. Every field has a default; bindings pass it as JSON
 /// (`MonitorConfig::from_json`), so the option names are the same in every language.
@@ -169,9 +216,11 @@ pub enum Watched {
 struct State {
     collector: Collector,
     detector: Detector,
-    events: VecDeque<AlertEvent>,
+    events: VecDeque<MonitorEvent>,
     watched: Watched,
     last_ts_ms: Option<i64>,
+    /// While the alert fires and its suspects are not announced yet.
+    suspects: Option<SuspectWatch>,
 }
 
 struct Shared {
@@ -236,6 +285,7 @@ impl Monitor {
             events: VecDeque::new(),
             watched: Watched::Rss,
             last_ts_ms: None,
+            suspects: None,
         };
         Ok(Monitor {
             shared: Arc::new(Shared {
@@ -260,13 +310,7 @@ impl Monitor {
     }
 
     fn state(&self) -> Result<MutexGuard<'_, State>, MonitorError> {
-        if self.is_closed() {
-            return Err(MonitorError::Closed);
-        }
-        self.shared
-            .state
-            .lock()
-            .map_err(|_| internal("monitor state"))
+        self.shared.state()
     }
 
     /// Starts the core's sampler thread, which samples every `interval_ms`. A second call
@@ -350,6 +394,7 @@ impl Monitor {
             st.detector = new_detector(&self.shared.config, st.detector.analysis().limit)?;
             st.watched = Watched::RuntimeBaseline;
             st.last_ts_ms = None;
+            st.suspects = None;
         }
         feed(
             &mut st,
@@ -408,25 +453,86 @@ impl Monitor {
         Ok(self.state()?.detector.analysis())
     }
 
-    /// Drains the alert transitions since the last poll, oldest first (at most
-    /// [`EVENT_QUEUE_CAPACITY`]; older ones were dropped).
-    pub fn poll_events(&self) -> Result<Vec<AlertEvent>, MonitorError> {
+    /// Drains the events since the last poll, oldest first (at most
+    /// [`EVENT_QUEUE_CAPACITY`]; older ones were dropped): every alert transition, and a
+    /// [`EventKind::Suspects`] event when a firing alert's report first names suspects.
+    pub fn poll_events(&self) -> Result<Vec<MonitorEvent>, MonitorError> {
         Ok(self.state()?.events.drain(..).collect())
     }
 
     /// The leak report: the detector's verdict, the suspect routes and the per-route table.
     pub fn report(&self) -> Result<LeakReport, MonitorError> {
+        self.shared.report()
+    }
+
+    /// While the alert fires and its suspects are not announced yet, builds the report (at the
+    /// firing, then once per detector bucket of sample time) and queues a
+    /// [`EventKind::Suspects`] event with it once [`SuspectWatch`] says so. The sampler thread
+    /// calls this after every sample; call it yourself only when you feed samples without it
+    /// (replays, tests). Returns whether it queued the event.
+    pub fn check_suspects(&self) -> Result<bool, MonitorError> {
+        self.shared.check_suspects()
+    }
+}
+
+impl Shared {
+    fn state(&self) -> Result<MutexGuard<'_, State>, MonitorError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(MonitorError::Closed);
+        }
+        self.state.lock().map_err(|_| internal("monitor state"))
+    }
+
+    fn report(&self) -> Result<LeakReport, MonitorError> {
+        self.report_with(&self.config.attribution)
+    }
+
+    fn report_with(&self, attribution: &AttributionConfig) -> Result<LeakReport, MonitorError> {
         let st = self.state()?;
         let analysis = st.detector.analysis();
         let floor = st.detector.troughs();
         drop(st);
-        let snapshot = self.shared.tracker.snapshot();
-        Ok(LeakReport::build(
-            analysis,
-            &floor,
-            &snapshot,
-            &self.shared.config.attribution,
-        )?)
+        let snapshot = self.tracker.snapshot();
+        Ok(LeakReport::build(analysis, &floor, &snapshot, attribution)?)
+    }
+
+    fn check_suspects(&self) -> Result<bool, MonitorError> {
+        let watch = {
+            let st = self.state()?;
+            match (&st.suspects, st.last_ts_ms) {
+                (Some(w), Some(last)) if w.is_due(last) => w.clone(),
+                _ => return Ok(false),
+            }
+        };
+        // Built without the lock (up to tens of ms at the route cap), so that sampling and
+        // the bindings' baseline feeds never wait for it.
+        let report = self.report_with(&SuspectWatch::config(&self.config.attribution))?;
+        let mut st = self.state()?;
+        let Some(last) = st.last_ts_ms else {
+            return Ok(false);
+        };
+        match &mut st.suspects {
+            // Otherwise the alert resolved, or fired again, meanwhile.
+            Some(w) if *w == watch => {
+                if !w.look(last, &report) {
+                    return Ok(false);
+                }
+            }
+            _ => return Ok(false),
+        }
+        st.suspects = None;
+        push_event(
+            &mut st,
+            MonitorEvent {
+                ts_ms: last,
+                from: AlertState::Firing,
+                to: AlertState::Firing,
+                kind: EventKind::Suspects,
+                report_text: Some(report.render_text()),
+                report: Some(Box::new(report)),
+            },
+        );
+        Ok(true)
     }
 }
 
@@ -447,12 +553,22 @@ fn feed(st: &mut State, sample: Sample) -> Result<Option<AlertEvent>, MonitorErr
     let event = st.detector.update(sample)?;
     st.last_ts_ms = Some(sample.ts_ms);
     if let Some(e) = event {
-        if st.events.len() == EVENT_QUEUE_CAPACITY {
-            st.events.pop_front();
+        if e.to == AlertState::Firing {
+            let bucket_ms = (st.detector.config().bucket_secs * 1000.0) as i64;
+            st.suspects = Some(SuspectWatch::new(e.ts_ms, bucket_ms));
+        } else if e.from == AlertState::Firing {
+            st.suspects = None;
         }
-        st.events.push_back(e);
+        push_event(st, e.into());
     }
     Ok(event)
+}
+
+fn push_event(st: &mut State, e: MonitorEvent) {
+    if st.events.len() == EVENT_QUEUE_CAPACITY {
+        st.events.pop_front();
+    }
+    st.events.push_back(e);
 }
 
 fn sample_into(st: &mut State, ts_ms: i64, strict: bool) -> Result<Snapshot, MonitorError> {
@@ -478,6 +594,8 @@ fn sampler_loop(shared: &Shared) {
         {
             // A failed read (a transient procfs error) is skipped; the next tick tries again.
             let _ = sample_into(&mut st, shared.tracker.now_ms(), false);
+            drop(st);
+            let _ = shared.check_suspects();
         }
         let Ok(stopped) = shared.stop.0.lock() else {
             return;

@@ -50,6 +50,10 @@ func run(ctx context.Context, w io.Writer, timeout time.Duration) (leaksense.Rep
 	// thousands of GC cycles over the hours a leak takes, at any GOGC.
 	defer debug.SetGCPercent(debug.SetGCPercent(20))
 	m, err := leaksense.NewMonitor(fastConfig(func(e leaksense.AlertEvent) {
+		if e.Kind == leaksense.EventSuspects {
+			fmt.Fprintln(out, "alert: the report now names suspects")
+			return
+		}
 		fmt.Fprintf(out, "alert: %s -> %s\n", e.From, e.To)
 	}))
 	if err != nil {

@@ -22,6 +22,7 @@ server.listen(0, '127.0.0.1', () => {
   console.log(`service on 127.0.0.1:${port}; load driver pid ${load.pid}`);
 
   function finish(code, why) {
+    if (monitor.native.isClosed()) return;
     console.log(`\n${why} after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     console.log(monitor.reportText());
     load.kill();
@@ -31,11 +32,13 @@ server.listen(0, '127.0.0.1', () => {
   }
 
   let fired = false;
-  monitor.on('leak', (report) => {
+  // 'leak' comes when the alert fires, and again (event kind 'suspects') with the report that
+  // first names suspect routes.
+  monitor.on('leak', (report, e) => {
     fired = true;
     const top = report.suspects[0];
     if (top?.route === LEAKING_ROUTE) {
-      finish(0, `leak detected; top suspect ${top.route} retains ${Math.round(top.retained_bytes_per_request)} bytes per request`);
+      finish(0, `leak detected ('leak' event, kind ${e.kind}); top suspect ${top.route} retains ${Math.round(top.retained_bytes_per_request)} bytes per request`);
     } else {
       console.log(`leak detected, suspects so far: ${report.suspects.map((s) => s.route).join(', ') || 'none'}; waiting`);
     }

@@ -225,8 +225,10 @@ pub unsafe extern "C" fn leaksense_monitor_analysis(
     unsafe { monitor_string(monitor, "out_json", out_json, |m| to_json(&m.analysis()?)) }
 }
 
-/// Drains the alert transitions since the last poll (oldest first, at most 256) as a JSON
-/// array of `{"ts_ms", "from", "to"}`; free it with `leaksense_string_free`.
+/// Drains the events since the last poll (oldest first, at most 256) as a JSON array of
+/// `{"ts_ms", "from", "to", "kind"}`; free it with `leaksense_string_free`. `kind` is
+/// `"alert"` for an alert state change, `"suspects"` (with `from` and `to` both `"firing"`)
+/// when a firing alert's report first names suspect routes, which the sampler thread checks.
 ///
 /// # Safety
 /// `monitor` must be NULL or a live monitor; `out_json` NULL or writable.

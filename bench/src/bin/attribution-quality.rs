@@ -27,7 +27,7 @@ use std::time::Instant;
 
 use leaksense_core::Sample;
 use leaksense_core::detect::{AlertState, Detector, DetectorConfig, Verdict};
-use leaksense_core::report::LeakReport;
+use leaksense_core::report::{LeakReport, SUSPECT_ALPHA_DIVISOR, SUSPECT_LOOKS, SuspectWatch};
 use leaksense_core::requests::{AttributionConfig, RouteSnapshot, SlotCounts, TrackerSnapshot};
 
 const T0_MS: i64 = 1_700_000_000_000;
@@ -311,6 +311,8 @@ struct Score {
     /// |β̂ - β| / β of each named leaking route, and whether its interval held β.
     rel_errs: Vec<f64>,
     covered: usize,
+    /// The report itself, kept for `SuspectWatch::look`.
+    report: Option<LeakReport>,
 }
 
 /// A route a report names, with the model's estimate and interval when it has one.
@@ -340,16 +342,22 @@ fn score(svc: &Service, named: &[Named]) -> Score {
     sc
 }
 
-/// Scores of leaksense and the article at one moment.
-fn judge(svc: &Service, detector: &Detector, at_ms: i64, out: &mut Outcome) -> (Score, Score) {
+/// Scores of leaksense and the article at one moment, with the report built from `cfg`.
+fn judge(
+    svc: &Service,
+    detector: &Detector,
+    at_ms: i64,
+    cfg: &AttributionConfig,
+    out: &mut Outcome,
+) -> (Score, Score) {
     let (analysis, troughs, snap) = (
         detector.analysis(),
         detector.troughs(),
         snapshot(svc, at_ms),
     );
     let began = Instant::now();
-    let report = LeakReport::build(analysis, &troughs, &snap, &AttributionConfig::default())
-        .expect("generated inputs are valid");
+    let report =
+        LeakReport::build(analysis, &troughs, &snap, cfg).expect("generated inputs are valid");
     out.build_secs.push(began.elapsed().as_secs_f64());
     let ours: Vec<_> = report
         .suspects
@@ -366,7 +374,9 @@ fn judge(svc: &Service, detector: &Detector, at_ms: i64, out: &mut Outcome) -> (
         .iter()
         .map(|s| (s.route.clone(), None))
         .collect();
-    (score(svc, &ours), score(svc, &article))
+    let mut ours = score(svc, &ours);
+    ours.report = Some(report);
+    (ours, score(svc, &article))
 }
 
 /// What happened on one series: the reports at first firing, an hour later and at the end.
@@ -374,6 +384,9 @@ fn judge(svc: &Service, detector: &Detector, at_ms: i64, out: &mut Outcome) -> (
 struct Outcome {
     fired: bool,
     at: [Option<(Score, Score)>; 3],
+    /// What `Monitor`'s `suspects` event would deliver (the looks of `SuspectWatch` while the
+    /// alert fires), with the minutes since the alert first fired.
+    announced: Option<(f64, Score)>,
     /// Wall time of each `LeakReport::build`.
     build_secs: Vec<f64>,
 }
@@ -382,20 +395,39 @@ fn run(svc: &Service) -> Outcome {
     let mut d = Detector::new(DetectorConfig::default()).expect("defaults are valid");
     let mut out = Outcome::default();
     let mut fired_at = None;
+    // As `Monitor::check_suspects`: from each firing on, a look per bucket until one names.
+    let look_ms = (DetectorConfig::default().bucket_secs * 1000.0) as i64;
+    let mut watch: Option<SuspectWatch> = None;
+    let default = AttributionConfig::default();
+    let look_cfg = SuspectWatch::config(&default);
     for s in &svc.heap {
-        d.update(*s).expect("generated samples are valid");
+        let event = d.update(*s).expect("generated samples are valid");
         if fired_at.is_none() && d.state() == AlertState::Firing && s.ts_ms >= svc.leak_start_ms {
             fired_at = Some(s.ts_ms);
             out.fired = true;
-            out.at[0] = Some(judge(svc, &d, s.ts_ms, &mut out));
+            out.at[0] = Some(judge(svc, &d, s.ts_ms, &default, &mut out));
+        }
+        if let Some(e) = event {
+            watch = (e.to == AlertState::Firing && fired_at.is_some() && out.announced.is_none())
+                .then(|| SuspectWatch::new(e.ts_ms, look_ms));
+        }
+        if let (Some(w), Some(first)) = (&mut watch, fired_at)
+            && w.is_due(s.ts_ms)
+        {
+            let (ours, _) = judge(svc, &d, s.ts_ms, &look_cfg, &mut out);
+            let report = ours.report.as_ref().expect("judge keeps it");
+            if w.look(s.ts_ms, report) {
+                out.announced = Some(((s.ts_ms - first) as f64 / 60_000.0, ours));
+                watch = None;
+            }
         }
         if out.at[1].is_none() && fired_at.is_some_and(|f| s.ts_ms >= f + 3600 * 1000) {
-            out.at[1] = Some(judge(svc, &d, s.ts_ms, &mut out));
+            out.at[1] = Some(judge(svc, &d, s.ts_ms, &default, &mut out));
         }
     }
     let end = svc.heap.last().map_or(T0_MS, |s| s.ts_ms);
     if out.fired && d.analysis().verdict == Verdict::Leak {
-        out.at[2] = Some(judge(svc, &d, end, &mut out));
+        out.at[2] = Some(judge(svc, &d, end, &default, &mut out));
     }
     out
 }
@@ -543,6 +575,54 @@ fn main() -> ExitCode {
             row(label, group, true);
         }
     }
+    println!(
+        "\nFollow-up: what the monitor's `suspects` event announces while the alert fires (a look \
+         every 5 min from the firing on, intervals {}x stricter in alpha, the same top suspect \
+         in {} consecutive looks):\n\n\
+         | series | alert fired | a suspect named | top suspect leaks | a healthy route named | \
+         median minutes after the first firing |\n|---|---|---|---|---|---|",
+        SUSPECT_ALPHA_DIVISOR, SUSPECT_LOOKS
+    );
+    let follow_up = |label: &str, pick: &dyn Fn(Situation, Observe) -> bool| {
+        let runs: Vec<&Outcome> = outcomes
+            .iter()
+            .flat_map(|(sit, runs)| {
+                runs.iter()
+                    .filter(|(mode, _)| pick(*sit, *mode))
+                    .map(|(_, r)| r)
+            })
+            .collect();
+        let fired = runs.iter().filter(|r| r.fired).count();
+        let announced: Vec<&(f64, Score)> =
+            runs.iter().filter_map(|r| r.announced.as_ref()).collect();
+        let mut minutes: Vec<f64> = announced.iter().map(|(m, _)| *m).collect();
+        minutes.sort_by(f64::total_cmp);
+        println!(
+            "| {label} | {} | {} | {} | {} | {} |",
+            frac(fired, runs.len()),
+            frac(announced.len(), fired),
+            frac(
+                announced.iter().filter(|(_, s)| s.top_right).count(),
+                announced.len()
+            ),
+            frac(
+                announced.iter().filter(|(_, s)| s.accused > 0).count(),
+                announced.len()
+            ),
+            minutes
+                .get(minutes.len() / 2)
+                .map_or("n/a".into(), |m| format!("{m:.0}")),
+        );
+    };
+    let route_leak = |sit: Situation| sit != Situation::Background;
+    follow_up("route leaks, heap sampled every 15 s", &|sit, m| {
+        route_leak(sit) && m == Observe::Sampled
+    });
+    follow_up("route leaks, heap after each GC", &|sit, m| {
+        route_leak(sit) && m == Observe::AfterGc
+    });
+    follow_up("route leaks, all", &|sit, _| route_leak(sit));
+    follow_up("background (no route leaks)", &|sit, _| !route_leak(sit));
     let mut build: Vec<f64> = outcomes
         .iter()
         .flat_map(|(_, runs)| runs.iter().flat_map(|(_, r)| r.build_secs.iter().copied()))

@@ -233,7 +233,10 @@ class Monitor:
     # -- alerts ------------------------------------------------------------------------------
 
     def on_leak(self, callback: Callable[[Report], None]) -> Callable[[Report], None]:
-        """Calls `callback(report)` from a background thread when the leak alert fires."""
+        """Calls `callback(report)` from a background thread when the leak alert fires, and
+        once more while it fires, with the report that first names suspect routes (the model
+        often names them later than the alert fires: it needs the traffic mix to tell routes
+        apart)."""
         self._callbacks.append(callback)
         if self._wanted:
             self._start_poller()
@@ -255,10 +258,13 @@ class Monitor:
 
     def _dispatch(self) -> None:
         events = self.poll_events()
-        if any(e["to"] == "firing" for e in events):
-            report = self.report()
-            for cb in list(self._callbacks):
-                cb(report)
+        if not any(e["to"] == "firing" for e in events):
+            return
+        # A `suspects` event carries the report that named them; one call per poll.
+        named = [e for e in events if e["kind"] == "suspects"]
+        report = Report(named[-1]["report"], named[-1]["report_text"]) if named else self.report()
+        for cb in list(self._callbacks):
+            cb(report)
 
 
 def _no_measures() -> Sequence[float]:

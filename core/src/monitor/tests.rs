@@ -135,6 +135,7 @@ fn a_closed_monitor_answers_closed_everywhere() {
     );
     assert_eq!(m.report().unwrap_err().code(), ErrorCode::Closed);
     assert_eq!(m.poll_events().unwrap_err().code(), ErrorCode::Closed);
+    assert_eq!(m.check_suspects().unwrap_err().code(), ErrorCode::Closed);
     assert_eq!(m.start().unwrap_err().code(), ErrorCode::Closed);
     assert_eq!(
         m.set_runtime_limit(None).unwrap_err().code(),
@@ -192,6 +193,34 @@ fn request_measures_are_checked_and_rss_is_added() {
     }
 }
 
+/// A simulated service's heap: requests allocate on it, a leaking route's requests also keep
+/// what they allocate, and a GC drops it to 50 MB plus what was kept.
+#[derive(Default)]
+struct Heap {
+    now: f64,
+    kept: f64,
+}
+
+impl Heap {
+    /// `n` requests on `route` at `ts`, each allocating `bytes` (and keeping them if `leaks`).
+    fn serve(&mut self, m: &Monitor, route: &str, ts: i64, n: usize, bytes: f64, leaks: bool) {
+        for _ in 0..n {
+            let t = m.tracker().begin_at(route, ts, &[self.now]).unwrap();
+            self.now += bytes;
+            if leaks {
+                self.kept += bytes;
+            }
+            m.tracker().end_at(t, ts, &[self.now]).unwrap();
+        }
+    }
+
+    /// A GC at `ts`: the heap falls to its floor, which the monitor is fed.
+    fn gc(&mut self, m: &Monitor, ts: i64, rng: &mut fastrand::Rng) -> Option<AlertEvent> {
+        self.now = 50e6 + self.kept + rng.f64() * 1e5;
+        m.observe_baseline(ts, self.now).unwrap()
+    }
+}
+
 /// Six hours of a service whose `/leak` route keeps 20 KB per request while `/ok` keeps
 /// nothing, fed through the monitor with injected times: the detector must fire and the
 /// report must name `/leak` with about 20 KB per request.
@@ -201,8 +230,7 @@ fn a_leaking_route_is_detected_and_named_in_the_report() {
         monitor(r#"{"runtime": "node", "measures": ["heap_used"], "memory_limit": 4000000000}"#);
     let t0: i64 = 1_700_000_000_000;
     let mut rng = fastrand::Rng::with_seed(7);
-    let mut retained = 0.0;
-    let mut heap = 0.0;
+    let mut heap = Heap::default();
     let mut fired = false;
     // Traffic drifts in 30-minute phases, independently per route, as real traffic does; with
     // perfectly regular traffic no model can tell a route from a steady background leak.
@@ -213,23 +241,13 @@ fn a_leaking_route_is_detected_and_named_in_the_report() {
         if step % 120 == 0 {
             (ok_rate, leak_rate) = (rng.usize(1..7), rng.usize(1..5));
         }
-        for _ in 0..ok_rate {
-            let t = m.tracker().begin_at("/ok", ts, &[heap]).unwrap();
-            heap += 4096.0;
-            m.tracker().end_at(t, ts, &[heap]).unwrap();
-        }
+        heap.serve(&m, "/ok", ts, ok_rate, 4096.0, false);
         if step >= leaking_from {
-            for _ in 0..leak_rate {
-                let t = m.tracker().begin_at("/leak", ts, &[heap]).unwrap();
-                heap += 20_000.0;
-                retained += 20_000.0;
-                m.tracker().end_at(t, ts, &[heap]).unwrap();
-            }
+            heap.serve(&m, "/leak", ts, leak_rate, 20_000.0, true);
         }
-        // A GC every 2 minutes drops the heap to the floor (50 MB plus what leaked).
+        // A GC every 2 minutes.
         if step % 8 == 0 {
-            heap = 50e6 + retained + rng.f64() * 1e5;
-            m.observe_baseline(ts, heap).unwrap();
+            heap.gc(&m, ts, &mut rng);
         }
     }
     let events = m.poll_events().unwrap();
@@ -250,6 +268,84 @@ fn a_leaking_route_is_detected_and_named_in_the_report() {
         "{top:?}"
     );
     assert!(report.suspects.iter().all(|s| s.route != "/ok"));
+}
+
+/// A leak under perfectly regular traffic: when the alert fires, no model can tell `/leak` from
+/// a steady background leak, so the alert's report names nobody. Once the traffic mix starts
+/// to vary, the report names `/leak`, and the monitor says so once, with a `suspects` event
+/// that carries that report.
+#[test]
+fn a_firing_alert_announces_its_suspects_once_they_are_named() {
+    let m =
+        monitor(r#"{"runtime": "node", "measures": ["heap_used"], "memory_limit": 4000000000}"#);
+    let t0: i64 = 1_700_000_000_000;
+    let mut rng = fastrand::Rng::with_seed(3);
+    let mut heap = Heap::default();
+    let (mut ok_rate, mut leak_rate) = (3, 2);
+    let mut fired_at = None;
+    let mut looks_at_firing = Vec::new();
+    for step in 0..(9 * 3600 / 15) {
+        let ts = t0 + step * 15_000;
+        if fired_at.is_some() && step % 120 == 0 {
+            (ok_rate, leak_rate) = (rng.usize(1..7), rng.usize(1..5));
+        }
+        heap.serve(&m, "/ok", ts, ok_rate, 4096.0, false);
+        if step >= 2 * 3600 / 15 {
+            heap.serve(&m, "/leak", ts, leak_rate, 20_000.0, true);
+        }
+        if step % 8 == 0 {
+            let event = heap.gc(&m, ts, &mut rng);
+            if event.is_some_and(|e| e.to == AlertState::Firing) {
+                fired_at = Some(ts);
+                looks_at_firing.push(m.check_suspects().unwrap());
+                assert!(m.report().unwrap().suspects.is_empty(), "named at firing");
+            } else if m.check_suspects().unwrap() {
+                let report = m.report().unwrap();
+                assert_eq!(
+                    report.suspects[0].route,
+                    "/leak",
+                    "{}",
+                    report.render_text()
+                );
+            }
+        }
+    }
+    let fired_at = fired_at.expect("the alert fired");
+    assert_eq!(
+        looks_at_firing,
+        [false],
+        "fired once, and named nobody then"
+    );
+    let events = m.poll_events().unwrap();
+    let kinds: Vec<_> = events.iter().map(|e| (e.kind, e.from, e.to)).collect();
+    let firing = (EventKind::Alert, AlertState::Pending, AlertState::Firing);
+    let suspects = (EventKind::Suspects, AlertState::Firing, AlertState::Firing);
+    assert_eq!(
+        kinds.iter().filter(|k| **k == suspects).count(),
+        1,
+        "{events:?}"
+    );
+    let at = |k| kinds.iter().position(|x| *x == k).unwrap();
+    assert!(at(firing) < at(suspects), "{events:?}");
+    let announced = &events[at(suspects)];
+    assert!(announced.ts_ms > fired_at);
+    let report = announced
+        .report
+        .as_ref()
+        .expect("the report that named them");
+    assert_eq!(report.suspects[0].route, "/leak");
+    assert!(
+        announced
+            .report_text
+            .as_ref()
+            .is_some_and(|t| t.contains("/leak"))
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| e.kind == EventKind::Suspects || e.report.is_none())
+    );
+    assert!(!m.check_suspects().unwrap(), "announced once");
 }
 
 #[test]

@@ -50,6 +50,9 @@ pub struct AttributionConfig {
     pub before_window_ms: i64,
     /// The article's traffic-increase threshold (0.5 = +50%).
     pub traffic_increase: f64,
+    /// Error level of the bytes-per-request intervals (0.05: 95% intervals), shared among the
+    /// routes searched; a route is named when its interval excludes 0.
+    pub alpha: f64,
 }
 
 impl Default for AttributionConfig {
@@ -60,6 +63,7 @@ impl Default for AttributionConfig {
             min_share: 0.10,
             before_window_ms: 6 * 3600 * 1000,
             traffic_increase: 0.5,
+            alpha: 0.05,
         }
     }
 }
@@ -90,6 +94,9 @@ impl AttributionConfig {
                 "traffic_increase",
                 "must be finite and >= 0",
             ));
+        }
+        if !(self.alpha > 0.0 && self.alpha < 1.0) {
+            return Err(InputError::invalid_option("alpha", "must be in (0, 1)"));
         }
         Ok(())
     }
@@ -128,7 +135,8 @@ pub struct RouteEstimate {
     pub requests: u64,
     /// Bytes retained per request (per second for `_background`).
     pub retained_bytes_per_request: f64,
-    /// 95% confidence interval `[lo, hi]`; `lo` is 0 when 0 is plausible.
+    /// Confidence interval `[lo, hi]` at the model's `confidence` (95% by default); `lo` is 0
+    /// when 0 is plausible.
     pub interval: [f64; 2],
     /// Share of the fitted floor growth in the window that this column explains.
     pub share: f64,
@@ -147,8 +155,15 @@ pub struct ModelFit {
     pub floor_growth: f64,
     /// Residual standard deviation of the (GLS-transformed) fit.
     pub residual_std: f64,
+    /// Confidence level of the intervals (`1 - alpha`).
+    #[serde(default = "default_confidence")]
+    pub confidence: f64,
     /// One estimate per column, in decreasing order of share.
     pub estimates: Vec<RouteEstimate>,
+}
+
+fn default_confidence() -> f64 {
+    0.95
 }
 
 /// Everything attribution found.
@@ -478,7 +493,7 @@ fn fit_model(
     // The routes were searched for the one that best explains the growth, so the level is
     // shared among them (Bonferroni): with many routes, one of them matches the growth by
     // chance more often than a single route does.
-    let intervals = fit.profile_intervals(0.05 / busiest.len().max(1) as f64);
+    let intervals = fit.profile_intervals(cfg.alpha / busiest.len().max(1) as f64);
     // The fitted growth over the window, which the shares divide.
     let floor_growth: f64 = (0..p).map(|j| betas[j] * spans[j]).sum();
     let mut estimates: Vec<RouteEstimate> = (0..p)
@@ -511,6 +526,7 @@ fn fit_model(
         window_ms: window,
         floor_growth,
         residual_std: fit.sigma(),
+        confidence: 1.0 - cfg.alpha,
         estimates,
     })
 }
@@ -846,6 +862,22 @@ mod tests {
         for e in &m.estimates[1..] {
             assert!(e.interval[0] <= 0.0 || e.share < 0.05, "{e:?}");
         }
+        // A stricter level widens every interval around the same fit.
+        let strict = AttributionConfig {
+            alpha: 0.01,
+            ..Default::default()
+        };
+        let sm = attribute(&snap, &floor, gs, &strict)
+            .unwrap()
+            .model
+            .unwrap();
+        assert_eq!((m.confidence, sm.confidence), (0.95, 0.99));
+        let st = sm.estimates.iter().find(|e| e.route == "/leak").unwrap();
+        assert_eq!(
+            st.retained_bytes_per_request,
+            top.retained_bytes_per_request
+        );
+        assert!(st.interval[0] < top.interval[0] && st.interval[1] > top.interval[1]);
         // Traffic did not change, so the article flags nothing.
         assert!(
             att.article_suspects.is_empty(),
@@ -920,6 +952,14 @@ mod tests {
             attribute(&snap, &floor, gs, &cfg).unwrap_err().code(),
             crate::ErrorCode::InvalidOption
         );
+        for alpha in [0.0, 1.0, -0.1, f64::NAN] {
+            let cfg = AttributionConfig {
+                alpha,
+                ..Default::default()
+            };
+            let e = attribute(&snap, &floor, gs, &cfg).unwrap_err();
+            assert_eq!(e.code(), crate::ErrorCode::InvalidOption, "alpha {alpha}");
+        }
         let mut bad = snap.clone();
         bad.slots[5].counts.push(1);
         let e = attribute(&bad, &floor, gs, &AttributionConfig::default()).unwrap_err();

@@ -383,6 +383,7 @@ static void test_detection_events(void) {
   char *json = NULL;
   OK(leaksense_monitor_poll_events(m, &json));
   CHECK(json != NULL && strstr(json, "\"to\":\"firing\"") != NULL);
+  CHECK(json != NULL && strstr(json, "\"kind\":\"alert\"") != NULL);
   if (json) printf("events: %s\n", json);
   leaksense_string_free(json);
   OK(leaksense_monitor_poll_events(m, &json));
