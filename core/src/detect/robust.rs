@@ -624,14 +624,18 @@ impl Detector {
         if n < 2 {
             return 0;
         }
-        let mut gaps = [0.0f64; SLOW_EVENTS];
+        let mut gaps = [0i64; SLOW_EVENTS];
         for (g, (a, b)) in gaps
             .iter_mut()
             .zip(self.slow_gcs.iter().zip(self.slow_gcs.iter().skip(1)))
         {
-            *g = b.saturating_sub(a) as f64 / 1000.0;
+            *g = b.saturating_sub(a);
         }
-        let period = median(&mut gaps[..n - 1]);
+        // At most five gaps, in ms.
+        let gaps = &mut gaps[..n - 1];
+        gaps.sort_unstable();
+        let m = gaps.len();
+        let period = (gaps[(m - 1) / 2] as f64 + gaps[m / 2] as f64) / 2000.0;
         if period.is_nan() || period < SLOW_PERIOD_SECS {
             return 0;
         }
