@@ -4,7 +4,11 @@
 //! samples fall into fixed time buckets, each bucket keeps its minimum, and a floor point is the
 //! minimum over a few buckets, enough to span one and a half estimated GC periods (the period is
 //! measured from the sawtooth's drops), stamped at the middle of that window. Upward spikes
-//! never reach the floor.
+//! never reach the floor. A slow GC (a full collection every hour or more) is seen through its
+//! large falls to a new low, and its floor window then reaches back past the last of them (up
+//! to 8 h). Before its first collection, a slow GC's ramp looks exactly like a leak; with
+//! `first_collection_secs` no leak is declared until a collection has been seen or that time
+//! has passed.
 //!
 //! Every closed bucket is an evaluation (as Prometheus evaluates a rule). An evaluation fits a
 //! "flat, then rising" hinge to the floor since the last restart to find where growth began,
@@ -92,6 +96,12 @@ pub struct DetectorConfig {
     pub confidence: f64,
     /// A drop below the floor by this fraction of it is a restart: the detector starts over.
     pub reset_drop_ratio: f64,
+    /// For a heap that may be collected only every few hours (a V8 old generation sampled every
+    /// tick): until the heap has fallen by a collection's share (3%) since start or restart, no
+    /// leak is declared before this long after it, since a slow GC's first ramp looks exactly
+    /// like a leak. 0 (the default) turns it off; 4 h covers GC periods up to 4 h. Leave it off
+    /// for series of post-GC values, which never fall like that.
+    pub first_collection_secs: f64,
     /// How many of the newest alert events `analysis()` keeps.
     pub max_events: usize,
 }
@@ -114,6 +124,7 @@ impl Default for DetectorConfig {
             projection_ratio: 0.15,
             confidence: 0.95,
             reset_drop_ratio: 0.3,
+            first_collection_secs: 0.0,
             max_events: 32,
         }
     }
@@ -184,6 +195,12 @@ impl DetectorConfig {
         range("projection_ratio", self.projection_ratio, 0.0, 1000.0)?;
         range("confidence", self.confidence, 0.5, 0.9999)?;
         range("reset_drop_ratio", self.reset_drop_ratio, 0.01, 1.0)?;
+        range(
+            "first_collection_secs",
+            self.first_collection_secs,
+            0.0,
+            WEEK,
+        )?;
         if !(1..=10_000).contains(&self.max_events) {
             return Err(InputError::invalid_option(
                 "max_events",
@@ -285,8 +302,33 @@ struct Bucket {
 const MIN_SPAN: usize = 2;
 /// Buckets a floor point spans when no GC drop has been seen in the last `MAX_SPAN` buckets.
 const NO_DROP_SPAN: usize = MIN_SPAN;
-/// Most buckets a floor point spans (its window is 1.5 GC periods, capped here).
+/// Most buckets a floor point spans (its window is 1.5 GC periods, capped here), from the
+/// per-bucket drop counts.
 const MAX_SPAN: usize = 12;
+/// Most buckets a floor point spans under a slow GC (a full collection every hour or more, see
+/// [`SLOW_FALL`]): 8 h of 5 min buckets, 1.5 periods of a 5 h GC.
+const SLOW_MAX_SPAN: usize = 96;
+/// A slow collection is a sample-to-sample fall of at least this many times the usual change
+/// (noise is not that large), freeing at least `SLOW_SHARE` of the heap, from a level the heap
+/// reached gradually (not a spike's top), landing below every sample of the last
+/// `SLOW_LOOKBACK_SECS` by at least `SLOW_BELOW` of the fall: the heap had built up over them
+/// since the previous collection. A fast sawtooth's trough lands back on its old floor instead.
+const SLOW_FALL: f64 = 6.0;
+/// See [`SLOW_FALL`].
+const SLOW_SHARE: f64 = 0.05;
+/// See [`SLOW_FALL`]. With buckets so small that this is more than `SLOW_MAX_SPAN` of them
+/// (under 19 s, as in compressed-time demos), slow collections are not looked for.
+const SLOW_LOOKBACK_SECS: f64 = 1800.0;
+/// See [`SLOW_FALL`].
+const SLOW_BELOW: f64 = 0.25;
+/// Slow collections whose times are kept; their median interval is the slow GC period.
+const SLOW_EVENTS: usize = 6;
+/// Shortest median interval between slow collections that sets the floor's span: below it the
+/// per-bucket drop counts see the period.
+const SLOW_PERIOD_SECS: f64 = 2400.0;
+/// A collection's share of the heap for `first_collection_secs`: a fall by this share of it,
+/// landing below the last bucket (a spike's end does not).
+const COLLECTED_SHARE: f64 = 0.03;
 /// Most points the trend test looks at: longer segments are reduced to block medians.
 const TEST_POINTS: usize = 24;
 /// A firing alert resolves once the newest third of the segment rises (at its rate's upper
@@ -316,6 +358,21 @@ pub struct Detector {
     mins: Ring<Sample>,
     drops: Ring<u32>,
     range_ewma: f64,
+    /// Winsorized mean of the sample-to-sample change (the scale a slow collection must beat).
+    step_ewma: f64,
+    /// Times of the newest slow collections (see [`SLOW_FALL`]).
+    slow_gcs: Ring<i64>,
+    /// Whether the heap has fallen by a collection's share since start or restart (see
+    /// [`COLLECTED_SHARE`]).
+    collected: bool,
+    /// Buckets in `SLOW_LOOKBACK_SECS`; 0 when slow collections are not looked for.
+    slow_lookback: usize,
+    /// The highest and lowest samples of the last closed bucket.
+    prev_max: f64,
+    prev_min: f64,
+    /// The lowest bucket minimum of the last `slow_lookback` buckets, updated at each bucket
+    /// close so that a sample costs O(1).
+    lookback_low: f64,
     floor: Ring<Sample>,
     /// The same floor values stamped at their minimum sample's own time (for attribution).
     troughs: Ring<Sample>,
@@ -339,9 +396,23 @@ impl Detector {
             last: None,
             epoch_start_ms: 0,
             bucket: None,
-            mins: Ring::new(MAX_SPAN)?,
+            mins: Ring::new(SLOW_MAX_SPAN)?,
             drops: Ring::new(MAX_SPAN)?,
             range_ewma: 0.0,
+            step_ewma: 0.0,
+            slow_gcs: Ring::new(SLOW_EVENTS)?,
+            collected: false,
+            slow_lookback: {
+                let n = (SLOW_LOOKBACK_SECS / cfg.bucket_secs).ceil();
+                if n <= SLOW_MAX_SPAN as f64 {
+                    n as usize
+                } else {
+                    0
+                }
+            },
+            prev_max: f64::INFINITY,
+            prev_min: f64::INFINITY,
+            lookback_low: f64::INFINITY,
             floor: Ring::new(cfg.floor_capacity)?,
             troughs: Ring::new(cfg.floor_capacity)?,
             state: AlertState::Inactive,
@@ -397,6 +468,11 @@ impl Detector {
             && let Some(b) = self.bucket.as_mut()
         {
             b.drops += 1;
+        }
+        if let Some(prev) = self.last
+            && let Some(b) = self.bucket
+        {
+            self.observe_step(prev, s, b.min.value);
         }
         if self.last.is_none() {
             self.epoch_start_ms = s.ts_ms;
@@ -487,15 +563,83 @@ impl Detector {
     }
 
     fn is_restart(&self, value: f64) -> bool {
-        let reference = self
-            .floor
-            .last()
-            .map(|f| f.value)
-            .or_else(|| self.mins.iter().map(|m| m.value).reduce(f64::min));
-        match reference {
-            Some(r) if r > 0.0 => r - value > self.cfg.reset_drop_ratio * r,
-            _ => false,
+        let drop = |r: f64| r > 0.0 && r - value > self.cfg.reset_drop_ratio * r;
+        let lowest = || self.mins.iter().map(|m| m.value).reduce(f64::min);
+        match self.floor.last() {
+            // A slow collection lands back on an older floor, far below a floor that has
+            // followed the ramp up since: a restart also falls that far below every bucket kept
+            // (8 h). Checked only after the cheap test, which it can only make stricter.
+            Some(f) if drop(f.value) && self.cfg.kind == SeriesKind::Heap => {
+                lowest().is_none_or(|l| drop(l.min(f.value)))
+            }
+            Some(f) => drop(f.value),
+            None => lowest().is_some_and(drop),
         }
+    }
+
+    /// Tracks the usual sample-to-sample change and records slow collections.
+    fn observe_step(&mut self, prev: Sample, s: Sample, bucket_min: f64) {
+        let fall = prev.value - s.value;
+        let step = fall.abs();
+        let lowest = self.lookback_low.min(bucket_min);
+        // A collection lands below the last bucket or two; a spike's end does not.
+        let recent = self.prev_min.min(bucket_min);
+        self.collected |= fall >= COLLECTED_SHARE * prev.value && s.value < recent;
+        if self.cfg.kind == SeriesKind::Heap
+            && self.slow_lookback > 0
+            && self.mins.len() >= self.slow_lookback
+            && self.step_ewma > 0.0
+            && fall > SLOW_FALL * self.step_ewma
+            && fall >= SLOW_SHARE * prev.value
+            && prev.value - self.prev_max < 0.5 * fall
+            && s.value < lowest - SLOW_BELOW * fall
+            && self
+                .slow_gcs
+                .last()
+                .is_none_or(|t| s.ts_ms.saturating_sub(t) >= self.bucket_ms)
+        {
+            self.slow_gcs.push(s.ts_ms);
+        }
+        // Winsorized, so the collections themselves hardly move it.
+        self.step_ewma = if self.step_ewma > 0.0 {
+            self.step_ewma + 0.05 * (step.min(3.0 * self.step_ewma) - self.step_ewma)
+        } else {
+            step
+        };
+    }
+
+    /// Buckets a floor point must span to reach back past the last slow collection: 1.5 times
+    /// the median interval between slow collections when that is long, every bucket since the
+    /// only one seen so far, 0 otherwise.
+    fn slow_span(&self) -> usize {
+        let n = self.slow_gcs.len();
+        if n == 1 {
+            let since = match (self.last, self.slow_gcs.last()) {
+                (Some(l), Some(t)) => l.ts_ms.saturating_sub(t),
+                _ => 0,
+            };
+            let buckets = usize::try_from(since / self.bucket_ms.max(1)).unwrap_or(usize::MAX);
+            return buckets.saturating_add(1).min(SLOW_MAX_SPAN);
+        }
+        if n < 2 {
+            return 0;
+        }
+        let mut gaps = [0i64; SLOW_EVENTS];
+        for (g, (a, b)) in gaps
+            .iter_mut()
+            .zip(self.slow_gcs.iter().zip(self.slow_gcs.iter().skip(1)))
+        {
+            *g = b.saturating_sub(a);
+        }
+        // At most five gaps, in ms.
+        let gaps = &mut gaps[..n - 1];
+        gaps.sort_unstable();
+        let m = gaps.len();
+        let period = (gaps[(m - 1) / 2] as f64 + gaps[m / 2] as f64) / 2000.0;
+        if period.is_nan() || period < SLOW_PERIOD_SECS {
+            return 0;
+        }
+        ((1.5 * period / self.cfg.bucket_secs).ceil() as usize).min(SLOW_MAX_SPAN)
     }
 
     fn reset(&mut self, ts_ms: i64) {
@@ -505,6 +649,12 @@ impl Detector {
         self.mins.clear();
         self.drops.clear();
         self.range_ewma = 0.0;
+        self.step_ewma = 0.0;
+        self.slow_gcs.clear();
+        self.collected = false;
+        self.prev_max = f64::INFINITY;
+        self.prev_min = f64::INFINITY;
+        self.lookback_low = f64::INFINITY;
         self.floor.clear();
         self.troughs.clear();
         self.verdict = Verdict::Insufficient;
@@ -522,6 +672,14 @@ impl Detector {
     fn close_bucket(&mut self, b: Bucket) {
         self.mins.push(b.min);
         self.drops.push(b.drops);
+        (self.prev_max, self.prev_min) = (b.max, b.min.value);
+        self.lookback_low = self
+            .mins
+            .iter()
+            .rev()
+            .take(self.slow_lookback)
+            .map(|m| m.value)
+            .fold(f64::INFINITY, f64::min);
         let range = b.max - b.min.value;
         self.range_ewma = if self.mins.len() == 1 {
             range
@@ -538,7 +696,7 @@ impl Detector {
             let buckets_per_gc = self.drops.len() as f64 / drops as f64;
             ((1.5 * buckets_per_gc).ceil() as usize).clamp(MIN_SPAN, MAX_SPAN)
         };
-        let span = span.min(self.mins.len());
+        let span = span.max(self.slow_span()).min(self.mins.len());
         let trough = self.mins.iter().skip(self.mins.len() - span).fold(
             None,
             |lowest: Option<Sample>, m| match lowest {
@@ -579,6 +737,15 @@ impl Detector {
         );
         self.verdict = verdict;
         self.strength = e.strength;
+        let first_ms = self
+            .epoch_start_ms
+            .saturating_add((self.cfg.first_collection_secs * 1000.0) as i64);
+        let now = self.last.map_or(i64::MIN, |l| l.ts_ms);
+        if cond && self.cfg.kind == SeriesKind::Heap && !self.collected && now < first_ms {
+            // Not enough data yet to tell a leak from a slow GC's first ramp.
+            self.verdict = Verdict::Insufficient;
+            return false;
+        }
         cond
     }
 
@@ -1305,7 +1472,7 @@ mod tests {
 
     #[test]
     fn invalid_options_are_refused() {
-        let edits: [fn(&mut DetectorConfig); 18] = [
+        let edits: [fn(&mut DetectorConfig); 19] = [
             |c| c.limit = Some(0.0),
             |c| c.min_for_secs = -1.0,
             |c| c.limit = Some(f64::NAN),
@@ -1323,6 +1490,7 @@ mod tests {
             |c| c.projection_secs = -1.0,
             |c| c.projection_ratio = f64::NAN,
             |c| c.reset_drop_ratio = 0.0,
+            |c| c.first_collection_secs = -1.0,
             |c| c.max_events = 0,
         ];
         let widest = DetectorConfig {
@@ -1533,6 +1701,57 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// Every alert state change over a generated series, with the defaults for its kind and
+    /// `first_collection_secs`.
+    fn replay(
+        sc: &crate::detect::scenarios::Scenario,
+        first_collection_secs: f64,
+    ) -> Vec<AlertEvent> {
+        let cfg = DetectorConfig {
+            limit: sc.limit,
+            max_events: 1000,
+            first_collection_secs,
+            ..DetectorConfig::for_kind(sc.kind)
+        };
+        analyze(&sc.samples, &cfg).unwrap().events
+    }
+
+    #[test]
+    fn a_slow_gc_does_not_fire() {
+        use crate::detect::scenarios::{Situation, generate};
+        // A full GC every 1-4 h: the heap ramps up for hours like a leak, and a collection can
+        // fall by more than `reset_drop_ratio` below a floor that followed the ramp. The detector
+        // used to fire on these seeds. The first three it now gets right by default; the other
+        // three fire on the ramp before the first collection, which `first_collection_secs`
+        // waits out.
+        for (seed, first) in [(2, 0.0), (4, 0.0), (9, 0.0), (1, 4.0), (5, 4.0), (8, 4.0)] {
+            let events = replay(&generate(Situation::SlowGc, seed, 15), first * 3600.0);
+            assert!(
+                events.iter().all(|e| e.to != AlertState::Firing),
+                "seed {seed}: {events:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_leak_under_a_slow_gc_fires_after_it_begins() {
+        use crate::detect::scenarios::{Situation, generate};
+        for (seed, first) in [(3, 0.0), (6, 0.0), (3, 4.0), (6, 4.0)] {
+            let sc = generate(Situation::SlowGcLeak, seed, 15);
+            let start = sc.leak_start_ms.unwrap();
+            let events = replay(&sc, first * 3600.0);
+            let fired: Vec<i64> = events
+                .iter()
+                .filter(|e| e.to == AlertState::Firing)
+                .map(|e| e.ts_ms)
+                .collect();
+            assert!(!fired.is_empty(), "seed {seed}: {events:?}");
+            assert!(fired.iter().all(|&t| t > start), "seed {seed}: {events:?}");
+            let last = events.last().unwrap();
+            assert_eq!(last.to, AlertState::Firing, "seed {seed}: {events:?}");
         }
     }
 

@@ -2,9 +2,9 @@
 //!
 //! Each [`Situation`] is one thing a real service does: a flat GC sawtooth, a warm-up, a deploy
 //! step, daily traffic, restarts, spikes, noise, and the leaks the detector must catch. A seed
-//! fixes every random choice (base size from 50 MB to 5 GB, GC period from 10 s to 30 min,
-//! sawtooth amplitude, noise, when things happen), so a run is reproducible and train and
-//! held-out seed ranges never overlap.
+//! fixes every random choice (base size from 50 MB to 5 GB, GC period from 10 s to 30 min, or
+//! 1–4 h for the slow-GC situations, sawtooth amplitude, noise, when things happen), so a run is
+//! reproducible and train and held-out seed ranges never overlap.
 
 use crate::detect::robust::SeriesKind;
 use crate::series::Sample;
@@ -47,11 +47,18 @@ pub enum Situation {
     LeakAfterWarmup,
     /// A goroutine-style count leak.
     CountLeak,
+    // The slow-GC situations come last so that adding them left every other situation's
+    // discriminant, and so its seeded series, unchanged.
+    /// A flat floor under a slow GC: a full collection every 1–4 h, so the heap ramps up for
+    /// hours between collections.
+    SlowGc,
+    /// A leak that begins mid-series (6–14 h) under a slow GC.
+    SlowGcLeak,
 }
 
 impl Situation {
     /// Every situation, healthy ones first.
-    pub const ALL: [Situation; 15] = [
+    pub const ALL: [Situation; 17] = [
         Situation::Flat,
         Situation::WarmupPlateau,
         Situation::Step,
@@ -60,6 +67,7 @@ impl Situation {
         Situation::Spikes,
         Situation::Noise,
         Situation::CountHealthy,
+        Situation::SlowGc,
         Situation::SlowLeak,
         Situation::FastLeak,
         Situation::StaircaseLeak,
@@ -67,6 +75,7 @@ impl Situation {
         Situation::TrafficLeak,
         Situation::LeakAfterWarmup,
         Situation::CountLeak,
+        Situation::SlowGcLeak,
     ];
 
     /// A short snake_case name.
@@ -87,6 +96,8 @@ impl Situation {
             Situation::TrafficLeak => "traffic_leak",
             Situation::LeakAfterWarmup => "leak_after_warmup",
             Situation::CountLeak => "count_leak",
+            Situation::SlowGc => "slow_gc",
+            Situation::SlowGcLeak => "slow_gc_leak",
         }
     }
 
@@ -101,6 +112,7 @@ impl Situation {
                 | Situation::TrafficLeak
                 | Situation::LeakAfterWarmup
                 | Situation::CountLeak
+                | Situation::SlowGcLeak
         )
     }
 
@@ -235,7 +247,10 @@ fn heap_series(situation: Situation, seed: u64, rng: &mut Rng, step: f64, n: usi
         rng.log_uniform(50.0 * MB, 5000.0 * MB)
     };
     let limit = base * rng.uniform(1.5, 4.0);
-    let period = rng.log_uniform(10.0, 1800.0);
+    let period = match situation {
+        S::SlowGc | S::SlowGcLeak => rng.log_uniform(HOUR, 4.0 * HOUR),
+        _ => rng.log_uniform(10.0, 1800.0),
+    };
     let amp_ratio = match situation {
         S::BigSawtoothLeak => rng.uniform(1.5, 3.0),
         S::Noise => rng.uniform(0.02, 0.1),
@@ -275,6 +290,7 @@ fn heap_series(situation: Situation, seed: u64, rng: &mut Rng, step: f64, n: usi
     let leak_start = match situation {
         S::FastLeak => rng.uniform(2.0, 12.0),
         S::SlowLeak | S::LeakAfterWarmup => rng.uniform(2.0, 6.0),
+        S::SlowGcLeak => rng.uniform(6.0, 14.0),
         _ => rng.uniform(2.0, 8.0),
     } * HOUR;
     // Leak rate in bytes per second.
