@@ -12,6 +12,7 @@ export interface LeakSenseError extends Error {
 export interface DetectorOptions {
   kind?: 'heap' | 'count';
   for_secs?: number;
+  min_for_secs?: number;
   bucket_secs?: number;
   floor_capacity?: number;
   warmup_secs?: number;
@@ -23,6 +24,9 @@ export interface DetectorOptions {
   projection_ratio?: number;
   confidence?: number;
   reset_drop_ratio?: number;
+  /** No leak before this many seconds since start unless the heap fell like a collection
+   * (0, off, by default): set 14400 if V8 collects your old generation only every hour or more. */
+  first_collection_secs?: number;
   max_events?: number;
 }
 
@@ -31,6 +35,8 @@ export interface AttributionOptions {
   top_k?: number;
   block_ms?: number;
   min_share?: number;
+  /** Error level of the bytes-per-request intervals (0.05: 95% intervals). */
+  alpha?: number;
   [key: string]: number | undefined;
 }
 
