@@ -29,6 +29,12 @@ struct Outcome {
     start_err_secs: Option<f64>,
     /// Stopped firing after the leak began (the leak goes on to the end of every series).
     resolved_while_leaking: bool,
+    /// Seconds from the first firing to when the leak's live data reaches the limit
+    /// (`Scenario::limit_reached_ms`), negative when the alert came after; `None` when the
+    /// series does not reach its limit or the alert never fired.
+    lead_secs: Option<f64>,
+    /// leaksense's time to limit at the first firing, over the true time left.
+    ttl_ratio: Option<f64>,
 }
 
 fn leaksense(sc: &Scenario, overrides: &[(String, serde_json::Value)]) -> Outcome {
@@ -44,11 +50,15 @@ fn leaksense(sc: &Scenario, overrides: &[(String, serde_json::Value)]) -> Outcom
         match sc.leak_start_ms {
             Some(l) if s.ts_ms >= l => {
                 if out.delay_secs.is_none() {
+                    let a = d.analysis();
                     out.delay_secs = Some((s.ts_ms - l) as f64 / 1000.0);
-                    out.start_err_secs = d
-                        .analysis()
-                        .growth_start_ms
-                        .map(|g| (g - l).abs() as f64 / 1000.0);
+                    out.start_err_secs = a.growth_start_ms.map(|g| (g - l).abs() as f64 / 1000.0);
+                    let left = sc.limit_reached_ms.map(|o| (o - s.ts_ms) as f64 / 1000.0);
+                    out.lead_secs = left;
+                    out.ttl_ratio = match (left, a.time_to_limit_secs) {
+                        (Some(left), Some(ttl)) if left > 0.0 => Some(ttl / left),
+                        _ => None,
+                    };
                 }
             }
             _ => out.false_alarm = true,
@@ -80,6 +90,7 @@ fn article(sc: &Scenario) -> Outcome {
                 Some(l) if t >= l => {
                     if out.delay_secs.is_none() {
                         out.delay_secs = Some((t - l) as f64 / 1000.0);
+                        out.lead_secs = sc.limit_reached_ms.map(|o| (o - t) as f64 / 1000.0);
                         out.start_err_secs = article_inflection(&sc.samples, t)
                             .map(|g| (g - l).abs() as f64 / 1000.0);
                     }
@@ -122,11 +133,19 @@ struct Tally {
     delays: Vec<f64>,
     start_errs: Vec<f64>,
     resolved: usize,
+    /// Leaks that reach their limit within the series; lead times of those alerted; time to
+    /// limit over the truth at the first firing.
+    reach_limit: usize,
+    leads: Vec<f64>,
+    ttl_ratios: Vec<f64>,
 }
 
 impl Tally {
-    fn add(&mut self, leaks: bool, o: Outcome) {
+    fn add(&mut self, leaks: bool, reaches_limit: bool, o: Outcome) {
         self.series += 1;
+        self.reach_limit += usize::from(leaks && reaches_limit);
+        self.leads.extend(o.lead_secs);
+        self.ttl_ratios.extend(o.ttl_ratio);
         if leaks {
             self.leaks += 1;
             if o.delay_secs.is_some() {
@@ -149,6 +168,23 @@ impl Tally {
         self.resolved += o.resolved;
         self.delays.extend(&o.delays);
         self.start_errs.extend(&o.start_errs);
+        self.reach_limit += o.reach_limit;
+        self.leads.extend(&o.leads);
+        self.ttl_ratios.extend(&o.ttl_ratios);
+    }
+
+    /// Of the leaks that reach their limit: alerted at least 1 h before it, and the median
+    /// lead of those alerted at all (a leak never alerted counts as no warning).
+    fn warning(&self) -> String {
+        if self.reach_limit == 0 {
+            return "–".into();
+        }
+        let hour_ahead = self.leads.iter().filter(|&&l| l >= 3600.0).count();
+        format!(
+            "{hour_ahead}/{} (median lead {})",
+            self.reach_limit,
+            median_min(&self.leads)
+        )
     }
 
     fn caught(&self) -> String {
@@ -160,18 +196,21 @@ impl Tally {
     }
 }
 
-fn median_min(v: &[f64]) -> String {
+fn median(v: &[f64]) -> Option<f64> {
     if v.is_empty() {
-        return "n/a".into();
+        return None;
     }
     let mut v = v.to_vec();
     v.sort_by(f64::total_cmp);
-    let m = if v.len() % 2 == 1 {
+    Some(if v.len() % 2 == 1 {
         v[v.len() / 2]
     } else {
         (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
-    };
-    format!("{:.0} min", m / 60.0)
+    })
+}
+
+fn median_min(v: &[f64]) -> String {
+    median(v).map_or("n/a".into(), |m| format!("{:.0} min", m / 60.0))
 }
 
 fn parse_seeds(s: &str) -> Option<(u64, u64)> {
@@ -245,6 +284,7 @@ fn main() -> ExitCode {
     // they were added.
     let (mut fast_ours, mut fast_art) = (Tally::default(), Tally::default());
     let (mut both_ours, mut both_art) = (Vec::new(), Vec::new());
+    let mut warnings = Vec::new();
     for sit in Situation::ALL {
         let (mut ours, mut art) = (Tally::default(), Tally::default());
         for seed in seeds.0..seeds.1 {
@@ -257,10 +297,19 @@ fn main() -> ExitCode {
                 both_ours.push(x);
                 both_art.push(y);
             }
-            ours.add(sit.leaks(), o);
-            art.add(sit.leaks(), a);
+            let reaches_limit = sc.limit_reached_ms.is_some();
+            ours.add(sit.leaks(), reaches_limit, o);
+            art.add(sit.leaks(), reaches_limit, a);
         }
         print_row(sit.name(), &ours, &art);
+        if ours.reach_limit > 0 {
+            warnings.push(format!(
+                "| {} | {} / {} |",
+                sit.name(),
+                ours.warning(),
+                art.warning()
+            ));
+        }
         if !matches!(sit, Situation::SlowGc | Situation::SlowGcLeak) {
             fast_ours.merge(&ours);
             fast_art.merge(&art);
@@ -282,6 +331,27 @@ fn main() -> ExitCode {
         median_min(&both_ours),
         median_min(&both_art)
     );
+    println!(
+        "\nWarning before the limit, on the leaks whose live data reaches the memory limit within \
+         the 24 h (the OOM kill): alerted at least 1 h before it, and the median lead from the \
+         first firing to it (negative: after it).\n\n| situation | leaksense | article |\n\
+         |---|---|---|"
+    );
+    for w in &warnings {
+        println!("{w}");
+    }
+    println!(
+        "| **all** | {} / {} |",
+        all_ours.warning(),
+        all_art.warning()
+    );
+    if let Some(m) = median(&all_ours.ttl_ratios) {
+        println!(
+            "\nleaksense's time to limit at the first firing, over the true time left: median \
+             {m:.2} over {} leaks",
+            all_ours.ttl_ratios.len()
+        );
+    }
     ExitCode::SUCCESS
 }
 

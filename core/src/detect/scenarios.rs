@@ -140,6 +140,10 @@ pub struct Scenario {
     pub leak_start_ms: Option<i64>,
     /// The mean leak rate in units per second; `None` for healthy series.
     pub leak_rate_per_sec: Option<f64>,
+    /// When the leak's live data (the noise-free floor, without garbage, spikes or noise)
+    /// reaches the limit, the out-of-memory kill a runtime that collects before dying would
+    /// suffer; `None` when that is not within the series.
+    pub limit_reached_ms: Option<i64>,
     /// The samples, 24 h at the requested step.
     pub samples: Vec<Sample>,
 }
@@ -235,6 +239,7 @@ fn count_series(situation: Situation, seed: u64, rng: &mut Rng, step: f64, n: us
         limit: None,
         leak_start_ms: leaks.then(|| START_MS + (leak_start * 1000.0) as i64),
         leak_rate_per_sec: leaks.then_some(leak_rate),
+        limit_reached_ms: None,
         samples,
     }
 }
@@ -306,6 +311,7 @@ fn heap_series(situation: Situation, seed: u64, rng: &mut Rng, step: f64, n: usi
     let mut spike_left = 0u32;
     let mut spike = 0.0;
     let mut samples = Vec::with_capacity(n);
+    let mut limit_reached_ms = None;
     let tau = std::f64::consts::TAU;
     for i in 0..n {
         let t = i as f64 * step;
@@ -335,6 +341,9 @@ fn heap_series(situation: Situation, seed: u64, rng: &mut Rng, step: f64, n: usi
                 _ => leak_rate * dt,
             };
         }
+        if leaks && floor >= limit && limit_reached_ms.is_none() {
+            limit_reached_ms = Some(START_MS + (t * 1000.0) as i64);
+        }
         let amp = base * amp_ratio * (1.0 + day_traffic * day);
         let mut v = floor + amp * saw.phase(rng, t) + noise_sd * rng.normal();
         if spike_left == 0 && rng.chance(spike_p) {
@@ -361,6 +370,7 @@ fn heap_series(situation: Situation, seed: u64, rng: &mut Rng, step: f64, n: usi
         } else {
             leak_rate
         }),
+        limit_reached_ms,
         samples,
     }
 }
@@ -379,6 +389,18 @@ mod tests {
             assert_eq!(a.leak_start_ms.is_some(), s.leaks());
             assert!(crate::series::validate(&a.samples).is_ok());
             assert_ne!(generate(s, 8, 15).samples, a.samples);
+            if let Some(oom) = a.limit_reached_ms {
+                assert!(oom >= a.leak_start_ms.expect("only leaks reach the limit"));
+            }
         }
+        // Fast leaks often outgrow their limit within the day.
+        let reached = (0..20)
+            .filter(|&seed| {
+                generate(Situation::FastLeak, seed, 15)
+                    .limit_reached_ms
+                    .is_some()
+            })
+            .count();
+        assert!(reached > 0);
     }
 }
