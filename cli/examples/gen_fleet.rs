@@ -16,9 +16,7 @@ fn main() -> std::io::Result<()> {
     let out = args.get(3).expect(usage);
     let heap: Vec<Situation> = Situation::ALL
         .into_iter()
-        .filter(|s| {
-            s.kind() == SeriesKind::Heap && !matches!(s, Situation::SlowGc | Situation::SlowGcLeak)
-        })
+        .filter(|s| s.kind() == SeriesKind::Heap && !s.slow_gc())
         .collect();
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(out)?);
     writeln!(w, "# TYPE app_memory_bytes gauge")?;

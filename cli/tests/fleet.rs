@@ -52,11 +52,7 @@ fn fleet() -> (Vec<Backfill>, BTreeSet<String>) {
     let (leaking, healthy): (Vec<Situation>, Vec<Situation>) = Situation::ALL
         .into_iter()
         .filter(|s| {
-            s.kind() == SeriesKind::Heap
-                && !matches!(
-                    s,
-                    Situation::BigSawtoothLeak | Situation::SlowGc | Situation::SlowGcLeak
-                )
+            s.kind() == SeriesKind::Heap && *s != Situation::BigSawtoothLeak && !s.slow_gc()
         })
         .partition(|s| s.leaks());
     let mut series = Vec::new();

@@ -310,7 +310,7 @@ fn main() -> ExitCode {
                 art.warning()
             ));
         }
-        if !matches!(sit, Situation::SlowGc | Situation::SlowGcLeak) {
+        if !sit.slow_gc() {
             fast_ours.merge(&ours);
             fast_art.merge(&art);
         }

@@ -54,11 +54,17 @@ pub enum Situation {
     SlowGc,
     /// A leak that begins mid-series (6–14 h) under a slow GC.
     SlowGcLeak,
+    /// `SlowGc` as a V8 heap sampled every tick shows it: the old generation collected every
+    /// 1–4 h, under the young generation's sawtooth (a scavenge every 5–60 s, 2–10% of the
+    /// base).
+    V8SlowGc,
+    /// `SlowGcLeak` under the same two sawtooths.
+    V8SlowGcLeak,
 }
 
 impl Situation {
     /// Every situation, healthy ones first.
-    pub const ALL: [Situation; 17] = [
+    pub const ALL: [Situation; 19] = [
         Situation::Flat,
         Situation::WarmupPlateau,
         Situation::Step,
@@ -68,6 +74,7 @@ impl Situation {
         Situation::Noise,
         Situation::CountHealthy,
         Situation::SlowGc,
+        Situation::V8SlowGc,
         Situation::SlowLeak,
         Situation::FastLeak,
         Situation::StaircaseLeak,
@@ -76,6 +83,7 @@ impl Situation {
         Situation::LeakAfterWarmup,
         Situation::CountLeak,
         Situation::SlowGcLeak,
+        Situation::V8SlowGcLeak,
     ];
 
     /// A short snake_case name.
@@ -98,7 +106,20 @@ impl Situation {
             Situation::CountLeak => "count_leak",
             Situation::SlowGc => "slow_gc",
             Situation::SlowGcLeak => "slow_gc_leak",
+            Situation::V8SlowGc => "v8_slow_gc",
+            Situation::V8SlowGcLeak => "v8_slow_gc_leak",
         }
+    }
+
+    /// The situations whose full collections come only every 1–4 h.
+    pub fn slow_gc(self) -> bool {
+        matches!(
+            self,
+            Situation::SlowGc
+                | Situation::SlowGcLeak
+                | Situation::V8SlowGc
+                | Situation::V8SlowGcLeak
+        )
     }
 
     /// Whether series of this situation leak.
@@ -113,6 +134,7 @@ impl Situation {
                 | Situation::LeakAfterWarmup
                 | Situation::CountLeak
                 | Situation::SlowGcLeak
+                | Situation::V8SlowGcLeak
         )
     }
 
@@ -253,7 +275,9 @@ fn heap_series(situation: Situation, seed: u64, rng: &mut Rng, step: f64, n: usi
     };
     let limit = base * rng.uniform(1.5, 4.0);
     let period = match situation {
-        S::SlowGc | S::SlowGcLeak => rng.log_uniform(HOUR, 4.0 * HOUR),
+        S::SlowGc | S::SlowGcLeak | S::V8SlowGc | S::V8SlowGcLeak => {
+            rng.log_uniform(HOUR, 4.0 * HOUR)
+        }
         _ => rng.log_uniform(10.0, 1800.0),
     };
     let amp_ratio = match situation {
@@ -295,7 +319,7 @@ fn heap_series(situation: Situation, seed: u64, rng: &mut Rng, step: f64, n: usi
     let leak_start = match situation {
         S::FastLeak => rng.uniform(2.0, 12.0),
         S::SlowLeak | S::LeakAfterWarmup => rng.uniform(2.0, 6.0),
-        S::SlowGcLeak => rng.uniform(6.0, 14.0),
+        S::SlowGcLeak | S::V8SlowGcLeak => rng.uniform(6.0, 14.0),
         _ => rng.uniform(2.0, 8.0),
     } * HOUR;
     // Leak rate in bytes per second.
@@ -312,6 +336,15 @@ fn heap_series(situation: Situation, seed: u64, rng: &mut Rng, step: f64, n: usi
     let mut spike = 0.0;
     let mut samples = Vec::with_capacity(n);
     let mut limit_reached_ms = None;
+    // V8's young generation: its own fast sawtooth on top (drawn only for these situations, so
+    // every other situation's series is unchanged).
+    let mut young = if matches!(situation, S::V8SlowGc | S::V8SlowGcLeak) {
+        let period = rng.log_uniform(5.0, 60.0);
+        let amp = base * rng.uniform(0.02, 0.1);
+        Some((Sawtooth::new(rng, period), amp))
+    } else {
+        None
+    };
     let tau = std::f64::consts::TAU;
     for i in 0..n {
         let t = i as f64 * step;
@@ -346,6 +379,9 @@ fn heap_series(situation: Situation, seed: u64, rng: &mut Rng, step: f64, n: usi
         }
         let amp = base * amp_ratio * (1.0 + day_traffic * day);
         let mut v = floor + amp * saw.phase(rng, t) + noise_sd * rng.normal();
+        if let Some((saw, amp)) = &mut young {
+            v += *amp * saw.phase(rng, t);
+        }
         if spike_left == 0 && rng.chance(spike_p) {
             spike_left = rng.0.u32(1..=8);
             spike = base * rng.uniform(0.5, 3.0);
