@@ -32,6 +32,12 @@ export declare class NativeMonitor {
    * Returns the alert transition it caused, if any.
    */
   observeBaseline(tsMs: number, bytes: number): any
+  /**
+   * `observeBaseline` for a heap reading taken right after a full (mark-compact) GC: until
+   * the next one, the detector's floor stays at or below it (with `reports_full_gcs` in the
+   * detector options, only these count as the collection `first_collection_secs` waits for).
+   */
+  observeBaselineAfterFullGc(tsMs: number, bytes: number): any
   /** Which series the detector watches: `"rss"` or `"runtime_baseline"`. */
   watched(): 'rss' | 'runtime_baseline'
   /** Records the runtime's own limit (V8 heap limit, constrained memory); null clears it. */

@@ -24,9 +24,12 @@ export interface DetectorOptions {
   projection_ratio?: number;
   confidence?: number;
   reset_drop_ratio?: number;
-  /** No leak before this many seconds since start unless the heap fell like a collection
-   * (0, off, by default): set 14400 if V8 collects your old generation only every hour or more. */
+  /** No leak before this many seconds since start unless a collection was seen (0, off, in the
+   * core; the Monitor sets 14400 while it watches the V8 heap). */
   first_collection_secs?: number;
+  /** Only readings marked as after a full GC count as a collection (the Monitor sets it while
+   * it watches the V8 heap). */
+  reports_full_gcs?: boolean;
   max_events?: number;
 }
 
@@ -59,6 +62,13 @@ export interface MonitorOptions {
 
 export type AlertState = 'inactive' | 'pending' | 'firing';
 export interface AlertEvent { ts_ms: number; from: AlertState; to: AlertState }
+
+/** What `poll()` delivers: an alert transition, or (kind 'suspects', while firing) the report that first names suspect routes. */
+export interface MonitorEvent extends AlertEvent {
+  kind: 'alert' | 'suspects';
+  report?: LeakReport;
+  report_text?: string;
+}
 
 /** The detector's view of the series. */
 export interface Analysis {
@@ -101,17 +111,18 @@ export declare class Monitor extends EventEmitter {
   stop(): this;
   close(): void;
   /** Delivers queued alert transitions as events now (the unref'd timer calls it). */
-  poll(): AlertEvent[];
+  poll(): MonitorEvent[];
   report(): LeakReport;
   reportText(): string;
   analysis(): Analysis;
   sample(tsMs?: number): unknown;
   observeBaseline(tsMs: number, bytes: number): AlertEvent | null;
+  observeBaselineAfterFullGc(tsMs: number, bytes: number): AlertEvent | null;
   setRuntimeLimit(bytes: number | null): void;
   config(): Required<Omit<MonitorOptions, 'gc'>>;
   watched(): 'rss' | 'runtime_baseline';
   isRunning(): boolean;
-  on(event: 'leak' | 'resolved', listener: (report: LeakReport, event: AlertEvent) => void): this;
+  on(event: 'leak' | 'resolved', listener: (report: LeakReport, event: MonitorEvent) => void): this;
   on(event: 'error', listener: (err: LeakSenseError) => void): this;
 }
 

@@ -9,6 +9,14 @@ const runtime = require('./runtime.js');
 const NODE_DEFAULTS = { runtime: 'node', measures: ['heap_used'] };
 
 /**
+ * Detector options under the caller's while the V8 heap is watched: its readings after each
+ * mark-compact are marked, and no leak is declared in the first 4 h before one has run (V8 may
+ * collect an old generation only every hour or more; BENCHMARKS.md, "Slow GC as a V8 heap
+ * shows it").
+ */
+const HEAP_DETECTOR_DEFAULTS = { reports_full_gcs: true, first_collection_secs: 4 * 3600 };
+
+/**
  * Watches this process for memory leaks. Emits 'leak' (report, event) when the core's alert
  * goes to firing, and once more while it fires, with `event.kind === 'suspects'`, carrying the
  * report that first names suspect routes (the model often names them later than the alert
@@ -21,6 +29,7 @@ class Monitor extends EventEmitter {
       throw codedError('unsupported', `the Monitor needs the native addon; this process loaded the ${native.__napiBindingTarget} fallback, which has the pure functions only`);
     }
     const { heap = true, ...core } = checkObject(options);
+    if (heap) core.detector = { ...HEAP_DETECTOR_DEFAULTS, ...checkObject(core.detector, 'detector') };
     this.native = new native.NativeMonitor(optionsJson({ ...NODE_DEFAULTS, ...core }));
     this.intervalMs = this.native.config().interval_ms;
     this.timer = null;
@@ -86,6 +95,8 @@ class Monitor extends EventEmitter {
   sample(tsMs) { return this.native.sample(tsMs); }
   /** Feeds a runtime heap sample (done for you unless `heap: false`). */
   observeBaseline(tsMs, bytes) { return this.native.observeBaseline(tsMs, bytes); }
+  /** Feeds a heap sample taken right after a full (mark-compact) GC (done for you unless `heap: false`). */
+  observeBaselineAfterFullGc(tsMs, bytes) { return this.native.observeBaselineAfterFullGc(tsMs, bytes); }
   /** Records the runtime's limit in bytes (null clears it). */
   setRuntimeLimit(bytes) { return this.native.setRuntimeLimit(bytes); }
   /** The options in force, defaults filled in. */

@@ -19,13 +19,15 @@ function applyRuntimeLimit(nativeMonitor) {
 /**
  * Feeds the V8 heap (used plus external memory) to the core's detector, which then watches it
  * instead of RSS: a sample every poll tick (the detector finds the floor of the GC sawtooth
- * itself) and one right after every major (mark-compact) GC, the floor's exact points. Major GCs
- * alone are too sparse while a leak grows the heap fast (V8 then runs few of them).
+ * itself) and one right after every major (mark-compact) GC, the floor's exact points, marked
+ * as such (`observeBaselineAfterFullGc`) so that an old generation collected only every hour
+ * or more does not read as a leak between collections. Major GCs alone are too sparse while a
+ * leak grows the heap fast (V8 then runs few of them).
  * The observer's entry list is dropped after each callback, so nothing accumulates.
  */
 function watchHeap(nativeMonitor) {
   let last = -Infinity;
-  const sample = () => {
+  const sample = (afterFullGc = false) => {
     // Two samples in one millisecond would be out of order for the core; keep the first.
     const now = Date.now();
     if (now <= last || nativeMonitor.isClosed()) return;
@@ -33,13 +35,15 @@ function watchHeap(nativeMonitor) {
     // External memory holds Buffer and ArrayBuffer stores: a leak of Buffers is a classic Node
     // leak that the JS heap alone would not show.
     const h = v8.getHeapStatistics();
-    nativeMonitor.observeBaseline(now, h.used_heap_size + h.external_memory);
+    const bytes = h.used_heap_size + h.external_memory;
+    if (afterFullGc) nativeMonitor.observeBaselineAfterFullGc(now, bytes);
+    else nativeMonitor.observeBaseline(now, bytes);
   };
   const observer = new PerformanceObserver((list) => {
-    if (list.getEntries().some((e) => e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) sample();
+    if (list.getEntries().some((e) => e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) sample(true);
   });
   return {
-    sample,
+    sample: () => sample(false),
     start: () => observer.observe({ entryTypes: ['gc'] }),
     stop: () => observer.disconnect(),
   };

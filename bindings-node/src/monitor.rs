@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use leaksense_core::detect::AlertState;
+use leaksense_core::detect::{AlertEvent, AlertState};
 use leaksense_core::error::{ErrorCode, InputError};
 use leaksense_core::monitor::{Monitor, MonitorError};
 use leaksense_core::requests::RequestToken;
@@ -183,13 +183,19 @@ impl NativeMonitor {
         ts_ms: f64,
         bytes: f64,
     ) -> napi::Result<serde_json::Value, String> {
-        let ts = to_ts_ms("tsMs", ts_ms)?;
-        to_js(
-            &self
-                .inner
-                .observe_baseline(ts, bytes)
-                .map_err(monitor_err)?,
-        )
+        self.observe(ts_ms, bytes, Monitor::observe_baseline)
+    }
+
+    /// `observeBaseline` for a heap reading taken right after a full (mark-compact) GC: until
+    /// the next one, the detector's floor stays at or below it (with `reports_full_gcs` in the
+    /// detector options, only these count as the collection `first_collection_secs` waits for).
+    #[napi(catch_unwind)]
+    pub fn observe_baseline_after_full_gc(
+        &self,
+        ts_ms: f64,
+        bytes: f64,
+    ) -> napi::Result<serde_json::Value, String> {
+        self.observe(ts_ms, bytes, Monitor::observe_baseline_after_full_gc)
     }
 
     /// Which series the detector watches: `"rss"` or `"runtime_baseline"`.
@@ -309,5 +315,19 @@ impl NativeMonitor {
     #[napi(catch_unwind)]
     pub fn report_text(&self) -> napi::Result<String, String> {
         Ok(self.inner.report().map_err(monitor_err)?.render_text())
+    }
+}
+
+impl NativeMonitor {
+    /// One runtime heap reading through `feed` (`Monitor::observe_baseline` or its
+    /// after-full-GC twin), with the timestamp checked first.
+    fn observe(
+        &self,
+        ts_ms: f64,
+        bytes: f64,
+        feed: fn(&Monitor, i64, f64) -> Result<Option<AlertEvent>, MonitorError>,
+    ) -> napi::Result<serde_json::Value, String> {
+        let ts = to_ts_ms("tsMs", ts_ms)?;
+        to_js(&feed(&self.inner, ts, bytes).map_err(monitor_err)?)
     }
 }

@@ -124,6 +124,23 @@ test("a 'leak' listener may close the monitor: the rest of the poll is dropped, 
   assert.throws(() => m.report(), { code: 'closed' });
 });
 
+test('watching the V8 heap marks its readings after each full GC, under the caller\'s detector options', () => {
+  const det = (opts) => { const m = new Monitor(opts); const d = m.native.config().detector; m.close(); return d; };
+  assert.deepStrictEqual([det({}).reports_full_gcs, det({}).first_collection_secs], [true, 14400]);
+  const mine = det({ detector: { for_secs: 60 } });
+  assert.deepStrictEqual([mine.for_secs, mine.reports_full_gcs, mine.first_collection_secs], [60, true, 14400]);
+  assert.strictEqual(det({ detector: { first_collection_secs: 0 } }).first_collection_secs, 0);
+  assert.deepStrictEqual([det({ heap: false }).reports_full_gcs, det({ heap: false }).first_collection_secs], [false, 0]);
+  assert.throws(() => new Monitor({ detector: 3 }), { code: 'invalid_option' });
+  const m = new Monitor({ heap: false });
+  assert.strictEqual(m.observeBaselineAfterFullGc(1_700_000_000_000, 5e7), null);
+  assert.strictEqual(m.native.watched(), 'runtime_baseline');
+  assert.throws(() => m.observeBaselineAfterFullGc(1_700_000_000_000, 5e7), { code: 'out_of_order' });
+  assert.throws(() => m.observeBaselineAfterFullGc(1_700_000_000_001.5, 5e7), { code: 'invalid_option' });
+  assert.throws(() => m.observeBaselineAfterFullGc(1_700_000_000_001, NaN), { code: 'non_finite_value' });
+  m.close();
+});
+
 test('analyze: options are detector fields; unknown or non-finite ones are refused', () => {
   const ts = Array.from({ length: 50 }, (_, i) => 1_700_000_000 + i * 60);
   const vs = ts.map(() => 1e8);

@@ -384,6 +384,27 @@ impl Monitor {
         ts_ms: i64,
         bytes: f64,
     ) -> Result<Option<AlertEvent>, MonitorError> {
+        self.observe_runtime_heap(ts_ms, bytes, false)
+    }
+
+    /// [`Monitor::observe_baseline`] for a heap reading taken right after a full collection,
+    /// from a binding that also feeds readings between them (Node: the V8 heap every tick and
+    /// after each mark-compact). See [`Detector::update_after_full_gc`]; such a binding sets
+    /// `detector.reports_full_gcs`.
+    pub fn observe_baseline_after_full_gc(
+        &self,
+        ts_ms: i64,
+        bytes: f64,
+    ) -> Result<Option<AlertEvent>, MonitorError> {
+        self.observe_runtime_heap(ts_ms, bytes, true)
+    }
+
+    fn observe_runtime_heap(
+        &self,
+        ts_ms: i64,
+        bytes: f64,
+        after_full_gc: bool,
+    ) -> Result<Option<AlertEvent>, MonitorError> {
         let mut st = self.state()?;
         if st.watched == Watched::Rss {
             // A different series: start the detector afresh on it.
@@ -402,6 +423,7 @@ impl Monitor {
                 ts_ms,
                 value: bytes,
             },
+            after_full_gc,
         )
     }
 
@@ -549,8 +571,16 @@ fn new_detector(config: &MonitorConfig, limit: Option<f64>) -> Result<Detector, 
     })
 }
 
-fn feed(st: &mut State, sample: Sample) -> Result<Option<AlertEvent>, MonitorError> {
-    let event = st.detector.update(sample)?;
+fn feed(
+    st: &mut State,
+    sample: Sample,
+    after_full_gc: bool,
+) -> Result<Option<AlertEvent>, MonitorError> {
+    let event = if after_full_gc {
+        st.detector.update_after_full_gc(sample)?
+    } else {
+        st.detector.update(sample)?
+    };
     st.last_ts_ms = Some(sample.ts_ms);
     if let Some(e) = event {
         if e.to == AlertState::Firing {
@@ -581,6 +611,7 @@ fn sample_into(st: &mut State, ts_ms: i64, strict: bool) -> Result<Snapshot, Mon
                 ts_ms,
                 value: snap.process.rss_bytes as f64,
             },
+            false,
         )?;
     }
     Ok(snap)

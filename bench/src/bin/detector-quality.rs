@@ -2,7 +2,9 @@
 //! labelled synthetic series (`leaksense_core::detect::scenarios`).
 //!
 //! `cargo run --release -p leaksense-bench --bin detector-quality -- --seeds 1000..1020`
-//! (`--set field=value` overrides a `DetectorConfig` default, for tuning on training seeds)
+//! (`--set field=value` overrides a `DetectorConfig` default, for tuning on training seeds;
+//! `--full-gcs` feeds the V8 situations' post-full-collection samples as a binding that sees
+//! its runtime's full GCs would, through `Detector::update_after_full_gc`)
 //!
 //! The article's rules are `deriv(heap[2h]) > 10000` and `deriv(goroutines[1h]) > 0.1`, each
 //! held for 30 min, evaluated every 60 s with Prometheus's `for` semantics. Per situation it
@@ -37,12 +39,22 @@ struct Outcome {
     ttl_ratio: Option<f64>,
 }
 
-fn leaksense(sc: &Scenario, overrides: &[(String, serde_json::Value)]) -> Outcome {
-    let cfg = config(sc, overrides);
+/// leaksense on one series; with `full_gcs`, the samples taken right after a full collection
+/// go through `update_after_full_gc`, as a binding that sees its runtime's full GCs feeds them.
+fn leaksense(sc: &Scenario, overrides: &[(String, serde_json::Value)], full_gcs: bool) -> Outcome {
+    let mut cfg = config(sc, overrides);
+    // Only the V8 situations say when their full collections ran.
+    cfg.reports_full_gcs = full_gcs && !sc.full_gcs.is_empty();
     let mut d = Detector::new(cfg).expect("default config is valid");
     let mut out = Outcome::default();
-    for s in &sc.samples {
-        d.update(*s).expect("generated samples are valid");
+    let mut gcs = sc.full_gcs.iter().peekable();
+    for (i, s) in sc.samples.iter().enumerate() {
+        if full_gcs && gcs.next_if_eq(&&i).is_some() {
+            d.update_after_full_gc(*s)
+        } else {
+            d.update(*s)
+        }
+        .expect("generated samples are valid");
         if d.state() != AlertState::Firing {
             out.resolved_while_leaking |= out.delay_secs.is_some();
             continue;
@@ -222,6 +234,7 @@ fn parse_seeds(s: &str) -> Option<(u64, u64)> {
 fn main() -> ExitCode {
     let mut seeds = (1000u64, 1020u64);
     let mut verbose = false;
+    let mut full_gcs = false;
     let mut overrides: Vec<(String, serde_json::Value)> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -234,6 +247,7 @@ fn main() -> ExitCode {
                 }
             },
             "--verbose" => verbose = true,
+            "--full-gcs" => full_gcs = true,
             "--set" => {
                 let kv = args.next().unwrap_or_default();
                 let parsed = kv.split_once('=').and_then(|(k, v)| {
@@ -259,7 +273,7 @@ fn main() -> ExitCode {
             }
             _ => {
                 eprintln!(
-                    "usage: detector-quality [--seeds A..B] [--set field=value]... [--verbose]"
+                    "usage: detector-quality [--seeds A..B] [--set field=value]... [--full-gcs] [--verbose]"
                 );
                 return ExitCode::from(2);
             }
@@ -273,6 +287,9 @@ fn main() -> ExitCode {
     );
     for (k, v) in &overrides {
         println!("override: {k} = {v}");
+    }
+    if full_gcs {
+        println!("full collections reported (update_after_full_gc)");
     }
     println!();
     println!(
@@ -289,7 +306,7 @@ fn main() -> ExitCode {
         let (mut ours, mut art) = (Tally::default(), Tally::default());
         for seed in seeds.0..seeds.1 {
             let sc = generate(sit, seed, 15);
-            let (o, a) = (leaksense(&sc, &overrides), article(&sc));
+            let (o, a) = (leaksense(&sc, &overrides, full_gcs), article(&sc));
             if verbose && (o.false_alarm || (sit.leaks() && o.delay_secs.is_none())) {
                 eprintln!("{} seed {seed}: {o:?}", sit.name());
             }

@@ -102,6 +102,10 @@ pub struct DetectorConfig {
     /// like a leak. 0 (the default) turns it off; 4 h covers GC periods up to 4 h. Leave it off
     /// for series of post-GC values, which never fall like that.
     pub first_collection_secs: f64,
+    /// The feeder calls [`Detector::update_after_full_gc`] after every full collection (the
+    /// Node binding, which sees V8's mark-compacts): then only those count as the collection
+    /// `first_collection_secs` waits for, not a fall in the series (a scavenge's).
+    pub reports_full_gcs: bool,
     /// How many of the newest alert events `analysis()` keeps.
     pub max_events: usize,
 }
@@ -125,6 +129,7 @@ impl Default for DetectorConfig {
             confidence: 0.95,
             reset_drop_ratio: 0.3,
             first_collection_secs: 0.0,
+            reports_full_gcs: false,
             max_events: 32,
         }
     }
@@ -363,8 +368,11 @@ pub struct Detector {
     /// Times of the newest slow collections (see [`SLOW_FALL`]).
     slow_gcs: Ring<i64>,
     /// Whether the heap has fallen by a collection's share since start or restart (see
-    /// [`COLLECTED_SHARE`]).
+    /// [`COLLECTED_SHARE`]), or the runtime reported a full collection.
     collected: bool,
+    /// The heap right after the last full collection the runtime reported
+    /// ([`Detector::update_after_full_gc`]): no floor point sits above it.
+    anchor: Option<f64>,
     /// Buckets in `SLOW_LOOKBACK_SECS`; 0 when slow collections are not looked for.
     slow_lookback: usize,
     /// The highest and lowest samples of the last closed bucket.
@@ -402,6 +410,7 @@ impl Detector {
             step_ewma: 0.0,
             slow_gcs: Ring::new(SLOW_EVENTS)?,
             collected: false,
+            anchor: None,
             slow_lookback: {
                 let n = (SLOW_LOOKBACK_SECS / cfg.bucket_secs).ceil();
                 if n <= SLOW_MAX_SPAN as f64 {
@@ -438,6 +447,24 @@ impl Detector {
     /// value, or a timestamp not after the previous one, is refused with a typed error and
     /// leaves the detector as it was.
     pub fn update(&mut self, s: Sample) -> Result<Option<AlertEvent>, InputError> {
+        self.feed(s, false)
+    }
+
+    /// [`Detector::update`] with a sample the runtime took right after a full collection (a
+    /// V8 mark-compact): the live data then. Until the next one, the floor stays at or below
+    /// it, so a heap that ramps up between rare full collections (promoted garbage) reads as
+    /// flat, and a leak shows as the next collection lands higher. It also counts as the
+    /// collection `first_collection_secs` waits for, and is never a restart.
+    pub fn update_after_full_gc(&mut self, s: Sample) -> Result<Option<AlertEvent>, InputError> {
+        let event = self.feed(s, true)?;
+        if self.cfg.kind == SeriesKind::Heap {
+            self.collected = true;
+            self.anchor = Some(s.value);
+        }
+        Ok(event)
+    }
+
+    fn feed(&mut self, s: Sample, full_gc: bool) -> Result<Option<AlertEvent>, InputError> {
         let index = usize::try_from(self.samples).unwrap_or(usize::MAX);
         if !s.value.is_finite() {
             return Err(InputError::NonFinite {
@@ -457,7 +484,7 @@ impl Detector {
         }
         self.samples += 1;
         let mut event = None;
-        if self.is_restart(s.value) {
+        if !full_gc && self.is_restart(s.value) {
             self.reset(s.ts_ms);
             event = self.transition(s.ts_ms, AlertState::Inactive);
         }
@@ -564,6 +591,11 @@ impl Detector {
 
     fn is_restart(&self, value: f64) -> bool {
         let drop = |r: f64| r > 0.0 && r - value > self.cfg.reset_drop_ratio * r;
+        // Back near the heap the last reported full collection left: that collection's fall
+        // (the series' floor had followed the ramp up), not a restart.
+        if self.anchor.is_some_and(|a| !drop(a)) {
+            return false;
+        }
         let lowest = || self.mins.iter().map(|m| m.value).reduce(f64::min);
         match self.floor.last() {
             // A slow collection lands back on an older floor, far below a floor that has
@@ -584,7 +616,8 @@ impl Detector {
         let lowest = self.lookback_low.min(bucket_min);
         // A collection lands below the last bucket or two; a spike's end does not.
         let recent = self.prev_min.min(bucket_min);
-        self.collected |= fall >= COLLECTED_SHARE * prev.value && s.value < recent;
+        self.collected |=
+            !self.cfg.reports_full_gcs && fall >= COLLECTED_SHARE * prev.value && s.value < recent;
         if self.cfg.kind == SeriesKind::Heap
             && self.slow_lookback > 0
             && self.mins.len() >= self.slow_lookback
@@ -652,6 +685,7 @@ impl Detector {
         self.step_ewma = 0.0;
         self.slow_gcs.clear();
         self.collected = false;
+        self.anchor = None;
         self.prev_max = f64::INFINITY;
         self.prev_min = f64::INFINITY;
         self.lookback_low = f64::INFINITY;
@@ -705,7 +739,7 @@ impl Detector {
             },
         );
         let Some(trough) = trough else { return };
-        let low = trough.value;
+        let low = self.anchor.map_or(trough.value, |a| trough.value.min(a));
         if self.troughs.last().is_none_or(|t| trough.ts_ms > t.ts_ms) {
             self.troughs.push(trough);
         }

@@ -166,8 +166,12 @@ pub struct Scenario {
     /// reaches the limit, the out-of-memory kill a runtime that collects before dying would
     /// suffer; `None` when that is not within the series.
     pub limit_reached_ms: Option<i64>,
-    /// The samples, 24 h at the requested step.
+    /// The samples, 24 h at the requested step (plus, for the V8 situations, one right after
+    /// each full collection, as the Node binding takes one after every major GC).
     pub samples: Vec<Sample>,
+    /// Indices into `samples` of the samples taken right after a full collection (V8
+    /// situations only; empty otherwise).
+    pub full_gcs: Vec<usize>,
 }
 
 /// Small helpers over a seeded fastrand generator.
@@ -263,6 +267,7 @@ fn count_series(situation: Situation, seed: u64, rng: &mut Rng, step: f64, n: us
         leak_rate_per_sec: leaks.then_some(leak_rate),
         limit_reached_ms: None,
         samples,
+        full_gcs: Vec::new(),
     }
 }
 
@@ -336,6 +341,7 @@ fn heap_series(situation: Situation, seed: u64, rng: &mut Rng, step: f64, n: usi
     let mut spike = 0.0;
     let mut samples = Vec::with_capacity(n);
     let mut limit_reached_ms = None;
+    let mut full_gcs = Vec::new();
     // V8's young generation: its own fast sawtooth on top (drawn only for these situations, so
     // every other situation's series is unchanged).
     let mut young = if matches!(situation, S::V8SlowGc | S::V8SlowGcLeak) {
@@ -378,9 +384,23 @@ fn heap_series(situation: Situation, seed: u64, rng: &mut Rng, step: f64, n: usi
             limit_reached_ms = Some(START_MS + (t * 1000.0) as i64);
         }
         let amp = base * amp_ratio * (1.0 + day_traffic * day);
-        let mut v = floor + amp * saw.phase(rng, t) + noise_sd * rng.normal();
-        if let Some((saw, amp)) = &mut young {
-            v += *amp * saw.phase(rng, t);
+        let phase = saw.phase(rng, t);
+        let mut v = floor + amp * phase + noise_sd * rng.normal();
+        if let Some((young, young_amp)) = &mut young {
+            v += *young_amp * young.phase(rng, t);
+            // A full collection since the last sample: the binding's sample right after it
+            // sees the floor (both generations collected).
+            let gc_ms = START_MS + (saw.last_gc * 1000.0) as i64;
+            if saw.last_gc > t - step
+                && gc_ms < START_MS + (t * 1000.0) as i64
+                && samples.last().is_some_and(|p: &Sample| p.ts_ms < gc_ms)
+            {
+                full_gcs.push(samples.len());
+                samples.push(Sample {
+                    ts_ms: gc_ms,
+                    value: (floor + noise_sd * rng.normal()).max(0.0),
+                });
+            }
         }
         if spike_left == 0 && rng.chance(spike_p) {
             spike_left = rng.0.u32(1..=8);
@@ -408,6 +428,7 @@ fn heap_series(situation: Situation, seed: u64, rng: &mut Rng, step: f64, n: usi
         }),
         limit_reached_ms,
         samples,
+        full_gcs,
     }
 }
 
@@ -421,7 +442,12 @@ mod tests {
             let a = generate(s, 7, 15);
             let b = generate(s, 7, 15);
             assert_eq!(a.samples, b.samples, "{}", s.name());
-            assert_eq!(a.samples.len(), 5760);
+            assert_eq!(a.samples.len(), 5760 + a.full_gcs.len());
+            assert!(a.full_gcs.iter().all(|&i| i < a.samples.len()));
+            assert_eq!(
+                !a.full_gcs.is_empty(),
+                matches!(s, Situation::V8SlowGc | Situation::V8SlowGcLeak)
+            );
             assert_eq!(a.leak_start_ms.is_some(), s.leaks());
             assert!(crate::series::validate(&a.samples).is_ok());
             assert_ne!(generate(s, 8, 15).samples, a.samples);

@@ -86,10 +86,24 @@ fn a_runtime_baseline_replaces_rss_and_is_validated() {
         m.observe_baseline(9_000, 1.0).unwrap_err().code(),
         ErrorCode::OutOfOrder
     );
+    assert_eq!(
+        m.observe_baseline_after_full_gc(9_000, 1.0)
+            .unwrap_err()
+            .code(),
+        ErrorCode::OutOfOrder
+    );
+    assert_eq!(
+        m.observe_baseline_after_full_gc(11_000, f64::INFINITY)
+            .unwrap_err()
+            .code(),
+        ErrorCode::NonFiniteValue
+    );
+    m.observe_baseline_after_full_gc(11_000, 4e7).unwrap();
+    assert_eq!(m.analysis().unwrap().samples, 2);
     m.sample(Some(20_000)).unwrap();
     assert_eq!(
         m.analysis().unwrap().samples,
-        1,
+        2,
         "RSS no longer feeds the detector"
     );
 }
@@ -123,6 +137,10 @@ fn a_closed_monitor_answers_closed_everywhere() {
     assert_eq!(m.sample(None).unwrap_err().code(), ErrorCode::Closed);
     assert_eq!(
         m.observe_baseline(1, 1.0).unwrap_err().code(),
+        ErrorCode::Closed
+    );
+    assert_eq!(
+        m.observe_baseline_after_full_gc(1, 1.0).unwrap_err().code(),
         ErrorCode::Closed
     );
     assert_eq!(
@@ -365,4 +383,45 @@ fn a_healthy_service_gets_no_suspects() {
     assert_eq!(report.analysis.verdict, Verdict::Healthy);
     assert!(report.suspects.is_empty(), "{}", report.render_text());
     assert!(m.poll_events().unwrap().is_empty());
+}
+
+/// A V8 heap whose old generation is collected only every 1–4 h, sampled every tick under the
+/// young generation's sawtooth: fed as plain readings, some healthy series alarm on the ramps
+/// between collections; with the readings taken right after each full collection marked as
+/// such (what the Node binding does), none does.
+#[test]
+fn full_collections_reported_by_the_binding_keep_a_slow_gc_from_alarming() {
+    use crate::detect::scenarios::{Situation, generate};
+    let fires = |sc: &crate::detect::scenarios::Scenario, marked: bool| {
+        let detector = if marked {
+            r#"{"reports_full_gcs": true, "first_collection_secs": 14400}"#
+        } else {
+            "{}"
+        };
+        let m = monitor(&format!(r#"{{"runtime": "node", "detector": {detector}}}"#));
+        for (i, s) in sc.samples.iter().enumerate() {
+            if marked && sc.full_gcs.contains(&i) {
+                m.observe_baseline_after_full_gc(s.ts_ms, s.value).unwrap();
+            } else {
+                m.observe_baseline(s.ts_ms, s.value).unwrap();
+            }
+        }
+        m.poll_events()
+            .unwrap()
+            .iter()
+            .any(|e| e.to == AlertState::Firing)
+    };
+    let series: Vec<_> = (0..20)
+        .map(|seed| generate(Situation::V8SlowGc, seed, 15))
+        .collect();
+    let plain = series.iter().filter(|sc| fires(sc, false)).count();
+    let marked = series.iter().filter(|sc| fires(sc, true)).count();
+    assert!(
+        plain > 0,
+        "the plain feed is expected to alarm on some of these"
+    );
+    assert_eq!(
+        marked, 0,
+        "healthy series alarmed with their full collections marked"
+    );
 }
