@@ -31,7 +31,7 @@ type Config struct {
 	// Attribution holds attribution options by their core names (top_k, block_ms, ...).
 	Attribution map[string]any `json:"attribution,omitempty"`
 	// OnAlert, if set, receives every alert state change, and an EventSuspects event when a
-	// firing alert's report first names suspect routes, from the runtime watcher goroutine.
+	// firing alert's suspect routes are sure, from the runtime watcher goroutine.
 	// It must not call Stop or Close (they wait for that goroutine); hand off to another
 	// goroutine for that.
 	OnAlert func(AlertEvent) `json:"-"`

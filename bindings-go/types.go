@@ -25,9 +25,10 @@ type EventKind string
 const (
 	// EventAlert is an alert state change, From to To.
 	EventAlert EventKind = "alert"
-	// EventSuspects comes while the alert fires (From and To are both Firing): the report
-	// names suspect routes for the first time since the alert fired, and the report at the
-	// firing named none. Naming often takes longer than detecting.
+	// EventSuspects comes while the alert fires (From and To are both Firing), at most once
+	// per firing, when the core is sure of the suspect routes (stricter intervals, the same
+	// top suspect in 3 looks in a row); Report names them. Naming often takes longer than
+	// detecting.
 	EventSuspects EventKind = "suspects"
 )
 

@@ -63,7 +63,7 @@ export interface MonitorOptions {
 export type AlertState = 'inactive' | 'pending' | 'firing';
 export interface AlertEvent { ts_ms: number; from: AlertState; to: AlertState }
 
-/** What `poll()` delivers: an alert transition, or (kind 'suspects', while firing) the report that first names suspect routes. */
+/** What `poll()` delivers: an alert transition, or (kind 'suspects', at most once per firing) the report naming its suspect routes once the core is sure of them. */
 export interface MonitorEvent extends AlertEvent {
   kind: 'alert' | 'suspects';
   report?: LeakReport;

@@ -19,7 +19,7 @@ const HEAP_DETECTOR_DEFAULTS = { reports_full_gcs: true, first_collection_secs: 
 /**
  * Watches this process for memory leaks. Emits 'leak' (report, event) when the core's alert
  * goes to firing, and once more while it fires, with `event.kind === 'suspects'`, carrying the
- * report that first names suspect routes (the model often names them later than the alert
+ * report naming its suspect routes once the core is sure of them (often later than the alert
  * fires); 'resolved' (report, event) when it leaves firing.
  */
 class Monitor extends EventEmitter {

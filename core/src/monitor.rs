@@ -56,10 +56,11 @@ pub struct MonitorEvent {
 pub enum EventKind {
     /// The alert changed state, `from` → `to`.
     Alert,
-    /// The alert is firing (`from` and `to` are both `firing`) and its report names suspect
-    /// routes for the first time since it fired; the event carries that report. Once per
-    /// firing, whenever the model names anyone: often later than the firing, since the model
-    /// names a route only once the traffic mix tells routes apart.
+    /// The alert is firing (`from` and `to` are both `firing`) and the monitor is sure of its
+    /// suspect routes ([`SuspectWatch`]: stricter intervals, the same top suspect in
+    /// consecutive looks); the event carries the report that named them. At most once per
+    /// firing, often later than the firing: the model names a route only once the traffic mix
+    /// tells routes apart.
     Suspects,
 }
 
@@ -477,7 +478,7 @@ impl Monitor {
 
     /// Drains the events since the last poll, oldest first (at most
     /// [`EVENT_QUEUE_CAPACITY`]; older ones were dropped): every alert transition, and a
-    /// [`EventKind::Suspects`] event when a firing alert's report first names suspects.
+    /// [`EventKind::Suspects`] event once a firing alert's suspects are sure.
     pub fn poll_events(&self) -> Result<Vec<MonitorEvent>, MonitorError> {
         Ok(self.state()?.events.drain(..).collect())
     }

@@ -228,7 +228,8 @@ pub unsafe extern "C" fn leaksense_monitor_analysis(
 /// Drains the events since the last poll (oldest first, at most 256) as a JSON array of
 /// `{"ts_ms", "from", "to", "kind"}`; free it with `leaksense_string_free`. `kind` is
 /// `"alert"` for an alert state change, `"suspects"` (with `from` and `to` both `"firing"`)
-/// when a firing alert's report first names suspect routes, which the sampler thread checks.
+/// once the monitor is sure of a firing alert's suspect routes (stricter intervals, the same top
+/// suspect in 3 looks in a row; the sampler thread looks once per detector bucket).
 ///
 /// # Safety
 /// `monitor` must be NULL or a live monitor; `out_json` NULL or writable.

@@ -311,8 +311,6 @@ struct Score {
     /// |β̂ - β| / β of each named leaking route, and whether its interval held β.
     rel_errs: Vec<f64>,
     covered: usize,
-    /// The report itself, kept for `SuspectWatch::look`.
-    report: Option<LeakReport>,
 }
 
 /// A route a report names, with the model's estimate and interval when it has one.
@@ -342,14 +340,14 @@ fn score(svc: &Service, named: &[Named]) -> Score {
     sc
 }
 
-/// Scores of leaksense and the article at one moment, with the report built from `cfg`.
-fn judge(
+/// The report at one moment, built from `cfg` (and timed).
+fn build(
     svc: &Service,
     detector: &Detector,
     at_ms: i64,
     cfg: &AttributionConfig,
     out: &mut Outcome,
-) -> (Score, Score) {
+) -> LeakReport {
     let (analysis, troughs, snap) = (
         detector.analysis(),
         detector.troughs(),
@@ -359,6 +357,17 @@ fn judge(
     let report =
         LeakReport::build(analysis, &troughs, &snap, cfg).expect("generated inputs are valid");
     out.build_secs.push(began.elapsed().as_secs_f64());
+    report
+}
+
+/// Scores of leaksense and the article at one moment, with the default options.
+fn judge(svc: &Service, detector: &Detector, at_ms: i64, out: &mut Outcome) -> (Score, Score) {
+    let report = build(svc, detector, at_ms, &AttributionConfig::default(), out);
+    scores(svc, &report)
+}
+
+/// Scores of leaksense's suspects and the article's in one report.
+fn scores(svc: &Service, report: &LeakReport) -> (Score, Score) {
     let ours: Vec<_> = report
         .suspects
         .iter()
@@ -374,9 +383,7 @@ fn judge(
         .iter()
         .map(|s| (s.route.clone(), None))
         .collect();
-    let mut ours = score(svc, &ours);
-    ours.report = Some(report);
-    (ours, score(svc, &article))
+    (score(svc, &ours), score(svc, &article))
 }
 
 /// What happened on one series: the reports at first firing, an hour later and at the end.
@@ -398,14 +405,13 @@ fn run(svc: &Service) -> Outcome {
     // As `Monitor::check_suspects`: from each firing on, a look per bucket until one names.
     let look_ms = (DetectorConfig::default().bucket_secs * 1000.0) as i64;
     let mut watch: Option<SuspectWatch> = None;
-    let default = AttributionConfig::default();
-    let look_cfg = SuspectWatch::config(&default);
+    let look_cfg = SuspectWatch::config(&AttributionConfig::default());
     for s in &svc.heap {
         let event = d.update(*s).expect("generated samples are valid");
         if fired_at.is_none() && d.state() == AlertState::Firing && s.ts_ms >= svc.leak_start_ms {
             fired_at = Some(s.ts_ms);
             out.fired = true;
-            out.at[0] = Some(judge(svc, &d, s.ts_ms, &default, &mut out));
+            out.at[0] = Some(judge(svc, &d, s.ts_ms, &mut out));
         }
         if let Some(e) = event {
             watch = (e.to == AlertState::Firing && fired_at.is_some() && out.announced.is_none())
@@ -414,20 +420,19 @@ fn run(svc: &Service) -> Outcome {
         if let (Some(w), Some(first)) = (&mut watch, fired_at)
             && w.is_due(s.ts_ms)
         {
-            let (ours, _) = judge(svc, &d, s.ts_ms, &look_cfg, &mut out);
-            let report = ours.report.as_ref().expect("judge keeps it");
-            if w.look(s.ts_ms, report) {
-                out.announced = Some(((s.ts_ms - first) as f64 / 60_000.0, ours));
+            let report = build(svc, &d, s.ts_ms, &look_cfg, &mut out);
+            if w.look(s.ts_ms, &report) {
+                out.announced = Some(((s.ts_ms - first) as f64 / 60_000.0, scores(svc, &report).0));
                 watch = None;
             }
         }
         if out.at[1].is_none() && fired_at.is_some_and(|f| s.ts_ms >= f + 3600 * 1000) {
-            out.at[1] = Some(judge(svc, &d, s.ts_ms, &default, &mut out));
+            out.at[1] = Some(judge(svc, &d, s.ts_ms, &mut out));
         }
     }
     let end = svc.heap.last().map_or(T0_MS, |s| s.ts_ms);
     if out.fired && d.analysis().verdict == Verdict::Leak {
-        out.at[2] = Some(judge(svc, &d, end, &default, &mut out));
+        out.at[2] = Some(judge(svc, &d, end, &mut out));
     }
     out
 }

@@ -234,9 +234,9 @@ class Monitor:
 
     def on_leak(self, callback: Callable[[Report], None]) -> Callable[[Report], None]:
         """Calls `callback(report)` from a background thread when the leak alert fires, and
-        once more while it fires, with the report that first names suspect routes (the model
-        often names them later than the alert fires: it needs the traffic mix to tell routes
-        apart)."""
+        once more while it fires, with the report naming its suspect routes once the core is
+        sure of them (stricter intervals, the same top suspect in 3 looks in a row): often later
+        than the alert, since the model needs the traffic mix to tell routes apart."""
         self._callbacks.append(callback)
         if self._wanted:
             self._start_poller()
