@@ -8,6 +8,7 @@ command -v prometheus >/dev/null || need+=(prometheus)   # parity and alert-rule
 command -v valgrind >/dev/null || need+=(valgrind)       # C ABI test
 command -v chromium >/dev/null || need+=(chromium)       # HTML report test (headless)
 command -v openssl >/dev/null || need+=(openssl)         # TLS test of analyze --prometheus
+python3 -c 'import ensurepip' 2>/dev/null || need+=(python3-venv)  # the test venv (Debian splits it out)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]} (apt)"
   sudo_cmd=""
