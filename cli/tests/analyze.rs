@@ -237,12 +237,15 @@ fn missing_file_is_an_error() {
 
 #[test]
 fn bad_limit_is_an_error() {
-    fails(
-        "leak.csv",
-        &["--limit", "-5"],
-        "option `limit`: -5 must be finite and positive",
-    );
-    fails("leak.csv", &["--limit", "NaN"], "option `limit`");
+    // Out-of-range limits are usage errors from clap (exit code 2, its own message format).
+    for (limit, expected) in [
+        ("-5", "invalid value '-5' for '--limit <BYTES>': must be from 1 to 1e18"),
+        ("NaN", "invalid value 'NaN' for '--limit <BYTES>': must be from 1 to 1e18"),
+    ] {
+        let o = analyze("leak.csv", &["--limit", limit]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains(expected), "{}", stderr(&o));
+    }
     // A bad unit is a usage error from clap, also exit code 2.
     let o = analyze("leak.csv", &["--limit", "lots"]);
     assert_eq!(o.status.code(), Some(2));
@@ -326,7 +329,7 @@ fn metric_selects_openmetrics_series() {
     fails(
         "leak.csv",
         &["--metric", "process_memory_usage"],
-        "leak.csv: none of its 1 series is of metric",
+        "leak.csv: --metric process_memory_usage applies to OpenMetrics input",
     );
 }
 

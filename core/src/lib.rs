@@ -9,6 +9,8 @@ pub mod collect;
 pub mod detect;
 pub mod error;
 #[cfg(feature = "collect")]
+pub mod fork;
+#[cfg(feature = "collect")]
 pub mod monitor;
 #[cfg(feature = "otel")]
 pub mod otel;
@@ -17,4 +19,4 @@ pub mod requests;
 pub mod series;
 
 pub use error::{CollectError, ErrorCode, InputError};
-pub use series::{Ring, Sample, Series};
+pub use series::{EpochUnit, Ring, Sample, Series};

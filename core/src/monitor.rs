@@ -4,12 +4,14 @@
 //! Threading: the request hot path goes straight to the sharded [`RequestTracker`]; sampling,
 //! detection and reporting share one mutex, taken once per sample or report.
 //!
-//! Forking (gunicorn, cluster): stop the monitor before `fork` and start it again in both the
-//! parent and the child. Stopping joins the sampler thread, so no lock is held across the fork.
+//! Forking (gunicorn, Celery, multiprocessing): the core's fork handlers (`crate::fork`) take
+//! every lock of every monitor around `fork()`, so a child never inherits one held by a thread
+//! it does not have. In the child the sampler is stopped (its thread did not survive); call
+//! `start()` there to sample again.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -20,6 +22,7 @@ use crate::catalog::{Naming, Runtime};
 use crate::collect::{Collector, Snapshot};
 use crate::detect::{AlertEvent, AlertState, Analysis, Detector, DetectorConfig};
 use crate::error::{CollectError, ErrorCode, InputError};
+use crate::fork::{ForkLocks, Guard};
 use crate::report::{LeakReport, SuspectWatch};
 use crate::requests::{
     AttributionConfig, MeasureSource, RequestOutcome, RequestToken, RequestTracker, TrackerConfig,
@@ -230,12 +233,15 @@ struct Shared {
     tracker: RequestTracker,
     closed: AtomicBool,
     stop: (Mutex<bool>, Condvar),
+    /// The sampler thread. Its lock is held through all of `start` and `stop`, so they never
+    /// interleave (a stop that let a start slip in between would leave a handle whose thread
+    /// has already been told to stop: running, and never sampling).
+    sampler: Mutex<Option<JoinHandle<()>>>,
 }
 
 /// Collects, detects and attributes for one process. `Send + Sync`; every method takes `&self`.
 pub struct Monitor {
     shared: Arc<Shared>,
-    sampler: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Monitor {
@@ -288,16 +294,16 @@ impl Monitor {
             last_ts_ms: None,
             suspects: None,
         };
-        Ok(Monitor {
-            shared: Arc::new(Shared {
-                config,
-                state: Mutex::new(state),
-                tracker,
-                closed: AtomicBool::new(false),
-                stop: (Mutex::new(false), Condvar::new()),
-            }),
+        let shared = Arc::new(Shared {
+            config,
+            state: Mutex::new(state),
+            tracker,
+            closed: AtomicBool::new(false),
+            stop: (Mutex::new(false), Condvar::new()),
             sampler: Mutex::new(None),
-        })
+        });
+        crate::fork::register(Arc::downgrade(&shared) as Weak<dyn ForkLocks>);
+        Ok(Monitor { shared })
     }
 
     /// [`Monitor::new`] from a JSON object of options (what the bindings call).
@@ -318,7 +324,11 @@ impl Monitor {
     /// while it runs does nothing.
     pub fn start(&self) -> Result<(), MonitorError> {
         drop(self.state()?);
-        let mut sampler = self.sampler.lock().map_err(|_| internal("sampler"))?;
+        let mut sampler = self
+            .shared
+            .sampler
+            .lock()
+            .map_err(|_| internal("sampler"))?;
         if sampler.is_some() {
             return Ok(());
         }
@@ -339,8 +349,11 @@ impl Monitor {
 
     /// Stops the sampler thread, if it runs, and waits for it. Idempotent.
     pub fn stop(&self) {
-        let handle = self.sampler.lock().ok().and_then(|mut s| s.take());
-        if let Some(handle) = handle {
+        // The sampler thread never takes this lock, so holding it through the join is safe.
+        let Ok(mut sampler) = self.shared.sampler.lock() else {
+            return;
+        };
+        if let Some(handle) = sampler.take() {
             if let Ok(mut stopped) = self.shared.stop.0.lock() {
                 *stopped = true;
             }
@@ -351,7 +364,7 @@ impl Monitor {
 
     /// Whether the sampler thread runs.
     pub fn is_running(&self) -> bool {
-        self.sampler.lock().is_ok_and(|s| s.is_some())
+        self.shared.sampler.lock().is_ok_and(|s| s.is_some())
     }
 
     /// Stops sampling; every later call fails with [`ErrorCode::Closed`]. Idempotent.
@@ -556,6 +569,32 @@ impl Shared {
             },
         );
         Ok(true)
+    }
+}
+
+impl ForkLocks for Shared {
+    // The order every path nests them: the sampler slot (start/stop) before the stop flag;
+    // the state alone; the tracker's own after (the state is never held into the tracker).
+    fn lock_all(&self) -> Vec<Guard<'_>> {
+        fn guard<T>(m: &Mutex<T>) -> Guard<'_> {
+            Box::new(m.lock().unwrap_or_else(|e| e.into_inner()))
+        }
+        let mut guards = vec![
+            guard(&self.sampler),
+            guard(&self.stop.0),
+            guard(&self.state),
+        ];
+        guards.extend(self.tracker.fork_guards());
+        guards
+    }
+
+    fn reset_in_child(&self) {
+        let mut sampler = self.sampler.lock().unwrap_or_else(|e| e.into_inner());
+        // The thread does not exist here: joining or detaching its handle would act on a
+        // thread id that may be reused. Forgetting it leaks only the handle's allocation.
+        if let Some(handle) = sampler.take() {
+            std::mem::forget(handle);
+        }
     }
 }
 
