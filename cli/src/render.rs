@@ -9,9 +9,22 @@ use crate::analyze::SeriesReport;
 /// ISO-8601 UTC time of unix milliseconds (`2026-11-25T06:00:00Z`, with a fraction only when
 /// the time has one).
 pub fn iso(ms: i64) -> String {
+    iso_checked(ms).unwrap_or_else(|| {
+        if ms > 0 {
+            "the year 10000 or later"
+        } else {
+            "before the year -9999"
+        }
+        .to_string()
+    })
+}
+
+/// [`iso`], or `None` for a time no calendar date names (a limit a slow rate reaches in a
+/// million years).
+fn iso_checked(ms: i64) -> Option<String> {
     jiff::Timestamp::from_millisecond(ms)
+        .ok()
         .map(|t| t.to_string())
-        .unwrap_or_else(|_| format!("{ms} ms"))
 }
 
 /// A quantity in the series' unit: bytes with SI prefixes for heaps, plain for counts.
@@ -44,8 +57,11 @@ fn reached_ms(last_ms: i64, secs: f64) -> i64 {
     ms - ms.rem_euclid(1000)
 }
 
-/// Seconds as `3d 4h 5m` (or `42s`).
+/// Seconds as `3d 4h 5m` (or `42s`); beyond a century, only that.
 fn duration(secs: f64) -> String {
+    if secs >= 100.0 * 365.25 * 86400.0 {
+        return "more than 100 years".into();
+    }
     let s = secs.round() as i64;
     let (d, h, m) = (s / 86400, s % 86400 / 3600, s % 3600 / 60);
     match (d, h, m) {
@@ -255,7 +271,9 @@ pub fn json(source: &str, cfg: &DetectorConfig, reports: &[SeriesReport]) -> Str
                 baseline: a.baseline,
                 limit: a.limit,
                 time_to_limit_secs: a.time_to_limit_secs,
-                limit_reached_at: a.time_to_limit_secs.map(|t| iso(reached_ms(r.last_ms, t))),
+                limit_reached_at: a
+                    .time_to_limit_secs
+                    .and_then(|t| iso_checked(reached_ms(r.last_ms, t))),
                 events: r
                     .events
                     .iter()
@@ -296,5 +314,8 @@ mod tests {
         assert_eq!(duration(42.0), "42s");
         assert_eq!(duration(3725.0), "1h 2m");
         assert_eq!(duration(90061.0), "1d 1h 1m");
+        assert_eq!(duration(5e13), "more than 100 years");
+        assert_eq!(iso(i64::MAX), "the year 10000 or later");
+        assert_eq!(iso_checked(50_002_803_779_797_000), None);
     }
 }

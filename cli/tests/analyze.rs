@@ -239,8 +239,14 @@ fn missing_file_is_an_error() {
 fn bad_limit_is_an_error() {
     // Out-of-range limits are usage errors from clap (exit code 2, its own message format).
     for (limit, expected) in [
-        ("-5", "invalid value '-5' for '--limit <BYTES>': must be from 1 to 1e18"),
-        ("NaN", "invalid value 'NaN' for '--limit <BYTES>': must be from 1 to 1e18"),
+        (
+            "-5",
+            "invalid value '-5' for '--limit <BYTES>': must be from 1 to 1e18",
+        ),
+        (
+            "NaN",
+            "invalid value 'NaN' for '--limit <BYTES>': must be from 1 to 1e18",
+        ),
     ] {
         let o = analyze("leak.csv", &["--limit", limit]);
         assert_eq!(o.status.code(), Some(2));

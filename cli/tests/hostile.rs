@@ -505,3 +505,40 @@ fn four_million_csv_rows_stream_in_flat_memory() {
     // Streaming keeps a few MB whatever the length; 64 MB tells it from loading the rows.
     assert!(r.peak_mb < 64.0, "peak RSS {} MB", r.peak_mb);
 }
+
+#[test]
+fn two_million_json_elements_stream_in_flat_memory() {
+    // Before: the whole document was loaded and parsed (834 MB for 10M rows, so about 170 MB
+    // here). Standard input is spooled to a temporary file and read at two places at once.
+    let rows = 2_000_000usize;
+    let feed: Box<dyn FnOnce(std::process::ChildStdin) + Send> = Box::new(move |stdin| {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, stdin);
+        let mut ok = write!(w, "{{\"values\": [").is_ok();
+        for i in 0..rows {
+            let sep = if i + 1 < rows { "," } else { "" };
+            ok &= write!(w, "{}{sep}\n", 100_000_000 + (i % 40) * 1_000_000).is_ok();
+        }
+        ok &= write!(w, "], \"timestamps\": [").is_ok();
+        for i in 0..rows {
+            let sep = if i + 1 < rows { "," } else { "" };
+            ok &= write!(w, "{}{sep}\n", 1_700_000_000 + i * 15).is_ok();
+        }
+        let _ = ok && write!(w, "]}}").is_ok();
+    });
+    let r = run_with(
+        &[
+            "analyze",
+            "--input",
+            "-",
+            "--input-format",
+            "json",
+            "--format",
+            "json",
+        ],
+        Some(feed),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc["series"][0]["samples"], rows);
+    assert!(r.peak_mb < 64.0, "peak RSS {} MB", r.peak_mb);
+}
