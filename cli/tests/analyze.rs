@@ -54,9 +54,13 @@ fn csv_leak_is_reported_in_text() {
         "{out}"
     );
     assert!(out.contains("growth start   2026-01-01T0"), "{out}");
-    assert!(out.contains("kB/s (95% interval"), "{out}");
+    // 20 kB/s is 68.66 MiB/h.
     assert!(
-        out.contains("(limit 2 GB reached about 2026-01-02T"),
+        out.contains("rate           68.66 MiB/h (95% interval"),
+        "{out}"
+    );
+    assert!(
+        out.contains("(limit 1.863 GiB reached about 2026-01-02T"),
         "{out}"
     );
     assert!(out.contains("inactive -> pending"), "{out}");

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod collect;
 pub mod detect;
 pub mod error;
+pub mod format;
 #[cfg(feature = "collect")]
 pub mod monitor;
 #[cfg(feature = "otel")]
