@@ -9,6 +9,7 @@ pub mod collect;
 pub mod detect;
 pub mod error;
 pub mod format;
+pub mod gauges;
 #[cfg(feature = "collect")]
 pub mod monitor;
 #[cfg(feature = "otel")]
