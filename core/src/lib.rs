@@ -12,6 +12,7 @@ pub mod format;
 pub mod gauges;
 #[cfg(feature = "collect")]
 pub mod monitor;
+pub mod options;
 #[cfg(feature = "otel")]
 pub mod otel;
 pub mod report;
