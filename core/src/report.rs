@@ -20,6 +20,7 @@ pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
 /// A route the report names as a likely leak, with why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Suspect {
     /// The route.
     pub route: String,
@@ -38,6 +39,7 @@ pub struct Suspect {
 
 /// One row of the per-route table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RouteRow {
     /// The route (`_other` for routes beyond the cardinality cap).
     pub route: String,
@@ -64,6 +66,7 @@ pub struct RouteRow {
 
 /// The report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LeakReport {
     /// Schema version (see [`REPORT_SCHEMA_VERSION`]).
     pub schema_version: u32,

@@ -30,6 +30,7 @@ use crate::series::{Ring, Sample};
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SeriesKind {
     /// Bytes of memory, usually with a GC sawtooth.
@@ -57,6 +58,7 @@ impl std::str::FromStr for SeriesKind {
 
 /// Options of the detector. Every tunable has a default; only `kind` and `limit` usually change.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct DetectorConfig {
     /// What the series measures.
@@ -218,6 +220,7 @@ impl DetectorConfig {
 
 /// The detector's judgement of the series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Not enough data since start or restart (warm-up, or too few floor points).
@@ -232,6 +235,7 @@ pub enum Verdict {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AlertState {
     /// The condition does not hold.
@@ -245,6 +249,7 @@ pub enum AlertState {
 
 /// One alert state change. `firing -> inactive` is the "resolved" transition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AlertEvent {
     /// Timestamp (unix ms) of the sample that caused the change.
     pub ts_ms: i64,
@@ -256,6 +261,7 @@ pub struct AlertEvent {
 
 /// What the detector knows about the series now. Field names are a stable JSON schema.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Analysis {
     /// Leak, healthy, or not enough data.
     pub verdict: Verdict,
