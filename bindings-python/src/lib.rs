@@ -8,7 +8,7 @@ use leaksense_core::catalog::{
 };
 use leaksense_core::detect;
 use leaksense_core::error::{ErrorCode, InputError};
-use leaksense_core::series::samples_from_secs;
+use leaksense_core::options::analyze_secs;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -84,24 +84,17 @@ fn find_growth_inflection(
 }
 
 /// The core detector's one-shot analysis of a series, as a JSON string (the package parses it).
+/// `options_json` is a JSON object of the core's analyze options, passed through unchanged.
 #[pyfunction]
-#[pyo3(signature = (timestamps, values, kind = "heap", limit = None))]
 fn analyze_json(
     py: Python<'_>,
     timestamps: Vec<f64>,
     values: Vec<f64>,
-    kind: &str,
-    limit: Option<f64>,
+    options_json: &str,
 ) -> PyResult<String> {
     error::guard(py, || {
-        let kind: detect::SeriesKind = kind.parse().map_err(|e| error::input(py, e))?;
-        let cfg = detect::DetectorConfig {
-            limit,
-            ..detect::DetectorConfig::for_kind(kind)
-        };
-        let samples = samples_from_secs(&timestamps, &values).map_err(|e| error::input(py, e))?;
         let a = py
-            .detach(|| detect::analyze(&samples, &cfg))
+            .detach(|| analyze_secs(&timestamps, &values, options_json))
             .map_err(|e| error::input(py, e))?;
         serde_json::to_string(&a).map_err(|e| error::to_py(py, ErrorCode::Internal, e.to_string()))
     })
@@ -131,5 +124,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "EVENT_QUEUE_CAPACITY",
         leaksense_core::monitor::EVENT_QUEUE_CAPACITY,
     )?;
+    m.add("GAUGE_KEYS", leaksense_core::gauges::GAUGE_KEYS.to_vec())?;
     Ok(())
 }

@@ -289,7 +289,7 @@ pub fn files() -> Vec<(PathBuf, String)> {
         lang::typescript(&defs),
     ));
     out.push((
-        "bindings-python/python/leaksense/_types.py".into(),
+        "bindings-python/python/leaksense/schema.py".into(),
         lang::python(&defs),
     ));
     out
