@@ -112,15 +112,11 @@ function registerMonitorMetrics(meter, monitor, { naming = 'semconv' } = {}) {
     peak: 'process.memory.peak',
     containerUsage: 'container.memory.usage',
     oomKills: 'container.memory.oom_kills',
-    baseline: 'memory.baseline',
-    rate: 'memory.growth_rate',
-    ttl: 'memory.time_to_limit',
-    limit: 'memory.limit',
-    state: 'detector.state',
   });
-  const gauges = [ins.baseline, ins.rate, ins.ttl, ins.limit, ins.state];
+  // The detector's gauges, in the order the core gives their values.
+  const gauges = addon.gaugeKeys().map((key) => instrument(meter, c[key]));
   const observe = (r, instrument, v) => { if (v !== null && v !== undefined) r.observe(instrument, v); };
-  return batch(meter, ins, (r) => {
+  return batch(meter, { ...ins, ...gauges }, (r) => {
     if (monitor.native.isClosed()) {
       r.observe(ins.rss, process.memoryUsage.rss());
       return;
