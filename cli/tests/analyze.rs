@@ -239,6 +239,50 @@ fn missing_file_is_an_error() {
     );
 }
 
+/// `--options` is the JSON object every binding's `analyze` takes, through the core's parser;
+/// `--kind` and `--limit` are laid over it.
+#[test]
+fn detector_options_pass_through_to_the_core() {
+    let doc = json(&analyze(
+        "leak.csv",
+        &[
+            "--format",
+            "json",
+            "--options",
+            r#"{"kind": "count", "limit": 5e9, "confidence": 0.99}"#,
+        ],
+    ));
+    assert_eq!(doc["kind"], "count");
+    assert_eq!(doc["confidence"], 0.99);
+    assert_eq!(doc["series"][0]["limit"], 5e9);
+    let over = json(&analyze(
+        "leak.csv",
+        &[
+            "--format",
+            "json",
+            "--kind",
+            "heap",
+            "--limit",
+            "2e9",
+            "--options",
+            r#"{"kind": "count", "limit": 5e9}"#,
+        ],
+    ));
+    assert_eq!(over["kind"], "heap", "the flags win");
+    assert_eq!(over["series"][0]["limit"], 2e9);
+    fails(
+        "leak.csv",
+        &["--options", r#"{"for_sec": 60}"#],
+        "unknown option `for_sec`",
+    );
+    fails("leak.csv", &["--options", "[1]"], "option `options`");
+    fails(
+        "leak.csv",
+        &["--options", r#"{"for_secs": -1}"#],
+        "option `for_secs`",
+    );
+}
+
 #[test]
 fn bad_limit_is_an_error() {
     fails(

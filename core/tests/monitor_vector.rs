@@ -48,9 +48,14 @@ fn steps() -> Vec<ReplayStep> {
             if i % 40 == 0 {
                 ok = 1 + rng.next_u64() % 6;
                 search = 1 + rng.next_u64() % 3;
-                leak = if secs >= 60.0 { 1 + rng.next_u64() % 4 } else { 0 };
+                leak = if secs >= 60.0 {
+                    1 + rng.next_u64() % 4
+                } else {
+                    0
+                };
             }
-            let mut requests = BTreeMap::from([("/ok".to_string(), ok), ("/search".into(), search)]);
+            let mut requests =
+                BTreeMap::from([("/ok".to_string(), ok), ("/search".into(), search)]);
             if leak > 0 && secs < 300.0 {
                 requests.insert("/leak".into(), leak);
                 kept += leak as f64 * 20_000.0;
@@ -74,7 +79,9 @@ fn events(options: &Value, steps: &[ReplayStep]) -> Vec<Value> {
         m.replay(std::slice::from_ref(s)).unwrap();
         out.extend(m.poll_events().unwrap());
     }
-    out.iter().map(|e| serde_json::to_value(e).unwrap()).collect()
+    out.iter()
+        .map(|e| serde_json::to_value(e).unwrap())
+        .collect()
 }
 
 #[test]

@@ -39,7 +39,11 @@ pub unsafe extern "C" fn leaksense_monitor_new(
         // SAFETY: the caller's contract on `runtime` and `config`.
         let runtime = unsafe { str_arg("runtime", runtime, runtime_len)? };
         let json = unsafe { str_arg("config", config, config_len)? };
-        let runtime = if runtime.is_empty() { "process" } else { runtime };
+        let runtime = if runtime.is_empty() {
+            "process"
+        } else {
+            runtime
+        };
         let inner = Monitor::for_runtime(runtime, json)?;
         let monitor = Box::into_raw(Box::new(leaksense_monitor_t { inner }));
         // SAFETY: `out` was checked non-NULL; writable per the caller's contract.
@@ -301,7 +305,9 @@ pub unsafe extern "C" fn leaksense_monitor_replay(
     guard(|| {
         // SAFETY: the caller's contract on both pointers.
         let json = unsafe { str_arg("steps", steps, steps_len)? };
-        unsafe { handle("monitor", monitor)? }.inner.replay_json(json)?;
+        unsafe { handle("monitor", monitor)? }
+            .inner
+            .replay_json(json)?;
         Ok(())
     })
 }
