@@ -71,7 +71,7 @@ func TestMetricsOnTheSDKReaderUseCatalogNamesAndUnits(t *testing.T) {
 		byKey[c.Key] = c
 	}
 	// The core's detector gauges, the alert state among them.
-	keys := []string{"memory.limit", "memory.baseline", "detector.state"}
+	keys := []string{"memory.limit", "detector.state"}
 	for k := range goValues {
 		keys = append(keys, k)
 	}

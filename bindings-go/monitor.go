@@ -23,7 +23,7 @@ type Config struct {
 }
 
 // The runtime measures the request hot path reads, in the order hotSample fills them: the
-// core's Go preset names them, and a monitor with other measures cannot be fed.
+// core's Go preset names both; a monitor may take the first n of them (none, for instance).
 var goMeasures = []string{measureHeap, measureGorouts}
 
 // Monitor watches this process for memory leaks and attributes them to routes. It is safe for
@@ -31,6 +31,7 @@ var goMeasures = []string{measureHeap, measureGorouts}
 type Monitor struct {
 	h        nativeMonitor
 	config   MonitorOptions // in force, the preset filled in
+	measures int            // how many of goMeasures the core takes per request
 	interval time.Duration
 	onEvent  func(Event)
 	spans    SpanAttributeNames
@@ -72,9 +73,11 @@ func NewMonitor(cfg Config) (*Monitor, error) {
 	if m.config, err = decoded[MonitorOptions](nativeConfig(h)); err != nil {
 		return nil, err
 	}
-	if !slices.Equal(m.config.Measures, goMeasures) {
-		return nil, invalid(fmt.Sprintf("measures: Go reads %v, got %v", goMeasures, m.config.Measures))
+	measures := *m.config.Measures
+	if len(measures) > len(goMeasures) || !slices.Equal(measures, goMeasures[:len(measures)]) {
+		return nil, invalid(fmt.Sprintf("measures: Go reads %v (or the first of them), got %v", goMeasures, measures))
 	}
+	m.measures = len(measures)
 	m.interval = time.Duration(*m.config.IntervalMs) * time.Millisecond
 	return m, nil
 }
@@ -283,7 +286,7 @@ type Request struct {
 func (m *Monitor) BeginRequest(route string) (*Request, error) {
 	r := &Request{m: m}
 	hotSample(&r.hot)
-	err := nativeBegin(m.h, route, &r.hot, &r.req)
+	err := nativeBegin(m.h, route, &r.hot, m.measures, &r.req)
 	runtime.KeepAlive(m)
 	if err != nil {
 		return nil, err
@@ -296,7 +299,7 @@ func (r *Request) End() (RequestOutcome, error) {
 	var end [2]float64
 	hotSample(&end)
 	var out nativeOutcome
-	err := nativeEnd(r.m.h, &r.req, &end, &out)
+	err := nativeEnd(r.m.h, &r.req, &end, r.m.measures, &out)
 	runtime.KeepAlive(r.m)
 	if err != nil {
 		return RequestOutcome{}, err

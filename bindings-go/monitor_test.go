@@ -50,7 +50,7 @@ func TestBadConfigIsInvalidOption(t *testing.T) {
 		{Attribution: &AttributionOptions{TopK: Ptr[uint64](0)}},
 		{IntervalMs: Ptr[uint64](86_400_001)},
 		{MemoryLimit: Ptr[uint64](0)},
-		{Measures: []string{"heap_allocated"}}, // Go reads both of its measures
+		{Measures: &[]string{"goroutines"}}, // Go reads heap_allocated, then goroutines
 		{Detector: &DetectorOptions{ForSecs: Ptr(nan())}},
 	} {
 		_, err := NewMonitor(Config{MonitorOptions: opts})
@@ -307,5 +307,22 @@ func TestUnreachableMonitorsAreFreed(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d of %d unreachable monitors freed", n, len(handles))
 		}
+	}
+}
+
+// A monitor may take none of Go's per-request measures: requests are counted, with no deltas.
+func TestRequestsWithoutMeasures(t *testing.T) {
+	m := newMonitor(t, Config{MonitorOptions: MonitorOptions{Measures: &[]string{}, RSSPerRequest: Ptr(false)}})
+	r, err := m.BeginRequest("GET /x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := r.End()
+	if err != nil || len(out.Deltas) != 0 || out.HasRSSDelta {
+		t.Fatalf("outcome %+v %v", out, err)
+	}
+	rep, err := m.Report()
+	if err != nil || len(rep.Routes) != 1 || rep.Routes[0].Requests != 1 || len(rep.Routes[0].Measures) != 0 {
+		t.Errorf("report %+v %v", rep.Routes, err)
 	}
 }

@@ -140,13 +140,13 @@ func nativeSetRuntimeLimit(h nativeMonitor, limit uint64, has bool) error {
 	return takeError(C.leaksense_monitor_set_runtime_limit(h, C.bool(has), C.uint64_t(limit)))
 }
 
-func nativeBegin(h nativeMonitor, route string, start *[2]float64, req *nativeRequest) error {
+func nativeBegin(h nativeMonitor, route string, start *[2]float64, measures int, req *nativeRequest) error {
 	p, n := cstr(route)
-	return takeError(C.leaksense_request_begin(h, p, n, (*C.double)(unsafe.Pointer(start)), 2, req))
+	return takeError(C.leaksense_request_begin(h, p, n, (*C.double)(unsafe.Pointer(start)), C.size_t(measures), req))
 }
 
-func nativeEnd(h nativeMonitor, req *nativeRequest, end *[2]float64, out *nativeOutcome) error {
-	return takeError(C.leaksense_request_end(h, req, (*C.double)(unsafe.Pointer(end)), 2, out))
+func nativeEnd(h nativeMonitor, req *nativeRequest, end *[2]float64, measures int, out *nativeOutcome) error {
+	return takeError(C.leaksense_request_end(h, req, (*C.double)(unsafe.Pointer(end)), C.size_t(measures), out))
 }
 
 // outcomeOf converts what leaksense_request_end wrote.

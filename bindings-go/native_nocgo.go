@@ -34,10 +34,10 @@ func nativeObserveBaseline(nativeMonitor, int64, float64) error {
 	return ErrUnsupported
 }
 func nativeSetRuntimeLimit(nativeMonitor, uint64, bool) error { return ErrUnsupported }
-func nativeBegin(nativeMonitor, string, *[2]float64, *nativeRequest) error {
+func nativeBegin(nativeMonitor, string, *[2]float64, int, *nativeRequest) error {
 	return ErrUnsupported
 }
-func nativeEnd(nativeMonitor, *nativeRequest, *[2]float64, *nativeOutcome) error {
+func nativeEnd(nativeMonitor, *nativeRequest, *[2]float64, int, *nativeOutcome) error {
 	return ErrUnsupported
 }
 func outcomeOf(*nativeOutcome) RequestOutcome { return RequestOutcome{} }

@@ -341,7 +341,7 @@ type MonitorOptions struct {
 	// Names of the runtime measures the binding passes to `begin_request`/`end_request`, at
 	// most four (Node: `heap_used`; Go: `heap_allocated`, `goroutines`; Python: none, or
 	// `allocated_blocks`).
-	Measures []string `json:"measures,omitempty"`
+	Measures *[]string `json:"measures,omitempty"`
 	// A memory limit in bytes to use instead of the detected one.
 	MemoryLimit *uint64 `json:"memory_limit,omitempty"`
 	// Semconv or legacy metric names.
@@ -381,7 +381,7 @@ type ReplayStep struct {
 	Baseline *float64 `json:"baseline,omitempty"`
 	// Requests ended at `ts_ms`, by route: how many (at most 1,000,000 per route). They carry
 	// no runtime measures (zeros); set `rss_per_request` off for a reproducible replay.
-	Requests map[string]uint64 `json:"requests,omitempty"`
+	Requests *map[string]uint64 `json:"requests,omitempty"`
 	// When (unix ms); steps move forward in time.
 	TsMs int64 `json:"ts_ms"`
 }

@@ -4,6 +4,7 @@ package leaksense
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -245,12 +246,49 @@ func TestMonitorVector(t *testing.T) {
 	if err := json.Unmarshal(js, &generic); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(generic, doc.Events) {
-		t.Errorf("events differ from the vector:\n got %.400s\nwant %.400v", js, doc.Events)
+	if d := firstDiff(generic, doc.Events, "events"); d != "" {
+		t.Errorf("events differ from the vector at %s", d)
 	}
 	if got[1].Report.Suspects[0].Route != "/leak" {
 		t.Errorf("suspects: %+v", got[1].Report.Suspects)
 	}
 	wantCode(t, m.Replay([]ReplayStep{{TsMs: 1, Baseline: Ptr(1.0)}}), CodeOutOfOrder)
 	wantCode(t, m.Replay([]ReplayStep{{TsMs: 1 << 62, Baseline: Ptr(nan())}}), CodeInvalidOption)
+}
+
+// firstDiff names the first place where two decoded JSON values differ, or returns "".
+func firstDiff(got, want any, path string) string {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return fmt.Sprintf("%s: got %v, want an object", path, got)
+		}
+		for k := range g {
+			if _, ok := w[k]; !ok {
+				return fmt.Sprintf("%s.%s: not in the vector", path, k)
+			}
+		}
+		for k, v := range w {
+			if d := firstDiff(g[k], v, path+"."+k); d != "" {
+				return d
+			}
+		}
+		return ""
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return fmt.Sprintf("%s: got %v, want %d elements", path, got, len(w))
+		}
+		for i := range w {
+			if d := firstDiff(g[i], w[i], fmt.Sprintf("%s[%d]", path, i)); d != "" {
+				return d
+			}
+		}
+		return ""
+	}
+	if !reflect.DeepEqual(got, want) {
+		return fmt.Sprintf("%s: got %v, want %v", path, got, want)
+	}
+	return ""
 }

@@ -247,7 +247,10 @@ impl Monitor {
             Some(ts) => (ts, true),
             None => (self.shared.tracker.now_ms(), false),
         };
-        sample_into(&mut st, ts, strict)
+        let snap = sample_into(&mut st, ts, strict)?;
+        drop(st);
+        self.shared.deliver_transitions()?;
+        Ok(snap)
     }
 
     /// Feeds the runtime's heap left after a full GC (the floor of the sawtooth). From the
@@ -290,14 +293,17 @@ impl Monitor {
             st.last_ts_ms = None;
             st.suspects = None;
         }
-        feed(
+        let event = feed(
             &mut st,
             Sample {
                 ts_ms,
                 value: bytes,
             },
             after_full_gc,
-        )
+        )?;
+        drop(st);
+        self.shared.deliver_transitions()?;
+        Ok(event)
     }
 
     /// The series the detector watches now.
@@ -354,11 +360,9 @@ impl Monitor {
     }
 
     /// The events since the last poll, oldest first (at most [`EVENT_QUEUE_CAPACITY`]; older
-    /// ones were dropped): `leak`, `suspects` and `resolved`, each with its report. Builds the
-    /// reports of alert transitions not delivered yet (the sampler thread builds them after
-    /// each sample; a monitor fed only by the binding gets them here).
+    /// ones were dropped): `leak`, `suspects` and `resolved`, each with its report, built by
+    /// the call that fed the sample causing it, once it released the state lock.
     pub fn poll_events(&self) -> Result<Vec<Event>, MonitorError> {
-        self.shared.deliver_transitions()?;
         Ok(self.state()?.events.drain(..).collect())
     }
 
@@ -411,6 +415,9 @@ impl Monitor {
 
     /// [`Monitor::replay`] of a JSON array of steps.
     pub fn replay_json(&self, json: &str) -> Result<(), MonitorError> {
+        if self.is_closed() {
+            return Err(MonitorError::Closed);
+        }
         let steps: Vec<ReplayStep> = serde_json::from_str(json)
             .map_err(|e| InputError::invalid_option("steps", e.to_string()))?;
         self.replay(&steps)

@@ -88,8 +88,10 @@ pub fn go(defs: &Defs) -> String {
             Def::Object(fields) => {
                 let _ = writeln!(o, "type {name} struct {{");
                 for f in fields {
+                    // An option left out is nil; a slice or map is a pointer too, so that an
+                    // empty one can be passed (omitempty would drop it).
                     let pointer = match &f.ty {
-                        Ty::Array(_, None) | Ty::Map(_) => false,
+                        Ty::Array(_, None) | Ty::Map(_) => f.optional,
                         _ => f.nullable || f.optional,
                     };
                     let star = if pointer { "*" } else { "" };
