@@ -11,7 +11,7 @@ use crate::error::InputError;
 use crate::format::{self, bytes, percent, share, utc};
 use crate::requests::{
     ArticleSuspect, AttributionConfig, BACKGROUND, MeasureSummary, ModelFit, OTHER_ROUTE,
-    TrackerSnapshot, attribute,
+    RouteEstimate, TrackerSnapshot, attribute,
 };
 use crate::series::Sample;
 
@@ -152,66 +152,7 @@ impl LeakReport {
         if report.analysis.verdict == Verdict::Leak
             && let Some(m) = &att.model
         {
-            for e in &m.estimates {
-                if e.route == BACKGROUND || e.interval[0] <= 0.0 || e.share < cfg.min_share {
-                    continue;
-                }
-                let mut reasons = vec![format!(
-                    "retains {} per request ({} CI {} to {}), explaining {} of the floor \
-                     growth since it began",
-                    bytes(e.retained_bytes_per_request),
-                    percent(m.confidence),
-                    bytes(e.interval[0]),
-                    bytes(e.interval[1]),
-                    share(e.share)
-                )];
-                if e.route == OTHER_ROUTE {
-                    reasons.push(
-                        "pooled: routes beyond the top-K by traffic or the cardinality cap".into(),
-                    );
-                }
-                if let Some(first) = snapshot
-                    .routes
-                    .iter()
-                    .find(|r| r.route == e.route)
-                    .and_then(|r| r.first_seen_ms)
-                    && let Some(reason) = new_route_reason(snapshot, first, gs)
-                {
-                    reasons.push(reason);
-                }
-                reasons.extend(
-                    att.article_suspects
-                        .iter()
-                        .filter(|a| a.route == e.route)
-                        .map(|a| a.reason.clone()),
-                );
-                report.suspects.push(Suspect {
-                    route: e.route.clone(),
-                    retained_bytes_per_request: e.retained_bytes_per_request,
-                    interval: e.interval,
-                    requests: e.requests,
-                    share: e.share,
-                    reasons,
-                });
-            }
-            if let Some(bg) = m.estimates.iter().find(|e| e.route == BACKGROUND)
-                && bg.interval[0] > 0.0
-                && bg.share >= cfg.min_share
-            {
-                report.notes.push(format!(
-                    "{} of the growth ({}) is not explained by request counts: \
-                     look at timers, background tasks or caches",
-                    share(bg.share),
-                    format::rate(SeriesKind::Heap, bg.retained_bytes_per_request)
-                ));
-            }
-            if report.suspects.is_empty() {
-                report.notes.push(
-                    "no route retains memory significantly: traffic may be too regular to \
-                     separate routes, or the growth is not tied to requests"
-                        .into(),
-                );
-            }
+            report.name_suspects(m, &att.article_suspects, snapshot, gs, cfg);
         }
         if report.analysis.verdict == Verdict::Leak {
             report.article_suspects = att.article_suspects;
@@ -221,6 +162,50 @@ impl LeakReport {
         routes.sort_by_key(|r| std::cmp::Reverse(r.requests));
         report.routes = routes;
         Ok(report)
+    }
+
+    /// The suspects of a leak: the model's routes whose interval excludes 0 and that explain
+    /// at least `min_share` of the growth, each with its reasons; notes on what the routes do
+    /// not explain.
+    fn name_suspects(
+        &mut self,
+        m: &ModelFit,
+        article: &[ArticleSuspect],
+        snapshot: &TrackerSnapshot,
+        gs: i64,
+        cfg: &AttributionConfig,
+    ) {
+        for e in &m.estimates {
+            if e.route == BACKGROUND || e.interval[0] <= 0.0 || e.share < cfg.min_share {
+                continue;
+            }
+            self.suspects.push(Suspect {
+                route: e.route.clone(),
+                retained_bytes_per_request: e.retained_bytes_per_request,
+                interval: e.interval,
+                requests: e.requests,
+                share: e.share,
+                reasons: reasons(e, m.confidence, article, snapshot, gs),
+            });
+        }
+        if let Some(bg) = m.estimates.iter().find(|e| e.route == BACKGROUND)
+            && bg.interval[0] > 0.0
+            && bg.share >= cfg.min_share
+        {
+            self.notes.push(format!(
+                "{} of the growth ({}) is not explained by request counts: \
+                 look at timers, background tasks or caches",
+                share(bg.share),
+                format::rate(SeriesKind::Heap, bg.retained_bytes_per_request)
+            ));
+        }
+        if self.suspects.is_empty() {
+            self.notes.push(
+                "no route retains memory significantly: traffic may be too regular to \
+                 separate routes, or the growth is not tied to requests"
+                    .into(),
+            );
+        }
     }
 
     /// The report as pretty-printed JSON.
@@ -292,62 +277,7 @@ impl LeakReport {
             }
         }
         if !self.routes.is_empty() {
-            let w = self
-                .routes
-                .iter()
-                .map(|r| r.route.len())
-                .max()
-                .unwrap_or(5)
-                .max(5);
-            // The per-request delta of the first measure is what each request saw itself
-            // (concurrent requests' allocations included), shown beside the model's estimate.
-            let first = self.routes[0].measures.first().map(|m| m.measure.as_str());
-            let mean_head = first.map_or(String::new(), |m| format!("mean Δ{m}"));
-            let _ = writeln!(
-                s,
-                "\n{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
-                "route",
-                "requests",
-                "traffic",
-                "retained/req",
-                format!("{} CI", percent(self.confidence())),
-                "share",
-                mean_head
-            );
-            // Routes the model pooled into `_other` have no estimate of their own.
-            let pooled = self
-                .model
-                .as_ref()
-                .and_then(|m| m.estimates.iter().find(|e| e.route == OTHER_ROUTE))
-                .filter(|_| !self.routes.iter().any(|r| r.route == OTHER_ROUTE));
-            let unfitted = if pooled.is_some() { "in _other" } else { "-" };
-            for r in &self.routes {
-                let traffic = r.traffic_change.map_or("-".into(), format::change);
-                let retained = r.retained_bytes_per_request.map_or(unfitted.into(), bytes);
-                let ci = r.interval.map_or("-".into(), |i| {
-                    format!("{} .. {}", bytes(i[0]), bytes(i[1]))
-                });
-                let part = r.share.map_or("-".into(), share);
-                let mean = r.measures.first().map_or(String::new(), |m| bytes(m.mean));
-                let _ = writeln!(
-                    s,
-                    "{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
-                    r.route, r.requests, traffic, retained, ci, part, mean
-                );
-            }
-            if let Some(e) = pooled {
-                let ci = format!("{} .. {}", bytes(e.interval[0]), bytes(e.interval[1]));
-                let _ = writeln!(
-                    s,
-                    "{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}",
-                    OTHER_ROUTE,
-                    e.requests,
-                    "",
-                    bytes(e.retained_bytes_per_request),
-                    ci,
-                    share(e.share)
-                );
-            }
+            self.render_routes(&mut s);
         }
         for n in &self.notes {
             let _ = writeln!(s, "note: {n}");
@@ -356,10 +286,111 @@ impl LeakReport {
     }
 }
 
+impl LeakReport {
+    /// The per-route table of [`LeakReport::render_text`] (routes present).
+    fn render_routes(&self, s: &mut String) {
+        let w = self
+            .routes
+            .iter()
+            .map(|r| r.route.len())
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        // The per-request delta of the first measure is what each request saw itself
+        // (concurrent requests' allocations included), shown beside the model's estimate.
+        let first = self.routes[0].measures.first().map(|m| m.measure.as_str());
+        let mean_head = first.map_or(String::new(), |m| format!("mean Δ{m}"));
+        let _ = writeln!(
+            s,
+            "\n{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
+            "route",
+            "requests",
+            "traffic",
+            "retained/req",
+            format!("{} CI", percent(self.confidence())),
+            "share",
+            mean_head
+        );
+        // Routes the model pooled into `_other` have no estimate of their own.
+        let pooled = self
+            .model
+            .as_ref()
+            .and_then(|m| m.estimates.iter().find(|e| e.route == OTHER_ROUTE))
+            .filter(|_| !self.routes.iter().any(|r| r.route == OTHER_ROUTE));
+        let unfitted = if pooled.is_some() { "in _other" } else { "-" };
+        for r in &self.routes {
+            let traffic = r.traffic_change.map_or("-".into(), format::change);
+            let retained = r.retained_bytes_per_request.map_or(unfitted.into(), bytes);
+            let ci = r.interval.map_or("-".into(), |i| {
+                format!("{} .. {}", bytes(i[0]), bytes(i[1]))
+            });
+            let part = r.share.map_or("-".into(), share);
+            let mean = r.measures.first().map_or(String::new(), |m| bytes(m.mean));
+            let _ = writeln!(
+                s,
+                "{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
+                r.route, r.requests, traffic, retained, ci, part, mean
+            );
+        }
+        if let Some(e) = pooled {
+            let ci = format!("{} .. {}", bytes(e.interval[0]), bytes(e.interval[1]));
+            let _ = writeln!(
+                s,
+                "{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}",
+                OTHER_ROUTE,
+                e.requests,
+                "",
+                bytes(e.retained_bytes_per_request),
+                ci,
+                share(e.share)
+            );
+        }
+    }
+}
+
 impl fmt::Display for LeakReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.render_text())
     }
+}
+
+/// Why a route is a suspect: the model's estimate first, then whether it is new, then what
+/// the article's rules say about it.
+fn reasons(
+    e: &RouteEstimate,
+    confidence: f64,
+    article: &[ArticleSuspect],
+    snapshot: &TrackerSnapshot,
+    gs: i64,
+) -> Vec<String> {
+    let mut reasons = vec![format!(
+        "retains {} per request ({} CI {} to {}), explaining {} of the floor growth since it \
+         began",
+        bytes(e.retained_bytes_per_request),
+        percent(confidence),
+        bytes(e.interval[0]),
+        bytes(e.interval[1]),
+        share(e.share)
+    )];
+    if e.route == OTHER_ROUTE {
+        reasons.push("pooled: routes beyond the top-K by traffic or the cardinality cap".into());
+    }
+    if let Some(first) = snapshot
+        .routes
+        .iter()
+        .find(|r| r.route == e.route)
+        .and_then(|r| r.first_seen_ms)
+        && let Some(reason) = new_route_reason(snapshot, first, gs)
+    {
+        reasons.push(reason);
+    }
+    reasons.extend(
+        article
+            .iter()
+            .filter(|a| a.route == e.route)
+            .map(|a| a.reason.clone()),
+    );
+    reasons
 }
 
 /// How far a route's first appearance may precede the estimated growth start and still be
