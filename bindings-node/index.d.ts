@@ -92,8 +92,11 @@ export declare class NativeMonitor {
  */
 export declare function analyze(timestamps: Array<number>, values: Array<number>, optionsJson: string): any
 
-/** Returns the metric catalog for a runtime and naming mode as a JSON string. */
-export declare function catalogJson(runtime: string, naming: string): string
+/**
+ * Returns the metric catalog for a runtime and naming mode (null: the core's default) as a
+ * JSON string.
+ */
+export declare function catalogJson(runtime: string, naming?: string | undefined | null): string
 
 /** Prometheus `deriv()` over unix-seconds timestamps; null when undefined (fewer than 2 points). */
 export declare function deriv(timestamps: Array<number>, values: Array<number>): number | null

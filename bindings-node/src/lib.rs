@@ -26,21 +26,22 @@ pub fn to_u32(name: &str, v: f64) -> napi::Result<u32, String> {
     }
 }
 
-/// Returns the metric catalog for a runtime and naming mode as a JSON string.
+/// Returns the metric catalog for a runtime and naming mode (null: the core's default) as a
+/// JSON string.
 #[napi(catch_unwind)]
-pub fn catalog_json(runtime: String, naming: String) -> napi::Result<String, String> {
+pub fn catalog_json(runtime: String, naming: Option<String>) -> napi::Result<String, String> {
     let rt = Runtime::parse(&runtime).ok_or_else(|| {
         js_error(
             ErrorCode::InvalidOption,
             format!("unknown runtime {runtime:?}"),
         )
     })?;
-    let nm = Naming::parse(&naming).ok_or_else(|| {
-        js_error(
-            ErrorCode::InvalidOption,
-            format!("unknown naming {naming:?}"),
-        )
-    })?;
+    let nm = match naming {
+        None => Naming::default(),
+        Some(n) => Naming::parse(&n).ok_or_else(|| {
+            js_error(ErrorCode::InvalidOption, format!("unknown naming {n:?}"))
+        })?,
+    };
     let all: Vec<_> = catalog::metrics(rt, nm).collect();
     serde_json::to_string(&all).map_err(|e| js_error(ErrorCode::Internal, e.to_string()))
 }

@@ -12,10 +12,14 @@ use leaksense_core::options::analyze_secs;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-/// Metric catalog entries for a runtime and naming mode, as dicts.
+/// Metric catalog entries for a runtime and naming mode (None: the core's default), as dicts.
 #[pyfunction]
-#[pyo3(signature = (runtime = "python", naming = "semconv"))]
-fn catalog<'py>(py: Python<'py>, runtime: &str, naming: &str) -> PyResult<Vec<Bound<'py, PyDict>>> {
+#[pyo3(signature = (runtime = "python", naming = None))]
+fn catalog<'py>(
+    py: Python<'py>,
+    runtime: &str,
+    naming: Option<&str>,
+) -> PyResult<Vec<Bound<'py, PyDict>>> {
     error::guard(py, || {
         let rt = Runtime::parse(runtime).ok_or_else(|| {
             error::input(
@@ -23,12 +27,15 @@ fn catalog<'py>(py: Python<'py>, runtime: &str, naming: &str) -> PyResult<Vec<Bo
                 InputError::invalid_option("runtime", format!("unknown runtime {runtime:?}")),
             )
         })?;
-        let nm = Naming::parse(naming).ok_or_else(|| {
-            error::input(
-                py,
-                InputError::invalid_option("naming", format!("unknown naming {naming:?}")),
-            )
-        })?;
+        let nm = match naming {
+            None => Naming::default(),
+            Some(n) => Naming::parse(n).ok_or_else(|| {
+                error::input(
+                    py,
+                    InputError::invalid_option("naming", format!("unknown naming {n:?}")),
+                )
+            })?,
+        };
         catalog_metrics(rt, nm)
             .map(|m| {
                 let d = PyDict::new(py);
