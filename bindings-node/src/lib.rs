@@ -38,9 +38,8 @@ pub fn catalog_json(runtime: String, naming: Option<String>) -> napi::Result<Str
     })?;
     let nm = match naming {
         None => Naming::default(),
-        Some(n) => Naming::parse(&n).ok_or_else(|| {
-            js_error(ErrorCode::InvalidOption, format!("unknown naming {n:?}"))
-        })?,
+        Some(n) => Naming::parse(&n)
+            .ok_or_else(|| js_error(ErrorCode::InvalidOption, format!("unknown naming {n:?}")))?,
     };
     let all: Vec<_> = catalog::metrics(rt, nm).collect();
     serde_json::to_string(&all).map_err(|e| js_error(ErrorCode::Internal, e.to_string()))
