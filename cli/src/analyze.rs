@@ -5,10 +5,7 @@ use leaksense_core::detect::{AlertEvent, AlertState, Analysis, Detector, Detecto
 use leaksense_core::report::LeakReport;
 use leaksense_core::{InputError, Sample};
 
-use crate::error::CliError;
-use crate::input::{Format, Source};
 use crate::prometheus::Labels;
-use crate::stream::Analyzed;
 
 /// Most points a chart of one series keeps (pairs of bucket minimum and maximum).
 pub const CHART_POINTS: usize = 800;
@@ -46,18 +43,6 @@ impl SeriesReport {
     pub fn flagged(&self) -> bool {
         self.analysis.verdict == Verdict::Leak
             || self.events.iter().any(|e| e.to == AlertState::Firing)
-    }
-}
-
-/// Reads `source` as a stream and analyzes each of its series with `cfg`; also returns a
-/// note when the timestamps were read in a unit other than seconds.
-pub fn run(source: &Source, cfg: &DetectorConfig) -> Result<Analyzed, CliError> {
-    // Refuse bad options before reading anything.
-    Detector::new(cfg.clone()).map_err(CliError::Option)?;
-    let input = source.open()?;
-    match input.format {
-        Format::Openmetrics => crate::stream::openmetrics(input, cfg),
-        Format::Csv | Format::Json => crate::stream::single(input, cfg),
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod analyze;
 pub mod error;
+pub mod files;
 pub mod fleet;
 pub mod html;
 pub mod input;

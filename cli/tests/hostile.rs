@@ -436,22 +436,29 @@ fn numeric_flags_take_signs_and_exponents_and_absurd_limits_are_refused() {
     for (limit, expected) in [
         (
             "1e-320",
-            "invalid value '1e-320' for '--limit <BYTES>': must be from 1 to 1e18",
+            "option `limit`: 1e-320 is not within [1, 1e18] (1 byte to 1 EB)",
         ),
-        (
-            "1e30",
-            "invalid value '1e30' for '--limit <BYTES>': must be from 1 to 1e18",
-        ),
-        (
-            "-inf",
-            "invalid value '-inf' for '--limit <BYTES>': must be from 1 to 1e18",
-        ),
+        ("1e30", "option `limit`: 1e30 is not within [1, 1e18]"),
+        ("-inf", "option `limit`: -inf must be finite and positive"),
     ] {
         let r = run(&["analyze", "--input", csv, "--limit", limit]);
         assert_eq!(r.code, 2, "{limit}");
         assert!(r.stderr.contains(expected), "{limit}: {}", r.stderr);
         assert!(!r.stderr.contains("NaN") && !r.stderr.contains("unexpected argument"));
     }
+    // The same limits through --options.
+    let r = run(&[
+        "analyze",
+        "--input",
+        csv,
+        "--options",
+        r#"{"limit": 1e-320}"#,
+    ]);
+    assert!(
+        r.stderr.contains("1e-320 is not within [1, 1e18]"),
+        "{}",
+        r.stderr
+    );
     // Before: taken for an unknown flag. Now a value, refused as a time.
     let r = run(&[
         "analyze",
@@ -516,12 +523,12 @@ fn two_million_json_elements_stream_in_flat_memory() {
         let mut ok = write!(w, "{{\"values\": [").is_ok();
         for i in 0..rows {
             let sep = if i + 1 < rows { "," } else { "" };
-            ok &= write!(w, "{}{sep}\n", 100_000_000 + (i % 40) * 1_000_000).is_ok();
+            ok &= writeln!(w, "{}{sep}", 100_000_000 + (i % 40) * 1_000_000).is_ok();
         }
         ok &= write!(w, "], \"timestamps\": [").is_ok();
         for i in 0..rows {
             let sep = if i + 1 < rows { "," } else { "" };
-            ok &= write!(w, "{}{sep}\n", 1_700_000_000 + i * 15).is_ok();
+            ok &= writeln!(w, "{}{sep}", 1_700_000_000 + i * 15).is_ok();
         }
         let _ = ok && write!(w, "]}}").is_ok();
     });

@@ -10,8 +10,11 @@ pub mod detect;
 pub mod error;
 #[cfg(feature = "collect")]
 pub mod fork;
+pub mod format;
+pub mod gauges;
 #[cfg(feature = "collect")]
 pub mod monitor;
+pub mod options;
 #[cfg(feature = "otel")]
 pub mod otel;
 pub mod report;
