@@ -49,5 +49,5 @@ for t in "${targets[@]}"; do
   echo "fuzz: $t for ${secs}s"
   cargo +nightly fuzz run "$t" "corpus/$t" "seeds/$t" "regressions/$t" -- \
     -max_total_time="$secs" "${opts[@]}" -print_final_stats=1 2>&1 |
-    grep -E "^(#[0-9]+ *DONE|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)" || true
+    grep -E "^(#[0-9]+ *DONE|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written|error)" || true
 done

@@ -12,7 +12,7 @@ use leaksense_cli::stream;
 use leaksense_core::ErrorCode;
 use leaksense_core::detect::{DetectorConfig, SeriesKind};
 use leaksense_core::monitor::MonitorConfig;
-use leaksense_core::requests::AttributionConfig;
+use leaksense_core::options::AnalyzeOptions;
 use leaksense_ffi::*;
 
 fn input(data: &[u8], format: Format) -> Input {
@@ -63,9 +63,10 @@ pub fn openmetrics(data: &[u8]) {
     }
 }
 
-/// Option documents: the monitor's (`MonitorConfig::from_json`, what every binding passes),
-/// and the detector's and attribution's as bindings deserialize them. Accepted options must
-/// validate and round-trip; refused ones must be `invalid_option`.
+/// Option documents: the monitor's (`MonitorConfig::from_json` and each runtime's preset
+/// under them, what every binding passes) and a one-shot analysis's (`AnalyzeOptions`, every
+/// language's `analyze`). Accepted options must validate and round-trip; refused ones must be
+/// `invalid_option`.
 pub fn options(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -78,28 +79,31 @@ pub fn options(data: &[u8]) {
         }
         Err(e) => assert_eq!(e.code(), ErrorCode::InvalidOption, "{e}"),
     }
-    if let Ok(cfg) = serde_json::from_str::<DetectorConfig>(text)
-        && cfg.validate().is_ok()
-    {
-        // A valid detector runs on a short series without panicking.
-        let samples: Vec<leaksense_core::Sample> = (0..64)
-            .map(|i| leaksense_core::Sample {
-                ts_ms: 1_700_000_000_000 + i * 15_000,
-                value: 1e8 + (i % 7) as f64 * 1e6,
-            })
-            .collect();
-        let _ = leaksense_core::detect::analyze(&samples, &cfg);
+    for runtime in ["process", "go", "python", "node"] {
+        if let Err(e) = MonitorConfig::for_runtime(runtime, text) {
+            assert_eq!(e.code(), ErrorCode::InvalidOption, "{runtime}: {e}");
+        }
     }
-    if let Ok(cfg) = serde_json::from_str::<AttributionConfig>(text) {
-        let _ = cfg.validate();
+    match AnalyzeOptions::from_json(text) {
+        Ok(opts) => {
+            // A valid detector runs on a short series without panicking.
+            let samples: Vec<leaksense_core::Sample> = (0..64)
+                .map(|i| leaksense_core::Sample {
+                    ts_ms: 1_700_000_000_000 + i * 15_000,
+                    value: 1e8 + (i % 7) as f64 * 1e6,
+                })
+                .collect();
+            let _ = opts.analyze(&samples);
+        }
+        Err(e) => assert_eq!(e.code(), ErrorCode::InvalidOption, "{e}"),
     }
 }
 
 /// One call into the C ABI, with fuzzed arguments.
 #[derive(Arbitrary, Debug)]
 pub enum Call {
-    /// A new monitor from these options (replacing the current one).
-    New(String),
+    /// A new monitor for this runtime from these options (replacing the current one).
+    New(String, String),
     Sample,
     SampleAt(i64),
     Baseline(i64, f64),
@@ -112,11 +116,16 @@ pub enum Call {
     ReportJson,
     ReportText,
     Watched,
+    Config,
+    Gauges,
+    /// Recorded steps (`[{"ts_ms", "requests", "baseline"}]`) fed at injected times.
+    Replay(String),
     Close,
     Deriv(Vec<f64>, Vec<f64>),
     Predict(Vec<f64>, Vec<f64>, f64, f64),
     Inflection(Vec<f64>, Vec<f64>, u16, f64),
-    Analyze(Vec<f64>, Vec<f64>, String, Option<f64>),
+    /// The series with a JSON object of analyze options.
+    Analyze(Vec<f64>, Vec<f64>, String),
     Catalog(String, String),
     /// Every monitor entry point with NULL arguments.
     Nulls,
@@ -163,7 +172,10 @@ fn bytes(s: &str) -> (*const c_char, usize) {
 pub fn ffi(calls: &[Call]) {
     let mut monitor: *mut leaksense_monitor_t = std::ptr::null_mut();
     // SAFETY: the defaults always give a monitor.
-    unsafe { assert!(ok(leaksense_monitor_new(std::ptr::null(), 0, &mut monitor))) };
+    unsafe {
+        let none = std::ptr::null();
+        assert!(ok(leaksense_monitor_new(none, 0, none, 0, &mut monitor)));
+    }
     let mut pending: Vec<leaksense_request_t> = Vec::new();
     for call in calls.iter().take(64) {
         // SAFETY: `monitor` is live (replaced only by a successful new, freed at the end);
@@ -186,10 +198,10 @@ unsafe fn one(
     // SAFETY: per the caller's contract and the locals' validity.
     unsafe {
         match call {
-            Call::New(json) => {
-                let (p, n) = bytes(json);
+            Call::New(runtime, json) => {
+                let ((rp, rn), (p, n)) = (bytes(runtime), bytes(json));
                 let mut fresh = std::ptr::null_mut();
-                if ok(leaksense_monitor_new(p, n, &mut fresh)) {
+                if ok(leaksense_monitor_new(rp, rn, p, n, &mut fresh)) {
                     leaksense_monitor_free(*monitor);
                     *monitor = fresh;
                     pending.clear();
@@ -267,6 +279,20 @@ unsafe fn one(
                 let mut w = leaksense_watched_t::LEAKSENSE_WATCHED_RSS;
                 ok(leaksense_monitor_watched(m, &mut w));
             }
+            Call::Config => {
+                if ok(leaksense_monitor_config(m, &mut s)) {
+                    take(s);
+                }
+            }
+            Call::Gauges => {
+                if ok(leaksense_monitor_gauges(m, &mut s)) {
+                    take(s);
+                }
+            }
+            Call::Replay(steps) => {
+                let (p, n) = bytes(steps);
+                ok(leaksense_monitor_replay(m, p, n));
+            }
             Call::Close => {
                 ok(leaksense_monitor_close(m));
             }
@@ -306,19 +332,10 @@ unsafe fn one(
                     &mut t,
                 ));
             }
-            Call::Analyze(ts, vs, kind, limit) => {
-                let (p, n) = bytes(kind);
-                if ok(leaksense_series_analyze(
-                    ts.as_ptr(),
-                    ts.len(),
-                    vs.as_ptr(),
-                    vs.len(),
-                    p,
-                    n,
-                    limit.is_some(),
-                    limit.unwrap_or(0.0),
-                    &mut s,
-                )) {
+            Call::Analyze(ts, vs, options) => {
+                let (p, n) = bytes(options);
+                let (tp, vp) = (ts.as_ptr(), vs.as_ptr());
+                if ok(leaksense_series_analyze(tp, ts.len(), vp, vs.len(), p, n, &mut s)) {
                     take(s);
                 }
             }
@@ -344,7 +361,7 @@ unsafe fn nulls(m: *const leaksense_monitor_t) {
     let (no_str, no_f64) = (std::ptr::null::<c_char>(), std::ptr::null::<f64>());
     // SAFETY: NULL is allowed for every pointer by the ABI's contract.
     unsafe {
-        assert!(!ok(leaksense_monitor_new(no_str, 0, std::ptr::null_mut())));
+        assert!(!ok(leaksense_monitor_new(no_str, 0, no_str, 0, std::ptr::null_mut())));
         let mut s: *mut c_char = std::ptr::null_mut();
         assert!(!ok(leaksense_monitor_analysis(std::ptr::null(), &mut s)));
         assert!(!ok(leaksense_monitor_analysis(m, std::ptr::null_mut())));

@@ -38,13 +38,16 @@ pub fn read(
         let ts = scope.spawn(move || stream(file, Key::Timestamps, &ts_tx));
         let vs = scope.spawn(move || stream(file, Key::Values, &v_tx));
         let zipped = zip(ts_rx, v_rx, clock, &mut push);
-        // The receivers are gone: a thread blocked on sending stops at once.
-        for thread in [ts, vs] {
-            let done = thread
-                .join()
-                .unwrap_or_else(|_| Err((None, "reader panicked".into())));
-            // A broken document is the first thing to fix, before a sample or the lengths.
-            if let Err(e) = done
+        // The receivers are gone: a thread blocked on sending stops at once. Both are joined
+        // before anything is returned (the fuzzer's leak check caught an early return that
+        // left the other thread exiting on its own).
+        let done = [ts, vs].map(|t| {
+            t.join()
+                .unwrap_or_else(|_| Err((None, "reader panicked".into())))
+        });
+        // A broken document is the first thing to fix, before a sample or the lengths.
+        for d in done {
+            if let Err(e) = d
                 && e.1 != STOPPED
             {
                 return Err(e);
