@@ -17,6 +17,16 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+# The fuzz targets (scripts/fuzz.sh) need a nightly toolchain and cargo-fuzz.
+if ! cargo +nightly --version >/dev/null 2>&1; then
+  echo "setup: installing the nightly toolchain (fuzzing)"
+  rustup toolchain install nightly --profile minimal >/dev/null
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "setup: installing cargo-fuzz"
+  cargo install cargo-fuzz --locked --quiet
+fi
+
 # wasm32-unknown-unknown: the pure-analysis core check; wasm32-wasip1-threads: the Node WASI build.
 for target in wasm32-unknown-unknown wasm32-wasip1-threads; do
   if ! rustup target list --installed | grep -qx "$target"; then

@@ -31,7 +31,10 @@ bash bindings-node/run-tests.sh
 step "C ABI: header check, C test program under valgrind"
 bash ffi/run-tests.sh
 
-step "Go package: go vet, go test -race, no-cgo build, go-leak example"
+step "Go package: go vet, go test -race, soak, no-cgo build, go-leak example"
 bash bindings-go/run-tests.sh
+
+step "Fuzz targets (cargo-fuzz, nightly): seeds and saved regressions replayed once"
+bash scripts/fuzz.sh --replay
 
 step "all tests passed"
