@@ -46,7 +46,7 @@ func TestForkExecChildHelper(t *testing.T) {
 	if os.Getenv("LEAKSENSE_FORKEXEC_CHILD") != "1" {
 		t.Skip("run by TestForkExecUsersAreUnaffected")
 	}
-	m, err := NewMonitor(Config{IntervalMs: 10})
+	m, err := NewMonitor(Config{MonitorOptions: MonitorOptions{IntervalMs: Ptr[uint64](10)}})
 	if err != nil {
 		os.Exit(3)
 	}
@@ -62,7 +62,7 @@ func TestForkExecChildHelper(t *testing.T) {
 }
 
 func TestForkExecUsersAreUnaffected(t *testing.T) {
-	m := newMonitor(t, Config{IntervalMs: 5})
+	m := newMonitor(t, Config{MonitorOptions: MonitorOptions{IntervalMs: Ptr[uint64](5)}})
 	if err := m.Start(); err != nil {
 		t.Fatal(err)
 	}
