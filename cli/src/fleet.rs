@@ -190,7 +190,9 @@ fn grouped(
     );
     let pb = if std::io::stderr().is_terminal() {
         let pb = ProgressBar::new_spinner();
-        pb.set_message(format!("querying {expr}"));
+        // Written to the terminal by the progress bar itself, past main's output filter.
+        let shown = crate::safe::for_terminal(&clip(&expr, QUOTE_MAX)).into_owned();
+        pb.set_message(format!("querying {shown}"));
         pb.enable_steady_tick(std::time::Duration::from_millis(120));
         pb
     } else {
