@@ -57,8 +57,7 @@ pub fn single(input: Input, cfg: &DetectorConfig) -> Result<Analyzed, CliError> 
             .map_err(|(l, m)| at(Some(l), m))?,
         Format::Json => {
             let file = input.into_file()?;
-            json::read(&file, &mut clock, |_, _, s| push(s, &mut live))
-                .map_err(|(l, m)| at(l, m))?
+            json::read(&file, &mut clock, |_, s| push(s, &mut live)).map_err(|(l, m)| at(l, m))?
         }
         Format::Openmetrics => unreachable!("OpenMetrics goes to `openmetrics`"),
     };

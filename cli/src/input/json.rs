@@ -3,13 +3,14 @@
 //! anywhere in the document, so two threads each parse the whole file through their own
 //! positioned reader, one sending the `timestamps` and one the `values` in batches, and the
 //! caller zips them: memory stays a few batches whatever the length (a single pass would have
-//! to hold the first array until the second arrives).
+//! to hold the first array until the second arrives). The line of an element is found only
+//! when a message needs it, by a third pass that counts newlines up to it: counting on every
+//! pass would cost a call per byte.
 
 use std::cell::Cell;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::os::unix::fs::FileExt;
-use std::rc::Rc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use leaksense_core::Sample;
@@ -25,19 +26,19 @@ const IN_FLIGHT: usize = 4;
 /// Why the reading of one array failed: the document's line (when known) and the message.
 pub type Failure = (Option<usize>, String);
 
-/// Reads the document in `file`, handing each sample to `push` with its index and the line of
-/// its timestamp; returns the number of samples.
+/// Reads the document in `file`, handing each sample to `push` with its index; returns the
+/// number of samples. A failure names the line of the element at fault when it can.
 pub fn read(
     file: &File,
     clock: &mut Clock,
-    mut push: impl FnMut(usize, Option<usize>, Sample) -> Result<(), String>,
+    mut push: impl FnMut(usize, Sample) -> Result<(), String>,
 ) -> Result<usize, Failure> {
     std::thread::scope(|scope| {
         let (ts_tx, ts_rx) = sync_channel(IN_FLIGHT);
         let (v_tx, v_rx) = sync_channel(IN_FLIGHT);
         let ts = scope.spawn(move || stream(file, Key::Timestamps, &ts_tx));
         let vs = scope.spawn(move || stream(file, Key::Values, &v_tx));
-        let zipped = zip(ts_rx, v_rx, clock, &mut push);
+        let zipped = zip(file, ts_rx, v_rx, clock, &mut push);
         // The receivers are gone: a thread blocked on sending stops at once. Both are joined
         // before anything is returned (the fuzzer's leak check caught an early return that
         // left the other thread exiting on its own).
@@ -59,21 +60,22 @@ pub fn read(
 
 /// Pairs the two streams until either ends; a bad sample stops it.
 fn zip(
-    ts_rx: Receiver<Vec<(f64, usize)>>,
+    file: &File,
+    ts_rx: Receiver<Vec<f64>>,
     v_rx: Receiver<Vec<f64>>,
     clock: &mut Clock,
-    push: &mut impl FnMut(usize, Option<usize>, Sample) -> Result<(), String>,
+    push: &mut impl FnMut(usize, Sample) -> Result<(), String>,
 ) -> Result<usize, Failure> {
     let mut ts = ts_rx.into_iter().flatten();
     let mut vs = v_rx.into_iter().flatten();
     let mut index = 0;
     loop {
         match (ts.next(), vs.next()) {
-            (Some((t, line)), Some(v)) => {
-                let line = (line > 0).then_some(line);
-                let located = |m: String| (line, format!("timestamps[{index}]: {m}"));
+            (Some(t), Some(v)) => {
+                let located =
+                    |m: String| (line_of(file, index), format!("timestamps[{index}]: {m}"));
                 let sample = clock.sample(t, v).map_err(located)?;
-                push(index, line, sample).map_err(located)?;
+                push(index, sample).map_err(located)?;
                 index += 1;
             }
             (None, None) => return Ok(index),
@@ -89,7 +91,8 @@ fn zip(
     }
 }
 
-/// The message of a thread stopped because the caller stopped listening.
+/// The message of a thread stopped because the caller stopped listening (or because the
+/// element looked for was found).
 const STOPPED: &str = "stopped";
 
 #[derive(Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -101,15 +104,45 @@ enum Key {
 
 /// Parses the whole document, streaming the array under `want` into `tx`; the number of
 /// elements that array has.
-fn stream<T: Element>(file: &File, want: Key, tx: &SyncSender<Vec<T>>) -> Result<usize, Failure> {
-    let position = Rc::new(Cell::new((0usize, 0u8)));
+fn stream(file: &File, want: Key, tx: &SyncSender<Vec<f64>>) -> Result<usize, Failure> {
+    let reader = BufReader::with_capacity(1 << 16, At { file, pos: 0 });
+    parse(
+        reader,
+        Doc {
+            want,
+            out: Out::Send(tx),
+        },
+    )
+    .map(|n| n.unwrap_or(0))
+}
+
+/// The 1-based line of `timestamps[index]`: a pass counting the newlines the parser has taken
+/// (it reads byte by byte, and has read one byte past a number when it hands it over).
+fn line_of(file: &File, index: usize) -> Option<usize> {
+    let seen = Cell::new((0usize, 0u8));
+    let found = Cell::new(None);
     let reader = Lines {
         inner: BufReader::with_capacity(1 << 16, At { file, pos: 0 }),
-        seen: Rc::clone(&position),
+        seen: &seen,
     };
+    let out = Out::Locate {
+        index,
+        seen: &seen,
+        found: &found,
+    };
+    let _ = parse(
+        reader,
+        Doc {
+            want: Key::Timestamps,
+            out,
+        },
+    );
+    found.get()
+}
+
+fn parse<R: Read>(reader: R, doc: Doc<'_>) -> Result<Option<usize>, Failure> {
     let mut de = serde_json::Deserializer::from_reader(reader);
-    let sink = Doc { want, tx, position };
-    let result = de.deserialize_map(sink).and_then(|n| de.end().map(|()| n));
+    let result = de.deserialize_map(doc).and_then(|n| de.end().map(|()| n));
     result.map_err(|e| {
         let line = (e.line() > 0).then_some(e.line());
         if e.to_string().starts_with(STOPPED) {
@@ -118,23 +151,6 @@ fn stream<T: Element>(file: &File, want: Key, tx: &SyncSender<Vec<T>>) -> Result
             (line, format!("invalid JSON input: {e}"))
         }
     })
-}
-
-/// What an array element is sent as: a timestamp with its line, or a value.
-trait Element: Send + Sized {
-    fn from(x: f64, line: usize) -> Self;
-}
-
-impl Element for (f64, usize) {
-    fn from(x: f64, line: usize) -> Self {
-        (x, line)
-    }
-}
-
-impl Element for f64 {
-    fn from(x: f64, _: usize) -> Self {
-        x
-    }
 }
 
 /// A file read from its own position: two readers share one file.
@@ -151,14 +167,13 @@ impl Read for At<'_> {
     }
 }
 
-/// Counts the newlines the parser has taken (it reads byte by byte) and remembers the last
-/// byte, so an element just parsed can be given its line.
-struct Lines<R> {
+/// Counts the newlines read through it and remembers the last byte.
+struct Lines<'a, R> {
     inner: R,
-    seen: Rc<Cell<(usize, u8)>>,
+    seen: &'a Cell<(usize, u8)>,
 }
 
-impl<R: Read> Read for Lines<R> {
+impl<R: Read> Read for Lines<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         if n > 0 {
@@ -170,21 +185,32 @@ impl<R: Read> Read for Lines<R> {
     }
 }
 
-/// The top-level object: streams the wanted array, skips the other, refuses anything else.
-struct Doc<'a, T> {
-    want: Key,
-    tx: &'a SyncSender<Vec<T>>,
-    position: Rc<Cell<(usize, u8)>>,
+/// Where an array's elements go: to the caller in batches, or nowhere until the one whose
+/// line is wanted.
+enum Out<'a> {
+    Send(&'a SyncSender<Vec<f64>>),
+    Locate {
+        index: usize,
+        seen: &'a Cell<(usize, u8)>,
+        found: &'a Cell<Option<usize>>,
+    },
 }
 
-impl<'de, T: Element> Visitor<'de> for Doc<'_, T> {
-    type Value = usize;
+/// The top-level object: streams the wanted array, skips the other, refuses anything else.
+/// Its value is the wanted array's length (`None` when a locating pass stopped early).
+struct Doc<'a> {
+    want: Key,
+    out: Out<'a>,
+}
+
+impl<'de> Visitor<'de> for Doc<'_> {
+    type Value = Option<usize>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str(r#"an object {"timestamps": [...], "values": [...]}"#)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<usize, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<usize>, A::Error> {
         use serde::de::Error;
         let mut seen = [false; 2];
         let mut count = None;
@@ -197,10 +223,7 @@ impl<'de, T: Element> Visitor<'de> for Doc<'_, T> {
                 return Err(A::Error::duplicate_field(name));
             }
             if key == self.want {
-                count = Some(map.next_value_seed(Array {
-                    tx: self.tx,
-                    position: &self.position,
-                })?);
+                count = Some(map.next_value_seed(Array { out: &self.out })?);
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -208,25 +231,24 @@ impl<'de, T: Element> Visitor<'de> for Doc<'_, T> {
         match self.want {
             _ if !seen[0] => Err(A::Error::missing_field("timestamps")),
             _ if !seen[1] => Err(A::Error::missing_field("values")),
-            _ => Ok(count.unwrap_or(0)),
+            _ => Ok(count),
         }
     }
 }
 
-/// One array of numbers, sent in batches as it is parsed.
-struct Array<'a, 'b, T> {
-    tx: &'a SyncSender<Vec<T>>,
-    position: &'b Cell<(usize, u8)>,
+/// One array of numbers, handed on as it is parsed.
+struct Array<'a, 'b> {
+    out: &'a Out<'b>,
 }
 
-impl<'de, T: Element> DeserializeSeed<'de> for Array<'_, '_, T> {
+impl<'de> DeserializeSeed<'de> for Array<'_, '_> {
     type Value = usize;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
         d.deserialize_seq(self)
     }
 }
 
-impl<'de, T: Element> Visitor<'de> for Array<'_, '_, T> {
+impl<'de> Visitor<'de> for Array<'_, '_> {
     type Value = usize;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -238,18 +260,29 @@ impl<'de, T: Element> Visitor<'de> for Array<'_, '_, T> {
         let mut batch = Vec::with_capacity(BATCH);
         let mut count = 0;
         while let Some(x) = seq.next_element::<f64>()? {
-            // The parser has read one byte past the number; if that was a newline, the
-            // number ended on the line before.
-            let (lines, last) = self.position.get();
-            batch.push(T::from(x, 1 + lines - usize::from(last == b'\n')));
-            count += 1;
-            if batch.len() == BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                self.tx.send(full).map_err(|_| A::Error::custom(STOPPED))?;
+            match self.out {
+                Out::Send(tx) => {
+                    batch.push(x);
+                    if batch.len() == BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        tx.send(full).map_err(|_| A::Error::custom(STOPPED))?;
+                    }
+                }
+                Out::Locate { index, seen, found } if count == *index => {
+                    // One byte past the number was read; if it was a newline, the number
+                    // ended on the line before.
+                    let (lines, last) = seen.get();
+                    found.set(Some(1 + lines - usize::from(last == b'\n')));
+                    return Err(A::Error::custom(STOPPED));
+                }
+                Out::Locate { .. } => {}
             }
+            count += 1;
         }
-        if !batch.is_empty() {
-            self.tx.send(batch).map_err(|_| A::Error::custom(STOPPED))?;
+        if let Out::Send(tx) = self.out
+            && !batch.is_empty()
+        {
+            tx.send(batch).map_err(|_| A::Error::custom(STOPPED))?;
         }
         Ok(count)
     }
@@ -260,26 +293,29 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn parse(text: &str) -> Result<Vec<(usize, Option<usize>, Sample)>, Failure> {
+    fn file(text: &str) -> File {
         let mut file = tempfile::tempfile().unwrap();
         file.write_all(text.as_bytes()).unwrap();
+        file
+    }
+
+    fn parse(text: &str) -> Result<Vec<(usize, Sample)>, Failure> {
         let mut out = Vec::new();
-        read(&file, &mut Clock::default(), |i, l, s| {
-            out.push((i, l, s));
+        read(&file(text), &mut Clock::default(), |i, s| {
+            out.push((i, s));
             Ok(())
         })?;
         Ok(out)
     }
 
     #[test]
-    fn reads_parallel_arrays_in_either_order_with_element_lines() {
+    fn reads_parallel_arrays_in_either_order() {
         let text = "{\n \"timestamps\": [\n  1,\n  2.5\n ],\n \"values\": [3, 4]\n}";
         let s = parse(text).unwrap();
-        assert_eq!(s[1].2.ts_ms, 2500);
-        assert_eq!((s[0].1, s[1].1), (Some(3), Some(4)));
+        assert_eq!(s[1].1.ts_ms, 2500);
         let s = parse(r#"{"values": [3, 4], "timestamps": [1, 2]}"#).unwrap();
         assert_eq!(
-            s[1].2,
+            s[1].1,
             Sample {
                 ts_ms: 2000,
                 value: 4.0
@@ -294,19 +330,32 @@ mod tests {
         let doc = serde_json::json!({"timestamps": ts, "values": vs}).to_string();
         let s = parse(&doc).unwrap();
         assert_eq!(s.len(), n);
-        assert_eq!(s[n - 1].2.value, (n - 1) as f64);
+        assert_eq!(s[n - 1].1.value, (n - 1) as f64);
         assert_eq!(
-            s[1].2.ts_ms - s[0].2.ts_ms,
+            s[1].1.ts_ms - s[0].1.ts_ms,
             15_000,
             "milliseconds converted"
         );
+    }
+
+    #[test]
+    fn an_element_is_given_its_line_when_a_message_needs_it() {
+        let text = "{\n \"values\": [1,\n2],\n \"timestamps\": [\n  1,\n  2.5\n ]}";
+        let f = file(text);
+        assert_eq!(
+            (line_of(&f, 0), line_of(&f, 1), line_of(&f, 2)),
+            (Some(5), Some(6), None)
+        );
+        let e = parse("{\"timestamps\": [1,\n 1e300], \"values\": [1, 2]}").unwrap_err();
+        assert_eq!(e.0, Some(2), "{e:?}");
+        assert!(e.1.starts_with("timestamps[1]: "), "{e:?}");
     }
 
     proptest::proptest! {
         #[test]
         fn never_panics(text in "[a-z\"{}\\[\\]:,. 0-9\n-]{0,200}") {
             if let Ok(s) = parse(&text) {
-                for (i, (index, _, _)) in s.iter().enumerate() {
+                for (i, (index, _)) in s.iter().enumerate() {
                     proptest::prop_assert_eq!(i, *index);
                 }
             }
