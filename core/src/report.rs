@@ -684,6 +684,7 @@ mod tests {
                 "estimates",
                 "floor_growth",
                 "residual_std",
+                "transient",
                 "window_ms"
             ]
         );

@@ -160,6 +160,23 @@ pub struct ModelFit {
     pub confidence: f64,
     /// One estimate per column, in decreasing order of share.
     pub estimates: Vec<RouteEstimate>,
+    /// Routes whose current traffic explains part of the floor: what their running requests
+    /// hold (garbage-heavy routes, long requests), not what they retain.
+    #[serde(default)]
+    pub transient: Vec<TransientEstimate>,
+}
+
+/// What a route's running requests hold: memory (or a count) that follows its current
+/// request rate and goes away with its traffic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransientEstimate {
+    /// The route.
+    pub route: String,
+    /// Held per request per second of its current rate (bytes·s per request, or the count's
+    /// unit·s): by Little's law, what one request holds times how long it holds it.
+    pub held_per_request_per_sec: f64,
+    /// What its requests held at its mean rate over the fitted points.
+    pub held_at_mean_rate: f64,
 }
 
 fn default_confidence() -> f64 {
