@@ -14,6 +14,10 @@ use crate::requests::{
 };
 use crate::series::Sample;
 
+mod quantity;
+
+pub use quantity::{BYTES, Quantity};
+
 /// Version of the report's JSON schema; bumped on any incompatible change.
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
@@ -80,6 +84,10 @@ pub struct LeakReport {
     pub routes: Vec<RouteRow>,
     /// Why a part of the report is missing.
     pub notes: Vec<String>,
+    /// What the watched series measures (flattened: `series`, `unit`); the analysis's rates,
+    /// the floor and every `retained_bytes_per_request` are in its unit.
+    #[serde(flatten)]
+    pub quantity: Quantity,
 }
 
 impl LeakReport {
@@ -98,6 +106,20 @@ impl LeakReport {
         snapshot: &TrackerSnapshot,
         cfg: &AttributionConfig,
     ) -> Result<LeakReport, InputError> {
+        Self::build_for(Quantity::default(), analysis, floor, snapshot, cfg)
+    }
+
+    /// [`LeakReport::build`] for any watched series, bytes or a count (goroutines,
+    /// descriptors, handles): its analysis and troughs are explained by the same requests per
+    /// route, and `quantity` gives the report its unit.
+    pub fn build_for(
+        quantity: Quantity,
+        analysis: Analysis,
+        floor: &[Sample],
+        snapshot: &TrackerSnapshot,
+        cfg: &AttributionConfig,
+    ) -> Result<LeakReport, InputError> {
+        Quantity::new(&quantity.series, &quantity.unit)?;
         cfg.validate()?;
         crate::series::validate(floor)?;
         let mut routes: Vec<RouteRow> = snapshot
@@ -124,6 +146,7 @@ impl LeakReport {
             model: None,
             routes: Vec::new(),
             notes: Vec::new(),
+            quantity,
         };
         let Some(gs) = report.analysis.growth_start_ms else {
             routes.sort_by_key(|r| std::cmp::Reverse(r.requests));
@@ -148,66 +171,7 @@ impl LeakReport {
         if report.analysis.verdict == Verdict::Leak
             && let Some(m) = &att.model
         {
-            for e in &m.estimates {
-                if e.route == BACKGROUND || e.interval[0] <= 0.0 || e.share < cfg.min_share {
-                    continue;
-                }
-                let mut reasons = vec![format!(
-                    "retains {} per request ({} CI {} to {}), explaining {:.0}% of the floor \
-                     growth since it began",
-                    bytes(e.retained_bytes_per_request),
-                    percent(m.confidence),
-                    bytes(e.interval[0]),
-                    bytes(e.interval[1]),
-                    e.share * 100.0
-                )];
-                if e.route == OTHER_ROUTE {
-                    reasons.push(
-                        "pooled: routes beyond the top-K by traffic or the cardinality cap".into(),
-                    );
-                }
-                if let Some(first) = snapshot
-                    .routes
-                    .iter()
-                    .find(|r| r.route == e.route)
-                    .and_then(|r| r.first_seen_ms)
-                    && let Some(reason) = new_route_reason(snapshot, first, gs)
-                {
-                    reasons.push(reason);
-                }
-                reasons.extend(
-                    att.article_suspects
-                        .iter()
-                        .filter(|a| a.route == e.route)
-                        .map(|a| a.reason.clone()),
-                );
-                report.suspects.push(Suspect {
-                    route: e.route.clone(),
-                    retained_bytes_per_request: e.retained_bytes_per_request,
-                    interval: e.interval,
-                    requests: e.requests,
-                    share: e.share,
-                    reasons,
-                });
-            }
-            if let Some(bg) = m.estimates.iter().find(|e| e.route == BACKGROUND)
-                && bg.interval[0] > 0.0
-                && bg.share >= cfg.min_share
-            {
-                report.notes.push(format!(
-                    "{:.0}% of the growth ({}/s) is not explained by request counts: \
-                     look at timers, background tasks or caches",
-                    bg.share * 100.0,
-                    bytes(bg.retained_bytes_per_request)
-                ));
-            }
-            if report.suspects.is_empty() {
-                report.notes.push(
-                    "no route retains memory significantly: traffic may be too regular to \
-                     separate routes, or the growth is not tied to requests"
-                        .into(),
-                );
-            }
+            report.name_suspects(m, &att.article_suspects, snapshot, gs, cfg);
         }
         if report.analysis.verdict == Verdict::Leak {
             report.article_suspects = att.article_suspects;
@@ -219,6 +183,96 @@ impl LeakReport {
         Ok(report)
     }
 
+    /// Names the suspects of a leak from the model: routes whose interval excludes 0 and
+    /// that explain at least `min_share` of the growth, with their reasons; notes a
+    /// significant background and the routes whose running requests hold memory.
+    fn name_suspects(
+        &mut self,
+        m: &ModelFit,
+        article: &[ArticleSuspect],
+        snapshot: &TrackerSnapshot,
+        gs: i64,
+        cfg: &AttributionConfig,
+    ) {
+        let q = self.quantity.clone();
+        // A count is left behind by requests (goroutines, descriptors); bytes are retained.
+        let verb = if q.is_bytes() { "retains" } else { "leaves" };
+        for e in &m.estimates {
+            if e.route == BACKGROUND || e.interval[0] <= 0.0 || e.share < cfg.min_share {
+                continue;
+            }
+            let mut reasons = vec![format!(
+                "{verb} {} per request ({} CI {} to {}), explaining {:.0}% of the floor \
+                 growth since it began",
+                q.amount(e.retained_bytes_per_request),
+                percent(m.confidence),
+                q.amount(e.interval[0]),
+                q.amount(e.interval[1]),
+                e.share * 100.0
+            )];
+            if e.route == OTHER_ROUTE {
+                reasons.push(
+                    "pooled: routes beyond the top-K by traffic or the cardinality cap".into(),
+                );
+            }
+            if let Some(first) = snapshot
+                .routes
+                .iter()
+                .find(|r| r.route == e.route)
+                .and_then(|r| r.first_seen_ms)
+                && let Some(reason) = new_route_reason(snapshot, first, gs)
+            {
+                reasons.push(reason);
+            }
+            reasons.extend(
+                article
+                    .iter()
+                    .filter(|a| a.route == e.route)
+                    .map(|a| a.reason.clone()),
+            );
+            self.suspects.push(Suspect {
+                route: e.route.clone(),
+                retained_bytes_per_request: e.retained_bytes_per_request,
+                interval: e.interval,
+                requests: e.requests,
+                share: e.share,
+                reasons,
+            });
+        }
+        if let Some(bg) = m.estimates.iter().find(|e| e.route == BACKGROUND)
+            && bg.interval[0] > 0.0
+            && bg.share >= cfg.min_share
+        {
+            self.notes.push(format!(
+                "{:.0}% of the growth ({}/s) is not explained by request counts: \
+                 look at timers, background tasks or caches",
+                bg.share * 100.0,
+                q.amount(bg.retained_bytes_per_request)
+            ));
+        }
+        for t in &m.transient {
+            self.notes.push(format!(
+                "{} holds about {} while its requests run (at its mean rate): it follows the \
+                 route's current traffic and is not retained",
+                t.route,
+                q.amount(t.held_at_mean_rate)
+            ));
+        }
+        if self.suspects.is_empty() {
+            self.notes.push(if q.is_bytes() {
+                "no route retains memory significantly: traffic may be too regular to \
+                 separate routes, or the growth is not tied to requests"
+                    .into()
+            } else {
+                format!(
+                    "no route leaves {} significantly: traffic may be too regular to \
+                     separate routes, or the growth is not tied to requests",
+                    q.series
+                )
+            });
+        }
+    }
+
     /// The report as pretty-printed JSON.
     pub fn to_json(&self) -> String {
         // Serializing plain data with string keys cannot fail; non-finite floats become null.
@@ -228,6 +282,7 @@ impl LeakReport {
     /// The report as plain text for terminals and logs.
     pub fn render_text(&self) -> String {
         let mut s = String::new();
+        let amount = |v: f64| self.quantity.amount(v);
         let a = &self.analysis;
         let verdict = match a.verdict {
             Verdict::Leak => "LEAK",
@@ -235,31 +290,34 @@ impl LeakReport {
             Verdict::Insufficient => "not enough data yet",
         };
         let _ = writeln!(s, "leaksense: {verdict} (alert {:?})", a.state);
+        if !self.quantity.is_bytes() {
+            let _ = writeln!(s, "  series         {}", self.quantity.series);
+        }
         if let Some(gs) = a.growth_start_ms {
             let _ = writeln!(s, "  growth began   {}", utc(gs));
         }
         if let Some(r) = a.rate_per_sec {
-            let _ = write!(s, "  rate           {}/h", bytes(r * 3600.0));
+            let _ = write!(s, "  rate           {}/h", amount(r * 3600.0));
             if let (Some(lo), Some(hi)) = (a.rate_low, a.rate_high) {
                 let _ = write!(
                     s,
                     // The detector's confidence level (95% unless configured otherwise).
                     " (interval {}/h to {}/h)",
-                    bytes(lo * 3600.0),
-                    bytes(hi * 3600.0)
+                    amount(lo * 3600.0),
+                    amount(hi * 3600.0)
                 );
             }
             s.push('\n');
         }
         if let Some(b) = a.baseline {
-            let _ = writeln!(s, "  floor now      {}", bytes(b));
+            let _ = writeln!(s, "  floor now      {}", amount(b));
         }
         if let Some(t) = a.time_to_limit_secs {
             let _ = writeln!(
                 s,
                 "  limit in       {} (limit {})",
                 duration(t),
-                a.limit.map_or("?".into(), bytes)
+                a.limit.map_or("?".into(), amount)
             );
         }
         if !self.suspects.is_empty() {
@@ -270,9 +328,9 @@ impl LeakReport {
                     "  {}. {}  {} per request [{} .. {}]  {} requests, {:.0}% of growth",
                     i + 1,
                     x.route,
-                    bytes(x.retained_bytes_per_request),
-                    bytes(x.interval[0]),
-                    bytes(x.interval[1]),
+                    amount(x.retained_bytes_per_request),
+                    amount(x.interval[0]),
+                    amount(x.interval[1]),
                     x.requests,
                     x.share * 100.0
                 );
@@ -321,11 +379,12 @@ impl LeakReport {
                 let traffic = r
                     .traffic_change
                     .map_or("-".into(), |c| format!("{:+.0}%", c * 100.0));
-                let retained = r.retained_bytes_per_request.map_or(unfitted.into(), bytes);
+                let retained = r.retained_bytes_per_request.map_or(unfitted.into(), amount);
                 let ci = r.interval.map_or("-".into(), |i| {
-                    format!("{} .. {}", bytes(i[0]), bytes(i[1]))
+                    format!("{} .. {}", amount(i[0]), amount(i[1]))
                 });
                 let share = r.share.map_or("-".into(), |x| format!("{:.0}%", x * 100.0));
+                // Per-request deltas are of the runtime's measures, in bytes.
                 let mean = r.measures.first().map_or(String::new(), |m| bytes(m.mean));
                 let _ = writeln!(
                     s,
@@ -334,14 +393,14 @@ impl LeakReport {
                 );
             }
             if let Some(e) = pooled {
-                let ci = format!("{} .. {}", bytes(e.interval[0]), bytes(e.interval[1]));
+                let ci = format!("{} .. {}", amount(e.interval[0]), amount(e.interval[1]));
                 let _ = writeln!(
                     s,
                     "{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}",
                     OTHER_ROUTE,
                     e.requests,
                     "",
-                    bytes(e.retained_bytes_per_request),
+                    amount(e.retained_bytes_per_request),
                     ci,
                     format!("{:.0}%", e.share * 100.0)
                 );
@@ -643,9 +702,11 @@ mod tests {
                 "routes",
                 "samples",
                 "schema_version",
+                "series",
                 "state",
                 "suspects",
                 "time_to_limit_secs",
+                "unit",
                 "verdict",
             ]
         );
@@ -701,6 +762,12 @@ mod tests {
         let text = r.render_text();
         assert!(text.contains("suspects\n  1. /leak"), "{text}");
         // serde_json parses floats to within one ulp (no `float_roundtrip` feature).
+        // A report written before `series` and `unit` existed reads as bytes.
+        let mut old = v.clone();
+        old.as_object_mut().unwrap().remove("series");
+        old.as_object_mut().unwrap().remove("unit");
+        let old: LeakReport = serde_json::from_value(old).unwrap();
+        assert_eq!(old.quantity, Quantity::default());
         let back = serde_json::from_value::<LeakReport>(v).unwrap();
         assert_eq!(back.suspects[0].route, r.suspects[0].route);
         let (a, b) = (back.suspects[0].interval, r.suspects[0].interval);
@@ -741,6 +808,24 @@ mod tests {
         // Too long before growth began, or there from the start of tracking: not new.
         assert_eq!(new_route_reason(&snap, gs - 31 * 60_000, gs), None);
         assert_eq!(new_route_reason(&snap, 0, 30_000), None);
+    }
+
+    #[test]
+    fn a_bad_quantity_is_a_typed_error() {
+        let (snap, floor, gs) = crate::requests::synthetic_for_tests(1024.0);
+        let bad = Quantity {
+            series: String::new(),
+            unit: "{goroutine}".into(),
+        };
+        let e = LeakReport::build_for(
+            bad,
+            firing(gs),
+            &floor,
+            &snap,
+            &AttributionConfig::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), crate::ErrorCode::InvalidOption);
     }
 
     #[test]
