@@ -411,6 +411,8 @@ fn a_garbage_heavy_route_is_not_blamed() {
 /// in the count's unit.
 #[test]
 fn a_count_leak_is_named_in_its_unit() {
+    // Its allocations would show in the other simulations' heap.
+    let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let tracker = RequestTracker::new(TrackerConfig::new(["goroutines"])).unwrap();
     let mut detector = Detector::new(DetectorConfig {
         bucket_secs: 60.0,

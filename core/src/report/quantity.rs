@@ -2,14 +2,17 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::detect::SeriesKind;
 use crate::error::InputError;
+use crate::format;
 
 /// The unit of bytes, as OpenTelemetry writes it.
 pub const BYTES: &str = "By";
 
 /// What a watched series measures, carried into its report so that a count reads as a count
-/// ("leaves 1.00 goroutine per request").
+/// ("leaves 1 goroutine per request").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Quantity {
     /// The series' name (`memory`, `goroutines`, `open_fds`, ...).
     #[serde(default = "default_series")]
@@ -63,21 +66,18 @@ impl Quantity {
     }
 
     /// An amount in this unit: IEC bytes, or the count with its unit's name
-    /// (`{goroutine}` reads `goroutine`).
+    /// (`{goroutine}` reads `goroutine`), through the core's formatter.
     pub fn amount(&self, v: f64) -> String {
         if self.is_bytes() {
-            return super::bytes(v);
+            return format::bytes(v);
         }
         let word = self.unit.trim_start_matches('{').trim_end_matches('}');
-        let a = v.abs();
-        let digits = if a >= 100.0 || a == 0.0 {
-            0
-        } else if a >= 10.0 {
-            1
-        } else {
-            2
-        };
-        format!("{v:.digits$} {word}")
+        format!("{} {word}", format::quantity(SeriesKind::Count, v))
+    }
+
+    /// A growth rate given per second, shown per hour.
+    pub fn rate(&self, per_sec: f64) -> String {
+        format!("{}/h", self.amount(per_sec * 3600.0))
     }
 }
 
@@ -89,13 +89,15 @@ mod tests {
     fn amounts_read_in_the_unit() {
         let bytes = Quantity::default();
         assert!(bytes.is_bytes());
-        assert_eq!(bytes.amount(2048.0), "2.0 KiB");
+        assert_eq!(bytes.amount(2048.0), "2 KiB");
+        assert_eq!(bytes.rate(1024.0 / 3600.0), "1 KiB/h");
         let g = Quantity::new("goroutines", "{goroutine}").unwrap();
         assert!(!g.is_bytes());
-        assert_eq!(g.amount(1.0), "1.00 goroutine");
-        assert_eq!(g.amount(12.345), "12.3 goroutine");
+        assert_eq!(g.amount(1.0), "1 goroutine");
+        assert_eq!(g.amount(0.98765), "0.9877 goroutine");
         assert_eq!(g.amount(1500.0), "1500 goroutine");
         assert_eq!(g.amount(0.0), "0 goroutine");
+        assert_eq!(g.rate(1.0), "3600 goroutine/h");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::nnls::{self, Gram};
 /// normal quantile; within 0.5% of the exact value at 95% for dof >= 3, and within 5% at
 /// 99.9% for dof >= 5, where it errs low).
 fn t_quantile(alpha: f64, dof: usize) -> f64 {
-    let z = crate::detect::robust::normal_quantile(1.0 - alpha / 2.0);
+    let z = crate::detect::stats::normal_quantile(1.0 - alpha / 2.0);
     let v = dof as f64;
     let (z3, z5, z7) = (z.powi(3), z.powi(5), z.powi(7));
     z + (z3 + z) / (4.0 * v)
