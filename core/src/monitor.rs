@@ -344,6 +344,43 @@ impl Monitor {
         Ok(self.shared.tracker.end(token, end)?)
     }
 
+    /// The id of `route` for [`Monitor::record_request`]: resolve each route once and keep
+    /// the id (see [`RequestTracker::route_id`]).
+    pub fn route_id(&self, route: &str) -> Result<u32, MonitorError> {
+        if self.is_closed() {
+            return Err(MonitorError::Closed);
+        }
+        Ok(self.shared.tracker.route_id(route))
+    }
+
+    /// Records one finished request in one call: its route id, the runtime measures read at
+    /// its start and end, and `rss_start` ([`Monitor::request_rss`] at its start; NaN unless
+    /// `rss_per_request`). Returns its deltas. The bindings' request path.
+    pub fn record_request(
+        &self,
+        route: u32,
+        start: &[f64],
+        end: &[f64],
+        rss_start: f64,
+    ) -> Result<RequestOutcome, MonitorError> {
+        if self.is_closed() {
+            return Err(MonitorError::Closed);
+        }
+        Ok(self.shared.tracker.record(route, start, end, rss_start)?)
+    }
+
+    /// Process RSS now for the start of a request, when `rss_per_request` is on (NaN
+    /// otherwise): one statm `pread`.
+    pub fn request_rss(&self) -> f64 {
+        self.shared.tracker.rss_now()
+    }
+
+    /// Process memory, peak RSS and the container figures now, without feeding the detector:
+    /// what a metrics scrape reads (one read of each source).
+    pub fn memory(&self) -> Result<Snapshot, MonitorError> {
+        Ok(self.state()?.collector.snapshot()?)
+    }
+
     /// The request tracker, for its lower-level calls (measure names, injected times).
     pub fn tracker(&self) -> &RequestTracker {
         &self.shared.tracker

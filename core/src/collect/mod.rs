@@ -98,7 +98,8 @@ pub fn host_total_memory() -> Option<u64> {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Snapshot {
     pub process: ProcessMemory,
-    /// Peak RSS since the process started (VmHWM); `None` when the platform does not say.
+    /// Peak RSS since the process started (`ru_maxrss`, VmHWM); `None` when the platform does
+    /// not say.
     pub peak_rss: Option<u64>,
     pub container: ContainerMemory,
     pub limits: Limits,
@@ -181,8 +182,8 @@ impl Collector {
         }
     }
 
-    /// Process memory, peak RSS, container figures and limits in one pass (off the hot path:
-    /// the peak costs a `/proc/self/status` read, a few µs).
+    /// Process memory, peak RSS, container figures and limits in one pass: one read of each
+    /// source (a statm `pread`, `getrusage`, one `pread` per cgroup file), nothing allocated.
     pub fn snapshot(&mut self) -> Result<Snapshot, CollectError> {
         let process = self.process_memory()?;
         let peak_rss = self.peak_rss().ok();

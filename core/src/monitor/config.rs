@@ -35,8 +35,10 @@ pub struct MonitorConfig {
     /// most four (Node: `heap_used`; Go: `heap_allocated`, `goroutines`; Python: none, or
     /// `allocated_blocks`).
     pub measures: Vec<String>,
-    /// Also read process RSS at each request's begin and end, reported as the `rss` measure
-    /// (one `pread`, about 0.3 µs, at each end).
+    /// Also read process RSS at each request's start and end, reported as the `rss` measure
+    /// and the span's RSS delta (one statm `pread` at each end, plus one more call into the
+    /// core at the start). Off by default: a per-request RSS delta mostly shows the
+    /// allocator's page churn, not what the request retained (docs/cost.md).
     pub rss_per_request: bool,
     /// Route cardinality cap; routes beyond it are counted under `_other`.
     pub max_routes: usize,
@@ -64,7 +66,7 @@ impl Default for MonitorConfig {
             naming: Naming::Semconv,
             interval_ms: 15_000,
             measures: Vec::new(),
-            rss_per_request: cfg!(target_os = "linux"),
+            rss_per_request: false,
             max_routes: tracker.max_routes,
             slot_ms: tracker.slot_ms,
             memory_limit: None,
