@@ -495,11 +495,11 @@ fn presets_lie_under_the_users_options() {
         .unwrap();
     assert_eq!(zero.detector.first_collection_secs, 0.0);
     let go = MonitorConfig::for_runtime("go", "{}").unwrap();
-    assert_eq!(go.measures, ["heap_allocated", "goroutines"]);
+    assert_eq!(go.measures, ["goroutines"]);
     assert!(go.heap && !go.detector.reports_full_gcs);
     let py = MonitorConfig::for_runtime("python", r#"{"naming": "legacy"}"#).unwrap();
     assert_eq!((py.runtime, py.naming), (Runtime::Python, Naming::Legacy));
-    assert!(py.measures.is_empty() && !py.heap);
+    assert!(py.measures == ["gc_count"] && !py.heap);
     assert_eq!(py.interval_ms, MonitorConfig::default().interval_ms);
     let count = MonitorConfig::for_runtime("go", r#"{"detector": {"kind": "count"}}"#).unwrap();
     assert_eq!(
