@@ -110,7 +110,8 @@ type collection struct {
 	reading    *runtimeReading
 	ints       []int64Obs
 	used       metric.Int64Observable // go.memory.used, split by go.memory.type
-	usedKey    string
+	usedStack  metric.ObserveOption   // its two attribute sets, built once
+	usedOther  metric.ObserveOption
 	floats     []float64Obs
 	gaugeIndex map[string]int
 	mems       []memoryObs
@@ -147,9 +148,11 @@ func (c *collection) add(meter metric.Meter, cm CatalogMetric) (metric.Observabl
 		return nil, err
 	}
 	if cm.Key == "go.memory.used" {
-		c.used = inst
 		if len(cm.Attributes) > 0 {
-			c.usedKey = cm.Attributes[0]
+			c.used = inst
+			key := cm.Attributes[0]
+			c.usedStack = metric.WithAttributeSet(attribute.NewSet(attribute.String(key, "stack")))
+			c.usedOther = metric.WithAttributeSet(attribute.NewSet(attribute.String(key, "other")))
 		}
 		return inst, nil
 	}
@@ -171,13 +174,13 @@ func (c *collection) observe(_ context.Context, o metric.Observer) error {
 			o.ObserveInt64(i.inst, v)
 		}
 	}
-	if c.used != nil && c.usedKey != "" {
+	if c.used != nil {
 		// As the semconv defines it: everything mapped minus released, split into stacks
 		// and the rest.
 		stack := r.int(mHeapStacks) + r.int(mOSStacks)
 		other := r.int(mMemTotal) - r.int(mHeapReleased) - stack
-		o.ObserveInt64(c.used, stack, metric.WithAttributes(attribute.String(c.usedKey, "stack")))
-		o.ObserveInt64(c.used, other, metric.WithAttributes(attribute.String(c.usedKey, "other")))
+		o.ObserveInt64(c.used, stack, c.usedStack)
+		o.ObserveInt64(c.used, other, c.usedOther)
 	}
 	if len(c.mems) > 0 {
 		var mem nativeMemory
