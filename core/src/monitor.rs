@@ -375,10 +375,11 @@ impl Monitor {
         self.shared.tracker.rss_now()
     }
 
-    /// Process memory, peak RSS and the container figures now, without feeding the detector:
-    /// what a metrics scrape reads (one read of each source).
+    /// What a metrics scrape exports, read now without feeding the detector: process memory,
+    /// peak RSS, the container's usage and OOM counts, one read of each source (see
+    /// [`Collector::scrape`]: the container limit is not read).
     pub fn memory(&self) -> Result<Snapshot, MonitorError> {
-        Ok(self.state()?.collector.snapshot()?)
+        Ok(self.state()?.collector.scrape()?)
     }
 
     /// The request tracker, for its lower-level calls (measure names, injected times).

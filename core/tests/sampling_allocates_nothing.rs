@@ -59,6 +59,7 @@ fn a_whole_snapshot_allocates_nothing() {
     let mut peak = 0u64;
     for _ in 0..1_000 {
         peak = peak.max(c.snapshot().unwrap().peak_rss.unwrap());
+        peak = peak.max(c.scrape().unwrap().peak_rss.unwrap());
     }
     let after = allocations();
     assert!(peak > 0);

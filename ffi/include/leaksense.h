@@ -166,9 +166,6 @@ typedef struct {
   bool has_peak_rss;
   // Peak resident set size (`ru_maxrss`), bytes.
   uint64_t peak_rss_bytes;
-  bool has_container_limit;
-  // The tightest cgroup memory limit, bytes.
-  uint64_t container_limit_bytes;
   bool has_container_usage;
   // cgroup memory usage, bytes.
   uint64_t container_usage_bytes;
@@ -495,8 +492,9 @@ leaksense_error_t *leaksense_request_record(const leaksense_monitor_t *monitor,
 leaksense_error_t *leaksense_monitor_request_rss(const leaksense_monitor_t *monitor,
                                                  double *out_bytes);
 
-// Reads process and container memory now (a statm `pread`, `getrusage`, one `pread` per cgroup
-// file) without feeding the detector: what a metrics collection exports.
+// Reads what a metrics collection exports now, without feeding the detector: a statm `pread`,
+// `getrusage` for the peak, and one `pread` of the cgroup's usage and events files (not its
+// limit files).
 //
 // # Safety
 // `monitor` must be NULL or a live monitor; `out` NULL or writable.

@@ -27,9 +27,6 @@ pub struct leaksense_memory_t {
     pub has_peak_rss: bool,
     /// Peak resident set size (`ru_maxrss`), bytes.
     pub peak_rss_bytes: u64,
-    pub has_container_limit: bool,
-    /// The tightest cgroup memory limit, bytes.
-    pub container_limit_bytes: u64,
     pub has_container_usage: bool,
     /// cgroup memory usage, bytes.
     pub container_usage_bytes: u64,
@@ -49,8 +46,6 @@ impl From<&Snapshot> for leaksense_memory_t {
             virtual_bytes: s.process.virtual_bytes,
             has_peak_rss: s.peak_rss.is_some(),
             peak_rss_bytes: s.peak_rss.unwrap_or(0),
-            has_container_limit: c.limit.is_some(),
-            container_limit_bytes: c.limit.unwrap_or(0),
             has_container_usage: c.usage.is_some(),
             container_usage_bytes: c.usage.unwrap_or(0),
             has_container_oom: c.oom.is_some(),
@@ -61,8 +56,9 @@ impl From<&Snapshot> for leaksense_memory_t {
     }
 }
 
-/// Reads process and container memory now (a statm `pread`, `getrusage`, one `pread` per cgroup
-/// file) without feeding the detector: what a metrics collection exports.
+/// Reads what a metrics collection exports now, without feeding the detector: a statm `pread`,
+/// `getrusage` for the peak, and one `pread` of the cgroup's usage and events files (not its
+/// limit files).
 ///
 /// # Safety
 /// `monitor` must be NULL or a live monitor; `out` NULL or writable.

@@ -201,6 +201,30 @@ impl Collector {
         })
     }
 
+    /// What a metrics scrape exports, one read of each source: process memory, the peak, the
+    /// container's usage and OOM counts. The container limit is not read (`container.limit`
+    /// and `limits.container` are `None`): its files, one per level of the cgroup hierarchy,
+    /// change rarely and no scrape exports them; [`Collector::snapshot`] reads them.
+    pub fn scrape(&mut self) -> Result<Snapshot, CollectError> {
+        let process = self.process_memory()?;
+        let peak_rss = self.peak_rss().ok();
+        let container = self
+            .cgroup
+            .as_ref()
+            .map(|(_, files)| files.read_usage())
+            .unwrap_or_default();
+        Ok(Snapshot {
+            process,
+            peak_rss,
+            container,
+            limits: Limits {
+                container: None,
+                runtime: self.runtime_limit,
+                host: self.host_total,
+            },
+        })
+    }
+
     /// The name of the process probe in use.
     pub fn probe_name(&self) -> &'static str {
         self.probe.name()
