@@ -172,7 +172,10 @@ impl Monitor {
     /// (rss, virtual, peak rss, container usage, container OOM kills); None where the platform
     /// or the cgroup does not say.
     #[allow(clippy::type_complexity)]
-    fn memory(&self, py: Python<'_>) -> PyResult<(u64, u64, Option<u64>, Option<u64>, Option<u64>)> {
+    fn memory(
+        &self,
+        py: Python<'_>,
+    ) -> PyResult<(u64, u64, Option<u64>, Option<u64>, Option<u64>)> {
         error::guard(py, || {
             let s = self.0.memory().map_err(|e| to_py(py, e))?;
             Ok((

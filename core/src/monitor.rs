@@ -247,7 +247,8 @@ impl Monitor {
             Some(ts) => (ts, true),
             None => (self.shared.tracker.now_ms(), false),
         };
-        let snap = sample_into(&mut st, ts, strict)?;
+        let snap = st.collector.scrape()?;
+        feed_rss(&mut st, &snap, ts, strict)?;
         drop(st);
         self.shared.deliver_transitions()?;
         Ok(snap)
@@ -377,7 +378,7 @@ impl Monitor {
 
     /// What a metrics scrape exports, read now without feeding the detector: process memory,
     /// peak RSS, the container's usage and OOM counts, one read of each source (see
-    /// [`Collector::scrape`]: the container limit is not read).
+    /// [`Collector::scrape`]: the container limit is the sampler's last reading).
     pub fn memory(&self) -> Result<Snapshot, MonitorError> {
         Ok(self.state()?.collector.scrape()?)
     }
@@ -591,8 +592,9 @@ fn push_event(st: &mut State, e: Event) {
     st.events.push_back(e);
 }
 
-fn sample_into(st: &mut State, ts_ms: i64, strict: bool) -> Result<Snapshot, MonitorError> {
-    let snap = st.collector.snapshot()?;
+/// Feeds a snapshot's RSS to the detector while it watches RSS. `strict`: a time that does
+/// not move forward is an error, not a skipped point.
+fn feed_rss(st: &mut State, snap: &Snapshot, ts_ms: i64, strict: bool) -> Result<(), MonitorError> {
     let moves_forward = st.last_ts_ms.is_none_or(|last| ts_ms > last);
     if st.watched == Watched::Rss && (strict || moves_forward) {
         feed(
@@ -604,7 +606,7 @@ fn sample_into(st: &mut State, ts_ms: i64, strict: bool) -> Result<Snapshot, Mon
             false,
         )?;
     }
-    Ok(snap)
+    Ok(())
 }
 
 fn sampler_loop(shared: &Shared) {
@@ -614,7 +616,10 @@ fn sampler_loop(shared: &Shared) {
             && let Ok(mut st) = shared.state.lock()
         {
             // A failed read (a transient procfs error) is skipped; the next tick tries again.
-            let _ = sample_into(&mut st, shared.tracker.now_ms(), false);
+            // The full read, container limit files included: what `scrape` reuses.
+            if let Ok(snap) = st.collector.snapshot() {
+                let _ = feed_rss(&mut st, &snap, shared.tracker.now_ms(), false);
+            }
             drop(st);
             let _ = shared.deliver();
         }

@@ -48,13 +48,20 @@ fn known_route_pair_allocates_nothing() {
         let id = ids[i as usize % 3];
         let rss = t.rss_now();
         let out = t
-            .record_at(id, 600_000 + i * 60, &[i as f64, 5.0], &[i as f64 + 7.0, 5.0], rss)
+            .record_at(
+                id,
+                600_000 + i * 60,
+                &[i as f64, 5.0],
+                &[i as f64 + 7.0, 5.0],
+                rss,
+            )
             .unwrap();
         assert_eq!(out.deltas(), &[7.0, 0.0]);
         assert_eq!(out.rss_delta, Some(0.0));
     }
     for _ in 0..1000 {
-        t.record(ids[0], &[0.0, 0.0], &[1.0, 1.0], f64::NAN).unwrap();
+        t.record(ids[0], &[0.0, 0.0], &[1.0, 1.0], f64::NAN)
+            .unwrap();
     }
     assert_eq!(allocs() - before, 0, "the hot path allocated");
     let snap = t.snapshot();

@@ -107,7 +107,10 @@ pub fn peak_rss() -> Result<u64, CollectError> {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: `usage` is a valid, writable rusage; RUSAGE_SELF needs nothing else.
     if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
-        return Err(CollectError::io("getrusage", std::io::Error::last_os_error()));
+        return Err(CollectError::io(
+            "getrusage",
+            std::io::Error::last_os_error(),
+        ));
     }
     u64::try_from(usage.ru_maxrss)
         .ok()

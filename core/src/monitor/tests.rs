@@ -236,7 +236,10 @@ fn memory_reads_every_source_without_feeding_the_detector() {
     let snap = m.memory().unwrap();
     assert!(snap.process.rss_bytes > 0);
     if cfg!(target_os = "linux") {
-        assert!(snap.peak_rss.is_some_and(|p| p >= snap.process.rss_bytes / 2));
+        assert!(
+            snap.peak_rss
+                .is_some_and(|p| p >= snap.process.rss_bytes / 2)
+        );
     }
     assert_eq!(m.analysis().unwrap().samples, 0, "a scrape is not a sample");
     m.close();
