@@ -164,9 +164,11 @@ mod tests {
             let diff = fast.abs_diff(slow);
             if diff <= 16 * probe.page_size {
                 // ru_maxrss is VmHWM, except that it also keeps the peak of the process image
-                // before `execve` (the forked parent's pages): never lower.
+                // before `execve` (the forked parent's pages): never lower, give or take the
+                // kernel's per-CPU RSS counters, which both read approximately.
                 let hwm = status_peak_kb() * 1024;
-                assert!(probe.peak_rss().unwrap() >= hwm.max(slow.min(fast)));
+                let slack = 16 * probe.page_size;
+                assert!(probe.peak_rss().unwrap() + slack >= hwm.max(slow.min(fast)));
                 return;
             }
         }
