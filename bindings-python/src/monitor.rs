@@ -130,16 +130,24 @@ impl Monitor {
         error::guard(py, || self.0.route_id(route).map_err(|e| to_py(py, e)))
     }
 
-    /// Records a finished request on a route id when the monitor has exactly one runtime
-    /// measure and no per-request RSS (the defaults): its start and end readings; returns the
-    /// delta. Plain floats in and out, so the call allocates nothing on either side.
-    fn record(&self, py: Python<'_>, route_id: u32, start: f64, end: f64) -> PyResult<f64> {
+    /// Records a finished request on a route id when the monitor has at most one runtime
+    /// measure and no per-request RSS (the defaults): its start and end readings (None
+    /// without a measure); returns the delta (NaN without a measure). Plain floats in and out,
+    /// so the call allocates nothing on the Rust side.
+    #[pyo3(signature = (route_id, start = None, end = None))]
+    fn record(
+        &self,
+        py: Python<'_>,
+        route_id: u32,
+        start: Option<f64>,
+        end: Option<f64>,
+    ) -> PyResult<f64> {
         error::guard(py, || {
             let out = self
                 .0
-                .record_request(route_id, &[start], &[end], f64::NAN)
+                .record_request(route_id, start.as_slice(), end.as_slice(), f64::NAN)
                 .map_err(|e| to_py(py, e))?;
-            Ok(out.deltas()[0])
+            Ok(out.deltas().first().copied().unwrap_or(f64::NAN))
         })
     }
 

@@ -110,12 +110,12 @@ class Monitor:
         self._native = _native.Monitor("python", config_json)
         self.config: _types.MonitorOptions = json.loads(self._native.config_json())
         readers = tuple(MEASURE_READERS[m] for m in self.config["measures"])
-        # Per-request path (`_requests._Scope`): with one measure and no per-request RSS (the
-        # defaults) a request reads it at each end and makes one `record` call with two floats;
-        # otherwise it reads a list and makes one `record_all` call.
+        # Per-request path (`_requests._Scope`): with at most one measure and no per-request
+        # RSS (the defaults) a request reads it at each end and makes one `record` call with
+        # two floats; otherwise it reads a list and makes one `record_all` call.
         self._rss_per_request: bool = self.config["rss_per_request"]
-        self._fast = len(readers) == 1 and not self._rss_per_request
-        self._read_one: Callable[[], float] = readers[0] if readers else _nan
+        self._fast = len(readers) <= 1 and not self._rss_per_request
+        self._read_one: Callable[[], Optional[float]] = readers[0] if readers else _none
         self._read_measures: Callable[[], Sequence[float]] = (
             (lambda: [r() for r in readers]) if readers else _no_measures
         )
@@ -312,8 +312,8 @@ def _no_measures() -> Sequence[float]:
     return ()
 
 
-def _nan() -> float:
-    return float("nan")
+def _none() -> Optional[float]:
+    return None
 
 
 class RequestToken:

@@ -66,7 +66,8 @@ class _Scope:
                 self._start = mon._read_one()
             else:
                 self._start = mon._read_measures()
-                self._rss = mon._native.request_rss()
+                if mon._rss_per_request:
+                    self._rss = mon._native.request_rss()
             self._reset = _CURRENT.set(self)
         return self
 
@@ -76,17 +77,19 @@ class _Scope:
             return
         self._reset = None
         _CURRENT.reset(reset)
-        mon = cast(Monitor, self._mon)
+        mon = self._mon
+        assert mon is not None
         route = self.route or UNMATCHED_ROUTE
         try:
             rid = mon._route_ids.get(route)
             if rid is None:
                 rid = mon._route_id(route)
+            rss = None
             if mon._fast:
-                deltas: Sequence[float] = (
-                    mon._native.record(rid, self._start, mon._read_one()),
-                )
-                rss = None
+                delta = mon._native.record(rid, self._start, mon._read_one())
+                if not mon._span_keys and self._deep is None:
+                    return  # nothing to put on a span
+                deltas: Sequence[float] = (delta,)
             else:
                 deltas, rss = mon._native.record_all(
                     rid, self._start, mon._read_measures(), self._rss
