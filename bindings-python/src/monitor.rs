@@ -22,15 +22,6 @@ fn json<T: Serialize>(py: Python<'_>, v: &T) -> PyResult<String> {
 #[pyclass(frozen, module = "leaksense._native")]
 pub struct Monitor(CoreMonitor);
 
-impl Monitor {
-    fn open(&self, py: Python<'_>) -> PyResult<()> {
-        if self.0.is_closed() {
-            return Err(to_py(py, MonitorError::Closed));
-        }
-        Ok(())
-    }
-}
-
 #[pymethods]
 impl Monitor {
     /// Builds a monitor for `runtime` from a JSON object of the user's options, laid over the
