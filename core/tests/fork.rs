@@ -162,7 +162,8 @@ fn statm_rss_bytes() -> u64 {
 
 #[test]
 fn a_forked_child_reads_its_own_memory_not_its_parents() {
-    let m = Monitor::from_json(r#"{"interval_ms": 60000}"#).unwrap();
+    // rss_per_request: the per-request reader is a second kept-open statm to check.
+    let m = Monitor::from_json(r#"{"interval_ms": 60000, "rss_per_request": true}"#).unwrap();
     let parent_rss = m.sample(None).unwrap().process.rss_bytes;
     let code = fork_and_wait(|| {
         let token = m.begin_request("/x", &[]).unwrap();
