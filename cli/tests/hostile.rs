@@ -175,7 +175,7 @@ fn an_endless_answer_stops_at_the_cap_with_bounded_memory() {
 
 #[test]
 fn a_server_that_never_answers_fails_after_one_timeout_without_retries() {
-    // Before: 60 s x 4 attempts (about 4 minutes), then only "timeout: global".
+    // Before: 60 s x 4 attempts (about 4 minutes) with the defaults, then only "timeout: global".
     let fake = Fake::start("hang", "");
     let r = query(&fake.url, &["--timeout", "2s"]);
     let requests = fake.stop();
@@ -190,6 +190,17 @@ fn a_server_that_never_answers_fails_after_one_timeout_without_retries() {
     );
     assert!(r.stderr.contains("raise --timeout"), "{}", r.stderr);
     assert_eq!(requests.len(), 1, "a timeout is not retried: {requests:?}");
+    // The defaults themselves (the 4 minutes): one attempt of 30 s.
+    let fake = Fake::start("hang", "");
+    let r = query(&fake.url, &[]);
+    let requests = fake.stop();
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("did not answer within 30s"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(requests.len(), 1, "defaults retry a timeout: {requests:?}");
 }
 
 /// The URL a message names (the fake's, as the CLI shows it).
