@@ -12,6 +12,7 @@ pub mod error;
 pub mod monitor;
 #[cfg(feature = "otel")]
 pub mod otel;
+pub mod profile;
 pub mod report;
 pub mod requests;
 pub mod series;
