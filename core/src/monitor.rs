@@ -20,6 +20,7 @@ use crate::catalog::{Naming, Runtime};
 use crate::collect::{Collector, Snapshot};
 use crate::detect::{AlertEvent, AlertState, Analysis, Detector, DetectorConfig};
 use crate::error::{CollectError, ErrorCode, InputError};
+use crate::profile::{HeapProfile, ProfileConfig};
 use crate::report::{LeakReport, SuspectWatch};
 use crate::requests::{
     AttributionConfig, MeasureSource, RequestOutcome, RequestToken, RequestTracker, TrackerConfig,
@@ -104,6 +105,8 @@ pub struct MonitorConfig {
     pub detector: DetectorConfig,
     /// Attribution options.
     pub attribution: AttributionConfig,
+    /// The live-heap profile (allocation sites of the growth).
+    pub profile: ProfileConfig,
 }
 
 impl Default for MonitorConfig {
@@ -120,6 +123,7 @@ impl Default for MonitorConfig {
             memory_limit: None,
             detector: DetectorConfig::default(),
             attribution: AttributionConfig::default(),
+            profile: ProfileConfig::default(),
         }
     }
 }
@@ -162,6 +166,7 @@ impl MonitorConfig {
         }
         self.detector.validate()?;
         self.attribution.validate()?;
+        self.profile.validate()?;
         RequestTracker::new(self.tracker_config(None)).map(drop)
     }
 
@@ -187,6 +192,12 @@ pub enum MonitorError {
     /// The monitor was closed.
     #[error("the monitor is closed")]
     Closed,
+    /// Writing a file (a pprof profile) failed.
+    #[error("writing {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
     /// A bug: a lock poisoned by a panic, a thread that would not start.
     #[error("internal error: {0}")]
     Internal(String),
@@ -199,6 +210,7 @@ impl MonitorError {
             MonitorError::Input(e) => e.code(),
             MonitorError::Collect(e) => e.code(),
             MonitorError::Closed => ErrorCode::Closed,
+            MonitorError::Write { .. } => ErrorCode::Io,
             MonitorError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -222,12 +234,19 @@ struct State {
     last_ts_ms: Option<i64>,
     /// While the alert fires and its suspects are not announced yet.
     suspects: Option<SuspectWatch>,
+    /// The live-heap profile, when on (also in `Shared`, for feeds that skip this lock).
+    profile: Option<Arc<HeapProfile>>,
+    /// An alert fired at this time and its pprof files are still to be written.
+    pprof_due: Option<i64>,
+    /// Why the pprof files at the last alert could not be written.
+    pprof_error: Option<String>,
 }
 
 struct Shared {
     config: MonitorConfig,
     state: Mutex<State>,
     tracker: RequestTracker,
+    profile: Option<Arc<HeapProfile>>,
     closed: AtomicBool,
     stop: (Mutex<bool>, Condvar),
 }
@@ -280,7 +299,14 @@ impl Monitor {
         let collector = Collector::new()?;
         let detector = new_detector(&config, limit_for(&config, &collector))?;
         let tracker = RequestTracker::new(config.tracker_config(rss_source(&config)))?;
+        let profile = match config.profile.enabled {
+            true => Some(Arc::new(HeapProfile::new(config.profile.clone())?)),
+            false => None,
+        };
         let state = State {
+            profile: profile.clone(),
+            pprof_due: None,
+            pprof_error: None,
             collector,
             detector,
             events: VecDeque::new(),
@@ -293,6 +319,7 @@ impl Monitor {
                 config,
                 state: Mutex::new(state),
                 tracker,
+                profile,
                 closed: AtomicBool::new(false),
                 stop: (Mutex::new(false), Condvar::new()),
             }),
@@ -375,7 +402,10 @@ impl Monitor {
             Some(ts) => (ts, true),
             None => (self.shared.tracker.now_ms(), false),
         };
-        sample_into(&mut st, ts, strict)
+        let snap = sample_into(&mut st, ts, strict);
+        drop(st);
+        self.shared.write_alert_pprof();
+        snap
     }
 
     /// Feeds the runtime's heap left after a full GC (the floor of the sawtooth). From the
@@ -418,14 +448,17 @@ impl Monitor {
             st.last_ts_ms = None;
             st.suspects = None;
         }
-        feed(
+        let event = feed(
             &mut st,
             Sample {
                 ts_ms,
                 value: bytes,
             },
             after_full_gc,
-        )
+        );
+        drop(st);
+        self.shared.write_alert_pprof();
+        event
     }
 
     /// The series the detector watches now.
@@ -516,7 +549,14 @@ impl Shared {
         let floor = st.detector.troughs();
         drop(st);
         let snapshot = self.tracker.snapshot();
-        Ok(LeakReport::build(analysis, &floor, &snapshot, attribution)?)
+        let mut report = LeakReport::build(analysis, &floor, &snapshot, attribution)?;
+        if let Some(p) = &self.profile {
+            report.attach_profile(p, &floor);
+        }
+        if let Some(e) = self.state()?.pprof_error.clone() {
+            report.notes.push(e);
+        }
+        Ok(report)
     }
 
     fn check_suspects(&self) -> Result<bool, MonitorError> {
@@ -583,8 +623,15 @@ fn feed(
         st.detector.update(sample)?
     };
     st.last_ts_ms = Some(sample.ts_ms);
+    if let Some(p) = &st.profile {
+        p.tick(sample.ts_ms);
+    }
     if let Some(e) = event {
         if e.to == AlertState::Firing {
+            if let Some(p) = &st.profile {
+                p.mark_alert(e.ts_ms);
+            }
+            st.pprof_due = Some(e.ts_ms);
             let bucket_ms = (st.detector.config().bucket_secs * 1000.0) as i64;
             st.suspects = Some(SuspectWatch::new(e.ts_ms, bucket_ms));
         } else if e.from == AlertState::Firing {
@@ -604,6 +651,9 @@ fn push_event(st: &mut State, e: MonitorEvent) {
 
 fn sample_into(st: &mut State, ts_ms: i64, strict: bool) -> Result<Snapshot, MonitorError> {
     let snap = st.collector.snapshot()?;
+    if let Some(p) = &st.profile {
+        p.tick(ts_ms);
+    }
     let moves_forward = st.last_ts_ms.is_none_or(|last| ts_ms > last);
     if st.watched == Watched::Rss && (strict || moves_forward) {
         feed(
@@ -627,6 +677,7 @@ fn sampler_loop(shared: &Shared) {
             // A failed read (a transient procfs error) is skipped; the next tick tries again.
             let _ = sample_into(&mut st, shared.tracker.now_ms(), false);
             drop(st);
+            shared.write_alert_pprof();
             let _ = shared.check_suspects();
         }
         let Ok(stopped) = shared.stop.0.lock() else {
@@ -640,6 +691,8 @@ fn sampler_loop(shared: &Shared) {
         }
     }
 }
+
+mod profile;
 
 #[cfg(test)]
 mod tests;

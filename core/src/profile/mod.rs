@@ -217,6 +217,8 @@ pub struct ProfileGrowth {
     pub basis: GrowthBasis,
     /// Net growth of the profile's in-use bytes.
     pub growth_bytes: f64,
+    /// Net growth from the same start to the alert's firing, when it fired after it.
+    pub alert_growth_bytes: Option<f64>,
     /// In-use bytes the profile estimates at `to_ms`.
     pub inuse_bytes: f64,
     /// What `share` divides by.
@@ -540,7 +542,7 @@ impl HeapProfile {
         let to_ms = st.last_ts_ms.unwrap_or(base.ts_ms).max(base.ts_ms);
         let now = Snapshot::of(to_ms, &st.inuse);
         let diff = now.minus(base);
-        Some(self.summarize(
+        let mut g = self.summarize(
             &st.tables,
             &diff,
             base.ts_ms,
@@ -548,7 +550,13 @@ impl HeapProfile {
             basis,
             floor_growth,
             &now,
-        ))
+        );
+        g.alert_growth_bytes = st
+            .alert
+            .as_ref()
+            .filter(|a| a.ts_ms >= base.ts_ms)
+            .map(|a| a.minus(base).iter().map(|(_, w)| w.bytes).sum());
+        Some(g)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -641,6 +649,7 @@ impl HeapProfile {
             to_ms,
             basis,
             growth_bytes,
+            alert_growth_bytes: None,
             inuse_bytes: now.entries.iter().map(|e| f64::from(e.bytes)).sum(),
             share_of,
             sites,

@@ -293,7 +293,12 @@ fn the_alert_snapshot_is_kept() {
     let p = HeapProfile::new(ProfileConfig::default()).unwrap();
     p.mark_alert(5);
     assert_eq!(p.alert_ms(), None, "nothing to keep before the first feed");
-    whole(&p, 0, 1, 1);
-    p.mark_alert(7);
-    assert_eq!(p.alert_ms(), Some(7));
+    whole(&p, 0, 1 << 20, 1);
+    whole(&p, 5 * MIN, 2 << 20, 1);
+    p.mark_alert(5 * MIN);
+    assert_eq!(p.alert_ms(), Some(5 * MIN));
+    whole(&p, 10 * MIN, 4 << 20, 1);
+    let g = p.growth(Some(0), None).unwrap();
+    assert_eq!(g.alert_growth_bytes, Some(1048576.0));
+    assert_eq!(g.growth_bytes, 3.0 * 1048576.0);
 }
