@@ -511,6 +511,9 @@ fn the_report_names_the_growing_allocation_site_and_the_alert_writes_pprof() {
     assert!(text.contains("1. main.remember (app.go:42)"), "{text}");
     let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
     assert_eq!(json["profile"]["sites"][0]["line"], 42);
+    if let Ok(path) = std::env::var("LEAKSENSE_WRITE_REPORT_FIXTURE") {
+        std::fs::write(path, report.to_json()).unwrap();
+    }
     let mut written: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
