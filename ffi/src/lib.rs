@@ -16,11 +16,13 @@ mod args;
 pub mod catalog;
 pub mod error;
 pub mod monitor;
+pub mod profile;
 pub mod request;
 pub mod series;
 
 pub use catalog::*;
 pub use error::*;
 pub use monitor::*;
+pub use profile::*;
 pub use request::*;
 pub use series::*;
