@@ -30,6 +30,10 @@ type Config struct {
 	Detector map[string]any `json:"detector,omitempty"`
 	// Attribution holds attribution options by their core names (top_k, block_ms, ...).
 	Attribution map[string]any `json:"attribution,omitempty"`
+	// Profile holds the live-heap profile's options by their core names (enabled,
+	// max_stacks, snapshot_every_ms, pprof_dir, ...). On by default: the watcher then reads
+	// runtime.MemProfile on every pass.
+	Profile map[string]any `json:"profile,omitempty"`
 	// OnAlert, if set, receives every alert state change, and an EventSuspects event when a
 	// firing alert's suspect routes are sure, from the runtime watcher goroutine.
 	// It must not call Stop or Close (they wait for that goroutine); hand off to another
@@ -60,6 +64,9 @@ type Monitor struct {
 	watchSt watchState
 	watchMu sync.Mutex // serialises watch passes (ticker and tests)
 	reading *runtimeReading
+	profOn  bool
+	profMu  sync.Mutex // guards prof
+	prof    *heapProfiler
 }
 
 type watchState struct {
@@ -96,6 +103,8 @@ func NewMonitor(cfg Config) (*Monitor, error) {
 	m := &Monitor{
 		h: h, interval: interval, onAlert: cfg.OnAlert, spans: spans, naming: naming,
 		reading: newRuntimeReading([]string{mGCCycles, mHeapLive, mMemLimit}),
+		profOn:  cfg.Profile["enabled"] != false,
+		prof:    newHeapProfiler(),
 	}
 	// Close only closes (safe while other goroutines are inside a call); the memory is freed
 	// here, once no goroutine can reach the Monitor any more.
@@ -177,8 +186,8 @@ func (m *Monitor) watch(stop <-chan struct{}, done chan<- struct{}) {
 	}
 }
 
-// watchOnce feeds what changed since the last pass: the live heap after a new GC cycle and
-// GOMEMLIMIT; then it delivers the alert events. Errors (a closed monitor, a clock step back)
+// watchOnce feeds what changed since the last pass: the live heap after a new GC cycle,
+// GOMEMLIMIT and the heap profile; then it delivers the alert events. Errors (a closed monitor, a clock step back)
 // are skipped: the next pass tries again.
 func (m *Monitor) watchOnce() {
 	m.watchMu.Lock()
@@ -195,6 +204,10 @@ func (m *Monitor) watchOnce() {
 		if ts > st.lastTs && m.ObserveBaseline(ts, float64(r.uint(mHeapLive))) == nil {
 			st.cycles, st.lastTs = cycles, ts
 		}
+	}
+	if m.profOn {
+		// An error here is a closed monitor; the next pass tries again.
+		_, _ = m.ProfileHeap()
 	}
 	if m.onAlert == nil {
 		return

@@ -130,7 +130,43 @@ type Report struct {
 	ArticleSuspects []ArticleSuspect `json:"article_suspects"`
 	Model           *ModelFit        `json:"model"`
 	Routes          []RouteRow       `json:"routes"`
-	Notes           []string         `json:"notes"`
+	// Profile is the growth of the live-heap profile: the allocation sites that grew; nil
+	// when the profile is off or not fed yet.
+	Profile *ProfileGrowth `json:"profile"`
+	Notes   []string       `json:"notes"`
+}
+
+// GrowingSite is an allocation site whose in-use bytes grew.
+type GrowingSite struct {
+	Function string  `json:"function"`
+	File     string  `json:"file"`
+	Line     uint32  `json:"line"`
+	Bytes    float64 `json:"bytes"`
+	Objects  float64 `json:"objects"`
+	// Share is Bytes as a share of the growth named by ProfileGrowth.ShareOf.
+	Share float64 `json:"share"`
+	Route *string `json:"route"`
+}
+
+// GrowingStack is one stack of the growth, frames root first ("function (file:line)").
+type GrowingStack struct {
+	Frames []string `json:"frames"`
+	Bytes  float64  `json:"bytes"`
+}
+
+// ProfileGrowth is the difference of two live-heap snapshots: from the growth start (Basis
+// "growth_start") or the oldest kept ("first_snapshot") to now.
+type ProfileGrowth struct {
+	FromMs           int64          `json:"from_ms"`
+	ToMs             int64          `json:"to_ms"`
+	Basis            string         `json:"basis"`
+	GrowthBytes      float64        `json:"growth_bytes"`
+	AlertGrowthBytes *float64       `json:"alert_growth_bytes"`
+	InuseBytes       float64        `json:"inuse_bytes"`
+	ShareOf          string         `json:"share_of"`
+	Sites            []GrowingSite  `json:"sites"`
+	Stacks           []GrowingStack `json:"stacks"`
+	Overflowed       uint64         `json:"overflowed"`
 }
 
 // Snapshot is one reading of process and container memory by the core.
