@@ -33,7 +33,9 @@ func fastConfig(onAlert func(leaksense.AlertEvent)) leaksense.Config {
 			"bucket_secs": 1, "warmup_secs": 15, "min_growth_secs": 15, "for_secs": 5,
 		},
 		Attribution: map[string]any{"block_ms": 5000},
-		OnAlert:     onAlert,
+		// A live-heap snapshot every second, so one is near the (compressed) growth start.
+		Profile: map[string]any{"snapshot_every_ms": 1000},
+		OnAlert: onAlert,
 	}
 }
 
@@ -199,6 +201,12 @@ func main() {
 	for _, s := range rep.Suspects {
 		fmt.Printf("suspect %-18s retains %8.0f bytes per request (95%% CI %.0f..%.0f)\n",
 			s.Route, s.RetainedBytesPerRequest, s.Interval[0], s.Interval[1])
+	}
+	if rep.Profile != nil {
+		for _, s := range rep.Profile.Sites {
+			fmt.Printf("growing site %s (%s:%d): %+.0f bytes, %.0f%% of the floor's growth\n",
+				s.Function, s.File, s.Line, s.Bytes, s.Share*100)
+		}
 	}
 	if err != nil {
 		os.Exit(1)
