@@ -56,8 +56,55 @@ export interface MonitorOptions {
   memory_limit?: number | null;
   detector?: DetectorOptions;
   attribution?: AttributionOptions;
+  /** The live-heap profile (V8's sampling heap profiler; on by default). */
+  profile?: ProfileOptions;
   /** Watch the V8 heap (used + external, sampled each tick and after each major GC) rather than RSS (default true). */
   heap?: boolean;
+}
+
+/** Live-heap profile options (`ProfileConfig`). */
+export interface ProfileOptions {
+  enabled?: boolean;
+  max_stacks?: number;
+  max_frames?: number;
+  max_depth?: number;
+  max_string_bytes?: number;
+  max_live_blocks?: number;
+  /** Mean bytes between samples: V8's sampling interval. */
+  sample_bytes?: number;
+  snapshot_every_ms?: number;
+  snapshots?: number;
+  top_sites?: number;
+  top_stacks?: number;
+  /** Write `leaksense-<pid>-<ms>-{inuse,growth}.pb` here when the alert fires. */
+  pprof_dir?: string | null;
+}
+
+/** An allocation site whose in-use bytes grew. */
+export interface GrowingSite {
+  function: string;
+  file: string;
+  line: number;
+  bytes: number;
+  objects: number;
+  /** `bytes` as a share of the growth named by `share_of`. */
+  share: number;
+  route: string | null;
+}
+
+/** The growth of the live-heap profile since the growth start (or its oldest snapshot). */
+export interface ProfileGrowth {
+  from_ms: number;
+  to_ms: number;
+  basis: 'growth_start' | 'first_snapshot';
+  growth_bytes: number;
+  alert_growth_bytes: number | null;
+  inuse_bytes: number;
+  share_of: 'floor' | 'profile';
+  sites: GrowingSite[];
+  /** Frames root first, `function (file:line)`. */
+  stacks: Array<{ frames: string[]; bytes: number }>;
+  overflowed: number;
 }
 
 export type AlertState = 'inactive' | 'pending' | 'firing';
@@ -101,6 +148,8 @@ export interface LeakReport extends Analysis {
   article_suspects: unknown[];
   model: unknown | null;
   routes: Array<{ route: string; requests: number; first_seen_ms: number | null; retained_bytes_per_request: number | null; share: number | null; [key: string]: unknown }>;
+  /** The allocation sites that grew (null when the profile is off or not fed yet). */
+  profile: ProfileGrowth | null;
   notes: string[];
 }
 
@@ -114,6 +163,10 @@ export declare class Monitor extends EventEmitter {
   poll(): MonitorEvent[];
   report(): LeakReport;
   reportText(): string;
+  /** Reads V8's sampling heap profile now and feeds it; the pause in ms, or null when off. */
+  profileHeap(): number | null;
+  /** Writes the live-heap profile as a pprof file. */
+  writePprof(path: string, kind?: 'inuse' | 'growth'): void;
   analysis(): Analysis;
   sample(tsMs?: number): unknown;
   observeBaseline(tsMs: number, bytes: number): AlertEvent | null;

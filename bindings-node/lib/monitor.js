@@ -4,6 +4,7 @@ const { EventEmitter } = require('node:events');
 const native = require('../index.js');
 const { checkObject, codedError, optionsJson } = require('./options.js');
 const runtime = require('./runtime.js');
+const { watchProfile } = require('./profile.js');
 
 /** Options every Node monitor starts from; the caller's keys override them. */
 const NODE_DEFAULTS = { runtime: 'node', measures: ['heap_used'] };
@@ -35,6 +36,12 @@ class Monitor extends EventEmitter {
     this.timer = null;
     this.heapWatch = heap ? runtime.watchHeap(this.native) : null;
     runtime.applyRuntimeLimit(this.native);
+    // The live-heap profile: V8's sampling heap profiler, read once per snapshot period (at
+    // most every minute, at least every poll tick).
+    const profile = this.native.config().profile;
+    this.profileWatch = profile.enabled ? watchProfile(this.native, profile.sample_bytes) : null;
+    this.profileEveryMs = Math.max(this.intervalMs, Math.min(60000, profile.snapshot_every_ms));
+    this.profileLast = 0;
   }
 
   /**
@@ -45,9 +52,11 @@ class Monitor extends EventEmitter {
   start() {
     this.native.start();
     this.heapWatch?.start();
+    this.profileWatch?.start();
     if (!this.timer) {
       this.timer = setInterval(() => {
         this.heapWatch?.sample();
+        if (this.profileWatch && Date.now() - this.profileLast >= this.profileEveryMs) this.profileHeap();
         this.poll();
       }, this.intervalMs);
       this.timer.unref();
@@ -60,6 +69,7 @@ class Monitor extends EventEmitter {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.heapWatch?.stop();
+    this.profileWatch?.stop();
     this.native.stop();
     return this;
   }
@@ -84,6 +94,19 @@ class Monitor extends EventEmitter {
     }
     return events;
   }
+
+  /**
+   * Reads V8's sampling heap profile now and feeds the live-heap profile (the poll timer does
+   * this once per snapshot period). Returns the milliseconds the read took (the event loop's
+   * pause), or null when the profiler is off or not started.
+   */
+  profileHeap() {
+    this.profileLast = Date.now();
+    return this.profileWatch ? this.profileWatch.read() : null;
+  }
+
+  /** Writes the live-heap profile as a pprof file: kind 'inuse' (default) or 'growth'. */
+  writePprof(path, kind = 'inuse') { return this.native.writePprof(path, kind); }
 
   /** The leak report (the core's stable JSON schema, snake_case keys). */
   report() { return this.native.report(); }
