@@ -1,6 +1,7 @@
 //! Thin pyo3 wrapper over `leaksense-core`: conversions only; logic stays in the core.
 
 mod error;
+mod heap;
 mod monitor;
 
 use leaksense_core::catalog::{
@@ -107,6 +108,24 @@ fn analyze_json(
     })
 }
 
+/// Stops feeding the live-heap profile from the allocators (see `heap.rs`).
+#[pyfunction]
+fn heap_profile_stop(py: Python<'_>) {
+    heap::stop(py);
+}
+
+/// Whether the allocator hook feeds a profile now.
+#[pyfunction]
+fn heap_profile_running() -> bool {
+    heap::running()
+}
+
+/// Names the route of the request in flight on this thread, for the allocation samples.
+#[pyfunction]
+fn set_thread_route(route: &str) {
+    heap::set_route(route);
+}
+
 /// Stable error-code strings, in numeric order (for the Python exception table).
 #[pyfunction]
 fn error_codes() -> Vec<&'static str> {
@@ -121,6 +140,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(find_growth_inflection, m)?)?;
     m.add_function(wrap_pyfunction!(analyze_json, m)?)?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(heap_profile_stop, m)?)?;
+    m.add_function(wrap_pyfunction!(heap_profile_running, m)?)?;
+    m.add_function(wrap_pyfunction!(set_thread_route, m)?)?;
     m.add_class::<monitor::Monitor>()?;
     m.add_class::<monitor::Token>()?;
     m.add_class::<monitor::ProcessProbe>()?;

@@ -133,10 +133,16 @@ impl Monitor {
     /// Starts a request on `route` with the runtime measures read now.
     fn begin_request(&self, py: Python<'_>, route: &str, start: Vec<f64>) -> PyResult<Token> {
         error::guard(py, || {
-            self.0
+            let token = self
+                .0
                 .begin_request(route, &start)
                 .map(Token)
-                .map_err(|e| to_py(py, e))
+                .map_err(|e| to_py(py, e))?;
+            crate::heap::request_begun();
+            if crate::heap::running() {
+                crate::heap::set_route(route);
+            }
+            Ok(token)
         })
     }
 
@@ -144,11 +150,14 @@ impl Monitor {
     fn begin_deferred(&self, py: Python<'_>, start: Vec<f64>) -> PyResult<Token> {
         error::guard(py, || {
             self.open(py)?;
-            self.0
+            let token = self
+                .0
                 .tracker()
                 .begin_deferred(&start)
                 .map(Token)
-                .map_err(|e| error::input(py, e))
+                .map_err(|e| error::input(py, e))?;
+            crate::heap::request_begun();
+            Ok(token)
         })
     }
 
@@ -162,6 +171,7 @@ impl Monitor {
         route: Option<&str>,
     ) -> PyResult<(Vec<f64>, Option<f64>)> {
         error::guard(py, || {
+            crate::heap::request_ended();
             let out = match route {
                 None => self
                     .0
@@ -177,6 +187,53 @@ impl Monitor {
             };
             Ok((out.deltas().to_vec(), out.rss_delta))
         })
+    }
+
+    /// Starts feeding the live-heap profile from Python's MEM and OBJ allocators (sampled;
+    /// see `heap.rs`). `invalid_option` when the profile is off.
+    fn heap_profile_start(&self, py: Python<'_>) -> PyResult<()> {
+        error::guard(py, || {
+            self.open(py)?;
+            let p = self.0.profile().ok_or_else(|| {
+                error::input(
+                    py,
+                    leaksense_core::error::InputError::invalid_option(
+                        "profile.enabled",
+                        "the live-heap profile is off",
+                    ),
+                )
+            })?;
+            crate::heap::start(py, std::sync::Arc::clone(p));
+            Ok(())
+        })
+    }
+
+    /// Writes the live-heap profile to `path` as pprof: kind "inuse" or "growth".
+    fn write_pprof(&self, py: Python<'_>, path: &str, kind: &str) -> PyResult<()> {
+        use leaksense_core::profile::PprofKind;
+        error::guard(py, || {
+            let kind = match kind {
+                "inuse" => PprofKind::Inuse,
+                "growth" => PprofKind::Growth,
+                k => {
+                    return Err(error::input(
+                        py,
+                        leaksense_core::error::InputError::invalid_option(
+                            "kind",
+                            format!("must be 'inuse' or 'growth', got {k:?}"),
+                        ),
+                    ));
+                }
+            };
+            self.0
+                .write_pprof(std::path::Path::new(path), kind)
+                .map_err(|e| to_py(py, e))
+        })
+    }
+
+    /// The live-heap profile's counters as JSON (null when the profile is off).
+    fn profile_stats_json(&self, py: Python<'_>) -> PyResult<String> {
+        json(py, &self.0.profile().map(|p| p.stats()))
     }
 
     /// The detector's current analysis as JSON.

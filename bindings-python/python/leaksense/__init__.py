@@ -30,6 +30,7 @@ from leaksense._native import (
 )
 from leaksense._monitor import (
     MEASURE_READERS,
+    GrowingSite,
     Monitor,
     Report,
     Suspect,
@@ -43,6 +44,7 @@ __all__ = [
     "BY_CODE",
     "ClosedError",
     "EmptyInputError",
+    "GrowingSite",
     "InternalError",
     "InvalidOptionError",
     "IoError",

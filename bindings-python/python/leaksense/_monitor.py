@@ -41,6 +41,19 @@ class Suspect:
     reasons: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class GrowingSite:
+    """An allocation site whose in-use bytes grew since growth began (live-heap profile)."""
+
+    function: str
+    file: str
+    line: int
+    bytes: float
+    objects: float
+    share: float
+    route: Optional[str]
+
+
 class Report:
     """The core's LeakReport: typed fields for the common parts, `to_dict()` for all of it."""
 
@@ -59,6 +72,19 @@ class Report:
                 reasons=tuple(s["reasons"]),
             )
             for s in data["suspects"]
+        ]
+        profile = data.get("profile")
+        self.sites = [
+            GrowingSite(
+                function=s["function"],
+                file=s["file"],
+                line=s["line"],
+                bytes=s["bytes"],
+                objects=s["objects"],
+                share=s["share"],
+                route=s["route"],
+            )
+            for s in (profile["sites"] if profile else ())
         ]
 
     def to_dict(self) -> dict[str, Any]:
@@ -83,11 +109,15 @@ class Monitor:
 
     Keyword options go to the core unchanged as one JSON object (`interval_ms`, `measures`,
     `rss_per_request`, `max_routes`, `slot_ms`, `memory_limit`, `detector`, `attribution`,
-    `naming`); `runtime` defaults to "python".
+    `profile`, `naming`); `runtime` defaults to "python". With `profile={"enabled": True}`,
+    start() hooks the MEM and OBJ allocators to sample allocations into the live-heap profile.
     """
 
     def __init__(self, **options: Any) -> None:
         options.setdefault("runtime", "python")
+        # The allocator hook costs more than the 5% goal on allocation-heavy code (BENCHMARKS.md,
+        # "Live-heap profile"), so in Python it is opt-in.
+        options["profile"] = {"enabled": False, **(options.get("profile") or {})}
         for m in options.get("measures") or ():
             if m not in MEASURE_READERS:
                 raise InvalidOptionError(
@@ -122,8 +152,11 @@ class Monitor:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> "Monitor":
-        """Starts the core's sampler thread (and the on_leak poller). Idempotent."""
+        """Starts the core's sampler thread (and the on_leak poller, and the allocation hook of
+        the live-heap profile when it is on). Idempotent."""
         self._native.start()
+        if self.config["profile"]["enabled"]:
+            self._native.heap_profile_start()
         self._wanted = True
         self._start_poller()
         return self
@@ -136,6 +169,9 @@ class Monitor:
     def close(self) -> None:
         """Stops for good; every later call raises ClosedError. Idempotent."""
         self.stop()
+        if self.config["profile"]["enabled"] and not self.closed:
+            # Only one monitor at a time can own the process-wide allocator hook.
+            _native.heap_profile_stop()
         self._native.close()
         _LIVE.discard(self)
         hooks, self._on_close = self._on_close, []
@@ -217,6 +253,17 @@ class Monitor:
         """The leak report: verdict, suspect routes with bytes per request, route table."""
         data, text = self._native.report()
         return Report(json.loads(data), text)
+
+    def write_pprof(self, path: str, kind: str = "inuse") -> None:
+        """Writes the live-heap profile as a pprof file (`go tool pprof` opens it): kind
+        "inuse" (the live heap now) or "growth" (since the detector's growth start)."""
+        self._native.write_pprof(os.fspath(path), kind)
+
+    def profile_stats(self) -> Optional[dict[str, Any]]:
+        """The live-heap profile's counters (stacks, frames, snapshots, live sampled blocks,
+        dropped samples, bytes held), or None when the profile is off."""
+        result: Optional[dict[str, Any]] = json.loads(self._native.profile_stats_json())
+        return result
 
     # -- requests ----------------------------------------------------------------------------
 

@@ -34,6 +34,9 @@ def set_route(route: str) -> bool:
     if scope is None:
         return False
     scope.route = route
+    if _native.heap_profile_running():
+        # Allocation samples taken on this thread from now on carry the route.
+        _native.set_thread_route(route)
     return True
 
 

@@ -56,13 +56,16 @@ impl PoissonSampler {
         self.rate
     }
 
-    /// Counts `size` bytes down; whether this allocation is sampled. One atomic subtraction
-    /// unless it is. Concurrent callers may both see a crossing and both sample: harmless, and
-    /// Python's allocator hooks run under the GIL anyway.
+    /// Counts `size` bytes down; whether this allocation is sampled. A plain load and store,
+    /// not a locked read-modify-write: this runs on every allocation, and Python's allocator
+    /// hooks run under the GIL. Concurrent callers elsewhere may lose a few counts or sample
+    /// twice at one crossing, which only nudges the sampling rate.
     #[inline]
     pub fn sample(&self, size: usize) -> bool {
         let size = size as i64;
-        if self.countdown.fetch_sub(size, Relaxed) > size {
+        let left = self.countdown.load(Relaxed);
+        if left > size {
+            self.countdown.store(left - size, Relaxed);
             return false;
         }
         self.countdown.store(self.next_interval(), Relaxed);
