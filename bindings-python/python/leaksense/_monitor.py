@@ -99,6 +99,10 @@ class Report:
         return f"<leaksense.Report verdict={self.verdict!r} top_suspect={top!r}>"
 
 
+# Whether the allocation hook feeds a live-heap profile (read per request by set_route, so a
+# plain flag rather than a native call).
+HEAP_HOOK: list[bool] = [False]
+
 # Monitors whose sampler must be stopped around fork() and at exit.
 _LIVE: "weakref.WeakSet[Monitor]" = weakref.WeakSet()
 _FORK_LOCK = threading.Lock()
@@ -157,6 +161,7 @@ class Monitor:
         self._native.start()
         if self.config["profile"]["enabled"]:
             self._native.heap_profile_start()
+            HEAP_HOOK[0] = True
         self._wanted = True
         self._start_poller()
         return self
@@ -172,6 +177,7 @@ class Monitor:
         if self.config["profile"]["enabled"] and not self.closed:
             # Only one monitor at a time can own the process-wide allocator hook.
             _native.heap_profile_stop()
+            HEAP_HOOK[0] = False
         self._native.close()
         _LIVE.discard(self)
         hooks, self._on_close = self._on_close, []

@@ -11,7 +11,7 @@ from typing import Any, Callable, Optional, TypeVar, cast
 from opentelemetry.trace import get_current_span
 
 from leaksense import _native
-from leaksense._monitor import Monitor, default_monitor
+from leaksense._monitor import HEAP_HOOK, Monitor, default_monitor
 from leaksense.deep import DeepMode
 
 # Route of requests the framework did not match (404s): a fixed name, never the raw path.
@@ -34,7 +34,7 @@ def set_route(route: str) -> bool:
     if scope is None:
         return False
     scope.route = route
-    if _native.heap_profile_running():
+    if HEAP_HOOK[0]:
         # Allocation samples taken on this thread from now on carry the route.
         _native.set_thread_route(route)
     return True
