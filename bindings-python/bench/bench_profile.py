@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 import leaksense
 from leaksense import _native
+from leaksense._monitor import HEAP_HOOK
 from leaksense.middleware import WSGIMiddleware
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -76,10 +77,18 @@ def main() -> None:
     off = leaksense.Monitor(rss_per_request=False)
     prof = leaksense.Monitor(rss_per_request=False, profile={"enabled": True})
     nothing = lambda: None  # noqa: E731
+
+    def hook(on: bool) -> None:
+        # What Monitor.start() and close() do, route tagging included.
+        if on:
+            prof._native.heap_profile_start()
+        else:
+            _native.heap_profile_stop()
+        HEAP_HOOK[0] = on
+
     variants = [
         Variant("off (leaksense, no profile)", nothing, nothing),
-        Variant("leaksense profile (512 KiB)", prof._native.heap_profile_start,
-                _native.heap_profile_stop),
+        Variant("leaksense profile (512 KiB)", lambda: hook(True), lambda: hook(False)),
         Variant("tracemalloc, 1 frame", lambda: tracemalloc.start(1), tracemalloc.stop),
         Variant("tracemalloc, 16 frames", lambda: tracemalloc.start(16), tracemalloc.stop),
     ]
