@@ -31,16 +31,20 @@ class Monitor extends EventEmitter {
     }
     const { heap = true, ...core } = checkObject(options);
     if (heap) core.detector = { ...HEAP_DETECTOR_DEFAULTS, ...checkObject(core.detector, 'detector') };
+    // Opt-in: each read of V8's sampling heap profile through node:inspector forces a full GC
+    // (the inspector always asks V8 for one), a pause that grows with the heap (BENCHMARKS.md,
+    // "Live-heap profile").
+    core.profile = { enabled: false, ...checkObject(core.profile, 'profile') };
     this.native = new native.NativeMonitor(optionsJson({ ...NODE_DEFAULTS, ...core }));
     this.intervalMs = this.native.config().interval_ms;
     this.timer = null;
     this.heapWatch = heap ? runtime.watchHeap(this.native) : null;
     runtime.applyRuntimeLimit(this.native);
-    // The live-heap profile: V8's sampling heap profiler, read once per snapshot period (at
-    // most every minute, at least every poll tick).
+    // The live-heap profile: V8's sampling heap profiler, read once per snapshot period (each
+    // read forces a full GC, so no more often than the snapshots need).
     const profile = this.native.config().profile;
     this.profileWatch = profile.enabled ? watchProfile(this.native, profile.sample_bytes) : null;
-    this.profileEveryMs = Math.max(this.intervalMs, Math.min(60000, profile.snapshot_every_ms));
+    this.profileEveryMs = Math.max(this.intervalMs, profile.snapshot_every_ms);
     this.profileLast = 0;
   }
 

@@ -31,7 +31,7 @@ function retainForTest(n) {
 
 test('the top growing site is the retaining line', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leaksense-profile-'));
-  const m = new Monitor({ heap: false, profile: { snapshot_every_ms: 1, sample_bytes: 16384 } });
+  const m = new Monitor({ heap: false, profile: { enabled: true, snapshot_every_ms: 1, sample_bytes: 16384 } });
   assert.throws(() => m.writePprof(path.join(dir, 'x.pb')), { code: 'empty_input' });
   m.start();
   try {
@@ -65,7 +65,7 @@ test('the top growing site is the retaining line', () => {
 });
 
 test('bad profiles are invalid_option errors', () => {
-  const m = new Monitor({ heap: false });
+  const m = new Monitor({ heap: false, profile: { enabled: true } });
   const n = m.native;
   const ok = [['a', 'b'], ['', ''], [0, 1], [-1, 0], [1], [8], [2]];
   n.profileReplace(1, ...ok, 512);
@@ -83,8 +83,9 @@ test('bad profiles are invalid_option errors', () => {
   assert.throws(() => n.profileReplace(3, ...ok, 512), { code: 'closed' });
 });
 
-test('a profile that is off starts no profiler and refuses feeds', () => {
-  const m = new Monitor({ heap: false, profile: { enabled: false } });
+test('off by default: no profiler started, feeds refused', () => {
+  const m = new Monitor({ heap: false });
+  assert.strictEqual(m.config().profile.enabled, false);
   m.start();
   assert.strictEqual(m.profileHeap(), null);
   assert.throws(() => m.native.profileReplace(1, [], [], [], [], [], [], [], 1), { code: 'invalid_option' });

@@ -14,8 +14,9 @@ const DEMO_OPTIONS = {
   slot_ms: 1000,
   detector: { bucket_secs: 1, warmup_secs: 15, min_growth_secs: 15, for_secs: 5 },
   attribution: { block_ms: 5000 },
-  // A live-heap snapshot every second, so one is near the (compressed) growth start.
-  profile: { snapshot_every_ms: 1000 },
+  // The live-heap profile (opt-in in Node: each read forces a full GC), with a snapshot every
+  // second so one is near the (compressed) growth start.
+  profile: { enabled: true, snapshot_every_ms: 1000 },
 };
 
 /** Builds the app; every request is tracked by the monitor's middleware. */
