@@ -17,7 +17,7 @@ import (
 )
 
 // go test -run '^$' -bench . -benchmem   (compare each pair in the same run; ratios in
-// notes/ffigo.md).
+// BENCHMARKS.md, "Go binding").
 
 func benchHandler(b *testing.B, h http.Handler) {
 	req := httptest.NewRequest("GET", "/users/42", nil)

@@ -1,5 +1,5 @@
 //! Rendering of analysis results: human text, and the stable JSON schema
-//! `leaksense.analyze/v1` documented in the README.
+//! `leaksense.analyze/v1` documented in docs/schema.md.
 
 use leaksense_core::detect::{AlertState, DetectorConfig, SeriesKind, Verdict};
 use serde::Serialize;

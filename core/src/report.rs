@@ -1,6 +1,6 @@
 //! The leak report: the detector's analysis, the ranked suspects and a per-route table.
 //! This is what every language and the CLI show; its JSON field names are a stable schema
-//! (documented in the README).
+//! (documented in docs/schema.md).
 
 use std::fmt::{self, Write as _};
 
@@ -683,7 +683,7 @@ mod tests {
         }
     }
 
-    /// The JSON field names are a public schema (documented in the README): changing one must
+    /// The JSON field names are a public schema (documented in docs/schema.md): changing one must
     /// fail here and bump `REPORT_SCHEMA_VERSION`.
     #[test]
     fn json_field_names_are_stable() {

@@ -24,7 +24,7 @@ HEALTHY = {"/products/<int:product_id>", "/search", "/health"}
 MAX_SECONDS = float(os.environ.get("LEAKSENSE_DEMO_MAX_SECONDS", "150"))
 RATE = float(os.environ.get("LEAKSENSE_DEMO_RATE", "120"))  # requests per second
 
-# Hours compressed into seconds; every key is a core option (the README's "Monitor options").
+# Hours compressed into seconds; every key is a core option (docs/options.md).
 DEMO_OPTIONS: dict[str, Any] = {
     "interval_ms": 200,
     "slot_ms": 1000,

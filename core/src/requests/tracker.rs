@@ -389,7 +389,7 @@ impl RequestTracker {
         ts_ms: i64,
         start: &[f64],
     ) -> Result<RequestToken, InputError> {
-        super::attribute::check_ts("ts_ms", ts_ms)?;
+        crate::series::check_ts("ts_ms", ts_ms)?;
         self.begin_inner(route, start, || ts_ms)
     }
 
@@ -461,7 +461,7 @@ impl RequestTracker {
         ts_ms: i64,
         end: &[f64],
     ) -> Result<RequestOutcome, InputError> {
-        super::attribute::check_ts("ts_ms", ts_ms)?;
+        crate::series::check_ts("ts_ms", ts_ms)?;
         self.end_inner(token, end, Some(ts_ms))
     }
 
