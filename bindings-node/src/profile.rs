@@ -26,13 +26,18 @@ fn count(name: &str, v: f64) -> napi::Result<u64, String> {
     if v.is_finite() && v.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&v) {
         Ok(v as u64)
     } else {
-        Err(bad(format!("{name} must be a non-negative integer, got {v}")))
+        Err(bad(format!(
+            "{name} must be a non-negative integer, got {v}"
+        )))
     }
 }
 
+/// Every node's path as a range of one flat buffer of node indices.
+type Paths = (Vec<u32>, Vec<(usize, usize)>);
+
 /// Each node's path to the root, leaf first, as ranges of one flat buffer. A parent must come
 /// before its children (the flattening is a pre-order walk), which also rules out cycles.
-fn paths(parents: &[f64]) -> napi::Result<(Vec<u32>, Vec<(usize, usize)>), String> {
+fn paths(parents: &[f64]) -> napi::Result<Paths, String> {
     let mut flat: Vec<u32> = Vec::new();
     let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(parents.len());
     for (i, &p) in parents.iter().enumerate() {
@@ -76,7 +81,9 @@ impl NativeMonitor {
         }
         let m = sample_nodes.len();
         if sample_sizes.len() != m || sample_counts.len() != m {
-            return Err(bad("sampleNodes, sampleSizes and sampleCounts differ in length".into()));
+            return Err(bad(
+                "sampleNodes, sampleSizes and sampleCounts differ in length".into(),
+            ));
         }
         let frames = names
             .iter()
@@ -137,7 +144,10 @@ mod tests {
         assert_eq!(path(0), [0]);
         assert_eq!(path(2), [2, 1, 0]);
         assert_eq!(path(3), [3, 0]);
-        assert!(paths(&[-1.0, 2.0, 0.0]).is_err(), "a parent after its child");
+        assert!(
+            paths(&[-1.0, 2.0, 0.0]).is_err(),
+            "a parent after its child"
+        );
         assert!(paths(&[0.0]).is_err(), "its own parent");
     }
 }

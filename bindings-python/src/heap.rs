@@ -281,7 +281,12 @@ fn hook_for(i: usize) -> PyMemAllocatorEx {
 }
 
 fn ours(a: &PyMemAllocatorEx) -> bool {
-    a.malloc.is_some_and(|f| std::ptr::fn_addr_eq(f, hook_malloc as unsafe extern "C" fn(*mut c_void, usize) -> *mut c_void))
+    a.malloc.is_some_and(|f| {
+        std::ptr::fn_addr_eq(
+            f,
+            hook_malloc as unsafe extern "C" fn(*mut c_void, usize) -> *mut c_void,
+        )
+    })
 }
 
 /// Feeds `profile` from the MEM and OBJ allocators from now on (wrapping them once; a later
