@@ -150,6 +150,7 @@ def main() -> None:
     kept = [bytearray(1000) for _ in range(200_000)]
     prof.sample()
     stats = prof.profile_stats()
+    assert stats is not None, "the profile is on"
     t0 = time.perf_counter()
     report = prof.report()
     t_report = time.perf_counter() - t0

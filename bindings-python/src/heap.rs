@@ -335,6 +335,13 @@ pub fn stop(_py: pyo3::Python<'_>) {
     }
 }
 
+/// [`stop`], when the hooks feed `profile` (another monitor's start since has taken them over).
+pub fn stop_if(py: pyo3::Python<'_>, profile: &Arc<HeapProfile>) {
+    if std::ptr::eq(PROFILE.load(Ordering::Acquire), Arc::as_ptr(profile)) {
+        stop(py);
+    }
+}
+
 /// Whether the hooks feed a profile now.
 pub fn running() -> bool {
     !PROFILE.load(Ordering::Acquire).is_null()

@@ -208,6 +208,13 @@ impl Monitor {
         })
     }
 
+    /// Stops the allocation hook if it feeds this monitor's profile.
+    fn heap_profile_stop(&self, py: Python<'_>) {
+        if let Some(p) = self.0.profile() {
+            crate::heap::stop_if(py, p);
+        }
+    }
+
     /// Writes the live-heap profile to `path` as pprof: kind "inuse" or "growth".
     fn write_pprof(&self, py: Python<'_>, path: &str, kind: &str) -> PyResult<()> {
         use leaksense_core::profile::PprofKind;

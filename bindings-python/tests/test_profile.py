@@ -132,3 +132,19 @@ def test_off_by_default_and_refusing_when_off():
         leaksense.Monitor(profile={"max_stacks": 1})
     with pytest.raises(leaksense.ClosedError):
         m._native.heap_profile_start()
+
+
+def test_closing_an_older_monitor_keeps_the_hook_of_the_newer_one():
+    a = leaksense.Monitor(**PROFILED)
+    b = leaksense.Monitor(**PROFILED)
+    a.start()
+    b.start()
+    a.close()
+    assert _native.heap_profile_running(), "b still owns the hook"
+    b.sample()
+    retain_for_test(5_000)
+    b.sample()
+    assert b.report().sites[0].function == "retain_for_test"
+    b.close()
+    kept.clear()
+    assert not _native.heap_profile_running()

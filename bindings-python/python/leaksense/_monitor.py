@@ -175,9 +175,9 @@ class Monitor:
         """Stops for good; every later call raises ClosedError. Idempotent."""
         self.stop()
         if self.config["profile"]["enabled"] and not self.closed:
-            # Only one monitor at a time can own the process-wide allocator hook.
-            _native.heap_profile_stop()
-            HEAP_HOOK[0] = False
+            # The process-wide hook feeds the monitor started last; stop it if that is this one.
+            self._native.heap_profile_stop()
+            HEAP_HOOK[0] = _native.heap_profile_running()
         self._native.close()
         _LIVE.discard(self)
         hooks, self._on_close = self._on_close, []
