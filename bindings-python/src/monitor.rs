@@ -203,6 +203,7 @@ impl Monitor {
                     ),
                 )
             })?;
+            p.begin_allocation_feed().map_err(|e| error::input(py, e))?;
             crate::heap::start(py, std::sync::Arc::clone(p));
             Ok(())
         })

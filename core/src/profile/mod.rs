@@ -431,6 +431,14 @@ impl HeapProfile {
         Ok(())
     }
 
+    /// Declares that single allocations feed this profile from now on (an allocator hook was
+    /// installed), so that snapshots start now, empty if nothing was sampled yet: the one at
+    /// the growth start must exist even if the first sample comes later. An error when whole
+    /// profiles feed it.
+    pub fn begin_allocation_feed(&self) -> Result<(), InputError> {
+        Self::claim(&mut self.state(), Feed::Allocations)
+    }
+
     /// The sampler that decides which allocations the per-allocation feed records.
     pub fn sampler(&self) -> &PoissonSampler {
         &self.sampler

@@ -171,6 +171,21 @@ fn bad_input_is_a_typed_error() {
 }
 
 #[test]
+fn an_allocation_feed_snapshots_from_its_start_before_any_sample() {
+    let p = HeapProfile::new(ProfileConfig::default()).unwrap();
+    p.begin_allocation_feed().unwrap();
+    p.tick(0);
+    assert!(p.record_alloc(64, 1 << 20, &frames()[1..3], None));
+    p.tick(10 * MIN);
+    let g = p.growth(None, None).unwrap();
+    assert_eq!(g.from_ms, 0);
+    assert_eq!(g.sites[0].function, "main.leak");
+    let whole_fed = HeapProfile::new(ProfileConfig::default()).unwrap();
+    whole(&whole_fed, 0, 1, 1);
+    assert!(whole_fed.begin_allocation_feed().is_err());
+}
+
+#[test]
 fn one_feed_per_profile() {
     let p = HeapProfile::new(ProfileConfig::default()).unwrap();
     whole(&p, 0, 1, 1);
