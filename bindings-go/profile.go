@@ -145,6 +145,12 @@ func (m *Monitor) ProfileHeap() (time.Duration, error) {
 	return time.Since(start), err
 }
 
+// profileOn reports whether the live-heap profile is on (by default in Go: the core's preset).
+func (m *Monitor) profileOn() bool {
+	p := m.config.Profile
+	return p != nil && p.Enabled != nil && *p.Enabled
+}
+
 // WritePprof writes the live-heap profile to path as a pprof profile.proto file, which
 // `go tool pprof` opens. An error matching CodeEmptyInput until the profile has been fed.
 func (m *Monitor) WritePprof(path string, kind PprofKind) error {

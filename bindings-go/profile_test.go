@@ -36,7 +36,7 @@ func retainForProfileTest(n int) {
 
 func TestTheHeapProfileNamesTheRetainingLine(t *testing.T) {
 	dir := t.TempDir()
-	m := newMonitor(t, Config{Profile: map[string]any{"snapshot_every_ms": 1}})
+	m := newMonitor(t, Config{MonitorOptions: MonitorOptions{Profile: &ProfileConfig{SnapshotEveryMs: Ptr[int64](1)}}})
 	_, err := m.Report()
 	if err != nil {
 		t.Fatal(err)
@@ -93,12 +93,15 @@ func TestTheHeapProfileNamesTheRetainingLine(t *testing.T) {
 }
 
 func TestAProfileThatIsOffRefusesFeeds(t *testing.T) {
-	m := newMonitor(t, Config{Profile: map[string]any{"enabled": false}})
-	if m.profOn {
+	m := newMonitor(t, Config{MonitorOptions: MonitorOptions{Profile: &ProfileConfig{Enabled: Ptr(false)}}})
+	if m.profileOn() {
 		t.Fatal("the watcher would feed a disabled profile")
+	}
+	if on := newMonitor(t, Config{}); !on.profileOn() {
+		t.Fatal("the Go preset turns the profile on")
 	}
 	_, err := m.ProfileHeap()
 	wantCode(t, err, CodeInvalidOption)
-	_, err = NewMonitor(Config{Profile: map[string]any{"max_stacks": 1}})
+	_, err = NewMonitor(Config{MonitorOptions: MonitorOptions{Profile: &ProfileConfig{MaxStacks: Ptr[uint64](1)}}})
 	wantCode(t, err, CodeInvalidOption)
 }

@@ -44,6 +44,7 @@ unsafe extern "C" {
     fn PyFrame_GetCode(frame: *mut ffi::PyFrameObject) -> *mut ffi::PyObject;
     fn PyFrame_GetBack(frame: *mut ffi::PyFrameObject) -> *mut ffi::PyFrameObject;
     fn PyUnicode_AsUTF8AndSize(s: *mut ffi::PyObject, size: *mut ffi::Py_ssize_t) -> *const c_char;
+    fn PyThreadState_GetFrame(tstate: *mut ffi::PyThreadState) -> *mut ffi::PyFrameObject;
 }
 
 /// The allocators wrapped, per domain (index 0 = MEM, 1 = OBJ); each hook's `ctx` points at
@@ -144,10 +145,14 @@ unsafe fn record(profile: &HeapProfile, ptr: *mut c_void, size: usize) {
         let depth = profile.config().max_depth;
         let mut frames: Vec<FrameRef<'_>> = Vec::with_capacity(depth.min(64));
         let mut owned: Vec<*mut ffi::PyObject> = Vec::with_capacity(2 * depth.min(64));
-        let mut frame = ffi::PyEval_GetFrame();
-        if !frame.is_null() {
-            ffi::Py_INCREF(frame.cast());
-        }
+        // A strong reference to the innermost complete frame (PyThreadState_GetFrame skips a
+        // frame still being set up, which PyEval_GetFrame may hand out mid-initialisation).
+        let tstate = ffi::PyThreadState_Get();
+        let mut frame = if tstate.is_null() {
+            std::ptr::null_mut()
+        } else {
+            PyThreadState_GetFrame(tstate)
+        };
         while !frame.is_null() && frames.len() < depth {
             let code = PyFrame_GetCode(frame);
             let line = ffi::PyFrame_GetLineNumber(frame).max(0) as u32;

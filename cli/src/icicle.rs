@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use leaksense_core::profile::{GrowingStack, ProfileGrowth, ShareOf};
 
 use crate::html::escape;
-use crate::render::iso;
+use leaksense_core::format::{quantity, utc as iso};
 
 const W: f64 = 900.0;
 const ROW: f64 = 18.0;
@@ -60,7 +60,7 @@ fn tree(stacks: &[GrowingStack]) -> Node {
 }
 
 fn bytes(v: f64) -> String {
-    crate::render::quantity(leaksense_core::detect::SeriesKind::Heap, v)
+    quantity(leaksense_core::detect::SeriesKind::Heap, v)
 }
 
 /// A stable warm colour per frame name (flame-graph convention).

@@ -30,7 +30,7 @@ func TestReportNamesBothLeakingRoutes(t *testing.T) {
 		}
 		t.Fatalf("%v; suspects %+v; model %s; notes %q", err, rep.Suspects, model, rep.Notes)
 	}
-	if rep.Verdict != leaksense.Leak {
+	if rep.Verdict != leaksense.VerdictLeak {
 		t.Errorf("verdict %s", rep.Verdict)
 	}
 	checkTopGrowingSite(t, rep)
@@ -62,7 +62,7 @@ func TestReportNamesBothLeakingRoutes(t *testing.T) {
 
 // checkTopGrowingSite: the live-heap profile's top growing site is the line of app.go that
 // appends a new session to the never-evicted cache.
-func checkTopGrowingSite(t *testing.T, rep leaksense.Report) {
+func checkTopGrowingSite(t *testing.T, rep leaksense.LeakReport) {
 	t.Helper()
 	src, err := os.ReadFile("app.go")
 	if err != nil {

@@ -29,6 +29,7 @@ pub use snapshots::Weight;
 use snapshots::{Ring, Snapshot};
 
 /// How the live-heap profile is set up (`profile` in the monitor's options).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProfileConfig {
@@ -159,6 +160,7 @@ pub struct StackSample<'a> {
 }
 
 /// Where a report's profile difference starts.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GrowthBasis {
@@ -169,6 +171,7 @@ pub enum GrowthBasis {
 }
 
 /// What the shares of [`GrowingSite`] are shares of.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ShareOf {
@@ -179,6 +182,7 @@ pub enum ShareOf {
 }
 
 /// An allocation site whose in-use bytes grew.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GrowingSite {
     /// The allocating function (the leaf-most frame that is not the runtime's own).
@@ -198,6 +202,7 @@ pub struct GrowingSite {
 }
 
 /// One stack of the growth, for flame graphs.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GrowingStack {
     /// Frames as `function (file:line)`, root first.
@@ -207,6 +212,7 @@ pub struct GrowingStack {
 }
 
 /// The difference of two snapshots: the allocation sites whose in-use bytes grew.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfileGrowth {
     /// The earlier snapshot's time (unix ms).
