@@ -160,7 +160,7 @@ def main() -> None:
         t_pprof = time.perf_counter() - t0
     _native.heap_profile_stop()
     print(f"profile: {stats['stacks']} stacks, {stats['live_blocks']} live sampled blocks, "
-          f"{stats['heap_bytes'] / 2**20:.2f} MiB held; top site {report.sites[0].function}")
+          f"{stats['heap_bytes'] / 2**20:.2f} MiB held; top site {report.sites[0]['function']}")
     print(f"report() with the profile: {t_report * 1e3:.2f} ms; write_pprof(growth): "
           f"{t_pprof * 1e3:.2f} ms")
     del kept, heap

@@ -99,10 +99,10 @@ def main() -> int:
     ok = bool(named) and names[:1] == [LEAKING] and not HEALTHY & set(names)
     site = report.sites[0] if report.sites else None
     if site is not None:
-        print(f"demo: top growing site {site.function} ({os.path.basename(site.file)}:{site.line}) "
-              f"+{site.bytes / 2**20:.1f} MiB, route {site.route}")
-    site_ok = (site is not None and site.function == "create_order"
-               and os.path.basename(site.file) == "app.py" and site.line == leaking_line())
+        print(f"demo: top growing site {site['function']} ({os.path.basename(site['file'])}:{site['line']}) "
+              f"+{site['bytes'] / 2**20:.1f} MiB, route {site['route']}")
+    site_ok = (site is not None and site['function'] == "create_order"
+               and os.path.basename(site['file']) == "app.py" and site['line'] == leaking_line())
     if not site_ok:
         print(f"demo: FAILED: the top growing site is not app.py:{leaking_line()} (create_order)")
     ok = ok and site_ok

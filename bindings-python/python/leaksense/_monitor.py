@@ -31,19 +31,6 @@ SPAN_MEASURE_PREFIX = "leaksense.memory."
 EVENT_KINDS: tuple[str, ...] = get_args(_types.EventKind)
 
 
-@dataclass(frozen=True)
-class GrowingSite:
-    """An allocation site whose in-use bytes grew since growth began (live-heap profile)."""
-
-    function: str
-    file: str
-    line: int
-    bytes: float
-    objects: float
-    share: float
-    route: Optional[str]
-
-
 class Report:
     """The core's LeakReport: `verdict`, `state` and `suspects` at hand, `to_dict()` for all
     of it (typed as `leaksense.types.LeakReport`), `text` for logs."""
@@ -55,18 +42,8 @@ class Report:
         self.state: _types.AlertState = data["state"]
         self.suspects: list[_types.Suspect] = data["suspects"]
         profile = data.get("profile")
-        self.sites = [
-            GrowingSite(
-                function=s["function"],
-                file=s["file"],
-                line=s["line"],
-                bytes=s["bytes"],
-                objects=s["objects"],
-                share=s["share"],
-                route=s["route"],
-            )
-            for s in (profile["sites"] if profile else ())
-        ]
+        # The live-heap profile's growing allocation sites, most bytes first.
+        self.sites: list[_types.GrowingSite] = profile["sites"] if profile else []
 
     def to_dict(self) -> _types.LeakReport:
         """The full report as the core's stable JSON schema."""
