@@ -431,7 +431,8 @@ static void test_detection_events(void) {
 
 static void test_profile(void) {
   leaksense_monitor_t *m = NULL;
-  OK(leaksense_monitor_new(S("{\"memory_limit\": 4000000000}"), &m));
+  /* The Go preset has the profile on; the process preset (NULL runtime) has it off. */
+  OK(leaksense_monitor_new(S("go"), S("{\"memory_limit\": 4000000000}"), &m));
   char path[] = "/tmp/leaksense-c-XXXXXX";
   int fd = mkstemp(path);
   CHECK(fd >= 0);
@@ -480,7 +481,7 @@ static void test_profile(void) {
   FAILS(LEAKSENSE_CLOSED, leaksense_monitor_profile_replace(m, 1700000900000LL, text, strlen(text),
                                                             frames, 2, stack, 2, samples, 1, 1));
   leaksense_monitor_free(m);
-  OK(leaksense_monitor_new(S("{\"profile\": {\"enabled\": false}}"), &m));
+  OK(leaksense_monitor_new(NULL, 0, S("{}"), &m));
   FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_profile_replace(m, 1, text, strlen(text), frames,
                                                                     2, stack, 2, samples, 1, 1));
   leaksense_monitor_free(m);
