@@ -126,6 +126,23 @@ fn set_thread_route(route: &str) {
     heap::set_route(route);
 }
 
+/// A tracked request began on this thread (called only while the allocation hook runs, so the
+/// default request path never crosses here); `route` when it is known already.
+#[pyfunction]
+#[pyo3(signature = (route = None))]
+fn heap_request_begun(route: Option<&str>) {
+    heap::request_begun();
+    if let Some(r) = route {
+        heap::set_route(r);
+    }
+}
+
+/// A tracked request that `heap_request_begun` announced ended on this thread.
+#[pyfunction]
+fn heap_request_ended() {
+    heap::request_ended();
+}
+
 /// Stable error-code strings, in numeric order (for the Python exception table).
 #[pyfunction]
 fn error_codes() -> Vec<&'static str> {
@@ -143,8 +160,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(heap_profile_stop, m)?)?;
     m.add_function(wrap_pyfunction!(heap_profile_running, m)?)?;
     m.add_function(wrap_pyfunction!(set_thread_route, m)?)?;
+    m.add_function(wrap_pyfunction!(heap_request_begun, m)?)?;
+    m.add_function(wrap_pyfunction!(heap_request_ended, m)?)?;
     m.add_class::<monitor::Monitor>()?;
-    m.add_class::<monitor::Token>()?;
     m.add_class::<monitor::ProcessProbe>()?;
     m.add("SPAN_ALLOCATED_BYTES", SPAN_ALLOCATED_BYTES)?;
     m.add("SPAN_RSS_DELTA_BYTES", SPAN_RSS_DELTA_BYTES)?;

@@ -32,6 +32,9 @@ DEMO_OPTIONS: dict[str, Any] = {
     "attribution": {"block_ms": 5000},
     # The live-heap profile (opt-in in Python): sampled allocations, a snapshot every second.
     "profile": {"enabled": True, "snapshot_every_ms": 1000},
+    # Off by default (docs/cost.md); on here so the report's `mean Δrss` column shows what a
+    # per-request RSS delta would have blamed.
+    "rss_per_request": True,
 }
 
 

@@ -18,6 +18,7 @@ pub mod error;
 pub mod monitor;
 pub mod profile;
 pub mod request;
+pub mod scrape;
 pub mod series;
 
 pub use catalog::*;
@@ -25,4 +26,5 @@ pub use error::*;
 pub use monitor::*;
 pub use profile::*;
 pub use request::*;
+pub use scrape::*;
 pub use series::*;
