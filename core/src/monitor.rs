@@ -635,7 +635,12 @@ fn push_event(st: &mut State, e: Event) {
 /// Takes a sample's part: the profile's periodic snapshot, and the snapshot's RSS to the
 /// detector while it watches RSS. `strict`: a time that does not move forward is an error, not
 /// a skipped point.
-fn feed_sample(st: &mut State, snap: &Snapshot, ts_ms: i64, strict: bool) -> Result<(), MonitorError> {
+fn feed_sample(
+    st: &mut State,
+    snap: &Snapshot,
+    ts_ms: i64,
+    strict: bool,
+) -> Result<(), MonitorError> {
     if let Some(p) = &st.profile {
         p.tick(ts_ms);
     }
