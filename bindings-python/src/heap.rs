@@ -45,6 +45,57 @@ unsafe extern "C" {
     fn PyFrame_GetBack(frame: *mut ffi::PyFrameObject) -> *mut ffi::PyFrameObject;
     fn PyUnicode_AsUTF8AndSize(s: *mut ffi::PyObject, size: *mut ffi::Py_ssize_t) -> *const c_char;
     fn PyThreadState_GetFrame(tstate: *mut ffi::PyThreadState) -> *mut ffi::PyFrameObject;
+    fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
+}
+
+/// `PyGC_Disable`/`PyGC_Enable` (3.10+), looked up once at `start` so the abi3 wheel still
+/// loads on 3.9. On 3.11, `PyThreadState_GetFrame`/`PyFrame_GetBack` allocate frame objects,
+/// and a GC-object allocation there runs a collection synchronously when the threshold is
+/// crossed: finalizers and weakref callbacks would then run inside an allocation the
+/// interpreter is in the middle of (a dict resize, a frame being torn down), which crashes.
+/// The collector is suspended while a stack is captured; 3.9 and 3.10 hand out existing frame
+/// objects, and 3.12+ only schedules the collection, so there it is merely a precaution.
+type GcSwitch = unsafe extern "C" fn() -> c_int;
+static GC_DISABLE: AtomicPtr<c_void> = AtomicPtr::new(std::ptr::null_mut());
+static GC_ENABLE: AtomicPtr<c_void> = AtomicPtr::new(std::ptr::null_mut());
+
+fn resolve_gc_switches() {
+    // SAFETY: dlsym with RTLD_DEFAULT (null on glibc and musl) and NUL-terminated names.
+    unsafe {
+        GC_DISABLE.store(
+            dlsym(std::ptr::null_mut(), c"PyGC_Disable".as_ptr()),
+            Ordering::Release,
+        );
+        GC_ENABLE.store(
+            dlsym(std::ptr::null_mut(), c"PyGC_Enable".as_ptr()),
+            Ordering::Release,
+        );
+    }
+}
+
+/// Runs `f` with the cyclic collector suspended (where the interpreter can suspend it).
+fn without_gc<T>(f: impl FnOnce() -> T) -> T {
+    let (disable, enable) = (
+        GC_DISABLE.load(Ordering::Acquire),
+        GC_ENABLE.load(Ordering::Acquire),
+    );
+    if disable.is_null() || enable.is_null() {
+        return f();
+    }
+    // SAFETY: both pointers are CPython's PyGC_Disable/PyGC_Enable (no arguments, return the
+    // previous state); the GIL is held by the caller.
+    let (disable, enable) = unsafe {
+        (
+            std::mem::transmute::<*mut c_void, GcSwitch>(disable),
+            std::mem::transmute::<*mut c_void, GcSwitch>(enable),
+        )
+    };
+    let was_enabled = unsafe { disable() } != 0;
+    let out = f();
+    if was_enabled {
+        unsafe { enable() };
+    }
+    out
 }
 
 /// The allocators wrapped, per domain (index 0 = MEM, 1 = OBJ); each hook's `ctx` points at
@@ -147,7 +198,8 @@ unsafe fn record(profile: &HeapProfile, ptr: *mut c_void, size: usize) {
         let mut owned: Vec<*mut ffi::PyObject> = Vec::with_capacity(2 * depth.min(64));
         // A strong reference to the innermost complete frame (PyThreadState_GetFrame skips a
         // frame still being set up, which PyEval_GetFrame may hand out mid-initialisation).
-        let tstate = ffi::PyThreadState_Get();
+        // Not PyThreadState_Get, which aborts the process when there is none.
+        let tstate = ffi::PyGILState_GetThisThreadState();
         let mut frame = if tstate.is_null() {
             std::ptr::null_mut()
         } else {
@@ -201,12 +253,14 @@ fn on_alloc(ptr: *mut c_void, size: usize) {
     }
     // SAFETY: the MEM and OBJ domains are only called with the GIL held; checked anyway,
     // since capturing a stack without it would be undefined.
-    if unsafe { PyGILState_Check() } == 0 {
+    // No capture once the interpreter is finalizing: its thread states and frames go away
+    // while the allocators are still called.
+    if unsafe { PyGILState_Check() } == 0 || unsafe { ffi::Py_IsInitialized() } == 0 {
         return;
     }
     BUSY.with(|b| b.set(true));
     // SAFETY: the GIL is held and `profile` is live.
-    unsafe { record(profile, ptr, size) };
+    without_gc(|| unsafe { record(profile, ptr, size) });
     BUSY.with(|b| b.set(false));
 }
 
@@ -297,6 +351,7 @@ fn ours(a: &PyMemAllocatorEx) -> bool {
 /// Feeds `profile` from the MEM and OBJ allocators from now on (wrapping them once; a later
 /// call only switches the profile). Must be called with the GIL held.
 pub fn start(_py: pyo3::Python<'_>, profile: Arc<HeapProfile>) {
+    resolve_gc_switches();
     let old = PROFILE.swap(Arc::into_raw(profile).cast_mut(), Ordering::AcqRel);
     if !old.is_null() {
         // SAFETY: from Arc::into_raw; no hook runs now (we hold the GIL).

@@ -2,6 +2,9 @@
 OBJ domains): the retaining line is the top growing site, routes tag samples, frees are seen,
 the pending exception survives, tracemalloc can stack on top, and every error is typed."""
 
+import gc
+import os
+import subprocess
 import sys
 import threading
 import tracemalloc
@@ -148,3 +151,54 @@ def test_closing_an_older_monitor_keeps_the_hook_of_the_newer_one():
     b.close()
     kept.clear()
     assert not _native.heap_profile_running()
+
+
+class _Finalized:
+    """Garbage in a cycle whose finalizer writes into `shared`."""
+
+    def __init__(self, shared, i):
+        self.me, self.shared, self.i = self, shared, i
+
+    def __del__(self):
+        for j in range(8):
+            self.shared[("del", self.i, j)] = [self.i]
+        for j in range(8):
+            self.shared.pop(("del", self.i - 3, j), None)
+
+
+def _put(d, k, v):
+    d[k] = v  # a fresh frame, whose first sampled allocation (the dict's resize) makes its frame object
+
+
+def _collect_inside_sampled_allocations():
+    threshold = gc.get_threshold()
+    m = leaksense.Monitor(profile={"enabled": True, "sample_bytes": 1})
+    m.start()
+    try:
+        gc.set_threshold(1)
+        shared: dict = {}
+        for i in range(20_000):
+            _Finalized(shared, i)
+            _put(shared, i, str(i))
+            if i % 100 == 99:
+                for k in range(i - 99, i + 1):
+                    del shared[k]
+        gc.collect()
+        assert all(k[0] == "del" for k in shared), "the dict lost its integrity"
+        assert all(shared[k] == [k[1]] for k in shared)
+    finally:
+        gc.set_threshold(*threshold)
+        m.close()
+    assert gc.isenabled()
+
+
+def test_no_collection_runs_inside_an_allocation_the_hook_samples():
+    # On 3.11, capturing a stack allocates frame objects, and such an allocation can run the
+    # cyclic collector synchronously, that is inside the allocation being sampled (here a
+    # dict's resize). Finalizers mutating that very dict then corrupt it: before the hook
+    # suspended the collector during a capture, this aborted the interpreter. In a child
+    # process, so that a crash fails this test and not the whole run.
+    here = os.path.dirname(os.path.abspath(__file__))
+    code = "import test_profile; test_profile._collect_inside_sampled_allocations()"
+    done = subprocess.run([sys.executable, "-c", code], cwd=here, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
