@@ -40,10 +40,10 @@ func benchAllocHeavy(b *testing.B, rate int, readEvery time.Duration) {
 	old := runtime.MemProfileRate
 	runtime.MemProfileRate = rate
 	defer func() { runtime.MemProfileRate = old }()
-	m := benchMonitor(b, Config{})
-	h := m.Middleware(benchMux(func(h http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { allocHeavy(w) })
-	}))
+	m := newMonitor(b, Config{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /users/{id}", func(w http.ResponseWriter, r *http.Request) { allocHeavy(w) })
+	h := m.Middleware(mux)
 	stop := make(chan struct{})
 	if readEvery > 0 {
 		go func() {
@@ -60,7 +60,9 @@ func benchAllocHeavy(b *testing.B, rate int, readEvery time.Duration) {
 		}()
 	}
 	defer close(stop)
-	benchHandler(b, h)
+	b.ReportAllocs()
+	b.ResetTimer()
+	serveLoop(h)(b)
 }
 
 func BenchmarkProfileAllocHeavyRuntimeProfilingOff(b *testing.B) { benchAllocHeavy(b, 0, 0) }
@@ -116,7 +118,7 @@ func fill() {
 // a watch pass adds, against one pprof.WriteHeapProfile of the same heap.
 func BenchmarkProfileReadLeaksense(b *testing.B) {
 	records := fillHeapProfile(b)
-	m := benchMonitor(b, Config{})
+	m := newMonitor(b, Config{})
 	if _, err := m.ProfileHeap(); err != nil {
 		b.Fatal(err)
 	}
