@@ -7,6 +7,7 @@ pub mod error;
 pub mod files;
 pub mod fleet;
 pub mod html;
+pub mod icicle;
 pub mod input;
 pub mod prometheus;
 pub mod render;
