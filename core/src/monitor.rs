@@ -593,7 +593,9 @@ impl Shared {
 impl ForkLocks for Shared {
     // The order every path nests them: the sampler slot (start/stop) before the stop flag;
     // delivery before the state and the tracker (a report is built under delivery); the state
-    // is never held into the tracker.
+    // is never held into the tracker. The live-heap profile's lock is innermost: it is taken
+    // under the state (a sample's snapshot) or alone (an allocator hook), and its holder takes
+    // no other.
     fn lock_all(&self) -> Vec<Guard<'_>> {
         fn guard<T>(m: &Mutex<T>) -> Guard<'_> {
             Box::new(m.lock().unwrap_or_else(|e| e.into_inner()))
@@ -604,6 +606,7 @@ impl ForkLocks for Shared {
             guard(&self.delivery),
             guard(&self.state),
         ];
+        guards.extend(self.profile.as_deref().map(HeapProfile::fork_guard));
         guards.extend(self.tracker.fork_guards());
         guards
     }

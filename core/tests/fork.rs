@@ -224,3 +224,71 @@ fn start_and_stop_racing_never_leave_a_silent_sampler() {
     assert!(!m.is_running());
     assert_eq!(silent, 0, "rounds where the monitor ran but never sampled");
 }
+
+#[test]
+fn children_never_inherit_a_held_live_heap_profile_lock() {
+    use leaksense_core::profile::FrameRef;
+    // The profile's lock is taken by an allocator hook (Python's) on sampled allocations and
+    // frees, by the sampler's snapshots and by report(); a child that inherits it held
+    // deadlocks in its next sampled allocation, that is, almost at once.
+    let m = Arc::new(
+        Monitor::from_json(r#"{"interval_ms": 1, "profile": {"enabled": true}}"#).unwrap(),
+    );
+    let profile = m.profile().expect("the profile is on").clone();
+    profile.begin_allocation_feed().unwrap();
+    m.start().unwrap();
+    let frames = |t: usize| {
+        [FrameRef {
+            function: "alloc",
+            file: "app.py",
+            line: t as u32,
+        }]
+    };
+    let done = Arc::new(AtomicBool::new(false));
+    let fed = Arc::new(AtomicUsize::new(0));
+    let mut threads = Vec::new();
+    // Feeders, as the hook does: sampled blocks recorded, then freed.
+    for t in 0..3usize {
+        let (profile, done, fed) = (profile.clone(), done.clone(), fed.clone());
+        threads.push(std::thread::spawn(move || {
+            let mut addr = (t as u64 + 1) << 40;
+            while !done.load(Ordering::Relaxed) {
+                addr += 64;
+                profile.record_alloc(addr, 4096, &frames(t), Some("/r"));
+                profile.record_free(addr - 64 * 32);
+                fed.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    // A reader: report() attaches the profile's growth.
+    {
+        let (m, done) = (m.clone(), done.clone());
+        threads.push(std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                m.report().unwrap();
+            }
+        }));
+    }
+    assert!(eventually(|| fed.load(Ordering::Relaxed) > 10_000));
+    let results: Vec<i32> = (0..40)
+        .map(|i| {
+            std::thread::sleep(Duration::from_millis(3));
+            fork_and_wait(|| {
+                let ok = profile.record_alloc(1 << 50, 4096, &frames(9), None)
+                    && profile.record_free(1 << 50)
+                    && m.report().is_ok()
+                    && profile.stats().stacks > 0;
+                if ok { child_checks(&m, i) } else { 10 }
+            })
+        })
+        .collect();
+    done.store(true, Ordering::Relaxed);
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(
+        results,
+        vec![OK; 40],
+        "per fork: {results:?} (-1 = deadlocked)"
+    );
+}
