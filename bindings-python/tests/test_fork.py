@@ -176,3 +176,56 @@ def test_forks_racing_start_and_stop_leave_every_child_consistent(capfd):
     err = capfd.readouterr().err
     assert "Exception ignored" not in err and "Traceback" not in err, err
     m.close()
+
+
+def test_children_forked_while_the_heap_profile_is_fed_never_deadlock():
+    # The live-heap profile's lock is taken by the allocation hook (under the GIL) and, without
+    # the GIL, by the sampler's snapshots and by report(): a child that inherited it held would
+    # hang in its first sampled allocation, that is, at once.
+    m = leaksense.Monitor(
+        interval_ms=1,
+        profile={"enabled": True, "snapshot_every_ms": 1, "sample_bytes": 4096},
+    )
+    m.start()
+    # Thousands of distinct allocation sites kept alive: report() (which runs without the GIL)
+    # then holds the profile's lock long enough for a fork to find it held.
+    sites = [
+        eval(compile("lambda: bytearray(1000)", f"site{i}.py", "eval")) for i in range(3000)
+    ]
+    kept = [site() for site in sites for _ in range(8)]
+    stop, allocated = threading.Event(), [0]
+
+    def alloc():
+        while not stop.is_set():
+            junk = [bytearray(1000) for _ in range(100)]
+            del junk
+            allocated[0] += 1
+
+    def read():
+        while not stop.is_set():
+            m.report()
+
+    def child(i):
+        # About 5,000 sampled allocations, each taking the profile's lock.
+        junk = [bytearray(1000) for _ in range(20_000)]
+        del junk
+        return child_checks(m, i)  # report() takes the profile's lock too
+
+    threads = [threading.Thread(target=alloc) for _ in range(2)]
+    threads += [threading.Thread(target=read) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        assert eventually(lambda: allocated[0] > 200)
+        results = []
+        for i in range(60):
+            time.sleep(0.003)
+            results.append(fork_and_wait(lambda: child(i)))
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert results == [0] * 60, f"per fork (-1 = deadlocked): {results}"
+    assert m.report().sites
+    del kept
+    m.close()
