@@ -45,14 +45,17 @@ static OBJECTS: Mutex<Vec<Weak<dyn ForkLocks>>> = Mutex::new(Vec::new());
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 
 /// What [`prepare`] holds until [`parent`] or [`child`]. Fields drop in declaration order: the
-/// object guards first, then the objects they borrow from, then the global locks.
+/// object guards first, then the global locks, and the objects last: a monitor dropped by its
+/// owner during the fork has its last reference here, and dropping it closes its kept-open
+/// files, which takes the file registry's lock (held here until then: a self-deadlock in
+/// `parent`, found by two tests forking and dropping monitors at once).
 struct Holding {
     _guards: Vec<Guard<'static>>,
-    owners: Vec<Arc<dyn ForkLocks>>,
     #[cfg(target_os = "linux")]
     files: MutexGuard<'static, Vec<self_files::Entry>>,
     _threads: Guard<'static>,
     _objects: MutexGuard<'static, Vec<Weak<dyn ForkLocks>>>,
+    owners: Vec<Arc<dyn ForkLocks>>,
 }
 
 thread_local! {
@@ -118,11 +121,11 @@ pub fn prepare() {
         // other way round.
         h.1 = Some(Holding {
             _guards: guards,
-            owners,
             #[cfg(target_os = "linux")]
             files: lock(&self_files::FILES),
             _threads: crate::requests::thread_ids_guard(),
             _objects: objects,
+            owners,
         });
     });
 }

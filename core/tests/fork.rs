@@ -292,3 +292,34 @@ fn children_never_inherit_a_held_live_heap_profile_lock() {
         "per fork: {results:?} (-1 = deadlocked)"
     );
 }
+
+#[test]
+fn a_monitor_dropped_during_a_fork_does_not_hang_the_parent() {
+    // The fork handler keeps each monitor alive while it holds its locks; one whose owner
+    // dropped it meanwhile is dropped by the handler, which must have released every lock its
+    // drop takes (the kept-open file registry) by then.
+    let done = Arc::new(AtomicBool::new(false));
+    let churn: Vec<_> = (0..4)
+        .map(|_| {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    drop(Monitor::from_json(r#"{"interval_ms": 60000}"#).unwrap());
+                }
+            })
+        })
+        .collect();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let results: Vec<i32> = (0..1000).map(|_| fork_and_wait(|| OK)).collect();
+        let _ = tx.send(results);
+    });
+    let results = rx.recv_timeout(watchdog());
+    done.store(true, Ordering::Relaxed);
+    // On a hang the churn thread is blocked behind the stuck fork: fail without joining it.
+    let results = results.expect("a fork hung in the parent while a monitor was dropped");
+    for c in churn {
+        c.join().unwrap();
+    }
+    assert_eq!(results, vec![OK; 1000]);
+}
