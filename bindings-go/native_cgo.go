@@ -6,12 +6,14 @@ package leaksense
 // alone builds (as wasmtime-go does). They are not in git: scripts/dist.sh copies them in
 // (bindings-go/run-tests.sh calls it) and puts them in the module zip it serves.
 // -l:libleaksense_ffi.a names the static library: a plain -lleaksense_ffi would pick a .so
-// found on the path, and the binary would then fail to load it at run time.
+// found on the path, and the binary would then fail to load it at run time. The system
+// libraries after it are what `rustc --print native-static-libs` lists for the library; gcc
+// adds libgcc_s (unwinding) by itself, other C compilers (zig cc) do not.
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/include
-#cgo linux,amd64 LDFLAGS: -L${SRCDIR}/lib/linux_amd64 -l:libleaksense_ffi.a -ldl -lpthread -lm
-#cgo linux,arm64 LDFLAGS: -L${SRCDIR}/lib/linux_arm64 -l:libleaksense_ffi.a -ldl -lpthread -lm
+#cgo linux,amd64 LDFLAGS: -L${SRCDIR}/lib/linux_amd64 -l:libleaksense_ffi.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+#cgo linux,arm64 LDFLAGS: -L${SRCDIR}/lib/linux_arm64 -l:libleaksense_ffi.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 // The request hot path keeps its arguments on the Go stack: C never retains them nor calls Go.
 #cgo noescape leaksense_request_begin
 #cgo nocallback leaksense_request_begin
