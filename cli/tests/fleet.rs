@@ -193,7 +193,7 @@ fn a_fleet_on_a_real_prometheus_server() {
     let (series, leaks) = fleet();
     let memory_series = series.iter().filter(|b| b.name == METRIC).count();
     assert!(memory_series >= 100, "{memory_series}");
-    // For the README's examples: the same data as a file to backfill by hand.
+    // For the examples in docs/fleet.md: the same data as a file to backfill by hand.
     if let Ok(path) = std::env::var("LEAKSENSE_WRITE_FLEET") {
         std::fs::write(path, prom_server::openmetrics(&series)).unwrap();
     }

@@ -18,7 +18,7 @@ impl Sample {
         check_finite(0, "timestamp", ts_secs)?;
         check_finite(0, "value", value)?;
         let ms = (ts_secs * 1000.0).round();
-        if ms.abs() > 9.0e15 {
+        if ms.abs() > MAX_ABS_TS_MS as f64 {
             return Err(InputError::invalid_option(
                 "timestamp",
                 format!("{ts_secs} s is out of range"),
@@ -44,11 +44,28 @@ fn check_finite(index: usize, what: &'static str, value: f64) -> Result<(), Inpu
     }
 }
 
-/// Checks that a whole series is finite and strictly increasing in time.
+/// Largest timestamp magnitude accepted (about year 287,000); keeping times in this range
+/// means sums and differences of two of them cannot overflow.
+pub(crate) const MAX_ABS_TS_MS: i64 = 9_000_000_000_000_000;
+
+/// Checks that a timestamp is within `±MAX_ABS_TS_MS`.
+pub(crate) fn check_ts(what: &'static str, ts_ms: i64) -> Result<(), InputError> {
+    if ts_ms.unsigned_abs() > MAX_ABS_TS_MS as u64 {
+        return Err(InputError::invalid_option(
+            what,
+            format!("{ts_ms} ms is out of range"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that a whole series is finite, within the timestamp range and strictly increasing
+/// in time.
 pub fn validate(samples: &[Sample]) -> Result<(), InputError> {
     let mut prev: Option<i64> = None;
     for (index, s) in samples.iter().enumerate() {
         check_finite(index, "value", s.value)?;
+        check_ts("timestamp", s.ts_ms)?;
         if let Some(prev_ms) = prev
             && s.ts_ms <= prev_ms
         {
@@ -299,6 +316,22 @@ mod tests {
             Sample::from_secs(1e300, 1.0).unwrap_err().code(),
             ErrorCode::InvalidOption
         );
+    }
+
+    #[test]
+    fn timestamps_beyond_the_range_are_rejected() {
+        assert!(check_ts("t", MAX_ABS_TS_MS).is_ok());
+        assert!(check_ts("t", -MAX_ABS_TS_MS).is_ok());
+        for t in [MAX_ABS_TS_MS + 1, i64::MAX, i64::MIN] {
+            assert_eq!(
+                check_ts("t", t).unwrap_err().code(),
+                ErrorCode::InvalidOption
+            );
+            assert_eq!(
+                validate(&[s(t, 1.0)]).unwrap_err().code(),
+                ErrorCode::InvalidOption
+            );
+        }
     }
 
     proptest! {

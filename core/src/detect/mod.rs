@@ -1,16 +1,21 @@
 //! Leak detection: Prometheus-exact math, the article's inflection finder and the robust
 //! streaming detector.
 
+pub mod alert;
+mod assess;
+pub mod detector;
+mod floor;
+pub mod options;
 pub mod prom;
-pub mod robust;
 #[cfg(any(test, feature = "scenarios"))]
 pub mod scenarios;
+pub(crate) mod stats;
 
 pub use prom::{WindowRule, deriv, predict_linear};
 pub mod inflection;
 pub mod secs;
+pub use alert::{AlertEvent, AlertState};
+pub use detector::{Analysis, Detector, Verdict, analyze};
 pub use inflection::{find_growth_inflection, find_growth_inflection_secs};
-pub use robust::{
-    AlertEvent, AlertState, Analysis, Detector, DetectorConfig, SeriesKind, Verdict, analyze,
-};
+pub use options::{DetectorConfig, MAX_FLOOR, SeriesKind};
 pub use secs::{deriv_secs, predict_linear_secs};

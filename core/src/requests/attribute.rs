@@ -26,16 +26,17 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::nnls::{self, Gram};
+use super::model::fit_model;
 use super::tracker::TrackerSnapshot;
 use crate::error::InputError;
-use crate::series::{self, Sample};
+use crate::series::{self, Sample, check_ts};
 
 /// The column that stands for growth not tied to any route's request count.
 pub const BACKGROUND: &str = "_background";
 
 /// Options of attribution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct AttributionConfig {
     /// Routes (by traffic since growth began) that get their own coefficient; the rest are
@@ -104,6 +105,7 @@ impl AttributionConfig {
 
 /// A route flagged by one of the article's rules.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ArticleSuspect {
     /// The route.
     pub route: String,
@@ -128,6 +130,7 @@ pub struct Traffic {
 
 /// The model's estimate for one column (a route, `_other` or `_background`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RouteEstimate {
     /// The route, `_other` (pooled small routes) or `_background` (bytes per second).
     pub route: String,
@@ -144,6 +147,7 @@ pub struct RouteEstimate {
 
 /// The NNLS fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ModelFit {
     /// Minimum spacing of the fitted floor points (ms), as configured.
     pub block_ms: i64,
@@ -188,9 +192,6 @@ pub fn attribute(
 ) -> Result<Attribution, InputError> {
     cfg.validate()?;
     series::validate(floor)?;
-    for s in floor {
-        check_ts("floor timestamp", s.ts_ms)?;
-    }
     check_ts("growth_start_ms", growth_start_ms)?;
     validate_snapshot(snapshot)?;
     let mut notes = Vec::new();
@@ -202,20 +203,6 @@ pub fn attribute(
         model,
         notes,
     })
-}
-
-/// Largest timestamp magnitude accepted (about year 287,000, as `Sample::from_secs`); keeping
-/// times in this range means sums and differences of two of them cannot overflow.
-pub(crate) const MAX_ABS_TS_MS: i64 = 9_000_000_000_000_000;
-
-pub(crate) fn check_ts(what: &'static str, ts_ms: i64) -> Result<(), InputError> {
-    if ts_ms.unsigned_abs() > MAX_ABS_TS_MS as u64 {
-        return Err(InputError::invalid_option(
-            what,
-            format!("{ts_ms} ms is out of range"),
-        ));
-    }
-    Ok(())
 }
 
 /// A snapshot can come from a file (the CLI), so its shape is checked before indexing by it.
@@ -332,460 +319,6 @@ fn article_rules(
     }
     (suspects, traffic)
 }
-
-/// Two-sided Student-t quantile at level `alpha` (Cornish–Fisher expansion around the
-/// normal quantile; within 0.5% of the exact value at 95% for dof >= 3, and within 5% at
-/// 99.9% for dof >= 5, where it errs low).
-fn t_quantile(alpha: f64, dof: usize) -> f64 {
-    let z = crate::detect::robust::normal_quantile(1.0 - alpha / 2.0);
-    let v = dof as f64;
-    let (z3, z5, z7) = (z.powi(3), z.powi(5), z.powi(7));
-    z + (z3 + z) / (4.0 * v)
-        + (5.0 * z5 + 16.0 * z3 + 3.0 * z) / (96.0 * v * v)
-        + (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / (384.0 * v * v * v)
-}
-
-fn fit_model(
-    snap: &TrackerSnapshot,
-    floor: &[Sample],
-    gs: i64,
-    cfg: &AttributionConfig,
-    notes: &mut Vec<String>,
-) -> Option<ModelFit> {
-    let slot = snap.slot_ms;
-    if floor.len() < 3 || snap.slots.is_empty() {
-        notes.push("model: too few floor points or no request counts".into());
-        return None;
-    }
-    // The floor points observed (troughs of the sawtooth, not interpolated values, which would
-    // smear growth across points), at least `block_ms` apart, from an hour before growth began:
-    // the detector's growth start is an estimate, so the model looks for its own start nearby,
-    // and the points before it pin the level the growth rose from.
-    let last_slot_end = snap.slots.last().map_or(0, |s| s.start_ms + slot);
-    let mut points: Vec<Sample> = Vec::new();
-    for f in floor
-        .iter()
-        .filter(|f| f.ts_ms >= gs - START_SEARCH_MS && f.ts_ms <= last_slot_end)
-    {
-        if points
-            .last()
-            .is_none_or(|l| f.ts_ms - l.ts_ms >= cfg.block_ms)
-        {
-            points.push(*f);
-        }
-    }
-    let n = points.len();
-    let times: Vec<i64> = points.iter().map(|f| f.ts_ms).collect();
-    // Candidate starts: points within the search range of the detector's start that leave
-    // enough points after them for a fit.
-    let candidates: Vec<usize> = (0..n.saturating_sub(MIN_POINTS - 1))
-        .filter(|&k| (times[k] - gs).abs() <= START_SEARCH_MS)
-        .collect();
-    if candidates.is_empty() {
-        let since = times.iter().filter(|&&t| t >= gs).count();
-        notes.push(format!(
-            "model: {since} floor points since growth began; need {MIN_POINTS}"
-        ));
-        return None;
-    }
-
-    // Requests per route from the first point up to each point. A slot's requests are spread
-    // evenly over it, so a point inside a slot counts the elapsed share of it: snapping to slot
-    // edges would shift up to half a slot of requests to the wrong side of a point.
-    let nr = snap.routes.len();
-    let before_each = requests_before(snap, &times);
-    let cum: Vec<f64> = before_each
-        .iter()
-        .flat_map(|at| at.iter().zip(&before_each[0]).map(|(a, first)| a - first))
-        .collect();
-    let at_gs = times.partition_point(|&t| t < gs).min(n - 1);
-    let totals: Vec<f64> = (0..nr)
-        .map(|r| cum[(n - 1) * nr + r] - cum[at_gs * nr + r])
-        .collect();
-    let mut busiest: Vec<usize> = (0..nr).filter(|&r| totals[r] > 0.0).collect();
-    busiest.sort_by(|&a, &b| totals[b].total_cmp(&totals[a]));
-    // Keep about two points since growth began per coefficient beyond intercept and background.
-    let k_max = cfg.top_k.min((n - at_gs).saturating_sub(4) / 2).max(1);
-    let design = Design {
-        cum: &cum,
-        nr,
-        times: &times,
-    };
-    let y: Vec<f64> = points.iter().map(|f| f.value).collect();
-
-    // The floor's noise is autocorrelated: a trough read late in a busy spell stays high for
-    // several points, and RSS follows a high-water mark whose jumps persist. Ignoring that
-    // gives intervals too narrow to trust, so the rows are Cochrane–Orcutt transformed with
-    // the error correlation `rho` that fits best (Hildreth–Lu grid search): rho = 0 fits the
-    // levels, rho = 1 the growth between consecutive points. Both it and the start are chosen
-    // with the busiest routes as columns.
-    let near_gs = *candidates
-        .iter()
-        .min_by_key(|&&k| (times[k] - gs).abs())
-        .expect("candidates is not empty");
-    let (first_own, first_pooled) = busiest.split_at(busiest.len().min(k_max));
-    let rss_of =
-        |start: usize, rho: f64| fit(&design.matrix(start, first_own, first_pooled), &y, rho).rss;
-    let rho = RHO_GRID
-        .iter()
-        .map(|&r| (r, rss_of(near_gs, r)))
-        .min_by(|x, y| x.1.total_cmp(&y.1))
-        .map_or(0.0, |(r, _)| r);
-    let start = candidates
-        .iter()
-        .map(|&k| (k, rss_of(k, rho)))
-        .min_by(|x, y| x.1.total_cmp(&y.1))
-        .map_or(near_gs, |(k, _)| k);
-
-    // The routes with their own coefficient, chosen one at a time as the route whose requests
-    // best match the growth still unexplained (orthogonal matching pursuit), the rest pooled
-    // in `_other`. Choosing by traffic alone pooled a quiet leaking route, and then the busy
-    // route whose traffic looked most like it took the blame.
-    let rest = |own: &[usize]| -> Vec<usize> {
-        busiest
-            .iter()
-            .copied()
-            .filter(|r| !own.contains(r))
-            .collect()
-    };
-    let mut own: Vec<usize> = Vec::new();
-    while own.len() < k_max {
-        let pooled = rest(&own);
-        let a = design.matrix(start, &own, &pooled);
-        let fitted = fit(&a, &y, rho);
-        let betas = fitted.betas();
-        let unexplained: Vec<f64> = (0..n)
-            .map(|k| {
-                y[k] - (0..betas.len())
-                    .map(|j| a[k * betas.len() + j] * betas[j])
-                    .sum::<f64>()
-            })
-            .collect();
-        let unexplained = co_rows(&unexplained, rho);
-        let best = pooled
-            .iter()
-            .filter_map(|&r| {
-                let col = co_rows(&design.route_since(start, r), rho);
-                let norm = col.iter().map(|v| v * v).sum::<f64>().sqrt();
-                let dot: f64 = col.iter().zip(&unexplained).map(|(c, u)| c * u).sum();
-                (norm > 0.0 && dot > 0.0).then_some((r, dot / norm))
-            })
-            .max_by(|x, y| x.1.total_cmp(&y.1));
-        match best {
-            Some((r, _)) => own.push(r),
-            None => break,
-        }
-    }
-    let pooled = rest(&own);
-    let mut names: Vec<String> = own.iter().map(|&r| snap.routes[r].route.clone()).collect();
-    if !pooled.is_empty() {
-        names.push(super::OTHER_ROUTE.to_string());
-    }
-    names.push(BACKGROUND.to_string());
-    let p = names.len();
-    let a = design.matrix(start, &own, &pooled);
-    let window = [times[start], times[n - 1]];
-    // Each column's growth over the window (what a coefficient of 1 would add): requests on a
-    // route column, seconds on the background.
-    let spans: Vec<f64> = (0..p).map(|j| a[(n - 1) * p + j]).collect();
-    let fit = fit(&a, &y, rho);
-    let betas = fit.betas();
-    // The routes were searched for the one that best explains the growth, so the level is
-    // shared among them (Bonferroni): with many routes, one of them matches the growth by
-    // chance more often than a single route does.
-    let intervals = fit.profile_intervals(cfg.alpha / busiest.len().max(1) as f64);
-    // The fitted growth over the window, which the shares divide.
-    let floor_growth: f64 = (0..p).map(|j| betas[j] * spans[j]).sum();
-    let mut estimates: Vec<RouteEstimate> = (0..p)
-        .map(|j| {
-            let beta = betas[j];
-            // An unbounded interval ends at the largest finite value (JSON has no infinities).
-            let [lo, hi] = intervals[j].map(|v| v.min(f64::MAX));
-            let share = if floor_growth > 0.0 {
-                beta * spans[j] / floor_growth
-            } else {
-                0.0
-            };
-            RouteEstimate {
-                route: names[j].clone(),
-                requests: if j == p - 1 {
-                    0
-                } else {
-                    spans[j].round() as u64
-                },
-                retained_bytes_per_request: beta,
-                interval: [lo, hi],
-                share,
-            }
-        })
-        .collect();
-    estimates.sort_by(|a, b| b.share.total_cmp(&a.share));
-    Some(ModelFit {
-        block_ms: cfg.block_ms,
-        blocks: n - 1 - start,
-        window_ms: window,
-        floor_growth,
-        residual_std: fit.sigma(),
-        confidence: 1.0 - cfg.alpha,
-        estimates,
-    })
-}
-
-/// Requests per route before each of `times` (sorted, unix ms), as one row per time, counting
-/// the elapsed share of the slot a time falls in. One pass over the slots, whatever the number
-/// of points.
-fn requests_before(snap: &TrackerSnapshot, times: &[i64]) -> Vec<Vec<f64>> {
-    let slot = snap.slot_ms;
-    let mut whole = vec![0f64; snap.routes.len()];
-    let mut next = 0;
-    times
-        .iter()
-        .map(|&t| {
-            while let Some(s) = snap.slots.get(next)
-                && s.start_ms + slot <= t
-            {
-                for (w, &c) in whole.iter_mut().zip(&s.counts) {
-                    *w += c as f64;
-                }
-                next += 1;
-            }
-            let mut at = whole.clone();
-            if let Some(s) = snap.slots.get(next)
-                && s.start_ms < t
-            {
-                let share = (t - s.start_ms) as f64 / slot as f64;
-                for (a, &c) in at.iter_mut().zip(&s.counts) {
-                    *a += c as f64 * share;
-                }
-            }
-            at
-        })
-        .collect()
-}
-
-/// Requests per route at each floor point, cumulated from the first point.
-struct Design<'a> {
-    /// `cum[k * nr + r]`: requests on route `r` from the first point up to point `k`.
-    cum: &'a [f64],
-    nr: usize,
-    times: &'a [i64],
-}
-
-impl Design<'_> {
-    /// Requests on route `r` from point `start` up to point `k` (0 up to the start).
-    fn since(&self, start: usize, k: usize, r: usize) -> f64 {
-        if k > start {
-            self.cum[k * self.nr + r] - self.cum[start * self.nr + r]
-        } else {
-            0.0
-        }
-    }
-
-    /// Requests on route `r` since point `start`, at every point.
-    fn route_since(&self, start: usize, r: usize) -> Vec<f64> {
-        (0..self.times.len())
-            .map(|k| self.since(start, k, r))
-            .collect()
-    }
-
-    /// The design (row-major, one row per point) for growth starting at point `start`: one
-    /// column per route of `own`, one for the sum of `pooled` (when not empty), and the
-    /// seconds since the start for the background.
-    fn matrix(&self, start: usize, own: &[usize], pooled: &[usize]) -> Vec<f64> {
-        let n = self.times.len();
-        let p = own.len() + usize::from(!pooled.is_empty()) + 1;
-        let mut a = vec![0.0; n * p];
-        for k in start + 1..n {
-            let row = &mut a[k * p..(k + 1) * p];
-            for (j, &r) in own.iter().enumerate() {
-                row[j] = self.since(start, k, r);
-            }
-            if !pooled.is_empty() {
-                row[own.len()] = pooled.iter().map(|&r| self.since(start, k, r)).sum();
-            }
-            row[p - 1] = (self.times[k] - self.times[start]) as f64 / 1000.0;
-        }
-        a
-    }
-}
-
-/// The Cochrane–Orcutt rows `v_k − rho·v_(k−1)` of a column (one fewer than its points),
-/// centred when an intercept is left (`rho < 1`): centring projects the constant intercept
-/// column out.
-fn co_rows(v: &[f64], rho: f64) -> Vec<f64> {
-    let rows: Vec<f64> = v.windows(2).map(|w| w[1] - rho * w[0]).collect();
-    if rho >= 1.0 || rows.is_empty() {
-        return rows;
-    }
-    let mean = rows.iter().sum::<f64>() / rows.len() as f64;
-    rows.iter().map(|x| x - mean).collect()
-}
-
-/// Error correlations tried between consecutive floor points.
-const RHO_GRID: [f64; 8] = [0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0];
-
-/// A non-negative fit with a free intercept, kept in the Gram form its intervals need.
-struct Fit {
-    /// `G = AᵀA` and `h = Aᵀy` of the transformed, centred, unit-norm columns, and `yᵀy`.
-    gram: Gram,
-    h: Vec<f64>,
-    yy: f64,
-    /// Coefficients on the unit-norm columns, and the columns' norms.
-    x: Vec<f64>,
-    scale: Vec<f64>,
-    /// Residual sum of squares and degrees of freedom of the transformed rows.
-    rss: f64,
-    dof: usize,
-}
-
-/// Fits `y = c + A·β + e`, `β ≥ 0`, with AR(1) errors of correlation `rho`, on the
-/// Cochrane–Orcutt rows `v_k − rho·v_(k−1)` (the first point only anchors the second), so the
-/// residual sums of different `rho` compare. The free intercept, whose column is `1 − rho`, is
-/// projected out before NNLS (by Frisch–Waugh–Lovell the constrained fit of the rest is
-/// unchanged); at `rho = 1` the differences have no intercept left.
-fn fit(a: &[f64], y: &[f64], rho: f64) -> Fit {
-    let (n, p) = (y.len(), a.len() / y.len());
-    let m = n - 1;
-    let has_intercept = rho < 1.0;
-    let ty = co_rows(y, rho);
-    let mut ta = vec![0.0; m * p];
-    for j in 0..p {
-        let col: Vec<f64> = (0..n).map(|k| a[k * p + j]).collect();
-        for (k, v) in co_rows(&col, rho).into_iter().enumerate() {
-            ta[k * p + j] = v;
-        }
-    }
-    // Unit-norm columns keep the normal equations well conditioned (counts ~1e3, bytes ~1e6).
-    let scale: Vec<f64> = (0..p)
-        .map(|j| {
-            let norm = (0..m).map(|k| ta[k * p + j].powi(2)).sum::<f64>().sqrt();
-            if norm > 0.0 { norm } else { 1.0 }
-        })
-        .collect();
-    for k in 0..m {
-        for j in 0..p {
-            ta[k * p + j] /= scale[j];
-        }
-    }
-    let (gram, h): (Gram, Vec<f64>) = nnls::normal_equations(&ta, &ty, p);
-    let x = nnls::nnls(&gram, &h);
-    let yy = ty.iter().map(|v| v * v).sum();
-    let mut f = Fit {
-        gram,
-        h,
-        yy,
-        x,
-        scale,
-        rss: 0.0,
-        dof: m.saturating_sub(p + usize::from(has_intercept)).max(1),
-    };
-    f.rss = f.rss_at(&f.x);
-    f
-}
-
-impl Fit {
-    /// Coefficients in the columns' own units (bytes per request, bytes per second).
-    fn betas(&self) -> Vec<f64> {
-        self.x.iter().zip(&self.scale).map(|(x, s)| x / s).collect()
-    }
-
-    /// Residual standard deviation of the transformed rows.
-    fn sigma(&self) -> f64 {
-        (self.rss / self.dof as f64).sqrt()
-    }
-
-    /// `‖y − A·x‖² = yᵀy − 2hᵀx + xᵀGx`, never below 0 (rounding).
-    fn rss_at(&self, x: &[f64]) -> f64 {
-        let p = x.len();
-        let quad: f64 = (0..p)
-            .map(|i| x[i] * (0..p).map(|j| self.gram.at(i, j) * x[j]).sum::<f64>())
-            .sum();
-        let lin: f64 = self.h.iter().zip(x).map(|(h, x)| h * x).sum();
-        (self.yy - 2.0 * lin + quad).max(0.0)
-    }
-
-    /// 95% profile intervals of every coefficient, in the columns' own units: the values `b`
-    /// of `β_j` whose best fit, refitting every other coefficient under `β ≥ 0`, raises the
-    /// residual sum by less than `t²·σ²` (the likelihood-ratio form of the t interval).
-    /// Textbook intervals from the Gram inverse ignore the constraint, and both ways of using
-    /// them failed: from the active set, a route looked certain while a correlated one NNLS
-    /// had set to 0 could explain the same growth (healthy busy routes named in the
-    /// benchmark); from every column, at steady total traffic every route could trade places
-    /// with a background leak that would need other routes to retain negative memory (the
-    /// leaking route of the Node example never named). Here the other columns refit, within
-    /// the constraint, for each candidate `b`. The low end is 0 when 0 is plausible.
-    fn profile_intervals(&self, alpha: f64) -> Vec<[f64; 2]> {
-        let p = self.x.len();
-        let t = t_quantile(alpha, self.dof);
-        let allowed = self.rss + t * t * self.rss / self.dof as f64;
-        (0..p)
-            .map(|j| {
-                let others: Vec<usize> = (0..p).filter(|&i| i != j).collect();
-                let sub = self.gram.select(&others);
-                // The constrained residual sum with β_j held at `b` (scaled units).
-                let rss_with = |b: f64| {
-                    let h: Vec<f64> = others
-                        .iter()
-                        .map(|&i| self.h[i] - self.gram.at(i, j) * b)
-                        .collect();
-                    let rest = nnls::nnls(&sub, &h);
-                    let mut x = vec![0.0; p];
-                    x[j] = b;
-                    for (&i, v) in others.iter().zip(rest) {
-                        x[i] = v;
-                    }
-                    self.rss_at(&x)
-                };
-                let inside = |b: f64| rss_with(b) <= allowed;
-                let xj = self.x[j];
-                let lo = if inside(0.0) {
-                    0.0
-                } else {
-                    bisect(0.0, xj, &inside)
-                };
-                // Step up from the estimate until outside, then narrow down.
-                let mut step = xj
-                    .max((allowed - self.rss).max(0.0).sqrt())
-                    .max(f64::MIN_POSITIVE);
-                let mut far = xj + step;
-                let mut steps = 0;
-                while inside(far) && steps < 64 {
-                    step *= 2.0;
-                    far = xj + step;
-                    steps += 1;
-                }
-                let hi = if steps == 64 {
-                    f64::INFINITY
-                } else {
-                    bisect(far, xj, &inside)
-                };
-                [lo / self.scale[j], hi / self.scale[j]]
-            })
-            .collect()
-    }
-}
-
-/// The boundary between `outside` (where `inside` is false) and `inner` (where it is true),
-/// to 1e-4 of their distance.
-fn bisect(mut outside: f64, mut inner: f64, inside: &dyn Fn(f64) -> bool) -> f64 {
-    for _ in 0..14 {
-        let mid = 0.5 * (outside + inner);
-        if inside(mid) {
-            inner = mid;
-        } else {
-            outside = mid;
-        }
-    }
-    inner
-}
-
-/// Fewest floor points since the start the model fits: intercept, background and one route,
-/// with three residual degrees of freedom.
-const MIN_POINTS: usize = 6;
-
-/// How far from the detector's growth start the model looks for its own (and how far before
-/// it the flat floor is taken in).
-const START_SEARCH_MS: i64 = 3600 * 1000;
 
 /// Fixtures shared by the attribution and report tests.
 #[cfg(test)]
@@ -985,28 +518,6 @@ mod tests {
                 .code(),
             crate::ErrorCode::NonFiniteValue
         );
-    }
-
-    #[test]
-    fn t_quantiles_are_close() {
-        for (alpha, dof, exact) in [
-            (0.05, 3, 3.182),
-            (0.05, 5, 2.571),
-            (0.05, 10, 2.228),
-            (0.05, 30, 2.042),
-            (0.05, 1000, 1.962),
-            (0.005, 10, 3.581),
-            (0.005, 30, 3.030),
-            (0.001, 5, 6.869),
-            (0.001, 20, 3.850),
-        ] {
-            let tolerance = if alpha < 0.01 && dof < 10 { 0.05 } else { 0.02 };
-            let got = t_quantile(alpha, dof);
-            assert!(
-                (got - exact).abs() / exact < tolerance,
-                "alpha {alpha}, dof {dof}: {got} vs {exact}"
-            );
-        }
     }
 
     proptest::proptest! {

@@ -8,7 +8,9 @@
 //! each route with a confidence interval.
 
 mod attribute;
+mod fit;
 mod intern;
+mod model;
 mod nnls;
 mod stats;
 mod tracker;

@@ -367,7 +367,8 @@ impl RequestTracker {
         &self.measures
     }
 
-    fn runtime_measures(&self) -> usize {
+    /// How many measures the binding passes to `begin` and `end` (all but `rss`).
+    pub fn runtime_measures(&self) -> usize {
         self.measures.len() - usize::from(self.rss_source.is_some())
     }
 
@@ -389,7 +390,7 @@ impl RequestTracker {
         ts_ms: i64,
         start: &[f64],
     ) -> Result<RequestToken, InputError> {
-        super::attribute::check_ts("ts_ms", ts_ms)?;
+        crate::series::check_ts("ts_ms", ts_ms)?;
         self.begin_inner(route, start, || ts_ms)
     }
 
@@ -461,7 +462,7 @@ impl RequestTracker {
         ts_ms: i64,
         end: &[f64],
     ) -> Result<RequestOutcome, InputError> {
-        super::attribute::check_ts("ts_ms", ts_ms)?;
+        crate::series::check_ts("ts_ms", ts_ms)?;
         self.end_inner(token, end, Some(ts_ms))
     }
 

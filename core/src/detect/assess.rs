@@ -1,0 +1,279 @@
+//! One evaluation of the floor: fits "flat, then rising" to find where growth began, tests the
+//! rising segment (block medians, Theil–Sen with Sen's Mann–Kendall interval), checks that the
+//! rise still goes on and is better described by a line than by one step or a ramp that levelled
+//! off, and asks, at the rate's lower confidence bound, for a practical rise relative to the
+//! baseline or a time to the memory limit within a horizon.
+
+use super::detector::Verdict;
+use super::options::DetectorConfig;
+use super::stats::{
+    Bounds, Hinge, TEST_POINTS, block_median, hinge_fit, line_beats_step, plateau_f, reduce_blocks,
+    residual_sigma, sen_blocks, theil_sen,
+};
+use crate::series::{Ring, Sample};
+
+/// A firing alert resolves once the newest third of the segment rises (at its rate's upper
+/// bound) less than this share of the segment's rate.
+const RECENT_SHARE: f64 = 0.3;
+/// F statistic from which "rising, then flat" describes a rising segment better than a line
+/// (see [`plateau_f`]): about the 93rd percentile of F(1, 10), the usual number of blocks.
+pub(super) const PLATEAU_F: f64 = 4.0;
+/// Fewest floor points a rising segment needs.
+const MIN_POINTS: usize = 6;
+
+/// Trend estimate of one evaluation.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(super) struct Estimate {
+    pub(super) growth_start_ms: Option<i64>,
+    pub(super) rate: Option<f64>,
+    pub(super) rate_low: Option<f64>,
+    pub(super) rate_high: Option<f64>,
+    pub(super) baseline: Option<f64>,
+    /// How far the evidence exceeds the practical bar (>= 1 when the condition holds).
+    pub(super) strength: f64,
+}
+
+/// Reusable buffers of an evaluation, so that evaluations never allocate.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Work {
+    points: Vec<Sample>,
+    values: Vec<i64>,
+    slopes: Vec<i64>,
+}
+
+impl Work {
+    /// Buffers for a floor of `capacity` points.
+    pub(super) fn with_capacity(capacity: usize) -> Self {
+        Work {
+            points: Vec::with_capacity(capacity),
+            values: Vec::with_capacity(capacity),
+            slopes: Vec::with_capacity(TEST_POINTS * TEST_POINTS / 2),
+        }
+    }
+}
+
+/// The rising segment of the usable floor, as the hinge fit found it.
+struct Segment<'a> {
+    cfg: &'a DetectorConfig,
+    /// Every usable floor point.
+    points: &'a [Sample],
+    /// The points from the hinge on.
+    seg: &'a [Sample],
+    hinge: Hinge,
+    now: Sample,
+    /// Seconds from the segment's first point to the newest.
+    dur_secs: f64,
+    /// The flat part's level (absolute).
+    baseline: f64,
+}
+
+impl Segment<'_> {
+    /// Whether a rise of `rise` at `rate` per second is large enough to matter: relative to the
+    /// baseline, projected over the horizon, or by the time left until the limit.
+    fn practical(&self, rate: f64, rise: f64) -> bool {
+        let cfg = self.cfg;
+        rise >= cfg.min_rise_ratio * self.baseline
+            || rate * cfg.projection_secs >= cfg.projection_ratio * self.baseline
+            || cfg
+                .limit
+                .is_some_and(|l| (l - self.now.value) / rate <= cfg.time_to_limit_alert_secs)
+    }
+}
+
+/// Judges the usable floor (points at or after `from_ms`). Returns the verdict before the
+/// alert step, whether the leak condition holds, and the estimates. With `lazy`, returns as
+/// soon as the condition is decided, leaving the estimates partial.
+pub(super) fn assess(
+    cfg: &DetectorConfig,
+    z: f64,
+    floor: &Ring<Sample>,
+    from_ms: i64,
+    work: &mut Work,
+    lazy: bool,
+    firing: bool,
+) -> (Verdict, bool, Estimate) {
+    let Some(now) = floor.last() else {
+        return (Verdict::Insufficient, false, Estimate::default());
+    };
+    let mut est = Estimate {
+        baseline: Some(now.value),
+        ..Estimate::default()
+    };
+    let Work {
+        points,
+        values,
+        slopes,
+    } = work;
+    points.clear();
+    points.extend(floor.iter().filter(|p| p.ts_ms >= from_ms));
+    if points.len() < MIN_POINTS {
+        return (Verdict::Insufficient, false, est);
+    }
+    let Some(hinge) = hinge_fit(points, MIN_POINTS) else {
+        if !lazy {
+            (est.rate, est.rate_low, est.rate_high) = theil_sen(points, z, slopes);
+        }
+        return (Verdict::Healthy, false, est);
+    };
+    let seg = &points[hinge.index..];
+    let s = Segment {
+        cfg,
+        points,
+        seg,
+        hinge,
+        now,
+        dur_secs: now.ts_ms.saturating_sub(seg[0].ts_ms) as f64 / 1000.0,
+        baseline: hinge.baseline.abs(),
+    };
+    // Cheap gate on the least-squares slope (twice as generous as the real test).
+    if lazy
+        && (s.dur_secs < cfg.min_growth_secs
+            || seg.len() < MIN_POINTS
+            || !s.practical(2.0 * hinge.slope, 2.0 * hinge.slope * s.dur_secs))
+    {
+        return (Verdict::Healthy, false, est);
+    }
+    let (verdict, cond) = judge(&s, z, lazy, firing, slopes, values, &mut est);
+    (verdict, cond, est)
+}
+
+/// The tests on the rising segment, after the gate.
+fn judge(
+    s: &Segment,
+    z: f64,
+    lazy: bool,
+    firing: bool,
+    slopes: &mut Vec<i64>,
+    values: &mut Vec<i64>,
+    est: &mut Estimate,
+) -> (Verdict, bool) {
+    let (cfg, seg, dur_secs) = (s.cfg, s.seg, s.dur_secs);
+    let healthy = (Verdict::Healthy, false);
+    // Every test below runs on at most TEST_POINTS block medians of the segment: O(1) work
+    // after one linear pass, and less noise than single floor points.
+    let mut blocks = [(0.0f64, 0.0f64); TEST_POINTS];
+    let nb = reduce_blocks(seg, &mut blocks, TEST_POINTS);
+    let blocks = &blocks[..nb];
+    // An evaluation (`lazy`) needs only the lower bound; `analysis()` reports both.
+    let bounds = if lazy { Bounds::Low } else { Bounds::Both };
+    let (rate, lo, hi) = sen_blocks(blocks, Some((z, bounds)), slopes);
+    (est.rate, est.rate_low, est.rate_high) = (rate, lo, hi);
+    let (Some(rate), Some(lo)) = (rate, lo) else {
+        return healthy;
+    };
+    if lo > 0.0 && seg.len() >= MIN_POINTS {
+        est.growth_start_ms = Some(seg[0].ts_ms);
+    } else {
+        return healthy;
+    }
+    if dur_secs < cfg.min_growth_secs {
+        return healthy;
+    }
+    let continues = rise_continues(blocks, rate, dur_secs, z, firing, slopes);
+    // A firing alert has passed every test below once.
+    if firing {
+        return if continues {
+            (Verdict::Leak, true)
+        } else {
+            healthy
+        };
+    }
+    if !continues || !shaped_like_a_leak(blocks, s.hinge.index, slopes) {
+        return healthy;
+    }
+    // Practical relevance is judged at the lower confidence bound of the rate, so a rise that
+    // is only just as large as a daily cycle's is not enough.
+    if !s.practical(lo, lo * dur_secs) {
+        return healthy;
+    }
+    let sigma = residual_sigma(s.points, &s.hinge, values);
+    let cond = lo * dur_secs >= cfg.min_rise_sigmas * sigma;
+    // The hold shortens only for growth that left a flat baseline of at least
+    // `min_growth_secs` (not a warm-up's tail) and has lasted `min_growth_secs + for_secs`,
+    // as long as the normal path needs at least (longer than a deploy's or a cache fill's ramp).
+    let flat_secs = seg[0].ts_ms.saturating_sub(s.points[0].ts_ms) as f64 / 1000.0;
+    let shortcut =
+        flat_secs >= cfg.min_growth_secs && dur_secs >= cfg.min_growth_secs + cfg.for_secs;
+    est.strength = if !shortcut {
+        1.0
+    } else {
+        strength(cfg, lo, dur_secs, s.baseline, s.now.value)
+    };
+    if cond { (Verdict::Leak, true) } else { healthy }
+}
+
+/// Whether the rise still goes on. A new alert needs the newest third of the segment above
+/// the middle third by at least half of what the rate predicts (warm-ups and one-off steps
+/// flatten out). A firing alert stays firing until the newest third has clearly slowed down
+/// (its rate's upper bound below RECENT_SHARE of the segment's) and no longer sits clearly above
+/// the middle third: a leak whose rate wavers with traffic must not resolve and flap. A leak
+/// that stopped resolves after about 1.3 times as long as it rose (the thirds grow with the
+/// segment).
+fn rise_continues(
+    blocks: &[(f64, f64)],
+    rate: f64,
+    dur_secs: f64,
+    z: f64,
+    firing: bool,
+    slopes: &mut Vec<i64>,
+) -> bool {
+    let nb = blocks.len();
+    let third = nb / 3;
+    let mid = block_median(&blocks[third..2 * third]);
+    let new = block_median(&blocks[2 * third..]);
+    let (_, _, recent_hi) = sen_blocks(
+        &blocks[(2 * third).min(nb - 3)..],
+        Some((z, Bounds::High)),
+        slopes,
+    );
+    if firing {
+        return recent_hi.is_none_or(|h| h >= RECENT_SHARE * rate)
+            || new - mid > 0.25 * rate * dur_secs / 3.0;
+    }
+    !(new - mid < 0.5 * rate * dur_secs / 3.0 || new.is_nan() || mid.is_nan())
+}
+
+/// The shape tests of a rise that still goes on: not a ramp that levelled off, not one step,
+/// not the slowing tail of a warm-up (`hinge_index` 0: no flat baseline before it).
+fn shaped_like_a_leak(blocks: &[(f64, f64)], hinge_index: usize, slopes: &mut Vec<i64>) -> bool {
+    // A rise that has levelled off (the end of a deploy's or a cache fill's ramp, a warm-up)
+    // fits "rising, then flat" better than a line; judged on every block, not on the newest
+    // third's own noisy slope.
+    if plateau_f(blocks) >= PLATEAU_F {
+        return false;
+    }
+    // A deploy step, a cache fill or a warm-up is one jump between two levels; a leak is
+    // better described by a line than by any single jump.
+    if !line_beats_step(blocks) {
+        return false;
+    }
+    // Growth seen since the first usable point (no flat baseline before it) is the tail of a
+    // warm-up until it proves it does not slow down.
+    if hinge_index == 0 {
+        let half = blocks.len() / 2;
+        let first = sen_blocks(&blocks[..half], None, slopes).0;
+        let second = sen_blocks(&blocks[half..], None, slopes).0;
+        return matches!((first, second), (Some(a), Some(b)) if b >= 0.75 * a);
+    }
+    true
+}
+
+/// How many times over the rate's lower bound `lo` clears the practical bar: the largest
+/// ratio of achieved to required among the rise, the projected rise and the time to limit.
+fn strength(cfg: &DetectorConfig, lo: f64, dur_secs: f64, baseline: f64, now: f64) -> f64 {
+    let ratio = |got: f64, need: f64| {
+        if need > 0.0 {
+            got / need
+        } else {
+            f64::INFINITY
+        }
+    };
+    let mut s = ratio(lo * dur_secs, cfg.min_rise_ratio * baseline).max(ratio(
+        lo * cfg.projection_secs,
+        cfg.projection_ratio * baseline,
+    ));
+    if let Some(l) = cfg.limit {
+        s = s.max(ratio(cfg.time_to_limit_alert_secs * lo, l - now));
+    }
+    if s.is_nan() { 1.0 } else { s }
+}

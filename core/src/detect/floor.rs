@@ -1,0 +1,361 @@
+//! The post-GC floor: samples fall into fixed time buckets, each bucket keeps its minimum, and
+//! a floor point is the minimum over a few buckets, enough to span one and a half estimated GC
+//! periods (the period is measured from the sawtooth's drops), stamped at the middle of that
+//! window. Upward spikes never reach the floor. A slow GC (a full collection every hour or more)
+//! is seen through its large falls to a new low, and its floor window then reaches back past the
+//! last of them (up to 8 h). A fall far below the floor is a restart.
+//!
+//! Cost: O(1) per sample, O(window) per bucket close; memory is fixed at construction.
+
+use super::options::{DetectorConfig, SeriesKind};
+use crate::error::InputError;
+use crate::series::{Ring, Sample};
+
+/// The minimum of one time bucket, with the bucket's extent.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    start_ms: i64,
+    min: Sample,
+    max: f64,
+    drops: u32,
+}
+
+/// Fewest buckets a floor point spans: the minimum of a sawtooth faster than the sampling is
+/// a noisy estimate of the floor, and more samples tighten it.
+const MIN_SPAN: usize = 2;
+/// Buckets a floor point spans when no GC drop has been seen in the last `MAX_SPAN` buckets.
+const NO_DROP_SPAN: usize = MIN_SPAN;
+/// Most buckets a floor point spans (its window is 1.5 GC periods, capped here), from the
+/// per-bucket drop counts.
+const MAX_SPAN: usize = 12;
+/// Most buckets a floor point spans under a slow GC (a full collection every hour or more, see
+/// [`SLOW_FALL`]): 8 h of 5 min buckets, 1.5 periods of a 5 h GC.
+const SLOW_MAX_SPAN: usize = 96;
+/// A slow collection is a sample-to-sample fall of at least this many times the usual change
+/// (noise is not that large), freeing at least `SLOW_SHARE` of the heap, from a level the heap
+/// reached gradually (not a spike's top), landing below every sample of the last
+/// `SLOW_LOOKBACK_SECS` by at least `SLOW_BELOW` of the fall: the heap had built up over them
+/// since the previous collection. A fast sawtooth's trough lands back on its old floor instead.
+const SLOW_FALL: f64 = 6.0;
+/// See [`SLOW_FALL`].
+const SLOW_SHARE: f64 = 0.05;
+/// See [`SLOW_FALL`]. With buckets so small that this is more than `SLOW_MAX_SPAN` of them
+/// (under 19 s, as in compressed-time demos), slow collections are not looked for.
+const SLOW_LOOKBACK_SECS: f64 = 1800.0;
+/// See [`SLOW_FALL`].
+const SLOW_BELOW: f64 = 0.25;
+/// Slow collections whose times are kept; their median interval is the slow GC period.
+const SLOW_EVENTS: usize = 6;
+/// Shortest median interval between slow collections that sets the floor's span: below it the
+/// per-bucket drop counts see the period.
+const SLOW_PERIOD_SECS: f64 = 2400.0;
+/// A collection's share of the heap for `first_collection_secs`: a fall by this share of it,
+/// landing below the last bucket (a spike's end does not).
+const COLLECTED_SHARE: f64 = 0.03;
+
+/// The floor tracker: buckets, the GC period, slow collections and the floor points.
+#[derive(Debug, Clone)]
+pub(super) struct Floor {
+    bucket_ms: i64,
+    last: Option<Sample>,
+    epoch_start_ms: i64,
+    bucket: Option<Bucket>,
+    mins: Ring<Sample>,
+    drops: Ring<u32>,
+    range_ewma: f64,
+    /// Winsorized mean of the sample-to-sample change (the scale a slow collection must beat).
+    step_ewma: f64,
+    /// Times of the newest slow collections (see [`SLOW_FALL`]).
+    slow_gcs: Ring<i64>,
+    /// Whether the heap has fallen by a collection's share since start or restart (see
+    /// [`COLLECTED_SHARE`]), or the runtime reported a full collection.
+    collected: bool,
+    /// The heap right after the last full collection the runtime reported
+    /// ([`Floor::mark_full_gc`]): no floor point sits above it.
+    anchor: Option<f64>,
+    /// Buckets in `SLOW_LOOKBACK_SECS`; 0 when slow collections are not looked for.
+    slow_lookback: usize,
+    /// The highest and lowest samples of the last closed bucket.
+    prev_max: f64,
+    prev_min: f64,
+    /// The lowest bucket minimum of the last `slow_lookback` buckets, updated at each bucket
+    /// close so that a sample costs O(1).
+    lookback_low: f64,
+    points: Ring<Sample>,
+    /// The same floor values stamped at their minimum sample's own time (for attribution).
+    troughs: Ring<Sample>,
+}
+
+impl Floor {
+    /// An empty floor for these (validated) options.
+    pub(super) fn new(cfg: &DetectorConfig) -> Result<Self, InputError> {
+        Ok(Floor {
+            bucket_ms: (cfg.bucket_secs * 1000.0).round() as i64,
+            last: None,
+            epoch_start_ms: 0,
+            bucket: None,
+            mins: Ring::new(SLOW_MAX_SPAN)?,
+            drops: Ring::new(MAX_SPAN)?,
+            range_ewma: 0.0,
+            step_ewma: 0.0,
+            slow_gcs: Ring::new(SLOW_EVENTS)?,
+            collected: false,
+            anchor: None,
+            slow_lookback: {
+                let n = (SLOW_LOOKBACK_SECS / cfg.bucket_secs).ceil();
+                if n <= SLOW_MAX_SPAN as f64 {
+                    n as usize
+                } else {
+                    0
+                }
+            },
+            prev_max: f64::INFINITY,
+            prev_min: f64::INFINITY,
+            lookback_low: f64::INFINITY,
+            points: Ring::new(cfg.floor_capacity)?,
+            troughs: Ring::new(cfg.floor_capacity)?,
+        })
+    }
+
+    /// The newest sample accepted since start or restart.
+    pub(super) fn last(&self) -> Option<Sample> {
+        self.last
+    }
+
+    /// When the series started, or last restarted (unix ms).
+    pub(super) fn epoch_start_ms(&self) -> i64 {
+        self.epoch_start_ms
+    }
+
+    /// Whether a collection has been seen since start or restart.
+    pub(super) fn collected(&self) -> bool {
+        self.collected
+    }
+
+    /// The floor points since the last restart, oldest first.
+    pub(super) fn points(&self) -> &Ring<Sample> {
+        &self.points
+    }
+
+    /// The floor's troughs since the last restart, oldest first.
+    pub(super) fn troughs(&self) -> &Ring<Sample> {
+        &self.troughs
+    }
+
+    /// The runtime reported a full collection that left `value`: it counts as the collection
+    /// `first_collection_secs` waits for, and caps the floor until the next one.
+    pub(super) fn mark_full_gc(&mut self, value: f64) {
+        self.collected = true;
+        self.anchor = Some(value);
+    }
+
+    /// Takes one (validated) sample. Returns whether it closed a bucket, which is when the
+    /// detector evaluates.
+    pub(super) fn push(&mut self, cfg: &DetectorConfig, s: Sample) -> bool {
+        if let Some(prev) = self.last
+            && self.bucket.is_some()
+            && prev.value - s.value > 0.25 * self.range_ewma
+            && self.range_ewma > 0.0
+            && let Some(b) = self.bucket.as_mut()
+        {
+            b.drops += 1;
+        }
+        if let Some(prev) = self.last
+            && let Some(b) = self.bucket
+        {
+            self.observe_step(cfg, prev, s, b.min.value);
+        }
+        if self.last.is_none() {
+            self.epoch_start_ms = s.ts_ms;
+        }
+        self.last = Some(s);
+        match self.bucket {
+            None => {
+                self.open_bucket(s.ts_ms, s);
+                false
+            }
+            Some(b) if s.ts_ms.saturating_sub(b.start_ms) >= self.bucket_ms => {
+                self.close_bucket(cfg.bucket_secs, b);
+                let k = s.ts_ms.saturating_sub(b.start_ms) / self.bucket_ms.max(1);
+                let start = b.start_ms.saturating_add(k.saturating_mul(self.bucket_ms));
+                self.open_bucket(start, s);
+                true
+            }
+            Some(mut b) => {
+                if s.value < b.min.value {
+                    b.min = s;
+                }
+                b.max = b.max.max(s.value);
+                self.bucket = Some(b);
+                false
+            }
+        }
+    }
+
+    /// Whether `value` falls so far below the floor that the process must have restarted.
+    pub(super) fn is_restart(&self, cfg: &DetectorConfig, value: f64) -> bool {
+        let drop = |r: f64| r > 0.0 && r - value > cfg.reset_drop_ratio * r;
+        // Back near the heap the last reported full collection left: that collection's fall
+        // (the series' floor had followed the ramp up), not a restart.
+        if self.anchor.is_some_and(|a| !drop(a)) {
+            return false;
+        }
+        let lowest = || self.mins.iter().map(|m| m.value).reduce(f64::min);
+        match self.points.last() {
+            // A slow collection lands back on an older floor, far below a floor that has
+            // followed the ramp up since: a restart also falls that far below every bucket kept
+            // (8 h). Checked only after the cheap test, which it can only make stricter.
+            Some(f) if drop(f.value) && cfg.kind == SeriesKind::Heap => {
+                lowest().is_none_or(|l| drop(l.min(f.value)))
+            }
+            Some(f) => drop(f.value),
+            None => lowest().is_some_and(drop),
+        }
+    }
+
+    /// Tracks the usual sample-to-sample change and records slow collections.
+    fn observe_step(&mut self, cfg: &DetectorConfig, prev: Sample, s: Sample, bucket_min: f64) {
+        let fall = prev.value - s.value;
+        let step = fall.abs();
+        let lowest = self.lookback_low.min(bucket_min);
+        // A collection lands below the last bucket or two; a spike's end does not.
+        let recent = self.prev_min.min(bucket_min);
+        self.collected |=
+            !cfg.reports_full_gcs && fall >= COLLECTED_SHARE * prev.value && s.value < recent;
+        if cfg.kind == SeriesKind::Heap
+            && self.slow_lookback > 0
+            && self.mins.len() >= self.slow_lookback
+            && self.step_ewma > 0.0
+            && fall > SLOW_FALL * self.step_ewma
+            && fall >= SLOW_SHARE * prev.value
+            && prev.value - self.prev_max < 0.5 * fall
+            && s.value < lowest - SLOW_BELOW * fall
+            && self
+                .slow_gcs
+                .last()
+                .is_none_or(|t| s.ts_ms.saturating_sub(t) >= self.bucket_ms)
+        {
+            self.slow_gcs.push(s.ts_ms);
+        }
+        // Winsorized, so the collections themselves hardly move it.
+        self.step_ewma = if self.step_ewma > 0.0 {
+            self.step_ewma + 0.05 * (step.min(3.0 * self.step_ewma) - self.step_ewma)
+        } else {
+            step
+        };
+    }
+
+    /// Buckets a floor point must span to reach back past the last slow collection: 1.5 times
+    /// the median interval between slow collections when that is long, every bucket since the
+    /// only one seen so far, 0 otherwise.
+    fn slow_span(&self, bucket_secs: f64) -> usize {
+        let n = self.slow_gcs.len();
+        if n == 1 {
+            let since = match (self.last, self.slow_gcs.last()) {
+                (Some(l), Some(t)) => l.ts_ms.saturating_sub(t),
+                _ => 0,
+            };
+            let buckets = usize::try_from(since / self.bucket_ms.max(1)).unwrap_or(usize::MAX);
+            return buckets.saturating_add(1).min(SLOW_MAX_SPAN);
+        }
+        if n < 2 {
+            return 0;
+        }
+        let mut gaps = [0i64; SLOW_EVENTS];
+        for (g, (a, b)) in gaps
+            .iter_mut()
+            .zip(self.slow_gcs.iter().zip(self.slow_gcs.iter().skip(1)))
+        {
+            *g = b.saturating_sub(a);
+        }
+        // At most five gaps, in ms.
+        let gaps = &mut gaps[..n - 1];
+        gaps.sort_unstable();
+        let m = gaps.len();
+        let period = (gaps[(m - 1) / 2] as f64 + gaps[m / 2] as f64) / 2000.0;
+        if period.is_nan() || period < SLOW_PERIOD_SECS {
+            return 0;
+        }
+        ((1.5 * period / bucket_secs).ceil() as usize).min(SLOW_MAX_SPAN)
+    }
+
+    /// Starts over after a restart at `ts_ms`.
+    pub(super) fn reset(&mut self, ts_ms: i64) {
+        self.last = None;
+        self.epoch_start_ms = ts_ms;
+        self.bucket = None;
+        self.mins.clear();
+        self.drops.clear();
+        self.range_ewma = 0.0;
+        self.step_ewma = 0.0;
+        self.slow_gcs.clear();
+        self.collected = false;
+        self.anchor = None;
+        self.prev_max = f64::INFINITY;
+        self.prev_min = f64::INFINITY;
+        self.lookback_low = f64::INFINITY;
+        self.points.clear();
+        self.troughs.clear();
+    }
+
+    fn open_bucket(&mut self, start_ms: i64, s: Sample) {
+        self.bucket = Some(Bucket {
+            start_ms,
+            min: s,
+            max: s.value,
+            drops: 0,
+        });
+    }
+
+    fn close_bucket(&mut self, bucket_secs: f64, b: Bucket) {
+        self.mins.push(b.min);
+        self.drops.push(b.drops);
+        (self.prev_max, self.prev_min) = (b.max, b.min.value);
+        self.lookback_low = self
+            .mins
+            .iter()
+            .rev()
+            .take(self.slow_lookback)
+            .map(|m| m.value)
+            .fold(f64::INFINITY, f64::min);
+        let range = b.max - b.min.value;
+        self.range_ewma = if self.mins.len() == 1 {
+            range
+        } else {
+            0.8 * self.range_ewma + 0.2 * range
+        };
+        // Span 1.5 GC periods. With no drop seen there is no sawtooth to bridge (a series of
+        // post-GC readings, or a floor under noise): a long span would only add lag, since
+        // the minimum of a rising floor is the oldest point of the window.
+        let drops: u32 = self.drops.iter().sum();
+        let span = if drops == 0 {
+            NO_DROP_SPAN
+        } else {
+            let buckets_per_gc = self.drops.len() as f64 / drops as f64;
+            ((1.5 * buckets_per_gc).ceil() as usize).clamp(MIN_SPAN, MAX_SPAN)
+        };
+        let span = span.max(self.slow_span(bucket_secs)).min(self.mins.len());
+        let trough = self.mins.iter().skip(self.mins.len() - span).fold(
+            None,
+            |lowest: Option<Sample>, m| match lowest {
+                Some(l) if l.value <= m.value => Some(l),
+                _ => Some(m),
+            },
+        );
+        let Some(trough) = trough else { return };
+        let low = self.anchor.map_or(trough.value, |a| trough.value.min(a));
+        if self.troughs.last().is_none_or(|t| trough.ts_ms > t.ts_ms) {
+            self.troughs.push(trough);
+        }
+        // One floor point per bucket, placed at the middle of the window it is the minimum of:
+        // dense points whatever the GC period, with a lag of half a window at most.
+        let half_ms = (span as i64).saturating_mul(self.bucket_ms) / 2;
+        let ts_ms = b
+            .start_ms
+            .saturating_add(self.bucket_ms)
+            .saturating_sub(half_ms);
+        if self.points.last().is_none_or(|f| ts_ms > f.ts_ms) {
+            self.points.push(Sample { ts_ms, value: low });
+        }
+    }
+}

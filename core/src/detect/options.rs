@@ -1,0 +1,201 @@
+//! The detector's options: what a series measures and every tunable, with their validation.
+
+use crate::error::InputError;
+
+use super::stats::{BLOCK_MAX, TEST_POINTS};
+
+/// Largest floor ring: every block of the trend test then fits `BLOCK_MAX` (5.3 days of 5 min
+/// buckets).
+pub const MAX_FLOOR: usize = TEST_POINTS * BLOCK_MAX;
+
+/// What a series measures, which sets the defaults that depend on its shape.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SeriesKind {
+    /// Bytes of memory, usually with a GC sawtooth.
+    #[default]
+    Heap,
+    /// A noisy integer count (goroutines, handles, connections).
+    Count,
+}
+
+impl std::str::FromStr for SeriesKind {
+    type Err = InputError;
+
+    /// Parses `"heap"` or `"count"` (the serde names), as bindings and the CLI receive them.
+    fn from_str(s: &str) -> Result<Self, InputError> {
+        match s {
+            "heap" => Ok(SeriesKind::Heap),
+            "count" => Ok(SeriesKind::Count),
+            other => Err(InputError::invalid_option(
+                "kind",
+                format!("`{other}` is not one of heap, count"),
+            )),
+        }
+    }
+}
+
+/// Options of the detector. Every tunable has a default; only `kind` and `limit` usually change.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct DetectorConfig {
+    /// What the series measures.
+    pub kind: SeriesKind,
+    /// The memory (or count) limit, when known; enables time-to-limit.
+    pub limit: Option<f64>,
+    /// How long the leak condition must hold before pending turns to firing (Prometheus `for`);
+    /// shorter for strong evidence, see `min_for_secs`.
+    pub for_secs: f64,
+    /// Width of a floor bucket; one evaluation per closed bucket.
+    pub bucket_secs: f64,
+    /// Number of floor points kept (the detector's memory; 288 buckets of 5 min is 24 h);
+    /// at most [`MAX_FLOOR`].
+    pub floor_capacity: usize,
+    /// Shortest hold when the evidence is far beyond the practical bar: the hold is `for_secs`
+    /// divided by how many times over the bar the rate's lower bound is, down to this. Only for
+    /// growth that left a flat baseline of `min_growth_secs` and has lasted
+    /// `min_growth_secs + for_secs`; set it to `for_secs` for plain Prometheus `for`.
+    pub min_for_secs: f64,
+    /// Time after start or restart during which no leak is declared (warm-up).
+    pub warmup_secs: f64,
+    /// Shortest rising segment that can be a leak.
+    pub min_growth_secs: f64,
+    /// Smallest rise since growth began, as a fraction of the baseline, that counts as a leak.
+    pub min_rise_ratio: f64,
+    /// Smallest rise, in robust standard deviations of the floor's noise.
+    pub min_rise_sigmas: f64,
+    /// With a limit: a significant rise that reaches the limit within this time is a leak even
+    /// when it is still small relative to the baseline.
+    pub time_to_limit_alert_secs: f64,
+    /// Horizon of the projected rise: a significant rise whose rate would add
+    /// `projection_ratio` of the baseline within this time is a leak.
+    pub projection_secs: f64,
+    /// See `projection_secs`.
+    pub projection_ratio: f64,
+    /// Two-sided confidence level of the rate interval and the trend test.
+    pub confidence: f64,
+    /// A drop below the floor by this fraction of it is a restart: the detector starts over.
+    pub reset_drop_ratio: f64,
+    /// For a heap that may be collected only every few hours (a V8 old generation sampled every
+    /// tick): until the heap has fallen by a collection's share (3%) since start or restart, no
+    /// leak is declared before this long after it, since a slow GC's first ramp looks exactly
+    /// like a leak. 0 (the default) turns it off; 4 h covers GC periods up to 4 h. Leave it off
+    /// for series of post-GC values, which never fall like that.
+    pub first_collection_secs: f64,
+    /// The feeder calls [`Detector::update_after_full_gc`] after every full collection (the
+    /// Node binding, which sees V8's mark-compacts): then only those count as the collection
+    /// `first_collection_secs` waits for, not a fall in the series (a scavenge's).
+    pub reports_full_gcs: bool,
+    /// How many of the newest alert events `analysis()` keeps.
+    pub max_events: usize,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        DetectorConfig {
+            kind: SeriesKind::Heap,
+            limit: None,
+            for_secs: 1800.0,
+            min_for_secs: 900.0,
+            bucket_secs: 300.0,
+            floor_capacity: 288,
+            warmup_secs: 3600.0,
+            min_growth_secs: 1800.0,
+            min_rise_ratio: 0.1,
+            min_rise_sigmas: 3.0,
+            time_to_limit_alert_secs: 6.0 * 3600.0,
+            projection_secs: 12.0 * 3600.0,
+            projection_ratio: 0.15,
+            confidence: 0.95,
+            reset_drop_ratio: 0.3,
+            first_collection_secs: 0.0,
+            reports_full_gcs: false,
+            max_events: 32,
+        }
+    }
+}
+
+impl DetectorConfig {
+    /// The defaults for a series of this kind.
+    /// Counts follow traffic more closely than a heap floor does, so they need a larger rise.
+    pub fn for_kind(kind: SeriesKind) -> Self {
+        let d = DetectorConfig::default();
+        match kind {
+            SeriesKind::Heap => d,
+            SeriesKind::Count => DetectorConfig {
+                kind,
+                min_rise_ratio: 5.0 * d.min_rise_ratio,
+                projection_ratio: 4.0 * d.projection_ratio,
+                ..d
+            },
+        }
+    }
+
+    /// Checks every option; the detector refuses a config that fails this.
+    pub fn validate(&self) -> Result<(), InputError> {
+        fn range(name: &'static str, v: f64, lo: f64, hi: f64) -> Result<(), InputError> {
+            if v.is_finite() && v >= lo && v <= hi {
+                Ok(())
+            } else {
+                Err(InputError::invalid_option(
+                    name,
+                    format!("{v} is not within [{lo}, {hi}]"),
+                ))
+            }
+        }
+        const WEEK: f64 = 7.0 * 86400.0;
+        if let Some(l) = self.limit
+            && !(l.is_finite() && l > 0.0)
+        {
+            return Err(InputError::invalid_option(
+                "limit",
+                format!("{l} must be finite and positive"),
+            ));
+        }
+        range("for_secs", self.for_secs, 0.0, WEEK)?;
+        range("min_for_secs", self.min_for_secs, 0.0, WEEK)?;
+        range("bucket_secs", self.bucket_secs, 1.0, 86400.0)?;
+        if !(8..=MAX_FLOOR).contains(&self.floor_capacity) {
+            return Err(InputError::invalid_option(
+                "floor_capacity",
+                format!("{} is not within [8, {MAX_FLOOR}]", self.floor_capacity),
+            ));
+        }
+        range("warmup_secs", self.warmup_secs, 0.0, WEEK)?;
+        range("min_growth_secs", self.min_growth_secs, 0.0, WEEK)?;
+        range("min_rise_ratio", self.min_rise_ratio, 0.0, 100.0)?;
+        range("min_rise_sigmas", self.min_rise_sigmas, 0.0, 1000.0)?;
+        range(
+            "time_to_limit_alert_secs",
+            self.time_to_limit_alert_secs,
+            0.0,
+            365.0 * 86400.0,
+        )?;
+        range(
+            "projection_secs",
+            self.projection_secs,
+            0.0,
+            365.0 * 86400.0,
+        )?;
+        range("projection_ratio", self.projection_ratio, 0.0, 1000.0)?;
+        range("confidence", self.confidence, 0.5, 0.9999)?;
+        range("reset_drop_ratio", self.reset_drop_ratio, 0.01, 1.0)?;
+        range(
+            "first_collection_secs",
+            self.first_collection_secs,
+            0.0,
+            WEEK,
+        )?;
+        if !(1..=10_000).contains(&self.max_events) {
+            return Err(InputError::invalid_option(
+                "max_events",
+                format!("{} is not within [1, 10000]", self.max_events),
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,450 @@
+//! Robust statistics of the detector: medians and selection on integer order keys, block
+//! medians, Theil–Sen slopes with Sen's Mann–Kendall interval, the "flat, then rising" hinge,
+//! the plateau and step tests, and the normal quantile (shared with attribution).
+//!
+//! Everything here works on the stack or on caller-owned scratch, so an evaluation never
+//! allocates.
+
+use crate::series::Sample;
+
+/// Most points the trend test looks at: longer segments are reduced to block medians.
+pub(crate) const TEST_POINTS: usize = 24;
+/// Most points in one block median (the blocks' scratch is on the stack).
+pub(crate) const BLOCK_MAX: usize = 64;
+
+/// The best "flat, then rising" fit of the floor.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Hinge {
+    /// Index of the first point of the rising segment.
+    pub(crate) index: usize,
+    /// Level of the flat part.
+    pub(crate) baseline: f64,
+    /// Slope of the rising part, per second.
+    pub(crate) slope: f64,
+}
+
+/// Least-squares fit of `y = b + r * max(0, t - t_c)` over every candidate hinge `t_c` (a point
+/// with at least `min_tail` points from it on), in one pass with suffix sums. `None` when the best fit
+/// does not rise.
+pub(crate) fn hinge_fit(points: &[Sample], min_tail: usize) -> Option<Hinge> {
+    let n = points.len();
+    if n < min_tail {
+        return None;
+    }
+    let t0 = points[0].ts_ms;
+    let y0 = points[0].value;
+    let x = |p: &Sample| p.ts_ms.saturating_sub(t0) as f64 / 3600e3;
+    let sy: f64 = points.iter().map(|p| p.value - y0).sum();
+    let nf = n as f64;
+    // With `u = max(0, t - t_c)`, the fit's squared error is `Syy - num² / (n·den)`, where
+    // `num = n·Suy - Su·Sy` and `den = n·Suu - Su²`: the best hinge rises (`num > 0`) and has
+    // the largest `num² / den`. One division per candidate (this loop is most of an
+    // evaluation on a flat floor); the coefficients are computed for the winner only.
+    let mut best: Option<(usize, f64, f64, f64)> = None;
+    let mut best_score = 0.0;
+    let (mut st, mut stt, mut sty, mut sy_suf) = (0.0, 0.0, 0.0, 0.0);
+    for i in (0..n).rev() {
+        let t = x(&points[i]);
+        let y = points[i].value - y0;
+        st += t;
+        stt += t * t;
+        sty += t * y;
+        sy_suf += y;
+        let k = (n - i) as f64;
+        if n - i < min_tail {
+            continue;
+        }
+        let su = st - t * k;
+        let suu = stt - 2.0 * t * st + t * t * k;
+        let suy = sty - t * sy_suf;
+        let den = nf * suu - su * su;
+        let num = nf * suy - su * sy;
+        if !(den > 0.0 && num > 0.0) {
+            continue;
+        }
+        let score = num * num / den;
+        if score > best_score {
+            best_score = score;
+            best = Some((i, su, num, den));
+        }
+    }
+    let (index, su, num, den) = best?;
+    let r = num / den;
+    Some(Hinge {
+        index,
+        baseline: (sy - r * su) / nf + y0,
+        slope: r / 3600.0,
+    })
+}
+
+/// Robust standard deviation (scaled median absolute residual) of `points` around the hinge.
+pub(crate) fn residual_sigma(points: &[Sample], h: &Hinge, buf: &mut Vec<i64>) -> f64 {
+    let tc = points[h.index].ts_ms;
+    // At most 96 evenly spaced points: plenty for a noise level, and bounded work.
+    let stride = points.len().div_ceil(96).max(1);
+    buf.clear();
+    buf.extend(points.iter().step_by(stride).map(|p| {
+        let dt = p.ts_ms.saturating_sub(tc).max(0) as f64 / 1000.0;
+        order_key((p.value - (h.baseline + h.slope * dt)).abs())
+    }));
+    1.4826 * median(buf)
+}
+
+/// Sums of x, y, x², xy and y² over `blocks`, x in hours, y from the first block's value.
+fn sums(blocks: &[(f64, f64)]) -> (f64, f64, f64, f64, f64) {
+    let y0 = blocks.first().map_or(0.0, |b| b.1);
+    blocks.iter().fold(
+        (0.0, 0.0, 0.0, 0.0, 0.0),
+        |(sx, sy, sxx, sxy, syy), &(t, v)| {
+            let (x, y) = (t / 3600.0, v - y0);
+            (sx + x, sy + y, sxx + x * x, sxy + x * y, syy + y * y)
+        },
+    )
+}
+
+/// How much better "rising, then flat from some block on" fits `blocks` (seconds, value) than
+/// a straight line: the F statistic `(SSE_line - SSE_plateau) / (SSE_plateau / (k - 3))` of
+/// the best continuous ramp-then-plateau `y = a + r * min(t, t_j)` (at least two blocks after
+/// the knee `t_j`, rising ramp), 0 when no such fit rises. One pass with prefix sums.
+pub(crate) fn plateau_f(blocks: &[(f64, f64)]) -> f64 {
+    let k = blocks.len();
+    if k < 5 {
+        return 0.0;
+    }
+    let y0 = blocks[0].1;
+    let (sx, sy, sxx, sxy, syy) = sums(blocks);
+    let kf = k as f64;
+    let vyy = syy - sy * sy / kf;
+    // Residual sum of squares of y on one regressor u, and the sign of the fitted slope.
+    let fit = |su: f64, suu: f64, suy: f64| {
+        let vuu = suu - su * su / kf;
+        let vuy = suy - su * sy / kf;
+        if vuu > 0.0 {
+            (vyy - vuy * vuy / vuu, vuy)
+        } else {
+            (vyy, 0.0)
+        }
+    };
+    let (sse_line, _) = fit(sx, sxx, sxy);
+    let (mut px, mut pxx, mut pxy, mut py) = (0.0, 0.0, 0.0, 0.0);
+    let mut best = f64::INFINITY;
+    for (j, &(t, v)) in blocks.iter().enumerate().take(k - 2) {
+        let x = t / 3600.0;
+        let y = v - y0;
+        px += x;
+        pxx += x * x;
+        pxy += x * y;
+        py += y;
+        if j == 0 {
+            continue;
+        }
+        // u = min(t, t_j): the blocks after the knee all sit at t_j.
+        let after = (k - 1 - j) as f64;
+        let (sse, rise) = fit(px + after * x, pxx + after * x * x, pxy + x * (sy - py));
+        if rise > 0.0 {
+            best = best.min(sse);
+        }
+    }
+    if !best.is_finite() {
+        return 0.0;
+    }
+    let f = (sse_line - best) / (best / (kf - 3.0));
+    if f.is_nan() { 0.0 } else { f }
+}
+
+/// Whether a straight line fits `blocks` (seconds, value) better, in squared error, than the
+/// best split into two flat levels.
+pub(crate) fn line_beats_step(blocks: &[(f64, f64)]) -> bool {
+    let k = blocks.len();
+    if k < 4 {
+        return false;
+    }
+    let y0 = blocks[0].1;
+    let (sx, sy, sxx, sxy, syy) = sums(blocks);
+    let kf = k as f64;
+    let vxx = sxx - sx * sx / kf;
+    let vyy = syy - sy * sy / kf;
+    let vxy = sxy - sx * sy / kf;
+    let sse_line = if vxx > 0.0 {
+        vyy - vxy * vxy / vxx
+    } else {
+        vyy
+    };
+    let (mut ly, mut lyy) = (0.0, 0.0);
+    let mut sse_step = f64::INFINITY;
+    for (j, &(_, v)) in blocks.iter().enumerate().take(k - 2) {
+        let y = v - y0;
+        ly += y;
+        lyy += y * y;
+        let nl = (j + 1) as f64;
+        if j < 1 {
+            continue;
+        }
+        let nr = kf - nl;
+        let (ry, ryy) = (sy - ly, syy - lyy);
+        let sse = (lyy - ly * ly / nl) + (ryy - ry * ry / nr);
+        sse_step = sse_step.min(sse);
+    }
+    sse_line < sse_step
+}
+
+/// Theil–Sen slope (per second) of up to `TEST_POINTS` block medians of `points`, with Sen's
+/// rank confidence interval from the Mann–Kendall variance. All `None` with fewer than 3 blocks.
+pub(crate) fn theil_sen(
+    points: &[Sample],
+    z: f64,
+    slopes: &mut Vec<i64>,
+) -> (Option<f64>, Option<f64>, Option<f64>) {
+    sen(points, TEST_POINTS, Some((z, Bounds::Both)), slopes)
+}
+
+/// Which bounds of Sen's interval a caller uses: each costs one selection among the slopes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Bounds {
+    Low,
+    High,
+    Both,
+}
+
+/// Theil–Sen on at most `max_blocks` block medians of `points`; the interval's `Bounds` only
+/// when `z` is given.
+fn sen(
+    points: &[Sample],
+    max_blocks: usize,
+    z: Option<(f64, Bounds)>,
+    slopes: &mut Vec<i64>,
+) -> (Option<f64>, Option<f64>, Option<f64>) {
+    let mut blocks = [(0.0f64, 0.0f64); TEST_POINTS];
+    let nb = reduce_blocks(points, &mut blocks, max_blocks);
+    sen_blocks(&blocks[..nb], z, slopes)
+}
+
+/// Theil–Sen slope of (seconds, value) points with, when `z` is given, the chosen bounds of
+/// Sen's rank interval from the Mann–Kendall variance (`None` for a bound not chosen). All
+/// `None` with fewer than 3 points.
+pub(crate) fn sen_blocks(
+    blocks: &[(f64, f64)],
+    z: Option<(f64, Bounds)>,
+    slopes: &mut Vec<i64>,
+) -> (Option<f64>, Option<f64>, Option<f64>) {
+    let nb = blocks.len();
+    if nb < 3 {
+        return (None, None, None);
+    }
+    slopes.clear();
+    for i in 0..nb {
+        for j in i + 1..nb {
+            let dt = blocks[j].0 - blocks[i].0;
+            if dt > 0.0 {
+                slopes.push(order_key((blocks[j].1 - blocks[i].1) / dt));
+            }
+        }
+    }
+    let m = slopes.len();
+    if m == 0 {
+        return (None, None, None);
+    }
+    let half = m / 2;
+    let mid = select(slopes, half);
+    let below = slopes[..half]
+        .iter()
+        .copied()
+        .max()
+        .map_or(f64::NEG_INFINITY, from_order_key);
+    let med = if m % 2 == 1 { mid } else { (mid + below) / 2.0 };
+    let Some((z, bounds)) = z else {
+        return (finite(med), None, None);
+    };
+    let nbf = nb as f64;
+    let var_s = nbf * (nbf - 1.0) * (2.0 * nbf + 5.0) / 18.0;
+    let c = z * var_s.sqrt();
+    let lo_rank = (((m as f64 - c) / 2.0).floor().max(0.0) as usize).min(m - 1);
+    let hi_rank = (((m as f64 + c) / 2.0).ceil() as usize).min(m - 1);
+    // The median's selection split the slopes; each bound is selected in its half.
+    let lo = (bounds != Bounds::High).then(|| match lo_rank.cmp(&half) {
+        std::cmp::Ordering::Less => select(&mut slopes[..half], lo_rank),
+        _ => mid,
+    });
+    let hi = (bounds != Bounds::Low).then(|| {
+        if hi_rank > half {
+            select(&mut slopes[half + 1..], hi_rank - half - 1)
+        } else {
+            mid
+        }
+    });
+    (finite(med), lo.and_then(finite), hi.and_then(finite))
+}
+
+/// Splits `points` into at most `max_blocks` consecutive blocks; each block becomes (time of
+/// its middle point in seconds from the first, median value). Returns the number of blocks.
+pub(crate) fn reduce_blocks(
+    points: &[Sample],
+    out: &mut [(f64, f64); TEST_POINTS],
+    max_blocks: usize,
+) -> usize {
+    let n = points.len();
+    if n == 0 {
+        return 0;
+    }
+    let t0 = points[0].ts_ms;
+    let nb = n.min(max_blocks).min(TEST_POINTS);
+    let mut vals = [0i64; BLOCK_MAX];
+    for (b, slot) in out.iter_mut().enumerate().take(nb) {
+        let lo = b * n / nb;
+        let hi = ((b + 1) * n / nb).max(lo + 1).min(n);
+        let block = &points[lo..hi];
+        let mid = block[block.len() / 2].ts_ms.saturating_sub(t0) as f64 / 1000.0;
+        let len = block.len().min(vals.len());
+        for (v, p) in vals.iter_mut().zip(block) {
+            *v = order_key(p.value);
+        }
+        *slot = (mid, median(&mut vals[..len]));
+    }
+    nb
+}
+
+/// The median value of at most `TEST_POINTS` blocks.
+pub(crate) fn block_median(blocks: &[(f64, f64)]) -> f64 {
+    let mut v = [0i64; TEST_POINTS];
+    let n = blocks.len().min(TEST_POINTS);
+    for (x, b) in v.iter_mut().zip(blocks) {
+        *x = order_key(b.1);
+    }
+    median(&mut v[..n])
+}
+
+/// The median of values given as [`order_key`]s (lower middle for even lengths averaged with
+/// the upper); NaN when empty.
+pub(crate) fn median(v: &mut [i64]) -> f64 {
+    let n = v.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let hi = select(v, n / 2);
+    if n % 2 == 1 {
+        hi
+    } else {
+        // Selection left the smaller half in front: the lower middle is its largest.
+        (hi + from_order_key(v[..n / 2].iter().copied().max().expect("n >= 2"))) / 2.0
+    }
+}
+
+/// The `k`-th smallest of values given as [`order_key`]s.
+pub(crate) fn select(v: &mut [i64], k: usize) -> f64 {
+    from_order_key(*v.select_nth_unstable(k).1)
+}
+
+/// `v` as an integer in the order of `f64::total_cmp` (NaN cannot panic), which is its own
+/// inverse. The medians and Theil–Sen selections are most of an evaluation's work, and
+/// selecting integers skips the float-to-order transform `total_cmp` makes at every comparison.
+pub(crate) fn order_key(v: f64) -> i64 {
+    let bits = v.to_bits() as i64;
+    bits ^ ((((bits >> 63) as u64) >> 1) as i64)
+}
+
+/// The f64 whose [`order_key`] is `key`.
+pub(crate) fn from_order_key(key: i64) -> f64 {
+    let bits = key ^ ((((key >> 63) as u64) >> 1) as i64);
+    f64::from_bits(bits as u64)
+}
+
+/// `v` when it is finite.
+pub(crate) fn finite(v: f64) -> Option<f64> {
+    v.is_finite().then_some(v)
+}
+
+#[allow(clippy::excessive_precision)]
+/// Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9).
+pub(crate) fn normal_quantile(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969683028665376e+01,
+        2.209460984245205e+02,
+        -2.759285104469687e+02,
+        1.383_577_518_672_69e2,
+        -3.066479806614716e+01,
+        2.506628277459239e+00,
+    ];
+    const B: [f64; 5] = [
+        -5.447609879822406e+01,
+        1.615858368580409e+02,
+        -1.556989798598866e+02,
+        6.680131188771972e+01,
+        -1.328068155288572e+01,
+    ];
+    const C: [f64; 6] = [
+        -7.784894002430293e-03,
+        -3.223964580411365e-01,
+        -2.400758277161838e+00,
+        -2.549732539343734e+00,
+        4.374664141464968e+00,
+        2.938163982698783e+00,
+    ];
+    const D: [f64; 4] = [
+        7.784695709041462e-03,
+        3.224671290700398e-01,
+        2.445134137142996e+00,
+        3.754408661907416e+00,
+    ];
+    let p_low = 0.02425;
+    if p < p_low {
+        let q = (-2.0 * p.ln()).sqrt();
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    } else if p <= 1.0 - p_low {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    } else {
+        -normal_quantile(1.0 - p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::assess::PLATEAU_F;
+
+    #[test]
+    fn a_ramp_that_levelled_off_fits_a_plateau_and_a_line_does_not() {
+        // 12 blocks 10 min apart, with a small alternating wiggle as noise.
+        let noisy = |f: &dyn Fn(f64) -> f64| -> Vec<(f64, f64)> {
+            (0..12)
+                .map(|i| {
+                    let t = f64::from(i) * 600.0;
+                    (t, f(t) + if i % 2 == 0 { 0.3 } else { -0.3 })
+                })
+                .collect()
+        };
+        let line = noisy(&|t| 100.0 + t / 60.0);
+        let ramp_then_flat = noisy(&|t| 100.0 + t.min(4000.0) / 60.0);
+        assert!(plateau_f(&line) < PLATEAU_F, "{}", plateau_f(&line));
+        assert!(
+            plateau_f(&ramp_then_flat) >= PLATEAU_F,
+            "{}",
+            plateau_f(&ramp_then_flat)
+        );
+        // A falling or constant series has no rising ramp to end.
+        assert_eq!(plateau_f(&noisy(&|t| 100.0 - t / 60.0)), 0.0);
+        assert_eq!(plateau_f(&[(0.0, 1.0); 8]), 0.0);
+        assert_eq!(plateau_f(&line[..4]), 0.0);
+    }
+
+    #[test]
+    fn normal_quantile_matches_known_values() {
+        assert!((normal_quantile(0.975) - 1.959964).abs() < 1e-5);
+        assert!((normal_quantile(0.5)).abs() < 1e-9);
+        assert!((normal_quantile(0.001) + 3.090232).abs() < 1e-5);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn order_keys_sort_like_total_cmp_and_round_trip(
+            a in proptest::num::f64::ANY,
+            b in proptest::num::f64::ANY,
+        ) {
+            proptest::prop_assert_eq!(order_key(a).cmp(&order_key(b)), a.total_cmp(&b));
+            proptest::prop_assert_eq!(from_order_key(order_key(a)).to_bits(), a.to_bits());
+        }
+    }
+}
