@@ -67,6 +67,7 @@ max_glibc() { objdump -T "$1" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sor
 check_glibc() {
   local need
   need="$(max_glibc "$1")"
+  [ -n "$need" ] || fail "$1 names no GLIBC symbol version (objdump could not read it?)"
   [ "$(printf '%s\n2.17\n' "$need" | sort -V | tail -1)" = 2.17 ] || fail "$1 needs glibc $need (> 2.17)"
 }
 check_file() { # check_file PATH PATTERN: `file` must describe PATH with PATTERN
@@ -217,14 +218,17 @@ go_lib() { # go_lib STATICLIB DIR ARCH: the library without debug info, checked,
   # Every function the header declares is defined in the library (and for the right machine).
   local defined
   defined="$(nm --defined-only -g "$out" 2>/dev/null | awk '$2 == "T" {print $3}' | sort -u)"
-  for fn in $(grep -oE '\bleaksense_[a-z0-9_]+\(' ffi/include/leaksense.h | tr -d '(' | sort -u); do
+  local declared
+  declared="$(grep -oE '\bleaksense_[a-z0-9_]+\(' ffi/include/leaksense.h | tr -d '(' | sort -u)"
+  [ -n "$declared" ] || fail "no functions found in ffi/include/leaksense.h"
+  for fn in $declared; do
     grep -qx "$fn" <<<"$defined" || missing+=("$fn")
   done
   [ ${#missing[@]} -eq 0 ] || fail "$out lacks ${missing[*]}"
   ar p "$out" "$(ar t "$out" | grep -m1 'leaksense_ffi.*\.o$')" >"$stage/probe.o"
   check_file "$stage/probe.o" "ELF 64-bit LSB relocatable, $3*"
   rm "$stage/probe.o"
-  echo "  $out: $(grep -c . <<<"$defined") global functions, every header function present"
+  echo "  $out: all $(wc -w <<<"$declared") functions of the header defined"
 }
 
 cli_part() {
