@@ -261,12 +261,17 @@ type LeakReport struct {
 	Samples uint64 `json:"samples"`
 	// Schema version (see `REPORT_SCHEMA_VERSION`).
 	SchemaVersion uint32 `json:"schema_version"`
+	// The series' name (`memory`, `goroutines`, `open_fds`, ...).
+	Series string `json:"series"`
 	// The alert state.
 	State AlertState `json:"state"`
 	// Likely leaking routes, most likely first. Empty unless the verdict is `leak`.
 	Suspects []Suspect `json:"suspects"`
 	// Seconds until the floor reaches `limit` at `rate_per_sec`, when it is rising.
 	TimeToLimitSecs *float64 `json:"time_to_limit_secs"`
+	// Its unit as OpenTelemetry writes it: `By` for bytes, `{goroutine}`, `{fd}`, ... for a
+	// count.
+	Unit string `json:"unit"`
 	// Leak, healthy, or not enough data.
 	Verdict Verdict `json:"verdict"`
 }
@@ -315,6 +320,9 @@ type ModelFit struct {
 	FloorGrowth float64 `json:"floor_growth"`
 	// Residual standard deviation of the (GLS-transformed) fit.
 	ResidualStd float64 `json:"residual_std"`
+	// Routes whose current traffic explains part of the floor: what their running requests
+	// hold (garbage-heavy routes, long requests), not what they retain.
+	Transient []TransientEstimate `json:"transient"`
 	// The model's growth start and the last point fitted (unix ms).
 	WindowMs [2]int64 `json:"window_ms"`
 }
@@ -479,6 +487,18 @@ type Suspect struct {
 	Route string `json:"route"`
 	// Share of the floor growth since growth began that this route explains.
 	Share float64 `json:"share"`
+}
+
+// TransientEstimate: What a route's running requests hold: memory (or a count) that follows its current
+// request rate and goes away with its traffic.
+type TransientEstimate struct {
+	// What its requests held at its mean rate over the fitted points.
+	HeldAtMeanRate float64 `json:"held_at_mean_rate"`
+	// Held per request per second of its current rate (bytes·s per request, or the count's
+	// unit·s): by Little's law, what one request holds times how long it holds it.
+	HeldPerRequestPerSec float64 `json:"held_per_request_per_sec"`
+	// The route.
+	Route string `json:"route"`
 }
 
 // Verdict: The detector's judgement of the series.

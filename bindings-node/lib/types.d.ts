@@ -420,6 +420,10 @@ export interface LeakReport {
    */
   schema_version: number;
   /**
+   * The series' name (`memory`, `goroutines`, `open_fds`, ...).
+   */
+  series: string;
+  /**
    * The alert state.
    */
   state: AlertState;
@@ -431,6 +435,11 @@ export interface LeakReport {
    * Seconds until the floor reaches `limit` at `rate_per_sec`, when it is rising.
    */
   time_to_limit_secs: number | null;
+  /**
+   * Its unit as OpenTelemetry writes it: `By` for bytes, `{goroutine}`, `{fd}`, ... for a
+   * count.
+   */
+  unit: string;
   /**
    * Leak, healthy, or not enough data.
    */
@@ -512,6 +521,11 @@ export interface ModelFit {
    * Residual standard deviation of the (GLS-transformed) fit.
    */
   residual_std: number;
+  /**
+   * Routes whose current traffic explains part of the floor: what their running requests
+   * hold (garbage-heavy routes, long requests), not what they retain.
+   */
+  transient: Array<TransientEstimate>;
   /**
    * The model's growth start and the last point fitted (unix ms).
    */
@@ -743,6 +757,26 @@ export interface Suspect {
    * Share of the floor growth since growth began that this route explains.
    */
   share: number;
+}
+
+/**
+ * What a route's running requests hold: memory (or a count) that follows its current
+ * request rate and goes away with its traffic.
+ */
+export interface TransientEstimate {
+  /**
+   * What its requests held at its mean rate over the fitted points.
+   */
+  held_at_mean_rate: number;
+  /**
+   * Held per request per second of its current rate (bytes·s per request, or the count's
+   * unit·s): by Little's law, what one request holds times how long it holds it.
+   */
+  held_per_request_per_sec: number;
+  /**
+   * The route.
+   */
+  route: string;
 }
 
 /**
