@@ -284,14 +284,10 @@ say "versions"
 python3 scripts/check-versions.py --dist "$dist"
 
 if ! $host_only; then
-  say "install test (x86_64), then the aarch64 Go module and CLI under qemu-user"
+  say "install test (x86_64), then the aarch64 artifacts under qemu-user"
   bash scripts/install-test.sh "${parts[@]}"
-  arm=()
-  for part in "${parts[@]}"; do [[ "$part" == go || "$part" == cli ]] && arm+=("$part"); done
-  if [ ${#arm[@]} -eq 0 ]; then
-    :
-  elif command -v qemu-aarch64-static >/dev/null && [ -d /usr/aarch64-linux-gnu/lib ]; then
-    bash scripts/install-test.sh --arch arm64 "${arm[@]}"
+  if command -v qemu-aarch64-static >/dev/null && [ -d /usr/aarch64-linux-gnu/lib ]; then
+    bash scripts/install-test.sh --arch arm64 "${parts[@]}"
   else
     echo "dist: no qemu-aarch64-static or /usr/aarch64-linux-gnu (apt: qemu-user-static libc6-arm64-cross):" \
       "the aarch64 artifacts got their format checks only"

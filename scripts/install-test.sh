@@ -9,8 +9,10 @@
 #           with cgo serving real requests; examples/go-leak built as a user would (no go.work)
 #   cli     the static binary analyzing a sample series
 # Usage: scripts/install-test.sh [--arch arm64] [python] [node] [go] [cli]   (default: all)
-#   --arch arm64  the aarch64 Go library and CLI under qemu-user (Debian's qemu-user-static and
-#                 libc6-arm64-cross); Python and Node would need an aarch64 interpreter
+#   --arch arm64  the aarch64 artifacts under qemu-user (Debian's qemu-user-static and
+#                 libc6-arm64-cross): the wheel with Debian's aarch64 Python 3.11 and the addon
+#                 with its Node.js 18, both from scripts/arm64-root.sh (deb.debian.org); the Go
+#                 program cross-compiled with zig; the static CLI
 # Needs what scripts/dist.sh --host made (LEAKSENSE_DIST, default dist/), python3, node, go, curl.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -29,7 +31,10 @@ done
 [ ${#parts[@]} -gt 0 ] || parts=(python node go cli)
 case "$arch" in
   amd64) ;;
-  arm64) for p in "${parts[@]}"; do [[ "$p" == go || "$p" == cli ]] || { echo "install-test.sh: --arch arm64 runs go and cli only" >&2; exit 2; }; done ;;
+  arm64)
+    arm_root=""
+    for p in "${parts[@]}"; do [[ "$p" == python || "$p" == node ]] && arm_root="$(bash "$root/scripts/arm64-root.sh")"; done
+    ;;
   *) echo "install-test.sh: --arch amd64|arm64" >&2; exit 2 ;;
 esac
 
@@ -118,13 +123,33 @@ python_test() {
   mkdir -p "$work/python" && cd "$work/python"
   snip python/install.sh >install.sh
   snip python/app.py >app.py
-  run install.sh
+  local py=(.venv/bin/python)
+  if [ "$arch" = amd64 ]; then
+    run install.sh
+  else
+    # Debian's aarch64 Python under qemu. Without binfmt_misc the venv's scripts cannot run by
+    # themselves and Debian's Python has no ensurepip, so the venv is made without pip and the
+    # documented pip lines run, as they are written, through Debian's pip wheel.
+    py=(qemu-aarch64-static -L "$arm_root" .venv/bin/python3.11)
+    local pip_whl
+    pip_whl="$(echo "$arm_root"/usr/share/python-wheels/pip-*.whl)"
+    {
+      echo "qemu-aarch64-static -L '$arm_root' '$arm_root/usr/bin/python3.11' -m venv --without-pip .venv"
+      grep '^pip install ' install.sh | sed "s#^pip #${py[*]} $pip_whl/pip #"
+    } >install-arm64.sh
+    [ "$(grep -c "$pip_whl/pip install" install-arm64.sh)" -eq 2 ] || fail "install.sh has not the two pip install lines"
+    run install-arm64.sh
+  fi
   local got
-  got="$(.venv/bin/python -c 'import leaksense, importlib.metadata as m; print("installed leaksense", m.version("leaksense"), "from", leaksense.__file__)')"
+  got="$("${py[@]}" -c 'import leaksense, importlib.metadata as m, platform; print("installed leaksense", m.version("leaksense"), "from", leaksense.__file__, "on", platform.machine())')"
   echo "  $got"
-  grep -q "leaksense $version from $work/python/.venv/" <<<"$got" || fail "the venv does not hold leaksense $version"
-  serve app.log .venv/bin/python app.py
+  local machine=x86_64
+  [ "$arch" = amd64 ] || machine=aarch64
+  grep -q "leaksense $version from $work/python/.venv/.* on $machine$" <<<"$got" ||
+    fail "the venv does not hold leaksense $version for $arch"
+  serve app.log "${py[@]}" app.py
   exercise "/orders/<int:order_id>" /orders/
+  [ "$arch" = amd64 ] || return 0 # the sdist is the same file for every platform
   say "Python: the sdist without Rust stops with a message instead of downloading a toolchain"
   local out
   if out="$(.venv/bin/pip wheel --no-deps -w wheels "$dist/python/leaksense-$version.tar.gz" 2>&1)"; then
@@ -143,16 +168,29 @@ node_test() {
   snip node/app.js >app.js
   snip node/wasi.sh >wasi.sh
   snip node/wasi-check.js >wasi-check.js
-  run install.sh
-  node -e '
+  local node=(node) platform=linux-x64-gnu
+  if [ "$arch" = amd64 ]; then
+    run install.sh
+  else
+    # The arm64 line the docs name, installed by this x64 npm: --force lets it unpack a package
+    # for another CPU. Then Debian's aarch64 Node.js 18 under qemu (the packages ask for Node 20,
+    # which Debian bookworm does not have; the addon needs N-API 6, which Node 18 has).
+    platform=linux-arm64-gnu
+    node=(qemu-aarch64-static -L "$arm_root" "$arm_root/usr/bin/node")
+    sed -e 's/leaksense-linux-x64-gnu-/leaksense-linux-arm64-gnu-/' -e 's/^npm install /npm install --force /' install.sh >install-arm64.sh
+    grep -q '^npm install --force .*leaksense-linux-arm64-gnu-' install-arm64.sh || fail "install.sh has no npm install line for the addon"
+    run install-arm64.sh
+  fi
+  "${node[@]}" -e '
     const target = require("leaksense/index.js").__napiBindingTarget;
-    const from = require.resolve("leaksense-linux-x64-gnu");
+    const from = require.resolve(process.argv[1]);
     const api = require.resolve("@opentelemetry/api");
     if (target !== "native" || !from.includes("/node_modules/")) process.exit(1);
-    console.log(`  addon: ${target}, from ${from}; @opentelemetry/api from ${api}`);
-  ' || fail "the native addon did not load from its platform package"
-  serve app.log node app.js
+    console.log(`  addon: ${target} (${process.arch}), from ${from}; @opentelemetry/api from ${api}`);
+  ' "leaksense-$platform" || fail "the native addon did not load from its platform package"
+  serve app.log "${node[@]}" app.js
   exercise /orders/:id /orders/
+  [ "$arch" = amd64 ] || return 0 # the WASI build is the same file for every platform
   say "Node: the WASI fallback, forced with NAPI_RS_FORCE_WASI=error"
   run wasi.sh
   grep -E '^(deriv|Monitor) ' wasi.sh.log | sed 's/^/    /'
