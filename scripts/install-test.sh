@@ -43,6 +43,12 @@ esac
 # the dist venv is the aarch64 C compiler for cgo. Both are looked up before PATH is cleaned.
 user_goproxy="file://$(go env GOMODCACHE)/cache/download,https://proxy.golang.org"
 zig_cc="${LEAKSENSE_VENV:-$HOME/.cache/leaksense-venv}/bin/python-zig cc"
+# The type checkers that read the documented apps against the installed packages' typings, so a
+# snippet using a name the package lacks fails even where no request reaches that line (the
+# event listeners): the repository's, since a user's project need not have them.
+mypy="${LEAKSENSE_VENV:-$HOME/.cache/leaksense-venv}/bin/mypy"
+tsc="$root/bindings-node/node_modules/.bin/tsc"
+node_types="$root/bindings-node/node_modules/@types"
 
 # No Rust: drop every PATH entry holding cargo, rustc or rustup, and any venv's bin.
 clean=""
@@ -149,7 +155,9 @@ python_test() {
     fail "the venv does not hold leaksense $version for $arch"
   serve app.log "${py[@]}" app.py
   exercise "/orders/<int:order_id>" /orders/
-  [ "$arch" = amd64 ] || return 0 # the sdist is the same file for every platform
+  [ "$arch" = amd64 ] || return 0 # the sdist and typings are the same for every platform
+  "$mypy" --python-executable .venv/bin/python --check-untyped-defs --no-incremental app.py ||
+    fail "mypy: app.py (docs/install.md) does not type-check against the installed leaksense"
   say "Python: the sdist without Rust stops with a message instead of downloading a toolchain"
   local out
   if out="$(.venv/bin/pip wheel --no-deps -w wheels "$dist/python/leaksense-$version.tar.gz" 2>&1)"; then
@@ -190,7 +198,10 @@ node_test() {
   ' "leaksense-$platform" || fail "the native addon did not load from its platform package"
   serve app.log "${node[@]}" app.js
   exercise /orders/:id /orders/
-  [ "$arch" = amd64 ] || return 0 # the WASI build is the same file for every platform
+  [ "$arch" = amd64 ] || return 0 # the typings and the WASI build are the same for every platform
+  "$tsc" --noEmit --allowJs --checkJs --module nodenext --target es2022 --typeRoots "$node_types" --types node \
+    app.js wasi-check.js || fail "tsc: app.js or wasi-check.js (docs/install.md) does not type-check against leaksense's typings"
+  echo "  tsc --checkJs app.js wasi-check.js: ok"
   say "Node: the WASI fallback, forced with NAPI_RS_FORCE_WASI=error"
   run wasi.sh
   grep -E '^(deriv|Monitor) ' wasi.sh.log | sed 's/^/    /'
