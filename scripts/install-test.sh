@@ -156,8 +156,9 @@ python_test() {
   serve app.log "${py[@]}" app.py
   exercise "/orders/<int:order_id>" /orders/
   [ "$arch" = amd64 ] || return 0 # the sdist and typings are the same for every platform
-  "$mypy" --python-executable .venv/bin/python --check-untyped-defs --no-incremental app.py ||
-    fail "mypy: app.py (docs/install.md) does not type-check against the installed leaksense"
+  "$mypy" --python-executable .venv/bin/python --check-untyped-defs --no-incremental app.py >mypy.log ||
+    { cat mypy.log >&2; fail "mypy: app.py (docs/install.md) does not type-check against the installed leaksense"; }
+  echo "  mypy app.py: ok"
   say "Python: the sdist without Rust stops with a message instead of downloading a toolchain"
   local out
   if out="$(.venv/bin/pip wheel --no-deps -w wheels "$dist/python/leaksense-$version.tar.gz" 2>&1)"; then
