@@ -41,8 +41,8 @@ done
 
 version="$(python3 scripts/check-versions.py --print)"
 python3 scripts/check-versions.py
-mkdir -p "$dist"
 stage="$dist/.stage"
+mkdir -p "$dist" "$stage"
 
 say() { printf '\n--> dist: %s\n' "$*"; }
 fail() { echo "dist.sh: $*" >&2; exit 1; }
