@@ -31,6 +31,7 @@ use super::assess::{Work, assess};
 use super::floor::Floor;
 use super::options::{DetectorConfig, SeriesKind};
 use super::stats::{finite, normal_quantile};
+use super::traffic::Traffic;
 use crate::error::InputError;
 use crate::series::Sample;
 
@@ -80,6 +81,7 @@ pub struct Detector {
     z: f64,
     samples: u64,
     floor: Floor,
+    traffic: Traffic,
     alert: Alert,
     verdict: Verdict,
     strength: f64,
@@ -95,6 +97,7 @@ impl Detector {
             z,
             samples: 0,
             floor: Floor::new(&cfg)?,
+            traffic: Traffic::new((cfg.bucket_secs * 1000.0).round() as i64)?,
             alert: Alert::new(cfg.max_events),
             verdict: Verdict::Insufficient,
             strength: 1.0,
@@ -153,11 +156,19 @@ impl Detector {
             self.verdict = Verdict::Insufficient;
             event = self.alert.transition(s.ts_ms, AlertState::Inactive);
         }
-        if self.floor.push(&self.cfg, s) {
+        if self.floor.push(&self.cfg, s, &self.traffic) {
             let cond = self.evaluate();
             event = self.step_alert(s.ts_ms, cond).or(event);
         }
         Ok(event)
+    }
+
+    /// Records the service's request rate (requests per second, the mean over the interval
+    /// ending at `s.ts_ms`): the traffic covariate. Feed it before the memory sample of the
+    /// same time. A floor that rises and falls with it is not a leak. A NaN, infinite or
+    /// negative rate, or a time not after the previous rate's, is refused with a typed error.
+    pub fn observe_traffic(&mut self, s: Sample) -> Result<(), InputError> {
+        self.traffic.observe(s)
     }
 
     /// Changes the limit used for time-to-limit (`None` removes it).
@@ -270,6 +281,17 @@ impl Detector {
 /// Replays `samples` through a fresh detector and returns its final analysis: exactly what a
 /// live process would have seen.
 pub fn analyze(samples: &[Sample], cfg: &DetectorConfig) -> Result<Analysis, InputError> {
+    analyze_with_traffic(samples, &[], cfg)
+}
+
+/// [`analyze`] with the service's request rate (requests per second, in time order; it may be
+/// sampled at other times than the memory series): each rate is fed before the memory samples
+/// at or after its time, as a live monitor would.
+pub fn analyze_with_traffic(
+    samples: &[Sample],
+    traffic: &[Sample],
+    cfg: &DetectorConfig,
+) -> Result<Analysis, InputError> {
     if samples.is_empty() {
         return Err(InputError::Empty {
             what: "analyze",
@@ -278,8 +300,15 @@ pub fn analyze(samples: &[Sample], cfg: &DetectorConfig) -> Result<Analysis, Inp
         });
     }
     let mut d = Detector::new(cfg.clone())?;
+    let mut rates = traffic.iter().peekable();
     for s in samples {
+        while let Some(r) = rates.next_if(|r| r.ts_ms <= s.ts_ms) {
+            d.observe_traffic(*r)?;
+        }
         d.update(*s)?;
+    }
+    for r in rates {
+        d.observe_traffic(*r)?;
     }
     Ok(d.analysis())
 }

@@ -8,6 +8,7 @@
 //! Cost: O(1) per sample, O(window) per bucket close; memory is fixed at construction.
 
 use super::options::{DetectorConfig, SeriesKind};
+use super::traffic::Traffic;
 use crate::error::InputError;
 use crate::series::{Ring, Sample};
 
@@ -82,6 +83,9 @@ pub(super) struct Floor {
     /// close so that a sample costs O(1).
     lookback_low: f64,
     points: Ring<Sample>,
+    /// The mean request rate over each floor point's window (NaN without traffic), aligned
+    /// with `points`.
+    loads: Ring<f64>,
     /// The same floor values stamped at their minimum sample's own time (for attribution).
     troughs: Ring<Sample>,
 }
@@ -113,6 +117,7 @@ impl Floor {
             prev_min: f64::INFINITY,
             lookback_low: f64::INFINITY,
             points: Ring::new(cfg.floor_capacity)?,
+            loads: Ring::new(cfg.floor_capacity)?,
             troughs: Ring::new(cfg.floor_capacity)?,
         })
     }
@@ -137,6 +142,11 @@ impl Floor {
         &self.points
     }
 
+    /// The mean request rate over each floor point's window, aligned with [`Floor::points`].
+    pub(super) fn loads(&self) -> &Ring<f64> {
+        &self.loads
+    }
+
     /// The floor's troughs since the last restart, oldest first.
     pub(super) fn troughs(&self) -> &Ring<Sample> {
         &self.troughs
@@ -150,8 +160,9 @@ impl Floor {
     }
 
     /// Takes one (validated) sample. Returns whether it closed a bucket, which is when the
-    /// detector evaluates.
-    pub(super) fn push(&mut self, cfg: &DetectorConfig, s: Sample) -> bool {
+    /// detector evaluates. `traffic` gives each new floor point the mean request rate over
+    /// its window.
+    pub(super) fn push(&mut self, cfg: &DetectorConfig, s: Sample, traffic: &Traffic) -> bool {
         if let Some(prev) = self.last
             && self.bucket.is_some()
             && prev.value - s.value > 0.25 * self.range_ewma
@@ -175,7 +186,7 @@ impl Floor {
                 false
             }
             Some(b) if s.ts_ms.saturating_sub(b.start_ms) >= self.bucket_ms => {
-                self.close_bucket(cfg.bucket_secs, b);
+                self.close_bucket(cfg.bucket_secs, b, traffic);
                 let k = s.ts_ms.saturating_sub(b.start_ms) / self.bucket_ms.max(1);
                 let start = b.start_ms.saturating_add(k.saturating_mul(self.bucket_ms));
                 self.open_bucket(start, s);
@@ -295,6 +306,7 @@ impl Floor {
         self.prev_min = f64::INFINITY;
         self.lookback_low = f64::INFINITY;
         self.points.clear();
+        self.loads.clear();
         self.troughs.clear();
     }
 
@@ -307,7 +319,7 @@ impl Floor {
         });
     }
 
-    fn close_bucket(&mut self, bucket_secs: f64, b: Bucket) {
+    fn close_bucket(&mut self, bucket_secs: f64, b: Bucket, traffic: &Traffic) {
         self.mins.push(b.min);
         self.drops.push(b.drops);
         (self.prev_max, self.prev_min) = (b.max, b.min.value);
@@ -349,13 +361,13 @@ impl Floor {
         }
         // One floor point per bucket, placed at the middle of the window it is the minimum of:
         // dense points whatever the GC period, with a lag of half a window at most.
-        let half_ms = (span as i64).saturating_mul(self.bucket_ms) / 2;
-        let ts_ms = b
-            .start_ms
-            .saturating_add(self.bucket_ms)
-            .saturating_sub(half_ms);
+        let window_ms = (span as i64).saturating_mul(self.bucket_ms);
+        let end_ms = b.start_ms.saturating_add(self.bucket_ms);
+        let ts_ms = end_ms.saturating_sub(window_ms / 2);
         if self.points.last().is_none_or(|f| ts_ms > f.ts_ms) {
             self.points.push(Sample { ts_ms, value: low });
+            self.loads
+                .push(traffic.mean(end_ms.saturating_sub(window_ms), end_ms));
         }
     }
 }
