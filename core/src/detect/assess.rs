@@ -5,6 +5,7 @@
 //! baseline or a time to the memory limit within a horizon.
 
 use super::detector::Verdict;
+use super::load::{self, LoadWork};
 use super::options::DetectorConfig;
 use super::stats::{
     Bounds, Hinge, TEST_POINTS, block_median, hinge_fit, line_beats_step, plateau_f, reduce_blocks,
@@ -37,8 +38,10 @@ pub(super) struct Estimate {
 #[derive(Debug, Clone, Default)]
 pub(super) struct Work {
     points: Vec<Sample>,
+    loads: Vec<f64>,
     values: Vec<i64>,
     slopes: Vec<i64>,
+    load: LoadWork,
 }
 
 impl Work {
@@ -46,8 +49,10 @@ impl Work {
     pub(super) fn with_capacity(capacity: usize) -> Self {
         Work {
             points: Vec::with_capacity(capacity),
+            loads: Vec::with_capacity(capacity),
             values: Vec::with_capacity(capacity),
             slopes: Vec::with_capacity(TEST_POINTS * TEST_POINTS / 2),
+            load: LoadWork::with_capacity(capacity),
         }
     }
 }
@@ -65,6 +70,8 @@ struct Segment<'a> {
     dur_secs: f64,
     /// The flat part's level (absolute).
     baseline: f64,
+    /// With traffic: the mean request rate per point, aligned with `points`.
+    loads: Option<&'a [f64]>,
 }
 
 impl Segment<'_> {
@@ -80,13 +87,38 @@ impl Segment<'_> {
     }
 }
 
+/// Shortest share of the usable floor points with a known load for the covariate to be used.
+const LOAD_SHARE: f64 = 0.8;
+/// Fills the missing loads (NaN) with the last known one (the first known one at the start).
+/// False when too few are known for the covariate.
+fn fill_loads(loads: &mut [f64]) -> bool {
+    let known = loads.iter().filter(|x| x.is_finite()).count();
+    if known == 0 || (known as f64) < LOAD_SHARE * loads.len() as f64 {
+        return false;
+    }
+    let mut last = loads.iter().copied().find(|x| x.is_finite()).unwrap_or(0.0);
+    for x in loads.iter_mut() {
+        if x.is_finite() {
+            last = *x;
+        } else {
+            *x = last;
+        }
+    }
+    true
+}
+
 /// Judges the usable floor (points at or after `from_ms`). Returns the verdict before the
 /// alert step, whether the leak condition holds, and the estimates. With `lazy`, returns as
-/// soon as the condition is decided, leaving the estimates partial.
+/// soon as the condition is decided, leaving the estimates partial. `loads`, when traffic is
+/// known, is the covariate: the part of the floor that moves with load is taken out
+/// ([`load::fit_and_adjust`]), and the accumulating rate must also be significant in the load
+/// model, which knows when load and time cannot be told apart.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn assess(
     cfg: &DetectorConfig,
     z: f64,
     floor: &Ring<Sample>,
+    loads: Option<&Ring<f64>>,
     from_ms: i64,
     work: &mut Work,
     lazy: bool,
@@ -99,16 +131,24 @@ pub(super) fn assess(
         baseline: Some(now.value),
         ..Estimate::default()
     };
-    let Work {
-        points,
-        values,
-        slopes,
-    } = work;
-    points.clear();
-    points.extend(floor.iter().filter(|p| p.ts_ms >= from_ms));
-    if points.len() < MIN_POINTS {
+    let skip = floor.iter().take_while(|p| p.ts_ms < from_ms).count();
+    if floor.len() - skip < MIN_POINTS {
         return (Verdict::Insufficient, false, est);
     }
+    let Work {
+        points,
+        loads: xs,
+        values,
+        slopes,
+        load: load_work,
+    } = work;
+    points.clear();
+    points.extend(floor.iter().skip(skip));
+    let known = loads.is_some_and(|loads| {
+        xs.clear();
+        xs.extend(loads.iter().skip(skip));
+        fill_loads(xs)
+    });
     let Some(hinge) = hinge_fit(points, MIN_POINTS) else {
         if !lazy {
             (est.rate, est.rate_low, est.rate_high) = theil_sen(points, z, slopes);
@@ -124,6 +164,7 @@ pub(super) fn assess(
         now,
         dur_secs: now.ts_ms.saturating_sub(seg[0].ts_ms) as f64 / 1000.0,
         baseline: hinge.baseline.abs(),
+        loads: known.then_some(&xs[..]),
     };
     // Cheap gate on the least-squares slope (twice as generous as the real test).
     if lazy
@@ -134,7 +175,17 @@ pub(super) fn assess(
         return (Verdict::Healthy, false, est);
     }
     let (verdict, cond) = judge(&s, z, lazy, firing, slopes, values, &mut est);
+    if cond && !firing && explained_by_load(&s, load_work) {
+        return (Verdict::Healthy, false, est);
+    }
     (verdict, cond, est)
+}
+
+/// With traffic known: whether the rise of the segment could be the load's doing (an
+/// increasing function of the load fits the floor about as well as the hinge).
+fn explained_by_load(s: &Segment, work: &mut LoadWork) -> bool {
+    s.loads
+        .is_some_and(|loads| load::explains(s.points, loads, &s.hinge, work))
 }
 
 /// The tests on the rising segment, after the gate.

@@ -189,6 +189,7 @@ impl Detector {
             &self.cfg,
             self.z,
             self.floor.points(),
+            self.loads(),
             self.usable_from_ms(),
             &mut work,
             false,
@@ -239,10 +240,12 @@ impl Detector {
     fn evaluate(&mut self) -> bool {
         let from = self.usable_from_ms();
         let firing = self.alert.state() == AlertState::Firing;
+        let loads = self.traffic.seen().then(|| self.floor.loads());
         let (verdict, cond, e) = assess(
             &self.cfg,
             self.z,
             self.floor.points(),
+            loads,
             from,
             &mut self.work,
             true,
@@ -261,6 +264,11 @@ impl Detector {
             return false;
         }
         cond
+    }
+
+    /// The floor points' loads, when traffic has been observed.
+    fn loads(&self) -> Option<&crate::series::Ring<f64>> {
+        self.traffic.seen().then(|| self.floor.loads())
     }
 
     /// Floor points before this time belong to the warm-up after start or restart.
