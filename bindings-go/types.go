@@ -49,6 +49,7 @@ type Analysis struct {
 	Verdict         Verdict      `json:"verdict"`
 	State           AlertState   `json:"state"`
 	GrowthStartMs   *int64       `json:"growth_start_ms"`
+	GrowthStopMs    *int64       `json:"growth_stop_ms"`
 	RatePerSec      *float64     `json:"rate_per_sec"`
 	RateLow         *float64     `json:"rate_low"`
 	RateHigh        *float64     `json:"rate_high"`

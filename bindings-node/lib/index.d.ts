@@ -75,6 +75,8 @@ export interface Analysis {
   verdict: 'insufficient' | 'healthy' | 'leak';
   state: AlertState;
   growth_start_ms: number | null;
+  /** When the growth stopped: set when a firing alert resolved because the floor levelled off. */
+  growth_stop_ms: number | null;
   rate_per_sec: number | null;
   rate_low: number | null;
   rate_high: number | null;

@@ -139,6 +139,7 @@ fn main() -> ExitCode {
         "**all**",
     ];
     let mut both = (Vec::new(), Vec::new());
+    let mut flaps = Vec::new();
     for &sit in &args.only {
         let mut t: [Tally; 3] = Default::default();
         for seed in a..b {
@@ -157,6 +158,13 @@ fn main() -> ExitCode {
             }
         }
         println!("{}", row(sit.name(), &t));
+        if t.iter().take(2).any(|x| x.resolved_while_leaking > 0) {
+            flaps.push(format!(
+                "{} {}",
+                sit.name(),
+                cells(&t, |x| x.resolved_while_leaking.to_string())
+            ));
+        }
         let group = usize::from(!sit.legacy());
         for (g, keep) in [(group, true), (2, !sit.slow_gc()), (3, true)] {
             if keep {
@@ -185,8 +193,9 @@ fn main() -> ExitCode {
         )),
     );
     println!(
-        "Leaks whose alert resolved while still growing: {}.",
-        cells(all, |x| x.resolved_while_leaking.to_string())
+        "Leaks whose alert resolved while still growing: {} ({}).",
+        cells(all, |x| x.resolved_while_leaking.to_string()),
+        flaps.join("; ")
     );
     println!(
         "On the {} leaks both leaksense with traffic and the article catch, median delay: {} / {}.",

@@ -8,14 +8,16 @@ use super::detector::Verdict;
 use super::load::{self, LoadWork};
 use super::options::DetectorConfig;
 use super::stats::{
-    Bounds, Hinge, TEST_POINTS, block_median, hinge_fit, line_beats_step, plateau_f, reduce_blocks,
-    residual_sigma, sen_blocks, theil_sen,
+    Bounds, Hinge, TEST_POINTS, block_median, hinge_fit, line_beats_step, plateau, plateau_f,
+    reduce_blocks, residual_sigma, sen, sen_blocks, theil_sen,
 };
 use crate::series::{Ring, Sample};
 
-/// A firing alert resolves once the newest third of the segment rises (at its rate's upper
-/// bound) less than this share of the segment's rate.
+/// A firing alert resolves once the newest third of the segment, or the last [`RECENT_SECS`],
+/// rises (at its rate's upper bound) less than this share of the segment's rate.
 const RECENT_SHARE: f64 = 0.3;
+/// The recent window in which a firing alert's floor must have gone flat to resolve.
+const RECENT_SECS: f64 = 2700.0;
 /// F statistic from which "rising, then flat" describes a rising segment better than a line
 /// (see [`plateau_f`]): about the 93rd percentile of F(1, 10), the usual number of blocks.
 pub(super) const PLATEAU_F: f64 = 4.0;
@@ -30,6 +32,8 @@ pub(super) struct Estimate {
     pub(super) rate_low: Option<f64>,
     pub(super) rate_high: Option<f64>,
     pub(super) baseline: Option<f64>,
+    /// When a firing alert's rise levelled off (a leak that stopped, a warm-up that flattened).
+    pub(super) growth_stop_ms: Option<i64>,
     /// How far the evidence exceeds the practical bar (>= 1 when the condition holds).
     pub(super) strength: f64,
 }
@@ -72,6 +76,8 @@ struct Segment<'a> {
     baseline: f64,
     /// With traffic: the mean request rate per point, aligned with `points`.
     loads: Option<&'a [f64]>,
+    /// The window the newest floor point is the minimum over (ms).
+    window_ms: i64,
 }
 
 impl Segment<'_> {
@@ -107,23 +113,31 @@ fn fill_loads(loads: &mut [f64]) -> bool {
     true
 }
 
-/// Judges the usable floor (points at or after `from_ms`). Returns the verdict before the
-/// alert step, whether the leak condition holds, and the estimates. With `lazy`, returns as
-/// soon as the condition is decided, leaving the estimates partial. `loads`, when traffic is
-/// known, is the covariate: the part of the floor that moves with load is taken out
-/// ([`load::fit_and_adjust`]), and the accumulating rate must also be significant in the load
-/// model, which knows when load and time cannot be told apart.
-#[allow(clippy::too_many_arguments)]
+/// What an evaluation looks at.
+pub(super) struct View<'a> {
+    /// The floor points since the last restart.
+    pub(super) floor: &'a Ring<Sample>,
+    /// Their mean request rates, when traffic is known (the covariate).
+    pub(super) loads: Option<&'a Ring<f64>>,
+    /// Points before this time belong to the warm-up after start or restart.
+    pub(super) from_ms: i64,
+    /// The window the newest floor point is the minimum over (ms).
+    pub(super) window_ms: i64,
+}
+
+/// Judges the usable floor. Returns the verdict before the alert step, whether the leak
+/// condition holds, and the estimates. With `lazy`, returns as soon as the condition is
+/// decided, leaving the estimates partial. With traffic known, a rise the load can explain is
+/// not a leak ([`load::explains`]).
 pub(super) fn assess(
     cfg: &DetectorConfig,
     z: f64,
-    floor: &Ring<Sample>,
-    loads: Option<&Ring<f64>>,
-    from_ms: i64,
+    view: &View,
     work: &mut Work,
     lazy: bool,
     firing: bool,
 ) -> (Verdict, bool, Estimate) {
+    let (floor, loads, from_ms) = (view.floor, view.loads, view.from_ms);
     let Some(now) = floor.last() else {
         return (Verdict::Insufficient, false, Estimate::default());
     };
@@ -165,6 +179,7 @@ pub(super) fn assess(
         dur_secs: now.ts_ms.saturating_sub(seg[0].ts_ms) as f64 / 1000.0,
         baseline: hinge.baseline.abs(),
         loads: known.then_some(&xs[..]),
+        window_ms: view.window_ms,
     };
     // Cheap gate on the least-squares slope (twice as generous as the real test).
     if lazy
@@ -223,7 +238,8 @@ fn judge(
     let continues = rise_continues(blocks, rate, dur_secs, z, firing, slopes);
     // A firing alert has passed every test below once.
     if firing {
-        return if continues {
+        est.growth_stop_ms = levelled_off(s, blocks, rate, z, slopes);
+        return if continues && est.growth_stop_ms.is_none() {
             (Verdict::Leak, true)
         } else {
             healthy
@@ -282,6 +298,75 @@ fn rise_continues(
             || new - mid > 0.25 * rate * dur_secs / 3.0;
     }
     !(new - mid < 0.5 * rate * dur_secs / 3.0 || new.is_nan() || mid.is_nan())
+}
+
+/// For a firing alert: whether the rise has levelled off. The segment fits "rising, then
+/// flat" clearly better than a line ([`PLATEAU_F`]), the flat part has lasted at least
+/// [`RECENT_SECS`] (and a floor window), and its rate's upper bound is below [`RECENT_SHARE`] of the segment's: a
+/// leak that stopped, or a warm-up that flattened, resolves about that long after the growth
+/// stopped, whatever the segment's length. Returns when it levelled off.
+fn levelled_off(
+    s: &Segment,
+    blocks: &[(f64, f64)],
+    rate: f64,
+    z: f64,
+    slopes: &mut Vec<i64>,
+) -> Option<i64> {
+    let (f, knee) = plateau(blocks);
+    if f < PLATEAU_F || knee == 0 {
+        return None;
+    }
+    let seg = s.seg;
+    let knee_ms = seg[0]
+        .ts_ms
+        .saturating_add((blocks[knee].0 * 1000.0) as i64);
+    let now = seg.last()?.ts_ms;
+    // A floor is seen flat only after a whole window: under a slow GC, the floor steps up at
+    // each collection and is flat between them.
+    let needed_ms = ((RECENT_SECS * 1000.0) as i64).max(s.window_ms);
+    if now.saturating_sub(knee_ms) < needed_ms {
+        return None;
+    }
+    let flat = &seg[seg.partition_point(|p| p.ts_ms < knee_ms)..];
+    if flat.len() < MIN_POINTS {
+        return None;
+    }
+    let flat_secs = now.saturating_sub(knee_ms) as f64 / 1000.0;
+    if s.loads
+        .is_some_and(|x| load_hides(s.points, x, flat.len(), rate * flat_secs))
+    {
+        return None;
+    }
+    let (_, _, hi) = sen(flat, TEST_POINTS, Some((z, Bounds::High)), slopes);
+    hi.is_some_and(|h| h < RECENT_SHARE * rate)
+        .then_some(knee_ms)
+}
+
+/// With traffic known: whether the load over the newest `k` points fell enough below the load
+/// before them that a flat floor there may hide growth: the floor's least-squares response to
+/// load (crude: it also takes in any trend the load shares) times that fall reaches
+/// [`RECENT_SHARE`] of the `growth` the segment's rate would have added meanwhile.
+fn load_hides(points: &[Sample], loads: &[f64], k: usize, growth: f64) -> bool {
+    let n = loads.len();
+    if 2 * k > n || points.len() != n {
+        return false;
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let fall = mean(&loads[n - 2 * k..n - k]) - mean(&loads[n - k..]);
+    if fall <= 0.0 {
+        return false;
+    }
+    let (xm, ym) = (
+        mean(loads),
+        points.iter().map(|p| p.value).sum::<f64>() / n as f64,
+    );
+    let (mut sxx, mut sxy) = (0.0, 0.0);
+    for (p, &x) in points.iter().zip(loads) {
+        sxx += (x - xm) * (x - xm);
+        sxy += (x - xm) * (p.value - ym);
+    }
+    let beta = if sxx > 0.0 { (sxy / sxx).max(0.0) } else { 0.0 };
+    beta * fall >= RECENT_SHARE * growth
 }
 
 /// The shape tests of a rise that still goes on: not a ramp that levelled off, not one step,

@@ -27,7 +27,7 @@
 //! ring, so O(1) amortized; memory is fixed at construction.
 
 use super::alert::{Alert, AlertEvent, AlertState, hold_ms};
-use super::assess::{Work, assess};
+use super::assess::{View, Work, assess};
 use super::floor::Floor;
 use super::options::{DetectorConfig, SeriesKind};
 use super::stats::{finite, normal_quantile};
@@ -56,6 +56,10 @@ pub struct Analysis {
     pub state: AlertState,
     /// When the floor began to rise (unix ms), when a significant rise is under way.
     pub growth_start_ms: Option<i64>,
+    /// When the growth stopped (unix ms): set when a firing alert resolved because the floor
+    /// levelled off (a leak that stopped, a warm-up that flattened), until the next alert.
+    #[serde(default)]
+    pub growth_stop_ms: Option<i64>,
     /// Growth rate of the post-GC floor (units per second, Theil–Sen).
     pub rate_per_sec: Option<f64>,
     /// Lower end of the rate's confidence interval (`confidence`, default 95%).
@@ -85,6 +89,8 @@ pub struct Detector {
     alert: Alert,
     verdict: Verdict,
     strength: f64,
+    /// When the last resolved alert's growth stopped.
+    growth_stop_ms: Option<i64>,
     work: Work,
 }
 
@@ -101,6 +107,7 @@ impl Detector {
             alert: Alert::new(cfg.max_events),
             verdict: Verdict::Insufficient,
             strength: 1.0,
+            growth_stop_ms: None,
             work: Work::with_capacity(cfg.floor_capacity),
             cfg,
         })
@@ -188,9 +195,7 @@ impl Detector {
         let (_, _, e) = assess(
             &self.cfg,
             self.z,
-            self.floor.points(),
-            self.loads(),
-            self.usable_from_ms(),
+            &self.view(),
             &mut work,
             false,
             self.alert.state() == AlertState::Firing,
@@ -204,6 +209,7 @@ impl Detector {
             verdict: self.verdict,
             state: self.alert.state(),
             growth_start_ms: e.growth_start_ms,
+            growth_stop_ms: self.growth_stop_ms,
             rate_per_sec: e.rate,
             rate_low: e.rate_low,
             rate_high: e.rate_high,
@@ -240,19 +246,18 @@ impl Detector {
     fn evaluate(&mut self) -> bool {
         let from = self.usable_from_ms();
         let firing = self.alert.state() == AlertState::Firing;
-        let loads = self.traffic.seen().then(|| self.floor.loads());
-        let (verdict, cond, e) = assess(
-            &self.cfg,
-            self.z,
-            self.floor.points(),
-            loads,
-            from,
-            &mut self.work,
-            true,
-            firing,
-        );
+        let view = View {
+            floor: self.floor.points(),
+            loads: self.traffic.seen().then(|| self.floor.loads()),
+            from_ms: from,
+            window_ms: self.floor.window_ms(),
+        };
+        let (verdict, cond, e) = assess(&self.cfg, self.z, &view, &mut self.work, true, firing);
         self.verdict = verdict;
         self.strength = e.strength;
+        if firing && !cond {
+            self.growth_stop_ms = e.growth_stop_ms;
+        }
         let first_ms = self
             .floor
             .epoch_start_ms()
@@ -266,9 +271,14 @@ impl Detector {
         cond
     }
 
-    /// The floor points' loads, when traffic has been observed.
-    fn loads(&self) -> Option<&crate::series::Ring<f64>> {
-        self.traffic.seen().then(|| self.floor.loads())
+    /// What an evaluation looks at.
+    fn view(&self) -> View<'_> {
+        View {
+            floor: self.floor.points(),
+            loads: self.traffic.seen().then(|| self.floor.loads()),
+            from_ms: self.usable_from_ms(),
+            window_ms: self.floor.window_ms(),
+        }
     }
 
     /// Floor points before this time belong to the warm-up after start or restart.
@@ -282,7 +292,11 @@ impl Detector {
             self.verdict = Verdict::Leak;
         }
         let for_ms = hold_ms(self.cfg.for_secs, self.cfg.min_for_secs, self.strength);
-        self.alert.step(ts_ms, cond, for_ms)
+        let event = self.alert.step(ts_ms, cond, for_ms);
+        if event.is_some_and(|e| e.from == AlertState::Inactive) {
+            self.growth_stop_ms = None;
+        }
+        event
     }
 }
 

@@ -86,6 +86,8 @@ pub(super) struct Floor {
     /// The mean request rate over each floor point's window (NaN without traffic), aligned
     /// with `points`.
     loads: Ring<f64>,
+    /// The window of the newest floor point (ms): how long a flat floor takes to show as flat.
+    window_ms: i64,
     /// The same floor values stamped at their minimum sample's own time (for attribution).
     troughs: Ring<Sample>,
 }
@@ -118,6 +120,7 @@ impl Floor {
             lookback_low: f64::INFINITY,
             points: Ring::new(cfg.floor_capacity)?,
             loads: Ring::new(cfg.floor_capacity)?,
+            window_ms: 0,
             troughs: Ring::new(cfg.floor_capacity)?,
         })
     }
@@ -140,6 +143,11 @@ impl Floor {
     /// The floor points since the last restart, oldest first.
     pub(super) fn points(&self) -> &Ring<Sample> {
         &self.points
+    }
+
+    /// The window the newest floor point is the minimum over (ms).
+    pub(super) fn window_ms(&self) -> i64 {
+        self.window_ms
     }
 
     /// The mean request rate over each floor point's window, aligned with [`Floor::points`].
@@ -347,6 +355,7 @@ impl Floor {
             ((1.5 * buckets_per_gc).ceil() as usize).clamp(MIN_SPAN, MAX_SPAN)
         };
         let span = span.max(self.slow_span(bucket_secs)).min(self.mins.len());
+        self.window_ms = (span as i64).saturating_mul(self.bucket_ms);
         let trough = self.mins.iter().skip(self.mins.len() - span).fold(
             None,
             |lowest: Option<Sample>, m| match lowest {
