@@ -6,7 +6,7 @@
 
 use super::detector::Verdict;
 use super::load::{self, LoadWork};
-use super::options::DetectorConfig;
+use super::options::{COUNT_PROJECTION_FACTOR, COUNT_RISE_FACTOR, DetectorConfig, SeriesKind};
 use super::stats::{
     Bounds, Hinge, TEST_POINTS, block_median, hinge_fit, line_beats_step, plateau, plateau_f,
     reduce_blocks, residual_sigma, sen, sen_blocks, theil_sen,
@@ -21,6 +21,15 @@ const RECENT_SECS: f64 = 2700.0;
 /// F statistic from which "rising, then flat" describes a rising segment better than a line
 /// (see [`plateau_f`]): about the 93rd percentile of F(1, 10), the usual number of blocks.
 pub(super) const PLATEAU_F: f64 = 4.0;
+/// With a limit, a rise matters once the limit is within this many times as long as the
+/// growth has lasted (at the rate's lower bound).
+const TTL_GROWTH: f64 = 2.0;
+/// A count that keeps rising through its noise for this long, longer than a daily cycle
+/// rises, is a leak whatever its size.
+const COUNT_SUSTAIN_SECS: f64 = 14.0 * 3600.0;
+/// A rise whose second half climbs at less than this share of its first half's rate is
+/// decelerating: a warm-up.
+const DECELERATION: f64 = 0.75;
 /// Fewest floor points a rising segment needs.
 const MIN_POINTS: usize = 6;
 
@@ -81,15 +90,65 @@ struct Segment<'a> {
 }
 
 impl Segment<'_> {
+    /// The relative bars (rise, projected rise) as shares of the baseline. A count's are
+    /// higher because in-flight work follows traffic; with traffic known, that part is
+    /// explained and a count gets the heap's bars.
+    fn ratios(&self) -> (f64, f64) {
+        let cfg = self.cfg;
+        if cfg.kind == SeriesKind::Count && self.loads.is_some() {
+            (
+                cfg.min_rise_ratio / COUNT_RISE_FACTOR,
+                cfg.projection_ratio / COUNT_PROJECTION_FACTOR,
+            )
+        } else {
+            (cfg.min_rise_ratio, cfg.projection_ratio)
+        }
+    }
+
+    /// The time to the limit within which a rise matters: `time_to_limit_alert_secs`, or
+    /// [`TTL_GROWTH`] times as long as the growth has lasted, so that a slow leak is alerted
+    /// while more of its time to the limit lies ahead than behind.
+    fn ttl_horizon(&self) -> f64 {
+        self.cfg
+            .time_to_limit_alert_secs
+            .max(TTL_GROWTH * self.dur_secs)
+    }
+
     /// Whether a rise of `rise` at `rate` per second is large enough to matter: relative to the
-    /// baseline, projected over the horizon, or by the time left until the limit.
+    /// baseline, projected over the horizon, by the time left until the limit, or (a count)
+    /// rising for longer than a daily cycle rises.
     fn practical(&self, rate: f64, rise: f64) -> bool {
         let cfg = self.cfg;
-        rise >= cfg.min_rise_ratio * self.baseline
-            || rate * cfg.projection_secs >= cfg.projection_ratio * self.baseline
-            || cfg
-                .limit
-                .is_some_and(|l| (l - self.now.value) / rate <= cfg.time_to_limit_alert_secs)
+        let (rise_ratio, projection_ratio) = self.ratios();
+        rate > 0.0
+            && (rise >= rise_ratio * self.baseline
+                || rate * cfg.projection_secs >= projection_ratio * self.baseline
+                || cfg
+                    .limit
+                    .is_some_and(|l| (l - self.now.value) / rate <= self.ttl_horizon())
+                || (cfg.kind == SeriesKind::Count && self.dur_secs >= COUNT_SUSTAIN_SECS))
+    }
+
+    /// How many times over its practical bar the rate's lower bound `lo` is: the largest ratio
+    /// of achieved to required among the rise, the projected rise and the time to limit.
+    fn strength(&self, lo: f64) -> f64 {
+        let cfg = self.cfg;
+        let (rise_ratio, projection_ratio) = self.ratios();
+        let ratio = |got: f64, need: f64| {
+            if need > 0.0 {
+                got / need
+            } else {
+                f64::INFINITY
+            }
+        };
+        let mut s = ratio(lo * self.dur_secs, rise_ratio * self.baseline).max(ratio(
+            lo * cfg.projection_secs,
+            projection_ratio * self.baseline,
+        ));
+        if let Some(l) = cfg.limit {
+            s = s.max(ratio(self.ttl_horizon() * lo, l - self.now.value));
+        }
+        if s.is_nan() { 1.0 } else { s }
     }
 }
 
@@ -245,7 +304,7 @@ fn judge(
             healthy
         };
     }
-    if !continues || !shaped_like_a_leak(blocks, s.hinge.index, slopes) {
+    if !continues || !shaped_like_a_leak(blocks, slopes) {
         return healthy;
     }
     // Practical relevance is judged at the lower confidence bound of the rate, so a rise that
@@ -261,11 +320,7 @@ fn judge(
     let flat_secs = seg[0].ts_ms.saturating_sub(s.points[0].ts_ms) as f64 / 1000.0;
     let shortcut =
         flat_secs >= cfg.min_growth_secs && dur_secs >= cfg.min_growth_secs + cfg.for_secs;
-    est.strength = if !shortcut {
-        1.0
-    } else {
-        strength(cfg, lo, dur_secs, s.baseline, s.now.value)
-    };
+    est.strength = if !shortcut { 1.0 } else { s.strength(lo) };
     if cond { (Verdict::Leak, true) } else { healthy }
 }
 
@@ -370,8 +425,8 @@ fn load_hides(points: &[Sample], loads: &[f64], k: usize, growth: f64) -> bool {
 }
 
 /// The shape tests of a rise that still goes on: not a ramp that levelled off, not one step,
-/// not the slowing tail of a warm-up (`hinge_index` 0: no flat baseline before it).
-fn shaped_like_a_leak(blocks: &[(f64, f64)], hinge_index: usize, slopes: &mut Vec<i64>) -> bool {
+/// not a decelerating rise (a warm-up, whether or not a flat baseline came before it).
+fn shaped_like_a_leak(blocks: &[(f64, f64)], slopes: &mut Vec<i64>) -> bool {
     // A rise that has levelled off (the end of a deploy's or a cache fill's ramp, a warm-up)
     // fits "rising, then flat" better than a line; judged on every block, not on the newest
     // third's own noisy slope.
@@ -383,33 +438,10 @@ fn shaped_like_a_leak(blocks: &[(f64, f64)], hinge_index: usize, slopes: &mut Ve
     if !line_beats_step(blocks) {
         return false;
     }
-    // Growth seen since the first usable point (no flat baseline before it) is the tail of a
-    // warm-up until it proves it does not slow down.
-    if hinge_index == 0 {
-        let half = blocks.len() / 2;
-        let first = sen_blocks(&blocks[..half], None, slopes).0;
-        let second = sen_blocks(&blocks[half..], None, slopes).0;
-        return matches!((first, second), (Some(a), Some(b)) if b >= 0.75 * a);
-    }
-    true
-}
-
-/// How many times over the rate's lower bound `lo` clears the practical bar: the largest
-/// ratio of achieved to required among the rise, the projected rise and the time to limit.
-fn strength(cfg: &DetectorConfig, lo: f64, dur_secs: f64, baseline: f64, now: f64) -> f64 {
-    let ratio = |got: f64, need: f64| {
-        if need > 0.0 {
-            got / need
-        } else {
-            f64::INFINITY
-        }
-    };
-    let mut s = ratio(lo * dur_secs, cfg.min_rise_ratio * baseline).max(ratio(
-        lo * cfg.projection_secs,
-        cfg.projection_ratio * baseline,
-    ));
-    if let Some(l) = cfg.limit {
-        s = s.max(ratio(cfg.time_to_limit_alert_secs * lo, l - now));
-    }
-    if s.is_nan() { 1.0 } else { s }
+    // A decelerating rise is a warm-up (the tail of one since start, or a cache warming after
+    // a flat spell) until it proves it does not slow down.
+    let half = blocks.len() / 2;
+    let first = sen_blocks(&blocks[..half], None, slopes).0;
+    let second = sen_blocks(&blocks[half..], None, slopes).0;
+    matches!((first, second), (Some(a), Some(b)) if b >= DECELERATION * a)
 }

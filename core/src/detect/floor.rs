@@ -24,6 +24,8 @@ struct Bucket {
 /// Fewest buckets a floor point spans: the minimum of a sawtooth faster than the sampling is
 /// a noisy estimate of the floor, and more samples tighten it.
 const MIN_SPAN: usize = 2;
+/// Fewest samples a floor point's window holds, for sparse series (scraped every few minutes).
+const WINDOW_SAMPLES: f64 = 4.0;
 /// Buckets a floor point spans when no GC drop has been seen in the last `MAX_SPAN` buckets.
 const NO_DROP_SPAN: usize = MIN_SPAN;
 /// Most buckets a floor point spans (its window is 1.5 GC periods, capped here), from the
@@ -88,6 +90,8 @@ pub(super) struct Floor {
     loads: Ring<f64>,
     /// The window of the newest floor point (ms): how long a flat floor takes to show as flat.
     window_ms: i64,
+    /// The usual interval between samples (ms; a winsorized moving average).
+    interval_ms: f64,
     /// The same floor values stamped at their minimum sample's own time (for attribution).
     troughs: Ring<Sample>,
 }
@@ -121,6 +125,7 @@ impl Floor {
             points: Ring::new(cfg.floor_capacity)?,
             loads: Ring::new(cfg.floor_capacity)?,
             window_ms: 0,
+            interval_ms: 0.0,
             troughs: Ring::new(cfg.floor_capacity)?,
         })
     }
@@ -183,6 +188,15 @@ impl Floor {
             && let Some(b) = self.bucket
         {
             self.observe_step(cfg, prev, s, b.min.value);
+        }
+        if let Some(prev) = self.last {
+            let dt = s.ts_ms.saturating_sub(prev.ts_ms) as f64;
+            // Winsorized, so a scrape outage hardly moves it.
+            self.interval_ms = if self.interval_ms > 0.0 {
+                self.interval_ms + 0.1 * (dt.min(3.0 * self.interval_ms) - self.interval_ms)
+            } else {
+                dt
+            };
         }
         if self.last.is_none() {
             self.epoch_start_ms = s.ts_ms;
@@ -354,7 +368,13 @@ impl Floor {
             let buckets_per_gc = self.drops.len() as f64 / drops as f64;
             ((1.5 * buckets_per_gc).ceil() as usize).clamp(MIN_SPAN, MAX_SPAN)
         };
-        let span = span.max(self.slow_span(bucket_secs)).min(self.mins.len());
+        // Enough buckets for a few samples: the minimum of one or two samples of a sawtooth
+        // sampled every few minutes is far above its floor.
+        let sparse = (WINDOW_SAMPLES * self.interval_ms / self.bucket_ms.max(1) as f64).ceil();
+        let span = span
+            .max((sparse as usize).min(MAX_SPAN))
+            .max(self.slow_span(bucket_secs))
+            .min(self.mins.len());
         self.window_ms = (span as i64).saturating_mul(self.bucket_ms);
         let trough = self.mins.iter().skip(self.mins.len() - span).fold(
             None,

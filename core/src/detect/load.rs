@@ -64,7 +64,7 @@ pub(super) fn explains(points: &[Sample], loads: &[f64], h: &Hinge, work: &mut L
     if loads.len() != n || n < 8 {
         return false;
     }
-    if record_load(loads, h.index) {
+    if h.index > 0 && record_load(loads, h.index) {
         return !beyond_linear(points, loads, h);
     }
     let tc = points[h.index].ts_ms;
