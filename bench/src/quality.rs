@@ -46,6 +46,9 @@ impl From<&Scenario> for Truth {
 pub struct Outcome {
     /// Fired on a healthy series or before the leak began.
     pub false_alarm: bool,
+    /// Began firing on a healthy series more than a day after its first sample (the daily
+    /// profile has then seen yesterday's cycle).
+    pub second_day_alarm: bool,
     /// Seconds from leak start to the first firing evaluation at or after it.
     pub delay_secs: Option<f64>,
     /// |estimated - true| growth start in seconds, as reported at that firing.
@@ -71,6 +74,7 @@ pub struct Outcome {
 #[derive(Debug, Default)]
 struct Watch {
     out: Outcome,
+    first_ms: Option<i64>,
     firing: bool,
     /// The last time it stopped firing after the growth stop.
     last_off_ms: Option<i64>,
@@ -87,6 +91,10 @@ impl Watch {
         firing: bool,
         at_first: impl FnOnce() -> (Option<i64>, Option<f64>),
     ) {
+        let first = *self.first_ms.get_or_insert(ts_ms);
+        if firing && !self.firing && truth.leak_start_ms.is_none() && ts_ms - first >= 86_400_000 {
+            self.out.second_day_alarm = true;
+        }
         let stopped = truth.growth_stop_ms.is_some_and(|s| ts_ms >= s);
         if stopped && firing {
             self.fired_after_stop = true;
@@ -225,6 +233,8 @@ pub struct Tally {
     pub false_alarms: usize,
     /// False alarms on healthy series only.
     pub healthy_alarms: usize,
+    /// Healthy series that began firing after their first day.
+    pub second_day_alarms: usize,
     pub delays: Vec<f64>,
     /// Delays of the leaks of at least 5% of their floor per hour.
     pub fast_delays: Vec<f64>,
@@ -254,6 +264,7 @@ impl Tally {
             self.healthy_alarms += usize::from(o.false_alarm);
         }
         self.false_alarms += usize::from(o.false_alarm);
+        self.second_day_alarms += usize::from(o.second_day_alarm);
         self.resolved_while_leaking += usize::from(o.resolved_while_leaking);
         self.delays.extend(o.delay_secs);
         if fast {
@@ -277,6 +288,7 @@ impl Tally {
         self.caught += o.caught;
         self.false_alarms += o.false_alarms;
         self.healthy_alarms += o.healthy_alarms;
+        self.second_day_alarms += o.second_day_alarms;
         self.delays.extend(&o.delays);
         self.fast_delays.extend(&o.fast_delays);
         self.fast_leaks += o.fast_leaks;

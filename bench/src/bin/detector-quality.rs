@@ -140,6 +140,7 @@ fn main() -> ExitCode {
     ];
     let mut both = (Vec::new(), Vec::new());
     let mut flaps = Vec::new();
+    let mut second_day = Vec::new();
     for &sit in &args.only {
         let mut t: [Tally; 3] = Default::default();
         for seed in a..b {
@@ -158,6 +159,9 @@ fn main() -> ExitCode {
             }
         }
         println!("{}", row(sit.name(), &t));
+        if sit == Situation::DailySwingTwoDays {
+            second_day.push(cells(&t, |x| x.second_day_alarms.to_string()));
+        }
         if t.iter().take(2).any(|x| x.resolved_while_leaking > 0) {
             flaps.push(format!(
                 "{} {}",
@@ -192,6 +196,9 @@ fn main() -> ExitCode {
             x.fast_leaks
         )),
     );
+    for d in &second_day {
+        println!("daily_swing_2d series that began firing on their second day: {d}.");
+    }
     println!(
         "Leaks whose alert resolved while still growing: {} ({}).",
         cells(all, |x| x.resolved_while_leaking.to_string()),

@@ -7,6 +7,7 @@
 use super::detector::Verdict;
 use super::load::{self, LoadWork};
 use super::options::{COUNT_PROJECTION_FACTOR, COUNT_RISE_FACTOR, DetectorConfig, SeriesKind};
+use super::profile::DailyProfile;
 use super::stats::{
     Bounds, Hinge, TEST_POINTS, block_median, hinge_fit, line_beats_step, plateau, plateau_f,
     reduce_blocks, residual_sigma, sen, sen_blocks, theil_sen,
@@ -182,6 +183,8 @@ pub(super) struct View<'a> {
     pub(super) from_ms: i64,
     /// The window the newest floor point is the minimum over (ms).
     pub(super) window_ms: i64,
+    /// The floor of the last two days by time of day.
+    pub(super) profile: &'a DailyProfile,
 }
 
 /// Judges the usable floor. Returns the verdict before the alert step, whether the leak
@@ -249,7 +252,7 @@ pub(super) fn assess(
         return (Verdict::Healthy, false, est);
     }
     let (verdict, cond) = judge(&s, z, lazy, firing, slopes, values, &mut est);
-    if cond && !firing && explained_by_load(&s, load_work) {
+    if cond && !firing && (explained_by_load(&s, load_work) || yesterday_too(&s, view.profile)) {
         return (Verdict::Healthy, false, est);
     }
     (verdict, cond, est)
@@ -260,6 +263,24 @@ pub(super) fn assess(
 fn explained_by_load(s: &Segment, work: &mut LoadWork) -> bool {
     s.loads
         .is_some_and(|loads| load::explains(s.points, loads, &s.hinge, work))
+}
+
+/// Whether yesterday's floor rose over the same hours nearly as much: then the rise is the
+/// daily cycle's, unless what today adds over yesterday's rise is large enough to matter, or
+/// the floor is clearly higher than yesterday at this hour (a leak that began earlier).
+fn yesterday_too(s: &Segment, profile: &DailyProfile) -> bool {
+    let (start, now) = (s.seg[0], s.now);
+    let (Some(y_start), Some(y_now)) = (
+        profile.day_before(start.ts_ms),
+        profile.day_before(now.ts_ms),
+    ) else {
+        return false;
+    };
+    let today = s.hinge.slope * s.dur_secs;
+    let excess = today - (y_now - y_start);
+    let higher = now.value - y_now;
+    let (rise_ratio, _) = s.ratios();
+    !(s.practical(excess / s.dur_secs, excess) || higher >= rise_ratio * s.baseline)
 }
 
 /// The tests on the rising segment, after the gate.

@@ -251,6 +251,7 @@ impl Detector {
             loads: self.traffic.seen().then(|| self.floor.loads()),
             from_ms: from,
             window_ms: self.floor.window_ms(),
+            profile: self.floor.profile(),
         };
         let (verdict, cond, e) = assess(&self.cfg, self.z, &view, &mut self.work, true, firing);
         self.verdict = verdict;
@@ -278,6 +279,7 @@ impl Detector {
             loads: self.traffic.seen().then(|| self.floor.loads()),
             from_ms: self.usable_from_ms(),
             window_ms: self.floor.window_ms(),
+            profile: self.floor.profile(),
         }
     }
 

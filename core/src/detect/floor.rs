@@ -8,6 +8,7 @@
 //! Cost: O(1) per sample, O(window) per bucket close; memory is fixed at construction.
 
 use super::options::{DetectorConfig, SeriesKind};
+use super::profile::DailyProfile;
 use super::traffic::Traffic;
 use crate::error::InputError;
 use crate::series::{Ring, Sample};
@@ -92,6 +93,8 @@ pub(super) struct Floor {
     window_ms: i64,
     /// The usual interval between samples (ms; a winsorized moving average).
     interval_ms: f64,
+    /// The floor of the last two days by time of day.
+    profile: DailyProfile,
     /// The same floor values stamped at their minimum sample's own time (for attribution).
     troughs: Ring<Sample>,
 }
@@ -126,6 +129,7 @@ impl Floor {
             loads: Ring::new(cfg.floor_capacity)?,
             window_ms: 0,
             interval_ms: 0.0,
+            profile: DailyProfile::new((cfg.bucket_secs * 1000.0).round() as i64),
             troughs: Ring::new(cfg.floor_capacity)?,
         })
     }
@@ -148,6 +152,11 @@ impl Floor {
     /// The floor points since the last restart, oldest first.
     pub(super) fn points(&self) -> &Ring<Sample> {
         &self.points
+    }
+
+    /// The floor of the last two days by time of day.
+    pub(super) fn profile(&self) -> &DailyProfile {
+        &self.profile
     }
 
     /// The window the newest floor point is the minimum over (ms).
@@ -329,6 +338,7 @@ impl Floor {
         self.lookback_low = f64::INFINITY;
         self.points.clear();
         self.loads.clear();
+        self.profile.clear();
         self.troughs.clear();
     }
 
@@ -395,6 +405,7 @@ impl Floor {
         let ts_ms = end_ms.saturating_sub(window_ms / 2);
         if self.points.last().is_none_or(|f| ts_ms > f.ts_ms) {
             self.points.push(Sample { ts_ms, value: low });
+            self.profile.record(Sample { ts_ms, value: low });
             self.loads
                 .push(traffic.mean(end_ms.saturating_sub(window_ms), end_ms));
         }

@@ -15,6 +15,7 @@ mod traffic;
 pub use prom::{WindowRule, deriv, predict_linear};
 pub mod inflection;
 mod load;
+mod profile;
 pub mod secs;
 pub use alert::{AlertEvent, AlertState};
 pub use detector::{Analysis, Detector, Verdict, analyze, analyze_with_traffic};
