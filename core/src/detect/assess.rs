@@ -325,7 +325,10 @@ fn judge(
             healthy
         };
     }
-    if !continues || !shaped_like_a_leak(blocks, slopes) {
+    // Every decelerating rise is a warm-up with traffic known; without it, only one with no
+    // flat baseline before it, since a leak whose rate follows traffic also slows down at night.
+    let decel = s.loads.is_some() || s.hinge.index == 0;
+    if !continues || !shaped_like_a_leak(blocks, decel, slopes) {
         return healthy;
     }
     // Practical relevance is judged at the lower confidence bound of the rate, so a rise that
@@ -446,8 +449,8 @@ fn load_hides(points: &[Sample], loads: &[f64], k: usize, growth: f64) -> bool {
 }
 
 /// The shape tests of a rise that still goes on: not a ramp that levelled off, not one step,
-/// not a decelerating rise (a warm-up, whether or not a flat baseline came before it).
-fn shaped_like_a_leak(blocks: &[(f64, f64)], slopes: &mut Vec<i64>) -> bool {
+/// and, with `decel`, not a decelerating rise (a warm-up).
+fn shaped_like_a_leak(blocks: &[(f64, f64)], decel: bool, slopes: &mut Vec<i64>) -> bool {
     // A rise that has levelled off (the end of a deploy's or a cache fill's ramp, a warm-up)
     // fits "rising, then flat" better than a line; judged on every block, not on the newest
     // third's own noisy slope.
@@ -461,6 +464,9 @@ fn shaped_like_a_leak(blocks: &[(f64, f64)], slopes: &mut Vec<i64>) -> bool {
     }
     // A decelerating rise is a warm-up (the tail of one since start, or a cache warming after
     // a flat spell) until it proves it does not slow down.
+    if !decel {
+        return true;
+    }
     let half = blocks.len() / 2;
     let first = sen_blocks(&blocks[..half], None, slopes).0;
     let second = sen_blocks(&blocks[half..], None, slopes).0;
