@@ -63,7 +63,7 @@ func BenchmarkMiddleware(b *testing.B) {
 	// Without the core's per-request RSS reads (two statm preads; rss_per_request: false).
 	b.Run("per_route_no_rss", func(b *testing.B) {
 		noRSS := false
-		m := benchMonitor(b, Config{RSSPerRequest: &noRSS})
+		m := benchMonitor(b, Config{MonitorOptions: MonitorOptions{RSSPerRequest: &noRSS}})
 		benchHandler(b, benchMux(func(h http.Handler) http.Handler { return m.Middleware(h) }))
 	})
 }

@@ -37,14 +37,6 @@ var goValues = map[string]func(r *runtimeReading) int64{
 	"go.gc.cycles":          func(r *runtimeReading) int64 { return r.int(mGCCycles) },
 }
 
-// The leak detector's own view, from the core's analysis.
-var analysisValues = map[string]func(a *Analysis) *float64{
-	"memory.limit":         func(a *Analysis) *float64 { return a.Limit },
-	"memory.baseline":      func(a *Analysis) *float64 { return a.Baseline },
-	"memory.growth_rate":   func(a *Analysis) *float64 { return a.RatePerSec },
-	"memory.time_to_limit": func(a *Analysis) *float64 { return a.TimeToLimitSecs },
-}
-
 // Process and container memory, from one core snapshot per collection (statm and cgroup
 // reads; feeding RSS to the detector then is harmless: it is the series the core samples).
 var snapshotValues = map[string]func(s *Snapshot) *uint64{
@@ -57,20 +49,24 @@ var snapshotValues = map[string]func(s *Snapshot) *uint64{
 
 // RegisterMetrics registers the Go runtime metrics (from runtime/metrics, including the
 // semconv opt-in ones that the contrib runtime instrumentation leaves out, and the live heap),
-// process and container memory, and the detector's baseline, growth rate, limit and time to
-// limit on mp, or on otel.GetMeterProvider() when
-// mp is nil. Names, units and descriptions come from the core's catalog. One collection makes
-// one metrics.Read; unregister with the returned Registration.
+// process and container memory, and the detector's gauges (the core's: baseline, growth rate,
+// limit, time to limit, alert state) on mp, or on otel.GetMeterProvider() when mp is nil.
+// Names, units and descriptions come from the core's catalog. One collection makes one
+// metrics.Read; unregister with the returned Registration.
 func (m *Monitor) RegisterMetrics(mp metric.MeterProvider) (metric.Registration, error) {
 	if mp == nil {
 		mp = otel.GetMeterProvider()
 	}
-	cat, err := nativeCatalog("go", m.naming)
+	cat, err := nativeCatalog("go", string(*m.config.Naming))
+	if err != nil {
+		return nil, err
+	}
+	gauges, err := m.Gauges() // the keys of the core's gauges
 	if err != nil {
 		return nil, err
 	}
 	meter := mp.Meter(instrumentationName)
-	c := &collection{m: m, reading: newRuntimeReading(allRuntimeMetrics)}
+	c := &collection{m: m, reading: newRuntimeReading(allRuntimeMetrics), gaugeKeys: gauges}
 	var instruments []metric.Observable
 	for _, cm := range cat {
 		inst, err := c.add(meter, cm)
@@ -91,7 +87,7 @@ type int64Obs struct {
 
 type float64Obs struct {
 	inst metric.Float64Observable
-	get  func(*Analysis) *float64
+	key  string
 }
 
 type snapshotObs struct {
@@ -100,24 +96,25 @@ type snapshotObs struct {
 }
 
 type collection struct {
-	m       *Monitor
-	mu      sync.Mutex // one reading buffer, shared by concurrent collections
-	reading *runtimeReading
-	ints    []int64Obs
-	used    metric.Int64Observable // go.memory.used, split by go.memory.type
-	usedKey string
-	floats  []float64Obs
-	snaps   []snapshotObs
+	m         *Monitor
+	mu        sync.Mutex // one reading buffer, shared by concurrent collections
+	reading   *runtimeReading
+	ints      []int64Obs
+	used      metric.Int64Observable // go.memory.used, split by go.memory.type
+	usedKey   string
+	floats    []float64Obs
+	gaugeKeys map[string]*float64
+	snaps     []snapshotObs
 }
 
 func (c *collection) add(meter metric.Meter, cm CatalogMetric) (metric.Observable, error) {
 	unit, desc := metric.WithUnit(cm.Unit), metric.WithDescription(cm.Description)
-	if get, ok := analysisValues[cm.Key]; ok {
+	if _, ok := c.gaugeKeys[cm.Key]; ok {
 		g, err := meter.Float64ObservableGauge(cm.Name, unit, desc)
 		if err != nil {
 			return nil, err
 		}
-		c.floats = append(c.floats, float64Obs{g, get})
+		c.floats = append(c.floats, float64Obs{g, cm.Key})
 		return g, nil
 	}
 	get, ok := goValues[cm.Key]
@@ -183,12 +180,12 @@ func (c *collection) observe(_ context.Context, o metric.Observer) error {
 		}
 	}
 	if len(c.floats) > 0 {
-		a, err := c.m.Analysis()
+		g, err := c.m.Gauges()
 		if err != nil {
-			return nil // a closed monitor has no analysis to report
+			return nil // a closed monitor has no gauges to report
 		}
 		for _, f := range c.floats {
-			if v := f.get(&a); v != nil {
+			if v := g[f.key]; v != nil {
 				o.ObserveFloat64(f.inst, *v)
 			}
 		}

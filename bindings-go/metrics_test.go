@@ -48,7 +48,7 @@ func int64Points(t *testing.T, m metricdata.Metrics) []metricdata.DataPoint[int6
 func TestMetricsOnTheSDKReaderUseCatalogNamesAndUnits(t *testing.T) {
 	prev := debug.SetMemoryLimit(8 << 30)
 	t.Cleanup(func() { debug.SetMemoryLimit(prev) })
-	m := newMonitor(t, Config{MemoryLimit: 16 << 30})
+	m := newMonitor(t, Config{MonitorOptions: MonitorOptions{MemoryLimit: Ptr[uint64](16 << 30)}})
 	if err := m.ObserveBaseline(1_700_000_000_000, 5e7); err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,8 @@ func TestMetricsOnTheSDKReaderUseCatalogNamesAndUnits(t *testing.T) {
 	for _, c := range cat {
 		byKey[c.Key] = c
 	}
-	keys := []string{"memory.limit"}
+	// The core's detector gauges, the alert state among them.
+	keys := []string{"memory.limit", "detector.state"}
 	for k := range goValues {
 		keys = append(keys, k)
 	}
@@ -121,6 +122,9 @@ func TestMetricsOnTheSDKReaderUseCatalogNamesAndUnits(t *testing.T) {
 	if g, ok := got["leaksense.memory.limit"].Data.(metricdata.Gauge[float64]); !ok || len(g.DataPoints) != 1 || g.DataPoints[0].Value != 16<<30 {
 		t.Errorf("leaksense.memory.limit: %+v", got["leaksense.memory.limit"].Data)
 	}
+	if g, ok := got["leaksense.detector.state"].Data.(metricdata.Gauge[float64]); !ok || len(g.DataPoints) != 1 || g.DataPoints[0].Value != 0 {
+		t.Errorf("leaksense.detector.state: %+v", got["leaksense.detector.state"].Data)
+	}
 
 	// Unregistered instruments stop reporting.
 	if err := reg.Unregister(); err != nil {
@@ -141,7 +145,7 @@ func TestMetricsOnTheGlobalProviderWithLegacyNames(t *testing.T) {
 	otel.SetMeterProvider(mp)
 	t.Cleanup(func() { otel.SetMeterProvider(prev) })
 
-	m := newMonitor(t, Config{Naming: "legacy"})
+	m := newMonitor(t, Config{MonitorOptions: MonitorOptions{Naming: Ptr(NamingLegacy)}})
 	if _, err := m.RegisterMetrics(nil); err != nil {
 		t.Fatal(err)
 	}

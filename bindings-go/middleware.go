@@ -66,7 +66,7 @@ func (mw *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var start [2]float64
 	hotSample(&start)
 	var req nativeRequest
-	err := nativeBegin(m.h, mw.routeOf(r), &start, &req)
+	err := nativeBegin(m.h, mw.routeOf(r), &start, m.measures, &req)
 	runtime.KeepAlive(m)
 	if err != nil {
 		// A closed monitor (or bad input) never breaks the service: serve untracked.
@@ -83,7 +83,7 @@ func (mw *middleware) end(r *http.Request, req *nativeRequest) {
 	var end [2]float64
 	hotSample(&end)
 	var out nativeOutcome
-	err := nativeEnd(m.h, req, &end, &out)
+	err := nativeEnd(m.h, req, &end, m.measures, &out)
 	runtime.KeepAlive(m)
 	if err != nil {
 		return

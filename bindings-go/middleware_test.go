@@ -38,7 +38,7 @@ func get(t *testing.T, c *http.Client, url string) {
 	}
 }
 
-func report(t *testing.T, m *Monitor) Report {
+func report(t *testing.T, m *Monitor) LeakReport {
 	t.Helper()
 	rep, err := m.Report()
 	if err != nil {
@@ -47,7 +47,7 @@ func report(t *testing.T, m *Monitor) Report {
 	return rep
 }
 
-func routeCounts(rep Report) map[string]uint64 {
+func routeCounts(rep LeakReport) map[string]uint64 {
 	counts := map[string]uint64{}
 	for _, r := range rep.Routes {
 		counts[r.Route] = r.Requests

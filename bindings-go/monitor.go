@@ -2,56 +2,39 @@ package leaksense
 
 import (
 	"encoding/json"
+	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Config holds the monitor's options: the same JSON keys as in every leaksense language (see
-// the core's MonitorConfig). Zero values take the core's defaults.
+// Config holds the monitor's options, the same JSON keys as in every leaksense language (nil
+// fields take the core's Go preset; see MonitorOptions), and where its events go.
 type Config struct {
-	// Naming is "semconv" (default) or "legacy" metric names.
-	Naming string `json:"naming,omitempty"`
-	// IntervalMs is the sampling period of the core's thread and of the Go runtime watcher
-	// (default 15000).
-	IntervalMs uint64 `json:"interval_ms,omitempty"`
-	// RSSPerRequest also reads process RSS at each request's start and end (default true on
-	// Linux).
-	RSSPerRequest *bool `json:"rss_per_request,omitempty"`
-	// MaxRoutes caps route cardinality; further routes are counted under "_other".
-	MaxRoutes int `json:"max_routes,omitempty"`
-	// SlotMs is the width of a request-count slot.
-	SlotMs int64 `json:"slot_ms,omitempty"`
-	// MemoryLimit fixes the memory limit in bytes instead of the detected one.
-	MemoryLimit uint64 `json:"memory_limit,omitempty"`
-	// Detector holds detector options by their core names (for_secs, bucket_secs,
-	// warmup_secs, min_growth_secs, ...); unknown keys are CodeInvalidOption.
-	Detector map[string]any `json:"detector,omitempty"`
-	// Attribution holds attribution options by their core names (top_k, block_ms, ...).
-	Attribution map[string]any `json:"attribution,omitempty"`
-	// OnAlert, if set, receives every alert state change, and an EventSuspects event when a
-	// firing alert's suspect routes are sure, from the runtime watcher goroutine.
-	// It must not call Stop or Close (they wait for that goroutine); hand off to another
-	// goroutine for that.
-	OnAlert func(AlertEvent) `json:"-"`
+	MonitorOptions
+	// OnEvent, if set, receives the monitor's events from the runtime watcher goroutine (or
+	// from Poll): "leak" (the alert went to firing), "suspects" (while it fires, the core is
+	// sure of the suspect routes) and "resolved" (it left firing), each with the report the
+	// core built for it. It must not call Stop or Close (they wait for that goroutine); hand
+	// off to another goroutine for that.
+	OnEvent func(Event) `json:"-"`
 }
 
-// coreConfig is what the core receives: Config plus the keys this package owns.
-type coreConfig struct {
-	Runtime  string   `json:"runtime"`
-	Measures []string `json:"measures"`
-	Config
-}
+// The runtime measures the request hot path reads, in the order hotSample fills them: the
+// core's Go preset names both; a monitor may take the first n of them (none, for instance).
+var goMeasures = []string{measureHeap, measureGorouts}
 
 // Monitor watches this process for memory leaks and attributes them to routes. It is safe for
 // concurrent use. Close it when done; a cleanup frees the native memory once it is unreachable.
 type Monitor struct {
 	h        nativeMonitor
+	config   MonitorOptions // in force, the preset filled in
+	measures int            // how many of goMeasures the core takes per request
 	interval time.Duration
-	onAlert  func(AlertEvent)
+	onEvent  func(Event)
 	spans    SpanAttributeNames
-	naming   string
 	closed   atomic.Bool
 
 	mu      sync.Mutex // guards the watcher's start and stop
@@ -72,36 +55,35 @@ type watchState struct {
 
 // NewMonitor creates a monitor. Bad options give an *Error with CodeInvalidOption.
 func NewMonitor(cfg Config) (*Monitor, error) {
-	js, err := json.Marshal(coreConfig{Runtime: "go", Measures: []string{measureHeap, measureGorouts}, Config: cfg})
+	js, err := json.Marshal(cfg.MonitorOptions)
 	if err != nil {
 		return nil, invalid("cannot encode the config: " + err.Error())
 	}
-	h, err := nativeNew(string(js))
+	h, err := nativeNew("go", string(js))
 	if err != nil {
 		return nil, err
 	}
-	spans, err := nativeSpanAttributes()
-	if err != nil {
-		nativeFree(h)
-		return nil, err
-	}
-	interval := time.Duration(cfg.IntervalMs) * time.Millisecond
-	if interval == 0 {
-		interval = 15 * time.Second
-	}
-	naming := cfg.Naming
-	if naming == "" {
-		naming = "semconv"
-	}
-	m := &Monitor{
-		h: h, interval: interval, onAlert: cfg.OnAlert, spans: spans, naming: naming,
-		reading: newRuntimeReading([]string{mGCCycles, mHeapLive, mMemLimit}),
-	}
+	m := &Monitor{h: h, onEvent: cfg.OnEvent, reading: newRuntimeReading([]string{mGCCycles, mHeapLive, mMemLimit})}
 	// Close only closes (safe while other goroutines are inside a call); the memory is freed
 	// here, once no goroutine can reach the Monitor any more.
 	runtime.AddCleanup(m, freeNative, h)
+	if m.spans, err = nativeSpanAttributes(); err != nil {
+		return nil, err
+	}
+	if m.config, err = decoded[MonitorOptions](nativeConfig(h)); err != nil {
+		return nil, err
+	}
+	measures := *m.config.Measures
+	if len(measures) > len(goMeasures) || !slices.Equal(measures, goMeasures[:len(measures)]) {
+		return nil, invalid(fmt.Sprintf("measures: Go reads %v (or the first of them), got %v", goMeasures, measures))
+	}
+	m.measures = len(measures)
+	m.interval = time.Duration(*m.config.IntervalMs) * time.Millisecond
 	return m, nil
 }
+
+// Config returns the options in force, the core's Go preset filled in.
+func (m *Monitor) Config() MonitorOptions { return m.config }
 
 // freeHook, when set (by tests), sees each handle the cleanup frees.
 var freeHook atomic.Pointer[func(nativeMonitor)]
@@ -114,7 +96,8 @@ func freeNative(h nativeMonitor) {
 }
 
 // Start starts the core's sampler thread and the Go runtime watcher, which feeds the live heap
-// after each GC cycle and GOMEMLIMIT to the core and delivers alert events to OnAlert.
+// after each GC cycle (with the heap option, on in the Go preset) and GOMEMLIMIT to the core
+// and delivers the events to OnEvent.
 // Starting a running monitor does nothing.
 func (m *Monitor) Start() error {
 	m.mu.Lock()
@@ -178,8 +161,8 @@ func (m *Monitor) watch(stop <-chan struct{}, done chan<- struct{}) {
 }
 
 // watchOnce feeds what changed since the last pass: the live heap after a new GC cycle and
-// GOMEMLIMIT; then it delivers the alert events. Errors (a closed monitor, a clock step back)
-// are skipped: the next pass tries again.
+// GOMEMLIMIT; then it delivers the events. Errors (a closed monitor, a clock step back) are
+// skipped: the next pass tries again.
 func (m *Monitor) watchOnce() {
 	m.watchMu.Lock()
 	defer m.watchMu.Unlock()
@@ -190,21 +173,14 @@ func (m *Monitor) watchOnce() {
 			st.limit, st.hasLimit, st.limitSet = limit, has, true
 		}
 	}
-	if cycles := r.uint(mGCCycles); cycles > st.cycles {
+	if cycles := r.uint(mGCCycles); *m.config.Heap && cycles > st.cycles {
 		ts := time.Now().UnixMilli()
 		if ts > st.lastTs && m.ObserveBaseline(ts, float64(r.uint(mHeapLive))) == nil {
 			st.cycles, st.lastTs = cycles, ts
 		}
 	}
-	if m.onAlert == nil {
-		return
-	}
-	events, err := m.PollEvents()
-	if err != nil {
-		return
-	}
-	for _, e := range events {
-		m.onAlert(e)
+	if m.onEvent != nil {
+		_, _ = m.Poll()
 	}
 }
 
@@ -245,16 +221,42 @@ func (m *Monitor) Analysis() (Analysis, error) {
 	return decoded[Analysis](s, err)
 }
 
-// PollEvents drains the alert state changes since the last poll, oldest first.
-func (m *Monitor) PollEvents() ([]AlertEvent, error) {
+// Poll drains the core's events, oldest first, hands each to OnEvent (if set) and returns
+// them. The runtime watcher calls it every interval.
+func (m *Monitor) Poll() ([]Event, error) {
 	s, err := nativePollEvents(m.h)
 	runtime.KeepAlive(m)
-	return decoded[[]AlertEvent](s, err)
+	events, err := decoded[[]Event](s, err)
+	if m.onEvent != nil {
+		for _, e := range events {
+			m.onEvent(e)
+		}
+	}
+	return events, err
+}
+
+// Replay feeds recorded steps (requests per route and a post-GC baseline at injected times)
+// through the core, as every language's replay does: for tests and replays.
+func (m *Monitor) Replay(steps []ReplayStep) error {
+	js, err := json.Marshal(steps)
+	if err != nil {
+		return invalid("cannot encode the steps: " + err.Error())
+	}
+	err = nativeReplay(m.h, string(js))
+	runtime.KeepAlive(m)
+	return err
+}
+
+// Gauges returns the detector's gauges by catalog key (nil where there is nothing to observe).
+func (m *Monitor) Gauges() (map[string]*float64, error) {
+	s, err := nativeGauges(m.h)
+	runtime.KeepAlive(m)
+	return decoded[map[string]*float64](s, err)
 }
 
 // Report returns the leak report.
-func (m *Monitor) Report() (Report, error) {
-	return decoded[Report](m.ReportJSON())
+func (m *Monitor) Report() (LeakReport, error) {
+	return decoded[LeakReport](m.ReportJSON())
 }
 
 // ReportJSON returns the leak report as the core's stable JSON.
@@ -284,7 +286,7 @@ type Request struct {
 func (m *Monitor) BeginRequest(route string) (*Request, error) {
 	r := &Request{m: m}
 	hotSample(&r.hot)
-	err := nativeBegin(m.h, route, &r.hot, &r.req)
+	err := nativeBegin(m.h, route, &r.hot, m.measures, &r.req)
 	runtime.KeepAlive(m)
 	if err != nil {
 		return nil, err
@@ -297,7 +299,7 @@ func (r *Request) End() (RequestOutcome, error) {
 	var end [2]float64
 	hotSample(&end)
 	var out nativeOutcome
-	err := nativeEnd(r.m.h, &r.req, &end, &out)
+	err := nativeEnd(r.m.h, &r.req, &end, r.m.measures, &out)
 	runtime.KeepAlive(r.m)
 	if err != nil {
 		return RequestOutcome{}, err

@@ -42,15 +42,24 @@ func TestCodesMatchTheCore(t *testing.T) {
 }
 
 func TestBadConfigIsInvalidOption(t *testing.T) {
-	for _, cfg := range []Config{
-		{Naming: "ancient"},
-		{Detector: map[string]any{"no_such_option": 1}},
-		{Detector: map[string]any{"bucket_secs": -1}},
-		{Attribution: map[string]any{"top_k": "many"}},
-		{IntervalMs: 86_400_001},
+	for _, opts := range []MonitorOptions{
+		{Naming: Ptr(Naming("ancient"))},
+		{Runtime: Ptr(RuntimeNode)},
+		{Detector: &DetectorOptions{BucketSecs: Ptr(-1.0)}},
+		{Detector: &DetectorOptions{Kind: Ptr(SeriesKind("bytes"))}},
+		{Attribution: &AttributionOptions{TopK: Ptr[uint64](0)}},
+		{IntervalMs: Ptr[uint64](86_400_001)},
+		{MemoryLimit: Ptr[uint64](0)},
+		{Measures: &[]string{"goroutines"}}, // Go reads heap_allocated, then goroutines
+		{Detector: &DetectorOptions{ForSecs: Ptr(nan())}},
 	} {
-		_, err := NewMonitor(cfg)
+		_, err := NewMonitor(Config{MonitorOptions: opts})
 		wantCode(t, err, CodeInvalidOption)
+	}
+	m := newMonitor(t, Config{})
+	c := m.Config()
+	if *c.Runtime != RuntimeGo || *c.IntervalMs != 15_000 || !*c.Heap || *c.Naming != NamingSemconv {
+		t.Errorf("the core's Go preset: %+v", c)
 	}
 }
 
@@ -67,15 +76,22 @@ func TestSeriesErrors(t *testing.T) {
 	wantCode(t, err, CodeEmptyInput)
 	_, err = FindGrowthInflection([]float64{1}, []float64{1}, -1, 0.8)
 	wantCode(t, err, CodeInvalidOption)
-	_, err = Analyze([]float64{1, 2}, []float64{1, 2}, AnalyzeOptions{Kind: "bytes"})
+	_, err = Analyze([]float64{1, 2}, []float64{1, 2}, AnalyzeOptions{Kind: Ptr(SeriesKind("bytes"))})
 	wantCode(t, err, CodeInvalidOption)
+	_, err = Analyze([]float64{1, 2}, []float64{1, 2}, AnalyzeOptions{Limit: Ptr(nan[1] / nan[1])})
+	wantCode(t, err, CodeInvalidOption)
+	_, err = Analyze([]float64{1, 2}, []float64{1, 2}, AnalyzeOptions{ForSecs: Ptr(-1.0)})
+	wantCode(t, err, CodeInvalidOption)
+	if a, err := Analyze([]float64{1, 2}, []float64{1, 2}, AnalyzeOptions{Kind: Ptr(SeriesKindCount), ForSecs: Ptr(60.0)}); err != nil || a.Samples != 2 {
+		t.Errorf("analyze with options: %+v %v", a, err)
+	}
 	if _, ok, err := Deriv(nil, nil); ok || err != nil {
 		t.Errorf("empty deriv: ok=%v err=%v", ok, err)
 	}
 }
 
 func TestCloseIsIdempotentAndLaterCallsFailClosed(t *testing.T) {
-	m := newMonitor(t, Config{IntervalMs: 5})
+	m := newMonitor(t, Config{MonitorOptions: MonitorOptions{IntervalMs: Ptr[uint64](5)}})
 	if err := m.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -96,8 +112,11 @@ func TestCloseIsIdempotentAndLaterCallsFailClosed(t *testing.T) {
 	wantCode(t, m.SetRuntimeLimit(1, true), CodeClosed)
 	_, err = m.Analysis()
 	wantCode(t, err, CodeClosed)
-	_, err = m.PollEvents()
+	_, err = m.Poll()
 	wantCode(t, err, CodeClosed)
+	_, err = m.Gauges()
+	wantCode(t, err, CodeClosed)
+	wantCode(t, m.Replay(nil), CodeClosed)
 	_, err = m.Report()
 	wantCode(t, err, CodeClosed)
 	_, err = m.ReportText()
@@ -168,11 +187,11 @@ func TestSampleAndRuntimeInputs(t *testing.T) {
 func nan() float64 { z := 0.0; return z / z }
 
 // Six hours of a post-GC floor, flat for two and then rising, fed with injected times: the
-// detector fires and the runtime watcher hands the events to OnAlert.
-func TestAlertEventsReachTheCallback(t *testing.T) {
+// detector fires and the runtime watcher hands the leak event, with its report, to OnEvent.
+func TestEventsReachTheCallback(t *testing.T) {
 	var mu sync.Mutex
-	var got []AlertEvent
-	m := newMonitor(t, Config{MemoryLimit: 4e9, OnAlert: func(e AlertEvent) {
+	var got []Event
+	m := newMonitor(t, Config{MonitorOptions: MonitorOptions{MemoryLimit: Ptr[uint64](4e9)}, OnEvent: func(e Event) {
 		mu.Lock()
 		got = append(got, e)
 		mu.Unlock()
@@ -189,24 +208,20 @@ func TestAlertEventsReachTheCallback(t *testing.T) {
 		}
 	}
 	a, err := m.Analysis()
-	if err != nil || a.Verdict != Leak || a.RatePerSec == nil {
+	if err != nil || a.Verdict != VerdictLeak || a.RatePerSec == nil {
 		t.Fatalf("analysis: %+v %v", a, err)
 	}
 	m.watchOnce()
 	mu.Lock()
 	defer mu.Unlock()
-	fired := false
-	for _, e := range got {
-		fired = fired || (e.To == Firing && e.Kind == EventAlert)
-	}
-	if !fired {
-		t.Errorf("no firing event reached OnAlert: %+v", got)
+	if len(got) == 0 || got[0].Kind != EventKindLeak || got[0].Measure != "memory" || got[0].Report.State != AlertStateFiring {
+		t.Errorf("no leak event with its report reached OnEvent: %+v", got)
 	}
 }
 
 // The watcher reads /gc/heap/live:bytes after GC cycles and feeds it as the baseline.
 func TestWatcherFeedsTheLiveHeapAfterGC(t *testing.T) {
-	m := newMonitor(t, Config{IntervalMs: 5})
+	m := newMonitor(t, Config{MonitorOptions: MonitorOptions{IntervalMs: Ptr[uint64](5)}})
 	if err := m.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +269,7 @@ func TestUnreachableMonitorsAreFreed(t *testing.T) {
 	var handles []nativeMonitor
 	var live []*Monitor
 	for i := 0; i < 8; i++ {
-		m, err := NewMonitor(Config{IntervalMs: 5})
+		m, err := NewMonitor(Config{MonitorOptions: MonitorOptions{IntervalMs: Ptr[uint64](5)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -292,5 +307,22 @@ func TestUnreachableMonitorsAreFreed(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d of %d unreachable monitors freed", n, len(handles))
 		}
+	}
+}
+
+// A monitor may take none of Go's per-request measures: requests are counted, with no deltas.
+func TestRequestsWithoutMeasures(t *testing.T) {
+	m := newMonitor(t, Config{MonitorOptions: MonitorOptions{Measures: &[]string{}, RSSPerRequest: Ptr(false)}})
+	r, err := m.BeginRequest("GET /x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := r.End()
+	if err != nil || len(out.Deltas) != 0 || out.HasRSSDelta {
+		t.Fatalf("outcome %+v %v", out, err)
+	}
+	rep, err := m.Report()
+	if err != nil || len(rep.Routes) != 1 || rep.Routes[0].Requests != 1 || len(rep.Routes[0].Measures) != 0 {
+		t.Errorf("report %+v %v", rep.Routes, err)
 	}
 }

@@ -60,10 +60,11 @@ func cfloats(xs []float64) (*C.double, C.size_t) {
 
 func nativeCodeName(c Code) string { return C.GoString(C.leaksense_error_code_name(C.uint32_t(c))) }
 
-func nativeNew(config string) (nativeMonitor, error) {
+func nativeNew(runtime, config string) (nativeMonitor, error) {
+	rp, rn := cstr(runtime)
 	p, n := cstr(config)
 	var h nativeMonitor
-	if err := takeError(C.leaksense_monitor_new(p, n, &h)); err != nil {
+	if err := takeError(C.leaksense_monitor_new(rp, rn, p, n, &h)); err != nil {
 		return nil, err
 	}
 	return h, nil
@@ -106,6 +107,19 @@ func nativeAnalysis(h nativeMonitor) (string, error) {
 	return nativeJSON(func(out **C.char) *C.leaksense_error_t { return C.leaksense_monitor_analysis(h, out) })
 }
 
+func nativeConfig(h nativeMonitor) (string, error) {
+	return nativeJSON(func(out **C.char) *C.leaksense_error_t { return C.leaksense_monitor_config(h, out) })
+}
+
+func nativeGauges(h nativeMonitor) (string, error) {
+	return nativeJSON(func(out **C.char) *C.leaksense_error_t { return C.leaksense_monitor_gauges(h, out) })
+}
+
+func nativeReplay(h nativeMonitor, steps string) error {
+	p, n := cstr(steps)
+	return takeError(C.leaksense_monitor_replay(h, p, n))
+}
+
 func nativePollEvents(h nativeMonitor) (string, error) {
 	return nativeJSON(func(out **C.char) *C.leaksense_error_t { return C.leaksense_monitor_poll_events(h, out) })
 }
@@ -126,13 +140,13 @@ func nativeSetRuntimeLimit(h nativeMonitor, limit uint64, has bool) error {
 	return takeError(C.leaksense_monitor_set_runtime_limit(h, C.bool(has), C.uint64_t(limit)))
 }
 
-func nativeBegin(h nativeMonitor, route string, start *[2]float64, req *nativeRequest) error {
+func nativeBegin(h nativeMonitor, route string, start *[2]float64, measures int, req *nativeRequest) error {
 	p, n := cstr(route)
-	return takeError(C.leaksense_request_begin(h, p, n, (*C.double)(unsafe.Pointer(start)), 2, req))
+	return takeError(C.leaksense_request_begin(h, p, n, (*C.double)(unsafe.Pointer(start)), C.size_t(measures), req))
 }
 
-func nativeEnd(h nativeMonitor, req *nativeRequest, end *[2]float64, out *nativeOutcome) error {
-	return takeError(C.leaksense_request_end(h, req, (*C.double)(unsafe.Pointer(end)), 2, out))
+func nativeEnd(h nativeMonitor, req *nativeRequest, end *[2]float64, measures int, out *nativeOutcome) error {
+	return takeError(C.leaksense_request_end(h, req, (*C.double)(unsafe.Pointer(end)), C.size_t(measures), out))
 }
 
 // outcomeOf converts what leaksense_request_end wrote.
@@ -170,16 +184,12 @@ func nativeInflection(ts, vs []float64, window uint, ratio float64) (float64, er
 	return float64(t), err
 }
 
-func nativeAnalyze(ts, vs []float64, kind string, limit *float64) (string, error) {
+func nativeAnalyze(ts, vs []float64, options string) (string, error) {
 	tp, tn := cfloats(ts)
 	vp, vn := cfloats(vs)
-	kp, kn := cstr(kind)
-	var l float64
-	if limit != nil {
-		l = *limit
-	}
+	op, on := cstr(options)
 	return nativeJSON(func(out **C.char) *C.leaksense_error_t {
-		return C.leaksense_series_analyze(tp, tn, vp, vn, kp, kn, C.bool(limit != nil), C.double(l), out)
+		return C.leaksense_series_analyze(tp, tn, vp, vn, op, on, out)
 	})
 }
 

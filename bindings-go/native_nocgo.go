@@ -15,7 +15,10 @@ const cgoEnabled = false
 
 func nativeCodeName(c Code) string { return c.String() }
 
-func nativeNew(string) (nativeMonitor, error)             { return nil, ErrUnsupported }
+func nativeNew(string, string) (nativeMonitor, error)     { return nil, ErrUnsupported }
+func nativeConfig(nativeMonitor) (string, error)          { return "", ErrUnsupported }
+func nativeGauges(nativeMonitor) (string, error)          { return "", ErrUnsupported }
+func nativeReplay(nativeMonitor, string) error            { return ErrUnsupported }
 func nativeFree(nativeMonitor)                            {}
 func nativeStart(nativeMonitor) error                     { return ErrUnsupported }
 func nativeStop(nativeMonitor) error                      { return ErrUnsupported }
@@ -31,10 +34,10 @@ func nativeObserveBaseline(nativeMonitor, int64, float64) error {
 	return ErrUnsupported
 }
 func nativeSetRuntimeLimit(nativeMonitor, uint64, bool) error { return ErrUnsupported }
-func nativeBegin(nativeMonitor, string, *[2]float64, *nativeRequest) error {
+func nativeBegin(nativeMonitor, string, *[2]float64, int, *nativeRequest) error {
 	return ErrUnsupported
 }
-func nativeEnd(nativeMonitor, *nativeRequest, *[2]float64, *nativeOutcome) error {
+func nativeEnd(nativeMonitor, *nativeRequest, *[2]float64, int, *nativeOutcome) error {
 	return ErrUnsupported
 }
 func outcomeOf(*nativeOutcome) RequestOutcome { return RequestOutcome{} }
@@ -47,7 +50,7 @@ func nativePredictLinear([]float64, []float64, float64, float64) (float64, bool,
 func nativeInflection([]float64, []float64, uint, float64) (float64, error) {
 	return 0, ErrUnsupported
 }
-func nativeAnalyze([]float64, []float64, string, *float64) (string, error) {
+func nativeAnalyze([]float64, []float64, string) (string, error) {
 	return "", ErrUnsupported
 }
 func nativeCatalog(string, string) ([]CatalogMetric, error) { return nil, ErrUnsupported }

@@ -24,17 +24,15 @@ func FindGrowthInflection(timestamps, values []float64, window int, ratio float6
 	return nativeInflection(timestamps, values, uint(window), ratio)
 }
 
-// AnalyzeOptions selects the detector defaults ("heap" or "count"; empty means heap) and the
-// limit the series grows towards, if known.
-type AnalyzeOptions struct {
-	Kind  string
-	Limit *float64
-}
-
 // Analyze replays a series (unix seconds) through the core's leak detector and returns its
-// final analysis.
+// final analysis. The options (Kind, Limit and every detector option; nil fields take the
+// defaults of the kind) go to the core as one JSON object.
 func Analyze(timestamps, values []float64, opts AnalyzeOptions) (Analysis, error) {
-	return decoded[Analysis](nativeAnalyze(timestamps, values, opts.Kind, opts.Limit))
+	js, err := json.Marshal(opts)
+	if err != nil {
+		return Analysis{}, invalid("cannot encode the options: " + err.Error())
+	}
+	return decoded[Analysis](nativeAnalyze(timestamps, values, string(js)))
 }
 
 // decoded parses the core's JSON answer, or passes its error on.

@@ -4,9 +4,12 @@ package leaksense
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -85,6 +88,8 @@ func TestSharedVectors(t *testing.T) {
 	if err != nil || len(files) < 3 {
 		t.Fatalf("vector files: %v %v", files, err)
 	}
+	// monitor.json drives a Monitor (TestMonitorVector); the others are function cases.
+	files = slices.DeleteFunc(files, func(f string) bool { return filepath.Base(f) == "monitor.json" })
 	ran := 0
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -147,8 +152,7 @@ func runVector(t *testing.T, name, op string, args, expect map[string]json.RawMe
 			_ = json.Unmarshal(raw, &opts.Kind)
 		}
 		if raw, ok := args["limit"]; ok && string(raw) != "null" {
-			l := num(t, raw)
-			opts.Limit = &l
+			opts.Limit = Ptr(num(t, raw))
 		}
 		a, err := Analyze(ts, vs, opts)
 		if expectedError(t, name, expect, err) {
@@ -199,4 +203,92 @@ func checkAnalysis(t *testing.T, name string, a Analysis, expect map[string]json
 	if checked != len(expect) {
 		t.Errorf("%s: checked %d of the %d expectations %v", name, checked, len(expect), expect)
 	}
+}
+
+// The shared monitor vector: replayed through a Monitor, OnEvent gets exactly the events the
+// core's own test expects (kind, time, measure, report and its text), in order.
+func TestMonitorVector(t *testing.T) {
+	data, err := os.ReadFile("../tests/vectors/monitor.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Options MonitorOptions `json:"options"`
+		Steps   []ReplayStep   `json:"steps"`
+		Events  []any          `json:"events"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var got []Event
+	m := newMonitor(t, Config{MonitorOptions: doc.Options, OnEvent: func(e Event) { got = append(got, e) }})
+	for _, step := range doc.Steps {
+		if err := m.Replay([]ReplayStep{step}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Poll(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var kinds []EventKind
+	for _, e := range got {
+		kinds = append(kinds, e.Kind)
+	}
+	if !slices.Equal(kinds, []EventKind{EventKindLeak, EventKindSuspects, EventKindResolved}) {
+		t.Fatalf("kinds %v", kinds)
+	}
+	// Compared as JSON values: the events carry every field of the schema.
+	js, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var generic []any
+	if err := json.Unmarshal(js, &generic); err != nil {
+		t.Fatal(err)
+	}
+	if d := firstDiff(generic, doc.Events, "events"); d != "" {
+		t.Errorf("events differ from the vector at %s", d)
+	}
+	if got[1].Report.Suspects[0].Route != "/leak" {
+		t.Errorf("suspects: %+v", got[1].Report.Suspects)
+	}
+	wantCode(t, m.Replay([]ReplayStep{{TsMs: 1, Baseline: Ptr(1.0)}}), CodeOutOfOrder)
+	wantCode(t, m.Replay([]ReplayStep{{TsMs: 1 << 62, Baseline: Ptr(nan())}}), CodeInvalidOption)
+}
+
+// firstDiff names the first place where two decoded JSON values differ, or returns "".
+func firstDiff(got, want any, path string) string {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return fmt.Sprintf("%s: got %v, want an object", path, got)
+		}
+		for k := range g {
+			if _, ok := w[k]; !ok {
+				return fmt.Sprintf("%s.%s: not in the vector", path, k)
+			}
+		}
+		for k, v := range w {
+			if d := firstDiff(g[k], v, path+"."+k); d != "" {
+				return d
+			}
+		}
+		return ""
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return fmt.Sprintf("%s: got %v, want %d elements", path, got, len(w))
+		}
+		for i := range w {
+			if d := firstDiff(g[i], w[i], fmt.Sprintf("%s[%d]", path, i)); d != "" {
+				return d
+			}
+		}
+		return ""
+	}
+	if !reflect.DeepEqual(got, want) {
+		return fmt.Sprintf("%s: got %v, want %v", path, got, want)
+	}
+	return ""
 }

@@ -11,7 +11,10 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** The core monitor. JS wraps it in `Monitor` (lib/index.js), which adds the events. */
 export declare class NativeMonitor {
-  /** Builds a monitor from a JSON object of the core's options (snake_case keys). */
+  /**
+   * Builds a monitor from a JSON object of the user's options (snake_case keys), laid over
+   * the core's Node preset.
+   */
   constructor(optionsJson: string)
   /** The options the monitor runs with, defaults filled in. */
   config(): any
@@ -65,13 +68,17 @@ export declare class NativeMonitor {
   /** The detector's current analysis. */
   analysis(): any
   /**
-   * The detector's gauges for OpenTelemetry: `[baseline, growth rate, time to limit,
-   * limit, state]`, null where unknown; state 0 inactive, 1 pending, 2 firing (as the core's
-   * own OTel export).
+   * The detector's gauges for OpenTelemetry, in `gaugeKeys()` order: null where there is
+   * nothing to observe.
    */
   gauges(): Array<number | undefined | null>
-  /** Drains the alert transitions since the last call, oldest first. */
+  /**
+   * Drains the events since the last call (`leak`, `suspects`, `resolved`, each with its
+   * report), oldest first.
+   */
   pollEvents(): any
+  /** Feeds recorded steps (a JSON array; replays and tests). */
+  replay(stepsJson: string): void
   /** The leak report as an object (the core's stable JSON schema). */
   report(): any
   /** The leak report rendered as text. */
@@ -80,18 +87,25 @@ export declare class NativeMonitor {
 
 /**
  * Replays a series (unix seconds) through a fresh core detector and returns its final analysis.
- * `options_json` is a JSON object of `DetectorConfig` fields (`kind`, `limit`, `for_secs`, ...).
+ * `options_json` is a JSON object of the core's analyze options (`kind`, `limit`, `for_secs`,
+ * ...), passed through unchanged.
  */
 export declare function analyze(timestamps: Array<number>, values: Array<number>, optionsJson: string): any
 
-/** Returns the metric catalog for a runtime and naming mode as a JSON string. */
-export declare function catalogJson(runtime: string, naming: string): string
+/**
+ * Returns the metric catalog for a runtime and naming mode (null: the core's default) as a
+ * JSON string.
+ */
+export declare function catalogJson(runtime: string, naming?: string | undefined | null): string
 
 /** Prometheus `deriv()` over unix-seconds timestamps; null when undefined (fewer than 2 points). */
 export declare function deriv(timestamps: Array<number>, values: Array<number>): number | null
 
 /** Unix-seconds timestamp where sustained growth begins (the core's inflection finder). */
 export declare function findGrowthInflection(timestamps: Array<number>, values: Array<number>, window: number, ratio: number): number
+
+/** Catalog keys of the detector's gauges, in the order `NativeMonitor.gauges` gives them. */
+export declare function gaugeKeys(): Array<string>
 
 /** Prometheus `predict_linear()` at `eval_time` (unix seconds) `horizon` seconds ahead. */
 export declare function predictLinear(timestamps: Array<number>, values: Array<number>, evalTime: number, horizon: number): number | null

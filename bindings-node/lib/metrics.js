@@ -5,10 +5,13 @@ const v8 = require('node:v8');
 const { PerformanceObserver, constants } = require('node:perf_hooks');
 const addon = require('../index.js');
 
-/** Returns the core catalog for `runtime` and `naming` ('semconv' | 'legacy') as objects keyed by stable key. */
-function catalog(runtime = 'node', naming = 'semconv') {
+/**
+ * Returns the core catalog for `runtime` and `naming` ('semconv' | 'legacy'; left out: the core's
+ * default) as objects keyed by stable key.
+ */
+function catalog(runtime = 'node', naming = null) {
   const out = {};
-  for (const m of JSON.parse(addon.catalogJson(runtime, naming))) out[m.key] = m;
+  for (const m of JSON.parse(addon.catalogJson(runtime, naming ?? null))) out[m.key] = m;
   return out;
 }
 
@@ -35,7 +38,7 @@ function batch(meter, instruments, cb) {
 }
 
 /** Registers the V8 heap instruments on `meter`; one heap-statistics read per collection. */
-function registerV8Metrics(meter, { naming = 'semconv' } = {}) {
+function registerV8Metrics(meter, { naming } = {}) {
   const c = catalog('node', naming);
   const ins = instruments(meter, c, {
     used: 'v8js.heap.used',
@@ -83,7 +86,7 @@ const GC_TYPES = {
  * Records every GC's duration by type on the `v8js.gc.duration` histogram. The observer hands
  * over each batch of entries and keeps none, so its buffer stays bounded.
  */
-function registerGcMetrics(meter, { naming = 'semconv' } = {}) {
+function registerGcMetrics(meter, { naming } = {}) {
   const m = catalog('node', naming)['v8js.gc.duration'];
   const histogram = meter.createHistogram(m.name, {
     unit: m.unit,
@@ -104,7 +107,7 @@ function registerGcMetrics(meter, { naming = 'semconv' } = {}) {
  * container figures come from one core snapshot per collection, which also gives the detector
  * an RSS point when it watches RSS (the series the core samples anyway).
  */
-function registerMonitorMetrics(meter, monitor, { naming = 'semconv' } = {}) {
+function registerMonitorMetrics(meter, monitor, { naming = monitor.config().naming } = {}) {
   const c = catalog('node', naming);
   const ins = instruments(meter, c, {
     rss: 'process.memory.usage',
@@ -112,15 +115,11 @@ function registerMonitorMetrics(meter, monitor, { naming = 'semconv' } = {}) {
     peak: 'process.memory.peak',
     containerUsage: 'container.memory.usage',
     oomKills: 'container.memory.oom_kills',
-    baseline: 'memory.baseline',
-    rate: 'memory.growth_rate',
-    ttl: 'memory.time_to_limit',
-    limit: 'memory.limit',
-    state: 'detector.state',
   });
-  const gauges = [ins.baseline, ins.rate, ins.ttl, ins.limit, ins.state];
+  // The detector's gauges, in the order the core gives their values.
+  const gauges = addon.gaugeKeys().map((key) => instrument(meter, c[key]));
   const observe = (r, instrument, v) => { if (v !== null && v !== undefined) r.observe(instrument, v); };
-  return batch(meter, ins, (r) => {
+  return batch(meter, { ...ins, ...gauges }, (r) => {
     if (monitor.native.isClosed()) {
       r.observe(ins.rss, process.memoryUsage.rss());
       return;
@@ -139,7 +138,7 @@ function registerMonitorMetrics(meter, monitor, { naming = 'semconv' } = {}) {
  * Registers every Node metric on `meter`: the V8 heap, GC durations, and with `monitor` the
  * process and container memory and the detector gauges. Returns a function that unregisters them.
  */
-function registerMetrics(meter, { naming = 'semconv', monitor } = {}) {
+function registerMetrics(meter, { monitor, naming = monitor?.config().naming } = {}) {
   const undo = [registerV8Metrics(meter, { naming }), registerGcMetrics(meter, { naming })];
   if (monitor) undo.push(registerMonitorMetrics(meter, monitor, { naming }));
   return () => undo.forEach((f) => f());

@@ -2,25 +2,14 @@
 // The Monitor: the core monitor plus Node's event loop glue (an unref'd poll timer, events).
 const { EventEmitter } = require('node:events');
 const native = require('../index.js');
-const { checkObject, codedError, optionsJson } = require('./options.js');
+const { codedError, optionsJson } = require('./options.js');
 const runtime = require('./runtime.js');
 
-/** Options every Node monitor starts from; the caller's keys override them. */
-const NODE_DEFAULTS = { runtime: 'node', measures: ['heap_used'] };
-
 /**
- * Detector options under the caller's while the V8 heap is watched: its readings after each
- * mark-compact are marked, and no leak is declared in the first 4 h before one has run (V8 may
- * collect an old generation only every hour or more; BENCHMARKS.md, "Slow GC as a V8 heap
- * shows it").
- */
-const HEAP_DETECTOR_DEFAULTS = { reports_full_gcs: true, first_collection_secs: 4 * 3600 };
-
-/**
- * Watches this process for memory leaks. Emits 'leak' (report, event) when the core's alert
- * goes to firing, and once more while it fires, with `event.kind === 'suspects'`, carrying the
- * report naming its suspect routes once the core is sure of them (often later than the alert
- * fires); 'resolved' (report, event) when it leaves firing.
+ * Watches this process for memory leaks. Options go to the core as one JSON object, laid over
+ * its Node preset. Emits the core's events, each with the report the core built for it:
+ * 'leak' (the alert went to firing), 'suspects' (while it fires, the core is sure of the
+ * suspect routes; often later than the alert) and 'resolved' (it left firing).
  */
 class Monitor extends EventEmitter {
   constructor(options = {}) {
@@ -28,19 +17,18 @@ class Monitor extends EventEmitter {
     if (!native.NativeMonitor) {
       throw codedError('unsupported', `the Monitor needs the native addon; this process loaded the ${native.__napiBindingTarget} fallback, which has the pure functions only`);
     }
-    const { heap = true, ...core } = checkObject(options);
-    if (heap) core.detector = { ...HEAP_DETECTOR_DEFAULTS, ...checkObject(core.detector, 'detector') };
-    this.native = new native.NativeMonitor(optionsJson({ ...NODE_DEFAULTS, ...core }));
-    this.intervalMs = this.native.config().interval_ms;
+    this.native = new native.NativeMonitor(optionsJson(options));
+    const config = this.native.config();
+    this.intervalMs = config.interval_ms;
     this.timer = null;
-    this.heapWatch = heap ? runtime.watchHeap(this.native) : null;
+    this.heapWatch = config.heap ? runtime.watchHeap(this.native) : null;
     runtime.applyRuntimeLimit(this.native);
   }
 
   /**
    * Starts the core's sampler thread (it samples RSS off the JS thread, so a busy event loop
-   * cannot delay it) and an unref'd timer that feeds the V8 heap (unless `heap: false`) and
-   * delivers the detector's events here.
+   * cannot delay it) and an unref'd timer that feeds the V8 heap (with the `heap` option) and
+   * delivers the core's events here.
    */
   start() {
     this.native.start();
@@ -70,21 +58,18 @@ class Monitor extends EventEmitter {
     this.native.close();
   }
 
-  /** Delivers the events queued in the core as 'leak' and 'resolved' events. */
+  /** Drains the core's events and emits each under its kind; returns them. */
   poll() {
     const events = this.native.pollEvents();
-    // A 'suspects' event (while firing) carries the report that first named suspect routes; a
-    // firing polled together with it makes one 'leak', with that report.
-    const named = events.some((e) => e.kind === 'suspects');
     for (const e of events) {
       if (this.native.isClosed()) break; // a listener closed the monitor
-      if (e.kind === 'suspects') this.emit('leak', e.report, e);
-      else if (e.to === 'firing' && !named) this.emit('leak', this.native.report(), e);
-      else if (e.from === 'firing') this.emit('resolved', this.native.report(), e);
+      this.emit(e.kind, e);
     }
     return events;
   }
 
+  /** Feeds recorded steps (requests per route and a post-GC baseline at injected times). */
+  replay(steps) { this.native.replay(JSON.stringify(steps)); }
   /** The leak report (the core's stable JSON schema, snake_case keys). */
   report() { return this.native.report(); }
   /** The leak report as text. */
@@ -93,9 +78,9 @@ class Monitor extends EventEmitter {
   analysis() { return this.native.analysis(); }
   /** Samples process memory now (unix ms, default now) and feeds the detector. */
   sample(tsMs) { return this.native.sample(tsMs); }
-  /** Feeds a runtime heap sample (done for you unless `heap: false`). */
+  /** Feeds a runtime heap sample (done for you with the `heap` option). */
   observeBaseline(tsMs, bytes) { return this.native.observeBaseline(tsMs, bytes); }
-  /** Feeds a heap sample taken right after a full (mark-compact) GC (done for you unless `heap: false`). */
+  /** Feeds a heap sample taken right after a full (mark-compact) GC (done for you with `heap`). */
   observeBaselineAfterFullGc(tsMs, bytes) { return this.native.observeBaselineAfterFullGc(tsMs, bytes); }
   /** Records the runtime's limit in bytes (null clears it). */
   setRuntimeLimit(bytes) { return this.native.setRuntimeLimit(bytes); }
@@ -107,4 +92,4 @@ class Monitor extends EventEmitter {
   isRunning() { return this.native.isRunning(); }
 }
 
-module.exports = { Monitor, NODE_DEFAULTS };
+module.exports = { Monitor };

@@ -1,8 +1,8 @@
 //! Node.js addon over leaksense-core: converts types and errors only.
 use leaksense_core::catalog::{self, Naming, Runtime};
-use leaksense_core::detect::{self, DetectorConfig, SeriesKind};
+use leaksense_core::detect;
 use leaksense_core::error::{ErrorCode, InputError};
-use leaksense_core::series::samples_from_secs;
+use leaksense_core::options::analyze_secs;
 use napi::Error;
 use napi_derive::napi;
 
@@ -26,21 +26,21 @@ pub fn to_u32(name: &str, v: f64) -> napi::Result<u32, String> {
     }
 }
 
-/// Returns the metric catalog for a runtime and naming mode as a JSON string.
+/// Returns the metric catalog for a runtime and naming mode (null: the core's default) as a
+/// JSON string.
 #[napi(catch_unwind)]
-pub fn catalog_json(runtime: String, naming: String) -> napi::Result<String, String> {
+pub fn catalog_json(runtime: String, naming: Option<String>) -> napi::Result<String, String> {
     let rt = Runtime::parse(&runtime).ok_or_else(|| {
         js_error(
             ErrorCode::InvalidOption,
             format!("unknown runtime {runtime:?}"),
         )
     })?;
-    let nm = Naming::parse(&naming).ok_or_else(|| {
-        js_error(
-            ErrorCode::InvalidOption,
-            format!("unknown naming {naming:?}"),
-        )
-    })?;
+    let nm = match naming {
+        None => Naming::default(),
+        Some(n) => Naming::parse(&n)
+            .ok_or_else(|| js_error(ErrorCode::InvalidOption, format!("unknown naming {n:?}")))?,
+    };
     let all: Vec<_> = catalog::metrics(rt, nm).collect();
     serde_json::to_string(&all).map_err(|e| js_error(ErrorCode::Internal, e.to_string()))
 }
@@ -91,42 +91,21 @@ pub(crate) fn to_js<T: serde::Serialize>(v: &T) -> napi::Result<serde_json::Valu
 }
 
 /// Replays a series (unix seconds) through a fresh core detector and returns its final analysis.
-/// `options_json` is a JSON object of `DetectorConfig` fields (`kind`, `limit`, `for_secs`, ...).
+/// `options_json` is a JSON object of the core's analyze options (`kind`, `limit`, `for_secs`,
+/// ...), passed through unchanged.
 #[napi(catch_unwind)]
 pub fn analyze(
     timestamps: Vec<f64>,
     values: Vec<f64>,
     options_json: String,
 ) -> napi::Result<serde_json::Value, String> {
-    let cfg = detector_config(&options_json).map_err(input_err)?;
-    let samples = samples_from_secs(&timestamps, &values).map_err(input_err)?;
-    to_js(&detect::analyze(&samples, &cfg).map_err(input_err)?)
+    to_js(&analyze_secs(&timestamps, &values, &options_json).map_err(input_err)?)
 }
 
-// The kind's defaults, overridden by the given fields; unknown fields are invalid_option.
-fn detector_config(json: &str) -> Result<DetectorConfig, InputError> {
-    let bad = |e: serde_json::Error| InputError::invalid_option("options", e.to_string());
-    let mut value: serde_json::Value = serde_json::from_str(json).map_err(bad)?;
-    let Some(fields) = value.as_object_mut() else {
-        return Err(InputError::invalid_option("options", "must be an object"));
-    };
-    let kind: SeriesKind = match fields.get("kind") {
-        None | Some(serde_json::Value::Null) => SeriesKind::default(),
-        Some(serde_json::Value::String(k)) => k.parse()?,
-        Some(other) => {
-            return Err(InputError::invalid_option(
-                "kind",
-                format!("must be a string, got {other}"),
-            ));
-        }
-    };
-    let mut base = serde_json::to_value(DetectorConfig::for_kind(kind)).map_err(bad)?;
-    if let Some(b) = base.as_object_mut() {
-        b.extend(std::mem::take(fields));
-    }
-    let cfg: DetectorConfig = serde_json::from_value(base).map_err(bad)?;
-    cfg.validate()?;
-    Ok(cfg)
+/// Catalog keys of the detector's gauges, in the order `NativeMonitor.gauges` gives them.
+#[napi(catch_unwind)]
+pub fn gauge_keys() -> Vec<&'static str> {
+    leaksense_core::gauges::GAUGE_KEYS.to_vec()
 }
 
 /// Span attribute names from the core catalog: `[allocated bytes, RSS delta bytes]`.

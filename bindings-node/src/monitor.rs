@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use leaksense_core::detect::{AlertEvent, AlertState};
+use leaksense_core::detect::AlertEvent;
 use leaksense_core::error::{ErrorCode, InputError};
 use leaksense_core::monitor::{Monitor, MonitorError};
 use leaksense_core::requests::RequestToken;
@@ -109,10 +109,11 @@ pub struct NativeMonitor {
 
 #[napi]
 impl NativeMonitor {
-    /// Builds a monitor from a JSON object of the core's options (snake_case keys).
+    /// Builds a monitor from a JSON object of the user's options (snake_case keys), laid over
+    /// the core's Node preset.
     #[napi(constructor, catch_unwind)]
     pub fn new(options_json: String) -> napi::Result<Self, String> {
-        let inner = Monitor::from_json(&options_json).map_err(monitor_err)?;
+        let inner = Monitor::for_runtime("node", &options_json).map_err(monitor_err)?;
         if inner.config().measures.len() > 1 {
             return Err(js_error(
                 ErrorCode::InvalidOption,
@@ -279,30 +280,25 @@ impl NativeMonitor {
         to_js(&self.inner.analysis().map_err(monitor_err)?)
     }
 
-    /// The detector's gauges for OpenTelemetry: `[baseline, growth rate, time to limit,
-    /// limit, state]`, null where unknown; state 0 inactive, 1 pending, 2 firing (as the core's
-    /// own OTel export).
+    /// The detector's gauges for OpenTelemetry, in `gaugeKeys()` order: null where there is
+    /// nothing to observe.
     #[napi(catch_unwind)]
     pub fn gauges(&self) -> napi::Result<Vec<Option<f64>>, String> {
-        let a = self.inner.analysis().map_err(monitor_err)?;
-        let state = match a.state {
-            AlertState::Inactive => 0.0,
-            AlertState::Pending => 1.0,
-            AlertState::Firing => 2.0,
-        };
-        Ok(vec![
-            a.baseline,
-            a.rate_per_sec,
-            a.time_to_limit_secs,
-            a.limit,
-            Some(state),
-        ])
+        let g = self.inner.gauges().map_err(monitor_err)?;
+        Ok(g.values().iter().map(|(_, v)| *v).collect())
     }
 
-    /// Drains the alert transitions since the last call, oldest first.
+    /// Drains the events since the last call (`leak`, `suspects`, `resolved`, each with its
+    /// report), oldest first.
     #[napi(catch_unwind)]
     pub fn poll_events(&self) -> napi::Result<serde_json::Value, String> {
         to_js(&self.inner.poll_events().map_err(monitor_err)?)
+    }
+
+    /// Feeds recorded steps (a JSON array; replays and tests).
+    #[napi(catch_unwind)]
+    pub fn replay(&self, steps_json: String) -> napi::Result<(), String> {
+        self.inner.replay_json(&steps_json).map_err(monitor_err)
     }
 
     /// The leak report as an object (the core's stable JSON schema).

@@ -1,14 +1,17 @@
 // Compiled with `tsc --noEmit --strict` by types.test.js: the public types must describe the API.
 import * as http from 'node:http';
-import { Monitor, analyze, deriv, predictLinear, findGrowthInflection, catalog, httpHandler, express, fastify, setRoute, currentRequest, type LeakReport, type MonitorEvent, type LeakSenseError } from '..';
+import { Monitor, analyze, deriv, predictLinear, findGrowthInflection, catalog, httpHandler, express, fastify, setRoute, currentRequest, type Event, type LeakReport, type LeakSenseError } from '..';
 
 const m = new Monitor({ interval_ms: 1000, detector: { for_secs: 60, kind: 'heap' }, attribution: { block_ms: 5000 }, heap: true });
-m.on('leak', (report: LeakReport, e: MonitorEvent) => {
+m.on('suspects', (e: Event) => {
+  const report: LeakReport = e.report;
   const top: string | undefined = report.suspects[0]?.route;
-  const state: 'inactive' | 'pending' | 'firing' = e.to;
-  const named: string | undefined = e.kind === 'suspects' ? e.report_text : undefined;
-  void top; void state; void named;
+  const state: 'inactive' | 'pending' | 'firing' = report.state;
+  const kind: 'leak' | 'suspects' | 'resolved' = e.kind;
+  const text: string = e.report_text;
+  void top; void state; void kind; void text;
 });
+m.replay([{ ts_ms: 1, requests: { '/a': 2 }, baseline: 5e7 }]);
 const gc = m.observeBaselineAfterFullGc(Date.now(), 1e8);
 void gc;
 m.on('error', (err: LeakSenseError) => { const c: string = err.code; void c; });

@@ -8,14 +8,18 @@ use leaksense_core::catalog::{
 };
 use leaksense_core::detect;
 use leaksense_core::error::{ErrorCode, InputError};
-use leaksense_core::series::samples_from_secs;
+use leaksense_core::options::analyze_secs;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-/// Metric catalog entries for a runtime and naming mode, as dicts.
+/// Metric catalog entries for a runtime and naming mode (None: the core's default), as dicts.
 #[pyfunction]
-#[pyo3(signature = (runtime = "python", naming = "semconv"))]
-fn catalog<'py>(py: Python<'py>, runtime: &str, naming: &str) -> PyResult<Vec<Bound<'py, PyDict>>> {
+#[pyo3(signature = (runtime = "python", naming = None))]
+fn catalog<'py>(
+    py: Python<'py>,
+    runtime: &str,
+    naming: Option<&str>,
+) -> PyResult<Vec<Bound<'py, PyDict>>> {
     error::guard(py, || {
         let rt = Runtime::parse(runtime).ok_or_else(|| {
             error::input(
@@ -23,12 +27,15 @@ fn catalog<'py>(py: Python<'py>, runtime: &str, naming: &str) -> PyResult<Vec<Bo
                 InputError::invalid_option("runtime", format!("unknown runtime {runtime:?}")),
             )
         })?;
-        let nm = Naming::parse(naming).ok_or_else(|| {
-            error::input(
-                py,
-                InputError::invalid_option("naming", format!("unknown naming {naming:?}")),
-            )
-        })?;
+        let nm = match naming {
+            None => Naming::default(),
+            Some(n) => Naming::parse(n).ok_or_else(|| {
+                error::input(
+                    py,
+                    InputError::invalid_option("naming", format!("unknown naming {n:?}")),
+                )
+            })?,
+        };
         catalog_metrics(rt, nm)
             .map(|m| {
                 let d = PyDict::new(py);
@@ -84,24 +91,17 @@ fn find_growth_inflection(
 }
 
 /// The core detector's one-shot analysis of a series, as a JSON string (the package parses it).
+/// `options_json` is a JSON object of the core's analyze options, passed through unchanged.
 #[pyfunction]
-#[pyo3(signature = (timestamps, values, kind = "heap", limit = None))]
 fn analyze_json(
     py: Python<'_>,
     timestamps: Vec<f64>,
     values: Vec<f64>,
-    kind: &str,
-    limit: Option<f64>,
+    options_json: &str,
 ) -> PyResult<String> {
     error::guard(py, || {
-        let kind: detect::SeriesKind = kind.parse().map_err(|e| error::input(py, e))?;
-        let cfg = detect::DetectorConfig {
-            limit,
-            ..detect::DetectorConfig::for_kind(kind)
-        };
-        let samples = samples_from_secs(&timestamps, &values).map_err(|e| error::input(py, e))?;
         let a = py
-            .detach(|| detect::analyze(&samples, &cfg))
+            .detach(|| analyze_secs(&timestamps, &values, options_json))
             .map_err(|e| error::input(py, e))?;
         serde_json::to_string(&a).map_err(|e| error::to_py(py, ErrorCode::Internal, e.to_string()))
     })
@@ -131,5 +131,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "EVENT_QUEUE_CAPACITY",
         leaksense_core::monitor::EVENT_QUEUE_CAPACITY,
     )?;
+    m.add("GAUGE_KEYS", leaksense_core::gauges::GAUGE_KEYS.to_vec())?;
     Ok(())
 }

@@ -3,7 +3,6 @@
 use std::sync::Mutex;
 
 use leaksense_core::collect::Collector;
-use leaksense_core::detect::AlertState;
 use leaksense_core::error::ErrorCode;
 use leaksense_core::monitor::{Monitor as CoreMonitor, MonitorError};
 use leaksense_core::requests::RequestToken;
@@ -39,11 +38,12 @@ impl Monitor {
 
 #[pymethods]
 impl Monitor {
-    /// Builds a monitor from a JSON object of options (keys as in the core's MonitorConfig).
+    /// Builds a monitor for `runtime` from a JSON object of the user's options, laid over the
+    /// runtime's preset by the core.
     #[new]
-    fn new(py: Python<'_>, config_json: &str) -> PyResult<Self> {
+    fn new(py: Python<'_>, runtime: &str, config_json: &str) -> PyResult<Self> {
         error::guard(py, || {
-            CoreMonitor::from_json(config_json)
+            CoreMonitor::for_runtime(runtime, config_json)
                 .map(Monitor)
                 .map_err(|e| to_py(py, e))
         })
@@ -187,37 +187,29 @@ impl Monitor {
         })
     }
 
-    /// The detector's gauges without JSON: (limit, baseline, growth rate per second, time to
-    /// limit in seconds, alert state as 0 inactive / 1 pending / 2 firing).
-    #[allow(clippy::type_complexity)]
-    fn detector_gauges(
-        &self,
-        py: Python<'_>,
-    ) -> PyResult<(Option<f64>, Option<f64>, Option<f64>, Option<f64>, u8)> {
+    /// The detector's gauges without JSON: (catalog key, value or None) pairs.
+    fn gauges(&self, py: Python<'_>) -> PyResult<Vec<(&'static str, Option<f64>)>> {
         error::guard(py, || {
-            let a = py.detach(|| self.0.analysis()).map_err(|e| to_py(py, e))?;
-            let state = match a.state {
-                AlertState::Inactive => 0,
-                AlertState::Pending => 1,
-                AlertState::Firing => 2,
-            };
-            Ok((
-                a.limit,
-                a.baseline,
-                a.rate_per_sec,
-                a.time_to_limit_secs,
-                state,
-            ))
+            let g = py.detach(|| self.0.gauges()).map_err(|e| to_py(py, e))?;
+            Ok(g.values().to_vec())
         })
     }
 
-    /// Drains the alert transitions since the last poll, as a JSON array.
+    /// Drains the events since the last poll, with their reports, as a JSON array.
     fn poll_events_json(&self, py: Python<'_>) -> PyResult<String> {
         error::guard(py, || {
             let ev = py
                 .detach(|| self.0.poll_events())
                 .map_err(|e| to_py(py, e))?;
             json(py, &ev)
+        })
+    }
+
+    /// Feeds recorded steps (a JSON array; replays and tests).
+    fn replay_json(&self, py: Python<'_>, steps_json: &str) -> PyResult<()> {
+        error::guard(py, || {
+            py.detach(|| self.0.replay_json(steps_json))
+                .map_err(|e| to_py(py, e))
         })
     }
 

@@ -101,9 +101,10 @@ def test_deep_mode_adds_the_census(monitor):
         rt.close()
 
 
-def test_full_collections_feed_the_gc_baseline_when_asked(monitor):
+def test_full_collections_feed_the_gc_baseline_when_asked():
+    monitor = leaksense.Monitor(heap=True)
     reader = InMemoryMetricReader()
-    rt = register_metrics(monitor, MeterProvider(metric_readers=[reader]), gc_baseline=True)
+    rt = register_metrics(monitor, MeterProvider(metric_readers=[reader]))
     try:
         assert monitor.watched == "rss"
         gc.collect(1)
@@ -114,12 +115,14 @@ def test_full_collections_feed_the_gc_baseline_when_asked(monitor):
         assert monitor.analysis()["samples"] == 1
     finally:
         rt.close()
+        monitor.close()
     n = len(gc.callbacks)
     rt.close()
     assert len(gc.callbacks) == n
 
 
-def test_without_gc_baseline_the_detector_keeps_watching_rss(monitor):
+def test_without_heap_the_detector_keeps_watching_rss(monitor):
+    assert monitor.config["heap"] is False, "the Python preset"
     rt = register_metrics(monitor, MeterProvider(metric_readers=[InMemoryMetricReader()]))
     try:
         gc.collect()

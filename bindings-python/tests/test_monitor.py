@@ -28,6 +28,7 @@ def wait_for(cond, what, limit=20.0):
         {"interval_ms": 0},
         {"interval_ms": "fast"},
         {"runtime": "ruby"},
+        {"runtime": "node"},
         {"naming": "old"},
         {"detector": {"for_secs": -1}},
         {"detector": {"nope": 1}},
@@ -45,9 +46,10 @@ def test_bad_options_raise_invalid_option(options):
     assert isinstance(e.value, ValueError)
 
 
-def test_options_reach_the_core_with_python_defaults():
+def test_options_reach_the_core_over_the_python_preset():
     m = leaksense.Monitor(interval_ms=250, measures=["allocated_blocks"], naming="legacy")
     assert m.config["runtime"] == "python"
+    assert m.config["heap"] is False
     assert m.config["interval_ms"] == 250
     assert m.config["naming"] == "legacy"
     assert m.measures[0] == "allocated_blocks"
@@ -88,8 +90,9 @@ def test_every_method_of_a_closed_monitor_raises_closed():
         m.start,
         m.sample,
         m.analysis,
-        m.poll_events,
+        m.poll,
         m.report,
+        lambda: m.replay([]),
         lambda: m.watched,
         lambda: m.observe_baseline(1.0, 1.0),
         lambda: m.set_runtime_limit(None),
@@ -177,13 +180,21 @@ def feed_leak(m, start, seconds, rate=2e6):
         m.observe_baseline(t, 5e7 + grow + (i % 3) * 1e4)
 
 
-def test_alert_events_are_polled_and_drained():
+def test_events_are_polled_delivered_and_drained():
     m = leaksense.Monitor(**FAST)
+    got = []
+    m.on("leak", got.append)
     feed_leak(m, 1_700_000_000.0, 60)
-    events = m.poll_events()
-    assert any(e["to"] == "firing" for e in events), events
-    assert m.poll_events() == []
+    events = m.poll()
+    assert [e.kind for e in events][:1] == ["leak"], events
+    assert got == events[:1]
+    assert got[0].report.verdict == "leak" and got[0].measure == "memory"
+    assert got[0].to_dict()["report"]["state"] == "firing"
+    assert "LEAK" in got[0].report.text
+    assert m.poll() == []
     assert m.report().verdict == "leak"
+    with pytest.raises(leaksense.InvalidOptionError):
+        m.on("alert", print)
     m.close()
 
 
@@ -193,25 +204,25 @@ def test_on_leak_callback_runs_once_the_alert_fires():
     fired = threading.Event()
 
     @m.on_leak
-    def _(report):
-        got.append(report)
+    def _(event):
+        got.append(event)
         fired.set()
 
     m.start()
     feed_leak(m, 1_700_000_000.0, 60)
     assert fired.wait(20), "on_leak never called"
-    assert got[0].verdict == "leak"
+    assert got[0].kind == "leak" and got[0].report.verdict == "leak"
     m.close()
 
 
 def test_a_failing_callback_does_not_stop_the_poller(capfd):
     m = leaksense.Monitor(interval_ms=20, **FAST)
     fired = threading.Event()
-    m.on_leak(lambda r: 1 / 0)
-    m.on_leak(lambda r: fired.set())
+    m.on("leak", lambda e: 1 / 0)
+    m.on("leak", lambda e: fired.set())
     m.start()
     feed_leak(m, 1_700_000_000.0, 60)
-    wait_for(lambda: "on_leak callback failed" in capfd.readouterr().err, "error message")
+    wait_for(lambda: "event listener failed" in capfd.readouterr().err, "error message")
     m.close()
 
 
@@ -260,7 +271,7 @@ def test_the_interpreter_exits_cleanly_with_a_running_monitor():
     code = (
         "import leaksense\n"
         "m = leaksense.instrument(interval_ms=5, metrics=False)\n"
-        "m.on_leak(print)\n"
+        "m.on('leak', print)\n"
         "import time; time.sleep(0.1)\n"
         "assert m.running\n"
     )

@@ -7,10 +7,9 @@ use std::fmt::Write as _;
 
 use leaksense_core::Sample;
 use leaksense_core::detect::{DetectorConfig, SeriesKind, Verdict};
-use leaksense_core::report::percent;
+use leaksense_core::format::{self, bytes, percent, quantity, share, utc as iso};
 
 use crate::analyze::{Chart, SeriesReport};
-use crate::render::{iso, quantity};
 
 /// Text made safe for HTML element content and quoted attribute values.
 pub fn escape(s: &str) -> String {
@@ -73,7 +72,7 @@ pub fn page(source: &str, cfg: &DetectorConfig, reports: &[SeriesReport]) -> Str
             a.samples,
             a.growth_start_ms.map(iso).unwrap_or_default(),
             a.rate_per_sec
-                .map(|v| format!("{}/s", quantity(cfg.kind, v)))
+                .map(|v| format::rate(cfg.kind, v))
                 .unwrap_or_default()
         );
     }
@@ -85,11 +84,10 @@ fn title(r: &SeriesReport, source: &str) -> String {
     r.name.clone().unwrap_or_else(|| source.to_string())
 }
 
-fn verdict(v: Verdict) -> &'static str {
+fn verdict(v: Verdict) -> String {
     match v {
-        Verdict::Leak => "<span class=\"leak\">leak</span>",
-        Verdict::Healthy => "healthy",
-        Verdict::Insufficient => "insufficient data",
+        Verdict::Leak => format!("<span class=\"leak\">{}</span>", format::verdict(v)),
+        _ => format::verdict(v).to_string(),
     }
 }
 
@@ -108,10 +106,10 @@ fn series_section(o: &mut String, i: usize, kind: SeriesKind, r: &SeriesReport, 
         verdict(a.verdict),
         a.growth_start_ms.map_or("none".into(), iso),
         a.rate_per_sec
-            .map_or("none".into(), |v| format!("{}/s", quantity(kind, v))),
+            .map_or("none".into(), |v| format::rate(kind, v)),
         a.baseline.map_or("unknown".into(), |v| quantity(kind, v)),
         match (a.limit, a.time_to_limit_secs) {
-            (Some(l), Some(t)) => format!("{:.1} h (limit {})", t / 3600.0, quantity(kind, l)),
+            (Some(l), Some(t)) => format!("{} (limit {})", format::duration(t), quantity(kind, l)),
             (Some(l), None) => format!("not rising toward the limit of {}", quantity(kind, l)),
             (None, _) => "unknown (no limit)".into(),
         }
@@ -129,13 +127,13 @@ fn series_section(o: &mut String, i: usize, kind: SeriesKind, r: &SeriesReport, 
             let reasons: Vec<String> = s.reasons.iter().map(|x| escape(x)).collect();
             let _ = writeln!(
                 o,
-                "<tr><td><code>{}</code></td><td>{}</td><td>{} .. {}</td><td>{}</td><td>{:.0}%</td><td>{}</td></tr>",
+                "<tr><td><code>{}</code></td><td>{}</td><td>{} .. {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&s.route),
-                quantity(SeriesKind::Heap, s.retained_bytes_per_request),
-                quantity(SeriesKind::Heap, s.interval[0]),
-                quantity(SeriesKind::Heap, s.interval[1]),
+                bytes(s.retained_bytes_per_request),
+                bytes(s.interval[0]),
+                bytes(s.interval[1]),
                 s.requests,
-                s.share * 100.0,
+                share(s.share),
                 reasons.join("<br>")
             );
         }

@@ -3,6 +3,7 @@
 
 mod analyze;
 mod error;
+mod files;
 mod fleet;
 mod html;
 mod input;
@@ -17,6 +18,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use leaksense_core::catalog::{Naming, Runtime};
 use leaksense_core::detect::{DetectorConfig, SeriesKind};
+use leaksense_core::options::{self, AnalyzeOptions};
 
 use crate::error::CliError;
 use crate::input::{Format, Source};
@@ -92,14 +94,18 @@ enum NamingArg {
 struct AnalyzeArgs {
     #[command(flatten)]
     source: SourceArgs,
-    /// What the series measures.
-    #[arg(long, value_enum, default_value_t = Kind::Heap)]
-    kind: Kind,
+    /// What the series measures (default heap); sets `kind` in --options.
+    #[arg(long, value_enum)]
+    kind: Option<Kind>,
+    /// Detector options as a JSON object, the keys every language's `analyze` takes (e.g.
+    /// '{"for_secs": 600, "min_rise_ratio": 0.2}'; docs/options.md).
+    #[arg(long, value_name = "JSON")]
+    options: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     format: Output,
     /// The memory limit (or count limit), for the time until it is reached: a number of bytes,
-    /// optionally with a unit (kB, MB, GB, TB, KiB, MiB, GiB, TiB).
+    /// optionally with a unit (kB, MB, GB, TB, KiB, MiB, GiB, TiB); sets `limit` in --options.
     #[arg(long, value_name = "BYTES", allow_negative_numbers = true, value_parser = parse_quantity)]
     limit: Option<f64>,
 }
@@ -236,15 +242,37 @@ fn parse_quantity(s: &str) -> Result<f64, String> {
         .map_err(|_| format!("{s:?} is not a number of bytes (e.g. 536870912, 512MiB, 2GB)"))
 }
 
+/// The detector options: --options with --kind and --limit laid over it, through the core's
+/// parser (the same as every binding's `analyze`).
+fn analyze_options(args: &AnalyzeArgs) -> Result<DetectorConfig, CliError> {
+    let mut fields = match &args.options {
+        Some(json) => options::object("options", json).map_err(CliError::Option)?,
+        None => serde_json::Map::new(),
+    };
+    if let Some(kind) = args.kind {
+        let kind = match kind {
+            Kind::Heap => SeriesKind::Heap,
+            Kind::Count => SeriesKind::Count,
+        };
+        let kind = serde_json::to_value(kind).map_err(|e| CliError::Usage(e.to_string()))?;
+        fields.insert("kind".into(), kind);
+    }
+    if let Some(limit) = args.limit {
+        let n = serde_json::Number::from_f64(limit).ok_or_else(|| {
+            CliError::Option(leaksense_core::InputError::invalid_option(
+                "limit",
+                format!("{limit} must be finite and positive"),
+            ))
+        })?;
+        fields.insert("limit".into(), n.into());
+    }
+    Ok(AnalyzeOptions::from_object(fields)
+        .map_err(CliError::Option)?
+        .detector)
+}
+
 fn analyze(args: &AnalyzeArgs) -> Result<String, CliError> {
-    let kind = match args.kind {
-        Kind::Heap => SeriesKind::Heap,
-        Kind::Count => SeriesKind::Count,
-    };
-    let cfg = DetectorConfig {
-        limit: args.limit,
-        ..DetectorConfig::for_kind(kind)
-    };
+    let cfg = analyze_options(args)?;
     let (label, reports, fleet) = match (&args.source.input, &args.source.prometheus) {
         (Some(path), _) => {
             let source = Source::File {
@@ -252,7 +280,7 @@ fn analyze(args: &AnalyzeArgs) -> Result<String, CliError> {
                 format: args.source.file.input_format,
                 metric: args.source.file.metric.clone(),
             };
-            (source.label(), analyze::run(&source, &cfg)?, false)
+            (source.label(), files::run(&source, &cfg)?, false)
         }
         (None, Some(url)) => {
             let opts = fleet_options(url, &args.source.prom)?;

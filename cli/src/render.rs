@@ -2,74 +2,17 @@
 //! `leaksense.analyze/v1` documented in docs/schema.md.
 
 use leaksense_core::detect::{AlertState, DetectorConfig, SeriesKind, Verdict};
+use leaksense_core::format::{self, duration, percent};
 use serde::Serialize;
 
 use crate::analyze::SeriesReport;
 
-/// ISO-8601 UTC time of unix milliseconds (`2026-11-25T06:00:00Z`, with a fraction only when
-/// the time has one).
-pub fn iso(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.to_string())
-        .unwrap_or_else(|_| format!("{ms} ms"))
-}
-
-/// A quantity in the series' unit: bytes with SI prefixes for heaps, plain for counts.
-pub fn quantity(kind: SeriesKind, v: f64) -> String {
-    match kind {
-        SeriesKind::Count => format!("{}", round_sig(v, 4)),
-        SeriesKind::Heap => {
-            let units = [(1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB")];
-            for (scale, unit) in units {
-                if v.abs() >= scale {
-                    return format!("{} {unit}", round_sig(v / scale, 4));
-                }
-            }
-            format!("{} B", round_sig(v, 4))
-        }
-    }
-}
-
-fn round_sig(v: f64, digits: i32) -> f64 {
-    if v == 0.0 || !v.is_finite() {
-        return v;
-    }
-    let scale = 10f64.powi(digits - 1 - v.abs().log10().floor() as i32);
-    (v * scale).round() / scale
-}
+pub use leaksense_core::format::{quantity, utc as iso};
 
 /// When a limit `secs` after the last sample is reached, to the second (it is an estimate).
 fn reached_ms(last_ms: i64, secs: f64) -> i64 {
     let ms = last_ms.saturating_add((secs * 1000.0) as i64);
     ms - ms.rem_euclid(1000)
-}
-
-/// Seconds as `3d 4h 5m` (or `42s`).
-fn duration(secs: f64) -> String {
-    let s = secs.round() as i64;
-    let (d, h, m) = (s / 86400, s % 86400 / 3600, s % 3600 / 60);
-    match (d, h, m) {
-        (0, 0, 0) => format!("{s}s"),
-        (0, 0, _) => format!("{m}m {}s", s % 60),
-        (0, _, _) => format!("{h}h {m}m"),
-        _ => format!("{d}d {h}h {m}m"),
-    }
-}
-
-fn verdict_str(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Insufficient => "insufficient data",
-        Verdict::Healthy => "healthy",
-        Verdict::Leak => "LEAK",
-    }
-}
-
-fn state_str(s: AlertState) -> &'static str {
-    match s {
-        AlertState::Inactive => "inactive",
-        AlertState::Pending => "pending",
-        AlertState::Firing => "firing",
-    }
 }
 
 /// The human report. For a fleet (`summary`), a count of verdicts first, then only the
@@ -97,10 +40,6 @@ pub fn text(source: &str, cfg: &DetectorConfig, reports: &[SeriesReport], summar
         all
     };
     let kind = cfg.kind;
-    let per_sec = match kind {
-        SeriesKind::Heap => "/s",
-        SeriesKind::Count => " per second",
-    };
     for (i, r) in reports.iter().enumerate() {
         if i > 0 {
             o.push('\n');
@@ -115,8 +54,8 @@ pub fn text(source: &str, cfg: &DetectorConfig, reports: &[SeriesReport], summar
             iso(r.first_ms),
             iso(r.last_ms)
         );
-        let _ = writeln!(o, "  verdict        {}", verdict_str(a.verdict));
-        let _ = writeln!(o, "  alert state    {}", state_str(a.state));
+        let _ = writeln!(o, "  verdict        {}", format::verdict(a.verdict));
+        let _ = writeln!(o, "  alert state    {}", format::state(a.state));
         if let Some(b) = a.baseline {
             let _ = writeln!(
                 o,
@@ -128,13 +67,13 @@ pub fn text(source: &str, cfg: &DetectorConfig, reports: &[SeriesReport], summar
         let _ = writeln!(o, "  growth start   {start}");
         let rate = match (a.rate_per_sec, a.rate_low, a.rate_high) {
             (Some(r), Some(lo), Some(hi)) => format!(
-                "{}{per_sec} ({:.0}% interval {}{per_sec} to {}{per_sec})",
-                quantity(kind, r),
-                cfg.confidence * 100.0,
-                quantity(kind, lo),
-                quantity(kind, hi)
+                "{} ({} interval {} to {})",
+                format::rate(kind, r),
+                percent(cfg.confidence),
+                format::rate(kind, lo),
+                format::rate(kind, hi)
             ),
-            (Some(r), _, _) => format!("{}{per_sec}", quantity(kind, r)),
+            (Some(r), _, _) => format::rate(kind, r),
             _ => "none".into(),
         };
         let _ = writeln!(o, "  rate           {rate}");
@@ -170,8 +109,8 @@ pub fn text(source: &str, cfg: &DetectorConfig, reports: &[SeriesReport], summar
                     o,
                     "    {}  {} -> {}{resolved}",
                     iso(e.ts_ms),
-                    state_str(e.from),
-                    state_str(e.to)
+                    format::state(e.from),
+                    format::state(e.to)
                 );
             }
         }
@@ -279,22 +218,4 @@ pub fn json(source: &str, cfg: &DetectorConfig, reports: &[SeriesReport]) -> Str
     let mut s = serde_json::to_string_pretty(&doc).expect("plain data serializes");
     s.push('\n');
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats_are_readable() {
-        assert_eq!(iso(0), "1970-01-01T00:00:00Z");
-        assert_eq!(iso(1_500), "1970-01-01T00:00:01.5Z");
-        assert_eq!(quantity(SeriesKind::Heap, 1234.5), "1.235 kB");
-        assert_eq!(quantity(SeriesKind::Heap, 3.2e8), "320 MB");
-        assert_eq!(quantity(SeriesKind::Heap, -12.0), "-12 B");
-        assert_eq!(quantity(SeriesKind::Count, 0.012345), "0.01235");
-        assert_eq!(duration(42.0), "42s");
-        assert_eq!(duration(3725.0), "1h 2m");
-        assert_eq!(duration(90061.0), "1d 1h 1m");
-    }
 }

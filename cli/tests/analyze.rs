@@ -54,9 +54,13 @@ fn csv_leak_is_reported_in_text() {
         "{out}"
     );
     assert!(out.contains("growth start   2026-01-01T0"), "{out}");
-    assert!(out.contains("kB/s (95% interval"), "{out}");
+    // 20 kB/s is 68.66 MiB/h.
     assert!(
-        out.contains("(limit 2 GB reached about 2026-01-02T"),
+        out.contains("rate           68.66 MiB/h (95% interval"),
+        "{out}"
+    );
+    assert!(
+        out.contains("(limit 1.863 GiB reached about 2026-01-02T"),
         "{out}"
     );
     assert!(out.contains("inactive -> pending"), "{out}");
@@ -232,6 +236,50 @@ fn missing_file_is_an_error() {
         "does_not_exist.csv",
         &[],
         "does_not_exist.csv: No such file",
+    );
+}
+
+/// `--options` is the JSON object every binding's `analyze` takes, through the core's parser;
+/// `--kind` and `--limit` are laid over it.
+#[test]
+fn detector_options_pass_through_to_the_core() {
+    let doc = json(&analyze(
+        "leak.csv",
+        &[
+            "--format",
+            "json",
+            "--options",
+            r#"{"kind": "count", "limit": 5e9, "confidence": 0.99}"#,
+        ],
+    ));
+    assert_eq!(doc["kind"], "count");
+    assert_eq!(doc["confidence"], 0.99);
+    assert_eq!(doc["series"][0]["limit"], 5e9);
+    let over = json(&analyze(
+        "leak.csv",
+        &[
+            "--format",
+            "json",
+            "--kind",
+            "heap",
+            "--limit",
+            "2e9",
+            "--options",
+            r#"{"kind": "count", "limit": 5e9}"#,
+        ],
+    ));
+    assert_eq!(over["kind"], "heap", "the flags win");
+    assert_eq!(over["series"][0]["limit"], 2e9);
+    fails(
+        "leak.csv",
+        &["--options", r#"{"for_sec": 60}"#],
+        "unknown option `for_sec`",
+    );
+    fails("leak.csv", &["--options", "[1]"], "option `options`");
+    fails(
+        "leak.csv",
+        &["--options", r#"{"for_secs": -1}"#],
+        "option `for_secs`",
     );
 }
 

@@ -235,7 +235,8 @@ fn prom_json() -> Value {
     })
 }
 
-fn inflection_json() -> Value {
+/// The inflection cases with a series: hand-made shapes, then random walks.
+fn inflection_series() -> Vec<(String, Call)> {
     let mut rng = Rng::new(8);
     let mut named: Vec<(String, Call)> = Vec::new();
     let t0 = 1_700_000_000.0;
@@ -307,24 +308,17 @@ fn inflection_json() -> Value {
         };
         named.push((format!("random_{k}"), (ts, vs, window, ratio)));
     }
-    let calls: Vec<Call> = named.iter().map(|(_, c)| c.clone()).collect();
-    let expected = article::run(&calls);
-    let mut cases: Vec<Value> = named
-        .iter()
-        .zip(expected)
-        .map(|((name, (ts, vs, window, ratio)), want)| {
-            json!({"name": name, "op": "find_growth_inflection",
-                   "args": {"timestamps": nums_to_json(ts), "values": nums_to_json(vs),
-                            "window": window, "ratio": num_to_json(*ratio)},
-                   "expect": {"timestamp": num_to_json(want)}})
-        })
-        .collect();
+    named
+}
+
+/// The inflection cases that must fail, with their error codes.
+fn inflection_errors() -> Vec<Value> {
     let err = |name: &str, ts: Value, vs: Value, window: Value, ratio: Value, code: &str| {
         json!({"name": name, "op": "find_growth_inflection",
                "args": {"timestamps": ts, "values": vs, "window": window, "ratio": ratio},
                "expect": {"error": code}})
     };
-    cases.extend([
+    vec![
         err(
             "empty_series",
             json!([]),
@@ -389,7 +383,24 @@ fn inflection_json() -> Value {
             json!(0.8),
             "invalid_option",
         ),
-    ]);
+    ]
+}
+
+fn inflection_json() -> Value {
+    let named = inflection_series();
+    let calls: Vec<Call> = named.iter().map(|(_, c)| c.clone()).collect();
+    let expected = article::run(&calls);
+    let mut cases: Vec<Value> = named
+        .iter()
+        .zip(expected)
+        .map(|((name, (ts, vs, window, ratio)), want)| {
+            json!({"name": name, "op": "find_growth_inflection",
+                   "args": {"timestamps": nums_to_json(ts), "values": nums_to_json(vs),
+                            "window": window, "ratio": num_to_json(*ratio)},
+                   "expect": {"timestamp": num_to_json(want)}})
+        })
+        .collect();
+    cases.extend(inflection_errors());
     json!({
         "description": "The article's find_growth_inflection(points, window, ratio). Expected \
             timestamps (unix seconds) were computed by the article's Python function under \

@@ -25,6 +25,7 @@ pub enum InstrumentKind {
 
 /// Which runtime, if any, a metric belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Runtime {
     /// Process-level metrics every runtime emits (read by the core).
@@ -63,6 +64,7 @@ impl Runtime {
 
 /// Which set of metric names to emit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Naming {
     /// Current OpenTelemetry semantic conventions.

@@ -8,8 +8,11 @@ pub mod catalog;
 pub mod collect;
 pub mod detect;
 pub mod error;
+pub mod format;
+pub mod gauges;
 #[cfg(feature = "collect")]
 pub mod monitor;
+pub mod options;
 #[cfg(feature = "otel")]
 pub mod otel;
 pub mod report;

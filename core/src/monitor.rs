@@ -7,173 +7,32 @@
 //! Forking (gunicorn, cluster): stop the monitor before `fork` and start it again in both the
 //! parent and the child. Stopping joins the sampler thread, so no lock is held across the fork.
 
+mod config;
+mod events;
+
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use thiserror::Error;
 
-use crate::catalog::{Naming, Runtime};
 use crate::collect::{Collector, Snapshot};
 use crate::detect::{AlertEvent, AlertState, Analysis, Detector, DetectorConfig};
 use crate::error::{CollectError, ErrorCode, InputError};
+use crate::gauges::LeakGauges;
 use crate::report::{LeakReport, SuspectWatch};
 use crate::requests::{
-    AttributionConfig, MeasureSource, RequestOutcome, RequestToken, RequestTracker, TrackerConfig,
+    AttributionConfig, MeasureSource, RequestOutcome, RequestToken, RequestTracker,
 };
 use crate::series::Sample;
 
-/// Events kept until a binding polls them; the oldest are dropped first.
-pub const EVENT_QUEUE_CAPACITY: usize = 256;
-
-/// What [`Monitor::poll_events`] returns: an alert state change, or the news that a firing
-/// alert's report now names the routes to blame.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MonitorEvent {
-    /// Timestamp (unix ms) of the sample that caused it.
-    pub ts_ms: i64,
-    /// Alert state before.
-    pub from: AlertState,
-    /// Alert state after (`from` again for a `suspects` event).
-    pub to: AlertState,
-    /// What happened.
-    pub kind: EventKind,
-    /// For a `suspects` event, the report that named them (a report built later may differ:
-    /// a route near the model's significance bar can drop out and come back).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub report: Option<Box<LeakReport>>,
-    /// `report` as text, for logs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub report_text: Option<String>,
-}
-
-/// The kinds of [`MonitorEvent`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventKind {
-    /// The alert changed state, `from` → `to`.
-    Alert,
-    /// The alert is firing (`from` and `to` are both `firing`) and the monitor is sure of its
-    /// suspect routes ([`SuspectWatch`]: stricter intervals, the same top suspect in
-    /// consecutive looks); the event carries the report that named them. At most once per
-    /// firing, often later than the firing: the model names a route only once the traffic mix
-    /// tells routes apart.
-    Suspects,
-}
-
-impl From<AlertEvent> for MonitorEvent {
-    fn from(e: AlertEvent) -> Self {
-        MonitorEvent {
-            ts_ms: e.ts_ms,
-            from: e.from,
-            to: e.to,
-            kind: EventKind::Alert,
-            report: None,
-            report_text: None,
-        }
-    }
-}
-
-/// How a [`Monitor`] is set up. Every field has a default; bindings pass it as JSON
-/// (`MonitorConfig::from_json`), so the option names are the same in every language.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct MonitorConfig {
-    /// The runtime hosting the monitor (selects catalog names).
-    pub runtime: Runtime,
-    /// Semconv or legacy metric names.
-    pub naming: Naming,
-    /// Period of the core's sampler thread, in milliseconds.
-    pub interval_ms: u64,
-    /// Names of the runtime measures the binding passes to `begin_request`/`end_request`
-    /// (e.g. `["heap_used"]` in Node), at most four.
-    pub measures: Vec<String>,
-    /// Also read process RSS at each request's begin and end, reported as the `rss` measure
-    /// (one `pread`, about 0.3 µs, at each end).
-    pub rss_per_request: bool,
-    /// Route cardinality cap; routes beyond it are counted under `_other`.
-    pub max_routes: usize,
-    /// Width of a request-count slot in milliseconds (attribution works per slot).
-    pub slot_ms: i64,
-    /// A memory limit in bytes to use instead of the detected one.
-    pub memory_limit: Option<u64>,
-    /// Detector options (the limit is set through `memory_limit`).
-    pub detector: DetectorConfig,
-    /// Attribution options.
-    pub attribution: AttributionConfig,
-}
-
-impl Default for MonitorConfig {
-    fn default() -> Self {
-        let tracker = TrackerConfig::new(Vec::<String>::new());
-        MonitorConfig {
-            runtime: Runtime::Process,
-            naming: Naming::Semconv,
-            interval_ms: 15_000,
-            measures: Vec::new(),
-            rss_per_request: cfg!(target_os = "linux"),
-            max_routes: tracker.max_routes,
-            slot_ms: tracker.slot_ms,
-            memory_limit: None,
-            detector: DetectorConfig::default(),
-            attribution: AttributionConfig::default(),
-        }
-    }
-}
-
-impl MonitorConfig {
-    /// Parses a JSON object of options; unknown keys and bad values are `invalid_option`.
-    pub fn from_json(json: &str) -> Result<Self, InputError> {
-        let bad = |e: serde_json::Error| InputError::invalid_option("config", e.to_string());
-        let value: serde_json::Value = serde_json::from_str(json).map_err(bad)?;
-        if !value.is_object() {
-            return Err(InputError::invalid_option(
-                "config",
-                "must be a JSON object",
-            ));
-        }
-        let cfg: MonitorConfig = serde_json::from_value(value).map_err(bad)?;
-        cfg.validate()?;
-        Ok(cfg)
-    }
-
-    /// Checks every option, including the detector's and the tracker's.
-    pub fn validate(&self) -> Result<(), InputError> {
-        if !(1..=86_400_000).contains(&self.interval_ms) {
-            return Err(InputError::invalid_option(
-                "interval_ms",
-                "must be between 1 ms and one day",
-            ));
-        }
-        if self.memory_limit == Some(0) {
-            return Err(InputError::invalid_option(
-                "memory_limit",
-                "must be positive",
-            ));
-        }
-        if self.detector.limit.is_some() {
-            return Err(InputError::invalid_option(
-                "detector.limit",
-                "set the limit with memory_limit",
-            ));
-        }
-        self.detector.validate()?;
-        self.attribution.validate()?;
-        RequestTracker::new(self.tracker_config(None)).map(drop)
-    }
-
-    fn tracker_config(&self, rss: Option<Arc<dyn MeasureSource>>) -> TrackerConfig {
-        TrackerConfig {
-            max_routes: self.max_routes,
-            slot_ms: self.slot_ms,
-            rss_source: rss,
-            ..TrackerConfig::new(self.measures.iter().cloned())
-        }
-    }
-}
+pub use config::MonitorConfig;
+pub use events::{
+    EVENT_QUEUE_CAPACITY, Event, EventKind, MAX_REPLAY_REQUESTS, MEASURE_MEMORY, ReplayStep,
+};
 
 /// Errors of the monitor's operations, each with a stable [`ErrorCode`].
 #[derive(Debug, Error)]
@@ -217,7 +76,10 @@ pub enum Watched {
 struct State {
     collector: Collector,
     detector: Detector,
-    events: VecDeque<MonitorEvent>,
+    /// Alert transitions to deliver, waiting for their report (built without this lock).
+    awaiting: VecDeque<(EventKind, i64)>,
+    /// Events ready for the binding to poll.
+    events: VecDeque<Event>,
     watched: Watched,
     last_ts_ms: Option<i64>,
     /// While the alert fires and its suspects are not announced yet.
@@ -227,6 +89,8 @@ struct State {
 struct Shared {
     config: MonitorConfig,
     state: Mutex<State>,
+    /// Held while reports for events are built and queued, so events stay in order.
+    delivery: Mutex<()>,
     tracker: RequestTracker,
     closed: AtomicBool,
     stop: (Mutex<bool>, Condvar),
@@ -283,6 +147,7 @@ impl Monitor {
         let state = State {
             collector,
             detector,
+            awaiting: VecDeque::new(),
             events: VecDeque::new(),
             watched: Watched::Rss,
             last_ts_ms: None,
@@ -292,6 +157,7 @@ impl Monitor {
             shared: Arc::new(Shared {
                 config,
                 state: Mutex::new(state),
+                delivery: Mutex::new(()),
                 tracker,
                 closed: AtomicBool::new(false),
                 stop: (Mutex::new(false), Condvar::new()),
@@ -300,9 +166,15 @@ impl Monitor {
         })
     }
 
-    /// [`Monitor::new`] from a JSON object of options (what the bindings call).
+    /// [`Monitor::new`] from a JSON object of options laid over the preset of its `runtime`.
     pub fn from_json(json: &str) -> Result<Monitor, MonitorError> {
         Monitor::new(MonitorConfig::from_json(json)?)
+    }
+
+    /// [`Monitor::new`] for a binding: its runtime's name and its user's options as a JSON
+    /// object (see [`MonitorConfig::for_runtime`]).
+    pub fn for_runtime(runtime: &str, json: &str) -> Result<Monitor, MonitorError> {
+        Monitor::new(MonitorConfig::for_runtime(runtime, json)?)
     }
 
     /// The configuration the monitor runs with.
@@ -375,7 +247,10 @@ impl Monitor {
             Some(ts) => (ts, true),
             None => (self.shared.tracker.now_ms(), false),
         };
-        sample_into(&mut st, ts, strict)
+        let snap = sample_into(&mut st, ts, strict)?;
+        drop(st);
+        self.shared.deliver_transitions()?;
+        Ok(snap)
     }
 
     /// Feeds the runtime's heap left after a full GC (the floor of the sawtooth). From the
@@ -418,14 +293,17 @@ impl Monitor {
             st.last_ts_ms = None;
             st.suspects = None;
         }
-        feed(
+        let event = feed(
             &mut st,
             Sample {
                 ts_ms,
                 value: bytes,
             },
             after_full_gc,
-        )
+        )?;
+        drop(st);
+        self.shared.deliver_transitions()?;
+        Ok(event)
     }
 
     /// The series the detector watches now.
@@ -476,10 +354,15 @@ impl Monitor {
         Ok(self.state()?.detector.analysis())
     }
 
-    /// Drains the events since the last poll, oldest first (at most
-    /// [`EVENT_QUEUE_CAPACITY`]; older ones were dropped): every alert transition, and a
-    /// [`EventKind::Suspects`] event once a firing alert's suspects are sure.
-    pub fn poll_events(&self) -> Result<Vec<MonitorEvent>, MonitorError> {
+    /// The detector's gauges now: what every binding exports on its OpenTelemetry meter.
+    pub fn gauges(&self) -> Result<LeakGauges, MonitorError> {
+        Ok(LeakGauges::from_analysis(&self.analysis()?))
+    }
+
+    /// The events since the last poll, oldest first (at most [`EVENT_QUEUE_CAPACITY`]; older
+    /// ones were dropped): `leak`, `suspects` and `resolved`, each with its report, built by
+    /// the call that fed the sample causing it, once it released the state lock.
+    pub fn poll_events(&self) -> Result<Vec<Event>, MonitorError> {
         Ok(self.state()?.events.drain(..).collect())
     }
 
@@ -488,13 +371,56 @@ impl Monitor {
         self.shared.report()
     }
 
-    /// While the alert fires and its suspects are not announced yet, builds the report (at the
-    /// firing, then once per detector bucket of sample time) and queues a
-    /// [`EventKind::Suspects`] event with it once [`SuspectWatch`] says so. The sampler thread
-    /// calls this after every sample; call it yourself only when you feed samples without it
-    /// (replays, tests). Returns whether it queued the event.
-    pub fn check_suspects(&self) -> Result<bool, MonitorError> {
-        self.shared.check_suspects()
+    /// Builds the reports of pending alert transitions, and, while the alert fires and its
+    /// suspects are not announced yet, looks for them (at the firing, then once per detector
+    /// bucket of sample time), queueing a `suspects` event once [`SuspectWatch`] says so. The
+    /// sampler thread calls this after every sample, and [`Monitor::replay`] after every step;
+    /// call it yourself only when you feed samples without either. Returns whether it queued
+    /// a `suspects` event.
+    pub fn deliver(&self) -> Result<bool, MonitorError> {
+        self.shared.deliver()
+    }
+
+    /// Feeds recorded data (replays, tests) at injected times, step by step: each step's
+    /// requests, then its baseline (as [`Monitor::observe_baseline`]), then
+    /// [`Monitor::deliver`]. The same steps give the same events in every language.
+    pub fn replay(&self, steps: &[ReplayStep]) -> Result<(), MonitorError> {
+        if self.is_closed() {
+            return Err(MonitorError::Closed);
+        }
+        let zeros = vec![0.0; self.tracker().runtime_measures()];
+        for step in steps {
+            for (route, &n) in &step.requests {
+                if n > MAX_REPLAY_REQUESTS {
+                    return Err(InputError::invalid_option(
+                        "requests",
+                        format!(
+                            "{n} requests on {route:?} in one step; at most {MAX_REPLAY_REQUESTS}"
+                        ),
+                    )
+                    .into());
+                }
+                for _ in 0..n {
+                    let t = self.tracker().begin_at(route, step.ts_ms, &zeros)?;
+                    self.tracker().end_at(t, step.ts_ms, &zeros)?;
+                }
+            }
+            if let Some(bytes) = step.baseline {
+                self.observe_baseline(step.ts_ms, bytes)?;
+            }
+            self.deliver()?;
+        }
+        Ok(())
+    }
+
+    /// [`Monitor::replay`] of a JSON array of steps.
+    pub fn replay_json(&self, json: &str) -> Result<(), MonitorError> {
+        if self.is_closed() {
+            return Err(MonitorError::Closed);
+        }
+        let steps: Vec<ReplayStep> = serde_json::from_str(json)
+            .map_err(|e| InputError::invalid_option("steps", e.to_string()))?;
+        self.replay(&steps)
     }
 }
 
@@ -519,7 +445,38 @@ impl Shared {
         Ok(LeakReport::build(analysis, &floor, &snapshot, attribution)?)
     }
 
-    fn check_suspects(&self) -> Result<bool, MonitorError> {
+    /// One builder at a time, so that events are queued in the order they happened.
+    fn delivering(&self) -> Result<MutexGuard<'_, ()>, MonitorError> {
+        self.delivery.lock().map_err(|_| internal("delivery"))
+    }
+
+    fn deliver(&self) -> Result<bool, MonitorError> {
+        let _one = self.delivering()?;
+        self.transitions()?;
+        self.look_for_suspects()
+    }
+
+    fn deliver_transitions(&self) -> Result<(), MonitorError> {
+        let _one = self.delivering()?;
+        self.transitions()
+    }
+
+    /// Builds each awaiting transition's report (outside the state lock, so that sampling and
+    /// the bindings' baseline feeds never wait for it) and queues its event. The caller holds
+    /// the delivery lock.
+    fn transitions(&self) -> Result<(), MonitorError> {
+        loop {
+            let Some((kind, ts_ms)) = self.state()?.awaiting.pop_front() else {
+                return Ok(());
+            };
+            let report = self.report()?;
+            push_event(&mut *self.state()?, Event::new(kind, ts_ms, report));
+        }
+    }
+
+    /// A look for a firing alert's suspects, when one is due. The caller holds the delivery
+    /// lock.
+    fn look_for_suspects(&self) -> Result<bool, MonitorError> {
         let watch = {
             let st = self.state()?;
             match (&st.suspects, st.last_ts_ms) {
@@ -527,8 +484,7 @@ impl Shared {
                 _ => return Ok(false),
             }
         };
-        // Built without the lock (up to tens of ms at the route cap), so that sampling and
-        // the bindings' baseline feeds never wait for it.
+        // Built without the state lock (up to tens of ms at the route cap).
         let report = self.report_with(&SuspectWatch::config(&self.config.attribution))?;
         let mut st = self.state()?;
         let Some(last) = st.last_ts_ms else {
@@ -544,17 +500,7 @@ impl Shared {
             _ => return Ok(false),
         }
         st.suspects = None;
-        push_event(
-            &mut st,
-            MonitorEvent {
-                ts_ms: last,
-                from: AlertState::Firing,
-                to: AlertState::Firing,
-                kind: EventKind::Suspects,
-                report_text: Some(report.render_text()),
-                report: Some(Box::new(report)),
-            },
-        );
+        push_event(&mut st, Event::new(EventKind::Suspects, last, report));
         Ok(true)
     }
 }
@@ -590,12 +536,17 @@ fn feed(
         } else if e.from == AlertState::Firing {
             st.suspects = None;
         }
-        push_event(st, e.into());
+        if let Some(kind) = EventKind::of(&e) {
+            if st.awaiting.len() == EVENT_QUEUE_CAPACITY {
+                st.awaiting.pop_front();
+            }
+            st.awaiting.push_back((kind, e.ts_ms));
+        }
     }
     Ok(event)
 }
 
-fn push_event(st: &mut State, e: MonitorEvent) {
+fn push_event(st: &mut State, e: Event) {
     if st.events.len() == EVENT_QUEUE_CAPACITY {
         st.events.pop_front();
     }
@@ -627,7 +578,7 @@ fn sampler_loop(shared: &Shared) {
             // A failed read (a transient procfs error) is skipped; the next tick tries again.
             let _ = sample_into(&mut st, shared.tracker.now_ms(), false);
             drop(st);
-            let _ = shared.check_suspects();
+            let _ = shared.deliver();
         }
         let Ok(stopped) = shared.stop.0.lock() else {
             return;

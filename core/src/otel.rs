@@ -17,6 +17,7 @@ use opentelemetry::metrics::{AsyncInstrument, Meter};
 use crate::catalog::{self, InstrumentKind, Metric, Naming, Runtime};
 use crate::collect::{Collector, ContainerMemory};
 use crate::error::{CollectError, ErrorCode};
+pub use crate::gauges::LeakGauges;
 
 /// Catalog keys [`register_process_metrics`] registers, in registration order.
 pub const PROCESS_KEYS: [&str; 6] = [
@@ -80,20 +81,6 @@ impl OtelError {
             }
         }
     }
-}
-
-/// The detector's view of the leak, as exported by [`register_leak_gauges`]; `None` fields are
-/// not observed (e.g. no time-to-limit while memory is flat).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct LeakGauges {
-    /// Post-GC baseline, bytes.
-    pub baseline_bytes: Option<f64>,
-    /// Growth rate of the baseline, bytes per second.
-    pub growth_rate_bytes_per_sec: Option<f64>,
-    /// Seconds until the effective limit is reached at the current rate.
-    pub time_to_limit_secs: Option<f64>,
-    /// Alert state: 0 inactive, 1 pending, 2 firing.
-    pub state: Option<i64>,
 }
 
 /// A caller-provided source of [`LeakGauges`], called at most once per collection cycle.
@@ -263,13 +250,7 @@ pub fn register_leak_gauges(
         .map(|k| resolve(k, Runtime::Process, naming))
         .collect::<Result<Vec<_>, _>>()?;
     let cache = Arc::new(CycleCache::new(move || Some(source())));
-    type Read = fn(&LeakGauges) -> Option<f64>;
-    let readers: [Read; 3] = [
-        |g| g.baseline_bytes,
-        |g| g.growth_rate_bytes_per_sec,
-        |g| g.time_to_limit_secs,
-    ];
-    for (i, (m, read)) in metrics[..3].iter().zip(readers).enumerate() {
+    for (i, m) in metrics.iter().enumerate() {
         if m.kind != InstrumentKind::ObservableGauge {
             return Err(OtelError::NotObservable {
                 name: m.name,
@@ -277,29 +258,36 @@ pub fn register_leak_gauges(
             });
         }
         let cache = Arc::clone(&cache);
-        meter
-            .f64_observable_gauge(m.name)
-            .with_unit(m.unit)
-            .with_description(m.description)
-            .with_callback(move |o: &dyn AsyncInstrument<f64>| {
-                let g = if i == 0 { cache.refresh() } else { cache.get() };
-                if let Some(v) = g.and_then(|g| read(&g)).filter(|v| v.is_finite()) {
-                    o.observe(v, &[]);
-                }
-            })
-            .build();
+        let key = m.key;
+        let read = move || {
+            let g = if i == 0 { cache.refresh() } else { cache.get() };
+            g.and_then(|g| g.value(key))
+        };
+        let builder = |name| meter.f64_observable_gauge(name);
+        if key == "detector.state" {
+            // A state is a whole number; exported as an integer gauge.
+            meter
+                .i64_observable_gauge(m.name)
+                .with_unit(m.unit)
+                .with_description(m.description)
+                .with_callback(move |o: &dyn AsyncInstrument<i64>| {
+                    if let Some(v) = read() {
+                        o.observe(v as i64, &[]);
+                    }
+                })
+                .build();
+        } else {
+            builder(m.name)
+                .with_unit(m.unit)
+                .with_description(m.description)
+                .with_callback(move |o: &dyn AsyncInstrument<f64>| {
+                    if let Some(v) = read() {
+                        o.observe(v, &[]);
+                    }
+                })
+                .build();
+        }
     }
-    let state = &metrics[3];
-    meter
-        .i64_observable_gauge(state.name)
-        .with_unit(state.unit)
-        .with_description(state.description)
-        .with_callback(move |o: &dyn AsyncInstrument<i64>| {
-            if let Some(v) = cache.get().and_then(|g| g.state) {
-                o.observe(v, &[]);
-            }
-        })
-        .build();
     Ok(Registration { metrics })
 }
 

@@ -6,11 +6,12 @@ use std::fmt::{self, Write as _};
 
 use serde::{Deserialize, Serialize};
 
-use crate::detect::{Analysis, Verdict};
+use crate::detect::{Analysis, SeriesKind, Verdict};
 use crate::error::InputError;
+use crate::format::{self, bytes, percent, share, utc};
 use crate::requests::{
     ArticleSuspect, AttributionConfig, BACKGROUND, MeasureSummary, ModelFit, OTHER_ROUTE,
-    TrackerSnapshot, attribute,
+    RouteEstimate, TrackerSnapshot, attribute,
 };
 use crate::series::Sample;
 
@@ -19,6 +20,7 @@ pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
 /// A route the report names as a likely leak, with why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Suspect {
     /// The route.
     pub route: String,
@@ -37,6 +39,7 @@ pub struct Suspect {
 
 /// One row of the per-route table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RouteRow {
     /// The route (`_other` for routes beyond the cardinality cap).
     pub route: String,
@@ -63,6 +66,7 @@ pub struct RouteRow {
 
 /// The report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LeakReport {
     /// Schema version (see [`REPORT_SCHEMA_VERSION`]).
     pub schema_version: u32,
@@ -148,66 +152,7 @@ impl LeakReport {
         if report.analysis.verdict == Verdict::Leak
             && let Some(m) = &att.model
         {
-            for e in &m.estimates {
-                if e.route == BACKGROUND || e.interval[0] <= 0.0 || e.share < cfg.min_share {
-                    continue;
-                }
-                let mut reasons = vec![format!(
-                    "retains {} per request ({} CI {} to {}), explaining {:.0}% of the floor \
-                     growth since it began",
-                    bytes(e.retained_bytes_per_request),
-                    percent(m.confidence),
-                    bytes(e.interval[0]),
-                    bytes(e.interval[1]),
-                    e.share * 100.0
-                )];
-                if e.route == OTHER_ROUTE {
-                    reasons.push(
-                        "pooled: routes beyond the top-K by traffic or the cardinality cap".into(),
-                    );
-                }
-                if let Some(first) = snapshot
-                    .routes
-                    .iter()
-                    .find(|r| r.route == e.route)
-                    .and_then(|r| r.first_seen_ms)
-                    && let Some(reason) = new_route_reason(snapshot, first, gs)
-                {
-                    reasons.push(reason);
-                }
-                reasons.extend(
-                    att.article_suspects
-                        .iter()
-                        .filter(|a| a.route == e.route)
-                        .map(|a| a.reason.clone()),
-                );
-                report.suspects.push(Suspect {
-                    route: e.route.clone(),
-                    retained_bytes_per_request: e.retained_bytes_per_request,
-                    interval: e.interval,
-                    requests: e.requests,
-                    share: e.share,
-                    reasons,
-                });
-            }
-            if let Some(bg) = m.estimates.iter().find(|e| e.route == BACKGROUND)
-                && bg.interval[0] > 0.0
-                && bg.share >= cfg.min_share
-            {
-                report.notes.push(format!(
-                    "{:.0}% of the growth ({}/s) is not explained by request counts: \
-                     look at timers, background tasks or caches",
-                    bg.share * 100.0,
-                    bytes(bg.retained_bytes_per_request)
-                ));
-            }
-            if report.suspects.is_empty() {
-                report.notes.push(
-                    "no route retains memory significantly: traffic may be too regular to \
-                     separate routes, or the growth is not tied to requests"
-                        .into(),
-                );
-            }
+            report.name_suspects(m, &att.article_suspects, snapshot, gs, cfg);
         }
         if report.analysis.verdict == Verdict::Leak {
             report.article_suspects = att.article_suspects;
@@ -217,6 +162,50 @@ impl LeakReport {
         routes.sort_by_key(|r| std::cmp::Reverse(r.requests));
         report.routes = routes;
         Ok(report)
+    }
+
+    /// The suspects of a leak: the model's routes whose interval excludes 0 and that explain
+    /// at least `min_share` of the growth, each with its reasons; notes on what the routes do
+    /// not explain.
+    fn name_suspects(
+        &mut self,
+        m: &ModelFit,
+        article: &[ArticleSuspect],
+        snapshot: &TrackerSnapshot,
+        gs: i64,
+        cfg: &AttributionConfig,
+    ) {
+        for e in &m.estimates {
+            if e.route == BACKGROUND || e.interval[0] <= 0.0 || e.share < cfg.min_share {
+                continue;
+            }
+            self.suspects.push(Suspect {
+                route: e.route.clone(),
+                retained_bytes_per_request: e.retained_bytes_per_request,
+                interval: e.interval,
+                requests: e.requests,
+                share: e.share,
+                reasons: reasons(e, m.confidence, article, snapshot, gs),
+            });
+        }
+        if let Some(bg) = m.estimates.iter().find(|e| e.route == BACKGROUND)
+            && bg.interval[0] > 0.0
+            && bg.share >= cfg.min_share
+        {
+            self.notes.push(format!(
+                "{} of the growth ({}) is not explained by request counts: \
+                 look at timers, background tasks or caches",
+                share(bg.share),
+                format::rate(SeriesKind::Heap, bg.retained_bytes_per_request)
+            ));
+        }
+        if self.suspects.is_empty() {
+            self.notes.push(
+                "no route retains memory significantly: traffic may be too regular to \
+                 separate routes, or the growth is not tied to requests"
+                    .into(),
+            );
+        }
     }
 
     /// The report as pretty-printed JSON.
@@ -229,24 +218,24 @@ impl LeakReport {
     pub fn render_text(&self) -> String {
         let mut s = String::new();
         let a = &self.analysis;
-        let verdict = match a.verdict {
-            Verdict::Leak => "LEAK",
-            Verdict::Healthy => "healthy",
-            Verdict::Insufficient => "not enough data yet",
-        };
-        let _ = writeln!(s, "leaksense: {verdict} (alert {:?})", a.state);
+        let _ = writeln!(
+            s,
+            "leaksense: {} (alert {})",
+            format::verdict(a.verdict),
+            format::state(a.state)
+        );
         if let Some(gs) = a.growth_start_ms {
             let _ = writeln!(s, "  growth began   {}", utc(gs));
         }
         if let Some(r) = a.rate_per_sec {
-            let _ = write!(s, "  rate           {}/h", bytes(r * 3600.0));
+            let _ = write!(s, "  rate           {}", format::rate(SeriesKind::Heap, r));
             if let (Some(lo), Some(hi)) = (a.rate_low, a.rate_high) {
                 let _ = write!(
                     s,
                     // The detector's confidence level (95% unless configured otherwise).
-                    " (interval {}/h to {}/h)",
-                    bytes(lo * 3600.0),
-                    bytes(hi * 3600.0)
+                    " (interval {} to {})",
+                    format::rate(SeriesKind::Heap, lo),
+                    format::rate(SeriesKind::Heap, hi)
                 );
             }
             s.push('\n');
@@ -258,7 +247,7 @@ impl LeakReport {
             let _ = writeln!(
                 s,
                 "  limit in       {} (limit {})",
-                duration(t),
+                format::duration(t),
                 a.limit.map_or("?".into(), bytes)
             );
         }
@@ -267,14 +256,14 @@ impl LeakReport {
             for (i, x) in self.suspects.iter().enumerate() {
                 let _ = writeln!(
                     s,
-                    "  {}. {}  {} per request [{} .. {}]  {} requests, {:.0}% of growth",
+                    "  {}. {}  {} per request [{} .. {}]  {} requests, {} of growth",
                     i + 1,
                     x.route,
                     bytes(x.retained_bytes_per_request),
                     bytes(x.interval[0]),
                     bytes(x.interval[1]),
                     x.requests,
-                    x.share * 100.0
+                    share(x.share)
                 );
                 for r in &x.reasons {
                     let _ = writeln!(s, "     - {r}");
@@ -288,64 +277,7 @@ impl LeakReport {
             }
         }
         if !self.routes.is_empty() {
-            let w = self
-                .routes
-                .iter()
-                .map(|r| r.route.len())
-                .max()
-                .unwrap_or(5)
-                .max(5);
-            // The per-request delta of the first measure is what each request saw itself
-            // (concurrent requests' allocations included), shown beside the model's estimate.
-            let first = self.routes[0].measures.first().map(|m| m.measure.as_str());
-            let mean_head = first.map_or(String::new(), |m| format!("mean Δ{m}"));
-            let _ = writeln!(
-                s,
-                "\n{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
-                "route",
-                "requests",
-                "traffic",
-                "retained/req",
-                format!("{} CI", percent(self.confidence())),
-                "share",
-                mean_head
-            );
-            // Routes the model pooled into `_other` have no estimate of their own.
-            let pooled = self
-                .model
-                .as_ref()
-                .and_then(|m| m.estimates.iter().find(|e| e.route == OTHER_ROUTE))
-                .filter(|_| !self.routes.iter().any(|r| r.route == OTHER_ROUTE));
-            let unfitted = if pooled.is_some() { "in _other" } else { "-" };
-            for r in &self.routes {
-                let traffic = r
-                    .traffic_change
-                    .map_or("-".into(), |c| format!("{:+.0}%", c * 100.0));
-                let retained = r.retained_bytes_per_request.map_or(unfitted.into(), bytes);
-                let ci = r.interval.map_or("-".into(), |i| {
-                    format!("{} .. {}", bytes(i[0]), bytes(i[1]))
-                });
-                let share = r.share.map_or("-".into(), |x| format!("{:.0}%", x * 100.0));
-                let mean = r.measures.first().map_or(String::new(), |m| bytes(m.mean));
-                let _ = writeln!(
-                    s,
-                    "{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
-                    r.route, r.requests, traffic, retained, ci, share, mean
-                );
-            }
-            if let Some(e) = pooled {
-                let ci = format!("{} .. {}", bytes(e.interval[0]), bytes(e.interval[1]));
-                let _ = writeln!(
-                    s,
-                    "{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}",
-                    OTHER_ROUTE,
-                    e.requests,
-                    "",
-                    bytes(e.retained_bytes_per_request),
-                    ci,
-                    format!("{:.0}%", e.share * 100.0)
-                );
-            }
+            self.render_routes(&mut s);
         }
         for n in &self.notes {
             let _ = writeln!(s, "note: {n}");
@@ -354,10 +286,111 @@ impl LeakReport {
     }
 }
 
+impl LeakReport {
+    /// The per-route table of [`LeakReport::render_text`] (routes present).
+    fn render_routes(&self, s: &mut String) {
+        let w = self
+            .routes
+            .iter()
+            .map(|r| r.route.len())
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        // The per-request delta of the first measure is what each request saw itself
+        // (concurrent requests' allocations included), shown beside the model's estimate.
+        let first = self.routes[0].measures.first().map(|m| m.measure.as_str());
+        let mean_head = first.map_or(String::new(), |m| format!("mean Δ{m}"));
+        let _ = writeln!(
+            s,
+            "\n{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
+            "route",
+            "requests",
+            "traffic",
+            "retained/req",
+            format!("{} CI", percent(self.confidence())),
+            "share",
+            mean_head
+        );
+        // Routes the model pooled into `_other` have no estimate of their own.
+        let pooled = self
+            .model
+            .as_ref()
+            .and_then(|m| m.estimates.iter().find(|e| e.route == OTHER_ROUTE))
+            .filter(|_| !self.routes.iter().any(|r| r.route == OTHER_ROUTE));
+        let unfitted = if pooled.is_some() { "in _other" } else { "-" };
+        for r in &self.routes {
+            let traffic = r.traffic_change.map_or("-".into(), format::change);
+            let retained = r.retained_bytes_per_request.map_or(unfitted.into(), bytes);
+            let ci = r.interval.map_or("-".into(), |i| {
+                format!("{} .. {}", bytes(i[0]), bytes(i[1]))
+            });
+            let part = r.share.map_or("-".into(), share);
+            let mean = r.measures.first().map_or(String::new(), |m| bytes(m.mean));
+            let _ = writeln!(
+                s,
+                "{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
+                r.route, r.requests, traffic, retained, ci, part, mean
+            );
+        }
+        if let Some(e) = pooled {
+            let ci = format!("{} .. {}", bytes(e.interval[0]), bytes(e.interval[1]));
+            let _ = writeln!(
+                s,
+                "{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}",
+                OTHER_ROUTE,
+                e.requests,
+                "",
+                bytes(e.retained_bytes_per_request),
+                ci,
+                share(e.share)
+            );
+        }
+    }
+}
+
 impl fmt::Display for LeakReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.render_text())
     }
+}
+
+/// Why a route is a suspect: the model's estimate first, then whether it is new, then what
+/// the article's rules say about it.
+fn reasons(
+    e: &RouteEstimate,
+    confidence: f64,
+    article: &[ArticleSuspect],
+    snapshot: &TrackerSnapshot,
+    gs: i64,
+) -> Vec<String> {
+    let mut reasons = vec![format!(
+        "retains {} per request ({} CI {} to {}), explaining {} of the floor growth since it \
+         began",
+        bytes(e.retained_bytes_per_request),
+        percent(confidence),
+        bytes(e.interval[0]),
+        bytes(e.interval[1]),
+        share(e.share)
+    )];
+    if e.route == OTHER_ROUTE {
+        reasons.push("pooled: routes beyond the top-K by traffic or the cardinality cap".into());
+    }
+    if let Some(first) = snapshot
+        .routes
+        .iter()
+        .find(|r| r.route == e.route)
+        .and_then(|r| r.first_seen_ms)
+        && let Some(reason) = new_route_reason(snapshot, first, gs)
+    {
+        reasons.push(reason);
+    }
+    reasons.extend(
+        article
+            .iter()
+            .filter(|a| a.route == e.route)
+            .map(|a| a.reason.clone()),
+    );
+    reasons
 }
 
 /// How far a route's first appearance may precede the estimated growth start and still be
@@ -447,77 +480,10 @@ impl SuspectWatch {
     }
 }
 
-/// A confidence level as a percentage: "95%", "99%", "99.8%".
-pub fn percent(level: f64) -> String {
-    let p = format!("{:.1}", level * 100.0);
-    format!("{}%", p.strip_suffix(".0").unwrap_or(&p))
-}
-
-/// Bytes with a binary unit, keeping the sign.
-fn bytes(v: f64) -> String {
-    let a = v.abs();
-    let (d, u) = match a {
-        a if a >= 1024.0 * 1024.0 * 1024.0 => (1024.0 * 1024.0 * 1024.0, "GiB"),
-        a if a >= 1024.0 * 1024.0 => (1024.0 * 1024.0, "MiB"),
-        a if a >= 1024.0 => (1024.0, "KiB"),
-        _ => (1.0, "B"),
-    };
-    if d == 1.0 {
-        format!("{v:.0} B")
-    } else {
-        format!("{:.1} {u}", v / d)
-    }
-}
-
-fn duration(secs: f64) -> String {
-    let m = (secs / 60.0).round() as i64;
-    match m {
-        m if m >= 1440 => format!("{}d {}h", m / 1440, m % 1440 / 60),
-        m if m >= 60 => format!("{}h {}m", m / 60, m % 60),
-        m => format!("{m}m"),
-    }
-}
-
-/// Unix ms as `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, Howard Hinnant's algorithm).
-fn utc(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::detect::AlertState;
-
-    #[test]
-    fn formats() {
-        assert_eq!(utc(0), "1970-01-01T00:00:00Z");
-        assert_eq!(utc(1_764_052_496_000), "2025-11-25T06:34:56Z");
-        assert_eq!(utc(951_782_400_000), "2000-02-29T00:00:00Z");
-        assert_eq!(bytes(512.0), "512 B");
-        assert_eq!(bytes(-2048.0), "-2.0 KiB");
-        assert_eq!(bytes(3.5 * 1024.0 * 1024.0), "3.5 MiB");
-        assert_eq!(duration(90.0 * 60.0), "1h 30m");
-        assert_eq!(duration(3.0 * 86400.0), "3d 0h");
-        assert_eq!(percent(0.95), "95%");
-        assert_eq!(percent(0.99), "99%");
-        assert_eq!(percent(0.998), "99.8%");
-    }
 
     #[test]
     fn a_suspect_watch_announces_after_agreeing_looks_and_looks_once_per_period() {

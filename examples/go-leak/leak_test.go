@@ -27,7 +27,7 @@ func TestReportNamesBothLeakingRoutes(t *testing.T) {
 		}
 		t.Fatalf("%v; suspects %+v; model %s; notes %q", err, rep.Suspects, model, rep.Notes)
 	}
-	if rep.Verdict != leaksense.Leak {
+	if rep.Verdict != leaksense.VerdictLeak {
 		t.Errorf("verdict %s", rep.Verdict)
 	}
 	for _, s := range rep.Suspects {

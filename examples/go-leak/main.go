@@ -25,15 +25,18 @@ import (
 
 // fastConfig compresses hours into seconds: 1 s detector buckets, 15 s warm-up and minimum
 // growth, 5 s "for", 5 s attribution blocks.
-func fastConfig(onAlert func(leaksense.AlertEvent)) leaksense.Config {
+func fastConfig(onEvent func(leaksense.Event)) leaksense.Config {
 	return leaksense.Config{
-		IntervalMs: 200,
-		SlotMs:     1000,
-		Detector: map[string]any{
-			"bucket_secs": 1, "warmup_secs": 15, "min_growth_secs": 15, "for_secs": 5,
+		MonitorOptions: leaksense.MonitorOptions{
+			IntervalMs: leaksense.Ptr[uint64](200),
+			SlotMs:     leaksense.Ptr[int64](1000),
+			Detector: &leaksense.DetectorOptions{
+				BucketSecs: leaksense.Ptr(1.0), WarmupSecs: leaksense.Ptr(15.0),
+				MinGrowthSecs: leaksense.Ptr(15.0), ForSecs: leaksense.Ptr(5.0),
+			},
+			Attribution: &leaksense.AttributionOptions{BlockMs: leaksense.Ptr[int64](5000)},
 		},
-		Attribution: map[string]any{"block_ms": 5000},
-		OnAlert:     onAlert,
+		OnEvent: onEvent,
 	}
 }
 
@@ -42,19 +45,15 @@ const leakStart = 12 * time.Second
 
 // run serves on 127.0.0.1, drives load until the report names both leaking routes or the
 // timeout passes, and returns the last report.
-func run(ctx context.Context, w io.Writer, timeout time.Duration) (leaksense.Report, error) {
-	var rep leaksense.Report
+func run(ctx context.Context, w io.Writer, timeout time.Duration) (leaksense.LeakReport, error) {
+	var rep leaksense.LeakReport
 	// Alerts are printed from the monitor's watcher goroutine, progress from this one.
 	out := &lockedWriter{w: w}
 	// Compressed time needs a post-GC floor point every second or so; a real service gets
 	// thousands of GC cycles over the hours a leak takes, at any GOGC.
 	defer debug.SetGCPercent(debug.SetGCPercent(20))
-	m, err := leaksense.NewMonitor(fastConfig(func(e leaksense.AlertEvent) {
-		if e.Kind == leaksense.EventSuspects {
-			fmt.Fprintln(out, "alert: the report now names suspects")
-			return
-		}
-		fmt.Fprintf(out, "alert: %s -> %s\n", e.From, e.To)
+	m, err := leaksense.NewMonitor(fastConfig(func(e leaksense.Event) {
+		fmt.Fprintf(out, "event: %s, %d suspect(s) named\n", e.Kind, len(e.Report.Suspects))
 	}))
 	if err != nil {
 		return rep, err
@@ -97,7 +96,7 @@ func run(ctx context.Context, w io.Writer, timeout time.Duration) (leaksense.Rep
 		if sec := int(time.Since(start).Seconds()); sec%5 == 0 {
 			progress(out, sec, rep)
 		}
-		if rep.State == leaksense.Firing && names(rep, RouteSessions) && names(rep, RouteStream) {
+		if rep.State == leaksense.AlertStateFiring && names(rep, RouteSessions) && names(rep, RouteStream) {
 			fmt.Fprintf(out, "both leaking routes named after %.0f s\n", time.Since(start).Seconds())
 			return rep, nil
 		}
@@ -116,7 +115,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-func progress(out io.Writer, sec int, rep leaksense.Report) {
+func progress(out io.Writer, sec int, rep leaksense.LeakReport) {
 	floor, requests := 0.0, uint64(0)
 	if rep.Baseline != nil {
 		floor = *rep.Baseline
@@ -132,7 +131,7 @@ func progress(out io.Writer, sec int, rep leaksense.Report) {
 		sec, floor/1e6, rep.Verdict, rep.State, requests, strings.Join(suspects, ", "))
 }
 
-func names(rep leaksense.Report, route string) bool {
+func names(rep leaksense.LeakReport, route string) bool {
 	return slices.ContainsFunc(rep.Suspects, func(s leaksense.Suspect) bool { return s.Route == route })
 }
 

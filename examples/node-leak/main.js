@@ -32,17 +32,19 @@ server.listen(0, '127.0.0.1', () => {
   }
 
   let fired = false;
-  // 'leak' comes when the alert fires, and again (event kind 'suspects') with the report that
-  // first names suspect routes.
-  monitor.on('leak', (report, e) => {
+  // 'leak' comes when the alert fires, 'suspects' once the core is sure of the suspect routes;
+  // each event carries the report the core built for it.
+  const onEvent = (e) => {
     fired = true;
-    const top = report.suspects[0];
+    const top = e.report.suspects[0];
     if (top?.route === LEAKING_ROUTE) {
-      finish(0, `leak detected ('leak' event, kind ${e.kind}); top suspect ${top.route} retains ${Math.round(top.retained_bytes_per_request)} bytes per request`);
+      finish(0, `leak detected ('${e.kind}' event); top suspect ${top.route} retains ${Math.round(top.retained_bytes_per_request)} bytes per request`);
     } else {
-      console.log(`leak detected, suspects so far: ${report.suspects.map((s) => s.route).join(', ') || 'none'}; waiting`);
+      console.log(`leak detected, suspects so far: ${e.report.suspects.map((s) => s.route).join(', ') || 'none'}; waiting`);
     }
-  });
+  };
+  monitor.on('leak', onEvent);
+  monitor.on('suspects', onEvent);
   // Once the alert has fired, keep checking whether attribution has named the route. The alert
   // itself may drop back to pending meanwhile (RSS can shrink when V8 decommits pages), so what
   // counts is the verdict the report still holds.

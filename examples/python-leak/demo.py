@@ -1,8 +1,8 @@
 """The leaksense demo: a real Flask app on a real WSGI server, a load driver hitting every
 route, and leaksense naming the leaking route with its bytes per request.
 
-Exits 0 only when the leak alert fired, the `on_leak` callback got a report naming /orders as
-the top suspect, and no healthy route is named. Time is compressed through the Monitor options (sampling every 200 ms, 1 s floor
+Exits 0 only when the leak alert fired, a `leak` or `suspects` event carried a report naming
+/orders as the top suspect, and no healthy route is named. Time is compressed through the Monitor options (sampling every 200 ms, 1 s floor
 buckets and floor points at least 5 s apart for the route model, a 15 s warm-up) so the demo takes about a minute instead of hours."""
 
 from __future__ import annotations
@@ -36,19 +36,22 @@ DEMO_OPTIONS: dict[str, Any] = {
 def main() -> int:
     sys.path.insert(0, HERE)
     monitor = leaksense.instrument(metrics=False, **DEMO_OPTIONS)
-    # on_leak runs when the alert fires, and once more with the report that first names
-    # suspects: the route model names none until the traffic mix tells the routes apart.
+    # A "leak" event comes when the alert fires, a "suspects" event once the core is sure of
+    # the suspect routes: the route model names none until the traffic mix tells them apart.
     start = time.monotonic()
     named: list[leaksense.Report] = []
     named_now = threading.Event()
-    calls: list[tuple[float, int]] = []  # (seconds since start, suspects in the report)
+    calls: list[tuple[float, str, int]] = []  # (seconds since start, kind, suspects named)
 
-    @monitor.on_leak
-    def on_leak(report: leaksense.Report) -> None:
-        calls.append((time.monotonic() - start, len(report.suspects)))
+    def on_event(event: leaksense.Event) -> None:
+        report = event.report
+        calls.append((time.monotonic() - start, event.kind, len(report.suspects)))
         if report.suspects and not named:
             named.append(report)
             named_now.set()
+
+    monitor.on("leak", on_event)
+    monitor.on("suspects", on_event)
 
     from app import app, leaked_bytes
 
@@ -80,19 +83,19 @@ def main() -> int:
     report = named[0] if named else monitor.report()
     monitor.close()
     when = f"fired after {calls[0][0]:.0f} s" if calls else "did NOT fire"
-    got = "; ".join(f"{t:.0f} s: {n} suspect(s)" for t, n in calls)
-    print(f"\ndemo: alert {when}; on_leak calls: {got or 'none'}; stopped after {elapsed:.0f} s; "
+    got = "; ".join(f"{t:.0f} s: {kind}, {n} suspect(s)" for t, kind, n in calls)
+    print(f"\ndemo: alert {when}; events: {got or 'none'}; stopped after {elapsed:.0f} s; "
           f"/orders kept {leaked_bytes() / 2**20:.1f} MiB\n")
     print(report.text)
-    names = [s.route for s in report.suspects]
+    names = [s["route"] for s in report.suspects]
     ok = bool(named) and names[:1] == [LEAKING] and not HEALTHY & set(names)
     if ok:
         top = report.suspects[0]
-        print(f"demo: OK: {top.route} retains about {top.retained_bytes_per_request / 1024:.1f} KiB "
+        print(f"demo: OK: {top['route']} retains about {top['retained_bytes_per_request'] / 1024:.1f} KiB "
               f"per request (it keeps 50.0 KiB); no healthy route named")
     else:
-        print(f"demo: FAILED: suspects {names} (from on_leak: {bool(named)}); "
-              f"expected on_leak to name {LEAKING} first and no healthy route")
+        print(f"demo: FAILED: suspects {names} (from an event: {bool(named)}); "
+              f"expected an event to name {LEAKING} first and no healthy route")
     return 0 if ok else 1
 
 

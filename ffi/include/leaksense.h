@@ -232,17 +232,30 @@ void leaksense_error_free(leaksense_error_t *error);
 // freed before.
 void leaksense_string_free(char *s);
 
-// Creates a monitor from a JSON object of options (the keys shared by every language:
-// `runtime`, `naming`, `interval_ms`, `measures`, `detector`, ...). `config` is UTF-8 of
-// `config_len` bytes, not NUL-terminated; NULL with length 0 means all defaults. Unknown keys
-// or bad values give `LEAKSENSE_INVALID_OPTION`. On success `*out` owns the new monitor.
+// Creates a monitor for `runtime` (`"process"`, `"go"`, `"python"`, `"node"`; UTF-8 of
+// `runtime_len` bytes, NULL with length 0 means `"process"`) from a JSON object of options (the
+// keys shared by every language: `naming`, `interval_ms`, `measures`, `heap`, `detector`,
+// ...), laid over that runtime's preset. `config` is UTF-8 of `config_len` bytes, not
+// NUL-terminated; NULL with length 0 means no options. Unknown keys, bad values, an unknown
+// runtime or a `runtime` key naming another one give `LEAKSENSE_INVALID_OPTION`. On success
+// `*out` owns the new monitor.
 //
 // # Safety
-// `config` must be NULL or point to `config_len` readable bytes; `out` must be NULL or valid
-// for a pointer write. On error `*out` is not written.
-leaksense_error_t *leaksense_monitor_new(const char *config,
+// `runtime` and `config` must each be NULL or point to their length in readable bytes; `out`
+// must be NULL or valid for a pointer write. On error `*out` is not written.
+leaksense_error_t *leaksense_monitor_new(const char *runtime,
+                                         size_t runtime_len,
+                                         const char *config,
                                          size_t config_len,
                                          leaksense_monitor_t **out);
+
+// The options the monitor runs with, defaults filled in, as JSON (`schema/monitor-options.schema.json`);
+// free it with `leaksense_string_free`.
+//
+// # Safety
+// `monitor` must be NULL or a live monitor; `out_json` NULL or writable.
+leaksense_error_t *leaksense_monitor_config(const leaksense_monitor_t *monitor,
+                                            char **out_json);
 
 // Starts the core's sampler thread (one sample every `interval_ms`); a no-op while it runs.
 //
@@ -322,16 +335,39 @@ leaksense_error_t *leaksense_monitor_set_runtime_limit(const leaksense_monitor_t
 // `monitor` must be NULL or a live monitor; `out_json` NULL or writable.
 leaksense_error_t *leaksense_monitor_analysis(const leaksense_monitor_t *monitor, char **out_json);
 
-// Drains the events since the last poll (oldest first, at most 256) as a JSON array of
-// `{"ts_ms", "from", "to", "kind"}`; free it with `leaksense_string_free`. `kind` is
-// `"alert"` for an alert state change, `"suspects"` (with `from` and `to` both `"firing"`)
-// once the monitor is sure of a firing alert's suspect routes (stricter intervals, the same top
-// suspect in 3 looks in a row; the sampler thread looks once per detector bucket).
+// Drains the events since the last poll (oldest first, at most 64) as a JSON array of
+// events (`schema/event.schema.json`): `{"kind", "ts_ms", "measure", "report", "report_text"}`,
+// where `kind` is `"leak"` (the alert went to firing), `"suspects"` (while it fires, the
+// monitor is sure of its suspect routes: stricter intervals, the same top suspect in 3 looks in
+// a row) or `"resolved"` (it left firing), and `report` is the report built for the event. Free
+// it with `leaksense_string_free`.
 //
 // # Safety
 // `monitor` must be NULL or a live monitor; `out_json` NULL or writable.
 leaksense_error_t *leaksense_monitor_poll_events(const leaksense_monitor_t *monitor,
                                                  char **out_json);
+
+// The detector's gauges as a JSON object keyed by catalog key (`memory.limit`,
+// `memory.baseline`, `memory.growth_rate`, `memory.time_to_limit`, `detector.state`; `null`
+// where there is nothing to observe; the state is 0 inactive, 1 pending, 2 firing). Free it
+// with `leaksense_string_free`.
+//
+// # Safety
+// `monitor` must be NULL or a live monitor; `out_json` NULL or writable.
+leaksense_error_t *leaksense_monitor_gauges(const leaksense_monitor_t *monitor, char **out_json);
+
+// Feeds recorded data at injected times (replays, tests): `steps` is a JSON array of
+// `{"ts_ms", "requests": {"route": count}, "baseline"}` (`schema/replay-step.schema.json`), UTF-8
+// of `steps_len` bytes. Each step's requests are ended, then its baseline fed, then the events
+// it caused get their reports, so the same steps give the same events in every language.
+// Errors: `LEAKSENSE_INVALID_OPTION`, `LEAKSENSE_NON_FINITE_VALUE`, `LEAKSENSE_OUT_OF_ORDER`,
+// `LEAKSENSE_CLOSED`.
+//
+// # Safety
+// `monitor` must be NULL or a live monitor; `steps` NULL or `steps_len` readable bytes.
+leaksense_error_t *leaksense_monitor_replay(const leaksense_monitor_t *monitor,
+                                            const char *steps,
+                                            size_t steps_len);
 
 // The leak report as stable JSON (`schema_version`, the analysis, `suspects`, `routes`, ...);
 // free it with `leaksense_string_free`.
@@ -429,22 +465,21 @@ leaksense_error_t *leaksense_series_find_growth_inflection(const double *timesta
                                                            double ratio,
                                                            double *out_time);
 
-// Replays the series through the robust leak detector with the defaults for `kind` (`"heap"`
-// or `"count"`, UTF-8 of `kind_len` bytes; NULL with length 0 means heap) and an optional
-// `limit`, and writes the final analysis as JSON to `*out_json` (free it with
+// Replays the series through the robust leak detector with `options`, a JSON object of
+// `kind` (`"heap"` or `"count"`), `limit` and any other detector option
+// (`schema/analyze-options.schema.json`), UTF-8 of `options_len` bytes (NULL with length 0
+// means all defaults), and writes the final analysis as JSON to `*out_json` (free it with
 // `leaksense_string_free`). Errors: `LEAKSENSE_EMPTY_INPUT`, `LEAKSENSE_NON_FINITE_VALUE`,
-// `LEAKSENSE_OUT_OF_ORDER`, `LEAKSENSE_INVALID_OPTION` (unknown kind, limit not positive).
+// `LEAKSENSE_OUT_OF_ORDER`, `LEAKSENSE_INVALID_OPTION` (unknown option, bad value).
 //
 // # Safety
-// As `leaksense_series_deriv`; `kind` NULL or `kind_len` readable bytes.
+// As `leaksense_series_deriv`; `options` NULL or `options_len` readable bytes.
 leaksense_error_t *leaksense_series_analyze(const double *timestamps,
                                             size_t timestamps_len,
                                             const double *values,
                                             size_t values_len,
-                                            const char *kind,
-                                            size_t kind_len,
-                                            bool has_limit,
-                                            double limit,
+                                            const char *options,
+                                            size_t options_len,
                                             char **out_json);
 
 #ifdef __cplusplus

@@ -15,31 +15,55 @@ pub struct leaksense_monitor_t {
     pub(crate) inner: Monitor,
 }
 
-/// Creates a monitor from a JSON object of options (the keys shared by every language:
-/// `runtime`, `naming`, `interval_ms`, `measures`, `detector`, ...). `config` is UTF-8 of
-/// `config_len` bytes, not NUL-terminated; NULL with length 0 means all defaults. Unknown keys
-/// or bad values give `LEAKSENSE_INVALID_OPTION`. On success `*out` owns the new monitor.
+/// Creates a monitor for `runtime` (`"process"`, `"go"`, `"python"`, `"node"`; UTF-8 of
+/// `runtime_len` bytes, NULL with length 0 means `"process"`) from a JSON object of options (the
+/// keys shared by every language: `naming`, `interval_ms`, `measures`, `heap`, `detector`,
+/// ...), laid over that runtime's preset. `config` is UTF-8 of `config_len` bytes, not
+/// NUL-terminated; NULL with length 0 means no options. Unknown keys, bad values, an unknown
+/// runtime or a `runtime` key naming another one give `LEAKSENSE_INVALID_OPTION`. On success
+/// `*out` owns the new monitor.
 ///
 /// # Safety
-/// `config` must be NULL or point to `config_len` readable bytes; `out` must be NULL or valid
-/// for a pointer write. On error `*out` is not written.
+/// `runtime` and `config` must each be NULL or point to their length in readable bytes; `out`
+/// must be NULL or valid for a pointer write. On error `*out` is not written.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn leaksense_monitor_new(
+    runtime: *const c_char,
+    runtime_len: usize,
     config: *const c_char,
     config_len: usize,
     out: *mut *mut leaksense_monitor_t,
 ) -> *mut leaksense_error_t {
     guard(|| {
         check_out("out", out)?;
-        // SAFETY: the caller's contract on `config`.
+        // SAFETY: the caller's contract on `runtime` and `config`.
+        let runtime = unsafe { str_arg("runtime", runtime, runtime_len)? };
         let json = unsafe { str_arg("config", config, config_len)? };
-        let json = if json.is_empty() { "{}" } else { json };
-        let inner = Monitor::from_json(json)?;
+        let runtime = if runtime.is_empty() {
+            "process"
+        } else {
+            runtime
+        };
+        let inner = Monitor::for_runtime(runtime, json)?;
         let monitor = Box::into_raw(Box::new(leaksense_monitor_t { inner }));
         // SAFETY: `out` was checked non-NULL; writable per the caller's contract.
         unsafe { out.write(monitor) };
         Ok(())
     })
+}
+
+/// The options the monitor runs with, defaults filled in, as JSON (`schema/monitor-options.schema.json`);
+/// free it with `leaksense_string_free`.
+///
+/// # Safety
+/// `monitor` must be NULL or a live monitor; `out_json` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn leaksense_monitor_config(
+    monitor: *const leaksense_monitor_t,
+    out_json: *mut *mut c_char,
+) -> *mut leaksense_error_t {
+    // SAFETY: the caller's contract on both pointers.
+    unsafe { monitor_string(monitor, "out_json", out_json, |m| to_json(m.config())) }
 }
 
 /// Runs `f` on the monitor and hands its string to C through `out`. The out-parameter is
@@ -225,11 +249,12 @@ pub unsafe extern "C" fn leaksense_monitor_analysis(
     unsafe { monitor_string(monitor, "out_json", out_json, |m| to_json(&m.analysis()?)) }
 }
 
-/// Drains the events since the last poll (oldest first, at most 256) as a JSON array of
-/// `{"ts_ms", "from", "to", "kind"}`; free it with `leaksense_string_free`. `kind` is
-/// `"alert"` for an alert state change, `"suspects"` (with `from` and `to` both `"firing"`)
-/// once the monitor is sure of a firing alert's suspect routes (stricter intervals, the same top
-/// suspect in 3 looks in a row; the sampler thread looks once per detector bucket).
+/// Drains the events since the last poll (oldest first, at most 64) as a JSON array of
+/// events (`schema/event.schema.json`): `{"kind", "ts_ms", "measure", "report", "report_text"}`,
+/// where `kind` is `"leak"` (the alert went to firing), `"suspects"` (while it fires, the
+/// monitor is sure of its suspect routes: stricter intervals, the same top suspect in 3 looks in
+/// a row) or `"resolved"` (it left firing), and `report` is the report built for the event. Free
+/// it with `leaksense_string_free`.
 ///
 /// # Safety
 /// `monitor` must be NULL or a live monitor; `out_json` NULL or writable.
@@ -244,6 +269,47 @@ pub unsafe extern "C" fn leaksense_monitor_poll_events(
             to_json(&m.poll_events()?)
         })
     }
+}
+
+/// The detector's gauges as a JSON object keyed by catalog key (`memory.limit`,
+/// `memory.baseline`, `memory.growth_rate`, `memory.time_to_limit`, `detector.state`; `null`
+/// where there is nothing to observe; the state is 0 inactive, 1 pending, 2 firing). Free it
+/// with `leaksense_string_free`.
+///
+/// # Safety
+/// `monitor` must be NULL or a live monitor; `out_json` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn leaksense_monitor_gauges(
+    monitor: *const leaksense_monitor_t,
+    out_json: *mut *mut c_char,
+) -> *mut leaksense_error_t {
+    // SAFETY: the caller's contract on both pointers.
+    unsafe { monitor_string(monitor, "out_json", out_json, |m| to_json(&m.gauges()?)) }
+}
+
+/// Feeds recorded data at injected times (replays, tests): `steps` is a JSON array of
+/// `{"ts_ms", "requests": {"route": count}, "baseline"}` (`schema/replay-step.schema.json`), UTF-8
+/// of `steps_len` bytes. Each step's requests are ended, then its baseline fed, then the events
+/// it caused get their reports, so the same steps give the same events in every language.
+/// Errors: `LEAKSENSE_INVALID_OPTION`, `LEAKSENSE_NON_FINITE_VALUE`, `LEAKSENSE_OUT_OF_ORDER`,
+/// `LEAKSENSE_CLOSED`.
+///
+/// # Safety
+/// `monitor` must be NULL or a live monitor; `steps` NULL or `steps_len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn leaksense_monitor_replay(
+    monitor: *const leaksense_monitor_t,
+    steps: *const c_char,
+    steps_len: usize,
+) -> *mut leaksense_error_t {
+    guard(|| {
+        // SAFETY: the caller's contract on both pointers.
+        let json = unsafe { str_arg("steps", steps, steps_len)? };
+        unsafe { handle("monitor", monitor)? }
+            .inner
+            .replay_json(json)?;
+        Ok(())
+    })
 }
 
 /// The leak report as stable JSON (`schema_version`, the analysis, `suspects`, `routes`, ...);

@@ -5,8 +5,8 @@
 use std::ffi::c_char;
 
 use leaksense_core::InputError;
-use leaksense_core::detect::{self, DetectorConfig, SeriesKind};
-use leaksense_core::series::samples_from_secs;
+use leaksense_core::detect;
+use leaksense_core::options::analyze_secs;
 
 use crate::args::{check_out, slice_arg, str_arg, write_json, write_out};
 use crate::error::{Result, guard, leaksense_error_t};
@@ -138,42 +138,31 @@ pub unsafe extern "C" fn leaksense_series_find_growth_inflection(
     })
 }
 
-/// Replays the series through the robust leak detector with the defaults for `kind` (`"heap"`
-/// or `"count"`, UTF-8 of `kind_len` bytes; NULL with length 0 means heap) and an optional
-/// `limit`, and writes the final analysis as JSON to `*out_json` (free it with
+/// Replays the series through the robust leak detector with `options`, a JSON object of
+/// `kind` (`"heap"` or `"count"`), `limit` and any other detector option
+/// (`schema/analyze-options.schema.json`), UTF-8 of `options_len` bytes (NULL with length 0
+/// means all defaults), and writes the final analysis as JSON to `*out_json` (free it with
 /// `leaksense_string_free`). Errors: `LEAKSENSE_EMPTY_INPUT`, `LEAKSENSE_NON_FINITE_VALUE`,
-/// `LEAKSENSE_OUT_OF_ORDER`, `LEAKSENSE_INVALID_OPTION` (unknown kind, limit not positive).
+/// `LEAKSENSE_OUT_OF_ORDER`, `LEAKSENSE_INVALID_OPTION` (unknown option, bad value).
 ///
 /// # Safety
-/// As `leaksense_series_deriv`; `kind` NULL or `kind_len` readable bytes.
+/// As `leaksense_series_deriv`; `options` NULL or `options_len` readable bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn leaksense_series_analyze(
     timestamps: *const f64,
     timestamps_len: usize,
     values: *const f64,
     values_len: usize,
-    kind: *const c_char,
-    kind_len: usize,
-    has_limit: bool,
-    limit: f64,
+    options: *const c_char,
+    options_len: usize,
     out_json: *mut *mut c_char,
 ) -> *mut leaksense_error_t {
     guard(|| {
         check_out("out_json", out_json)?;
         // SAFETY: the caller's contract on every pointer.
         let (ts, vs) = unsafe { series(timestamps, timestamps_len, values, values_len)? };
-        let kind = unsafe { str_arg("kind", kind, kind_len)? };
-        let kind: SeriesKind = if kind.is_empty() {
-            SeriesKind::Heap
-        } else {
-            kind.parse()?
-        };
-        let samples = samples_from_secs(ts, vs)?;
-        let cfg = DetectorConfig {
-            limit: has_limit.then_some(limit),
-            ..DetectorConfig::for_kind(kind)
-        };
-        let analysis = detect::analyze(&samples, &cfg)?;
+        let options = unsafe { str_arg("options", options, options_len)? };
+        let analysis = analyze_secs(ts, vs, options)?;
         unsafe { write_json("out_json", out_json, &analysis) }
     })
 }

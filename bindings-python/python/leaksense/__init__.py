@@ -16,7 +16,9 @@ from leaksense._errors import (
     UnsupportedError,
 )
 import json as _json
-from typing import Any, Optional, Sequence
+from typing import Any, Sequence
+
+from leaksense.schema import Analysis
 
 from leaksense._native import analyze_json as _analyze_json
 from leaksense._native import (
@@ -29,14 +31,15 @@ from leaksense._native import (
     predict_linear,
 )
 from leaksense._monitor import (
+    EVENT_KINDS,
     MEASURE_READERS,
+    Event,
     Monitor,
     Report,
-    Suspect,
     default_monitor,
-    instrument,
     set_default_monitor,
 )
+from leaksense._setup import instrument
 from leaksense._requests import UNMATCHED_ROUTE, set_route, track_request
 
 __all__ = [
@@ -51,12 +54,13 @@ __all__ = [
     "OutOfOrderError",
     "ParseError",
     "UnsupportedError",
+    "EVENT_KINDS",
+    "Event",
     "MEASURE_READERS",
     "Monitor",
     "Report",
     "SPAN_ALLOCATED_BYTES",
     "SPAN_RSS_DELTA_BYTES",
-    "Suspect",
     "UNMATCHED_ROUTE",
     "analyze",
     "default_monitor",
@@ -72,9 +76,13 @@ __all__ = [
 ]
 
 
-def analyze(
-    timestamps: Sequence[float], values: Sequence[float], kind: str = "heap", limit: Optional[float] = None
-) -> dict[str, Any]:
-    """The core detector's verdict on a series (unix seconds, values) as a dict."""
-    result: dict[str, Any] = _json.loads(_analyze_json(timestamps, values, kind, limit))
+def analyze(timestamps: Sequence[float], values: Sequence[float], **options: Any) -> Analysis:
+    """The core detector's verdict on a series (unix seconds, values). Keyword options go to
+    the core unchanged as one JSON object (`kind`, `limit` and every detector option;
+    `leaksense.schema.AnalyzeOptions`)."""
+    try:
+        options_json = _json.dumps(options, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise InvalidOptionError(f"invalid option: {e}") from e
+    result: Analysis = _json.loads(_analyze_json(timestamps, values, options_json))
     return result

@@ -8,10 +8,10 @@ import os
 import sys
 import threading
 import weakref
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, get_args
 
 from leaksense import _native
+from leaksense import schema as _types
 from leaksense._errors import InvalidOptionError
 
 if TYPE_CHECKING:
@@ -24,44 +24,25 @@ MEASURE_READERS: dict[str, Callable[[], float]] = {
     "allocated_blocks": sys.getallocatedblocks,
 }
 
-
 # The span attribute of a runtime measure's delta, e.g. `leaksense.memory.allocated_blocks`.
 SPAN_MEASURE_PREFIX = "leaksense.memory."
 
-
-@dataclass(frozen=True)
-class Suspect:
-    """A route the core's model says retains memory per request."""
-
-    route: str
-    retained_bytes_per_request: float
-    interval: tuple[float, float]
-    requests: int
-    share: float
-    reasons: tuple[str, ...]
+# The event kinds a listener can subscribe to (the core's, from the generated types).
+EVENT_KINDS: tuple[str, ...] = get_args(_types.EventKind)
 
 
 class Report:
-    """The core's LeakReport: typed fields for the common parts, `to_dict()` for all of it."""
+    """The core's LeakReport: `verdict`, `state` and `suspects` at hand, `to_dict()` for all
+    of it (typed as `leaksense.types.LeakReport`), `text` for logs."""
 
-    def __init__(self, data: dict[str, Any], text: str) -> None:
+    def __init__(self, data: _types.LeakReport, text: str) -> None:
         self._data = data
         self.text = text
-        self.verdict: str = data["verdict"]
-        self.state: str = data["state"]
-        self.suspects = [
-            Suspect(
-                route=s["route"],
-                retained_bytes_per_request=s["retained_bytes_per_request"],
-                interval=(s["interval"][0], s["interval"][1]),
-                requests=s["requests"],
-                share=s["share"],
-                reasons=tuple(s["reasons"]),
-            )
-            for s in data["suspects"]
-        ]
+        self.verdict: _types.Verdict = data["verdict"]
+        self.state: _types.AlertState = data["state"]
+        self.suspects: list[_types.Suspect] = data["suspects"]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> _types.LeakReport:
         """The full report as the core's stable JSON schema."""
         return self._data
 
@@ -69,8 +50,27 @@ class Report:
         return self.text
 
     def __repr__(self) -> str:
-        top = self.suspects[0].route if self.suspects else None
+        top = self.suspects[0]["route"] if self.suspects else None
         return f"<leaksense.Report verdict={self.verdict!r} top_suspect={top!r}>"
+
+
+class Event:
+    """One monitor event: `kind` ("leak", "suspects" or "resolved"), `ts_ms`, `measure`
+    ("memory") and the `report` the core built for it."""
+
+    def __init__(self, data: _types.Event) -> None:
+        self._data = data
+        self.kind: _types.EventKind = data["kind"]
+        self.ts_ms: int = data["ts_ms"]
+        self.measure: str = data["measure"]
+        self.report = Report(data["report"], data["report_text"])
+
+    def to_dict(self) -> _types.Event:
+        """The event as the core's stable JSON schema."""
+        return self._data
+
+    def __repr__(self) -> str:
+        return f"<leaksense.Event kind={self.kind!r} ts_ms={self.ts_ms} measure={self.measure!r}>"
 
 
 # Monitors whose sampler must be stopped around fork() and at exit.
@@ -82,12 +82,12 @@ class Monitor:
     """Collects process memory, detects leaks and attributes them to routes.
 
     Keyword options go to the core unchanged as one JSON object (`interval_ms`, `measures`,
-    `rss_per_request`, `max_routes`, `slot_ms`, `memory_limit`, `detector`, `attribution`,
-    `naming`); `runtime` defaults to "python".
+    `rss_per_request`, `max_routes`, `slot_ms`, `memory_limit`, `heap`, `detector`,
+    `attribution`, `naming`; `leaksense.types.MonitorOptions`), laid over the core's Python
+    preset.
     """
 
     def __init__(self, **options: Any) -> None:
-        options.setdefault("runtime", "python")
         for m in options.get("measures") or ():
             if m not in MEASURE_READERS:
                 raise InvalidOptionError(
@@ -98,8 +98,8 @@ class Monitor:
             config_json = json.dumps(options, allow_nan=False)
         except (TypeError, ValueError) as e:
             raise InvalidOptionError(f"invalid option: {e}") from e
-        self._native = _native.Monitor(config_json)
-        self.config: dict[str, Any] = json.loads(self._native.config_json())
+        self._native = _native.Monitor("python", config_json)
+        self.config: _types.MonitorOptions = json.loads(self._native.config_json())
         self._readers: tuple[Callable[[], float], ...] = tuple(
             MEASURE_READERS[m] for m in self.config["measures"]
         )
@@ -112,7 +112,7 @@ class Monitor:
         )
         # Deep mode (`leaksense.deep.DeepMode`): tracemalloc on sampled requests; off by default.
         self.deep: Optional["DeepMode"] = None
-        self._callbacks: list[Callable[[Report], None]] = []
+        self._listeners: dict[str, list[Callable[[Event], None]]] = {k: [] for k in EVENT_KINDS}
         self._poller: Optional[threading.Thread] = None
         self._poll_stop = threading.Event()
         self._wanted = False  # whether start() was called and not stop()
@@ -122,7 +122,7 @@ class Monitor:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> "Monitor":
-        """Starts the core's sampler thread (and the on_leak poller). Idempotent."""
+        """Starts the core's sampler thread (and the event poller). Idempotent."""
         self._native.start()
         self._wanted = True
         self._start_poller()
@@ -203,20 +203,24 @@ class Monitor:
         """Names of the per-request measures (runtime ones, then "rss")."""
         return self._native.measures()
 
-    def analysis(self) -> dict[str, Any]:
+    def analysis(self) -> _types.Analysis:
         """The detector's current analysis."""
-        result: dict[str, Any] = json.loads(self._native.analysis_json())
-        return result
-
-    def poll_events(self) -> list[dict[str, Any]]:
-        """Drains the alert transitions since the last poll, oldest first."""
-        result: list[dict[str, Any]] = json.loads(self._native.poll_events_json())
+        result: _types.Analysis = json.loads(self._native.analysis_json())
         return result
 
     def report(self) -> Report:
         """The leak report: verdict, suspect routes with bytes per request, route table."""
         data, text = self._native.report()
         return Report(json.loads(data), text)
+
+    def replay(self, steps: Sequence[_types.ReplayStep]) -> None:
+        """Feeds recorded steps (requests per route and a post-GC baseline at injected
+        times) through the core, as every language's replay does: for tests and replays."""
+        try:
+            steps_json = json.dumps(list(steps), allow_nan=False)
+        except (TypeError, ValueError) as e:
+            raise InvalidOptionError(f"invalid option `steps`: {e}") from e
+        self._native.replay_json(steps_json)
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -230,41 +234,45 @@ class Monitor:
         """Ends a request; returns (runtime measure deltas, RSS delta in bytes or None)."""
         return self._native.end_request(token, self._read_measures(), route)
 
-    # -- alerts ------------------------------------------------------------------------------
+    # -- events ------------------------------------------------------------------------------
 
-    def on_leak(self, callback: Callable[[Report], None]) -> Callable[[Report], None]:
-        """Calls `callback(report)` from a background thread when the leak alert fires, and
-        once more while it fires, with the report naming its suspect routes once the core is
-        sure of them (stricter intervals, the same top suspect in 3 looks in a row): often later
-        than the alert, since the model needs the traffic mix to tell routes apart."""
-        self._callbacks.append(callback)
+    def on(self, kind: str, callback: Callable[[Event], None]) -> Callable[[Event], None]:
+        """Calls `callback(event)` for each event of `kind`: "leak" (the alert went to
+        firing), "suspects" (while it fires, the core is sure of the suspect routes; often
+        later than the alert) or "resolved" (it left firing). A background thread polls every
+        `interval_ms` while the monitor runs; `poll()` delivers at once."""
+        if kind not in self._listeners:
+            raise InvalidOptionError(f"invalid option `kind`: {kind!r} is not one of {EVENT_KINDS}")
+        self._listeners[kind].append(callback)
         if self._wanted:
             self._start_poller()
         return callback
 
+    def on_leak(self, callback: Callable[[Event], None]) -> Callable[[Event], None]:
+        """`on("leak", callback)`."""
+        return self.on("leak", callback)
+
+    def poll(self) -> list[Event]:
+        """Drains the core's events, oldest first, and calls their listeners now."""
+        events = [Event(e) for e in json.loads(self._native.poll_events_json())]
+        for e in events:
+            for cb in list(self._listeners[e.kind]):
+                cb(e)
+        return events
+
     def _start_poller(self) -> None:
-        if not self._callbacks or self._poller is not None:
+        if not any(self._listeners.values()) or self._poller is not None:
             return
         self._poll_stop = threading.Event()
-        period = max(self.config["interval_ms"], 100) / 1000.0
+        period = self.config["interval_ms"] / 1000.0
         t = threading.Thread(
             target=_poll_loop,
             args=(weakref.ref(self), self._poll_stop, period),
-            name="leaksense-on-leak",
+            name="leaksense-events",
             daemon=True,
         )
         self._poller = t
         t.start()
-
-    def _dispatch(self) -> None:
-        events = self.poll_events()
-        if not any(e["to"] == "firing" for e in events):
-            return
-        # A `suspects` event carries the report that named them; one call per poll.
-        named = [e for e in events if e["kind"] == "suspects"]
-        report = Report(named[-1]["report"], named[-1]["report_text"]) if named else self.report()
-        for cb in list(self._callbacks):
-            cb(report)
 
 
 def _no_measures() -> Sequence[float]:
@@ -277,9 +285,9 @@ def _poll_loop(ref: "weakref.ref[Monitor]", stop: threading.Event, period: float
         if mon is None or mon.closed:
             return
         try:
-            mon._dispatch()
+            mon.poll()
         except Exception as e:  # a user callback must not kill the poller
-            sys.stderr.write(f"leaksense: on_leak callback failed: {e!r}\n")
+            sys.stderr.write(f"leaksense: event listener failed: {e!r}\n")
         del mon
 
 
@@ -337,33 +345,12 @@ def set_default_monitor(monitor: Optional[Monitor]) -> None:
     _DEFAULT[0] = monitor
 
 
-def instrument(
-    *,
-    meter_provider: Any = None,
-    metrics: bool = True,
-    on_leak: Optional[Callable[[Report], None]] = None,
-    **options: Any,
-) -> Monitor:
-    """One-line setup: builds and starts a Monitor, makes it the default for middleware,
-    and registers the runtime metrics on the OpenTelemetry MeterProvider (global if None)."""
-    mon = Monitor(**options)
-    if on_leak is not None:
-        mon.on_leak(on_leak)
-    if metrics:
-        from leaksense.metrics import register_metrics
-
-        mon._on_close.append(register_metrics(mon, meter_provider=meter_provider).close)
-    mon.start()
-    set_default_monitor(mon)
-    return mon
-
-
 __all__: Sequence[str] = (
+    "EVENT_KINDS",
     "MEASURE_READERS",
+    "Event",
     "Monitor",
     "Report",
-    "Suspect",
     "default_monitor",
-    "instrument",
     "set_default_monitor",
 )

@@ -52,23 +52,23 @@ def register_metrics(
     *,
     deep: bool = False,
     deep_min_interval_s: float = 60.0,
-    gc_baseline: bool = False,
 ) -> RuntimeMetrics:
     """Registers process, detector and CPython metrics for `monitor` on `meter_provider`
-    (the global one if None), under the catalog names of the monitor's `naming`.
+    (the global one if None), under the catalog names of the monitor's `naming`. With the
+    monitor's `heap` option, the detector is fed the process RSS read at the end of every full
+    collection instead of the core's periodic RSS samples (see `_gc_callback`).
 
     deep: also the article's O(heap) object census (`len(gc.get_objects())`, top-10 types),
-    recomputed at most once per `deep_min_interval_s`.
-    gc_baseline: feed the detector the process RSS read at the end of every full collection
-    instead of the core's periodic RSS samples (see `_gc_callback`)."""
+    recomputed at most once per `deep_min_interval_s`."""
     provider = meter_provider or otel_metrics.get_meter_provider()
     meter = provider.get_meter("leaksense", "0.1.0")
     probe = _native.ProcessProbe()
     naming = monitor.config["naming"]
+    gc_baseline = monitor.config["heap"]
 
-    def detector_gauge(index: int) -> Callable[[CallbackOptions], Iterable[Observation]]:
+    def detector_gauge(key: str) -> Callable[[CallbackOptions], Iterable[Observation]]:
         def cb(_: CallbackOptions) -> Iterable[Observation]:
-            v = monitor._native.detector_gauges()[index]
+            v = dict(monitor._native.gauges())[key]
             return [] if v is None else [Observation(v)]
 
         return cb
@@ -99,11 +99,6 @@ def register_metrics(
         "process.memory.peak": lambda a: lambda _: [Observation(probe.peak_rss())],
         "container.memory.usage": lambda a: container_value(0),
         "container.memory.oom_kills": lambda a: container_value(1),
-        "memory.limit": lambda a: detector_gauge(0),
-        "memory.baseline": lambda a: detector_gauge(1),
-        "memory.growth_rate": lambda a: detector_gauge(2),
-        "memory.time_to_limit": lambda a: detector_gauge(3),
-        "detector.state": lambda a: detector_gauge(4),
         "cpython.gc.collections": lambda a: gc_stats("collections", a),
         "cpython.gc.collected_objects": lambda a: gc_stats("collected", a),
         "cpython.gc.uncollectable_objects": lambda a: gc_stats("uncollectable", a),
@@ -124,9 +119,9 @@ def register_metrics(
     for m in _native.catalog("python", naming):
         if m["deep"] and not deep:
             continue
-        make = callbacks[m["key"]]
         attr = m["attributes"][0] if m["attributes"] else ""
-        cb = make(attr)
+        key = m["key"]
+        cb = detector_gauge(key) if key in _native.GAUGE_KEYS else callbacks[key](attr)
         registered[m["key"]] = cb
         instruments[m["key"]] = create[m["kind"]](
             m["name"], callbacks=[cb], unit=m["unit"], description=m["description"]

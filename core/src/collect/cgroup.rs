@@ -30,6 +30,7 @@ pub struct Cgroup {
 
 /// Container memory figures; a field is `None` when the source lacks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ContainerMemory {
     /// The tightest limit from the cgroup and its ancestors; `None` when unlimited.
     pub limit: Option<u64>,

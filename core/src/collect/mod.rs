@@ -16,6 +16,7 @@ use crate::error::CollectError;
 
 /// Process memory figures, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProcessMemory {
     /// Resident set size.
     pub rss_bytes: u64,
@@ -62,6 +63,7 @@ pub enum LimitSource {
 
 /// The memory limits that apply to this process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Limits {
     pub container: Option<u64>,
     pub runtime: Option<u64>,
@@ -93,6 +95,7 @@ pub fn host_total_memory() -> Option<u64> {
 
 /// Everything collected in one pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Snapshot {
     pub process: ProcessMemory,
     /// Peak RSS since the process started (VmHWM); `None` when the platform does not say.

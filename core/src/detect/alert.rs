@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AlertState {
     /// The condition does not hold.
@@ -21,6 +22,7 @@ pub enum AlertState {
 
 /// One alert state change. `firing -> inactive` is the "resolved" transition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AlertEvent {
     /// Timestamp (unix ms) of the sample that caused the change.
     pub ts_ms: i64,

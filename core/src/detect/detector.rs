@@ -37,6 +37,7 @@ use crate::series::Sample;
 
 /// The detector's judgement of the series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Not enough data since start or restart (warm-up, or too few floor points).
@@ -49,6 +50,7 @@ pub enum Verdict {
 
 /// What the detector knows about the series now. Field names are a stable JSON schema.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Analysis {
     /// Leak, healthy, or not enough data.
     pub verdict: Verdict,

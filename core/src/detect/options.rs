@@ -19,6 +19,7 @@ pub const MAX_FLOOR: usize = TEST_POINTS * BLOCK_MAX;
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SeriesKind {
     /// Bytes of memory, usually with a GC sawtooth.
@@ -46,6 +47,7 @@ impl std::str::FromStr for SeriesKind {
 
 /// Options of the detector. Every tunable has a default; only `kind` and `limit` usually change.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct DetectorConfig {
     /// What the series measures.

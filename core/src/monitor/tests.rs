@@ -1,5 +1,6 @@
 use super::*;
-use crate::detect::{AlertState, Verdict};
+use crate::catalog::{Naming, Runtime};
+use crate::detect::{AlertState, SeriesKind, Verdict};
 
 fn monitor(json: &str) -> Monitor {
     Monitor::from_json(json).unwrap()
@@ -153,7 +154,9 @@ fn a_closed_monitor_answers_closed_everywhere() {
     );
     assert_eq!(m.report().unwrap_err().code(), ErrorCode::Closed);
     assert_eq!(m.poll_events().unwrap_err().code(), ErrorCode::Closed);
-    assert_eq!(m.check_suspects().unwrap_err().code(), ErrorCode::Closed);
+    assert_eq!(m.deliver().unwrap_err().code(), ErrorCode::Closed);
+    assert_eq!(m.gauges().unwrap_err().code(), ErrorCode::Closed);
+    assert_eq!(m.replay(&[]).unwrap_err().code(), ErrorCode::Closed);
     assert_eq!(m.start().unwrap_err().code(), ErrorCode::Closed);
     assert_eq!(
         m.set_runtime_limit(None).unwrap_err().code(),
@@ -269,8 +272,9 @@ fn a_leaking_route_is_detected_and_named_in_the_report() {
         }
     }
     let events = m.poll_events().unwrap();
-    fired |= events.iter().any(|e| e.to == AlertState::Firing);
+    fired |= events.iter().any(|e| e.kind == EventKind::Leak);
     assert!(fired, "events: {events:?}");
+    assert!(events.iter().all(|e| e.measure == MEASURE_MEMORY));
     assert!(m.poll_events().unwrap().is_empty(), "polling drains");
     let report = m.report().unwrap();
     assert_eq!(report.analysis.verdict, Verdict::Leak);
@@ -315,9 +319,9 @@ fn a_firing_alert_announces_its_suspects_once_they_are_named() {
             let event = heap.gc(&m, ts, &mut rng);
             if event.is_some_and(|e| e.to == AlertState::Firing) {
                 fired_at = Some(ts);
-                looks_at_firing.push(m.check_suspects().unwrap());
+                looks_at_firing.push(m.deliver().unwrap());
                 assert!(m.report().unwrap().suspects.is_empty(), "named at firing");
-            } else if m.check_suspects().unwrap() {
+            } else if m.deliver().unwrap() {
                 let report = m.report().unwrap();
                 assert_eq!(
                     report.suspects[0].route,
@@ -335,35 +339,27 @@ fn a_firing_alert_announces_its_suspects_once_they_are_named() {
         "fired once, and named nobody then"
     );
     let events = m.poll_events().unwrap();
-    let kinds: Vec<_> = events.iter().map(|e| (e.kind, e.from, e.to)).collect();
-    let firing = (EventKind::Alert, AlertState::Pending, AlertState::Firing);
-    let suspects = (EventKind::Suspects, AlertState::Firing, AlertState::Firing);
+    let kinds: Vec<_> = events.iter().map(|e| e.kind).collect();
     assert_eq!(
-        kinds.iter().filter(|k| **k == suspects).count(),
+        kinds.iter().filter(|k| **k == EventKind::Suspects).count(),
         1,
-        "{events:?}"
+        "{kinds:?}"
     );
     let at = |k| kinds.iter().position(|x| *x == k).unwrap();
-    assert!(at(firing) < at(suspects), "{events:?}");
-    let announced = &events[at(suspects)];
+    assert!(at(EventKind::Leak) < at(EventKind::Suspects), "{kinds:?}");
+    let leak = &events[at(EventKind::Leak)];
+    assert_eq!(leak.ts_ms, fired_at);
+    assert_eq!(leak.report.analysis.state, AlertState::Firing);
+    assert!(
+        leak.report.suspects.is_empty(),
+        "named nobody at the firing"
+    );
+    let announced = &events[at(EventKind::Suspects)];
     assert!(announced.ts_ms > fired_at);
-    let report = announced
-        .report
-        .as_ref()
-        .expect("the report that named them");
-    assert_eq!(report.suspects[0].route, "/leak");
-    assert!(
-        announced
-            .report_text
-            .as_ref()
-            .is_some_and(|t| t.contains("/leak"))
-    );
-    assert!(
-        events
-            .iter()
-            .all(|e| e.kind == EventKind::Suspects || e.report.is_none())
-    );
-    assert!(!m.check_suspects().unwrap(), "announced once");
+    assert_eq!(announced.report.suspects[0].route, "/leak");
+    assert!(announced.report_text.contains("/leak"));
+    assert_eq!(announced.report_text, announced.report.render_text());
+    assert!(!m.deliver().unwrap(), "announced once");
 }
 
 #[test]
@@ -409,7 +405,7 @@ fn full_collections_reported_by_the_binding_keep_a_slow_gc_from_alarming() {
         m.poll_events()
             .unwrap()
             .iter()
-            .any(|e| e.to == AlertState::Firing)
+            .any(|e| e.kind == EventKind::Leak)
     };
     let series: Vec<_> = (0..20)
         .map(|seed| generate(Situation::V8SlowGc, seed, 15))
@@ -424,4 +420,121 @@ fn full_collections_reported_by_the_binding_keep_a_slow_gc_from_alarming() {
         marked, 0,
         "healthy series alarmed with their full collections marked"
     );
+}
+
+#[test]
+fn presets_lie_under_the_users_options() {
+    let node = MonitorConfig::for_runtime("node", "").unwrap();
+    assert_eq!(node.runtime, Runtime::Node);
+    assert_eq!(node.measures, ["heap_used"]);
+    assert!(node.heap);
+    assert!(node.detector.reports_full_gcs);
+    assert_eq!(node.detector.first_collection_secs, 14_400.0);
+    let mine = MonitorConfig::for_runtime("node", r#"{"detector": {"for_secs": 60}}"#).unwrap();
+    assert_eq!(mine.detector.for_secs, 60.0);
+    assert_eq!(
+        mine.detector.first_collection_secs, 14_400.0,
+        "the preset stays under"
+    );
+    let off = MonitorConfig::for_runtime("node", r#"{"heap": false}"#).unwrap();
+    assert!(!off.heap && !off.detector.reports_full_gcs);
+    assert_eq!(off.detector.first_collection_secs, 0.0);
+    let zero = MonitorConfig::for_runtime("node", r#"{"detector": {"first_collection_secs": 0}}"#)
+        .unwrap();
+    assert_eq!(zero.detector.first_collection_secs, 0.0);
+    let go = MonitorConfig::for_runtime("go", "{}").unwrap();
+    assert_eq!(go.measures, ["heap_allocated", "goroutines"]);
+    assert!(go.heap && !go.detector.reports_full_gcs);
+    let py = MonitorConfig::for_runtime("python", r#"{"naming": "legacy"}"#).unwrap();
+    assert_eq!((py.runtime, py.naming), (Runtime::Python, Naming::Legacy));
+    assert!(py.measures.is_empty() && !py.heap);
+    assert_eq!(py.interval_ms, MonitorConfig::default().interval_ms);
+    let count = MonitorConfig::for_runtime("go", r#"{"detector": {"kind": "count"}}"#).unwrap();
+    assert_eq!(
+        count.detector.min_rise_ratio,
+        DetectorConfig::for_kind(SeriesKind::Count).min_rise_ratio,
+        "the kind's defaults"
+    );
+    // The runtime is the binding's.
+    assert!(MonitorConfig::for_runtime("node", r#"{"runtime": "node"}"#).is_ok());
+    for (rt, bad) in [
+        ("node", r#"{"runtime": "go"}"#),
+        ("ruby", "{}"),
+        ("node", r#"{"heap": 1}"#),
+        ("node", r#"{"detector": 3}"#),
+        ("node", r#"{"detector": {"kind": "gauge"}}"#),
+        ("python", r#"{"bogus": 1}"#),
+        ("python", "[1]"),
+    ] {
+        let e = MonitorConfig::for_runtime(rt, bad).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidOption, "{rt} {bad}");
+    }
+    let e = MonitorConfig::for_runtime("python", r#"{"bogus": 1}"#).unwrap_err();
+    assert!(e.to_string().contains("unknown option `bogus`"), "{e}");
+}
+
+#[test]
+fn gauges_follow_the_analysis() {
+    let m = monitor(r#"{"memory_limit": 1000000000}"#);
+    let g = m.gauges().unwrap();
+    assert_eq!(g.value("memory.limit"), Some(1e9));
+    assert_eq!(g.value("detector.state"), Some(0.0));
+    m.observe_baseline(1_000, 5e7).unwrap();
+    assert_eq!(
+        m.gauges().unwrap(),
+        LeakGauges::from_analysis(&m.analysis().unwrap())
+    );
+}
+
+/// A leak replayed from steps: the events are the same whether the steps come in one call or
+/// one by one with a poll after each (what the shared vector relies on in every language).
+#[test]
+fn a_replay_gives_the_same_events_however_it_is_fed() {
+    let fast = r#"{"rss_per_request": false,
+        "detector": {"bucket_secs": 1, "warmup_secs": 5, "min_growth_secs": 5, "for_secs": 2}}"#;
+    let steps: Vec<ReplayStep> = (0..400)
+        .map(|i| {
+            let t = i as f64 * 0.25;
+            // Flat, then growing 1 MB/s, then a restart far below the floor.
+            let floor = match t {
+                t if t >= 75.0 => 3e7,
+                t => 5e7 + (t - 20.0).max(0.0) * 1e6,
+            };
+            ReplayStep {
+                ts_ms: 1_700_000_000_000 + i * 250,
+                requests: [("/a".to_string(), 2 + (i as u64 / 40) % 3)].into(),
+                baseline: Some(floor + (i % 3) as f64 * 1e4),
+            }
+        })
+        .collect();
+    let once = monitor(fast);
+    once.replay(&steps).unwrap();
+    let all = once.poll_events().unwrap();
+    let kinds: Vec<_> = all.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds.first(), Some(&EventKind::Leak), "{kinds:?}");
+    assert_eq!(kinds.last(), Some(&EventKind::Resolved), "{kinds:?}");
+    let stepwise = monitor(fast);
+    let mut polled = Vec::new();
+    for s in &steps {
+        stepwise.replay(std::slice::from_ref(s)).unwrap();
+        polled.extend(stepwise.poll_events().unwrap());
+    }
+    assert_eq!(polled, all);
+    let json = serde_json::to_string(&steps).unwrap();
+    let from_json = monitor(fast);
+    from_json.replay_json(&json).unwrap();
+    assert_eq!(from_json.poll_events().unwrap(), all);
+    assert_eq!(once.report().unwrap().routes[0].route, "/a");
+    for bad in [
+        r#"[{"ts_ms": 1, "bogus": 1}]"#,
+        r#"[{"ts_ms": 1, "requests": {"/a": 2000000}}]"#,
+        r#"[{"ts_ms": 1, "baseline": 1}, {"ts_ms": 0, "baseline": 1}]"#,
+        r#"{}"#,
+    ] {
+        let e = monitor("{}").replay_json(bad).unwrap_err();
+        assert!(
+            matches!(e.code(), ErrorCode::InvalidOption | ErrorCode::OutOfOrder),
+            "{bad}: {e}"
+        );
+    }
 }

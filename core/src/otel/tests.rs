@@ -141,7 +141,8 @@ fn leak_gauges_come_through() {
         baseline_bytes: Some(1.5e6),
         growth_rate_bytes_per_sec: Some(1234.5),
         time_to_limit_secs: None,
-        state: Some(2),
+        state: crate::detect::AlertState::Firing,
+        ..LeakGauges::default()
     });
     let reg = register_leak_gauges(&p.meter("t"), Naming::Semconv, source).expect("reg");
     let got = exported(&p, &e);

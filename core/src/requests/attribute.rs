@@ -36,6 +36,7 @@ pub const BACKGROUND: &str = "_background";
 
 /// Options of attribution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct AttributionConfig {
     /// Routes (by traffic since growth began) that get their own coefficient; the rest are
@@ -104,6 +105,7 @@ impl AttributionConfig {
 
 /// A route flagged by one of the article's rules.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ArticleSuspect {
     /// The route.
     pub route: String,
@@ -128,6 +130,7 @@ pub struct Traffic {
 
 /// The model's estimate for one column (a route, `_other` or `_background`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RouteEstimate {
     /// The route, `_other` (pooled small routes) or `_background` (bytes per second).
     pub route: String,
@@ -144,6 +147,7 @@ pub struct RouteEstimate {
 
 /// The NNLS fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ModelFit {
     /// Minimum spacing of the fitted floor points (ms), as configured.
     pub block_ms: i64,

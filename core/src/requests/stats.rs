@@ -147,6 +147,7 @@ impl RouteAcc {
 
 /// Summary of one measure's per-request delta on one route.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MeasureSummary {
     /// The measure's name, as declared when the tracker was built (`"heap_used"`, `"rss"`).
     pub measure: String,

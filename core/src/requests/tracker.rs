@@ -367,7 +367,8 @@ impl RequestTracker {
         &self.measures
     }
 
-    fn runtime_measures(&self) -> usize {
+    /// How many measures the binding passes to `begin` and `end` (all but `rss`).
+    pub fn runtime_measures(&self) -> usize {
         self.measures.len() - usize::from(self.rss_source.is_some())
     }
 

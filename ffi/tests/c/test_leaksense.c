@@ -119,21 +119,27 @@ static void test_series(void) {
   FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_find_growth_inflection(t, 30, v, 30, 12, 0.8, NULL));
 
   char *json = NULL;
-  OK(leaksense_series_analyze(ts, 4, vs, 4, S("heap"), true, 5e8, &json));
+  OK(leaksense_series_analyze(ts, 4, vs, 4, S("{\"kind\": \"heap\", \"limit\": 5e8}"), &json));
   CHECK(json != NULL && strstr(json, "\"verdict\":\"insufficient\"") != NULL);
+  CHECK(json != NULL && strstr(json, "\"limit\":500000000.0") != NULL);
   leaksense_string_free(json);
   json = NULL;
-  OK(leaksense_series_analyze(ts, 4, vs, 4, NULL, 0, false, 0, &json));
+  OK(leaksense_series_analyze(ts, 4, vs, 4, NULL, 0, &json)); /* all defaults */
   CHECK(json != NULL && strstr(json, "\"limit\":null") != NULL);
   leaksense_string_free(json);
   json = NULL;
-  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_analyze(ts, 4, vs, 4, S("bytes"), false, 0, &json));
-  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_analyze(ts, 4, vs, 4, S("heap"), true, 0, &json));
-  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_analyze(ts, 4, vs, 4, S("heap"), true, NAN, &json));
-  FAILS(LEAKSENSE_EMPTY_INPUT, leaksense_series_analyze(NULL, 0, NULL, 0, S("heap"), false, 0, &json));
-  FAILS(LEAKSENSE_OUT_OF_ORDER, leaksense_series_analyze(back_ts, 4, vs, 4, S("count"), false, 0, &json));
-  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_analyze(ts, 4, vs, 4, S("heap"), false, 0, NULL));
-  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_analyze(ts, 4, vs, 4, "\xff", 1, false, 0, &json));
+  OK(leaksense_series_analyze(ts, 4, vs, 4, S("{\"kind\": \"count\", \"for_secs\": 60}"), &json));
+  leaksense_string_free(json);
+  json = NULL;
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_analyze(ts, 4, vs, 4, S("{\"kind\": \"bytes\"}"), &json));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_analyze(ts, 4, vs, 4, S("{\"limit\": 0}"), &json));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_analyze(ts, 4, vs, 4, S("{\"bogus\": 1}"), &json));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_analyze(ts, 4, vs, 4, S("[1]"), &json));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_analyze(ts, 4, vs, 4, NULL, 3, &json));
+  FAILS(LEAKSENSE_EMPTY_INPUT, leaksense_series_analyze(NULL, 0, NULL, 0, S("{}"), &json));
+  FAILS(LEAKSENSE_OUT_OF_ORDER, leaksense_series_analyze(back_ts, 4, vs, 4, S("{\"kind\": \"count\"}"), &json));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_analyze(ts, 4, vs, 4, S("{}"), NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_series_analyze(ts, 4, vs, 4, "\xff", 1, &json));
   CHECK(json == NULL);
 }
 
@@ -197,18 +203,30 @@ static void test_catalog(void) {
 
 static void test_monitor_lifecycle(void) {
   leaksense_monitor_t *m = NULL;
-  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_new(S("{\"bogus\": 1}"), &m));
-  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_new(S("{not json"), &m));
-  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_new(S("[]"), &m));
-  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_new(S("{\"interval_ms\": 0}"), &m));
-  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_new(NULL, 5, &m));
-  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_new(S("{}"), NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_new(NULL, 0, S("{\"bogus\": 1}"), &m));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_new(NULL, 0, S("{not json"), &m));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_new(NULL, 0, S("[]"), &m));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_new(NULL, 0, S("{\"interval_ms\": 0}"), &m));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_new(NULL, 0, NULL, 5, &m));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_new(NULL, 3, NULL, 0, &m));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_new(S("ruby"), NULL, 0, &m));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_new(S("go"), S("{\"runtime\": \"node\"}"), &m));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_new(NULL, 0, S("{}"), NULL));
   CHECK(m == NULL);
 
-  OK(leaksense_monitor_new(NULL, 0, &m)); /* all defaults */
+  OK(leaksense_monitor_new(NULL, 0, NULL, 0, &m)); /* all defaults */
   leaksense_monitor_free(m);
   m = NULL;
-  OK(leaksense_monitor_new(S("{\"runtime\": \"go\", \"interval_ms\": 10}"), &m));
+  OK(leaksense_monitor_new(S("go"), S("{\"interval_ms\": 10}"), &m));
+  char *config = NULL;
+  OK(leaksense_monitor_config(m, &config));
+  /* The go preset under the options. */
+  CHECK(config != NULL && strstr(config, "\"interval_ms\":10") != NULL);
+  CHECK(config != NULL && strstr(config, "\"measures\":[\"heap_allocated\",\"goroutines\"]") != NULL);
+  leaksense_string_free(config);
+  config = NULL;
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_config(m, NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_config(NULL, &config));
   bool running = true;
   OK(leaksense_monitor_is_running(m, &running));
   CHECK(!running);
@@ -261,6 +279,15 @@ static void test_monitor_lifecycle(void) {
   OK(leaksense_monitor_report_text(m, &json));
   CHECK(json != NULL && strstr(json, "leaksense:") != NULL);
   leaksense_string_free(json);
+  OK(leaksense_monitor_gauges(m, &json));
+  CHECK(json != NULL && strstr(json, "\"detector.state\":0.0") != NULL);
+  CHECK(json != NULL && strstr(json, "\"memory.baseline\":null") != NULL); /* no floor point yet */
+  leaksense_string_free(json);
+  json = NULL;
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_gauges(m, NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_replay(m, S("{}")));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_replay(m, NULL, 2));
+  FAILS(LEAKSENSE_OUT_OF_ORDER, leaksense_monitor_replay(m, S("[{\"ts_ms\": 1, \"baseline\": 1}]")));
   FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_analysis(m, NULL));
   FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_poll_events(m, NULL));
   FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_report_json(m, NULL));
@@ -281,6 +308,8 @@ static void test_monitor_lifecycle(void) {
   FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_poll_events(NULL, &json));
   FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_report_json(NULL, &json));
   FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_report_text(NULL, &json));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_gauges(NULL, &json));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_replay(NULL, S("[]")));
   CHECK(json == NULL);
 
   /* Closed: idempotent, and every later call answers LEAKSENSE_CLOSED. */
@@ -299,6 +328,8 @@ static void test_monitor_lifecycle(void) {
   FAILS(LEAKSENSE_CLOSED, leaksense_monitor_report_json(m, &json));
   FAILS(LEAKSENSE_CLOSED, leaksense_monitor_report_text(m, &json));
   FAILS(LEAKSENSE_CLOSED, leaksense_monitor_watched(m, &watched));
+  FAILS(LEAKSENSE_CLOSED, leaksense_monitor_gauges(m, &json));
+  FAILS(LEAKSENSE_CLOSED, leaksense_monitor_replay(m, S("[]")));
   leaksense_request_t req;
   FAILS(LEAKSENSE_CLOSED, leaksense_request_begin(m, S("GET /x"), NULL, 0, &req));
   CHECK(json == NULL);
@@ -309,9 +340,9 @@ static void test_monitor_lifecycle(void) {
 
 static void test_requests(void) {
   leaksense_monitor_t *m = NULL;
-  OK(leaksense_monitor_new(S("{\"runtime\": \"go\", \"measures\": [\"goroutines\", \"heap_allocs\"]}"), &m));
+  OK(leaksense_monitor_new(S("go"), S("{\"measures\": [\"goroutines\", \"heap_allocs\"]}"), &m));
   leaksense_monitor_t *other = NULL;
-  OK(leaksense_monitor_new(S("{\"measures\": [\"goroutines\", \"heap_allocs\"]}"), &other));
+  OK(leaksense_monitor_new(NULL, 0, S("{\"measures\": [\"goroutines\", \"heap_allocs\"]}"), &other));
 
   leaksense_request_t req;
   memset(&req, 0, sizeof req);
@@ -367,10 +398,11 @@ static void test_requests(void) {
 }
 
 /* Six hours of a post-GC baseline, flat for two and then rising 40 KB a minute, with
- * injected times: the default detector fires, the event queue has it, and polling drains. */
+ * injected times: the default detector fires, the event queue has the leak event with its
+ * report, and polling drains. */
 static void test_detection_events(void) {
   leaksense_monitor_t *m = NULL;
-  OK(leaksense_monitor_new(S("{\"memory_limit\": 4000000000}"), &m));
+  OK(leaksense_monitor_new(NULL, 0, S("{\"memory_limit\": 4000000000}"), &m));
   unsigned int seed = 7;
   const long long t0 = 1700000000000LL;
   for (int step = 0; step < 6 * 60 / 2; step++) {
@@ -382,9 +414,9 @@ static void test_detection_events(void) {
   }
   char *json = NULL;
   OK(leaksense_monitor_poll_events(m, &json));
-  CHECK(json != NULL && strstr(json, "\"to\":\"firing\"") != NULL);
-  CHECK(json != NULL && strstr(json, "\"kind\":\"alert\"") != NULL);
-  if (json) printf("events: %s\n", json);
+  CHECK(json != NULL && strncmp(json, "[{\"kind\":\"leak\",", 16) == 0);
+  CHECK(json != NULL && strstr(json, "\"measure\":\"memory\"") != NULL);
+  CHECK(json != NULL && strstr(json, "\"report_text\":\"leaksense: LEAK (alert firing)") != NULL);
   leaksense_string_free(json);
   OK(leaksense_monitor_poll_events(m, &json));
   CHECK(json != NULL && strcmp(json, "[]") == 0);

@@ -1,0 +1,168 @@
+//! The one formatter for what people read: bytes (IEC units), counts, rates, durations, times,
+//! shares, confidence levels, verdicts and alert states. The report's text, the CLI's text and
+//! its HTML page all print through these, so one figure reads the same everywhere.
+
+use crate::detect::{AlertState, SeriesKind, Verdict};
+
+/// Significant digits of every quantity: enough to compare two figures, few enough to read.
+const DIGITS: i32 = 4;
+
+/// `v` rounded to [`DIGITS`] significant digits, printed without trailing zeros.
+fn significant(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let scale = 10f64.powi(DIGITS - 1 - v.abs().log10().floor() as i32);
+    format!("{}", (v * scale).round() / scale)
+}
+
+/// Bytes with a binary (IEC) unit, keeping the sign: `512 B`, `1.235 KiB`, `305.2 MiB`.
+pub fn bytes(v: f64) -> String {
+    const UNITS: [(f64, &str); 4] = [
+        (1_099_511_627_776.0, "TiB"),
+        (1_073_741_824.0, "GiB"),
+        (1_048_576.0, "MiB"),
+        (1024.0, "KiB"),
+    ];
+    for (scale, unit) in UNITS {
+        if v.abs() >= scale {
+            return format!("{} {unit}", significant(v / scale));
+        }
+    }
+    format!("{} B", significant(v))
+}
+
+/// A value of a series of `kind`: bytes for a heap, a plain number for a count.
+pub fn quantity(kind: SeriesKind, v: f64) -> String {
+    match kind {
+        SeriesKind::Heap => bytes(v),
+        SeriesKind::Count => significant(v),
+    }
+}
+
+/// A growth rate given per second, shown per hour (a leak's bytes per second are tiny numbers):
+/// `12.5 MiB/h`, or `40/h` for a count.
+pub fn rate(kind: SeriesKind, per_sec: f64) -> String {
+    format!("{}/h", quantity(kind, per_sec * 3600.0))
+}
+
+/// Seconds as `42s`, `5m 3s`, `1h 2m` or `3d 4h 5m`.
+pub fn duration(secs: f64) -> String {
+    let s = secs.round() as i64;
+    let sign = if s < 0 { "-" } else { "" };
+    let s = s.unsigned_abs();
+    let (d, h, m) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{sign}{s}s"),
+        (0, 0, _) => format!("{sign}{m}m {}s", s % 60),
+        (0, _, _) => format!("{sign}{h}h {m}m"),
+        _ => format!("{sign}{d}d {h}h {m}m"),
+    }
+}
+
+/// Unix milliseconds as RFC 3339 UTC, `2026-11-25T06:34:56Z`, with a fraction only when the
+/// time has one (`…:01.5Z`). Civil-from-days is Howard Hinnant's algorithm.
+pub fn utc(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let frac = ms.rem_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let fraction = if frac == 0 {
+        String::new()
+    } else {
+        format!(".{frac:03}").trim_end_matches('0').to_string()
+    };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{fraction}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// A confidence level as a percentage: `95%`, `99%`, `99.8%`.
+pub fn percent(level: f64) -> String {
+    let p = format!("{:.1}", level * 100.0);
+    format!("{}%", p.strip_suffix(".0").unwrap_or(&p))
+}
+
+/// A fraction as a whole percentage: `42%`.
+pub fn share(fraction: f64) -> String {
+    format!("{:.0}%", fraction * 100.0)
+}
+
+/// A relative change as a signed whole percentage: `+40%`, `-5%`.
+pub fn change(fraction: f64) -> String {
+    format!("{:+.0}%", fraction * 100.0)
+}
+
+/// The detector's verdict in words.
+pub fn verdict(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Leak => "LEAK",
+        Verdict::Healthy => "healthy",
+        Verdict::Insufficient => "insufficient data",
+    }
+}
+
+/// An alert state in words (its JSON name).
+pub fn state(s: AlertState) -> &'static str {
+    match s {
+        AlertState::Inactive => "inactive",
+        AlertState::Pending => "pending",
+        AlertState::Firing => "firing",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_use_iec_units_and_four_digits() {
+        assert_eq!(bytes(512.0), "512 B");
+        assert_eq!(bytes(0.0), "0 B");
+        assert_eq!(bytes(-2048.0), "-2 KiB");
+        assert_eq!(bytes(1264.0), "1.234 KiB");
+        assert_eq!(bytes(3.5 * 1024.0 * 1024.0), "3.5 MiB");
+        assert_eq!(bytes(3.2e8), "305.2 MiB");
+        assert_eq!(bytes(2e9), "1.863 GiB");
+        assert_eq!(bytes(3.0 * 1_099_511_627_776.0), "3 TiB");
+        assert_eq!(quantity(SeriesKind::Count, 0.012345), "0.01235");
+        assert_eq!(quantity(SeriesKind::Heap, 1024.0), "1 KiB");
+        assert_eq!(rate(SeriesKind::Heap, 1024.0 / 3600.0), "1 KiB/h");
+        assert_eq!(rate(SeriesKind::Count, 0.5), "1800/h");
+        assert_eq!(bytes(f64::NAN), "NaN B");
+    }
+
+    #[test]
+    fn durations_times_and_words() {
+        assert_eq!(duration(42.0), "42s");
+        assert_eq!(duration(303.0), "5m 3s");
+        assert_eq!(duration(90.0 * 60.0), "1h 30m");
+        assert_eq!(duration(3725.0), "1h 2m");
+        assert_eq!(duration(90061.0), "1d 1h 1m");
+        assert_eq!(duration(3.0 * 86400.0), "3d 0h 0m");
+        assert_eq!(duration(-90.0), "-1m 30s");
+        assert_eq!(utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc(1_500), "1970-01-01T00:00:01.5Z");
+        assert_eq!(utc(1_001), "1970-01-01T00:00:01.001Z");
+        assert_eq!(utc(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(utc(1_764_052_496_000), "2025-11-25T06:34:56Z");
+        assert_eq!(utc(951_782_400_000), "2000-02-29T00:00:00Z");
+        assert_eq!(percent(0.95), "95%");
+        assert_eq!(percent(0.998), "99.8%");
+        assert_eq!(share(0.424), "42%");
+        assert_eq!(change(0.4), "+40%");
+        assert_eq!(verdict(Verdict::Insufficient), "insufficient data");
+        assert_eq!(state(AlertState::Firing), "firing");
+    }
+}

@@ -1,0 +1,195 @@
+//! How a [`Monitor`](super::Monitor) is set up: [`MonitorConfig`], and the per-runtime presets a
+//! binding's monitor starts from before its user's options are laid over them.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::catalog::{Naming, Runtime};
+use crate::detect::DetectorConfig;
+use crate::error::InputError;
+use crate::options::{into_object, kind_of, object, over_defaults};
+use crate::requests::{AttributionConfig, MeasureSource, RequestTracker, TrackerConfig};
+
+/// How long a V8 heap watched every tick goes without a declared leak until a full collection
+/// has been seen (V8 may collect an old generation only every hour or more; BENCHMARKS.md,
+/// "Slow GC as a V8 heap shows it").
+const V8_FIRST_COLLECTION_SECS: f64 = 4.0 * 3600.0;
+
+/// How a [`Monitor`](super::Monitor) is set up. Every field has a default, which depends on the
+/// runtime ([`MonitorConfig::preset`]); bindings pass their runtime's name and their user's
+/// options as one JSON object ([`MonitorConfig::for_runtime`]), so the option names and the
+/// defaults are the same in every language.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct MonitorConfig {
+    /// The runtime hosting the monitor (selects the preset and the catalog names).
+    pub runtime: Runtime,
+    /// Semconv or legacy metric names.
+    pub naming: Naming,
+    /// Period of the core's sampler thread, and of the binding's runtime watcher, in ms.
+    pub interval_ms: u64,
+    /// Names of the runtime measures the binding passes to `begin_request`/`end_request`, at
+    /// most four (Node: `heap_used`; Go: `heap_allocated`, `goroutines`; Python: none, or
+    /// `allocated_blocks`).
+    pub measures: Vec<String>,
+    /// Also read process RSS at each request's begin and end, reported as the `rss` measure
+    /// (one `pread`, about 0.3 µs, at each end).
+    pub rss_per_request: bool,
+    /// Route cardinality cap; routes beyond it are counted under `_other`.
+    pub max_routes: usize,
+    /// Width of a request-count slot in milliseconds (attribution works per slot).
+    pub slot_ms: i64,
+    /// A memory limit in bytes to use instead of the detected one.
+    pub memory_limit: Option<u64>,
+    /// The binding feeds the runtime's heap to the detector instead of process RSS: Node the
+    /// V8 heap (used + external) every tick and after each mark-compact, Go the live heap
+    /// after each GC cycle, Python the process RSS right after each full collection (with the
+    /// metrics registered). Default: on for Node and Go, off for Python and plain processes.
+    pub heap: bool,
+    /// Detector options (the limit is set through `memory_limit`); a field left out takes the
+    /// default of `detector.kind` and the runtime.
+    pub detector: DetectorConfig,
+    /// Attribution options.
+    pub attribution: AttributionConfig,
+}
+
+impl Default for MonitorConfig {
+    fn default() -> Self {
+        let tracker = TrackerConfig::new(Vec::<String>::new());
+        MonitorConfig {
+            runtime: Runtime::Process,
+            naming: Naming::Semconv,
+            interval_ms: 15_000,
+            measures: Vec::new(),
+            rss_per_request: cfg!(target_os = "linux"),
+            max_routes: tracker.max_routes,
+            slot_ms: tracker.slot_ms,
+            memory_limit: None,
+            heap: false,
+            detector: DetectorConfig::default(),
+            attribution: AttributionConfig::default(),
+        }
+    }
+}
+
+impl MonitorConfig {
+    /// The defaults of a monitor in `runtime` with `heap` watched (`None`: the runtime's
+    /// default) for a series of `detector.kind` `kind`.
+    pub fn preset(
+        runtime: Runtime,
+        heap: Option<bool>,
+        kind: crate::detect::SeriesKind,
+    ) -> MonitorConfig {
+        let mut c = MonitorConfig {
+            runtime,
+            detector: DetectorConfig::for_kind(kind),
+            ..MonitorConfig::default()
+        };
+        let measures: &[&str] = match runtime {
+            Runtime::Node => &["heap_used"],
+            Runtime::Go => &["heap_allocated", "goroutines"],
+            Runtime::Python | Runtime::Process => &[],
+        };
+        c.measures = measures.iter().map(|m| m.to_string()).collect();
+        c.heap = heap.unwrap_or(matches!(runtime, Runtime::Node | Runtime::Go));
+        if runtime == Runtime::Node && c.heap {
+            // The V8 heap is fed every tick, and the readings right after a mark-compact are
+            // marked: only those count as the collection `first_collection_secs` waits for.
+            c.detector.reports_full_gcs = true;
+            c.detector.first_collection_secs = V8_FIRST_COLLECTION_SECS;
+        }
+        c
+    }
+
+    /// Parses a JSON object of options laid over the preset of its `runtime` (default
+    /// `process`); unknown keys and bad values are `invalid_option`.
+    pub fn from_json(json: &str) -> Result<Self, InputError> {
+        Self::from_object(object("config", json)?)
+    }
+
+    /// The options a binding for `runtime` got from its user (a JSON object; empty or `null`
+    /// means none), laid over that runtime's preset. A `runtime` key naming another runtime
+    /// is `invalid_option`.
+    pub fn for_runtime(runtime: &str, json: &str) -> Result<Self, InputError> {
+        let rt = Runtime::parse(runtime).ok_or_else(|| {
+            InputError::invalid_option("runtime", format!("unknown runtime {runtime:?}"))
+        })?;
+        let json = if json.trim().is_empty() { "null" } else { json };
+        let mut fields = object("config", json)?;
+        match fields.get("runtime") {
+            None => {}
+            Some(Value::String(s)) if Runtime::parse(s) == Some(rt) => {}
+            Some(other) => {
+                return Err(InputError::invalid_option(
+                    "runtime",
+                    format!("is set by the {} binding, got {other}", rt.as_str()),
+                ));
+            }
+        }
+        fields.insert("runtime".into(), Value::String(rt.as_str().into()));
+        Self::from_object(fields)
+    }
+
+    fn from_object(fields: Map<String, Value>) -> Result<Self, InputError> {
+        let runtime = match fields.get("runtime") {
+            None | Some(Value::Null) => Runtime::Process,
+            Some(v) => serde_json::from_value(v.clone())
+                .map_err(|e| InputError::invalid_option("runtime", e.to_string()))?,
+        };
+        let heap = match fields.get("heap") {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(other) => {
+                return Err(InputError::invalid_option(
+                    "heap",
+                    format!("must be true or false, got {other}"),
+                ));
+            }
+        };
+        let detector = match fields.get("detector") {
+            None => Map::new(),
+            Some(d) => into_object("detector", d.clone())?,
+        };
+        let preset = MonitorConfig::preset(runtime, heap, kind_of(&detector)?);
+        let cfg = over_defaults("config", &preset, fields)?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks every option, including the detector's and the tracker's.
+    pub fn validate(&self) -> Result<(), InputError> {
+        if !(1..=86_400_000).contains(&self.interval_ms) {
+            return Err(InputError::invalid_option(
+                "interval_ms",
+                "must be between 1 ms and one day",
+            ));
+        }
+        if self.memory_limit == Some(0) {
+            return Err(InputError::invalid_option(
+                "memory_limit",
+                "must be positive",
+            ));
+        }
+        if self.detector.limit.is_some() {
+            return Err(InputError::invalid_option(
+                "detector.limit",
+                "set the limit with memory_limit",
+            ));
+        }
+        self.detector.validate()?;
+        self.attribution.validate()?;
+        RequestTracker::new(self.tracker_config(None)).map(drop)
+    }
+
+    pub(super) fn tracker_config(&self, rss: Option<Arc<dyn MeasureSource>>) -> TrackerConfig {
+        TrackerConfig {
+            max_routes: self.max_routes,
+            slot_ms: self.slot_ms,
+            rss_source: rss,
+            ..TrackerConfig::new(self.measures.iter().cloned())
+        }
+    }
+}
