@@ -84,6 +84,8 @@ struct State {
     last_ts_ms: Option<i64>,
     /// While the alert fires and its suspects are not announced yet.
     suspects: Option<SuspectWatch>,
+    /// The request count and time the last request rate was taken at (the traffic covariate).
+    requests: Option<(i64, u64)>,
 }
 
 struct Shared {
@@ -152,6 +154,7 @@ impl Monitor {
             watched: Watched::Rss,
             last_ts_ms: None,
             suspects: None,
+            requests: None,
         };
         Ok(Monitor {
             shared: Arc::new(Shared {
@@ -247,7 +250,7 @@ impl Monitor {
             Some(ts) => (ts, true),
             None => (self.shared.tracker.now_ms(), false),
         };
-        let snap = sample_into(&mut st, ts, strict)?;
+        let snap = sample_into(&mut st, ts, strict, self.shared.tracker.total_requests())?;
         drop(st);
         self.shared.deliver_transitions()?;
         Ok(snap)
@@ -293,6 +296,7 @@ impl Monitor {
             st.last_ts_ms = None;
             st.suspects = None;
         }
+        observe_requests(&mut st, ts_ms, self.shared.tracker.total_requests());
         let event = feed(
             &mut st,
             Sample {
@@ -553,7 +557,29 @@ fn push_event(st: &mut State, e: Event) {
     st.events.push_back(e);
 }
 
-fn sample_into(st: &mut State, ts_ms: i64, strict: bool) -> Result<Snapshot, MonitorError> {
+/// Feeds the detector the request rate since the last call, from the tracker's request count
+/// `total` (the traffic covariate). Nothing before the first request: a process that serves
+/// none is judged on its memory alone.
+fn observe_requests(st: &mut State, ts_ms: i64, total: u64) {
+    if let Some((t0, n0)) = st.requests
+        && ts_ms > t0
+    {
+        let rate = total.saturating_sub(n0) as f64 / ((ts_ms - t0) as f64 / 1000.0);
+        // A time that does not move forward for the detector is refused; skip it.
+        let _ = st.detector.observe_traffic(Sample { ts_ms, value: rate });
+    }
+    if total > 0 && st.requests.is_none_or(|(t0, _)| ts_ms > t0) {
+        st.requests = Some((ts_ms, total));
+    }
+}
+
+fn sample_into(
+    st: &mut State,
+    ts_ms: i64,
+    strict: bool,
+    requests: u64,
+) -> Result<Snapshot, MonitorError> {
+    observe_requests(st, ts_ms, requests);
     let snap = st.collector.snapshot()?;
     let moves_forward = st.last_ts_ms.is_none_or(|last| ts_ms > last);
     if st.watched == Watched::Rss && (strict || moves_forward) {
@@ -576,7 +602,8 @@ fn sampler_loop(shared: &Shared) {
             && let Ok(mut st) = shared.state.lock()
         {
             // A failed read (a transient procfs error) is skipped; the next tick tries again.
-            let _ = sample_into(&mut st, shared.tracker.now_ms(), false);
+            let now = shared.tracker.now_ms();
+            let _ = sample_into(&mut st, now, false, shared.tracker.total_requests());
             drop(st);
             let _ = shared.deliver();
         }

@@ -56,6 +56,8 @@ pub(super) struct Work {
     values: Vec<i64>,
     slopes: Vec<i64>,
     load: LoadWork,
+    /// The usable floor with the load's part taken out.
+    adjusted: Vec<Sample>,
 }
 
 impl Work {
@@ -67,6 +69,7 @@ impl Work {
             values: Vec::with_capacity(capacity),
             slopes: Vec::with_capacity(TEST_POINTS * TEST_POINTS / 2),
             load: LoadWork::with_capacity(capacity),
+            adjusted: Vec::with_capacity(capacity),
         }
     }
 }
@@ -88,6 +91,9 @@ struct Segment<'a> {
     loads: Option<&'a [f64]>,
     /// The window the newest floor point is the minimum over (ms).
     window_ms: i64,
+    /// The points are the floor with the load's part taken out (every decelerating rise is a
+    /// warm-up there).
+    unmasked: bool,
 }
 
 impl Segment<'_> {
@@ -211,25 +217,77 @@ pub(super) fn assess(
     if floor.len() - skip < MIN_POINTS {
         return (Verdict::Insufficient, false, est);
     }
+    work.points.clear();
+    work.points.extend(floor.iter().skip(skip));
+    let known = loads.is_some_and(|loads| {
+        work.loads.clear();
+        work.loads.extend(loads.iter().skip(skip));
+        fill_loads(&mut work.loads)
+    });
     let Work {
         points,
         loads: xs,
         values,
         slopes,
         load: load_work,
+        adjusted,
     } = work;
-    points.clear();
-    points.extend(floor.iter().skip(skip));
-    let known = loads.is_some_and(|loads| {
-        xs.clear();
-        xs.extend(loads.iter().skip(skip));
-        fill_loads(xs)
-    });
+    let xs = known.then_some(&xs[..]);
+    let ctx = Context {
+        cfg,
+        z,
+        view,
+        lazy,
+        firing,
+    };
+    let (verdict, cond) = judge_points(&ctx, points, xs, values, slopes, load_work, &mut est);
+    // With traffic known, a leak can hide under a floor that falls with the load: judge the
+    // floor with the load's part taken out too, while the load has fallen or an alert fires.
+    let Some(x) = xs else {
+        return (verdict, cond, est);
+    };
+    if cond || !lazy || !(firing || load::fell_recently(x)) {
+        return (verdict, cond, est);
+    }
+    if !load::unmask(points, x, load_work, adjusted) {
+        return (verdict, cond, est);
+    }
+    let mut hidden = est;
+    let (v2, cond2) = judge_points(&ctx, adjusted, None, values, slopes, load_work, &mut hidden);
+    if cond2 {
+        (v2, cond2, hidden)
+    } else {
+        (verdict, cond, est)
+    }
+}
+
+/// What every judgement of one evaluation shares.
+struct Context<'a> {
+    cfg: &'a DetectorConfig,
+    z: f64,
+    view: &'a View<'a>,
+    lazy: bool,
+    firing: bool,
+}
+
+/// Judges `points` (the usable floor, or it with the load's part out): hinge, gate, the tests
+/// and, with their loads, the vetoes.
+fn judge_points(
+    ctx: &Context,
+    points: &[Sample],
+    loads: Option<&[f64]>,
+    values: &mut Vec<i64>,
+    slopes: &mut Vec<i64>,
+    load_work: &mut LoadWork,
+    est: &mut Estimate,
+) -> (Verdict, bool) {
+    let (cfg, z, lazy, firing) = (ctx.cfg, ctx.z, ctx.lazy, ctx.firing);
+    let now = points[points.len() - 1];
     let Some(hinge) = hinge_fit(points, MIN_POINTS) else {
         if !lazy {
             (est.rate, est.rate_low, est.rate_high) = theil_sen(points, z, slopes);
         }
-        return (Verdict::Healthy, false, est);
+        return (Verdict::Healthy, false);
     };
     let seg = &points[hinge.index..];
     let s = Segment {
@@ -240,8 +298,9 @@ pub(super) fn assess(
         now,
         dur_secs: now.ts_ms.saturating_sub(seg[0].ts_ms) as f64 / 1000.0,
         baseline: hinge.baseline.abs(),
-        loads: known.then_some(&xs[..]),
-        window_ms: view.window_ms,
+        loads,
+        window_ms: ctx.view.window_ms,
+        unmasked: loads.is_none() && ctx.view.loads.is_some(),
     };
     // Cheap gate on the least-squares slope (twice as generous as the real test).
     if lazy
@@ -249,13 +308,14 @@ pub(super) fn assess(
             || seg.len() < MIN_POINTS
             || !s.practical(2.0 * hinge.slope, 2.0 * hinge.slope * s.dur_secs))
     {
-        return (Verdict::Healthy, false, est);
+        return (Verdict::Healthy, false);
     }
-    let (verdict, cond) = judge(&s, z, lazy, firing, slopes, values, &mut est);
-    if cond && !firing && (explained_by_load(&s, load_work) || yesterday_too(&s, view.profile)) {
-        return (Verdict::Healthy, false, est);
+    let (verdict, cond) = judge(&s, z, lazy, firing, slopes, values, est);
+    if cond && !firing && (explained_by_load(&s, load_work) || yesterday_too(&s, ctx.view.profile))
+    {
+        return (Verdict::Healthy, false);
     }
-    (verdict, cond, est)
+    (verdict, cond)
 }
 
 /// With traffic known: whether the rise of the segment could be the load's doing (an
@@ -325,9 +385,11 @@ fn judge(
             healthy
         };
     }
-    // Every decelerating rise is a warm-up with traffic known; without it, only one with no
-    // flat baseline before it, since a leak whose rate follows traffic also slows down at night.
-    let decel = s.loads.is_some() || s.hinge.index == 0;
+    // A decelerating rise is a warm-up. With traffic known, any decelerating rise (a leak under
+    // a floor that falls with the load is judged on the floor with the load's part out); without
+    // it only one with no flat baseline before it (a warm-up's tail), since a leak whose rate
+    // follows traffic also slows at night.
+    let decel = s.unmasked || s.loads.is_some() || s.hinge.index == 0;
     if !continues || !shaped_like_a_leak(blocks, decel, slopes) {
         return healthy;
     }

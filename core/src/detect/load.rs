@@ -19,7 +19,7 @@
 //!
 //! Cost: O(n log n) per lag, and only on the evaluations where every other test already holds.
 
-use super::stats::Hinge;
+use super::stats::{Hinge, hinge_fit};
 use crate::series::Sample;
 
 /// The load explains the floor when adding the hinge to the load's isotonic fit leaves at
@@ -34,6 +34,13 @@ const RECORD: f64 = 0.1;
 const CURVE: f64 = 2.5;
 /// Rounds of backfitting the isotonic function and the hinge's rate.
 const BACKFIT_ROUNDS: usize = 6;
+/// Points (5 min buckets: 2 h) over which a fall of the load is looked for.
+const FALL_POINTS: usize = 24;
+/// A fall of the load by this share of its range can hide growth under a floor that follows it.
+const FALL_SHARE: f64 = 0.1;
+/// Share of the floor's variance an increasing function of the load must explain for the
+/// floor to be judged with the load's part out.
+const FOLLOWS: f64 = 0.5;
 /// Lags tried, in floor points (5 min buckets: up to 30 min).
 const LAGS: [usize; 4] = [0, 2, 4, 6];
 
@@ -43,6 +50,7 @@ pub(super) struct LoadWork {
     pairs: Vec<(f64, f64, f64)>,
     blocks: Vec<(f64, f64)>,
     fitted: Vec<f64>,
+    resid: Vec<Sample>,
 }
 
 impl LoadWork {
@@ -52,6 +60,7 @@ impl LoadWork {
             pairs: Vec::with_capacity(capacity),
             blocks: Vec::with_capacity(capacity),
             fitted: Vec::with_capacity(capacity),
+            resid: Vec::with_capacity(capacity),
         }
     }
 }
@@ -67,17 +76,68 @@ pub(super) fn explains(points: &[Sample], loads: &[f64], h: &Hinge, work: &mut L
     if h.index > 0 && record_load(loads, h.index) {
         return !beyond_linear(points, loads, h);
     }
-    let tc = points[h.index].ts_ms;
-    // The lag whose load alone fits best, and how much the hinge adds there.
+    // The lag whose load alone fits best, and how much a hinge adds there: the tests' hinge,
+    // or the one that best fits what the load leaves (a leak that began while the load fell
+    // hides under a rise the load explains).
     let mut best = (f64::INFINITY, 0.0);
     for lag in LAGS.into_iter().filter(|&lag| lag + 8 <= n) {
-        let fit = backfit(&points[lag..], &loads[..n - lag], tc, work);
-        if fit.0 < best.0 {
-            best = fit;
+        let (p, x) = (&points[lag..], &loads[..n - lag]);
+        let alone = residuals(p, x, work);
+        let mut with_hinge = backfit(p, x, points[h.index].ts_ms, work);
+        if let Some(r) = hinge_fit(&work.resid, 6) {
+            with_hinge = with_hinge.min(backfit(p, x, work.resid[r.index].ts_ms, work));
+        }
+        if alone < best.0 {
+            best = (alone, with_hinge);
         }
     }
     let (alone, with_hinge) = best;
     with_hinge >= EXPLAINS * alone
+}
+
+/// Whether the load fell over the last [`FALL_POINTS`] points, by [`FALL_SHARE`] of its range
+/// over all of them: when a floor that follows load can hide growth.
+pub(super) fn fell_recently(loads: &[f64]) -> bool {
+    let n = loads.len();
+    if n < 2 * FALL_POINTS {
+        return false;
+    }
+    let (lo, hi) = loads
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let recent = &loads[n - FALL_POINTS..];
+    let before = &loads[n - 2 * FALL_POINTS..n - FALL_POINTS];
+    mean(before) - mean(recent) > FALL_SHARE * (hi - lo)
+}
+
+/// The floor with the load's part taken out into `out`: what an increasing function of the
+/// load leaves (the isotonic residuals, at the floor's mean level). False (nothing to judge)
+/// unless the floor follows its load ([`FOLLOWS`]).
+pub(super) fn unmask(
+    points: &[Sample],
+    loads: &[f64],
+    work: &mut LoadWork,
+    out: &mut Vec<Sample>,
+) -> bool {
+    if points.len() != loads.len() || points.len() < 8 {
+        return false;
+    }
+    let sse = residuals(points, loads, work);
+    let level = points.iter().map(|p| p.value).sum::<f64>() / points.len() as f64;
+    // Only a floor that follows its load to a large extent can hide growth under it.
+    let sst: f64 = points.iter().map(|p| (p.value - level).powi(2)).sum();
+    if !(sst > 0.0 && sse <= (1.0 - FOLLOWS) * sst) {
+        return false;
+    }
+    out.clear();
+    out.extend(work.resid.iter().map(|r| Sample {
+        ts_ms: r.ts_ms,
+        value: r.value + level,
+    }));
+    true
 }
 
 /// Whether the segment from `index` on reaches loads never seen before it (by more than
@@ -144,7 +204,34 @@ fn beyond_linear(points: &[Sample], loads: &[f64], h: &Hinge) -> bool {
 
 /// The squared errors of the isotonic regression of the values on `loads`, alone and with a
 /// hinge at `tc` (`y = f(x) + r·max(0, t - t_c)`, by backfitting).
-fn backfit(points: &[Sample], loads: &[f64], tc: i64, work: &mut LoadWork) -> (f64, f64) {
+/// The squared error of the isotonic regression of the values on `loads`, alone; fills
+/// `work.resid` with what it leaves, in time order.
+fn residuals(points: &[Sample], loads: &[f64], work: &mut LoadWork) -> f64 {
+    let y0 = points[0].value;
+    work.pairs.clear();
+    work.pairs.extend(
+        loads
+            .iter()
+            .zip(points)
+            .enumerate()
+            .map(|(i, (&x, p))| (x, p.value - y0, i as f64)),
+    );
+    work.pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    let sse = pava_sse(&work.pairs, 0.0, &mut work.blocks, &mut work.fitted);
+    work.resid.clear();
+    work.resid.extend(points.iter().map(|p| Sample {
+        ts_ms: p.ts_ms,
+        value: 0.0,
+    }));
+    for (q, f) in work.pairs.iter().zip(&work.fitted) {
+        work.resid[q.2 as usize].value = q.1 - f;
+    }
+    sse
+}
+
+/// The squared error of the isotonic regression of the values on `loads` with a hinge at `tc`
+/// (`y = f(x) + r·max(0, t - t_c)`, by backfitting).
+fn backfit(points: &[Sample], loads: &[f64], tc: i64, work: &mut LoadWork) -> f64 {
     let y0 = points[0].value;
     let u = |p: &Sample| p.ts_ms.saturating_sub(tc).max(0) as f64 / 3.6e6;
     // Pairs (load, value, u) sorted by load once; the backfitting changes only the values.
@@ -157,11 +244,10 @@ fn backfit(points: &[Sample], loads: &[f64], tc: i64, work: &mut LoadWork) -> (f
     );
     work.pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     let uu: f64 = work.pairs.iter().map(|q| q.2 * q.2).sum();
-    let alone = pava_sse(&work.pairs, 0.0, &mut work.blocks, &mut work.fitted);
+    let mut sse = pava_sse(&work.pairs, 0.0, &mut work.blocks, &mut work.fitted);
     if uu <= 0.0 {
-        return (alone, alone);
+        return sse;
     }
-    let mut sse = alone;
     for _ in 0..BACKFIT_ROUNDS {
         // r given f: least squares of y - f on u.
         let uy: f64 = work
@@ -173,7 +259,7 @@ fn backfit(points: &[Sample], loads: &[f64], tc: i64, work: &mut LoadWork) -> (f
         let r = (uy / uu).max(0.0);
         sse = pava_sse(&work.pairs, r, &mut work.blocks, &mut work.fitted);
     }
-    (alone, sse)
+    sse
 }
 
 /// Isotonic regression (pool-adjacent-violators) of `y - r·u` on the pairs sorted by load:
