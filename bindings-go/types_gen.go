@@ -105,6 +105,9 @@ type AnalyzeOptions struct {
 	// With a limit: a significant rise that reaches the limit within this time is a leak even
 	// when it is still small relative to the baseline.
 	TimeToLimitAlertSecs *float64 `json:"time_to_limit_alert_secs,omitempty"`
+	// The service's request rate over the same time, the traffic covariate (none: the series
+	// alone is judged).
+	Traffic *TrafficSeries `json:"traffic,omitempty"`
 	// Time after start or restart during which no leak is declared (warm-up).
 	WarmupSecs *float64 `json:"warmup_secs,omitempty"`
 }
@@ -485,6 +488,16 @@ type Suspect struct {
 	Route string `json:"route"`
 	// Share of the floor growth since growth began that this route explains.
 	Share float64 `json:"share"`
+}
+
+// TrafficSeries: A request-rate series: unix seconds and requests per second, each the mean over the
+// interval since the previous one (as a Prometheus `rate()` or the monitor's request counter
+// gives it). It need not share the memory series' timestamps.
+type TrafficSeries struct {
+	// Unix seconds, strictly increasing.
+	Timestamps []float64 `json:"timestamps"`
+	// Requests per second, finite and not negative.
+	Values []float64 `json:"values"`
 }
 
 // Verdict: The detector's judgement of the series.

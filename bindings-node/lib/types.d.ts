@@ -166,6 +166,11 @@ export interface AnalyzeOptions {
    */
   time_to_limit_alert_secs?: number;
   /**
+   * The service's request rate over the same time, the traffic covariate (none: the series
+   * alone is judged).
+   */
+  traffic?: TrafficSeries | null;
+  /**
    * Time after start or restart during which no leak is declared (warm-up).
    */
   warmup_secs?: number;
@@ -753,6 +758,22 @@ export interface Suspect {
    * Share of the floor growth since growth began that this route explains.
    */
   share: number;
+}
+
+/**
+ * A request-rate series: unix seconds and requests per second, each the mean over the
+ * interval since the previous one (as a Prometheus `rate()` or the monitor's request counter
+ * gives it). It need not share the memory series' timestamps.
+ */
+export interface TrafficSeries {
+  /**
+   * Unix seconds, strictly increasing.
+   */
+  timestamps: Array<number>;
+  /**
+   * Requests per second, finite and not negative.
+   */
+  values: Array<number>;
 }
 
 /**

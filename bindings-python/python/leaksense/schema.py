@@ -77,6 +77,7 @@ AnalyzeOptions = TypedDict(
         "reports_full_gcs": bool,
         "reset_drop_ratio": float,
         "time_to_limit_alert_secs": float,
+        "traffic": Optional["TrafficSeries"],
         "warmup_secs": float,
     },
     total=False,
@@ -327,6 +328,18 @@ Suspect = TypedDict(
         "retained_bytes_per_request": float,
         "route": str,
         "share": float,
+    },
+    total=True,
+)
+
+# A request-rate series: unix seconds and requests per second, each the mean over the
+# interval since the previous one (as a Prometheus `rate()` or the monitor's request counter
+# gives it). It need not share the memory series' timestamps.
+TrafficSeries = TypedDict(
+    "TrafficSeries",
+    {
+        "timestamps": list[float],
+        "values": list[float],
     },
     total=True,
 )
