@@ -4,16 +4,21 @@
 use leaksense_core::InputError;
 use leaksense_core::detect::{Detector, DetectorConfig};
 
-use crate::analyze::{SeriesReport, replay};
+use crate::analyze::{SeriesReport, Traffic, replay};
 use crate::error::CliError;
 use crate::input::{NamedSeries, Origin, Source, describe};
 
-/// Reads `source` and analyzes each of its series with `cfg`.
-pub fn run(source: &Source, cfg: &DetectorConfig) -> Result<Vec<SeriesReport>, CliError> {
+/// Reads `source` and analyzes each of its series with `cfg`, each fed `traffic` as the
+/// covariate.
+pub fn run(
+    source: &Source,
+    cfg: &DetectorConfig,
+    traffic: Option<&Traffic>,
+) -> Result<Vec<SeriesReport>, CliError> {
     // Refuse bad options before reading anything.
     Detector::new(cfg.clone()).map_err(CliError::Option)?;
     if let Some((path, metric)) = source.openmetrics_stream() {
-        return crate::stream::openmetrics(path, metric, cfg);
+        return crate::stream::openmetrics(path, metric, cfg, traffic);
     }
     let series = source.load()?;
     let file = source.label();
@@ -21,11 +26,54 @@ pub fn run(source: &Source, cfg: &DetectorConfig) -> Result<Vec<SeriesReport>, C
         .into_iter()
         .filter(|s| !s.samples.is_empty())
         .map(|s| {
-            replay(s.name.clone(), &s.samples, cfg)
+            replay(s.name.clone(), &s.samples, traffic.cloned(), cfg)
                 .map(|(report, _)| report)
                 .map_err(|(index, e)| located(&file, &s, s.origins[index], &e))
         })
         .collect()
+}
+
+/// Reads a file of request rates (one series: CSV `timestamp,value`, JSON or OpenMetrics, as
+/// `--input`) for `--traffic`: finite, not negative, in time order.
+pub fn traffic(path: &std::path::Path) -> Result<Traffic, CliError> {
+    let source = Source::File {
+        path: path.to_path_buf(),
+        format: None,
+        metric: None,
+    };
+    let file = source.label();
+    let mut series: Vec<NamedSeries> = source
+        .load()?
+        .into_iter()
+        .filter(|s| !s.samples.is_empty())
+        .collect();
+    let bad = |message: String| CliError::Input {
+        file: file.clone(),
+        line: None,
+        message,
+    };
+    if series.len() != 1 {
+        return Err(bad(format!(
+            "--traffic takes one series of request rates, found {}",
+            series.len()
+        )));
+    }
+    let s = series.remove(0);
+    leaksense_core::series::validate(&s.samples)
+        .map_err(|e| located(&file, &s, s.origins[index_of(&e)], &e))?;
+    if let Some(i) = s.samples.iter().position(|x| x.value < 0.0) {
+        let e = InputError::invalid_option("traffic", "a request rate cannot be negative");
+        return Err(located(&file, &s, s.origins[i], &e));
+    }
+    Ok(std::sync::Arc::new(s.samples))
+}
+
+/// The index of the sample an input error is about (0 when it names none).
+fn index_of(e: &InputError) -> usize {
+    match e {
+        InputError::NonFinite { index, .. } | InputError::OutOfOrder { index, .. } => *index,
+        _ => 0,
+    }
 }
 
 fn located(file: &str, series: &NamedSeries, origin: Origin, e: &InputError) -> CliError {

@@ -136,6 +136,11 @@ struct FileArgs {
     /// Analyze only the OpenMetrics series of this metric name.
     #[arg(long, value_name = "NAME", requires = "input")]
     metric: Option<String>,
+    /// The service's request rate over the same time (requests per second; one series, in any
+    /// --input format): a floor that rises and falls with it is not a leak. See
+    /// docs/cli-traffic.md.
+    #[arg(long, value_name = "FILE", requires = "input")]
+    traffic: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -170,6 +175,14 @@ struct PromArgs {
     /// The label of the --requests result that names the route.
     #[arg(long, value_name = "LABEL", default_value = "http_route")]
     route_label: String,
+    /// A query of request rates, the traffic covariate, e.g.
+    /// 'sum by (service) (rate(http_server_request_duration_seconds_count[5m]))': each series
+    /// gets the compatible result sharing the most labels with it. See docs/cli-traffic.md.
+    #[arg(long, value_name = "QUERY", requires = "prometheus")]
+    traffic_query: Option<String>,
+    /// The step the --traffic-query is evaluated at.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = rules::parse_duration)]
+    traffic_step: u64,
     /// Timeout of one HTTP request.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = rules::parse_duration)]
     timeout: u64,
@@ -280,11 +293,22 @@ fn analyze(args: &AnalyzeArgs) -> Result<String, CliError> {
                 format: args.source.file.input_format,
                 metric: args.source.file.metric.clone(),
             };
-            (source.label(), files::run(&source, &cfg)?, false)
+            let traffic = match &args.source.file.traffic {
+                Some(path) => Some(files::traffic(path)?),
+                None => None,
+            };
+            let mut label = source.label();
+            if let Some(path) = &args.source.file.traffic {
+                label.push_str(&format!(" with traffic {}", path.display()));
+            }
+            (label, files::run(&source, &cfg, traffic.as_ref())?, false)
         }
         (None, Some(url)) => {
             let opts = fleet_options(url, &args.source.prom)?;
-            let label = format!("{} {}", opts.server.url, opts.query);
+            let mut label = format!("{} {}", opts.server.url, opts.query);
+            if let Some(q) = &opts.traffic_query {
+                label.push_str(&format!(" with traffic {q}"));
+            }
             (label, fleet::run(&opts, &cfg)?, true)
         }
         (None, None) => unreachable!("clap requires one source"),
@@ -331,6 +355,8 @@ fn fleet_options(url: &str, p: &PromArgs) -> Result<fleet::FleetOptions, CliErro
         requests: p.requests.clone(),
         requests_step_ms: positive(p.requests_step, "requests-step")?,
         route_label: p.route_label.clone(),
+        traffic_query: p.traffic_query.clone(),
+        traffic_step_ms: positive(p.traffic_step, "traffic-step")?,
         workers: p.workers,
     })
 }

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use leaksense_core::Sample;
 use leaksense_core::detect::DetectorConfig;
 
-use crate::analyze::{Live, SeriesReport};
+use crate::analyze::{Live, SeriesReport, Traffic};
 use crate::error::CliError;
 use crate::input::openmetrics::Lines;
 use crate::input::{MAX_SERIES, describe, file_label, metric_name};
@@ -34,6 +34,7 @@ pub fn openmetrics(
     path: &Path,
     metric: Option<&str>,
     cfg: &DetectorConfig,
+    traffic: Option<&Traffic>,
 ) -> Result<Vec<SeriesReport>, CliError> {
     let file = file_label(path);
     let io = |e| CliError::Io {
@@ -63,7 +64,7 @@ pub fn openmetrics(
         for _ in 0..workers {
             let (tx, rx) = mpsc::sync_channel::<Msg>(8);
             senders.push(tx);
-            handles.push(scope.spawn(move || work(rx, cfg)));
+            handles.push(scope.spawn(move || work(rx, cfg, traffic)));
         }
         let mut batches: Vec<Vec<(usize, usize, Sample)>> =
             (0..workers).map(|_| Vec::with_capacity(BATCH)).collect();
@@ -187,12 +188,14 @@ pub fn openmetrics(
 fn work(
     rx: mpsc::Receiver<Msg>,
     cfg: &DetectorConfig,
+    traffic: Option<&Traffic>,
 ) -> Result<Vec<(usize, SeriesReport)>, Failure> {
     let mut live: HashMap<usize, (String, Live)> = HashMap::new();
     for msg in rx {
         match msg {
             Msg::New(i, name) => {
-                let l = Live::new(Some(name.clone()), cfg).map_err(|e| (0, e.to_string()))?;
+                let l = Live::new(Some(name.clone()), cfg, traffic.cloned())
+                    .map_err(|e| (0, e.to_string()))?;
                 live.insert(i, (name, l));
             }
             Msg::Samples(batch) => {
