@@ -279,9 +279,13 @@ fn analyze_options(args: &AnalyzeArgs) -> Result<DetectorConfig, CliError> {
         })?;
         fields.insert("limit".into(), n.into());
     }
-    Ok(AnalyzeOptions::from_object(fields)
-        .map_err(CliError::Option)?
-        .detector)
+    let opts = AnalyzeOptions::from_object(fields).map_err(CliError::Option)?;
+    if opts.traffic.is_some() {
+        return Err(CliError::Usage(
+            "the traffic goes in --traffic FILE or --traffic-query QUERY, not in --options".into(),
+        ));
+    }
+    Ok(opts.detector)
 }
 
 fn analyze(args: &AnalyzeArgs) -> Result<String, CliError> {

@@ -124,6 +124,15 @@ fn bad_traffic_files_are_clear_errors() {
         dir.path().join("nope.csv").to_str().unwrap(),
     ]);
     assert_eq!(missing.status.code(), Some(2));
+    let o = leaksense(&[
+        "analyze",
+        "--input",
+        memory.to_str().unwrap(),
+        "--options",
+        r#"{"traffic": {"timestamps": [1], "values": [1]}}"#,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--traffic FILE"), "{}", stderr(&o));
     // The query needs a server, the file needs a file.
     let o = leaksense(&[
         "analyze",
