@@ -379,6 +379,15 @@ fn judge(
     // A firing alert has passed every test below once.
     if firing {
         est.growth_stop_ms = levelled_off(s, blocks, rate, z, slopes);
+        if !continues && est.growth_stop_ms.is_none() {
+            // Resolved by the thirds: the knee of the best "rising, then flat" fit says when.
+            let (_, knee) = plateau(blocks);
+            est.growth_stop_ms = (knee > 0).then(|| {
+                seg[0]
+                    .ts_ms
+                    .saturating_add((blocks[knee].0 * 1000.0) as i64)
+            });
+        }
         return if continues && est.growth_stop_ms.is_none() {
             (Verdict::Leak, true)
         } else {

@@ -427,13 +427,18 @@ static void test_detection_events(void) {
   leaksense_monitor_free(m);
 }
 
-int main(void) {
+#include "vectors.c"
+
+int main(int argc, char **argv) {
+  /* The shared vectors of the detector on real traffic, from the repository root. */
+  const char *vectors = argc > 1 ? argv[1] : "tests/vectors/traffic.json";
   test_errors_and_strings();
   test_series();
   test_catalog();
   test_monitor_lifecycle();
   test_requests();
   test_detection_events();
+  test_vector_file(vectors, 10);
   if (failures) {
     fprintf(stderr, "%d of %d checks failed\n", failures, checks);
     return 1;
