@@ -33,7 +33,9 @@ const RECORD: f64 = 0.1;
 /// over the lower half.
 const CURVE: f64 = 2.5;
 /// Rounds of backfitting the isotonic function and the hinge's rate.
-const BACKFIT_ROUNDS: usize = 6;
+const BACKFIT_ROUNDS: usize = 4;
+/// Most points the load fits of a veto look at.
+const MODEL_POINTS: usize = 96;
 /// Points (5 min buckets: 2 h) over which a fall of the load is looked for.
 const FALL_POINTS: usize = 24;
 /// A fall of the load by this share of its range can hide growth under a floor that follows it.
@@ -51,6 +53,9 @@ pub(super) struct LoadWork {
     blocks: Vec<(f64, f64)>,
     fitted: Vec<f64>,
     resid: Vec<Sample>,
+    order: Vec<u32>,
+    sub_points: Vec<Sample>,
+    sub_loads: Vec<f64>,
 }
 
 impl LoadWork {
@@ -61,6 +66,9 @@ impl LoadWork {
             blocks: Vec::with_capacity(capacity),
             fitted: Vec::with_capacity(capacity),
             resid: Vec::with_capacity(capacity),
+            order: Vec::with_capacity(capacity),
+            sub_points: Vec::with_capacity(MODEL_POINTS),
+            sub_loads: Vec::with_capacity(MODEL_POINTS),
         }
     }
 }
@@ -76,12 +84,29 @@ pub(super) fn explains(points: &[Sample], loads: &[f64], h: &Hinge, work: &mut L
     if h.index > 0 && record_load(loads, h.index) {
         return !beyond_linear(points, loads, h);
     }
+    // At most MODEL_POINTS evenly spaced points: the floor points are strongly autocorrelated,
+    // and the fits below are the costliest part of an evaluation with traffic.
+    let stride = n.div_ceil(MODEL_POINTS).max(1);
+    let (mut sp, mut sx) = (
+        std::mem::take(&mut work.sub_points),
+        std::mem::take(&mut work.sub_loads),
+    );
+    sp.clear();
+    sx.clear();
+    sp.extend(points.iter().step_by(stride));
+    sx.extend(loads.iter().step_by(stride));
+    let m = sp.len();
     // The lag whose load alone fits best, and how much a hinge adds there: the tests' hinge,
     // or the one that best fits what the load leaves (a leak that began while the load fell
     // hides under a rise the load explains).
     let mut best = (f64::INFINITY, 0.0);
-    for lag in LAGS.into_iter().filter(|&lag| lag + 8 <= n) {
-        let (p, x) = (&points[lag..], &loads[..n - lag]);
+    for lag in LAGS
+        .into_iter()
+        .map(|l| l / stride)
+        .filter(|&lag| lag + 8 <= m)
+    {
+        let (p, x) = (&sp[lag..], &sx[..m - lag]);
+        sort_by_load(x, work);
         let alone = residuals(p, x, work);
         let mut with_hinge = backfit(p, x, points[h.index].ts_ms, work);
         if let Some(r) = hinge_fit(&work.resid, 6) {
@@ -91,6 +116,7 @@ pub(super) fn explains(points: &[Sample], loads: &[f64], h: &Hinge, work: &mut L
             best = (alone, with_hinge);
         }
     }
+    (work.sub_points, work.sub_loads) = (sp, sx);
     let (alone, with_hinge) = best;
     with_hinge >= EXPLAINS * alone
 }
@@ -125,6 +151,7 @@ pub(super) fn unmask(
     if points.len() != loads.len() || points.len() < 8 {
         return false;
     }
+    sort_by_load(loads, work);
     let sse = residuals(points, loads, work);
     let level = points.iter().map(|p| p.value).sum::<f64>() / points.len() as f64;
     // Only a floor that follows its load to a large extent can hide growth under it.
@@ -209,14 +236,13 @@ fn beyond_linear(points: &[Sample], loads: &[f64], h: &Hinge) -> bool {
 fn residuals(points: &[Sample], loads: &[f64], work: &mut LoadWork) -> f64 {
     let y0 = points[0].value;
     work.pairs.clear();
-    work.pairs.extend(
-        loads
-            .iter()
-            .zip(points)
-            .enumerate()
-            .map(|(i, (&x, p))| (x, p.value - y0, i as f64)),
-    );
-    work.pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    work.pairs.extend(work.order.iter().map(|&i| {
+        (
+            loads[i as usize],
+            points[i as usize].value - y0,
+            f64::from(i),
+        )
+    }));
     let sse = pava_sse(&work.pairs, 0.0, &mut work.blocks, &mut work.fitted);
     work.resid.clear();
     work.resid.extend(points.iter().map(|p| Sample {
@@ -229,20 +255,26 @@ fn residuals(points: &[Sample], loads: &[f64], work: &mut LoadWork) -> f64 {
     sse
 }
 
+/// Sorts the indices of `loads` by load into `work.order` (once per lag; the fits reuse it).
+fn sort_by_load(loads: &[f64], work: &mut LoadWork) {
+    work.order.clear();
+    work.order.extend(0..loads.len() as u32);
+    work.order
+        .sort_unstable_by(|&a, &b| loads[a as usize].total_cmp(&loads[b as usize]));
+}
+
 /// The squared error of the isotonic regression of the values on `loads` with a hinge at `tc`
 /// (`y = f(x) + r·max(0, t - t_c)`, by backfitting).
 fn backfit(points: &[Sample], loads: &[f64], tc: i64, work: &mut LoadWork) -> f64 {
     let y0 = points[0].value;
     let u = |p: &Sample| p.ts_ms.saturating_sub(tc).max(0) as f64 / 3.6e6;
-    // Pairs (load, value, u) sorted by load once; the backfitting changes only the values.
+    // Pairs (load, value, u) in load order ([`sort_by_load`]); the backfitting changes only
+    // the values.
     work.pairs.clear();
-    work.pairs.extend(
-        loads
-            .iter()
-            .zip(points)
-            .map(|(&x, p)| (x, p.value - y0, u(p))),
-    );
-    work.pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    work.pairs.extend(work.order.iter().map(|&i| {
+        let p = &points[i as usize];
+        (loads[i as usize], p.value - y0, u(p))
+    }));
     let uu: f64 = work.pairs.iter().map(|q| q.2 * q.2).sum();
     let mut sse = pava_sse(&work.pairs, 0.0, &mut work.blocks, &mut work.fitted);
     if uu <= 0.0 {
