@@ -14,13 +14,25 @@ pub enum Who {
     Covariate,
     /// leaksense on the series alone (`leaksense analyze` on a file).
     Plain,
+    /// Another version of leaksense on the series alone, replayed from its timeline.
+    Previous,
     /// The article's rule.
     Article,
 }
 
 impl Who {
-    /// In the order the tables show them.
+    /// The three measured in every run, in the order the tables show them.
     pub const ALL: [Who; 3] = [Who::Covariate, Who::Plain, Who::Article];
+
+    /// How a table's heading names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Who::Covariate => "leaksense with traffic",
+            Who::Plain => "leaksense on the series alone",
+            Who::Previous => "the previous detector",
+            Who::Article => "article",
+        }
+    }
 }
 
 /// The labels a run needs, taken from a scenario (or another generator).
@@ -174,6 +186,31 @@ pub fn leaksense(
         w.see(truth, s.ts_ms, firing, || {
             let a = d.analysis();
             (a.growth_start_ms, a.time_to_limit_secs)
+        });
+    }
+    w.finish(truth)
+}
+
+/// Another detector's run recorded as a timeline (`bench/examples/timeline.rs`): `changes`
+/// are the evaluations where its firing state changed, `first` its first firing evaluation at
+/// or after the leak's start with the growth start and time to limit it reported there. Each
+/// sample's time is an evaluation, as in [`leaksense`].
+pub fn replay(
+    samples: &[Sample],
+    changes: &[(i64, bool)],
+    first: Option<(i64, Option<i64>, Option<f64>)>,
+    truth: &Truth,
+) -> Outcome {
+    let mut w = Watch::default();
+    let mut next = changes.iter().peekable();
+    let mut firing = false;
+    for s in samples {
+        while let Some(&(_, f)) = next.next_if(|c| c.0 <= s.ts_ms) {
+            firing = f;
+        }
+        w.see(truth, s.ts_ms, firing, || match first {
+            Some((_, start, ttl)) => (start, ttl),
+            None => (None, None),
         });
     }
     w.finish(truth)
@@ -358,12 +395,12 @@ pub fn median_min(v: &[f64]) -> String {
 }
 
 /// One cell per detector, `a / b / c`.
-pub fn cells(tallies: &[Tally; 3], f: impl Fn(&Tally) -> String) -> String {
+pub fn cells(tallies: &[Tally], f: impl Fn(&Tally) -> String) -> String {
     tallies.iter().map(f).collect::<Vec<_>>().join(" / ")
 }
 
-/// A markdown row of a situation (or total) for the three detectors.
-pub fn row(name: &str, t: &[Tally; 3]) -> String {
+/// A markdown row of a situation (or total), one cell per detector.
+pub fn row(name: &str, t: &[Tally]) -> String {
     format!(
         "| {name} | {} | {} | {} | {} | {} | {} | {} |",
         t[0].series,
@@ -415,5 +452,34 @@ mod tests {
         assert!(o.false_alarm);
         assert_eq!(o.resolve_secs, Some(f64::INFINITY));
         assert_eq!(o.half_ttl, Some(false));
+    }
+
+    #[test]
+    fn a_replayed_timeline_scores_like_the_live_watch() {
+        let truth = Truth {
+            leak_start_ms: Some(1000),
+            growth_stop_ms: Some(5000),
+            limit_reached_ms: Some(9000),
+        };
+        let samples: Vec<Sample> = (0..8)
+            .map(|i| Sample {
+                ts_ms: i * 1000,
+                value: 1.0,
+            })
+            .collect();
+        let changes = [(2000, true), (6000, false)];
+        let o = replay(
+            &samples,
+            &changes,
+            Some((2000, Some(1500), Some(6000.0))),
+            &truth,
+        );
+        assert!(!o.false_alarm && !o.resolved_while_leaking);
+        assert_eq!(o.delay_secs, Some(1.0));
+        assert_eq!(o.start_err_secs, Some(0.5));
+        assert_eq!(o.resolve_secs, Some(1.0));
+        assert_eq!(o.half_ttl, Some(true));
+        let early = replay(&samples, &[(0, true), (500, false)], None, &truth);
+        assert!(early.false_alarm && early.delay_secs.is_none());
     }
 }

@@ -7,20 +7,27 @@
 //! seeds); `--full-gcs` feeds the V8 situations' post-full-collection samples as a binding that
 //! sees its runtime's full GCs would (`Detector::update_after_full_gc`); `--only a,b` runs only
 //! the named situations, `--only legacy` / `--only new` the first nineteen or the later ones;
-//! `--verbose` lists every series with a false alarm or a missed leak.
+//! `--verbose` lists every series with a false alarm or a missed leak; `--previous FILE` adds
+//! another detector's timelines on the same series (`scripts/detector-previous.sh`: the
+//! detector before the traffic covariate) as a column before the article's.
 //!
-//! Cells are `leaksense with traffic / leaksense on the series alone / the article`. The
+//! Cells are `leaksense with traffic / leaksense on the series alone [/ previous] / the
+//! article`. The
 //! article's rules are `deriv(heap[2h]) > 10000` and `deriv(goroutines[1h]) > 0.1`, each held
 //! for 30 min, evaluated every 60 s with Prometheus's `for` semantics; its growth start is its
 //! `find_growth_inflection` on 5 min points when its alert fires.
 
 use leaksense_bench::config;
 use leaksense_bench::quality::{
-    HEADER, Outcome, Tally, Truth, Who, article, cells, leaksense, median, median_min, row,
+    HEADER, Outcome, Tally, Truth, Who, article, cells, leaksense, median, median_min, replay, row,
 };
 use leaksense_core::detect::DetectorConfig;
 use leaksense_core::detect::scenarios::{Scenario, Situation, generate};
+use std::collections::HashMap;
 use std::process::ExitCode;
+
+/// A timeline of `timeline.rs`: the firing changes and the first firing after the leak start.
+type Timeline = (Vec<(i64, bool)>, Option<(i64, Option<i64>, Option<f64>)>);
 
 struct Args {
     seeds: (u64, u64),
@@ -28,6 +35,7 @@ struct Args {
     full_gcs: bool,
     only: Vec<Situation>,
     overrides: Vec<(String, serde_json::Value)>,
+    previous: Option<HashMap<(String, u64), Timeline>>,
 }
 
 fn parse_seeds(s: &str) -> Option<(u64, u64)> {
@@ -64,6 +72,7 @@ fn parse_args() -> Result<Args, String> {
         full_gcs: false,
         only: Situation::ALL.to_vec(),
         overrides: Vec::new(),
+        previous: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -73,6 +82,7 @@ fn parse_args() -> Result<Args, String> {
                 a.seeds = parse_seeds(&value()).ok_or("--seeds takes A..B with A < B")?;
             }
             "--verbose" => a.verbose = true,
+            "--previous" => a.previous = Some(read_timelines(&value())?),
             "--full-gcs" => a.full_gcs = true,
             "--only" => {
                 a.only =
@@ -87,7 +97,7 @@ fn parse_args() -> Result<Args, String> {
             _ => {
                 return Err(
                     "usage: detector-quality [--seeds A..B] [--set field=value]... \
-                     [--only a,b|legacy|new] [--full-gcs] [--verbose]"
+                     [--only a,b|legacy|new] [--full-gcs] [--verbose] [--previous FILE]"
                         .into(),
                 );
             }
@@ -96,18 +106,49 @@ fn parse_args() -> Result<Args, String> {
     Ok(a)
 }
 
-/// The three outcomes of one series.
-fn run(sc: &Scenario, args: &Args) -> [Outcome; 3] {
+/// Reads the JSON lines of `timeline.rs`.
+fn read_timelines(path: &str) -> Result<HashMap<(String, u64), Timeline>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("--previous {path}: {e}"))?;
+    let bad = |n: usize| format!("--previous {path}: line {n} is not a timeline");
+    let mut out = HashMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|_| bad(n + 1))?;
+        let (Some(sit), Some(seed), Some(changes)) = (
+            v["situation"].as_str(),
+            v["seed"].as_u64(),
+            v["changes"].as_array(),
+        ) else {
+            return Err(bad(n + 1));
+        };
+        let changes = changes
+            .iter()
+            .map(|c| Some((c[0].as_i64()?, c[1].as_bool()?)))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| bad(n + 1))?;
+        let first = v["first"]
+            .as_array()
+            .and_then(|f| Some((f[0].as_i64()?, f[1].as_i64(), f[2].as_f64())));
+        out.insert((sit.to_string(), seed), (changes, first));
+    }
+    Ok(out)
+}
+
+/// The outcomes of one series, in the columns' order.
+fn run(sc: &Scenario, args: &Args) -> Result<Vec<Outcome>, String> {
     let truth = Truth::from(sc);
     let mut cfg = config(sc, &args.overrides);
     // Only the V8 situations say when their full collections ran.
     cfg.reports_full_gcs = args.full_gcs && !sc.full_gcs.is_empty();
     let ours = |traffic| leaksense(&sc.samples, traffic, &sc.full_gcs, &truth, cfg.clone());
-    [
-        ours(Some(&sc.traffic)),
-        ours(None),
-        article(&sc.samples, sc.kind, &truth),
-    ]
+    let mut out = vec![ours(Some(&sc.traffic)), ours(None)];
+    if let Some(prev) = &args.previous {
+        let (changes, first) = prev
+            .get(&(sc.situation.name().to_string(), sc.seed))
+            .ok_or_else(|| format!("--previous has no {} seed {}", sc.situation.name(), sc.seed))?;
+        out.push(replay(&sc.samples, changes, *first, &truth));
+    }
+    out.push(article(&sc.samples, sc.kind, &truth));
+    Ok(out)
 }
 
 fn main() -> ExitCode {
@@ -119,10 +160,14 @@ fn main() -> ExitCode {
         }
     };
     let (a, b) = args.seeds;
+    let mut who = vec![Who::Covariate, Who::Plain];
+    who.extend(args.previous.as_ref().map(|_| Who::Previous));
+    who.push(Who::Article);
+    let columns = who.iter().map(|w| w.label()).collect::<Vec<_>>();
     println!(
-        "seeds {a}..{b} ({} per situation); cells are leaksense with traffic / leaksense on the \
-         series alone / article",
-        b - a
+        "seeds {a}..{b} ({} per situation); cells are {}",
+        b - a,
+        columns.join(" / ")
     );
     for (k, v) in &args.overrides {
         println!("override: {k} = {v}");
@@ -131,7 +176,7 @@ fn main() -> ExitCode {
         println!("full collections reported (update_after_full_gc)");
     }
     println!("\n{HEADER}");
-    let mut totals: [[Tally; 3]; 4] = Default::default();
+    let mut totals = vec![vec![Tally::default(); who.len()]; 4];
     let names = [
         "**first nineteen**",
         "**later fifteen**",
@@ -142,18 +187,24 @@ fn main() -> ExitCode {
     let mut flaps = Vec::new();
     let mut second_day = Vec::new();
     for &sit in &args.only {
-        let mut t: [Tally; 3] = Default::default();
+        let mut t = vec![Tally::default(); who.len()];
         for seed in a..b {
             let sc = generate(sit, seed, 15);
-            let out = run(&sc, &args);
-            for (i, who) in Who::ALL.iter().enumerate() {
+            let out = match run(&sc, &args) {
+                Ok(out) => out,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(2);
+                }
+            };
+            for (i, who) in who.iter().enumerate() {
                 t[i].add(sit.leaks(), sc.leak_share_per_hour, &out[i]);
                 let missed = sit.leaks() && out[i].delay_secs.is_none();
                 if args.verbose && *who != Who::Article && (out[i].false_alarm || missed) {
                     eprintln!("{} seed {seed} {who:?}: {:?}", sit.name(), out[i]);
                 }
             }
-            if let (Some(x), Some(y)) = (out[0].delay_secs, out[2].delay_secs) {
+            if let (Some(x), Some(y)) = (out[0].delay_secs, out[who.len() - 1].delay_secs) {
                 both.0.push(x);
                 both.1.push(y);
             }
@@ -172,8 +223,8 @@ fn main() -> ExitCode {
         let group = usize::from(!sit.legacy());
         for (g, keep) in [(group, true), (2, !sit.slow_gc()), (3, true)] {
             if keep {
-                for i in 0..3 {
-                    totals[g][i].merge(&t[i]);
+                for (total, t) in totals[g].iter_mut().zip(&t) {
+                    total.merge(t);
                 }
             }
         }
