@@ -270,12 +270,17 @@ type LeakReport struct {
 	Samples uint64 `json:"samples"`
 	// Schema version (see `REPORT_SCHEMA_VERSION`).
 	SchemaVersion uint32 `json:"schema_version"`
+	// The series' name (`memory`, `goroutines`, `open_fds`, ...).
+	Series string `json:"series"`
 	// The alert state.
 	State AlertState `json:"state"`
 	// Likely leaking routes, most likely first. Empty unless the verdict is `leak`.
 	Suspects []Suspect `json:"suspects"`
 	// Seconds until the floor reaches `limit` at `rate_per_sec`, when it is rising.
 	TimeToLimitSecs *float64 `json:"time_to_limit_secs"`
+	// Its unit as OpenTelemetry writes it: `By` for bytes, `{goroutine}`, `{fd}`, ... for a
+	// count.
+	Unit string `json:"unit"`
 	// Leak, healthy, or not enough data.
 	Verdict Verdict `json:"verdict"`
 }
@@ -324,6 +329,9 @@ type ModelFit struct {
 	FloorGrowth float64 `json:"floor_growth"`
 	// Residual standard deviation of the (GLS-transformed) fit.
 	ResidualStd float64 `json:"residual_std"`
+	// Routes whose current traffic explains part of the floor: what their running requests
+	// hold (garbage-heavy routes, long requests), not what they retain.
+	Transient []TransientEstimate `json:"transient"`
 	// The model's growth start and the last point fitted (unix ms).
 	WindowMs [2]int64 `json:"window_ms"`
 }
@@ -347,16 +355,20 @@ type MonitorOptions struct {
 	IntervalMs *uint64 `json:"interval_ms,omitempty"`
 	// Route cardinality cap; routes beyond it are counted under `_other`.
 	MaxRoutes *uint64 `json:"max_routes,omitempty"`
-	// Names of the runtime measures the binding passes to `begin_request`/`end_request`, at
-	// most four (Node: `heap_used`; Go: `heap_allocated`, `goroutines`; Python: none, or
-	// `allocated_blocks`).
+	// Names of the runtime measures the binding reads at each request's start and end and
+	// records with it (their deltas also go on the request's span), at most four. Defaults:
+	// one cheap measure per runtime (Node: `heap_used`; Go: `goroutines`; Python: `gc_count`).
+	// Dearer opt-ins: Go `heap_allocated` (a `runtime/metrics` read, ~0.3-0.8 µs each end),
+	// Python `allocated_blocks` (walks every memory pool).
 	Measures *[]string `json:"measures,omitempty"`
 	// A memory limit in bytes to use instead of the detected one.
 	MemoryLimit *uint64 `json:"memory_limit,omitempty"`
 	// Semconv or legacy metric names.
 	Naming *Naming `json:"naming,omitempty"`
-	// Also read process RSS at each request's begin and end, reported as the `rss` measure
-	// (one `pread`, about 0.3 µs, at each end).
+	// Also read process RSS at each request's start and end, reported as the `rss` measure
+	// and the span's RSS delta (one statm `pread` at each end, plus one more call into the
+	// core at the start). Off by default: a per-request RSS delta mostly shows the
+	// allocator's page churn, not what the request retained (docs/cost.md).
 	RSSPerRequest *bool `json:"rss_per_request,omitempty"`
 	// The runtime hosting the monitor (selects the preset and the catalog names).
 	Runtime *Runtime `json:"runtime,omitempty"`
@@ -467,7 +479,8 @@ type Snapshot struct {
 	Container ContainerMemory `json:"container"`
 	// `limits`.
 	Limits Limits `json:"limits"`
-	// Peak RSS since the process started (VmHWM); `None` when the platform does not say.
+	// Peak RSS since the process started (`ru_maxrss`, VmHWM); `None` when the platform does
+	// not say.
 	PeakRSS *uint64 `json:"peak_rss"`
 	// `process`.
 	Process ProcessMemory `json:"process"`
@@ -498,6 +511,18 @@ type TrafficSeries struct {
 	Timestamps []float64 `json:"timestamps"`
 	// Requests per second, finite and not negative.
 	Values []float64 `json:"values"`
+}
+
+// TransientEstimate: What a route's running requests hold: memory (or a count) that follows its current
+// request rate and goes away with its traffic.
+type TransientEstimate struct {
+	// What its requests held at its mean rate over the fitted points.
+	HeldAtMeanRate float64 `json:"held_at_mean_rate"`
+	// Held per request per second of its current rate (bytes·s per request, or the count's
+	// unit·s): by Little's law, what one request holds times how long it holds it.
+	HeldPerRequestPerSec float64 `json:"held_per_request_per_sec"`
+	// The route.
+	Route string `json:"route"`
 }
 
 // Verdict: The detector's judgement of the series.

@@ -1,5 +1,6 @@
 //! leaksense benchmarks. The binaries live in `src/bin`, the criterion benches in `benches/`.
 
+pub mod attribution_sim;
 pub mod quality;
 pub mod unseen;
 

@@ -435,6 +435,10 @@ export interface LeakReport {
    */
   schema_version: number;
   /**
+   * The series' name (`memory`, `goroutines`, `open_fds`, ...).
+   */
+  series: string;
+  /**
    * The alert state.
    */
   state: AlertState;
@@ -446,6 +450,11 @@ export interface LeakReport {
    * Seconds until the floor reaches `limit` at `rate_per_sec`, when it is rising.
    */
   time_to_limit_secs: number | null;
+  /**
+   * Its unit as OpenTelemetry writes it: `By` for bytes, `{goroutine}`, `{fd}`, ... for a
+   * count.
+   */
+  unit: string;
   /**
    * Leak, healthy, or not enough data.
    */
@@ -528,6 +537,11 @@ export interface ModelFit {
    */
   residual_std: number;
   /**
+   * Routes whose current traffic explains part of the floor: what their running requests
+   * hold (garbage-heavy routes, long requests), not what they retain.
+   */
+  transient: Array<TransientEstimate>;
+  /**
    * The model's growth start and the last point fitted (unix ms).
    */
   window_ms: [number, number];
@@ -565,9 +579,11 @@ export interface MonitorOptions {
    */
   max_routes?: number;
   /**
-   * Names of the runtime measures the binding passes to `begin_request`/`end_request`, at
-   * most four (Node: `heap_used`; Go: `heap_allocated`, `goroutines`; Python: none, or
-   * `allocated_blocks`).
+   * Names of the runtime measures the binding reads at each request's start and end and
+   * records with it (their deltas also go on the request's span), at most four. Defaults:
+   * one cheap measure per runtime (Node: `heap_used`; Go: `goroutines`; Python: `gc_count`).
+   * Dearer opt-ins: Go `heap_allocated` (a `runtime/metrics` read, ~0.3-0.8 µs each end),
+   * Python `allocated_blocks` (walks every memory pool).
    */
   measures?: Array<string>;
   /**
@@ -579,8 +595,10 @@ export interface MonitorOptions {
    */
   naming?: Naming;
   /**
-   * Also read process RSS at each request's begin and end, reported as the `rss` measure
-   * (one `pread`, about 0.3 µs, at each end).
+   * Also read process RSS at each request's start and end, reported as the `rss` measure
+   * and the span's RSS delta (one statm `pread` at each end, plus one more call into the
+   * core at the start). Off by default: a per-request RSS delta mostly shows the
+   * allocator's page churn, not what the request retained (docs/cost.md).
    */
   rss_per_request?: boolean;
   /**
@@ -723,7 +741,8 @@ export interface Snapshot {
   container: ContainerMemory;
   limits: Limits;
   /**
-   * Peak RSS since the process started (VmHWM); `None` when the platform does not say.
+   * Peak RSS since the process started (`ru_maxrss`, VmHWM); `None` when the platform does
+   * not say.
    */
   peak_rss: number | null;
   process: ProcessMemory;
@@ -774,6 +793,26 @@ export interface TrafficSeries {
    * Requests per second, finite and not negative.
    */
   values: Array<number>;
+}
+
+/**
+ * What a route's running requests hold: memory (or a count) that follows its current
+ * request rate and goes away with its traffic.
+ */
+export interface TransientEstimate {
+  /**
+   * What its requests held at its mean rate over the fitted points.
+   */
+  held_at_mean_rate: number;
+  /**
+   * Held per request per second of its current rate (bytes·s per request, or the count's
+   * unit·s): by Little's law, what one request holds times how long it holds it.
+   */
+  held_per_request_per_sec: number;
+  /**
+   * The route.
+   */
+  route: string;
 }
 
 /**

@@ -6,7 +6,7 @@ use std::fmt::{self, Write as _};
 
 use serde::{Deserialize, Serialize};
 
-use crate::detect::{Analysis, SeriesKind, Verdict};
+use crate::detect::{Analysis, Verdict};
 use crate::error::InputError;
 use crate::format::{self, bytes, percent, share, utc};
 use crate::requests::{
@@ -14,6 +14,10 @@ use crate::requests::{
     RouteEstimate, TrackerSnapshot, attribute,
 };
 use crate::series::Sample;
+
+mod quantity;
+
+pub use quantity::{BYTES, Quantity};
 
 /// Version of the report's JSON schema; bumped on any incompatible change.
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
@@ -84,6 +88,10 @@ pub struct LeakReport {
     pub routes: Vec<RouteRow>,
     /// Why a part of the report is missing.
     pub notes: Vec<String>,
+    /// What the watched series measures (flattened: `series`, `unit`); the analysis's rates,
+    /// the floor and every `retained_bytes_per_request` are in its unit.
+    #[serde(flatten)]
+    pub quantity: Quantity,
 }
 
 impl LeakReport {
@@ -102,6 +110,20 @@ impl LeakReport {
         snapshot: &TrackerSnapshot,
         cfg: &AttributionConfig,
     ) -> Result<LeakReport, InputError> {
+        Self::build_for(Quantity::default(), analysis, floor, snapshot, cfg)
+    }
+
+    /// [`LeakReport::build`] for any watched series, bytes or a count (goroutines,
+    /// descriptors, handles): its analysis and troughs are explained by the same requests per
+    /// route, and `quantity` gives the report its unit.
+    pub fn build_for(
+        quantity: Quantity,
+        analysis: Analysis,
+        floor: &[Sample],
+        snapshot: &TrackerSnapshot,
+        cfg: &AttributionConfig,
+    ) -> Result<LeakReport, InputError> {
+        Quantity::new(&quantity.series, &quantity.unit)?;
         cfg.validate()?;
         crate::series::validate(floor)?;
         let mut routes: Vec<RouteRow> = snapshot
@@ -128,6 +150,7 @@ impl LeakReport {
             model: None,
             routes: Vec::new(),
             notes: Vec::new(),
+            quantity,
         };
         let Some(gs) = report.analysis.growth_start_ms else {
             routes.sort_by_key(|r| std::cmp::Reverse(r.requests));
@@ -175,6 +198,7 @@ impl LeakReport {
         gs: i64,
         cfg: &AttributionConfig,
     ) {
+        let q = self.quantity.clone();
         for e in &m.estimates {
             if e.route == BACKGROUND || e.interval[0] <= 0.0 || e.share < cfg.min_share {
                 continue;
@@ -185,7 +209,7 @@ impl LeakReport {
                 interval: e.interval,
                 requests: e.requests,
                 share: e.share,
-                reasons: reasons(e, m.confidence, article, snapshot, gs),
+                reasons: reasons(&q, e, m.confidence, article, snapshot, gs),
             });
         }
         if let Some(bg) = m.estimates.iter().find(|e| e.route == BACKGROUND)
@@ -196,15 +220,29 @@ impl LeakReport {
                 "{} of the growth ({}) is not explained by request counts: \
                  look at timers, background tasks or caches",
                 share(bg.share),
-                format::rate(SeriesKind::Heap, bg.retained_bytes_per_request)
+                q.rate(bg.retained_bytes_per_request)
+            ));
+        }
+        for t in &m.transient {
+            self.notes.push(format!(
+                "{} holds about {} while its requests run (at its mean rate): it follows the \
+                 route's current traffic and is not retained",
+                t.route,
+                q.amount(t.held_at_mean_rate)
             ));
         }
         if self.suspects.is_empty() {
-            self.notes.push(
+            self.notes.push(if q.is_bytes() {
                 "no route retains memory significantly: traffic may be too regular to \
                  separate routes, or the growth is not tied to requests"
-                    .into(),
-            );
+                    .into()
+            } else {
+                format!(
+                    "no route leaves {} significantly: traffic may be too regular to \
+                     separate routes, or the growth is not tied to requests",
+                    q.series
+                )
+            });
         }
     }
 
@@ -224,31 +262,35 @@ impl LeakReport {
             format::verdict(a.verdict),
             format::state(a.state)
         );
+        let q = &self.quantity;
+        if !q.is_bytes() {
+            let _ = writeln!(s, "  series         {}", q.series);
+        }
         if let Some(gs) = a.growth_start_ms {
             let _ = writeln!(s, "  growth began   {}", utc(gs));
         }
         if let Some(r) = a.rate_per_sec {
-            let _ = write!(s, "  rate           {}", format::rate(SeriesKind::Heap, r));
+            let _ = write!(s, "  rate           {}", q.rate(r));
             if let (Some(lo), Some(hi)) = (a.rate_low, a.rate_high) {
                 let _ = write!(
                     s,
                     // The detector's confidence level (95% unless configured otherwise).
                     " (interval {} to {})",
-                    format::rate(SeriesKind::Heap, lo),
-                    format::rate(SeriesKind::Heap, hi)
+                    q.rate(lo),
+                    q.rate(hi)
                 );
             }
             s.push('\n');
         }
         if let Some(b) = a.baseline {
-            let _ = writeln!(s, "  floor now      {}", bytes(b));
+            let _ = writeln!(s, "  floor now      {}", q.amount(b));
         }
         if let Some(t) = a.time_to_limit_secs {
             let _ = writeln!(
                 s,
                 "  limit in       {} (limit {})",
                 format::duration(t),
-                a.limit.map_or("?".into(), bytes)
+                a.limit.map_or("?".into(), |l| q.amount(l))
             );
         }
         if !self.suspects.is_empty() {
@@ -259,9 +301,9 @@ impl LeakReport {
                     "  {}. {}  {} per request [{} .. {}]  {} requests, {} of growth",
                     i + 1,
                     x.route,
-                    bytes(x.retained_bytes_per_request),
-                    bytes(x.interval[0]),
-                    bytes(x.interval[1]),
+                    q.amount(x.retained_bytes_per_request),
+                    q.amount(x.interval[0]),
+                    q.amount(x.interval[1]),
                     x.requests,
                     share(x.share)
                 );
@@ -318,13 +360,15 @@ impl LeakReport {
             .and_then(|m| m.estimates.iter().find(|e| e.route == OTHER_ROUTE))
             .filter(|_| !self.routes.iter().any(|r| r.route == OTHER_ROUTE));
         let unfitted = if pooled.is_some() { "in _other" } else { "-" };
+        let amount = |v: f64| self.quantity.amount(v);
         for r in &self.routes {
             let traffic = r.traffic_change.map_or("-".into(), format::change);
-            let retained = r.retained_bytes_per_request.map_or(unfitted.into(), bytes);
+            let retained = r.retained_bytes_per_request.map_or(unfitted.into(), amount);
             let ci = r.interval.map_or("-".into(), |i| {
-                format!("{} .. {}", bytes(i[0]), bytes(i[1]))
+                format!("{} .. {}", amount(i[0]), amount(i[1]))
             });
             let part = r.share.map_or("-".into(), share);
+            // Per-request deltas are of the runtime's measures, in bytes.
             let mean = r.measures.first().map_or(String::new(), |m| bytes(m.mean));
             let _ = writeln!(
                 s,
@@ -333,14 +377,14 @@ impl LeakReport {
             );
         }
         if let Some(e) = pooled {
-            let ci = format!("{} .. {}", bytes(e.interval[0]), bytes(e.interval[1]));
+            let ci = format!("{} .. {}", amount(e.interval[0]), amount(e.interval[1]));
             let _ = writeln!(
                 s,
                 "{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}",
                 OTHER_ROUTE,
                 e.requests,
                 "",
-                bytes(e.retained_bytes_per_request),
+                amount(e.retained_bytes_per_request),
                 ci,
                 share(e.share)
             );
@@ -357,19 +401,22 @@ impl fmt::Display for LeakReport {
 /// Why a route is a suspect: the model's estimate first, then whether it is new, then what
 /// the article's rules say about it.
 fn reasons(
+    q: &Quantity,
     e: &RouteEstimate,
     confidence: f64,
     article: &[ArticleSuspect],
     snapshot: &TrackerSnapshot,
     gs: i64,
 ) -> Vec<String> {
+    // A count is left behind by requests (goroutines, descriptors); bytes are retained.
+    let verb = if q.is_bytes() { "retains" } else { "leaves" };
     let mut reasons = vec![format!(
-        "retains {} per request ({} CI {} to {}), explaining {} of the floor growth since it \
+        "{verb} {} per request ({} CI {} to {}), explaining {} of the floor growth since it \
          began",
-        bytes(e.retained_bytes_per_request),
+        q.amount(e.retained_bytes_per_request),
         percent(confidence),
-        bytes(e.interval[0]),
-        bytes(e.interval[1]),
+        q.amount(e.interval[0]),
+        q.amount(e.interval[1]),
         share(e.share)
     )];
     if e.route == OTHER_ROUTE {
@@ -612,9 +659,11 @@ mod tests {
                 "routes",
                 "samples",
                 "schema_version",
+                "series",
                 "state",
                 "suspects",
                 "time_to_limit_secs",
+                "unit",
                 "verdict",
             ]
         );
@@ -653,6 +702,7 @@ mod tests {
                 "estimates",
                 "floor_growth",
                 "residual_std",
+                "transient",
                 "window_ms"
             ]
         );
@@ -669,6 +719,12 @@ mod tests {
         let text = r.render_text();
         assert!(text.contains("suspects\n  1. /leak"), "{text}");
         // serde_json parses floats to within one ulp (no `float_roundtrip` feature).
+        // A report written before `series` and `unit` existed reads as bytes.
+        let mut old = v.clone();
+        old.as_object_mut().unwrap().remove("series");
+        old.as_object_mut().unwrap().remove("unit");
+        let old: LeakReport = serde_json::from_value(old).unwrap();
+        assert_eq!(old.quantity, Quantity::default());
         let back = serde_json::from_value::<LeakReport>(v).unwrap();
         assert_eq!(back.suspects[0].route, r.suspects[0].route);
         let (a, b) = (back.suspects[0].interval, r.suspects[0].interval);
@@ -709,6 +765,24 @@ mod tests {
         // Too long before growth began, or there from the start of tracking: not new.
         assert_eq!(new_route_reason(&snap, gs - 31 * 60_000, gs), None);
         assert_eq!(new_route_reason(&snap, 0, 30_000), None);
+    }
+
+    #[test]
+    fn a_bad_quantity_is_a_typed_error() {
+        let (snap, floor, gs) = crate::requests::synthetic_for_tests(1024.0);
+        let bad = Quantity {
+            series: String::new(),
+            unit: "{goroutine}".into(),
+        };
+        let e = LeakReport::build_for(
+            bad,
+            firing(gs),
+            &floor,
+            &snap,
+            &AttributionConfig::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), crate::ErrorCode::InvalidOption);
     }
 
     #[test]

@@ -178,9 +178,11 @@ LeakReport = TypedDict(
         "routes": list["RouteRow"],
         "samples": int,
         "schema_version": int,
+        "series": str,
         "state": AlertState,
         "suspects": list["Suspect"],
         "time_to_limit_secs": Optional[float],
+        "unit": str,
         "verdict": Verdict,
     },
     total=True,
@@ -223,6 +225,7 @@ ModelFit = TypedDict(
         "estimates": list["RouteEstimate"],
         "floor_growth": float,
         "residual_std": float,
+        "transient": list["TransientEstimate"],
         "window_ms": tuple[int, int],
     },
     total=True,
@@ -340,6 +343,18 @@ TrafficSeries = TypedDict(
     {
         "timestamps": list[float],
         "values": list[float],
+    },
+    total=True,
+)
+
+# What a route's running requests hold: memory (or a count) that follows its current
+# request rate and goes away with its traffic.
+TransientEstimate = TypedDict(
+    "TransientEstimate",
+    {
+        "held_at_mean_rate": float,
+        "held_per_request_per_sec": float,
+        "route": str,
     },
     total=True,
 )

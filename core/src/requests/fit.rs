@@ -110,7 +110,7 @@ impl Fit {
         (self.yy - 2.0 * lin + quad).max(0.0)
     }
 
-    /// 95% profile intervals of every coefficient, in the columns' own units: the values `b`
+    /// 95% profile intervals of the coefficients of `columns`, in the columns' own units: the values `b`
     /// of `β_j` whose best fit, refitting every other coefficient under `β ≥ 0`, raises the
     /// residual sum by less than `t²·σ²` (the likelihood-ratio form of the t interval).
     /// Textbook intervals from the Gram inverse ignore the constraint, and both ways of using
@@ -120,12 +120,13 @@ impl Fit {
     /// with a background leak that would need other routes to retain negative memory (the
     /// leaking route of the Node example never named). Here the other columns refit, within
     /// the constraint, for each candidate `b`. The low end is 0 when 0 is plausible.
-    pub(super) fn profile_intervals(&self, alpha: f64) -> Vec<[f64; 2]> {
+    pub(super) fn profile_intervals(&self, columns: &[usize], alpha: f64) -> Vec<[f64; 2]> {
         let p = self.x.len();
         let t = t_quantile(alpha, self.dof);
         let allowed = self.rss + t * t * self.rss / self.dof as f64;
-        (0..p)
-            .map(|j| {
+        columns
+            .iter()
+            .map(|&j| {
                 let others: Vec<usize> = (0..p).filter(|&i| i != j).collect();
                 let sub = self.gram.select(&others);
                 // The constrained residual sum with β_j held at `b` (scaled units).

@@ -8,6 +8,7 @@
 //! each route with a confidence interval.
 
 mod attribute;
+mod design;
 mod fit;
 mod intern;
 mod model;
@@ -19,7 +20,7 @@ mod tracker;
 pub(crate) use attribute::fixtures::synthetic_for_tests;
 pub use attribute::{
     ArticleSuspect, Attribution, AttributionConfig, BACKGROUND, ModelFit, RouteEstimate, Traffic,
-    attribute,
+    TransientEstimate, attribute,
 };
 pub use intern::{MAX_ROUTE_LEN, OTHER_ROUTE};
 pub use stats::{HIST_BUCKETS, MeasureSummary, bucket_of, bucket_upper};
