@@ -6,6 +6,7 @@ use leaksense_core::detect::prom::{WindowRule, deriv_at};
 use leaksense_core::detect::scenarios::Scenario;
 use leaksense_core::detect::{AlertState, Detector, DetectorConfig, SeriesKind};
 use leaksense_core::series::Sample;
+use std::collections::HashMap;
 
 /// The detectors compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,9 +22,6 @@ pub enum Who {
 }
 
 impl Who {
-    /// The three measured in every run, in the order the tables show them.
-    pub const ALL: [Who; 3] = [Who::Covariate, Who::Plain, Who::Article];
-
     /// How a table's heading names it.
     pub fn label(self) -> &'static str {
         match self {
@@ -195,12 +193,7 @@ pub fn leaksense(
 /// are the evaluations where its firing state changed, `first` its first firing evaluation at
 /// or after the leak's start with the growth start and time to limit it reported there. Each
 /// sample's time is an evaluation, as in [`leaksense`].
-pub fn replay(
-    samples: &[Sample],
-    changes: &[(i64, bool)],
-    first: Option<(i64, Option<i64>, Option<f64>)>,
-    truth: &Truth,
-) -> Outcome {
+pub fn replay(samples: &[Sample], (changes, first): &Timeline, truth: &Truth) -> Outcome {
     let mut w = Watch::default();
     let mut next = changes.iter().peekable();
     let mut firing = false;
@@ -208,12 +201,56 @@ pub fn replay(
         while let Some(&(_, f)) = next.next_if(|c| c.0 <= s.ts_ms) {
             firing = f;
         }
-        w.see(truth, s.ts_ms, firing, || match first {
+        w.see(truth, s.ts_ms, firing, || match *first {
             Some((_, start, ttl)) => (start, ttl),
             None => (None, None),
         });
     }
     w.finish(truth)
+}
+
+/// A timeline of `bench/examples/timeline.rs`: the evaluations where the firing state changed,
+/// and the first firing at or after the leak start with the growth start and time to limit.
+pub type Timeline = (Vec<(i64, bool)>, Option<(i64, Option<i64>, Option<f64>)>);
+
+/// Reads the JSON lines of `bench/examples/timeline.rs`, by situation (or shape) and seed.
+pub fn read_timelines(path: &str) -> Result<HashMap<(String, u64), Timeline>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("--previous {path}: {e}"))?;
+    let bad = |n: usize| format!("--previous {path}: line {n} is not a timeline");
+    let mut out = HashMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|_| bad(n + 1))?;
+        let (Some(sit), Some(seed), Some(changes)) = (
+            v["situation"].as_str(),
+            v["seed"].as_u64(),
+            v["changes"].as_array(),
+        ) else {
+            return Err(bad(n + 1));
+        };
+        let changes = changes
+            .iter()
+            .map(|c| Some((c[0].as_i64()?, c[1].as_bool()?)))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| bad(n + 1))?;
+        let first = v["first"]
+            .as_array()
+            .and_then(|f| Some((f[0].as_i64()?, f[1].as_i64(), f[2].as_f64())));
+        out.insert((sit.to_string(), seed), (changes, first));
+    }
+    Ok(out)
+}
+
+/// The outcome of the timeline `previous` holds for the series `(name, seed)`.
+pub fn replay_previous(
+    previous: &HashMap<(String, u64), Timeline>,
+    (name, seed): (&str, u64),
+    samples: &[Sample],
+    truth: &Truth,
+) -> Result<Outcome, String> {
+    let t = previous
+        .get(&(name.to_string(), seed))
+        .ok_or_else(|| format!("--previous has no {name} seed {seed}"))?;
+    Ok(replay(samples, t, truth))
 }
 
 /// The article's alert rule with Prometheus `for` semantics, evaluated every 60 s:
@@ -467,19 +504,17 @@ mod tests {
                 value: 1.0,
             })
             .collect();
-        let changes = [(2000, true), (6000, false)];
-        let o = replay(
-            &samples,
-            &changes,
+        let timeline = (
+            vec![(2000, true), (6000, false)],
             Some((2000, Some(1500), Some(6000.0))),
-            &truth,
         );
+        let o = replay(&samples, &timeline, &truth);
         assert!(!o.false_alarm && !o.resolved_while_leaking);
         assert_eq!(o.delay_secs, Some(1.0));
         assert_eq!(o.start_err_secs, Some(0.5));
         assert_eq!(o.resolve_secs, Some(1.0));
         assert_eq!(o.half_ttl, Some(true));
-        let early = replay(&samples, &[(0, true), (500, false)], None, &truth);
+        let early = replay(&samples, &(vec![(0, true), (500, false)], None), &truth);
         assert!(early.false_alarm && early.delay_secs.is_none());
     }
 }

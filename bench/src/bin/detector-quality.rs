@@ -19,15 +19,13 @@
 
 use leaksense_bench::config;
 use leaksense_bench::quality::{
-    HEADER, Outcome, Tally, Truth, Who, article, cells, leaksense, median, median_min, replay, row,
+    HEADER, Outcome, Tally, Timeline, Truth, Who, article, cells, leaksense, median, median_min,
+    read_timelines, replay_previous, row,
 };
 use leaksense_core::detect::DetectorConfig;
 use leaksense_core::detect::scenarios::{Scenario, Situation, generate};
 use std::collections::HashMap;
 use std::process::ExitCode;
-
-/// A timeline of `timeline.rs`: the firing changes and the first firing after the leak start.
-type Timeline = (Vec<(i64, bool)>, Option<(i64, Option<i64>, Option<f64>)>);
 
 struct Args {
     seeds: (u64, u64),
@@ -106,33 +104,6 @@ fn parse_args() -> Result<Args, String> {
     Ok(a)
 }
 
-/// Reads the JSON lines of `timeline.rs`.
-fn read_timelines(path: &str) -> Result<HashMap<(String, u64), Timeline>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("--previous {path}: {e}"))?;
-    let bad = |n: usize| format!("--previous {path}: line {n} is not a timeline");
-    let mut out = HashMap::new();
-    for (n, line) in text.lines().enumerate() {
-        let v: serde_json::Value = serde_json::from_str(line).map_err(|_| bad(n + 1))?;
-        let (Some(sit), Some(seed), Some(changes)) = (
-            v["situation"].as_str(),
-            v["seed"].as_u64(),
-            v["changes"].as_array(),
-        ) else {
-            return Err(bad(n + 1));
-        };
-        let changes = changes
-            .iter()
-            .map(|c| Some((c[0].as_i64()?, c[1].as_bool()?)))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| bad(n + 1))?;
-        let first = v["first"]
-            .as_array()
-            .and_then(|f| Some((f[0].as_i64()?, f[1].as_i64(), f[2].as_f64())));
-        out.insert((sit.to_string(), seed), (changes, first));
-    }
-    Ok(out)
-}
-
 /// The outcomes of one series, in the columns' order.
 fn run(sc: &Scenario, args: &Args) -> Result<Vec<Outcome>, String> {
     let truth = Truth::from(sc);
@@ -142,10 +113,12 @@ fn run(sc: &Scenario, args: &Args) -> Result<Vec<Outcome>, String> {
     let ours = |traffic| leaksense(&sc.samples, traffic, &sc.full_gcs, &truth, cfg.clone());
     let mut out = vec![ours(Some(&sc.traffic)), ours(None)];
     if let Some(prev) = &args.previous {
-        let (changes, first) = prev
-            .get(&(sc.situation.name().to_string(), sc.seed))
-            .ok_or_else(|| format!("--previous has no {} seed {}", sc.situation.name(), sc.seed))?;
-        out.push(replay(&sc.samples, changes, *first, &truth));
+        out.push(replay_previous(
+            prev,
+            (sc.situation.name(), sc.seed),
+            &sc.samples,
+            &truth,
+        )?);
     }
     out.push(article(&sc.samples, sc.kind, &truth));
     Ok(out)

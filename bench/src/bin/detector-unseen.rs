@@ -3,35 +3,62 @@
 //!
 //! `cargo run --release -p leaksense-bench --bin detector-unseen -- --seeds 0..40`
 //!
-//! Cells are `leaksense with traffic / leaksense on the series alone / the article`, as in
-//! `detector-quality`.
+//! Cells are `leaksense with traffic / leaksense on the series alone [/ previous] / the
+//! article`, as in `detector-quality`; `--previous FILE` adds the timelines of
+//! `scripts/detector-previous.sh unseen A B`.
 
-use leaksense_bench::quality::{HEADER, Tally, Who, article, cells, leaksense, median_min, row};
+use leaksense_bench::quality::{
+    HEADER, Tally, Timeline, Who, article, cells, leaksense, median_min, read_timelines,
+    replay_previous, row,
+};
 use leaksense_bench::unseen::{Shape, generate};
 use leaksense_core::detect::DetectorConfig;
+use std::collections::HashMap;
 use std::process::ExitCode;
 
+/// `--seeds A..B` (default 0..40) and `--previous FILE`.
+fn parse_args() -> Option<((u64, u64), Option<HashMap<(String, u64), Timeline>>)> {
+    let (mut seeds, mut previous) = ((0, 40), None);
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let value = args.next()?;
+        match flag.as_str() {
+            "--seeds" => {
+                let (a, b) = value.split_once("..")?;
+                seeds = (a.parse().ok()?, b.parse().ok()?);
+                if seeds.0 >= seeds.1 {
+                    return None;
+                }
+            }
+            "--previous" => match read_timelines(&value) {
+                Ok(t) => previous = Some(t),
+                Err(e) => {
+                    eprintln!("{e}");
+                    return None;
+                }
+            },
+            _ => return None,
+        }
+    }
+    Some((seeds, previous))
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let seeds = match args.as_slice() {
-        [] => Some((0, 40)),
-        [flag, r] if flag == "--seeds" => r.split_once("..").and_then(|(a, b)| {
-            let (a, b): (u64, u64) = (a.parse().ok()?, b.parse().ok()?);
-            (a < b).then_some((a, b))
-        }),
-        _ => None,
-    };
-    let Some((a, b)) = seeds else {
-        eprintln!("usage: detector-unseen [--seeds A..B]");
+    let Some(((a, b), previous)) = parse_args() else {
+        eprintln!("usage: detector-unseen [--seeds A..B] [--previous FILE]");
         return ExitCode::from(2);
     };
+    let mut who = vec![Who::Covariate, Who::Plain];
+    who.extend(previous.as_ref().map(|_| Who::Previous));
+    who.push(Who::Article);
+    let columns = who.iter().map(|w| w.label()).collect::<Vec<_>>();
     println!(
-        "unseen generator, seeds {a}..{b}; cells are leaksense with traffic / leaksense on the \
-         series alone / article\n\n{HEADER}"
+        "unseen generator, seeds {a}..{b}; cells are {}\n\n{HEADER}",
+        columns.join(" / ")
     );
-    let mut all: [Tally; 3] = Default::default();
+    let mut all = vec![Tally::default(); who.len()];
     for shape in Shape::ALL {
-        let mut t: [Tally; 3] = Default::default();
+        let mut t = vec![Tally::default(); who.len()];
         for seed in a..b {
             let s = generate(shape, seed);
             if s.samples.len() < 2 {
@@ -41,16 +68,25 @@ fn main() -> ExitCode {
                 limit: s.limit,
                 ..DetectorConfig::for_kind(s.kind)
             };
-            let out = [
+            let mut out = vec![
                 leaksense(&s.samples, Some(&s.traffic), &[], &s.truth, cfg.clone()),
                 leaksense(&s.samples, None, &[], &s.truth, cfg),
-                article(&s.samples, s.kind, &s.truth),
             ];
+            if let Some(prev) = &previous {
+                match replay_previous(prev, (shape.name(), seed), &s.samples, &s.truth) {
+                    Ok(o) => out.push(o),
+                    Err(e) => {
+                        eprintln!("{e}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            out.push(article(&s.samples, s.kind, &s.truth));
             for (i, o) in out.iter().enumerate() {
                 t[i].add(shape.leaks(), s.share_per_hour, o);
             }
             if std::env::var_os("VERBOSE").is_some() {
-                for (i, who) in Who::ALL.iter().enumerate().take(2) {
+                for (i, who) in who.iter().enumerate().take(2) {
                     let missed = shape.leaks() && out[i].delay_secs.is_none();
                     if out[i].false_alarm || missed {
                         eprintln!("{} seed {seed} {who:?}: {:?}", shape.name(), out[i]);
@@ -59,8 +95,8 @@ fn main() -> ExitCode {
             }
         }
         println!("{}", row(shape.name(), &t));
-        for i in 0..3 {
-            all[i].merge(&t[i]);
+        for (total, t) in all.iter_mut().zip(&t) {
+            total.merge(t);
         }
     }
     println!("{}", row("**all**", &all));
