@@ -213,8 +213,11 @@ pub fn replay(samples: &[Sample], (changes, first): &Timeline, truth: &Truth) ->
 /// and the first firing at or after the leak start with the growth start and time to limit.
 pub type Timeline = (Vec<(i64, bool)>, Option<(i64, Option<i64>, Option<f64>)>);
 
+/// Timelines by situation (or shape) name and seed.
+pub type Timelines = HashMap<(String, u64), Timeline>;
+
 /// Reads the JSON lines of `bench/examples/timeline.rs`, by situation (or shape) and seed.
-pub fn read_timelines(path: &str) -> Result<HashMap<(String, u64), Timeline>, String> {
+pub fn read_timelines(path: &str) -> Result<Timelines, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("--previous {path}: {e}"))?;
     let bad = |n: usize| format!("--previous {path}: line {n} is not a timeline");
     let mut out = HashMap::new();
@@ -242,7 +245,7 @@ pub fn read_timelines(path: &str) -> Result<HashMap<(String, u64), Timeline>, St
 
 /// The outcome of the timeline `previous` holds for the series `(name, seed)`.
 pub fn replay_previous(
-    previous: &HashMap<(String, u64), Timeline>,
+    previous: &Timelines,
     (name, seed): (&str, u64),
     samples: &[Sample],
     truth: &Truth,

@@ -19,12 +19,11 @@
 
 use leaksense_bench::config;
 use leaksense_bench::quality::{
-    HEADER, Outcome, Tally, Timeline, Truth, Who, article, cells, leaksense, median, median_min,
+    HEADER, Outcome, Tally, Timelines, Truth, Who, article, cells, leaksense, median, median_min,
     read_timelines, replay_previous, row,
 };
 use leaksense_core::detect::DetectorConfig;
 use leaksense_core::detect::scenarios::{Scenario, Situation, generate};
-use std::collections::HashMap;
 use std::process::ExitCode;
 
 struct Args {
@@ -33,7 +32,7 @@ struct Args {
     full_gcs: bool,
     only: Vec<Situation>,
     overrides: Vec<(String, serde_json::Value)>,
-    previous: Option<HashMap<(String, u64), Timeline>>,
+    previous: Option<Timelines>,
 }
 
 fn parse_seeds(s: &str) -> Option<(u64, u64)> {

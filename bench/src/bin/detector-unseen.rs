@@ -8,16 +8,15 @@
 //! `scripts/detector-previous.sh unseen A B`.
 
 use leaksense_bench::quality::{
-    HEADER, Tally, Timeline, Who, article, cells, leaksense, median_min, read_timelines,
+    HEADER, Tally, Timelines, Who, article, cells, leaksense, median_min, read_timelines,
     replay_previous, row,
 };
 use leaksense_bench::unseen::{Shape, generate};
 use leaksense_core::detect::DetectorConfig;
-use std::collections::HashMap;
 use std::process::ExitCode;
 
 /// `--seeds A..B` (default 0..40) and `--previous FILE`.
-fn parse_args() -> Option<((u64, u64), Option<HashMap<(String, u64), Timeline>>)> {
+fn parse_args() -> Option<((u64, u64), Option<Timelines>)> {
     let (mut seeds, mut previous) = ((0, 40), None);
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
