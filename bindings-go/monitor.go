@@ -40,6 +40,8 @@ type Monitor struct {
 	watchSt watchState
 	watchMu sync.Mutex // serialises watch passes (ticker and tests)
 	reading *runtimeReading
+	profMu  sync.Mutex // guards prof
+	prof    *heapProfiler
 }
 
 type watchState struct {
@@ -60,7 +62,7 @@ func NewMonitor(cfg Config) (*Monitor, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Monitor{h: h, onEvent: cfg.OnEvent, reading: newRuntimeReading([]string{mGCCycles, mHeapLive, mMemLimit})}
+	m := &Monitor{h: h, onEvent: cfg.OnEvent, reading: newRuntimeReading([]string{mGCCycles, mHeapLive, mMemLimit}), prof: newHeapProfiler()}
 	// Close only closes (safe while other goroutines are inside a call); the memory is freed
 	// here, once no goroutine can reach the Monitor any more.
 	runtime.AddCleanup(m, freeNative, h)
@@ -176,6 +178,10 @@ func (m *Monitor) watchOnce() {
 		if ts > st.lastTs && m.ObserveBaseline(ts, float64(r.uint(mHeapLive))) == nil {
 			st.cycles, st.lastTs = cycles, ts
 		}
+	}
+	if m.profileOn() {
+		// An error here is a closed monitor; the next pass tries again.
+		_, _ = m.ProfileHeap()
 	}
 	if m.onEvent != nil {
 		_, _ = m.Poll()

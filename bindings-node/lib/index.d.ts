@@ -26,6 +26,10 @@ export declare class Monitor extends EventEmitter {
   replay(steps: ReplayStep[]): void;
   report(): LeakReport;
   reportText(): string;
+  /** Reads V8's sampling heap profile now and feeds it; the pause in ms, or null when off. */
+  profileHeap(): number | null;
+  /** Writes the live-heap profile as a pprof file. */
+  writePprof(path: string, kind?: 'inuse' | 'growth'): void;
   analysis(): Analysis;
   sample(tsMs?: number): Snapshot;
   observeBaseline(tsMs: number, bytes: number): AlertEvent | null;

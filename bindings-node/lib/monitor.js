@@ -4,6 +4,7 @@ const { EventEmitter } = require('node:events');
 const native = require('../index.js');
 const { codedError, optionsJson } = require('./options.js');
 const runtime = require('./runtime.js');
+const { watchProfile } = require('./profile.js');
 
 /**
  * Watches this process for memory leaks. Options go to the core as one JSON object, laid over
@@ -26,6 +27,12 @@ class Monitor extends EventEmitter {
     this.timer = null;
     this.heapWatch = config.heap ? runtime.watchHeap(this.native) : null;
     runtime.applyRuntimeLimit(this.native);
+    // The live-heap profile: V8's sampling heap profiler, read once per snapshot period (each
+    // read forces a full GC, so no more often than the snapshots need).
+    const profile = this.native.config().profile;
+    this.profileWatch = profile.enabled ? watchProfile(this.native, profile.sample_bytes) : null;
+    this.profileEveryMs = Math.max(this.intervalMs, profile.snapshot_every_ms);
+    this.profileLast = 0;
   }
 
   /**
@@ -36,9 +43,11 @@ class Monitor extends EventEmitter {
   start() {
     this.native.start();
     this.heapWatch?.start();
+    this.profileWatch?.start();
     if (!this.timer) {
       this.timer = setInterval(() => {
         this.heapWatch?.sample();
+        if (this.profileWatch && Date.now() - this.profileLast >= this.profileEveryMs) this.profileHeap();
         this.poll();
       }, this.intervalMs);
       this.timer.unref();
@@ -51,6 +60,7 @@ class Monitor extends EventEmitter {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.heapWatch?.stop();
+    this.profileWatch?.stop();
     this.native.stop();
     return this;
   }
@@ -78,6 +88,19 @@ class Monitor extends EventEmitter {
     }
     return events;
   }
+
+  /**
+   * Reads V8's sampling heap profile now and feeds the live-heap profile (the poll timer does
+   * this once per snapshot period). Returns the milliseconds the read took (the event loop's
+   * pause), or null when the profiler is off or not started.
+   */
+  profileHeap() {
+    this.profileLast = Date.now();
+    return this.profileWatch ? this.profileWatch.read() : null;
+  }
+
+  /** Writes the live-heap profile as a pprof file: kind 'inuse' (default) or 'growth'. */
+  writePprof(path, kind = 'inuse') { return this.native.writePprof(path, kind); }
 
   /** Feeds recorded steps (requests per route and a post-GC baseline at injected times). */
   replay(steps) { this.native.replay(JSON.stringify(steps)); }

@@ -19,3 +19,5 @@ def test_the_demo_names_the_leaking_route():
     assert r.returncode == 0, out
     assert "1. /orders" in r.stdout, out
     assert "demo: OK: /orders retains about" in r.stdout, out
+    # The live-heap profile names the line that appends to the never-evicted cache.
+    assert "demo: top growing site create_order (app.py:" in r.stdout, out

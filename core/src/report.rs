@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 use crate::detect::{Analysis, Verdict};
 use crate::error::InputError;
 use crate::format::{self, bytes, percent, share, utc};
+use crate::profile::{HeapProfile, ProfileGrowth, ShareOf};
 use crate::requests::{
     ArticleSuspect, AttributionConfig, BACKGROUND, MeasureSummary, ModelFit, OTHER_ROUTE,
-    RouteEstimate, TrackerSnapshot, attribute,
+    RSS_MEASURE, RouteEstimate, TrackerSnapshot, attribute,
 };
 use crate::series::Sample;
 
@@ -86,6 +87,9 @@ pub struct LeakReport {
     pub model: Option<ModelFit>,
     /// One row per route, busiest first.
     pub routes: Vec<RouteRow>,
+    /// The allocation sites whose in-use bytes grew since growth began, from the live-heap
+    /// profile (`null` when the profile is off or not fed).
+    pub profile: Option<ProfileGrowth>,
     /// Why a part of the report is missing.
     pub notes: Vec<String>,
     /// What the watched series measures (flattened: `series`, `unit`); the analysis's rates,
@@ -149,6 +153,7 @@ impl LeakReport {
             article_suspects: Vec::new(),
             model: None,
             routes: Vec::new(),
+            profile: None,
             notes: Vec::new(),
             quantity,
         };
@@ -185,6 +190,21 @@ impl LeakReport {
         routes.sort_by_key(|r| std::cmp::Reverse(r.requests));
         report.routes = routes;
         Ok(report)
+    }
+
+    /// Adds the growth of the live-heap profile since the growth start (since its oldest
+    /// snapshot when there is none), with shares of the floor's growth over the same span.
+    pub fn attach_profile(&mut self, profile: &HeapProfile, floor: &[Sample]) {
+        let gs = self.analysis.growth_start_ms;
+        let floor_growth = gs.and_then(|gs| {
+            let base = floor
+                .iter()
+                .rev()
+                .find(|s| s.ts_ms <= gs)
+                .or(floor.first())?;
+            Some(floor.last()?.value - base.value)
+        });
+        self.profile = profile.growth(gs, floor_growth);
     }
 
     /// The suspects of a leak: the model's routes whose interval excludes 0 and that explain
@@ -321,10 +341,34 @@ impl LeakReport {
         if !self.routes.is_empty() {
             self.render_routes(&mut s);
         }
+        if let Some(p) = &self.profile {
+            render_profile(&mut s, p);
+        }
         for n in &self.notes {
             let _ = writeln!(s, "note: {n}");
         }
         s
+    }
+}
+
+/// The measure whose mean per-request delta the route table shows: RSS when read, else the
+/// first declared.
+fn shown_measure(measures: &[MeasureSummary]) -> Option<&str> {
+    measures
+        .iter()
+        .find(|m| m.measure == RSS_MEASURE)
+        .or(measures.first())
+        .map(|m| m.measure.as_str())
+}
+
+/// A per-request delta of `measure`: bytes for the presets' byte measures, else a plain number
+/// (`gc_count` and `goroutines` are counts, and a C or Rust caller's own measure has no unit).
+fn measure_amount(measure: &str, v: f64) -> String {
+    const BYTE_MEASURES: [&str; 4] = [RSS_MEASURE, "heap_used", "heap_allocated", "traced_bytes"];
+    if BYTE_MEASURES.contains(&measure) {
+        bytes(v)
+    } else {
+        format::quantity(crate::detect::SeriesKind::Count, v)
     }
 }
 
@@ -338,10 +382,11 @@ impl LeakReport {
             .max()
             .unwrap_or(5)
             .max(5);
-        // The per-request delta of the first measure is what each request saw itself
-        // (concurrent requests' allocations included), shown beside the model's estimate.
-        let first = self.routes[0].measures.first().map(|m| m.measure.as_str());
-        let mean_head = first.map_or(String::new(), |m| format!("mean Δ{m}"));
+        // The per-request delta of one measure is what each request saw itself (concurrent
+        // requests' allocations included), shown beside the model's estimate: RSS when it is
+        // read (what the article's middleware compares), else the first measure.
+        let shown = shown_measure(&self.routes[0].measures);
+        let mean_head = shown.map_or(String::new(), |m| format!("mean Δ{m}"));
         let _ = writeln!(
             s,
             "\n{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
@@ -368,8 +413,11 @@ impl LeakReport {
                 format!("{} .. {}", amount(i[0]), amount(i[1]))
             });
             let part = r.share.map_or("-".into(), share);
-            // Per-request deltas are of the runtime's measures, in bytes.
-            let mean = r.measures.first().map_or(String::new(), |m| bytes(m.mean));
+            let mean = r
+                .measures
+                .iter()
+                .find(|m| Some(m.measure.as_str()) == shown)
+                .map_or(String::new(), |m| measure_amount(&m.measure, m.mean));
             let _ = writeln!(
                 s,
                 "{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
@@ -395,6 +443,49 @@ impl LeakReport {
 impl fmt::Display for LeakReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.render_text())
+    }
+}
+
+/// The growing allocation sites as text.
+fn render_profile(s: &mut String, p: &ProfileGrowth) {
+    let of = match p.share_of {
+        ShareOf::Floor => "floor",
+        ShareOf::Profile => "profile",
+    };
+    let _ = writeln!(
+        s,
+        "\ngrowing allocation sites ({} to {}: {} in use now, {} since; shares of the {of} growth)",
+        utc(p.from_ms),
+        utc(p.to_ms),
+        bytes(p.inuse_bytes),
+        signed_bytes(p.growth_bytes)
+    );
+    if p.sites.is_empty() {
+        s.push_str("  none grew\n");
+    }
+    for (i, x) in p.sites.iter().enumerate() {
+        let route = x
+            .route
+            .as_ref()
+            .map_or(String::new(), |r| format!("  route {r}"));
+        let _ = writeln!(
+            s,
+            "  {}. {} ({}:{})  {}  {:.0}%{route}",
+            i + 1,
+            x.function,
+            x.file,
+            x.line,
+            signed_bytes(x.bytes),
+            x.share * 100.0
+        );
+    }
+}
+
+fn signed_bytes(v: f64) -> String {
+    if v > 0.0 {
+        format!("+{}", bytes(v))
+    } else {
+        bytes(v)
     }
 }
 
@@ -573,6 +664,28 @@ mod tests {
         assert!((cfg.alpha - 0.05 / SUSPECT_ALPHA_DIVISOR).abs() < 1e-15);
     }
 
+    #[test]
+    fn the_route_table_shows_rss_when_read_and_counts_as_counts() {
+        let summary = |name: &str| MeasureSummary {
+            measure: name.into(),
+            samples: 1,
+            sum: 12.0,
+            mean: 12.0,
+            variance: 0.0,
+            min: 12.0,
+            max: 12.0,
+            histogram: vec![],
+        };
+        let (gc, rss) = (summary("gc_count"), summary(RSS_MEASURE));
+        assert_eq!(shown_measure(&[gc.clone(), rss.clone()]), Some("rss"));
+        assert_eq!(shown_measure(&[gc.clone()]), Some("gc_count"));
+        assert_eq!(shown_measure(&[]), None);
+        assert_eq!(measure_amount("gc_count", 11.82), "11.82");
+        assert_eq!(measure_amount("goroutines", 1.0), "1");
+        assert_eq!(measure_amount("rss", 2048.0), "2 KiB");
+        assert_eq!(measure_amount("heap_used", 12.0), "12 B");
+    }
+
     fn healthy() -> Analysis {
         Analysis {
             verdict: Verdict::Healthy,
@@ -653,6 +766,7 @@ mod tests {
                 "limit",
                 "model",
                 "notes",
+                "profile",
                 "rate_high",
                 "rate_low",
                 "rate_per_sec",

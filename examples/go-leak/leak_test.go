@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,6 +33,7 @@ func TestReportNamesBothLeakingRoutes(t *testing.T) {
 	if rep.Verdict != leaksense.VerdictLeak {
 		t.Errorf("verdict %s", rep.Verdict)
 	}
+	checkTopGrowingSite(t, rep)
 	for _, s := range rep.Suspects {
 		if s.Route == RouteUsers || s.Route == RouteHealth {
 			t.Errorf("healthy route %s named: %+v", s.Route, s)
@@ -53,5 +57,29 @@ func TestReportNamesBothLeakingRoutes(t *testing.T) {
 		if leaky && (goroutines.Mean < 0.5 || goroutines.Mean > 1.5) || !leaky && (goroutines.Mean < -0.5 || goroutines.Mean > 0.5) {
 			t.Errorf("%s: mean goroutine delta %.2f per request", r.Route, goroutines.Mean)
 		}
+	}
+}
+
+// checkTopGrowingSite: the live-heap profile's top growing site is the line of app.go that
+// appends a new session to the never-evicted cache.
+func checkTopGrowingSite(t *testing.T, rep leaksense.LeakReport) {
+	t.Helper()
+	src, err := os.ReadFile("app.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for i, line := range strings.Split(string(src), "\n") {
+		if strings.Contains(line, "the bug: sessions are never evicted") {
+			want = i + 1
+		}
+	}
+	if rep.Profile == nil || len(rep.Profile.Sites) == 0 {
+		t.Fatalf("no growing allocation sites in the report: %+v", rep.Profile)
+	}
+	top := rep.Profile.Sites[0]
+	t.Logf("top growing site: %+v", top)
+	if filepath.Base(top.File) != "app.go" || int(top.Line) != want || !strings.Contains(top.Function, "handler") {
+		t.Errorf("top growing site %s (%s:%d), want app.go:%d", top.Function, top.File, top.Line, want)
 	}
 }

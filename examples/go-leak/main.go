@@ -35,6 +35,8 @@ func fastConfig(onEvent func(leaksense.Event)) leaksense.Config {
 				MinGrowthSecs: leaksense.Ptr(15.0), ForSecs: leaksense.Ptr(5.0),
 			},
 			Attribution: &leaksense.AttributionOptions{BlockMs: leaksense.Ptr[int64](5000)},
+			// A live-heap snapshot every second, so one is near the (compressed) growth start.
+			Profile: &leaksense.ProfileConfig{SnapshotEveryMs: leaksense.Ptr[int64](1000)},
 		},
 		OnEvent: onEvent,
 	}
@@ -198,6 +200,12 @@ func main() {
 	for _, s := range rep.Suspects {
 		fmt.Printf("suspect %-18s retains %8.0f bytes per request (95%% CI %.0f..%.0f)\n",
 			s.Route, s.RetainedBytesPerRequest, s.Interval[0], s.Interval[1])
+	}
+	if rep.Profile != nil {
+		for _, s := range rep.Profile.Sites {
+			fmt.Printf("growing site %s (%s:%d): %+.0f bytes, %.0f%% of the floor's growth\n",
+				s.Function, s.File, s.Line, s.Bytes, s.Share*100)
+		}
 	}
 	if err != nil {
 		os.Exit(1)

@@ -30,10 +30,18 @@ DEMO_OPTIONS: dict[str, Any] = {
     "slot_ms": 1000,
     "detector": {"bucket_secs": 1, "warmup_secs": 15, "min_growth_secs": 15, "for_secs": 5},
     "attribution": {"block_ms": 5000},
+    # The live-heap profile (opt-in in Python): sampled allocations, a snapshot every second.
+    "profile": {"enabled": True, "snapshot_every_ms": 1000},
     # Off by default (docs/cost.md); on here so the report's `mean Δrss` column shows what a
     # per-request RSS delta would have blamed.
     "rss_per_request": True,
 }
+
+
+def leaking_line() -> int:
+    """The line of app.py that appends to the cache nobody evicts."""
+    with open(os.path.join(HERE, "app.py")) as f:
+        return next(i for i, line in enumerate(f, 1) if "# BUG: grows forever" in line)
 
 
 def main() -> int:
@@ -92,6 +100,15 @@ def main() -> int:
     print(report.text)
     names = [s["route"] for s in report.suspects]
     ok = bool(named) and names[:1] == [LEAKING] and not HEALTHY & set(names)
+    site = report.sites[0] if report.sites else None
+    if site is not None:
+        print(f"demo: top growing site {site['function']} ({os.path.basename(site['file'])}:{site['line']}) "
+              f"+{site['bytes'] / 2**20:.1f} MiB, route {site['route']}")
+    site_ok = (site is not None and site['function'] == "create_order"
+               and os.path.basename(site['file']) == "app.py" and site['line'] == leaking_line())
+    if not site_ok:
+        print(f"demo: FAILED: the top growing site is not app.py:{leaking_line()} (create_order)")
+    ok = ok and site_ok
     if ok:
         top = report.suspects[0]
         print(f"demo: OK: {top['route']} retains about {top['retained_bytes_per_request'] / 1024:.1f} KiB "

@@ -10,6 +10,7 @@ use crate::catalog::{Naming, Runtime};
 use crate::detect::DetectorConfig;
 use crate::error::InputError;
 use crate::options::{into_object, kind_of, object, over_defaults};
+use crate::profile::ProfileConfig;
 use crate::requests::{AttributionConfig, MeasureSource, RequestTracker, TrackerConfig};
 
 /// How long a V8 heap watched every tick goes without a declared leak until a full collection
@@ -58,6 +59,9 @@ pub struct MonitorConfig {
     pub detector: DetectorConfig,
     /// Attribution options.
     pub attribution: AttributionConfig,
+    /// The live-heap profile (allocation sites of the growth); on by default only in Go,
+    /// whose runtime profiles the heap anyway (docs/profile.md says why Node and Python not).
+    pub profile: ProfileConfig,
 }
 
 impl Default for MonitorConfig {
@@ -75,6 +79,7 @@ impl Default for MonitorConfig {
             heap: false,
             detector: DetectorConfig::default(),
             attribution: AttributionConfig::default(),
+            profile: ProfileConfig::default(),
         }
     }
 }
@@ -100,6 +105,10 @@ impl MonitorConfig {
         };
         c.measures = measures.iter().map(|m| m.to_string()).collect();
         c.heap = heap.unwrap_or(matches!(runtime, Runtime::Node | Runtime::Go));
+        // Node: each read of V8's sampling profile through node:inspector forces a full GC;
+        // Python: the allocator hook can cost more than 5% on allocation-heavy code
+        // (BENCHMARKS.md, "Live-heap profile"). Both opt in.
+        c.profile.enabled = runtime == Runtime::Go;
         if runtime == Runtime::Node && c.heap {
             // The V8 heap is fed every tick, and the readings right after a mark-compact are
             // marked: only those count as the collection `first_collection_secs` waits for.
@@ -186,6 +195,7 @@ impl MonitorConfig {
         }
         self.detector.validate()?;
         self.attribution.validate()?;
+        self.profile.validate()?;
         RequestTracker::new(self.tracker_config(None)).map(drop)
     }
 

@@ -4,6 +4,7 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const { spawn } = require('node:child_process');
+const fs = require('node:fs');
 const path = require('node:path');
 
 test('the report names the leaking route /sessions/:id', { timeout: 280_000 }, async (t) => {
@@ -18,4 +19,12 @@ test('the report names the leaking route /sessions/:id', { timeout: 280_000 }, a
   assert.strictEqual(code, 0, out);
   assert.match(out, /suspects\n\s+1\. \/sessions\/:id /, out);
   assert.match(out, /leaksense: LEAK/, out);
+  // The live-heap profile's top growing site is the function that fills the session cache.
+  const line = fs.readFileSync(path.join(__dirname, '..', 'app.js'), 'utf8').split('\n')
+    .findIndex((l) => l.includes('the bug: nothing ever evicts a session')) + 1;
+  const top = out.match(/growing allocation sites .*\n\s+1\. (\S+) \((.*):(\d+)\)/);
+  assert.ok(top, out);
+  assert.strictEqual(top[1], 'rememberSession', out);
+  assert.ok(top[2].endsWith('app.js'), top[2]);
+  assert.strictEqual(Number(top[3]), line, out);
 });
