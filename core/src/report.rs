@@ -678,7 +678,7 @@ mod tests {
         };
         let (gc, rss) = (summary("gc_count"), summary(RSS_MEASURE));
         assert_eq!(shown_measure(&[gc.clone(), rss.clone()]), Some("rss"));
-        assert_eq!(shown_measure(&[gc.clone()]), Some("gc_count"));
+        assert_eq!(shown_measure(std::slice::from_ref(&gc)), Some("gc_count"));
         assert_eq!(shown_measure(&[]), None);
         assert_eq!(measure_amount("gc_count", 11.82), "11.82");
         assert_eq!(measure_amount("goroutines", 1.0), "1");
