@@ -37,4 +37,10 @@ bash ffi/run-tests.sh
 step "Go package: go vet, go test -race, no-cgo build, go-leak example"
 bash bindings-go/run-tests.sh
 
+step "Release artifacts (host): scripts/dist.sh --host (the builds above, plus the static x86_64 CLI), checks, versions"
+bash scripts/dist.sh --host
+
+step "Install test: each artifact installed as a user would, in fresh projects, with no Rust on PATH"
+bash scripts/install-test.sh
+
 step "all tests passed"
