@@ -33,6 +33,9 @@ type Analysis struct {
 	Events []AlertEvent `json:"events"`
 	// When the floor began to rise (unix ms), when a significant rise is under way.
 	GrowthStartMs *int64 `json:"growth_start_ms"`
+	// When the growth stopped (unix ms): set when a firing alert resolved because the floor
+	// levelled off (a leak that stopped, a warm-up that flattened), until the next alert.
+	GrowthStopMs *int64 `json:"growth_stop_ms"`
 	// The limit used.
 	Limit *float64 `json:"limit"`
 	// Upper end of the rate's confidence interval.
@@ -102,6 +105,9 @@ type AnalyzeOptions struct {
 	// With a limit: a significant rise that reaches the limit within this time is a leak even
 	// when it is still small relative to the baseline.
 	TimeToLimitAlertSecs *float64 `json:"time_to_limit_alert_secs,omitempty"`
+	// The service's request rate over the same time, the traffic covariate (none: the series
+	// alone is judged).
+	Traffic *TrafficSeries `json:"traffic,omitempty"`
 	// Time after start or restart during which no leak is declared (warm-up).
 	WarmupSecs *float64 `json:"warmup_secs,omitempty"`
 }
@@ -280,6 +286,9 @@ type LeakReport struct {
 	Events []AlertEvent `json:"events"`
 	// When the floor began to rise (unix ms), when a significant rise is under way.
 	GrowthStartMs *int64 `json:"growth_start_ms"`
+	// When the growth stopped (unix ms): set when a firing alert resolved because the floor
+	// levelled off (a leak that stopped, a warm-up that flattened), until the next alert.
+	GrowthStopMs *int64 `json:"growth_stop_ms"`
 	// The limit used.
 	Limit *float64 `json:"limit"`
 	// The model fit behind the suspects, when it ran.
@@ -599,6 +608,16 @@ type Suspect struct {
 	Route string `json:"route"`
 	// Share of the floor growth since growth began that this route explains.
 	Share float64 `json:"share"`
+}
+
+// TrafficSeries: A request-rate series: unix seconds and requests per second, each the mean over the
+// interval since the previous one (as a Prometheus `rate()` or the monitor's request counter
+// gives it). It need not share the memory series' timestamps.
+type TrafficSeries struct {
+	// Unix seconds, strictly increasing.
+	Timestamps []float64 `json:"timestamps"`
+	// Requests per second, finite and not negative.
+	Values []float64 `json:"values"`
 }
 
 // TransientEstimate: What a route's running requests hold: memory (or a count) that follows its current

@@ -3,6 +3,7 @@
 package leaksense
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -148,6 +149,19 @@ func runVector(t *testing.T, name, op string, args, expect map[string]json.RawMe
 		}
 	case "analyze":
 		var opts AnalyzeOptions
+		// `options` goes to the core as it is; the older cases give kind and limit.
+		if raw, ok := args["options"]; ok {
+			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&opts); err != nil {
+				// What a Go caller cannot even build (a string rate, an unknown field) is
+				// refused before the core.
+				if expectedError(t, name, expect, &Error{Code: CodeInvalidOption, Message: err.Error()}) {
+					return
+				}
+				t.Fatalf("%s: options: %v", name, err)
+			}
+		}
 		if raw, ok := args["kind"]; ok {
 			_ = json.Unmarshal(raw, &opts.Kind)
 		}
@@ -199,7 +213,34 @@ func checkAnalysis(t *testing.T, name string, a Analysis, expect map[string]json
 		start = &s
 	}
 	inRange("growth_start", start)
+	var stop *float64
+	if a.GrowthStopMs != nil {
+		s := float64(*a.GrowthStopMs) / 1000
+		stop = &s
+	}
+	inRange("growth_stop", stop)
 	inRange("rate_per_sec", a.RatePerSec)
+	var firing []float64
+	for _, e := range a.Events {
+		if e.To == AlertStateFiring {
+			firing = append(firing, float64(e.TsMs)/1000)
+		}
+	}
+	if raw, ok := expect["fired"]; ok {
+		checked++
+		var want bool
+		_ = json.Unmarshal(raw, &want)
+		if (len(firing) > 0) != want {
+			t.Errorf("%s: fired %v, want %v", name, len(firing) > 0, want)
+		}
+	}
+	if raw, ok := expect["fired_by"]; ok {
+		checked++
+		by := num(t, raw)
+		if len(firing) == 0 || firing[0] > by {
+			t.Errorf("%s: first firing %v not by %v", name, firing, by)
+		}
+	}
 	if checked != len(expect) {
 		t.Errorf("%s: checked %d of the %d expectations %v", name, checked, len(expect), expect)
 	}

@@ -22,4 +22,4 @@ gcc -std=c11 -Wall -Wextra -Werror -g -O1 -I ffi/include ffi/tests/c/test_leakse
 echo "==> valgrind"
 valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possible \
   --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1 \
-  "$out/test_leaksense"
+  "$out/test_leaksense" tests/vectors/traffic.json

@@ -1,10 +1,12 @@
 //! Minimum over 400 runs of `analyze` on one day at 15 s, next to the article's rule over the
-//! same day: a load-robust companion to the criterion bench on a shared machine.
+//! same day: a load-robust companion to the criterion bench on a shared machine. The
+//! `daily_swing` and `swing_leak` days run with their traffic (`analyze_with_traffic`, the load
+//! model's work included), the others on the series alone.
 //! `cargo run --release -p leaksense-bench --example analyze_min`
 
 use leaksense_core::detect::prom::{WindowRule, deriv_at};
 use leaksense_core::detect::scenarios::{Situation, generate};
-use leaksense_core::detect::{DetectorConfig, analyze};
+use leaksense_core::detect::{DetectorConfig, analyze_with_traffic};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -20,14 +22,20 @@ fn min_ms(mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
-    for sit in [Situation::Flat, Situation::FastLeak] {
+    for sit in [
+        Situation::Flat,
+        Situation::FastLeak,
+        Situation::DailySwing,
+        Situation::SwingLeak,
+    ] {
         let sc = generate(sit, 1, 15);
+        let traffic: &[_] = if sit.legacy() { &[] } else { &sc.traffic };
         let cfg = DetectorConfig {
             limit: sc.limit,
             ..DetectorConfig::for_kind(sc.kind)
         };
         let ours = min_ms(|| {
-            black_box(analyze(black_box(&sc.samples), &cfg).expect("valid"));
+            black_box(analyze_with_traffic(black_box(&sc.samples), traffic, &cfg).expect("valid"));
         });
         let (first, last) = (sc.samples[0].ts_ms, sc.samples[sc.samples.len() - 1].ts_ms);
         let article = min_ms(|| {
@@ -39,8 +47,13 @@ fn main() {
             }
         });
         println!(
-            "{}: analyze {ours:.3} ms ({:.0} ns/sample), article rule {article:.3} ms, {:.1}x",
+            "{}{}: analyze {ours:.3} ms ({:.0} ns/sample), article rule {article:.3} ms, {:.1}x",
             sit.name(),
+            if traffic.is_empty() {
+                ""
+            } else {
+                " with traffic"
+            },
             ours * 1e6 / sc.samples.len() as f64,
             article / ours
         );

@@ -1,7 +1,8 @@
 //! Prints the alert events of one generated scenario with the estimates at each event, and
 //! with a fourth argument the floor points: `cargo run --release -p leaksense-bench --example
-//! trace -- step 20 [floor]` (`STEP_SECS=60` changes the sampling step). A diagnostic for
-//! tuning on training seeds.
+//! trace -- step 20 [floor]` (`STEP_SECS=60` changes the sampling step of the first nineteen
+//! situations; `TRAFFIC=1` feeds the scenario's traffic). A diagnostic for tuning on training
+//! seeds.
 
 use leaksense_core::detect::scenarios::{START_MS, Situation, generate};
 use leaksense_core::detect::{Detector, DetectorConfig};
@@ -15,7 +16,7 @@ fn main() {
     let usage = "usage: trace SITUATION SEED [floor]";
     let sit = args
         .get(1)
-        .and_then(|n| Situation::ALL.into_iter().find(|s| s.name() == n))
+        .and_then(|n| Situation::from_name(n))
         .expect(usage);
     let seed: u64 = args.get(2).and_then(|s| s.parse().ok()).expect(usage);
     let step = std::env::var("STEP_SECS")
@@ -23,13 +24,27 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(15);
     let sc = generate(sit, seed, step);
-    println!("leak start {:?} h", sc.leak_start_ms.map(hours));
+    println!(
+        "leak start {:?} h, stop {:?} h, share {:?}/h, limit reached {:?} h, step {} s",
+        sc.leak_start_ms.map(hours),
+        sc.growth_stop_ms.map(hours),
+        sc.leak_share_per_hour,
+        sc.limit_reached_ms.map(hours),
+        sc.step_secs
+    );
     let cfg = DetectorConfig {
         limit: sc.limit,
         ..DetectorConfig::for_kind(sc.kind)
     };
     let mut d = Detector::new(cfg).expect("valid config");
+    let traffic = std::env::var_os("TRAFFIC").is_some();
+    let mut rates = sc.traffic.iter().peekable();
     for s in &sc.samples {
+        while let Some(r) = rates.next_if(|r| r.ts_ms <= s.ts_ms) {
+            if traffic {
+                d.observe_traffic(*r).expect("valid traffic");
+            }
+        }
         if let Some(e) = d.update(*s).expect("valid samples") {
             let a = d.analysis();
             println!(
@@ -46,8 +61,13 @@ fn main() {
         }
     }
     if args.len() > 3 {
+        let mut t = sc.traffic.iter().peekable();
         for p in d.floor() {
-            println!("{:.2} {:.4e}", hours(p.ts_ms), p.value);
+            let mut load = f64::NAN;
+            while let Some(r) = t.next_if(|r| r.ts_ms <= p.ts_ms) {
+                load = r.value;
+            }
+            println!("{:.2} {:.4e} {:.1}", hours(p.ts_ms), p.value, load);
         }
     }
 }

@@ -1,6 +1,8 @@
 //! leaksense benchmarks. The binaries live in `src/bin`, the criterion benches in `benches/`.
 
 pub mod attribution_sim;
+pub mod quality;
+pub mod unseen;
 
 use leaksense_core::detect::DetectorConfig;
 use leaksense_core::detect::scenarios::Scenario;

@@ -40,6 +40,11 @@ export interface Analysis {
    */
   growth_start_ms: number | null;
   /**
+   * When the growth stopped (unix ms): set when a firing alert resolved because the floor
+   * levelled off (a leak that stopped, a warm-up that flattened), until the next alert.
+   */
+  growth_stop_ms: number | null;
+  /**
    * The limit used.
    */
   limit: number | null;
@@ -160,6 +165,11 @@ export interface AnalyzeOptions {
    * when it is still small relative to the baseline.
    */
   time_to_limit_alert_secs?: number;
+  /**
+   * The service's request rate over the same time, the traffic covariate (none: the series
+   * alone is judged).
+   */
+  traffic?: TrafficSeries | null;
   /**
    * Time after start or restart during which no leak is declared (warm-up).
    */
@@ -436,6 +446,11 @@ export interface LeakReport {
    * When the floor began to rise (unix ms), when a significant rise is under way.
    */
   growth_start_ms: number | null;
+  /**
+   * When the growth stopped (unix ms): set when a firing alert resolved because the floor
+   * levelled off (a leak that stopped, a warm-up that flattened), until the next alert.
+   */
+  growth_stop_ms: number | null;
   /**
    * The limit used.
    */
@@ -931,6 +946,22 @@ export interface Suspect {
    * Share of the floor growth since growth began that this route explains.
    */
   share: number;
+}
+
+/**
+ * A request-rate series: unix seconds and requests per second, each the mean over the
+ * interval since the previous one (as a Prometheus `rate()` or the monitor's request counter
+ * gives it). It need not share the memory series' timestamps.
+ */
+export interface TrafficSeries {
+  /**
+   * Unix seconds, strictly increasing.
+   */
+  timestamps: Array<number>;
+  /**
+   * Requests per second, finite and not negative.
+   */
+  values: Array<number>;
 }
 
 /**

@@ -14,7 +14,8 @@ const ops = {
   deriv: (a) => ls.deriv(arr(a.timestamps), arr(a.values)),
   predict_linear: (a) => ls.predictLinear(arr(a.timestamps), arr(a.values), num(a.eval_time), num(a.horizon)),
   find_growth_inflection: (a) => ls.findGrowthInflection(arr(a.timestamps), arr(a.values), num(a.window), num(a.ratio)),
-  analyze: (a) => ls.analyze(arr(a.timestamps), arr(a.values), { kind: a.kind, limit: a.limit }),
+  // `options` goes to the core as it is; the older cases give kind and limit.
+  analyze: (a) => ls.analyze(arr(a.timestamps), arr(a.values), a.options ?? { kind: a.kind, limit: a.limit }),
 };
 
 // Detector cases: exact verdict/state, inclusive ranges for growth_start (s) and rate_per_sec.
@@ -23,11 +24,18 @@ function checkAnalysis(got, expect) {
   for (const key of ['verdict', 'state']) {
     if (key in expect) { assert.strictEqual(got[key], expect[key], key); checked++; }
   }
-  const ranges = { growth_start: got.growth_start_ms == null ? null : got.growth_start_ms / 1000, rate_per_sec: got.rate_per_sec };
+  const secs = (ms) => (ms == null ? null : ms / 1000);
+  const ranges = { growth_start: secs(got.growth_start_ms), growth_stop: secs(got.growth_stop_ms), rate_per_sec: got.rate_per_sec };
   for (const [key, v] of Object.entries(ranges)) {
     if (!(key in expect)) continue;
     const [lo, hi] = arr(expect[key]);
     assert.ok(v != null && lo <= v && v <= hi, `${key} ${v} not in [${lo}, ${hi}]`);
+    checked++;
+  }
+  const firing = got.events.filter((e) => e.to === 'firing').map((e) => e.ts_ms / 1000);
+  if ('fired' in expect) { assert.strictEqual(firing.length > 0, expect.fired, 'fired'); checked++; }
+  if ('fired_by' in expect) {
+    assert.ok(firing.length > 0 && firing[0] <= expect.fired_by, `first firing ${firing[0]} not by ${expect.fired_by}`);
     checked++;
   }
   assert.ok(checked > 0, 'case checks nothing');

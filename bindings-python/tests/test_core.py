@@ -69,7 +69,11 @@ def _num(x):
 
 
 def _args(a):
-    return {k: ([_num(x) for x in v] if isinstance(v, list) else _num(v)) for k, v in a.items()}
+    # `options` goes to the core as it is (JSON has no NaN).
+    return {
+        k: v if k == "options" else ([_num(x) for x in v] if isinstance(v, list) else _num(v))
+        for k, v in a.items()
+    }
 
 
 OPS = {
@@ -81,7 +85,9 @@ OPS = {
         a["timestamps"], a["values"], a["window"], a["ratio"]
     ),
     "analyze": lambda a: leaksense.analyze(
-        a["timestamps"], a["values"], **{k: a[k] for k in ("kind", "limit") if k in a}
+        a["timestamps"],
+        a["values"],
+        **a.get("options", {k: a[k] for k in ("kind", "limit") if k in a}),
     ),
 }
 
@@ -96,6 +102,14 @@ def _check_analysis(got, exp, name):
     if "rate_per_sec" in exp:
         lo, hi = exp["rate_per_sec"]
         assert got["rate_per_sec"] is not None and lo <= got["rate_per_sec"] <= hi, name
+    if "growth_stop" in exp:
+        lo, hi = exp["growth_stop"]
+        assert got["growth_stop_ms"] is not None and lo <= got["growth_stop_ms"] / 1000 <= hi, name
+    firing = [e["ts_ms"] / 1000 for e in got["events"] if e["to"] == "firing"]
+    if "fired" in exp:
+        assert bool(firing) == exp["fired"], name
+    if "fired_by" in exp:
+        assert firing and firing[0] <= exp["fired_by"], name
 
 
 def test_vectors_present():

@@ -7,6 +7,9 @@ use leaksense_core::{InputError, Sample};
 
 use crate::prometheus::Labels;
 
+/// A request-rate series shared by the series it is fed to (the traffic covariate).
+pub type Traffic = std::sync::Arc<Vec<Sample>>;
+
 /// Most points a chart of one series keeps (pairs of bucket minimum and maximum).
 pub const CHART_POINTS: usize = 800;
 
@@ -51,9 +54,10 @@ impl SeriesReport {
 pub fn replay(
     name: Option<String>,
     samples: &[Sample],
+    traffic: Option<Traffic>,
     cfg: &DetectorConfig,
 ) -> Result<(SeriesReport, Vec<Sample>), (usize, InputError)> {
-    let mut live = Live::new(name, cfg).map_err(|e| (0, e))?;
+    let mut live = Live::new(name, cfg, traffic).map_err(|e| (0, e))?;
     for (i, sample) in samples.iter().enumerate() {
         live.push(*sample).map_err(|e| (i, e))?;
     }
@@ -65,6 +69,8 @@ pub fn replay(
 pub struct Live {
     name: Option<String>,
     detector: Detector,
+    /// The request rate fed alongside (the traffic covariate), and how much of it was fed.
+    traffic: Option<(Traffic, usize)>,
     events: Vec<AlertEvent>,
     chart: Thinner,
     first_ms: Option<i64>,
@@ -72,11 +78,17 @@ pub struct Live {
 }
 
 impl Live {
-    /// A new series with its own detector.
-    pub fn new(name: Option<String>, cfg: &DetectorConfig) -> Result<Live, InputError> {
+    /// A new series with its own detector, fed `traffic` (validated request rates, in time
+    /// order) as the covariate.
+    pub fn new(
+        name: Option<String>,
+        cfg: &DetectorConfig,
+        traffic: Option<Traffic>,
+    ) -> Result<Live, InputError> {
         Ok(Live {
             name,
             detector: Detector::new(cfg.clone())?,
+            traffic: traffic.map(|t| (t, 0)),
             events: Vec::new(),
             chart: Thinner::new(CHART_POINTS),
             first_ms: None,
@@ -84,8 +96,14 @@ impl Live {
         })
     }
 
-    /// Feeds the next sample.
+    /// Feeds the next sample, after the request rates up to its time.
     pub fn push(&mut self, s: Sample) -> Result<(), InputError> {
+        if let Some((traffic, next)) = &mut self.traffic {
+            while let Some(r) = traffic.get(*next).filter(|r| r.ts_ms <= s.ts_ms) {
+                self.detector.observe_traffic(*r)?;
+                *next += 1;
+            }
+        }
         if let Some(e) = self.detector.update(s)? {
             self.events.push(e);
         }

@@ -12,7 +12,7 @@ use leaksense_core::detect::{Detector, DetectorConfig};
 use leaksense_core::report::LeakReport;
 use leaksense_core::requests::{AttributionConfig, RouteSnapshot, SlotCounts, TrackerSnapshot};
 
-use crate::analyze::{SeriesReport, replay};
+use crate::analyze::{SeriesReport, Traffic, replay};
 use crate::error::CliError;
 use crate::prometheus::{Client, Labels, ServerOptions, compatible, display_name, exact_selector};
 use crate::safe::{QUOTE_MAX, clip};
@@ -47,6 +47,12 @@ pub struct FleetOptions {
     pub requests_step_ms: i64,
     /// The label naming a route in the requests query's result.
     pub route_label: String,
+    /// A query of request rates (the traffic covariate), e.g.
+    /// `sum by (service) (rate(http_server_request_duration_seconds_count[5m]))`; each series
+    /// gets the most specific compatible result.
+    pub traffic_query: Option<String>,
+    /// The step the traffic query is evaluated at (ms).
+    pub traffic_step_ms: i64,
     /// Series pulled and analyzed at once.
     pub workers: usize,
 }
@@ -98,7 +104,11 @@ pub fn run(opts: &FleetOptions, cfg: &DetectorConfig) -> Result<Vec<SeriesReport
         }
         None => Vec::new(),
     };
-    let cfg_for = |labels: &Labels| -> DetectorConfig {
+    let traffic = match &opts.traffic_query {
+        Some(q) => traffic_series(&client, q, opts, start_ms)?,
+        None => Vec::new(),
+    };
+    let cfg_for = |labels: &Labels| -> (DetectorConfig, Option<Traffic>) {
         // A limit series may say "unlimited" with a huge number (cgroup v1: 2^63), or be junk:
         // only the limits a user could type count (1 byte to 1 EB).
         let limit = limits
@@ -106,10 +116,11 @@ pub fn run(opts: &FleetOptions, cfg: &DetectorConfig) -> Result<Vec<SeriesReport
             .filter(|(l, v)| (1.0..=MAX_LIMIT).contains(v) && compatible(l, labels, ""))
             .map(|(_, v)| *v)
             .reduce(f64::min);
-        DetectorConfig {
+        let cfg = DetectorConfig {
             limit: limit.or(cfg.limit),
             ..cfg.clone()
-        }
+        };
+        (cfg, traffic_for(labels, &traffic))
     };
     let mut reports = if opts.group_by.is_empty() {
         per_series(&client, opts, &cfg_for, start_ms)?
@@ -122,6 +133,48 @@ pub fn run(opts: &FleetOptions, cfg: &DetectorConfig) -> Result<Vec<SeriesReport
         }
     }
     Ok(reports)
+}
+
+/// The detector options and the traffic each series gets, by its labels.
+type Setup<'a> = dyn Fn(&Labels) -> (DetectorConfig, Option<Traffic>) + Sync + 'a;
+
+/// The request-rate series of `--traffic-query` (the covariate), finite and not negative.
+fn traffic_series(
+    client: &Client,
+    query: &str,
+    opts: &FleetOptions,
+    start_ms: i64,
+) -> Result<Vec<(Labels, Traffic)>, CliError> {
+    let got = client.range(query, start_ms, opts.time_ms, opts.traffic_step_ms)?;
+    let got: Vec<(Labels, Traffic)> = got
+        .into_iter()
+        .map(|(l, s)| {
+            let rates = s
+                .into_iter()
+                .filter(|x| x.value.is_finite() && x.value >= 0.0)
+                .collect();
+            (l, std::sync::Arc::new(rates))
+        })
+        .filter(|(_, s): &(Labels, Traffic)| !s.is_empty())
+        .collect();
+    if got.is_empty() {
+        return Err(CliError::Prometheus(format!(
+            "--traffic-query `{query}` returned no series between {} and {}",
+            crate::render::iso(start_ms),
+            crate::render::iso(opts.time_ms)
+        )));
+    }
+    Ok(got)
+}
+
+/// The traffic of the series with `labels`: the compatible result of the traffic query that
+/// shares the most labels with it (a per-instance rate before a fleet-wide one).
+pub fn traffic_for(labels: &Labels, traffic: &[(Labels, Traffic)]) -> Option<Traffic> {
+    traffic
+        .iter()
+        .filter(|(l, _)| compatible(l, labels, ""))
+        .max_by_key(|(l, _)| l.keys().filter(|k| labels.contains_key(*k)).count())
+        .map(|(_, t)| t.clone())
 }
 
 fn empty_result(opts: &FleetOptions) -> CliError {
@@ -138,7 +191,7 @@ fn empty_result(opts: &FleetOptions) -> CliError {
 fn per_series(
     client: &Client,
     opts: &FleetOptions,
-    cfg: &(dyn Fn(&Labels) -> DetectorConfig + Sync),
+    cfg: &Setup<'_>,
     start_ms: i64,
 ) -> Result<Vec<SeriesReport>, CliError> {
     let list = client.series(&opts.query, start_ms, opts.time_ms)?;
@@ -163,8 +216,8 @@ fn per_series(
         let Some((labels, samples)) = got.into_iter().next() else {
             return Ok(None);
         };
-        let cfg = cfg(&labels);
-        analyze_one(labels, &samples, &cfg)
+        let (cfg, traffic) = cfg(&labels);
+        analyze_one(labels, &samples, &cfg, traffic)
     };
     let out = parallel(&list, opts.workers, &pb, pull)?;
     pb.finish_and_clear();
@@ -179,7 +232,7 @@ fn per_series(
 fn grouped(
     client: &Client,
     opts: &FleetOptions,
-    cfg: &(dyn Fn(&Labels) -> DetectorConfig + Sync),
+    cfg: &Setup<'_>,
 ) -> Result<Vec<SeriesReport>, CliError> {
     let expr = format!(
         "(sum by ({}) ({}))[{}:{}]",
@@ -206,7 +259,8 @@ fn grouped(
     }
     let pb = ProgressBar::hidden();
     let out = parallel(&got, opts.workers, &pb, |(labels, samples)| {
-        analyze_one(labels.clone(), samples, &cfg(labels))
+        let (cfg, traffic) = cfg(labels);
+        analyze_one(labels.clone(), samples, &cfg, traffic)
     })?;
     Ok(out.into_iter().flatten().collect())
 }
@@ -215,12 +269,13 @@ fn analyze_one(
     labels: Labels,
     samples: &[Sample],
     cfg: &DetectorConfig,
+    traffic: Option<Traffic>,
 ) -> Result<Option<SeriesReport>, CliError> {
     if samples.is_empty() {
         return Ok(None);
     }
     let name = display_name(&labels);
-    let (mut report, _) = replay(Some(name.clone()), samples, cfg).map_err(|(i, e)| {
+    let (mut report, _) = replay(Some(name.clone()), samples, traffic, cfg).map_err(|(i, e)| {
         CliError::Prometheus(format!(
             "series {name}: sample {i}: {}",
             crate::input::describe(&e)

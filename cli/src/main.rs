@@ -139,6 +139,11 @@ struct FileArgs {
     /// Analyze only the OpenMetrics series of this metric name.
     #[arg(long, value_name = "NAME", requires = "input")]
     metric: Option<String>,
+    /// The service's request rate over the same time (requests per second; one series, in any
+    /// --input format): a floor that rises and falls with it is not a leak. See
+    /// docs/cli-traffic.md.
+    #[arg(long, value_name = "FILE", requires = "input")]
+    traffic: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -173,6 +178,14 @@ struct PromArgs {
     /// The label of the --requests result that names the route.
     #[arg(long, value_name = "LABEL", default_value = "http_route")]
     route_label: String,
+    /// A query of request rates, the traffic covariate, e.g.
+    /// 'sum by (service) (rate(http_server_request_duration_seconds_count[5m]))': each series
+    /// gets the compatible result sharing the most labels with it. See docs/cli-traffic.md.
+    #[arg(long, value_name = "QUERY", requires = "prometheus")]
+    traffic_query: Option<String>,
+    /// The step the --traffic-query is evaluated at.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = rules::parse_duration)]
+    traffic_step: u64,
     /// Time one HTTP request may take, from connecting to the last byte of the answer (a
     /// server that does not answer fails after it; timeouts are not retried).
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = rules::parse_duration)]
@@ -291,9 +304,13 @@ fn analyze_options(args: &AnalyzeArgs) -> Result<DetectorConfig, CliError> {
         })?;
         fields.insert("limit".into(), n.into());
     }
-    Ok(AnalyzeOptions::from_object(fields)
-        .map_err(CliError::Option)?
-        .detector)
+    let opts = AnalyzeOptions::from_object(fields).map_err(CliError::Option)?;
+    if opts.traffic.is_some() {
+        return Err(CliError::Usage(
+            "the traffic goes in --traffic FILE or --traffic-query QUERY, not in --options".into(),
+        ));
+    }
+    Ok(opts.detector)
 }
 
 /// The report, and notes for standard error.
@@ -306,16 +323,29 @@ fn analyze(args: &AnalyzeArgs) -> Result<(String, Vec<String>), CliError> {
                 format: args.source.file.input_format,
                 metric: args.source.file.metric.clone(),
             };
-            let (reports, note) = files::run(&source, &cfg)?;
-            (source.label(), reports, false, note.into_iter().collect())
+            let traffic = match &args.source.file.traffic {
+                Some(path) => Some(files::traffic(path)?),
+                None => None,
+            };
+            let mut label = source.label();
+            if let Some(path) = &args.source.file.traffic {
+                label.push_str(" with traffic ");
+                label.push_str(&leaksense_cli::input::file_label(path));
+            }
+            let (reports, note) = files::run(&source, &cfg, traffic.as_ref())?;
+            (label, reports, false, note.into_iter().collect())
         }
         (None, Some(url)) => {
             let opts = fleet_options(url, &args.source.prom)?;
-            let label = format!(
+            let mut label = format!(
                 "{} {}",
                 opts.server.url.shown,
                 safe::clip(&opts.query, safe::QUOTE_MAX)
             );
+            if let Some(q) = &opts.traffic_query {
+                label.push_str(" with traffic ");
+                label.push_str(&safe::clip(q, safe::QUOTE_MAX));
+            }
             (label, fleet::run(&opts, &cfg)?, true, Vec::new())
         }
         (None, None) => unreachable!("clap requires one source"),
@@ -366,6 +396,8 @@ fn fleet_options(url: &str, p: &PromArgs) -> Result<fleet::FleetOptions, CliErro
         requests: p.requests.clone(),
         requests_step_ms: positive(p.requests_step, "requests-step")?,
         route_label: p.route_label.clone(),
+        traffic_query: p.traffic_query.clone(),
+        traffic_step_ms: positive(p.traffic_step, "traffic-step")?,
         workers: p.workers,
     })
 }

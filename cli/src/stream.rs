@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use leaksense_core::Sample;
 use leaksense_core::detect::DetectorConfig;
 
-use crate::analyze::{Live, SeriesReport};
+use crate::analyze::{Live, SeriesReport, Traffic};
 use crate::error::CliError;
 use crate::input::openmetrics::Lines;
 use crate::input::{
@@ -32,8 +32,12 @@ type Failure = (usize, String);
 /// What an input gave: a report per series, and a note when its timestamps were not seconds.
 pub type Analyzed = (Vec<SeriesReport>, Option<String>);
 
-/// Analyzes a single-series input (CSV or JSON).
-pub fn single(input: Input, cfg: &DetectorConfig) -> Result<Analyzed, CliError> {
+/// Analyzes a single-series input (CSV or JSON), fed `traffic` as the covariate.
+pub fn single(
+    input: Input,
+    cfg: &DetectorConfig,
+    traffic: Option<&Traffic>,
+) -> Result<Analyzed, CliError> {
     let label = input.label.clone();
     let at = |line: Option<usize>, message: String| CliError::Input {
         file: label.clone(),
@@ -49,7 +53,7 @@ pub fn single(input: Input, cfg: &DetectorConfig) -> Result<Analyzed, CliError> 
             ),
         ));
     }
-    let mut live = Live::new(None, cfg).map_err(CliError::Option)?;
+    let mut live = Live::new(None, cfg, traffic.cloned()).map_err(CliError::Option)?;
     let mut clock = Clock::default();
     let push = |s: Sample, live: &mut Live| live.push(s).map_err(|e| describe(&e));
     let samples = match input.format {
@@ -67,8 +71,13 @@ pub fn single(input: Input, cfg: &DetectorConfig) -> Result<Analyzed, CliError> 
     Ok((vec![live.finish().0], clock.note(&label)))
 }
 
-/// Analyzes an OpenMetrics input, keeping only series of `input.metric` when given.
-pub fn openmetrics(input: Input, cfg: &DetectorConfig) -> Result<Analyzed, CliError> {
+/// Analyzes an OpenMetrics input, keeping only series of `input.metric` when given, each fed
+/// `traffic` as the covariate.
+pub fn openmetrics(
+    input: Input,
+    cfg: &DetectorConfig,
+    traffic: Option<&Traffic>,
+) -> Result<Analyzed, CliError> {
     let file = input.label.clone();
     let metric = input.metric.as_deref();
     let mut reader = LineReader::new(input.reader);
@@ -87,7 +96,7 @@ pub fn openmetrics(input: Input, cfg: &DetectorConfig) -> Result<Analyzed, CliEr
         for _ in 0..workers {
             let (tx, rx) = mpsc::sync_channel::<Msg>(8);
             senders.push(tx);
-            handles.push(scope.spawn(move || work(rx, cfg)));
+            handles.push(scope.spawn(move || work(rx, cfg, traffic)));
         }
         let mut batches: Vec<Vec<(usize, usize, Sample)>> =
             (0..workers).map(|_| Vec::with_capacity(BATCH)).collect();
@@ -209,12 +218,14 @@ pub fn openmetrics(input: Input, cfg: &DetectorConfig) -> Result<Analyzed, CliEr
 fn work(
     rx: mpsc::Receiver<Msg>,
     cfg: &DetectorConfig,
+    traffic: Option<&Traffic>,
 ) -> Result<Vec<(usize, SeriesReport)>, Failure> {
     let mut live: HashMap<usize, (String, Live)> = HashMap::new();
     for msg in rx {
         match msg {
             Msg::New(i, name) => {
-                let l = Live::new(Some(name.clone()), cfg).map_err(|e| (0, e.to_string()))?;
+                let l = Live::new(Some(name.clone()), cfg, traffic.cloned())
+                    .map_err(|e| (0, e.to_string()))?;
                 live.insert(i, (name, l));
             }
             Msg::Samples(batch) => {
@@ -248,7 +259,11 @@ mod tests {
     }
 
     fn om(text: &str) -> Result<Analyzed, CliError> {
-        openmetrics(input(text, Format::Openmetrics), &DetectorConfig::default())
+        openmetrics(
+            input(text, Format::Openmetrics),
+            &DetectorConfig::default(),
+            None,
+        )
     }
 
     fn line_of(e: CliError) -> Option<usize> {
@@ -297,23 +312,23 @@ mod tests {
     #[test]
     fn single_series_inputs_stream_and_refuse_a_metric_filter() {
         let cfg = DetectorConfig::default();
-        let (r, _) = single(input("t,v\n1,2\n2,3\n", Format::Csv), &cfg).unwrap();
+        let (r, _) = single(input("t,v\n1,2\n2,3\n", Format::Csv), &cfg, None).unwrap();
         assert_eq!(r[0].analysis.samples, 2);
-        let e = single(input("t,v\n", Format::Csv), &cfg).unwrap_err();
+        let e = single(input("t,v\n", Format::Csv), &cfg, None).unwrap_err();
         assert!(e.to_string().contains("no samples"), "{e}");
         let mut i = input("1,2\n", Format::Csv);
         i.metric = Some("heap".into());
         assert!(
-            single(i, &cfg)
+            single(i, &cfg, None)
                 .unwrap_err()
                 .to_string()
                 .contains("OpenMetrics")
         );
         let doc = r#"{"timestamps": [1, 2, 3], "values": [5, 6, 7]}"#;
-        let (r, _) = single(input(doc, Format::Json), &cfg).unwrap();
+        let (r, _) = single(input(doc, Format::Json), &cfg, None).unwrap();
         assert_eq!(r[0].analysis.samples, 3);
         let doc = "{\"timestamps\": [1,\n 1], \"values\": [1, 2]}";
-        let e = single(input(doc, Format::Json), &cfg).unwrap_err();
+        let e = single(input(doc, Format::Json), &cfg, None).unwrap_err();
         let CliError::Input { line, message, .. } = e else {
             panic!("{e}")
         };

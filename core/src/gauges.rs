@@ -99,6 +99,7 @@ mod tests {
             verdict: Verdict::Leak,
             state: AlertState::Pending,
             growth_start_ms: None,
+            growth_stop_ms: None,
             rate_per_sec: Some(12.5),
             rate_low: None,
             rate_high: None,

@@ -96,6 +96,8 @@ struct State {
     last_ts_ms: Option<i64>,
     /// While the alert fires and its suspects are not announced yet.
     suspects: Option<SuspectWatch>,
+    /// The request count and time the last request rate was taken at (the traffic covariate).
+    requests: Option<(i64, u64)>,
     /// The live-heap profile, when on (also in `Shared`, for feeds that skip this lock).
     profile: Option<Arc<HeapProfile>>,
     /// An alert fired at this time and its pprof files are still to be written.
@@ -181,6 +183,7 @@ impl Monitor {
             watched: Watched::Rss,
             last_ts_ms: None,
             suspects: None,
+            requests: None,
         };
         let shared = Arc::new(Shared {
             config,
@@ -284,6 +287,7 @@ impl Monitor {
             Some(ts) => (ts, true),
             None => (self.shared.tracker.now_ms(), false),
         };
+        observe_requests(&mut st, ts, self.shared.tracker.total_requests());
         let snap = st.collector.scrape()?;
         feed_sample(&mut st, &snap, ts, strict)?;
         drop(st);
@@ -332,6 +336,7 @@ impl Monitor {
             st.last_ts_ms = None;
             st.suspects = None;
         }
+        observe_requests(&mut st, ts_ms, self.shared.tracker.total_requests());
         let event = feed(
             &mut st,
             Sample {
@@ -676,6 +681,22 @@ fn push_event(st: &mut State, e: Event) {
     st.events.push_back(e);
 }
 
+/// Feeds the detector the request rate since the last call, from the tracker's request count
+/// `total` (the traffic covariate). Nothing before the first request: a process that serves
+/// none is judged on its memory alone.
+fn observe_requests(st: &mut State, ts_ms: i64, total: u64) {
+    if let Some((t0, n0)) = st.requests
+        && ts_ms > t0
+    {
+        let rate = total.saturating_sub(n0) as f64 / ((ts_ms - t0) as f64 / 1000.0);
+        // A time that does not move forward for the detector is refused; skip it.
+        let _ = st.detector.observe_traffic(Sample { ts_ms, value: rate });
+    }
+    if total > 0 && st.requests.is_none_or(|(t0, _)| ts_ms > t0) {
+        st.requests = Some((ts_ms, total));
+    }
+}
+
 /// Takes a sample's part: the profile's periodic snapshot, and the snapshot's RSS to the
 /// detector while it watches RSS. `strict`: a time that does not move forward is an error, not
 /// a skipped point.
@@ -709,9 +730,11 @@ fn sampler_loop(shared: &Shared) {
             && let Ok(mut st) = shared.state.lock()
         {
             // A failed read (a transient procfs error) is skipped; the next tick tries again.
+            let now = shared.tracker.now_ms();
+            observe_requests(&mut st, now, shared.tracker.total_requests());
             // The full read, container limit files included: what `scrape` reuses.
             if let Ok(snap) = st.collector.snapshot() {
-                let _ = feed_sample(&mut st, &snap, shared.tracker.now_ms(), false);
+                let _ = feed_sample(&mut st, &snap, now, false);
             }
             drop(st);
             shared.write_alert_pprof();

@@ -99,6 +99,47 @@ pub struct AnalyzeOptions {
     /// The detector's options, `kind` and `limit` among them.
     #[serde(flatten)]
     pub detector: DetectorConfig,
+    /// The service's request rate over the same time, the traffic covariate (none: the series
+    /// alone is judged).
+    #[serde(default)]
+    pub traffic: Option<TrafficSeries>,
+}
+
+/// A request-rate series: unix seconds and requests per second, each the mean over the
+/// interval since the previous one (as a Prometheus `rate()` or the monitor's request counter
+/// gives it). It need not share the memory series' timestamps.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct TrafficSeries {
+    /// Unix seconds, strictly increasing.
+    pub timestamps: Vec<f64>,
+    /// Requests per second, finite and not negative.
+    pub values: Vec<f64>,
+}
+
+impl TrafficSeries {
+    /// The rates as samples; bad input is a typed error naming the traffic.
+    pub fn samples(&self) -> Result<Vec<Sample>, InputError> {
+        let samples = samples_from_secs(&self.timestamps, &self.values).map_err(|e| match e {
+            InputError::NonFinite { index, value, .. } => InputError::NonFinite {
+                index,
+                what: "traffic",
+                value,
+            },
+            other => other,
+        })?;
+        if let Some((i, s)) = samples.iter().enumerate().find(|(_, s)| s.value < 0.0) {
+            return Err(InputError::invalid_option(
+                "traffic",
+                format!(
+                    "a request rate cannot be negative, got {} at index {i}",
+                    s.value
+                ),
+            ));
+        }
+        Ok(samples)
+    }
 }
 
 impl AnalyzeOptions {
@@ -106,6 +147,7 @@ impl AnalyzeOptions {
     pub fn defaults(kind: SeriesKind) -> Self {
         AnalyzeOptions {
             detector: DetectorConfig::for_kind(kind),
+            traffic: None,
         }
     }
 
@@ -134,9 +176,14 @@ impl AnalyzeOptions {
         Ok(opts)
     }
 
-    /// Replays `samples` through a fresh detector with these options: its final analysis.
+    /// Replays `samples` (and the traffic, if given) through a fresh detector with these
+    /// options: its final analysis.
     pub fn analyze(&self, samples: &[Sample]) -> Result<Analysis, InputError> {
-        detect::analyze(samples, &self.detector)
+        let traffic = match &self.traffic {
+            Some(t) => t.samples()?,
+            None => Vec::new(),
+        };
+        detect::analyze_with_traffic(samples, &traffic, &self.detector)
     }
 }
 
@@ -206,6 +253,22 @@ mod tests {
             let e = AnalyzeOptions::from_json(bad).unwrap_err();
             assert_eq!(e.code(), ErrorCode::InvalidOption, "{bad}");
         }
+        for bad_traffic in [
+            r#"{"traffic": {"timestamps": [1, 2], "values": [1]}}"#,
+            r#"{"traffic": {"timestamps": [1, 2], "values": [1, -1]}}"#,
+            r#"{"traffic": {"timestamps": [1, 2], "values": [1, 2], "x": 1}}"#,
+            r#"{"traffic": [1, 2]}"#,
+        ] {
+            let e = analyze_secs(&[1.0, 2.0], &[5.0, 6.0], bad_traffic).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::InvalidOption, "{bad_traffic}");
+        }
+        let e = analyze_secs(
+            &[1.0, 2.0],
+            &[5.0, 6.0],
+            r#"{"traffic": {"timestamps": [2, 1], "values": [1, 2]}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::OutOfOrder);
         let series = analyze_secs(&[1.0, 2.0], &[5.0, 6.0], r#"{"kind": "count"}"#).unwrap();
         assert_eq!(series.samples, 2);
         let e = analyze_secs(&[1.0], &[5.0], r#"{"limit": 0}"#).unwrap_err();

@@ -218,6 +218,13 @@ impl<T: Copy> Ring<T> {
         self.len().checked_sub(1).and_then(|i| self.get(i))
     }
 
+    /// The newest item, to update in place.
+    pub fn last_mut(&mut self) -> Option<&mut T> {
+        let n = self.buf.len();
+        let i = (self.head + n).checked_sub(1)? % n;
+        self.buf.get_mut(i)
+    }
+
     /// Items from oldest to newest.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = T> + '_ {
         let (newer, older) = self.buf.split_at(self.head);
@@ -334,9 +341,15 @@ mod tests {
         assert_eq!(r.last(), Some(4));
         assert_eq!(r.get(0), Some(2));
         assert_eq!(r.get(3), None);
+        *r.last_mut().unwrap() = 40;
+        assert_eq!(r.iter().collect::<Vec<_>>(), vec![2, 3, 40]);
         r.clear();
         assert_eq!(r.len(), 0);
         assert_eq!(r.last(), None);
+        assert_eq!(r.last_mut(), None);
+        r.push(7);
+        *r.last_mut().unwrap() += 1;
+        assert_eq!(r.last(), Some(8));
     }
 
     #[test]

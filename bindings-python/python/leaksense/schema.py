@@ -47,6 +47,7 @@ Analysis = TypedDict(
         "baseline": Optional[float],
         "events": list["AlertEvent"],
         "growth_start_ms": Optional[int],
+        "growth_stop_ms": Optional[int],
         "limit": Optional[float],
         "rate_high": Optional[float],
         "rate_low": Optional[float],
@@ -82,6 +83,7 @@ AnalyzeOptions = TypedDict(
         "reports_full_gcs": bool,
         "reset_drop_ratio": float,
         "time_to_limit_alert_secs": float,
+        "traffic": Optional["TrafficSeries"],
         "warmup_secs": float,
     },
     total=False,
@@ -197,6 +199,7 @@ LeakReport = TypedDict(
         "baseline": Optional[float],
         "events": list["AlertEvent"],
         "growth_start_ms": Optional[int],
+        "growth_stop_ms": Optional[int],
         "limit": Optional[float],
         "model": Optional["ModelFit"],
         "notes": list[str],
@@ -399,6 +402,18 @@ Suspect = TypedDict(
         "retained_bytes_per_request": float,
         "route": str,
         "share": float,
+    },
+    total=True,
+)
+
+# A request-rate series: unix seconds and requests per second, each the mean over the
+# interval since the previous one (as a Prometheus `rate()` or the monitor's request counter
+# gives it). It need not share the memory series' timestamps.
+TrafficSeries = TypedDict(
+    "TrafficSeries",
+    {
+        "timestamps": list[float],
+        "values": list[float],
     },
     total=True,
 )

@@ -5,19 +5,32 @@
 //! baseline or a time to the memory limit within a horizon.
 
 use super::detector::Verdict;
-use super::options::DetectorConfig;
+use super::load::{self, LoadWork};
+use super::options::{COUNT_PROJECTION_FACTOR, COUNT_RISE_FACTOR, DetectorConfig, SeriesKind};
+use super::profile::DailyProfile;
 use super::stats::{
-    Bounds, Hinge, TEST_POINTS, block_median, hinge_fit, line_beats_step, plateau_f, reduce_blocks,
-    residual_sigma, sen_blocks, theil_sen,
+    Bounds, Hinge, TEST_POINTS, block_median, hinge_fit, line_beats_step, plateau, plateau_f,
+    reduce_blocks, residual_sigma, sen, sen_blocks, theil_sen,
 };
 use crate::series::{Ring, Sample};
 
-/// A firing alert resolves once the newest third of the segment rises (at its rate's upper
-/// bound) less than this share of the segment's rate.
+/// A firing alert resolves once the newest third of the segment, or the last [`RECENT_SECS`],
+/// rises (at its rate's upper bound) less than this share of the segment's rate.
 const RECENT_SHARE: f64 = 0.3;
+/// The recent window in which a firing alert's floor must have gone flat to resolve.
+const RECENT_SECS: f64 = 2700.0;
 /// F statistic from which "rising, then flat" describes a rising segment better than a line
 /// (see [`plateau_f`]): about the 93rd percentile of F(1, 10), the usual number of blocks.
 pub(super) const PLATEAU_F: f64 = 4.0;
+/// With a limit, a rise matters once the limit is within this many times as long as the
+/// growth has lasted (at the rate's lower bound).
+const TTL_GROWTH: f64 = 2.0;
+/// A count that keeps rising through its noise for this long, longer than a daily cycle
+/// rises, is a leak whatever its size.
+const COUNT_SUSTAIN_SECS: f64 = 14.0 * 3600.0;
+/// A rise whose second half climbs at less than this share of its first half's rate is
+/// decelerating: a warm-up.
+const DECELERATION: f64 = 0.75;
 /// Fewest floor points a rising segment needs.
 const MIN_POINTS: usize = 6;
 
@@ -29,6 +42,8 @@ pub(super) struct Estimate {
     pub(super) rate_low: Option<f64>,
     pub(super) rate_high: Option<f64>,
     pub(super) baseline: Option<f64>,
+    /// When a firing alert's rise levelled off (a leak that stopped, a warm-up that flattened).
+    pub(super) growth_stop_ms: Option<i64>,
     /// How far the evidence exceeds the practical bar (>= 1 when the condition holds).
     pub(super) strength: f64,
 }
@@ -37,8 +52,12 @@ pub(super) struct Estimate {
 #[derive(Debug, Clone, Default)]
 pub(super) struct Work {
     points: Vec<Sample>,
+    loads: Vec<f64>,
     values: Vec<i64>,
     slopes: Vec<i64>,
+    load: LoadWork,
+    /// The usable floor with the load's part taken out.
+    adjusted: Vec<Sample>,
 }
 
 impl Work {
@@ -46,8 +65,11 @@ impl Work {
     pub(super) fn with_capacity(capacity: usize) -> Self {
         Work {
             points: Vec::with_capacity(capacity),
+            loads: Vec::with_capacity(capacity),
             values: Vec::with_capacity(capacity),
             slopes: Vec::with_capacity(TEST_POINTS * TEST_POINTS / 2),
+            load: LoadWork::with_capacity(capacity),
+            adjusted: Vec::with_capacity(capacity),
         }
     }
 }
@@ -65,33 +87,125 @@ struct Segment<'a> {
     dur_secs: f64,
     /// The flat part's level (absolute).
     baseline: f64,
+    /// With traffic: the mean request rate per point, aligned with `points`.
+    loads: Option<&'a [f64]>,
+    /// The window the newest floor point is the minimum over (ms).
+    window_ms: i64,
+    /// The points are the floor with the load's part taken out (every decelerating rise is a
+    /// warm-up there).
+    unmasked: bool,
 }
 
 impl Segment<'_> {
+    /// The relative bars (rise, projected rise) as shares of the baseline. A count's are
+    /// higher because in-flight work follows traffic; with traffic known, that part is
+    /// explained and a count gets the heap's bars.
+    fn ratios(&self) -> (f64, f64) {
+        let cfg = self.cfg;
+        if cfg.kind == SeriesKind::Count && self.loads.is_some() {
+            (
+                cfg.min_rise_ratio / COUNT_RISE_FACTOR,
+                cfg.projection_ratio / COUNT_PROJECTION_FACTOR,
+            )
+        } else {
+            (cfg.min_rise_ratio, cfg.projection_ratio)
+        }
+    }
+
+    /// The time to the limit within which a rise matters: `time_to_limit_alert_secs`, or
+    /// [`TTL_GROWTH`] times as long as the growth has lasted, so that a slow leak is alerted
+    /// while more of its time to the limit lies ahead than behind.
+    fn ttl_horizon(&self) -> f64 {
+        self.cfg
+            .time_to_limit_alert_secs
+            .max(TTL_GROWTH * self.dur_secs)
+    }
+
     /// Whether a rise of `rise` at `rate` per second is large enough to matter: relative to the
-    /// baseline, projected over the horizon, or by the time left until the limit.
+    /// baseline, projected over the horizon, by the time left until the limit, or (a count)
+    /// rising for longer than a daily cycle rises.
     fn practical(&self, rate: f64, rise: f64) -> bool {
         let cfg = self.cfg;
-        rise >= cfg.min_rise_ratio * self.baseline
-            || rate * cfg.projection_secs >= cfg.projection_ratio * self.baseline
-            || cfg
-                .limit
-                .is_some_and(|l| (l - self.now.value) / rate <= cfg.time_to_limit_alert_secs)
+        let (rise_ratio, projection_ratio) = self.ratios();
+        rate > 0.0
+            && (rise >= rise_ratio * self.baseline
+                || rate * cfg.projection_secs >= projection_ratio * self.baseline
+                || cfg
+                    .limit
+                    .is_some_and(|l| (l - self.now.value) / rate <= self.ttl_horizon())
+                || (cfg.kind == SeriesKind::Count && self.dur_secs >= COUNT_SUSTAIN_SECS))
+    }
+
+    /// How many times over its practical bar the rate's lower bound `lo` is: the largest ratio
+    /// of achieved to required among the rise, the projected rise and the time to limit.
+    fn strength(&self, lo: f64) -> f64 {
+        let cfg = self.cfg;
+        let (rise_ratio, projection_ratio) = self.ratios();
+        let ratio = |got: f64, need: f64| {
+            if need > 0.0 {
+                got / need
+            } else {
+                f64::INFINITY
+            }
+        };
+        let mut s = ratio(lo * self.dur_secs, rise_ratio * self.baseline).max(ratio(
+            lo * cfg.projection_secs,
+            projection_ratio * self.baseline,
+        ));
+        if let Some(l) = cfg.limit {
+            s = s.max(ratio(self.ttl_horizon() * lo, l - self.now.value));
+        }
+        if s.is_nan() { 1.0 } else { s }
     }
 }
 
-/// Judges the usable floor (points at or after `from_ms`). Returns the verdict before the
-/// alert step, whether the leak condition holds, and the estimates. With `lazy`, returns as
-/// soon as the condition is decided, leaving the estimates partial.
+/// Shortest share of the usable floor points with a known load for the covariate to be used.
+const LOAD_SHARE: f64 = 0.8;
+/// Fills the missing loads (NaN) with the last known one (the first known one at the start).
+/// False when too few are known for the covariate.
+fn fill_loads(loads: &mut [f64]) -> bool {
+    let known = loads.iter().filter(|x| x.is_finite()).count();
+    if known == 0 || (known as f64) < LOAD_SHARE * loads.len() as f64 {
+        return false;
+    }
+    let mut last = loads.iter().copied().find(|x| x.is_finite()).unwrap_or(0.0);
+    for x in loads.iter_mut() {
+        if x.is_finite() {
+            last = *x;
+        } else {
+            *x = last;
+        }
+    }
+    true
+}
+
+/// What an evaluation looks at.
+pub(super) struct View<'a> {
+    /// The floor points since the last restart.
+    pub(super) floor: &'a Ring<Sample>,
+    /// Their mean request rates, when traffic is known (the covariate).
+    pub(super) loads: Option<&'a Ring<f64>>,
+    /// Points before this time belong to the warm-up after start or restart.
+    pub(super) from_ms: i64,
+    /// The window the newest floor point is the minimum over (ms).
+    pub(super) window_ms: i64,
+    /// The floor of the last two days by time of day.
+    pub(super) profile: &'a DailyProfile,
+}
+
+/// Judges the usable floor. Returns the verdict before the alert step, whether the leak
+/// condition holds, and the estimates. With `lazy`, returns as soon as the condition is
+/// decided, leaving the estimates partial. With traffic known, a rise the load can explain is
+/// not a leak ([`load::explains`]).
 pub(super) fn assess(
     cfg: &DetectorConfig,
     z: f64,
-    floor: &Ring<Sample>,
-    from_ms: i64,
+    view: &View,
     work: &mut Work,
     lazy: bool,
     firing: bool,
 ) -> (Verdict, bool, Estimate) {
+    let (floor, loads, from_ms) = (view.floor, view.loads, view.from_ms);
     let Some(now) = floor.last() else {
         return (Verdict::Insufficient, false, Estimate::default());
     };
@@ -99,21 +213,81 @@ pub(super) fn assess(
         baseline: Some(now.value),
         ..Estimate::default()
     };
-    let Work {
-        points,
-        values,
-        slopes,
-    } = work;
-    points.clear();
-    points.extend(floor.iter().filter(|p| p.ts_ms >= from_ms));
-    if points.len() < MIN_POINTS {
+    let skip = floor.iter().take_while(|p| p.ts_ms < from_ms).count();
+    if floor.len() - skip < MIN_POINTS {
         return (Verdict::Insufficient, false, est);
     }
+    work.points.clear();
+    work.points.extend(floor.iter().skip(skip));
+    let known = loads.is_some_and(|loads| {
+        work.loads.clear();
+        work.loads.extend(loads.iter().skip(skip));
+        fill_loads(&mut work.loads)
+    });
+    let Work {
+        points,
+        loads: xs,
+        values,
+        slopes,
+        load: load_work,
+        adjusted,
+    } = work;
+    let xs = known.then_some(&xs[..]);
+    let ctx = Context {
+        cfg,
+        z,
+        view,
+        lazy,
+        firing,
+    };
+    let (verdict, cond) = judge_points(&ctx, points, xs, values, slopes, load_work, &mut est);
+    // With traffic known, a leak can hide under a floor that falls with the load: judge the
+    // floor with the load's part taken out too, while the load has fallen or an alert fires.
+    let Some(x) = xs else {
+        return (verdict, cond, est);
+    };
+    if cond || !lazy || !(firing || load::fell_recently(x)) {
+        return (verdict, cond, est);
+    }
+    if !load::unmask(points, x, load_work, adjusted) {
+        return (verdict, cond, est);
+    }
+    let mut hidden = est;
+    let (v2, cond2) = judge_points(&ctx, adjusted, None, values, slopes, load_work, &mut hidden);
+    if cond2 {
+        (v2, cond2, hidden)
+    } else {
+        (verdict, cond, est)
+    }
+}
+
+/// What every judgement of one evaluation shares.
+struct Context<'a> {
+    cfg: &'a DetectorConfig,
+    z: f64,
+    view: &'a View<'a>,
+    lazy: bool,
+    firing: bool,
+}
+
+/// Judges `points` (the usable floor, or it with the load's part out): hinge, gate, the tests
+/// and, with their loads, the vetoes.
+fn judge_points(
+    ctx: &Context,
+    points: &[Sample],
+    loads: Option<&[f64]>,
+    values: &mut Vec<i64>,
+    slopes: &mut Vec<i64>,
+    load_work: &mut LoadWork,
+    est: &mut Estimate,
+) -> (Verdict, bool) {
+    let (cfg, z, lazy, firing) = (ctx.cfg, ctx.z, ctx.lazy, ctx.firing);
+    let now = points[points.len() - 1];
     let Some(hinge) = hinge_fit(points, MIN_POINTS) else {
         if !lazy {
             (est.rate, est.rate_low, est.rate_high) = theil_sen(points, z, slopes);
         }
-        return (Verdict::Healthy, false, est);
+        return (Verdict::Healthy, false);
     };
     let seg = &points[hinge.index..];
     let s = Segment {
@@ -124,6 +298,9 @@ pub(super) fn assess(
         now,
         dur_secs: now.ts_ms.saturating_sub(seg[0].ts_ms) as f64 / 1000.0,
         baseline: hinge.baseline.abs(),
+        loads,
+        window_ms: ctx.view.window_ms,
+        unmasked: loads.is_none() && ctx.view.loads.is_some(),
     };
     // Cheap gate on the least-squares slope (twice as generous as the real test).
     if lazy
@@ -131,10 +308,39 @@ pub(super) fn assess(
             || seg.len() < MIN_POINTS
             || !s.practical(2.0 * hinge.slope, 2.0 * hinge.slope * s.dur_secs))
     {
-        return (Verdict::Healthy, false, est);
+        return (Verdict::Healthy, false);
     }
-    let (verdict, cond) = judge(&s, z, lazy, firing, slopes, values, &mut est);
-    (verdict, cond, est)
+    let (verdict, cond) = judge(&s, z, lazy, firing, slopes, values, est);
+    if cond && !firing && (explained_by_load(&s, load_work) || yesterday_too(&s, ctx.view.profile))
+    {
+        return (Verdict::Healthy, false);
+    }
+    (verdict, cond)
+}
+
+/// With traffic known: whether the rise of the segment could be the load's doing (an
+/// increasing function of the load fits the floor about as well as the hinge).
+fn explained_by_load(s: &Segment, work: &mut LoadWork) -> bool {
+    s.loads
+        .is_some_and(|loads| load::explains(s.points, loads, &s.hinge, work))
+}
+
+/// Whether yesterday's floor rose over the same hours nearly as much: then the rise is the
+/// daily cycle's, unless what today adds over yesterday's rise is large enough to matter, or
+/// the floor is clearly higher than yesterday at this hour (a leak that began earlier).
+fn yesterday_too(s: &Segment, profile: &DailyProfile) -> bool {
+    let (start, now) = (s.seg[0], s.now);
+    let (Some(y_start), Some(y_now)) = (
+        profile.day_before(start.ts_ms),
+        profile.day_before(now.ts_ms),
+    ) else {
+        return false;
+    };
+    let today = s.hinge.slope * s.dur_secs;
+    let excess = today - (y_now - y_start);
+    let higher = now.value - y_now;
+    let (rise_ratio, _) = s.ratios();
+    !(s.practical(excess / s.dur_secs, excess) || higher >= rise_ratio * s.baseline)
 }
 
 /// The tests on the rising segment, after the gate.
@@ -172,13 +378,28 @@ fn judge(
     let continues = rise_continues(blocks, rate, dur_secs, z, firing, slopes);
     // A firing alert has passed every test below once.
     if firing {
-        return if continues {
+        est.growth_stop_ms = levelled_off(s, blocks, rate, z, slopes);
+        if !continues && est.growth_stop_ms.is_none() {
+            // Resolved by the thirds: the knee of the best "rising, then flat" fit says when.
+            let (_, knee) = plateau(blocks);
+            est.growth_stop_ms = (knee > 0).then(|| {
+                seg[0]
+                    .ts_ms
+                    .saturating_add((blocks[knee].0 * 1000.0) as i64)
+            });
+        }
+        return if continues && est.growth_stop_ms.is_none() {
             (Verdict::Leak, true)
         } else {
             healthy
         };
     }
-    if !continues || !shaped_like_a_leak(blocks, s.hinge.index, slopes) {
+    // A decelerating rise is a warm-up. With traffic known, any decelerating rise (a leak under
+    // a floor that falls with the load is judged on the floor with the load's part out); without
+    // it only one with no flat baseline before it (a warm-up's tail), since a leak whose rate
+    // follows traffic also slows at night.
+    let decel = s.unmasked || s.loads.is_some() || s.hinge.index == 0;
+    if !continues || !shaped_like_a_leak(blocks, decel, slopes) {
         return healthy;
     }
     // Practical relevance is judged at the lower confidence bound of the rate, so a rise that
@@ -194,11 +415,7 @@ fn judge(
     let flat_secs = seg[0].ts_ms.saturating_sub(s.points[0].ts_ms) as f64 / 1000.0;
     let shortcut =
         flat_secs >= cfg.min_growth_secs && dur_secs >= cfg.min_growth_secs + cfg.for_secs;
-    est.strength = if !shortcut {
-        1.0
-    } else {
-        strength(cfg, lo, dur_secs, s.baseline, s.now.value)
-    };
+    est.strength = if !shortcut { 1.0 } else { s.strength(lo) };
     if cond { (Verdict::Leak, true) } else { healthy }
 }
 
@@ -233,9 +450,78 @@ fn rise_continues(
     !(new - mid < 0.5 * rate * dur_secs / 3.0 || new.is_nan() || mid.is_nan())
 }
 
+/// For a firing alert: whether the rise has levelled off. The segment fits "rising, then
+/// flat" clearly better than a line ([`PLATEAU_F`]), the flat part has lasted at least
+/// [`RECENT_SECS`] (and a floor window), and its rate's upper bound is below [`RECENT_SHARE`] of the segment's: a
+/// leak that stopped, or a warm-up that flattened, resolves about that long after the growth
+/// stopped, whatever the segment's length. Returns when it levelled off.
+fn levelled_off(
+    s: &Segment,
+    blocks: &[(f64, f64)],
+    rate: f64,
+    z: f64,
+    slopes: &mut Vec<i64>,
+) -> Option<i64> {
+    let (f, knee) = plateau(blocks);
+    if f < PLATEAU_F || knee == 0 {
+        return None;
+    }
+    let seg = s.seg;
+    let knee_ms = seg[0]
+        .ts_ms
+        .saturating_add((blocks[knee].0 * 1000.0) as i64);
+    let now = seg.last()?.ts_ms;
+    // A floor is seen flat only after a whole window: under a slow GC, the floor steps up at
+    // each collection and is flat between them.
+    let needed_ms = ((RECENT_SECS * 1000.0) as i64).max(s.window_ms);
+    if now.saturating_sub(knee_ms) < needed_ms {
+        return None;
+    }
+    let flat = &seg[seg.partition_point(|p| p.ts_ms < knee_ms)..];
+    if flat.len() < MIN_POINTS {
+        return None;
+    }
+    let flat_secs = now.saturating_sub(knee_ms) as f64 / 1000.0;
+    if s.loads
+        .is_some_and(|x| load_hides(s.points, x, flat.len(), rate * flat_secs))
+    {
+        return None;
+    }
+    let (_, _, hi) = sen(flat, TEST_POINTS, Some((z, Bounds::High)), slopes);
+    hi.is_some_and(|h| h < RECENT_SHARE * rate)
+        .then_some(knee_ms)
+}
+
+/// With traffic known: whether the load over the newest `k` points fell enough below the load
+/// before them that a flat floor there may hide growth: the floor's least-squares response to
+/// load (crude: it also takes in any trend the load shares) times that fall reaches
+/// [`RECENT_SHARE`] of the `growth` the segment's rate would have added meanwhile.
+fn load_hides(points: &[Sample], loads: &[f64], k: usize, growth: f64) -> bool {
+    let n = loads.len();
+    if 2 * k > n || points.len() != n {
+        return false;
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let fall = mean(&loads[n - 2 * k..n - k]) - mean(&loads[n - k..]);
+    if fall <= 0.0 {
+        return false;
+    }
+    let (xm, ym) = (
+        mean(loads),
+        points.iter().map(|p| p.value).sum::<f64>() / n as f64,
+    );
+    let (mut sxx, mut sxy) = (0.0, 0.0);
+    for (p, &x) in points.iter().zip(loads) {
+        sxx += (x - xm) * (x - xm);
+        sxy += (x - xm) * (p.value - ym);
+    }
+    let beta = if sxx > 0.0 { (sxy / sxx).max(0.0) } else { 0.0 };
+    beta * fall >= RECENT_SHARE * growth
+}
+
 /// The shape tests of a rise that still goes on: not a ramp that levelled off, not one step,
-/// not the slowing tail of a warm-up (`hinge_index` 0: no flat baseline before it).
-fn shaped_like_a_leak(blocks: &[(f64, f64)], hinge_index: usize, slopes: &mut Vec<i64>) -> bool {
+/// and, with `decel`, not a decelerating rise (a warm-up).
+fn shaped_like_a_leak(blocks: &[(f64, f64)], decel: bool, slopes: &mut Vec<i64>) -> bool {
     // A rise that has levelled off (the end of a deploy's or a cache fill's ramp, a warm-up)
     // fits "rising, then flat" better than a line; judged on every block, not on the newest
     // third's own noisy slope.
@@ -247,33 +533,13 @@ fn shaped_like_a_leak(blocks: &[(f64, f64)], hinge_index: usize, slopes: &mut Ve
     if !line_beats_step(blocks) {
         return false;
     }
-    // Growth seen since the first usable point (no flat baseline before it) is the tail of a
-    // warm-up until it proves it does not slow down.
-    if hinge_index == 0 {
-        let half = blocks.len() / 2;
-        let first = sen_blocks(&blocks[..half], None, slopes).0;
-        let second = sen_blocks(&blocks[half..], None, slopes).0;
-        return matches!((first, second), (Some(a), Some(b)) if b >= 0.75 * a);
+    // A decelerating rise is a warm-up (the tail of one since start, or a cache warming after
+    // a flat spell) until it proves it does not slow down.
+    if !decel {
+        return true;
     }
-    true
-}
-
-/// How many times over the rate's lower bound `lo` clears the practical bar: the largest
-/// ratio of achieved to required among the rise, the projected rise and the time to limit.
-fn strength(cfg: &DetectorConfig, lo: f64, dur_secs: f64, baseline: f64, now: f64) -> f64 {
-    let ratio = |got: f64, need: f64| {
-        if need > 0.0 {
-            got / need
-        } else {
-            f64::INFINITY
-        }
-    };
-    let mut s = ratio(lo * dur_secs, cfg.min_rise_ratio * baseline).max(ratio(
-        lo * cfg.projection_secs,
-        cfg.projection_ratio * baseline,
-    ));
-    if let Some(l) = cfg.limit {
-        s = s.max(ratio(cfg.time_to_limit_alert_secs * lo, l - now));
-    }
-    if s.is_nan() { 1.0 } else { s }
+    let half = blocks.len() / 2;
+    let first = sen_blocks(&blocks[..half], None, slopes).0;
+    let second = sen_blocks(&blocks[half..], None, slopes).0;
+    matches!((first, second), (Some(a), Some(b)) if b >= DECELERATION * a)
 }

@@ -27,10 +27,11 @@
 //! ring, so O(1) amortized; memory is fixed at construction.
 
 use super::alert::{Alert, AlertEvent, AlertState, hold_ms};
-use super::assess::{Work, assess};
+use super::assess::{View, Work, assess};
 use super::floor::Floor;
 use super::options::{DetectorConfig, SeriesKind};
 use super::stats::{finite, normal_quantile};
+use super::traffic::Traffic;
 use crate::error::InputError;
 use crate::series::Sample;
 
@@ -57,6 +58,10 @@ pub struct Analysis {
     pub state: AlertState,
     /// When the floor began to rise (unix ms), when a significant rise is under way.
     pub growth_start_ms: Option<i64>,
+    /// When the growth stopped (unix ms): set when a firing alert resolved because the floor
+    /// levelled off (a leak that stopped, a warm-up that flattened), until the next alert.
+    #[serde(default)]
+    pub growth_stop_ms: Option<i64>,
     /// Growth rate of the post-GC floor (units per second, Theil–Sen).
     pub rate_per_sec: Option<f64>,
     /// Lower end of the rate's confidence interval (`confidence`, default 95%).
@@ -82,9 +87,12 @@ pub struct Detector {
     z: f64,
     samples: u64,
     floor: Floor,
+    traffic: Traffic,
     alert: Alert,
     verdict: Verdict,
     strength: f64,
+    /// When the last resolved alert's growth stopped.
+    growth_stop_ms: Option<i64>,
     work: Work,
 }
 
@@ -97,9 +105,11 @@ impl Detector {
             z,
             samples: 0,
             floor: Floor::new(&cfg)?,
+            traffic: Traffic::new((cfg.bucket_secs * 1000.0).round() as i64)?,
             alert: Alert::new(cfg.max_events),
             verdict: Verdict::Insufficient,
             strength: 1.0,
+            growth_stop_ms: None,
             work: Work::with_capacity(cfg.floor_capacity),
             cfg,
         })
@@ -155,11 +165,19 @@ impl Detector {
             self.verdict = Verdict::Insufficient;
             event = self.alert.transition(s.ts_ms, AlertState::Inactive);
         }
-        if self.floor.push(&self.cfg, s) {
+        if self.floor.push(&self.cfg, s, &self.traffic) {
             let cond = self.evaluate();
             event = self.step_alert(s.ts_ms, cond).or(event);
         }
         Ok(event)
+    }
+
+    /// Records the service's request rate (requests per second, the mean over the interval
+    /// ending at `s.ts_ms`): the traffic covariate. Feed it before the memory sample of the
+    /// same time. A floor that rises and falls with it is not a leak. A NaN, infinite or
+    /// negative rate, or a time not after the previous rate's, is refused with a typed error.
+    pub fn observe_traffic(&mut self, s: Sample) -> Result<(), InputError> {
+        self.traffic.observe(s)
     }
 
     /// Changes the limit used for time-to-limit (`None` removes it).
@@ -179,8 +197,7 @@ impl Detector {
         let (_, _, e) = assess(
             &self.cfg,
             self.z,
-            self.floor.points(),
-            self.usable_from_ms(),
+            &self.view(),
             &mut work,
             false,
             self.alert.state() == AlertState::Firing,
@@ -194,6 +211,7 @@ impl Detector {
             verdict: self.verdict,
             state: self.alert.state(),
             growth_start_ms: e.growth_start_ms,
+            growth_stop_ms: self.growth_stop_ms,
             rate_per_sec: e.rate,
             rate_low: e.rate_low,
             rate_high: e.rate_high,
@@ -230,17 +248,19 @@ impl Detector {
     fn evaluate(&mut self) -> bool {
         let from = self.usable_from_ms();
         let firing = self.alert.state() == AlertState::Firing;
-        let (verdict, cond, e) = assess(
-            &self.cfg,
-            self.z,
-            self.floor.points(),
-            from,
-            &mut self.work,
-            true,
-            firing,
-        );
+        let view = View {
+            floor: self.floor.points(),
+            loads: self.traffic.seen().then(|| self.floor.loads()),
+            from_ms: from,
+            window_ms: self.floor.window_ms(),
+            profile: self.floor.profile(),
+        };
+        let (verdict, cond, e) = assess(&self.cfg, self.z, &view, &mut self.work, true, firing);
         self.verdict = verdict;
         self.strength = e.strength;
+        if firing && !cond {
+            self.growth_stop_ms = e.growth_stop_ms;
+        }
         let first_ms = self
             .floor
             .epoch_start_ms()
@@ -254,6 +274,17 @@ impl Detector {
         cond
     }
 
+    /// What an evaluation looks at.
+    fn view(&self) -> View<'_> {
+        View {
+            floor: self.floor.points(),
+            loads: self.traffic.seen().then(|| self.floor.loads()),
+            from_ms: self.usable_from_ms(),
+            window_ms: self.floor.window_ms(),
+            profile: self.floor.profile(),
+        }
+    }
+
     /// Floor points before this time belong to the warm-up after start or restart.
     fn usable_from_ms(&self) -> i64 {
         let warm_ms = (self.cfg.warmup_secs * 1000.0) as i64;
@@ -265,13 +296,28 @@ impl Detector {
             self.verdict = Verdict::Leak;
         }
         let for_ms = hold_ms(self.cfg.for_secs, self.cfg.min_for_secs, self.strength);
-        self.alert.step(ts_ms, cond, for_ms)
+        let event = self.alert.step(ts_ms, cond, for_ms);
+        if event.is_some_and(|e| e.from == AlertState::Inactive) {
+            self.growth_stop_ms = None;
+        }
+        event
     }
 }
 
 /// Replays `samples` through a fresh detector and returns its final analysis: exactly what a
 /// live process would have seen.
 pub fn analyze(samples: &[Sample], cfg: &DetectorConfig) -> Result<Analysis, InputError> {
+    analyze_with_traffic(samples, &[], cfg)
+}
+
+/// [`analyze`] with the service's request rate (requests per second, in time order; it may be
+/// sampled at other times than the memory series): each rate is fed before the memory samples
+/// at or after its time, as a live monitor would.
+pub fn analyze_with_traffic(
+    samples: &[Sample],
+    traffic: &[Sample],
+    cfg: &DetectorConfig,
+) -> Result<Analysis, InputError> {
     if samples.is_empty() {
         return Err(InputError::Empty {
             what: "analyze",
@@ -280,8 +326,15 @@ pub fn analyze(samples: &[Sample], cfg: &DetectorConfig) -> Result<Analysis, Inp
         });
     }
     let mut d = Detector::new(cfg.clone())?;
+    let mut rates = traffic.iter().peekable();
     for s in samples {
+        while let Some(r) = rates.next_if(|r| r.ts_ms <= s.ts_ms) {
+            d.observe_traffic(*r)?;
+        }
         d.update(*s)?;
+    }
+    for r in rates {
+        d.observe_traffic(*r)?;
     }
     Ok(d.analysis())
 }

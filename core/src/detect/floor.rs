@@ -8,6 +8,8 @@
 //! Cost: O(1) per sample, O(window) per bucket close; memory is fixed at construction.
 
 use super::options::{DetectorConfig, SeriesKind};
+use super::profile::DailyProfile;
+use super::traffic::Traffic;
 use crate::error::InputError;
 use crate::series::{Ring, Sample};
 
@@ -23,6 +25,8 @@ struct Bucket {
 /// Fewest buckets a floor point spans: the minimum of a sawtooth faster than the sampling is
 /// a noisy estimate of the floor, and more samples tighten it.
 const MIN_SPAN: usize = 2;
+/// Fewest samples a floor point's window holds, for sparse series (scraped every few minutes).
+const WINDOW_SAMPLES: f64 = 4.0;
 /// Buckets a floor point spans when no GC drop has been seen in the last `MAX_SPAN` buckets.
 const NO_DROP_SPAN: usize = MIN_SPAN;
 /// Most buckets a floor point spans (its window is 1.5 GC periods, capped here), from the
@@ -82,6 +86,15 @@ pub(super) struct Floor {
     /// close so that a sample costs O(1).
     lookback_low: f64,
     points: Ring<Sample>,
+    /// The mean request rate over each floor point's window (NaN without traffic), aligned
+    /// with `points`.
+    loads: Ring<f64>,
+    /// The window of the newest floor point (ms): how long a flat floor takes to show as flat.
+    window_ms: i64,
+    /// The usual interval between samples (ms; a winsorized moving average).
+    interval_ms: f64,
+    /// The floor of the last two days by time of day.
+    profile: DailyProfile,
     /// The same floor values stamped at their minimum sample's own time (for attribution).
     troughs: Ring<Sample>,
 }
@@ -113,6 +126,10 @@ impl Floor {
             prev_min: f64::INFINITY,
             lookback_low: f64::INFINITY,
             points: Ring::new(cfg.floor_capacity)?,
+            loads: Ring::new(cfg.floor_capacity)?,
+            window_ms: 0,
+            interval_ms: 0.0,
+            profile: DailyProfile::new((cfg.bucket_secs * 1000.0).round() as i64),
             troughs: Ring::new(cfg.floor_capacity)?,
         })
     }
@@ -137,6 +154,21 @@ impl Floor {
         &self.points
     }
 
+    /// The floor of the last two days by time of day.
+    pub(super) fn profile(&self) -> &DailyProfile {
+        &self.profile
+    }
+
+    /// The window the newest floor point is the minimum over (ms).
+    pub(super) fn window_ms(&self) -> i64 {
+        self.window_ms
+    }
+
+    /// The mean request rate over each floor point's window, aligned with [`Floor::points`].
+    pub(super) fn loads(&self) -> &Ring<f64> {
+        &self.loads
+    }
+
     /// The floor's troughs since the last restart, oldest first.
     pub(super) fn troughs(&self) -> &Ring<Sample> {
         &self.troughs
@@ -150,8 +182,9 @@ impl Floor {
     }
 
     /// Takes one (validated) sample. Returns whether it closed a bucket, which is when the
-    /// detector evaluates.
-    pub(super) fn push(&mut self, cfg: &DetectorConfig, s: Sample) -> bool {
+    /// detector evaluates. `traffic` gives each new floor point the mean request rate over
+    /// its window.
+    pub(super) fn push(&mut self, cfg: &DetectorConfig, s: Sample, traffic: &Traffic) -> bool {
         if let Some(prev) = self.last
             && self.bucket.is_some()
             && prev.value - s.value > 0.25 * self.range_ewma
@@ -165,6 +198,15 @@ impl Floor {
         {
             self.observe_step(cfg, prev, s, b.min.value);
         }
+        if let Some(prev) = self.last {
+            let dt = s.ts_ms.saturating_sub(prev.ts_ms) as f64;
+            // Winsorized, so a scrape outage hardly moves it.
+            self.interval_ms = if self.interval_ms > 0.0 {
+                self.interval_ms + 0.1 * (dt.min(3.0 * self.interval_ms) - self.interval_ms)
+            } else {
+                dt
+            };
+        }
         if self.last.is_none() {
             self.epoch_start_ms = s.ts_ms;
         }
@@ -175,7 +217,7 @@ impl Floor {
                 false
             }
             Some(b) if s.ts_ms.saturating_sub(b.start_ms) >= self.bucket_ms => {
-                self.close_bucket(cfg.bucket_secs, b);
+                self.close_bucket(cfg.bucket_secs, b, traffic);
                 let k = s.ts_ms.saturating_sub(b.start_ms) / self.bucket_ms.max(1);
                 let start = b.start_ms.saturating_add(k.saturating_mul(self.bucket_ms));
                 self.open_bucket(start, s);
@@ -295,6 +337,8 @@ impl Floor {
         self.prev_min = f64::INFINITY;
         self.lookback_low = f64::INFINITY;
         self.points.clear();
+        self.loads.clear();
+        self.profile.clear();
         self.troughs.clear();
     }
 
@@ -307,7 +351,7 @@ impl Floor {
         });
     }
 
-    fn close_bucket(&mut self, bucket_secs: f64, b: Bucket) {
+    fn close_bucket(&mut self, bucket_secs: f64, b: Bucket, traffic: &Traffic) {
         self.mins.push(b.min);
         self.drops.push(b.drops);
         (self.prev_max, self.prev_min) = (b.max, b.min.value);
@@ -334,7 +378,14 @@ impl Floor {
             let buckets_per_gc = self.drops.len() as f64 / drops as f64;
             ((1.5 * buckets_per_gc).ceil() as usize).clamp(MIN_SPAN, MAX_SPAN)
         };
-        let span = span.max(self.slow_span(bucket_secs)).min(self.mins.len());
+        // Enough buckets for a few samples: the minimum of one or two samples of a sawtooth
+        // sampled every few minutes is far above its floor.
+        let sparse = (WINDOW_SAMPLES * self.interval_ms / self.bucket_ms.max(1) as f64).ceil();
+        let span = span
+            .max((sparse as usize).min(MAX_SPAN))
+            .max(self.slow_span(bucket_secs))
+            .min(self.mins.len());
+        self.window_ms = (span as i64).saturating_mul(self.bucket_ms);
         let trough = self.mins.iter().skip(self.mins.len() - span).fold(
             None,
             |lowest: Option<Sample>, m| match lowest {
@@ -349,13 +400,14 @@ impl Floor {
         }
         // One floor point per bucket, placed at the middle of the window it is the minimum of:
         // dense points whatever the GC period, with a lag of half a window at most.
-        let half_ms = (span as i64).saturating_mul(self.bucket_ms) / 2;
-        let ts_ms = b
-            .start_ms
-            .saturating_add(self.bucket_ms)
-            .saturating_sub(half_ms);
+        let window_ms = (span as i64).saturating_mul(self.bucket_ms);
+        let end_ms = b.start_ms.saturating_add(self.bucket_ms);
+        let ts_ms = end_ms.saturating_sub(window_ms / 2);
         if self.points.last().is_none_or(|f| ts_ms > f.ts_ms) {
             self.points.push(Sample { ts_ms, value: low });
+            self.profile.record(Sample { ts_ms, value: low });
+            self.loads
+                .push(traffic.mean(end_ms.saturating_sub(window_ms), end_ms));
         }
     }
 }

@@ -10,12 +10,15 @@ pub mod prom;
 #[cfg(any(test, feature = "scenarios"))]
 pub mod scenarios;
 pub(crate) mod stats;
+mod traffic;
 
 pub use prom::{WindowRule, deriv, predict_linear};
 pub mod inflection;
+mod load;
+mod profile;
 pub mod secs;
 pub use alert::{AlertEvent, AlertState};
-pub use detector::{Analysis, Detector, Verdict, analyze};
+pub use detector::{Analysis, Detector, Verdict, analyze, analyze_with_traffic};
 pub use inflection::{find_growth_inflection, find_growth_inflection_secs};
 pub use options::{DetectorConfig, MAX_FLOOR, SeriesKind};
 pub use secs::{deriv_secs, predict_linear_secs};

@@ -4,6 +4,13 @@ use crate::error::InputError;
 
 use super::stats::{BLOCK_MAX, TEST_POINTS};
 
+/// A count's rise bar is this many times a heap's: in-flight work (goroutines, connections)
+/// follows traffic much more than a heap floor does. With traffic known, that part is explained
+/// and the detector divides the bar by it again.
+pub(crate) const COUNT_RISE_FACTOR: f64 = 5.0;
+/// The same for the projected rise.
+pub(crate) const COUNT_PROJECTION_FACTOR: f64 = 4.0;
+
 /// Largest floor ring: every block of the trend test then fits `BLOCK_MAX` (5.3 days of 5 min
 /// buckets).
 pub const MAX_FLOOR: usize = TEST_POINTS * BLOCK_MAX;
@@ -128,8 +135,8 @@ impl DetectorConfig {
             SeriesKind::Heap => d,
             SeriesKind::Count => DetectorConfig {
                 kind,
-                min_rise_ratio: 5.0 * d.min_rise_ratio,
-                projection_ratio: 4.0 * d.projection_ratio,
+                min_rise_ratio: COUNT_RISE_FACTOR * d.min_rise_ratio,
+                projection_ratio: COUNT_PROJECTION_FACTOR * d.projection_ratio,
                 ..d
             },
         }

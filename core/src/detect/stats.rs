@@ -107,9 +107,15 @@ fn sums(blocks: &[(f64, f64)]) -> (f64, f64, f64, f64, f64) {
 /// the best continuous ramp-then-plateau `y = a + r * min(t, t_j)` (at least two blocks after
 /// the knee `t_j`, rising ramp), 0 when no such fit rises. One pass with prefix sums.
 pub(crate) fn plateau_f(blocks: &[(f64, f64)]) -> f64 {
+    plateau(blocks).0
+}
+
+/// [`plateau_f`] and the index of the best knee (the block from which the fit is flat; 0 when
+/// no fit rises).
+pub(crate) fn plateau(blocks: &[(f64, f64)]) -> (f64, usize) {
     let k = blocks.len();
     if k < 5 {
-        return 0.0;
+        return (0.0, 0);
     }
     let y0 = blocks[0].1;
     let (sx, sy, sxx, sxy, syy) = sums(blocks);
@@ -127,7 +133,7 @@ pub(crate) fn plateau_f(blocks: &[(f64, f64)]) -> f64 {
     };
     let (sse_line, _) = fit(sx, sxx, sxy);
     let (mut px, mut pxx, mut pxy, mut py) = (0.0, 0.0, 0.0, 0.0);
-    let mut best = f64::INFINITY;
+    let (mut best, mut knee) = (f64::INFINITY, 0);
     for (j, &(t, v)) in blocks.iter().enumerate().take(k - 2) {
         let x = t / 3600.0;
         let y = v - y0;
@@ -141,15 +147,15 @@ pub(crate) fn plateau_f(blocks: &[(f64, f64)]) -> f64 {
         // u = min(t, t_j): the blocks after the knee all sit at t_j.
         let after = (k - 1 - j) as f64;
         let (sse, rise) = fit(px + after * x, pxx + after * x * x, pxy + x * (sy - py));
-        if rise > 0.0 {
-            best = best.min(sse);
+        if rise > 0.0 && sse < best {
+            (best, knee) = (sse, j);
         }
     }
     if !best.is_finite() {
-        return 0.0;
+        return (0.0, 0);
     }
     let f = (sse_line - best) / (best / (kf - 3.0));
-    if f.is_nan() { 0.0 } else { f }
+    (if f.is_nan() { 0.0 } else { f }, knee)
 }
 
 /// Whether a straight line fits `blocks` (seconds, value) better, in squared error, than the
@@ -208,7 +214,7 @@ pub(crate) enum Bounds {
 
 /// Theil–Sen on at most `max_blocks` block medians of `points`; the interval's `Bounds` only
 /// when `z` is given.
-fn sen(
+pub(crate) fn sen(
     points: &[Sample],
     max_blocks: usize,
     z: Option<(f64, Bounds)>,

@@ -731,3 +731,54 @@ fn a_replay_gives_the_same_events_however_it_is_fed() {
         );
     }
 }
+
+/// A day of a service whose floor follows its own request rate (30% higher at the peak),
+/// replayed at 60 s steps, with or without its requests.
+fn daily_swing_steps(with_requests: bool) -> Vec<ReplayStep> {
+    (0..1440)
+        .map(|i| {
+            let t = i as f64 * 60.0;
+            // Requests per second: night low at the start, peak 12 h later.
+            let rate = 2.0 - 1.5 * (std::f64::consts::TAU * t / 86_400.0).cos();
+            let floor = 200e6 * (1.0 + 0.3 * (rate - 0.5) / 3.0) + (i % 3) as f64 * 2e5;
+            let n = (rate * 60.0).round() as u64;
+            ReplayStep {
+                ts_ms: 1_700_000_000_000 + i * 60_000,
+                requests: if with_requests {
+                    [("/api".to_string(), n)].into()
+                } else {
+                    Default::default()
+                },
+                baseline: Some(floor),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_floor_that_follows_the_request_rate_is_no_leak() {
+    let cfg = r#"{"rss_per_request": false}"#;
+    let fired = |m: &Monitor| {
+        m.poll_events()
+            .unwrap()
+            .iter()
+            .any(|e| e.kind == EventKind::Leak)
+    };
+    // Its memory alone rises for 12 h like a slow leak.
+    let alone = monitor(cfg);
+    alone.replay(&daily_swing_steps(false)).unwrap();
+    assert!(fired(&alone), "the series alone looks like a leak");
+    // With the requests the monitor counts, the rise is the load's.
+    let with = monitor(cfg);
+    with.replay(&daily_swing_steps(true)).unwrap();
+    assert!(!fired(&with), "{:?}", with.analysis().unwrap());
+    assert!(with.tracker().total_requests() > 100_000);
+    // A leak on top of it, from 14 h (the load falling), is one.
+    let mut steps = daily_swing_steps(true);
+    for (i, s) in steps.iter_mut().enumerate().skip(14 * 60) {
+        *s.baseline.as_mut().unwrap() += 200e6 * 0.05 * (i - 14 * 60) as f64 / 60.0;
+    }
+    let leaking = monitor(cfg);
+    leaking.replay(&steps).unwrap();
+    assert!(fired(&leaking), "{:?}", leaking.analysis().unwrap());
+}

@@ -174,6 +174,8 @@ struct Shard {
     slot_range: (i64, i64),
     counts: Vec<u32>,
     touched: Vec<u32>,
+    // Requests ended on this shard since creation (the monitor's traffic covariate).
+    total: u64,
 }
 
 /// Route counts each ring slot has room for from the start. The ring is allocated up front so
@@ -341,6 +343,7 @@ impl RequestTracker {
                     slot_range: (0, 0),
                     counts: vec![0; ids],
                     touched: Vec::with_capacity(ids),
+                    total: 0,
                 }))
             })
             .collect();
@@ -603,6 +606,7 @@ impl RequestTracker {
 
     // Counts one request in its time slot.
     fn count(&self, shard: &mut Shard, route: u32, ts_ms: i64) {
+        shard.total += 1;
         if !(shard.slot_range.0..shard.slot_range.1).contains(&ts_ms) {
             let slot = ts_ms.div_euclid(self.slot_ms);
             if slot < shard.slot {
@@ -652,6 +656,13 @@ impl RequestTracker {
         );
         guards.push(Box::new(lock(&self.ring)));
         guards
+    }
+
+    /// Requests ended since creation, on every route: the monitor turns it into the request
+    /// rate it feeds the detector. Takes each shard's lock briefly (once per sample, not per
+    /// request).
+    pub fn total_requests(&self) -> u64 {
+        self.shards.iter().map(|s| lock(&s.0).total).sum()
     }
 
     /// Distinct routes admitted so far (not counting `_other`).

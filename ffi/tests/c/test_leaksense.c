@@ -567,7 +567,11 @@ static void test_profile(void) {
   remove(path);
 }
 
-int main(void) {
+#include "vectors.c"
+
+int main(int argc, char **argv) {
+  /* The shared vectors of the detector on real traffic, from the repository root. */
+  const char *vectors = argc > 1 ? argv[1] : "tests/vectors/traffic.json";
   test_errors_and_strings();
   test_series();
   test_catalog();
@@ -575,6 +579,7 @@ int main(void) {
   test_requests();
   test_record();
   test_detection_events();
+  test_vector_file(vectors, 10);
   test_profile();
   if (failures) {
     fprintf(stderr, "%d of %d checks failed\n", failures, checks);

@@ -1,0 +1,109 @@
+//! The detector on series from an independent generator (`leaksense_bench::unseen`): shapes
+//! and GC styles the detector was not tuned on. Run at checkpoints, never while tuning.
+//!
+//! `cargo run --release -p leaksense-bench --bin detector-unseen -- --seeds 0..40`
+//!
+//! Cells are `leaksense with traffic / leaksense on the series alone [/ previous] / the
+//! article`, as in `detector-quality`; `--previous FILE` adds the timelines of
+//! `scripts/detector-previous.sh unseen A B`.
+
+use leaksense_bench::quality::{
+    HEADER, Tally, Timelines, Who, article, cells, leaksense, median_min, read_timelines,
+    replay_previous, row,
+};
+use leaksense_bench::unseen::{Shape, generate};
+use leaksense_core::detect::DetectorConfig;
+use std::process::ExitCode;
+
+/// `--seeds A..B` (default 0..40) and `--previous FILE`.
+fn parse_args() -> Option<((u64, u64), Option<Timelines>)> {
+    let (mut seeds, mut previous) = ((0, 40), None);
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let value = args.next()?;
+        match flag.as_str() {
+            "--seeds" => {
+                let (a, b) = value.split_once("..")?;
+                seeds = (a.parse().ok()?, b.parse().ok()?);
+                if seeds.0 >= seeds.1 {
+                    return None;
+                }
+            }
+            "--previous" => match read_timelines(&value) {
+                Ok(t) => previous = Some(t),
+                Err(e) => {
+                    eprintln!("{e}");
+                    return None;
+                }
+            },
+            _ => return None,
+        }
+    }
+    Some((seeds, previous))
+}
+
+fn main() -> ExitCode {
+    let Some(((a, b), previous)) = parse_args() else {
+        eprintln!("usage: detector-unseen [--seeds A..B] [--previous FILE]");
+        return ExitCode::from(2);
+    };
+    let mut who = vec![Who::Covariate, Who::Plain];
+    who.extend(previous.as_ref().map(|_| Who::Previous));
+    who.push(Who::Article);
+    let columns = who.iter().map(|w| w.label()).collect::<Vec<_>>();
+    println!(
+        "unseen generator, seeds {a}..{b}; cells are {}\n\n{HEADER}",
+        columns.join(" / ")
+    );
+    let mut all = vec![Tally::default(); who.len()];
+    for shape in Shape::ALL {
+        let mut t = vec![Tally::default(); who.len()];
+        for seed in a..b {
+            let s = generate(shape, seed);
+            if s.samples.len() < 2 {
+                continue;
+            }
+            let cfg = DetectorConfig {
+                limit: s.limit,
+                ..DetectorConfig::for_kind(s.kind)
+            };
+            let mut out = vec![
+                leaksense(&s.samples, Some(&s.traffic), &[], &s.truth, cfg.clone()),
+                leaksense(&s.samples, None, &[], &s.truth, cfg),
+            ];
+            if let Some(prev) = &previous {
+                match replay_previous(prev, (shape.name(), seed), &s.samples, &s.truth) {
+                    Ok(o) => out.push(o),
+                    Err(e) => {
+                        eprintln!("{e}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            out.push(article(&s.samples, s.kind, &s.truth));
+            for (i, o) in out.iter().enumerate() {
+                t[i].add(shape.leaks(), s.share_per_hour, o);
+            }
+            if std::env::var_os("VERBOSE").is_some() {
+                for (i, who) in who.iter().enumerate().take(2) {
+                    let missed = shape.leaks() && out[i].delay_secs.is_none();
+                    if out[i].false_alarm || missed {
+                        eprintln!("{} seed {seed} {who:?}: {:?}", shape.name(), out[i]);
+                    }
+                }
+            }
+        }
+        println!("{}", row(shape.name(), &t));
+        for (total, t) in all.iter_mut().zip(&t) {
+            total.merge(t);
+        }
+    }
+    println!("{}", row("**all**", &all));
+    println!(
+        "\nHealthy series with a false alarm: {} of {}. Leaks of at least 5%/h: median delay {}.",
+        cells(&all, |x| x.healthy_alarms.to_string()),
+        all[0].healthy,
+        cells(&all, |x| median_min(&x.fast_delays)),
+    );
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,384 @@
+//! The traffic covariate in an evaluation: whether a rise the floor tests found could be the
+//! load's doing. Only ever a veto: with traffic known, the detector declares no leak the load
+//! can explain, and never one it would not declare without traffic.
+//!
+//! A floor that follows load (live per-request data, traffic-sized caches) is some increasing
+//! function of the load, a few minutes late. Two cases:
+//! - **Loads seen before the growth began.** Any increasing function is allowed: the isotonic
+//!   regression of the floor on the (lagged) load (pool-adjacent-violators), tried at a few
+//!   lags, alone and with the "flat, then rising" hinge added (backfitting). If the hinge
+//!   hardly improves on the load alone (keeps [`EXPLAINS`] of its squared error), the rise is
+//!   the load's. A floor that rises and falls with traffic leaves the hinge nothing to add; a
+//!   leak keeps rising whatever the load does, which no function of the load follows.
+//! - **Record loads** (higher than any before the growth began): an increasing function could
+//!   bend exactly where the growth began, so the load's share is bounded instead by a linear
+//!   response fitted before the growth (at its upper confidence bound), with room for a convex
+//!   bend ([`CURVE`]). A floor that stayed flat while the load varied before cannot blame a
+//!   rise on more load; one whose response was never seen (the first morning's ramp from the
+//!   night low) waits until the load turns.
+//!
+//! Cost: O(n log n) per lag, and only on the evaluations where every other test already holds.
+
+use super::stats::{Hinge, hinge_fit};
+use crate::series::Sample;
+
+/// The load explains the floor when adding the hinge to the load's isotonic fit leaves at
+/// least this share of its squared error.
+const EXPLAINS: f64 = 0.9;
+/// A segment reaches record loads when its load exceeds the range seen before it by this share
+/// of that range.
+const RECORD: f64 = 0.1;
+/// How much steeper than linear (fitted before the segment) the load's response may be at
+/// record loads: the slope of `x^1.5` at the top of its range is about twice its mean slope
+/// over the lower half.
+const CURVE: f64 = 2.5;
+/// Rounds of backfitting the isotonic function and the hinge's rate.
+const BACKFIT_ROUNDS: usize = 4;
+/// Most points the load fits of a veto look at.
+const MODEL_POINTS: usize = 96;
+/// Points (5 min buckets: 2 h) over which a fall of the load is looked for.
+const FALL_POINTS: usize = 24;
+/// A fall of the load by this share of its range can hide growth under a floor that follows it.
+const FALL_SHARE: f64 = 0.1;
+/// Share of the floor's variance an increasing function of the load must explain for the
+/// floor to be judged with the load's part out.
+const FOLLOWS: f64 = 0.5;
+/// Lags tried, in floor points (5 min buckets: up to 30 min).
+const LAGS: [usize; 4] = [0, 2, 4, 6];
+
+/// Reusable buffers of the isotonic fits.
+#[derive(Debug, Clone, Default)]
+pub(super) struct LoadWork {
+    pairs: Vec<(f64, f64, f64)>,
+    blocks: Vec<(f64, f64)>,
+    fitted: Vec<f64>,
+    resid: Vec<Sample>,
+    order: Vec<u32>,
+    sub_points: Vec<Sample>,
+    sub_loads: Vec<f64>,
+}
+
+impl LoadWork {
+    /// Buffers for `capacity` points.
+    pub(super) fn with_capacity(capacity: usize) -> Self {
+        LoadWork {
+            pairs: Vec::with_capacity(capacity),
+            blocks: Vec::with_capacity(capacity),
+            fitted: Vec::with_capacity(capacity),
+            resid: Vec::with_capacity(capacity),
+            order: Vec::with_capacity(capacity),
+            sub_points: Vec::with_capacity(MODEL_POINTS),
+            sub_loads: Vec::with_capacity(MODEL_POINTS),
+        }
+    }
+}
+
+/// Whether an increasing function of the load, at some lag, explains the floor so well that
+/// adding the hinge `h` (growth from its start on) hardly improves the fit: then the rise may
+/// be the load's, and it is not declared a leak.
+pub(super) fn explains(points: &[Sample], loads: &[f64], h: &Hinge, work: &mut LoadWork) -> bool {
+    let n = points.len();
+    if loads.len() != n || n < 8 {
+        return false;
+    }
+    if h.index > 0 && record_load(loads, h.index) {
+        return !beyond_linear(points, loads, h);
+    }
+    // At most MODEL_POINTS evenly spaced points: the floor points are strongly autocorrelated,
+    // and the fits below are the costliest part of an evaluation with traffic.
+    let stride = n.div_ceil(MODEL_POINTS).max(1);
+    let (mut sp, mut sx) = (
+        std::mem::take(&mut work.sub_points),
+        std::mem::take(&mut work.sub_loads),
+    );
+    sp.clear();
+    sx.clear();
+    sp.extend(points.iter().step_by(stride));
+    sx.extend(loads.iter().step_by(stride));
+    let m = sp.len();
+    // The lag whose load alone fits best, and how much a hinge adds there: the tests' hinge,
+    // or the one that best fits what the load leaves (a leak that began while the load fell
+    // hides under a rise the load explains).
+    let mut best = (f64::INFINITY, 0.0);
+    for lag in LAGS
+        .into_iter()
+        .map(|l| l / stride)
+        .filter(|&lag| lag + 8 <= m)
+    {
+        let (p, x) = (&sp[lag..], &sx[..m - lag]);
+        sort_by_load(x, work);
+        let alone = residuals(p, x, work);
+        let mut with_hinge = backfit(p, x, points[h.index].ts_ms, work);
+        if let Some(r) = hinge_fit(&work.resid, 6) {
+            with_hinge = with_hinge.min(backfit(p, x, work.resid[r.index].ts_ms, work));
+        }
+        if alone < best.0 {
+            best = (alone, with_hinge);
+        }
+    }
+    (work.sub_points, work.sub_loads) = (sp, sx);
+    let (alone, with_hinge) = best;
+    with_hinge >= EXPLAINS * alone
+}
+
+/// Whether the load fell over the last [`FALL_POINTS`] points, by [`FALL_SHARE`] of its range
+/// over all of them: when a floor that follows load can hide growth.
+pub(super) fn fell_recently(loads: &[f64]) -> bool {
+    let n = loads.len();
+    if n < 2 * FALL_POINTS {
+        return false;
+    }
+    let (lo, hi) = loads
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let recent = &loads[n - FALL_POINTS..];
+    let before = &loads[n - 2 * FALL_POINTS..n - FALL_POINTS];
+    mean(before) - mean(recent) > FALL_SHARE * (hi - lo)
+}
+
+/// The floor with the load's part taken out into `out`: what an increasing function of the
+/// load leaves (the isotonic residuals, at the floor's mean level). False (nothing to judge)
+/// unless the floor follows its load ([`FOLLOWS`]).
+pub(super) fn unmask(
+    points: &[Sample],
+    loads: &[f64],
+    work: &mut LoadWork,
+    out: &mut Vec<Sample>,
+) -> bool {
+    if points.len() != loads.len() || points.len() < 8 {
+        return false;
+    }
+    sort_by_load(loads, work);
+    let sse = residuals(points, loads, work);
+    let level = points.iter().map(|p| p.value).sum::<f64>() / points.len() as f64;
+    // Only a floor that follows its load to a large extent can hide growth under it.
+    let sst: f64 = points.iter().map(|p| (p.value - level).powi(2)).sum();
+    if !(sst > 0.0 && sse <= (1.0 - FOLLOWS) * sst) {
+        return false;
+    }
+    out.clear();
+    out.extend(work.resid.iter().map(|r| Sample {
+        ts_ms: r.ts_ms,
+        value: r.value + level,
+    }));
+    true
+}
+
+/// Whether the segment from `index` on reaches loads never seen before it (by more than
+/// [`RECORD`] of the range seen before): where an increasing function of the load could bend
+/// exactly when growth began.
+fn record_load(loads: &[f64], index: usize) -> bool {
+    let (lo, hi) = loads[..index]
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    let top = loads[index..]
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max);
+    index == 0 || top > hi + RECORD * (hi - lo)
+}
+
+/// At record loads: whether the rise since the hinge exceeds what the load can explain by a
+/// linear response fitted before the segment (at its upper confidence bound), with room for a
+/// convex bend ([`CURVE`]). False when the points before the segment cannot bound the response
+/// (too few, or a load that hardly moved): then the rise may be the load's.
+fn beyond_linear(points: &[Sample], loads: &[f64], h: &Hinge) -> bool {
+    let pre = h.index;
+    if pre < 6 {
+        return false;
+    }
+    let (x, y) = (&loads[..pre], &points[..pre]);
+    let nf = pre as f64;
+    let xm = x.iter().sum::<f64>() / nf;
+    let ym = y.iter().map(|p| p.value).sum::<f64>() / nf;
+    let (mut sxx, mut sxy) = (0.0, 0.0);
+    for (&x, p) in x.iter().zip(y) {
+        sxx += (x - xm) * (x - xm);
+        sxy += (x - xm) * (p.value - ym);
+    }
+    if sxx <= 0.0 {
+        return false;
+    }
+    let beta = sxy / sxx;
+    let (mut e2, mut lag, mut prev) = (0.0, 0.0, 0.0);
+    for (i, (&x, p)) in x.iter().zip(y).enumerate() {
+        let e = p.value - ym - beta * (x - xm);
+        e2 += e * e;
+        if i > 0 {
+            lag += e * prev;
+        }
+        prev = e;
+    }
+    let rho = if e2 > 0.0 {
+        (lag / e2).clamp(0.0, 0.95)
+    } else {
+        0.0
+    };
+    let se = (e2 / (nf - 2.0) / sxx * (1.0 + rho) / (1.0 - rho)).sqrt();
+    let beta_hi = beta.max(0.0) + 2.0 * se;
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let n = loads.len();
+    let at = |i: usize| mean(&loads[i.saturating_sub(1)..(i + 2).min(n)]);
+    let load_rise = (at(n - 1) - at(pre)).max(0.0);
+    let dur = points[n - 1].ts_ms.saturating_sub(points[pre].ts_ms) as f64 / 1000.0;
+    h.slope * dur > CURVE * beta_hi * load_rise
+}
+
+/// The squared errors of the isotonic regression of the values on `loads`, alone and with a
+/// hinge at `tc` (`y = f(x) + r·max(0, t - t_c)`, by backfitting).
+/// The squared error of the isotonic regression of the values on `loads`, alone; fills
+/// `work.resid` with what it leaves, in time order.
+fn residuals(points: &[Sample], loads: &[f64], work: &mut LoadWork) -> f64 {
+    let y0 = points[0].value;
+    work.pairs.clear();
+    work.pairs.extend(work.order.iter().map(|&i| {
+        (
+            loads[i as usize],
+            points[i as usize].value - y0,
+            f64::from(i),
+        )
+    }));
+    let sse = pava_sse(&work.pairs, 0.0, &mut work.blocks, &mut work.fitted);
+    work.resid.clear();
+    work.resid.extend(points.iter().map(|p| Sample {
+        ts_ms: p.ts_ms,
+        value: 0.0,
+    }));
+    for (q, f) in work.pairs.iter().zip(&work.fitted) {
+        work.resid[q.2 as usize].value = q.1 - f;
+    }
+    sse
+}
+
+/// Sorts the indices of `loads` by load into `work.order` (once per lag; the fits reuse it).
+fn sort_by_load(loads: &[f64], work: &mut LoadWork) {
+    work.order.clear();
+    work.order.extend(0..loads.len() as u32);
+    work.order
+        .sort_unstable_by(|&a, &b| loads[a as usize].total_cmp(&loads[b as usize]));
+}
+
+/// The squared error of the isotonic regression of the values on `loads` with a hinge at `tc`
+/// (`y = f(x) + r·max(0, t - t_c)`, by backfitting).
+fn backfit(points: &[Sample], loads: &[f64], tc: i64, work: &mut LoadWork) -> f64 {
+    let y0 = points[0].value;
+    let u = |p: &Sample| p.ts_ms.saturating_sub(tc).max(0) as f64 / 3.6e6;
+    // Pairs (load, value, u) in load order ([`sort_by_load`]); the backfitting changes only
+    // the values.
+    work.pairs.clear();
+    work.pairs.extend(work.order.iter().map(|&i| {
+        let p = &points[i as usize];
+        (loads[i as usize], p.value - y0, u(p))
+    }));
+    let uu: f64 = work.pairs.iter().map(|q| q.2 * q.2).sum();
+    let mut sse = pava_sse(&work.pairs, 0.0, &mut work.blocks, &mut work.fitted);
+    if uu <= 0.0 {
+        return sse;
+    }
+    for _ in 0..BACKFIT_ROUNDS {
+        // r given f: least squares of y - f on u.
+        let uy: f64 = work
+            .pairs
+            .iter()
+            .zip(&work.fitted)
+            .map(|(q, f)| q.2 * (q.1 - f))
+            .sum();
+        let r = (uy / uu).max(0.0);
+        sse = pava_sse(&work.pairs, r, &mut work.blocks, &mut work.fitted);
+    }
+    sse
+}
+
+/// Isotonic regression (pool-adjacent-violators) of `y - r·u` on the pairs sorted by load:
+/// fills `fitted` and returns the squared error of `y - r·u - f`.
+fn pava_sse(
+    pairs: &[(f64, f64, f64)],
+    r: f64,
+    blocks: &mut Vec<(f64, f64)>,
+    fitted: &mut Vec<f64>,
+) -> f64 {
+    blocks.clear();
+    for q in pairs {
+        let (mut sum, mut count) = (q.1 - r * q.2, 1.0);
+        while let Some(&(s, c)) = blocks.last() {
+            if s / c <= sum / count {
+                break;
+            }
+            sum += s;
+            count += c;
+            blocks.pop();
+        }
+        blocks.push((sum, count));
+    }
+    fitted.clear();
+    for &(sum, count) in blocks.iter() {
+        fitted.extend(std::iter::repeat_n(sum / count, count as usize));
+    }
+    pairs
+        .iter()
+        .zip(fitted.iter())
+        .map(|(q, f)| {
+            let e = q.1 - r * q.2 - f;
+            e * e
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn isotonic_regression_pools_violators() {
+        let (mut blocks, mut fitted) = (Vec::new(), Vec::new());
+        // Sorted by load: values 1, 3, 2, 4 -> 1, 2.5, 2.5, 4.
+        let pairs = [
+            (1.0, 1.0, 0.0),
+            (2.0, 3.0, 0.0),
+            (3.0, 2.0, 0.0),
+            (4.0, 4.0, 0.0),
+        ];
+        let sse = pava_sse(&pairs, 0.0, &mut blocks, &mut fitted);
+        assert!((sse - 0.5).abs() < 1e-12, "{sse}");
+        assert_eq!(fitted, [1.0, 2.5, 2.5, 4.0]);
+        // With r = 1 and u = 1 on the third pair, the values are 1, 3, 1, 4 -> 1, 2, 2, 4.
+        let pairs = [
+            (1.0, 1.0, 0.0),
+            (2.0, 3.0, 0.0),
+            (3.0, 2.0, 1.0),
+            (4.0, 4.0, 0.0),
+        ];
+        let sse = pava_sse(&pairs, 1.0, &mut blocks, &mut fitted);
+        assert!((sse - 2.0).abs() < 1e-12, "{sse}");
+        assert_eq!(fitted, [1.0, 2.0, 2.0, 4.0]);
+    }
+
+    #[test]
+    fn a_floor_that_follows_load_is_explained_and_a_leak_is_not() {
+        let mut w = LoadWork::default();
+        // 24 points, 5 min apart; the load goes up and down twice.
+        let load: Vec<f64> = (0..24)
+            .map(|i| 50.0 + 30.0 * (f64::from(i) * 0.4 - 1.0).sin())
+            .collect();
+        let follows: Vec<Sample> = (0..24)
+            .map(|i| Sample {
+                ts_ms: i64::from(i) * 300_000,
+                value: 1000.0 + 2.0 * load[i as usize],
+            })
+            .collect();
+        let leaks: Vec<Sample> = (0..24)
+            .map(|i| Sample {
+                ts_ms: i64::from(i) * 300_000,
+                value: 1000.0 + 10.0 * f64::from((i - 8).max(0)),
+            })
+            .collect();
+        let hinge = |points: &[Sample]| crate::detect::stats::hinge_fit(points, 6).unwrap();
+        assert!(explains(&follows, &load, &hinge(&follows), &mut w));
+        assert!(!explains(&leaks, &load, &hinge(&leaks), &mut w));
+    }
+}

@@ -1,0 +1,367 @@
+//! Labelled synthetic memory series for judging leak detectors (feature `scenarios`).
+//!
+//! Each [`Situation`] is one thing a real service does: a flat GC sawtooth, a warm-up, a deploy
+//! step, daily traffic, restarts, spikes, noise, and the leaks the detector must catch. A seed
+//! fixes every random choice (base size from 50 MB to 5 GB, GC period from 10 s to 30 min, or
+//! 1–4 h for the slow-GC situations, sawtooth amplitude, noise, when things happen), so a run is
+//! reproducible and train and held-out seed ranges never overlap.
+//!
+//! Every series comes with the request rate of the simulated service ([`Scenario::traffic`]),
+//! the covariate the in-process monitor feeds the detector. The first nineteen situations
+//! ([`legacy`]) predate it: their memory series are unchanged, and their traffic is drawn
+//! from a separate random stream (it drives their sawtooth and small daily floor where they
+//! have one, and nothing else). The later ones ([`service`]) model a service whose floor and
+//! GC follow its traffic: daily floor swings, cache warm-ups, leaks that stop, slow leaks
+//! towards a limit, slow count leaks, and sparse, jittered or gappy sampling.
+
+mod legacy;
+mod service;
+
+use crate::detect::options::SeriesKind;
+use crate::series::Sample;
+
+/// Unix ms at which every generated series starts.
+pub const START_MS: i64 = 1_700_000_000_000;
+const HOUR: f64 = 3600.0;
+const MB: f64 = 1e6;
+
+/// One kind of behaviour a generated series shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Situation {
+    /// A flat floor under a GC sawtooth.
+    Flat,
+    /// A warm-up that plateaus.
+    WarmupPlateau,
+    /// A one-off step up (a deploy, a cache fill), then flat.
+    Step,
+    /// Daily traffic raises and lowers the floor and the sawtooth.
+    Diurnal,
+    /// One to three restarts, each with its own warm-up.
+    Restarts,
+    /// Big temporary allocations: frequent upward spikes.
+    Spikes,
+    /// Heavy noise on the floor.
+    Noise,
+    /// A noisy integer count (goroutines) following traffic, no leak.
+    CountHealthy,
+    /// A slow leak: 1–2 kB/s on a 100–400 MB heap.
+    SlowLeak,
+    /// A fast leak: 5–30% of the baseline per hour.
+    FastLeak,
+    /// A leak in steps of 1–4% of the baseline every 15–60 min.
+    StaircaseLeak,
+    /// A leak under a sawtooth 1.5–3 times larger than the baseline.
+    BigSawtoothLeak,
+    /// A leak whose rate follows daily traffic, on a diurnal floor.
+    TrafficLeak,
+    /// A warm-up that plateaus, then a leak.
+    LeakAfterWarmup,
+    /// A goroutine-style count leak.
+    CountLeak,
+    // The slow-GC situations come after the first fifteen so that adding them left every other
+    // situation's discriminant, and so its seeded series, unchanged; the same holds for every
+    // situation added later.
+    /// A flat floor under a slow GC: a full collection every 1–4 h, so the heap ramps up for
+    /// hours between collections.
+    SlowGc,
+    /// A leak that begins mid-series (6–14 h) under a slow GC.
+    SlowGcLeak,
+    /// `SlowGc` as a V8 heap sampled every tick shows it: the old generation collected every
+    /// 1–4 h, under the young generation's sawtooth (a scavenge every 5–60 s, 2–10% of the
+    /// base).
+    V8SlowGc,
+    /// `SlowGcLeak` under the same two sawtooths.
+    V8SlowGcLeak,
+    /// A healthy floor that follows daily traffic: 5–40% higher at the afternoon peak than at
+    /// the night low (live per-request data, traffic-sized caches), 24 h.
+    DailySwing,
+    /// `DailySwing` over 48 h: the second day repeats the first.
+    DailySwingTwoDays,
+    /// A cache that warms for 1–8 h (+20–35%, decelerating), then stays flat; from the
+    /// process start or after a flat spell.
+    CacheWarmup,
+    /// A count (goroutines) whose in-flight part swings with daily traffic, under ±20 noise.
+    CountSwing,
+    /// A healthy service (flat, daily swing, step or warm-up) scraped every 5 min.
+    SparseHealthy,
+    /// A healthy service scraped every 60 s.
+    MinuteHealthy,
+    /// A healthy service scraped every 15 s with jittered timestamps and 1–3 outages of
+    /// 10–30 min.
+    GappyHealthy,
+    /// A leak of 1–30%/h on a floor with a daily swing of 5–40%.
+    SwingLeak,
+    /// A leak that retains a little per request (its rate follows traffic), on a daily swing.
+    RequestLeak,
+    /// A leak of 3–30%/h that stops after 1–8 h (a bug hit only during a batch).
+    LeakStops,
+    /// A very slow leak, 0.2–2 kB/s on 0.5–4 GB, under a limit it reaches 8–100 h after it
+    /// begins.
+    SlowLeakToLimit,
+    /// A count leak of one per 5–20 min under ±20 noise.
+    SlowCountLeak,
+    /// A leak (linear or per request) scraped every 5 min.
+    SparseLeak,
+    /// A leak scraped every 60 s.
+    MinuteLeak,
+    /// A leak scraped every 15 s with jittered timestamps and 1–3 outages of 10–30 min.
+    GappyLeak,
+}
+
+impl Situation {
+    /// Every situation, healthy ones first (the first nineteen, then the later ones).
+    pub const ALL: [Situation; 34] = [
+        Situation::Flat,
+        Situation::WarmupPlateau,
+        Situation::Step,
+        Situation::Diurnal,
+        Situation::Restarts,
+        Situation::Spikes,
+        Situation::Noise,
+        Situation::CountHealthy,
+        Situation::SlowGc,
+        Situation::V8SlowGc,
+        Situation::SlowLeak,
+        Situation::FastLeak,
+        Situation::StaircaseLeak,
+        Situation::BigSawtoothLeak,
+        Situation::TrafficLeak,
+        Situation::LeakAfterWarmup,
+        Situation::CountLeak,
+        Situation::SlowGcLeak,
+        Situation::V8SlowGcLeak,
+        Situation::DailySwing,
+        Situation::DailySwingTwoDays,
+        Situation::CacheWarmup,
+        Situation::CountSwing,
+        Situation::SparseHealthy,
+        Situation::MinuteHealthy,
+        Situation::GappyHealthy,
+        Situation::SwingLeak,
+        Situation::RequestLeak,
+        Situation::LeakStops,
+        Situation::SlowLeakToLimit,
+        Situation::SlowCountLeak,
+        Situation::SparseLeak,
+        Situation::MinuteLeak,
+        Situation::GappyLeak,
+    ];
+
+    /// A short snake_case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Situation::Flat => "flat",
+            Situation::WarmupPlateau => "warmup_plateau",
+            Situation::Step => "step",
+            Situation::Diurnal => "diurnal",
+            Situation::Restarts => "restarts",
+            Situation::Spikes => "spikes",
+            Situation::Noise => "noise",
+            Situation::CountHealthy => "count_healthy",
+            Situation::SlowLeak => "slow_leak",
+            Situation::FastLeak => "fast_leak",
+            Situation::StaircaseLeak => "staircase_leak",
+            Situation::BigSawtoothLeak => "big_sawtooth_leak",
+            Situation::TrafficLeak => "traffic_leak",
+            Situation::LeakAfterWarmup => "leak_after_warmup",
+            Situation::CountLeak => "count_leak",
+            Situation::SlowGc => "slow_gc",
+            Situation::SlowGcLeak => "slow_gc_leak",
+            Situation::V8SlowGc => "v8_slow_gc",
+            Situation::V8SlowGcLeak => "v8_slow_gc_leak",
+            Situation::DailySwing => "daily_swing",
+            Situation::DailySwingTwoDays => "daily_swing_2d",
+            Situation::CacheWarmup => "cache_warmup",
+            Situation::CountSwing => "count_swing",
+            Situation::SparseHealthy => "sparse_healthy",
+            Situation::MinuteHealthy => "minute_healthy",
+            Situation::GappyHealthy => "gappy_healthy",
+            Situation::SwingLeak => "swing_leak",
+            Situation::RequestLeak => "request_leak",
+            Situation::LeakStops => "leak_stops",
+            Situation::SlowLeakToLimit => "slow_leak_to_limit",
+            Situation::SlowCountLeak => "slow_count_leak",
+            Situation::SparseLeak => "sparse_leak",
+            Situation::MinuteLeak => "minute_leak",
+            Situation::GappyLeak => "gappy_leak",
+        }
+    }
+
+    /// The situation of a [`Situation::name`].
+    pub fn from_name(name: &str) -> Option<Situation> {
+        Situation::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// The situations whose full collections come only every 1–4 h.
+    pub fn slow_gc(self) -> bool {
+        matches!(
+            self,
+            Situation::SlowGc
+                | Situation::SlowGcLeak
+                | Situation::V8SlowGc
+                | Situation::V8SlowGcLeak
+        )
+    }
+
+    /// The situations that predate the traffic covariate (their series are unchanged).
+    pub fn legacy(self) -> bool {
+        (self as usize) <= Situation::V8SlowGcLeak as usize
+    }
+
+    /// Whether series of this situation leak.
+    pub fn leaks(self) -> bool {
+        matches!(
+            self,
+            Situation::SlowLeak
+                | Situation::FastLeak
+                | Situation::StaircaseLeak
+                | Situation::BigSawtoothLeak
+                | Situation::TrafficLeak
+                | Situation::LeakAfterWarmup
+                | Situation::CountLeak
+                | Situation::SlowGcLeak
+                | Situation::V8SlowGcLeak
+                | Situation::SwingLeak
+                | Situation::RequestLeak
+                | Situation::LeakStops
+                | Situation::SlowLeakToLimit
+                | Situation::SlowCountLeak
+                | Situation::SparseLeak
+                | Situation::MinuteLeak
+                | Situation::GappyLeak
+        )
+    }
+
+    /// Heap bytes or a count.
+    pub fn kind(self) -> SeriesKind {
+        match self {
+            Situation::CountHealthy
+            | Situation::CountLeak
+            | Situation::CountSwing
+            | Situation::SlowCountLeak => SeriesKind::Count,
+            _ => SeriesKind::Heap,
+        }
+    }
+}
+
+/// One generated, labelled series.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// What it shows.
+    pub situation: Situation,
+    /// The seed it came from.
+    pub seed: u64,
+    /// Heap or count.
+    pub kind: SeriesKind,
+    /// The memory limit of the simulated container (heap series only).
+    pub limit: Option<f64>,
+    /// When the leak begins (unix ms); `None` for healthy series.
+    pub leak_start_ms: Option<i64>,
+    /// The mean leak rate in units per second; `None` for healthy series.
+    pub leak_rate_per_sec: Option<f64>,
+    /// The mean leak rate as a share of the floor when it began, per hour; `None` for healthy
+    /// series.
+    pub leak_share_per_hour: Option<f64>,
+    /// When the growth of the floor stopped, if it did within the series: the end of a leak
+    /// that stops, or of a warm-up (healthy growth whose alert, if any, must resolve).
+    pub growth_stop_ms: Option<i64>,
+    /// When the leak's live data (the noise-free floor, without garbage, spikes or noise)
+    /// reaches the limit, the out-of-memory kill a runtime that collects before dying would
+    /// suffer; `None` when that is not within the series.
+    pub limit_reached_ms: Option<i64>,
+    /// The nominal sampling step in seconds (samples may be jittered or missing).
+    pub step_secs: u32,
+    /// The samples (24 h, or 48 h for [`Situation::DailySwingTwoDays`]; plus, for the V8
+    /// situations, one right after each full collection, as the Node binding takes one after
+    /// every major GC).
+    pub samples: Vec<Sample>,
+    /// Indices into `samples` of the samples taken right after a full collection (V8
+    /// situations only; empty otherwise).
+    pub full_gcs: Vec<usize>,
+    /// The service's request rate (requests per second), each the mean over the interval
+    /// since the previous one, as a Prometheus `rate()` or the monitor's request tracker gives
+    /// it; taken at the memory samples' times (scrape outages miss both).
+    pub traffic: Vec<Sample>,
+}
+
+/// Small helpers over a seeded fastrand generator.
+struct Rng(fastrand::Rng);
+
+impl Rng {
+    fn seeded(situation: Situation, seed: u64, stream: u64) -> Rng {
+        // Mix the situation in so two situations with one seed differ.
+        Rng(fastrand::Rng::with_seed(
+            seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (situation as u64 + 1) << 48 ^ stream,
+        ))
+    }
+    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.0.f64()
+    }
+    fn log_uniform(&mut self, lo: f64, hi: f64) -> f64 {
+        (lo.ln() + (hi.ln() - lo.ln()) * self.0.f64()).exp()
+    }
+    fn normal(&mut self) -> f64 {
+        let u1 = self.0.f64().max(1e-300);
+        let u2 = self.0.f64();
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        self.0.f64() < p
+    }
+}
+
+/// A GC sawtooth: the heap allocated since the last collection, as a fraction of the amplitude.
+struct Sawtooth {
+    period: f64,
+    last_gc: f64,
+    next_gc: f64,
+}
+
+impl Sawtooth {
+    fn new(rng: &mut Rng, period: f64) -> Self {
+        let first = rng.uniform(0.0, period);
+        Sawtooth {
+            period,
+            last_gc: first - period,
+            next_gc: first,
+        }
+    }
+    fn phase(&mut self, rng: &mut Rng, t: f64) -> f64 {
+        while self.next_gc <= t {
+            self.last_gc = self.next_gc;
+            self.next_gc += self.period * rng.uniform(0.8, 1.2);
+        }
+        (t - self.last_gc) / (self.next_gc - self.last_gc)
+    }
+}
+
+/// Unix ms of `t` seconds into a series.
+fn at_ms(t: f64) -> i64 {
+    START_MS + (t * 1000.0) as i64
+}
+
+/// Generates `situation` from `seed`: 24 h (48 h for [`Situation::DailySwingTwoDays`]) at
+/// `step_secs` for the first nineteen situations; the later ones sample at their own step
+/// (15 s, or 60 s and 300 s for the minute and sparse situations) and ignore `step_secs`.
+pub fn generate(situation: Situation, seed: u64, step_secs: u32) -> Scenario {
+    if !situation.legacy() {
+        return service::generate(situation, seed);
+    }
+    let mut rng = Rng::seeded(situation, seed, 0);
+    let step = f64::from(step_secs.max(1));
+    let n = (24.0 * HOUR / step) as usize;
+    let mut sc = match situation.kind() {
+        SeriesKind::Count => legacy::count_series(situation, seed, &mut rng, step, n),
+        SeriesKind::Heap => legacy::heap_series(situation, seed, &mut rng, step, n),
+    };
+    sc.step_secs = step_secs.max(1);
+    sc
+}
+
+/// Drops the samples of `series` inside the `gaps` ((start, end) unix ms).
+fn cut_gaps(series: &mut Vec<Sample>, gaps: &[(i64, i64)]) {
+    series.retain(|s| !gaps.iter().any(|&(a, b)| s.ts_ms >= a && s.ts_ms < b));
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,467 @@
+//! The situations added with the traffic covariate: a simulated service whose request rate
+//! follows a day (night low, afternoon peak), whose post-GC floor may follow that traffic
+//! (live per-request data, traffic-sized caches, with a lag and a curvature of their own), and
+//! whose GC runs when the garbage its traffic allocates reaches a share of the live heap (so
+//! collections come faster at the peak), never above the memory limit. Each situation draws
+//! its own parameters, and its sampling: every 15 s, 60 s or 5 min, jittered timestamps,
+//! scrape outages.
+
+use super::{HOUR, MB, Rng, Scenario, Situation, at_ms, cut_gaps};
+use crate::detect::options::SeriesKind;
+use crate::series::Sample;
+
+const DAY: f64 = 24.0 * HOUR;
+const TAU: f64 = std::f64::consts::TAU;
+
+/// A day of traffic: `peak · (night + (1 - night) · shape(t))`, with `shape` in [0, 1] (0 at
+/// the night low, 1 at the peak): a daily cosine plus a second harmonic, so the rise and the
+/// fall need not be symmetric.
+struct Day {
+    peak: f64,
+    night: f64,
+    low_at: f64,
+    h2: f64,
+    h2_phase: f64,
+    /// Minimum and range of the raw curve, to map it onto [0, 1].
+    norm: (f64, f64),
+    /// Relative noise of one traffic sample (a rate over a short interval).
+    noise: f64,
+}
+
+impl Day {
+    fn draw(rng: &mut Rng) -> Day {
+        let mut d = Day {
+            peak: rng.log_uniform(5.0, 2000.0),
+            night: rng.uniform(0.1, 0.6),
+            low_at: rng.uniform(0.0, DAY),
+            h2: rng.uniform(0.0, 0.15),
+            h2_phase: rng.uniform(0.0, TAU),
+            norm: (0.0, 1.0),
+            noise: rng.uniform(0.02, 0.1),
+        };
+        let raw: Vec<f64> = (0..1440).map(|m| d.raw(f64::from(m) * 60.0)).collect();
+        let lo = raw.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = raw.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        d.norm = (lo, (hi - lo).max(1e-9));
+        d
+    }
+    fn raw(&self, t: f64) -> f64 {
+        let x = TAU * (t - self.low_at) / DAY;
+        0.5 - 0.5 * x.cos() + self.h2 * (2.0 * x + self.h2_phase).sin()
+    }
+    /// The day's shape at `t`, in [0, 1].
+    fn shape(&self, t: f64) -> f64 {
+        ((self.raw(t) - self.norm.0) / self.norm.1).clamp(0.0, 1.0)
+    }
+    /// The noise-free request rate at `t`.
+    fn rate(&self, t: f64) -> f64 {
+        self.peak * (self.night + (1.0 - self.night) * self.shape(t))
+    }
+}
+
+/// Growth of the floor beyond what traffic explains.
+#[derive(Clone, Copy)]
+enum Growth {
+    None,
+    /// A cache warming from `start` for `dur`, by `amp` of the base, decelerating like a
+    /// logarithm with time constant `tau`.
+    Warmup {
+        start: f64,
+        dur: f64,
+        amp: f64,
+        tau: f64,
+    },
+    /// A one-off step by `size` of the base at `at`, ramped over `ramp`.
+    Step {
+        at: f64,
+        size: f64,
+        ramp: f64,
+    },
+    /// A leak of `rate` units per second on average from `start` to `stop`; `per_request`:
+    /// its rate follows traffic (a little retained per request).
+    Leak {
+        start: f64,
+        stop: f64,
+        rate: f64,
+        per_request: bool,
+    },
+}
+
+/// Every random choice of one series.
+struct Service {
+    kind: SeriesKind,
+    day: Day,
+    base: f64,
+    /// Floor rise from the night low to the peak, as a share of the base.
+    swing: f64,
+    /// Curvature of the floor's response to traffic.
+    gamma: f64,
+    /// Lag of the floor's response to traffic (seconds).
+    lag: f64,
+    growth: Growth,
+    limit: Option<f64>,
+    /// Garbage allowed before a collection, as a share of the live heap.
+    gc_share: f64,
+    /// Garbage allocated per request, in units of the base.
+    alloc: f64,
+    /// Standard deviation of the noise, in units of the series.
+    noise_sd: f64,
+    spike_p: f64,
+    step: f64,
+    days: f64,
+    jitter: f64,
+    gaps: Vec<(i64, i64)>,
+}
+
+/// A healthy shape for the sampling situations: flat, a daily swing, a step or a warm-up.
+fn healthy_growth(rng: &mut Rng, swing: &mut f64) -> Growth {
+    match rng.0.usize(0..4) {
+        0 => Growth::None,
+        1 => {
+            *swing = rng.uniform(0.05, 0.4);
+            Growth::None
+        }
+        2 => Growth::Step {
+            at: rng.uniform(3.0, 20.0) * HOUR,
+            size: rng.uniform(0.1, 0.5),
+            ramp: rng.uniform(0.0, 30.0) * 60.0,
+        },
+        _ => warmup(rng),
+    }
+}
+
+fn warmup(rng: &mut Rng) -> Growth {
+    let start = if rng.chance(0.5) {
+        0.0
+    } else {
+        rng.uniform(1.0, 10.0) * HOUR
+    };
+    let dur = rng.uniform(1.0, 8.0) * HOUR;
+    Growth::Warmup {
+        start,
+        dur,
+        amp: rng.uniform(0.2, 0.35),
+        tau: dur * rng.log_uniform(0.02, 0.3),
+    }
+}
+
+/// A leak of `lo`–`hi` of the base per hour (log-uniform) from 2–`latest` h, linear or per
+/// request, going on to the end.
+fn leak(rng: &mut Rng, base: f64, lo: f64, hi: f64, latest: f64, per_request: bool) -> Growth {
+    Growth::Leak {
+        start: rng.uniform(2.0, latest) * HOUR,
+        stop: f64::INFINITY,
+        rate: base * rng.log_uniform(lo, hi) / HOUR,
+        per_request,
+    }
+}
+
+impl Service {
+    fn draw(situation: Situation, rng: &mut Rng) -> Service {
+        use Situation as S;
+        let day = Day::draw(rng);
+        let base = match situation {
+            S::SlowLeakToLimit => rng.log_uniform(500.0 * MB, 4000.0 * MB),
+            S::CountSwing | S::SlowCountLeak => rng.log_uniform(20.0, 500.0),
+            _ => rng.log_uniform(50.0 * MB, 5000.0 * MB),
+        };
+        let mut swing = match situation {
+            S::DailySwing | S::DailySwingTwoDays | S::SwingLeak | S::RequestLeak => {
+                rng.uniform(0.05, 0.4)
+            }
+            S::CountSwing => rng.uniform(0.2, 1.0),
+            S::SlowCountLeak => rng.uniform(0.1, 0.5),
+            S::SparseLeak | S::MinuteLeak | S::GappyLeak => rng.uniform(0.0, 0.3),
+            S::LeakStops => rng.uniform(0.0, 0.1),
+            _ => rng.uniform(0.0, 0.04),
+        };
+        let gamma = rng.uniform(0.7, 1.5);
+        let lag = if rng.chance(0.3) {
+            0.0
+        } else {
+            rng.uniform(0.0, 30.0) * 60.0
+        };
+        let per_request = rng.chance(0.5);
+        let growth = match situation {
+            S::CacheWarmup => warmup(rng),
+            S::SparseHealthy | S::MinuteHealthy | S::GappyHealthy => {
+                healthy_growth(rng, &mut swing)
+            }
+            S::SwingLeak => leak(rng, base, 0.01, 0.3, 14.0, false),
+            S::RequestLeak => leak(rng, base, 0.01, 0.3, 14.0, true),
+            S::SparseLeak | S::MinuteLeak | S::GappyLeak => {
+                leak(rng, base, 0.02, 0.3, 12.0, per_request)
+            }
+            S::LeakStops => {
+                let start = rng.uniform(2.0, 12.0) * HOUR;
+                Growth::Leak {
+                    start,
+                    stop: start + rng.uniform(1.0, 8.0) * HOUR,
+                    rate: base * rng.log_uniform(0.03, 0.3) / HOUR,
+                    per_request: false,
+                }
+            }
+            S::SlowLeakToLimit => Growth::Leak {
+                start: rng.uniform(1.0, 8.0) * HOUR,
+                stop: f64::INFINITY,
+                rate: rng.log_uniform(200.0, 2000.0),
+                per_request: false,
+            },
+            S::SlowCountLeak => Growth::Leak {
+                start: rng.uniform(2.0, 8.0) * HOUR,
+                stop: f64::INFINITY,
+                rate: 1.0 / rng.uniform(300.0, 1200.0),
+                per_request: false,
+            },
+            _ => Growth::None,
+        };
+        let headroom = rng.uniform(1.3, 3.0);
+        let ttl = rng.log_uniform(8.0, 100.0) * HOUR;
+        let limit = match (situation.kind(), growth) {
+            (SeriesKind::Count, _) => None,
+            (_, Growth::Leak { rate, .. }) if situation == S::SlowLeakToLimit => {
+                Some(base * (1.0 + swing) + rate * ttl)
+            }
+            _ => Some(base * (1.0 + swing) * headroom),
+        };
+        let gc_share = rng.uniform(0.1, 1.0);
+        let period = rng.log_uniform(10.0, 1800.0);
+        let step = match situation {
+            S::SparseHealthy | S::SparseLeak => 300.0,
+            S::MinuteHealthy | S::MinuteLeak => 60.0,
+            _ => 15.0,
+        };
+        let gappy = matches!(situation, S::GappyHealthy | S::GappyLeak);
+        let jitter = if gappy { rng.uniform(0.1, 0.4) } else { 0.0 };
+        let gaps = if gappy {
+            (0..rng.0.usize(1..=3))
+                .map(|_| {
+                    let from = rng.uniform(1.0, 23.0) * HOUR;
+                    (at_ms(from), at_ms(from + rng.uniform(10.0, 30.0) * 60.0))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mean_rate = day.peak * (day.night + (1.0 - day.night) * 0.5);
+        Service {
+            kind: situation.kind(),
+            base,
+            swing,
+            gamma,
+            lag,
+            growth,
+            limit,
+            gc_share,
+            // A collection every `period` at the mean rate.
+            alloc: gc_share / (mean_rate * period),
+            noise_sd: match situation.kind() {
+                SeriesKind::Count => rng.uniform(3.0, 8.0),
+                SeriesKind::Heap => base * rng.uniform(0.001, 0.005),
+            },
+            spike_p: match situation.kind() {
+                SeriesKind::Count => 0.005,
+                SeriesKind::Heap => 0.001,
+            },
+            step,
+            days: if situation == S::DailySwingTwoDays {
+                2.0
+            } else {
+                1.0
+            },
+            jitter,
+            gaps,
+            day,
+        }
+    }
+
+    /// The floor's growth beyond traffic at `t`, given the requests served since the leak
+    /// began (`served`, per-request leaks) and the mean rate (`mean_rate`).
+    fn growth(&self, t: f64, served: f64, mean_rate: f64) -> f64 {
+        match self.growth {
+            Growth::None => 0.0,
+            Growth::Warmup {
+                start,
+                dur,
+                amp,
+                tau,
+            } if t >= start => {
+                let dt = (t - start).min(dur);
+                self.base * amp * (dt / tau).ln_1p() / (dur / tau).ln_1p()
+            }
+            Growth::Step { at, size, ramp } if t >= at => {
+                self.base * size * ((t - at) / ramp.max(1.0)).min(1.0)
+            }
+            Growth::Leak {
+                start,
+                stop,
+                rate,
+                per_request,
+            } if t >= start => {
+                if per_request {
+                    rate * served / mean_rate
+                } else {
+                    rate * (t.min(stop) - start)
+                }
+            }
+            _ => 0.0,
+        }
+    }
+}
+
+/// The labels of a growth: leak start, mean rate and stop, or a warm-up's end.
+fn labels(g: Growth) -> (Option<f64>, Option<f64>, Option<f64>) {
+    match g {
+        Growth::Leak {
+            start, stop, rate, ..
+        } => (Some(start), Some(rate), stop.is_finite().then_some(stop)),
+        Growth::Warmup { start, dur, .. } => (None, None, Some(start + dur)),
+        _ => (None, None, None),
+    }
+}
+
+/// Generates one series of a later situation.
+pub(super) fn generate(situation: Situation, seed: u64) -> Scenario {
+    let mut rng = Rng::seeded(situation, seed, 0);
+    let sv = Service::draw(situation, &mut rng);
+    let n = (sv.days * DAY / sv.step) as usize;
+    let mut samples = Vec::with_capacity(n);
+    let mut traffic = Vec::with_capacity(n);
+    let mut lagged = sv.day.shape(0.0);
+    let mean_rate = sv.day.peak * (sv.day.night + (1.0 - sv.day.night) * 0.5);
+    let (leak_start, rate, stop) = labels(sv.growth);
+    let (mut served, mut garbage) = (0.0, rng.uniform(0.0, sv.gc_share));
+    let (mut leak_floor, mut limit_reached_ms) = (None, None);
+    let (mut spike_left, mut spike) = (0u32, 0.0);
+    let mut prev_t = 0.0;
+    for i in 0..n {
+        let nominal = i as f64 * sv.step;
+        let t = if i == 0 {
+            0.0
+        } else {
+            nominal + sv.jitter * sv.step * rng.uniform(-1.0, 1.0)
+        };
+        let dt = t - prev_t;
+        prev_t = t;
+        let shape = sv.day.shape(t);
+        lagged = if sv.lag > 0.0 {
+            lagged + (shape - lagged) * (1.0 - (-dt / sv.lag).exp())
+        } else {
+            shape
+        };
+        let clean_rate = sv.day.rate(t);
+        if leak_start.is_some_and(|s| t >= s) && stop.is_none_or(|e| t < e) {
+            served += clean_rate * dt;
+        }
+        let floor =
+            sv.base * (1.0 + sv.swing * lagged.powf(sv.gamma)) + sv.growth(t, served, mean_rate);
+        if let Some(s) = leak_start
+            && t >= s
+        {
+            leak_floor.get_or_insert(floor);
+            if sv.limit.is_some_and(|l| floor >= l) {
+                limit_reached_ms.get_or_insert(at_ms(t));
+            }
+        }
+        let v = match sv.kind {
+            SeriesKind::Count => (floor + sv.noise_sd * rng.normal()).max(0.0).round(),
+            SeriesKind::Heap => {
+                // A collection when the garbage reaches its share of the live heap, or the
+                // limit (a runtime that knows its limit collects before it).
+                let room = sv.limit.map_or(f64::INFINITY, |l| (l - floor) / floor);
+                let share = sv.gc_share.min(room.max(0.01));
+                garbage = (garbage + sv.alloc * clean_rate * dt) % share;
+                floor * (1.0 + garbage) + sv.noise_sd * rng.normal()
+            }
+        };
+        if spike_left == 0 && rng.chance(sv.spike_p) {
+            spike_left = rng.0.u32(1..=8);
+            spike = floor * rng.uniform(0.5, 3.0);
+        }
+        let v = if spike_left > 0 {
+            spike_left -= 1;
+            v + spike
+        } else {
+            v
+        };
+        samples.push(Sample {
+            ts_ms: at_ms(t),
+            value: v.max(0.0),
+        });
+        traffic.push(Sample {
+            ts_ms: at_ms(t),
+            value: (clean_rate * (1.0 + sv.day.noise * rng.normal())).max(0.0),
+        });
+    }
+    cut_gaps(&mut samples, &sv.gaps);
+    cut_gaps(&mut traffic, &sv.gaps);
+    Scenario {
+        situation,
+        seed,
+        kind: sv.kind,
+        limit: sv.limit,
+        leak_start_ms: leak_start.map(at_ms),
+        leak_rate_per_sec: rate,
+        leak_share_per_hour: rate.zip(leak_floor).map(|(r, f)| r * HOUR / f),
+        growth_stop_ms: stop.filter(|&s| s < sv.days * DAY).map(at_ms),
+        limit_reached_ms,
+        step_secs: sv.step as u32,
+        samples,
+        full_gcs: Vec::new(),
+        traffic,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_day_spans_its_night_low_to_its_peak() {
+        let mut rng = Rng::seeded(Situation::DailySwing, 3, 0);
+        let d = Day::draw(&mut rng);
+        let shapes: Vec<f64> = (0..1440).map(|m| d.shape(f64::from(m) * 60.0)).collect();
+        let lo = shapes.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = shapes.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        assert!(lo < 0.01 && hi > 0.99, "{lo} {hi}");
+        assert!((d.rate(d.low_at) / d.peak - d.night).abs() < 0.05);
+    }
+
+    #[test]
+    fn a_daily_swing_moves_the_floor_by_its_share_and_leaks_are_labelled() {
+        for seed in 0..10 {
+            let sc = generate(Situation::DailySwing, seed);
+            assert!(sc.leak_start_ms.is_none() && sc.growth_stop_ms.is_none());
+            assert_eq!(sc.samples.len(), sc.traffic.len());
+            let stop = generate(Situation::LeakStops, seed);
+            let (start, end) = (stop.leak_start_ms.unwrap(), stop.growth_stop_ms.unwrap());
+            assert!(end > start && stop.leak_share_per_hour.unwrap() >= 0.03 * 0.9);
+            let slow = generate(Situation::SlowLeakToLimit, seed);
+            let rate = slow.leak_rate_per_sec.unwrap();
+            assert!((200.0..=2000.0).contains(&rate));
+            if let Some(oom) = slow.limit_reached_ms {
+                assert!(oom > slow.leak_start_ms.unwrap());
+            }
+        }
+        let two = generate(Situation::DailySwingTwoDays, 1);
+        assert_eq!(two.samples.len(), 2 * 5760);
+        let sparse = generate(Situation::SparseLeak, 1);
+        assert_eq!((sparse.step_secs, sparse.samples.len()), (300, 288));
+    }
+
+    #[test]
+    fn gappy_series_miss_their_outages_and_stay_in_order() {
+        for seed in 0..10 {
+            let sc = generate(Situation::GappyLeak, seed);
+            assert!(sc.samples.len() < 5760, "seed {seed}");
+            assert!(crate::series::validate(&sc.samples).is_ok());
+            let longest = sc
+                .samples
+                .windows(2)
+                .map(|w| w[1].ts_ms - w[0].ts_ms)
+                .max()
+                .unwrap();
+            assert!(longest >= 600_000, "seed {seed}: {longest}");
+        }
+    }
+}
