@@ -8,6 +8,7 @@
 //! parent and the child. Stopping joins the sampler thread, so no lock is held across the fork.
 
 mod config;
+mod counts;
 mod events;
 
 use std::collections::VecDeque;
@@ -22,7 +23,7 @@ use thiserror::Error;
 use crate::collect::{Collector, Snapshot};
 use crate::detect::{AlertEvent, AlertState, Analysis, Detector, DetectorConfig};
 use crate::error::{CollectError, ErrorCode, InputError};
-use crate::gauges::LeakGauges;
+use crate::gauges::{LeakGauges, MonitorGauges};
 use crate::report::{LeakReport, SuspectWatch};
 use crate::requests::{
     AttributionConfig, MeasureSource, RequestOutcome, RequestToken, RequestTracker,
@@ -30,6 +31,7 @@ use crate::requests::{
 use crate::series::Sample;
 
 pub use config::MonitorConfig;
+pub use counts::{COUNTS, CountDef, OPEN_FDS, count_def};
 pub use events::{
     EVENT_QUEUE_CAPACITY, Event, EventKind, MAX_REPLAY_REQUESTS, MEASURE_MEMORY, ReplayStep,
 };
@@ -84,6 +86,8 @@ struct State {
     last_ts_ms: Option<i64>,
     /// While the alert fires and its suspects are not announced yet.
     suspects: Option<SuspectWatch>,
+    /// The watched counts, each with its own detector.
+    counts: counts::Counts,
 }
 
 struct Shared {
@@ -144,7 +148,9 @@ impl Monitor {
         let collector = Collector::new()?;
         let detector = new_detector(&config, limit_for(&config, &collector))?;
         let tracker = RequestTracker::new(config.tracker_config(rss_source(&config)))?;
+        let counts = counts::Counts::new(&config)?;
         let state = State {
+            counts,
             collector,
             detector,
             awaiting: VecDeque::new(),
@@ -354,9 +360,14 @@ impl Monitor {
         Ok(self.state()?.detector.analysis())
     }
 
-    /// The detector's gauges now: what every binding exports on its OpenTelemetry meter.
-    pub fn gauges(&self) -> Result<LeakGauges, MonitorError> {
-        Ok(LeakGauges::from_analysis(&self.analysis()?))
+    /// The gauges now: the memory detector's and each watched count's latest reading, by
+    /// catalog key; what every binding exports on its OpenTelemetry meter.
+    pub fn gauges(&self) -> Result<MonitorGauges, MonitorError> {
+        let st = self.state()?;
+        Ok(MonitorGauges {
+            leak: LeakGauges::from_analysis(&st.detector.analysis()),
+            counts: st.counts.gauges(),
+        })
     }
 
     /// The events since the last poll, oldest first (at most [`EVENT_QUEUE_CAPACITY`]; older
@@ -408,6 +419,9 @@ impl Monitor {
             if let Some(bytes) = step.baseline {
                 self.observe_baseline(step.ts_ms, bytes)?;
             }
+            for (series, &value) in &step.counts {
+                self.shared.feed_count(series, step.ts_ms, value)?;
+            }
             self.deliver()?;
         }
         Ok(())
@@ -440,9 +454,12 @@ impl Shared {
         let st = self.state()?;
         let analysis = st.detector.analysis();
         let floor = st.detector.troughs();
+        let counts = st.counts.lines();
         drop(st);
         let snapshot = self.tracker.snapshot();
-        Ok(LeakReport::build(analysis, &floor, &snapshot, attribution)?)
+        let mut report = LeakReport::build(analysis, &floor, &snapshot, attribution)?;
+        report.counts = counts;
+        Ok(report)
     }
 
     /// One builder at a time, so that events are queued in the order they happened.
@@ -453,12 +470,15 @@ impl Shared {
     fn deliver(&self) -> Result<bool, MonitorError> {
         let _one = self.delivering()?;
         self.transitions()?;
-        self.look_for_suspects()
+        self.count_transitions()?;
+        let memory = self.look_for_suspects()?;
+        Ok(self.look_for_count_suspects()? || memory)
     }
 
     fn deliver_transitions(&self) -> Result<(), MonitorError> {
         let _one = self.delivering()?;
-        self.transitions()
+        self.transitions()?;
+        self.count_transitions()
     }
 
     /// Builds each awaiting transition's report (outside the state lock, so that sampling and
@@ -576,7 +596,9 @@ fn sampler_loop(shared: &Shared) {
             && let Ok(mut st) = shared.state.lock()
         {
             // A failed read (a transient procfs error) is skipped; the next tick tries again.
-            let _ = sample_into(&mut st, shared.tracker.now_ms(), false);
+            let now = shared.tracker.now_ms();
+            let _ = sample_into(&mut st, now, false);
+            counts::sample_own(&mut st, now);
             drop(st);
             let _ = shared.deliver();
         }

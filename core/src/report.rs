@@ -15,8 +15,10 @@ use crate::requests::{
 };
 use crate::series::Sample;
 
+mod counts;
 mod quantity;
 
+pub use counts::CountLine;
 pub use quantity::{BYTES, Quantity};
 
 /// Version of the report's JSON schema; bumped on any incompatible change.
@@ -92,6 +94,10 @@ pub struct LeakReport {
     /// the floor and every `retained_bytes_per_request` are in its unit.
     #[serde(flatten)]
     pub quantity: Quantity,
+    /// The other series a monitor watches, one line each (a memory report's goroutines,
+    /// descriptors, handles or threads), once they have a reading.
+    #[serde(default)]
+    pub counts: Vec<CountLine>,
 }
 
 impl LeakReport {
@@ -151,6 +157,7 @@ impl LeakReport {
             routes: Vec::new(),
             notes: Vec::new(),
             quantity,
+            counts: Vec::new(),
         };
         let Some(gs) = report.analysis.growth_start_ms else {
             routes.sort_by_key(|r| std::cmp::Reverse(r.requests));
@@ -321,6 +328,7 @@ impl LeakReport {
         if !self.routes.is_empty() {
             self.render_routes(&mut s);
         }
+        counts::render(&self.counts, &mut s);
         for n in &self.notes {
             let _ = writeln!(s, "note: {n}");
         }
@@ -645,6 +653,7 @@ mod tests {
             [
                 "article_suspects",
                 "baseline",
+                "counts",
                 "events",
                 "growth_start_ms",
                 "limit",

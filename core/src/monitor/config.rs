@@ -6,8 +6,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::counts;
 use crate::catalog::{Naming, Runtime};
-use crate::detect::DetectorConfig;
+use crate::detect::{DetectorConfig, SeriesKind};
 use crate::error::InputError;
 use crate::options::{into_object, kind_of, object, over_defaults};
 use crate::requests::{AttributionConfig, MeasureSource, RequestTracker, TrackerConfig};
@@ -52,6 +53,14 @@ pub struct MonitorConfig {
     /// Detector options (the limit is set through `memory_limit`); a field left out takes the
     /// default of `detector.kind` and the runtime.
     pub detector: DetectorConfig,
+    /// The counts watched beside memory, each with its own detector, alert and events:
+    /// `open_fds` (counted by the core, Linux), `goroutines` (Go), `active_resources` (Node),
+    /// `threads` (Python). Default: `open_fds` and the runtime's own count.
+    pub counts: Vec<String>,
+    /// Detector options of the counts: the count kind's defaults, under the options given in
+    /// `detector` (so compressed time applies to every series), under these. Its `kind` is
+    /// always `count`; a count's limit is set by the core (`open_fds`: `RLIMIT_NOFILE`).
+    pub count_detector: DetectorConfig,
     /// Attribution options.
     pub attribution: AttributionConfig,
 }
@@ -70,6 +79,8 @@ impl Default for MonitorConfig {
             memory_limit: None,
             heap: false,
             detector: DetectorConfig::default(),
+            counts: counts::preset(Runtime::Process),
+            count_detector: DetectorConfig::for_kind(SeriesKind::Count),
             attribution: AttributionConfig::default(),
         }
     }
@@ -94,6 +105,7 @@ impl MonitorConfig {
             Runtime::Python | Runtime::Process => &[],
         };
         c.measures = measures.iter().map(|m| m.to_string()).collect();
+        c.counts = counts::preset(runtime);
         c.heap = heap.unwrap_or(matches!(runtime, Runtime::Node | Runtime::Go));
         if runtime == Runtime::Node && c.heap {
             // The V8 heap is fed every tick, and the readings right after a mark-compact are
@@ -154,6 +166,9 @@ impl MonitorConfig {
             Some(d) => into_object("detector", d.clone())?,
         };
         let preset = MonitorConfig::preset(runtime, heap, kind_of(&detector)?);
+        let mut fields = fields;
+        let counts = count_detector_fields(detector, fields.remove("count_detector"))?;
+        fields.insert("count_detector".into(), Value::Object(counts));
         let cfg = over_defaults("config", &preset, fields)?;
         cfg.validate()?;
         Ok(cfg)
@@ -180,8 +195,30 @@ impl MonitorConfig {
             ));
         }
         self.detector.validate()?;
+        counts::validate(self.runtime, &self.counts)?;
+        if self.count_detector.kind != SeriesKind::Count {
+            return Err(InputError::invalid_option(
+                "count_detector.kind",
+                "counts are always of kind `count`",
+            ));
+        }
+        if self.count_detector.limit.is_some() {
+            return Err(InputError::invalid_option(
+                "count_detector.limit",
+                "a count's limit is set by the core",
+            ));
+        }
+        self.count_detector.validate()?;
         self.attribution.validate()?;
         RequestTracker::new(self.tracker_config(None)).map(drop)
+    }
+
+    /// The detector options of count series, with the limit of one.
+    pub(super) fn count_detector_with(&self, limit: Option<f64>) -> DetectorConfig {
+        DetectorConfig {
+            limit,
+            ..self.count_detector.clone()
+        }
     }
 
     pub(super) fn tracker_config(&self, rss: Option<Arc<dyn MeasureSource>>) -> TrackerConfig {
@@ -192,4 +229,20 @@ impl MonitorConfig {
             ..TrackerConfig::new(self.measures.iter().cloned())
         }
     }
+}
+
+/// The user's `count_detector` fields with those of `detector` under them: options given for
+/// the memory detector (compressed time, stricter bars) apply to the counts unless
+/// `count_detector` sets them. `kind` is not inherited; a `kind` other than `count` is refused
+/// by [`MonitorConfig::validate`].
+fn count_detector_fields(
+    mut detector: Map<String, Value>,
+    counts: Option<Value>,
+) -> Result<Map<String, Value>, InputError> {
+    detector.remove("kind");
+    if let Some(v) = counts {
+        // Detector options are flat: a key given here replaces the inherited one.
+        detector.extend(into_object("count_detector", v)?);
+    }
+    Ok(detector)
 }

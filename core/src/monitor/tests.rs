@@ -481,7 +481,7 @@ fn gauges_follow_the_analysis() {
     assert_eq!(g.value("detector.state"), Some(0.0));
     m.observe_baseline(1_000, 5e7).unwrap();
     assert_eq!(
-        m.gauges().unwrap(),
+        m.gauges().unwrap().leak,
         LeakGauges::from_analysis(&m.analysis().unwrap())
     );
 }
@@ -504,6 +504,7 @@ fn a_replay_gives_the_same_events_however_it_is_fed() {
                 ts_ms: 1_700_000_000_000 + i * 250,
                 requests: [("/a".to_string(), 2 + (i as u64 / 40) % 3)].into(),
                 baseline: Some(floor + (i % 3) as f64 * 1e4),
+                counts: Default::default(),
             }
         })
         .collect();

@@ -427,6 +427,58 @@ static void test_detection_events(void) {
   leaksense_monitor_free(m);
 }
 
+/* A goroutine count fed by hand (as the Go binding does): flat for two hours, then two more
+ * every minute. The count alerts on its own, as "goroutines", and has its own report. */
+static void test_counts(void) {
+  leaksense_monitor_t *m = NULL;
+  OK(leaksense_monitor_new(S("go"), S("{\"rss_per_request\": false}"), &m));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_observe_count(m, S("threads"), 1, 1));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_observe_count(m, NULL, 3, 1, 1));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_observe_count(NULL, S("goroutines"), 1, 1));
+  FAILS(LEAKSENSE_NON_FINITE_VALUE, leaksense_monitor_observe_count(m, S("goroutines"), 1, NAN));
+  unsigned int seed = 11;
+  const long long t0 = 1700000000000LL;
+  for (int step = 0; step < 6 * 60 / 2; step++) {
+    seed = seed * 1103515245u + 12345u;
+    double minutes = step * 2.0;
+    double leaked = minutes > 120 ? (minutes - 120) * 2.0 : 0;
+    OK(leaksense_monitor_observe_count(m, S("goroutines"), t0 + step * 120000LL,
+                                       40 + leaked + (double)((seed >> 16) % 5)));
+  }
+  FAILS(LEAKSENSE_OUT_OF_ORDER, leaksense_monitor_observe_count(m, S("goroutines"), t0, 1));
+  char *json = NULL;
+  OK(leaksense_monitor_poll_events(m, &json));
+  CHECK(json != NULL && strncmp(json, "[{\"kind\":\"leak\",", 16) == 0);
+  CHECK(json != NULL && strstr(json, "\"measure\":\"goroutines\"") != NULL);
+  CHECK(json != NULL && strstr(json, "\"measure\":\"memory\"") == NULL);
+  leaksense_string_free(json);
+  OK(leaksense_monitor_report_for_json(m, S("goroutines"), &json));
+  CHECK(json != NULL && strstr(json, "\"series\": \"goroutines\"") != NULL);
+  CHECK(json != NULL && strstr(json, "\"verdict\": \"leak\"") != NULL);
+  leaksense_string_free(json);
+  OK(leaksense_monitor_report_for_text(m, S("goroutines"), &json));
+  CHECK(json != NULL && strstr(json, "series         goroutines") != NULL);
+  leaksense_string_free(json);
+  OK(leaksense_monitor_report_for_json(m, S("memory"), &json));
+  CHECK(json != NULL && strstr(json, "\"series\": \"memory\"") != NULL);
+  CHECK(json != NULL && strstr(json, "\"counts\": [") != NULL);
+  leaksense_string_free(json);
+  OK(leaksense_monitor_gauges(m, &json));
+  CHECK(json != NULL && strstr(json, "\"go.goroutine.count\":") != NULL);
+  leaksense_string_free(json);
+  json = NULL;
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_report_for_json(m, S("threads"), &json));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_report_for_json(m, NULL, 2, &json));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_report_for_json(m, S("goroutines"), NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_report_for_text(NULL, S("goroutines"), &json));
+  CHECK(json == NULL);
+  OK(leaksense_monitor_close(m));
+  FAILS(LEAKSENSE_CLOSED, leaksense_monitor_observe_count(m, S("goroutines"), t0 * 2, 1));
+  FAILS(LEAKSENSE_CLOSED, leaksense_monitor_report_for_text(m, S("goroutines"), &json));
+  CHECK(json == NULL);
+  leaksense_monitor_free(m);
+}
+
 int main(void) {
   test_errors_and_strings();
   test_series();
@@ -434,6 +486,7 @@ int main(void) {
   test_monitor_lifecycle();
   test_requests();
   test_detection_events();
+  test_counts();
   if (failures) {
     fprintf(stderr, "%d of %d checks failed\n", failures, checks);
     return 1;
