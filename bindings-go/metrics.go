@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 
 	"go.opentelemetry.io/otel"
@@ -37,14 +38,14 @@ var goValues = map[string]func(r *runtimeReading) int64{
 	"go.gc.cycles":          func(r *runtimeReading) int64 { return r.int(mGCCycles) },
 }
 
-// Process and container memory, from one core snapshot per collection (statm and cgroup
-// reads; feeding RSS to the detector then is harmless: it is the series the core samples).
-var snapshotValues = map[string]func(s *Snapshot) *uint64{
-	"process.memory.usage":       func(s *Snapshot) *uint64 { return &s.Process.RSSBytes },
-	"process.memory.virtual":     func(s *Snapshot) *uint64 { return &s.Process.VirtualBytes },
-	"process.memory.peak":        func(s *Snapshot) *uint64 { return s.PeakRSS },
-	"container.memory.usage":     func(s *Snapshot) *uint64 { return s.Container.Usage },
-	"container.memory.oom_kills": func(s *Snapshot) *uint64 { return s.Container.OOMKill },
+// The process and container metrics, read from one core memory reading per collection (a
+// statm pread, getrusage and one pread per cgroup file, passed back as a struct: no JSON).
+var memoryKeys = map[string]bool{
+	"process.memory.usage":       true,
+	"process.memory.virtual":     true,
+	"process.memory.peak":        true,
+	"container.memory.usage":     true,
+	"container.memory.oom_kills": true,
 }
 
 // RegisterMetrics registers the Go runtime metrics (from runtime/metrics, including the
@@ -54,6 +55,11 @@ var snapshotValues = map[string]func(s *Snapshot) *uint64{
 // Names, units and descriptions come from the core's catalog. One collection makes one
 // metrics.Read; unregister with the returned Registration.
 func (m *Monitor) RegisterMetrics(mp metric.MeterProvider) (metric.Registration, error) {
+	return m.registerMetrics(mp, nil)
+}
+
+// registerMetrics registers the catalog's metrics whose key keep accepts (all when nil).
+func (m *Monitor) registerMetrics(mp metric.MeterProvider, keep func(key string) bool) (metric.Registration, error) {
 	if mp == nil {
 		mp = otel.GetMeterProvider()
 	}
@@ -61,14 +67,17 @@ func (m *Monitor) RegisterMetrics(mp metric.MeterProvider) (metric.Registration,
 	if err != nil {
 		return nil, err
 	}
-	gauges, err := m.Gauges() // the keys of the core's gauges
-	if err != nil {
-		return nil, err
+	gaugeIndex := map[string]int{}
+	for i, k := range nativeGaugeKeys() {
+		gaugeIndex[k] = i
 	}
 	meter := mp.Meter(instrumentationName)
-	c := &collection{m: m, reading: newRuntimeReading(allRuntimeMetrics), gaugeKeys: gauges}
+	c := &collection{m: m, reading: newRuntimeReading(allRuntimeMetrics), gaugeIndex: gaugeIndex}
 	var instruments []metric.Observable
 	for _, cm := range cat {
+		if keep != nil && !keep(cm.Key) {
+			continue
+		}
 		inst, err := c.add(meter, cm)
 		if err != nil {
 			return nil, err
@@ -86,40 +95,41 @@ type int64Obs struct {
 }
 
 type float64Obs struct {
-	inst metric.Float64Observable
+	inst  metric.Float64Observable
+	index int // in the core's gauges
+}
+
+type memoryObs struct {
+	inst metric.Int64Observable
 	key  string
 }
 
-type snapshotObs struct {
-	inst metric.Int64Observable
-	get  func(*Snapshot) *uint64
-}
-
 type collection struct {
-	m         *Monitor
-	mu        sync.Mutex // one reading buffer, shared by concurrent collections
-	reading   *runtimeReading
-	ints      []int64Obs
-	used      metric.Int64Observable // go.memory.used, split by go.memory.type
-	usedKey   string
-	floats    []float64Obs
-	gaugeKeys map[string]*float64
-	snaps     []snapshotObs
+	m          *Monitor
+	mu         sync.Mutex // one reading buffer, shared by concurrent collections
+	reading    *runtimeReading
+	ints       []int64Obs
+	used       metric.Int64Observable // go.memory.used, split by go.memory.type
+	usedStack  metric.ObserveOption   // its two attribute sets, built once
+	usedOther  metric.ObserveOption
+	floats     []float64Obs
+	gaugeIndex map[string]int
+	mems       []memoryObs
 }
 
 func (c *collection) add(meter metric.Meter, cm CatalogMetric) (metric.Observable, error) {
 	unit, desc := metric.WithUnit(cm.Unit), metric.WithDescription(cm.Description)
-	if _, ok := c.gaugeKeys[cm.Key]; ok {
+	if i, ok := c.gaugeIndex[cm.Key]; ok {
 		g, err := meter.Float64ObservableGauge(cm.Name, unit, desc)
 		if err != nil {
 			return nil, err
 		}
-		c.floats = append(c.floats, float64Obs{g, cm.Key})
+		c.floats = append(c.floats, float64Obs{g, i})
 		return g, nil
 	}
 	get, ok := goValues[cm.Key]
-	fromSnapshot, snap := snapshotValues[cm.Key]
-	if !ok && !snap && cm.Key != "go.memory.used" {
+	mem := memoryKeys[cm.Key]
+	if !ok && !mem && cm.Key != "go.memory.used" {
 		return nil, nil // a catalog row without a source in Go (detector internals)
 	}
 	var inst metric.Int64Observable
@@ -138,14 +148,16 @@ func (c *collection) add(meter metric.Meter, cm CatalogMetric) (metric.Observabl
 		return nil, err
 	}
 	if cm.Key == "go.memory.used" {
-		c.used = inst
 		if len(cm.Attributes) > 0 {
-			c.usedKey = cm.Attributes[0]
+			c.used = inst
+			key := cm.Attributes[0]
+			c.usedStack = metric.WithAttributeSet(attribute.NewSet(attribute.String(key, "stack")))
+			c.usedOther = metric.WithAttributeSet(attribute.NewSet(attribute.String(key, "other")))
 		}
 		return inst, nil
 	}
-	if snap {
-		c.snaps = append(c.snaps, snapshotObs{inst, fromSnapshot})
+	if mem {
+		c.mems = append(c.mems, memoryObs{inst, cm.Key})
 		return inst, nil
 	}
 	c.ints = append(c.ints, int64Obs{inst, get})
@@ -162,31 +174,36 @@ func (c *collection) observe(_ context.Context, o metric.Observer) error {
 			o.ObserveInt64(i.inst, v)
 		}
 	}
-	if c.used != nil && c.usedKey != "" {
+	if c.used != nil {
 		// As the semconv defines it: everything mapped minus released, split into stacks
 		// and the rest.
 		stack := r.int(mHeapStacks) + r.int(mOSStacks)
 		other := r.int(mMemTotal) - r.int(mHeapReleased) - stack
-		o.ObserveInt64(c.used, stack, metric.WithAttributes(attribute.String(c.usedKey, "stack")))
-		o.ObserveInt64(c.used, other, metric.WithAttributes(attribute.String(c.usedKey, "other")))
+		o.ObserveInt64(c.used, stack, c.usedStack)
+		o.ObserveInt64(c.used, other, c.usedOther)
 	}
-	if len(c.snaps) > 0 {
-		if snap, err := c.m.Sample(); err == nil { // a closed monitor has no snapshot
-			for _, i := range c.snaps {
-				if v := i.get(&snap); v != nil && *v <= math.MaxInt64 {
-					o.ObserveInt64(i.inst, int64(*v))
+	if len(c.mems) > 0 {
+		var mem nativeMemory
+		err := nativeMemoryRead(c.m.h, &mem)
+		runtime.KeepAlive(c.m)
+		if err == nil { // a closed monitor has no reading
+			for _, i := range c.mems {
+				if v, ok := memoryValue(&mem, i.key); ok && v <= math.MaxInt64 {
+					o.ObserveInt64(i.inst, int64(v))
 				}
 			}
 		}
 	}
 	if len(c.floats) > 0 {
-		g, err := c.m.Gauges()
+		var g gaugeValues
+		err := nativeGaugeValues(c.m.h, &g)
+		runtime.KeepAlive(c.m)
 		if err != nil {
 			return nil // a closed monitor has no gauges to report
 		}
 		for _, f := range c.floats {
-			if v := g[f.key]; v != nil {
-				o.ObserveFloat64(f.inst, *v)
+			if v, ok := gaugeValue(&g, f.index); ok {
+				o.ObserveFloat64(f.inst, v)
 			}
 		}
 	}

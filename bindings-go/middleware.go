@@ -2,7 +2,6 @@ package leaksense
 
 import (
 	"net/http"
-	"runtime"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -30,11 +29,14 @@ type middleware struct {
 	route RouteFunc
 }
 
-// Middleware measures each request's heap-allocation delta (/gc/heap/allocs:bytes, which
-// includes concurrent requests' allocations) and goroutine delta, records them on the route in
-// the core, and sets them on the request's span (trace.SpanFromContext, so it composes with
-// otelhttp placed outside it). The route is r.Pattern from Go's ServeMux: when next is a
-// *http.ServeMux, its pattern is looked up before dispatch; inside a mux, r.Pattern is set.
+// Middleware counts each request on its route in the core and records the deltas of the
+// monitor's measures over it (by default the goroutine count; with the options, the heap bytes
+// allocated, /gc/heap/allocs:bytes, which includes concurrent requests' allocations, and the
+// process RSS), and sets them on the request's span (trace.SpanFromContext, so it composes with
+// otelhttp placed outside it). The route is r.Pattern from Go's ServeMux, read when the request
+// ends (the mux sets it on the request it is given); when next is a *http.ServeMux that did not
+// match, its pattern is looked up. A known route costs one map read and one call into the core
+// at the end of the request, and allocates nothing.
 func (m *Monitor) Middleware(next http.Handler, opts ...MiddlewareOption) http.Handler {
 	mw := &middleware{m: m, next: next}
 	mw.mux, _ = next.(*http.ServeMux)
@@ -62,30 +64,22 @@ func (mw *middleware) routeOf(r *http.Request) string {
 }
 
 func (mw *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	m := mw.m
-	var start [2]float64
-	hotSample(&start)
-	var req nativeRequest
-	err := nativeBegin(m.h, mw.routeOf(r), &start, m.measures, &req)
-	runtime.KeepAlive(m)
-	if err != nil {
-		// A closed monitor (or bad input) never breaks the service: serve untracked.
+	if mw.m.closed.Load() {
 		mw.next.ServeHTTP(w, r)
 		return
 	}
+	var start measures
+	rssStart := mw.m.start(&start)
 	// Deferred so that a panicking handler still ends its request.
-	defer mw.end(r, &req)
+	defer mw.end(r, &start, rssStart)
 	mw.next.ServeHTTP(w, r)
 }
 
-func (mw *middleware) end(r *http.Request, req *nativeRequest) {
+func (mw *middleware) end(r *http.Request, start *measures, rssStart float64) {
 	m := mw.m
-	var end [2]float64
-	hotSample(&end)
 	var out nativeOutcome
-	err := nativeEnd(m.h, req, &end, m.measures, &out)
-	runtime.KeepAlive(m)
-	if err != nil {
+	// A closed monitor (or bad input) never breaks the service: the request goes uncounted.
+	if m.record(mw.routeOf(r), start, rssStart, &out) != nil {
 		return
 	}
 	span := trace.SpanFromContext(r.Context())
@@ -93,11 +87,11 @@ func (mw *middleware) end(r *http.Request, req *nativeRequest) {
 		return
 	}
 	o := outcomeOf(&out)
-	attrs := make([]attribute.KeyValue, 0, 3)
-	if len(o.Deltas) == 2 {
-		attrs = append(attrs,
-			attribute.Int64(m.spans.AllocatedBytes, int64(o.Deltas[0])),
-			attribute.Int64(m.spans.GoroutineDelta, int64(o.Deltas[1])))
+	attrs := make([]attribute.KeyValue, 0, len(o.Deltas)+1)
+	for i, k := range m.kinds {
+		if i < len(o.Deltas) {
+			attrs = append(attrs, attribute.Int64(m.spanKeys[k], int64(o.Deltas[i])))
+		}
 	}
 	if o.HasRSSDelta {
 		attrs = append(attrs, attribute.Int64(m.spans.RSSDeltaBytes, int64(o.RSSDelta)))

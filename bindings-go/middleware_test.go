@@ -91,7 +91,7 @@ func TestMiddlewareUnderConcurrency(t *testing.T) {
 	rep := report(t, m)
 	counts := routeCounts(rep)
 	for _, r := range rep.Routes {
-		if len(r.Measures) < 2 || r.Measures[0].Measure != measureHeap || r.Measures[1].Measure != measureGorouts {
+		if len(r.Measures) != 1 || r.Measures[0].Measure != measureGorouts {
 			t.Errorf("route %s measures: %+v", r.Route, r.Measures)
 		}
 	}
@@ -117,7 +117,8 @@ func TestMiddlewareSetsSpanAttributesUnderOtelhttp(t *testing.T) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 
-	m := newMonitor(t, Config{})
+	m := newMonitor(t, Config{MonitorOptions: MonitorOptions{
+		Measures: &[]string{measureHeap, measureGorouts}, RSSPerRequest: Ptr(true)}})
 	block := make(chan struct{})
 	t.Cleanup(func() { close(block) })
 	var sink [][]byte
@@ -149,6 +150,9 @@ func TestMiddlewareSetsSpanAttributesUnderOtelhttp(t *testing.T) {
 	gor, ok := attrs[attribute.Key(m.spans.GoroutineDelta)]
 	if !ok || gor.AsInt64() < 1 {
 		t.Errorf("%s = %v (present %v), want at least 1", m.spans.GoroutineDelta, gor.AsInt64(), ok)
+	}
+	if _, ok := attrs[attribute.Key(m.spans.RSSDeltaBytes)]; !ok {
+		t.Errorf("%s missing with rss_per_request", m.spans.RSSDeltaBytes)
 	}
 	rep, err := m.Report()
 	if err != nil || len(rep.Routes) != 1 || rep.Routes[0].Route != "GET /leak" {
@@ -190,4 +194,64 @@ func TestMiddlewareAfterClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	get(t, srv.Client(), srv.URL+"/ok")
+}
+
+// A known route through the middleware allocates nothing beyond what the handler does, at the
+// defaults and with every option on (outside a recording span, whose attributes the
+// OpenTelemetry SDK stores).
+func TestMiddlewareAllocatesNothingForAKnownRoute(t *testing.T) {
+	for _, opts := range []MonitorOptions{
+		{},
+		{Measures: &[]string{measureGorouts, measureHeap}, RSSPerRequest: Ptr(true)},
+	} {
+		m := newMonitor(t, Config{MonitorOptions: opts})
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /users/{id}", func(http.ResponseWriter, *http.Request) {})
+		req := httptest.NewRequest("GET", "/users/42", nil)
+		var w discardWriter
+		bare := testing.AllocsPerRun(1000, func() { mux.ServeHTTP(w, req) })
+		h := m.Middleware(mux)
+		h.ServeHTTP(w, req) // resolves the route id once
+		tracked := testing.AllocsPerRun(1000, func() { h.ServeHTTP(w, req) })
+		if tracked != bare {
+			t.Errorf("options %+v: %v allocations per request with the middleware, %v without", opts, tracked, bare)
+		}
+		if got := routeCounts(report(t, m))["GET /users/{id}"]; got < 1001 {
+			t.Errorf("options %+v: %d requests counted", opts, got)
+		}
+	}
+}
+
+type discardWriter struct{}
+
+func (discardWriter) Header() http.Header         { return nil }
+func (discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (discardWriter) WriteHeader(int)             {}
+
+// The route-id cache stops at max_routes: past it routes are counted under _other and the
+// cache does not grow.
+func TestRouteCacheIsCapped(t *testing.T) {
+	m := newMonitor(t, Config{MonitorOptions: MonitorOptions{MaxRoutes: Ptr[uint64](3)}})
+	for i := 0; i < 10; i++ {
+		r, err := m.BeginRequest(fmt.Sprintf("GET /r%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.End(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(*m.routes.m.Load()); n != 3 {
+		t.Errorf("%d routes cached, want the cap 3", n)
+	}
+	counts := routeCounts(report(t, m))
+	if counts["_other"] != 7 || len(counts) != 4 {
+		t.Errorf("routes: %v", counts)
+	}
+	r, _ := m.BeginRequest("GET /r0")
+	if _, err := r.End(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := r.End()
+	wantCode(t, err, CodeInvalidOption)
 }

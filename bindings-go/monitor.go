@@ -2,9 +2,7 @@ package leaksense
 
 import (
 	"encoding/json"
-	"fmt"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,19 +20,18 @@ type Config struct {
 	OnEvent func(Event) `json:"-"`
 }
 
-// The runtime measures the request hot path reads, in the order hotSample fills them: the
-// core's Go preset names both; a monitor may take the first n of them (none, for instance).
-var goMeasures = []string{measureHeap, measureGorouts}
-
 // Monitor watches this process for memory leaks and attributes them to routes. It is safe for
 // concurrent use. Close it when done; a cleanup frees the native memory once it is unreachable.
 type Monitor struct {
 	h        nativeMonitor
 	config   MonitorOptions // in force, the preset filled in
-	measures int            // how many of goMeasures the core takes per request
+	kinds    []measureKind  // the per-request measures, in the order of the measures option
+	readsRSS bool           // rss_per_request: the core reads RSS at each end of a request
+	routes   routeIDs
 	interval time.Duration
 	onEvent  func(Event)
 	spans    SpanAttributeNames
+	spanKeys [2]string // the span attribute of each measure kind
 	closed   atomic.Bool
 
 	mu      sync.Mutex // guards the watcher's start and stop
@@ -73,11 +70,12 @@ func NewMonitor(cfg Config) (*Monitor, error) {
 	if m.config, err = decoded[MonitorOptions](nativeConfig(h)); err != nil {
 		return nil, err
 	}
-	measures := *m.config.Measures
-	if len(measures) > len(goMeasures) || !slices.Equal(measures, goMeasures[:len(measures)]) {
-		return nil, invalid(fmt.Sprintf("measures: Go reads %v (or the first of them), got %v", goMeasures, measures))
+	m.spanKeys = [2]string{kindGoroutines: m.spans.GoroutineDelta, kindHeapAllocated: m.spans.AllocatedBytes}
+	if m.kinds, err = measureKindsOf(*m.config.Measures); err != nil {
+		return nil, err
 	}
-	m.measures = len(measures)
+	m.readsRSS = *m.config.RSSPerRequest
+	m.routes.max = int(*m.config.MaxRoutes)
 	m.interval = time.Duration(*m.config.IntervalMs) * time.Millisecond
 	return m, nil
 }
@@ -271,40 +269,6 @@ func (m *Monitor) ReportText() (string, error) {
 	s, err := nativeReportText(m.h)
 	runtime.KeepAlive(m)
 	return s, err
-}
-
-// Request is one request in flight, from BeginRequest to End. It holds no Go pointers and
-// needs no freeing; End it exactly once.
-type Request struct {
-	m   *Monitor
-	req nativeRequest
-	hot [2]float64
-}
-
-// BeginRequest starts tracking a request on route (a template such as "GET /users/{id}",
-// never the raw path). The middleware calls it; use it directly for other servers.
-func (m *Monitor) BeginRequest(route string) (*Request, error) {
-	r := &Request{m: m}
-	hotSample(&r.hot)
-	err := nativeBegin(m.h, route, &r.hot, m.measures, &r.req)
-	runtime.KeepAlive(m)
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
-}
-
-// End ends the request and returns its deltas (heap bytes allocated, goroutines).
-func (r *Request) End() (RequestOutcome, error) {
-	var end [2]float64
-	hotSample(&end)
-	var out nativeOutcome
-	err := nativeEnd(r.m.h, &r.req, &end, r.m.measures, &out)
-	runtime.KeepAlive(r.m)
-	if err != nil {
-		return RequestOutcome{}, err
-	}
-	return outcomeOf(&out), nil
 }
 
 // WatchesRuntimeBaseline reports whether the detector watches the Go live heap fed after GC

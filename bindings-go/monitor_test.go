@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -50,7 +51,8 @@ func TestBadConfigIsInvalidOption(t *testing.T) {
 		{Attribution: &AttributionOptions{TopK: Ptr[uint64](0)}},
 		{IntervalMs: Ptr[uint64](86_400_001)},
 		{MemoryLimit: Ptr[uint64](0)},
-		{Measures: &[]string{"goroutines"}}, // Go reads heap_allocated, then goroutines
+		{Measures: &[]string{"goroutines", "heap_used"}}, // Go reads goroutines and heap_allocated
+		{Measures: &[]string{"goroutines", "goroutines"}},
 		{Detector: &DetectorOptions{ForSecs: Ptr(nan())}},
 	} {
 		_, err := NewMonitor(Config{MonitorOptions: opts})
@@ -58,7 +60,8 @@ func TestBadConfigIsInvalidOption(t *testing.T) {
 	}
 	m := newMonitor(t, Config{})
 	c := m.Config()
-	if *c.Runtime != RuntimeGo || *c.IntervalMs != 15_000 || !*c.Heap || *c.Naming != NamingSemconv {
+	if *c.Runtime != RuntimeGo || *c.IntervalMs != 15_000 || !*c.Heap || *c.Naming != NamingSemconv ||
+		*c.RSSPerRequest || !slices.Equal(*c.Measures, []string{"goroutines"}) {
 		t.Errorf("the core's Go preset: %+v", c)
 	}
 }

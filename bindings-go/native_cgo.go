@@ -8,16 +8,24 @@ package leaksense
 /*
 #cgo CFLAGS: -I${SRCDIR}/../ffi/include
 #cgo LDFLAGS: -L${SRCDIR}/../target/release -l:libleaksense_ffi.a -ldl -lpthread -lm
-// The request hot path keeps its arguments on the Go stack: C never retains them nor calls Go.
-#cgo noescape leaksense_request_begin
-#cgo nocallback leaksense_request_begin
-#cgo noescape leaksense_request_end
-#cgo nocallback leaksense_request_end
+// The request and scrape paths keep their arguments on the Go stack: C never retains them nor
+// calls Go.
+#cgo noescape leaksense_request_record
+#cgo nocallback leaksense_request_record
+#cgo noescape leaksense_monitor_request_rss
+#cgo nocallback leaksense_monitor_request_rss
+#cgo noescape leaksense_monitor_route_id
+#cgo nocallback leaksense_monitor_route_id
+#cgo noescape leaksense_monitor_memory
+#cgo nocallback leaksense_monitor_memory
+#cgo noescape leaksense_monitor_gauge_values
+#cgo nocallback leaksense_monitor_gauge_values
 #include "leaksense.h"
 */
 import "C"
 
 import (
+	"math"
 	"unsafe"
 )
 
@@ -26,7 +34,9 @@ import (
 
 type nativeMonitor = *C.leaksense_monitor_t
 
-type nativeRequest = C.leaksense_request_t
+type nativeMemory = C.leaksense_memory_t
+
+type gaugeValues = C.leaksense_gauges_t
 
 type nativeOutcome = C.leaksense_request_outcome_t
 
@@ -140,13 +150,67 @@ func nativeSetRuntimeLimit(h nativeMonitor, limit uint64, has bool) error {
 	return takeError(C.leaksense_monitor_set_runtime_limit(h, C.bool(has), C.uint64_t(limit)))
 }
 
-func nativeBegin(h nativeMonitor, route string, start *[2]float64, measures int, req *nativeRequest) error {
+func nativeRouteID(h nativeMonitor, route string) (uint32, error) {
 	p, n := cstr(route)
-	return takeError(C.leaksense_request_begin(h, p, n, (*C.double)(unsafe.Pointer(start)), C.size_t(measures), req))
+	var id C.uint32_t
+	err := takeError(C.leaksense_monitor_route_id(h, p, n, &id))
+	return uint32(id), err
 }
 
-func nativeEnd(h nativeMonitor, req *nativeRequest, end *[2]float64, measures int, out *nativeOutcome) error {
-	return takeError(C.leaksense_request_end(h, req, (*C.double)(unsafe.Pointer(end)), C.size_t(measures), out))
+// nativeRecord is the request path's one call into the core. A cgo call costs about 70 ns
+// here; a shared counter array bumped with sync/atomic would cost about 6 ns, but the call also
+// carries the measures the core aggregates per route, and the core's per-thread shards keep
+// concurrent requests on one route from bouncing a cache line (BENCHMARKS.md, "Per-request cost").
+func nativeRecord(h nativeMonitor, id uint32, start, end *measures, n int, rssStart float64, out *nativeOutcome) error {
+	return takeError(C.leaksense_request_record(h, C.uint32_t(id), (*C.double)(unsafe.Pointer(start)),
+		(*C.double)(unsafe.Pointer(end)), C.size_t(n), C.double(rssStart), out))
+}
+
+func nativeRequestRSS(h nativeMonitor) float64 {
+	var v C.double
+	if takeError(C.leaksense_monitor_request_rss(h, &v)) != nil {
+		return math.NaN()
+	}
+	return float64(v)
+}
+
+func nativeMemoryRead(h nativeMonitor, out *nativeMemory) error {
+	return takeError(C.leaksense_monitor_memory(h, out))
+}
+
+func nativeGaugeValues(h nativeMonitor, out *gaugeValues) error {
+	return takeError(C.leaksense_monitor_gauge_values(h, out))
+}
+
+// nativeGaugeKeys are the catalog keys of the gauges, in the order of gaugeValues.
+func nativeGaugeKeys() []string {
+	keys := make([]string, 0, C.LEAKSENSE_GAUGE_COUNT)
+	for i := 0; i < C.LEAKSENSE_GAUGE_COUNT; i++ {
+		keys = append(keys, C.GoString(C.leaksense_gauge_key(C.size_t(i))))
+	}
+	return keys
+}
+
+// gaugeValue is gauge i of g, and whether it is present.
+func gaugeValue(g *gaugeValues, i int) (float64, bool) {
+	return float64(g.values[i]), bool(g.present[i])
+}
+
+// memoryValue is one field of a memory reading by catalog key, and whether it is present.
+func memoryValue(mem *nativeMemory, key string) (uint64, bool) {
+	switch key {
+	case "process.memory.usage":
+		return uint64(mem.rss_bytes), true
+	case "process.memory.virtual":
+		return uint64(mem.virtual_bytes), true
+	case "process.memory.peak":
+		return uint64(mem.peak_rss_bytes), bool(mem.has_peak_rss)
+	case "container.memory.usage":
+		return uint64(mem.container_usage_bytes), bool(mem.has_container_usage)
+	case "container.memory.oom_kills":
+		return uint64(mem.container_oom_kill), bool(mem.has_container_oom_kill)
+	}
+	return 0, false
 }
 
 // outcomeOf converts what leaksense_request_end wrote.

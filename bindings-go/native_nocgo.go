@@ -7,7 +7,9 @@ package leaksense
 
 type nativeMonitor = *struct{}
 
-type nativeRequest = struct{}
+type nativeMemory = struct{}
+
+type gaugeValues = struct{}
 
 type nativeOutcome = struct{}
 
@@ -34,13 +36,17 @@ func nativeObserveBaseline(nativeMonitor, int64, float64) error {
 	return ErrUnsupported
 }
 func nativeSetRuntimeLimit(nativeMonitor, uint64, bool) error { return ErrUnsupported }
-func nativeBegin(nativeMonitor, string, *[2]float64, int, *nativeRequest) error {
+func nativeRouteID(nativeMonitor, string) (uint32, error)     { return 0, ErrUnsupported }
+func nativeRecord(nativeMonitor, uint32, *measures, *measures, int, float64, *nativeOutcome) error {
 	return ErrUnsupported
 }
-func nativeEnd(nativeMonitor, *nativeRequest, *[2]float64, int, *nativeOutcome) error {
-	return ErrUnsupported
-}
-func outcomeOf(*nativeOutcome) RequestOutcome { return RequestOutcome{} }
+func nativeRequestRSS(nativeMonitor) float64              { return 0 }
+func nativeMemoryRead(nativeMonitor, *nativeMemory) error { return ErrUnsupported }
+func nativeGaugeValues(nativeMonitor, *gaugeValues) error { return ErrUnsupported }
+func nativeGaugeKeys() []string                           { return nil }
+func gaugeValue(*gaugeValues, int) (float64, bool)        { return 0, false }
+func memoryValue(*nativeMemory, string) (uint64, bool)    { return 0, false }
+func outcomeOf(*nativeOutcome) RequestOutcome             { return RequestOutcome{} }
 func nativeDeriv([]float64, []float64) (float64, bool, error) {
 	return 0, false, ErrUnsupported
 }

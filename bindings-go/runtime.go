@@ -2,33 +2,29 @@ package leaksense
 
 import (
 	"math"
-	"runtime"
 	"runtime/metrics"
-	"sync"
 )
 
 // The runtime/metrics this package reads. metrics.Read never stops the world, unlike
 // runtime.ReadMemStats, which is why nothing here calls ReadMemStats.
 const (
-	mAllocBytes    = "/gc/heap/allocs:bytes"
-	mAllocObjects  = "/gc/heap/allocs:objects"
-	mGoroutines    = "/sched/goroutines:goroutines"
-	mGCCycles      = "/gc/cycles/total:gc-cycles"
-	mGCGoal        = "/gc/heap/goal:bytes"
-	mGOGC          = "/gc/gogc:percent"
-	mMemLimit      = "/gc/gomemlimit:bytes"
-	mHeapLive      = "/gc/heap/live:bytes"
-	mObjectsBytes  = "/gc/heap/objects:bytes"
-	mObjectsCount  = "/gc/heap/objects:objects"
-	mHeapObjects   = "/memory/classes/heap/objects:bytes"
-	mHeapUnused    = "/memory/classes/heap/unused:bytes"
-	mHeapFree      = "/memory/classes/heap/free:bytes"
-	mHeapReleased  = "/memory/classes/heap/released:bytes"
-	mHeapStacks    = "/memory/classes/heap/stacks:bytes"
-	mOSStacks      = "/memory/classes/os-stacks:bytes"
-	mMemTotal      = "/memory/classes/total:bytes"
-	measureHeap    = "heap_allocated"
-	measureGorouts = "goroutines"
+	mAllocBytes   = "/gc/heap/allocs:bytes"
+	mAllocObjects = "/gc/heap/allocs:objects"
+	mGoroutines   = "/sched/goroutines:goroutines"
+	mGCCycles     = "/gc/cycles/total:gc-cycles"
+	mGCGoal       = "/gc/heap/goal:bytes"
+	mGOGC         = "/gc/gogc:percent"
+	mMemLimit     = "/gc/gomemlimit:bytes"
+	mHeapLive     = "/gc/heap/live:bytes"
+	mObjectsBytes = "/gc/heap/objects:bytes"
+	mObjectsCount = "/gc/heap/objects:objects"
+	mHeapObjects  = "/memory/classes/heap/objects:bytes"
+	mHeapUnused   = "/memory/classes/heap/unused:bytes"
+	mHeapFree     = "/memory/classes/heap/free:bytes"
+	mHeapReleased = "/memory/classes/heap/released:bytes"
+	mHeapStacks   = "/memory/classes/heap/stacks:bytes"
+	mOSStacks     = "/memory/classes/os-stacks:bytes"
+	mMemTotal     = "/memory/classes/total:bytes"
 )
 
 var allRuntimeMetrics = []string{
@@ -37,7 +33,8 @@ var allRuntimeMetrics = []string{
 	mHeapStacks, mOSStacks, mMemTotal,
 }
 
-// runtimeReading is one metrics.Read of every metric above, by name.
+// runtimeReading is one metrics.Read of the metrics it was made for, by name; its sample
+// slice is reused by every read.
 type runtimeReading struct {
 	samples []metrics.Sample
 	index   map[string]int
@@ -74,22 +71,6 @@ func (r *runtimeReading) int(name string) int64 {
 		return math.MaxInt64
 	}
 	return int64(v)
-}
-
-// hotSamples recycles the one-sample buffers of the request hot path: a buffer on the stack
-// would escape through metrics.Read and cost an allocation per request.
-var hotSamples = sync.Pool{New: func() any { return &[1]metrics.Sample{{Name: mAllocBytes}} }}
-
-// hotSample reads the two per-request measures, in the order of the monitor's "measures"
-// option: heap bytes allocated so far (/gc/heap/allocs:bytes) and the goroutine count
-// (runtime.NumGoroutine, the same value as /sched/goroutines:goroutines at a fraction of the
-// cost).
-func hotSample(out *[2]float64) {
-	s := hotSamples.Get().(*[1]metrics.Sample)
-	metrics.Read(s[:])
-	out[0] = float64(s[0].Value.Uint64())
-	hotSamples.Put(s)
-	out[1] = float64(runtime.NumGoroutine())
 }
 
 // memoryLimit is GOMEMLIMIT, or false when it is unset (math.MaxInt64).

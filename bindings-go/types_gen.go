@@ -388,16 +388,20 @@ type MonitorOptions struct {
 	IntervalMs *uint64 `json:"interval_ms,omitempty"`
 	// Route cardinality cap; routes beyond it are counted under `_other`.
 	MaxRoutes *uint64 `json:"max_routes,omitempty"`
-	// Names of the runtime measures the binding passes to `begin_request`/`end_request`, at
-	// most four (Node: `heap_used`; Go: `heap_allocated`, `goroutines`; Python: none, or
-	// `allocated_blocks`).
+	// Names of the runtime measures the binding reads at each request's start and end and
+	// records with it (their deltas also go on the request's span), at most four. Defaults:
+	// one cheap measure per runtime (Node: `heap_used`; Go: `goroutines`; Python: `gc_count`).
+	// Dearer opt-ins: Go `heap_allocated` (a `runtime/metrics` read, ~0.3-0.8 µs each end),
+	// Python `allocated_blocks` (walks every memory pool).
 	Measures *[]string `json:"measures,omitempty"`
 	// A memory limit in bytes to use instead of the detected one.
 	MemoryLimit *uint64 `json:"memory_limit,omitempty"`
 	// Semconv or legacy metric names.
 	Naming *Naming `json:"naming,omitempty"`
-	// Also read process RSS at each request's begin and end, reported as the `rss` measure
-	// (one `pread`, about 0.3 µs, at each end).
+	// Also read process RSS at each request's start and end, reported as the `rss` measure
+	// and the span's RSS delta (one statm `pread` at each end, plus one more call into the
+	// core at the start). Off by default: a per-request RSS delta mostly shows the
+	// allocator's page churn, not what the request retained (docs/cost.md).
 	RSSPerRequest *bool `json:"rss_per_request,omitempty"`
 	// The runtime hosting the monitor (selects the preset and the catalog names).
 	Runtime *Runtime `json:"runtime,omitempty"`
@@ -511,7 +515,8 @@ type Snapshot struct {
 	Container ContainerMemory `json:"container"`
 	// `limits`.
 	Limits Limits `json:"limits"`
-	// Peak RSS since the process started (VmHWM); `None` when the platform does not say.
+	// Peak RSS since the process started (`ru_maxrss`, VmHWM); `None` when the platform does
+	// not say.
 	PeakRSS *uint64 `json:"peak_rss"`
 	// `process`.
 	Process ProcessMemory `json:"process"`

@@ -29,7 +29,12 @@ export declare class NativeMonitor {
   /** Whether `close()` was called. */
   isClosed(): boolean
   /** Samples process memory now (`ts_ms` defaults to the clock) and feeds the detector. */
-  sample(tsMs?: number | undefined | null): any
+  sample(tsMs?: number | undefined | null): MemorySnapshot
+  /**
+   * What a metrics collection exports, read now without feeding the detector (one read of
+   * each source; the container limit is the sampler thread's last reading).
+   */
+  memory(): MemorySnapshot
   /**
    * Feeds the heap left after a major GC; from then on the detector watches it, not RSS.
    * Returns the alert transition it caused, if any.
@@ -48,23 +53,32 @@ export declare class NativeMonitor {
   /** Names of the per-request measures: the runtime ones, then `rss` if the core reads it. */
   measures(): Array<string>
   /**
-   * Begins a request on `route` ("" when the route is known only at the end) with the
-   * runtime measure read now (Node reads at most one, `heap_used`; none when it is not
-   * configured); returns a handle for `end`.
+   * The id of `route` for `record` (interned now if new; `_other`'s id past the cap). JS
+   * resolves each route once and keeps the id, so no string crosses per request.
    */
-  begin(route: string, measure?: number | undefined | null): number
+  routeId(route: string): number
   /**
-   * Ends a request with the runtime measure read now, on `route` if given. Returns the
-   * measure's delta (NaN without a runtime measure); the RSS delta waits in `lastRssDelta`.
+   * Records a finished request on a route id in one call: the runtime measure read at its
+   * start and at its end (both left out when the monitor has no measure). Returns the
+   * measure's delta (NaN without a measure). For a monitor without `rss_per_request`.
    */
-  end(handle: number, route?: string | undefined | null, measure?: number | undefined | null): number
+  record(routeId: number, start?: number | undefined | null, end?: number | undefined | null): number
   /**
-   * The RSS delta of the request `end` finished last (NaN when the core reads no RSS);
-   * read it right after `end`, on the same thread.
+   * Records `count` finished requests in one call: `entries` holds them as (route id, start,
+   * end) triples (start and end ignored when the monitor has no measure). This is the
+   * middleware's path: a call into the addon costs 0.2-0.5 µs here, several times the
+   * tracker's own work, so requests wait in a Float64Array of the middleware's and cross in
+   * batches. Entries that fail (a bad route id, a non-finite reading) are skipped; the
+   * first one's error is thrown once the others are recorded.
    */
-  lastRssDelta(): number
-  /** Requests begun and not yet ended. */
-  inFlight(): number
+  recordBatch(entries: Float64Array, count: number): void
+  /**
+   * `record` with `rss_per_request`: `rssStart` is what `requestRss()` gave at the start.
+   * Returns [measure delta, RSS delta] (NaN where absent).
+   */
+  recordWithRss(routeId: number, start: number | undefined | null, end: number | undefined | null, rssStart: number): Array<number>
+  /** Process RSS now for the start of a request (NaN unless `rss_per_request`). */
+  requestRss(): number
   /** The detector's current analysis. */
   analysis(): any
   /**
@@ -98,6 +112,13 @@ export declare function analyze(timestamps: Array<number>, values: Array<number>
  */
 export declare function catalogJson(runtime: string, naming?: string | undefined | null): string
 
+export interface ContainerMemory {
+  limit: number | null
+  usage: number | null
+  oom: number | null
+  oom_kill: number | null
+}
+
 /** Prometheus `deriv()` over unix-seconds timestamps; null when undefined (fewer than 2 points). */
 export declare function deriv(timestamps: Array<number>, values: Array<number>): number | null
 
@@ -107,8 +128,30 @@ export declare function findGrowthInflection(timestamps: Array<number>, values: 
 /** Catalog keys of the detector's gauges, in the order `NativeMonitor.gauges` gives them. */
 export declare function gaugeKeys(): Array<string>
 
+export interface Limits {
+  container: number | null
+  runtime: number | null
+  host: number | null
+}
+
+/**
+ * One memory reading as a plain JS object (the core's snapshot, snake_case keys): built field
+ * by field, which costs a fraction of a JSON value's conversion.
+ */
+export interface MemorySnapshot {
+  process: ProcessMemory
+  peak_rss: number | null
+  container: ContainerMemory
+  limits: Limits
+}
+
 /** Prometheus `predict_linear()` at `eval_time` (unix seconds) `horizon` seconds ahead. */
 export declare function predictLinear(timestamps: Array<number>, values: Array<number>, evalTime: number, horizon: number): number | null
+
+export interface ProcessMemory {
+  rss_bytes: number
+  virtual_bytes: number
+}
 
 /** Span attribute names from the core catalog: `[allocated bytes, RSS delta bytes]`. */
 export declare function spanAttributeNames(): Array<string>

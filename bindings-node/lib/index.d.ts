@@ -19,6 +19,9 @@ export declare class Monitor extends EventEmitter {
   close(): void;
   /** Drains the core's events and emits each under its kind now (the unref'd timer calls it). */
   poll(): Event[];
+  /** Hands the middleware's waiting requests to the core now (done on every tick and before
+   * poll, report, reportText and close). */
+  flush(): void;
   /** Feeds recorded steps (requests per route and a post-GC baseline at injected times). */
   replay(steps: ReplayStep[]): void;
   report(): LeakReport;

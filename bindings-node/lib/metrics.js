@@ -104,8 +104,7 @@ function registerGcMetrics(meter, { naming } = {}) {
 /**
  * Registers process memory (RSS, virtual, peak), container memory (cgroup usage, OOM kills)
  * and the monitor's detector gauges (baseline, rate, time to limit, limit, state). Process and
- * container figures come from one core snapshot per collection, which also gives the detector
- * an RSS point when it watches RSS (the series the core samples anyway).
+ * container figures come from one core reading per collection.
  */
 function registerMonitorMetrics(meter, monitor, { naming = monitor.config().naming } = {}) {
   const c = catalog('node', naming);
@@ -124,7 +123,8 @@ function registerMonitorMetrics(meter, monitor, { naming = monitor.config().nami
       r.observe(ins.rss, process.memoryUsage.rss());
       return;
     }
-    const snap = monitor.native.sample();
+    // One read of each source, without feeding the detector (its sampler thread does that).
+    const snap = monitor.native.memory();
     r.observe(ins.rss, snap.process.rss_bytes);
     r.observe(ins.virtual, snap.process.virtual_bytes);
     observe(r, ins.peak, snap.peak_rss);

@@ -18,6 +18,9 @@ class Monitor extends EventEmitter {
       throw codedError('unsupported', `the Monitor needs the native addon; this process loaded the ${native.__napiBindingTarget} fallback, which has the pure functions only`);
     }
     this.native = new native.NativeMonitor(optionsJson(options));
+    // The middleware's batches of finished requests (lib/middleware.js), flushed into the core
+    // on every tick and before anything that reads the core's request counts.
+    this.flushes = new Set();
     const config = this.native.config();
     this.intervalMs = config.interval_ms;
     this.timer = null;
@@ -54,12 +57,20 @@ class Monitor extends EventEmitter {
 
   /** Stops everything; later calls throw an error with code 'closed'. Idempotent. */
   close() {
+    this.flush();
     this.stop();
     this.native.close();
   }
 
+  /** Registers a middleware's flush (called by lib/middleware.js). */
+  addFlush(flush) { this.flushes.add(flush); }
+
+  /** Hands the middleware's waiting requests to the core now. */
+  flush() { for (const f of this.flushes) f(); }
+
   /** Drains the core's events and emits each under its kind; returns them. */
   poll() {
+    this.flush();
     const events = this.native.pollEvents();
     for (const e of events) {
       if (this.native.isClosed()) break; // a listener closed the monitor
@@ -71,9 +82,9 @@ class Monitor extends EventEmitter {
   /** Feeds recorded steps (requests per route and a post-GC baseline at injected times). */
   replay(steps) { this.native.replay(JSON.stringify(steps)); }
   /** The leak report (the core's stable JSON schema, snake_case keys). */
-  report() { return this.native.report(); }
+  report() { this.flush(); return this.native.report(); }
   /** The leak report as text. */
-  reportText() { return this.native.reportText(); }
+  reportText() { this.flush(); return this.native.reportText(); }
   /** The detector's current analysis. */
   analysis() { return this.native.analysis(); }
   /** Samples process memory now (unix ms, default now) and feeds the detector. */

@@ -638,9 +638,11 @@ export interface MonitorOptions {
    */
   max_routes?: number;
   /**
-   * Names of the runtime measures the binding passes to `begin_request`/`end_request`, at
-   * most four (Node: `heap_used`; Go: `heap_allocated`, `goroutines`; Python: none, or
-   * `allocated_blocks`).
+   * Names of the runtime measures the binding reads at each request's start and end and
+   * records with it (their deltas also go on the request's span), at most four. Defaults:
+   * one cheap measure per runtime (Node: `heap_used`; Go: `goroutines`; Python: `gc_count`).
+   * Dearer opt-ins: Go `heap_allocated` (a `runtime/metrics` read, ~0.3-0.8 µs each end),
+   * Python `allocated_blocks` (walks every memory pool).
    */
   measures?: Array<string>;
   /**
@@ -652,8 +654,10 @@ export interface MonitorOptions {
    */
   naming?: Naming;
   /**
-   * Also read process RSS at each request's begin and end, reported as the `rss` measure
-   * (one `pread`, about 0.3 µs, at each end).
+   * Also read process RSS at each request's start and end, reported as the `rss` measure
+   * and the span's RSS delta (one statm `pread` at each end, plus one more call into the
+   * core at the start). Off by default: a per-request RSS delta mostly shows the
+   * allocator's page churn, not what the request retained (docs/cost.md).
    */
   rss_per_request?: boolean;
   /**
@@ -801,7 +805,8 @@ export interface Snapshot {
   container: ContainerMemory;
   limits: Limits;
   /**
-   * Peak RSS since the process started (VmHWM); `None` when the platform does not say.
+   * Peak RSS since the process started (`ru_maxrss`, VmHWM); `None` when the platform does
+   * not say.
    */
   peak_rss: number | null;
   process: ProcessMemory;

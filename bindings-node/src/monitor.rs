@@ -1,21 +1,15 @@
-//! `NativeMonitor`: the core `Monitor` behind a JS class, plus a handle table for in-flight
-//! request tokens (JS holds a small integer instead of the 48-byte core token).
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
-
+//! `NativeMonitor`: the core `Monitor` behind a JS class. A request keeps its start reading in
+//! JS and crosses into the core once, at its end, with its route's id: no table of requests in
+//! flight, no lock, nothing allocated.
+use leaksense_core::collect::Snapshot;
 use leaksense_core::detect::AlertEvent;
-use leaksense_core::error::{ErrorCode, InputError};
+use leaksense_core::error::ErrorCode;
 use leaksense_core::monitor::{Monitor, MonitorError};
-use leaksense_core::requests::RequestToken;
 use napi::Error;
+use napi::bindgen_prelude::{Either, Null};
 use napi_derive::napi;
 
-use crate::{input_err, js_error, to_js};
-
-/// Most requests in flight at once per monitor (the handle table's bound).
-const MAX_IN_FLIGHT: usize = 1 << 20;
-/// Low bits of a handle: the slot; high bits: the slot's generation (catches stale handles).
-const SLOT_BITS: u32 = 20;
+use crate::{js_error, to_js};
 
 fn monitor_err(e: MonitorError) -> Error<String> {
     js_error(e.code(), e.to_string())
@@ -46,56 +40,69 @@ fn to_bytes(name: &str, v: f64) -> napi::Result<u64, String> {
     }
 }
 
-/// In-flight tokens by handle; freed slots are reused, with a generation per slot.
-#[derive(Default)]
-struct Handles {
-    slots: Vec<(u32, Option<RequestToken>)>,
-    free: Vec<u32>,
+/// One memory reading as a plain JS object (the core's snapshot, snake_case keys): built field
+/// by field, which costs a fraction of a JSON value's conversion.
+#[napi(object)]
+pub struct MemorySnapshot {
+    pub process: ProcessMemory,
+    #[napi(js_name = "peak_rss")]
+    pub peak_rss: Either<f64, Null>,
+    pub container: ContainerMemory,
+    pub limits: Limits,
 }
 
-impl Handles {
-    fn insert(&mut self, token: RequestToken) -> Result<u32, InputError> {
-        let ix = match self.free.pop() {
-            Some(ix) => ix,
-            None if self.slots.len() < MAX_IN_FLIGHT => {
-                self.slots.push((0, None));
-                (self.slots.len() - 1) as u32
-            }
-            None => {
-                return Err(InputError::invalid_option(
-                    "requests",
-                    format!("more than {MAX_IN_FLIGHT} requests in flight"),
-                ));
-            }
-        };
-        let slot = &mut self.slots[ix as usize];
-        slot.1 = Some(token);
-        Ok((slot.0 << SLOT_BITS) | ix)
-    }
+#[napi(object)]
+pub struct ProcessMemory {
+    #[napi(js_name = "rss_bytes")]
+    pub rss_bytes: f64,
+    #[napi(js_name = "virtual_bytes")]
+    pub virtual_bytes: f64,
+}
 
-    fn get(&mut self, handle: u32) -> Result<&mut RequestToken, InputError> {
-        let ix = (handle & ((1 << SLOT_BITS) - 1)) as usize;
-        match self.slots.get_mut(ix) {
-            Some((generation, Some(token))) if *generation == handle >> SLOT_BITS => Ok(token),
-            _ => Err(InputError::invalid_option(
-                "request",
-                format!("handle {handle} is not a request in flight (ended twice?)"),
-            )),
+#[napi(object)]
+pub struct ContainerMemory {
+    pub limit: Either<f64, Null>,
+    pub usage: Either<f64, Null>,
+    pub oom: Either<f64, Null>,
+    #[napi(js_name = "oom_kill")]
+    pub oom_kill: Either<f64, Null>,
+}
+
+#[napi(object)]
+pub struct Limits {
+    pub container: Either<f64, Null>,
+    pub runtime: Either<f64, Null>,
+    pub host: Either<f64, Null>,
+}
+
+/// A byte count or `null`, as the core's JSON schema has it.
+type OptNum = Either<f64, Null>;
+
+// Byte counts go to JS as numbers (exact below 2^53: 8 PiB).
+fn num(v: Option<u64>) -> OptNum {
+    v.map_or(Either::B(Null), |v| Either::A(v as f64))
+}
+
+impl From<Snapshot> for MemorySnapshot {
+    fn from(s: Snapshot) -> Self {
+        MemorySnapshot {
+            process: ProcessMemory {
+                rss_bytes: s.process.rss_bytes as f64,
+                virtual_bytes: s.process.virtual_bytes as f64,
+            },
+            peak_rss: num(s.peak_rss),
+            container: ContainerMemory {
+                limit: num(s.container.limit),
+                usage: num(s.container.usage),
+                oom: num(s.container.oom),
+                oom_kill: num(s.container.oom_kill),
+            },
+            limits: Limits {
+                container: num(s.limits.container),
+                runtime: num(s.limits.runtime),
+                host: num(s.limits.host),
+            },
         }
-    }
-
-    fn remove(&mut self, handle: u32) -> Result<RequestToken, InputError> {
-        let token = *self.get(handle)?;
-        let ix = handle & ((1 << SLOT_BITS) - 1);
-        let slot = &mut self.slots[ix as usize];
-        slot.1 = None;
-        slot.0 = (slot.0 + 1) & ((1 << (32 - SLOT_BITS)) - 1);
-        self.free.push(ix);
-        Ok(token)
-    }
-
-    fn len(&self) -> usize {
-        self.slots.len() - self.free.len()
     }
 }
 
@@ -103,8 +110,6 @@ impl Handles {
 #[napi]
 pub struct NativeMonitor {
     inner: Monitor,
-    handles: Mutex<Handles>,
-    last_rss_delta: AtomicU64,
 }
 
 #[napi]
@@ -120,17 +125,7 @@ impl NativeMonitor {
                 "measures: Node reads at most one runtime measure (heap_used)",
             ));
         }
-        Ok(NativeMonitor {
-            inner,
-            handles: Mutex::new(Handles::default()),
-            last_rss_delta: AtomicU64::new(f64::NAN.to_bits()),
-        })
-    }
-
-    fn handles(&self) -> napi::Result<MutexGuard<'_, Handles>, String> {
-        self.handles
-            .lock()
-            .map_err(|_| js_error(ErrorCode::Internal, "request table lock poisoned"))
+        Ok(NativeMonitor { inner })
     }
 
     /// The options the monitor runs with, defaults filled in.
@@ -171,9 +166,16 @@ impl NativeMonitor {
 
     /// Samples process memory now (`ts_ms` defaults to the clock) and feeds the detector.
     #[napi(catch_unwind)]
-    pub fn sample(&self, ts_ms: Option<f64>) -> napi::Result<serde_json::Value, String> {
+    pub fn sample(&self, ts_ms: Option<f64>) -> napi::Result<MemorySnapshot, String> {
         let ts = ts_ms.map(|t| to_ts_ms("tsMs", t)).transpose()?;
-        to_js(&self.inner.sample(ts).map_err(monitor_err)?)
+        Ok(self.inner.sample(ts).map_err(monitor_err)?.into())
+    }
+
+    /// What a metrics collection exports, read now without feeding the detector (one read of
+    /// each source; the container limit is the sampler thread's last reading).
+    #[napi(catch_unwind)]
+    pub fn memory(&self) -> napi::Result<MemorySnapshot, String> {
+        Ok(self.inner.memory().map_err(monitor_err)?.into())
     }
 
     /// Feeds the heap left after a major GC; from then on the detector watches it, not RSS.
@@ -218,60 +220,95 @@ impl NativeMonitor {
         self.inner.tracker().measures().to_vec()
     }
 
-    /// Begins a request on `route` ("" when the route is known only at the end) with the
-    /// runtime measure read now (Node reads at most one, `heap_used`; none when it is not
-    /// configured); returns a handle for `end`.
+    /// The id of `route` for `record` (interned now if new; `_other`'s id past the cap). JS
+    /// resolves each route once and keeps the id, so no string crosses per request.
     #[napi(catch_unwind)]
-    pub fn begin(&self, route: String, measure: Option<f64>) -> napi::Result<u32, String> {
-        let token = self
-            .inner
-            .begin_request(&route, measure.as_slice())
-            .map_err(monitor_err)?;
-        self.handles()?.insert(token).map_err(input_err)
+    pub fn route_id(&self, route: String) -> napi::Result<u32, String> {
+        self.inner.route_id(&route).map_err(monitor_err)
     }
 
-    /// Ends a request with the runtime measure read now, on `route` if given. Returns the
-    /// measure's delta (NaN without a runtime measure); the RSS delta waits in `lastRssDelta`.
+    /// Records a finished request on a route id in one call: the runtime measure read at its
+    /// start and at its end (both left out when the monitor has no measure). Returns the
+    /// measure's delta (NaN without a measure). For a monitor without `rss_per_request`.
     #[napi(catch_unwind)]
-    pub fn end(
+    pub fn record(
         &self,
-        handle: f64,
-        route: Option<String>,
-        measure: Option<f64>,
+        route_id: f64,
+        start: Option<f64>,
+        end: Option<f64>,
     ) -> napi::Result<f64, String> {
-        let handle = crate::to_u32("handle", handle)?;
-        let mut handles = self.handles()?;
-        if let Some(route) = route {
-            let token = handles.get(handle).map_err(input_err)?;
-            *token = self
-                .inner
-                .tracker()
-                .reroute(*token, &route)
-                .map_err(input_err)?;
-        }
-        // A handle is spent even when `end` rejects its measures, so the table cannot leak.
-        let token = handles.remove(handle).map_err(input_err)?;
-        drop(handles);
+        let route = crate::to_u32("routeId", route_id)?;
         let out = self
             .inner
-            .end_request(token, measure.as_slice())
+            .record_request(route, start.as_slice(), end.as_slice(), f64::NAN)
             .map_err(monitor_err)?;
-        let rss = out.rss_delta.unwrap_or(f64::NAN);
-        self.last_rss_delta.store(rss.to_bits(), Ordering::Relaxed);
         Ok(out.deltas().first().copied().unwrap_or(f64::NAN))
     }
 
-    /// The RSS delta of the request `end` finished last (NaN when the core reads no RSS);
-    /// read it right after `end`, on the same thread.
+    /// Records `count` finished requests in one call: `entries` holds them as (route id, start,
+    /// end) triples (start and end ignored when the monitor has no measure). This is the
+    /// middleware's path: a call into the addon costs 0.2-0.5 µs here, several times the
+    /// tracker's own work, so requests wait in a Float64Array of the middleware's and cross in
+    /// batches. Entries that fail (a bad route id, a non-finite reading) are skipped; the
+    /// first one's error is thrown once the others are recorded.
     #[napi(catch_unwind)]
-    pub fn last_rss_delta(&self) -> f64 {
-        f64::from_bits(self.last_rss_delta.load(Ordering::Relaxed))
+    pub fn record_batch(&self, entries: &[f64], count: u32) -> napi::Result<(), String> {
+        let count = count as usize;
+        if entries.len() / 3 < count {
+            return Err(js_error(
+                ErrorCode::InvalidOption,
+                format!(
+                    "{count} entries need {} numbers, got {}",
+                    count * 3,
+                    entries.len()
+                ),
+            ));
+        }
+        let one = self.inner.tracker().runtime_measures() == 1;
+        let mut first_err = None;
+        for e in entries[..count * 3].chunks_exact(3) {
+            let (start, end): (&[f64], &[f64]) = if one {
+                (&e[1..2], &e[2..3])
+            } else {
+                (&[], &[])
+            };
+            let result = crate::to_u32("routeId", e[0]).and_then(|route| {
+                self.inner
+                    .record_request(route, start, end, f64::NAN)
+                    .map_err(monitor_err)
+            });
+            if let Err(e) = result {
+                first_err.get_or_insert(e);
+            }
+        }
+        first_err.map_or(Ok(()), Err)
     }
 
-    /// Requests begun and not yet ended.
+    /// `record` with `rss_per_request`: `rssStart` is what `requestRss()` gave at the start.
+    /// Returns [measure delta, RSS delta] (NaN where absent).
     #[napi(catch_unwind)]
-    pub fn in_flight(&self) -> napi::Result<u32, String> {
-        Ok(self.handles()?.len() as u32)
+    pub fn record_with_rss(
+        &self,
+        route_id: f64,
+        start: Option<f64>,
+        end: Option<f64>,
+        rss_start: f64,
+    ) -> napi::Result<Vec<f64>, String> {
+        let route = crate::to_u32("routeId", route_id)?;
+        let out = self
+            .inner
+            .record_request(route, start.as_slice(), end.as_slice(), rss_start)
+            .map_err(monitor_err)?;
+        Ok(vec![
+            out.deltas().first().copied().unwrap_or(f64::NAN),
+            out.rss_delta.unwrap_or(f64::NAN),
+        ])
+    }
+
+    /// Process RSS now for the start of a request (NaN unless `rss_per_request`).
+    #[napi(catch_unwind)]
+    pub fn request_rss(&self) -> f64 {
+        self.inner.request_rss()
     }
 
     /// The detector's current analysis.

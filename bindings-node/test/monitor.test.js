@@ -21,14 +21,15 @@ test('bad options are invalid_option errors with a code', () => {
   new Monitor(null).close();
 });
 
-test('defaults: node runtime, heap_used measure, rss added by the core', () => {
+test('defaults: node runtime, heap_used measure, no per-request RSS', () => {
   const m = new Monitor({ heap: false });
   const c = m.config();
   assert.strictEqual(c.runtime, 'node');
   assert.strictEqual(c.heap, false);
   assert.strictEqual(new Monitor().config().heap, true, 'the preset watches the V8 heap');
   assert.deepStrictEqual(c.measures, ['heap_used']);
-  assert.deepStrictEqual(m.native.measures(), ['heap_used', 'rss']);
+  assert.deepStrictEqual(m.native.measures(), ['heap_used']);
+  assert.strictEqual(c.rss_per_request, false);
   assert.strictEqual(m.watched(), 'rss');
   m.close();
 });
@@ -42,7 +43,7 @@ test('start/stop/close; calls after close throw closed', () => {
   assert.ok(!m.isRunning());
   m.close();
   m.close();
-  for (const f of [() => m.report(), () => m.sample(), () => m.analysis(), () => m.start(), () => m.observeBaseline(1, 1), () => m.setRuntimeLimit(5), () => m.native.begin('/a', 1)]) {
+  for (const f of [() => m.report(), () => m.sample(), () => m.analysis(), () => m.start(), () => m.observeBaseline(1, 1), () => m.setRuntimeLimit(5), () => m.native.routeId('/a'), () => m.native.record(0, 1, 2), () => m.native.memory()]) {
     assert.throws(f, { code: 'closed' });
   }
 });
@@ -51,7 +52,7 @@ test('numbers are validated before conversion', () => {
   const m = new Monitor({ heap: false });
   for (const ts of [1.5, NaN, 2 ** 60]) assert.throws(() => m.sample(ts), { code: 'invalid_option' });
   for (const b of [-1, 0, 1.7, NaN, 2 ** 60]) assert.throws(() => m.setRuntimeLimit(b), { code: 'invalid_option' });
-  for (const h of [-1, 2 ** 40, 1.7]) assert.throws(() => m.native.end(h, null, 1), { code: 'invalid_option', message: /handle/ });
+  for (const id of [-1, 2 ** 40, 1.7, NaN]) assert.throws(() => m.native.record(id, 1, 2), { code: 'invalid_option', message: /routeId/ });
   assert.throws(() => m.observeBaseline(1000, NaN), { code: 'non_finite_value' });
   m.sample(2000);
   assert.throws(() => m.sample(1000), { code: 'out_of_order' });
@@ -59,34 +60,47 @@ test('numbers are validated before conversion', () => {
   m.close();
 });
 
-test('request handles: wrong measures, ended twice, stale handles', () => {
+test('record: one call per request on a route id; typed errors; nothing counted on a bad call', () => {
   const m = new Monitor({ heap: false });
   const n = m.native;
-  assert.throws(() => n.begin('/a', null), { code: 'invalid_option' });
-  assert.throws(() => n.begin('/a', NaN), { code: 'non_finite_value' });
-  const h = n.begin('/a', 100);
-  assert.strictEqual(n.inFlight(), 1);
-  assert.strictEqual(n.end(h, null, 164), 64);
-  assert.strictEqual(typeof n.lastRssDelta(), 'number');
-  assert.strictEqual(n.inFlight(), 0);
-  assert.throws(() => n.end(h, null, 1), { code: 'invalid_option', message: /not a request in flight/ });
-  const h2 = n.begin('', 1); // reuses the slot with a new generation
-  assert.notStrictEqual(h2, h);
-  assert.throws(() => n.end(h, null, 1), { code: 'invalid_option' });
-  assert.throws(() => n.end(h2, '/b', Infinity), { code: 'non_finite_value' });
-  assert.strictEqual(n.inFlight(), 0, 'a rejected end still frees its handle');
-  const h3 = n.begin('', 1);
-  n.end(h3, '/users/:id', 9);
+  assert.deepStrictEqual([m.config().rss_per_request, m.config().measures], [false, ['heap_used']]);
+  const a = n.routeId('/a');
+  assert.strictEqual(n.routeId('/a'), a, 'ids are stable');
+  assert.strictEqual(n.record(a, 100, 164), 64);
+  assert.throws(() => n.record(a, undefined, 1), { code: 'invalid_option' });
+  assert.throws(() => n.record(a, NaN, 1), { code: 'non_finite_value' });
+  assert.throws(() => n.record(a, 1, Infinity), { code: 'non_finite_value' });
+  assert.throws(() => n.record(a + 1, 1, 2), { code: 'invalid_option', message: /route id/ });
+  assert.ok(Number.isNaN(n.requestRss()), 'no RSS read without rss_per_request');
+  n.record(n.routeId(''), 1, 1); // odd routes count under _other
   const routes = m.report().routes.map((r) => [r.route, r.requests]);
-  assert.deepStrictEqual(routes.sort(), [['/a', 1], ['/users/:id', 1]]);
+  assert.deepStrictEqual(routes.sort(), [['/a', 1], ['_other', 1]]);
   m.close();
-  const none = new Monitor({ heap: false, measures: [], rss_per_request: false });
-  const h4 = none.native.begin('/x', null);
-  assert.ok(Number.isNaN(none.native.end(h4, null, null)));
-  assert.ok(Number.isNaN(none.native.lastRssDelta()));
-  assert.throws(() => none.native.begin('/x', 5), { code: 'invalid_option' });
+  const none = new Monitor({ heap: false, measures: [] });
+  assert.ok(Number.isNaN(none.native.record(none.native.routeId('/x'), undefined, undefined)));
+  assert.throws(() => none.native.record(0, 5, 6), { code: 'invalid_option' });
   none.close();
+  const rss = new Monitor({ heap: false, rss_per_request: true });
+  const start = rss.native.requestRss();
+  assert.ok(start > 0);
+  const [delta, rssDelta] = rss.native.recordWithRss(rss.native.routeId('/r'), 1, 3, start);
+  assert.strictEqual(delta, 2);
+  assert.ok(Number.isFinite(rssDelta));
+  assert.deepStrictEqual(rss.native.measures(), ['heap_used', 'rss']);
+  rss.close();
   assert.throws(() => new Monitor({ measures: ['heap_used', 'other'] }), { code: 'invalid_option', message: /at most one/ });
+});
+
+test('memory() reads without feeding the detector; sample() feeds it', () => {
+  const m = new Monitor({ heap: false });
+  const mem = m.native.memory();
+  assert.ok(mem.process.rss_bytes > 0 && mem.peak_rss >= mem.process.rss_bytes / 2);
+  assert.strictEqual(m.analysis().samples, 0);
+  const s = m.sample();
+  assert.deepStrictEqual(Object.keys(s).sort(), ['container', 'limits', 'peak_rss', 'process']);
+  assert.ok(s.limits.host > 0);
+  assert.strictEqual(m.analysis().samples, 1);
+  m.close();
 });
 
 test("'leak' fires from the core's detector and 'resolved' after a restart", () => {

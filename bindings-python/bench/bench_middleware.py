@@ -1,16 +1,23 @@
-"""Benchmark (a): added cost per request of leaksense's WSGI middleware, against no
-middleware and against the article's two-tracemalloc-snapshot middleware, in one run, with
-about 100k live objects on the heap and a recording OpenTelemetry span.
+"""Per-request cost of leaksense's WSGI middleware against the alternatives, in one run of
+paired rounds: each round times every variant once (in a fresh order), so each ratio compares
+figures taken moments apart; the table gives medians over the rounds, and the spread of each
+ratio (min-max over the rounds) is the noise. About 100k live objects are on the heap, and
+every request runs inside a recording OpenTelemetry span (as under an instrumented server).
 
-    python bench/bench_middleware.py [--objects 100000] [--requests 20000] [--article-requests 5]
+    python bench/bench_middleware.py [--rounds 15] [--requests 20000] [--article-requests 5]
 
-Prints the median cost per request of each variant, the added cost over no middleware,
-and the ratios. The article variant runs last because tracemalloc, once started, slows
-every allocation of the process."""
+Variants: no middleware; leaksense at its defaults; leaksense with every option on; leaksense
+counting only (no measure, so no span attribute); the
+hand-rolled minimal middleware (two statm preads, a span attribute, a count per route); the
+OpenTelemetry WSGI middleware alone, and with leaksense inside it. The article's
+two-tracemalloc-snapshot middleware runs last (tracemalloc, once started, slows every
+allocation of the process)."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import random
 import statistics
 import sys
 import time
@@ -18,12 +25,20 @@ import tracemalloc
 from typing import Any, Callable
 
 from opentelemetry import trace
+from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware
 from opentelemetry.sdk.trace import TracerProvider
 
 import leaksense
 from leaksense.middleware import WSGIMiddleware
 
-ENVIRON = {"REQUEST_METHOD": "GET", "PATH_INFO": "/items/7"}
+ENVIRON = {
+    "REQUEST_METHOD": "GET",
+    "PATH_INFO": "/items/7",
+    "SERVER_NAME": "127.0.0.1",
+    "SERVER_PORT": "8000",
+    "wsgi.url_scheme": "http",
+    "SERVER_PROTOCOL": "HTTP/1.1",
+}
 
 
 def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
@@ -32,8 +47,30 @@ def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[byt
     return [b"ok"]
 
 
-def start_response(status: str, headers: list[Any]) -> None:
+def start_response(status: str, headers: list[Any], exc_info: Any = None) -> None:
     pass
+
+
+class HandRolled:
+    """What a user could write instead: RSS from a kept-open statm at both ends, the delta on
+    the span, a count per path."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.fd = os.open("/proc/self/statm", os.O_RDONLY)
+        self.page = os.sysconf("SC_PAGE_SIZE")
+        self.counts: dict[str, int] = {}
+
+    def rss(self) -> int:
+        return int(os.pread(self.fd, 64, 0).split()[1]) * self.page
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        before = self.rss()
+        response = self.app(environ, start_response)
+        trace.get_current_span().set_attribute("memory.rss_delta", self.rss() - before)
+        path = environ.get("PATH_INFO", "")
+        self.counts[path] = self.counts.get(path, 0) + 1
+        return response
 
 
 class ArticleMiddleware:
@@ -60,67 +97,104 @@ class ArticleMiddleware:
         return response
 
 
-def per_request(wsgi: Any, n: int, repeats: int) -> float:
-    """Median over `repeats` runs of the mean seconds per request over `n` requests."""
-    runs = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            wsgi(ENVIRON, start_response)
-        runs.append((time.perf_counter() - t0) / n)
-    return statistics.median(runs)
+def per_request(wsgi: Any, n: int) -> float:
+    """Mean seconds per request over `n` requests."""
+    t0 = time.perf_counter()
+    for _ in range(n):
+        wsgi(ENVIRON, start_response)
+    return (time.perf_counter() - t0) / n
+
+
+def spread(xs: list[float]) -> str:
+    return f"[{min(xs):.3f}..{max(xs):.3f}]"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--objects", type=int, default=100_000)
     ap.add_argument("--requests", type=int, default=20_000)
-    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--article-requests", type=int, default=5)
     args = ap.parse_args()
 
-    tracer = TracerProvider().get_tracer("bench")
-    variants: dict[str, float] = {}
+    provider = TracerProvider()
+    tracer = provider.get_tracer("bench")
     heap = [{"i": i} for i in range(args.objects)]
+    defaults = leaksense.Monitor()
+    every = leaksense.Monitor(measures=["gc_count", "allocated_blocks"], rss_per_request=True)
+    on_top = leaksense.Monitor()
+    # No measure, so no span attribute: leaksense's own part of the default's cost (the rest is
+    # the OpenTelemetry SDK's set_attribute on a recording span).
+    counts_only = leaksense.Monitor(measures=[])
+    otel = OpenTelemetryMiddleware(app, tracer_provider=provider)
+    variants: dict[str, Any] = {
+        "no middleware": app,
+        "leaksense defaults": WSGIMiddleware(app, defaults),
+        "leaksense every option": WSGIMiddleware(app, every),
+        "leaksense counts only (measures=[])": WSGIMiddleware(app, counts_only),
+        "hand-rolled (statm pread x2)": HandRolled(app),
+        "OTel WSGI middleware": otel,
+        "OTel WSGI + leaksense defaults": OpenTelemetryMiddleware(
+            WSGIMiddleware(app, on_top), tracer_provider=provider
+        ),
+    }
+    # every option reads sys.getallocatedblocks(): fewer requests keep its rounds short
+    counts = {name: args.requests for name in variants}
+    counts["leaksense every option"] = max(1, args.requests // 20)
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    rng = random.Random(1)
     with tracer.start_as_current_span("request"):
-        rss_only = leaksense.Monitor()
-        blocks = leaksense.Monitor(measures=["allocated_blocks"])
-        counts = leaksense.Monitor(rss_per_request=False)
-        variants["no middleware"] = per_request(app, args.requests, args.repeats)
-        variants["leaksense (rss)"] = per_request(
-            WSGIMiddleware(app, rss_only), args.requests, args.repeats
-        )
-        variants["leaksense (counts only)"] = per_request(
-            WSGIMiddleware(app, counts), args.requests, args.repeats
-        )
-        variants["leaksense (rss + allocated_blocks)"] = per_request(
-            WSGIMiddleware(app, blocks), args.requests, args.repeats
-        )
-        # The article starts tracemalloc when the app is built, so the live heap (built
-        # after) is traced, as it would be in a service: rebuild it once tracing is on.
+        for wsgi in variants.values():
+            per_request(wsgi, 1000)  # warm-up: route ids, caches
+        for _ in range(args.rounds):
+            order = list(variants)
+            rng.shuffle(order)
+            for name in order:
+                times[name].append(per_request(variants[name], counts[name]))
         article = ArticleMiddleware(app)
+        # The article starts tracemalloc when the app is built, so the live heap (built after)
+        # is traced, as it would be in a service: rebuild it once tracing is on.
         heap = [{"i": i} for i in range(args.objects)]
-        variants["article (2 tracemalloc snapshots)"] = per_request(
-            article, args.article_requests, 3
-        )
+        article_s = statistics.median(per_request(article, args.article_requests) for _ in range(3))
         traced = tracemalloc.get_traced_memory()[0]
         tracemalloc.stop()
         del heap
 
-    base = variants["no middleware"]
-    print(f"python {sys.version.split()[0]}, {args.objects} live objects "
-          f"({traced / 2**20:.1f} MiB traced for the article variant), recording span")
-    print(f"{'variant':<38} {'per request':>14} {'added':>14}")
-    for name, v in variants.items():
-        added = "" if name == "no middleware" else f"{(v - base) * 1e6:11.2f} µs"
-        print(f"{name:<38} {v * 1e6:11.2f} µs {added:>14}")
-    ls = variants["leaksense (rss)"] - base
-    art = variants["article (2 tracemalloc snapshots)"] - base
-    print(f"article added / leaksense (rss) added: {art / ls:,.0f}x")
-    lc = variants["leaksense (counts only)"] - base
-    print(f"article added / leaksense (counts only) added: {art / lc:,.0f}x")
-    lb = variants["leaksense (rss + allocated_blocks)"] - base
-    print(f"article added / leaksense (rss + allocated_blocks) added: {art / lb:,.0f}x")
+    rounds = args.rounds
+    base = times["no middleware"]
+    added = {n: [t - b for t, b in zip(ts, base)] for n, ts in times.items()}
+    print(
+        f"python {sys.version.split()[0]}, {args.objects} live objects, recording span, "
+        f"{rounds} paired rounds of {args.requests} requests; medians"
+    )
+    print(f"{'variant':<38} {'per request':>12} {'added':>10}   added, min..max over rounds")
+    for name, ts in times.items():
+        a = added[name]
+        tail = "" if name == "no middleware" else f"{statistics.median(a) * 1e6:7.2f} µs   [{min(a) * 1e6:.2f}..{max(a) * 1e6:.2f}]"
+        print(f"{name:<38} {statistics.median(ts) * 1e6:9.2f} µs {tail}")
+
+    def ratio(a: str, b: str) -> None:
+        r = [x / y for x, y in zip(added[a], added[b])]
+        print(f"added {a} / added {b}: {statistics.median(r):.3f} {spread(r)}")
+
+    ratio("leaksense defaults", "hand-rolled (statm pread x2)")
+    ratio("leaksense counts only (measures=[])", "hand-rolled (statm pread x2)")
+    ratio("leaksense every option", "hand-rolled (statm pread x2)")
+    over = [
+        (x - y) / y
+        for x, y in zip(times["OTel WSGI + leaksense defaults"], times["OTel WSGI middleware"])
+    ]
+    print(
+        f"leaksense on top of the OTel WSGI middleware: +{statistics.median(over) * 100:.1f}% "
+        f"of its cost {spread([o * 100 for o in over])} %"
+    )
+    art = article_s - statistics.median(base)
+    print(
+        f"article (2 tracemalloc snapshots, {traced / 2**20:.1f} MiB traced): {article_s * 1e6:,.0f} µs "
+        f"per request; added / leaksense defaults added: {art / statistics.median(added['leaksense defaults']):,.0f}x"
+    )
+    for m in (defaults, every, on_top, counts_only):
+        m.close()
 
 
 if __name__ == "__main__":

@@ -110,6 +110,21 @@ def main() -> None:
             list(cb(CallbackOptions()))
         times.append(time.perf_counter() - t0)
     results["leaksense callbacks alone"] = (statistics.median(times), 0)
+    # The goal's yardstick, paired with the callbacks round by round: psutil's memory_info()
+    # alone (one RSS figure, without any OpenTelemetry work).
+    process = psutil.Process(os.getpid())
+    ours, theirs = [], []
+    for _ in range(args.scrapes):
+        t0 = time.perf_counter()
+        for cb in callbacks:
+            list(cb(CallbackOptions()))
+        t1 = time.perf_counter()
+        process.memory_info()
+        t2 = time.perf_counter()
+        ours.append(t1 - t0)
+        theirs.append(t2 - t1)
+    ratios = sorted(a / b for a, b in zip(ours, theirs))
+    results["psutil memory_info() alone"] = (statistics.median(theirs), 0)
     variant("system-metrics instrumentation", lambda p: SystemMetricsInstrumentor().instrument(meter_provider=p), args.scrapes)
     variant("article callbacks", article_metrics, args.article_scrapes)
     monitor.close()
@@ -119,6 +134,8 @@ def main() -> None:
     for name, (t, pts) in results.items():
         print(f"{name:<34} {t * 1e6:11.1f} µs {pts:>7}")
     ls = results["leaksense default"][0]
+    print(f"leaksense callbacks / psutil memory_info(), paired: {statistics.median(ratios):.2f} "
+          f"[{ratios[len(ratios) // 10]:.2f}..{ratios[-1 - len(ratios) // 10]:.2f} (10th..90th percentile)]")
     print(f"article / leaksense: {results['article callbacks'][0] / ls:,.0f}x; "
           f"system-metrics / leaksense: {results['system-metrics instrumentation'][0] / ls:.1f}x")
     del heap

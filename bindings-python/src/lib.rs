@@ -122,7 +122,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(analyze_json, m)?)?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add_class::<monitor::Monitor>()?;
-    m.add_class::<monitor::Token>()?;
     m.add_class::<monitor::ProcessProbe>()?;
     m.add("SPAN_ALLOCATED_BYTES", SPAN_ALLOCATED_BYTES)?;
     m.add("SPAN_RSS_DELTA_BYTES", SPAN_RSS_DELTA_BYTES)?;

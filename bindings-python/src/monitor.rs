@@ -5,7 +5,6 @@ use std::sync::Mutex;
 use leaksense_core::collect::Collector;
 use leaksense_core::error::ErrorCode;
 use leaksense_core::monitor::{Monitor as CoreMonitor, MonitorError};
-use leaksense_core::requests::RequestToken;
 use pyo3::prelude::*;
 use serde::Serialize;
 
@@ -19,22 +18,9 @@ fn json<T: Serialize>(py: Python<'_>, v: &T) -> PyResult<String> {
     serde_json::to_string(v).map_err(|e| error::to_py(py, ErrorCode::Internal, e.to_string()))
 }
 
-/// One in-flight request (an opaque core token).
-#[pyclass(frozen, module = "leaksense._native")]
-pub struct Token(RequestToken);
-
 /// The core monitor: sampler thread, detector, per-route request tracker, leak report.
 #[pyclass(frozen, module = "leaksense._native")]
 pub struct Monitor(CoreMonitor);
-
-impl Monitor {
-    fn open(&self, py: Python<'_>) -> PyResult<()> {
-        if self.0.is_closed() {
-            return Err(to_py(py, MonitorError::Closed));
-        }
-        Ok(())
-    }
-}
 
 #[pymethods]
 impl Monitor {
@@ -139,52 +125,74 @@ impl Monitor {
         self.0.tracker().measures().to_vec()
     }
 
-    /// Starts a request on `route` with the runtime measures read now.
-    fn begin_request(&self, py: Python<'_>, route: &str, start: Vec<f64>) -> PyResult<Token> {
-        error::guard(py, || {
-            self.0
-                .begin_request(route, &start)
-                .map(Token)
-                .map_err(|e| to_py(py, e))
-        })
+    /// The route's id for `record` (interned now if new; `_other`'s id past the cap).
+    fn route_id(&self, py: Python<'_>, route: &str) -> PyResult<u32> {
+        error::guard(py, || self.0.route_id(route).map_err(|e| to_py(py, e)))
     }
 
-    /// Starts a request whose route is given when it ends (middleware).
-    fn begin_deferred(&self, py: Python<'_>, start: Vec<f64>) -> PyResult<Token> {
-        error::guard(py, || {
-            self.open(py)?;
-            self.0
-                .tracker()
-                .begin_deferred(&start)
-                .map(Token)
-                .map_err(|e| error::input(py, e))
-        })
-    }
-
-    /// Ends a request; returns (runtime measure deltas, RSS delta or None).
-    #[pyo3(signature = (token, end, route = None))]
-    fn end_request(
+    /// Records a finished request on a route id when the monitor has at most one runtime
+    /// measure and no per-request RSS (the defaults): its start and end readings (None
+    /// without a measure); returns the delta (NaN without a measure). Plain floats in and out,
+    /// so the call allocates nothing on the Rust side.
+    #[pyo3(signature = (route_id, start = None, end = None))]
+    fn record(
         &self,
         py: Python<'_>,
-        token: &Token,
+        route_id: u32,
+        start: Option<f64>,
+        end: Option<f64>,
+    ) -> PyResult<f64> {
+        error::guard(py, || {
+            let out = self
+                .0
+                .record_request(route_id, start.as_slice(), end.as_slice(), f64::NAN)
+                .map_err(|e| to_py(py, e))?;
+            Ok(out.deltas().first().copied().unwrap_or(f64::NAN))
+        })
+    }
+
+    /// Records a finished request on a route id with any number of runtime measures and the
+    /// RSS read at its start (`request_rss`, NaN without `rss_per_request`); returns (runtime
+    /// measure deltas, RSS delta or None).
+    fn record_all(
+        &self,
+        py: Python<'_>,
+        route_id: u32,
+        start: Vec<f64>,
         end: Vec<f64>,
-        route: Option<&str>,
+        rss_start: f64,
     ) -> PyResult<(Vec<f64>, Option<f64>)> {
         error::guard(py, || {
-            let out = match route {
-                None => self
-                    .0
-                    .end_request(token.0, &end)
-                    .map_err(|e| to_py(py, e))?,
-                Some(r) => {
-                    self.open(py)?;
-                    self.0
-                        .tracker()
-                        .end_on(token.0, r, &end)
-                        .map_err(|e| error::input(py, e))?
-                }
-            };
+            let out = self
+                .0
+                .record_request(route_id, &start, &end, rss_start)
+                .map_err(|e| to_py(py, e))?;
             Ok((out.deltas().to_vec(), out.rss_delta))
+        })
+    }
+
+    /// Process RSS now for the start of a request (NaN unless `rss_per_request`).
+    fn request_rss(&self) -> f64 {
+        self.0.request_rss()
+    }
+
+    /// What one scrape exports, one read of each source, without feeding the detector:
+    /// (rss, virtual, peak rss, container usage, container OOM kills); None where the platform
+    /// or the cgroup does not say.
+    #[allow(clippy::type_complexity)]
+    fn memory(
+        &self,
+        py: Python<'_>,
+    ) -> PyResult<(u64, u64, Option<u64>, Option<u64>, Option<u64>)> {
+        error::guard(py, || {
+            let s = self.0.memory().map_err(|e| to_py(py, e))?;
+            Ok((
+                s.process.rss_bytes,
+                s.process.virtual_bytes,
+                s.peak_rss,
+                s.container.usage,
+                s.container.oom_kill,
+            ))
         })
     }
 
@@ -235,8 +243,8 @@ impl Monitor {
     }
 }
 
-/// The core's process-memory reader (kept-open statm), for the metrics callbacks: reading
-/// through it never feeds the detector.
+/// The core's process-memory reader (kept-open statm), for the gc callback's RSS reading:
+/// reading through it never feeds the detector and works after the monitor is closed.
 #[pyclass(frozen, module = "leaksense._native")]
 pub struct ProcessProbe(Mutex<Collector>);
 
@@ -262,31 +270,6 @@ impl ProcessProbe {
                 .process_memory()
                 .map_err(|e| error::to_py(py, e.code(), e.to_string()))?;
             Ok((m.rss_bytes, m.virtual_bytes))
-        })
-    }
-
-    /// Peak resident bytes of the process (VmHWM).
-    fn peak_rss(&self, py: Python<'_>) -> PyResult<u64> {
-        error::guard(py, || {
-            let mut c = self
-                .0
-                .lock()
-                .map_err(|_| error::to_py(py, ErrorCode::Internal, "probe lock poisoned".into()))?;
-            c.peak_rss()
-                .map_err(|e| error::to_py(py, e.code(), e.to_string()))
-        })
-    }
-
-    /// The container's (cgroup) memory usage and OOM-kill count; `None` where the cgroup does
-    /// not say (no cgroup, or v1 has no OOM-kill count).
-    fn container(&self, py: Python<'_>) -> PyResult<(Option<u64>, Option<u64>)> {
-        error::guard(py, || {
-            let c = self
-                .0
-                .lock()
-                .map_err(|_| error::to_py(py, ErrorCode::Internal, "probe lock poisoned".into()))?;
-            let m = c.container();
-            Ok((m.usage, m.oom_kill))
         })
     }
 }

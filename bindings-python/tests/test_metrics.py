@@ -47,7 +47,7 @@ def test_names_units_and_values_follow_the_catalog(naming):
         # Detector gauges have no value before the detector has an estimate; container rows
         # have one only where the cgroup reports it (the OOM-kill count is cgroup v2 only).
         optional = {"memory.limit", "memory.baseline", "memory.growth_rate", "memory.time_to_limit"}
-        usage, oom_kills = _native.ProcessProbe().container()
+        usage, oom_kills = m._native.memory()[3:]
         required = {"container.memory.usage": usage, "container.memory.oom_kills": oom_kills}
         optional |= {key for key, v in required.items() if v is None}
         for name, c in expected.items():
@@ -73,6 +73,45 @@ def test_names_units_and_values_follow_the_catalog(naming):
         for c in leaksense.catalog("python", naming):
             if c["deep"]:
                 assert c["name"] not in got, "O(heap) metrics only in deep mode"
+    finally:
+        rt.close()
+        m.close()
+
+
+class _Counting:
+    """The native monitor, counting the calls a scrape makes."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.calls = {}
+
+    def __getattr__(self, name):
+        self.calls[name] = self.calls.get(name, 0) + 1
+        return getattr(self.inner, name)
+
+
+def test_a_scrape_reads_each_source_once(monkeypatch):
+    m = leaksense.Monitor()
+    reader = InMemoryMetricReader()
+    rt = register_metrics(m, MeterProvider(metric_readers=[reader]))
+    stats = []
+    real = gc.get_stats
+    monkeypatch.setattr(gc, "get_stats", lambda: stats.append(1) or real())
+    counting = _Counting(m._native)
+    m._native = counting
+    try:
+        for n in (1, 2):
+            got = collect(reader)
+            assert len(stats) == n, "one gc.get_stats() per scrape"
+            assert counting.calls == {"memory": n, "gauges": n}, counting.calls
+        state = expected_name("detector.state", "semconv")
+        assert {"process.memory.usage", "cpython.gc.collections", state} <= set(got)
+        assert m.analysis()["samples"] == 0, "a scrape does not feed the detector"
+        m.close()
+        # A closed monitor still has process memory, and no detector gauges.
+        got = collect(reader)
+        assert got["process.memory.usage"].data.data_points[0].value > 1_000_000
+        assert state not in got or not list(got[state].data.data_points)
     finally:
         rt.close()
         m.close()

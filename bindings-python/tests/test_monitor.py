@@ -1,5 +1,6 @@
 """leaksense.Monitor over the core monitor: options, lifecycle, errors, events, fork."""
 
+import math
 import os
 import threading
 import time
@@ -99,7 +100,10 @@ def test_every_method_of_a_closed_monitor_raises_closed():
         lambda: m.begin_request("/a"),
         lambda: m.end_request(token),
         lambda: m.end_request(token, route="/b"),
-        lambda: m._native.begin_deferred([]),
+        lambda: m._native.route_id("/a"),
+        lambda: m._native.record(0, 0.0, 1.0),
+        lambda: m._native.record_all(0, [0.0], [1.0], float("nan")),
+        m._native.memory,
     ]
     for call in calls:
         with pytest.raises(leaksense.ClosedError) as e:
@@ -140,18 +144,61 @@ def test_runtime_limit():
 
 def test_request_errors_are_typed():
     m = leaksense.Monitor(measures=["allocated_blocks"])
-    other = leaksense.Monitor()
+    rid = m._native.route_id("/a")
     with pytest.raises(leaksense.InvalidOptionError):
-        m._native.begin_request("/a", [])  # wrong number of measures
+        m._native.record_all(rid, [], [1.0], float("nan"))  # wrong number of measures
     with pytest.raises(leaksense.NonFiniteValueError):
-        m._native.begin_request("/a", [float("nan")])
-    token = other.begin_request("/a")
+        m._native.record_all(rid, [float("nan")], [1.0], float("nan"))
     with pytest.raises(leaksense.InvalidOptionError):
-        m._native.end_request(token, [1.0])  # a token from another monitor
+        m._native.record_all(rid + 1, [0.0], [1.0], float("nan"))  # not a route id
     with pytest.raises(TypeError):
         m.end_request("not a token")  # type: ignore[arg-type]
+    with pytest.raises(OverflowError):
+        m._native.record_all(-1, [0.0], [1.0], float("nan"))
+    assert m.report().to_dict()["routes"] == [], "nothing was counted"
     m.close()
-    other.close()
+
+
+def test_one_measure_records_with_plain_floats():
+    m = leaksense.Monitor()  # the defaults: gc_count, no per-request RSS
+    assert m.config["measures"] == ["gc_count"] and not m.config["rss_per_request"]
+    rid = m._native.route_id("/a")
+    assert m._native.route_id("/a") == rid
+    assert m._native.record(rid, 10.0, 13.0) == 3.0
+    with pytest.raises(leaksense.NonFiniteValueError):
+        m._native.record(rid, float("inf"), 0.0)
+    with pytest.raises(leaksense.InvalidOptionError):
+        m._native.record(rid + 1, 0.0, 0.0)
+    two = leaksense.Monitor(measures=["gc_count", "allocated_blocks"])
+    with pytest.raises(leaksense.InvalidOptionError):
+        two._native.record(two._native.route_id("/a"), 0.0, 1.0)  # two measures expected
+    assert [r["requests"] for r in m.report().to_dict()["routes"]] == [1]
+    m.close()
+    two.close()
+
+
+def test_rss_per_request_is_opt_in_and_reads_the_start_from_the_core():
+    m = leaksense.Monitor(rss_per_request=True)
+    assert m.measures == ["gc_count", "rss"]
+    t = m.begin_request("/a")
+    assert t.rss_start > 0
+    deltas, rss = m.end_request(t)
+    assert len(deltas) == 1 and rss is not None
+    off = leaksense.Monitor()
+    assert math.isnan(off._native.request_rss()), "no RSS read without the option"
+    assert off.begin_request("/a").rss_start != off.begin_request("/a").rss_start  # NaN
+    m.close()
+    off.close()
+
+
+def test_route_ids_are_cached_up_to_the_cap():
+    m = leaksense.Monitor(max_routes=3)
+    for i in range(10):
+        m.end_request(m.begin_request(f"/r{i}"))
+    assert len(m._route_ids) == 3
+    rows = {r["route"]: r["requests"] for r in m.report().to_dict()["routes"]}
+    assert rows["_other"] == 7 and len(rows) == 4
+    m.close()
 
 
 def test_report_is_typed_and_has_the_route_table():
@@ -167,7 +214,7 @@ def test_report_is_typed_and_has_the_route_table():
     assert d["schema_version"] >= 1
     rows = {r["route"]: r for r in d["routes"]}
     assert rows["/orders"]["requests"] == 3
-    assert [x["measure"] for x in rows["/orders"]["measures"]] == ["allocated_blocks", "rss"]
+    assert [x["measure"] for x in rows["/orders"]["measures"]] == ["allocated_blocks"]
     assert "/orders" in str(report)
     m.close()
 

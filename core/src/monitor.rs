@@ -253,7 +253,8 @@ impl Monitor {
             Some(ts) => (ts, true),
             None => (self.shared.tracker.now_ms(), false),
         };
-        let snap = sample_into(&mut st, ts, strict)?;
+        let snap = st.collector.scrape()?;
+        feed_rss(&mut st, &snap, ts, strict)?;
         drop(st);
         self.shared.deliver_transitions()?;
         Ok(snap)
@@ -348,6 +349,44 @@ impl Monitor {
             return Err(MonitorError::Closed);
         }
         Ok(self.shared.tracker.end(token, end)?)
+    }
+
+    /// The id of `route` for [`Monitor::record_request`]: resolve each route once and keep
+    /// the id (see [`RequestTracker::route_id`]).
+    pub fn route_id(&self, route: &str) -> Result<u32, MonitorError> {
+        if self.is_closed() {
+            return Err(MonitorError::Closed);
+        }
+        Ok(self.shared.tracker.route_id(route))
+    }
+
+    /// Records one finished request in one call: its route id, the runtime measures read at
+    /// its start and end, and `rss_start` ([`Monitor::request_rss`] at its start; NaN unless
+    /// `rss_per_request`). Returns its deltas. The bindings' request path.
+    pub fn record_request(
+        &self,
+        route: u32,
+        start: &[f64],
+        end: &[f64],
+        rss_start: f64,
+    ) -> Result<RequestOutcome, MonitorError> {
+        if self.is_closed() {
+            return Err(MonitorError::Closed);
+        }
+        Ok(self.shared.tracker.record(route, start, end, rss_start)?)
+    }
+
+    /// Process RSS now for the start of a request, when `rss_per_request` is on (NaN
+    /// otherwise): one statm `pread`.
+    pub fn request_rss(&self) -> f64 {
+        self.shared.tracker.rss_now()
+    }
+
+    /// What a metrics scrape exports, read now without feeding the detector: process memory,
+    /// peak RSS, the container's usage and OOM counts, one read of each source (see
+    /// [`Collector::scrape`]: the container limit is the sampler's last reading).
+    pub fn memory(&self) -> Result<Snapshot, MonitorError> {
+        Ok(self.state()?.collector.scrape()?)
     }
 
     /// The request tracker, for its lower-level calls (measure names, injected times).
@@ -573,8 +612,9 @@ fn push_event(st: &mut State, e: Event) {
     st.events.push_back(e);
 }
 
-fn sample_into(st: &mut State, ts_ms: i64, strict: bool) -> Result<Snapshot, MonitorError> {
-    let snap = st.collector.snapshot()?;
+/// Feeds a snapshot's RSS to the detector while it watches RSS. `strict`: a time that does
+/// not move forward is an error, not a skipped point.
+fn feed_rss(st: &mut State, snap: &Snapshot, ts_ms: i64, strict: bool) -> Result<(), MonitorError> {
     let moves_forward = st.last_ts_ms.is_none_or(|last| ts_ms > last);
     if st.watched == Watched::Rss && (strict || moves_forward) {
         feed(
@@ -586,7 +626,7 @@ fn sample_into(st: &mut State, ts_ms: i64, strict: bool) -> Result<Snapshot, Mon
             false,
         )?;
     }
-    Ok(snap)
+    Ok(())
 }
 
 fn sampler_loop(shared: &Shared) {
@@ -596,8 +636,11 @@ fn sampler_loop(shared: &Shared) {
             && let Ok(mut st) = shared.state.lock()
         {
             // A failed read (a transient procfs error) is skipped; the next tick tries again.
+            // The full read, container limit files included: what `scrape` reuses.
             let now = shared.tracker.now_ms();
-            let _ = sample_into(&mut st, now, false);
+            if let Ok(snap) = st.collector.snapshot() {
+                let _ = feed_rss(&mut st, &snap, now, false);
+            }
             counts::sample_own(&mut st, now);
             drop(st);
             let _ = shared.deliver();

@@ -29,6 +29,23 @@ fn v2_limit_usage_and_oom_events() {
 }
 
 #[test]
+fn read_usage_skips_only_the_limit_files() {
+    for name in ["v2", "v2-nested", "v1"] {
+        let Some(cg) = fixture(name) else { continue };
+        let files = CgroupFiles::open(&cg);
+        assert_eq!(
+            files.read_usage(),
+            ContainerMemory {
+                limit: None,
+                ..files.read()
+            },
+            "{name}"
+        );
+    }
+    assert!(fixture("v2").is_some());
+}
+
+#[test]
 fn v2_max_means_unlimited() {
     let m = fixture("v2-unlimited").unwrap().read();
     assert_eq!(m.limit, None);

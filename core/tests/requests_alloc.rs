@@ -42,9 +42,30 @@ fn known_route_pair_allocates_nothing() {
         let tok = t.begin("/a", &[0.0, 0.0]).unwrap();
         t.end(tok, &[1.0, 1.0]).unwrap();
     }
+    // The bindings' path: route ids resolved once, then one `record` per request.
+    let ids = routes.map(|r| t.route_id(r));
+    for i in 0..10_000i64 {
+        let id = ids[i as usize % 3];
+        let rss = t.rss_now();
+        let out = t
+            .record_at(
+                id,
+                600_000 + i * 60,
+                &[i as f64, 5.0],
+                &[i as f64 + 7.0, 5.0],
+                rss,
+            )
+            .unwrap();
+        assert_eq!(out.deltas(), &[7.0, 0.0]);
+        assert_eq!(out.rss_delta, Some(0.0));
+    }
+    for _ in 0..1000 {
+        t.record(ids[0], &[0.0, 0.0], &[1.0, 1.0], f64::NAN)
+            .unwrap();
+    }
     assert_eq!(allocs() - before, 0, "the hot path allocated");
     let snap = t.snapshot();
-    assert_eq!(snap.routes.iter().map(|r| r.count).sum::<u64>(), 11_003);
+    assert_eq!(snap.routes.iter().map(|r| r.count).sum::<u64>(), 22_003);
     assert_eq!(snap.measures, vec!["heap_used", "objects", "rss"]);
 }
 

@@ -297,3 +297,90 @@ fn reroute_moves_an_in_flight_request_and_refuses_foreign_tokens() {
         ErrorCode::InvalidOption
     );
 }
+
+#[test]
+fn record_counts_a_request_on_a_route_id_in_one_call() {
+    let t = tracker(&["heap_used"]);
+    let users = t.route_id("/users/:id");
+    assert_eq!(t.route_id("/users/:id"), users, "ids are stable");
+    let health = t.route_id_at("/health", 1_000).unwrap();
+    assert_ne!(users, health);
+    let out = t.record(users, &[100.0], &[164.0], f64::NAN).unwrap();
+    assert_eq!(out.deltas(), [64.0]);
+    assert_eq!(out.rss_delta, None, "no RSS source: no RSS delta");
+    t.record_at(health, 61_000, &[5.0], &[4.0], f64::NAN)
+        .unwrap();
+    let snap = t.snapshot();
+    let count = |r: &str| snap.routes.iter().find(|x| x.route == r).unwrap().count;
+    assert_eq!((count("/users/:id"), count("/health")), (1, 1));
+    let h = snap.routes.iter().find(|x| x.route == "/health").unwrap();
+    assert_eq!(h.first_seen_ms, Some(1_000));
+    assert!(
+        snap.slots
+            .iter()
+            .any(|s| s.start_ms == 60_000 && s.counts.iter().sum::<u64>() == 1)
+    );
+    // Odd routes resolve to the overflow bucket's id, which records like any other.
+    let other = t.route_id("");
+    assert_eq!(t.route_name(other), Some(OTHER_ROUTE));
+    t.record(other, &[0.0], &[0.0], f64::NAN).unwrap();
+}
+
+#[test]
+fn record_refuses_unknown_ids_and_bad_measures_without_counting() {
+    let t = tracker(&["heap_used"]);
+    let a = t.route_id("/a");
+    let unknown = [a + 1, u32::MAX, 1 << 20];
+    for id in unknown {
+        let e = t.record(id, &[0.0], &[1.0], f64::NAN).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidOption, "{id}");
+    }
+    let cases: [(&[f64], &[f64], ErrorCode); 5] = [
+        (&[], &[1.0], ErrorCode::InvalidOption),
+        (&[0.0], &[], ErrorCode::InvalidOption),
+        (&[f64::NAN], &[1.0], ErrorCode::NonFiniteValue),
+        (&[0.0], &[f64::INFINITY], ErrorCode::NonFiniteValue),
+        (&[-1e308], &[1e308], ErrorCode::NonFiniteValue),
+    ];
+    for (start, end, code) in cases {
+        assert_eq!(
+            t.record(a, start, end, f64::NAN).unwrap_err().code(),
+            code,
+            "{start:?} {end:?}"
+        );
+    }
+    assert_eq!(
+        t.record_at(a, i64::MAX, &[0.0], &[1.0], f64::NAN)
+            .unwrap_err()
+            .code(),
+        ErrorCode::InvalidOption
+    );
+    assert!(t.snapshot().routes.is_empty(), "nothing was counted");
+}
+
+#[test]
+fn record_reads_the_end_rss_itself_and_takes_the_start_from_the_binding() {
+    let rss = Arc::new(std::sync::atomic::AtomicU64::new(1000));
+    let source = Arc::clone(&rss);
+    let cfg = TrackerConfig {
+        rss_source: Some(Arc::new(move || {
+            Some(source.load(std::sync::atomic::Ordering::Relaxed) as f64)
+        })),
+        ..TrackerConfig::new(Vec::<String>::new())
+    };
+    let t = RequestTracker::new(cfg).unwrap();
+    assert!(t.reads_rss());
+    let id = t.route_id("/a");
+    let start = t.rss_now();
+    assert_eq!(start, 1000.0);
+    rss.store(5096, std::sync::atomic::Ordering::Relaxed);
+    let out = t.record(id, &[], &[], start).unwrap();
+    assert_eq!(out.rss_delta, Some(4096.0));
+    // No start reading (NaN): counted, with no RSS delta.
+    let out = t.record(id, &[], &[], f64::NAN).unwrap();
+    assert_eq!(out.rss_delta, None);
+    let snap = t.snapshot();
+    assert_eq!(snap.measures, ["rss"]);
+    assert_eq!(snap.routes[0].count, 2);
+    assert_eq!(tracker(&[]).rss_now().to_bits(), f64::NAN.to_bits());
+}

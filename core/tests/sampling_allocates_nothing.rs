@@ -51,6 +51,22 @@ fn statm_sampling_allocates_nothing() {
 }
 
 #[test]
+fn a_whole_snapshot_allocates_nothing() {
+    // statm, the peak (getrusage) and this machine's cgroup files, if any: what a scrape reads.
+    let mut c = leaksense_core::collect::Collector::new().unwrap();
+    c.snapshot().unwrap();
+    let before = allocations();
+    let mut peak = 0u64;
+    for _ in 0..1_000 {
+        peak = peak.max(c.snapshot().unwrap().peak_rss.unwrap());
+        peak = peak.max(c.scrape().unwrap().peak_rss.unwrap());
+    }
+    let after = allocations();
+    assert!(peak > 0);
+    assert_eq!(after - before, 0, "a collector snapshot allocated");
+}
+
+#[test]
 fn container_sampling_allocates_nothing() {
     // The v2 fixture (limit, usage and events files), so the test runs on any machine.
     let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cgroup/v2");

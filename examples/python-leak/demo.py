@@ -30,6 +30,9 @@ DEMO_OPTIONS: dict[str, Any] = {
     "slot_ms": 1000,
     "detector": {"bucket_secs": 1, "warmup_secs": 15, "min_growth_secs": 15, "for_secs": 5},
     "attribution": {"block_ms": 5000},
+    # Off by default (docs/cost.md); on here so the report's `mean Δrss` column shows what a
+    # per-request RSS delta would have blamed.
+    "rss_per_request": True,
 }
 
 

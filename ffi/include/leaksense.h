@@ -12,6 +12,9 @@
 // The most runtime measures a monitor takes per request (its `measures` option).
 #define LEAKSENSE_MAX_MEASURES 4
 
+// How many gauges `leaksense_monitor_gauge_values` fills.
+#define LEAKSENSE_GAUGE_COUNT 5
+
 // The OpenTelemetry instrument kind of a catalog metric.
 enum leaksense_instrument_kind_t
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -152,6 +155,35 @@ typedef struct {
   // When the request was counted (unix ms).
   int64_t ts_ms;
 } leaksense_request_outcome_t;
+
+// Process and container memory, one read of each source. A `has_*` flag is false where the
+// platform or the cgroup does not say; the value is then 0.
+typedef struct {
+  // Resident set size, bytes.
+  uint64_t rss_bytes;
+  // Virtual memory size, bytes.
+  uint64_t virtual_bytes;
+  bool has_peak_rss;
+  // Peak resident set size (`ru_maxrss`), bytes.
+  uint64_t peak_rss_bytes;
+  bool has_container_usage;
+  // cgroup memory usage, bytes.
+  uint64_t container_usage_bytes;
+  bool has_container_oom;
+  // cgroup v2 `oom` events.
+  uint64_t container_oom;
+  bool has_container_oom_kill;
+  // cgroup `oom_kill` events.
+  uint64_t container_oom_kill;
+} leaksense_memory_t;
+
+// The detector's gauges now, in the order of `leaksense_gauge_key`.
+typedef struct {
+  // Each gauge's value; meaningful where `present` is true.
+  double values[LEAKSENSE_GAUGE_COUNT];
+  // False where there is nothing to observe (no limit known, no rate while memory is flat).
+  bool present[LEAKSENSE_GAUGE_COUNT];
+} leaksense_gauges_t;
 
 #ifdef __cplusplus
 extern "C" {
@@ -458,6 +490,80 @@ leaksense_error_t *leaksense_request_end(const leaksense_monitor_t *monitor,
                                          const double *measures,
                                          size_t measures_len,
                                          leaksense_request_outcome_t *out_outcome);
+
+// The id of `route` (UTF-8, `route_len` bytes; a template, never the raw path) for
+// `leaksense_request_record`, interned now if new; past the monitor's `max_routes`, the id of
+// the `_other` bucket. Ids are small and stable for the monitor's life: resolve each route once
+// and keep its id (in a map capped at `max_routes` entries), so that no string crosses the ABI
+// per request.
+//
+// # Safety
+// `monitor` must be NULL or a live monitor; `route` NULL or `route_len` readable bytes;
+// `out_id` NULL or writable.
+leaksense_error_t *leaksense_monitor_route_id(const leaksense_monitor_t *monitor,
+                                              const char *route,
+                                              size_t route_len,
+                                              uint32_t *out_id);
+
+// Records one finished request in one call, with nothing to begin and nothing allocated: its
+// route id (`leaksense_monitor_route_id`), the runtime measures read at its start and at its
+// end (`measures_len` values each, the number of names in the `measures` option), and
+// `rss_start`, what `leaksense_monitor_request_rss` gave at its start (NaN unless the
+// `rss_per_request` option is on). On success `*out_outcome` (if not NULL) receives the
+// deltas. An unknown route id or a non-finite measure is `LEAKSENSE_INVALID_OPTION` /
+// `LEAKSENSE_NON_FINITE_VALUE`; nothing is recorded then.
+//
+// # Safety
+// `monitor` must be NULL or a live monitor; `start` and `end` NULL or `measures_len` readable
+// doubles each; `out_outcome` NULL or writable.
+leaksense_error_t *leaksense_request_record(const leaksense_monitor_t *monitor,
+                                            uint32_t route_id,
+                                            const double *start,
+                                            const double *end,
+                                            size_t measures_len,
+                                            double rss_start,
+                                            leaksense_request_outcome_t *out_outcome);
+
+// Process RSS now, in bytes, for the start of a request passed to `leaksense_request_record`;
+// NaN unless the monitor's `rss_per_request` option is on (or when the read failed).
+//
+// # Safety
+// `monitor` must be NULL or a live monitor; `out_bytes` NULL or writable.
+leaksense_error_t *leaksense_monitor_request_rss(const leaksense_monitor_t *monitor,
+                                                 double *out_bytes);
+
+// Reads what a metrics collection exports now, without feeding the detector: a statm `pread`,
+// `getrusage` for the peak, and one `pread` of the cgroup's usage and events files (not its
+// limit files).
+//
+// # Safety
+// `monitor` must be NULL or a live monitor; `out` NULL or writable.
+leaksense_error_t *leaksense_monitor_memory(const leaksense_monitor_t *monitor,
+                                            leaksense_memory_t *out);
+
+// The detector's gauges without JSON (`leaksense_monitor_gauges` gives the same by key).
+//
+// # Safety
+// `monitor` must be NULL or a live monitor; `out` NULL or writable.
+leaksense_error_t *leaksense_monitor_gauge_values(const leaksense_monitor_t *monitor,
+                                                  leaksense_gauges_t *out);
+
+// The latest reading of a watched count (`series`: UTF-8 of `series_len` bytes, such as
+// `"open_fds"`), without JSON: `*out_present` is false (and `*out_value` 0) until the count
+// has been read. A count that is not watched is `LEAKSENSE_INVALID_OPTION`.
+//
+// # Safety
+// `monitor` must be NULL or a live monitor; `series` NULL or `series_len` readable bytes;
+// `out_value` and `out_present` NULL or writable.
+leaksense_error_t *leaksense_monitor_count_value(const leaksense_monitor_t *monitor,
+                                                 const char *series,
+                                                 size_t series_len,
+                                                 double *out_value,
+                                                 bool *out_present);
+
+// The catalog key of gauge `index` (NUL-terminated, static: do not free), or NULL when
+// `index >= LEAKSENSE_GAUGE_COUNT`.
+const char *leaksense_gauge_key(size_t index);
 
 // PromQL `deriv` over the whole series: the least-squares slope per second. With fewer than two
 // samples `*out_has_value` is false (Prometheus returns no value). Timestamps are unix seconds.

@@ -17,10 +17,12 @@ pub mod catalog;
 pub mod error;
 pub mod monitor;
 pub mod request;
+pub mod scrape;
 pub mod series;
 
 pub use catalog::*;
 pub use error::*;
 pub use monitor::*;
 pub use request::*;
+pub use scrape::*;
 pub use series::*;

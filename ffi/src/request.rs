@@ -9,9 +9,9 @@
 
 use std::ffi::c_char;
 
-use leaksense_core::requests::{MAX_MEASURES, RequestToken};
+use leaksense_core::requests::{MAX_MEASURES, RequestOutcome, RequestToken};
 
-use crate::args::{check_out, handle, slice_arg, str_arg};
+use crate::args::{check_out, handle, slice_arg, str_arg, write_out};
 use crate::error::{guard, leaksense_error_t};
 use crate::monitor::leaksense_monitor_t;
 
@@ -129,20 +129,109 @@ pub unsafe extern "C" fn leaksense_request_end(
         let token = unsafe { request.opaque.as_ptr().cast::<RequestToken>().read() };
         let outcome = monitor.inner.end_request(token, measures)?;
         request.state = 0;
-        if !out_outcome.is_null() {
-            let d = outcome.deltas();
-            let mut deltas = [0.0; LEAKSENSE_MAX_MEASURES];
-            deltas[..d.len()].copy_from_slice(d);
-            let result = leaksense_request_outcome_t {
-                deltas,
-                deltas_len: d.len(),
-                has_rss_delta: outcome.rss_delta.is_some(),
-                rss_delta: outcome.rss_delta.unwrap_or(0.0),
-                ts_ms: outcome.ts_ms,
-            };
-            // SAFETY: non-NULL; writable per the caller's contract.
-            unsafe { out_outcome.write(result) };
-        }
+        // SAFETY: the caller's contract on `out_outcome`.
+        unsafe { write_outcome(out_outcome, &outcome) };
         Ok(())
+    })
+}
+
+/// Writes an outcome to an optional out-parameter.
+///
+/// # Safety
+/// `out` must be NULL or writable.
+unsafe fn write_outcome(out: *mut leaksense_request_outcome_t, outcome: &RequestOutcome) {
+    if out.is_null() {
+        return;
+    }
+    let d = outcome.deltas();
+    let mut deltas = [0.0; LEAKSENSE_MAX_MEASURES];
+    deltas[..d.len()].copy_from_slice(d);
+    let result = leaksense_request_outcome_t {
+        deltas,
+        deltas_len: d.len(),
+        has_rss_delta: outcome.rss_delta.is_some(),
+        rss_delta: outcome.rss_delta.unwrap_or(0.0),
+        ts_ms: outcome.ts_ms,
+    };
+    // SAFETY: non-NULL; writable per the caller's contract.
+    unsafe { out.write(result) };
+}
+
+/// The id of `route` (UTF-8, `route_len` bytes; a template, never the raw path) for
+/// `leaksense_request_record`, interned now if new; past the monitor's `max_routes`, the id of
+/// the `_other` bucket. Ids are small and stable for the monitor's life: resolve each route once
+/// and keep its id (in a map capped at `max_routes` entries), so that no string crosses the ABI
+/// per request.
+///
+/// # Safety
+/// `monitor` must be NULL or a live monitor; `route` NULL or `route_len` readable bytes;
+/// `out_id` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn leaksense_monitor_route_id(
+    monitor: *const leaksense_monitor_t,
+    route: *const c_char,
+    route_len: usize,
+    out_id: *mut u32,
+) -> *mut leaksense_error_t {
+    guard(|| {
+        check_out("out_id", out_id)?;
+        // SAFETY: the caller's contract on every pointer.
+        let monitor = unsafe { handle("monitor", monitor)? };
+        let route = unsafe { str_arg("route", route, route_len)? };
+        let id = monitor.inner.route_id(route)?;
+        // SAFETY: checked non-NULL; writable per the caller's contract.
+        unsafe { write_out("out_id", out_id, id) }
+    })
+}
+
+/// Records one finished request in one call, with nothing to begin and nothing allocated: its
+/// route id (`leaksense_monitor_route_id`), the runtime measures read at its start and at its
+/// end (`measures_len` values each, the number of names in the `measures` option), and
+/// `rss_start`, what `leaksense_monitor_request_rss` gave at its start (NaN unless the
+/// `rss_per_request` option is on). On success `*out_outcome` (if not NULL) receives the
+/// deltas. An unknown route id or a non-finite measure is `LEAKSENSE_INVALID_OPTION` /
+/// `LEAKSENSE_NON_FINITE_VALUE`; nothing is recorded then.
+///
+/// # Safety
+/// `monitor` must be NULL or a live monitor; `start` and `end` NULL or `measures_len` readable
+/// doubles each; `out_outcome` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn leaksense_request_record(
+    monitor: *const leaksense_monitor_t,
+    route_id: u32,
+    start: *const f64,
+    end: *const f64,
+    measures_len: usize,
+    rss_start: f64,
+    out_outcome: *mut leaksense_request_outcome_t,
+) -> *mut leaksense_error_t {
+    guard(|| {
+        // SAFETY: the caller's contract on every pointer.
+        let monitor = unsafe { handle("monitor", monitor)? };
+        let start = unsafe { slice_arg("start", start, measures_len)? };
+        let end = unsafe { slice_arg("end", end, measures_len)? };
+        let outcome = monitor
+            .inner
+            .record_request(route_id, start, end, rss_start)?;
+        // SAFETY: the caller's contract on `out_outcome`.
+        unsafe { write_outcome(out_outcome, &outcome) };
+        Ok(())
+    })
+}
+
+/// Process RSS now, in bytes, for the start of a request passed to `leaksense_request_record`;
+/// NaN unless the monitor's `rss_per_request` option is on (or when the read failed).
+///
+/// # Safety
+/// `monitor` must be NULL or a live monitor; `out_bytes` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn leaksense_monitor_request_rss(
+    monitor: *const leaksense_monitor_t,
+    out_bytes: *mut f64,
+) -> *mut leaksense_error_t {
+    guard(|| {
+        // SAFETY: the caller's contract on both pointers.
+        let monitor = unsafe { handle("monitor", monitor)? };
+        unsafe { write_out("out_bytes", out_bytes, monitor.inner.request_rss()) }
     })
 }

@@ -36,6 +36,7 @@ from leaksense._monitor import (
     Event,
     Monitor,
     Report,
+    RequestToken,
     default_monitor,
     set_default_monitor,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "MEASURE_READERS",
     "Monitor",
     "Report",
+    "RequestToken",
     "SPAN_ALLOCATED_BYTES",
     "SPAN_RSS_DELTA_BYTES",
     "UNMATCHED_ROUTE",

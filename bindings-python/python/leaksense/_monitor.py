@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import gc
 import json
 import os
 import sys
@@ -13,15 +14,23 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, get_args
 
 from leaksense import _native
 from leaksense import schema as _types
-from leaksense._errors import InvalidOptionError, LeakSenseError
+from leaksense._errors import ClosedError, InvalidOptionError, LeakSenseError
 
 if TYPE_CHECKING:
     from leaksense.deep import DeepMode
 
+def _gc_count() -> int:
+    return gc.get_count()[0]
+
+
 # Per-request measures the Python runtime can read, by the name given in `measures`.
+# `gc_count` (the default) is the cheapest allocation counter CPython has: the generation-0
+# count, GC-tracked objects allocated minus freed since the last collection (~0.1 µs; a
+# collection during the request resets it, so its delta is then negative).
 # sys.getallocatedblocks() walks every memory pool in 3.11 (about 6 µs at 100k objects), so
-# it is opt-in; the default per-request measure is process RSS, read by the core.
+# it is opt-in.
 MEASURE_READERS: dict[str, Callable[[], float]] = {
+    "gc_count": _gc_count,
     "allocated_blocks": sys.getallocatedblocks,
 }
 
@@ -107,16 +116,24 @@ class Monitor:
             raise InvalidOptionError(f"invalid option: {e}") from e
         self._native = _native.Monitor("python", config_json)
         self.config: _types.MonitorOptions = json.loads(self._native.config_json())
-        self._readers: tuple[Callable[[], float], ...] = tuple(
-            MEASURE_READERS[m] for m in self.config["measures"]
-        )
-        # Per-request hot path: the measure readers as one call, and the span attribute names.
+        readers = tuple(MEASURE_READERS[m] for m in self.config["measures"])
+        # Per-request path (`_requests._Scope`): with at most one measure and no per-request
+        # RSS (the defaults) a request reads it at each end and makes one `record` call with
+        # two floats; otherwise it reads a list and makes one `record_all` call.
+        self._rss_per_request: bool = self.config["rss_per_request"]
+        self._fast = len(readers) <= 1 and not self._rss_per_request
+        self._read_one: Callable[[], Optional[float]] = readers[0] if readers else _none
         self._read_measures: Callable[[], Sequence[float]] = (
-            (lambda: [r() for r in self._readers]) if self._readers else _no_measures
+            (lambda: [r() for r in readers]) if readers else _no_measures
         )
         self._span_keys: tuple[str, ...] = tuple(
             SPAN_MEASURE_PREFIX + m for m in self.config["measures"]
         )
+        # Route name -> the core's route id, resolved once per route so no string crosses into
+        # the core per request; capped like the core's table (past the cap the core counts
+        # routes under `_other`, and they are looked up each time instead of cached).
+        self._route_ids: dict[str, int] = {}
+        self._max_routes: int = self.config["max_routes"]
         # Deep mode (`leaksense.deep.DeepMode`): tracemalloc on sampled requests; off by default.
         self.deep: Optional["DeepMode"] = None
         self._listeners: dict[str, list[Callable[[Event], None]]] = {k: [] for k in EVENT_KINDS}
@@ -246,15 +263,31 @@ class Monitor:
 
     # -- requests ----------------------------------------------------------------------------
 
-    def begin_request(self, route: str) -> "_native.Token":
-        """Starts tracking a request on `route` (a route template, never a raw path)."""
-        return self._native.begin_request(route, self._read_measures())
+    def _route_id(self, route: str) -> int:
+        rid = self._route_ids.get(route)
+        if rid is None:
+            rid = self._native.route_id(route)
+            if len(self._route_ids) < self._max_routes:
+                self._route_ids[route] = rid
+        return rid
+
+    def begin_request(self, route: str) -> "RequestToken":
+        """Starts tracking a request on `route` (a route template, never a raw path): reads
+        the start measures. Pass the token to `end_request`."""
+        if self._native.is_closed():
+            raise ClosedError("the monitor is closed")
+        return RequestToken(route, self._read_measures(), self._native.request_rss())
 
     def end_request(
-        self, token: "_native.Token", route: Optional[str] = None
+        self, token: "RequestToken", route: Optional[str] = None
     ) -> tuple[list[float], Optional[float]]:
-        """Ends a request; returns (runtime measure deltas, RSS delta in bytes or None)."""
-        return self._native.end_request(token, self._read_measures(), route)
+        """Records the request (on `route` if given) in one call into the core; returns
+        (runtime measure deltas, RSS delta in bytes or None)."""
+        if not isinstance(token, RequestToken):
+            raise TypeError(f"expected a RequestToken from begin_request, got {type(token).__name__}")
+        return self._native.record_all(
+            self._route_id(route or token.route), token.start, self._read_measures(), token.rss_start
+        )
 
     # -- events ------------------------------------------------------------------------------
 
@@ -312,6 +345,21 @@ class Monitor:
 
 def _no_measures() -> Sequence[float]:
     return ()
+
+
+def _none() -> Optional[float]:
+    return None
+
+
+class RequestToken:
+    """A request begun with `Monitor.begin_request`: its route and start readings."""
+
+    __slots__ = ("route", "start", "rss_start")
+
+    def __init__(self, route: str, start: Sequence[float], rss_start: float) -> None:
+        self.route = route
+        self.start = start
+        self.rss_start = rss_start
 
 
 def _poll_loop(ref: "weakref.ref[Monitor]", stop: threading.Event, period: float) -> None:
@@ -386,6 +434,7 @@ __all__: Sequence[str] = (
     "Event",
     "Monitor",
     "Report",
+    "RequestToken",
     "default_monitor",
     "set_default_monitor",
 )

@@ -6,11 +6,12 @@ import contextvars
 import functools
 import inspect
 from types import TracebackType
-from typing import Any, Callable, Optional, TypeVar, cast
+from typing import Any, Callable, Optional, Sequence, TypeVar, cast
 
 from opentelemetry.trace import get_current_span
 
 from leaksense import _native
+from leaksense._errors import ClosedError
 from leaksense._monitor import Monitor, default_monitor
 from leaksense.deep import DeepMode
 
@@ -19,6 +20,7 @@ UNMATCHED_ROUTE = "_unmatched"
 
 SPAN_RSS_DELTA_BYTES: str = _native.SPAN_RSS_DELTA_BYTES
 SPAN_ALLOCATED_BYTES: str = _native.SPAN_ALLOCATED_BYTES
+_NAN = float("nan")
 
 
 # The request in flight in this thread or asyncio task (each task has its own context).
@@ -38,16 +40,18 @@ def set_route(route: str) -> bool:
 
 
 class _Scope:
-    """One tracked request: begun on entry, ended on exit. Kept lean: it runs per request."""
+    """One tracked request: its start readings taken on entry, recorded in one call into the
+    core on exit. Kept lean: it runs per request."""
 
-    __slots__ = ("route", "_mon", "_reset", "_token", "_deep")
+    __slots__ = ("route", "_mon", "_reset", "_start", "_rss", "_deep")
 
     def __init__(self, mon: Optional[Monitor], route: Optional[str]) -> None:
         self._mon = mon
         # The route: given, or filled in while the request runs (`set_route`, framework hook).
         self.route = route
         self._reset: Optional[contextvars.Token[Optional[_Scope]]] = None
-        self._token: Optional[_native.Token] = None
+        self._start: Any = None  # a float (one measure), or a list of them
+        self._rss = _NAN
         self._deep: Optional[tuple[DeepMode, float]] = None  # (deep mode, start) if sampled
 
     def __enter__(self) -> "_Scope":
@@ -58,21 +62,40 @@ class _Scope:
                 began = deep.begin()
                 if began is not None:
                     self._deep = (deep, began)
-            self._token = mon._native.begin_deferred(mon._read_measures())
+            if mon._fast:
+                self._start = mon._read_one()
+            else:
+                self._start = mon._read_measures()
+                if mon._rss_per_request:
+                    self._rss = mon._native.request_rss()
             self._reset = _CURRENT.set(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        token = self._token
-        if token is None:
+        reset = self._reset
+        if reset is None:
             return
-        self._token = None
-        if self._reset is not None:
-            _CURRENT.reset(self._reset)
-        mon = cast(Monitor, self._mon)
-        deltas, rss = mon._native.end_request(
-            token, mon._read_measures(), self.route or UNMATCHED_ROUTE
-        )
+        self._reset = None
+        _CURRENT.reset(reset)
+        mon = self._mon
+        assert mon is not None
+        route = self.route or UNMATCHED_ROUTE
+        try:
+            rid = mon._route_ids.get(route)
+            if rid is None:
+                rid = mon._route_id(route)
+            rss = None
+            if mon._fast:
+                delta = mon._native.record(rid, self._start, mon._read_one())
+                if not mon._span_keys and self._deep is None:
+                    return  # nothing to put on a span
+                deltas: Sequence[float] = (delta,)
+            else:
+                deltas, rss = mon._native.record_all(
+                    rid, self._start, mon._read_measures(), self._rss
+                )
+        except ClosedError:
+            return  # closed while the request ran: it goes uncounted
         span = get_current_span()
         if self._deep is not None:
             self._deep[0].end(self._deep[1], span)

@@ -12,14 +12,8 @@ from opentelemetry import metrics as otel_metrics
 from opentelemetry.metrics import CallbackOptions, Observation
 
 from leaksense import _native
-from leaksense._errors import LeakSenseError
+from leaksense._errors import ClosedError, LeakSenseError
 from leaksense._monitor import Monitor
-
-_GC_STAT = {
-    "cpython.gc.collections": "collections",
-    "cpython.gc.collected_objects": "collected",
-    "cpython.gc.uncollectable_objects": "uncollectable",
-}
 
 
 class RuntimeMetrics:
@@ -66,39 +60,41 @@ def register_metrics(
     naming = monitor.config["naming"]
     gc_baseline = monitor.config["heap"]
 
+    scrape = _Scrape(monitor, probe)
+
     def detector_gauge(key: str) -> Callable[[CallbackOptions], Iterable[Observation]]:
         def cb(_: CallbackOptions) -> Iterable[Observation]:
-            v = dict(monitor._native.gauges())[key]
+            v = scrape.gauges.get(key)
             return [] if v is None else [Observation(v)]
 
         return cb
 
     def gc_stats(stat: str, attr: str) -> Callable[[CallbackOptions], Iterable[Observation]]:
         def cb(_: CallbackOptions) -> Iterable[Observation]:
-            return [Observation(s[stat], {attr: g}) for g, s in enumerate(gc.get_stats())]
+            return [Observation(s[stat], {attr: g}) for g, s in enumerate(scrape.gc_stats)]
 
         return cb
 
     def gc_pending(attr: str) -> Callable[[CallbackOptions], Iterable[Observation]]:
         def cb(_: CallbackOptions) -> Iterable[Observation]:
-            return [Observation(c, {attr: g}) for g, c in enumerate(gc.get_count())]
+            return [Observation(c, {attr: g}) for g, c in enumerate(scrape.gc_count)]
 
         return cb
 
-    def container_value(index: int) -> Callable[[CallbackOptions], Iterable[Observation]]:
+    def memory_value(index: int) -> Callable[[CallbackOptions], Iterable[Observation]]:
         def cb(_: CallbackOptions) -> Iterable[Observation]:
-            v = probe.container()[index]
+            v = scrape.memory[index]
             return [] if v is None else [Observation(v)]
 
         return cb
 
     census = _Census(deep_min_interval_s)
     callbacks: dict[str, Callable[[str], Callable[[CallbackOptions], Iterable[Observation]]]] = {
-        "process.memory.usage": lambda a: lambda _: [Observation(probe.read()[0])],
-        "process.memory.virtual": lambda a: lambda _: [Observation(probe.read()[1])],
-        "process.memory.peak": lambda a: lambda _: [Observation(probe.peak_rss())],
-        "container.memory.usage": lambda a: container_value(0),
-        "container.memory.oom_kills": lambda a: container_value(1),
+        "process.memory.usage": lambda a: memory_value(0),
+        "process.memory.virtual": lambda a: memory_value(1),
+        "process.memory.peak": lambda a: memory_value(2),
+        "container.memory.usage": lambda a: memory_value(3),
+        "container.memory.oom_kills": lambda a: memory_value(4),
         "cpython.gc.collections": lambda a: gc_stats("collections", a),
         "cpython.gc.collected_objects": lambda a: gc_stats("collected", a),
         "cpython.gc.uncollectable_objects": lambda a: gc_stats("uncollectable", a),
@@ -130,6 +126,8 @@ def register_metrics(
             cb = callbacks[key](attr)
         else:
             continue  # a count the monitor does not watch: nothing reads it
+        if not registered:
+            cb = scrape.opening(cb)
         registered[m["key"]] = cb
         instruments[m["key"]] = create[m["kind"]](
             m["name"], callbacks=[cb], unit=m["unit"], description=m["description"]
@@ -157,6 +155,45 @@ def register_metrics(
     gc.callbacks.append(_gc_callback)
     result._gc_hook = _gc_callback
     return result
+
+
+class _Scrape:
+    """Each source read once per scrape: the callback of the first instrument registered reads
+    them all (one core call for process and container memory, one `gc.get_stats()`, one
+    `gc.get_count()`, the detector's gauges) and every other callback takes what it read. The
+    OpenTelemetry SDK calls an instrument's callbacks in registration order on every
+    collection, so the first one runs first; if it did not, a callback would see the previous
+    scrape's figures, never a wrong metric."""
+
+    def __init__(self, monitor: Monitor, probe: Any) -> None:
+        self._monitor = monitor
+        self._probe = probe
+        self.memory: tuple[Optional[int], ...] = (None,) * 5
+        self.gc_stats: list[dict[str, int]] = []
+        self.gc_count: tuple[int, int, int] = (0, 0, 0)
+        self.gauges: dict[str, Optional[float]] = {}
+
+    def read(self) -> None:
+        native = self._monitor._native
+        try:
+            self.memory = native.memory()
+            self.gauges = dict(native.gauges())
+        except ClosedError:
+            # A closed monitor has no detector; process memory still reads.
+            rss, vms = self._probe.read()
+            self.memory = (rss, vms, None, None, None)
+            self.gauges = {}
+        self.gc_stats = gc.get_stats()
+        self.gc_count = gc.get_count()
+
+    def opening(
+        self, cb: Callable[[CallbackOptions], Iterable[Observation]]
+    ) -> Callable[[CallbackOptions], Iterable[Observation]]:
+        def opener(options: CallbackOptions) -> Iterable[Observation]:
+            self.read()
+            return cb(options)
+
+        return opener
 
 
 class _Census:

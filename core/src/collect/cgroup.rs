@@ -158,6 +158,16 @@ impl CgroupFiles {
             .iter()
             .filter_map(|f| parse_limit(read_at_start(f, &mut buf)?))
             .min();
+        ContainerMemory {
+            limit,
+            ..self.read_usage()
+        }
+    }
+
+    /// Usage and OOM counts only (`limit` is `None`): what a metrics scrape exports, without
+    /// the limit files (one per level of the hierarchy), which change rarely.
+    pub fn read_usage(&self) -> ContainerMemory {
+        let mut buf = [0u8; 512];
         let usage = self
             .usage
             .as_ref()
@@ -168,7 +178,7 @@ impl CgroupFiles {
             .and_then(|f| read_at_start(f, &mut buf));
         let event = |key: &str| events.and_then(|text| event(text, key));
         ContainerMemory {
-            limit,
+            limit: None,
             usage,
             // v1's oom_control has `under_oom` (a state, not a count) and no `oom` counter.
             oom: match self.version {

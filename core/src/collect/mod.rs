@@ -98,7 +98,8 @@ pub fn host_total_memory() -> Option<u64> {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Snapshot {
     pub process: ProcessMemory,
-    /// Peak RSS since the process started (VmHWM); `None` when the platform does not say.
+    /// Peak RSS since the process started (`ru_maxrss`, VmHWM); `None` when the platform does
+    /// not say.
     pub peak_rss: Option<u64>,
     pub container: ContainerMemory,
     pub limits: Limits,
@@ -116,17 +117,18 @@ pub struct Collector {
     cgroup: Option<(Cgroup, CgroupFiles)>,
     host_total: Option<u64>,
     runtime_limit: Option<u64>,
+    /// The container limit as the last full read found it (`snapshot`, `limits`).
+    container_limit: Option<u64>,
 }
 
 impl Collector {
     /// Opens the fastest process probe and discovers the cgroup (absent cgroups are not errors).
     pub fn new() -> Result<Self, CollectError> {
-        Ok(Collector {
-            probe: default_probe()?,
-            cgroup: Cgroup::discover().map(with_files),
-            host_total: host_total_memory(),
-            runtime_limit: None,
-        })
+        Ok(Collector::with_parts(
+            default_probe()?,
+            Cgroup::discover(),
+            host_total_memory(),
+        ))
     }
 
     /// A collector over an explicit probe and cgroup (tests, and hosts with unusual mounts).
@@ -135,11 +137,14 @@ impl Collector {
         cgroup: Option<Cgroup>,
         host_total: Option<u64>,
     ) -> Self {
+        let cgroup = cgroup.map(with_files);
+        let container_limit = cgroup.as_ref().and_then(|(_, files)| files.read().limit);
         Collector {
             probe,
-            cgroup: cgroup.map(with_files),
+            cgroup,
             host_total,
             runtime_limit: None,
+            container_limit,
         }
     }
 
@@ -181,12 +186,13 @@ impl Collector {
         }
     }
 
-    /// Process memory, peak RSS, container figures and limits in one pass (off the hot path:
-    /// the peak costs a `/proc/self/status` read, a few µs).
+    /// Process memory, peak RSS, container figures and limits in one pass: one read of each
+    /// source (a statm `pread`, `getrusage`, one `pread` per cgroup file), nothing allocated.
     pub fn snapshot(&mut self) -> Result<Snapshot, CollectError> {
         let process = self.process_memory()?;
         let peak_rss = self.peak_rss().ok();
         let container = self.container();
+        self.container_limit = container.limit;
         let limits = Limits {
             container: container.limit,
             runtime: self.runtime_limit,
@@ -197,6 +203,33 @@ impl Collector {
             peak_rss,
             container,
             limits,
+        })
+    }
+
+    /// [`Collector::snapshot`] without the container's limit files (one per level of the
+    /// cgroup hierarchy, and they change rarely): the limit is the one the last `snapshot`
+    /// read (the monitor's sampler thread takes one every interval). One read of each other
+    /// source: what a metrics scrape and a binding's `sample()` need.
+    pub fn scrape(&mut self) -> Result<Snapshot, CollectError> {
+        let process = self.process_memory()?;
+        let peak_rss = self.peak_rss().ok();
+        let container = ContainerMemory {
+            limit: self.container_limit,
+            ..self
+                .cgroup
+                .as_ref()
+                .map(|(_, files)| files.read_usage())
+                .unwrap_or_default()
+        };
+        Ok(Snapshot {
+            process,
+            peak_rss,
+            container,
+            limits: Limits {
+                container: container.limit,
+                runtime: self.runtime_limit,
+                host: self.host_total,
+            },
         })
     }
 
@@ -245,6 +278,12 @@ mod tests {
             "host memory is always known on Linux"
         );
         assert!(s.peak_rss.is_some_and(|p| p >= s.process.rss_bytes / 2));
+        let quick = c.scrape().unwrap();
+        assert_eq!(
+            quick.container.limit, s.container.limit,
+            "the limit of the last snapshot"
+        );
+        assert_eq!(quick.limits, s.limits);
         c.set_runtime_limit(Some(1));
         assert_eq!(c.limits().effective(), Some((1, LimitSource::Runtime)));
     }

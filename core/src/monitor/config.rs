@@ -32,12 +32,16 @@ pub struct MonitorConfig {
     pub naming: Naming,
     /// Period of the core's sampler thread, and of the binding's runtime watcher, in ms.
     pub interval_ms: u64,
-    /// Names of the runtime measures the binding passes to `begin_request`/`end_request`, at
-    /// most four (Node: `heap_used`; Go: `heap_allocated`, `goroutines`; Python: none, or
-    /// `allocated_blocks`).
+    /// Names of the runtime measures the binding reads at each request's start and end and
+    /// records with it (their deltas also go on the request's span), at most four. Defaults:
+    /// one cheap measure per runtime (Node: `heap_used`; Go: `goroutines`; Python: `gc_count`).
+    /// Dearer opt-ins: Go `heap_allocated` (a `runtime/metrics` read, ~0.3-0.8 µs each end),
+    /// Python `allocated_blocks` (walks every memory pool).
     pub measures: Vec<String>,
-    /// Also read process RSS at each request's begin and end, reported as the `rss` measure
-    /// (one `pread`, about 0.3 µs, at each end).
+    /// Also read process RSS at each request's start and end, reported as the `rss` measure
+    /// and the span's RSS delta (one statm `pread` at each end, plus one more call into the
+    /// core at the start). Off by default: a per-request RSS delta mostly shows the
+    /// allocator's page churn, not what the request retained (docs/cost.md).
     pub rss_per_request: bool,
     /// Route cardinality cap; routes beyond it are counted under `_other`.
     pub max_routes: usize,
@@ -73,7 +77,7 @@ impl Default for MonitorConfig {
             naming: Naming::Semconv,
             interval_ms: 15_000,
             measures: Vec::new(),
-            rss_per_request: cfg!(target_os = "linux"),
+            rss_per_request: false,
             max_routes: tracker.max_routes,
             slot_ms: tracker.slot_ms,
             memory_limit: None,
@@ -101,8 +105,9 @@ impl MonitorConfig {
         };
         let measures: &[&str] = match runtime {
             Runtime::Node => &["heap_used"],
-            Runtime::Go => &["heap_allocated", "goroutines"],
-            Runtime::Python | Runtime::Process => &[],
+            Runtime::Go => &["goroutines"],
+            Runtime::Python => &["gc_count"],
+            Runtime::Process => &[],
         };
         c.measures = measures.iter().map(|m| m.to_string()).collect();
         c.counts = counts::preset(runtime);

@@ -283,6 +283,14 @@ impl Monitor {
         self.shared.count_report(i, &self.shared.config.attribution)
     }
 
+    /// The latest reading of a watched count (`None` before the first); a count that is not
+    /// watched is `invalid_option`.
+    pub fn count_value(&self, series: &str) -> Result<Option<f64>, MonitorError> {
+        let st = self.shared.state()?;
+        let i = st.counts.index(series)?;
+        Ok(st.counts.series[i].last.map(|l| l.value))
+    }
+
     /// The counts this monitor watches, by name.
     pub fn counts(&self) -> Vec<&'static str> {
         self.shared

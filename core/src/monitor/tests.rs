@@ -192,6 +192,61 @@ fn the_sampler_thread_samples_until_stopped_and_restarts() {
 }
 
 #[test]
+fn rss_per_request_is_off_in_every_preset() {
+    for rt in ["process", "python", "node", "go"] {
+        let m = Monitor::for_runtime(rt, "{}").unwrap();
+        assert!(!m.config().rss_per_request, "{rt}");
+        assert!(!m.tracker().measures().iter().any(|x| x == "rss"), "{rt}");
+        assert!(m.request_rss().is_nan(), "{rt}");
+        m.close();
+    }
+}
+
+#[test]
+fn record_request_goes_through_route_ids_and_refuses_a_closed_monitor() {
+    let m = monitor(r#"{"measures": ["heap"], "rss_per_request": true}"#);
+    let id = m.route_id("/users/:id").unwrap();
+    let rss = m.request_rss();
+    let out = m.record_request(id, &[100.0], &[164.0], rss).unwrap();
+    assert_eq!(out.deltas(), [64.0]);
+    if cfg!(target_os = "linux") {
+        assert!(rss > 0.0 && out.rss_delta.is_some_and(f64::is_finite));
+    }
+    assert_eq!(
+        m.record_request(id + 1, &[0.0], &[0.0], f64::NAN)
+            .unwrap_err()
+            .code(),
+        ErrorCode::InvalidOption
+    );
+    let r = m.report().unwrap();
+    assert_eq!(r.routes.iter().map(|r| r.requests).sum::<u64>(), 1);
+    m.close();
+    assert_eq!(m.route_id("/a").unwrap_err().code(), ErrorCode::Closed);
+    assert_eq!(
+        m.record_request(id, &[0.0], &[0.0], f64::NAN)
+            .unwrap_err()
+            .code(),
+        ErrorCode::Closed
+    );
+}
+
+#[test]
+fn memory_reads_every_source_without_feeding_the_detector() {
+    let m = monitor("{}");
+    let snap = m.memory().unwrap();
+    assert!(snap.process.rss_bytes > 0);
+    if cfg!(target_os = "linux") {
+        assert!(
+            snap.peak_rss
+                .is_some_and(|p| p >= snap.process.rss_bytes / 2)
+        );
+    }
+    assert_eq!(m.analysis().unwrap().samples, 0, "a scrape is not a sample");
+    m.close();
+    assert_eq!(m.memory().unwrap_err().code(), ErrorCode::Closed);
+}
+
+#[test]
 fn request_measures_are_checked_and_rss_is_added() {
     let m = monitor(r#"{"measures": ["heap"], "rss_per_request": true}"#);
     assert_eq!(
@@ -443,11 +498,11 @@ fn presets_lie_under_the_users_options() {
         .unwrap();
     assert_eq!(zero.detector.first_collection_secs, 0.0);
     let go = MonitorConfig::for_runtime("go", "{}").unwrap();
-    assert_eq!(go.measures, ["heap_allocated", "goroutines"]);
+    assert_eq!(go.measures, ["goroutines"]);
     assert!(go.heap && !go.detector.reports_full_gcs);
     let py = MonitorConfig::for_runtime("python", r#"{"naming": "legacy"}"#).unwrap();
     assert_eq!((py.runtime, py.naming), (Runtime::Python, Naming::Legacy));
-    assert!(py.measures.is_empty() && !py.heap);
+    assert!(py.measures == ["gc_count"] && !py.heap);
     assert_eq!(py.interval_ms, MonitorConfig::default().interval_ms);
     let count = MonitorConfig::for_runtime("go", r#"{"detector": {"kind": "count"}}"#).unwrap();
     assert_eq!(

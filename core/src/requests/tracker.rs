@@ -478,9 +478,84 @@ impl RequestTracker {
                 "the token was not issued by this tracker",
             ));
         }
+        self.record_inner(token.route, &token.start, end, token.rss_start, ts_ms)
+    }
+
+    /// The id of `route`, interned now if new (beyond the cap, the `_other` bucket's id).
+    /// Stable for the tracker's lifetime: a binding resolves each route once and keeps the id
+    /// (in a cache capped like this table), so no string crosses into the core per request.
+    pub fn route_id(&self, route: &str) -> u32 {
+        self.table.intern(route, || self.clock.now_ms())
+    }
+
+    /// [`RequestTracker::route_id`] with an injected first-seen time (tests, replays).
+    pub fn route_id_at(&self, route: &str, ts_ms: i64) -> Result<u32, InputError> {
+        crate::series::check_ts("ts_ms", ts_ms)?;
+        Ok(self.table.intern(route, || ts_ms))
+    }
+
+    /// Records one finished request on a route id in a single call: the runtime measures read
+    /// at its start and at its end, and `rss_start`, the reading of [`RequestTracker::rss_now`]
+    /// taken at its start (NaN when the tracker reads no RSS; the core reads the end itself).
+    /// The request is counted at the tracker's clock now. This is the bindings' hot path: it
+    /// needs no token and no call at the start of the request.
+    pub fn record(
+        &self,
+        route: u32,
+        start: &[f64],
+        end: &[f64],
+        rss_start: f64,
+    ) -> Result<RequestOutcome, InputError> {
+        let start = self.measures_in("start", start)?;
+        self.record_inner(route, &start, end, rss_start, None)
+    }
+
+    /// [`RequestTracker::record`] counted at an injected time (tests, replays).
+    pub fn record_at(
+        &self,
+        route: u32,
+        ts_ms: i64,
+        start: &[f64],
+        end: &[f64],
+        rss_start: f64,
+    ) -> Result<RequestOutcome, InputError> {
+        crate::series::check_ts("ts_ms", ts_ms)?;
+        let start = self.measures_in("start", start)?;
+        self.record_inner(route, &start, end, rss_start, Some(ts_ms))
+    }
+
+    /// Process RSS now from the tracker's source, for the start of a request passed to
+    /// `record` (NaN when the tracker reads no RSS or the read failed).
+    pub fn rss_now(&self) -> f64 {
+        self.rss_source
+            .as_ref()
+            .and_then(|s| s.read())
+            .unwrap_or(f64::NAN)
+    }
+
+    /// Whether the tracker reads process RSS per request (then a binding passes
+    /// [`RequestTracker::rss_now`] taken at the start of each request to `record`).
+    pub fn reads_rss(&self) -> bool {
+        self.rss_source.is_some()
+    }
+
+    fn record_inner(
+        &self,
+        route: u32,
+        start: &[f64; MAX_MEASURES],
+        end: &[f64],
+        rss_start: f64,
+        ts_ms: Option<i64>,
+    ) -> Result<RequestOutcome, InputError> {
+        if self.table.name(route).is_none() {
+            return Err(InputError::invalid_option(
+                "route",
+                format!("{route} is not a route id of this tracker"),
+            ));
+        }
         let n = self.runtime_measures();
         let mut deltas = self.measures_in("end", end)?;
-        for (index, (d, s)) in deltas.iter_mut().zip(&token.start).enumerate() {
+        for (index, (d, s)) in deltas.iter_mut().zip(start).enumerate() {
             *d -= s;
             // Two finite values can still differ by more than f64 holds (1e308 - -1e308).
             if !d.is_finite() {
@@ -495,7 +570,7 @@ impl RequestTracker {
             .rss_source
             .as_ref()
             .and_then(|s| s.read())
-            .map(|v| v - token.rss_start)
+            .map(|v| v - rss_start)
             .filter(|d| d.is_finite());
         let ts_ms = ts_ms.unwrap_or_else(|| self.clock.now_ms());
 
@@ -503,8 +578,7 @@ impl RequestTracker {
         let shard_ix = THREAD_NUMBER.try_with(|n| n.0).unwrap_or(0) % self.shards.len();
         let mut shard = lock(&self.shards[shard_ix].0);
         let nm = self.measures.len();
-        let acc =
-            shard.routes[token.route as usize].get_or_insert_with(|| Box::new(RouteAcc::new(nm)));
+        let acc = shard.routes[route as usize].get_or_insert_with(|| Box::new(RouteAcc::new(nm)));
         let has_rss = self.rss_source.is_some();
         acc.push(
             deltas[..n]
@@ -512,7 +586,7 @@ impl RequestTracker {
                 .map(|&d| Some(d))
                 .chain(has_rss.then_some(rss_delta)),
         );
-        self.count(&mut shard, token.route, ts_ms);
+        self.count(&mut shard, route, ts_ms);
         Ok(RequestOutcome {
             n,
             deltas,

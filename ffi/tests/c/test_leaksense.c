@@ -222,7 +222,7 @@ static void test_monitor_lifecycle(void) {
   OK(leaksense_monitor_config(m, &config));
   /* The go preset under the options. */
   CHECK(config != NULL && strstr(config, "\"interval_ms\":10") != NULL);
-  CHECK(config != NULL && strstr(config, "\"measures\":[\"heap_allocated\",\"goroutines\"]") != NULL);
+  CHECK(config != NULL && strstr(config, "\"measures\":[\"goroutines\"]") != NULL);
   leaksense_string_free(config);
   config = NULL;
   FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_config(m, NULL));
@@ -397,6 +397,85 @@ static void test_requests(void) {
   leaksense_monitor_free(other);
 }
 
+/* The one-call request path: a route id resolved once, then one record per request. */
+static void test_record(void) {
+  leaksense_monitor_t *m = NULL;
+  OK(leaksense_monitor_new(S("go"), S("{\"measures\": [\"goroutines\", \"heap_allocs\"], \"max_routes\": 2}"), &m));
+  uint32_t users = 99, again = 98, other = 97, third = 96;
+  OK(leaksense_monitor_route_id(m, S("GET /users/{id}"), &users));
+  OK(leaksense_monitor_route_id(m, S("GET /users/{id}"), &again));
+  CHECK(users == again);
+  OK(leaksense_monitor_route_id(m, S("GET /health"), &third));
+  OK(leaksense_monitor_route_id(m, S("GET /over-the-cap"), &other));
+  CHECK(other != users && other != third);
+  double rss = 0;
+  OK(leaksense_monitor_request_rss(m, &rss));
+  CHECK(isnan(rss)); /* rss_per_request is off by default */
+  const double start[] = {10, 1000};
+  const double end[] = {12, 5096};
+  leaksense_request_outcome_t out;
+  memset(&out, 0, sizeof out);
+  OK(leaksense_request_record(m, users, start, end, 2, rss, &out));
+  CHECK(out.deltas_len == 2 && out.deltas[0] == 2 && out.deltas[1] == 4096);
+  CHECK(!out.has_rss_delta && out.ts_ms > 1600000000000);
+  OK(leaksense_request_record(m, other, start, end, 2, NAN, NULL));
+  /* Unknown ids, bad measures and NULL pointers are typed errors. */
+  const double nan2[] = {NAN, 1};
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_request_record(m, 12345, start, end, 2, NAN, &out));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_request_record(m, users, start, end, 1, NAN, &out));
+  FAILS(LEAKSENSE_NON_FINITE_VALUE, leaksense_request_record(m, users, nan2, end, 2, NAN, &out));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_request_record(m, users, NULL, end, 2, NAN, &out));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_request_record(NULL, users, start, end, 2, NAN, &out));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_route_id(m, "\xc3\x28", 2, &users));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_route_id(m, S("GET /"), NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_route_id(NULL, S("GET /"), &users));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_request_rss(m, NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_request_rss(NULL, &rss));
+  char *json = NULL;
+  OK(leaksense_monitor_report_json(m, &json));
+  CHECK(json != NULL && strstr(json, "GET /users/{id}") != NULL && strstr(json, "_other") != NULL);
+  leaksense_string_free(json);
+
+  /* The scrape's structs: memory without feeding the detector, gauges without JSON. */
+  leaksense_memory_t mem;
+  memset(&mem, 0, sizeof mem);
+  OK(leaksense_monitor_memory(m, &mem));
+  CHECK(mem.rss_bytes > 0 && mem.virtual_bytes >= mem.rss_bytes);
+  CHECK(mem.has_peak_rss && mem.peak_rss_bytes >= mem.rss_bytes / 2);
+  leaksense_gauges_t g;
+  memset(&g, 0, sizeof g);
+  OK(leaksense_monitor_gauge_values(m, &g));
+  CHECK(LEAKSENSE_GAUGE_COUNT == 5);
+  CHECK(strcmp(leaksense_gauge_key(4), "detector.state") == 0 && g.present[4] && g.values[4] == 0);
+  CHECK(strcmp(leaksense_gauge_key(1), "memory.baseline") == 0 && !g.present[1]);
+  CHECK(leaksense_gauge_key(LEAKSENSE_GAUGE_COUNT) == NULL);
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_memory(m, NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_memory(NULL, &mem));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_gauge_values(m, NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_gauge_values(NULL, &g));
+  OK(leaksense_monitor_analysis(m, &json));
+  CHECK(json != NULL && strstr(json, "\"samples\":0") != NULL); /* a scrape is not a sample */
+  leaksense_string_free(json);
+
+  /* With rss_per_request, the start reading comes from the core and the end is read by it. */
+  leaksense_monitor_t *r = NULL;
+  OK(leaksense_monitor_new(NULL, 0, S("{\"rss_per_request\": true}"), &r));
+  uint32_t id = 0;
+  OK(leaksense_monitor_route_id(r, S("GET /"), &id));
+  OK(leaksense_monitor_request_rss(r, &rss));
+  CHECK(rss > 0);
+  OK(leaksense_request_record(r, id, NULL, NULL, 0, rss, &out));
+  CHECK(out.deltas_len == 0 && out.has_rss_delta);
+  leaksense_monitor_free(r);
+
+  OK(leaksense_monitor_close(m));
+  FAILS(LEAKSENSE_CLOSED, leaksense_monitor_route_id(m, S("GET /"), &users));
+  FAILS(LEAKSENSE_CLOSED, leaksense_request_record(m, users, start, end, 2, NAN, &out));
+  FAILS(LEAKSENSE_CLOSED, leaksense_monitor_memory(m, &mem));
+  FAILS(LEAKSENSE_CLOSED, leaksense_monitor_gauge_values(m, &g));
+  leaksense_monitor_free(m);
+}
+
 /* Six hours of a post-GC baseline, flat for two and then rising 40 KB a minute, with
  * injected times: the default detector fires, the event queue has the leak event with its
  * report, and polling drains. */
@@ -467,6 +546,19 @@ static void test_counts(void) {
   CHECK(json != NULL && strstr(json, "\"go.goroutine.count\":") != NULL);
   leaksense_string_free(json);
   json = NULL;
+  /* The same without JSON: the detector's gauges, and a count's latest reading. */
+  leaksense_gauges_t gauges;
+  OK(leaksense_monitor_gauge_values(m, &gauges));
+  double value = -1;
+  bool present = false;
+  OK(leaksense_monitor_count_value(m, S("goroutines"), &value, &present));
+  CHECK(present && value >= 40);
+  OK(leaksense_monitor_count_value(m, S("open_fds"), &value, &present));
+  CHECK(!present && value == 0); /* nothing has counted descriptors: no sampler ran */
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_count_value(m, S("threads"), &value, &present));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_count_value(m, S("goroutines"), NULL, &present));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_count_value(m, S("goroutines"), &value, NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_count_value(NULL, S("goroutines"), &value, &present));
   FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_report_for_json(m, S("threads"), &json));
   FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_report_for_json(m, NULL, 2, &json));
   FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_report_for_json(m, S("goroutines"), NULL));
@@ -475,6 +567,7 @@ static void test_counts(void) {
   OK(leaksense_monitor_close(m));
   FAILS(LEAKSENSE_CLOSED, leaksense_monitor_observe_count(m, S("goroutines"), t0 * 2, 1));
   FAILS(LEAKSENSE_CLOSED, leaksense_monitor_report_for_text(m, S("goroutines"), &json));
+  FAILS(LEAKSENSE_CLOSED, leaksense_monitor_count_value(m, S("goroutines"), &value, &present));
   CHECK(json == NULL);
   leaksense_monitor_free(m);
 }
@@ -485,6 +578,7 @@ int main(void) {
   test_catalog();
   test_monitor_lifecycle();
   test_requests();
+  test_record();
   test_detection_events();
   test_counts();
   if (failures) {

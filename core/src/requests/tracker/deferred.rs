@@ -20,14 +20,6 @@ impl RequestTracker {
         })
     }
 
-    /// RSS now from the core's source (NaN when there is none or the read failed).
-    pub(super) fn rss_now(&self) -> f64 {
-        self.rss_source
-            .as_ref()
-            .and_then(|s| s.read())
-            .unwrap_or(f64::NAN)
-    }
-
     /// Ends a request on `route` (the token's own route is replaced). Works for tokens from
     /// `begin` and `begin_deferred`.
     pub fn end_on(
