@@ -390,9 +390,9 @@ type MonitorOptions struct {
 	MaxRoutes *uint64 `json:"max_routes,omitempty"`
 	// Names of the runtime measures the binding reads at each request's start and end and
 	// records with it (their deltas also go on the request's span), at most four. Defaults:
-	// one cheap measure per runtime (Node: `heap_used`; Go: `goroutines`; Python: `gc_count`).
-	// Dearer opt-ins: Go `heap_allocated` (a `runtime/metrics` read, ~0.3-0.8 µs each end),
-	// Python `allocated_blocks` (walks every memory pool).
+	// one cheap measure (Node: `heap_used`; Python: `gc_count`; Go: none, its goroutines are
+	// a watched count). Dearer opt-ins: Go `heap_allocated` (a `runtime/metrics` read,
+	// ~0.3-0.8 µs each end), Python `allocated_blocks` (walks every memory pool).
 	Measures *[]string `json:"measures,omitempty"`
 	// A memory limit in bytes to use instead of the detected one.
 	MemoryLimit *uint64 `json:"memory_limit,omitempty"`

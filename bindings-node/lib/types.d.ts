@@ -640,9 +640,9 @@ export interface MonitorOptions {
   /**
    * Names of the runtime measures the binding reads at each request's start and end and
    * records with it (their deltas also go on the request's span), at most four. Defaults:
-   * one cheap measure per runtime (Node: `heap_used`; Go: `goroutines`; Python: `gc_count`).
-   * Dearer opt-ins: Go `heap_allocated` (a `runtime/metrics` read, ~0.3-0.8 µs each end),
-   * Python `allocated_blocks` (walks every memory pool).
+   * one cheap measure (Node: `heap_used`; Python: `gc_count`; Go: none, its goroutines are
+   * a watched count). Dearer opt-ins: Go `heap_allocated` (a `runtime/metrics` read,
+   * ~0.3-0.8 µs each end), Python `allocated_blocks` (walks every memory pool).
    */
   measures?: Array<string>;
   /**

@@ -138,8 +138,6 @@ pub struct Metric {
 pub const SPAN_ALLOCATED_BYTES: &str = "memory.allocated_bytes";
 /// Span attribute: process RSS growth over the request.
 pub const SPAN_RSS_DELTA_BYTES: &str = "leaksense.memory.rss_delta_bytes";
-/// Span attribute: change in the goroutine count over the request (Go binding).
-pub const SPAN_GOROUTINE_DELTA: &str = "leaksense.go.goroutine.delta";
 
 const SPACE: &[&str] = &["v8js.heap.space.name"];
 const GEN: &[&str] = &["cpython.gc.generation"];

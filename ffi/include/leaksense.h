@@ -128,8 +128,6 @@ typedef struct {
   const char *allocated_bytes;
   // Process RSS growth over the request.
   const char *rss_delta_bytes;
-  // Change in the goroutine count over the request.
-  const char *goroutine_delta;
 } leaksense_span_attributes_t;
 
 // One request in flight. Allocate it yourself (on the stack is fine); fill it with

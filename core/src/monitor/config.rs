@@ -34,9 +34,9 @@ pub struct MonitorConfig {
     pub interval_ms: u64,
     /// Names of the runtime measures the binding reads at each request's start and end and
     /// records with it (their deltas also go on the request's span), at most four. Defaults:
-    /// one cheap measure per runtime (Node: `heap_used`; Go: `goroutines`; Python: `gc_count`).
-    /// Dearer opt-ins: Go `heap_allocated` (a `runtime/metrics` read, ~0.3-0.8 µs each end),
-    /// Python `allocated_blocks` (walks every memory pool).
+    /// one cheap measure (Node: `heap_used`; Python: `gc_count`; Go: none, its goroutines are
+    /// a watched count). Dearer opt-ins: Go `heap_allocated` (a `runtime/metrics` read,
+    /// ~0.3-0.8 µs each end), Python `allocated_blocks` (walks every memory pool).
     pub measures: Vec<String>,
     /// Also read process RSS at each request's start and end, reported as the `rss` measure
     /// and the span's RSS delta (one statm `pread` at each end, plus one more call into the
@@ -105,7 +105,10 @@ impl MonitorConfig {
         };
         let measures: &[&str] = match runtime {
             Runtime::Node => &["heap_used"],
-            Runtime::Go => &["goroutines"],
+            // Not goroutines: a request's goroutine delta at the middleware's end counts the
+            // request-scoped goroutines that exit on ctx.Done() only after it (+1 on a healthy
+            // route). The goroutine count is watched as a series instead (`counts`).
+            Runtime::Go => &[],
             Runtime::Python => &["gc_count"],
             Runtime::Process => &[],
         };

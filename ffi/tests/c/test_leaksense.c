@@ -197,7 +197,7 @@ static void test_catalog(void) {
   leaksense_span_attributes_t names;
   OK(leaksense_span_attributes_get(&names));
   CHECK(strcmp(names.allocated_bytes, "memory.allocated_bytes") == 0);
-  CHECK(names.rss_delta_bytes[0] != '\0' && names.goroutine_delta[0] != '\0');
+  CHECK(names.rss_delta_bytes[0] != '\0');
   FAILS(LEAKSENSE_INVALID_OPTION, leaksense_span_attributes_get(NULL));
 }
 
@@ -222,7 +222,8 @@ static void test_monitor_lifecycle(void) {
   OK(leaksense_monitor_config(m, &config));
   /* The go preset under the options. */
   CHECK(config != NULL && strstr(config, "\"interval_ms\":10") != NULL);
-  CHECK(config != NULL && strstr(config, "\"measures\":[\"goroutines\"]") != NULL);
+  CHECK(config != NULL && strstr(config, "\"measures\":[]") != NULL);
+  CHECK(config != NULL && strstr(config, "\"counts\":[\"open_fds\",\"goroutines\"]") != NULL);
   leaksense_string_free(config);
   config = NULL;
   FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_config(m, NULL));
