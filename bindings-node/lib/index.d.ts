@@ -24,8 +24,13 @@ export declare class Monitor extends EventEmitter {
   flush(): void;
   /** Feeds recorded steps (requests per route and a post-GC baseline at injected times). */
   replay(steps: ReplayStep[]): void;
-  report(): LeakReport;
-  reportText(): string;
+  /** The report of memory (the default) or of a watched count ('open_fds', 'active_resources'). */
+  report(series?: string): LeakReport;
+  reportText(series?: string): string;
+  /** Feeds one reading of a watched count (the poll timer feeds 'active_resources'; the core counts 'open_fds'). */
+  observeCount(series: string, tsMs: number, value: number): void;
+  /** The counts watched beside memory, each with its own alert and events. */
+  counts(): string[];
   analysis(): Analysis;
   sample(tsMs?: number): Snapshot;
   observeBaseline(tsMs: number, bytes: number): AlertEvent | null;
