@@ -328,7 +328,12 @@ impl NativeMonitor {
     /// Feeds one reading of a watched count at `tsMs` (unix ms): `active_resources` from the
     /// poll timer, any watched count for replays and tests.
     #[napi(catch_unwind)]
-    pub fn observe_count(&self, series: String, ts_ms: f64, value: f64) -> napi::Result<(), String> {
+    pub fn observe_count(
+        &self,
+        series: String,
+        ts_ms: f64,
+        value: f64,
+    ) -> napi::Result<(), String> {
         let ts = to_ts_ms("tsMs", ts_ms)?;
         self.inner
             .observe_count(&series, ts, value)
