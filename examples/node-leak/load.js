@@ -20,8 +20,8 @@ function reshuffle() {
     users: 0.2 + Math.random(),
     health: 0.2 + Math.random(),
     reports: 0.1 + 0.6 * Math.random(),
-    sessions: busy ? 0.5 + Math.random() : 0,
-    files: leaking ? 0.1 + Math.random() : 0,
+    sessions: busy ? 0.8 + Math.random() : 0,
+    files: leaking ? 0.1 + 0.4 * Math.random() : 0,
   };
 }
 setInterval(reshuffle, 8000).unref();

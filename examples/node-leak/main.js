@@ -41,7 +41,7 @@ function look(series, by, report) {
 // routes; each event names its series (`measure`) and carries the report the core built for it.
 for (const kind of ['leak', 'suspects', 'resolved']) {
   monitor.on(kind, (e) => {
-    console.log(`event: ${e.measure} ${e.kind}, ${e.report.suspects.length} suspect(s) named`);
+    console.log(`event: ${e.measure} ${e.kind} at ${secs()} s, ${e.report.suspects.length} suspect(s) named`);
     if (kind === 'leak') alerted[e.measure] ??= secs();
     look(e.measure, `${kind} event`, e.report);
   });
