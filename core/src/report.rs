@@ -350,9 +350,9 @@ impl LeakReport {
         // (concurrent requests' allocations included), shown beside the model's estimate.
         let first = self.routes[0].measures.first().map(|m| m.measure.as_str());
         let mean_head = first.map_or(String::new(), |m| format!("mean Δ{m}"));
-        let _ = writeln!(
-            s,
-            "\n{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
+        // Without measures (Go's preset) the last column is empty: no trailing blanks then.
+        let line = format!(
+            "{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
             "route",
             "requests",
             "traffic",
@@ -361,6 +361,7 @@ impl LeakReport {
             "share",
             mean_head
         );
+        let _ = writeln!(s, "\n{}", line.trim_end());
         // Routes the model pooled into `_other` have no estimate of their own.
         let pooled = self
             .model
@@ -378,11 +379,11 @@ impl LeakReport {
             let part = r.share.map_or("-".into(), share);
             // Per-request deltas are of the runtime's measures, in bytes.
             let mean = r.measures.first().map_or(String::new(), |m| bytes(m.mean));
-            let _ = writeln!(
-                s,
+            let line = format!(
                 "{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
                 r.route, r.requests, traffic, retained, ci, part, mean
             );
+            let _ = writeln!(s, "{}", line.trim_end());
         }
         if let Some(e) = pooled {
             let ci = format!("{} .. {}", amount(e.interval[0]), amount(e.interval[1]));
@@ -750,6 +751,8 @@ mod tests {
         let pooled: Vec<&str> = text.lines().filter(|l| l.contains("in _other")).collect();
         assert_eq!(pooled.len(), 2, "{text}");
         assert!(text.lines().any(|l| l.starts_with("_other ")), "{text}");
+        // No measures here (as in Go's preset): the empty `mean Δ` column leaves no blanks.
+        assert!(text.lines().all(|l| !l.ends_with(' ')), "{text:?}");
     }
 
     #[test]
