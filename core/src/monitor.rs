@@ -549,16 +549,9 @@ impl Shared {
         let Some(last) = st.last_ts_ms else {
             return Ok(false);
         };
-        match &mut st.suspects {
-            // Otherwise the alert resolved, or fired again, meanwhile.
-            Some(w) if *w == watch => {
-                if !w.look(last, &report) {
-                    return Ok(false);
-                }
-            }
-            _ => return Ok(false),
+        if !SuspectWatch::look_in(&mut st.suspects, &watch, last, &report) {
+            return Ok(false);
         }
-        st.suspects = None;
         push_event(&mut st, Event::new(EventKind::Suspects, last, report));
         Ok(true)
     }

@@ -521,6 +521,25 @@ impl SuspectWatch {
         }
     }
 
+    /// [`SuspectWatch::look`] on the watch in `slot`, if it is still `watch` (the alert may have
+    /// resolved, or fired again, while the report was built without the state lock); when the
+    /// suspects are to be announced, the watch is taken out of `slot`.
+    pub fn look_in(
+        slot: &mut Option<SuspectWatch>,
+        watch: &SuspectWatch,
+        now_ms: i64,
+        report: &LeakReport,
+    ) -> bool {
+        let announce = match slot {
+            Some(w) if w == watch => w.look(now_ms, report),
+            _ => false,
+        };
+        if announce {
+            *slot = None;
+        }
+        announce
+    }
+
     /// Records a look's report, built at `now_ms` with [`SuspectWatch::config`]; returns
     /// whether its suspects are to be announced now.
     pub fn look(&mut self, now_ms: i64, report: &LeakReport) -> bool {

@@ -369,16 +369,9 @@ impl Shared {
         let Some(last) = s.last.map(|l| l.ts_ms) else {
             return Ok(false);
         };
-        match &mut s.suspects {
-            // Otherwise the alert resolved, or fired again, meanwhile.
-            Some(w) if *w == watch => {
-                if !w.look(last, &report) {
-                    return Ok(false);
-                }
-            }
-            _ => return Ok(false),
+        if !SuspectWatch::look_in(&mut s.suspects, &watch, last, &report) {
+            return Ok(false);
         }
-        s.suspects = None;
         s.named = report.suspects.clone();
         push_event(&mut st, Event::new(EventKind::Suspects, last, report));
         Ok(true)
