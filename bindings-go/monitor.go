@@ -43,6 +43,8 @@ type Monitor struct {
 	watchSt watchState
 	watchMu sync.Mutex // serialises watch passes (ticker and tests)
 	reading *runtimeReading
+	profMu  sync.Mutex // guards prof
+	prof    *heapProfiler
 }
 
 type watchState struct {
@@ -64,7 +66,7 @@ func NewMonitor(cfg Config) (*Monitor, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Monitor{h: h, onEvent: cfg.OnEvent, reading: newRuntimeReading([]string{mGCCycles, mHeapLive, mMemLimit, mGoroutines})}
+	m := &Monitor{h: h, onEvent: cfg.OnEvent, reading: newRuntimeReading([]string{mGCCycles, mHeapLive, mMemLimit, mGoroutines}), prof: newHeapProfiler()}
 	// Close only closes (safe while other goroutines are inside a call); the memory is freed
 	// here, once no goroutine can reach the Monitor any more.
 	runtime.AddCleanup(m, freeNative, h)
@@ -188,6 +190,10 @@ func (m *Monitor) watchOnce() {
 		if m.ObserveCount(CountGoroutines, ts, float64(r.uint(mGoroutines))) == nil {
 			st.countTs = ts
 		}
+	}
+	if m.profileOn() {
+		// An error here is a closed monitor; the next pass tries again.
+		_, _ = m.ProfileHeap()
 	}
 	if m.onEvent != nil {
 		_, _ = m.Poll()

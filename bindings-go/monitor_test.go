@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-func newMonitor(t *testing.T, cfg Config) *Monitor {
+func newMonitor(t testing.TB, cfg Config) *Monitor {
 	t.Helper()
 	m, err := NewMonitor(cfg)
 	if err != nil {

@@ -339,3 +339,26 @@ func nativeWatchesBaseline(h nativeMonitor) (bool, error) {
 	err := takeError(C.leaksense_monitor_watched(h, &w))
 	return w == C.LEAKSENSE_WATCHED_RUNTIME_BASELINE, err
 }
+
+func nativeProfileReplace(h nativeMonitor, tsMs int64, fd *profileFeed, rate uint64) error {
+	text := (*C.char)(unsafe.Pointer(unsafe.SliceData(fd.text)))
+	// profileFrame and profileSample have the layout of their C structs (checked in
+	// profile_cgo_test.go).
+	frames := (*C.leaksense_profile_frame_t)(unsafe.Pointer(unsafe.SliceData(fd.frames)))
+	stacks := (*C.uint32_t)(unsafe.Pointer(unsafe.SliceData(fd.stackFrames)))
+	samples := (*C.leaksense_profile_sample_t)(unsafe.Pointer(unsafe.SliceData(fd.samples)))
+	return takeError(C.leaksense_monitor_profile_replace(h, C.int64_t(tsMs),
+		text, C.size_t(len(fd.text)), frames, C.size_t(len(fd.frames)),
+		stacks, C.size_t(len(fd.stackFrames)), samples, C.size_t(len(fd.samples)), C.uint64_t(rate)))
+}
+
+func nativeWritePprof(h nativeMonitor, path string, kind uint32) error {
+	p, n := cstr(path)
+	return takeError(C.leaksense_monitor_write_pprof(h, p, n, C.uint32_t(kind)))
+}
+
+// Sizes of the C structs, for the layout test.
+const (
+	cProfileFrameSize  = C.sizeof_leaksense_profile_frame_t
+	cProfileSampleSize = C.sizeof_leaksense_profile_sample_t
+)

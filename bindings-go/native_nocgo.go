@@ -72,3 +72,6 @@ func nativeSpanAttributes() (SpanAttributeNames, error) {
 	return SpanAttributeNames{}, ErrUnsupported
 }
 func nativeWatchesBaseline(nativeMonitor) (bool, error) { return false, ErrUnsupported }
+
+func nativeProfileReplace(nativeMonitor, int64, *profileFeed, uint64) error { return ErrUnsupported }
+func nativeWritePprof(nativeMonitor, string, uint32) error                  { return ErrUnsupported }

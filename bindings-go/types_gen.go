@@ -264,6 +264,43 @@ const (
 	EventKindResolved EventKind = "resolved"
 )
 
+// GrowingSite: An allocation site whose in-use bytes grew.
+type GrowingSite struct {
+	// Growth of the site's in-use bytes (estimated from samples).
+	Bytes float64 `json:"bytes"`
+	// Its file.
+	File string `json:"file"`
+	// The allocating function (the leaf-most frame that is not the runtime's own).
+	Function string `json:"function"`
+	// Its line.
+	Line uint32 `json:"line"`
+	// Growth of its in-use objects.
+	Objects float64 `json:"objects"`
+	// The route whose requests allocated most of the growth, when samples were tagged.
+	Route *string `json:"route"`
+	// `bytes` as a share of the growth named by `share_of`.
+	Share float64 `json:"share"`
+}
+
+// GrowingStack: One stack of the growth, for flame graphs.
+type GrowingStack struct {
+	// Growth of its in-use bytes.
+	Bytes float64 `json:"bytes"`
+	// Frames as `function (file:line)`, root first.
+	Frames []string `json:"frames"`
+}
+
+// GrowthBasis: Where a report's profile difference starts.
+type GrowthBasis string
+
+// The values of GrowthBasis.
+const (
+	// The snapshot at or before the detector's growth start.
+	GrowthBasisGrowthStart GrowthBasis = "growth_start"
+	// No growth start (yet): the oldest snapshot kept.
+	GrowthBasisFirstSnapshot GrowthBasis = "first_snapshot"
+)
+
 // LeakReport: The report.
 type LeakReport struct {
 	// What the article's rules say, as they are (for comparison).
@@ -283,6 +320,9 @@ type LeakReport struct {
 	Model *ModelFit `json:"model"`
 	// Why a part of the report is missing.
 	Notes []string `json:"notes"`
+	// The allocation sites whose in-use bytes grew since growth began, from the live-heap
+	// profile (`null` when the profile is off or not fed).
+	Profile *ProfileGrowth `json:"profile"`
 	// Upper end of the rate's confidence interval.
 	RateHigh *float64 `json:"rate_high"`
 	// Lower end of the rate's confidence interval (`confidence`, default 95%).
@@ -398,6 +438,9 @@ type MonitorOptions struct {
 	MemoryLimit *uint64 `json:"memory_limit,omitempty"`
 	// Semconv or legacy metric names.
 	Naming *Naming `json:"naming,omitempty"`
+	// The live-heap profile (allocation sites of the growth); on by default only in Go,
+	// whose runtime profiles the heap anyway (docs/profile.md says why Node and Python not).
+	Profile *ProfileConfig `json:"profile,omitempty"`
 	// Also read process RSS at each request's start and end, reported as the `rss` measure
 	// and the span's RSS delta (one statm `pread` at each end, plus one more call into the
 	// core at the start). Off by default: a per-request RSS delta mostly shows the
@@ -426,6 +469,59 @@ type ProcessMemory struct {
 	RSSBytes uint64 `json:"rss_bytes"`
 	// Virtual memory size.
 	VirtualBytes uint64 `json:"virtual_bytes"`
+}
+
+// ProfileConfig: How the live-heap profile is set up (`profile` in the monitor's options).
+type ProfileConfig struct {
+	// Whether the bindings feed the profile (their feeders start only when it is on).
+	Enabled *bool `json:"enabled,omitempty"`
+	// Frames kept per stack (the leaf end).
+	MaxDepth *uint64 `json:"max_depth,omitempty"`
+	// Distinct frames kept.
+	MaxFrames *uint64 `json:"max_frames,omitempty"`
+	// Sampled blocks tracked at once by the per-allocation feed.
+	MaxLiveBlocks *uint64 `json:"max_live_blocks,omitempty"`
+	// Distinct stacks kept; more go to one overflow bucket.
+	MaxStacks *uint64 `json:"max_stacks,omitempty"`
+	// Bytes of function and file names kept.
+	MaxStringBytes *uint64 `json:"max_string_bytes,omitempty"`
+	// A directory to write pprof files into when the alert fires.
+	PprofDir *string `json:"pprof_dir,omitempty"`
+	// Mean bytes between samples of the per-allocation feed (and the Node feeder's
+	// sampling interval).
+	SampleBytes *uint64 `json:"sample_bytes,omitempty"`
+	// Period of the snapshots kept to find the one at the growth start.
+	SnapshotEveryMs *int64 `json:"snapshot_every_ms,omitempty"`
+	// Snapshots kept (thinned when full, so they span the whole run).
+	Snapshots *uint64 `json:"snapshots,omitempty"`
+	// Growing sites shown in a report.
+	TopSites *uint64 `json:"top_sites,omitempty"`
+	// Stacks of the growth kept in a report (for its flame graph).
+	TopStacks *uint64 `json:"top_stacks,omitempty"`
+}
+
+// ProfileGrowth: The difference of two snapshots: the allocation sites whose in-use bytes grew.
+type ProfileGrowth struct {
+	// Net growth from the same start to the alert's firing, when it fired after it.
+	AlertGrowthBytes *float64 `json:"alert_growth_bytes"`
+	// How `from_ms` was chosen.
+	Basis GrowthBasis `json:"basis"`
+	// The earlier snapshot's time (unix ms).
+	FromMs int64 `json:"from_ms"`
+	// Net growth of the profile's in-use bytes.
+	GrowthBytes float64 `json:"growth_bytes"`
+	// In-use bytes the profile estimates at `to_ms`.
+	InuseBytes float64 `json:"inuse_bytes"`
+	// Stacks that did not fit the tables and were counted in `(other stacks)`.
+	Overflowed uint64 `json:"overflowed"`
+	// What `share` divides by.
+	ShareOf ShareOf `json:"share_of"`
+	// The growing sites, most bytes first (at most `top_sites`).
+	Sites []GrowingSite `json:"sites"`
+	// The growing stacks, most bytes first (at most `top_stacks`).
+	Stacks []GrowingStack `json:"stacks"`
+	// The later one's.
+	ToMs int64 `json:"to_ms"`
 }
 
 // ReplayStep: One step of recorded data for `Monitor::replay`: requests ended
@@ -507,6 +603,17 @@ const (
 	SeriesKindHeap SeriesKind = "heap"
 	// A noisy integer count (goroutines, handles, connections).
 	SeriesKindCount SeriesKind = "count"
+)
+
+// ShareOf: What the shares of `GrowingSite` are shares of.
+type ShareOf string
+
+// The values of ShareOf.
+const (
+	// The growth of the post-GC floor since growth began.
+	ShareOfFloor ShareOf = "floor"
+	// The profile's own growth (when the floor did not grow or is unknown).
+	ShareOfProfile ShareOf = "profile"
 )
 
 // Snapshot: Everything collected in one pass.

@@ -107,6 +107,19 @@ export declare class NativeMonitor {
   report(series?: string | undefined | null): any
   /** The report of `series` rendered as text. */
   reportText(series?: string | undefined | null): string
+  /**
+   * Replaces the live-heap profile with V8's sampling heap profile taken at `tsMs`: one
+   * entry per tree node in `names`, `urls`, `lines` (1-based) and `parents` (the parent's
+   * index, -1 for the root; parents first), and the live samples counted per (node, size)
+   * in `sampleNodes`, `sampleSizes` and `sampleCounts`. `rate` is the sampling interval in
+   * bytes; the core unsamples.
+   */
+  profileReplace(tsMs: number, names: Array<string>, urls: Array<string>, lines: Array<number>, parents: Array<number>, sampleNodes: Array<number>, sampleSizes: Array<number>, sampleCounts: Array<number>, rate: number): void
+  /**
+   * Writes the live-heap profile to `path` as pprof: `'inuse'` (the live heap now) or
+   * `'growth'` (since the detector's growth start).
+   */
+  writePprof(path: string, kind: 'inuse' | 'growth'): void
 }
 
 /**

@@ -25,6 +25,9 @@ cargo check -p leaksense-core --no-default-features --target wasm32-unknown-unkn
 step "Python package: wheel, pytest (incl. the demo), stubtest, mypy"
 bash bindings-python/run-tests.sh
 
+step "Python allocation hook of the abi3 wheel on every CPython 3.9-3.13 found"
+bash bindings-python/test-python-versions.sh
+
 step "Node.js package: napi build, generated-file check, node --test (incl. the example), npm pack"
 bash bindings-node/run-tests.sh
 

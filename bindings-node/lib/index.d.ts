@@ -31,6 +31,10 @@ export declare class Monitor extends EventEmitter {
   observeCount(series: string, tsMs: number, value: number): void;
   /** The counts watched beside memory, each with its own alert and events. */
   counts(): string[];
+  /** Reads V8's sampling heap profile now and feeds it; the pause in ms, or null when off. */
+  profileHeap(): number | null;
+  /** Writes the live-heap profile as a pprof file. */
+  writePprof(path: string, kind?: 'inuse' | 'growth'): void;
   analysis(): Analysis;
   sample(tsMs?: number): Snapshot;
   observeBaseline(tsMs: number, bytes: number): AlertEvent | null;

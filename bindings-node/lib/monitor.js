@@ -4,6 +4,7 @@ const { EventEmitter } = require('node:events');
 const native = require('../index.js');
 const { codedError, optionsJson } = require('./options.js');
 const runtime = require('./runtime.js');
+const { watchProfile } = require('./profile.js');
 
 /** The count only Node can read, fed to the core every poll tick while the monitor runs. */
 const ACTIVE_RESOURCES = 'active_resources';
@@ -32,6 +33,12 @@ class Monitor extends EventEmitter {
     this.feedsResources = config.counts.includes(ACTIVE_RESOURCES);
     this.lastCountMs = -Infinity;
     runtime.applyRuntimeLimit(this.native);
+    // The live-heap profile: V8's sampling heap profiler, read once per snapshot period (each
+    // read forces a full GC, so no more often than the snapshots need).
+    const profile = this.native.config().profile;
+    this.profileWatch = profile.enabled ? watchProfile(this.native, profile.sample_bytes) : null;
+    this.profileEveryMs = Math.max(this.intervalMs, profile.snapshot_every_ms);
+    this.profileLast = 0;
   }
 
   /**
@@ -43,10 +50,12 @@ class Monitor extends EventEmitter {
   start() {
     this.native.start();
     this.heapWatch?.start();
+    this.profileWatch?.start();
     if (!this.timer) {
       this.timer = setInterval(() => {
         this.heapWatch?.sample();
         this.feedCounts();
+        if (this.profileWatch && Date.now() - this.profileLast >= this.profileEveryMs) this.profileHeap();
         this.poll();
       }, this.intervalMs);
       this.timer.unref();
@@ -59,6 +68,7 @@ class Monitor extends EventEmitter {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.heapWatch?.stop();
+    this.profileWatch?.stop();
     this.native.stop();
     return this;
   }
@@ -94,6 +104,19 @@ class Monitor extends EventEmitter {
     }
     return events;
   }
+
+  /**
+   * Reads V8's sampling heap profile now and feeds the live-heap profile (the poll timer does
+   * this once per snapshot period). Returns the milliseconds the read took (the event loop's
+   * pause), or null when the profiler is off or not started.
+   */
+  profileHeap() {
+    this.profileLast = Date.now();
+    return this.profileWatch ? this.profileWatch.read() : null;
+  }
+
+  /** Writes the live-heap profile as a pprof file: kind 'inuse' (default) or 'growth'. */
+  writePprof(path, kind = 'inuse') { return this.native.writePprof(path, kind); }
 
   /** Feeds recorded steps (requests per route and a post-GC baseline at injected times). */
   replay(steps) { this.native.replay(JSON.stringify(steps)); }

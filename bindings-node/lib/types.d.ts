@@ -421,6 +421,59 @@ export interface Event {
 export type EventKind = 'leak' | 'suspects' | 'resolved';
 
 /**
+ * An allocation site whose in-use bytes grew.
+ */
+export interface GrowingSite {
+  /**
+   * Growth of the site's in-use bytes (estimated from samples).
+   */
+  bytes: number;
+  /**
+   * Its file.
+   */
+  file: string;
+  /**
+   * The allocating function (the leaf-most frame that is not the runtime's own).
+   */
+  function: string;
+  /**
+   * Its line.
+   */
+  line: number;
+  /**
+   * Growth of its in-use objects.
+   */
+  objects: number;
+  /**
+   * The route whose requests allocated most of the growth, when samples were tagged.
+   */
+  route: string | null;
+  /**
+   * `bytes` as a share of the growth named by `share_of`.
+   */
+  share: number;
+}
+
+/**
+ * One stack of the growth, for flame graphs.
+ */
+export interface GrowingStack {
+  /**
+   * Growth of its in-use bytes.
+   */
+  bytes: number;
+  /**
+   * Frames as `function (file:line)`, root first.
+   */
+  frames: Array<string>;
+}
+
+/**
+ * Where a report's profile difference starts.
+ */
+export type GrowthBasis = 'growth_start' | 'first_snapshot';
+
+/**
  * The report.
  */
 export interface LeakReport {
@@ -457,6 +510,11 @@ export interface LeakReport {
    * Why a part of the report is missing.
    */
   notes: Array<string>;
+  /**
+   * The allocation sites whose in-use bytes grew since growth began, from the live-heap
+   * profile (`null` when the profile is off or not fed).
+   */
+  profile: ProfileGrowth | null;
   /**
    * Upper end of the rate's confidence interval.
    */
@@ -654,6 +712,11 @@ export interface MonitorOptions {
    */
   naming?: Naming;
   /**
+   * The live-heap profile (allocation sites of the growth); on by default only in Go,
+   * whose runtime profiles the heap anyway (docs/profile.md says why Node and Python not).
+   */
+  profile?: ProfileConfig;
+  /**
    * Also read process RSS at each request's start and end, reported as the `rss` measure
    * and the span's RSS delta (one statm `pread` at each end, plus one more call into the
    * core at the start). Off by default: a per-request RSS delta mostly shows the
@@ -687,6 +750,107 @@ export interface ProcessMemory {
    * Virtual memory size.
    */
   virtual_bytes: number;
+}
+
+/**
+ * How the live-heap profile is set up (`profile` in the monitor's options).
+ */
+export interface ProfileConfig {
+  /**
+   * Whether the bindings feed the profile (their feeders start only when it is on).
+   */
+  enabled?: boolean;
+  /**
+   * Frames kept per stack (the leaf end).
+   */
+  max_depth?: number;
+  /**
+   * Distinct frames kept.
+   */
+  max_frames?: number;
+  /**
+   * Sampled blocks tracked at once by the per-allocation feed.
+   */
+  max_live_blocks?: number;
+  /**
+   * Distinct stacks kept; more go to one overflow bucket.
+   */
+  max_stacks?: number;
+  /**
+   * Bytes of function and file names kept.
+   */
+  max_string_bytes?: number;
+  /**
+   * A directory to write pprof files into when the alert fires.
+   */
+  pprof_dir?: string | null;
+  /**
+   * Mean bytes between samples of the per-allocation feed (and the Node feeder's
+   * sampling interval).
+   */
+  sample_bytes?: number;
+  /**
+   * Period of the snapshots kept to find the one at the growth start.
+   */
+  snapshot_every_ms?: number;
+  /**
+   * Snapshots kept (thinned when full, so they span the whole run).
+   */
+  snapshots?: number;
+  /**
+   * Growing sites shown in a report.
+   */
+  top_sites?: number;
+  /**
+   * Stacks of the growth kept in a report (for its flame graph).
+   */
+  top_stacks?: number;
+}
+
+/**
+ * The difference of two snapshots: the allocation sites whose in-use bytes grew.
+ */
+export interface ProfileGrowth {
+  /**
+   * Net growth from the same start to the alert's firing, when it fired after it.
+   */
+  alert_growth_bytes: number | null;
+  /**
+   * How `from_ms` was chosen.
+   */
+  basis: GrowthBasis;
+  /**
+   * The earlier snapshot's time (unix ms).
+   */
+  from_ms: number;
+  /**
+   * Net growth of the profile's in-use bytes.
+   */
+  growth_bytes: number;
+  /**
+   * In-use bytes the profile estimates at `to_ms`.
+   */
+  inuse_bytes: number;
+  /**
+   * Stacks that did not fit the tables and were counted in `(other stacks)`.
+   */
+  overflowed: number;
+  /**
+   * What `share` divides by.
+   */
+  share_of: ShareOf;
+  /**
+   * The growing sites, most bytes first (at most `top_sites`).
+   */
+  sites: Array<GrowingSite>;
+  /**
+   * The growing stacks, most bytes first (at most `top_stacks`).
+   */
+  stacks: Array<GrowingStack>;
+  /**
+   * The later one's.
+   */
+  to_ms: number;
 }
 
 /**
@@ -797,6 +961,11 @@ export type Runtime = 'process' | 'node' | 'python' | 'go';
  * What a series measures, which sets the defaults that depend on its shape.
  */
 export type SeriesKind = 'heap' | 'count';
+
+/**
+ * What the shares of `GrowingSite` are shares of.
+ */
+export type ShareOf = 'floor' | 'profile';
 
 /**
  * Everything collected in one pass.

@@ -8,6 +8,8 @@ use napi_derive::napi;
 
 #[cfg(not(target_family = "wasm"))]
 mod monitor;
+#[cfg(not(target_family = "wasm"))]
+mod profile;
 
 /// Builds a JS error whose `code` is the core's stable `ErrorCode::as_str()` string.
 pub(crate) fn js_error(code: ErrorCode, message: impl Into<String>) -> Error<String> {

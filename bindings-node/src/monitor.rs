@@ -11,12 +11,12 @@ use napi_derive::napi;
 
 use crate::{js_error, to_js};
 
-fn monitor_err(e: MonitorError) -> Error<String> {
+pub(crate) fn monitor_err(e: MonitorError) -> Error<String> {
     js_error(e.code(), e.to_string())
 }
 
 /// Validates a JS number meant as unix milliseconds (an integer within ±2^53).
-fn to_ts_ms(name: &str, v: f64) -> napi::Result<i64, String> {
+pub(crate) fn to_ts_ms(name: &str, v: f64) -> napi::Result<i64, String> {
     const SAFE: f64 = 9_007_199_254_740_991.0;
     if v.is_finite() && v.fract() == 0.0 && v.abs() <= SAFE {
         Ok(v as i64)
@@ -109,7 +109,7 @@ impl From<Snapshot> for MemorySnapshot {
 /// The core monitor. JS wraps it in `Monitor` (lib/index.js), which adds the events.
 #[napi]
 pub struct NativeMonitor {
-    inner: Monitor,
+    pub(crate) inner: Monitor,
 }
 
 #[napi]

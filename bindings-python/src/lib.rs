@@ -1,6 +1,7 @@
 //! Thin pyo3 wrapper over `leaksense-core`: conversions only; logic stays in the core.
 
 mod error;
+mod heap;
 mod monitor;
 
 use leaksense_core::catalog::{
@@ -107,6 +108,41 @@ fn analyze_json(
     })
 }
 
+/// Stops feeding the live-heap profile from the allocators (see `heap.rs`).
+#[pyfunction]
+fn heap_profile_stop(py: Python<'_>) {
+    heap::stop(py);
+}
+
+/// Whether the allocator hook feeds a profile now.
+#[pyfunction]
+fn heap_profile_running() -> bool {
+    heap::running()
+}
+
+/// Names the route of the request in flight on this thread, for the allocation samples.
+#[pyfunction]
+fn set_thread_route(route: &str) {
+    heap::set_route(route);
+}
+
+/// A tracked request began on this thread (called only while the allocation hook runs, so the
+/// default request path never crosses here); `route` when it is known already.
+#[pyfunction]
+#[pyo3(signature = (route = None))]
+fn heap_request_begun(route: Option<&str>) {
+    heap::request_begun();
+    if let Some(r) = route {
+        heap::set_route(r);
+    }
+}
+
+/// A tracked request that `heap_request_begun` announced ended on this thread.
+#[pyfunction]
+fn heap_request_ended() {
+    heap::request_ended();
+}
+
 /// Stable error-code strings, in numeric order (for the Python exception table).
 #[pyfunction]
 fn error_codes() -> Vec<&'static str> {
@@ -121,6 +157,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(find_growth_inflection, m)?)?;
     m.add_function(wrap_pyfunction!(analyze_json, m)?)?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(heap_profile_stop, m)?)?;
+    m.add_function(wrap_pyfunction!(heap_profile_running, m)?)?;
+    m.add_function(wrap_pyfunction!(set_thread_route, m)?)?;
+    m.add_function(wrap_pyfunction!(heap_request_begun, m)?)?;
+    m.add_function(wrap_pyfunction!(heap_request_ended, m)?)?;
     m.add_class::<monitor::Monitor>()?;
     m.add_class::<monitor::ProcessProbe>()?;
     m.add("SPAN_ALLOCATED_BYTES", SPAN_ALLOCATED_BYTES)?;

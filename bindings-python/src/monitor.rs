@@ -171,6 +171,63 @@ impl Monitor {
         })
     }
 
+    /// Starts feeding the live-heap profile from Python's MEM and OBJ allocators (sampled;
+    /// see `heap.rs`). `invalid_option` when the profile is off.
+    fn heap_profile_start(&self, py: Python<'_>) -> PyResult<()> {
+        error::guard(py, || {
+            if self.0.is_closed() {
+                return Err(to_py(py, MonitorError::Closed));
+            }
+            let p = self.0.profile().ok_or_else(|| {
+                error::input(
+                    py,
+                    leaksense_core::error::InputError::invalid_option(
+                        "profile.enabled",
+                        "the live-heap profile is off",
+                    ),
+                )
+            })?;
+            p.begin_allocation_feed().map_err(|e| error::input(py, e))?;
+            crate::heap::start(py, std::sync::Arc::clone(p));
+            Ok(())
+        })
+    }
+
+    /// Stops the allocation hook if it feeds this monitor's profile.
+    fn heap_profile_stop(&self, py: Python<'_>) {
+        if let Some(p) = self.0.profile() {
+            crate::heap::stop_if(py, p);
+        }
+    }
+
+    /// Writes the live-heap profile to `path` as pprof: kind "inuse" or "growth".
+    fn write_pprof(&self, py: Python<'_>, path: &str, kind: &str) -> PyResult<()> {
+        use leaksense_core::profile::PprofKind;
+        error::guard(py, || {
+            let kind = match kind {
+                "inuse" => PprofKind::Inuse,
+                "growth" => PprofKind::Growth,
+                k => {
+                    return Err(error::input(
+                        py,
+                        leaksense_core::error::InputError::invalid_option(
+                            "kind",
+                            format!("must be 'inuse' or 'growth', got {k:?}"),
+                        ),
+                    ));
+                }
+            };
+            self.0
+                .write_pprof(std::path::Path::new(path), kind)
+                .map_err(|e| to_py(py, e))
+        })
+    }
+
+    /// The live-heap profile's counters as JSON (null when the profile is off).
+    fn profile_stats_json(&self, py: Python<'_>) -> PyResult<String> {
+        json(py, &self.0.profile().map(|p| p.stats()))
+    }
+
     /// Process RSS now for the start of a request (NaN unless `rss_per_request`).
     fn request_rss(&self) -> f64 {
         self.0.request_rss()

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use leaksense_core::Sample;
 use leaksense_core::detect::{DetectorConfig, SeriesKind, Verdict};
 use leaksense_core::format::{self, bytes, percent, quantity, share, utc as iso};
+use leaksense_core::report::LeakReport;
 
 use crate::analyze::{Chart, SeriesReport};
 
@@ -33,7 +34,18 @@ table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding
 th{background:#f4f4f4}.leak{color:#b00;font-weight:bold}.chart{background:#fff;border:1px solid #ddd}\
 .raw{fill:none;stroke:#9bb7d4;stroke-width:1}.floor{fill:none;stroke:#1f4e8c;stroke-width:2}\
 .growth-start{stroke:#d9480f;stroke-width:1.5;stroke-dasharray:4 3}.projection{stroke:#b00;stroke-width:2;stroke-dasharray:6 4;fill:none}\
-.limit{stroke:#555;stroke-width:1;stroke-dasharray:2 2}.axis{font-size:11px;fill:#555}.legend{font-size:12px}";
+.limit{stroke:#555;stroke-width:1;stroke-dasharray:2 2}.axis{font-size:11px;fill:#555}.legend{font-size:12px}\
+.icicle{background:#fff;border:1px solid #ddd}.icicle text{font-size:11px;fill:#222}.icicle rect{stroke:#fff;stroke-width:.5}";
+
+/// The page's head, with the strict content security policy (no script, nothing fetched).
+fn head(o: &mut String) {
+    let _ = write!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\
+         <title>leaksense report</title><style>{STYLE}</style></head><body>\n<h1>leaksense report</h1>\n"
+    );
+}
 
 /// Chart size in SVG units.
 const W: f64 = 900.0;
@@ -47,12 +59,10 @@ const PAD_B: f64 = 30.0;
 pub fn page(source: &str, cfg: &DetectorConfig, reports: &[SeriesReport]) -> String {
     let mut o = String::new();
     let flagged: Vec<&SeriesReport> = reports.iter().filter(|r| r.flagged()).collect();
-    let _ = write!(
+    head(&mut o);
+    let _ = writeln!(
         o,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\
-         <title>leaksense report</title><style>{STYLE}</style></head><body>\n\
-         <h1>leaksense report</h1>\n<p>Source: <code>{}</code>. {} series, <span class=\"leak\">{} flagged</span>.</p>\n",
+        "<p>Source: <code>{}</code>. {} series, <span class=\"leak\">{} flagged</span>.</p>",
         escape(source),
         reports.len(),
         flagged.len()
@@ -91,13 +101,39 @@ fn verdict(v: Verdict) -> String {
     }
 }
 
+/// A page for one saved [`LeakReport`] (`leaksense report FILE --format html`): the summary,
+/// the suspect routes and the growing allocation sites with their icicle.
+pub fn report_page(source: &str, report: &LeakReport) -> String {
+    let mut o = String::new();
+    head(&mut o);
+    let _ = writeln!(
+        o,
+        "<p>Source: <code>{}</code>.</p>\n<section class=\"series\">",
+        escape(source)
+    );
+    summary(&mut o, SeriesKind::Heap, &report.analysis);
+    report_sections(&mut o, report);
+    o.push_str("</section>\n</body></html>\n");
+    o
+}
+
 fn series_section(o: &mut String, i: usize, kind: SeriesKind, r: &SeriesReport, source: &str) {
-    let a = &r.analysis;
     let _ = writeln!(
         o,
         "<section class=\"series\" id=\"series-{i}\"><h2>{}</h2>",
         escape(&title(r, source))
     );
+    summary(o, kind, &r.analysis);
+    if let Some(chart) = &r.chart {
+        svg(o, kind, r, chart);
+    }
+    if let Some(report) = &r.report {
+        report_sections(o, report);
+    }
+    o.push_str("</section>\n");
+}
+
+fn summary(o: &mut String, kind: SeriesKind, a: &leaksense_core::detect::Analysis) {
     let _ = writeln!(
         o,
         "<table class=\"summary\"><tr><th>verdict</th><td>{}</td></tr>\
@@ -114,10 +150,11 @@ fn series_section(o: &mut String, i: usize, kind: SeriesKind, r: &SeriesReport, 
             (None, _) => "unknown (no limit)".into(),
         }
     );
-    if let Some(chart) = &r.chart {
-        svg(o, kind, r, chart);
-    }
-    if let Some(report) = &r.report {
+}
+
+/// The suspects, the article's rules, the growing sites and the notes of a report.
+fn report_sections(o: &mut String, report: &LeakReport) {
+    {
         let _ = writeln!(
             o,
             "<h3>Suspect routes</h3>\n<table class=\"suspects\"><tr><th>route</th><th>retained per request</th><th>{} interval</th><th>requests</th><th>share of growth</th><th>why</th></tr>",
@@ -152,11 +189,13 @@ fn series_section(o: &mut String, i: usize, kind: SeriesKind, r: &SeriesReport, 
             }
             o.push_str("</ul>\n");
         }
-        for n in &report.notes {
-            let _ = writeln!(o, "<p class=\"note\">{}</p>", escape(n));
-        }
     }
-    o.push_str("</section>\n");
+    if let Some(p) = &report.profile {
+        crate::icicle::section(o, p);
+    }
+    for n in &report.notes {
+        let _ = writeln!(o, "<p class=\"note\">{}</p>", escape(n));
+    }
 }
 
 /// The chart: raw samples, floor, growth start, projection of the floor to the limit.

@@ -6,6 +6,7 @@ mod error;
 mod files;
 mod fleet;
 mod html;
+mod icicle;
 mod input;
 mod prometheus;
 mod render;
@@ -43,6 +44,19 @@ enum Command {
     Analyze(Box<AnalyzeArgs>),
     /// Print Prometheus alerting rules over the metrics leaksense emits (and promtool tests).
     Rules(RulesArgs),
+    /// Render a leak report saved as JSON by an SDK (`report().to_json()`): text, or an HTML
+    /// page with the growing allocation sites and an icicle graph of the growth.
+    Report(ReportArgs),
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// The report's JSON file; `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    input: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    format: Output,
 }
 
 #[derive(clap::Args)]
@@ -335,6 +349,30 @@ fn fleet_options(url: &str, p: &PromArgs) -> Result<fleet::FleetOptions, CliErro
     })
 }
 
+fn report(args: &ReportArgs) -> Result<String, CliError> {
+    let label = args.input.display().to_string();
+    let io = |source| CliError::Io {
+        file: label.clone(),
+        source,
+    };
+    let text = if args.input.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).map_err(io)?
+    } else {
+        std::fs::read_to_string(&args.input).map_err(io)?
+    };
+    let report: leaksense_core::report::LeakReport =
+        serde_json::from_str(&text).map_err(|e| CliError::Input {
+            file: label.clone(),
+            line: Some(e.line()),
+            message: format!("not a leaksense report: {e}"),
+        })?;
+    Ok(match args.format {
+        Output::Text => report.render_text(),
+        Output::Json => report.to_json() + "\n",
+        Output::Html => html::report_page(&label, &report),
+    })
+}
+
 fn rules(args: &RulesArgs) -> Result<String, CliError> {
     let spec = rules::RulesSpec {
         runtime: match args.runtime {
@@ -378,6 +416,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Analyze(args) => analyze(args),
         Command::Rules(args) => rules(args),
+        Command::Report(args) => report(args),
     };
     match result {
         Ok(out) => {

@@ -15,6 +15,7 @@ pub mod monitor;
 pub mod options;
 #[cfg(feature = "otel")]
 pub mod otel;
+pub mod profile;
 pub mod report;
 pub mod requests;
 pub mod series;

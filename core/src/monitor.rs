@@ -10,6 +10,7 @@
 mod config;
 mod counts;
 mod events;
+mod profile;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,6 +25,7 @@ use crate::collect::{Collector, Snapshot};
 use crate::detect::{AlertEvent, AlertState, Analysis, Detector, DetectorConfig};
 use crate::error::{CollectError, ErrorCode, InputError};
 use crate::gauges::{LeakGauges, MonitorGauges};
+use crate::profile::HeapProfile;
 use crate::report::{LeakReport, SuspectWatch};
 use crate::requests::{
     AttributionConfig, MeasureSource, RequestOutcome, RequestToken, RequestTracker,
@@ -48,6 +50,12 @@ pub enum MonitorError {
     /// The monitor was closed.
     #[error("the monitor is closed")]
     Closed,
+    /// Writing a file (a pprof profile) failed.
+    #[error("writing {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
     /// A bug: a lock poisoned by a panic, a thread that would not start.
     #[error("internal error: {0}")]
     Internal(String),
@@ -60,6 +68,7 @@ impl MonitorError {
             MonitorError::Input(e) => e.code(),
             MonitorError::Collect(e) => e.code(),
             MonitorError::Closed => ErrorCode::Closed,
+            MonitorError::Write { .. } => ErrorCode::Io,
             MonitorError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -88,6 +97,12 @@ struct State {
     suspects: Option<SuspectWatch>,
     /// The watched counts, each with its own detector.
     counts: counts::Counts,
+    /// The live-heap profile, when on (also in `Shared`, for feeds that skip this lock).
+    profile: Option<Arc<HeapProfile>>,
+    /// An alert fired at this time and its pprof files are still to be written.
+    pprof_due: Option<i64>,
+    /// Why the pprof files at the last alert could not be written.
+    pprof_error: Option<String>,
 }
 
 struct Shared {
@@ -96,6 +111,7 @@ struct Shared {
     /// Held while reports for events are built and queued, so events stay in order.
     delivery: Mutex<()>,
     tracker: RequestTracker,
+    profile: Option<Arc<HeapProfile>>,
     closed: AtomicBool,
     stop: (Mutex<bool>, Condvar),
 }
@@ -149,8 +165,15 @@ impl Monitor {
         let detector = new_detector(&config, limit_for(&config, &collector))?;
         let tracker = RequestTracker::new(config.tracker_config(rss_source(&config)))?;
         let counts = counts::Counts::new(&config)?;
+        let profile = match config.profile.enabled {
+            true => Some(Arc::new(HeapProfile::new(config.profile.clone())?)),
+            false => None,
+        };
         let state = State {
             counts,
+            profile: profile.clone(),
+            pprof_due: None,
+            pprof_error: None,
             collector,
             detector,
             awaiting: VecDeque::new(),
@@ -165,6 +188,7 @@ impl Monitor {
                 state: Mutex::new(state),
                 delivery: Mutex::new(()),
                 tracker,
+                profile,
                 closed: AtomicBool::new(false),
                 stop: (Mutex::new(false), Condvar::new()),
             }),
@@ -254,8 +278,9 @@ impl Monitor {
             None => (self.shared.tracker.now_ms(), false),
         };
         let snap = st.collector.scrape()?;
-        feed_rss(&mut st, &snap, ts, strict)?;
+        feed_sample(&mut st, &snap, ts, strict)?;
         drop(st);
+        self.shared.write_alert_pprof();
         self.shared.deliver_transitions()?;
         Ok(snap)
     }
@@ -309,6 +334,7 @@ impl Monitor {
             after_full_gc,
         )?;
         drop(st);
+        self.shared.write_alert_pprof();
         self.shared.deliver_transitions()?;
         Ok(event)
     }
@@ -498,6 +524,12 @@ impl Shared {
         let snapshot = self.tracker.snapshot();
         let mut report = LeakReport::build(analysis, &floor, &snapshot, attribution)?;
         report.counts = counts;
+        if let Some(p) = &self.profile {
+            report.attach_profile(p, &floor);
+        }
+        if let Some(e) = self.state()?.pprof_error.clone() {
+            report.notes.push(e);
+        }
         Ok(report)
     }
 
@@ -581,8 +613,15 @@ fn feed(
         st.detector.update(sample)?
     };
     st.last_ts_ms = Some(sample.ts_ms);
+    if let Some(p) = &st.profile {
+        p.tick(sample.ts_ms);
+    }
     if let Some(e) = event {
         if e.to == AlertState::Firing {
+            if let Some(p) = &st.profile {
+                p.mark_alert(e.ts_ms);
+            }
+            st.pprof_due = Some(e.ts_ms);
             let bucket_ms = (st.detector.config().bucket_secs * 1000.0) as i64;
             st.suspects = Some(SuspectWatch::new(e.ts_ms, bucket_ms));
         } else if e.from == AlertState::Firing {
@@ -605,9 +644,18 @@ fn push_event(st: &mut State, e: Event) {
     st.events.push_back(e);
 }
 
-/// Feeds a snapshot's RSS to the detector while it watches RSS. `strict`: a time that does
-/// not move forward is an error, not a skipped point.
-fn feed_rss(st: &mut State, snap: &Snapshot, ts_ms: i64, strict: bool) -> Result<(), MonitorError> {
+/// Takes a sample's part: the profile's periodic snapshot, and the snapshot's RSS to the
+/// detector while it watches RSS. `strict`: a time that does not move forward is an error, not
+/// a skipped point.
+fn feed_sample(
+    st: &mut State,
+    snap: &Snapshot,
+    ts_ms: i64,
+    strict: bool,
+) -> Result<(), MonitorError> {
+    if let Some(p) = &st.profile {
+        p.tick(ts_ms);
+    }
     let moves_forward = st.last_ts_ms.is_none_or(|last| ts_ms > last);
     if st.watched == Watched::Rss && (strict || moves_forward) {
         feed(
@@ -632,10 +680,11 @@ fn sampler_loop(shared: &Shared) {
             // The full read, container limit files included: what `scrape` reuses.
             let now = shared.tracker.now_ms();
             if let Ok(snap) = st.collector.snapshot() {
-                let _ = feed_rss(&mut st, &snap, now, false);
+                let _ = feed_sample(&mut st, &snap, now, false);
             }
             counts::sample_own(&mut st, now);
             drop(st);
+            shared.write_alert_pprof();
             let _ = shared.deliver();
         }
         let Ok(stopped) = shared.stop.0.lock() else {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::detect::{Analysis, Verdict};
 use crate::error::InputError;
 use crate::format::{self, bytes, percent, share, utc};
+use crate::profile::{HeapProfile, ProfileGrowth, ShareOf};
 use crate::requests::{
     ArticleSuspect, AttributionConfig, BACKGROUND, MeasureSummary, ModelFit, OTHER_ROUTE,
     RouteEstimate, TrackerSnapshot, attribute,
@@ -88,6 +89,9 @@ pub struct LeakReport {
     pub model: Option<ModelFit>,
     /// One row per route, busiest first.
     pub routes: Vec<RouteRow>,
+    /// The allocation sites whose in-use bytes grew since growth began, from the live-heap
+    /// profile (`null` when the profile is off or not fed).
+    pub profile: Option<ProfileGrowth>,
     /// Why a part of the report is missing.
     pub notes: Vec<String>,
     /// What the watched series measures (flattened: `series`, `unit`); the analysis's rates,
@@ -155,6 +159,7 @@ impl LeakReport {
             article_suspects: Vec::new(),
             model: None,
             routes: Vec::new(),
+            profile: None,
             notes: Vec::new(),
             quantity,
             counts: Vec::new(),
@@ -192,6 +197,21 @@ impl LeakReport {
         routes.sort_by_key(|r| std::cmp::Reverse(r.requests));
         report.routes = routes;
         Ok(report)
+    }
+
+    /// Adds the growth of the live-heap profile since the growth start (since its oldest
+    /// snapshot when there is none), with shares of the floor's growth over the same span.
+    pub fn attach_profile(&mut self, profile: &HeapProfile, floor: &[Sample]) {
+        let gs = self.analysis.growth_start_ms;
+        let floor_growth = gs.and_then(|gs| {
+            let base = floor
+                .iter()
+                .rev()
+                .find(|s| s.ts_ms <= gs)
+                .or(floor.first())?;
+            Some(floor.last()?.value - base.value)
+        });
+        self.profile = profile.growth(gs, floor_growth);
     }
 
     /// The suspects of a leak: the model's routes whose interval excludes 0 and that explain
@@ -328,6 +348,9 @@ impl LeakReport {
         if !self.routes.is_empty() {
             self.render_routes(&mut s);
         }
+        if let Some(p) = &self.profile {
+            render_profile(&mut s, p);
+        }
         counts::render(&self.counts, &mut s);
         for n in &self.notes {
             let _ = writeln!(s, "note: {n}");
@@ -404,6 +427,49 @@ impl LeakReport {
 impl fmt::Display for LeakReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.render_text())
+    }
+}
+
+/// The growing allocation sites as text.
+fn render_profile(s: &mut String, p: &ProfileGrowth) {
+    let of = match p.share_of {
+        ShareOf::Floor => "floor",
+        ShareOf::Profile => "profile",
+    };
+    let _ = writeln!(
+        s,
+        "\ngrowing allocation sites ({} to {}: {} in use now, {} since; shares of the {of} growth)",
+        utc(p.from_ms),
+        utc(p.to_ms),
+        bytes(p.inuse_bytes),
+        signed_bytes(p.growth_bytes)
+    );
+    if p.sites.is_empty() {
+        s.push_str("  none grew\n");
+    }
+    for (i, x) in p.sites.iter().enumerate() {
+        let route = x
+            .route
+            .as_ref()
+            .map_or(String::new(), |r| format!("  route {r}"));
+        let _ = writeln!(
+            s,
+            "  {}. {} ({}:{})  {}  {:.0}%{route}",
+            i + 1,
+            x.function,
+            x.file,
+            x.line,
+            signed_bytes(x.bytes),
+            x.share * 100.0
+        );
+    }
+}
+
+fn signed_bytes(v: f64) -> String {
+    if v > 0.0 {
+        format!("+{}", bytes(v))
+    } else {
+        bytes(v)
     }
 }
 
@@ -679,6 +745,7 @@ mod tests {
                 "limit",
                 "model",
                 "notes",
+                "profile",
                 "rate_high",
                 "rate_low",
                 "rate_per_sec",

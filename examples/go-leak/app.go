@@ -70,10 +70,8 @@ func (a *app) handler() *http.ServeMux {
 		_, _ = fmt.Fprintf(w, "watched %s\n", r.PathValue("id"))
 	})
 	mux.HandleFunc(RouteSessions, func(w http.ResponseWriter, _ *http.Request) {
-		s := make([]byte, sessionBytes)
-		s[0] = 1
 		a.mu.Lock()
-		a.sessions = append(a.sessions, s) // the bug: sessions are never evicted
+		a.sessions = append(a.sessions, make([]byte, sessionBytes)) // the bug: sessions are never evicted
 		n := len(a.sessions)
 		a.mu.Unlock()
 		_, _ = fmt.Fprintf(w, "session %d\n", n)

@@ -3,8 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	leaksense "github.com/leaksense/leaksense/bindings-go"
 )
 
 // The example as a test: under load, each leak is alerted as its own series (memory,
@@ -33,5 +38,30 @@ func TestEveryLeakIsAlertedAsItselfWithItsRoute(t *testing.T) {
 	}
 	for _, a := range res.accused {
 		t.Errorf("healthy route named: %s", a)
+	}
+	checkTopGrowingSite(t, res.reports["memory"])
+}
+
+// checkTopGrowingSite: the live-heap profile's top growing site is the line of app.go that
+// appends a new session to the never-evicted cache.
+func checkTopGrowingSite(t *testing.T, rep leaksense.LeakReport) {
+	t.Helper()
+	src, err := os.ReadFile("app.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for i, line := range strings.Split(string(src), "\n") {
+		if strings.Contains(line, "the bug: sessions are never evicted") {
+			want = i + 1
+		}
+	}
+	if rep.Profile == nil || len(rep.Profile.Sites) == 0 {
+		t.Fatalf("no growing allocation sites in the report: %+v", rep.Profile)
+	}
+	top := rep.Profile.Sites[0]
+	t.Logf("top growing site: %+v", top)
+	if filepath.Base(top.File) != "app.go" || int(top.Line) != want || !strings.Contains(top.Function, "handler") {
+		t.Errorf("top growing site %s (%s:%d), want app.go:%d", top.Function, top.File, top.Line, want)
 	}
 }

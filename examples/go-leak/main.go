@@ -37,6 +37,8 @@ func fastConfig(onEvent func(leaksense.Event)) leaksense.Config {
 				MinGrowthSecs: leaksense.Ptr(15.0), ForSecs: leaksense.Ptr(5.0),
 			},
 			Attribution: &leaksense.AttributionOptions{BlockMs: leaksense.Ptr[int64](5000)},
+			// A live-heap snapshot every second, so one is near the (compressed) growth start.
+			Profile: &leaksense.ProfileConfig{SnapshotEveryMs: leaksense.Ptr[int64](1000)},
 		},
 		OnEvent: onEvent,
 	}
@@ -294,6 +296,15 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "go-leak:", err)
+	}
+	// The live-heap profile of the report that named the heap leak: where its growth was allocated.
+	if rep := res.reports["memory"]; rep.Profile != nil {
+		for _, s := range rep.Profile.Sites {
+			fmt.Printf("growing site %s (%s:%d): %+.0f bytes, %.0f%% of the floor's growth\n",
+				s.Function, s.File, s.Line, s.Bytes, s.Share*100)
+		}
+	}
+	if err != nil {
 		os.Exit(1)
 	}
 }

@@ -17,6 +17,9 @@ const DEMO_OPTIONS = {
   slot_ms: 1000,
   detector: { bucket_secs: 1, warmup_secs: 15, min_growth_secs: 15, for_secs: 5 },
   attribution: { block_ms: 5000 },
+  // The live-heap profile (opt-in in Node: each read forces a full GC), with a snapshot every
+  // second so one is near the (compressed) growth start.
+  profile: { enabled: true, snapshot_every_ms: 1000 },
 };
 
 /** Builds the app; every request is tracked by the monitor's middleware. */
@@ -39,11 +42,16 @@ function createApp(monitor) {
   });
 
   // The leak: every request adds a closure to a global cache that nothing ever clears,
-  // and the closure holds about 80 KB.
+  // and the closure holds about 80 KB. (V8's heap profiler names functions, not lines: the
+  // report's site is this function, at the line where it starts.)
   const sessionCache = [];
-  app.get('/sessions/:id', (req, res) => {
-    const state = Array.from({ length: 1000 }, (_, i) => ({ user: req.params.id, i }));
+  function rememberSession(user) { // the bug: nothing ever evicts a session
+    const state = [];
+    for (let i = 0; i < 1000; i++) state.push({ user, i });
     sessionCache.push(() => state.length);
+  }
+  app.get('/sessions/:id', (req, res) => {
+    rememberSession(req.params.id);
     res.json({ sessions: sessionCache.length });
   });
 

@@ -26,8 +26,7 @@ PRODUCTS: dict[int, dict[str, Any]] = {i: {"id": i, "name": f"product {i}", "pri
 @app.post("/orders")
 def create_order() -> Response:
     order = request.get_json(force=True, silent=True) or {}
-    receipt = json.dumps(order).encode().ljust(RECEIPT_BYTES, b" ")
-    _RECEIPTS.append(receipt)  # BUG: grows forever
+    _RECEIPTS.append(json.dumps(order).encode().ljust(RECEIPT_BYTES, b" "))  # BUG: grows forever
     resp = jsonify(id=len(_RECEIPTS))
     resp.status_code = 201
     return resp

@@ -34,6 +34,8 @@ DEMO_OPTIONS: dict[str, Any] = {
     "slot_ms": 1000,
     "detector": {"bucket_secs": 1, "warmup_secs": 15, "min_growth_secs": 15, "for_secs": 5},
     "attribution": {"block_ms": 5000},
+    # The live-heap profile (opt-in in Python): sampled allocations, a snapshot every second.
+    "profile": {"enabled": True, "snapshot_every_ms": 1000},
     # Off by default (docs/cost.md); on here so the report's `mean Δrss` column shows what a
     # per-request RSS delta would have blamed.
     "rss_per_request": True,
@@ -81,6 +83,12 @@ def per_request(report: leaksense.Report) -> str:
     unit = report.to_dict()["unit"]
     unit = "bytes" if unit == "By" else unit.strip("{}").replace("_", " ")
     return f"{report.suspects[0]['retained_bytes_per_request']:.3g} {unit} per request"
+
+
+def leaking_line() -> int:
+    """The line of app.py that appends to the cache nobody evicts."""
+    with open(os.path.join(HERE, "app.py")) as f:
+        return next(i for i, line in enumerate(f, 1) if "# BUG: grows forever" in line)
 
 
 def main() -> int:
@@ -135,6 +143,17 @@ def main() -> int:
     if missing or watch.accused:
         print(f"demo: FAILED: not alerted and named: {missing or 'none'}; "
               f"healthy routes named: {len(watch.accused)}")
+        return 1
+    # The live-heap profile of the report that named /orders: its top growing site must be the
+    # line that appends to the cache nobody evicts.
+    memory = watch.named["memory"][2]
+    site = memory.sites[0] if memory.sites else None
+    if site is not None:
+        print(f"demo: top growing site {site['function']} ({os.path.basename(site['file'])}:"
+              f"{site['line']}) +{site['bytes'] / 2**20:.1f} MiB, route {site['route']}")
+    if not (site is not None and site["function"] == "create_order"
+            and os.path.basename(site["file"]) == "app.py" and site["line"] == leaking_line()):
+        print(f"demo: FAILED: the top growing site is not app.py:{leaking_line()} (create_order)")
         return 1
     for series, (t, by, report) in watch.named.items():
         print(f"demo: OK: {series}: {LEAKS[series]} named after {t:.0f} s by the {by} "

@@ -9,6 +9,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+// The live heap now.
+#define LEAKSENSE_PPROF_INUSE 0
+
+// Its growth since the detector's growth start (the oldest snapshot when there is none).
+#define LEAKSENSE_PPROF_GROWTH 1
+
 // The most runtime measures a monitor takes per request (its `measures` option).
 #define LEAKSENSE_MAX_MEASURES 4
 
@@ -129,6 +135,34 @@ typedef struct {
   // Process RSS growth over the request.
   const char *rss_delta_bytes;
 } leaksense_span_attributes_t;
+
+// One frame of a fed profile: its function name and file as byte ranges of the call's `text`
+// buffer, and its line.
+typedef struct {
+  // Start of the function name in `text`.
+  uint32_t function_start;
+  // Its length in bytes.
+  uint32_t function_len;
+  // Start of the file name in `text`.
+  uint32_t file_start;
+  // Its length in bytes.
+  uint32_t file_len;
+  // The line (0 when unknown).
+  uint32_t line;
+} leaksense_profile_frame_t;
+
+// One stack of a fed profile: `frames_len` frame indices from `stack_frames[frames_start]`,
+// leaf (the allocating frame) first, and the sampled objects and bytes in use there.
+typedef struct {
+  // Start of this stack's frame indices in `stack_frames`.
+  uint32_t frames_start;
+  // How many.
+  uint32_t frames_len;
+  // Sampled objects in use.
+  uint64_t objects;
+  // Their bytes.
+  uint64_t bytes;
+} leaksense_profile_sample_t;
 
 // One request in flight. Allocate it yourself (on the stack is fine); fill it with
 // `leaksense_request_begin` and pass it to `leaksense_request_end` once. Treat the fields as
@@ -460,6 +494,41 @@ leaksense_error_t *leaksense_monitor_report_for_text(const leaksense_monitor_t *
 // `monitor` must be NULL or a live monitor; `out_watched` NULL or writable.
 leaksense_error_t *leaksense_monitor_watched(const leaksense_monitor_t *monitor,
                                              leaksense_watched_t *out_watched);
+
+// Replaces the monitor's live-heap profile with a whole in-use profile taken at `ts_ms` (unix
+// ms): Go's `runtime.MemProfile`. `text` (UTF-8, `text_len` bytes) holds every name; `frames`
+// point into it; each of `samples` names its stack as a range of `stack_frames`, which index
+// `frames`. `rate` is the mean bytes between samples (`runtime.MemProfileRate`); the core
+// unsamples the values as pprof does. Errors: `LEAKSENSE_INVALID_OPTION` for a range outside
+// its buffer or a disabled profile, `LEAKSENSE_CLOSED`.
+//
+// # Safety
+// `monitor` must be NULL or a live monitor; each buffer must be NULL with length 0 or point to
+// that many readable values for the duration of the call.
+leaksense_error_t *leaksense_monitor_profile_replace(const leaksense_monitor_t *monitor,
+                                                     int64_t ts_ms,
+                                                     const char *text,
+                                                     size_t text_len,
+                                                     const leaksense_profile_frame_t *frames,
+                                                     size_t frames_len,
+                                                     const uint32_t *stack_frames,
+                                                     size_t stack_frames_len,
+                                                     const leaksense_profile_sample_t *samples,
+                                                     size_t samples_len,
+                                                     uint64_t rate);
+
+// Writes the live-heap profile as a pprof `profile.proto` file (uncompressed; `go tool pprof`
+// reads it) to `path` (UTF-8, `path_len` bytes): `kind` is `LEAKSENSE_PPROF_INUSE` or
+// `LEAKSENSE_PPROF_GROWTH`. Errors: `LEAKSENSE_INVALID_OPTION` (bad kind, profile off),
+// `LEAKSENSE_EMPTY_INPUT` (not fed yet), `LEAKSENSE_IO`, `LEAKSENSE_CLOSED`.
+//
+// # Safety
+// `monitor` must be NULL or a live monitor; `path` NULL with length 0 or `path_len` readable
+// bytes.
+leaksense_error_t *leaksense_monitor_write_pprof(const leaksense_monitor_t *monitor,
+                                                 const char *path,
+                                                 size_t path_len,
+                                                 uint32_t kind);
 
 // Starts tracking one request on `route` (UTF-8, `route_len` bytes; a route template such as
 // `GET /users/{id}`, never the raw path) with the runtime measures read now (`measures_len`

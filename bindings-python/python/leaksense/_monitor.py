@@ -54,6 +54,9 @@ class Report:
         self.verdict: _types.Verdict = data["verdict"]
         self.state: _types.AlertState = data["state"]
         self.suspects: list[_types.Suspect] = data["suspects"]
+        profile = data.get("profile")
+        # The live-heap profile's growing allocation sites, most bytes first.
+        self.sites: list[_types.GrowingSite] = profile["sites"] if profile else []
 
     def to_dict(self) -> _types.LeakReport:
         """The full report as the core's stable JSON schema."""
@@ -65,6 +68,11 @@ class Report:
     def __repr__(self) -> str:
         top = self.suspects[0]["route"] if self.suspects else None
         return f"<leaksense.Report verdict={self.verdict!r} top_suspect={top!r}>"
+
+
+# Whether the allocation hook feeds a live-heap profile (read per request by set_route, so a
+# plain flag rather than a native call).
+HEAP_HOOK: list[bool] = [False]
 
 
 class Event:
@@ -97,10 +105,11 @@ class Monitor:
 
     Keyword options go to the core unchanged as one JSON object (`interval_ms`, `measures`,
     `rss_per_request`, `max_routes`, `slot_ms`, `memory_limit`, `heap`, `detector`,
-    `counts`, `count_detector`, `attribution`, `naming`; `leaksense.types.MonitorOptions`),
-    laid over the core's Python preset. Besides memory, the monitor watches the counts in
-    `counts` (default: open file descriptors, counted by the core, and Python threads, fed by
-    a background thread every `interval_ms` while the monitor runs), each with its own alert.
+    `counts`, `count_detector`, `attribution`, `profile`, `naming`;
+    `leaksense.types.MonitorOptions`), laid over the core's Python preset. Besides memory, the
+    monitor watches the counts in `counts` (default: open file descriptors, counted by the
+    core, and Python threads, fed by a background thread every `interval_ms` while the monitor
+    runs), each with its own alert.
     """
 
     def __init__(self, **options: Any) -> None:
@@ -147,9 +156,13 @@ class Monitor:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> "Monitor":
-        """Starts the core's sampler thread and the watcher thread (which feeds the thread
-        count and delivers events to listeners). Idempotent."""
+        """Starts the core's sampler thread, the watcher thread (which feeds the thread count
+        and delivers events to listeners) and, when the live-heap profile is on, the allocation
+        hook. Idempotent."""
         self._native.start()
+        if self.config["profile"]["enabled"]:
+            self._native.heap_profile_start()
+            HEAP_HOOK[0] = True
         self._wanted = True
         self._start_poller()
         return self
@@ -162,6 +175,10 @@ class Monitor:
     def close(self) -> None:
         """Stops for good; every later call raises ClosedError. Idempotent."""
         self.stop()
+        if self.config["profile"]["enabled"] and not self.closed:
+            # The process-wide hook feeds the monitor started last; stop it if that is this one.
+            self._native.heap_profile_stop()
+            HEAP_HOOK[0] = _native.heap_profile_running()
         self._native.close()
         _LIVE.discard(self)
         hooks, self._on_close = self._on_close, []
@@ -251,6 +268,17 @@ class Monitor:
         "open_fds" (the routes whose requests leave it behind, in its unit)."""
         data, text = self._native.report(series)
         return Report(json.loads(data), text)
+
+    def write_pprof(self, path: str, kind: str = "inuse") -> None:
+        """Writes the live-heap profile as a pprof file (`go tool pprof` opens it): kind
+        "inuse" (the live heap now) or "growth" (since the detector's growth start)."""
+        self._native.write_pprof(os.fspath(path), kind)
+
+    def profile_stats(self) -> Optional[dict[str, Any]]:
+        """The live-heap profile's counters (stacks, frames, snapshots, live sampled blocks,
+        dropped samples, bytes held), or None when the profile is off."""
+        result: Optional[dict[str, Any]] = json.loads(self._native.profile_stats_json())
+        return result
 
     def replay(self, steps: Sequence[_types.ReplayStep]) -> None:
         """Feeds recorded steps (requests per route and a post-GC baseline at injected

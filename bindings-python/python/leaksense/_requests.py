@@ -12,7 +12,7 @@ from opentelemetry.trace import get_current_span
 
 from leaksense import _native
 from leaksense._errors import ClosedError
-from leaksense._monitor import Monitor, default_monitor
+from leaksense._monitor import HEAP_HOOK, Monitor, default_monitor
 from leaksense.deep import DeepMode
 
 # Route of requests the framework did not match (404s): a fixed name, never the raw path.
@@ -36,6 +36,9 @@ def set_route(route: str) -> bool:
     if scope is None:
         return False
     scope.route = route
+    if HEAP_HOOK[0]:
+        # Allocation samples taken on this thread from now on carry the route.
+        _native.set_thread_route(route)
     return True
 
 
@@ -43,7 +46,7 @@ class _Scope:
     """One tracked request: its start readings taken on entry, recorded in one call into the
     core on exit. Kept lean: it runs per request."""
 
-    __slots__ = ("route", "_mon", "_reset", "_start", "_rss", "_deep")
+    __slots__ = ("route", "_mon", "_reset", "_start", "_rss", "_deep", "_heap")
 
     def __init__(self, mon: Optional[Monitor], route: Optional[str]) -> None:
         self._mon = mon
@@ -53,6 +56,7 @@ class _Scope:
         self._start: Any = None  # a float (one measure), or a list of them
         self._rss = _NAN
         self._deep: Optional[tuple[DeepMode, float]] = None  # (deep mode, start) if sampled
+        self._heap = False  # whether the allocation hook was told this request began
 
     def __enter__(self) -> "_Scope":
         mon = self._mon
@@ -68,6 +72,10 @@ class _Scope:
                 self._start = mon._read_measures()
                 if mon._rss_per_request:
                     self._rss = mon._native.request_rss()
+            if HEAP_HOOK[0]:
+                # Allocation samples on this thread carry the route while this request runs.
+                _native.heap_request_begun(self.route)
+                self._heap = True
             self._reset = _CURRENT.set(self)
         return self
 
@@ -77,6 +85,9 @@ class _Scope:
             return
         self._reset = None
         _CURRENT.reset(reset)
+        if self._heap:
+            self._heap = False
+            _native.heap_request_ended()
         mon = self._mon
         assert mon is not None
         route = self.route or UNMATCHED_ROUTE

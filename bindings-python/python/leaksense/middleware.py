@@ -35,6 +35,10 @@ def _flask_route() -> None:
 def instrument_flask(app: Any, monitor: Optional[Monitor] = None) -> Any:
     """Tracks every request of a Flask app on its `url_rule` (e.g. "/orders/<int:id>")."""
     app.wsgi_app = WSGIMiddleware(app.wsgi_app, monitor)
+    # Named as soon as routing is done, so that the live-heap profile's allocation samples
+    # taken in the view carry the route; teardown names it again for requests that never
+    # reached before_request.
+    app.before_request(_flask_route)
     # teardown runs for every request, after routing, even when a before_request hook or the
     # view raised; the request context (and url_rule) is still there.
     app.teardown_request(lambda exc: _flask_route())

@@ -11,6 +11,9 @@ AlertState = Literal["inactive", "pending", "firing"]
 # The kinds of `Event`.
 EventKind = Literal["leak", "suspects", "resolved"]
 
+# Where a report's profile difference starts.
+GrowthBasis = Literal["growth_start", "first_snapshot"]
+
 # Which set of metric names to emit.
 Naming = Literal["semconv", "legacy"]
 
@@ -19,6 +22,9 @@ Runtime = Literal["process", "node", "python", "go"]
 
 # What a series measures, which sets the defaults that depend on its shape.
 SeriesKind = Literal["heap", "count"]
+
+# What the shares of `GrowingSite` are shares of.
+ShareOf = Literal["floor", "profile"]
 
 # The detector's judgement of the series.
 Verdict = Literal["insufficient", "healthy", "leak"]
@@ -178,6 +184,31 @@ Event = TypedDict(
     total=True,
 )
 
+# An allocation site whose in-use bytes grew.
+GrowingSite = TypedDict(
+    "GrowingSite",
+    {
+        "bytes": float,
+        "file": str,
+        "function": str,
+        "line": int,
+        "objects": float,
+        "route": Optional[str],
+        "share": float,
+    },
+    total=True,
+)
+
+# One stack of the growth, for flame graphs.
+GrowingStack = TypedDict(
+    "GrowingStack",
+    {
+        "bytes": float,
+        "frames": list[str],
+    },
+    total=True,
+)
+
 # The report.
 LeakReport = TypedDict(
     "LeakReport",
@@ -190,6 +221,7 @@ LeakReport = TypedDict(
         "limit": Optional[float],
         "model": Optional["ModelFit"],
         "notes": list[str],
+        "profile": Optional["ProfileGrowth"],
         "rate_high": Optional[float],
         "rate_low": Optional[float],
         "rate_per_sec": Optional[float],
@@ -266,6 +298,7 @@ MonitorOptions = TypedDict(
         "measures": list[str],
         "memory_limit": Optional[int],
         "naming": Naming,
+        "profile": "ProfileConfig",
         "rss_per_request": bool,
         "runtime": Runtime,
         "slot_ms": int,
@@ -279,6 +312,44 @@ ProcessMemory = TypedDict(
     {
         "rss_bytes": int,
         "virtual_bytes": int,
+    },
+    total=True,
+)
+
+# How the live-heap profile is set up (`profile` in the monitor's options).
+ProfileConfig = TypedDict(
+    "ProfileConfig",
+    {
+        "enabled": bool,
+        "max_depth": int,
+        "max_frames": int,
+        "max_live_blocks": int,
+        "max_stacks": int,
+        "max_string_bytes": int,
+        "pprof_dir": Optional[str],
+        "sample_bytes": int,
+        "snapshot_every_ms": int,
+        "snapshots": int,
+        "top_sites": int,
+        "top_stacks": int,
+    },
+    total=False,
+)
+
+# The difference of two snapshots: the allocation sites whose in-use bytes grew.
+ProfileGrowth = TypedDict(
+    "ProfileGrowth",
+    {
+        "alert_growth_bytes": Optional[float],
+        "basis": GrowthBasis,
+        "from_ms": int,
+        "growth_bytes": float,
+        "inuse_bytes": float,
+        "overflowed": int,
+        "share_of": ShareOf,
+        "sites": list["GrowingSite"],
+        "stacks": list["GrowingStack"],
+        "to_ms": int,
     },
     total=True,
 )

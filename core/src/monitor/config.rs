@@ -11,6 +11,7 @@ use crate::catalog::{Naming, Runtime};
 use crate::detect::{DetectorConfig, SeriesKind};
 use crate::error::InputError;
 use crate::options::{into_object, kind_of, object, over_defaults};
+use crate::profile::ProfileConfig;
 use crate::requests::{AttributionConfig, MeasureSource, RequestTracker, TrackerConfig};
 
 /// How long a V8 heap watched every tick goes without a declared leak until a full collection
@@ -67,6 +68,9 @@ pub struct MonitorConfig {
     pub count_detector: DetectorConfig,
     /// Attribution options.
     pub attribution: AttributionConfig,
+    /// The live-heap profile (allocation sites of the growth); on by default only in Go,
+    /// whose runtime profiles the heap anyway (docs/profile.md says why Node and Python not).
+    pub profile: ProfileConfig,
 }
 
 impl Default for MonitorConfig {
@@ -86,6 +90,7 @@ impl Default for MonitorConfig {
             counts: counts::preset(Runtime::Process),
             count_detector: DetectorConfig::for_kind(SeriesKind::Count),
             attribution: AttributionConfig::default(),
+            profile: ProfileConfig::default(),
         }
     }
 }
@@ -115,6 +120,10 @@ impl MonitorConfig {
         c.measures = measures.iter().map(|m| m.to_string()).collect();
         c.counts = counts::preset(runtime);
         c.heap = heap.unwrap_or(matches!(runtime, Runtime::Node | Runtime::Go));
+        // Node: each read of V8's sampling profile through node:inspector forces a full GC;
+        // Python: the allocator hook can cost more than 5% on allocation-heavy code
+        // (BENCHMARKS.md, "Live-heap profile"). Both opt in.
+        c.profile.enabled = runtime == Runtime::Go;
         if runtime == Runtime::Node && c.heap {
             // The V8 heap is fed every tick, and the readings right after a mark-compact are
             // marked: only those count as the collection `first_collection_secs` waits for.
@@ -218,6 +227,7 @@ impl MonitorConfig {
         }
         self.count_detector.validate()?;
         self.attribution.validate()?;
+        self.profile.validate()?;
         RequestTracker::new(self.tracker_config(None)).map(drop)
     }
 

@@ -477,6 +477,144 @@ fn full_collections_reported_by_the_binding_keep_a_slow_gc_from_alarming() {
     );
 }
 
+/// A whole in-use profile of the simulated heap: the leaking site holds what `/leak` kept,
+/// the steady site a constant 8 MB.
+fn feed_profile(m: &Monitor, ts: i64, kept: f64) {
+    use crate::profile::{FrameRef, StackSample};
+    let frames = [
+        FrameRef {
+            function: "runtime.mallocgc",
+            file: "runtime/malloc.go",
+            line: 1,
+        },
+        FrameRef {
+            function: "main.remember",
+            file: "app.go",
+            line: 42,
+        },
+        FrameRef {
+            function: "main.handler",
+            file: "app.go",
+            line: 20,
+        },
+        FrameRef {
+            function: "main.buffers",
+            file: "app.go",
+            line: 60,
+        },
+    ];
+    let samples = [
+        StackSample {
+            frames: &[0, 1, 2],
+            objects: (kept / 20_000.0) as u64,
+            bytes: kept as u64,
+        },
+        StackSample {
+            frames: &[3, 2],
+            objects: 1000,
+            bytes: 8 << 20,
+        },
+    ];
+    m.profile_replace(Some(ts), &frames, &samples, 1).unwrap();
+}
+
+/// The leak of `a_leaking_route_is_detected_and_named_in_the_report`, with a live-heap
+/// profile fed at each GC: the report names the leaking line as the top growing site with
+/// nearly all of the floor's growth, and the alert writes its pprof files.
+#[test]
+fn the_report_names_the_growing_allocation_site_and_the_alert_writes_pprof() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = monitor(&format!(
+        r#"{{"runtime": "go", "measures": ["heap"], "memory_limit": 4000000000, "profile": {{"pprof_dir": {:?}}}}}"#,
+        dir.path().display().to_string()
+    ));
+    let t0: i64 = 1_700_000_000_000;
+    let mut rng = fastrand::Rng::with_seed(11);
+    let mut heap = Heap::default();
+    for step in 0..(6 * 3600 / 15) {
+        let ts = t0 + step * 15_000;
+        heap.serve(&m, "/ok", ts, 3, 4096.0, false);
+        if step >= 2 * 3600 / 15 {
+            heap.serve(&m, "/leak", ts, 2, 20_000.0, true);
+        }
+        if step % 8 == 0 {
+            heap.gc(&m, ts, &mut rng);
+            feed_profile(&m, ts, heap.kept);
+        }
+    }
+    let report = m.report().unwrap();
+    assert_eq!(report.analysis.verdict, Verdict::Leak);
+    let p = report.profile.as_ref().expect("a profile in the report");
+    assert_eq!(p.basis, crate::profile::GrowthBasis::GrowthStart);
+    assert!(p.from_ms <= report.analysis.growth_start_ms.unwrap());
+    let top = &p.sites[0];
+    assert_eq!(
+        (top.function.as_str(), top.line),
+        ("main.remember", 42),
+        "{p:?}"
+    );
+    assert!((0.8..1.2).contains(&top.share), "{top:?}");
+    assert!(
+        p.alert_growth_bytes
+            .is_some_and(|b| b > 0.0 && b <= p.growth_bytes)
+    );
+    let text = report.render_text();
+    assert!(text.contains("1. main.remember (app.go:42)"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert_eq!(json["profile"]["sites"][0]["line"], 42);
+    if let Ok(path) = std::env::var("LEAKSENSE_WRITE_REPORT_FIXTURE") {
+        std::fs::write(path, report.to_json()).unwrap();
+    }
+    let mut written: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(written.len(), 2, "{written:?}");
+    assert!(written[0].ends_with("-growth.pb") && written[1].ends_with("-inuse.pb"));
+    // On demand, and a clear error where the file cannot be written.
+    let path = dir.path().join("now.pb");
+    m.write_pprof(&path, crate::profile::PprofKind::Growth)
+        .unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() > 0);
+    let e = m
+        .write_pprof(
+            &dir.path().join("no/such/dir.pb"),
+            crate::profile::PprofKind::Inuse,
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Io);
+}
+
+#[test]
+fn the_profile_can_be_off_and_is_empty_until_fed() {
+    let m = monitor(r#"{"profile": {"enabled": false}}"#);
+    assert!(m.profile().is_none());
+    let e = m.pprof(crate::profile::PprofKind::Inuse).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidOption);
+    assert!(m.report().unwrap().profile.is_none());
+    let e = m.profile_replace(None, &[], &[], 1).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidOption);
+    // Off by default outside Go (the runtime presets).
+    assert!(monitor("{}").profile().is_none());
+    assert!(monitor(r#"{"runtime": "go"}"#).profile().is_some());
+    let m = monitor(r#"{"profile": {"enabled": true}}"#);
+    assert_eq!(
+        m.pprof(crate::profile::PprofKind::Inuse)
+            .unwrap_err()
+            .code(),
+        ErrorCode::EmptyInput
+    );
+    assert!(m.report().unwrap().profile.is_none());
+    let e = MonitorConfig::from_json(r#"{"profile": {"max_stacks": 3}}"#).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidOption);
+    m.close();
+    assert_eq!(
+        m.profile_replace(None, &[], &[], 1).unwrap_err().code(),
+        ErrorCode::Closed
+    );
+}
+
 #[test]
 fn presets_lie_under_the_users_options() {
     let node = MonitorConfig::for_runtime("node", "").unwrap();

@@ -5,6 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const { spawn } = require('node:child_process');
+const fs = require('node:fs');
 const path = require('node:path');
 
 test('each leak is alerted as itself and its route named; no healthy route is', { timeout: 280_000 }, async (t) => {
@@ -23,4 +24,12 @@ test('each leak is alerted as itself and its route named; no healthy route is', 
   assert.match(out, /open_fds: \/files\/:id named/, out);
   assert.doesNotMatch(out, /healthy route named/, out);
   assert.match(out, /leaksense: LEAK/, out);
+  // The live-heap profile's top growing site is the function that fills the session cache.
+  const line = fs.readFileSync(path.join(__dirname, '..', 'app.js'), 'utf8').split('\n')
+    .findIndex((l) => l.includes('the bug: nothing ever evicts a session')) + 1;
+  const top = out.match(/growing allocation sites .*\n\s+1\. (\S+) \((.*):(\d+)\)/);
+  assert.ok(top, out);
+  assert.strictEqual(top[1], 'rememberSession', out);
+  assert.ok(top[2].endsWith('app.js'), top[2]);
+  assert.strictEqual(Number(top[3]), line, out);
 });

@@ -1,5 +1,7 @@
 /* Calls every function of the leaksense C ABI, error paths included. Run under valgrind by
  * ffi/run-tests.sh: any invalid access or leaked byte fails the run. */
+/* mkstemp */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -571,6 +573,63 @@ static void test_counts(void) {
   FAILS(LEAKSENSE_CLOSED, leaksense_monitor_count_value(m, S("goroutines"), &value, &present));
   CHECK(json == NULL);
   leaksense_monitor_free(m);
+static void test_profile(void) {
+  leaksense_monitor_t *m = NULL;
+  /* The Go preset has the profile on; the process preset (NULL runtime) has it off. */
+  OK(leaksense_monitor_new(S("go"), S("{\"memory_limit\": 4000000000}"), &m));
+  char path[] = "/tmp/leaksense-c-XXXXXX";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  FAILS(LEAKSENSE_EMPTY_INPUT, leaksense_monitor_write_pprof(m, path, strlen(path), 0));
+  /* Two frames: main.leak (leaf) called by main.main; one stack of both. */
+  static const char text[] = "main.leakapp.gomain.main";
+  leaksense_profile_frame_t frames[2] = {{0, 9, 9, 6, 12}, {15, 9, 9, 6, 40}};
+  uint32_t stack[2] = {0, 1};
+  leaksense_profile_sample_t samples[1] = {{0, 2, 16, 16384}};
+  OK(leaksense_monitor_profile_replace(m, 1700000000000LL, text, strlen(text), frames, 2, stack, 2,
+                                       samples, 1, 524288));
+  samples[0].bytes = 1 << 24;
+  samples[0].objects = 4096;
+  OK(leaksense_monitor_profile_replace(m, 1700000600000LL, text, strlen(text), frames, 2, stack, 2,
+                                       samples, 1, 524288));
+  OK(leaksense_monitor_write_pprof(m, path, strlen(path), LEAKSENSE_PPROF_INUSE));
+  OK(leaksense_monitor_write_pprof(m, path, strlen(path), LEAKSENSE_PPROF_GROWTH));
+  FILE *f = fopen(path, "rb");
+  CHECK(f != NULL && fseek(f, 0, SEEK_END) == 0 && ftell(f) > 0);
+  if (f) fclose(f);
+  char *json = NULL;
+  OK(leaksense_monitor_report_json(m, &json));
+  CHECK(json != NULL && strstr(json, "\"function\": \"main.leak\"") != NULL);
+  leaksense_string_free(json);
+  /* A frame range outside the text, a stack outside stack_frames, a bad kind, NULLs. */
+  leaksense_profile_frame_t bad_frame[1] = {{20, 9, 0, 1, 1}};
+  FAILS(LEAKSENSE_INVALID_OPTION,
+        leaksense_monitor_profile_replace(m, 1700000900000LL, text, strlen(text), bad_frame, 1,
+                                          stack, 1, NULL, 0, 1));
+  leaksense_profile_sample_t bad_sample[1] = {{1, 5, 1, 1}};
+  FAILS(LEAKSENSE_INVALID_OPTION,
+        leaksense_monitor_profile_replace(m, 1700000900000LL, text, strlen(text), frames, 2, stack,
+                                          2, bad_sample, 1, 1));
+  uint32_t far[1] = {7};
+  leaksense_profile_sample_t far_sample[1] = {{0, 1, 1, 1}};
+  FAILS(LEAKSENSE_INVALID_OPTION,
+        leaksense_monitor_profile_replace(m, 1700000900000LL, text, strlen(text), frames, 2, far, 1,
+                                          far_sample, 1, 1));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_profile_replace(m, 1, NULL, 3, NULL, 0, NULL,
+                                                                    0, NULL, 0, 1));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_write_pprof(m, path, strlen(path), 9));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_write_pprof(m, NULL, 0, 0));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_write_pprof(NULL, path, strlen(path), 0));
+  FAILS(LEAKSENSE_IO, leaksense_monitor_write_pprof(m, S("/no/such/dir/x.pb"), 0));
+  leaksense_monitor_close(m);
+  FAILS(LEAKSENSE_CLOSED, leaksense_monitor_profile_replace(m, 1700000900000LL, text, strlen(text),
+                                                            frames, 2, stack, 2, samples, 1, 1));
+  leaksense_monitor_free(m);
+  OK(leaksense_monitor_new(NULL, 0, S("{}"), &m));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_profile_replace(m, 1, text, strlen(text), frames,
+                                                                    2, stack, 2, samples, 1, 1));
+  leaksense_monitor_free(m);
+  remove(path);
 }
 
 int main(void) {
@@ -582,6 +641,7 @@ int main(void) {
   test_record();
   test_detection_events();
   test_counts();
+  test_profile();
   if (failures) {
     fprintf(stderr, "%d of %d checks failed\n", failures, checks);
     return 1;

@@ -1,0 +1,85 @@
+//! `leaksense report FILE`: a report saved by an SDK rendered as text and as HTML with the
+//! growing allocation sites and the icicle of the growth. The fixture was written by the core's
+//! monitor test `the_report_names_the_growing_allocation_site_and_the_alert_writes_pprof` (run
+//! it with `LEAKSENSE_WRITE_REPORT_FIXTURE=<path>` to regenerate it).
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn fixture() -> String {
+    format!(
+        "{}/tests/fixtures/report-with-profile.json",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+fn leaksense(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_leaksense"))
+        .args(args)
+        .output()
+        .expect("run leaksense")
+}
+
+fn stdout(o: &Output) -> String {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+#[test]
+fn text_lists_the_growing_sites() {
+    let out = stdout(&leaksense(&["report", &fixture()]));
+    assert!(out.contains("leaksense: LEAK"), "{out}");
+    assert!(out.contains("growing allocation sites"), "{out}");
+    assert!(out.contains("1. main.remember (app.go:42)"), "{out}");
+}
+
+#[test]
+fn html_has_the_sites_table_and_the_icicle_under_the_strict_policy() {
+    let out = stdout(&leaksense(&["report", &fixture(), "--format", "html"]));
+    assert!(out.contains("default-src 'none'"), "CSP kept");
+    assert!(!out.contains("<script"), "no script");
+    assert!(out.contains("<table class=\"sites\">"));
+    assert!(
+        out.contains("<code>main.remember</code></td><td><code>app.go:42</code>"),
+        "{out}"
+    );
+    assert!(out.contains("<svg class=\"icicle\""), "{out}");
+    // The icicle's leaf box is the leaking site, full width (it is the only growth).
+    assert!(out.contains("<title>main.remember (app.go:42) — "), "{out}");
+    assert!(out.contains("y=\"36.0\" width=\"900.00\""), "{out}");
+}
+
+#[test]
+fn json_round_trips_and_stdin_works() {
+    let text = std::fs::read_to_string(fixture()).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leaksense"))
+        .args(["report", "-", "--format", "json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = stdout(&child.wait_with_output().unwrap());
+    let a: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let b: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"verdict\": 3}").unwrap();
+    let o = leaksense(&["report", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("not a leaksense report"), "{err}");
+    let o = leaksense(&["report", "/no/such/report.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/no/such/report.json"));
+}
