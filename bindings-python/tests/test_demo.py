@@ -22,6 +22,6 @@ def test_the_demo_alerts_each_leak_as_itself_and_names_its_route():
     assert "demo: event: open_fds leak" in r.stdout, out
     assert "demo: OK: memory: /orders named" in r.stdout, out
     assert "demo: OK: open_fds: /invoices/<int:invoice_id> named" in r.stdout, out
-    assert "healthy route named" not in r.stdout, out
+    assert "demo: healthy route named:" not in r.stdout, out
     # The live-heap profile names the line that appends to the never-evicted cache.
     assert "demo: top growing site create_order (app.py:" in r.stdout, out
