@@ -573,6 +573,8 @@ static void test_counts(void) {
   FAILS(LEAKSENSE_CLOSED, leaksense_monitor_count_value(m, S("goroutines"), &value, &present));
   CHECK(json == NULL);
   leaksense_monitor_free(m);
+}
+
 static void test_profile(void) {
   leaksense_monitor_t *m = NULL;
   /* The Go preset has the profile on; the process preset (NULL runtime) has it off. */
