@@ -12,7 +12,7 @@ use crate::format::{self, bytes, percent, share, utc};
 use crate::profile::{HeapProfile, ProfileGrowth, ShareOf};
 use crate::requests::{
     ArticleSuspect, AttributionConfig, BACKGROUND, MeasureSummary, ModelFit, OTHER_ROUTE,
-    RouteEstimate, TrackerSnapshot, attribute,
+    RSS_MEASURE, RouteEstimate, TrackerSnapshot, attribute,
 };
 use crate::series::Sample;
 
@@ -359,6 +359,27 @@ impl LeakReport {
     }
 }
 
+/// The measure whose mean per-request delta the route table shows: RSS when read, else the
+/// first declared.
+fn shown_measure(measures: &[MeasureSummary]) -> Option<&str> {
+    measures
+        .iter()
+        .find(|m| m.measure == RSS_MEASURE)
+        .or(measures.first())
+        .map(|m| m.measure.as_str())
+}
+
+/// A per-request delta of `measure`: bytes for the presets' byte measures, else a plain number
+/// (`gc_count` and `goroutines` are counts, and a C or Rust caller's own measure has no unit).
+fn measure_amount(measure: &str, v: f64) -> String {
+    const BYTE_MEASURES: [&str; 4] = [RSS_MEASURE, "heap_used", "heap_allocated", "traced_bytes"];
+    if BYTE_MEASURES.contains(&measure) {
+        bytes(v)
+    } else {
+        format::quantity(crate::detect::SeriesKind::Count, v)
+    }
+}
+
 impl LeakReport {
     /// The per-route table of [`LeakReport::render_text`] (routes present).
     fn render_routes(&self, s: &mut String) {
@@ -369,10 +390,11 @@ impl LeakReport {
             .max()
             .unwrap_or(5)
             .max(5);
-        // The per-request delta of the first measure is what each request saw itself
-        // (concurrent requests' allocations included), shown beside the model's estimate.
-        let first = self.routes[0].measures.first().map(|m| m.measure.as_str());
-        let mean_head = first.map_or(String::new(), |m| format!("mean Δ{m}"));
+        // The per-request delta of one measure is what each request saw itself (concurrent
+        // requests' allocations included), shown beside the model's estimate: RSS when it is
+        // read (what the article's middleware compares), else the first measure.
+        let shown = shown_measure(&self.routes[0].measures);
+        let mean_head = shown.map_or(String::new(), |m| format!("mean Δ{m}"));
         // Without measures (Go's preset) the last column is empty: no trailing blanks then.
         let line = format!(
             "{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
@@ -400,8 +422,11 @@ impl LeakReport {
                 format!("{} .. {}", amount(i[0]), amount(i[1]))
             });
             let part = r.share.map_or("-".into(), share);
-            // Per-request deltas are of the runtime's measures, in bytes.
-            let mean = r.measures.first().map_or(String::new(), |m| bytes(m.mean));
+            let mean = r
+                .measures
+                .iter()
+                .find(|m| Some(m.measure.as_str()) == shown)
+                .map_or(String::new(), |m| measure_amount(&m.measure, m.mean));
             let line = format!(
                 "{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
                 r.route, r.requests, traffic, retained, ci, part, mean
@@ -665,6 +690,28 @@ mod tests {
         assert_eq!(SUSPECT_LOOKS, 3);
         let cfg = SuspectWatch::config(&AttributionConfig::default());
         assert!((cfg.alpha - 0.05 / SUSPECT_ALPHA_DIVISOR).abs() < 1e-15);
+    }
+
+    #[test]
+    fn the_route_table_shows_rss_when_read_and_counts_as_counts() {
+        let summary = |name: &str| MeasureSummary {
+            measure: name.into(),
+            samples: 1,
+            sum: 12.0,
+            mean: 12.0,
+            variance: 0.0,
+            min: 12.0,
+            max: 12.0,
+            histogram: vec![],
+        };
+        let (gc, rss) = (summary("gc_count"), summary(RSS_MEASURE));
+        assert_eq!(shown_measure(&[gc.clone(), rss.clone()]), Some("rss"));
+        assert_eq!(shown_measure(std::slice::from_ref(&gc)), Some("gc_count"));
+        assert_eq!(shown_measure(&[]), None);
+        assert_eq!(measure_amount("gc_count", 11.82), "11.82");
+        assert_eq!(measure_amount("goroutines", 1.0), "1");
+        assert_eq!(measure_amount("rss", 2048.0), "2 KiB");
+        assert_eq!(measure_amount("heap_used", 12.0), "12 B");
     }
 
     fn healthy() -> Analysis {
