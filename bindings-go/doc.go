@@ -4,10 +4,9 @@
 // this package only feeds it what only Go can read (runtime/metrics, never the stop-the-world
 // runtime.ReadMemStats), registers OpenTelemetry instruments and wraps net/http handlers.
 //
-// The package links the static library libleaksense_ffi.a, built from the repository root with
-//
-//	cargo build -p leaksense-ffi --release
-//
-// cgo finds it in ../target/release; set CGO_LDFLAGS=-L<dir> when it lives elsewhere (a custom
-// CARGO_TARGET_DIR). Without cgo every entry point returns an *Error with CodeUnsupported.
+// The module carries the C header (include/) and a prebuilt static libleaksense_ffi.a for
+// linux/amd64 and linux/arm64 (lib/<goos>_<goarch>/), so `go get` plus cgo builds it with no
+// Rust toolchain. In a clone those files are not in git: scripts/dist.sh --host (or
+// bindings-go/run-tests.sh) builds and copies them in.
+// Without cgo every entry point returns an *Error with CodeUnsupported.
 package leaksense

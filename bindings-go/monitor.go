@@ -119,7 +119,7 @@ func (m *Monitor) Start() error {
 	return nil
 }
 
-// Stop stops the sampler thread and the watcher; Start may be called again (after a fork).
+// Stop stops the sampler thread and the watcher; Start may be called again.
 func (m *Monitor) Stop() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -2,12 +2,18 @@
 
 package leaksense
 
-// The library is linked statically: a plain -lleaksense_ffi would pick the .so that cargo
-// builds beside it, and the binary would then fail to load it at run time.
+// The header and the prebuilt static libraries live inside the module, so a module download
+// alone builds (as wasmtime-go does). They are not in git: scripts/dist.sh copies them in
+// (bindings-go/run-tests.sh calls it) and puts them in the module zip it serves.
+// -l:libleaksense_ffi.a names the static library: a plain -lleaksense_ffi would pick a .so
+// found on the path, and the binary would then fail to load it at run time. The system
+// libraries after it are what `rustc --print native-static-libs` lists for the library; gcc
+// adds libgcc_s (unwinding) by itself, other C compilers (zig cc) do not.
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../ffi/include
-#cgo LDFLAGS: -L${SRCDIR}/../target/release -l:libleaksense_ffi.a -ldl -lpthread -lm
+#cgo CFLAGS: -I${SRCDIR}/include
+#cgo linux,amd64 LDFLAGS: -L${SRCDIR}/lib/linux_amd64 -l:libleaksense_ffi.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+#cgo linux,arm64 LDFLAGS: -L${SRCDIR}/lib/linux_arm64 -l:libleaksense_ffi.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 // The request and scrape paths keep their arguments on the Go stack: C never retains them nor
 // calls Go.
 #cgo noescape leaksense_request_record

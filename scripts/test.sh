@@ -34,7 +34,16 @@ bash bindings-node/run-tests.sh
 step "C ABI: header check, C test program under valgrind"
 bash ffi/run-tests.sh
 
-step "Go package: go vet, go test -race, no-cgo build, go-leak example"
+step "Go package: go vet, go test -race, soak, no-cgo build, go-leak example"
 bash bindings-go/run-tests.sh
+
+step "Fuzz targets (cargo-fuzz, nightly): seeds and saved regressions replayed once"
+bash scripts/fuzz.sh --replay
+
+step "Release artifacts (host): scripts/dist.sh --host (the builds above, plus the static x86_64 CLI), checks, versions"
+bash scripts/dist.sh --host
+
+step "Install test: each artifact installed as a user would, in fresh projects, with no Rust on PATH"
+bash scripts/install-test.sh
 
 step "all tests passed"

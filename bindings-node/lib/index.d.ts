@@ -3,7 +3,8 @@
 import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 // The core's JSON types, generated from its schemas (schema/*.json) into ./types.d.ts.
-import type { AlertEvent, Analysis, AnalyzeOptions, Event, EventKind, LeakReport, MonitorOptions, ReplayStep, Snapshot } from './types';
+import type { Meter } from '@opentelemetry/api';
+import type { AlertEvent, Analysis, AnalyzeOptions, Event, EventKind, LeakReport, MonitorOptions, Naming, ReplayStep, Snapshot } from './types';
 export type * from './types';
 
 /** Error thrown by leaksense; `code` is the core's stable ErrorCode string. */
@@ -54,6 +55,13 @@ export declare function findGrowthInflection(timestamps: number[], values: numbe
 
 export interface CatalogMetric { key: string; name: string; kind: string; unit: string; description: string; attributes: string[]; deep: boolean }
 export declare function catalog(runtime?: string, naming?: 'semconv' | 'legacy'): Record<string, CatalogMetric>;
+/** Registers every Node metric on `meter`: the V8 heap, GC durations, and with `monitor` the
+ * process and container memory and the detector gauges. Returns a function that unregisters them. */
+export declare function registerMetrics(meter: Meter, options?: { monitor?: Monitor; naming?: Naming }): () => void;
+/** Registers the V8 heap instruments on `meter`; returns a function that unregisters them. */
+export declare function registerV8Metrics(meter: Meter, options?: { naming?: Naming }): () => void;
+/** An Error carrying one of the core's stable codes, as leaksense throws them. */
+export declare function codedError(code: LeakSenseError['code'], message: string): LeakSenseError;
 
 /** The per-request context inside a tracked handler. */
 export interface RequestContext { route?: string }

@@ -1,6 +1,7 @@
 // Compiled with `tsc --noEmit --strict` by types.test.js: the public types must describe the API.
 import * as http from 'node:http';
-import { Monitor, analyze, deriv, predictLinear, findGrowthInflection, catalog, httpHandler, express, fastify, setRoute, currentRequest, type Event, type LeakReport, type LeakSenseError } from '..';
+import { metrics } from '@opentelemetry/api';
+import { Monitor, analyze, deriv, predictLinear, findGrowthInflection, catalog, registerMetrics, registerV8Metrics, codedError, httpHandler, express, fastify, setRoute, currentRequest, type Event, type LeakReport, type LeakSenseError } from '..';
 
 const m = new Monitor({ interval_ms: 1000, detector: { for_secs: 60, kind: 'heap' }, attribution: { block_ms: 5000 }, heap: true });
 m.on('suspects', (e: Event) => {
@@ -29,5 +30,10 @@ const g: number = findGrowthInflection([1, 2, 3], [1, 2, 3], 2, 2);
 const unit: string = catalog('node', 'legacy')['v8js.heap.used'].unit;
 http.createServer(httpHandler(m, (req, res) => { setRoute('/x'); void currentRequest(); res.end(); }, { route: (req) => req.method ?? '' }));
 void express(m); void fastify(m);
+const unregister: () => void = registerMetrics(metrics.getMeter('t'), { monitor: m, naming: 'legacy' });
+unregister();
+registerV8Metrics(metrics.getMeter('t'))();
+const coded: LeakSenseError = codedError('invalid_option', 'x');
+void coded;
 void text; void verdict; void d; void p; void g; void unit;
 m.close();

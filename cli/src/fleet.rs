@@ -15,6 +15,8 @@ use leaksense_core::requests::{AttributionConfig, RouteSnapshot, SlotCounts, Tra
 use crate::analyze::{SeriesReport, replay};
 use crate::error::CliError;
 use crate::prometheus::{Client, Labels, ServerOptions, compatible, display_name, exact_selector};
+use crate::safe::{QUOTE_MAX, clip};
+use leaksense_core::options::MAX_LIMIT;
 
 /// Most series one analysis pulls (memory stays bounded; narrow the selector for more).
 pub const MAX_SERIES: usize = 100_000;
@@ -87,7 +89,8 @@ pub fn run(opts: &FleetOptions, cfg: &DetectorConfig) -> Result<Vec<SeriesReport
             let got = client.instant(q, opts.time_ms)?;
             if got.is_empty() {
                 return Err(CliError::Prometheus(format!(
-                    "--limit-query `{q}` returned no value at {}",
+                    "--limit-query `{}` returned no value at {}",
+                    clip(q, QUOTE_MAX),
                     crate::render::iso(opts.time_ms)
                 )));
             }
@@ -96,9 +99,11 @@ pub fn run(opts: &FleetOptions, cfg: &DetectorConfig) -> Result<Vec<SeriesReport
         None => Vec::new(),
     };
     let cfg_for = |labels: &Labels| -> DetectorConfig {
+        // A limit series may say "unlimited" with a huge number (cgroup v1: 2^63), or be junk:
+        // only the limits a user could type count (1 byte to 1 EB).
         let limit = limits
             .iter()
-            .filter(|(l, v)| *v > 0.0 && compatible(l, labels, ""))
+            .filter(|(l, v)| (1.0..=MAX_LIMIT).contains(v) && compatible(l, labels, ""))
             .map(|(_, v)| *v)
             .reduce(f64::min);
         DetectorConfig {
@@ -122,7 +127,7 @@ pub fn run(opts: &FleetOptions, cfg: &DetectorConfig) -> Result<Vec<SeriesReport
 fn empty_result(opts: &FleetOptions) -> CliError {
     CliError::Prometheus(format!(
         "no series match `{}` between {} and {}",
-        opts.query,
+        clip(&opts.query, QUOTE_MAX),
         crate::render::iso(opts.time_ms - opts.range_ms),
         crate::render::iso(opts.time_ms)
     ))
@@ -143,7 +148,7 @@ fn per_series(
     if list.len() > MAX_SERIES {
         return Err(CliError::Prometheus(format!(
             "`{}` matches {} series, more than {MAX_SERIES}: narrow the selector",
-            opts.query,
+            clip(&opts.query, QUOTE_MAX),
             list.len()
         )));
     }
@@ -185,7 +190,9 @@ fn grouped(
     );
     let pb = if std::io::stderr().is_terminal() {
         let pb = ProgressBar::new_spinner();
-        pb.set_message(format!("querying {expr}"));
+        // Written to the terminal by the progress bar itself, past main's output filter.
+        let shown = crate::safe::for_terminal(&clip(&expr, QUOTE_MAX)).into_owned();
+        pb.set_message(format!("querying {shown}"));
         pb.enable_steady_tick(std::time::Duration::from_millis(120));
         pb
     } else {
@@ -276,16 +283,19 @@ fn requests_series(
     let got: Vec<_> = got.into_iter().filter(|(_, s)| !s.is_empty()).collect();
     if got.is_empty() {
         return Err(CliError::Prometheus(format!(
-            "--requests `{query}` returned no series between {} and {}",
+            "--requests `{}` returned no series between {} and {}",
+            clip(query, QUOTE_MAX),
             crate::render::iso(start_ms),
             crate::render::iso(opts.time_ms)
         )));
     }
     if !got.iter().any(|(l, _)| l.contains_key(&opts.route_label)) {
         return Err(CliError::Prometheus(format!(
-            "--requests `{query}`: no result carries the route label `{}` (set --route-label, \
+            "--requests `{}`: no result carries the route label `{}` (set --route-label, \
              or aggregate `by ({})`)",
-            opts.route_label, opts.route_label
+            clip(query, QUOTE_MAX),
+            clip(&opts.route_label, QUOTE_MAX),
+            clip(&opts.route_label, QUOTE_MAX)
         )));
     }
     Ok(got)

@@ -1,28 +1,17 @@
 //! `leaksense`: the command line. It parses options and inputs and renders results; all
-//! analysis happens in leaksense-core.
-
-mod analyze;
-mod error;
-mod files;
-mod fleet;
-mod html;
-mod icicle;
-mod input;
-mod prometheus;
-mod render;
-mod rules;
-mod stream;
+//! analysis happens in leaksense-core. Everything it prints goes through `leaksense_cli::safe`:
+//! no secret, no terminal control sequence.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use leaksense_cli::error::CliError;
+use leaksense_cli::input::{Format, Source};
+use leaksense_cli::{files, fleet, html, prometheus, render, rules, safe};
 use leaksense_core::catalog::{Naming, Runtime};
 use leaksense_core::detect::{DetectorConfig, SeriesKind};
 use leaksense_core::options::{self, AnalyzeOptions};
-
-use crate::error::CliError;
-use crate::input::{Format, Source};
 
 /// Exit code for bad input, bad options and usage errors (clap uses 2 for the latter too).
 const EXIT_BAD_INPUT: u8 = 2;
@@ -120,7 +109,7 @@ struct AnalyzeArgs {
     format: Output,
     /// The memory limit (or count limit), for the time until it is reached: a number of bytes,
     /// optionally with a unit (kB, MB, GB, TB, KiB, MiB, GiB, TiB); sets `limit` in --options.
-    #[arg(long, value_name = "BYTES", allow_negative_numbers = true, value_parser = parse_quantity)]
+    #[arg(long, value_name = "BYTES", allow_hyphen_values = true, value_parser = parse_quantity)]
     limit: Option<f64>,
 }
 
@@ -161,7 +150,7 @@ struct PromArgs {
     #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = rules::parse_duration)]
     range: u64,
     /// The end of the range: RFC 3339 or unix seconds (default: now).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true, value_parser = parse_time)]
     time: Option<i64>,
     /// A query of memory limits (e.g. 'leaksense_memory_limit_bytes'): each series gets the
     /// smallest limit whose shared labels match its own, else --limit.
@@ -184,12 +173,17 @@ struct PromArgs {
     /// The label of the --requests result that names the route.
     #[arg(long, value_name = "LABEL", default_value = "http_route")]
     route_label: String,
-    /// Timeout of one HTTP request.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = rules::parse_duration)]
+    /// Time one HTTP request may take, from connecting to the last byte of the answer (a
+    /// server that does not answer fails after it; timeouts are not retried).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = rules::parse_duration)]
     timeout: u64,
     /// Further attempts after a connection error, HTTP 429 or 5xx.
     #[arg(long, value_name = "N", default_value_t = 3)]
     retries: u32,
+    /// The largest answer read for one query (after decompression); memory stays bounded by
+    /// it times --workers.
+    #[arg(long, value_name = "BYTES", default_value = "128MiB", value_parser = parse_size)]
+    max_response_size: u64,
     /// Read a bearer token from this environment variable.
     #[arg(long, value_name = "NAME", conflicts_with = "bearer_token_file")]
     bearer_token_env: Option<String>,
@@ -213,7 +207,12 @@ fn parse_time(s: &str) -> Result<i64, String> {
     }
     s.parse::<jiff::Timestamp>()
         .map(|t| t.as_millisecond())
-        .map_err(|e| format!("{s:?} is neither RFC 3339 nor unix seconds: {e}"))
+        .map_err(|e| {
+            format!(
+                "{:?} is neither RFC 3339 nor unix seconds: {e}",
+                safe::clip(s, safe::QUOTE_MAX)
+            )
+        })
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -232,7 +231,7 @@ enum Output {
     Html,
 }
 
-/// A number with an optional byte unit. Range checks stay in the core's config validation.
+/// A number with an optional byte unit. Range checks stay in the core's options validation.
 fn parse_quantity(s: &str) -> Result<f64, String> {
     const UNITS: [(&str, f64); 9] = [
         ("KiB", 1024.0),
@@ -250,10 +249,22 @@ fn parse_quantity(s: &str) -> Result<f64, String> {
         .iter()
         .find_map(|(unit, scale)| s.strip_suffix(unit).map(|n| (n.trim_end(), *scale)))
         .unwrap_or((s, 1.0));
-    number
-        .parse::<f64>()
-        .map(|n| n * scale)
-        .map_err(|_| format!("{s:?} is not a number of bytes (e.g. 536870912, 512MiB, 2GB)"))
+    number.parse::<f64>().map(|n| n * scale).map_err(|_| {
+        format!(
+            "{:?} is not a number of bytes (e.g. 536870912, 512MiB, 2GB)",
+            safe::clip(s, safe::QUOTE_MAX)
+        )
+    })
+}
+
+/// A size in bytes from 1 KiB to 1 EB, for caps.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let v = parse_quantity(s)?;
+    if (1024.0..=1e18).contains(&v) {
+        Ok(v as u64)
+    } else {
+        Err("must be from 1KiB to 1 EB".into())
+    }
 }
 
 /// The detector options: --options with --kind and --limit laid over it, through the core's
@@ -285,33 +296,42 @@ fn analyze_options(args: &AnalyzeArgs) -> Result<DetectorConfig, CliError> {
         .detector)
 }
 
-fn analyze(args: &AnalyzeArgs) -> Result<String, CliError> {
+/// The report, and notes for standard error.
+fn analyze(args: &AnalyzeArgs) -> Result<(String, Vec<String>), CliError> {
     let cfg = analyze_options(args)?;
-    let (label, reports, fleet) = match (&args.source.input, &args.source.prometheus) {
+    let (label, reports, fleet, notes) = match (&args.source.input, &args.source.prometheus) {
         (Some(path), _) => {
             let source = Source::File {
                 path: path.clone(),
                 format: args.source.file.input_format,
                 metric: args.source.file.metric.clone(),
             };
-            (source.label(), files::run(&source, &cfg)?, false)
+            let (reports, note) = files::run(&source, &cfg)?;
+            (source.label(), reports, false, note.into_iter().collect())
         }
         (None, Some(url)) => {
             let opts = fleet_options(url, &args.source.prom)?;
-            let label = format!("{} {}", opts.server.url, opts.query);
-            (label, fleet::run(&opts, &cfg)?, true)
+            let label = format!(
+                "{} {}",
+                opts.server.url.shown,
+                safe::clip(&opts.query, safe::QUOTE_MAX)
+            );
+            (label, fleet::run(&opts, &cfg)?, true, Vec::new())
         }
         (None, None) => unreachable!("clap requires one source"),
     };
-    Ok(match args.format {
+    let out = match args.format {
         Output::Text => render::text(&label, &cfg, &reports, fleet),
         Output::Json => render::json(&label, &cfg, &reports),
         Output::Html => html::page(&label, &cfg, &reports),
-    })
+    };
+    Ok((out, notes))
 }
 
 fn fleet_options(url: &str, p: &PromArgs) -> Result<fleet::FleetOptions, CliError> {
     use prometheus::TokenSource;
+    let url =
+        safe::SecretUrl::parse(url).map_err(|e| CliError::Usage(format!("--prometheus {e}")))?;
     let positive = |v: u64, what: &str| {
         if v == 0 {
             Err(CliError::Usage(format!("--{what} must be longer than 0s")))
@@ -330,11 +350,12 @@ fn fleet_options(url: &str, p: &PromArgs) -> Result<fleet::FleetOptions, CliErro
     let now = jiff::Timestamp::now().as_millisecond();
     Ok(fleet::FleetOptions {
         server: prometheus::ServerOptions {
-            url: url.to_string(),
+            url,
             timeout: std::time::Duration::from_millis(positive(p.timeout, "timeout")? as u64),
             retries: p.retries,
             token,
             ca_file: p.ca_file.clone(),
+            max_response: p.max_response_size,
         },
         query: p.query.clone().unwrap_or_default(),
         range_ms: positive(p.range, "range")?,
@@ -411,20 +432,51 @@ fn rules(args: &RulesArgs) -> Result<String, CliError> {
     Ok(out)
 }
 
+/// Writes `text` for a reader: secrets scrubbed, and every control character a terminal could
+/// act on escaped (JSON keeps its own escapes valid).
+fn printable(text: &str, json: bool) -> String {
+    let text = safe::scrub(text);
+    if json {
+        safe::for_json(&text).into_owned()
+    } else {
+        safe::for_terminal(&text).into_owned()
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // clap's own messages quote the arguments: they get the same treatment.
+        Err(e) => {
+            let text = printable(&e.render().to_string(), false);
+            if e.use_stderr() {
+                eprint!("{text}");
+            } else {
+                print!("{text}");
+            }
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(EXIT_BAD_INPUT));
+        }
+    };
+    let json = match &cli.command {
+        Command::Analyze(a) => matches!(a.format, Output::Json),
+        Command::Report(r) => matches!(r.format, Output::Json),
+        Command::Rules(_) => false,
+    };
     let result = match &cli.command {
         Command::Analyze(args) => analyze(args),
-        Command::Rules(args) => rules(args),
-        Command::Report(args) => report(args),
+        Command::Rules(args) => rules(args).map(|out| (out, Vec::new())),
+        Command::Report(args) => report(args).map(|out| (out, Vec::new())),
     };
     match result {
-        Ok(out) => {
-            print!("{out}");
+        Ok((out, notes)) => {
+            for note in notes {
+                eprintln!("leaksense: note: {}", printable(&note, false));
+            }
+            print!("{}", printable(&out, json));
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("leaksense: error: {e}");
+            eprintln!("leaksense: error: {}", printable(&e.to_string(), false));
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }
@@ -443,5 +495,8 @@ mod tests {
         assert_eq!(parse_quantity("-5"), Ok(-5.0));
         assert!(parse_quantity("lots").is_err());
         assert!(parse_quantity("5XB").is_err());
+        assert_eq!(parse_quantity("-inf"), Ok(f64::NEG_INFINITY));
+        assert_eq!(parse_size("128MiB"), Ok(128 << 20));
+        assert!(parse_size("12").is_err());
     }
 }

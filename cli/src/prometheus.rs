@@ -1,8 +1,12 @@
 //! A Prometheus HTTP API client (also Thanos, Mimir, VictoriaMetrics): exact raw samples from
-//! instant queries of range vectors, range queries for request counts, with timeouts, retries,
-//! a bearer token that is never printed, and TLS (rustls) with an optional private CA.
+//! instant queries of range vectors, range queries for request counts. Hostile or broken
+//! servers are expected: queries go as form-encoded POST bodies (a selector with a 64 KiB label
+//! value makes no URL too long), answers are parsed as they stream in under a size cap, a
+//! server that accepts and then says nothing fails after `--timeout` without retries, and
+//! credentials (a bearer token, a URL's user:password) are never printed.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -10,23 +14,32 @@ use leaksense_core::Sample;
 use serde::Deserialize;
 
 use crate::error::CliError;
+use crate::safe::{QUOTE_MAX, SecretUrl, clip};
 
 /// Labels of one series, sorted by name.
 pub type Labels = BTreeMap<String, String>;
 
+/// How long connecting may take (capped by the request timeout): a host that does not
+/// answer a SYN is down, and waiting longer only delays the message.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// How to reach the server.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
-    /// Base URL (`http://prometheus:9090`, or a path prefix such as `https://mimir/prometheus`).
-    pub url: String,
-    /// Per-request timeout.
+    /// Base URL (`http://prometheus:9090`, or a path prefix such as `https://mimir/prometheus`),
+    /// optionally with `user:password@`.
+    pub url: SecretUrl,
+    /// Time one request may take from connecting to the last byte of its answer.
     pub timeout: Duration,
-    /// Further attempts after a failure that may pass (connection errors, HTTP 5xx and 429).
+    /// Further attempts after a failure that may pass (connection errors, HTTP 5xx and 429);
+    /// never after a timeout, which a hanging server would only repeat.
     pub retries: u32,
     /// Where the bearer token comes from, if any.
     pub token: Option<TokenSource>,
     /// A PEM file of CA certificates to trust instead of the bundled web roots.
     pub ca_file: Option<PathBuf>,
+    /// Most bytes one answer may have (after decompression); memory stays bounded by it.
+    pub max_response: u64,
 }
 
 /// Where a bearer token is read from. The token itself never appears in output or errors.
@@ -41,15 +54,19 @@ pub enum TokenSource {
 /// A connected client.
 pub struct Client {
     agent: ureq::Agent,
+    // The URL as given (credentials included) is only ever handed to the HTTP client.
     base: String,
+    shown: String,
     retries: u32,
+    timeout: Duration,
+    max_response: u64,
     // Never printed: the Debug impl below leaves it out.
     authorization: Option<String>,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("base", &self.base).finish()
+        f.debug_struct("Client").field("base", &self.shown).finish()
     }
 }
 
@@ -73,9 +90,69 @@ struct QueryData {
 struct Entry {
     metric: Labels,
     #[serde(default)]
-    values: Vec<(f64, String)>,
+    values: Vec<Point>,
     #[serde(default)]
-    value: Option<(f64, String)>,
+    value: Option<Point>,
+}
+
+/// One `[unix_seconds, "value"]` pair, parsed as it streams in: no string is kept per sample.
+/// `value` is `None` for NaN, infinities and anything that is not a number.
+struct Point {
+    ts_ms: i64,
+    value: Option<f64>,
+}
+
+impl<'de> Deserialize<'de> for Point {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct PointVisitor;
+        impl<'de> serde::de::Visitor<'de> for PointVisitor {
+            type Value = Point;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a [timestamp, \"value\"] pair")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Point, A::Error> {
+                use serde::de::Error;
+                let ts: f64 = seq
+                    .next_element()?
+                    .ok_or_else(|| A::Error::invalid_length(0, &self))?;
+                let ValueText(value) = seq
+                    .next_element()?
+                    .ok_or_else(|| A::Error::invalid_length(1, &self))?;
+                if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    return Err(A::Error::invalid_length(3, &self));
+                }
+                // `as` saturates (and maps NaN to 0): a hostile timestamp cannot overflow here;
+                // the detector refuses what is out of range or out of order.
+                Ok(Point {
+                    ts_ms: (ts * 1000.0).round() as i64,
+                    value,
+                })
+            }
+        }
+        d.deserialize_seq(PointVisitor)
+    }
+}
+
+/// A sample value string, parsed in place.
+struct ValueText(Option<f64>);
+
+impl<'de> Deserialize<'de> for ValueText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl serde::de::Visitor<'_> for TextVisitor {
+            type Value = ValueText;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a sample value string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ValueText, E> {
+                Ok(ValueText(parse_value(v)))
+            }
+        }
+        d.deserialize_str(TextVisitor)
+    }
 }
 
 /// Why one request failed; `retry` when another attempt may pass.
@@ -84,15 +161,39 @@ struct Failure {
     retry: bool,
 }
 
+/// A reader that fails once more than `max` bytes came through, and says so.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+    exceeded: bool,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // One byte beyond the cap is read to tell "exactly the cap" from "more".
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left.saturating_add(1)).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        if n as u64 > self.left {
+            self.exceeded = true;
+            return Err(std::io::Error::other("answer exceeds the size cap"));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
 fn read_token(source: &TokenSource) -> Result<String, CliError> {
     let (token, what) = match source {
         TokenSource::Env(name) => (
             std::env::var(name).map_err(|_| {
                 CliError::Usage(format!(
-                    "--bearer-token-env: environment variable {name} is not set"
+                    "--bearer-token-env: environment variable {} is not set",
+                    clip(name, QUOTE_MAX)
                 ))
             })?,
-            format!("environment variable {name}"),
+            format!("environment variable {}", clip(name, QUOTE_MAX)),
         ),
         TokenSource::File(path) => (
             std::fs::read_to_string(path).map_err(|e| CliError::Io {
@@ -108,6 +209,7 @@ fn read_token(source: &TokenSource) -> Result<String, CliError> {
             "the bearer token in {what} is empty or holds spaces or control characters"
         )));
     }
+    crate::safe::register_secret(&token);
     Ok(token)
 }
 
@@ -144,24 +246,36 @@ fn tls_config(ca_file: Option<&Path>) -> Result<ureq::tls::TlsConfig, CliError> 
         .build())
 }
 
+/// `n` bytes as the CLI's size flags write them (`64MiB`).
+pub fn bytes_text(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 && n % (1 << 30) == 0 => format!("{}GiB", n >> 30),
+        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{}MiB", n >> 20),
+        n if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{}KiB", n >> 10),
+        n => format!("{n} bytes"),
+    }
+}
+
 impl Client {
     /// A client for `opts`; reads the token and the CA file now, so that their errors come
     /// before any request.
     pub fn new(opts: &ServerOptions) -> Result<Client, CliError> {
-        let base = opts.url.trim_end_matches('/').to_string();
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(CliError::Usage(format!(
-                "--prometheus {base:?}: expected an http:// or https:// URL"
-            )));
-        }
         let authorization = opts
             .token
             .as_ref()
             .map(read_token)
             .transpose()?
             .map(|t| format!("Bearer {t}"));
+        if authorization.is_some() && opts.url.shown.contains("***@") {
+            return Err(CliError::Usage(format!(
+                "--prometheus {}: the URL carries credentials and a bearer token is given too; \
+                 use one",
+                opts.url.shown
+            )));
+        }
         let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(opts.timeout))
+            .timeout_per_call(Some(opts.timeout))
+            .timeout_connect(Some(CONNECT_TIMEOUT.min(opts.timeout)))
             .http_status_as_error(false)
             .tls_config(tls_config(opts.ca_file.as_deref())?)
             .user_agent(concat!("leaksense/", env!("CARGO_PKG_VERSION")))
@@ -169,21 +283,25 @@ impl Client {
             .into();
         Ok(Client {
             agent,
-            base,
+            base: opts.url.full.clone(),
+            shown: opts.url.shown.clone(),
             retries: opts.retries,
+            timeout: opts.timeout,
+            max_response: opts.max_response,
             authorization,
         })
     }
 
-    /// GET `path` with `params`, retrying failures that may pass, and decodes the API envelope.
-    fn get<T: serde::de::DeserializeOwned>(
+    /// POSTs `params` (form-encoded) to `path`, retrying failures that may pass, and decodes
+    /// the API envelope.
+    fn post<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
         params: &[(&str, String)],
     ) -> Result<T, CliError> {
         let mut attempt = 0;
         loop {
-            match self.get_once(path, params) {
+            match self.post_once(path, params) {
                 Ok(v) => return Ok(v),
                 Err(f) if f.retry && attempt < self.retries => {
                     attempt += 1;
@@ -203,81 +321,138 @@ impl Client {
         }
     }
 
-    fn get_once<T: serde::de::DeserializeOwned>(
+    /// What a transport error means for the user, and whether to try again.
+    fn transport_failure(&self, e: &ureq::Error) -> Failure {
+        use ureq::Timeout;
+        match e {
+            ureq::Error::Timeout(Timeout::Connect | Timeout::Resolve) => Failure {
+                message: format!(
+                    "cannot reach Prometheus at {}: no connection within {}s (timeout)",
+                    self.shown,
+                    CONNECT_TIMEOUT.min(self.timeout).as_secs_f64()
+                ),
+                retry: true,
+            },
+            ureq::Error::Timeout(_) => Failure {
+                message: format!(
+                    "Prometheus at {} did not answer within {}s (timeout; raise --timeout for a \
+                     slow query, or check that the URL is a Prometheus API)",
+                    self.shown,
+                    self.timeout.as_secs_f64()
+                ),
+                // A server that hangs once hangs again: fail now rather than in minutes.
+                retry: false,
+            },
+            e => Failure {
+                message: format!(
+                    "cannot reach Prometheus at {}: {}",
+                    self.shown,
+                    clip(&e.to_string(), QUOTE_MAX)
+                ),
+                retry: true,
+            },
+        }
+    }
+
+    fn post_once<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
         params: &[(&str, String)],
     ) -> Result<T, Failure> {
         let url = format!("{}{path}", self.base);
-        let mut req = self.agent.get(&url);
-        for (k, v) in params {
-            req = req.query(*k, v);
-        }
+        let shown_url = format!("{}{path}", self.shown);
+        let mut req = self.agent.post(&url);
         if let Some(auth) = &self.authorization {
             req = req.header("Authorization", auth);
         }
-        let mut resp = req.call().map_err(|e| Failure {
-            message: format!("cannot reach Prometheus at {}: {e}", self.base),
-            retry: true,
-        })?;
+        let mut resp = req
+            .send_form(params.iter().map(|(k, v)| (*k, v.as_str())))
+            .map_err(|e| self.transport_failure(&e))?;
         let status = resp.status().as_u16();
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(4 << 30)
-            .read_to_vec()
-            .map_err(|e| Failure {
-                message: format!("reading the answer of {}: {e}", self.base),
-                retry: true,
-            })?;
-        match status {
-            401 | 403 => {
-                return Err(Failure {
-                    message: format!(
-                        "Prometheus at {} refused the request (HTTP {status}): check the bearer \
-                         token",
-                        self.base
-                    ),
-                    retry: false,
-                });
-            }
-            404 => {
-                return Err(Failure {
-                    message: format!(
-                        "{url} not found (HTTP 404): is {} the base URL of a Prometheus API?",
-                        self.base
-                    ),
-                    retry: false,
-                });
-            }
-            429 | 500..=599 if !is_api_error(&body) => {
-                return Err(Failure {
-                    message: format!("Prometheus at {} answered HTTP {status}", self.base),
-                    retry: true,
-                });
-            }
-            _ => {}
+        let mut capped = Capped {
+            inner: resp.body_mut().with_config().reader(),
+            left: self.max_response,
+            exceeded: false,
+        };
+        if !(200..300).contains(&status) {
+            // An API error object, if that is what came (its text is clipped when shown).
+            let error: Option<Response<serde::de::IgnoredAny>> =
+                serde_json::from_reader(std::io::BufReader::new(&mut capped)).ok();
+            return Err(self.status_failure(status, &shown_url, error));
         }
-        let parsed: Response<T> = serde_json::from_slice(&body).map_err(|e| Failure {
-            message: format!(
-                "{} did not answer like a Prometheus API (HTTP {status}): {e}",
-                self.base
-            ),
-            retry: false,
-        })?;
-        if parsed.status != "success" {
-            let kind = parsed.error_type.unwrap_or_default();
-            let error = parsed.error.unwrap_or_default();
+        let parsed: Result<Response<T>, _> =
+            serde_json::from_reader(std::io::BufReader::new(&mut capped));
+        if capped.exceeded {
             return Err(Failure {
-                message: format!("Prometheus rejected the request ({kind}): {error}"),
-                // Timeouts and unavailability may pass; bad queries will not.
-                retry: matches!(kind.as_str(), "timeout" | "unavailable"),
+                message: format!(
+                    "Prometheus at {} answered more than {} for one query (the \
+                     --max-response-size cap): narrow the query or the --range, or raise the cap",
+                    self.shown,
+                    bytes_text(self.max_response)
+                ),
+                retry: false,
             });
         }
+        let parsed = parsed.map_err(|e| Failure {
+            message: if e.is_io() {
+                format!(
+                    "reading the answer of {}: {}",
+                    self.shown,
+                    clip(&e.to_string(), QUOTE_MAX)
+                )
+            } else {
+                format!(
+                    "{} did not answer like a Prometheus API (HTTP {status}): {}",
+                    self.shown,
+                    clip(&e.to_string(), QUOTE_MAX)
+                )
+            },
+            retry: e.is_io(),
+        })?;
+        if parsed.status != "success" {
+            return Err(api_failure(parsed.error_type, parsed.error));
+        }
         parsed.data.ok_or_else(|| Failure {
-            message: format!("{} answered success without data", self.base),
+            message: format!("{} answered success without data", self.shown),
             retry: false,
         })
+    }
+
+    /// A non-2xx answer: an API error object when there is one, else the status.
+    fn status_failure(
+        &self,
+        status: u16,
+        shown_url: &str,
+        error: Option<Response<serde::de::IgnoredAny>>,
+    ) -> Failure {
+        match status {
+            401 | 403 => Failure {
+                message: format!(
+                    "Prometheus at {} refused the request (HTTP {status}): check the {}",
+                    self.shown,
+                    match (&self.authorization, self.shown.contains("***@")) {
+                        (Some(_), _) => "bearer token",
+                        (None, true) => "user and password in the URL",
+                        (None, false) => "credentials (none were given)",
+                    }
+                ),
+                retry: false,
+            },
+            404 => Failure {
+                message: format!(
+                    "{shown_url} not found (HTTP 404): is {} the base URL of a Prometheus API?",
+                    self.shown
+                ),
+                retry: false,
+            },
+            _ => match error {
+                Some(r) if r.status == "error" => api_failure(r.error_type, r.error),
+                _ => Failure {
+                    message: format!("Prometheus at {} answered HTTP {status}", self.shown),
+                    retry: status == 429 || status >= 500,
+                },
+            },
+        }
     }
 
     /// The label sets of every series `selector` matches with samples in `[start, end]`.
@@ -288,7 +463,7 @@ impl Client {
         end_ms: i64,
     ) -> Result<Vec<Labels>, CliError> {
         let mut out: Vec<Labels> = self
-            .get(
+            .post(
                 "/api/v1/series",
                 &[
                     ("match[]", selector.to_string()),
@@ -312,7 +487,7 @@ impl Client {
 
     /// The exact raw samples of `expr` (a range-vector expression) at `time_ms`, by series.
     pub fn raw(&self, expr: &str, time_ms: i64) -> Result<Vec<(Labels, Vec<Sample>)>, CliError> {
-        let data: QueryData = self.get(
+        let data: QueryData = self.post(
             "/api/v1/query",
             &[("query", expr.to_string()), ("time", secs(time_ms))],
         )?;
@@ -321,20 +496,21 @@ impl Client {
 
     /// An instant query: the finite value of each series `expr` returns at `time_ms`.
     pub fn instant(&self, expr: &str, time_ms: i64) -> Result<Vec<(Labels, f64)>, CliError> {
-        let data: QueryData = self.get(
+        let data: QueryData = self.post(
             "/api/v1/query",
             &[("query", expr.to_string()), ("time", secs(time_ms))],
         )?;
         if data.result_type != "vector" {
             return Err(CliError::Prometheus(format!(
-                "`{expr}` gave a {} result, not an instant vector",
-                data.result_type
+                "`{}` gave a {} result, not an instant vector",
+                clip(expr, QUOTE_MAX),
+                clip(&data.result_type, QUOTE_MAX)
             )));
         }
         Ok(data
             .result
             .into_iter()
-            .filter_map(|e| Some((e.metric, parse_value(&e.value?.1)?)))
+            .filter_map(|e| Some((e.metric, e.value?.value?)))
             .collect())
     }
 
@@ -346,7 +522,7 @@ impl Client {
         end_ms: i64,
         step_ms: i64,
     ) -> Result<Vec<(Labels, Vec<Sample>)>, CliError> {
-        let data: QueryData = self.get(
+        let data: QueryData = self.post(
             "/api/v1/query_range",
             &[
                 ("query", expr.to_string()),
@@ -359,16 +535,26 @@ impl Client {
     }
 }
 
-fn is_api_error(body: &[u8]) -> bool {
-    serde_json::from_slice::<Response<serde::de::IgnoredAny>>(body)
-        .is_ok_and(|r| r.status == "error")
+/// An API error object: its text is the server's, so it is clipped (and sanitised on output).
+fn api_failure(kind: Option<String>, error: Option<String>) -> Failure {
+    let kind = kind.unwrap_or_default();
+    Failure {
+        message: format!(
+            "Prometheus rejected the request ({}): {}",
+            clip(&kind, 40),
+            clip(&error.unwrap_or_default(), QUOTE_MAX)
+        ),
+        // Timeouts and unavailability may pass; bad queries will not.
+        retry: matches!(kind.as_str(), "timeout" | "unavailable"),
+    }
 }
 
 fn matrix(data: QueryData, expr: &str) -> Result<Vec<(Labels, Vec<Sample>)>, CliError> {
     if data.result_type != "matrix" {
         return Err(CliError::Prometheus(format!(
-            "`{expr}` gave a {} result, not a range vector (matrix)",
-            data.result_type
+            "`{}` gave a {} result, not a range vector (matrix)",
+            clip(expr, QUOTE_MAX),
+            clip(&data.result_type, QUOTE_MAX)
         )));
     }
     Ok(data
@@ -378,11 +564,10 @@ fn matrix(data: QueryData, expr: &str) -> Result<Vec<(Labels, Vec<Sample>)>, Cli
             let samples = e
                 .values
                 .iter()
-                .filter_map(|(t, v)| {
-                    let value = parse_value(v)?;
+                .filter_map(|p| {
                     Some(Sample {
-                        ts_ms: (t * 1000.0).round() as i64,
-                        value,
+                        ts_ms: p.ts_ms,
+                        value: p.value?,
                     })
                 })
                 .collect();
@@ -463,15 +648,55 @@ mod tests {
     }
 
     #[test]
+    fn points_parse_in_place_and_hostile_ones_are_refused_or_dropped() {
+        let p: Vec<Point> =
+            serde_json::from_str(r#"[[1.5, "2"], [1e300, "NaN"], [-1, "x"]]"#).unwrap();
+        assert_eq!((p[0].ts_ms, p[0].value), (1500, Some(2.0)));
+        assert_eq!((p[1].ts_ms, p[1].value), (i64::MAX, None));
+        assert_eq!(p[2].value, None);
+        for bad in [
+            r#"[[1]]"#,
+            r#"[[1, "2", 3]]"#,
+            r#"[["1", "2"]]"#,
+            r#"[[1, 2]]"#,
+        ] {
+            assert!(serde_json::from_str::<Vec<Point>>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_cap_tells_exactly_the_cap_from_more() {
+        let read = |len: usize, cap: u64| {
+            let data = vec![b'x'; len];
+            let mut c = Capped {
+                inner: &data[..],
+                left: cap,
+                exceeded: false,
+            };
+            let mut out = Vec::new();
+            let r = std::io::copy(&mut c, &mut out);
+            (r.is_ok(), c.exceeded, out.len())
+        };
+        assert_eq!(read(10, 10), (true, false, 10));
+        assert_eq!(read(11, 10), (false, true, 0));
+        assert_eq!(bytes_text(128 << 20), "128MiB");
+        assert_eq!(bytes_text(1000), "1000 bytes");
+    }
+
+    #[test]
     fn bad_urls_tokens_and_ca_files_are_refused() {
         let opts = |url: &str| ServerOptions {
-            url: url.into(),
+            url: SecretUrl::parse(url).unwrap(),
             timeout: Duration::from_secs(1),
             retries: 0,
             token: None,
             ca_file: None,
+            max_response: 1 << 20,
         };
-        assert!(Client::new(&opts("prometheus:9090")).is_err());
+        let mut o = opts("http://u:sekrit-pw@127.0.0.1:9");
+        o.token = Some(TokenSource::Env("PATH".into()));
+        let e = Client::new(&o).unwrap_err().to_string();
+        assert!(e.contains("use one") && !e.contains("sekrit-pw"), "{e}");
         let mut o = opts("http://127.0.0.1:9");
         o.token = Some(TokenSource::Env("LEAKSENSE_TEST_SURELY_UNSET_VAR".into()));
         assert!(matches!(Client::new(&o), Err(CliError::Usage(_))));

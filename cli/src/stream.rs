@@ -1,10 +1,9 @@
-//! OpenMetrics files analyzed line by line: one thread reads and parses, worker threads own
-//! the series (each series always goes to the same worker, so its samples stay in order) and
-//! feed their detectors. Memory is bounded by the number of series, not the file's length.
+//! Inputs analyzed as they are read. OpenMetrics: one thread reads and parses, worker threads
+//! own the series (each series always goes to the same worker, so its samples stay in order)
+//! and feed their detectors. CSV and JSON: one series, fed sample by sample. Memory is bounded
+//! by the number of series, not the input's length.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::sync::mpsc;
 
 use leaksense_core::Sample;
@@ -13,7 +12,9 @@ use leaksense_core::detect::DetectorConfig;
 use crate::analyze::{Live, SeriesReport};
 use crate::error::CliError;
 use crate::input::openmetrics::Lines;
-use crate::input::{MAX_SERIES, describe, file_label, metric_name};
+use crate::input::{
+    Clock, Format, Input, LineReader, MAX_SERIES, csv, describe, json, metric_name,
+};
 
 /// Samples sent to a worker at once.
 const BATCH: usize = 4096;
@@ -28,26 +29,49 @@ enum Msg {
 /// A worker's failure: the line and the message.
 type Failure = (usize, String);
 
-/// Analyzes the OpenMetrics file at `path` (`-`: standard input), keeping only series of
-/// `metric` when given.
-pub fn openmetrics(
-    path: &Path,
-    metric: Option<&str>,
-    cfg: &DetectorConfig,
-) -> Result<Vec<SeriesReport>, CliError> {
-    let file = file_label(path);
-    let io = |e| CliError::Io {
-        file: file.clone(),
-        source: e,
+/// What an input gave: a report per series, and a note when its timestamps were not seconds.
+pub type Analyzed = (Vec<SeriesReport>, Option<String>);
+
+/// Analyzes a single-series input (CSV or JSON).
+pub fn single(input: Input, cfg: &DetectorConfig) -> Result<Analyzed, CliError> {
+    let label = input.label.clone();
+    let at = |line: Option<usize>, message: String| CliError::Input {
+        file: label.clone(),
+        line,
+        message,
     };
-    let mut reader: Box<dyn BufRead> = if path == Path::new("-") {
-        Box::new(std::io::stdin().lock())
-    } else {
-        Box::new(BufReader::with_capacity(
-            1 << 20,
-            std::fs::File::open(path).map_err(io)?,
-        ))
+    if let Some(m) = &input.metric {
+        return Err(at(
+            None,
+            format!(
+                "--metric {} applies to OpenMetrics input; this is one unnamed series",
+                crate::safe::clip(m, crate::safe::QUOTE_MAX)
+            ),
+        ));
+    }
+    let mut live = Live::new(None, cfg).map_err(CliError::Option)?;
+    let mut clock = Clock::default();
+    let push = |s: Sample, live: &mut Live| live.push(s).map_err(|e| describe(&e));
+    let samples = match input.format {
+        Format::Csv => csv::read(input.reader, &mut clock, |_, s| push(s, &mut live))
+            .map_err(|(l, m)| at(Some(l), m))?,
+        Format::Json => {
+            let file = input.into_file()?;
+            json::read(&file, &mut clock, |_, s| push(s, &mut live)).map_err(|(l, m)| at(l, m))?
+        }
+        Format::Openmetrics => unreachable!("OpenMetrics goes to `openmetrics`"),
     };
+    if samples == 0 {
+        return Err(at(None, "the file holds no samples".into()));
+    }
+    Ok((vec![live.finish().0], clock.note(&label)))
+}
+
+/// Analyzes an OpenMetrics input, keeping only series of `input.metric` when given.
+pub fn openmetrics(input: Input, cfg: &DetectorConfig) -> Result<Analyzed, CliError> {
+    let file = input.label.clone();
+    let metric = input.metric.as_deref();
+    let mut reader = LineReader::new(input.reader);
     let at = |line: Option<usize>, message: String| CliError::Input {
         file: file.clone(),
         line,
@@ -67,21 +91,14 @@ pub fn openmetrics(
         }
         let mut batches: Vec<Vec<(usize, usize, Sample)>> =
             (0..workers).map(|_| Vec::with_capacity(BATCH)).collect();
-        let read = (|| -> Result<usize, CliError> {
+        let read = (|| -> Result<(usize, Option<String>), CliError> {
             let mut lines = Lines::default();
             let mut index: HashMap<String, usize> = HashMap::new();
             // Raw series text as written (label order, spacing) -> series, to skip parsing labels.
             let mut raw_index: HashMap<String, usize> = HashMap::new();
             let mut skipped: HashSet<String> = HashSet::new();
             let mut names = 0usize;
-            let mut buf = String::new();
-            let mut line = 0;
-            loop {
-                buf.clear();
-                if reader.read_line(&mut buf).map_err(io)? == 0 {
-                    break;
-                }
-                line += 1;
+            while let Some((line, buf)) = reader.next_line().map_err(|(l, m)| at(Some(l), m))? {
                 let row = buf.trim();
                 let mut fields = None;
                 if lines.in_body() && !row.starts_with('#') && !row.contains(" # ") {
@@ -91,13 +108,14 @@ pub fn openmetrics(
                     }
                 }
                 let fast = fields.and_then(|(raw, value, ts)| {
-                    Some((*raw_index.get(raw)?, Lines::fast_fields(value, ts)?))
+                    let i = *raw_index.get(raw)?;
+                    Some((i, lines.fast_fields(value, ts)?))
                 });
                 let (i, sample) = match fast {
                     Some(hit) => hit,
                     None => {
                         let Some((key, sample)) =
-                            lines.next(line, &buf).map_err(|m| at(Some(line), m))?
+                            lines.next(line, buf).map_err(|m| at(Some(line), m))?
                         else {
                             continue;
                         };
@@ -142,12 +160,16 @@ pub fn openmetrics(
                 return Err(match metric {
                     Some(m) if !skipped.is_empty() => at(
                         None,
-                        format!("none of its {} series is of metric `{m}`", skipped.len()),
+                        format!(
+                            "none of its {} series is of metric `{}`",
+                            skipped.len(),
+                            crate::safe::clip(m, crate::safe::QUOTE_MAX)
+                        ),
                     ),
                     _ => at(None, "the file holds no samples".into()),
                 });
             }
-            Ok(names)
+            Ok((names, lines.note(&file)))
         })();
         for (tx, batch) in senders.into_iter().zip(batches) {
             if !batch.is_empty() {
@@ -174,10 +196,10 @@ pub fn openmetrics(
             }
             (Err(e), Some(_)) => Err(e),
             (Ok(_), Some((line, m))) => Err(at(Some(line), m)),
-            (Ok(names), None) => {
+            (Ok((names, note)), None) => {
                 done.sort_by_key(|(i, _)| *i);
                 debug_assert_eq!(done.len(), names);
-                Ok(done.into_iter().map(|(_, r)| r).collect())
+                Ok((done.into_iter().map(|(_, r)| r).collect(), note))
             }
         }
     })
@@ -198,8 +220,10 @@ fn work(
             Msg::Samples(batch) => {
                 for (i, line, sample) in batch {
                     let (name, l) = live.get_mut(&i).expect("New precedes samples");
-                    l.push(sample)
-                        .map_err(|e| (line, format!("series {name}: {}", describe(&e))))?;
+                    l.push(sample).map_err(|e| {
+                        let name = crate::safe::clip(name, crate::safe::QUOTE_MAX);
+                        (line, format!("series {name}: {}", describe(&e)))
+                    })?;
                 }
             }
         }
@@ -208,4 +232,92 @@ fn work(
         .into_iter()
         .map(|(i, (_, l))| (i, l.finish().0))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(text: &str, format: Format) -> Input {
+        Input::from_reader(
+            "test",
+            format,
+            None,
+            Box::new(std::io::Cursor::new(text.to_string())),
+        )
+    }
+
+    fn om(text: &str) -> Result<Analyzed, CliError> {
+        openmetrics(input(text, Format::Openmetrics), &DetectorConfig::default())
+    }
+
+    fn line_of(e: CliError) -> Option<usize> {
+        match e {
+            CliError::Input { line, .. } => line,
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn openmetrics_groups_samples_by_label_set() {
+        let text = "# TYPE heap gauge\nheap{pod=\"b\",app=\"x\"} 1 10\nheap{app=\"x\", pod=\"b\"} 2 20\n\
+                    heap{app=\"x\",pod=\"c\"} 5 10.5 # {trace_id=\"1\"} 1 1\nup 1 3\n# EOF\n";
+        let (reports, note) = om(text).unwrap();
+        let names: Vec<_> = reports.iter().map(|r| r.name.clone().unwrap()).collect();
+        assert_eq!(
+            names,
+            [
+                "heap{app=\"x\",pod=\"b\"}",
+                "heap{app=\"x\",pod=\"c\"}",
+                "up"
+            ]
+        );
+        assert_eq!(reports[0].analysis.samples, 2);
+        assert_eq!(reports[1].first_ms, 10_500);
+        assert!(note.is_none());
+    }
+
+    #[test]
+    fn openmetrics_errors_name_the_line() {
+        assert_eq!(line_of(om("a 1 1\na 2\n").unwrap_err()), Some(2));
+        assert_eq!(line_of(om("a 1 1\na x 2\n").unwrap_err()), Some(2));
+        assert_eq!(line_of(om("a 1 1\na{b=\"1 2 3\n").unwrap_err()), Some(2));
+        assert_eq!(line_of(om("a 1 1\n# EOF\na 2 2\n").unwrap_err()), Some(3));
+        assert_eq!(line_of(om("a 1 1\n{x=\"1\"} 2 2\n").unwrap_err()), Some(2));
+        assert_eq!(line_of(om("a 2 2\na 1 1\n").unwrap_err()), Some(2));
+    }
+
+    #[test]
+    fn millisecond_openmetrics_is_converted_with_a_note() {
+        let (reports, note) = om("a 1 1700000000000\na 2 1700000015000\n").unwrap();
+        assert_eq!(reports[0].last_ms - reports[0].first_ms, 15_000);
+        assert!(note.unwrap().contains("milliseconds"));
+    }
+
+    #[test]
+    fn single_series_inputs_stream_and_refuse_a_metric_filter() {
+        let cfg = DetectorConfig::default();
+        let (r, _) = single(input("t,v\n1,2\n2,3\n", Format::Csv), &cfg).unwrap();
+        assert_eq!(r[0].analysis.samples, 2);
+        let e = single(input("t,v\n", Format::Csv), &cfg).unwrap_err();
+        assert!(e.to_string().contains("no samples"), "{e}");
+        let mut i = input("1,2\n", Format::Csv);
+        i.metric = Some("heap".into());
+        assert!(
+            single(i, &cfg)
+                .unwrap_err()
+                .to_string()
+                .contains("OpenMetrics")
+        );
+        let doc = r#"{"timestamps": [1, 2, 3], "values": [5, 6, 7]}"#;
+        let (r, _) = single(input(doc, Format::Json), &cfg).unwrap();
+        assert_eq!(r[0].analysis.samples, 3);
+        let doc = "{\"timestamps\": [1,\n 1], \"values\": [1, 2]}";
+        let e = single(input(doc, Format::Json), &cfg).unwrap_err();
+        let CliError::Input { line, message, .. } = e else {
+            panic!("{e}")
+        };
+        assert_eq!(line, Some(2));
+        assert!(message.starts_with("timestamps[1]: ") && message.contains("not after"));
+    }
 }

@@ -374,7 +374,7 @@ fn metric_selects_openmetrics_series() {
     fails(
         "leak.csv",
         &["--metric", "process_memory_usage"],
-        "leak.csv: none of its 1 series is of metric",
+        "leak.csv: --metric process_memory_usage applies to OpenMetrics input",
     );
 }
 

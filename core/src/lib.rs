@@ -8,6 +8,8 @@ pub mod catalog;
 pub mod collect;
 pub mod detect;
 pub mod error;
+#[cfg(feature = "collect")]
+pub mod fork;
 pub mod format;
 pub mod gauges;
 #[cfg(feature = "collect")]
@@ -21,4 +23,4 @@ pub mod requests;
 pub mod series;
 
 pub use error::{CollectError, ErrorCode, InputError};
-pub use series::{Ring, Sample, Series};
+pub use series::{EpochUnit, Ring, Sample, Series};

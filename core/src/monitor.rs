@@ -4,8 +4,10 @@
 //! Threading: the request hot path goes straight to the sharded [`RequestTracker`]; sampling,
 //! detection and reporting share one mutex, taken once per sample or report.
 //!
-//! Forking (gunicorn, cluster): stop the monitor before `fork` and start it again in both the
-//! parent and the child. Stopping joins the sampler thread, so no lock is held across the fork.
+//! Forking (gunicorn, Celery, multiprocessing): the core's fork handlers (`crate::fork`) take
+//! every lock of every monitor around `fork()`, so a child never inherits one held by a thread
+//! it does not have. In the child the sampler is stopped (its thread did not survive); call
+//! `start()` there to sample again.
 
 mod config;
 mod counts;
@@ -14,7 +16,7 @@ mod profile;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -24,6 +26,7 @@ use thiserror::Error;
 use crate::collect::{Collector, Snapshot};
 use crate::detect::{AlertEvent, AlertState, Analysis, Detector, DetectorConfig};
 use crate::error::{CollectError, ErrorCode, InputError};
+use crate::fork::{ForkLocks, Guard};
 use crate::gauges::{LeakGauges, MonitorGauges};
 use crate::profile::HeapProfile;
 use crate::report::{LeakReport, SuspectWatch};
@@ -114,12 +117,15 @@ struct Shared {
     profile: Option<Arc<HeapProfile>>,
     closed: AtomicBool,
     stop: (Mutex<bool>, Condvar),
+    /// The sampler thread. Its lock is held through all of `start` and `stop`, so they never
+    /// interleave (a stop that let a start slip in between would leave a handle whose thread
+    /// has already been told to stop: running, and never sampling).
+    sampler: Mutex<Option<JoinHandle<()>>>,
 }
 
 /// Collects, detects and attributes for one process. `Send + Sync`; every method takes `&self`.
 pub struct Monitor {
     shared: Arc<Shared>,
-    sampler: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Monitor {
@@ -182,18 +188,18 @@ impl Monitor {
             last_ts_ms: None,
             suspects: None,
         };
-        Ok(Monitor {
-            shared: Arc::new(Shared {
-                config,
-                state: Mutex::new(state),
-                delivery: Mutex::new(()),
-                tracker,
-                profile,
-                closed: AtomicBool::new(false),
-                stop: (Mutex::new(false), Condvar::new()),
-            }),
+        let shared = Arc::new(Shared {
+            config,
+            state: Mutex::new(state),
+            delivery: Mutex::new(()),
+            tracker,
+            profile,
+            closed: AtomicBool::new(false),
+            stop: (Mutex::new(false), Condvar::new()),
             sampler: Mutex::new(None),
-        })
+        });
+        crate::fork::register(Arc::downgrade(&shared) as Weak<dyn ForkLocks>);
+        Ok(Monitor { shared })
     }
 
     /// [`Monitor::new`] from a JSON object of options laid over the preset of its `runtime`.
@@ -220,7 +226,11 @@ impl Monitor {
     /// while it runs does nothing.
     pub fn start(&self) -> Result<(), MonitorError> {
         drop(self.state()?);
-        let mut sampler = self.sampler.lock().map_err(|_| internal("sampler"))?;
+        let mut sampler = self
+            .shared
+            .sampler
+            .lock()
+            .map_err(|_| internal("sampler"))?;
         if sampler.is_some() {
             return Ok(());
         }
@@ -241,8 +251,11 @@ impl Monitor {
 
     /// Stops the sampler thread, if it runs, and waits for it. Idempotent.
     pub fn stop(&self) {
-        let handle = self.sampler.lock().ok().and_then(|mut s| s.take());
-        if let Some(handle) = handle {
+        // The sampler thread never takes this lock, so holding it through the join is safe.
+        let Ok(mut sampler) = self.shared.sampler.lock() else {
+            return;
+        };
+        if let Some(handle) = sampler.take() {
             if let Ok(mut stopped) = self.shared.stop.0.lock() {
                 *stopped = true;
             }
@@ -253,7 +266,7 @@ impl Monitor {
 
     /// Whether the sampler thread runs.
     pub fn is_running(&self) -> bool {
-        self.sampler.lock().is_ok_and(|s| s.is_some())
+        self.shared.sampler.lock().is_ok_and(|s| s.is_some())
     }
 
     /// Stops sampling; every later call fails with [`ErrorCode::Closed`]. Idempotent.
@@ -586,6 +599,37 @@ impl Shared {
         }
         push_event(&mut st, Event::new(EventKind::Suspects, last, report));
         Ok(true)
+    }
+}
+
+impl ForkLocks for Shared {
+    // The order every path nests them: the sampler slot (start/stop) before the stop flag;
+    // delivery before the state and the tracker (a report is built under delivery); the state
+    // is never held into the tracker. The live-heap profile's lock is innermost: it is taken
+    // under the state (a sample's snapshot) or alone (an allocator hook), and its holder takes
+    // no other.
+    fn lock_all(&self) -> Vec<Guard<'_>> {
+        fn guard<T>(m: &Mutex<T>) -> Guard<'_> {
+            Box::new(m.lock().unwrap_or_else(|e| e.into_inner()))
+        }
+        let mut guards = vec![
+            guard(&self.sampler),
+            guard(&self.stop.0),
+            guard(&self.delivery),
+            guard(&self.state),
+        ];
+        guards.extend(self.profile.as_deref().map(HeapProfile::fork_guard));
+        guards.extend(self.tracker.fork_guards());
+        guards
+    }
+
+    fn reset_in_child(&self) {
+        let mut sampler = self.sampler.lock().unwrap_or_else(|e| e.into_inner());
+        // The thread does not exist here: joining or detaching its handle would act on a
+        // thread id that may be reused. Forgetting it leaks only the handle's allocation.
+        if let Some(handle) = sampler.take() {
+            std::mem::forget(handle);
+        }
     }
 }
 

@@ -87,6 +87,9 @@ pub fn kind_of(fields: &Map<String, Value>) -> Result<SeriesKind, InputError> {
     }
 }
 
+/// The largest limit a one-shot analysis takes (1 EB).
+pub const MAX_LIMIT: f64 = 1e18;
+
 /// Options of a one-shot analysis (`analyze` in every language, `leaksense analyze`): one flat
 /// JSON object of `kind`, `limit` and every other detector option. A field left out takes the
 /// default of the series' kind.
@@ -118,6 +121,16 @@ impl AnalyzeOptions {
         let defaults = Self::defaults(kind_of(&fields)?);
         let opts = over_defaults("options", &defaults, fields)?;
         opts.detector.validate()?;
+        // A limit the user types is a byte or count figure: below 1 or beyond 1 EB it is a
+        // typo (1e-320 printed as "NaN B", 1e30 as a date millions of years away).
+        if let Some(l) = opts.detector.limit
+            && !(1.0..=MAX_LIMIT).contains(&l)
+        {
+            return Err(InputError::invalid_option(
+                "limit",
+                format!("{l:e} is not within [1, 1e18] (1 byte to 1 EB)"),
+            ));
+        }
         Ok(opts)
     }
 
@@ -186,6 +199,9 @@ mod tests {
             r#"{"limit": "big"}"#,
             r#"{"for_secs": -5}"#,
             r#"{"confidence": 2}"#,
+            r#"{"limit": 1e-320}"#,
+            r#"{"limit": 0.5}"#,
+            r#"{"limit": 1e30}"#,
         ] {
             let e = AnalyzeOptions::from_json(bad).unwrap_err();
             assert_eq!(e.code(), ErrorCode::InvalidOption, "{bad}");
@@ -198,6 +214,13 @@ mod tests {
         assert_eq!(e.code(), ErrorCode::OutOfOrder);
         let e = analyze_secs(&[], &[], "{}").unwrap_err();
         assert_eq!(e.code(), ErrorCode::EmptyInput);
+        let e = AnalyzeOptions::from_json(r#"{"limit": 1e-320}"#).unwrap_err();
+        assert!(
+            e.to_string().contains("1e-320 is not within [1, 1e18]"),
+            "{e}"
+        );
+        let top = AnalyzeOptions::from_json(r#"{"limit": 1e18}"#).unwrap();
+        assert_eq!(top.detector.limit, Some(MAX_LIMIT));
         let e = AnalyzeOptions::from_json(r#"{"bogus": 1}"#).unwrap_err();
         assert!(e.to_string().contains("unknown option `bogus`"), "{e}");
         assert!(

@@ -36,6 +36,60 @@ impl Sample {
     }
 }
 
+/// Unix seconds of 2200-01-01T00:00:00Z: a timestamp read as seconds that lands later is
+/// taken for a finer unit (milliseconds are the usual mistake: Prometheus' own exposition
+/// format and most JavaScript use them).
+pub const YEAR_2200_SECS: f64 = 7_258_118_400.0;
+
+/// Unix seconds of 2000-01-01T00:00:00Z: a finer unit must give a date after it (1e13 is more
+/// likely milliseconds of 2286 than microseconds of 1970: refused, not guessed).
+const YEAR_2000_SECS: f64 = 946_684_800.0;
+
+/// The unit of unix timestamps in an input, judged by the date each unit gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EpochUnit {
+    Seconds,
+    Millis,
+    Micros,
+    Nanos,
+}
+
+impl EpochUnit {
+    /// Seconds up to the year 2200; otherwise the coarsest finer unit that puts `ts` between
+    /// 2000 and 2200. `None` when none does (the caller refuses the input).
+    pub fn guess(ts: f64) -> Option<EpochUnit> {
+        if !ts.is_finite() {
+            return None;
+        }
+        if ts <= YEAR_2200_SECS {
+            return Some(EpochUnit::Seconds);
+        }
+        [EpochUnit::Millis, EpochUnit::Micros, EpochUnit::Nanos]
+            .into_iter()
+            .find(|u| (YEAR_2000_SECS..=YEAR_2200_SECS).contains(&(ts / u.per_second())))
+    }
+
+    /// How many of this unit make a second.
+    pub fn per_second(self) -> f64 {
+        match self {
+            EpochUnit::Seconds => 1.0,
+            EpochUnit::Millis => 1e3,
+            EpochUnit::Micros => 1e6,
+            EpochUnit::Nanos => 1e9,
+        }
+    }
+
+    /// The unit's name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            EpochUnit::Seconds => "seconds",
+            EpochUnit::Millis => "milliseconds",
+            EpochUnit::Micros => "microseconds",
+            EpochUnit::Nanos => "nanoseconds",
+        }
+    }
+}
+
 fn check_finite(index: usize, what: &'static str, value: f64) -> Result<(), InputError> {
     if value.is_finite() {
         Ok(())
@@ -250,6 +304,22 @@ mod tests {
 
     fn s(ts_ms: i64, value: f64) -> Sample {
         Sample { ts_ms, value }
+    }
+
+    #[test]
+    fn epoch_units_are_judged_by_the_date_they_give() {
+        let now = 1_700_000_000.0;
+        assert_eq!(EpochUnit::guess(now), Some(EpochUnit::Seconds));
+        assert_eq!(EpochUnit::guess(-5.0), Some(EpochUnit::Seconds));
+        assert_eq!(EpochUnit::guess(YEAR_2200_SECS), Some(EpochUnit::Seconds));
+        assert_eq!(EpochUnit::guess(now * 1e3), Some(EpochUnit::Millis));
+        assert_eq!(EpochUnit::guess(now * 1e6), Some(EpochUnit::Micros));
+        assert_eq!(EpochUnit::guess(now * 1e9), Some(EpochUnit::Nanos));
+        // Milliseconds of 2286, or microseconds of 1970: neither is believed.
+        assert_eq!(EpochUnit::guess(1e13), None);
+        assert_eq!(EpochUnit::guess(1e19), None);
+        assert_eq!(EpochUnit::guess(f64::NAN), None);
+        assert_eq!(EpochUnit::Millis.per_second(), 1e3);
     }
 
     #[test]

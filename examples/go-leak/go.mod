@@ -2,7 +2,7 @@ module github.com/leaksense/leaksense/examples/go-leak
 
 go 1.26.0
 
-require github.com/leaksense/leaksense/bindings-go v0.0.0
+require github.com/leaksense/leaksense/bindings-go v0.1.0
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
@@ -14,5 +14,3 @@ require (
 	go.opentelemetry.io/otel/metric v1.47.0 // indirect
 	go.opentelemetry.io/otel/trace v1.47.0 // indirect
 )
-
-replace github.com/leaksense/leaksense/bindings-go => ../../bindings-go

@@ -327,8 +327,9 @@ leaksense_error_t *leaksense_monitor_config(const leaksense_monitor_t *monitor,
 // `monitor` must be NULL or a live monitor.
 leaksense_error_t *leaksense_monitor_start(const leaksense_monitor_t *monitor);
 
-// Stops the sampler thread and waits for it; idempotent. Call it before `fork` and start again
-// in both processes.
+// Stops the sampler thread and waits for it; idempotent. A `fork` needs no stop: the core
+// takes its locks around it (`pthread_atfork`); in the child the sampler is stopped (its
+// thread did not survive), so call `leaksense_monitor_start` there to sample.
 //
 // # Safety
 // `monitor` must be NULL or a live monitor.

@@ -97,8 +97,9 @@ pub unsafe extern "C" fn leaksense_monitor_start(
     guard(|| Ok(unsafe { handle("monitor", monitor)? }.inner.start()?))
 }
 
-/// Stops the sampler thread and waits for it; idempotent. Call it before `fork` and start again
-/// in both processes.
+/// Stops the sampler thread and waits for it; idempotent. A `fork` needs no stop: the core
+/// takes its locks around it (`pthread_atfork`); in the child the sampler is stopped (its
+/// thread did not survive), so call `leaksense_monitor_start` there to sample.
 ///
 /// # Safety
 /// `monitor` must be NULL or a live monitor.

@@ -95,7 +95,8 @@ class Event:
         return f"<leaksense.Event kind={self.kind!r} ts_ms={self.ts_ms} measure={self.measure!r}>"
 
 
-# Monitors whose sampler must be stopped around fork() and at exit.
+# Monitors whose threads must be restarted in a forked child and stopped at exit. The core
+# itself takes its locks around fork() (pthread_atfork), so the parent's sampler keeps running.
 _LIVE: "weakref.WeakSet[Monitor]" = weakref.WeakSet()
 _FORK_LOCK = threading.Lock()
 
@@ -151,6 +152,10 @@ class Monitor:
         self._poll_stop = threading.Event()
         self._wanted = False  # whether start() was called and not stop()
         self._on_close: list[Callable[[], None]] = []  # e.g. unhooking gc callbacks
+        # Serialises start/stop/close and the fork hooks: two threads must never both see no
+        # poller (two pollers) or join one another's unstarted poller. Re-entrant because a
+        # callback on the poller thread may call stop().
+        self._lock = threading.RLock()
         _LIVE.add(self)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -158,30 +163,37 @@ class Monitor:
     def start(self) -> "Monitor":
         """Starts the core's sampler thread, the watcher thread (which feeds the thread count
         and delivers events to listeners) and, when the live-heap profile is on, the allocation
-        hook. Idempotent."""
-        self._native.start()
-        if self.config["profile"]["enabled"]:
-            self._native.heap_profile_start()
-            HEAP_HOOK[0] = True
-        self._wanted = True
-        self._start_poller()
+        hook. Idempotent and safe to call from any thread."""
+        with self._lock:
+            self._native.start()
+            if self.config["profile"]["enabled"]:
+                self._native.heap_profile_start()
+                HEAP_HOOK[0] = True
+            self._wanted = True
+            self._start_poller()
         return self
 
     def stop(self) -> None:
         """Stops sampling and waits for the threads. Idempotent; start() may follow."""
-        self._wanted = False
-        self._pause()
+        with self._lock:
+            self._wanted = False
+            poller = self._pause()
+        # Joined outside the lock: a callback running on the poller may call stop() itself.
+        if poller is not None and poller is not threading.current_thread():
+            poller.join()
 
     def close(self) -> None:
         """Stops for good; every later call raises ClosedError. Idempotent."""
         self.stop()
-        if self.config["profile"]["enabled"] and not self.closed:
-            # The process-wide hook feeds the monitor started last; stop it if that is this one.
-            self._native.heap_profile_stop()
-            HEAP_HOOK[0] = _native.heap_profile_running()
-        self._native.close()
-        _LIVE.discard(self)
-        hooks, self._on_close = self._on_close, []
+        with self._lock:
+            if self.config["profile"]["enabled"] and not self.closed:
+                # The process-wide hook feeds the monitor started last; stop it if that is this
+                # one.
+                self._native.heap_profile_stop()
+                HEAP_HOOK[0] = _native.heap_profile_running()
+            self._native.close()
+            _LIVE.discard(self)
+            hooks, self._on_close = self._on_close, []
         for hook in hooks:
             hook()
 
@@ -201,21 +213,22 @@ class Monitor:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _pause(self) -> None:
+    def _pause(self) -> Optional[threading.Thread]:
+        # Under self._lock; returns the poller for the caller to join once it is released.
         self._native.stop()
         poller, self._poller = self._poller, None
         if poller is not None:
             self._poll_stop.set()
-            if poller is not threading.current_thread():
-                poller.join()
+        return poller
 
-    def _resume(self, in_child: bool) -> None:
-        if not self._wanted or self.closed:
-            return
-        if in_child:
-            self._poller = None  # its thread did not survive the fork
-        self._native.start()
-        self._start_poller()
+    def _restart_in_child(self) -> None:
+        # Only the forking thread survived: the core has forgotten its sampler thread, and
+        # the poller and every lock another thread held are gone or stale.
+        self._lock = threading.RLock()
+        self._poller = None
+        if self._wanted and not self.closed:
+            self._native.start()
+            self._start_poller()
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -327,9 +340,10 @@ class Monitor:
         while the monitor runs; `poll()` delivers at once."""
         if kind not in self._listeners:
             raise InvalidOptionError(f"invalid option `kind`: {kind!r} is not one of {EVENT_KINDS}")
-        self._listeners[kind].append(callback)
-        if self._wanted:
-            self._start_poller()
+        with self._lock:
+            self._listeners[kind].append(callback)
+            if self._wanted:
+                self._start_poller()
         return callback
 
     def on_leak(self, callback: Callable[[Event], None]) -> Callable[[Event], None]:
@@ -356,6 +370,7 @@ class Monitor:
             self.poll()
 
     def _start_poller(self) -> None:
+        # Under self._lock, so stop() never sees a poller that is not started yet.
         wanted = self._feeds_threads or any(self._listeners.values())
         if not wanted or self._poller is not None:
             return
@@ -410,35 +425,47 @@ def _ms(ts: float) -> int:
     return int(round(ts * 1000.0))
 
 
+# The monitors whose locks the forking thread holds across fork().
+_HELD: list[Monitor] = []
+
+
 def _before_fork() -> None:
+    # No start/stop/close may be half done when the process is copied: take every monitor's
+    # lock (they are held only briefly, never while waiting for this thread).
     _FORK_LOCK.acquire()
     for m in list(_LIVE):
-        m._pause()
+        m._lock.acquire()
+        _HELD.append(m)
 
 
-def _after_fork(in_child: bool) -> None:
-    try:
-        for m in list(_LIVE):
-            m._resume(in_child)
-    finally:
-        if in_child:
-            global _FORK_LOCK
-            _FORK_LOCK = threading.Lock()
-        else:
-            _FORK_LOCK.release()
+def _after_fork_in_parent() -> None:
+    held, _HELD[:] = list(_HELD), []
+    for m in held:
+        m._lock.release()
+    _FORK_LOCK.release()
+
+
+def _after_fork_in_child() -> None:
+    global _FORK_LOCK
+    held, _HELD[:] = list(_HELD), []
+    _FORK_LOCK = threading.Lock()
+    for m in held:
+        try:
+            m._restart_in_child()
+        except Exception as e:  # one monitor must not keep the others from restarting
+            sys.stderr.write(f"leaksense: restarting a monitor after fork failed: {e!r}\n")
 
 
 def _at_exit() -> None:
     for m in list(_LIVE):
-        m._wanted = False
-        m._pause()
+        m.stop()
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(
         before=_before_fork,
-        after_in_parent=lambda: _after_fork(False),
-        after_in_child=lambda: _after_fork(True),
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
     )
 atexit.register(_at_exit)
 

@@ -1,48 +1,18 @@
-//! OpenMetrics text with timestamps (unix seconds): `name{l="v"} value timestamp` lines,
-//! `#` metadata lines, and an optional final `# EOF`. Each distinct label set is one series.
-
-use std::collections::HashMap;
+//! OpenMetrics text with timestamps (unix seconds, or a finer unit the first timestamp
+//! shows): `name{l="v"} value timestamp` lines, `#` metadata lines, and an optional final
+//! `# EOF`. Each distinct label set is one series; `crate::stream` reads them line by line.
 
 use leaksense_core::Sample;
 
-use super::{MAX_SERIES, NamedSeries, Origin};
-
-/// Parses OpenMetrics text into its series, in order of first appearance.
-pub fn parse(text: &str) -> Result<Vec<NamedSeries>, (usize, String)> {
-    let mut series: Vec<NamedSeries> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut lines = Lines::default();
-    for (i, raw) in text.lines().enumerate() {
-        let line = i + 1;
-        let Some((key, sample)) = lines.next(line, raw).map_err(|m| (line, m))? else {
-            continue;
-        };
-        let at = match index.get(&key) {
-            Some(&at) => at,
-            None => {
-                if series.len() == MAX_SERIES {
-                    return Err((line, format!("more than {MAX_SERIES} series")));
-                }
-                index.insert(key.clone(), series.len());
-                series.push(NamedSeries {
-                    name: Some(key),
-                    samples: Vec::new(),
-                    origins: Vec::new(),
-                });
-                series.len() - 1
-            }
-        };
-        series[at].samples.push(sample);
-        series[at].origins.push(Origin::Line(line));
-    }
-    Ok(series)
-}
+use super::Clock;
+use crate::safe::{QUOTE_MAX, clip};
 
 /// A line-by-line OpenMetrics reader: each call takes the next line and returns its sample,
-/// if it holds one. Streaming readers and [`parse`] share it.
+/// if it holds one.
 #[derive(Debug, Default)]
 pub struct Lines {
     eof_line: Option<usize>,
+    clock: Clock,
 }
 
 impl Lines {
@@ -53,12 +23,15 @@ impl Lines {
 
     /// The value and timestamp fields of a sample line without exemplar, parsed, if valid;
     /// `None` sends the caller to [`Lines::next`], which says what is wrong.
-    pub fn fast_fields(value: &str, ts: &str) -> Option<Sample> {
+    pub fn fast_fields(&mut self, value: &str, ts: &str) -> Option<Sample> {
         let value = parse_number(value)?;
         let ts = parse_number(ts)?;
-        Sample::from_secs(ts, value)
-            .ok()
-            .filter(|s| s.value.is_finite())
+        self.clock.sample(ts, value).ok()
+    }
+
+    /// The note to print when the timestamps are not seconds.
+    pub fn note(&self, label: &str) -> Option<String> {
+        self.clock.note(label)
     }
 
     /// The series key (`name{k="v",...}`, labels sorted) and sample of line `line`, `None` for
@@ -89,12 +62,18 @@ impl Lines {
                     "sample has no timestamp; analyze needs `name value unix_seconds`".into(),
                 );
             }
-            _ => return Err(format!("expected `value timestamp` after {key}")),
+            _ => {
+                return Err(format!(
+                    "expected `value timestamp` after {}",
+                    clip(&key, QUOTE_MAX)
+                ));
+            }
         };
-        let value =
-            parse_number(value).ok_or_else(|| format!("value {value:?} is not a number"))?;
-        let ts = parse_number(ts).ok_or_else(|| format!("timestamp {ts:?} is not a number"))?;
-        let sample = Sample::from_secs(ts, value).map_err(|e| super::describe(&e))?;
+        let value = parse_number(value)
+            .ok_or_else(|| format!("value {:?} is not a number", clip(value, QUOTE_MAX)))?;
+        let ts = parse_number(ts)
+            .ok_or_else(|| format!("timestamp {:?} is not a number", clip(ts, QUOTE_MAX)))?;
+        let sample = self.clock.sample(ts, value)?;
         Ok(Some((key, sample)))
     }
 }
@@ -117,7 +96,10 @@ fn series_key(row: &str) -> Result<(String, &str), String> {
         .unwrap_or(row.len());
     let name = &row[..name_end];
     if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
-        return Err(format!("expected a metric name at the start of {row:?}"));
+        return Err(format!(
+            "expected a metric name at the start of {:?}",
+            clip(row, QUOTE_MAX)
+        ));
     }
     let rest = &row[name_end..];
     let Some(body) = rest.strip_prefix('{') else {
@@ -146,7 +128,10 @@ fn series_key(row: &str) -> Result<(String, &str), String> {
             key.push(c);
         }
         if chars.next().map(|(_, c)| c) != Some('=') || chars.next().map(|(_, c)| c) != Some('"') {
-            return Err(format!("expected `label=\"value\"` in {row:?}"));
+            return Err(format!(
+                "expected `label=\"value\"` in {:?}",
+                clip(row, QUOTE_MAX)
+            ));
         }
         let mut value = String::new();
         loop {
@@ -172,25 +157,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn groups_samples_by_label_set() {
-        let text = "# TYPE heap gauge\nheap{pod=\"b\",app=\"x\"} 1 10\nheap{app=\"x\", pod=\"b\"} 2 20\n\
-                    heap{app=\"x\",pod=\"c\"} 5 10.5 # {trace_id=\"1\"} 1 1\nup 1 3\n# EOF\n";
-        let s = parse(text).unwrap();
-        let names: Vec<_> = s.iter().map(|x| x.name.clone().unwrap()).collect();
-        assert_eq!(
-            names,
-            [
-                "heap{app=\"x\",pod=\"b\"}",
-                "heap{app=\"x\",pod=\"c\"}",
-                "up"
-            ]
-        );
-        assert_eq!(s[0].samples.len(), 2);
-        assert_eq!(s[1].samples[0].ts_ms, 10_500);
-        assert_eq!(s[0].origins, vec![Origin::Line(2), Origin::Line(3)]);
-    }
-
-    #[test]
     fn label_values_may_hold_spaces_braces_and_escapes() {
         let (key, rest) = series_key(r#"m{a="x} y",b="q\"z"} 1 2"#).unwrap();
         assert_eq!(key, r#"m{a="x} y",b="q\"z"}"#);
@@ -198,29 +164,20 @@ mod tests {
         assert_eq!(series_key("m{} 1 2").unwrap().0, "m");
     }
 
-    proptest::proptest! {
-        #[test]
-        fn never_panics(text in "[a-z{}=\",. #0-9\\\nEOFNaInf+-]{0,200}") {
-            match parse(&text) {
-                Ok(series) => {
-                    for s in series {
-                        proptest::prop_assert_eq!(s.samples.len(), s.origins.len());
-                    }
-                }
-                Err((line, _)) => {
-                    proptest::prop_assert!(line >= 1 && line <= text.lines().count());
-                }
-            }
-        }
-    }
-
     #[test]
-    fn errors_name_the_line() {
-        assert_eq!(parse("a 1 1\na 2\n").unwrap_err().0, 2);
-        assert_eq!(parse("a 1 1\na x 2\n").unwrap_err().0, 2);
-        assert_eq!(parse("a 1 1\na{b=\"1 2 3\n").unwrap_err().0, 2);
-        assert_eq!(parse("a 1 1\n# EOF\na 2 2\n").unwrap_err().0, 3);
-        assert!(parse("a NaN 1\n").unwrap_err().1.contains("not finite"));
-        assert_eq!(parse("a 1 1\n{x=\"1\"} 2 2\n").unwrap_err().0, 2);
+    fn bad_lines_say_what_is_wrong_and_quote_little() {
+        let mut l = Lines::default();
+        assert!(l.next(1, "a 1").unwrap_err().contains("no timestamp"));
+        assert!(l.next(1, "a x 2").unwrap_err().contains("not a number"));
+        assert!(l.next(1, "a NaN 1").unwrap_err().contains("not finite"));
+        let long = format!("{{x=\"{}\"}} 1 1", "y".repeat(10_000));
+        let e = l.next(1, &long).unwrap_err();
+        assert!(e.len() < 400, "{e}");
+        assert_eq!(l.next(2, "# EOF"), Ok(None));
+        assert!(
+            l.next(3, "a 1 1")
+                .unwrap_err()
+                .contains("after `# EOF` (line 2)")
+        );
     }
 }

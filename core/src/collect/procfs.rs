@@ -3,25 +3,28 @@
 //! The peak comes from `getrusage` (`ru_maxrss`), one syscall with nothing to parse, where
 //! `/proc/self/status` made the kernel format some fifty lines (~4 µs) to give one.
 
-use std::fs::File;
+use std::ffi::CStr;
 use std::os::unix::fs::FileExt;
 
 use super::{MemoryProbe, ProcessMemory};
 use crate::error::CollectError;
+use crate::fork::self_files::SelfFile;
 
 const STATM: &str = "/proc/self/statm";
 const STATUS: &str = "/proc/self/status";
+const STATM_C: &CStr = c"/proc/self/statm";
 
-/// Reads RSS and virtual size from a kept-open `/proc/self/statm`.
+/// Reads RSS and virtual size from a kept-open `/proc/self/statm`. The files are
+/// [`SelfFile`]s: a forked child re-opens them for itself, or it would read its parent.
 pub struct StatmProbe {
-    statm: File,
+    statm: SelfFile,
     page_size: u64,
 }
 
 impl StatmProbe {
     /// Opens `/proc/self/statm` and reads the page size once.
     pub fn open() -> Result<Self, CollectError> {
-        let statm = File::open(STATM).map_err(|e| CollectError::io(STATM, e))?;
+        let statm = SelfFile::open(STATM_C).map_err(|e| CollectError::io(STATM, e))?;
         // SAFETY: sysconf has no preconditions; it returns -1 on error, handled below.
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
         let page_size = if page > 0 { page as u64 } else { 4096 };

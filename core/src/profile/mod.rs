@@ -359,6 +359,13 @@ impl HeapProfile {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The profile's lock, for the fork handler: an allocator hook, the sampler's snapshots or
+    /// a report may hold it while another thread forks.
+    #[cfg(feature = "collect")]
+    pub(crate) fn fork_guard(&self) -> crate::fork::Guard<'_> {
+        Box::new(self.state())
+    }
+
     fn claim(st: &mut State, feed: Feed) -> Result<(), InputError> {
         match st.feed {
             Some(Feed::Allocations) if feed != Feed::Allocations => Err(bad(

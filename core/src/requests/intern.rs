@@ -11,8 +11,8 @@
 //! million crafted paths cannot aim them at one probe chain, which a fixed FNV/Fx hash allows.
 
 use std::hash::{BuildHasher, RandomState};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 /// Routes longer than this go to the overflow bucket, so one request cannot pin a huge string.
 pub const MAX_ROUTE_LEN: usize = 256;
@@ -36,6 +36,10 @@ pub(crate) struct RouteTable {
     len: AtomicUsize,
     other_first_seen_ms: AtomicI64,
     hasher: RandomState,
+    // Held only while a new route is written into its slot. A `OnceLock` being set is
+    // "running" until it is done, and a fork at that instant would leave that slot blocking
+    // every later insert in the child forever; the fork handler takes this lock first.
+    inserting: Mutex<()>,
 }
 
 impl RouteTable {
@@ -50,6 +54,7 @@ impl RouteTable {
             len: AtomicUsize::new(0),
             other_first_seen_ms: AtomicI64::new(i64::MAX),
             hasher: RandomState::new(),
+            inserting: Mutex::new(()),
         }
     }
 
@@ -96,7 +101,11 @@ impl RouteTable {
                     first_seen_ms: first_seen,
                     name: route.into(),
                 };
-                if slot.set(entry).is_ok() {
+                let set = {
+                    let _inserting = self.insert_lock();
+                    slot.set(entry)
+                };
+                if set.is_ok() {
                     return i as u32;
                 }
                 // Another thread filled this slot first: give the reservation back and look
@@ -112,6 +121,11 @@ impl RouteTable {
             i = (i + 1) & self.mask;
         }
         self.other(|| first_seen)
+    }
+
+    /// The lock a new route's insertion holds (the fork handler takes it too).
+    pub fn insert_lock(&self) -> MutexGuard<'_, ()> {
+        self.inserting.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn other(&self, now_ms: impl FnOnce() -> i64) -> u32 {

@@ -24,6 +24,8 @@ pub use attribute::{
 };
 pub use intern::{MAX_ROUTE_LEN, OTHER_ROUTE};
 pub use stats::{HIST_BUCKETS, MeasureSummary, bucket_of, bucket_upper};
+#[cfg(feature = "collect")]
+pub(crate) use tracker::thread_ids_guard;
 pub use tracker::{
     MAX_MEASURES, MeasureSource, RSS_MEASURE, RequestOutcome, RequestToken, RequestTracker,
     RouteSnapshot, SlotCounts, TrackerConfig, TrackerSnapshot,

@@ -218,6 +218,12 @@ static FREE_THREAD_IDS: Mutex<(usize, Vec<usize>)> = Mutex::new((0, Vec::new()))
 
 struct ThreadNumber(usize);
 
+/// The thread-number lock, for the fork handler: a thread starting or exiting holds it.
+#[cfg(feature = "collect")]
+pub(crate) fn thread_ids_guard() -> crate::fork::Guard<'static> {
+    Box::new(lock(&FREE_THREAD_IDS))
+}
+
 impl ThreadNumber {
     fn acquire() -> Self {
         let mut g = lock(&FREE_THREAD_IDS);
@@ -632,6 +638,20 @@ impl RequestTracker {
             ring.add(*slot, r, std::mem::take(&mut counts[r as usize]));
         }
         touched.clear();
+    }
+
+    /// Every lock of the tracker, in the order its code nests them (shards, then the ring; a
+    /// route insertion holds no other), for the fork handler.
+    #[cfg(feature = "collect")]
+    pub(crate) fn fork_guards(&self) -> Vec<crate::fork::Guard<'_>> {
+        let mut guards: Vec<crate::fork::Guard<'_>> = vec![Box::new(self.table.insert_lock())];
+        guards.extend(
+            self.shards
+                .iter()
+                .map(|s| Box::new(lock(&s.0)) as crate::fork::Guard<'_>),
+        );
+        guards.push(Box::new(lock(&self.ring)));
+        guards
     }
 
     /// Distinct routes admitted so far (not counting `_other`).
