@@ -175,6 +175,8 @@ pub fn read_status_rss() -> Result<u64, CollectError> {
 
 #[cfg(test)]
 mod tests {
+    use std::fs::File;
+
     use super::*;
 
     #[test]
