@@ -158,7 +158,7 @@ func handRolled(next http.Handler) http.Handler {
 func requestVariants(t *testing.T) []variant {
 	mon := func(opts MonitorOptions) *Monitor { return newMonitor(t, Config{MonitorOptions: opts}) }
 	defaults := mon(MonitorOptions{})
-	all := mon(MonitorOptions{Measures: &[]string{measureGorouts, measureHeap}, RSSPerRequest: Ptr(true)})
+	all := mon(MonitorOptions{Measures: &[]string{measureHeap}, RSSPerRequest: Ptr(true)})
 	// otelhttp with a recording tracer (sampled spans, no exporter): its usual cost.
 	tp := sdktrace.NewTracerProvider()
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 
 	"go.opentelemetry.io/otel"
@@ -48,10 +49,16 @@ var memoryKeys = map[string]bool{
 	"container.memory.oom_kills": true,
 }
 
+// The counts the core reads itself, by catalog key: their instrument observes the core's latest
+// reading (what the count detector saw), read without JSON once per collection. The goroutine
+// count's instrument reads runtime/metrics like the other Go metrics.
+var coreCounts = map[string]string{"process.open_fds": CountOpenFDs}
+
 // RegisterMetrics registers the Go runtime metrics (from runtime/metrics, including the
 // semconv opt-in ones that the contrib runtime instrumentation leaves out, and the live heap),
-// process and container memory, and the detector's gauges (the core's: baseline, growth rate,
-// limit, time to limit, alert state) on mp, or on otel.GetMeterProvider() when mp is nil.
+// process and container memory, the open file descriptors (when "open_fds" is a watched
+// count), and the detector's gauges (the core's: baseline, growth rate, limit, time to limit,
+// alert state) on mp, or on otel.GetMeterProvider() when mp is nil.
 // Names, units and descriptions come from the core's catalog. One collection makes one
 // metrics.Read; unregister with the returned Registration.
 func (m *Monitor) RegisterMetrics(mp metric.MeterProvider) (metric.Registration, error) {
@@ -104,6 +111,11 @@ type memoryObs struct {
 	key  string
 }
 
+type countObs struct {
+	inst   metric.Int64Observable
+	series string
+}
+
 type collection struct {
 	m          *Monitor
 	mu         sync.Mutex // one reading buffer, shared by concurrent collections
@@ -115,6 +127,7 @@ type collection struct {
 	floats     []float64Obs
 	gaugeIndex map[string]int
 	mems       []memoryObs
+	counts     []countObs
 }
 
 func (c *collection) add(meter metric.Meter, cm CatalogMetric) (metric.Observable, error) {
@@ -129,8 +142,10 @@ func (c *collection) add(meter metric.Meter, cm CatalogMetric) (metric.Observabl
 	}
 	get, ok := goValues[cm.Key]
 	mem := memoryKeys[cm.Key]
-	if !ok && !mem && cm.Key != "go.memory.used" {
-		return nil, nil // a catalog row without a source in Go (detector internals)
+	series, count := coreCounts[cm.Key]
+	count = count && slices.Contains(*c.m.config.Counts, series)
+	if !ok && !mem && !count && cm.Key != "go.memory.used" {
+		return nil, nil // a catalog row without a source in Go (or a count not watched)
 	}
 	var inst metric.Int64Observable
 	var err error
@@ -158,6 +173,10 @@ func (c *collection) add(meter metric.Meter, cm CatalogMetric) (metric.Observabl
 	}
 	if mem {
 		c.mems = append(c.mems, memoryObs{inst, cm.Key})
+		return inst, nil
+	}
+	if count {
+		c.counts = append(c.counts, countObs{inst, series})
 		return inst, nil
 	}
 	c.ints = append(c.ints, int64Obs{inst, get})
@@ -192,6 +211,13 @@ func (c *collection) observe(_ context.Context, o metric.Observer) error {
 					o.ObserveInt64(i.inst, int64(v))
 				}
 			}
+		}
+	}
+	for _, i := range c.counts {
+		v, ok, err := nativeCountValue(c.m.h, i.series)
+		runtime.KeepAlive(c.m)
+		if err == nil && ok { // nothing before the sampler's first count, or once closed
+			o.ObserveInt64(i.inst, int64(v))
 		}
 	}
 	if len(c.floats) > 0 {

@@ -3,6 +3,7 @@ package leaksense
 import (
 	"encoding/json"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,12 +28,14 @@ type Monitor struct {
 	config   MonitorOptions // in force, the preset filled in
 	kinds    []measureKind  // the per-request measures, in the order of the measures option
 	readsRSS bool           // rss_per_request: the core reads RSS at each end of a request
-	routes   routeIDs
-	interval time.Duration
-	onEvent  func(Event)
-	spans    SpanAttributeNames
-	spanKeys [2]string // the span attribute of each measure kind
-	closed   atomic.Bool
+	// feedsGoroutines: the goroutine count is a watched count, fed by the runtime watcher.
+	feedsGoroutines bool
+	routes          routeIDs
+	interval        time.Duration
+	onEvent         func(Event)
+	spans           SpanAttributeNames
+	spanKeys        [1]string // the span attribute of each measure kind
+	closed          atomic.Bool
 
 	mu      sync.Mutex // guards the watcher's start and stop
 	stop    chan struct{}
@@ -50,6 +53,7 @@ type watchState struct {
 	hasLimit bool
 	limitSet bool
 	lastTs   int64
+	countTs  int64 // of the last goroutine count fed
 }
 
 // NewMonitor creates a monitor. Bad options give an *Error with CodeInvalidOption.
@@ -62,7 +66,7 @@ func NewMonitor(cfg Config) (*Monitor, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Monitor{h: h, onEvent: cfg.OnEvent, reading: newRuntimeReading([]string{mGCCycles, mHeapLive, mMemLimit}), prof: newHeapProfiler()}
+	m := &Monitor{h: h, onEvent: cfg.OnEvent, reading: newRuntimeReading([]string{mGCCycles, mHeapLive, mMemLimit, mGoroutines}), prof: newHeapProfiler()}
 	// Close only closes (safe while other goroutines are inside a call); the memory is freed
 	// here, once no goroutine can reach the Monitor any more.
 	runtime.AddCleanup(m, freeNative, h)
@@ -72,11 +76,12 @@ func NewMonitor(cfg Config) (*Monitor, error) {
 	if m.config, err = decoded[MonitorOptions](nativeConfig(h)); err != nil {
 		return nil, err
 	}
-	m.spanKeys = [2]string{kindGoroutines: m.spans.GoroutineDelta, kindHeapAllocated: m.spans.AllocatedBytes}
+	m.spanKeys = [1]string{kindHeapAllocated: m.spans.AllocatedBytes}
 	if m.kinds, err = measureKindsOf(*m.config.Measures); err != nil {
 		return nil, err
 	}
 	m.readsRSS = *m.config.RSSPerRequest
+	m.feedsGoroutines = slices.Contains(*m.config.Counts, CountGoroutines)
 	m.routes.max = int(*m.config.MaxRoutes)
 	m.interval = time.Duration(*m.config.IntervalMs) * time.Millisecond
 	return m, nil
@@ -95,9 +100,11 @@ func freeNative(h nativeMonitor) {
 	}
 }
 
-// Start starts the core's sampler thread and the Go runtime watcher, which feeds the live heap
-// after each GC cycle (with the heap option, on in the Go preset) and GOMEMLIMIT to the core
-// and delivers the events to OnEvent.
+// Start starts the core's sampler thread (which also counts open file descriptors) and the Go
+// runtime watcher, which feeds the live heap after each GC cycle (with the heap option, on in
+// the Go preset), the goroutine count (/sched/goroutines:goroutines, every interval, when
+// "goroutines" is among the counts, as in the Go preset) and GOMEMLIMIT to the core and
+// delivers the events to OnEvent.
 // Starting a running monitor does nothing.
 func (m *Monitor) Start() error {
 	m.mu.Lock()
@@ -160,9 +167,9 @@ func (m *Monitor) watch(stop <-chan struct{}, done chan<- struct{}) {
 	}
 }
 
-// watchOnce feeds what changed since the last pass: the live heap after a new GC cycle and
-// GOMEMLIMIT; then it delivers the events. Errors (a closed monitor, a clock step back) are
-// skipped: the next pass tries again.
+// watchOnce feeds what changed since the last pass: the live heap after a new GC cycle, the
+// goroutine count and GOMEMLIMIT; then it delivers the events. Errors (a closed monitor, a
+// clock step back) are skipped: the next pass tries again.
 func (m *Monitor) watchOnce() {
 	m.watchMu.Lock()
 	defer m.watchMu.Unlock()
@@ -177,6 +184,11 @@ func (m *Monitor) watchOnce() {
 		ts := time.Now().UnixMilli()
 		if ts > st.lastTs && m.ObserveBaseline(ts, float64(r.uint(mHeapLive))) == nil {
 			st.cycles, st.lastTs = cycles, ts
+		}
+	}
+	if ts := time.Now().UnixMilli(); m.feedsGoroutines && ts > st.countTs {
+		if m.ObserveCount(CountGoroutines, ts, float64(r.uint(mGoroutines))) == nil {
+			st.countTs = ts
 		}
 	}
 	if m.profileOn() {
@@ -209,6 +221,41 @@ func (m *Monitor) ObserveBaseline(tsMs int64, bytes float64) error {
 	err := nativeObserveBaseline(m.h, tsMs, bytes)
 	runtime.KeepAlive(m)
 	return err
+}
+
+// The counts a monitor can watch beside memory (the "counts" option), each with its own
+// detector, alert and events (Event.Measure names it) and report (ReportFor).
+const (
+	// CountGoroutines is the live goroutine count, fed by the runtime watcher.
+	CountGoroutines = "goroutines"
+	// CountOpenFDs is the number of open file descriptors, counted by the core (Linux).
+	CountOpenFDs = "open_fds"
+)
+
+// ObserveCount feeds one reading of a watched count at tsMs (unix ms). The runtime watcher
+// feeds "goroutines" and the core counts "open_fds"; call it yourself for replays and tests.
+// A count that is not watched is CodeInvalidOption; a time that does not move forward for
+// that count, CodeOutOfOrder.
+func (m *Monitor) ObserveCount(series string, tsMs int64, value float64) error {
+	err := nativeObserveCount(m.h, series, tsMs, value)
+	runtime.KeepAlive(m)
+	return err
+}
+
+// ReportFor returns the report of one watched series: "memory" (the same as Report) or a
+// count such as "goroutines", whose suspects are the routes whose requests leave it behind
+// (RetainedBytesPerRequest is then in the count's unit: goroutines per request).
+func (m *Monitor) ReportFor(series string) (LeakReport, error) {
+	s, err := nativeReportForJSON(m.h, series)
+	runtime.KeepAlive(m)
+	return decoded[LeakReport](s, err)
+}
+
+// ReportTextFor returns ReportFor(series) as plain text for logs.
+func (m *Monitor) ReportTextFor(series string) (string, error) {
+	s, err := nativeReportForText(m.h, series)
+	runtime.KeepAlive(m)
+	return s, err
 }
 
 // SetRuntimeLimit records the runtime's memory limit (GOMEMLIMIT; has=false clears it).

@@ -51,8 +51,11 @@ func TestBadConfigIsInvalidOption(t *testing.T) {
 		{Attribution: &AttributionOptions{TopK: Ptr[uint64](0)}},
 		{IntervalMs: Ptr[uint64](86_400_001)},
 		{MemoryLimit: Ptr[uint64](0)},
-		{Measures: &[]string{"goroutines", "heap_used"}}, // Go reads goroutines and heap_allocated
-		{Measures: &[]string{"goroutines", "goroutines"}},
+		{Measures: &[]string{"heap_used"}},  // Go reads heap_allocated
+		{Measures: &[]string{"goroutines"}}, // a watched count, not a per-request measure
+		{Measures: &[]string{"heap_allocated", "heap_allocated"}},
+		{Counts: &[]string{"threads"}}, // Python's
+		{Counts: &[]string{"goroutines", "goroutines"}},
 		{Detector: &DetectorOptions{ForSecs: Ptr(nan())}},
 	} {
 		_, err := NewMonitor(Config{MonitorOptions: opts})
@@ -61,7 +64,8 @@ func TestBadConfigIsInvalidOption(t *testing.T) {
 	m := newMonitor(t, Config{})
 	c := m.Config()
 	if *c.Runtime != RuntimeGo || *c.IntervalMs != 15_000 || !*c.Heap || *c.Naming != NamingSemconv ||
-		*c.RSSPerRequest || !slices.Equal(*c.Measures, []string{"goroutines"}) {
+		*c.RSSPerRequest || len(*c.Measures) != 0 ||
+		!slices.Equal(*c.Counts, []string{CountOpenFDs, CountGoroutines}) {
 		t.Errorf("the core's Go preset: %+v", c)
 	}
 }

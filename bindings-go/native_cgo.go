@@ -152,6 +152,34 @@ func nativeObserveBaseline(h nativeMonitor, tsMs int64, bytes float64) error {
 	return takeError(C.leaksense_monitor_observe_baseline(h, C.int64_t(tsMs), C.double(bytes)))
 }
 
+func nativeObserveCount(h nativeMonitor, series string, tsMs int64, value float64) error {
+	p, n := cstr(series)
+	return takeError(C.leaksense_monitor_observe_count(h, p, n, C.int64_t(tsMs), C.double(value)))
+}
+
+func nativeReportForJSON(h nativeMonitor, series string) (string, error) {
+	p, n := cstr(series)
+	return nativeJSON(func(out **C.char) *C.leaksense_error_t {
+		return C.leaksense_monitor_report_for_json(h, p, n, out)
+	})
+}
+
+func nativeReportForText(h nativeMonitor, series string) (string, error) {
+	p, n := cstr(series)
+	return nativeJSON(func(out **C.char) *C.leaksense_error_t {
+		return C.leaksense_monitor_report_for_text(h, p, n, out)
+	})
+}
+
+// nativeCountValue is a watched count's latest reading, without JSON (false before the first).
+func nativeCountValue(h nativeMonitor, series string) (float64, bool, error) {
+	p, n := cstr(series)
+	var v C.double
+	var present C.bool
+	err := takeError(C.leaksense_monitor_count_value(h, p, n, &v, &present))
+	return float64(v), bool(present), err
+}
+
 func nativeSetRuntimeLimit(h nativeMonitor, limit uint64, has bool) error {
 	return takeError(C.leaksense_monitor_set_runtime_limit(h, C.bool(has), C.uint64_t(limit)))
 }
@@ -309,7 +337,6 @@ func nativeSpanAttributes() (SpanAttributeNames, error) {
 	return SpanAttributeNames{
 		AllocatedBytes: C.GoString(s.allocated_bytes),
 		RSSDeltaBytes:  C.GoString(s.rss_delta_bytes),
-		GoroutineDelta: C.GoString(s.goroutine_delta),
 	}, nil
 }
 

@@ -36,7 +36,15 @@ func nativeObserveBaseline(nativeMonitor, int64, float64) error {
 	return ErrUnsupported
 }
 func nativeSetRuntimeLimit(nativeMonitor, uint64, bool) error { return ErrUnsupported }
-func nativeRouteID(nativeMonitor, string) (uint32, error)     { return 0, ErrUnsupported }
+func nativeObserveCount(nativeMonitor, string, int64, float64) error {
+	return ErrUnsupported
+}
+func nativeReportForJSON(nativeMonitor, string) (string, error) { return "", ErrUnsupported }
+func nativeReportForText(nativeMonitor, string) (string, error) { return "", ErrUnsupported }
+func nativeCountValue(nativeMonitor, string) (float64, bool, error) {
+	return 0, false, ErrUnsupported
+}
+func nativeRouteID(nativeMonitor, string) (uint32, error) { return 0, ErrUnsupported }
 func nativeRecord(nativeMonitor, uint32, *measures, *measures, int, float64, *nativeOutcome) error {
 	return ErrUnsupported
 }

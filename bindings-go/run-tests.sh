@@ -33,7 +33,7 @@ echo "==> without cgo"
 CGO_ENABLED=0 go vet ./...
 CGO_ENABLED=0 go test -count=1 ./...
 
-echo "==> examples/go-leak (its go.work replaces bindings-go with ../../bindings-go; go test -race: a service under load until the report names both leaks, ~90 s)"
+echo "==> examples/go-leak (its go.work replaces bindings-go with ../../bindings-go; go test -race: a service under load until each leak is alerted as itself and its route named, 1-2 min)"
 cd ../examples/go-leak
 unformatted="$(gofmt -l .)"
 if [ -n "$unformatted" ]; then

@@ -38,7 +38,7 @@ type CatalogMetric struct {
 
 // SpanAttributeNames are the span attribute keys the middleware sets (from the core).
 type SpanAttributeNames struct {
-	AllocatedBytes, RSSDeltaBytes, GoroutineDelta string
+	AllocatedBytes, RSSDeltaBytes string
 }
 
 func splitAttributes(s string) []string {

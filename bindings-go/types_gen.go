@@ -153,6 +153,36 @@ type ContainerMemory struct {
 	Usage *uint64 `json:"usage"`
 }
 
+// CountLine: One watched count in a report.
+type CountLine struct {
+	// The count's floor: what is left at its quietest moments.
+	Baseline *float64 `json:"baseline"`
+	// When the floor began to rise (unix ms).
+	GrowthStartMs *int64 `json:"growth_start_ms"`
+	// The count's limit, when it has one (`open_fds`: the soft `RLIMIT_NOFILE`).
+	Limit *float64 `json:"limit"`
+	// Growth rate of the floor, per second.
+	RatePerSec *float64 `json:"rate_per_sec"`
+	// The count (`goroutines`, `open_fds`, `active_resources`, `threads`): the `measure` of
+	// its events.
+	Series string `json:"series"`
+	// Its alert state (each count alerts on its own).
+	State AlertState `json:"state"`
+	// The routes the count's `suspects` event named (empty before it, and once the alert
+	// resolves); `retained_bytes_per_request` is in the count's unit.
+	Suspects []Suspect `json:"suspects"`
+	// Seconds until the floor reaches the limit at the current rate.
+	TimeToLimitSecs *float64 `json:"time_to_limit_secs"`
+	// When it was read (unix ms).
+	TsMs int64 `json:"ts_ms"`
+	// Its unit as OpenTelemetry writes it (`{goroutine}`, `{file_descriptor}`, ...).
+	Unit string `json:"unit"`
+	// The latest reading.
+	Value float64 `json:"value"`
+	// The count detector's verdict.
+	Verdict Verdict `json:"verdict"`
+}
+
 // DetectorOptions: Options of the detector. Every tunable has a default; only `kind` and `limit` usually change.
 type DetectorOptions struct {
 	// Width of a floor bucket; one evaluation per closed bucket.
@@ -211,7 +241,8 @@ type DetectorOptions struct {
 type Event struct {
 	// What happened.
 	Kind EventKind `json:"kind"`
-	// The watched series (`"memory"`).
+	// The watched series: `"memory"`, or a count (`"goroutines"`, `"open_fds"`,
+	// `"active_resources"`, `"threads"`), each alerting on its own.
 	Measure string `json:"measure"`
 	// The report for this event. For `suspects`, the report that named them (a report built
 	// later may differ: a route near the model's significance bar can drop out and come back).
@@ -282,6 +313,9 @@ type LeakReport struct {
 	ArticleSuspects []ArticleSuspect `json:"article_suspects"`
 	// The current floor (the level left after GC).
 	Baseline *float64 `json:"baseline"`
+	// The other series a monitor watches, one line each (a memory report's goroutines,
+	// descriptors, handles or threads), once they have a reading.
+	Counts []CountLine `json:"counts"`
 	// The newest alert state changes, oldest first (at most `max_events`).
 	Events []AlertEvent `json:"events"`
 	// When the floor began to rise (unix ms), when a significant rise is under way.
@@ -383,6 +417,14 @@ type ModelFit struct {
 type MonitorOptions struct {
 	// Attribution options.
 	Attribution *AttributionOptions `json:"attribution,omitempty"`
+	// Detector options of the counts: the count kind's defaults, under the options given in
+	// `detector` (so compressed time applies to every series), under these. Its `kind` is
+	// always `count`; a count's limit is set by the core (`open_fds`: `RLIMIT_NOFILE`).
+	CountDetector *DetectorOptions `json:"count_detector,omitempty"`
+	// The counts watched beside memory, each with its own detector, alert and events:
+	// `open_fds` (counted by the core, Linux), `goroutines` (Go), `active_resources` (Node),
+	// `threads` (Python). Default: `open_fds` and the runtime's own count.
+	Counts *[]string `json:"counts,omitempty"`
 	// Detector options (the limit is set through `memory_limit`); a field left out takes the
 	// default of `detector.kind` and the runtime.
 	Detector *DetectorOptions `json:"detector,omitempty"`
@@ -397,9 +439,9 @@ type MonitorOptions struct {
 	MaxRoutes *uint64 `json:"max_routes,omitempty"`
 	// Names of the runtime measures the binding reads at each request's start and end and
 	// records with it (their deltas also go on the request's span), at most four. Defaults:
-	// one cheap measure per runtime (Node: `heap_used`; Go: `goroutines`; Python: `gc_count`).
-	// Dearer opt-ins: Go `heap_allocated` (a `runtime/metrics` read, ~0.3-0.8 µs each end),
-	// Python `allocated_blocks` (walks every memory pool).
+	// one cheap measure (Node: `heap_used`; Python: `gc_count`; Go: none, its goroutines are
+	// a watched count). Dearer opt-ins: Go `heap_allocated` (a `runtime/metrics` read,
+	// ~0.3-0.8 µs each end), Python `allocated_blocks` (walks every memory pool).
 	Measures *[]string `json:"measures,omitempty"`
 	// A memory limit in bytes to use instead of the detected one.
 	MemoryLimit *uint64 `json:"memory_limit,omitempty"`
@@ -496,6 +538,9 @@ type ProfileGrowth struct {
 type ReplayStep struct {
 	// The heap left after GC at `ts_ms`, fed after the requests as `observe_baseline` does.
 	Baseline *float64 `json:"baseline,omitempty"`
+	// Readings of watched counts at `ts_ms` (`{"open_fds": 42}`), fed after the baseline as
+	// `observe_count` does.
+	Counts *map[string]float64 `json:"counts,omitempty"`
 	// Requests ended at `ts_ms`, by route: how many (at most 1,000,000 per route). They carry
 	// no runtime measures (zeros); set `rss_per_request` off for a reproducible replay.
 	Requests *map[string]uint64 `json:"requests,omitempty"`

@@ -87,16 +87,26 @@ export declare class NativeMonitor {
    */
   gauges(): Array<number | undefined | null>
   /**
+   * Feeds one reading of a watched count at `tsMs` (unix ms): `active_resources` from the
+   * poll timer, any watched count for replays and tests.
+   */
+  observeCount(series: string, tsMs: number, value: number): void
+  /** A watched count's latest reading (null before the first). */
+  countValue(series: string): number | null
+  /**
    * Drains the events since the last call (`leak`, `suspects`, `resolved`, each with its
    * report), oldest first.
    */
   pollEvents(): any
   /** Feeds recorded steps (a JSON array; replays and tests). */
   replay(stepsJson: string): void
-  /** The leak report as an object (the core's stable JSON schema). */
-  report(): any
-  /** The leak report rendered as text. */
-  reportText(): string
+  /**
+   * The report of `series` (`"memory"` when left out, or a watched count) as an object
+   * (the core's stable JSON schema).
+   */
+  report(series?: string | undefined | null): any
+  /** The report of `series` rendered as text. */
+  reportText(series?: string | undefined | null): string
   /**
    * Replaces the live-heap profile with V8's sampling heap profile taken at `tsMs`: one
    * entry per tree node in `names`, `urls`, `lines` (1-based) and `parents` (the parent's

@@ -25,8 +25,13 @@ export declare class Monitor extends EventEmitter {
   flush(): void;
   /** Feeds recorded steps (requests per route and a post-GC baseline at injected times). */
   replay(steps: ReplayStep[]): void;
-  report(): LeakReport;
-  reportText(): string;
+  /** The report of memory (the default) or of a watched count ('open_fds', 'active_resources'). */
+  report(series?: string): LeakReport;
+  reportText(series?: string): string;
+  /** Feeds one reading of a watched count (the poll timer feeds 'active_resources'; the core counts 'open_fds'). */
+  observeCount(series: string, tsMs: number, value: number): void;
+  /** The counts watched beside memory, each with its own alert and events. */
+  counts(): string[];
   /** Reads V8's sampling heap profile now and feeds it; the pause in ms, or null when off. */
   profileHeap(): number | null;
   /** Writes the live-heap profile as a pprof file. */

@@ -102,9 +102,10 @@ function registerGcMetrics(meter, { naming } = {}) {
 }
 
 /**
- * Registers process memory (RSS, virtual, peak), container memory (cgroup usage, OOM kills)
- * and the monitor's detector gauges (baseline, rate, time to limit, limit, state). Process and
- * container figures come from one core reading per collection.
+ * Registers process memory (RSS, virtual, peak), container memory (cgroup usage, OOM kills),
+ * the monitor's detector gauges (baseline, rate, time to limit, limit, state) and its watched
+ * counts (open descriptors, active resources: the core's latest reading, what its count
+ * detector saw). Process and container figures come from one core reading per collection.
  */
 function registerMonitorMetrics(meter, monitor, { naming = monitor.config().naming } = {}) {
   const c = catalog('node', naming);
@@ -117,8 +118,11 @@ function registerMonitorMetrics(meter, monitor, { naming = monitor.config().nami
   });
   // The detector's gauges, in the order the core gives their values.
   const gauges = addon.gaugeKeys().map((key) => instrument(meter, c[key]));
+  const counts = Object.fromEntries(Object.entries(COUNT_KEYS)
+    .filter(([series]) => monitor.counts().includes(series))
+    .map(([series, key]) => [series, instrument(meter, c[key])]));
   const observe = (r, instrument, v) => { if (v !== null && v !== undefined) r.observe(instrument, v); };
-  return batch(meter, { ...ins, ...gauges }, (r) => {
+  return batch(meter, { ...ins, ...gauges, ...counts }, (r) => {
     if (monitor.native.isClosed()) {
       r.observe(ins.rss, process.memoryUsage.rss());
       return;
@@ -131,8 +135,12 @@ function registerMonitorMetrics(meter, monitor, { naming = monitor.config().nami
     observe(r, ins.containerUsage, snap.container.usage);
     observe(r, ins.oomKills, snap.container.oom_kill);
     monitor.native.gauges().forEach((v, i) => observe(r, gauges[i], v));
+    for (const [series, ins] of Object.entries(counts)) observe(r, ins, monitor.native.countValue(series));
   });
 }
+
+// The watched counts' catalog keys, by series.
+const COUNT_KEYS = { open_fds: 'process.open_fds', active_resources: 'nodejs.active_resources' };
 
 /**
  * Registers every Node metric on `meter`: the V8 heap, GC durations, and with `monitor` the

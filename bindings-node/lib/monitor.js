@@ -6,11 +6,15 @@ const { codedError, optionsJson } = require('./options.js');
 const runtime = require('./runtime.js');
 const { watchProfile } = require('./profile.js');
 
+/** The count only Node can read, fed to the core every poll tick while the monitor runs. */
+const ACTIVE_RESOURCES = 'active_resources';
+
 /**
  * Watches this process for memory leaks. Options go to the core as one JSON object, laid over
  * its Node preset. Emits the core's events, each with the report the core built for it:
- * 'leak' (the alert went to firing), 'suspects' (while it fires, the core is sure of the
- * suspect routes; often later than the alert) and 'resolved' (it left firing).
+ * 'leak' (an alert went to firing), 'suspects' (while it fires, the core is sure of the
+ * suspect routes; often later than the alert) and 'resolved' (it left firing), for memory and
+ * for each watched count (`event.measure`: 'memory', 'open_fds', 'active_resources').
  */
 class Monitor extends EventEmitter {
   constructor(options = {}) {
@@ -26,6 +30,8 @@ class Monitor extends EventEmitter {
     this.intervalMs = config.interval_ms;
     this.timer = null;
     this.heapWatch = config.heap ? runtime.watchHeap(this.native) : null;
+    this.feedsResources = config.counts.includes(ACTIVE_RESOURCES);
+    this.lastCountMs = -Infinity;
     runtime.applyRuntimeLimit(this.native);
     // The live-heap profile: V8's sampling heap profiler, read once per snapshot period (each
     // read forces a full GC, so no more often than the snapshots need).
@@ -36,9 +42,10 @@ class Monitor extends EventEmitter {
   }
 
   /**
-   * Starts the core's sampler thread (it samples RSS off the JS thread, so a busy event loop
-   * cannot delay it) and an unref'd timer that feeds the V8 heap (with the `heap` option) and
-   * delivers the core's events here.
+   * Starts the core's sampler thread (it samples RSS and counts open descriptors off the JS
+   * thread, so a busy event loop cannot delay it) and an unref'd timer that feeds the V8 heap
+   * (with the `heap` option) and the active resources count, and delivers the core's events
+   * here.
    */
   start() {
     this.native.start();
@@ -47,6 +54,7 @@ class Monitor extends EventEmitter {
     if (!this.timer) {
       this.timer = setInterval(() => {
         this.heapWatch?.sample();
+        this.feedCounts();
         if (this.profileWatch && Date.now() - this.profileLast >= this.profileEveryMs) this.profileHeap();
         this.poll();
       }, this.intervalMs);
@@ -70,6 +78,14 @@ class Monitor extends EventEmitter {
     this.flush();
     this.stop();
     this.native.close();
+  }
+
+  /** Feeds the counts only Node can read (a tick within the last one's millisecond is skipped). */
+  feedCounts() {
+    const now = Date.now();
+    if (!this.feedsResources || now <= this.lastCountMs || this.native.isClosed()) return;
+    this.lastCountMs = now;
+    this.native.observeCount(ACTIVE_RESOURCES, now, runtime.activeResources());
   }
 
   /** Registers a middleware's flush (called by lib/middleware.js). */
@@ -104,10 +120,17 @@ class Monitor extends EventEmitter {
 
   /** Feeds recorded steps (requests per route and a post-GC baseline at injected times). */
   replay(steps) { this.native.replay(JSON.stringify(steps)); }
-  /** The leak report (the core's stable JSON schema, snake_case keys). */
-  report() { this.flush(); return this.native.report(); }
-  /** The leak report as text. */
-  reportText() { this.flush(); return this.native.reportText(); }
+  /**
+   * The leak report of memory (the default) or of a watched count ('open_fds',
+   * 'active_resources'), in the core's stable JSON schema (snake_case keys).
+   */
+  report(series) { this.flush(); return this.native.report(series ?? null); }
+  /** The leak report of memory or of a watched count, as text. */
+  reportText(series) { this.flush(); return this.native.reportText(series ?? null); }
+  /** Feeds one reading of a watched count (the poll timer feeds 'active_resources'; the core counts 'open_fds'). */
+  observeCount(series, tsMs, value) { return this.native.observeCount(series, tsMs, value); }
+  /** The counts watched beside memory. */
+  counts() { return this.native.config().counts; }
   /** The detector's current analysis. */
   analysis() { return this.native.analysis(); }
   /** Samples process memory now (unix ms, default now) and feeds the detector. */

@@ -49,4 +49,13 @@ function watchHeap(nativeMonitor) {
   };
 }
 
-module.exports = { runtimeLimit, applyRuntimeLimit, watchHeap };
+/**
+ * Active handles, requests and timers keeping the event loop alive: a count that only Node can
+ * read, fed to the core's count detector every poll tick (a socket, file handle or interval
+ * left open per request grows it).
+ */
+function activeResources() {
+  return process.getActiveResourcesInfo().length;
+}
+
+module.exports = { runtimeLimit, applyRuntimeLimit, watchHeap, activeResources };

@@ -250,6 +250,62 @@ export interface ContainerMemory {
 }
 
 /**
+ * One watched count in a report.
+ */
+export interface CountLine {
+  /**
+   * The count's floor: what is left at its quietest moments.
+   */
+  baseline: number | null;
+  /**
+   * When the floor began to rise (unix ms).
+   */
+  growth_start_ms: number | null;
+  /**
+   * The count's limit, when it has one (`open_fds`: the soft `RLIMIT_NOFILE`).
+   */
+  limit: number | null;
+  /**
+   * Growth rate of the floor, per second.
+   */
+  rate_per_sec: number | null;
+  /**
+   * The count (`goroutines`, `open_fds`, `active_resources`, `threads`): the `measure` of
+   * its events.
+   */
+  series: string;
+  /**
+   * Its alert state (each count alerts on its own).
+   */
+  state: AlertState;
+  /**
+   * The routes the count's `suspects` event named (empty before it, and once the alert
+   * resolves); `retained_bytes_per_request` is in the count's unit.
+   */
+  suspects: Array<Suspect>;
+  /**
+   * Seconds until the floor reaches the limit at the current rate.
+   */
+  time_to_limit_secs: number | null;
+  /**
+   * When it was read (unix ms).
+   */
+  ts_ms: number;
+  /**
+   * Its unit as OpenTelemetry writes it (`{goroutine}`, `{file_descriptor}`, ...).
+   */
+  unit: string;
+  /**
+   * The latest reading.
+   */
+  value: number;
+  /**
+   * The count detector's verdict.
+   */
+  verdict: Verdict;
+}
+
+/**
  * Options of the detector. Every tunable has a default; only `kind` and `limit` usually change.
  */
 export interface DetectorOptions {
@@ -350,7 +406,8 @@ export interface Event {
    */
   kind: EventKind;
   /**
-   * The watched series (`"memory"`).
+   * The watched series: `"memory"`, or a count (`"goroutines"`, `"open_fds"`,
+   * `"active_resources"`, `"threads"`), each alerting on its own.
    */
   measure: string;
   /**
@@ -438,6 +495,11 @@ export interface LeakReport {
    * The current floor (the level left after GC).
    */
   baseline: number | null;
+  /**
+   * The other series a monitor watches, one line each (a memory report's goroutines,
+   * descriptors, handles or threads), once they have a reading.
+   */
+  counts: Array<CountLine>;
   /**
    * The newest alert state changes, oldest first (at most `max_events`).
    */
@@ -617,6 +679,18 @@ export interface MonitorOptions {
    */
   attribution?: AttributionOptions;
   /**
+   * Detector options of the counts: the count kind's defaults, under the options given in
+   * `detector` (so compressed time applies to every series), under these. Its `kind` is
+   * always `count`; a count's limit is set by the core (`open_fds`: `RLIMIT_NOFILE`).
+   */
+  count_detector?: DetectorOptions;
+  /**
+   * The counts watched beside memory, each with its own detector, alert and events:
+   * `open_fds` (counted by the core, Linux), `goroutines` (Go), `active_resources` (Node),
+   * `threads` (Python). Default: `open_fds` and the runtime's own count.
+   */
+  counts?: Array<string>;
+  /**
    * Detector options (the limit is set through `memory_limit`); a field left out takes the
    * default of `detector.kind` and the runtime.
    */
@@ -639,9 +713,9 @@ export interface MonitorOptions {
   /**
    * Names of the runtime measures the binding reads at each request's start and end and
    * records with it (their deltas also go on the request's span), at most four. Defaults:
-   * one cheap measure per runtime (Node: `heap_used`; Go: `goroutines`; Python: `gc_count`).
-   * Dearer opt-ins: Go `heap_allocated` (a `runtime/metrics` read, ~0.3-0.8 µs each end),
-   * Python `allocated_blocks` (walks every memory pool).
+   * one cheap measure (Node: `heap_used`; Python: `gc_count`; Go: none, its goroutines are
+   * a watched count). Dearer opt-ins: Go `heap_allocated` (a `runtime/metrics` read,
+   * ~0.3-0.8 µs each end), Python `allocated_blocks` (walks every memory pool).
    */
   measures?: Array<string>;
   /**
@@ -803,6 +877,11 @@ export interface ReplayStep {
    * The heap left after GC at `ts_ms`, fed after the requests as `observe_baseline` does.
    */
   baseline?: number | null;
+  /**
+   * Readings of watched counts at `ts_ms` (`{"open_fds": 42}`), fed after the baseline as
+   * `observe_count` does.
+   */
+  counts?: Record<string, number>;
   /**
    * Requests ended at `ts_ms`, by route: how many (at most 1,000,000 per route). They carry
    * no runtime measures (zeros); set `rss_per_request` off for a reproducible replay.

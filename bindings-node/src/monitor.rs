@@ -4,7 +4,7 @@
 use leaksense_core::collect::Snapshot;
 use leaksense_core::detect::AlertEvent;
 use leaksense_core::error::ErrorCode;
-use leaksense_core::monitor::{Monitor, MonitorError};
+use leaksense_core::monitor::{MEASURE_MEMORY, Monitor, MonitorError};
 use napi::Error;
 use napi::bindgen_prelude::{Either, Null};
 use napi_derive::napi;
@@ -322,7 +322,29 @@ impl NativeMonitor {
     #[napi(catch_unwind)]
     pub fn gauges(&self) -> napi::Result<Vec<Option<f64>>, String> {
         let g = self.inner.gauges().map_err(monitor_err)?;
-        Ok(g.values().iter().map(|(_, v)| *v).collect())
+        Ok(g.leak.values().iter().map(|(_, v)| *v).collect())
+    }
+
+    /// Feeds one reading of a watched count at `tsMs` (unix ms): `active_resources` from the
+    /// poll timer, any watched count for replays and tests.
+    #[napi(catch_unwind)]
+    pub fn observe_count(
+        &self,
+        series: String,
+        ts_ms: f64,
+        value: f64,
+    ) -> napi::Result<(), String> {
+        let ts = to_ts_ms("tsMs", ts_ms)?;
+        self.inner
+            .observe_count(&series, ts, value)
+            .map(drop)
+            .map_err(monitor_err)
+    }
+
+    /// A watched count's latest reading (null before the first).
+    #[napi(catch_unwind)]
+    pub fn count_value(&self, series: String) -> napi::Result<Option<f64>, String> {
+        self.inner.count_value(&series).map_err(monitor_err)
     }
 
     /// Drains the events since the last call (`leak`, `suspects`, `resolved`, each with its
@@ -338,16 +360,23 @@ impl NativeMonitor {
         self.inner.replay_json(&steps_json).map_err(monitor_err)
     }
 
-    /// The leak report as an object (the core's stable JSON schema).
+    /// The report of `series` (`"memory"` when left out, or a watched count) as an object
+    /// (the core's stable JSON schema).
     #[napi(catch_unwind)]
-    pub fn report(&self) -> napi::Result<serde_json::Value, String> {
-        to_js(&self.inner.report().map_err(monitor_err)?)
+    pub fn report(&self, series: Option<String>) -> napi::Result<serde_json::Value, String> {
+        let series = series.as_deref().unwrap_or(MEASURE_MEMORY);
+        to_js(&self.inner.report_for(series).map_err(monitor_err)?)
     }
 
-    /// The leak report rendered as text.
+    /// The report of `series` rendered as text.
     #[napi(catch_unwind)]
-    pub fn report_text(&self) -> napi::Result<String, String> {
-        Ok(self.inner.report().map_err(monitor_err)?.render_text())
+    pub fn report_text(&self, series: Option<String>) -> napi::Result<String, String> {
+        let series = series.as_deref().unwrap_or(MEASURE_MEMORY);
+        Ok(self
+            .inner
+            .report_for(series)
+            .map_err(monitor_err)?
+            .render_text())
     }
 }
 

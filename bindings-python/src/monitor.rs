@@ -94,6 +94,15 @@ impl Monitor {
         })
     }
 
+    /// Feeds one reading of a watched count at `ts_ms` (the poller feeds `threads`).
+    fn observe_count(&self, py: Python<'_>, series: &str, ts_ms: i64, value: f64) -> PyResult<()> {
+        error::guard(py, || {
+            py.detach(|| self.0.observe_count(series, ts_ms, value))
+                .map(drop)
+                .map_err(|e| to_py(py, e))
+        })
+    }
+
     /// Which series the detector watches: "rss" or "runtime_baseline".
     fn watched(&self, py: Python<'_>) -> PyResult<String> {
         error::guard(py, || {
@@ -252,11 +261,12 @@ impl Monitor {
         })
     }
 
-    /// The detector's gauges without JSON: (catalog key, value or None) pairs.
+    /// The gauges without JSON: (catalog key, value or None) pairs, the detector's and then
+    /// each watched count's latest reading.
     fn gauges(&self, py: Python<'_>) -> PyResult<Vec<(&'static str, Option<f64>)>> {
         error::guard(py, || {
             let g = py.detach(|| self.0.gauges()).map_err(|e| to_py(py, e))?;
-            Ok(g.values().to_vec())
+            Ok(g.values())
         })
     }
 
@@ -278,10 +288,13 @@ impl Monitor {
         })
     }
 
-    /// The leak report as (JSON, text).
-    fn report(&self, py: Python<'_>) -> PyResult<(String, String)> {
+    /// The report of `series` ("memory", or a watched count) as (JSON, text).
+    #[pyo3(signature = (series = "memory"))]
+    fn report(&self, py: Python<'_>, series: &str) -> PyResult<(String, String)> {
         error::guard(py, || {
-            let r = py.detach(|| self.0.report()).map_err(|e| to_py(py, e))?;
+            let r = py
+                .detach(|| self.0.report_for(series))
+                .map_err(|e| to_py(py, e))?;
             Ok(py.detach(|| (r.to_json(), r.render_text())))
         })
     }

@@ -1,4 +1,5 @@
-"""The README's demo: a leaking Flask app under load; leaksense must name /orders."""
+"""The README's demo: a Flask app with a memory leak and a descriptor leak under load; each must
+be alerted as its own series with its route named, and no healthy route ever named."""
 
 import os
 import pathlib
@@ -11,13 +12,16 @@ DEMO = pathlib.Path(__file__).resolve().parents[2] / "examples" / "python-leak" 
 
 
 @pytest.mark.demo
-def test_the_demo_names_the_leaking_route():
+def test_the_demo_alerts_each_leak_as_itself_and_names_its_route():
     r = subprocess.run(
         [sys.executable, str(DEMO)], capture_output=True, text=True, timeout=300, env=os.environ
     )
     out = r.stdout + r.stderr
     assert r.returncode == 0, out
-    assert "1. /orders" in r.stdout, out
-    assert "demo: OK: /orders retains about" in r.stdout, out
+    assert "demo: event: memory leak" in r.stdout, out
+    assert "demo: event: open_fds leak" in r.stdout, out
+    assert "demo: OK: memory: /orders named" in r.stdout, out
+    assert "demo: OK: open_fds: /invoices/<int:invoice_id> named" in r.stdout, out
+    assert "demo: healthy route named:" not in r.stdout, out
     # The live-heap profile names the line that appends to the never-evicted cache.
     assert "demo: top growing site create_order (app.py:" in r.stdout, out

@@ -1,6 +1,8 @@
 //! Cost of one process-memory sample: leaksense's kept-open statm `pread` against a sysinfo
 //! refresh and against reading `/proc/self/status` whole, in the same run, with the ratios.
-//! Then one container sample: the kept-open cgroup files against opening them each time.
+//! Then one container sample: the kept-open cgroup files against opening them each time. Then
+//! the descriptor count: a `stat` of `/proc/self/fd` (its size, Linux 6.2+) against listing it
+//! (what older kernels need, and what psutil's `num_fds` does), with few and with 10,000 open.
 //!
 //! Run: `cargo bench -p leaksense-core --bench sample_cost`
 
@@ -9,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use leaksense_core::collect::cgroup::{Cgroup, CgroupFiles};
-use leaksense_core::collect::procfs::{StatmProbe, read_status_rss};
+use leaksense_core::collect::procfs::{
+    StatmProbe, count_fd_entries, fd_limit, open_fds, read_status_rss,
+};
 use leaksense_core::collect::sysinfo_probe::SysinfoProbe;
 use leaksense_core::collect::{Collector, MemoryProbe};
 
@@ -42,6 +46,32 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(collector.snapshot().unwrap()))
     });
     g.finish();
+
+    let mut g = c.benchmark_group("descriptor_count");
+    for extra in [0, EXTRA_FDS] {
+        let _files = open_extra(extra);
+        let n = open_fds().unwrap();
+        g.bench_function(format!("leaksense_stat_size/{n}_fds"), |b| {
+            b.iter(|| black_box(open_fds().unwrap()))
+        });
+        g.bench_function(format!("list_proc_self_fd/{n}_fds"), |b| {
+            b.iter(|| black_box(count_fd_entries().unwrap()))
+        });
+    }
+    g.finish();
+}
+
+/// Descriptors held open for the second descriptor-count measurement: a service leaking them.
+const EXTRA_FDS: usize = 10_000;
+
+/// `n` more open descriptors (fewer if the soft limit is near), closed when dropped.
+fn open_extra(n: usize) -> Vec<std::fs::File> {
+    let room = fd_limit().map_or(n, |l| {
+        (l as usize).saturating_sub(open_fds().unwrap() as usize + 64)
+    });
+    (0..n.min(room))
+        .map(|_| std::fs::File::open("/dev/null").expect("/dev/null"))
+        .collect()
 }
 
 /// This machine's memory cgroup, or the v2 fixture where there is none.
@@ -139,6 +169,36 @@ fn ratios() {
         "  open + read + close each     {r:>9.0} ns  {:>5.1}x slower",
         r / k
     );
+
+    println!("descriptor count:");
+    for extra in [0, EXTRA_FDS] {
+        let _files = open_extra(extra);
+        let n = open_fds().unwrap();
+        assert_eq!(n, count_fd_entries().unwrap(), "both ways count the same");
+        let (mut stat, mut list) = (Vec::new(), Vec::new());
+        for _ in 0..15 {
+            stat.push(median_ns(
+                || {
+                    black_box(open_fds().unwrap());
+                },
+                500,
+                5,
+            ));
+            list.push(median_ns(
+                || {
+                    black_box(count_fd_entries().unwrap());
+                },
+                if extra == 0 { 200 } else { 5 },
+                5,
+            ));
+        }
+        let (st, li) = (med(&mut stat), med(&mut list));
+        println!("  {n:>6} open: leaksense stat size {st:>9.0} ns   1.0x");
+        println!(
+            "  {n:>6} open: list /proc/self/fd  {li:>9.0} ns  {:>5.1}x slower",
+            li / st
+        );
+    }
 }
 
 fn main() {

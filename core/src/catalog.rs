@@ -138,8 +138,6 @@ pub struct Metric {
 pub const SPAN_ALLOCATED_BYTES: &str = "memory.allocated_bytes";
 /// Span attribute: process RSS growth over the request.
 pub const SPAN_RSS_DELTA_BYTES: &str = "leaksense.memory.rss_delta_bytes";
-/// Span attribute: change in the goroutine count over the request (Go binding).
-pub const SPAN_GOROUTINE_DELTA: &str = "leaksense.go.goroutine.delta";
 
 const SPACE: &[&str] = &["v8js.heap.space.name"];
 const GEN: &[&str] = &["cpython.gc.generation"];
@@ -227,6 +225,15 @@ pub static CATALOG: &[MetricDef] = &[
         Counter,
         "{event}",
         "Processes in the cgroup killed by the OOM killer (memory.events oom_kill).",
+    ),
+    // Counted by the core at the sampling interval (Linux: /proc/self/fd).
+    def(
+        "process.open_fds",
+        Process,
+        "process.unix.file_descriptor.count",
+        UpDown,
+        "{file_descriptor}",
+        "Number of unix file descriptors in use by the process.",
     ),
     // leaksense's own view of the leak.
     def(
@@ -379,6 +386,14 @@ pub static CATALOG: &[MetricDef] = &[
         "By",
         "Memory allocated for ArrayBuffers and SharedArrayBuffers.",
     ),
+    def(
+        "nodejs.active_resources",
+        Node,
+        "leaksense.nodejs.active_resources",
+        Gauge,
+        "{resource}",
+        "Handles, requests and timers keeping the event loop alive (process.getActiveResourcesInfo()).",
+    ),
     // CPython.
     MetricDef {
         attributes: GEN,
@@ -429,6 +444,14 @@ pub static CATALOG: &[MetricDef] = &[
             "Allocations minus deallocations since the generation was last collected (gc.get_count()).",
         )
     },
+    def(
+        "cpython.threads",
+        Python,
+        "leaksense.cpython.thread.count",
+        Gauge,
+        "{thread}",
+        "Python threads alive (threading.active_count()).",
+    ),
     // Deep: in CPython 3.11 sys.getallocatedblocks() walks every memory pool (its cost grows
     // with the heap: about 80 µs at 1M objects), so it is not for a default scrape.
     MetricDef {

@@ -87,6 +87,46 @@ impl Serialize for LeakGauges {
     }
 }
 
+/// Everything a monitor exports as gauges: the memory detector's ([`LeakGauges`]) and each
+/// watched count's latest reading, under the count's catalog key (`None` until it is read).
+///
+/// Serializes as one object keyed by catalog key, the [`GAUGE_KEYS`] first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MonitorGauges {
+    /// The memory detector's gauges.
+    pub leak: LeakGauges,
+    /// Each watched count's catalog key and latest reading.
+    pub counts: Vec<(&'static str, Option<f64>)>,
+}
+
+impl MonitorGauges {
+    /// Every gauge by catalog key: [`GAUGE_KEYS`] in order, then the counts.
+    pub fn values(&self) -> Vec<(&'static str, Option<f64>)> {
+        let mut v = self.leak.values().to_vec();
+        v.extend(self.counts.iter().copied());
+        v
+    }
+
+    /// One gauge by catalog key (`None` for an unknown key or an absent value).
+    pub fn value(&self, key: &str) -> Option<f64> {
+        self.values()
+            .into_iter()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, v)| v)
+    }
+}
+
+impl Serialize for MonitorGauges {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let values = self.values();
+        let mut map = s.serialize_map(Some(values.len()))?;
+        for (k, v) in values {
+            map.serialize_entry(k, &v)?;
+        }
+        map.end()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +170,19 @@ mod tests {
             let m = catalog::lookup(key, Runtime::Process, Naming::Semconv).unwrap();
             assert_eq!(m.kind, InstrumentKind::ObservableGauge, "{key}");
         }
+        let all = MonitorGauges {
+            leak: g,
+            counts: vec![
+                ("process.open_fds", Some(12.0)),
+                ("go.goroutine.count", None),
+            ],
+        };
+        let json = serde_json::to_value(&all).unwrap();
+        assert_eq!(json["process.open_fds"], 12.0);
+        assert!(json["go.goroutine.count"].is_null());
+        assert_eq!(json["memory.baseline"], 5e7);
+        assert_eq!(json.as_object().unwrap().len(), GAUGE_KEYS.len() + 2);
+        assert_eq!(all.value("process.open_fds"), Some(12.0));
+        assert_eq!(all.values()[0].0, GAUGE_KEYS[0]);
     }
 }

@@ -10,6 +10,7 @@
 //! `start()` there to sample again.
 
 mod config;
+mod counts;
 mod events;
 mod profile;
 
@@ -26,7 +27,7 @@ use crate::collect::{Collector, Snapshot};
 use crate::detect::{AlertEvent, AlertState, Analysis, Detector, DetectorConfig};
 use crate::error::{CollectError, ErrorCode, InputError};
 use crate::fork::{ForkLocks, Guard};
-use crate::gauges::LeakGauges;
+use crate::gauges::{LeakGauges, MonitorGauges};
 use crate::profile::HeapProfile;
 use crate::report::{LeakReport, SuspectWatch};
 use crate::requests::{
@@ -35,6 +36,7 @@ use crate::requests::{
 use crate::series::Sample;
 
 pub use config::MonitorConfig;
+pub use counts::{COUNTS, CountDef, OPEN_FDS, count_def};
 pub use events::{
     EVENT_QUEUE_CAPACITY, Event, EventKind, MAX_REPLAY_REQUESTS, MEASURE_MEMORY, ReplayStep,
 };
@@ -98,6 +100,8 @@ struct State {
     suspects: Option<SuspectWatch>,
     /// The request count and time the last request rate was taken at (the traffic covariate).
     requests: Option<(i64, u64)>,
+    /// The watched counts, each with its own detector.
+    counts: counts::Counts,
     /// The live-heap profile, when on (also in `Shared`, for feeds that skip this lock).
     profile: Option<Arc<HeapProfile>>,
     /// An alert fired at this time and its pprof files are still to be written.
@@ -168,11 +172,13 @@ impl Monitor {
         let collector = Collector::new()?;
         let detector = new_detector(&config, limit_for(&config, &collector))?;
         let tracker = RequestTracker::new(config.tracker_config(rss_source(&config)))?;
+        let counts = counts::Counts::new(&config)?;
         let profile = match config.profile.enabled {
             true => Some(Arc::new(HeapProfile::new(config.profile.clone())?)),
             false => None,
         };
         let state = State {
+            counts,
             profile: profile.clone(),
             pprof_due: None,
             pprof_error: None,
@@ -437,9 +443,14 @@ impl Monitor {
         Ok(self.state()?.detector.analysis())
     }
 
-    /// The detector's gauges now: what every binding exports on its OpenTelemetry meter.
-    pub fn gauges(&self) -> Result<LeakGauges, MonitorError> {
-        Ok(LeakGauges::from_analysis(&self.analysis()?))
+    /// The gauges now: the memory detector's and each watched count's latest reading, by
+    /// catalog key; what every binding exports on its OpenTelemetry meter.
+    pub fn gauges(&self) -> Result<MonitorGauges, MonitorError> {
+        let st = self.state()?;
+        Ok(MonitorGauges {
+            leak: LeakGauges::from_analysis(&st.detector.analysis()),
+            counts: st.counts.gauges(),
+        })
     }
 
     /// The events since the last poll, oldest first (at most [`EVENT_QUEUE_CAPACITY`]; older
@@ -491,6 +502,9 @@ impl Monitor {
             if let Some(bytes) = step.baseline {
                 self.observe_baseline(step.ts_ms, bytes)?;
             }
+            for (series, &value) in &step.counts {
+                self.shared.feed_count(series, step.ts_ms, value)?;
+            }
             self.deliver()?;
         }
         Ok(())
@@ -523,9 +537,11 @@ impl Shared {
         let st = self.state()?;
         let analysis = st.detector.analysis();
         let floor = st.detector.troughs();
+        let counts = st.counts.lines();
         drop(st);
         let snapshot = self.tracker.snapshot();
         let mut report = LeakReport::build(analysis, &floor, &snapshot, attribution)?;
+        report.counts = counts;
         if let Some(p) = &self.profile {
             report.attach_profile(p, &floor);
         }
@@ -543,12 +559,15 @@ impl Shared {
     fn deliver(&self) -> Result<bool, MonitorError> {
         let _one = self.delivering()?;
         self.transitions()?;
-        self.look_for_suspects()
+        self.count_transitions()?;
+        let memory = self.look_for_suspects()?;
+        Ok(self.look_for_count_suspects()? || memory)
     }
 
     fn deliver_transitions(&self) -> Result<(), MonitorError> {
         let _one = self.delivering()?;
-        self.transitions()
+        self.transitions()?;
+        self.count_transitions()
     }
 
     /// Builds each awaiting transition's report (outside the state lock, so that sampling and
@@ -580,16 +599,9 @@ impl Shared {
         let Some(last) = st.last_ts_ms else {
             return Ok(false);
         };
-        match &mut st.suspects {
-            // Otherwise the alert resolved, or fired again, meanwhile.
-            Some(w) if *w == watch => {
-                if !w.look(last, &report) {
-                    return Ok(false);
-                }
-            }
-            _ => return Ok(false),
+        if !SuspectWatch::look_in(&mut st.suspects, &watch, last, &report) {
+            return Ok(false);
         }
-        st.suspects = None;
         push_event(&mut st, Event::new(EventKind::Suspects, last, report));
         Ok(true)
     }
@@ -733,9 +745,11 @@ fn sampler_loop(shared: &Shared) {
             let now = shared.tracker.now_ms();
             observe_requests(&mut st, now, shared.tracker.total_requests());
             // The full read, container limit files included: what `scrape` reuses.
+            let now = shared.tracker.now_ms();
             if let Ok(snap) = st.collector.snapshot() {
                 let _ = feed_sample(&mut st, &snap, now, false);
             }
+            counts::sample_own(&mut st, now);
             drop(st);
             shared.write_alert_pprof();
             let _ = shared.deliver();

@@ -16,8 +16,10 @@ use crate::requests::{
 };
 use crate::series::Sample;
 
+mod counts;
 mod quantity;
 
+pub use counts::CountLine;
 pub use quantity::{BYTES, Quantity};
 
 /// Version of the report's JSON schema; bumped on any incompatible change.
@@ -96,6 +98,10 @@ pub struct LeakReport {
     /// the floor and every `retained_bytes_per_request` are in its unit.
     #[serde(flatten)]
     pub quantity: Quantity,
+    /// The other series a monitor watches, one line each (a memory report's goroutines,
+    /// descriptors, handles or threads), once they have a reading.
+    #[serde(default)]
+    pub counts: Vec<CountLine>,
 }
 
 impl LeakReport {
@@ -156,6 +162,7 @@ impl LeakReport {
             profile: None,
             notes: Vec::new(),
             quantity,
+            counts: Vec::new(),
         };
         let Some(gs) = report.analysis.growth_start_ms else {
             routes.sort_by_key(|r| std::cmp::Reverse(r.requests));
@@ -344,6 +351,7 @@ impl LeakReport {
         if let Some(p) = &self.profile {
             render_profile(&mut s, p);
         }
+        counts::render(&self.counts, &mut s);
         for n in &self.notes {
             let _ = writeln!(s, "note: {n}");
         }
@@ -387,9 +395,9 @@ impl LeakReport {
         // read (what the article's middleware compares), else the first measure.
         let shown = shown_measure(&self.routes[0].measures);
         let mean_head = shown.map_or(String::new(), |m| format!("mean Δ{m}"));
-        let _ = writeln!(
-            s,
-            "\n{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
+        // Without measures (Go's preset) the last column is empty: no trailing blanks then.
+        let line = format!(
+            "{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
             "route",
             "requests",
             "traffic",
@@ -398,6 +406,7 @@ impl LeakReport {
             "share",
             mean_head
         );
+        let _ = writeln!(s, "\n{}", line.trim_end());
         // Routes the model pooled into `_other` have no estimate of their own.
         let pooled = self
             .model
@@ -418,11 +427,11 @@ impl LeakReport {
                 .iter()
                 .find(|m| Some(m.measure.as_str()) == shown)
                 .map_or(String::new(), |m| measure_amount(&m.measure, m.mean));
-            let _ = writeln!(
-                s,
+            let line = format!(
                 "{:<w$}  {:>10}  {:>8}  {:>14}  {:>25}  {:>6}  {:>14}",
                 r.route, r.requests, traffic, retained, ci, part, mean
             );
+            let _ = writeln!(s, "{}", line.trim_end());
         }
         if let Some(e) = pooled {
             let ci = format!("{} .. {}", amount(e.interval[0]), amount(e.interval[1]));
@@ -603,6 +612,25 @@ impl SuspectWatch {
         }
     }
 
+    /// [`SuspectWatch::look`] on the watch in `slot`, if it is still `watch` (the alert may have
+    /// resolved, or fired again, while the report was built without the state lock); when the
+    /// suspects are to be announced, the watch is taken out of `slot`.
+    pub fn look_in(
+        slot: &mut Option<SuspectWatch>,
+        watch: &SuspectWatch,
+        now_ms: i64,
+        report: &LeakReport,
+    ) -> bool {
+        let announce = match slot {
+            Some(w) if w == watch => w.look(now_ms, report),
+            _ => false,
+        };
+        if announce {
+            *slot = None;
+        }
+        announce
+    }
+
     /// Records a look's report, built at `now_ms` with [`SuspectWatch::config`]; returns
     /// whether its suspects are to be announced now.
     pub fn look(&mut self, now_ms: i64, report: &LeakReport) -> bool {
@@ -760,6 +788,7 @@ mod tests {
             [
                 "article_suspects",
                 "baseline",
+                "counts",
                 "events",
                 "growth_start_ms",
                 "growth_stop_ms",
@@ -858,6 +887,8 @@ mod tests {
         let pooled: Vec<&str> = text.lines().filter(|l| l.contains("in _other")).collect();
         assert_eq!(pooled.len(), 2, "{text}");
         assert!(text.lines().any(|l| l.starts_with("_other ")), "{text}");
+        // No measures here (as in Go's preset): the empty `mean Δ` column leaves no blanks.
+        assert!(text.lines().all(|l| !l.ends_with(' ')), "{text:?}");
     }
 
     #[test]

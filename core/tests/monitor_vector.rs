@@ -66,6 +66,7 @@ fn steps() -> Vec<ReplayStep> {
                 ts_ms: t0 + i * 250,
                 requests,
                 baseline: Some(floor + noise),
+                counts: Default::default(),
             }
         })
         .collect()

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,51 +12,34 @@ import (
 	leaksense "github.com/leaksense/leaksense/bindings-go"
 )
 
-// The example as a test: under load, the report names the heap-leaking and the
-// goroutine-leaking route, not the healthy ones, and the goroutine leak shows as about one
-// extra goroutine per request on its route.
-func TestReportNamesBothLeakingRoutes(t *testing.T) {
+// The example as a test: under load, each leak is alerted as its own series (memory,
+// goroutines, open file descriptors) and its route named, and no healthy route (the
+// garbage-heavy one, the one whose goroutines exit with their request) is named by any
+// series, in any event or in any report polled every second while it runs.
+func TestEveryLeakIsAlertedAsItselfWithItsRoute(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives load for about a minute")
 	}
 	var out bytes.Buffer
-	rep, err := run(context.Background(), &out, 4*time.Minute)
+	res, err := run(context.Background(), &out, 4*time.Minute)
 	t.Log(out.String())
 	if err != nil {
-		model := "none"
-		if rep.Model != nil {
-			model = fmt.Sprintf("%+v", *rep.Model)
+		t.Fatal(err)
+	}
+	for series, route := range leaks {
+		if _, ok := res.alerted[series]; !ok {
+			t.Errorf("%s never alerted", series)
 		}
-		t.Fatalf("%v; suspects %+v; model %s; notes %q", err, rep.Suspects, model, rep.Notes)
-	}
-	if rep.Verdict != leaksense.VerdictLeak {
-		t.Errorf("verdict %s", rep.Verdict)
-	}
-	checkTopGrowingSite(t, rep)
-	for _, s := range rep.Suspects {
-		if s.Route == RouteUsers || s.Route == RouteHealth {
-			t.Errorf("healthy route %s named: %+v", s.Route, s)
+		if by, ok := res.named[series]; !ok {
+			t.Errorf("%s: %s never named", series, route)
+		} else {
+			t.Logf("%s: %s named by the %s (alert after %.0f s)", series, route, by, res.alerted[series])
 		}
 	}
-	for _, r := range rep.Routes {
-		if r.Route != RouteStream && r.Route != RouteUsers {
-			continue
-		}
-		var goroutines *leaksense.MeasureSummary
-		for i := range r.Measures {
-			if r.Measures[i].Measure == "goroutines" {
-				goroutines = &r.Measures[i]
-			}
-		}
-		if goroutines == nil {
-			t.Fatalf("%s has no goroutine measure", r.Route)
-		}
-		// Concurrent requests blur single deltas, not the mean over thousands of requests.
-		leaky := r.Route == RouteStream
-		if leaky && (goroutines.Mean < 0.5 || goroutines.Mean > 1.5) || !leaky && (goroutines.Mean < -0.5 || goroutines.Mean > 0.5) {
-			t.Errorf("%s: mean goroutine delta %.2f per request", r.Route, goroutines.Mean)
-		}
+	for _, a := range res.accused {
+		t.Errorf("healthy route named: %s", a)
 	}
+	checkTopGrowingSite(t, res.reports["memory"])
 }
 
 // checkTopGrowingSite: the live-heap profile's top growing site is the line of app.go that

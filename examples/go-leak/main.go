@@ -1,6 +1,8 @@
-// Command go-leak runs a net/http service with a heap leak on one route and a goroutine leak on
-// another, drives load against it, and prints leaksense's report once it names the leaking
-// routes. Time is compressed through the options, so this takes about a minute, not hours.
+// Command go-leak runs a net/http service with three leaks (heap on one route, goroutines on
+// another, file descriptors on a third) beside healthy routes, one of which allocates and frees
+// 256 KiB per request, drives load against it, and prints leaksense's reports once each leak has
+// been alerted as what it is and its route named. Time is compressed through the options, so
+// this takes about a minute, not hours.
 //
 // Build the library first, from the repository root: cargo build -p leaksense-ffi --release
 package main
@@ -24,7 +26,7 @@ import (
 )
 
 // fastConfig compresses hours into seconds: 1 s detector buckets, 15 s warm-up and minimum
-// growth, 5 s "for", 5 s attribution blocks.
+// growth, 5 s "for", 5 s attribution blocks. The counts' detectors take the same options.
 func fastConfig(onEvent func(leaksense.Event)) leaksense.Config {
 	return leaksense.Config{
 		MonitorOptions: leaksense.MonitorOptions{
@@ -42,23 +44,106 @@ func fastConfig(onEvent func(leaksense.Event)) leaksense.Config {
 	}
 }
 
-// leakStart is when the leaking routes start to get traffic: the floor is flat before.
+// leakStart is when the leaking routes start to get traffic: every series is flat before.
 const leakStart = 12 * time.Second
 
-// run serves on 127.0.0.1, drives load until the report names both leaking routes or the
-// timeout passes, and returns the last report.
-func run(ctx context.Context, w io.Writer, timeout time.Duration) (leaksense.LeakReport, error) {
-	var rep leaksense.LeakReport
-	// Alerts are printed from the monitor's watcher goroutine, progress from this one.
-	out := &lockedWriter{w: w}
+// The leaks, by the series that must alert and the route it must name.
+var leaks = map[string]string{
+	"memory":                  RouteSessions,
+	leaksense.CountGoroutines: RouteStream,
+	leaksense.CountOpenFDs:    RouteFiles,
+}
+
+// healthy routes must never be named, by any series, in any event or report.
+var healthy = []string{RouteUsers, RouteHealth, RouteWatch}
+
+// result is what a run saw.
+type result struct {
+	// reports of each series when its leak was named (or at the end).
+	reports map[string]leaksense.LeakReport
+	// named: when each series' route was named (seconds after start) and by what.
+	named map[string]string
+	// alerted: each series whose alert fired, with the seconds after start.
+	alerted map[string]float64
+	// accused: every naming of a healthy route ("series: route (by what)").
+	accused []string
+}
+
+// recorder keeps what the events and the reports said, from the watcher goroutine and the
+// run loop.
+type recorder struct {
+	mu    sync.Mutex
+	start time.Time
+	out   io.Writer
+	res   result
+}
+
+func (r *recorder) look(series, by string, rep leaksense.LeakReport) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	secs := time.Since(r.start).Seconds()
+	for _, s := range rep.Suspects {
+		if slices.Contains(healthy, s.Route) {
+			r.res.accused = append(r.res.accused, fmt.Sprintf("%s: %s (%s at %.0f s)", series, s.Route, by, secs))
+		}
+	}
+	if _, done := r.res.named[series]; done {
+		return
+	}
+	r.res.reports[series] = rep
+	if rep.Verdict == leaksense.VerdictLeak && len(rep.Suspects) > 0 && rep.Suspects[0].Route == leaks[series] {
+		r.res.named[series] = fmt.Sprintf("%s at %.0f s", by, secs)
+		fmt.Fprintf(r.out, "%s: %s named (%s) after %.0f s, %.3g %s per request\n", series,
+			leaks[series], by, secs, rep.Suspects[0].RetainedBytesPerRequest, unit(rep))
+	}
+}
+
+func (r *recorder) event(e leaksense.Event) {
+	if e.Kind == leaksense.EventKindLeak {
+		r.mu.Lock()
+		if _, ok := r.res.alerted[e.Measure]; !ok {
+			r.res.alerted[e.Measure] = time.Since(r.start).Seconds()
+		}
+		r.mu.Unlock()
+	}
+	fmt.Fprintf(r.out, "event: %s %s, %d suspect(s) named\n", e.Measure, e.Kind, len(e.Report.Suspects))
+	r.look(e.Measure, string(e.Kind)+" event", e.Report)
+}
+
+// done reports whether every leak was alerted and named.
+func (r *recorder) done() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for series := range leaks {
+		if _, ok := r.res.alerted[series]; !ok {
+			return false
+		}
+		if _, ok := r.res.named[series]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func unit(rep leaksense.LeakReport) string {
+	if rep.Unit == "By" {
+		return "bytes"
+	}
+	return strings.ReplaceAll(strings.Trim(rep.Unit, "{}"), "_", " ")
+}
+
+// run serves on 127.0.0.1, drives load until every leak has been alerted as its own series
+// and its route named, or the timeout passes, and returns what it saw.
+func run(ctx context.Context, w io.Writer, timeout time.Duration) (result, error) {
+	rec := &recorder{start: time.Now(), out: &lockedWriter{w: w}, res: result{
+		reports: map[string]leaksense.LeakReport{}, named: map[string]string{}, alerted: map[string]float64{},
+	}}
 	// Compressed time needs a post-GC floor point every second or so; a real service gets
 	// thousands of GC cycles over the hours a leak takes, at any GOGC.
 	defer debug.SetGCPercent(debug.SetGCPercent(20))
-	m, err := leaksense.NewMonitor(fastConfig(func(e leaksense.Event) {
-		fmt.Fprintf(out, "event: %s, %d suspect(s) named\n", e.Kind, len(e.Report.Suspects))
-	}))
+	m, err := leaksense.NewMonitor(fastConfig(rec.event))
 	if err != nil {
-		return rep, err
+		return rec.res, err
 	}
 	defer m.Close()
 	a := newApp()
@@ -66,13 +151,13 @@ func run(ctx context.Context, w io.Writer, timeout time.Duration) (leaksense.Lea
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return rep, err
+		return rec.res, err
 	}
 	srv := &http.Server{Handler: m.Middleware(a.handler())}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 	if err := m.Start(); err != nil {
-		return rep, err
+		return rec.res, err
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -83,24 +168,36 @@ func run(ctx context.Context, w io.Writer, timeout time.Duration) (leaksense.Lea
 	defer wg.Wait()
 	defer cancel()
 
-	start := time.Now()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return rep, errors.New("the leaking routes were not named in time")
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			return rec.res, fmt.Errorf("not every leak was alerted and named in time: alerted %v, named %v",
+				rec.res.alerted, rec.res.named)
 		case <-tick.C:
 		}
-		if rep, err = m.Report(); err != nil {
-			return rep, err
+		// What a user polling the reports during the alert would read.
+		for series := range leaks {
+			rep, err := m.ReportFor(series)
+			if err != nil {
+				return rec.res, err
+			}
+			rec.look(series, "report", rep)
 		}
-		if sec := int(time.Since(start).Seconds()); sec%5 == 0 {
-			progress(out, sec, rep)
+		if sec := int(time.Since(rec.start).Seconds()); sec%5 == 0 {
+			rep, _ := m.Report()
+			progress(rec.out, sec, rep)
 		}
-		if rep.State == leaksense.AlertStateFiring && names(rep, RouteSessions) && names(rep, RouteStream) {
-			fmt.Fprintf(out, "both leaking routes named after %.0f s\n", time.Since(start).Seconds())
-			return rep, nil
+		if rec.done() {
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			if final, err := m.ReportText(); err == nil {
+				fmt.Fprintf(rec.out, "\n%s", final)
+			}
+			return rec.res, nil
 		}
 	}
 }
@@ -118,23 +215,16 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 func progress(out io.Writer, sec int, rep leaksense.LeakReport) {
-	floor, requests := 0.0, uint64(0)
+	floor := 0.0
 	if rep.Baseline != nil {
 		floor = *rep.Baseline
 	}
-	for _, r := range rep.Routes {
-		requests += r.Requests
+	counts := make([]string, 0, len(rep.Counts))
+	for _, c := range rep.Counts {
+		counts = append(counts, fmt.Sprintf("%s %.0f (%s)", c.Series, c.Value, c.State))
 	}
-	suspects := make([]string, 0, len(rep.Suspects))
-	for _, s := range rep.Suspects {
-		suspects = append(suspects, fmt.Sprintf("%s (%.0f B/req)", s.Route, s.RetainedBytesPerRequest))
-	}
-	fmt.Fprintf(out, "%3d s: floor %.1f MB, %s/%s, %d requests, suspects: %s\n",
-		sec, floor/1e6, rep.Verdict, rep.State, requests, strings.Join(suspects, ", "))
-}
-
-func names(rep leaksense.LeakReport, route string) bool {
-	return slices.ContainsFunc(rep.Suspects, func(s leaksense.Suspect) bool { return s.Route == route })
+	fmt.Fprintf(out, "%3d s: floor %.1f MB, memory %s/%s; %s\n",
+		sec, floor/1e6, rep.Verdict, rep.State, strings.Join(counts, ", "))
 }
 
 // drive sends traffic whose mix changes every 2.5 s, so that the attribution can tell the
@@ -144,11 +234,11 @@ func drive(ctx context.Context, base string) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	start := time.Now()
 	for id := 0; ctx.Err() == nil; {
-		leaking := time.Since(start) > leakStart
-		rates := map[string]int{"users": 40 + rng.IntN(80), "healthz": 10 + rng.IntN(30)}
-		if leaking {
+		rates := map[string]int{"users": 40 + rng.IntN(80), "healthz": 10 + rng.IntN(30), "watch": 5 + rng.IntN(25)}
+		if time.Since(start) > leakStart {
 			rates["sessions"] = rng.IntN(30)
 			rates["stream"] = rng.IntN(30)
+			rates["files"] = rng.IntN(30)
 		}
 		var wg sync.WaitGroup
 		for kind, perSec := range rates {
@@ -175,10 +265,14 @@ func send(ctx context.Context, c *http.Client, base, kind string, id int) {
 		path = fmt.Sprintf("/users/%d", id)
 	case "healthz":
 		path = "/healthz"
+	case "watch":
+		path = fmt.Sprintf("/watch/%d", id)
 	case "sessions":
 		method, path = http.MethodPost, "/sessions"
 	case "stream":
 		path = fmt.Sprintf("/stream/%d", id)
+	case "files":
+		path = fmt.Sprintf("/files/%d", id)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, base+path, strings.NewReader(""))
 	if err != nil {
@@ -193,15 +287,18 @@ func send(ctx context.Context, c *http.Client, base, kind string, id int) {
 }
 
 func main() {
-	rep, err := run(context.Background(), os.Stdout, 4*time.Minute)
+	res, err := run(context.Background(), os.Stdout, 4*time.Minute)
+	for _, a := range res.accused {
+		fmt.Println("healthy route named:", a)
+	}
+	if err == nil && len(res.accused) > 0 {
+		err = errors.New("a healthy route was named")
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "go-leak:", err)
 	}
-	for _, s := range rep.Suspects {
-		fmt.Printf("suspect %-18s retains %8.0f bytes per request (95%% CI %.0f..%.0f)\n",
-			s.Route, s.RetainedBytesPerRequest, s.Interval[0], s.Interval[1])
-	}
-	if rep.Profile != nil {
+	// The live-heap profile of the report that named the heap leak: where its growth was allocated.
+	if rep := res.reports["memory"]; rep.Profile != nil {
 		for _, s := range rep.Profile.Sites {
 			fmt.Printf("growing site %s (%s:%d): %+.0f bytes, %.0f%% of the floor's growth\n",
 				s.Function, s.File, s.Line, s.Bytes, s.Share*100)

@@ -1,5 +1,8 @@
 'use strict';
-// An Express service with one leaking route (a global cache of closures) beside healthy ones.
+// An Express service with a memory leak (a global cache of closures) and a descriptor leak (a
+// file opened per request and never closed) beside healthy routes, one of which allocates and
+// frees 256 KiB per request.
+const fs = require('node:fs');
 const express = require('express');
 const leaksense = require('leaksense');
 
@@ -30,6 +33,13 @@ function createApp(monitor) {
     res.json({ id: req.params.id, rows: rows.length });
   });
   app.get('/health', (req, res) => res.send('ok'));
+  // Healthy but garbage-heavy: builds a 256 KiB export in a buffer, sends its digest and drops it.
+  app.get('/reports/:id', (req, res) => {
+    const report = Buffer.alloc(256 * 1024, req.params.id);
+    let sum = 0;
+    for (let i = 0; i < report.length; i += 4096) sum = (sum + report[i]) % 65521;
+    res.json({ id: req.params.id, bytes: report.length, sum });
+  });
 
   // The leak: every request adds a closure to a global cache that nothing ever clears,
   // and the closure holds about 80 KB. (V8's heap profiler names functions, not lines: the
@@ -44,6 +54,14 @@ function createApp(monitor) {
     rememberSession(req.params.id);
     res.json({ sessions: sessionCache.length });
   });
+
+  // The descriptor leak: every request opens a file "for later" and nothing ever closes it.
+  const openFiles = [];
+  app.get('/files/:id', (req, res) => {
+    openFiles.push(fs.openSync('/dev/null', 'r'));
+    res.json({ open: openFiles.length });
+  });
+  app.locals.closeFiles = () => openFiles.splice(0).forEach((fd) => fs.closeSync(fd));
   return app;
 }
 

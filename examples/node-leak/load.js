@@ -1,29 +1,46 @@
 'use strict';
-// Load driver: a few concurrent clients; the route mix changes every 8 s (as real traffic does),
-// the leaking route is busy in every other period and idle in between (random weights
-// otherwise), and it only gets traffic after a healthy start. Periods longer than the spacing of the floor points the model fits (5 s,
-// `block_ms`) keep the mix distinct between points, which is what lets the model tell the routes apart.
+// Load driver: a few concurrent clients; the route mix changes every 8 s (as real traffic does).
+// The leaking routes only get traffic after a healthy start: /sessions/:id is busy in every
+// other period and idle in between, /files/:id at a random level of its own; the healthy
+// routes (the garbage-heavy /reports/:id among them) at random levels. Periods longer than the
+// spacing of the floor points the model fits (5 s, `block_ms`) keep the mix distinct between
+// points, which is what lets the model tell the routes apart.
 const http = require('node:http');
 
 const [port, leakAfterMs = '15000'] = process.argv.slice(2);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 const start = Date.now();
-let weights = { users: 1, health: 1, sessions: 0 };
+let weights = { users: 1, health: 1, reports: 1, sessions: 0, files: 0 };
 let busy = false;
 
 function reshuffle() {
   const leaking = Date.now() - start >= Number(leakAfterMs);
   busy = leaking && !busy;
-  weights = { users: 0.2 + Math.random(), health: 0.2 + Math.random(), sessions: busy ? 0.5 + Math.random() : 0 };
+  weights = {
+    users: 0.2 + Math.random(),
+    health: 0.2 + Math.random(),
+    reports: 0.1 + 0.6 * Math.random(),
+    sessions: busy ? 0.8 + Math.random() : 0,
+    files: leaking ? 0.1 + 0.4 * Math.random() : 0,
+  };
 }
 setInterval(reshuffle, 8000).unref();
 
+const PATHS = {
+  users: () => `/users/${Math.floor(Math.random() * 1000)}`,
+  health: () => '/health',
+  reports: () => `/reports/${Math.floor(Math.random() * 1000)}`,
+  sessions: () => `/sessions/${Math.floor(Math.random() * 1000)}`,
+  files: () => `/files/${Math.floor(Math.random() * 1000)}`,
+};
+
 function pick() {
-  const total = weights.users + weights.health + weights.sessions;
+  const total = Object.values(weights).reduce((a, b) => a + b, 0);
   let x = Math.random() * total;
-  if ((x -= weights.users) < 0) return `/users/${Math.floor(Math.random() * 1000)}`;
-  if ((x -= weights.health) < 0) return '/health';
-  return `/sessions/${Math.floor(Math.random() * 1000)}`;
+  for (const [route, w] of Object.entries(weights)) {
+    if ((x -= w) < 0) return PATHS[route]();
+  }
+  return PATHS.health();
 }
 
 function client() {

@@ -1,9 +1,12 @@
 """The leaksense demo: a real Flask app on a real WSGI server, a load driver hitting every
-route, and leaksense naming the leaking route with its bytes per request.
+route, and leaksense naming each leaking route with what it keeps per request.
 
-Exits 0 only when the leak alert fired, a `leak` or `suspects` event carried a report naming
-/orders as the top suspect, and no healthy route is named. Time is compressed through the Monitor options (sampling every 200 ms, 1 s floor
-buckets and floor points at least 5 s apart for the route model, a 15 s warm-up) so the demo takes about a minute instead of hours."""
+Exits 0 only when the memory leak (/orders) and the descriptor leak (/invoices/<id>) were each
+alerted as their own series (`memory`, `open_fds`) and a report (from an event or polled every
+second) named their route first, and no healthy route (the garbage-heavy /exports/<id> among
+them) was named by any series at any time. Time is compressed through the Monitor options
+(sampling every 200 ms, 1 s floor buckets and floor points at least 5 s apart for the route
+model, a 15 s warm-up) so the demo takes a minute or two instead of hours."""
 
 from __future__ import annotations
 
@@ -19,10 +22,11 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 import leaksense
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-LEAKING = "/orders"
-HEALTHY = {"/products/<int:product_id>", "/search", "/health"}
-MAX_SECONDS = float(os.environ.get("LEAKSENSE_DEMO_MAX_SECONDS", "150"))
-RATE = float(os.environ.get("LEAKSENSE_DEMO_RATE", "120"))  # requests per second
+# The route each series must name, and the routes none may.
+LEAKS = {"memory": "/orders", "open_fds": "/invoices/<int:invoice_id>"}
+HEALTHY = {"/products/<int:product_id>", "/exports/<int:batch>", "/search", "/health"}
+MAX_SECONDS = float(os.environ.get("LEAKSENSE_DEMO_MAX_SECONDS", "180"))
+RATE = float(os.environ.get("LEAKSENSE_DEMO_RATE", "150"))  # requests per second
 
 # Hours compressed into seconds; every key is a core option (docs/options.md).
 DEMO_OPTIONS: dict[str, Any] = {
@@ -38,6 +42,49 @@ DEMO_OPTIONS: dict[str, Any] = {
 }
 
 
+class Watch:
+    """What the events and the reports polled every second said: when each series alerted,
+    when a report first named its leaking route, and every healthy route any report named."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.lock = threading.Lock()
+        self.alerted: dict[str, float] = {}
+        self.named: dict[str, tuple[float, str, leaksense.Report]] = {}
+        self.accused: list[str] = []
+
+    def secs(self) -> float:
+        return time.monotonic() - self.start
+
+    def look(self, series: str, by: str, report: leaksense.Report) -> None:
+        with self.lock:
+            for s in report.suspects:
+                if s["route"] in HEALTHY:
+                    self.accused.append(f"{series}: {s['route']} ({by} at {self.secs():.0f} s)")
+            top = report.suspects[0]["route"] if report.suspects else None
+            if series not in self.named and report.verdict == "leak" and top == LEAKS[series]:
+                self.named[series] = (self.secs(), by, report)
+                print(f"demo: {series}: {top} named ({by}) after {self.secs():.0f} s, "
+                      f"{per_request(report)}", flush=True)
+
+    def on_event(self, event: leaksense.Event) -> None:
+        print(f"demo: event: {event.measure} {event.kind}, "
+              f"{len(event.report.suspects)} suspect(s) named", flush=True)
+        if event.kind == "leak":
+            self.alerted.setdefault(event.measure, self.secs())
+        self.look(event.measure, f"{event.kind} event", event.report)
+
+    def done(self) -> bool:
+        return all(s in self.alerted and s in self.named for s in LEAKS)
+
+
+def per_request(report: leaksense.Report) -> str:
+    """The top suspect's estimate in the series' unit ("By", or a count's "{file_descriptor}")."""
+    unit = report.to_dict()["unit"]
+    unit = "bytes" if unit == "By" else unit.strip("{}").replace("_", " ")
+    return f"{report.suspects[0]['retained_bytes_per_request']:.3g} {unit} per request"
+
+
 def leaking_line() -> int:
     """The line of app.py that appends to the cache nobody evicts."""
     with open(os.path.join(HERE, "app.py")) as f:
@@ -47,76 +94,72 @@ def leaking_line() -> int:
 def main() -> int:
     sys.path.insert(0, HERE)
     monitor = leaksense.instrument(metrics=False, **DEMO_OPTIONS)
-    # A "leak" event comes when the alert fires, a "suspects" event once the core is sure of
-    # the suspect routes: the route model names none until the traffic mix tells them apart.
-    start = time.monotonic()
-    named: list[leaksense.Report] = []
-    named_now = threading.Event()
-    calls: list[tuple[float, str, int]] = []  # (seconds since start, kind, suspects named)
+    # Each series (memory, and each count such as open_fds) has its own alert: a "leak" event
+    # comes when it fires, a "suspects" event once the core is sure of the suspect routes (the
+    # route model names none until the traffic mix tells them apart). `measure` says which.
+    watch = Watch()
+    for kind in ("leak", "suspects", "resolved"):
+        monitor.on(kind, watch.on_event)
 
-    def on_event(event: leaksense.Event) -> None:
-        report = event.report
-        calls.append((time.monotonic() - start, event.kind, len(report.suspects)))
-        if report.suspects and not named:
-            named.append(report)
-            named_now.set()
-
-    monitor.on("leak", on_event)
-    monitor.on("suspects", on_event)
-
-    from app import app, leaked_bytes
+    from app import app, close_files, leaked_bytes, leaked_files
 
     WSGIRequestHandler.protocol_version = "HTTP/1.1"  # keep-alive for the load driver
     WSGIRequestHandler.log_request = lambda *a, **k: None  # type: ignore[method-assign]
     server = make_server("127.0.0.1", 0, app, threaded=True)
     port = server.server_port
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(f"demo: Flask app on http://127.0.0.1:{port} (werkzeug, threaded); "
-          f"load {RATE:.0f} req/s on /orders, /products/<id>, /search, /health", flush=True)
+    print(f"demo: Flask app on http://127.0.0.1:{port} (werkzeug, threaded); load {RATE:.0f} "
+          f"req/s on /orders, /invoices/<id>, /products/<id>, /exports/<id>, /search, /health",
+          flush=True)
 
     load = subprocess.Popen(
         [sys.executable, os.path.join(HERE, "load.py"), str(port), str(MAX_SECONDS), str(RATE)]
     )
     try:
-        while not named_now.wait(5):
-            a = monitor.analysis()
-            rss = monitor.sample()["process"]["rss_bytes"]
-            print(f"demo: {time.monotonic() - start:5.0f} s  rss {rss / 2**20:6.1f} MiB  "
-                  f"verdict {a['verdict']:<12} alert {a['state']}", flush=True)
-            if time.monotonic() - start > MAX_SECONDS or load.poll() is not None:
-                break
+        # Every second: what a user polling the reports during the alert would read.
+        while not watch.done() and watch.secs() < MAX_SECONDS and load.poll() is None:
+            time.sleep(1)
+            for series in LEAKS:
+                watch.look(series, "report", monitor.report(series))
+            if int(watch.secs()) % 10 == 0:
+                a = monitor.analysis()
+                rss = monitor.sample()["process"]["rss_bytes"]
+                print(f"demo: {watch.secs():5.0f} s  rss {rss / 2**20:6.1f} MiB  "
+                      f"verdict {a['verdict']:<12} alert {a['state']}", flush=True)
     finally:
         load.kill()
         load.wait()
         server.shutdown()
 
-    elapsed = time.monotonic() - start
-    report = named[0] if named else monitor.report()
+    summary = monitor.report()
     monitor.close()
-    when = f"fired after {calls[0][0]:.0f} s" if calls else "did NOT fire"
-    got = "; ".join(f"{t:.0f} s: {kind}, {n} suspect(s)" for t, kind, n in calls)
-    print(f"\ndemo: alert {when}; events: {got or 'none'}; stopped after {elapsed:.0f} s; "
-          f"/orders kept {leaked_bytes() / 2**20:.1f} MiB\n")
-    print(report.text)
-    names = [s["route"] for s in report.suspects]
-    ok = bool(named) and names[:1] == [LEAKING] and not HEALTHY & set(names)
-    site = report.sites[0] if report.sites else None
+    print(f"\ndemo: stopped after {watch.secs():.0f} s; /orders kept "
+          f"{leaked_bytes() / 2**20:.1f} MiB, /invoices/<id> left {leaked_files()} files open\n")
+    close_files()
+    print(summary.text)
+    for accused in watch.accused:
+        print(f"demo: healthy route named: {accused}")
+    missing = [s for s in LEAKS if s not in watch.alerted or s not in watch.named]
+    if missing or watch.accused:
+        print(f"demo: FAILED: not alerted and named: {missing or 'none'}; "
+              f"healthy routes named: {len(watch.accused)}")
+        return 1
+    # The live-heap profile of the report that named /orders: its top growing site must be the
+    # line that appends to the cache nobody evicts.
+    memory = watch.named["memory"][2]
+    site = memory.sites[0] if memory.sites else None
     if site is not None:
-        print(f"demo: top growing site {site['function']} ({os.path.basename(site['file'])}:{site['line']}) "
-              f"+{site['bytes'] / 2**20:.1f} MiB, route {site['route']}")
-    site_ok = (site is not None and site['function'] == "create_order"
-               and os.path.basename(site['file']) == "app.py" and site['line'] == leaking_line())
-    if not site_ok:
+        print(f"demo: top growing site {site['function']} ({os.path.basename(site['file'])}:"
+              f"{site['line']}) +{site['bytes'] / 2**20:.1f} MiB, route {site['route']}")
+    if not (site is not None and site["function"] == "create_order"
+            and os.path.basename(site["file"]) == "app.py" and site["line"] == leaking_line()):
         print(f"demo: FAILED: the top growing site is not app.py:{leaking_line()} (create_order)")
-    ok = ok and site_ok
-    if ok:
-        top = report.suspects[0]
-        print(f"demo: OK: {top['route']} retains about {top['retained_bytes_per_request'] / 1024:.1f} KiB "
-              f"per request (it keeps 50.0 KiB); no healthy route named")
-    else:
-        print(f"demo: FAILED: suspects {names} (from an event: {bool(named)}); "
-              f"expected an event to name {LEAKING} first and no healthy route")
-    return 0 if ok else 1
+        return 1
+    for series, (t, by, report) in watch.named.items():
+        print(f"demo: OK: {series}: {LEAKS[series]} named after {t:.0f} s by the {by} "
+              f"(alert after {watch.alerted[series]:.0f} s), {per_request(report)}")
+    print("demo: OK: no healthy route named")
+    return 0
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 
-ROUTES = ["orders", "products", "search", "health"]
+ROUTES = ["orders", "invoices", "products", "exports", "search", "health"]
 
 
 def request(conn: http.client.HTTPConnection, route: str, rng: random.Random) -> None:
@@ -19,6 +19,10 @@ def request(conn: http.client.HTTPConnection, route: str, rng: random.Random) ->
         conn.request("POST", "/orders", body, {"Content-Type": "application/json"})
     elif route == "products":
         conn.request("GET", f"/products/{rng.randrange(5000)}")
+    elif route == "invoices":
+        conn.request("GET", f"/invoices/{rng.randrange(100000)}")
+    elif route == "exports":
+        conn.request("GET", f"/exports/{rng.randrange(1000)}")
     elif route == "search":
         conn.request("GET", f"/search?q={rng.randrange(100)}")
     else:
@@ -33,7 +37,7 @@ def request(conn: http.client.HTTPConnection, route: str, rng: random.Random) ->
 # real service peak at different times; no route's traffic is tied to another's). /orders
 # never stops: its level stays within [0.3, 1].
 PHASE = 10.0
-LEVELS = [(0.3, 1.0), (0.05, 1.0), (0.05, 1.0), (0.05, 1.0)]
+LEVELS = [(0.3, 1.0), (0.05, 1.0), (0.05, 1.0), (0.05, 1.0), (0.05, 1.0), (0.05, 1.0)]
 
 
 def weights_at(t: float, seed: int = 42) -> list[float]:

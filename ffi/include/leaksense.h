@@ -134,8 +134,6 @@ typedef struct {
   const char *allocated_bytes;
   // Process RSS growth over the request.
   const char *rss_delta_bytes;
-  // Change in the goroutine count over the request.
-  const char *goroutine_delta;
 } leaksense_span_attributes_t;
 
 // One frame of a fed profile: its function name and file as byte ranges of the call's `text`
@@ -386,6 +384,21 @@ leaksense_error_t *leaksense_monitor_observe_baseline(const leaksense_monitor_t 
                                                       int64_t ts_ms,
                                                       double bytes);
 
+// Feeds one reading of a watched count at `ts_ms` (unix ms): `series` names it (UTF-8 of
+// `series_len` bytes: `"goroutines"` from the Go binding, `"active_resources"`, `"threads"`;
+// `"open_fds"`, which the sampler thread counts itself, for replays and tests). Each count has
+// its own detector, alert and events. Errors: `LEAKSENSE_INVALID_OPTION` (not a watched count),
+// `LEAKSENSE_NON_FINITE_VALUE`, `LEAKSENSE_OUT_OF_ORDER` (not after that count's last
+// reading), `LEAKSENSE_CLOSED`.
+//
+// # Safety
+// `monitor` must be NULL or a live monitor; `series` NULL or `series_len` readable bytes.
+leaksense_error_t *leaksense_monitor_observe_count(const leaksense_monitor_t *monitor,
+                                                   const char *series,
+                                                   size_t series_len,
+                                                   int64_t ts_ms,
+                                                   double value);
+
 // Records the limit the runtime reports (Go: `GOMEMLIMIT`); `has_limit == false` clears it.
 // The detector uses the smallest applicable limit. A zero limit is `LEAKSENSE_INVALID_OPTION`.
 //
@@ -414,10 +427,11 @@ leaksense_error_t *leaksense_monitor_analysis(const leaksense_monitor_t *monitor
 leaksense_error_t *leaksense_monitor_poll_events(const leaksense_monitor_t *monitor,
                                                  char **out_json);
 
-// The detector's gauges as a JSON object keyed by catalog key (`memory.limit`,
-// `memory.baseline`, `memory.growth_rate`, `memory.time_to_limit`, `detector.state`; `null`
-// where there is nothing to observe; the state is 0 inactive, 1 pending, 2 firing). Free it
-// with `leaksense_string_free`.
+// The gauges as a JSON object keyed by catalog key: the memory detector's (`memory.limit`,
+// `memory.baseline`, `memory.growth_rate`, `memory.time_to_limit`, `detector.state`; the state
+// is 0 inactive, 1 pending, 2 firing), then each watched count's latest reading under its
+// catalog key (`process.open_fds`, `go.goroutine.count`, ...); `null` where there is nothing to
+// observe. Free it with `leaksense_string_free`.
 //
 // # Safety
 // `monitor` must be NULL or a live monitor; `out_json` NULL or writable.
@@ -450,6 +464,30 @@ leaksense_error_t *leaksense_monitor_report_json(const leaksense_monitor_t *moni
 // `monitor` must be NULL or a live monitor; `out_text` NULL or writable.
 leaksense_error_t *leaksense_monitor_report_text(const leaksense_monitor_t *monitor,
                                                  char **out_text);
+
+// The report of one watched series as stable JSON: `series` is `"memory"` (the same as
+// `leaksense_monitor_report_json`) or a watched count (`"goroutines"`, `"open_fds"`, ...), whose
+// report gives its verdict and the routes whose requests leave it behind, in its unit. UTF-8 of
+// `series_len` bytes; an unwatched count is `LEAKSENSE_INVALID_OPTION`. Free the string with
+// `leaksense_string_free`.
+//
+// # Safety
+// `monitor` must be NULL or a live monitor; `series` NULL or `series_len` readable bytes;
+// `out_json` NULL or writable.
+leaksense_error_t *leaksense_monitor_report_for_json(const leaksense_monitor_t *monitor,
+                                                     const char *series,
+                                                     size_t series_len,
+                                                     char **out_json);
+
+// `leaksense_monitor_report_for_json` as plain text; free it with `leaksense_string_free`.
+//
+// # Safety
+// `monitor` must be NULL or a live monitor; `series` NULL or `series_len` readable bytes;
+// `out_text` NULL or writable.
+leaksense_error_t *leaksense_monitor_report_for_text(const leaksense_monitor_t *monitor,
+                                                     const char *series,
+                                                     size_t series_len,
+                                                     char **out_text);
 
 // Which series the detector watches now.
 //
@@ -577,6 +615,19 @@ leaksense_error_t *leaksense_monitor_memory(const leaksense_monitor_t *monitor,
 // `monitor` must be NULL or a live monitor; `out` NULL or writable.
 leaksense_error_t *leaksense_monitor_gauge_values(const leaksense_monitor_t *monitor,
                                                   leaksense_gauges_t *out);
+
+// The latest reading of a watched count (`series`: UTF-8 of `series_len` bytes, such as
+// `"open_fds"`), without JSON: `*out_present` is false (and `*out_value` 0) until the count
+// has been read. A count that is not watched is `LEAKSENSE_INVALID_OPTION`.
+//
+// # Safety
+// `monitor` must be NULL or a live monitor; `series` NULL or `series_len` readable bytes;
+// `out_value` and `out_present` NULL or writable.
+leaksense_error_t *leaksense_monitor_count_value(const leaksense_monitor_t *monitor,
+                                                 const char *series,
+                                                 size_t series_len,
+                                                 double *out_value,
+                                                 bool *out_present);
 
 // The catalog key of gauge `index` (NUL-terminated, static: do not free), or NULL when
 // `index >= LEAKSENSE_GAUGE_COUNT`.

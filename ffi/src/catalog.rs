@@ -203,8 +203,6 @@ pub struct leaksense_span_attributes_t {
     pub allocated_bytes: *const c_char,
     /// Process RSS growth over the request.
     pub rss_delta_bytes: *const c_char,
-    /// Change in the goroutine count over the request.
-    pub goroutine_delta: *const c_char,
 }
 
 /// Writes the span attribute names to `*out` (static strings; never free them).
@@ -215,19 +213,17 @@ pub struct leaksense_span_attributes_t {
 pub unsafe extern "C" fn leaksense_span_attributes_get(
     out: *mut leaksense_span_attributes_t,
 ) -> *mut leaksense_error_t {
-    static NAMES: std::sync::OnceLock<[CString; 3]> = std::sync::OnceLock::new();
+    static NAMES: std::sync::OnceLock<[CString; 2]> = std::sync::OnceLock::new();
     guard(|| {
-        let [a, r, g] = NAMES.get_or_init(|| {
+        let [a, r] = NAMES.get_or_init(|| {
             [
                 c(catalog::SPAN_ALLOCATED_BYTES),
                 c(catalog::SPAN_RSS_DELTA_BYTES),
-                c(catalog::SPAN_GOROUTINE_DELTA),
             ]
         });
         let names = leaksense_span_attributes_t {
             allocated_bytes: a.as_ptr(),
             rss_delta_bytes: r.as_ptr(),
-            goroutine_delta: g.as_ptr(),
         };
         // SAFETY: the caller's contract on `out`.
         unsafe { write_out("out", out, names) }

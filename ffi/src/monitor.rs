@@ -216,6 +216,33 @@ pub unsafe extern "C" fn leaksense_monitor_observe_baseline(
     })
 }
 
+/// Feeds one reading of a watched count at `ts_ms` (unix ms): `series` names it (UTF-8 of
+/// `series_len` bytes: `"goroutines"` from the Go binding, `"active_resources"`, `"threads"`;
+/// `"open_fds"`, which the sampler thread counts itself, for replays and tests). Each count has
+/// its own detector, alert and events. Errors: `LEAKSENSE_INVALID_OPTION` (not a watched count),
+/// `LEAKSENSE_NON_FINITE_VALUE`, `LEAKSENSE_OUT_OF_ORDER` (not after that count's last
+/// reading), `LEAKSENSE_CLOSED`.
+///
+/// # Safety
+/// `monitor` must be NULL or a live monitor; `series` NULL or `series_len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn leaksense_monitor_observe_count(
+    monitor: *const leaksense_monitor_t,
+    series: *const c_char,
+    series_len: usize,
+    ts_ms: i64,
+    value: f64,
+) -> *mut leaksense_error_t {
+    guard(|| {
+        // SAFETY: the caller's contract on both pointers.
+        let series = unsafe { str_arg("series", series, series_len)? };
+        unsafe { handle("monitor", monitor)? }
+            .inner
+            .observe_count(series, ts_ms, value)?;
+        Ok(())
+    })
+}
+
 /// Records the limit the runtime reports (Go: `GOMEMLIMIT`); `has_limit == false` clears it.
 /// The detector uses the smallest applicable limit. A zero limit is `LEAKSENSE_INVALID_OPTION`.
 ///
@@ -272,10 +299,11 @@ pub unsafe extern "C" fn leaksense_monitor_poll_events(
     }
 }
 
-/// The detector's gauges as a JSON object keyed by catalog key (`memory.limit`,
-/// `memory.baseline`, `memory.growth_rate`, `memory.time_to_limit`, `detector.state`; `null`
-/// where there is nothing to observe; the state is 0 inactive, 1 pending, 2 firing). Free it
-/// with `leaksense_string_free`.
+/// The gauges as a JSON object keyed by catalog key: the memory detector's (`memory.limit`,
+/// `memory.baseline`, `memory.growth_rate`, `memory.time_to_limit`, `detector.state`; the state
+/// is 0 inactive, 1 pending, 2 firing), then each watched count's latest reading under its
+/// catalog key (`process.open_fds`, `go.goroutine.count`, ...); `null` where there is nothing to
+/// observe. Free it with `leaksense_string_free`.
 ///
 /// # Safety
 /// `monitor` must be NULL or a live monitor; `out_json` NULL or writable.
@@ -340,6 +368,52 @@ pub unsafe extern "C" fn leaksense_monitor_report_text(
     unsafe {
         monitor_string(monitor, "out_text", out_text, |m| {
             Ok(m.report()?.render_text())
+        })
+    }
+}
+
+/// The report of one watched series as stable JSON: `series` is `"memory"` (the same as
+/// `leaksense_monitor_report_json`) or a watched count (`"goroutines"`, `"open_fds"`, ...), whose
+/// report gives its verdict and the routes whose requests leave it behind, in its unit. UTF-8 of
+/// `series_len` bytes; an unwatched count is `LEAKSENSE_INVALID_OPTION`. Free the string with
+/// `leaksense_string_free`.
+///
+/// # Safety
+/// `monitor` must be NULL or a live monitor; `series` NULL or `series_len` readable bytes;
+/// `out_json` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn leaksense_monitor_report_for_json(
+    monitor: *const leaksense_monitor_t,
+    series: *const c_char,
+    series_len: usize,
+    out_json: *mut *mut c_char,
+) -> *mut leaksense_error_t {
+    // SAFETY: the caller's contract on the pointers.
+    unsafe {
+        monitor_string(monitor, "out_json", out_json, |m| {
+            let series = str_arg("series", series, series_len)?;
+            Ok(m.report_for(series)?.to_json())
+        })
+    }
+}
+
+/// `leaksense_monitor_report_for_json` as plain text; free it with `leaksense_string_free`.
+///
+/// # Safety
+/// `monitor` must be NULL or a live monitor; `series` NULL or `series_len` readable bytes;
+/// `out_text` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn leaksense_monitor_report_for_text(
+    monitor: *const leaksense_monitor_t,
+    series: *const c_char,
+    series_len: usize,
+    out_text: *mut *mut c_char,
+) -> *mut leaksense_error_t {
+    // SAFETY: the caller's contract on the pointers.
+    unsafe {
+        monitor_string(monitor, "out_text", out_text, |m| {
+            let series = str_arg("series", series, series_len)?;
+            Ok(m.report_for(series)?.render_text())
         })
     }
 }

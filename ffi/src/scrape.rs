@@ -6,7 +6,7 @@ use std::ffi::c_char;
 use leaksense_core::collect::Snapshot;
 use leaksense_core::gauges::GAUGE_KEYS;
 
-use crate::args::{check_out, handle};
+use crate::args::{check_out, handle, str_arg};
 use crate::error::{guard, leaksense_error_t};
 use crate::monitor::leaksense_monitor_t;
 
@@ -101,12 +101,45 @@ pub unsafe extern "C" fn leaksense_monitor_gauge_values(
         // SAFETY: the caller's contract on `monitor`.
         let g = unsafe { handle("monitor", monitor)? }.inner.gauges()?;
         let mut result = leaksense_gauges_t::default();
-        for (i, (_, v)) in g.values().into_iter().enumerate() {
+        // The detector's; the counts' readings come from `leaksense_monitor_count_value`.
+        for (i, (_, v)) in g.leak.values().into_iter().enumerate() {
             result.values[i] = v.unwrap_or(0.0);
             result.present[i] = v.is_some();
         }
         // SAFETY: checked non-NULL; writable per the caller's contract.
         unsafe { out.write(result) };
+        Ok(())
+    })
+}
+
+/// The latest reading of a watched count (`series`: UTF-8 of `series_len` bytes, such as
+/// `"open_fds"`), without JSON: `*out_present` is false (and `*out_value` 0) until the count
+/// has been read. A count that is not watched is `LEAKSENSE_INVALID_OPTION`.
+///
+/// # Safety
+/// `monitor` must be NULL or a live monitor; `series` NULL or `series_len` readable bytes;
+/// `out_value` and `out_present` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn leaksense_monitor_count_value(
+    monitor: *const leaksense_monitor_t,
+    series: *const c_char,
+    series_len: usize,
+    out_value: *mut f64,
+    out_present: *mut bool,
+) -> *mut leaksense_error_t {
+    guard(|| {
+        check_out("out_value", out_value)?;
+        check_out("out_present", out_present)?;
+        // SAFETY: the caller's contract on the pointers.
+        let series = unsafe { str_arg("series", series, series_len)? };
+        let v = unsafe { handle("monitor", monitor)? }
+            .inner
+            .count_value(series)?;
+        // SAFETY: both checked non-NULL; writable per the caller's contract.
+        unsafe {
+            out_value.write(v.unwrap_or(0.0));
+            out_present.write(v.is_some());
+        }
         Ok(())
     })
 }

@@ -8,12 +8,13 @@ import json
 import os
 import sys
 import threading
+import time
 import weakref
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, get_args
 
 from leaksense import _native
 from leaksense import schema as _types
-from leaksense._errors import ClosedError, InvalidOptionError
+from leaksense._errors import ClosedError, InvalidOptionError, LeakSenseError
 
 if TYPE_CHECKING:
     from leaksense.deep import DeepMode
@@ -38,6 +39,9 @@ SPAN_MEASURE_PREFIX = "leaksense.memory."
 
 # The event kinds a listener can subscribe to (the core's, from the generated types).
 EVENT_KINDS: tuple[str, ...] = get_args(_types.EventKind)
+
+# The count only Python can read, fed to the core every `interval_ms` while the monitor runs.
+THREADS = "threads"
 
 
 class Report:
@@ -73,7 +77,8 @@ HEAP_HOOK: list[bool] = [False]
 
 class Event:
     """One monitor event: `kind` ("leak", "suspects" or "resolved"), `ts_ms`, `measure`
-    ("memory") and the `report` the core built for it."""
+    (the series that alerted: "memory", or a count such as "threads" or "open_fds") and the
+    `report` the core built for it."""
 
     def __init__(self, data: _types.Event) -> None:
         self._data = data
@@ -101,8 +106,11 @@ class Monitor:
 
     Keyword options go to the core unchanged as one JSON object (`interval_ms`, `measures`,
     `rss_per_request`, `max_routes`, `slot_ms`, `memory_limit`, `heap`, `detector`,
-    `attribution`, `profile`, `naming`; `leaksense.types.MonitorOptions`), laid over the core's Python
-    preset.
+    `counts`, `count_detector`, `attribution`, `profile`, `naming`;
+    `leaksense.types.MonitorOptions`), laid over the core's Python preset. Besides memory, the
+    monitor watches the counts in `counts` (default: open file descriptors, counted by the
+    core, and Python threads, fed by a background thread every `interval_ms` while the monitor
+    runs), each with its own alert.
     """
 
     def __init__(self, **options: Any) -> None:
@@ -139,6 +147,7 @@ class Monitor:
         # Deep mode (`leaksense.deep.DeepMode`): tracemalloc on sampled requests; off by default.
         self.deep: Optional["DeepMode"] = None
         self._listeners: dict[str, list[Callable[[Event], None]]] = {k: [] for k in EVENT_KINDS}
+        self._feeds_threads = THREADS in self.config["counts"]
         self._poller: Optional[threading.Thread] = None
         self._poll_stop = threading.Event()
         self._wanted = False  # whether start() was called and not stop()
@@ -152,8 +161,9 @@ class Monitor:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> "Monitor":
-        """Starts the core's sampler thread (and the on_leak poller, and the allocation hook of
-        the live-heap profile when it is on). Idempotent and safe to call from any thread."""
+        """Starts the core's sampler thread, the watcher thread (which feeds the thread count
+        and delivers events to listeners) and, when the live-heap profile is on, the allocation
+        hook. Idempotent and safe to call from any thread."""
         with self._lock:
             self._native.start()
             if self.config["profile"]["enabled"]:
@@ -233,6 +243,17 @@ class Monitor:
         ev = self._native.observe_baseline(_ms(ts), nbytes)
         return None if ev is None else dict(json.loads(ev))
 
+    def observe_count(self, series: str, ts: float, value: float) -> None:
+        """Feeds one reading of a watched count (`ts` in unix seconds). The monitor feeds
+        "threads" itself while it runs and the core counts "open_fds"; call this for replays
+        and tests."""
+        self._native.observe_count(series, _ms(ts), value)
+
+    @property
+    def counts(self) -> list[str]:
+        """The counts watched beside memory, each with its own alert and events."""
+        return list(self.config["counts"])
+
     def set_runtime_limit(self, limit: Optional[int]) -> None:
         """Records a memory limit in bytes reported by the runtime (None clears it)."""
         if limit is not None and limit < 0:
@@ -254,9 +275,11 @@ class Monitor:
         result: _types.Analysis = json.loads(self._native.analysis_json())
         return result
 
-    def report(self) -> Report:
-        """The leak report: verdict, suspect routes with bytes per request, route table."""
-        data, text = self._native.report()
+    def report(self, series: str = "memory") -> Report:
+        """The leak report of memory (verdict, suspect routes with bytes per request, route
+        table, a line per watched count), or of a watched count such as "threads" or
+        "open_fds" (the routes whose requests leave it behind, in its unit)."""
+        data, text = self._native.report(series)
         return Report(json.loads(data), text)
 
     def write_pprof(self, path: str, kind: str = "inuse") -> None:
@@ -310,10 +333,11 @@ class Monitor:
     # -- events ------------------------------------------------------------------------------
 
     def on(self, kind: str, callback: Callable[[Event], None]) -> Callable[[Event], None]:
-        """Calls `callback(event)` for each event of `kind`: "leak" (the alert went to
+        """Calls `callback(event)` for each event of `kind`: "leak" (an alert went to
         firing), "suspects" (while it fires, the core is sure of the suspect routes; often
-        later than the alert) or "resolved" (it left firing). A background thread polls every
-        `interval_ms` while the monitor runs; `poll()` delivers at once."""
+        later than the alert) or "resolved" (it left firing), for memory and for each watched
+        count (`event.measure` says which). A background thread polls every `interval_ms`
+        while the monitor runs; `poll()` delivers at once."""
         if kind not in self._listeners:
             raise InvalidOptionError(f"invalid option `kind`: {kind!r} is not one of {EVENT_KINDS}")
         with self._lock:
@@ -334,9 +358,21 @@ class Monitor:
                 cb(e)
         return events
 
+    def _tick(self) -> None:
+        """One pass of the watcher thread: the thread count, then the events (only with
+        listeners: without them, `poll()` is the caller's)."""
+        if self._feeds_threads:
+            try:
+                self._native.observe_count(THREADS, _ms(time.time()), threading.active_count())
+            except LeakSenseError:
+                pass  # the clock did not move forward since the last reading: skip this one
+        if any(self._listeners.values()):
+            self.poll()
+
     def _start_poller(self) -> None:
         # Under self._lock, so stop() never sees a poller that is not started yet.
-        if not any(self._listeners.values()) or self._poller is not None:
+        wanted = self._feeds_threads or any(self._listeners.values())
+        if not wanted or self._poller is not None:
             return
         self._poll_stop = threading.Event()
         period = self.config["interval_ms"] / 1000.0
@@ -375,7 +411,7 @@ def _poll_loop(ref: "weakref.ref[Monitor]", stop: threading.Event, period: float
         if mon is None or mon.closed:
             return
         try:
-            mon.poll()
+            mon._tick()
         except Exception as e:  # a user callback must not kill the poller
             sys.stderr.write(f"leaksense: event listener failed: {e!r}\n")
         del mon

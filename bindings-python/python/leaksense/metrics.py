@@ -47,7 +47,7 @@ def register_metrics(
     deep: bool = False,
     deep_min_interval_s: float = 60.0,
 ) -> RuntimeMetrics:
-    """Registers process, detector and CPython metrics for `monitor` on `meter_provider`
+    """Registers process, detector, count and CPython metrics for `monitor` on `meter_provider`
     (the global one if None), under the catalog names of the monitor's `naming`. With the
     monitor's `heap` option, the detector is fed the process RSS read at the end of every full
     collection instead of the core's periodic RSS samples (see `_gc_callback`).
@@ -112,12 +112,20 @@ def register_metrics(
     }
     instruments: dict[str, Any] = {}
     registered: dict[str, Callable[[CallbackOptions], Iterable[Observation]]] = {}
+    # The core's gauges: the detector's, and the latest reading of each watched count
+    # (descriptors, threads), which is what the count detectors see.
+    core_gauges = {k for k, _ in monitor._native.gauges()}
     for m in _native.catalog("python", naming):
         if m["deep"] and not deep:
             continue
         attr = m["attributes"][0] if m["attributes"] else ""
         key = m["key"]
-        cb = detector_gauge(key) if key in _native.GAUGE_KEYS else callbacks[key](attr)
+        if key in core_gauges:
+            cb = detector_gauge(key)
+        elif key in callbacks:
+            cb = callbacks[key](attr)
+        else:
+            continue  # a count the monitor does not watch: nothing reads it
         if not registered:
             cb = scrape.opening(cb)
         registered[m["key"]] = cb

@@ -126,6 +126,26 @@ ContainerMemory = TypedDict(
     total=True,
 )
 
+# One watched count in a report.
+CountLine = TypedDict(
+    "CountLine",
+    {
+        "baseline": Optional[float],
+        "growth_start_ms": Optional[int],
+        "limit": Optional[float],
+        "rate_per_sec": Optional[float],
+        "series": str,
+        "state": AlertState,
+        "suspects": list["Suspect"],
+        "time_to_limit_secs": Optional[float],
+        "ts_ms": int,
+        "unit": str,
+        "value": float,
+        "verdict": Verdict,
+    },
+    total=True,
+)
+
 # Options of the detector. Every tunable has a default; only `kind` and `limit` usually change.
 DetectorOptions = TypedDict(
     "DetectorOptions",
@@ -197,6 +217,7 @@ LeakReport = TypedDict(
     {
         "article_suspects": list["ArticleSuspect"],
         "baseline": Optional[float],
+        "counts": list["CountLine"],
         "events": list["AlertEvent"],
         "growth_start_ms": Optional[int],
         "growth_stop_ms": Optional[int],
@@ -271,6 +292,8 @@ MonitorOptions = TypedDict(
     "MonitorOptions",
     {
         "attribution": "AttributionOptions",
+        "count_detector": "DetectorOptions",
+        "counts": list[str],
         "detector": "DetectorOptions",
         "heap": bool,
         "interval_ms": int,
@@ -347,6 +370,7 @@ _ReplayStepRequired = TypedDict(
 class ReplayStep(_ReplayStepRequired, total=False):
     # Keys that may be left out.
     baseline: Optional[float]
+    counts: dict[str, float]
     requests: dict[str, int]
 
 # The model's estimate for one column (a route, `_other` or `_background`).

@@ -121,6 +121,46 @@ pub fn peak_rss() -> Result<u64, CollectError> {
         .ok_or_else(|| CollectError::parse("getrusage", format!("ru_maxrss {}", usage.ru_maxrss)))
 }
 
+const FD_DIR: &str = "/proc/self/fd";
+
+/// The number of file descriptors this process has open. Since Linux 6.2 a `stat` of
+/// `/proc/self/fd` gives it as the directory's size (one syscall, no allocation: std builds the
+/// path on the stack); older kernels give 0 there, and the entries are then counted (a
+/// directory read, O(descriptors)), without the one the read itself opens.
+pub fn open_fds() -> Result<u64, CollectError> {
+    let size = std::fs::metadata(FD_DIR)
+        .map_err(|e| CollectError::io(FD_DIR, e))?
+        .len();
+    if size > 0 {
+        return Ok(size);
+    }
+    count_fd_entries()
+}
+
+/// [`open_fds`] by listing `/proc/self/fd` (what kernels before 6.2 need).
+pub fn count_fd_entries() -> Result<u64, CollectError> {
+    let mut n = 0u64;
+    for entry in std::fs::read_dir(FD_DIR).map_err(|e| CollectError::io(FD_DIR, e))? {
+        entry.map_err(|e| CollectError::io(FD_DIR, e))?;
+        n += 1;
+    }
+    // The listing holds one descriptor of its own while it reads.
+    Ok(n.saturating_sub(1))
+}
+
+/// The soft limit on open file descriptors (`RLIMIT_NOFILE`), when there is one.
+// rlim_t is u64 on most Linux targets, not all.
+#[allow(clippy::unnecessary_cast)]
+pub fn fd_limit() -> Option<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one rlimit through a valid pointer to a local.
+    let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0;
+    (ok && lim.rlim_cur != libc::RLIM_INFINITY && lim.rlim_cur > 0).then_some(lim.rlim_cur as u64)
+}
+
 /// Host total memory from `/proc/meminfo`.
 pub fn mem_total() -> Option<u64> {
     let text = std::fs::read("/proc/meminfo").ok()?;
@@ -135,6 +175,8 @@ pub fn read_status_rss() -> Result<u64, CollectError> {
 
 #[cfg(test)]
 mod tests {
+    use std::fs::File;
+
     use super::*;
 
     #[test]
@@ -182,6 +224,31 @@ mod tests {
     fn status_peak_kb() -> u64 {
         let text = std::fs::read(STATUS).unwrap();
         parse_kb_field(&text, b"VmHWM:").unwrap() / 1024
+    }
+
+    #[test]
+    fn open_descriptors_are_counted_either_way() {
+        // Both counts see a descriptor opened between them; the directory read's own is not
+        // counted. Another test thread may open or close files meanwhile, so retry a few times.
+        for _ in 0..20 {
+            let before = open_fds().unwrap();
+            let listed = count_fd_entries().unwrap();
+            let file = File::open(STATM).unwrap();
+            let with_file = open_fds().unwrap();
+            let listed_with_file = count_fd_entries().unwrap();
+            drop(file);
+            if before == listed && with_file == before + 1 && listed_with_file == listed + 1 {
+                assert_eq!(open_fds().unwrap(), before);
+                return;
+            }
+        }
+        panic!("the descriptor counts never agreed in 20 tries");
+    }
+
+    #[test]
+    fn the_descriptor_limit_is_read() {
+        let limit = fd_limit().expect("RLIMIT_NOFILE is finite here");
+        assert!(limit >= open_fds().unwrap());
     }
 
     #[test]

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::counts;
 use crate::catalog::{Naming, Runtime};
-use crate::detect::DetectorConfig;
+use crate::detect::{DetectorConfig, SeriesKind};
 use crate::error::InputError;
 use crate::options::{into_object, kind_of, object, over_defaults};
 use crate::profile::ProfileConfig;
@@ -34,9 +35,9 @@ pub struct MonitorConfig {
     pub interval_ms: u64,
     /// Names of the runtime measures the binding reads at each request's start and end and
     /// records with it (their deltas also go on the request's span), at most four. Defaults:
-    /// one cheap measure per runtime (Node: `heap_used`; Go: `goroutines`; Python: `gc_count`).
-    /// Dearer opt-ins: Go `heap_allocated` (a `runtime/metrics` read, ~0.3-0.8 µs each end),
-    /// Python `allocated_blocks` (walks every memory pool).
+    /// one cheap measure (Node: `heap_used`; Python: `gc_count`; Go: none, its goroutines are
+    /// a watched count). Dearer opt-ins: Go `heap_allocated` (a `runtime/metrics` read,
+    /// ~0.3-0.8 µs each end), Python `allocated_blocks` (walks every memory pool).
     pub measures: Vec<String>,
     /// Also read process RSS at each request's start and end, reported as the `rss` measure
     /// and the span's RSS delta (one statm `pread` at each end, plus one more call into the
@@ -57,6 +58,14 @@ pub struct MonitorConfig {
     /// Detector options (the limit is set through `memory_limit`); a field left out takes the
     /// default of `detector.kind` and the runtime.
     pub detector: DetectorConfig,
+    /// The counts watched beside memory, each with its own detector, alert and events:
+    /// `open_fds` (counted by the core, Linux), `goroutines` (Go), `active_resources` (Node),
+    /// `threads` (Python). Default: `open_fds` and the runtime's own count.
+    pub counts: Vec<String>,
+    /// Detector options of the counts: the count kind's defaults, under the options given in
+    /// `detector` (so compressed time applies to every series), under these. Its `kind` is
+    /// always `count`; a count's limit is set by the core (`open_fds`: `RLIMIT_NOFILE`).
+    pub count_detector: DetectorConfig,
     /// Attribution options.
     pub attribution: AttributionConfig,
     /// The live-heap profile (allocation sites of the growth); on by default only in Go,
@@ -78,6 +87,8 @@ impl Default for MonitorConfig {
             memory_limit: None,
             heap: false,
             detector: DetectorConfig::default(),
+            counts: counts::preset(Runtime::Process),
+            count_detector: DetectorConfig::for_kind(SeriesKind::Count),
             attribution: AttributionConfig::default(),
             profile: ProfileConfig::default(),
         }
@@ -99,11 +110,15 @@ impl MonitorConfig {
         };
         let measures: &[&str] = match runtime {
             Runtime::Node => &["heap_used"],
-            Runtime::Go => &["goroutines"],
+            // Not goroutines: a request's goroutine delta at the middleware's end counts the
+            // request-scoped goroutines that exit on ctx.Done() only after it (+1 on a healthy
+            // route). The goroutine count is watched as a series instead (`counts`).
+            Runtime::Go => &[],
             Runtime::Python => &["gc_count"],
             Runtime::Process => &[],
         };
         c.measures = measures.iter().map(|m| m.to_string()).collect();
+        c.counts = counts::preset(runtime);
         c.heap = heap.unwrap_or(matches!(runtime, Runtime::Node | Runtime::Go));
         // Node: each read of V8's sampling profile through node:inspector forces a full GC;
         // Python: the allocator hook can cost more than 5% on allocation-heavy code
@@ -168,6 +183,9 @@ impl MonitorConfig {
             Some(d) => into_object("detector", d.clone())?,
         };
         let preset = MonitorConfig::preset(runtime, heap, kind_of(&detector)?);
+        let mut fields = fields;
+        let counts = count_detector_fields(detector, fields.remove("count_detector"))?;
+        fields.insert("count_detector".into(), Value::Object(counts));
         let cfg = over_defaults("config", &preset, fields)?;
         cfg.validate()?;
         Ok(cfg)
@@ -194,9 +212,31 @@ impl MonitorConfig {
             ));
         }
         self.detector.validate()?;
+        counts::validate(self.runtime, &self.counts)?;
+        if self.count_detector.kind != SeriesKind::Count {
+            return Err(InputError::invalid_option(
+                "count_detector.kind",
+                "counts are always of kind `count`",
+            ));
+        }
+        if self.count_detector.limit.is_some() {
+            return Err(InputError::invalid_option(
+                "count_detector.limit",
+                "a count's limit is set by the core",
+            ));
+        }
+        self.count_detector.validate()?;
         self.attribution.validate()?;
         self.profile.validate()?;
         RequestTracker::new(self.tracker_config(None)).map(drop)
+    }
+
+    /// The detector options of count series, with the limit of one.
+    pub(super) fn count_detector_with(&self, limit: Option<f64>) -> DetectorConfig {
+        DetectorConfig {
+            limit,
+            ..self.count_detector.clone()
+        }
     }
 
     pub(super) fn tracker_config(&self, rss: Option<Arc<dyn MeasureSource>>) -> TrackerConfig {
@@ -207,4 +247,20 @@ impl MonitorConfig {
             ..TrackerConfig::new(self.measures.iter().cloned())
         }
     }
+}
+
+/// The user's `count_detector` fields with those of `detector` under them: options given for
+/// the memory detector (compressed time, stricter bars) apply to the counts unless
+/// `count_detector` sets them. `kind` is not inherited; a `kind` other than `count` is refused
+/// by [`MonitorConfig::validate`].
+fn count_detector_fields(
+    mut detector: Map<String, Value>,
+    counts: Option<Value>,
+) -> Result<Map<String, Value>, InputError> {
+    detector.remove("kind");
+    if let Some(v) = counts {
+        // Detector options are flat: a key given here replaces the inherited one.
+        detector.extend(into_object("count_detector", v)?);
+    }
+    Ok(detector)
 }

@@ -14,8 +14,9 @@ use crate::report::LeakReport;
 /// hours of flapping between two polls.
 pub const EVENT_QUEUE_CAPACITY: usize = 64;
 
-/// The series the monitor's events are about. A string, not an enum, in every language's
-/// event, so that more watched series (goroutines, file descriptors) are no schema change.
+/// The memory series' name in events. An event's `measure` is a string, not an enum, in every
+/// language, since the watched counts are named by the same word (`goroutines`, `open_fds`,
+/// `active_resources`, `threads`; see [`COUNTS`](super::COUNTS)).
 pub const MEASURE_MEMORY: &str = "memory";
 
 /// The kinds of [`Event`].
@@ -56,7 +57,8 @@ pub struct Event {
     pub kind: EventKind,
     /// Timestamp (unix ms) of the sample that caused it.
     pub ts_ms: i64,
-    /// The watched series (`"memory"`).
+    /// The watched series: `"memory"`, or a count (`"goroutines"`, `"open_fds"`,
+    /// `"active_resources"`, `"threads"`), each alerting on its own.
     pub measure: String,
     /// The report for this event. For `suspects`, the report that named them (a report built
     /// later may differ: a route near the model's significance bar can drop out and come back).
@@ -66,12 +68,12 @@ pub struct Event {
 }
 
 impl Event {
-    /// An event of `kind` at `ts_ms` about memory, with its report.
+    /// An event of `kind` at `ts_ms` about the series of `report` (memory or a count).
     pub fn new(kind: EventKind, ts_ms: i64, report: LeakReport) -> Event {
         Event {
             kind,
             ts_ms,
-            measure: MEASURE_MEMORY.to_string(),
+            measure: report.quantity.series.clone(),
             report_text: report.render_text(),
             report,
         }
@@ -96,4 +98,8 @@ pub struct ReplayStep {
     /// The heap left after GC at `ts_ms`, fed after the requests as `observe_baseline` does.
     #[serde(default)]
     pub baseline: Option<f64>,
+    /// Readings of watched counts at `ts_ms` (`{"open_fds": 42}`), fed after the baseline as
+    /// `observe_count` does.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub counts: BTreeMap<String, f64>,
 }

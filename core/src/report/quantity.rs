@@ -66,12 +66,17 @@ impl Quantity {
     }
 
     /// An amount in this unit: IEC bytes, or the count with its unit's name
-    /// (`{goroutine}` reads `goroutine`), through the core's formatter.
+    /// (`{goroutine}` reads `goroutine`, `{file_descriptor}` `file descriptor`), through the
+    /// core's formatter.
     pub fn amount(&self, v: f64) -> String {
         if self.is_bytes() {
             return format::bytes(v);
         }
-        let word = self.unit.trim_start_matches('{').trim_end_matches('}');
+        let word = self
+            .unit
+            .trim_start_matches('{')
+            .trim_end_matches('}')
+            .replace('_', " ");
         format!("{} {word}", format::quantity(SeriesKind::Count, v))
     }
 
@@ -98,6 +103,8 @@ mod tests {
         assert_eq!(g.amount(1500.0), "1500 goroutine");
         assert_eq!(g.amount(0.0), "0 goroutine");
         assert_eq!(g.rate(1.0), "3600 goroutine/h");
+        let fds = Quantity::new("open_fds", "{file_descriptor}").unwrap();
+        assert_eq!(fds.amount(1.0), "1 file descriptor");
     }
 
     #[test]

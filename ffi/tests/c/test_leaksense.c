@@ -199,7 +199,7 @@ static void test_catalog(void) {
   leaksense_span_attributes_t names;
   OK(leaksense_span_attributes_get(&names));
   CHECK(strcmp(names.allocated_bytes, "memory.allocated_bytes") == 0);
-  CHECK(names.rss_delta_bytes[0] != '\0' && names.goroutine_delta[0] != '\0');
+  CHECK(names.rss_delta_bytes[0] != '\0');
   FAILS(LEAKSENSE_INVALID_OPTION, leaksense_span_attributes_get(NULL));
 }
 
@@ -224,7 +224,8 @@ static void test_monitor_lifecycle(void) {
   OK(leaksense_monitor_config(m, &config));
   /* The go preset under the options. */
   CHECK(config != NULL && strstr(config, "\"interval_ms\":10") != NULL);
-  CHECK(config != NULL && strstr(config, "\"measures\":[\"goroutines\"]") != NULL);
+  CHECK(config != NULL && strstr(config, "\"measures\":[]") != NULL);
+  CHECK(config != NULL && strstr(config, "\"counts\":[\"open_fds\",\"goroutines\"]") != NULL);
   leaksense_string_free(config);
   config = NULL;
   FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_config(m, NULL));
@@ -508,6 +509,72 @@ static void test_detection_events(void) {
   leaksense_monitor_free(m);
 }
 
+/* A goroutine count fed by hand (as the Go binding does): flat for two hours, then two more
+ * every minute. The count alerts on its own, as "goroutines", and has its own report. */
+static void test_counts(void) {
+  leaksense_monitor_t *m = NULL;
+  OK(leaksense_monitor_new(S("go"), S("{\"rss_per_request\": false}"), &m));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_observe_count(m, S("threads"), 1, 1));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_observe_count(m, NULL, 3, 1, 1));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_observe_count(NULL, S("goroutines"), 1, 1));
+  FAILS(LEAKSENSE_NON_FINITE_VALUE, leaksense_monitor_observe_count(m, S("goroutines"), 1, NAN));
+  unsigned int seed = 11;
+  const long long t0 = 1700000000000LL;
+  for (int step = 0; step < 6 * 60 / 2; step++) {
+    seed = seed * 1103515245u + 12345u;
+    double minutes = step * 2.0;
+    double leaked = minutes > 120 ? (minutes - 120) * 2.0 : 0;
+    OK(leaksense_monitor_observe_count(m, S("goroutines"), t0 + step * 120000LL,
+                                       40 + leaked + (double)((seed >> 16) % 5)));
+  }
+  FAILS(LEAKSENSE_OUT_OF_ORDER, leaksense_monitor_observe_count(m, S("goroutines"), t0, 1));
+  char *json = NULL;
+  OK(leaksense_monitor_poll_events(m, &json));
+  CHECK(json != NULL && strncmp(json, "[{\"kind\":\"leak\",", 16) == 0);
+  CHECK(json != NULL && strstr(json, "\"measure\":\"goroutines\"") != NULL);
+  CHECK(json != NULL && strstr(json, "\"measure\":\"memory\"") == NULL);
+  leaksense_string_free(json);
+  OK(leaksense_monitor_report_for_json(m, S("goroutines"), &json));
+  CHECK(json != NULL && strstr(json, "\"series\": \"goroutines\"") != NULL);
+  CHECK(json != NULL && strstr(json, "\"verdict\": \"leak\"") != NULL);
+  leaksense_string_free(json);
+  OK(leaksense_monitor_report_for_text(m, S("goroutines"), &json));
+  CHECK(json != NULL && strstr(json, "series         goroutines") != NULL);
+  leaksense_string_free(json);
+  OK(leaksense_monitor_report_for_json(m, S("memory"), &json));
+  CHECK(json != NULL && strstr(json, "\"series\": \"memory\"") != NULL);
+  CHECK(json != NULL && strstr(json, "\"counts\": [") != NULL);
+  leaksense_string_free(json);
+  OK(leaksense_monitor_gauges(m, &json));
+  CHECK(json != NULL && strstr(json, "\"go.goroutine.count\":") != NULL);
+  leaksense_string_free(json);
+  json = NULL;
+  /* The same without JSON: the detector's gauges, and a count's latest reading. */
+  leaksense_gauges_t gauges;
+  OK(leaksense_monitor_gauge_values(m, &gauges));
+  double value = -1;
+  bool present = false;
+  OK(leaksense_monitor_count_value(m, S("goroutines"), &value, &present));
+  CHECK(present && value >= 40);
+  OK(leaksense_monitor_count_value(m, S("open_fds"), &value, &present));
+  CHECK(!present && value == 0); /* nothing has counted descriptors: no sampler ran */
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_count_value(m, S("threads"), &value, &present));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_count_value(m, S("goroutines"), NULL, &present));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_count_value(m, S("goroutines"), &value, NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_count_value(NULL, S("goroutines"), &value, &present));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_report_for_json(m, S("threads"), &json));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_report_for_json(m, NULL, 2, &json));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_report_for_json(m, S("goroutines"), NULL));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_monitor_report_for_text(NULL, S("goroutines"), &json));
+  CHECK(json == NULL);
+  OK(leaksense_monitor_close(m));
+  FAILS(LEAKSENSE_CLOSED, leaksense_monitor_observe_count(m, S("goroutines"), t0 * 2, 1));
+  FAILS(LEAKSENSE_CLOSED, leaksense_monitor_report_for_text(m, S("goroutines"), &json));
+  FAILS(LEAKSENSE_CLOSED, leaksense_monitor_count_value(m, S("goroutines"), &value, &present));
+  CHECK(json == NULL);
+  leaksense_monitor_free(m);
+}
+
 static void test_profile(void) {
   leaksense_monitor_t *m = NULL;
   /* The Go preset has the profile on; the process preset (NULL runtime) has it off. */
@@ -580,6 +647,7 @@ int main(int argc, char **argv) {
   test_record();
   test_detection_events();
   test_vector_file(vectors, 10);
+  test_counts();
   test_profile();
   if (failures) {
     fprintf(stderr, "%d of %d checks failed\n", failures, checks);
