@@ -40,7 +40,7 @@ fn render_all(reports: &[leaksense_cli::analyze::SeriesReport], cfg: &DetectorCo
 
 fn single(data: &[u8], format: Format) {
     let cfg = DetectorConfig::default();
-    if let Ok((reports, _)) = stream::single(input(data, format), &cfg) {
+    if let Ok((reports, _)) = stream::single(input(data, format), &cfg, None) {
         render_all(&reports, &cfg);
     }
 }
@@ -58,7 +58,7 @@ pub fn json(data: &[u8]) {
 /// OpenMetrics bytes through the line reader, the series grouping and the workers.
 pub fn openmetrics(data: &[u8]) {
     let cfg = DetectorConfig::for_kind(SeriesKind::Count);
-    if let Ok((reports, _)) = stream::openmetrics(input(data, Format::Openmetrics), &cfg) {
+    if let Ok((reports, _)) = stream::openmetrics(input(data, Format::Openmetrics), &cfg, None) {
         render_all(&reports, &cfg);
     }
 }
