@@ -618,7 +618,8 @@ impl HeapProfile {
         }
         let mut sites: Vec<GrowingSite> = sites
             .into_iter()
-            .filter(|(_, (w, _))| w.bytes > 0.0)
+            // At least a byte: differences of scaled samples leave float residue (1e-10 B).
+            .filter(|(_, (w, _))| w.bytes >= 1.0)
             .map(|(frame, (w, routes))| {
                 let f = tables.frame(frame);
                 let route = routes
@@ -643,7 +644,8 @@ impl HeapProfile {
             .collect();
         sites.sort_by(|a, b| b.bytes.total_cmp(&a.bytes));
         sites.truncate(self.config.top_sites);
-        let mut growing: Vec<&(u32, Weight)> = diff.iter().filter(|(_, w)| w.bytes > 0.0).collect();
+        let mut growing: Vec<&(u32, Weight)> =
+            diff.iter().filter(|(_, w)| w.bytes >= 1.0).collect();
         growing.sort_by(|a, b| b.1.bytes.total_cmp(&a.1.bytes));
         let stacks = growing
             .into_iter()
