@@ -3,6 +3,7 @@
 //! Columns: situation, seed, rate (% of the pre-leak floor per hour), delay_min (first firing
 //! after the leak start), first_pending_min (relative to the leak start), false_alarm,
 //! longest_pending_min (healthy series: the longest pending stretch, a margin to a false alarm).
+//! `TRAFFIC=1` feeds each series' traffic, as the in-process monitor does.
 
 use leaksense_core::detect::scenarios::{Situation, generate};
 use leaksense_core::detect::{AlertState, Detector};
@@ -68,7 +69,16 @@ fn row(sit: Situation, seed: u64, overrides: &[(String, serde_json::Value)]) -> 
     };
     let (mut delay, mut first_pending, mut fa) = (None, None, false);
     let (mut pend_since, mut longest) = (None::<i64>, 0i64);
+    let traffic: &[_] = if std::env::var_os("TRAFFIC").is_some() {
+        &sc.traffic
+    } else {
+        &[]
+    };
+    let mut rates = traffic.iter().peekable();
     for s in &sc.samples {
+        while let Some(r) = rates.next_if(|r| r.ts_ms <= s.ts_ms) {
+            d.observe_traffic(*r).expect("valid traffic");
+        }
         d.update(*s).expect("valid samples");
         let st = d.state();
         let after = lstart.is_some_and(|l| s.ts_ms >= l);

@@ -28,9 +28,6 @@ const TTL_GROWTH: f64 = 2.0;
 /// A count that keeps rising through its noise for this long, longer than a daily cycle
 /// rises, is a leak whatever its size.
 const COUNT_SUSTAIN_SECS: f64 = 14.0 * 3600.0;
-/// A rise whose second half climbs at less than this share of its first half's rate is
-/// decelerating: a warm-up.
-const DECELERATION: f64 = 0.75;
 /// Fewest floor points a rising segment needs.
 const MIN_POINTS: usize = 6;
 
@@ -246,10 +243,10 @@ pub(super) fn assess(
     let Some(x) = xs else {
         return (verdict, cond, est);
     };
-    if cond || !lazy || !(firing || load::fell_recently(x)) {
+    if cond || !lazy || !cfg.traffic_unmask || !(firing || load::fell_recently(x)) {
         return (verdict, cond, est);
     }
-    if !load::unmask(points, x, load_work, adjusted) {
+    if !load::unmask(points, x, cfg.unmask_fall_share, load_work, adjusted) {
         return (verdict, cond, est);
     }
     let mut hidden = est;
@@ -311,7 +308,10 @@ fn judge_points(
         return (Verdict::Healthy, false);
     }
     let (verdict, cond) = judge(&s, z, lazy, firing, slopes, values, est);
-    if cond && !firing && (explained_by_load(&s, load_work) || yesterday_too(&s, ctx.view.profile))
+    if cond
+        && !firing
+        && ((cfg.traffic_veto && explained_by_load(&s, load_work))
+            || yesterday_too(&s, ctx.view.profile))
     {
         return (Verdict::Healthy, false);
     }
@@ -398,7 +398,8 @@ fn judge(
     // a floor that falls with the load is judged on the floor with the load's part out); without
     // it only one with no flat baseline before it (a warm-up's tail), since a leak whose rate
     // follows traffic also slows at night.
-    let decel = s.unmasked || s.loads.is_some() || s.hinge.index == 0;
+    let decel = (cfg.traffic_warmup && (s.unmasked || s.loads.is_some())) || s.hinge.index == 0;
+    let decel = (decel && cfg.warmup_deceleration > 0.0).then_some(cfg.warmup_deceleration);
     if !continues || !shaped_like_a_leak(blocks, decel, slopes) {
         return healthy;
     }
@@ -521,7 +522,7 @@ fn load_hides(points: &[Sample], loads: &[f64], k: usize, growth: f64) -> bool {
 
 /// The shape tests of a rise that still goes on: not a ramp that levelled off, not one step,
 /// and, with `decel`, not a decelerating rise (a warm-up).
-fn shaped_like_a_leak(blocks: &[(f64, f64)], decel: bool, slopes: &mut Vec<i64>) -> bool {
+fn shaped_like_a_leak(blocks: &[(f64, f64)], decel: Option<f64>, slopes: &mut Vec<i64>) -> bool {
     // A rise that has levelled off (the end of a deploy's or a cache fill's ramp, a warm-up)
     // fits "rising, then flat" better than a line; judged on every block, not on the newest
     // third's own noisy slope.
@@ -535,11 +536,11 @@ fn shaped_like_a_leak(blocks: &[(f64, f64)], decel: bool, slopes: &mut Vec<i64>)
     }
     // A decelerating rise is a warm-up (the tail of one since start, or a cache warming after
     // a flat spell) until it proves it does not slow down.
-    if !decel {
+    let Some(decel) = decel else {
         return true;
-    }
+    };
     let half = blocks.len() / 2;
     let first = sen_blocks(&blocks[..half], None, slopes).0;
     let second = sen_blocks(&blocks[half..], None, slopes).0;
-    matches!((first, second), (Some(a), Some(b)) if b >= DECELERATION * a)
+    matches!((first, second), (Some(a), Some(b)) if b >= decel * a)
 }

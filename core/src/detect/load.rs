@@ -145,6 +145,7 @@ pub(super) fn fell_recently(loads: &[f64]) -> bool {
 pub(super) fn unmask(
     points: &[Sample],
     loads: &[f64],
+    fall_share: f64,
     work: &mut LoadWork,
     out: &mut Vec<Sample>,
 ) -> bool {
@@ -159,12 +160,35 @@ pub(super) fn unmask(
     if !(sst > 0.0 && sse <= (1.0 - FOLLOWS) * sst) {
         return false;
     }
+    // ... and only one seen falling with it: a warm-up that rose with the morning's load fits
+    // an increasing function of the load as well, and would leave a rise where the load fell
+    // and the warmed floor did not.
+    if !fell_with_load(points, &work.resid, fall_share) {
+        return false;
+    }
     out.clear();
     out.extend(work.resid.iter().map(|r| Sample {
         ts_ms: r.ts_ms,
         value: r.value + level,
     }));
     true
+}
+
+/// Whether the floor has fallen, from a high to a later low, by at least `share` of the range
+/// its load's part (the values less the isotonic residuals `resid`) spans.
+fn fell_with_load(points: &[Sample], resid: &[Sample], share: f64) -> bool {
+    if share <= 0.0 {
+        return true;
+    }
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    let (mut peak, mut fall) = (f64::NEG_INFINITY, 0.0f64);
+    for (p, r) in points.iter().zip(resid) {
+        let part = p.value - r.value;
+        (lo, hi) = (lo.min(part), hi.max(part));
+        peak = peak.max(p.value);
+        fall = fall.max(peak - p.value);
+    }
+    fall >= share * (hi - lo)
 }
 
 /// Whether the segment from `index` on reaches loads never seen before it (by more than
