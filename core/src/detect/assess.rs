@@ -246,7 +246,7 @@ pub(super) fn assess(
     if cond || !lazy || !cfg.traffic_unmask || !(firing || load::fell_recently(x)) {
         return (verdict, cond, est);
     }
-    if !load::unmask(points, x, cfg.unmask_fall_share, load_work, adjusted) {
+    if !load::unmask(points, x, load_work, adjusted) {
         return (verdict, cond, est);
     }
     let mut hidden = est;
@@ -322,7 +322,7 @@ fn judge_points(
 /// increasing function of the load fits the floor about as well as the hinge).
 fn explained_by_load(s: &Segment, work: &mut LoadWork) -> bool {
     s.loads
-        .is_some_and(|loads| load::explains(s.points, loads, &s.hinge, work))
+        .is_some_and(|loads| load::explains(s.points, loads, &s.hinge, s.cfg.veto_keeps, work))
 }
 
 /// Whether yesterday's floor rose over the same hours nearly as much: then the rise is the

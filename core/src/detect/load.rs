@@ -7,7 +7,7 @@
 //! - **Loads seen before the growth began.** Any increasing function is allowed: the isotonic
 //!   regression of the floor on the (lagged) load (pool-adjacent-violators), tried at a few
 //!   lags, alone and with the "flat, then rising" hinge added (backfitting). If the hinge
-//!   hardly improves on the load alone (keeps [`EXPLAINS`] of its squared error), the rise is
+//!   hardly improves on the load alone (keeps `veto_keeps` of its squared error), the rise is
 //!   the load's. A floor that rises and falls with traffic leaves the hinge nothing to add; a
 //!   leak keeps rising whatever the load does, which no function of the load follows.
 //! - **Record loads** (higher than any before the growth began): an increasing function could
@@ -22,9 +22,6 @@
 use super::stats::{Hinge, hinge_fit};
 use crate::series::Sample;
 
-/// The load explains the floor when adding the hinge to the load's isotonic fit leaves at
-/// least this share of its squared error.
-const EXPLAINS: f64 = 0.9;
 /// A segment reaches record loads when its load exceeds the range seen before it by this share
 /// of that range.
 const RECORD: f64 = 0.1;
@@ -76,7 +73,13 @@ impl LoadWork {
 /// Whether an increasing function of the load, at some lag, explains the floor so well that
 /// adding the hinge `h` (growth from its start on) hardly improves the fit: then the rise may
 /// be the load's, and it is not declared a leak.
-pub(super) fn explains(points: &[Sample], loads: &[f64], h: &Hinge, work: &mut LoadWork) -> bool {
+pub(super) fn explains(
+    points: &[Sample],
+    loads: &[f64],
+    h: &Hinge,
+    keeps: f64,
+    work: &mut LoadWork,
+) -> bool {
     let n = points.len();
     if loads.len() != n || n < 8 {
         return false;
@@ -118,7 +121,7 @@ pub(super) fn explains(points: &[Sample], loads: &[f64], h: &Hinge, work: &mut L
     }
     (work.sub_points, work.sub_loads) = (sp, sx);
     let (alone, with_hinge) = best;
-    with_hinge >= EXPLAINS * alone
+    with_hinge >= keeps * alone
 }
 
 /// Whether the load fell over the last [`FALL_POINTS`] points, by [`FALL_SHARE`] of its range
@@ -145,7 +148,6 @@ pub(super) fn fell_recently(loads: &[f64]) -> bool {
 pub(super) fn unmask(
     points: &[Sample],
     loads: &[f64],
-    fall_share: f64,
     work: &mut LoadWork,
     out: &mut Vec<Sample>,
 ) -> bool {
@@ -160,35 +162,12 @@ pub(super) fn unmask(
     if !(sst > 0.0 && sse <= (1.0 - FOLLOWS) * sst) {
         return false;
     }
-    // ... and only one seen falling with it: a warm-up that rose with the morning's load fits
-    // an increasing function of the load as well, and would leave a rise where the load fell
-    // and the warmed floor did not.
-    if !fell_with_load(points, &work.resid, fall_share) {
-        return false;
-    }
     out.clear();
     out.extend(work.resid.iter().map(|r| Sample {
         ts_ms: r.ts_ms,
         value: r.value + level,
     }));
     true
-}
-
-/// Whether the floor has fallen, from a high to a later low, by at least `share` of the range
-/// its load's part (the values less the isotonic residuals `resid`) spans.
-fn fell_with_load(points: &[Sample], resid: &[Sample], share: f64) -> bool {
-    if share <= 0.0 {
-        return true;
-    }
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    let (mut peak, mut fall) = (f64::NEG_INFINITY, 0.0f64);
-    for (p, r) in points.iter().zip(resid) {
-        let part = p.value - r.value;
-        (lo, hi) = (lo.min(part), hi.max(part));
-        peak = peak.max(p.value);
-        fall = fall.max(peak - p.value);
-    }
-    fall >= share * (hi - lo)
 }
 
 /// Whether the segment from `index` on reaches loads never seen before it (by more than
@@ -402,7 +381,7 @@ mod tests {
             })
             .collect();
         let hinge = |points: &[Sample]| crate::detect::stats::hinge_fit(points, 6).unwrap();
-        assert!(explains(&follows, &load, &hinge(&follows), &mut w));
-        assert!(!explains(&leaks, &load, &hinge(&leaks), &mut w));
+        assert!(explains(&follows, &load, &hinge(&follows), 0.9, &mut w));
+        assert!(!explains(&leaks, &load, &hinge(&leaks), 0.9, &mut w));
     }
 }

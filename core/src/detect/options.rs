@@ -102,14 +102,13 @@ pub struct DetectorConfig {
     /// With traffic known: a rise an increasing function of the (lagged) request rate explains
     /// about as well as the load plus growth is not a leak (the load veto).
     pub traffic_veto: bool,
+    /// The load veto holds when adding growth to the load's fit leaves at least this share of
+    /// its squared error (the growth adds little).
+    pub veto_keeps: f64,
     /// With traffic known: while the load has fallen or an alert fires, the floor is also
     /// judged with the load's part taken out (a leak can hide under a floor that falls with
     /// the load).
     pub traffic_unmask: bool,
-    /// The floor is judged with the load's part out only once it has fallen with the load, by
-    /// this share of the range the load's part spans: a warm-up that rose with the morning's
-    /// load and then stayed flat has not. 0 turns the condition off.
-    pub unmask_fall_share: f64,
     /// A rise whose second half climbs at less than this share of its first half's rate is
     /// decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
     pub warmup_deceleration: f64,
@@ -140,8 +139,8 @@ impl Default for DetectorConfig {
             reports_full_gcs: false,
             max_events: 32,
             traffic_veto: true,
+            veto_keeps: 0.9,
             traffic_unmask: true,
-            unmask_fall_share: 0.0,
             warmup_deceleration: 0.75,
             traffic_warmup: true,
         }
@@ -219,7 +218,7 @@ impl DetectorConfig {
             0.0,
             WEEK,
         )?;
-        range("unmask_fall_share", self.unmask_fall_share, 0.0, 1.0)?;
+        range("veto_keeps", self.veto_keeps, 0.0, 1.0)?;
         range("warmup_deceleration", self.warmup_deceleration, 0.0, 1.0)?;
         if !(1..=10_000).contains(&self.max_events) {
             return Err(InputError::invalid_option(
