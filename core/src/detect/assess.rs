@@ -321,8 +321,10 @@ fn judge_points(
 /// With traffic known: whether the rise of the segment could be the load's doing (an
 /// increasing function of the load fits the floor about as well as the hinge).
 fn explained_by_load(s: &Segment, work: &mut LoadWork) -> bool {
-    s.loads
-        .is_some_and(|loads| load::explains(s.points, loads, &s.hinge, s.cfg.veto_keeps, work))
+    s.loads.is_some_and(|loads| {
+        let cfg = s.cfg;
+        load::explains(s.points, loads, &s.hinge, cfg.veto_keeps, cfg.veto_record_curve, work)
+    })
 }
 
 /// Whether yesterday's floor rose over the same hours nearly as much: then the rise is the

@@ -13,7 +13,7 @@
 //! - **Record loads** (higher than any before the growth began): an increasing function could
 //!   bend exactly where the growth began, so the load's share is bounded instead by a linear
 //!   response fitted before the growth (at its upper confidence bound), with room for a convex
-//!   bend ([`CURVE`]). A floor that stayed flat while the load varied before cannot blame a
+//!   bend (`veto_record_curve`). A floor that stayed flat while the load varied before cannot blame a
 //!   rise on more load; one whose response was never seen (the first morning's ramp from the
 //!   night low) waits until the load turns.
 //!
@@ -25,10 +25,6 @@ use crate::series::Sample;
 /// A segment reaches record loads when its load exceeds the range seen before it by this share
 /// of that range.
 const RECORD: f64 = 0.1;
-/// How much steeper than linear (fitted before the segment) the load's response may be at
-/// record loads: the slope of `x^1.5` at the top of its range is about twice its mean slope
-/// over the lower half.
-const CURVE: f64 = 2.5;
 /// Rounds of backfitting the isotonic function and the hinge's rate.
 const BACKFIT_ROUNDS: usize = 4;
 /// Most points the load fits of a veto look at.
@@ -78,6 +74,7 @@ pub(super) fn explains(
     loads: &[f64],
     h: &Hinge,
     keeps: f64,
+    curve: f64,
     work: &mut LoadWork,
 ) -> bool {
     let n = points.len();
@@ -85,7 +82,7 @@ pub(super) fn explains(
         return false;
     }
     if h.index > 0 && record_load(loads, h.index) {
-        return !beyond_linear(points, loads, h);
+        return curve > 0.0 && !beyond_linear(points, loads, h, curve);
     }
     // At most MODEL_POINTS evenly spaced points: the floor points are strongly autocorrelated,
     // and the fits below are the costliest part of an evaluation with traffic.
@@ -188,9 +185,9 @@ fn record_load(loads: &[f64], index: usize) -> bool {
 
 /// At record loads: whether the rise since the hinge exceeds what the load can explain by a
 /// linear response fitted before the segment (at its upper confidence bound), with room for a
-/// convex bend ([`CURVE`]). False when the points before the segment cannot bound the response
+/// convex bend (`veto_record_curve`). False when the points before the segment cannot bound the response
 /// (too few, or a load that hardly moved): then the rise may be the load's.
-fn beyond_linear(points: &[Sample], loads: &[f64], h: &Hinge) -> bool {
+fn beyond_linear(points: &[Sample], loads: &[f64], h: &Hinge, curve: f64) -> bool {
     let pre = h.index;
     if pre < 6 {
         return false;
@@ -229,7 +226,7 @@ fn beyond_linear(points: &[Sample], loads: &[f64], h: &Hinge) -> bool {
     let at = |i: usize| mean(&loads[i.saturating_sub(1)..(i + 2).min(n)]);
     let load_rise = (at(n - 1) - at(pre)).max(0.0);
     let dur = points[n - 1].ts_ms.saturating_sub(points[pre].ts_ms) as f64 / 1000.0;
-    h.slope * dur > CURVE * beta_hi * load_rise
+    h.slope * dur > curve * beta_hi * load_rise
 }
 
 /// The squared errors of the isotonic regression of the values on `loads`, alone and with a
@@ -381,7 +378,7 @@ mod tests {
             })
             .collect();
         let hinge = |points: &[Sample]| crate::detect::stats::hinge_fit(points, 6).unwrap();
-        assert!(explains(&follows, &load, &hinge(&follows), 0.9, &mut w));
-        assert!(!explains(&leaks, &load, &hinge(&leaks), 0.9, &mut w));
+        assert!(explains(&follows, &load, &hinge(&follows), 0.9, 2.5, &mut w));
+        assert!(!explains(&leaks, &load, &hinge(&leaks), 0.9, 2.5, &mut w));
     }
 }

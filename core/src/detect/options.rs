@@ -105,6 +105,11 @@ pub struct DetectorConfig {
     /// The load veto holds when adding growth to the load's fit leaves at least this share of
     /// its squared error (the growth adds little).
     pub veto_keeps: f64,
+    /// At record loads (beyond any seen before the growth), how much steeper than the linear
+    /// response fitted before the growth the load's part may be (room for a convex bend: the
+    /// slope of `x^1.5` at the top of its range is about twice its mean slope over the lower
+    /// half). 0: no veto at record loads.
+    pub veto_record_curve: f64,
     /// With traffic known: while the load has fallen or an alert fires, the floor is also
     /// judged with the load's part taken out (a leak can hide under a floor that falls with
     /// the load).
@@ -140,6 +145,7 @@ impl Default for DetectorConfig {
             max_events: 32,
             traffic_veto: true,
             veto_keeps: 0.9,
+            veto_record_curve: 2.5,
             traffic_unmask: true,
             warmup_deceleration: 0.75,
             traffic_warmup: true,
@@ -219,6 +225,7 @@ impl DetectorConfig {
             WEEK,
         )?;
         range("veto_keeps", self.veto_keeps, 0.0, 1.0)?;
+        range("veto_record_curve", self.veto_record_curve, 0.0, 100.0)?;
         range("warmup_deceleration", self.warmup_deceleration, 0.0, 1.0)?;
         if !(1..=10_000).contains(&self.max_events) {
             return Err(InputError::invalid_option(
