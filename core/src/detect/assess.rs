@@ -246,13 +246,19 @@ pub(super) fn assess(
     if cond || !lazy || !cfg.traffic_unmask || !(firing || load::fell_recently(x)) {
         return (verdict, cond, est);
     }
-    if !load::unmask(points, x, load_work, adjusted) {
+    // Nothing was hidden a moment ago: a floor point more hardly changes that, and the fit
+    // and judgement below cost as much as the evaluation itself.
+    let (first, now) = (points[0].ts_ms, points[points.len() - 1].ts_ms);
+    let reuse_ms = (cfg.traffic_reuse_secs * 1000.0) as i64;
+    if !firing && load_work.quiet_at.is_some_and(|at| first <= at && now - at <= reuse_ms) {
         return (verdict, cond, est);
     }
     let mut hidden = est;
-    let (v2, cond2) = judge_points(&ctx, adjusted, None, values, slopes, load_work, &mut hidden);
-    if cond2 {
-        (v2, cond2, hidden)
+    let found = load::unmask(points, x, load_work, adjusted)
+        && judge_points(&ctx, adjusted, None, values, slopes, load_work, &mut hidden).1;
+    load_work.quiet_at = (!found).then_some(now);
+    if found {
+        (Verdict::Leak, true, hidden)
     } else {
         (verdict, cond, est)
     }
@@ -322,8 +328,12 @@ fn judge_points(
 /// increasing function of the load fits the floor about as well as the hinge).
 fn explained_by_load(s: &Segment, work: &mut LoadWork) -> bool {
     s.loads.is_some_and(|loads| {
-        let cfg = s.cfg;
-        load::explains(s.points, loads, &s.hinge, cfg.veto_keeps, cfg.veto_record_curve, work)
+        let opts = load::VetoOptions {
+            keeps: s.cfg.veto_keeps,
+            curve: s.cfg.veto_record_curve,
+            reuse_ms: (s.cfg.traffic_reuse_secs * 1000.0) as i64,
+        };
+        load::explains(s.points, loads, &s.hinge, &opts, work)
     })
 }
 

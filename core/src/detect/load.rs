@@ -50,6 +50,10 @@ pub(super) struct LoadWork {
     keys: Vec<(i64, u32)>,
     sub_points: Vec<Sample>,
     sub_loads: Vec<f64>,
+    /// The last isotonic verdict: the growth start it judged, when, and whether it explained.
+    last: Option<(i64, i64, bool)>,
+    /// When the floor with the load's part out last showed no hidden leak.
+    pub(super) quiet_at: Option<i64>,
 }
 
 impl LoadWork {
@@ -64,6 +68,8 @@ impl LoadWork {
             keys: Vec::with_capacity(capacity),
             sub_points: Vec::with_capacity(MODEL_POINTS),
             sub_loads: Vec::with_capacity(MODEL_POINTS),
+            last: None,
+            quiet_at: None,
         }
     }
 }
@@ -75,8 +81,7 @@ pub(super) fn explains(
     points: &[Sample],
     loads: &[f64],
     h: &Hinge,
-    keeps: f64,
-    curve: f64,
+    opts: &VetoOptions,
     work: &mut LoadWork,
 ) -> bool {
     let n = points.len();
@@ -84,8 +89,41 @@ pub(super) fn explains(
         return false;
     }
     if h.index > 0 && record_load(loads, h.index) {
-        return curve > 0.0 && !beyond_linear(points, loads, h, curve);
+        return opts.curve > 0.0 && !beyond_linear(points, loads, h, opts.curve);
     }
+    // The isotonic fits are the costliest part of an evaluation with traffic, and a floor point
+    // more hardly moves them: a verdict on the same growth start is reused for a while.
+    let (start, now) = (points[h.index].ts_ms, points[n - 1].ts_ms);
+    if let Some((s, at, explained)) = work.last
+        && s == start
+        && (0..=opts.reuse_ms).contains(&now.saturating_sub(at))
+    {
+        return explained;
+    }
+    let explained = isotonic_explains(points, loads, h, opts.keeps, work);
+    work.last = Some((start, now, explained));
+    explained
+}
+
+/// The load veto's options (see `DetectorConfig`).
+pub(super) struct VetoOptions {
+    /// `veto_keeps`.
+    pub(super) keeps: f64,
+    /// `veto_record_curve`.
+    pub(super) curve: f64,
+    /// `traffic_reuse_secs`, in ms.
+    pub(super) reuse_ms: i64,
+}
+
+/// [`explains`] at loads seen before the growth: the isotonic fits.
+fn isotonic_explains(
+    points: &[Sample],
+    loads: &[f64],
+    h: &Hinge,
+    keeps: f64,
+    work: &mut LoadWork,
+) -> bool {
+    let n = points.len();
     // At most MODEL_POINTS evenly spaced points: the floor points are strongly autocorrelated,
     // and the fits below are the costliest part of an evaluation with traffic.
     let stride = n.div_ceil(MODEL_POINTS).max(1);
@@ -391,7 +429,12 @@ mod tests {
             })
             .collect();
         let hinge = |points: &[Sample]| crate::detect::stats::hinge_fit(points, 6).unwrap();
-        assert!(explains(&follows, &load, &hinge(&follows), 0.9, 2.5, &mut w));
-        assert!(!explains(&leaks, &load, &hinge(&leaks), 0.9, 2.5, &mut w));
+        let opts = VetoOptions {
+            keeps: 0.9,
+            curve: 2.5,
+            reuse_ms: 0,
+        };
+        assert!(explains(&follows, &load, &hinge(&follows), &opts, &mut w));
+        assert!(!explains(&leaks, &load, &hinge(&leaks), &opts, &mut w));
     }
 }

@@ -110,6 +110,11 @@ pub struct DetectorConfig {
     /// slope of `x^1.5` at the top of its range is about twice its mean slope over the lower
     /// half). 0: no veto at record loads.
     pub veto_record_curve: f64,
+    /// The costly fits of the traffic rules are reused for up to this long: the load veto's
+    /// verdict on loads seen before, for growth from the same start, and (before an alert
+    /// fires) a finding that the floor with the load's part out hides no leak. 0: refitted at
+    /// every evaluation.
+    pub traffic_reuse_secs: f64,
     /// With traffic known: while the load has fallen or an alert fires, the floor is also
     /// judged with the load's part taken out (a leak can hide under a floor that falls with
     /// the load).
@@ -146,6 +151,7 @@ impl Default for DetectorConfig {
             traffic_veto: true,
             veto_keeps: 0.9,
             veto_record_curve: 2.5,
+            traffic_reuse_secs: 600.0,
             traffic_unmask: true,
             warmup_deceleration: 0.75,
             traffic_warmup: true,
@@ -226,6 +232,7 @@ impl DetectorConfig {
         )?;
         range("veto_keeps", self.veto_keeps, 0.0, 1.0)?;
         range("veto_record_curve", self.veto_record_curve, 0.0, 100.0)?;
+        range("traffic_reuse_secs", self.traffic_reuse_secs, 0.0, 86400.0)?;
         range("warmup_deceleration", self.warmup_deceleration, 0.0, 1.0)?;
         if !(1..=10_000).contains(&self.max_events) {
             return Err(InputError::invalid_option(
