@@ -313,6 +313,16 @@ fn judge_points(
     {
         return (Verdict::Healthy, false);
     }
+    // A rise the load explained a moment ago is vetoed again whatever the tests say.
+    let reuse_ms = (cfg.traffic_reuse_secs * 1000.0) as i64;
+    if lazy
+        && !firing
+        && cfg.traffic_veto
+        && loads.is_some()
+        && load::explained_lately(points, &hinge, reuse_ms, load_work)
+    {
+        return (Verdict::Healthy, false);
+    }
     let (verdict, cond) = judge(&s, z, lazy, firing, slopes, values, est);
     if cond
         && !firing

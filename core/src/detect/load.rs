@@ -50,7 +50,7 @@ pub(super) struct LoadWork {
     keys: Vec<(i64, u32)>,
     sub_points: Vec<Sample>,
     sub_loads: Vec<f64>,
-    /// The last isotonic verdict: the growth start it judged, when, and whether it explained.
+    /// The last verdict: the growth start it judged, when, and whether the load explained it.
     last: Option<(i64, i64, bool)>,
     /// When the floor with the load's part out last showed no hidden leak.
     pub(super) quiet_at: Option<i64>,
@@ -88,21 +88,32 @@ pub(super) fn explains(
     if loads.len() != n || n < 8 {
         return false;
     }
-    if h.index > 0 && record_load(loads, h.index) {
-        return opts.curve > 0.0 && !beyond_linear(points, loads, h, opts.curve);
-    }
-    // The isotonic fits are the costliest part of an evaluation with traffic, and a floor point
-    // more hardly moves them: a verdict on the same growth start is reused for a while.
-    let (start, now) = (points[h.index].ts_ms, points[n - 1].ts_ms);
-    if let Some((s, at, explained)) = work.last
-        && s == start
-        && (0..=opts.reuse_ms).contains(&now.saturating_sub(at))
-    {
+    if let Some(explained) = reused(points, h, opts.reuse_ms, work) {
         return explained;
     }
-    let explained = isotonic_explains(points, loads, h, opts.keeps, work);
-    work.last = Some((start, now, explained));
+    let explained = if h.index > 0 && record_load(loads, h.index) {
+        opts.curve > 0.0 && !beyond_linear(points, loads, h, opts.curve)
+    } else {
+        isotonic_explains(points, loads, h, opts.keeps, work)
+    };
+    work.last = Some((points[h.index].ts_ms, points[n - 1].ts_ms, explained));
     explained
+}
+
+/// Whether [`explains`] would reuse a verdict that the load explains the rise from `h` on (so
+/// that an evaluation can skip the tests the veto would overrule).
+pub(super) fn explained_lately(points: &[Sample], h: &Hinge, reuse_ms: i64, work: &LoadWork) -> bool {
+    reused(points, h, reuse_ms, work) == Some(true)
+}
+
+/// A floor point more hardly moves the veto's verdict, and the isotonic fits are the costliest
+/// part of an evaluation with traffic: the verdict on the same growth start, when it is recent
+/// enough.
+fn reused(points: &[Sample], h: &Hinge, reuse_ms: i64, work: &LoadWork) -> Option<bool> {
+    let (start, now) = (points[h.index].ts_ms, points[points.len() - 1].ts_ms);
+    work.last
+        .filter(|&(s, at, _)| s == start && (0..=reuse_ms).contains(&now.saturating_sub(at)))
+        .map(|l| l.2)
 }
 
 /// The load veto's options (see `DetectorConfig`).
