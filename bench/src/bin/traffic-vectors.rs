@@ -9,7 +9,8 @@
 //! growth start within 45 min of the truth where the case says; a leak that stops has resolved
 //! by the end, saying when the growth stopped (within 90 min). Seeds are taken from the held-out
 //! range (1000 and up); a seed the detector misses is skipped and the skip reported on stderr.
-//! Series sampled every 15 s are thinned to every 4th sample (60 s) to keep the file small.
+//! To keep the file small, series sampled every 15 s are thinned to every 8th sample (120 s;
+//! the slow leak to its limit to every 4th, 60 s) and the request rate to one per 5 min.
 
 use leaksense_core::detect::scenarios::{Scenario, Situation, generate};
 use leaksense_core::detect::{AlertState, Analysis, SeriesKind};
@@ -18,15 +19,21 @@ use leaksense_core::series::Sample;
 use serde_json::{Value, json};
 
 /// The situations, and whether their case checks the growth start.
-const PICKS: [(Situation, bool); 9] = [
+const PICKS: [(Situation, bool); 15] = [
     (Situation::DailySwing, false),
+    (Situation::DailySwingTwoDays, false),
     (Situation::CacheWarmup, false),
     (Situation::CountSwing, false),
+    (Situation::SparseHealthy, false),
+    (Situation::MinuteHealthy, false),
+    (Situation::GappyHealthy, false),
     (Situation::SwingLeak, false),
+    (Situation::RequestLeak, false),
     (Situation::LeakStops, false),
     (Situation::SlowLeakToLimit, false),
     (Situation::SlowCountLeak, true),
     (Situation::SparseLeak, false),
+    (Situation::MinuteLeak, false),
     (Situation::GappyLeak, true),
 ];
 
@@ -37,16 +44,31 @@ fn secs(samples: &[Sample]) -> (Vec<f64>, Vec<f64>) {
         .unzip()
 }
 
-/// Every 4th sample of a 15 s series; rounded as the file stores them.
+/// Every 8th sample of a 15 s series (every 4th of a slow leak to its limit; the 60 s and
+/// 300 s ones whole), and one request rate
+/// per 5 min (the detector keeps one mean rate per 5 min bucket); rounded as the file stores
+/// them.
 fn thin(sc: &Scenario) -> (Vec<Sample>, Vec<Sample>) {
-    let keep = if sc.step_secs <= 15 { 4 } else { 1 };
+    // At 120 s no held-out slow_leak_to_limit seed is alerted by half its time to the limit.
+    let keep = match sc.step_secs {
+        ..=15 if sc.situation == Situation::SlowLeakToLimit => 4,
+        ..=15 => 8,
+        _ => 1,
+    };
     let round = |s: &Sample, scale: f64| Sample {
         ts_ms: s.ts_ms,
         value: (s.value * scale).round() / scale,
     };
     let samples = sc.samples.iter().step_by(keep).map(|s| round(s, 1.0));
-    let traffic = sc.traffic.iter().step_by(keep).map(|s| round(s, 1e3));
-    (samples.collect(), traffic.collect())
+    let mut next_ms = i64::MIN;
+    let traffic = sc.traffic.iter().filter(|s| {
+        let keep = s.ts_ms >= next_ms;
+        if keep {
+            next_ms = s.ts_ms + 300_000 - 30_000;
+        }
+        keep
+    });
+    (samples.collect(), traffic.map(|s| round(s, 1e3)).collect())
 }
 
 fn options(sc: &Scenario, traffic: &[Sample]) -> Value {
@@ -170,7 +192,7 @@ fn main() {
         ),
     ]);
     let doc = json!({
-        "description": "The detector on real traffic: analyze(timestamps in unix seconds, values, options) with the options object passed through unchanged (kind, limit, max_events and traffic: the request rate {timestamps, values}). Scenario cases are generated (leaksense-bench traffic-vectors) from labelled synthetic series with their traffic, thinned to 60 s; expectations come from the labels: fired (whether any alert event turns firing), fired_by (the first firing at or before, unix seconds), state, growth_start and growth_stop (inclusive [lo, hi] in unix seconds of growth_start_ms and growth_stop_ms). The options are JSON as they are (no NaN); an omitted expect key is not checked.",
+        "description": "The detector on real traffic: analyze(timestamps in unix seconds, values, options) with the options object passed through unchanged (kind, limit, max_events and traffic: the request rate {timestamps, values}). Scenario cases are generated (leaksense-bench traffic-vectors) from labelled synthetic series with their traffic (15 s series thinned to 120 s, or 60 s for slow_leak_to_limit; the request rate to one per 5 min); expectations come from the labels: fired (whether any alert event turns firing), fired_by (the first firing at or before, unix seconds), state, growth_start and growth_stop (inclusive [lo, hi] in unix seconds of growth_start_ms and growth_stop_ms). The options are JSON as they are (no NaN); an omitted expect key is not checked.",
         "cases": cases,
     });
     println!("{}", serde_json::to_string(&doc).expect("json"));
