@@ -250,7 +250,12 @@ pub(super) fn assess(
     // and judgement below cost as much as the evaluation itself.
     let (first, now) = (points[0].ts_ms, points[points.len() - 1].ts_ms);
     let reuse_ms = (cfg.traffic_reuse_secs * 1000.0) as i64;
-    if !firing && load_work.quiet_at.is_some_and(|at| first <= at && now - at <= reuse_ms) {
+    if !firing
+        && reuse_ms > 0
+        && load_work
+            .quiet_at
+            .is_some_and(|at| first <= at && now - at <= reuse_ms)
+    {
         return (verdict, cond, est);
     }
     let mut hidden = est;

@@ -343,14 +343,8 @@ pub fn analyze_with_traffic(
 mod tests {
     use super::*;
     use crate::detect::options::MAX_FLOOR;
+    use crate::detect::s;
     use crate::error::ErrorCode;
-
-    fn s(ts_secs: i64, value: f64) -> Sample {
-        Sample {
-            ts_ms: ts_secs * 1000,
-            value,
-        }
-    }
 
     /// The events are exactly: pending, firing, resolved.
     fn assert_fired_once_then_resolved(events: &[AlertEvent]) {

@@ -102,7 +102,12 @@ pub(super) fn explains(
 
 /// Whether [`explains`] would reuse a verdict that the load explains the rise from `h` on (so
 /// that an evaluation can skip the tests the veto would overrule).
-pub(super) fn explained_lately(points: &[Sample], h: &Hinge, reuse_ms: i64, work: &LoadWork) -> bool {
+pub(super) fn explained_lately(
+    points: &[Sample],
+    h: &Hinge,
+    reuse_ms: i64,
+    work: &LoadWork,
+) -> bool {
     reused(points, h, reuse_ms, work) == Some(true)
 }
 
@@ -112,7 +117,9 @@ pub(super) fn explained_lately(points: &[Sample], h: &Hinge, reuse_ms: i64, work
 fn reused(points: &[Sample], h: &Hinge, reuse_ms: i64, work: &LoadWork) -> Option<bool> {
     let (start, now) = (points[h.index].ts_ms, points[points.len() - 1].ts_ms);
     work.last
-        .filter(|&(s, at, _)| s == start && (0..=reuse_ms).contains(&now.saturating_sub(at)))
+        .filter(|&(s, at, _)| {
+            reuse_ms > 0 && s == start && (0..=reuse_ms).contains(&now.saturating_sub(at))
+        })
         .map(|l| l.2)
 }
 
@@ -447,5 +454,53 @@ mod tests {
         };
         assert!(explains(&follows, &load, &hinge(&follows), &opts, &mut w));
         assert!(!explains(&leaks, &load, &hinge(&leaks), &opts, &mut w));
+    }
+
+    #[test]
+    fn a_verdict_is_reused_only_for_the_same_growth_start_and_while_recent() {
+        // The series of the test above: the load explains `follows` and not `leaks`.
+        let load: Vec<f64> = (0..24)
+            .map(|i| 50.0 + 30.0 * (f64::from(i) * 0.4 - 1.0).sin())
+            .collect();
+        let at = |i: i32, v: f64| Sample {
+            ts_ms: i64::from(i) * 300_000,
+            value: v,
+        };
+        let follows: Vec<Sample> = (0..24)
+            .map(|i| at(i, 1000.0 + 2.0 * load[i as usize]))
+            .collect();
+        let leaks: Vec<Sample> = (0..24)
+            .map(|i| at(i, 1000.0 + 10.0 * f64::from((i - 8).max(0))))
+            .collect();
+        let h = crate::detect::stats::hinge_fit(&leaks, 6).unwrap();
+        let opts = |reuse_ms| VetoOptions {
+            keeps: 0.9,
+            curve: 2.5,
+            reuse_ms,
+        };
+        let explained_first = |points: &[Sample], h: &Hinge| {
+            let mut w = LoadWork::default();
+            let n = points.len();
+            assert!(explains(points, &load[..n], h, &opts(600_000), &mut w));
+            w
+        };
+        // A moment later, on the same growth start: the verdict stands, whatever the points.
+        let mut w = explained_first(&follows, &h);
+        assert!(explained_lately(&leaks, &h, 600_000, &w));
+        assert!(explains(&leaks, &load, &h, &opts(600_000), &mut w));
+        // Not when reuse is off.
+        assert!(!explained_lately(&leaks, &h, 0, &w));
+        assert!(!explains(&leaks, &load, &h, &opts(0), &mut w));
+        // Nor for another growth start.
+        let other = Hinge {
+            index: h.index + 1,
+            ..h
+        };
+        let mut w = explained_first(&follows, &other);
+        assert!(!explained_lately(&leaks, &h, 600_000, &w));
+        assert!(!explains(&leaks, &load, &h, &opts(600_000), &mut w));
+        // Nor once it is older than the reuse time (15 min here).
+        let mut w = explained_first(&follows[..21], &h);
+        assert!(!explains(&leaks, &load, &h, &opts(600_000), &mut w));
     }
 }

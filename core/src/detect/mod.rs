@@ -22,3 +22,12 @@ pub use detector::{Analysis, Detector, Verdict, analyze, analyze_with_traffic};
 pub use inflection::{find_growth_inflection, find_growth_inflection_secs};
 pub use options::{DetectorConfig, MAX_FLOOR, SeriesKind};
 pub use secs::{deriv_secs, predict_linear_secs};
+
+/// A sample at `ts_secs` seconds (the unit tests' shorthand).
+#[cfg(test)]
+pub(crate) fn s(ts_secs: i64, value: f64) -> crate::series::Sample {
+    crate::series::Sample {
+        ts_ms: ts_secs * 1000,
+        value,
+    }
+}

@@ -111,9 +111,9 @@ pub struct DetectorConfig {
     /// half). 0: no veto at record loads.
     pub veto_record_curve: f64,
     /// The costly fits of the traffic rules are reused for up to this long: the load veto's
-    /// verdict on loads seen before, for growth from the same start, and (before an alert
-    /// fires) a finding that the floor with the load's part out hides no leak. 0: refitted at
-    /// every evaluation.
+    /// verdict on growth from the same start (an evaluation it vetoes skips the other tests),
+    /// and (before an alert fires) a finding that the floor with the load's part out hides no
+    /// leak. 0: refitted at every evaluation.
     pub traffic_reuse_secs: f64,
     /// With traffic known: while the load has fallen or an alert fires, the floor is also
     /// judged with the load's part taken out (a leak can hide under a floor that falls with
@@ -241,5 +241,45 @@ impl DetectorConfig {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    #[test]
+    fn the_traffic_rules_options_are_validated() {
+        let edits: [fn(&mut DetectorConfig); 8] = [
+            |c| c.warmup_deceleration = -0.1,
+            |c| c.warmup_deceleration = 1.5,
+            |c| c.veto_keeps = f64::NAN,
+            |c| c.veto_keeps = 2.0,
+            |c| c.veto_record_curve = -1.0,
+            |c| c.veto_record_curve = f64::INFINITY,
+            |c| c.traffic_reuse_secs = -1.0,
+            |c| c.traffic_reuse_secs = 1e9,
+        ];
+        for edit in edits {
+            let mut c = DetectorConfig::default();
+            edit(&mut c);
+            assert_eq!(
+                c.validate().unwrap_err().code(),
+                ErrorCode::InvalidOption,
+                "{c:?}"
+            );
+        }
+        // Each rule can be switched off.
+        let off = DetectorConfig {
+            traffic_veto: false,
+            traffic_unmask: false,
+            traffic_warmup: false,
+            warmup_deceleration: 0.0,
+            veto_record_curve: 0.0,
+            traffic_reuse_secs: 0.0,
+            ..DetectorConfig::default()
+        };
+        assert!(off.validate().is_ok());
     }
 }

@@ -115,14 +115,8 @@ impl Traffic {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::s;
     use crate::error::ErrorCode;
-
-    fn s(ts_secs: i64, value: f64) -> Sample {
-        Sample {
-            ts_ms: ts_secs * 1000,
-            value,
-        }
-    }
 
     #[test]
     fn bucket_means_average_over_a_window() {
