@@ -108,6 +108,32 @@ type AnalyzeOptions struct {
 	// The service's request rate over the same time, the traffic covariate (none: the series
 	// alone is judged).
 	Traffic *TrafficSeries `json:"traffic,omitempty"`
+	// The costly fits of the traffic rules are reused for up to this long: the load veto's
+	// verdict on growth from the same start (an evaluation it vetoes skips the other tests),
+	// and (before an alert fires) a finding that the floor with the load's part out hides no
+	// leak. 0: refitted at every evaluation.
+	TrafficReuseSecs *float64 `json:"traffic_reuse_secs,omitempty"`
+	// With traffic known: while the load has fallen or an alert fires, the floor is also
+	// judged with the load's part taken out (a leak can hide under a floor that falls with
+	// the load).
+	TrafficUnmask *bool `json:"traffic_unmask,omitempty"`
+	// With traffic known: a rise an increasing function of the (lagged) request rate explains
+	// about as well as the load plus growth is not a leak (the load veto).
+	TrafficVeto *bool `json:"traffic_veto,omitempty"`
+	// With traffic known: every decelerating rise is a warm-up, not only one with no flat
+	// baseline before it (without traffic a leak whose rate follows traffic slows at night).
+	TrafficWarmup *bool `json:"traffic_warmup,omitempty"`
+	// The load veto holds when adding growth to the load's fit leaves at least this share of
+	// its squared error (the growth adds little).
+	VetoKeeps *float64 `json:"veto_keeps,omitempty"`
+	// At record loads (beyond any seen before the growth), how much steeper than the linear
+	// response fitted before the growth the load's part may be (room for a convex bend: the
+	// slope of `x^1.5` at the top of its range is about twice its mean slope over the lower
+	// half). 0: no veto at record loads.
+	VetoRecordCurve *float64 `json:"veto_record_curve,omitempty"`
+	// A rise whose second half climbs at less than this share of its first half's rate is
+	// decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
+	WarmupDeceleration *float64 `json:"warmup_deceleration,omitempty"`
 	// Time after start or restart during which no leak is declared (warm-up).
 	WarmupSecs *float64 `json:"warmup_secs,omitempty"`
 }
@@ -232,6 +258,32 @@ type DetectorOptions struct {
 	// With a limit: a significant rise that reaches the limit within this time is a leak even
 	// when it is still small relative to the baseline.
 	TimeToLimitAlertSecs *float64 `json:"time_to_limit_alert_secs,omitempty"`
+	// The costly fits of the traffic rules are reused for up to this long: the load veto's
+	// verdict on growth from the same start (an evaluation it vetoes skips the other tests),
+	// and (before an alert fires) a finding that the floor with the load's part out hides no
+	// leak. 0: refitted at every evaluation.
+	TrafficReuseSecs *float64 `json:"traffic_reuse_secs,omitempty"`
+	// With traffic known: while the load has fallen or an alert fires, the floor is also
+	// judged with the load's part taken out (a leak can hide under a floor that falls with
+	// the load).
+	TrafficUnmask *bool `json:"traffic_unmask,omitempty"`
+	// With traffic known: a rise an increasing function of the (lagged) request rate explains
+	// about as well as the load plus growth is not a leak (the load veto).
+	TrafficVeto *bool `json:"traffic_veto,omitempty"`
+	// With traffic known: every decelerating rise is a warm-up, not only one with no flat
+	// baseline before it (without traffic a leak whose rate follows traffic slows at night).
+	TrafficWarmup *bool `json:"traffic_warmup,omitempty"`
+	// The load veto holds when adding growth to the load's fit leaves at least this share of
+	// its squared error (the growth adds little).
+	VetoKeeps *float64 `json:"veto_keeps,omitempty"`
+	// At record loads (beyond any seen before the growth), how much steeper than the linear
+	// response fitted before the growth the load's part may be (room for a convex bend: the
+	// slope of `x^1.5` at the top of its range is about twice its mean slope over the lower
+	// half). 0: no veto at record loads.
+	VetoRecordCurve *float64 `json:"veto_record_curve,omitempty"`
+	// A rise whose second half climbs at less than this share of its first half's rate is
+	// decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
+	WarmupDeceleration *float64 `json:"warmup_deceleration,omitempty"`
 	// Time after start or restart during which no leak is declared (warm-up).
 	WarmupSecs *float64 `json:"warmup_secs,omitempty"`
 }

@@ -171,6 +171,46 @@ export interface AnalyzeOptions {
    */
   traffic?: TrafficSeries | null;
   /**
+   * The costly fits of the traffic rules are reused for up to this long: the load veto's
+   * verdict on growth from the same start (an evaluation it vetoes skips the other tests),
+   * and (before an alert fires) a finding that the floor with the load's part out hides no
+   * leak. 0: refitted at every evaluation.
+   */
+  traffic_reuse_secs?: number;
+  /**
+   * With traffic known: while the load has fallen or an alert fires, the floor is also
+   * judged with the load's part taken out (a leak can hide under a floor that falls with
+   * the load).
+   */
+  traffic_unmask?: boolean;
+  /**
+   * With traffic known: a rise an increasing function of the (lagged) request rate explains
+   * about as well as the load plus growth is not a leak (the load veto).
+   */
+  traffic_veto?: boolean;
+  /**
+   * With traffic known: every decelerating rise is a warm-up, not only one with no flat
+   * baseline before it (without traffic a leak whose rate follows traffic slows at night).
+   */
+  traffic_warmup?: boolean;
+  /**
+   * The load veto holds when adding growth to the load's fit leaves at least this share of
+   * its squared error (the growth adds little).
+   */
+  veto_keeps?: number;
+  /**
+   * At record loads (beyond any seen before the growth), how much steeper than the linear
+   * response fitted before the growth the load's part may be (room for a convex bend: the
+   * slope of `x^1.5` at the top of its range is about twice its mean slope over the lower
+   * half). 0: no veto at record loads.
+   */
+  veto_record_curve?: number;
+  /**
+   * A rise whose second half climbs at less than this share of its first half's rate is
+   * decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
+   */
+  warmup_deceleration?: number;
+  /**
    * Time after start or restart during which no leak is declared (warm-up).
    */
   warmup_secs?: number;
@@ -390,6 +430,46 @@ export interface DetectorOptions {
    * when it is still small relative to the baseline.
    */
   time_to_limit_alert_secs?: number;
+  /**
+   * The costly fits of the traffic rules are reused for up to this long: the load veto's
+   * verdict on growth from the same start (an evaluation it vetoes skips the other tests),
+   * and (before an alert fires) a finding that the floor with the load's part out hides no
+   * leak. 0: refitted at every evaluation.
+   */
+  traffic_reuse_secs?: number;
+  /**
+   * With traffic known: while the load has fallen or an alert fires, the floor is also
+   * judged with the load's part taken out (a leak can hide under a floor that falls with
+   * the load).
+   */
+  traffic_unmask?: boolean;
+  /**
+   * With traffic known: a rise an increasing function of the (lagged) request rate explains
+   * about as well as the load plus growth is not a leak (the load veto).
+   */
+  traffic_veto?: boolean;
+  /**
+   * With traffic known: every decelerating rise is a warm-up, not only one with no flat
+   * baseline before it (without traffic a leak whose rate follows traffic slows at night).
+   */
+  traffic_warmup?: boolean;
+  /**
+   * The load veto holds when adding growth to the load's fit leaves at least this share of
+   * its squared error (the growth adds little).
+   */
+  veto_keeps?: number;
+  /**
+   * At record loads (beyond any seen before the growth), how much steeper than the linear
+   * response fitted before the growth the load's part may be (room for a convex bend: the
+   * slope of `x^1.5` at the top of its range is about twice its mean slope over the lower
+   * half). 0: no veto at record loads.
+   */
+  veto_record_curve?: number;
+  /**
+   * A rise whose second half climbs at less than this share of its first half's rate is
+   * decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
+   */
+  warmup_deceleration?: number;
   /**
    * Time after start or restart during which no leak is declared (warm-up).
    */
