@@ -87,7 +87,7 @@ fn main() -> ExitCode {
             if std::env::var_os("VERBOSE").is_some() {
                 for (i, who) in who.iter().enumerate().take(2) {
                     let missed = shape.leaks() && out[i].delay_secs.is_none();
-                    if out[i].false_alarm || missed {
+                    if out[i].false_alarm || missed || out[i].resolved_while_leaking {
                         eprintln!("{} seed {seed} {who:?}: {:?}", shape.name(), out[i]);
                     }
                 }

@@ -68,6 +68,7 @@ AnalyzeOptions = TypedDict(
     {
         "bucket_secs": float,
         "confidence": float,
+        "count_sustain_secs": float,
         "first_collection_secs": float,
         "floor_capacity": int,
         "for_secs": float,
@@ -82,6 +83,8 @@ AnalyzeOptions = TypedDict(
         "projection_secs": float,
         "reports_full_gcs": bool,
         "reset_drop_ratio": float,
+        "sparse_sawtooth_step": float,
+        "stop_pause_ratio": float,
         "time_to_limit_alert_secs": float,
         "traffic": Optional["TrafficSeries"],
         "warmup_secs": float,
@@ -152,6 +155,7 @@ DetectorOptions = TypedDict(
     {
         "bucket_secs": float,
         "confidence": float,
+        "count_sustain_secs": float,
         "first_collection_secs": float,
         "floor_capacity": int,
         "for_secs": float,
@@ -166,6 +170,8 @@ DetectorOptions = TypedDict(
         "projection_secs": float,
         "reports_full_gcs": bool,
         "reset_drop_ratio": float,
+        "sparse_sawtooth_step": float,
+        "stop_pause_ratio": float,
         "time_to_limit_alert_secs": float,
         "warmup_secs": float,
     },

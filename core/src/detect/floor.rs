@@ -217,7 +217,7 @@ impl Floor {
                 false
             }
             Some(b) if s.ts_ms.saturating_sub(b.start_ms) >= self.bucket_ms => {
-                self.close_bucket(cfg.bucket_secs, b, traffic);
+                self.close_bucket(cfg, b, traffic);
                 let k = s.ts_ms.saturating_sub(b.start_ms) / self.bucket_ms.max(1);
                 let start = b.start_ms.saturating_add(k.saturating_mul(self.bucket_ms));
                 self.open_bucket(start, s);
@@ -351,7 +351,7 @@ impl Floor {
         });
     }
 
-    fn close_bucket(&mut self, bucket_secs: f64, b: Bucket, traffic: &Traffic) {
+    fn close_bucket(&mut self, cfg: &DetectorConfig, b: Bucket, traffic: &Traffic) {
         self.mins.push(b.min);
         self.drops.push(b.drops);
         (self.prev_max, self.prev_min) = (b.max, b.min.value);
@@ -380,10 +380,14 @@ impl Floor {
         };
         // Enough buckets for a few samples: the minimum of one or two samples of a sawtooth
         // sampled every few minutes is far above its floor.
-        let sparse = (WINDOW_SAMPLES * self.interval_ms / self.bucket_ms.max(1) as f64).ceil();
+        // Only for a sawtooth: post-GC readings are each a floor already.
+        let level = self.last.map_or(0.0, |l| l.value.abs());
+        let sawtooth = self.step_ewma >= cfg.sparse_sawtooth_step * level;
+        let samples = if sawtooth { WINDOW_SAMPLES } else { 0.0 };
+        let sparse = (samples * self.interval_ms / self.bucket_ms.max(1) as f64).ceil();
         let span = span
             .max((sparse as usize).min(MAX_SPAN))
-            .max(self.slow_span(bucket_secs))
+            .max(self.slow_span(cfg.bucket_secs))
             .min(self.mins.len());
         self.window_ms = (span as i64).saturating_mul(self.bucket_ms);
         let trough = self.mins.iter().skip(self.mins.len() - span).fold(
