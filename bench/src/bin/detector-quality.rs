@@ -18,12 +18,11 @@
 //! for 30 min, evaluated every 60 s with Prometheus's `for` semantics; its growth start is its
 //! `find_growth_inflection` on 5 min points when its alert fires.
 
-use leaksense_bench::config;
 use leaksense_bench::quality::{
     HEADER, Outcome, Tally, Timelines, Truth, Who, article, cells, leaksense, median, median_min,
     read_timelines, replay_previous, row,
 };
-use leaksense_core::detect::DetectorConfig;
+use leaksense_bench::{config, parse_set};
 use leaksense_core::detect::scenarios::{Scenario, Situation, generate};
 use std::process::ExitCode;
 
@@ -40,19 +39,6 @@ fn parse_seeds(s: &str) -> Option<(u64, u64)> {
     let (a, b) = s.split_once("..")?;
     let (a, b) = (a.parse().ok()?, b.parse().ok()?);
     (a < b).then_some((a, b))
-}
-
-fn parse_set(kv: &str) -> Option<(String, serde_json::Value)> {
-    let (k, v) = kv.split_once('=')?;
-    let v: serde_json::Value = serde_json::from_str(v).ok()?;
-    let mut probe = serde_json::to_value(DetectorConfig::default()).ok()?;
-    probe.get(k)?;
-    probe[k] = v.clone();
-    serde_json::from_value::<DetectorConfig>(probe)
-        .ok()?
-        .validate()
-        .ok()?;
-    Some((k.to_string(), v))
 }
 
 fn parse_only(list: &str) -> Option<Vec<Situation>> {
