@@ -9,8 +9,8 @@ use super::load::{self, LoadWork};
 use super::options::{COUNT_PROJECTION_FACTOR, COUNT_RISE_FACTOR, DetectorConfig, SeriesKind};
 use super::profile::DailyProfile;
 use super::stats::{
-    Bounds, Hinge, TEST_POINTS, block_median, hinge_fit, line_beats_step, plateau, plateau_f,
-    reduce_blocks, residual_sigma, sen, sen_blocks, theil_sen,
+    Bounds, Hinge, TEST_POINTS, block_median, hinge_fit, line_beats_step, median, order_key,
+    plateau, plateau_f, reduce_blocks, residual_sigma, sen, sen_blocks, theil_sen,
 };
 use crate::series::{Ring, Sample};
 
@@ -451,7 +451,8 @@ fn rise_continues(
 
 /// For a firing alert: whether the rise has levelled off. The segment fits "rising, then
 /// flat" clearly better than a line ([`PLATEAU_F`]), the flat part has lasted at least
-/// [`RECENT_SECS`] (a floor window, and `stop_pause_ratio` times the rise's longest pause),
+/// [`RECENT_SECS`] (a floor window, `stop_pause_ratio` times the rise's longest pause, and
+/// the time the rise takes to climb `stop_noise_sigmas` of the flat part's noise),
 /// and its rate's upper bound is below [`RECENT_SHARE`] of the segment's: a
 /// leak that stopped, or a warm-up that flattened, resolves about that long after the growth
 /// stopped, whatever the segment's length. Returns when it levelled off.
@@ -487,6 +488,12 @@ fn levelled_off(
         return None;
     }
     let flat_secs = now.saturating_sub(knee_ms) as f64 / 1000.0;
+    // The level must have held for as long as the rise takes to climb a few of the flat
+    // part's own noise: a slow leak under noise has flat-looking stretches.
+    let k = s.cfg.stop_noise_sigmas;
+    if k > 0.0 && flat_secs * rate < k * flat_sigma(flat, slopes) {
+        return None;
+    }
     if s.loads
         .is_some_and(|x| load_hides(s.points, x, flat.len(), rate * flat_secs))
     {
@@ -495,6 +502,16 @@ fn levelled_off(
     let (_, _, hi) = sen(flat, TEST_POINTS, Some((z, Bounds::High)), slopes);
     hi.is_some_and(|h| h < RECENT_SHARE * rate)
         .then_some(knee_ms)
+}
+
+/// Robust standard deviation (scaled median absolute deviation) of the values of `flat`.
+fn flat_sigma(flat: &[Sample], buf: &mut Vec<i64>) -> f64 {
+    buf.clear();
+    buf.extend(flat.iter().map(|p| order_key(p.value)));
+    let m = median(buf);
+    buf.clear();
+    buf.extend(flat.iter().map(|p| order_key((p.value - m).abs())));
+    1.4826 * median(buf)
 }
 
 /// The longest time the rising part of `seg` (its points before `knee_ms`) went without a new

@@ -444,7 +444,7 @@ mod tests {
 
     #[test]
     fn invalid_options_are_refused() {
-        let edits: [fn(&mut DetectorConfig); 23] = [
+        let edits: [fn(&mut DetectorConfig); 24] = [
             |c| c.limit = Some(0.0),
             |c| c.min_for_secs = -1.0,
             |c| c.limit = Some(f64::NAN),
@@ -465,6 +465,7 @@ mod tests {
             |c| c.first_collection_secs = -1.0,
             |c| c.max_events = 0,
             |c| c.stop_pause_ratio = -1.0,
+            |c| c.stop_noise_sigmas = f64::NAN,
             |c| c.sparse_sawtooth_step = f64::NAN,
             |c| c.count_sustain_secs = -1.0,
             |c| c.count_sustain_secs = f64::INFINITY,
@@ -570,6 +571,28 @@ mod tests {
             later(&off) > 0,
             "without the pause test a flat spell resolves"
         );
+    }
+
+    #[test]
+    fn stop_noise_sigmas_holds_a_plateau_until_it_outlasts_the_noise() {
+        // A leak under noise that stops at 7 h: resolved within 2 h by default; with the flat
+        // part required to outlast 1000 of its own noise's sigmas, not within those 2 h.
+        let (start, stop) = (3.0 * 3600.0, 7.0 * 3600.0);
+        let xs = sawtooth(9.0, 30e6, |t| {
+            let noise = ((t * 12.9898).sin() * 43758.5453).fract();
+            200e6 + 2e6 * noise + 20.0e3 * (t.min(stop) - start).max(0.0)
+        });
+        let resolved = |cfg: &DetectorConfig| {
+            let a = analyze(&xs, cfg).unwrap();
+            assert!(a.events.iter().any(|e| e.to == AlertState::Firing));
+            a.events.iter().any(|e| e.from == AlertState::Firing)
+        };
+        assert!(resolved(&DetectorConfig::default()));
+        let strict = DetectorConfig {
+            stop_noise_sigmas: 1000.0,
+            ..Default::default()
+        };
+        assert!(!resolved(&strict));
     }
 
     #[test]
