@@ -415,3 +415,39 @@ impl Floor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The window of the newest floor point after 6 h of 10 min samples of `value(i)`.
+    fn window_after(cfg: &DetectorConfig, value: impl Fn(i64) -> f64) -> i64 {
+        let mut f = Floor::new(cfg).unwrap();
+        let traffic = Traffic::new(300_000).unwrap();
+        for i in 0..36 {
+            let s = Sample {
+                ts_ms: i * 600_000,
+                value: value(i),
+            };
+            f.push(cfg, s, &traffic);
+        }
+        f.window_ms()
+    }
+
+    #[test]
+    fn a_sparse_window_widens_for_a_sawtooth_only() {
+        let cfg = DetectorConfig::default();
+        // Post-GC readings every 10 min: each is a floor, changing by 0.1 % of the level.
+        let post_gc = |i: i64| 100e6 * (1.0 + 0.001 * (i % 3) as f64);
+        // A sawtooth sampled every 10 min: readings anywhere between the floor and 40 % above.
+        let sawtooth = |i: i64| 100e6 * (1.0 + 0.4 * ((i * 7) % 5) as f64 / 5.0);
+        assert_eq!(window_after(&cfg, post_gc), 2 * 300_000);
+        assert_eq!(window_after(&cfg, sawtooth), 8 * 300_000);
+        // With the gate off, post-GC readings get the wide window too.
+        let always = DetectorConfig {
+            sparse_sawtooth_step: 0.0,
+            ..Default::default()
+        };
+        assert_eq!(window_after(&always, post_gc), 8 * 300_000);
+    }
+}
