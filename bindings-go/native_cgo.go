@@ -216,6 +216,8 @@ func nativeGaugeValues(h nativeMonitor, out *gaugeValues) error {
 	return takeError(C.leaksense_monitor_gauge_values(h, out))
 }
 
+func nativeUnmatchedRoute() string { return C.GoString(C.leaksense_unmatched_route()) }
+
 // nativeGaugeKeys are the catalog keys of the gauges, in the order of gaugeValues.
 func nativeGaugeKeys() []string {
 	keys := make([]string, 0, C.LEAKSENSE_GAUGE_COUNT)

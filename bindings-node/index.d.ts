@@ -179,5 +179,11 @@ export interface ProcessMemory {
 /** Span attribute names from the core catalog: `[allocated bytes, RSS delta bytes]`. */
 export declare function spanAttributeNames(): Array<string>
 
+/**
+ * The route of requests no framework route matched and no `setRoute()` named: the core's, the
+ * name Python and Go use too (not the overflow bucket `_other`).
+ */
+export declare const UNMATCHED_ROUTE: string
+
 /** Checks a u32-valued option the way every entry point does; exposed so JS can test it. */
 export declare function validateU32(name: string, value: number): number

@@ -843,4 +843,5 @@ module.exports.findGrowthInflection = nativeBinding.findGrowthInflection
 module.exports.gaugeKeys = nativeBinding.gaugeKeys
 module.exports.predictLinear = nativeBinding.predictLinear
 module.exports.spanAttributeNames = nativeBinding.spanAttributeNames
+module.exports.UNMATCHED_ROUTE = nativeBinding.UNMATCHED_ROUTE
 module.exports.validateU32 = nativeBinding.validateU32

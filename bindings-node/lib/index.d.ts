@@ -67,6 +67,8 @@ export declare function codedError(code: LeakSenseError['code'], message: string
 export interface RequestContext { route?: string }
 export declare function currentRequest(): RequestContext | undefined;
 export declare function setRoute(route: string): void;
+/** The route of requests no framework route matched and no `setRoute()` named (404s): the core's. */
+export declare const UNMATCHED_ROUTE: string;
 export declare function httpHandler<Req extends IncomingMessage, Res extends ServerResponse>(monitor: Monitor, handler: (req: Req, res: Res) => void, options?: { route?: (req: Req) => string }): (req: Req, res: Res) => void;
 export declare function express(monitor: Monitor): (req: any, res: any, next: (err?: unknown) => void) => void;
 export declare function fastify(monitor: Monitor): (app: any, opts: unknown, done: (err?: Error) => void) => void;

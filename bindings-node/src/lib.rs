@@ -104,6 +104,11 @@ pub fn analyze(
     to_js(&analyze_secs(&timestamps, &values, &options_json).map_err(input_err)?)
 }
 
+/// The route of requests no framework route matched and no `setRoute()` named: the core's, the
+/// name Python and Go use too (not the overflow bucket `_other`).
+#[napi]
+pub const UNMATCHED_ROUTE: &str = leaksense_core::requests::UNMATCHED_ROUTE;
+
 /// Catalog keys of the detector's gauges, in the order `NativeMonitor.gauges` gives them.
 #[napi(catch_unwind)]
 pub fn gauge_keys() -> Vec<&'static str> {

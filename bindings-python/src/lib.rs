@@ -167,6 +167,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SPAN_ALLOCATED_BYTES", SPAN_ALLOCATED_BYTES)?;
     m.add("SPAN_RSS_DELTA_BYTES", SPAN_RSS_DELTA_BYTES)?;
     m.add("RSS_MEASURE", leaksense_core::requests::RSS_MEASURE)?;
+    m.add("UNMATCHED_ROUTE", leaksense_core::requests::UNMATCHED_ROUTE)?;
     m.add(
         "EVENT_QUEUE_CAPACITY",
         leaksense_core::monitor::EVENT_QUEUE_CAPACITY,

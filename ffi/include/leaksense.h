@@ -600,6 +600,11 @@ leaksense_error_t *leaksense_request_record(const leaksense_monitor_t *monitor,
 leaksense_error_t *leaksense_monitor_request_rss(const leaksense_monitor_t *monitor,
                                                  double *out_bytes);
 
+// The route every middleware gives a request that no framework route matched and no user code
+// named (404s): the core's name, shared by every language (NUL-terminated, static: do not
+// free). It is an ordinary route, apart from the `_other` overflow bucket.
+const char *leaksense_unmatched_route(void);
+
 // Reads what a metrics collection exports now, without feeding the detector: a statm `pread`,
 // `getrusage` for the peak, and one `pread` of the cgroup's usage and events files (not its
 // limit files).

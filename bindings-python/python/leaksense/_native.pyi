@@ -8,6 +8,7 @@ __all__ = [
     "RSS_MEASURE",
     "SPAN_ALLOCATED_BYTES",
     "SPAN_RSS_DELTA_BYTES",
+    "UNMATCHED_ROUTE",
     "analyze_json",
     "catalog",
     "deriv",
@@ -24,6 +25,7 @@ __all__ = [
 SPAN_ALLOCATED_BYTES: str
 SPAN_RSS_DELTA_BYTES: str
 RSS_MEASURE: str
+UNMATCHED_ROUTE: str
 EVENT_QUEUE_CAPACITY: int
 GAUGE_KEYS: list[str]
 

@@ -411,6 +411,8 @@ static void test_record(void) {
   OK(leaksense_monitor_route_id(m, S("GET /health"), &third));
   OK(leaksense_monitor_route_id(m, S("GET /over-the-cap"), &other));
   CHECK(other != users && other != third);
+  /* The unmatched route is an ordinary route, not the overflow bucket `_other`. */
+  CHECK(strcmp(leaksense_unmatched_route(), "_unmatched") == 0);
   double rss = 0;
   OK(leaksense_monitor_request_rss(m, &rss));
   CHECK(isnan(rss)); /* rss_per_request is off by default */
