@@ -258,6 +258,15 @@ func outcomeOf(o *nativeOutcome) RequestOutcome {
 	return r
 }
 
+func nativeFormatAmount(value float64, unit string) (string, error) {
+	up, un := cstr(unit)
+	var s *C.char
+	if err := takeError(C.leaksense_format_amount(C.double(value), up, un, &s)); err != nil {
+		return "", err
+	}
+	return takeString(s), nil
+}
+
 func nativeDeriv(ts, vs []float64) (float64, bool, error) {
 	tp, tn := cfloats(ts)
 	vp, vn := cfloats(vs)

@@ -71,6 +71,7 @@ func nativeAnalyze([]float64, []float64, string) (string, error) {
 	return "", ErrUnsupported
 }
 func nativeCatalog(string, string) ([]CatalogMetric, error) { return nil, ErrUnsupported }
+func nativeFormatAmount(float64, string) (string, error)    { return "", ErrUnsupported }
 func nativeSpanAttributes() (SpanAttributeNames, error) {
 	return SpanAttributeNames{}, ErrUnsupported
 }

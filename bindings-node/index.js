@@ -840,6 +840,7 @@ module.exports.analyze = nativeBinding.analyze
 module.exports.catalogJson = nativeBinding.catalogJson
 module.exports.deriv = nativeBinding.deriv
 module.exports.findGrowthInflection = nativeBinding.findGrowthInflection
+module.exports.formatAmount = nativeBinding.formatAmount
 module.exports.gaugeKeys = nativeBinding.gaugeKeys
 module.exports.predictLinear = nativeBinding.predictLinear
 module.exports.spanAttributeNames = nativeBinding.spanAttributeNames

@@ -52,6 +52,8 @@ export declare function analyze(timestamps: number[], values: number[], options?
 export declare function deriv(timestamps: number[], values: number[]): number | null;
 export declare function predictLinear(timestamps: number[], values: number[], evalTime: number, horizon: number): number | null;
 export declare function findGrowthInflection(timestamps: number[], values: number[], window: number, ratio: number): number;
+/** An amount in an OpenTelemetry unit (default `By`) as the core's report prints it: `52.4 KiB`, `3 file descriptors`. */
+export declare function formatAmount(value: number, unit?: string | null): string;
 
 export interface CatalogMetric { key: string; name: string; kind: string; unit: string; description: string; attributes: string[]; deep: boolean }
 export declare function catalog(runtime?: string, naming?: 'semconv' | 'legacy'): Record<string, CatalogMetric>;

@@ -83,3 +83,34 @@ fn bad_input_is_a_clear_error() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("/no/such/report.json"));
 }
+
+#[test]
+fn a_count_report_reads_in_its_unit_with_plurals_in_text_and_html() {
+    let mut r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture()).unwrap()).unwrap();
+    r["series"] = "open_fds".into();
+    r["unit"] = "{file_<b>descriptor}".into();
+    r["baseline"] = 5776.0.into();
+    r["limit"] = 20000.0.into();
+    r["suspects"][0]["retained_bytes_per_request"] = 1.0.into();
+    r["suspects"][0]["interval"] = serde_json::json!([0.5, 2.0]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fds.json");
+    std::fs::write(&path, r.to_string()).unwrap();
+    let path = path.to_str().unwrap();
+    let text = stdout(&leaksense(&["report", path]));
+    assert!(text.contains("5776 file <b>descriptors"), "{text}");
+    let html = stdout(&leaksense(&["report", path, "--format", "html"]));
+    assert!(!html.contains("<b>"), "the unit from the file is escaped");
+    for cell in [
+        "<td>5776 file &lt;b&gt;descriptors</td>",
+        "limit 20000 file &lt;b&gt;descriptors)",
+        "<td>1 file &lt;b&gt;descriptor</td><td>0.5 file &lt;b&gt;descriptors .. 2 file &lt;b&gt;descriptors</td>",
+    ] {
+        assert!(html.contains(cell), "{cell}\n{html}");
+    }
+    assert!(
+        html.contains("descriptors/h</td>"),
+        "the rate in the unit: {html}"
+    );
+}

@@ -262,6 +262,18 @@ void leaksense_catalog_free(leaksense_catalog_t *catalog);
 // `out` must be NULL or writable.
 leaksense_error_t *leaksense_span_attributes_get(leaksense_span_attributes_t *out);
 
+// Writes `value` in the OpenTelemetry unit `unit` (UTF-8, `unit_len` bytes; `By` for bytes, or
+// a count's annotation such as `{goroutine}`) as the core's report prints it, `52.4 KiB` or
+// `3 goroutines`, to `*out_text` (free it with `leaksense_string_free`). An empty, over-long
+// (over 64 bytes) or control-character unit is `LEAKSENSE_INVALID_OPTION`.
+//
+// # Safety
+// `unit` must be NULL or point to `unit_len` readable bytes; `out_text` NULL or writable.
+leaksense_error_t *leaksense_format_amount(double value,
+                                           const char *unit,
+                                           size_t unit_len,
+                                           char **out_text);
+
 // The error's stable code.
 //
 // # Safety

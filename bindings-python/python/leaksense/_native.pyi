@@ -14,6 +14,7 @@ __all__ = [
     "deriv",
     "error_codes",
     "find_growth_inflection",
+    "format_amount",
     "heap_profile_running",
     "heap_profile_stop",
     "predict_linear",
@@ -31,6 +32,7 @@ GAUGE_KEYS: list[str]
 
 def catalog(runtime: str = "python", naming: Optional[str] = None) -> list[dict[str, Any]]: ...
 def deriv(timestamps: Sequence[float], values: Sequence[float]) -> Optional[float]: ...
+def format_amount(value: float, unit: str = "By") -> str: ...
 def predict_linear(
     timestamps: Sequence[float], values: Sequence[float], eval_time: float, horizon: float
 ) -> Optional[float]: ...
