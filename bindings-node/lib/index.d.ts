@@ -4,12 +4,12 @@ import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 // The core's JSON types, generated from its schemas (schema/*.json) into ./types.d.ts.
 import type { Meter } from '@opentelemetry/api';
-import type { AlertEvent, Analysis, AnalyzeOptions, Event, EventKind, LeakReport, MonitorOptions, Naming, ReplayStep, Snapshot } from './types';
+import type { AlertEvent, Analysis, AnalyzeOptions, ErrorCode, Event, EventKind, LeakReport, MonitorOptions, Naming, ReplayStep, Snapshot } from './types';
 export type * from './types';
 
 /** Error thrown by leaksense; `code` is the core's stable ErrorCode string. */
 export interface LeakSenseError extends Error {
-  code: 'non_finite_value' | 'out_of_order' | 'empty_input' | 'invalid_option' | 'io' | 'parse' | 'unsupported' | 'closed' | 'internal';
+  code: ErrorCode;
 }
 
 /** Watches this process; emits 'leak', 'suspects' and 'resolved', each with the event and its report. */
