@@ -62,6 +62,10 @@ type AnalyzeOptions struct {
 	BucketSecs *float64 `json:"bucket_secs,omitempty"`
 	// Two-sided confidence level of the rate interval and the trend test.
 	Confidence *float64 `json:"confidence,omitempty"`
+	// A count that keeps rising through its noise for this long is a leak whatever its size.
+	// 0 (the default) turns it off: on training series it caught 1 more leak of 50 and cost
+	// healthy counts that follow weekly traffic false alarms on the unseen generator.
+	CountSustainSecs *float64 `json:"count_sustain_secs,omitempty"`
 	// For a heap that may be collected only every few hours (a V8 old generation sampled every
 	// tick): until the heap has fallen by a collection's share (3%) since start or restart, no
 	// leak is declared before this long after it, since a slow GC's first ramp looks exactly
@@ -102,6 +106,22 @@ type AnalyzeOptions struct {
 	ReportsFullGCs *bool `json:"reports_full_gcs,omitempty"`
 	// A drop below the floor by this fraction of it is a restart: the detector starts over.
 	ResetDropRatio *float64 `json:"reset_drop_ratio,omitempty"`
+	// A sparse series' floor window is widened to hold a few samples (their minimum then
+	// reaches a sawtooth's floor) only when the usual sample-to-sample change is at least this
+	// share of the level: a sawtooth sampled every few minutes. Post-GC readings change far
+	// less, are each a floor already, and a wider window only smooths them into false
+	// confidence. 0 widens every sparse series.
+	SparseSawtoothStep *float64 `json:"sparse_sawtooth_step,omitempty"`
+	// A firing alert resolves on a plateau only once the floor has been flat for as long as
+	// the rise would take to climb this many robust standard deviations of the flat part's
+	// noise: a slow leak under noise has flat-looking stretches. 0 (the default) turns it off:
+	// at 4 it took the series-alone flaps on training seeds from 101 to 90 for 2 min more
+	// resolution, but the resolution with traffic from 81 to 104 min.
+	StopNoiseSigmas *float64 `json:"stop_noise_sigmas,omitempty"`
+	// A firing alert resolves on a plateau only once the floor has been flat for this many
+	// times the longest pause the rise took before (the longest time it went without a new
+	// high): a level-off no longer than a pause already seen is not a stop. 0 turns it off.
+	StopPauseRatio *float64 `json:"stop_pause_ratio,omitempty"`
 	// With a limit: a significant rise that reaches the limit within this time is a leak even
 	// when it is still small relative to the baseline.
 	TimeToLimitAlertSecs *float64 `json:"time_to_limit_alert_secs,omitempty"`
@@ -189,6 +209,10 @@ type DetectorOptions struct {
 	BucketSecs *float64 `json:"bucket_secs,omitempty"`
 	// Two-sided confidence level of the rate interval and the trend test.
 	Confidence *float64 `json:"confidence,omitempty"`
+	// A count that keeps rising through its noise for this long is a leak whatever its size.
+	// 0 (the default) turns it off: on training series it caught 1 more leak of 50 and cost
+	// healthy counts that follow weekly traffic false alarms on the unseen generator.
+	CountSustainSecs *float64 `json:"count_sustain_secs,omitempty"`
 	// For a heap that may be collected only every few hours (a V8 old generation sampled every
 	// tick): until the heap has fallen by a collection's share (3%) since start or restart, no
 	// leak is declared before this long after it, since a slow GC's first ramp looks exactly
@@ -229,6 +253,22 @@ type DetectorOptions struct {
 	ReportsFullGCs *bool `json:"reports_full_gcs,omitempty"`
 	// A drop below the floor by this fraction of it is a restart: the detector starts over.
 	ResetDropRatio *float64 `json:"reset_drop_ratio,omitempty"`
+	// A sparse series' floor window is widened to hold a few samples (their minimum then
+	// reaches a sawtooth's floor) only when the usual sample-to-sample change is at least this
+	// share of the level: a sawtooth sampled every few minutes. Post-GC readings change far
+	// less, are each a floor already, and a wider window only smooths them into false
+	// confidence. 0 widens every sparse series.
+	SparseSawtoothStep *float64 `json:"sparse_sawtooth_step,omitempty"`
+	// A firing alert resolves on a plateau only once the floor has been flat for as long as
+	// the rise would take to climb this many robust standard deviations of the flat part's
+	// noise: a slow leak under noise has flat-looking stretches. 0 (the default) turns it off:
+	// at 4 it took the series-alone flaps on training seeds from 101 to 90 for 2 min more
+	// resolution, but the resolution with traffic from 81 to 104 min.
+	StopNoiseSigmas *float64 `json:"stop_noise_sigmas,omitempty"`
+	// A firing alert resolves on a plateau only once the floor has been flat for this many
+	// times the longest pause the rise took before (the longest time it went without a new
+	// high): a level-off no longer than a pause already seen is not a stop. 0 turns it off.
+	StopPauseRatio *float64 `json:"stop_pause_ratio,omitempty"`
 	// With a limit: a significant rise that reaches the limit within this time is a leak even
 	// when it is still small relative to the baseline.
 	TimeToLimitAlertSecs *float64 `json:"time_to_limit_alert_secs,omitempty"`

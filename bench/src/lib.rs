@@ -14,9 +14,32 @@ pub fn config(sc: &Scenario, overrides: &[(String, serde_json::Value)]) -> Detec
         limit: sc.limit,
         ..DetectorConfig::for_kind(sc.kind)
     };
+    with_overrides(cfg, overrides)
+}
+
+/// `cfg` with `key=value` overrides applied.
+pub fn with_overrides(
+    cfg: DetectorConfig,
+    overrides: &[(String, serde_json::Value)],
+) -> DetectorConfig {
     let mut v = serde_json::to_value(&cfg).expect("config serializes");
     for (k, x) in overrides {
         v[k] = x.clone();
     }
     serde_json::from_value(v).expect("overrides name valid DetectorConfig fields")
+}
+
+/// Parses a `--set field=json_value` override of a `DetectorConfig` default; `None` when the
+/// field is unknown or the value makes the config invalid.
+pub fn parse_set(kv: &str) -> Option<(String, serde_json::Value)> {
+    let (k, v) = kv.split_once('=')?;
+    let v: serde_json::Value = serde_json::from_str(v).ok()?;
+    let mut probe = serde_json::to_value(DetectorConfig::default()).ok()?;
+    probe.get(k)?;
+    probe[k] = v.clone();
+    serde_json::from_value::<DetectorConfig>(probe)
+        .ok()?
+        .validate()
+        .ok()?;
+    Some((k.to_string(), v))
 }

@@ -7,7 +7,8 @@
 //! seeds); `--full-gcs` feeds the V8 situations' post-full-collection samples as a binding that
 //! sees its runtime's full GCs would (`Detector::update_after_full_gc`); `--only a,b` runs only
 //! the named situations, `--only legacy` / `--only new` the first nineteen or the later ones;
-//! `--verbose` lists every series with a false alarm or a missed leak; `--previous FILE` adds
+//! `--verbose` lists every series with a false alarm, a missed leak or an alert that resolved
+//! while the leak still grew; `--previous FILE` adds
 //! another detector's timelines on the same series (`scripts/detector-previous.sh`: the
 //! detector before the traffic covariate) as a column before the article's.
 //!
@@ -17,12 +18,11 @@
 //! for 30 min, evaluated every 60 s with Prometheus's `for` semantics; its growth start is its
 //! `find_growth_inflection` on 5 min points when its alert fires.
 
-use leaksense_bench::config;
 use leaksense_bench::quality::{
     HEADER, Outcome, Tally, Timelines, Truth, Who, article, cells, leaksense, median, median_min,
     read_timelines, replay_previous, row,
 };
-use leaksense_core::detect::DetectorConfig;
+use leaksense_bench::{config, parse_set};
 use leaksense_core::detect::scenarios::{Scenario, Situation, generate};
 use std::process::ExitCode;
 
@@ -39,19 +39,6 @@ fn parse_seeds(s: &str) -> Option<(u64, u64)> {
     let (a, b) = s.split_once("..")?;
     let (a, b) = (a.parse().ok()?, b.parse().ok()?);
     (a < b).then_some((a, b))
-}
-
-fn parse_set(kv: &str) -> Option<(String, serde_json::Value)> {
-    let (k, v) = kv.split_once('=')?;
-    let v: serde_json::Value = serde_json::from_str(v).ok()?;
-    let mut probe = serde_json::to_value(DetectorConfig::default()).ok()?;
-    probe.get(k)?;
-    probe[k] = v.clone();
-    serde_json::from_value::<DetectorConfig>(probe)
-        .ok()?
-        .validate()
-        .ok()?;
-    Some((k.to_string(), v))
 }
 
 fn parse_only(list: &str) -> Option<Vec<Situation>> {
@@ -172,7 +159,9 @@ fn main() -> ExitCode {
             for (i, who) in who.iter().enumerate() {
                 t[i].add(sit.leaks(), sc.leak_share_per_hour, &out[i]);
                 let missed = sit.leaks() && out[i].delay_secs.is_none();
-                if args.verbose && *who != Who::Article && (out[i].false_alarm || missed) {
+                let flapped = out[i].resolved_while_leaking;
+                if args.verbose && *who != Who::Article && (out[i].false_alarm || missed || flapped)
+                {
                     eprintln!("{} seed {seed} {who:?}: {:?}", sit.name(), out[i]);
                 }
             }

@@ -5,19 +5,27 @@
 //!
 //! Cells are `leaksense with traffic / leaksense on the series alone [/ previous] / the
 //! article`, as in `detector-quality`; `--previous FILE` adds the timelines of
-//! `scripts/detector-previous.sh unseen A B`.
+//! `scripts/detector-previous.sh unseen A B`; `--set field=value` overrides a `DetectorConfig`
+//! default, as in `detector-quality`.
 
 use leaksense_bench::quality::{
     HEADER, Tally, Timelines, Who, article, cells, leaksense, median_min, read_timelines,
     replay_previous, row,
 };
 use leaksense_bench::unseen::{Shape, generate};
+use leaksense_bench::{parse_set, with_overrides};
 use leaksense_core::detect::DetectorConfig;
 use std::process::ExitCode;
 
-/// `--seeds A..B` (default 0..40) and `--previous FILE`.
-fn parse_args() -> Option<((u64, u64), Option<Timelines>)> {
-    let (mut seeds, mut previous) = ((0, 40), None);
+/// `--seeds A..B` (default 0..40), `--previous FILE` and `--set field=value` overrides.
+type Args = (
+    (u64, u64),
+    Option<Timelines>,
+    Vec<(String, serde_json::Value)>,
+);
+
+fn parse_args() -> Option<Args> {
+    let (mut seeds, mut previous, mut overrides) = ((0, 40), None, Vec::new());
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let value = args.next()?;
@@ -36,15 +44,16 @@ fn parse_args() -> Option<((u64, u64), Option<Timelines>)> {
                     return None;
                 }
             },
+            "--set" => overrides.push(parse_set(&value)?),
             _ => return None,
         }
     }
-    Some((seeds, previous))
+    Some((seeds, previous, overrides))
 }
 
 fn main() -> ExitCode {
-    let Some(((a, b), previous)) = parse_args() else {
-        eprintln!("usage: detector-unseen [--seeds A..B] [--previous FILE]");
+    let Some(((a, b), previous, overrides)) = parse_args() else {
+        eprintln!("usage: detector-unseen [--seeds A..B] [--previous FILE] [--set field=value]...");
         return ExitCode::from(2);
     };
     let mut who = vec![Who::Covariate, Who::Plain];
@@ -63,10 +72,13 @@ fn main() -> ExitCode {
             if s.samples.len() < 2 {
                 continue;
             }
-            let cfg = DetectorConfig {
-                limit: s.limit,
-                ..DetectorConfig::for_kind(s.kind)
-            };
+            let cfg = with_overrides(
+                DetectorConfig {
+                    limit: s.limit,
+                    ..DetectorConfig::for_kind(s.kind)
+                },
+                &overrides,
+            );
             let mut out = vec![
                 leaksense(&s.samples, Some(&s.traffic), &[], &s.truth, cfg.clone()),
                 leaksense(&s.samples, None, &[], &s.truth, cfg),
@@ -87,7 +99,7 @@ fn main() -> ExitCode {
             if std::env::var_os("VERBOSE").is_some() {
                 for (i, who) in who.iter().enumerate().take(2) {
                     let missed = shape.leaks() && out[i].delay_secs.is_none();
-                    if out[i].false_alarm || missed {
+                    if out[i].false_alarm || missed || out[i].resolved_while_leaking {
                         eprintln!("{} seed {seed} {who:?}: {:?}", shape.name(), out[i]);
                     }
                 }

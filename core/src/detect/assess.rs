@@ -9,8 +9,8 @@ use super::load::{self, LoadWork};
 use super::options::{COUNT_PROJECTION_FACTOR, COUNT_RISE_FACTOR, DetectorConfig, SeriesKind};
 use super::profile::DailyProfile;
 use super::stats::{
-    Bounds, Hinge, TEST_POINTS, block_median, hinge_fit, line_beats_step, plateau, plateau_f,
-    reduce_blocks, residual_sigma, sen, sen_blocks, theil_sen,
+    Bounds, Hinge, TEST_POINTS, block_median, hinge_fit, line_beats_step, median, order_key,
+    plateau, plateau_f, reduce_blocks, residual_sigma, sen, sen_blocks, theil_sen,
 };
 use crate::series::{Ring, Sample};
 
@@ -25,9 +25,6 @@ pub(super) const PLATEAU_F: f64 = 4.0;
 /// With a limit, a rise matters once the limit is within this many times as long as the
 /// growth has lasted (at the rate's lower bound).
 const TTL_GROWTH: f64 = 2.0;
-/// A count that keeps rising through its noise for this long, longer than a daily cycle
-/// rises, is a leak whatever its size.
-const COUNT_SUSTAIN_SECS: f64 = 14.0 * 3600.0;
 /// A rise whose second half climbs at less than this share of its first half's rate is
 /// decelerating: a warm-up.
 const DECELERATION: f64 = 0.75;
@@ -133,7 +130,9 @@ impl Segment<'_> {
                 || cfg
                     .limit
                     .is_some_and(|l| (l - self.now.value) / rate <= self.ttl_horizon())
-                || (cfg.kind == SeriesKind::Count && self.dur_secs >= COUNT_SUSTAIN_SECS))
+                || (cfg.kind == SeriesKind::Count
+                    && cfg.count_sustain_secs > 0.0
+                    && self.dur_secs >= cfg.count_sustain_secs))
     }
 
     /// How many times over its practical bar the rate's lower bound `lo` is: the largest ratio
@@ -452,7 +451,9 @@ fn rise_continues(
 
 /// For a firing alert: whether the rise has levelled off. The segment fits "rising, then
 /// flat" clearly better than a line ([`PLATEAU_F`]), the flat part has lasted at least
-/// [`RECENT_SECS`] (and a floor window), and its rate's upper bound is below [`RECENT_SHARE`] of the segment's: a
+/// [`RECENT_SECS`] (a floor window, `stop_pause_ratio` times the rise's longest pause, and
+/// the time the rise takes to climb `stop_noise_sigmas` of the flat part's noise),
+/// and its rate's upper bound is below [`RECENT_SHARE`] of the segment's: a
 /// leak that stopped, or a warm-up that flattened, resolves about that long after the growth
 /// stopped, whatever the segment's length. Returns when it levelled off.
 fn levelled_off(
@@ -473,7 +474,12 @@ fn levelled_off(
     let now = seg.last()?.ts_ms;
     // A floor is seen flat only after a whole window: under a slow GC, the floor steps up at
     // each collection and is flat between them.
-    let needed_ms = ((RECENT_SECS * 1000.0) as i64).max(s.window_ms);
+    // A level-off no longer than a pause the rise already took (a leak whose rate follows
+    // traffic, a staircase) is not a stop.
+    let pause_ms = s.cfg.stop_pause_ratio * longest_pause_ms(seg, knee_ms) as f64;
+    let needed_ms = ((RECENT_SECS * 1000.0) as i64)
+        .max(s.window_ms)
+        .max(pause_ms as i64);
     if now.saturating_sub(knee_ms) < needed_ms {
         return None;
     }
@@ -482,6 +488,12 @@ fn levelled_off(
         return None;
     }
     let flat_secs = now.saturating_sub(knee_ms) as f64 / 1000.0;
+    // The level must have held for as long as the rise takes to climb a few of the flat
+    // part's own noise: a slow leak under noise has flat-looking stretches.
+    let k = s.cfg.stop_noise_sigmas;
+    if k > 0.0 && flat_secs * rate < k * flat_sigma(flat, slopes) {
+        return None;
+    }
     if s.loads
         .is_some_and(|x| load_hides(s.points, x, flat.len(), rate * flat_secs))
     {
@@ -490,6 +502,32 @@ fn levelled_off(
     let (_, _, hi) = sen(flat, TEST_POINTS, Some((z, Bounds::High)), slopes);
     hi.is_some_and(|h| h < RECENT_SHARE * rate)
         .then_some(knee_ms)
+}
+
+/// Robust standard deviation (scaled median absolute deviation) of the values of `flat`.
+fn flat_sigma(flat: &[Sample], buf: &mut Vec<i64>) -> f64 {
+    buf.clear();
+    buf.extend(flat.iter().map(|p| order_key(p.value)));
+    let m = median(buf);
+    buf.clear();
+    buf.extend(flat.iter().map(|p| order_key((p.value - m).abs())));
+    1.4826 * median(buf)
+}
+
+/// The longest time the rising part of `seg` (its points before `knee_ms`) went without a new
+/// high: the longest pause the growth has taken so far.
+fn longest_pause_ms(seg: &[Sample], knee_ms: i64) -> i64 {
+    let mut high = f64::NEG_INFINITY;
+    let mut since = seg.first().map_or(0, |p| p.ts_ms);
+    let mut longest = 0;
+    for p in seg.iter().take_while(|p| p.ts_ms < knee_ms) {
+        if p.value > high {
+            high = p.value;
+            longest = longest.max(p.ts_ms.saturating_sub(since));
+            since = p.ts_ms;
+        }
+    }
+    longest
 }
 
 /// With traffic known: whether the load over the newest `k` points fell enough below the load

@@ -444,7 +444,7 @@ mod tests {
 
     #[test]
     fn invalid_options_are_refused() {
-        let edits: [fn(&mut DetectorConfig); 19] = [
+        let edits: [fn(&mut DetectorConfig); 24] = [
             |c| c.limit = Some(0.0),
             |c| c.min_for_secs = -1.0,
             |c| c.limit = Some(f64::NAN),
@@ -464,6 +464,11 @@ mod tests {
             |c| c.reset_drop_ratio = 0.0,
             |c| c.first_collection_secs = -1.0,
             |c| c.max_events = 0,
+            |c| c.stop_pause_ratio = -1.0,
+            |c| c.stop_noise_sigmas = f64::NAN,
+            |c| c.sparse_sawtooth_step = f64::NAN,
+            |c| c.count_sustain_secs = -1.0,
+            |c| c.count_sustain_secs = f64::INFINITY,
         ];
         let widest = DetectorConfig {
             floor_capacity: MAX_FLOOR,
@@ -533,6 +538,61 @@ mod tests {
         let resolved_h = (a.events[2].ts_ms / 1000 - 1_700_000_000) as f64 / 3600.0;
         assert!(resolved_h > 7.0, "resolved at {resolved_h} h");
         assert_eq!(a.state, AlertState::Inactive);
+    }
+
+    #[test]
+    fn a_level_off_shorter_than_a_pause_already_seen_does_not_resolve() {
+        // A staircase: 1 h of growth, then 1.5 h flat, again and again. Each flat spell lasts
+        // longer than the plateau resolution's 45 min, but no longer than those before it.
+        let start = 3.0 * 3600.0;
+        let stair = |t: f64| {
+            let x = (t - start).max(0.0);
+            let (period, climb) = (2.5 * 3600.0, 1.0 * 3600.0);
+            let rising = (x / period).floor() * climb + (x % period).min(climb);
+            200e6 + 8.0e3 * rising
+        };
+        let xs = sawtooth(14.0, 30e6, stair);
+        // Resolutions after the first flat spell (before it no pause had been seen).
+        let later = |cfg: &DetectorConfig| {
+            let a = analyze(&xs, cfg).unwrap();
+            assert_eq!(a.state, AlertState::Firing, "{:?}", a.events);
+            let first_flat_end = 1_700_000_000_000 + (5.5 * 3600e3) as i64;
+            a.events
+                .iter()
+                .filter(|e| e.from == AlertState::Firing && e.ts_ms > first_flat_end)
+                .count()
+        };
+        assert_eq!(later(&DetectorConfig::default()), 0);
+        let off = DetectorConfig {
+            stop_pause_ratio: 0.0,
+            ..Default::default()
+        };
+        assert!(
+            later(&off) > 0,
+            "without the pause test a flat spell resolves"
+        );
+    }
+
+    #[test]
+    fn stop_noise_sigmas_holds_a_plateau_until_it_outlasts_the_noise() {
+        // A leak under noise that stops at 7 h: resolved within 2 h by default; with the flat
+        // part required to outlast 1000 of its own noise's sigmas, not within those 2 h.
+        let (start, stop) = (3.0 * 3600.0, 7.0 * 3600.0);
+        let xs = sawtooth(9.0, 30e6, |t| {
+            let noise = ((t * 12.9898).sin() * 43758.5453).fract();
+            200e6 + 2e6 * noise + 20.0e3 * (t.min(stop) - start).max(0.0)
+        });
+        let resolved = |cfg: &DetectorConfig| {
+            let a = analyze(&xs, cfg).unwrap();
+            assert!(a.events.iter().any(|e| e.to == AlertState::Firing));
+            a.events.iter().any(|e| e.from == AlertState::Firing)
+        };
+        assert!(resolved(&DetectorConfig::default()));
+        let strict = DetectorConfig {
+            stop_noise_sigmas: 1000.0,
+            ..Default::default()
+        };
+        assert!(!resolved(&strict));
     }
 
     #[test]

@@ -217,7 +217,7 @@ impl Floor {
                 false
             }
             Some(b) if s.ts_ms.saturating_sub(b.start_ms) >= self.bucket_ms => {
-                self.close_bucket(cfg.bucket_secs, b, traffic);
+                self.close_bucket(cfg, b, traffic);
                 let k = s.ts_ms.saturating_sub(b.start_ms) / self.bucket_ms.max(1);
                 let start = b.start_ms.saturating_add(k.saturating_mul(self.bucket_ms));
                 self.open_bucket(start, s);
@@ -351,7 +351,7 @@ impl Floor {
         });
     }
 
-    fn close_bucket(&mut self, bucket_secs: f64, b: Bucket, traffic: &Traffic) {
+    fn close_bucket(&mut self, cfg: &DetectorConfig, b: Bucket, traffic: &Traffic) {
         self.mins.push(b.min);
         self.drops.push(b.drops);
         (self.prev_max, self.prev_min) = (b.max, b.min.value);
@@ -380,10 +380,14 @@ impl Floor {
         };
         // Enough buckets for a few samples: the minimum of one or two samples of a sawtooth
         // sampled every few minutes is far above its floor.
-        let sparse = (WINDOW_SAMPLES * self.interval_ms / self.bucket_ms.max(1) as f64).ceil();
+        // Only for a sawtooth: post-GC readings are each a floor already.
+        let level = self.last.map_or(0.0, |l| l.value.abs());
+        let sawtooth = self.step_ewma >= cfg.sparse_sawtooth_step * level;
+        let samples = if sawtooth { WINDOW_SAMPLES } else { 0.0 };
+        let sparse = (samples * self.interval_ms / self.bucket_ms.max(1) as f64).ceil();
         let span = span
             .max((sparse as usize).min(MAX_SPAN))
-            .max(self.slow_span(bucket_secs))
+            .max(self.slow_span(cfg.bucket_secs))
             .min(self.mins.len());
         self.window_ms = (span as i64).saturating_mul(self.bucket_ms);
         let trough = self.mins.iter().skip(self.mins.len() - span).fold(
@@ -409,5 +413,41 @@ impl Floor {
             self.loads
                 .push(traffic.mean(end_ms.saturating_sub(window_ms), end_ms));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The window of the newest floor point after 6 h of 10 min samples of `value(i)`.
+    fn window_after(cfg: &DetectorConfig, value: impl Fn(i64) -> f64) -> i64 {
+        let mut f = Floor::new(cfg).unwrap();
+        let traffic = Traffic::new(300_000).unwrap();
+        for i in 0..36 {
+            let s = Sample {
+                ts_ms: i * 600_000,
+                value: value(i),
+            };
+            f.push(cfg, s, &traffic);
+        }
+        f.window_ms()
+    }
+
+    #[test]
+    fn a_sparse_window_widens_for_a_sawtooth_only() {
+        let cfg = DetectorConfig::default();
+        // Post-GC readings every 10 min: each is a floor, changing by 0.1 % of the level.
+        let post_gc = |i: i64| 100e6 * (1.0 + 0.001 * (i % 3) as f64);
+        // A sawtooth sampled every 10 min: readings anywhere between the floor and 40 % above.
+        let sawtooth = |i: i64| 100e6 * (1.0 + 0.4 * ((i * 7) % 5) as f64 / 5.0);
+        assert_eq!(window_after(&cfg, post_gc), 2 * 300_000);
+        assert_eq!(window_after(&cfg, sawtooth), 8 * 300_000);
+        // With the gate off, post-GC readings get the wide window too.
+        let always = DetectorConfig {
+            sparse_sawtooth_step: 0.0,
+            ..Default::default()
+        };
+        assert_eq!(window_after(&always, post_gc), 8 * 300_000);
     }
 }

@@ -99,6 +99,27 @@ pub struct DetectorConfig {
     pub reports_full_gcs: bool,
     /// How many of the newest alert events `analysis()` keeps.
     pub max_events: usize,
+    // Series-alone and alert options (issue 17, second round).
+    /// A firing alert resolves on a plateau only once the floor has been flat for this many
+    /// times the longest pause the rise took before (the longest time it went without a new
+    /// high): a level-off no longer than a pause already seen is not a stop. 0 turns it off.
+    pub stop_pause_ratio: f64,
+    /// A firing alert resolves on a plateau only once the floor has been flat for as long as
+    /// the rise would take to climb this many robust standard deviations of the flat part's
+    /// noise: a slow leak under noise has flat-looking stretches. 0 (the default) turns it off:
+    /// at 4 it took the series-alone flaps on training seeds from 101 to 90 for 2 min more
+    /// resolution, but the resolution with traffic from 81 to 104 min.
+    pub stop_noise_sigmas: f64,
+    /// A sparse series' floor window is widened to hold a few samples (their minimum then
+    /// reaches a sawtooth's floor) only when the usual sample-to-sample change is at least this
+    /// share of the level: a sawtooth sampled every few minutes. Post-GC readings change far
+    /// less, are each a floor already, and a wider window only smooths them into false
+    /// confidence. 0 widens every sparse series.
+    pub sparse_sawtooth_step: f64,
+    /// A count that keeps rising through its noise for this long is a leak whatever its size.
+    /// 0 (the default) turns it off: on training series it caught 1 more leak of 50 and cost
+    /// healthy counts that follow weekly traffic false alarms on the unseen generator.
+    pub count_sustain_secs: f64,
 }
 
 impl Default for DetectorConfig {
@@ -122,6 +143,10 @@ impl Default for DetectorConfig {
             first_collection_secs: 0.0,
             reports_full_gcs: false,
             max_events: 32,
+            stop_pause_ratio: 1.0,
+            stop_noise_sigmas: 0.0,
+            sparse_sawtooth_step: 0.01,
+            count_sustain_secs: 0.0,
         }
     }
 }
@@ -197,6 +222,10 @@ impl DetectorConfig {
             0.0,
             WEEK,
         )?;
+        range("stop_pause_ratio", self.stop_pause_ratio, 0.0, 100.0)?;
+        range("stop_noise_sigmas", self.stop_noise_sigmas, 0.0, 1000.0)?;
+        range("sparse_sawtooth_step", self.sparse_sawtooth_step, 0.0, 10.0)?;
+        range("count_sustain_secs", self.count_sustain_secs, 0.0, WEEK)?;
         if !(1..=10_000).contains(&self.max_events) {
             return Err(InputError::invalid_option(
                 "max_events",
