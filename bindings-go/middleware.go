@@ -11,8 +11,9 @@ import (
 // cardinality would make every path its own "route").
 type RouteFunc func(*http.Request) string
 
-// UnmatchedRoute is the route of requests no pattern matched and no RouteFunc named.
-const UnmatchedRoute = "_unmatched"
+// UnmatchedRoute is the route of requests no pattern matched and no RouteFunc named: the core's
+// name (leaksense_unmatched_route), the one Python and Node use too.
+var UnmatchedRoute = nativeUnmatchedRoute()
 
 // MiddlewareOption configures Middleware.
 type MiddlewareOption func(*middleware)

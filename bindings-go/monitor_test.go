@@ -97,6 +97,26 @@ func TestSeriesErrors(t *testing.T) {
 	}
 }
 
+// FormatAmount is the core's formatter: IEC bytes, counts with their unit, plural unless 1.
+func TestFormatAmount(t *testing.T) {
+	for _, c := range []struct {
+		value      float64
+		unit, want string
+	}{
+		{53657.6, "By", "52.4 KiB"},
+		{1, "{goroutine}", "1 goroutine"},
+		{5776, "{file_descriptor}", "5776 file descriptors"},
+	} {
+		if got, err := FormatAmount(c.value, c.unit); err != nil || got != c.want {
+			t.Errorf("FormatAmount(%v, %q) = %q, %v; want %q", c.value, c.unit, got, err, c.want)
+		}
+	}
+	for _, bad := range []string{"", " ", "a\nb", strings.Repeat("x", 65)} {
+		_, err := FormatAmount(1, bad)
+		wantCode(t, err, CodeInvalidOption)
+	}
+}
+
 func TestCloseIsIdempotentAndLaterCallsFailClosed(t *testing.T) {
 	m := newMonitor(t, Config{MonitorOptions: MonitorOptions{IntervalMs: Ptr[uint64](5)}})
 	if err := m.Start(); err != nil {

@@ -216,6 +216,8 @@ func nativeGaugeValues(h nativeMonitor, out *gaugeValues) error {
 	return takeError(C.leaksense_monitor_gauge_values(h, out))
 }
 
+func nativeUnmatchedRoute() string { return C.GoString(C.leaksense_unmatched_route()) }
+
 // nativeGaugeKeys are the catalog keys of the gauges, in the order of gaugeValues.
 func nativeGaugeKeys() []string {
 	keys := make([]string, 0, C.LEAKSENSE_GAUGE_COUNT)
@@ -254,6 +256,15 @@ func outcomeOf(o *nativeOutcome) RequestOutcome {
 		r.Deltas = append(r.Deltas, float64(o.deltas[i]))
 	}
 	return r
+}
+
+func nativeFormatAmount(value float64, unit string) (string, error) {
+	up, un := cstr(unit)
+	var s *C.char
+	if err := takeError(C.leaksense_format_amount(C.double(value), up, un, &s)); err != nil {
+		return "", err
+	}
+	return takeString(s), nil
 }
 
 func nativeDeriv(ts, vs []float64) (float64, bool, error) {

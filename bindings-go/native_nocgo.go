@@ -17,6 +17,9 @@ const cgoEnabled = false
 
 func nativeCodeName(c Code) string { return c.String() }
 
+// Without the core there is no route name to read, and nothing is counted anyway.
+func nativeUnmatchedRoute() string { return "" }
+
 func nativeNew(string, string) (nativeMonitor, error)     { return nil, ErrUnsupported }
 func nativeConfig(nativeMonitor) (string, error)          { return "", ErrUnsupported }
 func nativeGauges(nativeMonitor) (string, error)          { return "", ErrUnsupported }
@@ -68,6 +71,7 @@ func nativeAnalyze([]float64, []float64, string) (string, error) {
 	return "", ErrUnsupported
 }
 func nativeCatalog(string, string) ([]CatalogMetric, error) { return nil, ErrUnsupported }
+func nativeFormatAmount(float64, string) (string, error)    { return "", ErrUnsupported }
 func nativeSpanAttributes() (SpanAttributeNames, error) {
 	return SpanAttributeNames{}, ErrUnsupported
 }

@@ -20,6 +20,9 @@ func TestWithoutCgoEveryEntryPointIsUnsupported(t *testing.T) {
 	if _, err := Analyze(nil, nil, AnalyzeOptions{}); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("Analyze: %v", err)
 	}
+	if _, err := FormatAmount(1, "By"); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("FormatAmount: %v", err)
+	}
 	if _, err := Catalog("semconv"); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("Catalog: %v", err)
 	}

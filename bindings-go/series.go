@@ -35,6 +35,13 @@ func Analyze(timestamps, values []float64, opts AnalyzeOptions) (Analysis, error
 	return decoded[Analysis](nativeAnalyze(timestamps, values, string(js)))
 }
 
+// FormatAmount writes value in an OpenTelemetry unit ("By" for bytes, or a count's annotation
+// such as "{goroutine}") as the core's report prints it: "52.4 KiB", "3 goroutines". An empty,
+// over-long or control-character unit is a CodeInvalidOption error.
+func FormatAmount(value float64, unit string) (string, error) {
+	return nativeFormatAmount(value, unit)
+}
+
 // decoded parses the core's JSON answer, or passes its error on.
 func decoded[T any](s string, err error) (T, error) {
 	var v T

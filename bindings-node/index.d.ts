@@ -148,6 +148,12 @@ export declare function deriv(timestamps: Array<number>, values: Array<number>):
 /** Unix-seconds timestamp where sustained growth begins (the core's inflection finder). */
 export declare function findGrowthInflection(timestamps: Array<number>, values: Array<number>, window: number, ratio: number): number
 
+/**
+ * An amount in an OpenTelemetry unit (default `By`) as the core's report prints it: IEC bytes,
+ * or a count with its unit's name (`3 file descriptors`).
+ */
+export declare function formatAmount(value: number, unit?: string | undefined | null): string
+
 /** Catalog keys of the detector's gauges, in the order `NativeMonitor.gauges` gives them. */
 export declare function gaugeKeys(): Array<string>
 
@@ -178,6 +184,12 @@ export interface ProcessMemory {
 
 /** Span attribute names from the core catalog: `[allocated bytes, RSS delta bytes]`. */
 export declare function spanAttributeNames(): Array<string>
+
+/**
+ * The route of requests no framework route matched and no `setRoute()` named: the core's, the
+ * name Python and Go use too (not the overflow bucket `_other`).
+ */
+export declare const UNMATCHED_ROUTE: string
 
 /** Checks a u32-valued option the way every entry point does; exposed so JS can test it. */
 export declare function validateU32(name: string, value: number): number

@@ -4,12 +4,12 @@ import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 // The core's JSON types, generated from its schemas (schema/*.json) into ./types.d.ts.
 import type { Meter } from '@opentelemetry/api';
-import type { AlertEvent, Analysis, AnalyzeOptions, Event, EventKind, LeakReport, MonitorOptions, Naming, ReplayStep, Snapshot } from './types';
+import type { AlertEvent, Analysis, AnalyzeOptions, ErrorCode, Event, EventKind, LeakReport, MonitorOptions, Naming, ReplayStep, Snapshot } from './types';
 export type * from './types';
 
 /** Error thrown by leaksense; `code` is the core's stable ErrorCode string. */
 export interface LeakSenseError extends Error {
-  code: 'non_finite_value' | 'out_of_order' | 'empty_input' | 'invalid_option' | 'io' | 'parse' | 'unsupported' | 'closed' | 'internal';
+  code: ErrorCode;
 }
 
 /** Watches this process; emits 'leak', 'suspects' and 'resolved', each with the event and its report. */
@@ -52,6 +52,8 @@ export declare function analyze(timestamps: number[], values: number[], options?
 export declare function deriv(timestamps: number[], values: number[]): number | null;
 export declare function predictLinear(timestamps: number[], values: number[], evalTime: number, horizon: number): number | null;
 export declare function findGrowthInflection(timestamps: number[], values: number[], window: number, ratio: number): number;
+/** An amount in an OpenTelemetry unit (default `By`) as the core's report prints it: `52.4 KiB`, `3 file descriptors`. */
+export declare function formatAmount(value: number, unit?: string | null): string;
 
 export interface CatalogMetric { key: string; name: string; kind: string; unit: string; description: string; attributes: string[]; deep: boolean }
 export declare function catalog(runtime?: string, naming?: 'semconv' | 'legacy'): Record<string, CatalogMetric>;
@@ -67,6 +69,8 @@ export declare function codedError(code: LeakSenseError['code'], message: string
 export interface RequestContext { route?: string }
 export declare function currentRequest(): RequestContext | undefined;
 export declare function setRoute(route: string): void;
+/** The route of requests no framework route matched and no `setRoute()` named (404s): the core's. */
+export declare const UNMATCHED_ROUTE: string;
 export declare function httpHandler<Req extends IncomingMessage, Res extends ServerResponse>(monitor: Monitor, handler: (req: Req, res: Res) => void, options?: { route?: (req: Req) => string }): (req: Req, res: Res) => void;
 export declare function express(monitor: Monitor): (req: any, res: any, next: (err?: unknown) => void) => void;
 export declare function fastify(monitor: Monitor): (app: any, opts: unknown, done: (err?: Error) => void) => void;

@@ -17,6 +17,7 @@ module.exports = {
   deriv: native.deriv,
   predictLinear: native.predictLinear,
   findGrowthInflection: native.findGrowthInflection,
+  formatAmount: native.formatAmount,
   catalog: metrics.catalog,
   registerMetrics: metrics.registerMetrics,
   registerV8Metrics: metrics.registerV8Metrics,

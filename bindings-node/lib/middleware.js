@@ -8,8 +8,7 @@ const native = require('../index.js');
 const { codedError } = require('./options.js');
 
 const [ALLOCATED_BYTES, RSS_DELTA_BYTES] = native.spanAttributeNames();
-/** The route of requests no framework route matched and no `setRoute()` named. */
-const UNMATCHED_ROUTE = '_other';
+const { UNMATCHED_ROUTE } = native;
 /** Per-request context: concurrent requests each see their own through async continuations. */
 const requests = new AsyncLocalStorage();
 
@@ -120,7 +119,7 @@ function setRoute(route) {
 
 /**
  * Wraps a node:http request listener. The route is `options.route(req)` if given, else what
- * the handler passes to `setRoute()`, else `_other`; never the raw URL.
+ * the handler passes to `setRoute()`, else `UNMATCHED_ROUTE`; never the raw URL.
  */
 function httpHandler(monitor, handler, options = {}) {
   const t = tracker(monitor);
@@ -159,4 +158,4 @@ function fastify(monitor) {
   return leaksenseFastify;
 }
 
-module.exports = { httpHandler, express, fastify, currentRequest, setRoute };
+module.exports = { httpHandler, express, fastify, currentRequest, setRoute, UNMATCHED_ROUTE };

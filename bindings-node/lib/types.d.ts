@@ -533,6 +533,11 @@ export interface DetectorOptions {
 }
 
 /**
+ * Stable error codes shared by every language. Never renumber or rename a variant.
+ */
+export type ErrorCode = 'non_finite_value' | 'out_of_order' | 'empty_input' | 'invalid_option' | 'io' | 'parse' | 'unsupported' | 'closed' | 'internal';
+
+/**
  * One event of a monitor, with the report the core built for it (outside its state lock,
  * right after the sample that caused it, or at the next poll).
  */

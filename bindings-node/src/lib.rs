@@ -104,6 +104,20 @@ pub fn analyze(
     to_js(&analyze_secs(&timestamps, &values, &options_json).map_err(input_err)?)
 }
 
+/// The route of requests no framework route matched and no `setRoute()` named: the core's, the
+/// name Python and Go use too (not the overflow bucket `_other`).
+#[napi]
+pub const UNMATCHED_ROUTE: &str = leaksense_core::requests::UNMATCHED_ROUTE;
+
+/// An amount in an OpenTelemetry unit (default `By`) as the core's report prints it: IEC bytes,
+/// or a count with its unit's name (`3 file descriptors`).
+#[napi(catch_unwind)]
+pub fn format_amount(value: f64, unit: Option<String>) -> napi::Result<String, String> {
+    let unit = unit.as_deref().unwrap_or(leaksense_core::report::BYTES);
+    let q = leaksense_core::report::Quantity::new("amount", unit).map_err(input_err)?;
+    Ok(q.amount(value))
+}
+
 /// Catalog keys of the detector's gauges, in the order `NativeMonitor.gauges` gives them.
 #[napi(catch_unwind)]
 pub fn gauge_keys() -> Vec<&'static str> {

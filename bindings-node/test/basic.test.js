@@ -27,6 +27,16 @@ for (const bad of [-1, 2 ** 40, 1.7]) {
   });
 }
 
+test("formatAmount is the core's formatter: IEC bytes, counts with a plural unit", () => {
+  assert.strictEqual(addon.formatAmount(53657.6), '52.4 KiB');
+  assert.strictEqual(addon.formatAmount(1, '{file_descriptor}'), '1 file descriptor');
+  assert.strictEqual(addon.formatAmount(5776, '{file_descriptor}'), '5776 file descriptors');
+  assert.strictEqual(addon.formatAmount(0.5, '{resource}'), '0.5 resources');
+  for (const bad of ['', ' ', 'a\nb', 'x'.repeat(65)]) {
+    assert.throws(() => addon.formatAmount(1, bad), { code: 'invalid_option', message: /unit/ });
+  }
+});
+
 test('deriv with out-of-order timestamps throws out_of_order', () => {
   assert.throws(() => addon.deriv([2, 1], [1, 2]), { code: 'out_of_order' });
 });

@@ -4,7 +4,7 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const { MeterProvider, PeriodicExportingMetricReader, InMemoryMetricExporter, AggregationTemporality } = require('@opentelemetry/sdk-metrics');
-const { Monitor, registerMetrics, catalog } = require('..');
+const { Monitor, registerMetrics, catalog, formatAmount } = require('..');
 
 const lines = (m) => Object.fromEntries(m.report().counts.map((l) => [l.series, l]));
 
@@ -131,7 +131,8 @@ test('a handle leak alerts as active_resources and names its route', () => {
   assert.ok(named, 'no suspects event');
   assert.deepStrictEqual(named.report.suspects.map((s) => s.route), ['/watch'], named.report_text);
   assert.ok(Math.abs(named.report.suspects[0].retained_bytes_per_request - 1) < 0.15);
-  assert.match(named.report_text, /resource per request/);
+  const perRequest = named.report.suspects[0].retained_bytes_per_request;
+  assert.ok(named.report_text.includes(`${formatAmount(perRequest, '{resource}')} per request`), named.report_text);
   const line = lines(m).active_resources;
   assert.strictEqual(line.verdict, 'leak');
   assert.strictEqual(line.suspects[0].route, '/watch');

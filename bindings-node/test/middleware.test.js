@@ -40,7 +40,7 @@ async function settled(monitor, n) {
   assert.strictEqual(total(monitor), n);
 }
 
-test('Express: route is baseUrl + req.route.path, never the raw URL; 404s are _other', async () => {
+test('Express: route is baseUrl + req.route.path, never the raw URL; 404s are _unmatched', async () => {
   const m = new leaksense.Monitor({ heap: false });
   const app = express();
   app.use(leaksense.express(m));
@@ -53,7 +53,7 @@ test('Express: route is baseUrl + req.route.path, never the raw URL; 404s are _o
   try {
     for (const p of ['/users/1', '/users/2', '/api/items/9', '/nope']) await get(port, p);
     await settled(m, 4);
-    assert.deepStrictEqual(counts(m), { '/users/:id': 2, '/api/items/:id': 1, _other: 1 });
+    assert.deepStrictEqual(counts(m), { '/users/:id': 2, '/api/items/:id': 1, _unmatched: 1 });
   } finally {
     server.close();
     m.close();

@@ -72,7 +72,7 @@ test('record: one call per request on a route id; typed errors; nothing counted 
   assert.throws(() => n.record(a, 1, Infinity), { code: 'non_finite_value' });
   assert.throws(() => n.record(a + 1, 1, 2), { code: 'invalid_option', message: /route id/ });
   assert.ok(Number.isNaN(n.requestRss()), 'no RSS read without rss_per_request');
-  n.record(n.routeId(''), 1, 1); // odd routes count under _other
+  n.record(n.routeId(''), 1, 1); // odd routes count under the overflow bucket _other
   const routes = m.report().routes.map((r) => [r.route, r.requests]);
   assert.deepStrictEqual(routes.sort(), [['/a', 1], ['_other', 1]]);
   m.close();

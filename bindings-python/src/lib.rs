@@ -53,6 +53,18 @@ fn catalog<'py>(
     })
 }
 
+/// An amount in an OpenTelemetry unit as the core's report prints it: IEC bytes for `By`, a
+/// count with its unit's name otherwise (`3 file descriptors`).
+#[pyfunction]
+#[pyo3(signature = (value, unit = "By"))]
+fn format_amount(py: Python<'_>, value: f64, unit: &str) -> PyResult<String> {
+    error::guard(py, || {
+        let q = leaksense_core::report::Quantity::new("amount", unit)
+            .map_err(|e| error::input(py, e))?;
+        Ok(q.amount(value))
+    })
+}
+
 /// PromQL `deriv` (per second) over `(timestamps secs, values)`; None with fewer than 2 samples.
 #[pyfunction]
 fn deriv(py: Python<'_>, timestamps: Vec<f64>, values: Vec<f64>) -> PyResult<Option<f64>> {
@@ -153,6 +165,7 @@ fn error_codes() -> Vec<&'static str> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(catalog, m)?)?;
     m.add_function(wrap_pyfunction!(deriv, m)?)?;
+    m.add_function(wrap_pyfunction!(format_amount, m)?)?;
     m.add_function(wrap_pyfunction!(predict_linear, m)?)?;
     m.add_function(wrap_pyfunction!(find_growth_inflection, m)?)?;
     m.add_function(wrap_pyfunction!(analyze_json, m)?)?;
@@ -167,6 +180,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SPAN_ALLOCATED_BYTES", SPAN_ALLOCATED_BYTES)?;
     m.add("SPAN_RSS_DELTA_BYTES", SPAN_RSS_DELTA_BYTES)?;
     m.add("RSS_MEASURE", leaksense_core::requests::RSS_MEASURE)?;
+    m.add("UNMATCHED_ROUTE", leaksense_core::requests::UNMATCHED_ROUTE)?;
     m.add(
         "EVENT_QUEUE_CAPACITY",
         leaksense_core::monitor::EVENT_QUEUE_CAPACITY,

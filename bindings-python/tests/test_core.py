@@ -45,6 +45,16 @@ def test_wrong_type_raises_type_error():
         leaksense.deriv("ab", [1.0, 2.0])  # type: ignore[arg-type]
 
 
+def test_format_amount_is_the_cores_formatter():
+    assert leaksense.format_amount(53_657.6) == "52.4 KiB"
+    assert leaksense.format_amount(1.0, "{file_descriptor}") == "1 file descriptor"
+    assert leaksense.format_amount(5776.0, "{file_descriptor}") == "5776 file descriptors"
+    assert leaksense.format_amount(0.5, "{thread}") == "0.5 threads"
+    for bad in ("", " ", "a\nb", "x" * 65):
+        with pytest.raises(leaksense.InvalidOptionError):
+            leaksense.format_amount(1.0, bad)
+
+
 def test_deriv_and_predict_linear():
     assert leaksense.deriv([0.0, 10.0, 20.0], [0.0, 100.0, 200.0]) == pytest.approx(10.0)
     assert leaksense.deriv([0.0], [1.0]) is None

@@ -142,7 +142,8 @@ def test_a_thread_leak_alerts_as_threads_and_names_its_route():
     named = next(e for e in events if e.kind == "suspects")
     assert [s["route"] for s in named.report.suspects] == ["/jobs"], named.report.text
     assert abs(named.report.suspects[0]["retained_bytes_per_request"] - 1.0) < 0.15
-    assert "thread per request" in named.report.text
+    per_request = named.report.suspects[0]["retained_bytes_per_request"]
+    assert f"{leaksense.format_amount(per_request, '{thread}')} per request" in named.report.text
     line = lines(m)["threads"]
     assert line["verdict"] == "leak" and line["suspects"][0]["route"] == "/jobs"
     assert m.report().verdict == "healthy", "memory is flat"

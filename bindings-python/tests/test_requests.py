@@ -65,6 +65,8 @@ def test_set_route_names_a_request_and_nesting_keeps_both(monitor):
     with leaksense.track_request(monitor=monitor):
         pass
     assert counts(monitor) == {"/later": 1, "/inner": 1, leaksense.UNMATCHED_ROUTE: 1}
+    # The core's name, the one Node and Go use too: not the overflow bucket `_other`.
+    assert leaksense.UNMATCHED_ROUTE == "_unmatched"
 
 
 def test_exceptions_still_end_the_request(monitor):

@@ -27,8 +27,12 @@ pub fn run(
     }
 }
 
-/// Reads a file of request rates for `--traffic`: one series, in any format `--input` reads; finite, not negative, in time order. (The detector replays it beside
-/// every series, so it is held whole: one series, not a fleet.)
+/// The most request rates `--traffic` holds (16 MiB of samples): a year at a 30 s step fits.
+pub const MAX_TRAFFIC_RATES: usize = 1 << 20;
+
+/// Reads a file of request rates for `--traffic`: one series, in any format `--input` reads;
+/// finite, not negative, in time order. (The detector replays it beside every series, so it is
+/// held whole, up to [`MAX_TRAFFIC_RATES`]: one series, not a fleet.)
 pub fn traffic(path: &std::path::Path) -> Result<Traffic, CliError> {
     let source = Source::File {
         path: path.to_path_buf(),
@@ -53,6 +57,12 @@ pub fn traffic(path: &std::path::Path) -> Result<Traffic, CliError> {
         }
         if rates.last().is_some_and(|last| s.ts_ms <= last.ts_ms) {
             return Err("timestamps must increase".into());
+        }
+        if rates.len() == MAX_TRAFFIC_RATES {
+            return Err(format!(
+                "more than {MAX_TRAFFIC_RATES} request rates, the cap on --traffic: give them \
+                 at a coarser step"
+            ));
         }
         rates.push(s);
         Ok(())

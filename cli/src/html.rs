@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use leaksense_core::Sample;
 use leaksense_core::detect::{DetectorConfig, SeriesKind, Verdict};
-use leaksense_core::format::{self, bytes, percent, quantity, share, utc as iso};
+use leaksense_core::format::{self, percent, quantity, share, utc as iso};
 use leaksense_core::report::LeakReport;
 
 use crate::analyze::{Chart, SeriesReport};
@@ -111,7 +111,15 @@ pub fn report_page(source: &str, report: &LeakReport) -> String {
         "<p>Source: <code>{}</code>.</p>\n<section class=\"series\">",
         escape(source)
     );
-    summary(&mut o, SeriesKind::Heap, &report.analysis);
+    // The report's own unit: a saved count report (open_fds, goroutines) reads in its count.
+    // The unit's name comes from the file, so it is escaped like any text from it.
+    let q = &report.quantity;
+    summary(
+        &mut o,
+        &|v| escape(&q.amount(v)),
+        &|v| escape(&q.rate(v)),
+        &report.analysis,
+    );
     report_sections(&mut o, report);
     o.push_str("</section>\n</body></html>\n");
     o
@@ -123,7 +131,12 @@ fn series_section(o: &mut String, i: usize, kind: SeriesKind, r: &SeriesReport, 
         "<section class=\"series\" id=\"series-{i}\"><h2>{}</h2>",
         escape(&title(r, source))
     );
-    summary(o, kind, &r.analysis);
+    summary(
+        o,
+        &|v| quantity(kind, v),
+        &|v| format::rate(kind, v),
+        &r.analysis,
+    );
     if let Some(chart) = &r.chart {
         svg(o, kind, r, chart);
     }
@@ -133,7 +146,13 @@ fn series_section(o: &mut String, i: usize, kind: SeriesKind, r: &SeriesReport, 
     o.push_str("</section>\n");
 }
 
-fn summary(o: &mut String, kind: SeriesKind, a: &leaksense_core::detect::Analysis) {
+/// The summary table; `amount` and `rate` print the series' values in its unit.
+fn summary(
+    o: &mut String,
+    amount: &dyn Fn(f64) -> String,
+    rate: &dyn Fn(f64) -> String,
+    a: &leaksense_core::detect::Analysis,
+) {
     let _ = writeln!(
         o,
         "<table class=\"summary\"><tr><th>verdict</th><td>{}</td></tr>\
@@ -141,12 +160,11 @@ fn summary(o: &mut String, kind: SeriesKind, a: &leaksense_core::detect::Analysi
          <tr><th>post-GC floor now</th><td>{}</td></tr><tr><th>time to limit</th><td>{}</td></tr></table>",
         verdict(a.verdict),
         a.growth_start_ms.map_or("none".into(), iso),
-        a.rate_per_sec
-            .map_or("none".into(), |v| format::rate(kind, v)),
-        a.baseline.map_or("unknown".into(), |v| quantity(kind, v)),
+        a.rate_per_sec.map_or("none".into(), rate),
+        a.baseline.map_or("unknown".into(), amount),
         match (a.limit, a.time_to_limit_secs) {
-            (Some(l), Some(t)) => format!("{} (limit {})", format::duration(t), quantity(kind, l)),
-            (Some(l), None) => format!("not rising toward the limit of {}", quantity(kind, l)),
+            (Some(l), Some(t)) => format!("{} (limit {})", format::duration(t), amount(l)),
+            (Some(l), None) => format!("not rising toward the limit of {}", amount(l)),
             (None, _) => "unknown (no limit)".into(),
         }
     );
@@ -154,6 +172,7 @@ fn summary(o: &mut String, kind: SeriesKind, a: &leaksense_core::detect::Analysi
 
 /// The suspects, the article's rules, the growing sites and the notes of a report.
 fn report_sections(o: &mut String, report: &LeakReport) {
+    let amount = |v: f64| escape(&report.quantity.amount(v));
     {
         let _ = writeln!(
             o,
@@ -166,9 +185,9 @@ fn report_sections(o: &mut String, report: &LeakReport) {
                 o,
                 "<tr><td><code>{}</code></td><td>{}</td><td>{} .. {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&s.route),
-                bytes(s.retained_bytes_per_request),
-                bytes(s.interval[0]),
-                bytes(s.interval[1]),
+                amount(s.retained_bytes_per_request),
+                amount(s.interval[0]),
+                amount(s.interval[1]),
                 s.requests,
                 share(s.share),
                 reasons.join("<br>")

@@ -3,6 +3,7 @@
 //! All analysis happens in leaksense-core.
 
 pub mod analyze;
+pub mod capped;
 pub mod error;
 pub mod files;
 pub mod fleet;

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use leaksense_cli::error::CliError;
 use leaksense_cli::input::{Format, Source};
-use leaksense_cli::{files, fleet, html, prometheus, render, rules, safe};
+use leaksense_cli::{capped, files, fleet, html, prometheus, render, rules, safe};
 use leaksense_core::catalog::{Naming, Runtime};
 use leaksense_core::detect::{DetectorConfig, SeriesKind};
 use leaksense_core::options::{self, AnalyzeOptions};
@@ -402,17 +402,13 @@ fn fleet_options(url: &str, p: &PromArgs) -> Result<fleet::FleetOptions, CliErro
     })
 }
 
+/// The largest saved report `leaksense report` reads. Reports stay small (a profile's sites and
+/// stacks are capped; the fixture with one is 6 KiB); the cap bounds memory on a wrong file.
+const MAX_REPORT_BYTES: u64 = 64 << 20;
+
 fn report(args: &ReportArgs) -> Result<String, CliError> {
-    let label = args.input.display().to_string();
-    let io = |source| CliError::Io {
-        file: label.clone(),
-        source,
-    };
-    let text = if args.input.as_os_str() == "-" {
-        std::io::read_to_string(std::io::stdin()).map_err(io)?
-    } else {
-        std::fs::read_to_string(&args.input).map_err(io)?
-    };
+    let label = leaksense_cli::input::file_label(&args.input);
+    let text = capped::read_to_string(&args.input, MAX_REPORT_BYTES, "a saved report")?;
     let report: leaksense_core::report::LeakReport =
         serde_json::from_str(&text).map_err(|e| CliError::Input {
             file: label.clone(),

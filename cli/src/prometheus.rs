@@ -6,13 +6,13 @@
 //! credentials (a bearer token, a URL's user:password) are never printed.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use leaksense_core::Sample;
 use serde::Deserialize;
 
+use crate::capped::{Capped, bytes_text};
 use crate::error::CliError;
 use crate::safe::{QUOTE_MAX, SecretUrl, clip};
 
@@ -161,29 +161,6 @@ struct Failure {
     retry: bool,
 }
 
-/// A reader that fails once more than `max` bytes came through, and says so.
-struct Capped<R> {
-    inner: R,
-    left: u64,
-    exceeded: bool,
-}
-
-impl<R: Read> Read for Capped<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        // One byte beyond the cap is read to tell "exactly the cap" from "more".
-        let want = buf
-            .len()
-            .min(usize::try_from(self.left.saturating_add(1)).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..want])?;
-        if n as u64 > self.left {
-            self.exceeded = true;
-            return Err(std::io::Error::other("answer exceeds the size cap"));
-        }
-        self.left -= n as u64;
-        Ok(n)
-    }
-}
-
 fn read_token(source: &TokenSource) -> Result<String, CliError> {
     let (token, what) = match source {
         TokenSource::Env(name) => (
@@ -244,16 +221,6 @@ fn tls_config(ca_file: Option<&Path>) -> Result<ureq::tls::TlsConfig, CliError> 
     Ok(TlsConfig::builder()
         .root_certs(RootCerts::new_with_certs(&certs))
         .build())
-}
-
-/// `n` bytes as the CLI's size flags write them (`64MiB`).
-pub fn bytes_text(n: u64) -> String {
-    match n {
-        n if n >= 1 << 30 && n % (1 << 30) == 0 => format!("{}GiB", n >> 30),
-        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{}MiB", n >> 20),
-        n if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{}KiB", n >> 10),
-        n => format!("{n} bytes"),
-    }
 }
 
 impl Client {
@@ -369,11 +336,7 @@ impl Client {
             .send_form(params.iter().map(|(k, v)| (*k, v.as_str())))
             .map_err(|e| self.transport_failure(&e))?;
         let status = resp.status().as_u16();
-        let mut capped = Capped {
-            inner: resp.body_mut().with_config().reader(),
-            left: self.max_response,
-            exceeded: false,
-        };
+        let mut capped = Capped::new(resp.body_mut().with_config().reader(), self.max_response);
         if !(200..300).contains(&status) {
             // An API error object, if that is what came (its text is clipped when shown).
             let error: Option<Response<serde::de::IgnoredAny>> =
@@ -382,7 +345,7 @@ impl Client {
         }
         let parsed: Result<Response<T>, _> =
             serde_json::from_reader(std::io::BufReader::new(&mut capped));
-        if capped.exceeded {
+        if capped.exceeded() {
             return Err(Failure {
                 message: format!(
                     "Prometheus at {} answered more than {} for one query (the \
@@ -662,25 +625,6 @@ mod tests {
         ] {
             assert!(serde_json::from_str::<Vec<Point>>(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn the_cap_tells_exactly_the_cap_from_more() {
-        let read = |len: usize, cap: u64| {
-            let data = vec![b'x'; len];
-            let mut c = Capped {
-                inner: &data[..],
-                left: cap,
-                exceeded: false,
-            };
-            let mut out = Vec::new();
-            let r = std::io::copy(&mut c, &mut out);
-            (r.is_ok(), c.exceeded, out.len())
-        };
-        assert_eq!(read(10, 10), (true, false, 10));
-        assert_eq!(read(11, 10), (false, true, 0));
-        assert_eq!(bytes_text(128 << 20), "128MiB");
-        assert_eq!(bytes_text(1000), "1000 bytes");
     }
 
     #[test]

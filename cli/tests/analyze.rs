@@ -1,43 +1,19 @@
 //! `leaksense analyze` run as a real binary on the fixtures in `tests/fixtures/`
 //! (regenerate the series fixtures with `python3 make_fixtures.py` there).
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use std::process::Output;
 
 use serde_json::Value;
 
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn leaksense(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_leaksense"))
-        .args(args)
-        .output()
-        .expect("run leaksense")
-}
+use common::{fixture, json, leaksense, leaksense_stdin, stderr, stdout};
 
 fn analyze(file: &str, extra: &[&str]) -> Output {
     let path = fixture(file);
     let mut args = vec!["analyze", "--input", path.to_str().unwrap()];
     args.extend_from_slice(extra);
     leaksense(&args)
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-fn json(o: &Output) -> Value {
-    assert!(o.status.success(), "{}", stderr(o));
-    serde_json::from_slice(&o.stdout).expect("JSON output")
 }
 
 /// The leak in the fixtures starts at 08:00 and grows 20 kB/s over a 200 MB GC sawtooth.
@@ -332,19 +308,6 @@ fn usage_errors_exit_2() {
     assert!(stdout(&help).contains("--input <FILE>"));
 }
 
-/// Runs leaksense with `input` on its standard input.
-fn leaksense_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leaksense"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    child.wait_with_output().unwrap()
-}
-
 #[test]
 fn standard_input_is_read_with_dash() {
     let csv = std::fs::read(fixture("leak.csv")).unwrap();
@@ -395,8 +358,8 @@ fn streamed_openmetrics_equals_the_whole_file_read() {
         "json",
     ]));
     assert_eq!(streamed["series"], whole["series"]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leaksense"))
-        .args([
+    let piped = json(&leaksense_stdin(
+        &[
             "analyze",
             "--input",
             "-",
@@ -404,18 +367,9 @@ fn streamed_openmetrics_equals_the_whole_file_read() {
             "openmetrics",
             "--format",
             "json",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let piped = json(&child.wait_with_output().unwrap());
+        ],
+        text.as_bytes(),
+    ));
     assert_eq!(piped["series"], whole["series"]);
 }
 

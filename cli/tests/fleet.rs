@@ -3,6 +3,7 @@
 //! leaks; and its error paths against servers that fail in known ways. One server start for the
 //! whole file. Fails, never skips, when Prometheus is not installed.
 
+mod common;
 #[allow(dead_code)]
 #[path = "../../core/tests/common/prom_server.rs"]
 mod prom_server;
@@ -14,6 +15,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::mpsc;
 
+use common::{leaksense, stderr};
 use leaksense_core::Sample;
 use leaksense_core::detect::SeriesKind;
 use leaksense_core::detect::scenarios::{START_MS, Situation, generate};
@@ -28,17 +30,6 @@ const COUNTER: &str = "http_server_request_duration_seconds_count";
 const HOSTILE: &str = "<script>alert(1)</script>";
 const REQUESTS: &str =
     "sum by (http_route, instance) (increase(http_server_request_duration_seconds_count[5m]))";
-
-fn leaksense(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_leaksense"))
-        .args(args)
-        .output()
-        .expect("run leaksense")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn end_time() -> String {
     ((START_MS + 24 * 3_600_000) / 1000).to_string()

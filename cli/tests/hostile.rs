@@ -560,3 +560,59 @@ fn two_million_json_elements_stream_in_flat_memory() {
     assert_eq!(doc["series"][0]["samples"], rows);
     assert!(r.peak_mb < 64.0, "peak RSS {} MB", r.peak_mb);
 }
+
+#[test]
+fn a_saved_report_past_its_cap_is_refused_with_bounded_memory() {
+    // Before: `leaksense report -` read its input whole, however long (1 GiB here).
+    let mut open = b"{\"notes\": [\"".to_vec();
+    open.extend(std::iter::repeat_n(b'x', (1 << 20) - open.len()));
+    let r = run_with(&["report", "-"], Some(feeder(open, 1 << 30)));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("stdin: larger than 64MiB, the cap on a saved report"),
+        "{}",
+        r.stderr
+    );
+    // Up to 64 MiB of text, held while read: far below the gigabyte fed.
+    assert!(r.peak_mb < 256.0, "peak RSS {} MB", r.peak_mb);
+}
+
+#[test]
+fn a_traffic_file_past_its_cap_is_refused_with_bounded_memory() {
+    // Before: every request rate of --traffic was held, however many (4M rows here).
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("memory.csv");
+    std::fs::write(&input, "1700000000,1\n1700000015,2\n").unwrap();
+    let rows = 4_000_000usize;
+    let feed: Box<dyn FnOnce(std::process::ChildStdin) + Send> = Box::new(move |stdin| {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, stdin);
+        for i in 0..rows {
+            if writeln!(w, "{},{}", 1_700_000_000 + i * 15, i % 40).is_err() {
+                return;
+            }
+        }
+    });
+    let r = run_with(
+        &[
+            "analyze",
+            "--input",
+            input.to_str().unwrap(),
+            "--traffic",
+            "-",
+        ],
+        Some(feed),
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "stdin:{}: more than {} request rates, the cap on --traffic",
+            (1 << 20) + 1,
+            1 << 20
+        )),
+        "{}",
+        r.stderr
+    );
+    // 1M rates of 16 bytes are held at most; 4M would take 64 MB of samples alone.
+    assert!(r.peak_mb < 64.0, "peak RSS {} MB", r.peak_mb);
+}

@@ -3,31 +3,20 @@
 //! monitor test `the_report_names_the_growing_allocation_site_and_the_alert_writes_pprof` (run
 //! it with `LEAKSENSE_WRITE_REPORT_FIXTURE=<path>` to regenerate it).
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use common::{leaksense, leaksense_stdin, ok_stdout};
 
 fn fixture() -> String {
-    format!(
-        "{}/tests/fixtures/report-with-profile.json",
-        env!("CARGO_MANIFEST_DIR")
-    )
-}
-
-fn leaksense(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_leaksense"))
-        .args(args)
-        .output()
-        .expect("run leaksense")
-}
-
-fn stdout(o: &Output) -> String {
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8(o.stdout.clone()).unwrap()
+    common::fixture("report-with-profile.json")
+        .to_str()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
 fn text_lists_the_growing_sites() {
-    let out = stdout(&leaksense(&["report", &fixture()]));
+    let out = ok_stdout(&leaksense(&["report", &fixture()]));
     assert!(out.contains("leaksense: LEAK"), "{out}");
     assert!(out.contains("growing allocation sites"), "{out}");
     assert!(out.contains("1. main.remember (app.go:42)"), "{out}");
@@ -35,7 +24,7 @@ fn text_lists_the_growing_sites() {
 
 #[test]
 fn html_has_the_sites_table_and_the_icicle_under_the_strict_policy() {
-    let out = stdout(&leaksense(&["report", &fixture(), "--format", "html"]));
+    let out = ok_stdout(&leaksense(&["report", &fixture(), "--format", "html"]));
     assert!(out.contains("default-src 'none'"), "CSP kept");
     assert!(!out.contains("<script"), "no script");
     assert!(out.contains("<table class=\"sites\">"));
@@ -52,19 +41,10 @@ fn html_has_the_sites_table_and_the_icicle_under_the_strict_policy() {
 #[test]
 fn json_round_trips_and_stdin_works() {
     let text = std::fs::read_to_string(fixture()).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leaksense"))
-        .args(["report", "-", "--format", "json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = stdout(&child.wait_with_output().unwrap());
+    let out = ok_stdout(&leaksense_stdin(
+        &["report", "-", "--format", "json"],
+        text.as_bytes(),
+    ));
     let a: serde_json::Value = serde_json::from_str(&out).unwrap();
     let b: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(a, b);
@@ -82,4 +62,35 @@ fn bad_input_is_a_clear_error() {
     let o = leaksense(&["report", "/no/such/report.json"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("/no/such/report.json"));
+}
+
+#[test]
+fn a_count_report_reads_in_its_unit_with_plurals_in_text_and_html() {
+    let mut r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture()).unwrap()).unwrap();
+    r["series"] = "open_fds".into();
+    r["unit"] = "{file_<b>descriptor}".into();
+    r["baseline"] = 5776.0.into();
+    r["limit"] = 20000.0.into();
+    r["suspects"][0]["retained_bytes_per_request"] = 1.0.into();
+    r["suspects"][0]["interval"] = serde_json::json!([0.5, 2.0]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fds.json");
+    std::fs::write(&path, r.to_string()).unwrap();
+    let path = path.to_str().unwrap();
+    let text = ok_stdout(&leaksense(&["report", path]));
+    assert!(text.contains("5776 file <b>descriptors"), "{text}");
+    let html = ok_stdout(&leaksense(&["report", path, "--format", "html"]));
+    assert!(!html.contains("<b>"), "the unit from the file is escaped");
+    for cell in [
+        "<td>5776 file &lt;b&gt;descriptors</td>",
+        "limit 20000 file &lt;b&gt;descriptors)",
+        "<td>1 file &lt;b&gt;descriptor</td><td>0.5 file &lt;b&gt;descriptors .. 2 file &lt;b&gt;descriptors</td>",
+    ] {
+        assert!(html.contains(cell), "{cell}\n{html}");
+    }
+    assert!(
+        html.contains("descriptors/h</td>"),
+        "the rate in the unit: {html}"
+    );
 }

@@ -2,15 +2,12 @@
 //! generated test file passes `promtool test rules`, for each runtime and naming mode. Fails,
 //! never skips, when promtool is missing (Debian: `apt-get install prometheus`).
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn leaksense(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_leaksense"))
-        .args(args)
-        .output()
-        .expect("run leaksense")
-}
+use common::leaksense;
 
 fn promtool(dir: &Path, args: &[&str]) -> Output {
     Command::new("promtool")

@@ -4,12 +4,12 @@
 //! generated services: a healthy one whose floor follows its daily traffic (the series alone
 //! looks like a leak), one that leaks on top of such a swing, and a flat one.
 
+mod common;
 #[allow(dead_code)]
 #[path = "../../core/tests/common/prom_server.rs"]
 mod prom_server;
 
-use std::process::{Command, Output};
-
+use common::{json, leaksense, stderr};
 use leaksense_core::Sample;
 use leaksense_core::detect::scenarios::{START_MS, Scenario, Situation, generate};
 use prom_server::{Backfill, PromServer};
@@ -18,22 +18,6 @@ use serde_json::Value;
 const MEMORY: &str = "app_memory_bytes";
 const COUNTER: &str = "http_server_request_duration_seconds_count";
 const RATE: &str = "sum by (service) (rate(http_server_request_duration_seconds_count[5m]))";
-
-fn leaksense(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_leaksense"))
-        .args(args)
-        .output()
-        .expect("run leaksense")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn json(o: &Output) -> Value {
-    assert!(o.status.success(), "{}", stderr(o));
-    serde_json::from_slice(&o.stdout).expect("JSON output")
-}
 
 /// The three services, by name: a healthy daily swing the series alone mistakes for a leak
 /// (seed 1), a leak on a daily swing, and a flat floor.

@@ -6,6 +6,7 @@ use thiserror::Error;
 
 /// Stable error codes shared by every language. Never renumber or rename a variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[repr(u32)]
 pub enum ErrorCode {

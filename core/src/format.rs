@@ -40,6 +40,44 @@ pub fn quantity(kind: SeriesKind, v: f64) -> String {
     }
 }
 
+/// An amount in an OpenTelemetry unit: IEC bytes for `By`; for a count's annotation, the count
+/// with its unit's name (`{file_descriptor}` reads `file descriptor`), plural unless the number
+/// reads 1: `1 goroutine`, `0.5 goroutines`, `5776 file descriptors`; any other unit as given.
+pub fn amount(unit: &str, v: f64) -> String {
+    if unit == crate::report::BYTES {
+        return bytes(v);
+    }
+    let number = significant(v);
+    let Some(word) = unit.strip_prefix('{').and_then(|u| u.strip_suffix('}')) else {
+        return format!("{number} {unit}");
+    };
+    let word = word.replace('_', " ");
+    if number == "1" || number == "-1" {
+        format!("{number} {word}")
+    } else {
+        format!("{number} {}", plural(&word))
+    }
+}
+
+/// The English plural of a unit's name (its last word): `threads`, `file descriptors`,
+/// `boxes`, `entries`. Unit names are nouns the catalog chose, so the regular rules suffice.
+fn plural(word: &str) -> String {
+    let ends = |s: &str| word.ends_with(s);
+    let consonant_y = word.len() >= 2
+        && ends("y")
+        && !matches!(
+            word.as_bytes()[word.len() - 2],
+            b'a' | b'e' | b'i' | b'o' | b'u'
+        );
+    if consonant_y {
+        format!("{}ies", &word[..word.len() - 1])
+    } else if ["s", "x", "z", "ch", "sh"].iter().any(|s| ends(s)) {
+        format!("{word}es")
+    } else {
+        format!("{word}s")
+    }
+}
+
 /// A growth rate given per second, shown per hour (a leak's bytes per second are tiny numbers):
 /// `12.5 MiB/h`, or `40/h` for a count.
 pub fn rate(kind: SeriesKind, per_sec: f64) -> String {
@@ -125,6 +163,34 @@ pub fn state(s: AlertState) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_read_with_their_unit_plural_unless_one() {
+        assert_eq!(amount("{goroutine}", 1.0), "1 goroutine");
+        assert_eq!(amount("{goroutine}", 0.0), "0 goroutines");
+        assert_eq!(amount("{goroutine}", 0.98765), "0.9877 goroutines");
+        assert_eq!(amount("{goroutine}", -1.0), "-1 goroutine");
+        assert_eq!(amount("{file_descriptor}", 5776.0), "5776 file descriptors");
+        assert_eq!(amount("{file_descriptor}", 1.00001), "1 file descriptor");
+        for (unit, many) in [
+            ("{thread}", "threads"),
+            ("{resource}", "resources"),
+            ("{handle}", "handles"),
+            ("{fd}", "fds"),
+            ("{object}", "objects"),
+            ("{block}", "blocks"),
+            ("{allocation}", "allocations"),
+            ("{gc_cycle}", "gc cycles"),
+            ("{collection}", "collections"),
+            ("{box}", "boxes"),
+            ("{entry}", "entries"),
+            ("{key}", "keys"),
+        ] {
+            assert_eq!(amount(unit, 2.0), format!("2 {many}"), "{unit}");
+        }
+        assert_eq!(amount("By", 53_657.6), "52.4 KiB");
+        assert_eq!(amount("ms", 2.0), "2 ms", "a UCUM unit is not a noun");
+    }
 
     #[test]
     fn bytes_use_iec_units_and_four_digits() {

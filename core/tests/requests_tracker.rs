@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use leaksense_core::ErrorCode;
 use leaksense_core::requests::{
-    MAX_ROUTE_LEN, OTHER_ROUTE, RequestTracker, TrackerConfig, bucket_of,
+    MAX_ROUTE_LEN, OTHER_ROUTE, RequestTracker, TrackerConfig, UNMATCHED_ROUTE, bucket_of,
 };
 
 fn tracker(measures: &[&str]) -> RequestTracker {
@@ -167,6 +167,19 @@ fn cap_overflow_and_odd_routes_go_to_other() {
     assert_eq!(first_seen("/a"), Some(1000));
     assert_eq!(first_seen("/c"), Some(1002));
     assert_eq!(first_seen(OTHER_ROUTE), Some(1003));
+}
+
+#[test]
+fn unmatched_requests_are_their_own_route_not_the_overflow_bucket() {
+    assert_ne!(UNMATCHED_ROUTE, OTHER_ROUTE);
+    let t = tracker(&["m"]);
+    let unmatched = t.route_id(UNMATCHED_ROUTE);
+    assert_ne!(
+        unmatched,
+        t.route_id(""),
+        "the overflow bucket has its own id"
+    );
+    assert_eq!(t.route_name(unmatched), Some(UNMATCHED_ROUTE));
 }
 
 #[test]

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,16 @@ func TestEveryLeakIsAlertedAsItselfWithItsRoute(t *testing.T) {
 	}
 	for _, a := range res.accused {
 		t.Errorf("healthy route named: %s", a)
+	}
+	// Amounts per request in the core's formatter: IEC bytes, counts with a plural unit.
+	for _, line := range []string{
+		`memory: POST /sessions named .*, [\d.]+ (B|KiB|MiB) per request`,
+		`goroutines: GET /stream/\{id\} named .*, [\d.]+ goroutines? per request`,
+		`open_fds: GET /files/\{id\} named .*, [\d.]+ file descriptors? per request`,
+	} {
+		if !regexp.MustCompile(line).MatchString(out.String()) {
+			t.Errorf("no line matches %q", line)
+		}
 	}
 	checkTopGrowingSite(t, res.reports["memory"])
 }

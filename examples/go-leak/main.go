@@ -93,8 +93,12 @@ func (r *recorder) look(series, by string, rep leaksense.LeakReport) {
 	r.res.reports[series] = rep
 	if rep.Verdict == leaksense.VerdictLeak && len(rep.Suspects) > 0 && rep.Suspects[0].Route == leaks[series] {
 		r.res.named[series] = fmt.Sprintf("%s at %.0f s", by, secs)
-		fmt.Fprintf(r.out, "%s: %s named (%s) after %.0f s, %.3g %s per request\n", series,
-			leaks[series], by, secs, rep.Suspects[0].RetainedBytesPerRequest, unit(rep))
+		amount, err := leaksense.FormatAmount(rep.Suspects[0].RetainedBytesPerRequest, rep.Unit)
+		if err != nil {
+			amount = err.Error()
+		}
+		fmt.Fprintf(r.out, "%s: %s named (%s) after %.0f s, %s per request\n", series,
+			leaks[series], by, secs, amount)
 	}
 }
 
@@ -123,13 +127,6 @@ func (r *recorder) done() bool {
 		}
 	}
 	return true
-}
-
-func unit(rep leaksense.LeakReport) string {
-	if rep.Unit == "By" {
-		return "bytes"
-	}
-	return strings.ReplaceAll(strings.Trim(rep.Unit, "{}"), "_", " ")
 }
 
 // run serves on 127.0.0.1, drives load until every leak has been alerted as its own series

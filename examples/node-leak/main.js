@@ -7,7 +7,7 @@
 const http = require('node:http');
 const path = require('node:path');
 const { fork } = require('node:child_process');
-const { Monitor } = require('leaksense');
+const { Monitor, formatAmount } = require('leaksense');
 const { createApp, DEMO_OPTIONS } = require('./app.js');
 
 // The route each series must name, and the routes none may.
@@ -32,8 +32,8 @@ function look(series, by, report) {
   const top = report.suspects[0];
   if (!named[series] && report.verdict === 'leak' && top?.route === LEAKS[series]) {
     named[series] = `${by} at ${secs()} s`;
-    const unit = report.unit === 'By' ? 'bytes' : report.unit.replace(/[{}]/g, '').replace(/_/g, ' ');
-    console.log(`${series}: ${top.route} named (${by}) after ${secs()} s, ${top.retained_bytes_per_request.toPrecision(3)} ${unit} per request`);
+    const amount = formatAmount(top.retained_bytes_per_request, report.unit);
+    console.log(`${series}: ${top.route} named (${by}) after ${secs()} s, ${amount} per request`);
   }
 }
 

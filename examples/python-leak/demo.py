@@ -79,10 +79,10 @@ class Watch:
 
 
 def per_request(report: leaksense.Report) -> str:
-    """The top suspect's estimate in the series' unit ("By", or a count's "{file_descriptor}")."""
-    unit = report.to_dict()["unit"]
-    unit = "bytes" if unit == "By" else unit.strip("{}").replace("_", " ")
-    return f"{report.suspects[0]['retained_bytes_per_request']:.3g} {unit} per request"
+    """The top suspect's estimate in the series' unit (IEC bytes, or a count such as
+    "1 file descriptor"), printed by the core's formatter."""
+    amount = report.suspects[0]["retained_bytes_per_request"]
+    return f"{leaksense.format_amount(amount, report.to_dict()['unit'])} per request"
 
 
 def leaking_line() -> int:

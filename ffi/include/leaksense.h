@@ -262,6 +262,18 @@ void leaksense_catalog_free(leaksense_catalog_t *catalog);
 // `out` must be NULL or writable.
 leaksense_error_t *leaksense_span_attributes_get(leaksense_span_attributes_t *out);
 
+// Writes `value` in the OpenTelemetry unit `unit` (UTF-8, `unit_len` bytes; `By` for bytes, or
+// a count's annotation such as `{goroutine}`) as the core's report prints it, `52.4 KiB` or
+// `3 goroutines`, to `*out_text` (free it with `leaksense_string_free`). An empty, over-long
+// (over 64 bytes) or control-character unit is `LEAKSENSE_INVALID_OPTION`.
+//
+// # Safety
+// `unit` must be NULL or point to `unit_len` readable bytes; `out_text` NULL or writable.
+leaksense_error_t *leaksense_format_amount(double value,
+                                           const char *unit,
+                                           size_t unit_len,
+                                           char **out_text);
+
 // The error's stable code.
 //
 // # Safety
@@ -599,6 +611,11 @@ leaksense_error_t *leaksense_request_record(const leaksense_monitor_t *monitor,
 // `monitor` must be NULL or a live monitor; `out_bytes` NULL or writable.
 leaksense_error_t *leaksense_monitor_request_rss(const leaksense_monitor_t *monitor,
                                                  double *out_bytes);
+
+// The route every middleware gives a request that no framework route matched and no user code
+// named (404s): the core's name, shared by every language (NUL-terminated, static: do not
+// free). It is an ordinary route, apart from the `_other` overflow bucket.
+const char *leaksense_unmatched_route(void);
 
 // Reads what a metrics collection exports now, without feeding the detector: a statm `pread`,
 // `getrusage` for the peak, and one `pread` of the cgroup's usage and events files (not its

@@ -5,7 +5,7 @@ use std::ffi::{CString, c_char};
 
 use leaksense_core::catalog::{self, InstrumentKind, Metric, Naming, Runtime};
 
-use crate::args::{check_out, handle, str_arg, write_out};
+use crate::args::{check_out, handle, str_arg, write_out, write_string};
 use crate::error::{Result, guard, guard_void, leaksense_error_t};
 
 /// The OpenTelemetry instrument kind of a catalog metric.
@@ -227,5 +227,29 @@ pub unsafe extern "C" fn leaksense_span_attributes_get(
         };
         // SAFETY: the caller's contract on `out`.
         unsafe { write_out("out", out, names) }
+    })
+}
+
+/// Writes `value` in the OpenTelemetry unit `unit` (UTF-8, `unit_len` bytes; `By` for bytes, or
+/// a count's annotation such as `{goroutine}`) as the core's report prints it, `52.4 KiB` or
+/// `3 goroutines`, to `*out_text` (free it with `leaksense_string_free`). An empty, over-long
+/// (over 64 bytes) or control-character unit is `LEAKSENSE_INVALID_OPTION`.
+///
+/// # Safety
+/// `unit` must be NULL or point to `unit_len` readable bytes; `out_text` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn leaksense_format_amount(
+    value: f64,
+    unit: *const c_char,
+    unit_len: usize,
+    out_text: *mut *mut c_char,
+) -> *mut leaksense_error_t {
+    guard(|| {
+        check_out("out_text", out_text)?;
+        // SAFETY: the caller's contract on `unit`.
+        let unit = unsafe { str_arg("unit", unit, unit_len)? };
+        let text = leaksense_core::report::Quantity::new("amount", unit)?.amount(value);
+        // SAFETY: the caller's contract on `out_text`.
+        unsafe { write_string("out_text", out_text, text) }
     })
 }

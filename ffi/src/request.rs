@@ -7,9 +7,9 @@
 //! cannot leak, and needs no `_free`. Its bytes are private; a `state` word guards against
 //! ending a request that was never begun or was already ended.
 
-use std::ffi::c_char;
+use std::ffi::{CStr, c_char};
 
-use leaksense_core::requests::{MAX_MEASURES, RequestOutcome, RequestToken};
+use leaksense_core::requests::{MAX_MEASURES, RequestOutcome, RequestToken, UNMATCHED_ROUTE};
 
 use crate::args::{check_out, handle, slice_arg, str_arg, write_out};
 use crate::error::{guard, leaksense_error_t};
@@ -234,4 +234,42 @@ pub unsafe extern "C" fn leaksense_monitor_request_rss(
         let monitor = unsafe { handle("monitor", monitor)? };
         unsafe { write_out("out_bytes", out_bytes, monitor.inner.request_rss()) }
     })
+}
+
+/// The route every middleware gives a request that no framework route matched and no user code
+/// named (404s): the core's name, shared by every language (NUL-terminated, static: do not
+/// free). It is an ordinary route, apart from the `_other` overflow bucket.
+#[unsafe(no_mangle)]
+pub extern "C" fn leaksense_unmatched_route() -> *const c_char {
+    UNMATCHED.as_ptr()
+}
+
+// The core's constant, NUL-terminated at compile time, so the C name cannot drift from it.
+const UNMATCHED_BYTES: [u8; UNMATCHED_ROUTE.len() + 1] = nul_terminated(UNMATCHED_ROUTE);
+const UNMATCHED: &CStr = match CStr::from_bytes_with_nul(&UNMATCHED_BYTES) {
+    Ok(s) => s,
+    Err(_) => panic!("UNMATCHED_ROUTE holds a NUL byte"),
+};
+
+const fn nul_terminated<const N: usize>(s: &str) -> [u8; N] {
+    let mut out = [0u8; N];
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        out[i] = bytes[i];
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unmatched_route_is_the_cores() {
+        // SAFETY: the result is a static NUL-terminated string.
+        let s = unsafe { CStr::from_ptr(leaksense_unmatched_route()) };
+        assert_eq!(s.to_str().unwrap(), UNMATCHED_ROUTE);
+    }
 }

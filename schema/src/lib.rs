@@ -116,6 +116,12 @@ pub enum Def {
     Enum(Vec<(String, String)>),
 }
 
+/// The core's stable `ErrorCode` strings as a named enum, with their documentation.
+pub fn error_code() -> (String, (String, Def)) {
+    let schema = schemars::schema_for!(leaksense_core::ErrorCode).to_value();
+    (title(&schema), (doc(&schema), definition(&schema, true)))
+}
+
 /// Every named type of every schema, by binding name, with its documentation.
 pub fn definitions() -> BTreeMap<String, (String, Def)> {
     let mut out: BTreeMap<String, (String, Def)> = BTreeMap::new();
@@ -284,10 +290,12 @@ pub fn files() -> Vec<(PathBuf, String)> {
         .collect();
     let defs = definitions();
     out.push(("bindings-go/types_gen.go".into(), lang::go(&defs)));
-    out.push((
-        "bindings-node/lib/types.d.ts".into(),
-        lang::typescript(&defs),
-    ));
+    // Node's errors carry the code as a string, typed from the core's enum; Go and Python have
+    // their own error types (a numeric Code, an exception class per code).
+    let mut ts = defs.clone();
+    let (name, def) = error_code();
+    ts.insert(name, def);
+    out.push(("bindings-node/lib/types.d.ts".into(), lang::typescript(&ts)));
     out.push((
         "bindings-python/python/leaksense/schema.py".into(),
         lang::python(&defs),

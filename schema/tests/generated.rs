@@ -48,3 +48,33 @@ fn every_type_is_understood() {
     let step = fields("ReplayStep");
     assert!(!step.iter().find(|f| f.key == "ts_ms").unwrap().optional);
 }
+
+#[test]
+fn the_typescript_error_codes_are_the_cores() {
+    let (name, (_, def)) = leaksense_schema::error_code();
+    assert_eq!(name, "ErrorCode");
+    let leaksense_schema::Def::Enum(values) = def else {
+        panic!("{def:?}");
+    };
+    let got: Vec<&str> = values.iter().map(|(v, _)| v.as_str()).collect();
+    let want: Vec<&str> = leaksense_core::ErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(got, want);
+    assert!(values.iter().all(|(_, doc)| !doc.is_empty()), "{values:?}");
+    let ts = &leaksense_schema::files()
+        .into_iter()
+        .find(|(p, _)| p.ends_with("types.d.ts"))
+        .unwrap()
+        .1;
+    let union = want
+        .iter()
+        .map(|c| format!("'{c}'"))
+        .collect::<Vec<_>>()
+        .join(" | ");
+    assert!(
+        ts.contains(&format!("export type ErrorCode = {union};")),
+        "{ts}"
+    );
+}

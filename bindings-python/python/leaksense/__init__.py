@@ -28,6 +28,7 @@ from leaksense._native import (
     deriv,
     error_codes,
     find_growth_inflection,
+    format_amount,
     predict_linear,
 )
 from leaksense._monitor import (
@@ -74,6 +75,7 @@ __all__ = [
     "deriv",
     "error_codes",
     "find_growth_inflection",
+    "format_amount",
     "predict_linear",
 ]
 

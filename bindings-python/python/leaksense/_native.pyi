@@ -8,11 +8,13 @@ __all__ = [
     "RSS_MEASURE",
     "SPAN_ALLOCATED_BYTES",
     "SPAN_RSS_DELTA_BYTES",
+    "UNMATCHED_ROUTE",
     "analyze_json",
     "catalog",
     "deriv",
     "error_codes",
     "find_growth_inflection",
+    "format_amount",
     "heap_profile_running",
     "heap_profile_stop",
     "predict_linear",
@@ -24,11 +26,13 @@ __all__ = [
 SPAN_ALLOCATED_BYTES: str
 SPAN_RSS_DELTA_BYTES: str
 RSS_MEASURE: str
+UNMATCHED_ROUTE: str
 EVENT_QUEUE_CAPACITY: int
 GAUGE_KEYS: list[str]
 
 def catalog(runtime: str = "python", naming: Optional[str] = None) -> list[dict[str, Any]]: ...
 def deriv(timestamps: Sequence[float], values: Sequence[float]) -> Optional[float]: ...
+def format_amount(value: float, unit: str = "By") -> str: ...
 def predict_linear(
     timestamps: Sequence[float], values: Sequence[float], eval_time: float, horizon: float
 ) -> Optional[float]: ...

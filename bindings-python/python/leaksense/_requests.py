@@ -15,8 +15,9 @@ from leaksense._errors import ClosedError
 from leaksense._monitor import HEAP_HOOK, Monitor, default_monitor
 from leaksense.deep import DeepMode
 
-# Route of requests the framework did not match (404s): a fixed name, never the raw path.
-UNMATCHED_ROUTE = "_unmatched"
+# Route of requests the framework did not match (404s): a fixed name, never the raw path; the
+# core's, so every language counts them under the same name.
+UNMATCHED_ROUTE: str = _native.UNMATCHED_ROUTE
 
 SPAN_RSS_DELTA_BYTES: str = _native.SPAN_RSS_DELTA_BYTES
 SPAN_ALLOCATED_BYTES: str = _native.SPAN_ALLOCATED_BYTES

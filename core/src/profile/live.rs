@@ -119,14 +119,14 @@ impl BlockFilter {
     /// Adds `addr`; false when its slot is saturated (the caller then does not record it).
     pub fn insert(&self, addr: u64) -> bool {
         self.slot(addr)
-            .fetch_update(Relaxed, Relaxed, |c| c.checked_add(1))
+            .try_update(Relaxed, Relaxed, |c| c.checked_add(1))
             .is_ok()
     }
 
     pub fn remove(&self, addr: u64) {
         let _ = self
             .slot(addr)
-            .fetch_update(Relaxed, Relaxed, |c| c.checked_sub(1));
+            .try_update(Relaxed, Relaxed, |c| c.checked_sub(1));
     }
 
     pub fn heap_bytes(&self) -> usize {

@@ -2,7 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::detect::SeriesKind;
 use crate::error::InputError;
 use crate::format;
 
@@ -65,19 +64,9 @@ impl Quantity {
         self.unit == BYTES
     }
 
-    /// An amount in this unit: IEC bytes, or the count with its unit's name
-    /// (`{goroutine}` reads `goroutine`, `{file_descriptor}` `file descriptor`), through the
-    /// core's formatter.
+    /// An amount in this unit, through the core's formatter ([`format::amount`]).
     pub fn amount(&self, v: f64) -> String {
-        if self.is_bytes() {
-            return format::bytes(v);
-        }
-        let word = self
-            .unit
-            .trim_start_matches('{')
-            .trim_end_matches('}')
-            .replace('_', " ");
-        format!("{} {word}", format::quantity(SeriesKind::Count, v))
+        format::amount(&self.unit, v)
     }
 
     /// A growth rate given per second, shown per hour.
@@ -99,12 +88,14 @@ mod tests {
         let g = Quantity::new("goroutines", "{goroutine}").unwrap();
         assert!(!g.is_bytes());
         assert_eq!(g.amount(1.0), "1 goroutine");
-        assert_eq!(g.amount(0.98765), "0.9877 goroutine");
-        assert_eq!(g.amount(1500.0), "1500 goroutine");
-        assert_eq!(g.amount(0.0), "0 goroutine");
-        assert_eq!(g.rate(1.0), "3600 goroutine/h");
+        assert_eq!(g.amount(0.98765), "0.9877 goroutines");
+        assert_eq!(g.amount(1500.0), "1500 goroutines");
+        assert_eq!(g.amount(0.0), "0 goroutines");
+        assert_eq!(g.rate(1.0), "3600 goroutines/h");
+        assert_eq!(g.rate(1.0 / 3600.0), "1 goroutine/h");
         let fds = Quantity::new("open_fds", "{file_descriptor}").unwrap();
         assert_eq!(fds.amount(1.0), "1 file descriptor");
+        assert_eq!(fds.amount(5776.0), "5776 file descriptors");
     }
 
     #[test]

@@ -20,6 +20,10 @@ pub const MAX_ROUTE_LEN: usize = 256;
 /// The name of the overflow bucket for routes beyond the cap (and empty or over-long routes).
 pub const OTHER_ROUTE: &str = "_other";
 
+/// The route every binding's middleware gives a request that no framework route matched and
+/// no user code named (404s): an ordinary route, kept apart from the overflow bucket.
+pub const UNMATCHED_ROUTE: &str = "_unmatched";
+
 struct Entry {
     hash: u64,
     first_seen_ms: i64,

@@ -22,7 +22,7 @@ pub use attribute::{
     ArticleSuspect, Attribution, AttributionConfig, BACKGROUND, ModelFit, RouteEstimate, Traffic,
     TransientEstimate, attribute,
 };
-pub use intern::{MAX_ROUTE_LEN, OTHER_ROUTE};
+pub use intern::{MAX_ROUTE_LEN, OTHER_ROUTE, UNMATCHED_ROUTE};
 pub use stats::{HIST_BUCKETS, MeasureSummary, bucket_of, bucket_upper};
 #[cfg(feature = "collect")]
 pub(crate) use tracker::thread_ids_guard;

@@ -20,8 +20,9 @@ test('each leak is alerted as itself and its route named; no healthy route is', 
   assert.strictEqual(code, 0, out);
   assert.match(out, /event: memory leak/, out);
   assert.match(out, /event: open_fds leak/, out);
-  assert.match(out, /memory: \/sessions\/:id named/, out);
-  assert.match(out, /open_fds: \/files\/:id named/, out);
+  // Amounts per request in the core's formatter: IEC bytes, counts with a plural unit.
+  assert.match(out, /memory: \/sessions\/:id named .*, [\d.]+ (B|KiB|MiB) per request/, out);
+  assert.match(out, /open_fds: \/files\/:id named .*, [\d.]+ file descriptors? per request/, out);
   assert.doesNotMatch(out, /healthy route named/, out);
   assert.match(out, /leaksense: LEAK/, out);
   // The live-heap profile's top growing site is the function that fills the session cache.

@@ -145,6 +145,25 @@ static void test_series(void) {
   CHECK(json == NULL);
 }
 
+static void test_format_amount(void) {
+  char *text = NULL;
+  OK(leaksense_format_amount(53657.6, S("By"), &text));
+  CHECK(strcmp(text, "52.4 KiB") == 0);
+  leaksense_string_free(text);
+  OK(leaksense_format_amount(5776, S("{file_descriptor}"), &text));
+  CHECK(strcmp(text, "5776 file descriptors") == 0);
+  leaksense_string_free(text);
+  OK(leaksense_format_amount(1, S("{goroutine}"), &text));
+  CHECK(strcmp(text, "1 goroutine") == 0);
+  leaksense_string_free(text);
+  text = NULL;
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_format_amount(1, S(""), &text));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_format_amount(1, S("a\nb"), &text));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_format_amount(1, NULL, 3, &text));
+  FAILS(LEAKSENSE_INVALID_OPTION, leaksense_format_amount(1, S("By"), NULL));
+  CHECK(text == NULL);
+}
+
 static void test_catalog(void) {
   leaksense_catalog_t *cat = NULL;
   OK(leaksense_catalog_new(S("go"), S("semconv"), &cat));
@@ -411,6 +430,8 @@ static void test_record(void) {
   OK(leaksense_monitor_route_id(m, S("GET /health"), &third));
   OK(leaksense_monitor_route_id(m, S("GET /over-the-cap"), &other));
   CHECK(other != users && other != third);
+  /* The unmatched route is an ordinary route, not the overflow bucket `_other`. */
+  CHECK(strcmp(leaksense_unmatched_route(), "_unmatched") == 0);
   double rss = 0;
   OK(leaksense_monitor_request_rss(m, &rss));
   CHECK(isnan(rss)); /* rss_per_request is off by default */
@@ -642,6 +663,7 @@ int main(int argc, char **argv) {
   test_errors_and_strings();
   test_series();
   test_catalog();
+  test_format_amount();
   test_monitor_lifecycle();
   test_requests();
   test_record();

@@ -194,7 +194,11 @@ fn a_goroutine_leak_alerts_as_goroutines_and_names_its_route() {
     assert_eq!(routes, ["/stream"], "{}", named.report_text);
     let per_request = r.suspects[0].retained_bytes_per_request;
     assert!((per_request - 1.0).abs() < 0.15, "{per_request}");
-    assert!(named.report_text.contains("goroutine per request"));
+    let leaves = format!(
+        "leaves {} per request",
+        crate::format::amount("{goroutine}", per_request)
+    );
+    assert!(named.report_text.contains(&leaves), "{}", named.report_text);
     // The memory report carries the count's line, with what its event named.
     let memory = m.report().unwrap();
     assert_eq!(memory.analysis.verdict, Verdict::Healthy);
