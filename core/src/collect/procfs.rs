@@ -237,8 +237,12 @@ mod tests {
             let with_file = open_fds().unwrap();
             let listed_with_file = count_fd_entries().unwrap();
             drop(file);
-            if before == listed && with_file == before + 1 && listed_with_file == listed + 1 {
-                assert_eq!(open_fds().unwrap(), before);
+            let after = open_fds().unwrap();
+            if before == listed
+                && with_file == before + 1
+                && listed_with_file == listed + 1
+                && after == before
+            {
                 return;
             }
         }
