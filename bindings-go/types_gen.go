@@ -143,11 +143,6 @@ type AnalyzeOptions struct {
 	// With traffic known: every decelerating rise is a warm-up, not only one with no flat
 	// baseline before it (without traffic a leak whose rate follows traffic slows at night).
 	TrafficWarmup *bool `json:"traffic_warmup,omitempty"`
-	// With `traffic_unmask`: the load's part is a linear response fitted on the floor's
-	// moves with the load's moves (first differences, with an intercept that takes constant
-	// growth), not an increasing function of the levels, which blames a rise that happened
-	// once (a warm-up) on the load that rose at the same time.
-	UnmaskMoves *bool `json:"unmask_moves,omitempty"`
 	// The load veto holds when adding growth to the load's fit leaves at least this share of
 	// its squared error (the growth adds little).
 	VetoKeeps *float64 `json:"veto_keeps,omitempty"`
@@ -318,11 +313,6 @@ type DetectorOptions struct {
 	// With traffic known: every decelerating rise is a warm-up, not only one with no flat
 	// baseline before it (without traffic a leak whose rate follows traffic slows at night).
 	TrafficWarmup *bool `json:"traffic_warmup,omitempty"`
-	// With `traffic_unmask`: the load's part is a linear response fitted on the floor's
-	// moves with the load's moves (first differences, with an intercept that takes constant
-	// growth), not an increasing function of the levels, which blames a rise that happened
-	// once (a warm-up) on the load that rose at the same time.
-	UnmaskMoves *bool `json:"unmask_moves,omitempty"`
 	// The load veto holds when adding growth to the load's fit leaves at least this share of
 	// its squared error (the growth adds little).
 	VetoKeeps *float64 `json:"veto_keeps,omitempty"`

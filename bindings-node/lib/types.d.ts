@@ -222,13 +222,6 @@ export interface AnalyzeOptions {
    */
   traffic_warmup?: boolean;
   /**
-   * With `traffic_unmask`: the load's part is a linear response fitted on the floor's
-   * moves with the load's moves (first differences, with an intercept that takes constant
-   * growth), not an increasing function of the levels, which blames a rise that happened
-   * once (a warm-up) on the load that rose at the same time.
-   */
-  unmask_moves?: boolean;
-  /**
    * The load veto holds when adding growth to the load's fit leaves at least this share of
    * its squared error (the growth adds little).
    */
@@ -516,13 +509,6 @@ export interface DetectorOptions {
    * baseline before it (without traffic a leak whose rate follows traffic slows at night).
    */
   traffic_warmup?: boolean;
-  /**
-   * With `traffic_unmask`: the load's part is a linear response fitted on the floor's
-   * moves with the load's moves (first differences, with an intercept that takes constant
-   * growth), not an increasing function of the levels, which blames a rise that happened
-   * once (a warm-up) on the load that rose at the same time.
-   */
-  unmask_moves?: boolean;
   /**
    * The load veto holds when adding growth to the load's fit leaves at least this share of
    * its squared error (the growth adds little).

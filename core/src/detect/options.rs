@@ -140,11 +140,6 @@ pub struct DetectorConfig {
     /// judged with the load's part taken out (a leak can hide under a floor that falls with
     /// the load).
     pub traffic_unmask: bool,
-    /// With `traffic_unmask`: the load's part is a linear response fitted on the floor's
-    /// moves with the load's moves (first differences, with an intercept that takes constant
-    /// growth), not an increasing function of the levels, which blames a rise that happened
-    /// once (a warm-up) on the load that rose at the same time.
-    pub unmask_moves: bool,
     /// A rise whose second half climbs at less than this share of its first half's rate is
     /// decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
     pub warmup_deceleration: f64,
@@ -183,7 +178,6 @@ impl Default for DetectorConfig {
             veto_record_curve: 2.5,
             traffic_reuse_secs: 600.0,
             traffic_unmask: true,
-            unmask_moves: true,
             warmup_deceleration: 0.75,
             traffic_warmup: true,
         }
@@ -309,7 +303,6 @@ mod tests {
         let off = DetectorConfig {
             traffic_veto: false,
             traffic_unmask: false,
-            unmask_moves: false,
             traffic_warmup: false,
             warmup_deceleration: 0.0,
             veto_record_curve: 0.0,
