@@ -143,6 +143,11 @@ type AnalyzeOptions struct {
 	// With traffic known: every decelerating rise is a warm-up, not only one with no flat
 	// baseline before it (without traffic a leak whose rate follows traffic slows at night).
 	TrafficWarmup *bool `json:"traffic_warmup,omitempty"`
+	// With `traffic_unmask`: unless the floor fell with the load at the load's first fall in
+	// the window, the load's part is scaled by the share of the floor's response to the
+	// load's level that its moves with the load's moves confirm (a rise that happened once
+	// while the load rose, such as a warm-up, is not blamed on the load).
+	UnmaskMoves *bool `json:"unmask_moves,omitempty"`
 	// The load veto holds when adding growth to the load's fit leaves at least this share of
 	// its squared error (the growth adds little).
 	VetoKeeps *float64 `json:"veto_keeps,omitempty"`
@@ -313,6 +318,11 @@ type DetectorOptions struct {
 	// With traffic known: every decelerating rise is a warm-up, not only one with no flat
 	// baseline before it (without traffic a leak whose rate follows traffic slows at night).
 	TrafficWarmup *bool `json:"traffic_warmup,omitempty"`
+	// With `traffic_unmask`: unless the floor fell with the load at the load's first fall in
+	// the window, the load's part is scaled by the share of the floor's response to the
+	// load's level that its moves with the load's moves confirm (a rise that happened once
+	// while the load rose, such as a warm-up, is not blamed on the load).
+	UnmaskMoves *bool `json:"unmask_moves,omitempty"`
 	// The load veto holds when adding growth to the load's fit leaves at least this share of
 	// its squared error (the growth adds little).
 	VetoKeeps *float64 `json:"veto_keeps,omitempty"`

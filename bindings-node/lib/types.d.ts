@@ -222,6 +222,13 @@ export interface AnalyzeOptions {
    */
   traffic_warmup?: boolean;
   /**
+   * With `traffic_unmask`: unless the floor fell with the load at the load's first fall in
+   * the window, the load's part is scaled by the share of the floor's response to the
+   * load's level that its moves with the load's moves confirm (a rise that happened once
+   * while the load rose, such as a warm-up, is not blamed on the load).
+   */
+  unmask_moves?: boolean;
+  /**
    * The load veto holds when adding growth to the load's fit leaves at least this share of
    * its squared error (the growth adds little).
    */
@@ -509,6 +516,13 @@ export interface DetectorOptions {
    * baseline before it (without traffic a leak whose rate follows traffic slows at night).
    */
   traffic_warmup?: boolean;
+  /**
+   * With `traffic_unmask`: unless the floor fell with the load at the load's first fall in
+   * the window, the load's part is scaled by the share of the floor's response to the
+   * load's level that its moves with the load's moves confirm (a rise that happened once
+   * while the load rose, such as a warm-up, is not blamed on the load).
+   */
+  unmask_moves?: boolean;
   /**
    * The load veto holds when adding growth to the load's fit leaves at least this share of
    * its squared error (the growth adds little).

@@ -258,7 +258,7 @@ pub(super) fn assess(
         return (verdict, cond, est);
     }
     let mut hidden = est;
-    let found = load::unmask(points, x, load_work, adjusted)
+    let found = load::unmask(points, x, cfg.unmask_moves, load_work, adjusted)
         && judge_points(&ctx, adjusted, None, values, slopes, load_work, &mut hidden).1;
     load_work.quiet_at = (!found).then_some(now);
     if found {

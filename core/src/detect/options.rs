@@ -140,6 +140,11 @@ pub struct DetectorConfig {
     /// judged with the load's part taken out (a leak can hide under a floor that falls with
     /// the load).
     pub traffic_unmask: bool,
+    /// With `traffic_unmask`: unless the floor fell with the load at the load's first fall in
+    /// the window, the load's part is scaled by the share of the floor's response to the
+    /// load's level that its moves with the load's moves confirm (a rise that happened once
+    /// while the load rose, such as a warm-up, is not blamed on the load).
+    pub unmask_moves: bool,
     /// A rise whose second half climbs at less than this share of its first half's rate is
     /// decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
     pub warmup_deceleration: f64,
@@ -178,6 +183,7 @@ impl Default for DetectorConfig {
             veto_record_curve: 2.5,
             traffic_reuse_secs: 600.0,
             traffic_unmask: true,
+            unmask_moves: true,
             warmup_deceleration: 0.75,
             traffic_warmup: true,
         }
@@ -303,6 +309,7 @@ mod tests {
         let off = DetectorConfig {
             traffic_veto: false,
             traffic_unmask: false,
+            unmask_moves: false,
             traffic_warmup: false,
             warmup_deceleration: 0.0,
             veto_record_curve: 0.0,
