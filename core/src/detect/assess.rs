@@ -248,7 +248,7 @@ pub(super) fn assess(
     // Nothing was hidden a moment ago: a floor point more hardly changes that, and the fit
     // and judgement below cost as much as the evaluation itself.
     let (first, now) = (points[0].ts_ms, points[points.len() - 1].ts_ms);
-    let reuse_ms = (cfg.traffic_reuse_secs * 1000.0) as i64;
+    let reuse_ms = cfg.traffic_reuse_ms();
     if !firing
         && reuse_ms > 0
         && load_work
@@ -318,7 +318,7 @@ fn judge_points(
         return (Verdict::Healthy, false);
     }
     // A rise the load explained a moment ago is vetoed again whatever the tests say.
-    let reuse_ms = (cfg.traffic_reuse_secs * 1000.0) as i64;
+    let reuse_ms = cfg.traffic_reuse_ms();
     if lazy
         && !firing
         && cfg.traffic_veto
@@ -345,7 +345,7 @@ fn explained_by_load(s: &Segment, work: &mut LoadWork) -> bool {
         let opts = load::VetoOptions {
             keeps: s.cfg.veto_keeps,
             curve: s.cfg.veto_record_curve,
-            reuse_ms: (s.cfg.traffic_reuse_secs * 1000.0) as i64,
+            reuse_ms: s.cfg.traffic_reuse_ms(),
         };
         load::explains(s.points, loads, &s.hinge, &opts, work)
     })

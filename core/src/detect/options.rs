@@ -206,6 +206,11 @@ impl DetectorConfig {
         }
     }
 
+    /// How long the traffic rules' costly fits are reused, in the detector's milliseconds.
+    pub(crate) fn traffic_reuse_ms(&self) -> i64 {
+        (self.traffic_reuse_secs * 1000.0) as i64
+    }
+
     /// Checks every option; the detector refuses a config that fails this.
     pub fn validate(&self) -> Result<(), InputError> {
         fn range(name: &'static str, v: f64, lo: f64, hi: f64) -> Result<(), InputError> {
