@@ -27,6 +27,7 @@
 //! ring, so O(1) amortized; memory is fixed at construction.
 
 use super::alert::{Alert, AlertEvent, AlertState, hold_ms};
+use super::alloc_rate::AllocRate;
 use super::assess::{View, Work, assess};
 use super::floor::Floor;
 use super::options::{DetectorConfig, SeriesKind};
@@ -88,6 +89,8 @@ pub struct Detector {
     samples: u64,
     floor: Floor,
     traffic: Traffic,
+    /// The series' own traffic proxy, used while no traffic is observed.
+    alloc: AllocRate,
     alert: Alert,
     verdict: Verdict,
     strength: f64,
@@ -106,6 +109,7 @@ impl Detector {
             samples: 0,
             floor: Floor::new(&cfg)?,
             traffic: Traffic::new((cfg.bucket_secs * 1000.0).round() as i64)?,
+            alloc: AllocRate::new((cfg.bucket_secs * 1000.0).round() as i64)?,
             alert: Alert::new(cfg.max_events),
             verdict: Verdict::Insufficient,
             strength: 1.0,
@@ -159,13 +163,22 @@ impl Detector {
             });
         }
         self.samples += 1;
+        let proxy = self.uses_alloc_rate();
+        if proxy {
+            self.alloc.observe(s);
+        }
         let mut event = None;
         if !full_gc && self.floor.is_restart(&self.cfg, s.value) {
             self.floor.reset(s.ts_ms);
             self.verdict = Verdict::Insufficient;
             event = self.alert.transition(s.ts_ms, AlertState::Inactive);
         }
-        if self.floor.push(&self.cfg, s, &self.traffic) {
+        let loads = if proxy {
+            self.alloc.rates()
+        } else {
+            &self.traffic
+        };
+        if self.floor.push(&self.cfg, s, loads) {
             let cond = self.evaluate();
             event = self.step_alert(s.ts_ms, cond).or(event);
         }
@@ -250,7 +263,7 @@ impl Detector {
         let firing = self.alert.state() == AlertState::Firing;
         let view = View {
             floor: self.floor.points(),
-            loads: self.traffic.seen().then(|| self.floor.loads()),
+            loads: self.covariate_known().then(|| self.floor.loads()),
             from_ms: from,
             window_ms: self.floor.window_ms(),
             profile: self.floor.profile(),
@@ -274,11 +287,25 @@ impl Detector {
         cond
     }
 
+    /// Whether the series' own allocation rate stands in for the traffic.
+    fn uses_alloc_rate(&self) -> bool {
+        self.cfg.alloc_rate_traffic && self.cfg.kind == SeriesKind::Heap && !self.traffic.seen()
+    }
+
+    /// Whether the request rates, or the series' own proxy for them, are known.
+    fn covariate_known(&self) -> bool {
+        if self.uses_alloc_rate() {
+            self.alloc.rates().seen()
+        } else {
+            self.traffic.seen()
+        }
+    }
+
     /// What an evaluation looks at.
     fn view(&self) -> View<'_> {
         View {
             floor: self.floor.points(),
-            loads: self.traffic.seen().then(|| self.floor.loads()),
+            loads: self.covariate_known().then(|| self.floor.loads()),
             from_ms: self.usable_from_ms(),
             window_ms: self.floor.window_ms(),
             profile: self.floor.profile(),

@@ -2,6 +2,7 @@
 //! streaming detector.
 
 pub mod alert;
+mod alloc_rate;
 mod assess;
 pub mod detector;
 mod floor;

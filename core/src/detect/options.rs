@@ -151,6 +151,10 @@ pub struct DetectorConfig {
     /// With traffic known: every decelerating rise is a warm-up, not only one with no flat
     /// baseline before it (without traffic a leak whose rate follows traffic slows at night).
     pub traffic_warmup: bool,
+    /// Without traffic: a heap series whose sawtooth is slower than its sampling gives its
+    /// own traffic proxy, the rate at which it climbs between collections (the allocation
+    /// rate, which follows the request rate), fed to the same rules as a request rate.
+    pub alloc_rate_traffic: bool,
 }
 
 impl Default for DetectorConfig {
@@ -186,6 +190,7 @@ impl Default for DetectorConfig {
             unmask_moves: true,
             warmup_deceleration: 0.75,
             traffic_warmup: true,
+            alloc_rate_traffic: true,
         }
     }
 }
