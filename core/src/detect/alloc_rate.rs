@@ -27,6 +27,11 @@ const SHARE_WEIGHT: f64 = 0.02;
 const MAX_DROP_SHARE: f64 = 0.34;
 /// Without a collection for this long the series is not (or no longer) a sawtooth.
 const DROP_RECENT_MS: i64 = 2 * 3_600_000;
+/// The bucket rates must spread by more than this many times their own noise, and by this
+/// share of their mean, for the proxy to be used: a constant allocation rate says nothing
+/// about the load, and only turns on the rules meant for a known load.
+const MIN_SPREAD_NOISES: f64 = 1.5;
+const MIN_SPREAD_SHARE: f64 = 0.1;
 /// Steps a bucket needs for its climbing rate to count.
 const MIN_STEPS_PER_BUCKET: u32 = 4;
 
@@ -52,6 +57,8 @@ pub(super) struct AllocRate {
     drop_share: f64,
     last_drop_ms: Option<i64>,
     cell: Cell,
+    /// Running mean of the squared noise of the bucket rates recorded.
+    noise2: f64,
 }
 
 impl AllocRate {
@@ -73,6 +80,7 @@ impl AllocRate {
                 ms: 0.0,
                 steps: 0,
             },
+            noise2: 0.0,
         })
     }
 
@@ -124,6 +132,10 @@ impl AllocRate {
         }
         let c = self.cell;
         if c.steps >= MIN_STEPS_PER_BUCKET && c.ms > 0.0 {
+            // The steps' noise telescopes in their sum: about one step's spread (1.25 mean
+            // absolute deviations) over the bucket.
+            let noise = 1.25 * self.dev_step / c.ms * 1000.0;
+            self.noise2 += 0.1 * (noise * noise - self.noise2);
             // Bucket times increase and the rate is finite and not negative: never refused.
             let _ = self.rates.observe(Sample {
                 ts_ms: c.index.saturating_mul(self.bucket_ms),
@@ -141,6 +153,15 @@ impl AllocRate {
     /// The per-bucket allocation rates (empty when the series shows no proxy).
     pub(super) fn rates(&self) -> &Traffic {
         &self.rates
+    }
+
+    /// Whether the rates are known and vary beyond their own noise.
+    pub(super) fn informative(&self) -> bool {
+        if !self.rates.seen() {
+            return false;
+        }
+        let (mean, sd) = self.rates.spread();
+        sd > MIN_SPREAD_NOISES * self.noise2.sqrt() && sd > MIN_SPREAD_SHARE * mean
     }
 }
 

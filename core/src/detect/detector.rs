@@ -295,7 +295,7 @@ impl Detector {
     /// Whether the request rates, or the series' own proxy for them, are known.
     fn covariate_known(&self) -> bool {
         if self.uses_alloc_rate() {
-            self.alloc.rates().seen()
+            self.alloc.informative()
         } else {
             self.traffic.seen()
         }
@@ -738,6 +738,31 @@ mod tests {
             ..DetectorConfig::for_kind(sc.kind)
         };
         analyze(&sc.samples, &cfg).unwrap().events
+    }
+
+    #[test]
+    fn the_heaps_own_climbing_rate_stands_in_for_missing_traffic() {
+        use crate::detect::scenarios::{Situation, generate};
+        // A training seed whose floor rises 20-40 % with the morning's traffic and whose
+        // sawtooth is slower than the sampling.
+        let sc = generate(Situation::DailySwing, 5, 15);
+        let run = |alloc_rate_traffic, traffic: &[Sample]| {
+            let cfg = DetectorConfig {
+                limit: sc.limit,
+                alloc_rate_traffic,
+                ..DetectorConfig::for_kind(sc.kind)
+            };
+            analyze_with_traffic(&sc.samples, traffic, &cfg)
+                .unwrap()
+                .events
+        };
+        assert!(
+            !run(false, &[]).is_empty(),
+            "the floor alone reads as a leak"
+        );
+        assert!(run(true, &[]).is_empty(), "the climbing rate explains it");
+        // Given traffic, the proxy is never used.
+        assert_eq!(run(true, &sc.traffic), run(false, &sc.traffic));
     }
 
     #[test]

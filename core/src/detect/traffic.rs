@@ -94,6 +94,15 @@ impl Traffic {
         self.samples > 0
     }
 
+    /// The mean and standard deviation of the bucket means kept (NaN without traffic).
+    pub(super) fn spread(&self) -> (f64, f64) {
+        let n = self.cells.len() as f64;
+        let means = || self.cells.iter().map(|c| c.sum / f64::from(c.n));
+        let mean = means().sum::<f64>() / n;
+        let var = means().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+        (mean, var.sqrt())
+    }
+
     /// The mean rate over the buckets that overlap `[from_ms, to_ms)`, each bucket weighing
     /// the same; NaN when none has traffic.
     pub(super) fn mean(&self, from_ms: i64, to_ms: i64) -> f64 {
@@ -130,6 +139,14 @@ mod tests {
         assert_eq!(t.mean(0, 300_000), 15.0);
         assert_eq!(t.mean(0, 600_000), 27.5);
         assert_eq!(t.mean(0, 1_200_000), (15.0 + 40.0 + 7.0) / 3.0);
+        let (mean, sd) = t.spread();
+        assert_eq!(mean, (15.0 + 40.0 + 7.0) / 3.0);
+        let var = [15.0, 40.0, 7.0]
+            .map(|x: f64| (x - mean).powi(2))
+            .iter()
+            .sum::<f64>()
+            / 3.0;
+        assert!((sd - var.sqrt()).abs() < 1e-9, "{sd}");
         assert!(t.mean(600_000, 900_000).is_nan());
     }
 
