@@ -58,6 +58,10 @@ type Analysis struct {
 // JSON object of `kind`, `limit` and every other detector option. A field left out takes the
 // default of the series' kind.
 type AnalyzeOptions struct {
+	// Without traffic: a heap series whose sawtooth is slower than its sampling gives its
+	// own traffic proxy, the rate at which it climbs between collections (the allocation
+	// rate, which follows the request rate), fed to the same rules as a request rate.
+	AllocRateTraffic *bool `json:"alloc_rate_traffic,omitempty"`
 	// Width of a floor bucket; one evaluation per closed bucket.
 	BucketSecs *float64 `json:"bucket_secs,omitempty"`
 	// Two-sided confidence level of the rate interval and the trend test.
@@ -236,6 +240,10 @@ type CountLine struct {
 
 // DetectorOptions: Options of the detector. Every tunable has a default; only `kind` and `limit` usually change.
 type DetectorOptions struct {
+	// Without traffic: a heap series whose sawtooth is slower than its sampling gives its
+	// own traffic proxy, the rate at which it climbs between collections (the allocation
+	// rate, which follows the request rate), fed to the same rules as a request rate.
+	AllocRateTraffic *bool `json:"alloc_rate_traffic,omitempty"`
 	// Width of a floor bucket; one evaluation per closed bucket.
 	BucketSecs *float64 `json:"bucket_secs,omitempty"`
 	// Two-sided confidence level of the rate interval and the trend test.

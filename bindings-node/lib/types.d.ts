@@ -85,6 +85,12 @@ export interface Analysis {
  */
 export interface AnalyzeOptions {
   /**
+   * Without traffic: a heap series whose sawtooth is slower than its sampling gives its
+   * own traffic proxy, the rate at which it climbs between collections (the allocation
+   * rate, which follows the request rate), fed to the same rules as a request rate.
+   */
+  alloc_rate_traffic?: boolean;
+  /**
    * Width of a floor bucket; one evaluation per closed bucket.
    */
   bucket_secs?: number;
@@ -384,6 +390,12 @@ export interface CountLine {
  * Options of the detector. Every tunable has a default; only `kind` and `limit` usually change.
  */
 export interface DetectorOptions {
+  /**
+   * Without traffic: a heap series whose sawtooth is slower than its sampling gives its
+   * own traffic proxy, the rate at which it climbs between collections (the allocation
+   * rate, which follows the request rate), fed to the same rules as a request rate.
+   */
+  alloc_rate_traffic?: boolean;
   /**
    * Width of a floor bucket; one evaluation per closed bucket.
    */

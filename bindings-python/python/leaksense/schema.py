@@ -66,6 +66,7 @@ Analysis = TypedDict(
 AnalyzeOptions = TypedDict(
     "AnalyzeOptions",
     {
+        "alloc_rate_traffic": bool,
         "bucket_secs": float,
         "confidence": float,
         "count_sustain_secs": float,
@@ -162,6 +163,7 @@ CountLine = TypedDict(
 DetectorOptions = TypedDict(
     "DetectorOptions",
     {
+        "alloc_rate_traffic": bool,
         "bucket_secs": float,
         "confidence": float,
         "count_sustain_secs": float,
