@@ -40,6 +40,8 @@ const SLOW_MAX_SPAN: usize = 96;
 /// reached gradually (not a spike's top), landing below every sample of the last
 /// `SLOW_LOOKBACK_SECS` by at least `SLOW_BELOW` of the fall: the heap had built up over them
 /// since the previous collection. A fast sawtooth's trough lands back on its old floor instead.
+/// With `slow_rise_share` the heap must also have climbed there in small steps (a long spike
+/// on a sparse series jumps up in one).
 const SLOW_FALL: f64 = 6.0;
 /// See [`SLOW_FALL`].
 const SLOW_SHARE: f64 = 0.05;
