@@ -167,6 +167,15 @@ export interface AnalyzeOptions {
    */
   reset_drop_ratio?: number;
   /**
+   * A slow collection (a fall to a new low after a long build-up) is recognised only if,
+   * since the heap was last near the level it fell to, no rise between bucket minima was
+   * this share of the fall or more. A spike lasting several samples of a series scraped
+   * every few minutes jumps up in one step and falls back, and taken for a collection it
+   * froze the floor for hours; build-ups climb in steps of under a fifth of the fall, or
+   * about half at 2–5 min sampling. 0 turns the test off.
+   */
+  slow_rise_share?: number;
+  /**
    * A sparse series' floor window is widened to hold a few samples (their minimum then
    * reaches a sawtooth's floor) only when the usual sample-to-sample change is at least this
    * share of the level: a sawtooth sampled every few minutes. Post-GC readings change far
@@ -466,6 +475,15 @@ export interface DetectorOptions {
    * A drop below the floor by this fraction of it is a restart: the detector starts over.
    */
   reset_drop_ratio?: number;
+  /**
+   * A slow collection (a fall to a new low after a long build-up) is recognised only if,
+   * since the heap was last near the level it fell to, no rise between bucket minima was
+   * this share of the fall or more. A spike lasting several samples of a series scraped
+   * every few minutes jumps up in one step and falls back, and taken for a collection it
+   * froze the floor for hours; build-ups climb in steps of under a fifth of the fall, or
+   * about half at 2–5 min sampling. 0 turns the test off.
+   */
+  slow_rise_share?: number;
   /**
    * A sparse series' floor window is widened to hold a few samples (their minimum then
    * reaches a sawtooth's floor) only when the usual sample-to-sample change is at least this

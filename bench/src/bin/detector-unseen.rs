@@ -6,7 +6,8 @@
 //! Cells are `leaksense with traffic / leaksense on the series alone [/ previous] / the
 //! article`, as in `detector-quality`; `--previous FILE` adds the timelines of
 //! `scripts/detector-previous.sh unseen A B`; `--set field=value` overrides a `DetectorConfig`
-//! default, as in `detector-quality`.
+//! default, as in `detector-quality`; `--verbose` lists every series with a false alarm, a
+//! missed leak or an alert that resolved while the leak still grew (on stderr).
 
 use leaksense_bench::quality::{
     HEADER, Tally, Timelines, Who, article, cells, leaksense, median_min, read_timelines,
@@ -17,17 +18,23 @@ use leaksense_bench::{parse_set, with_overrides};
 use leaksense_core::detect::DetectorConfig;
 use std::process::ExitCode;
 
-/// `--seeds A..B` (default 0..40), `--previous FILE` and `--set field=value` overrides.
+/// `--seeds A..B` (default 0..40), `--previous FILE`, `--set field=value` overrides and
+/// `--verbose`.
 type Args = (
     (u64, u64),
     Option<Timelines>,
     Vec<(String, serde_json::Value)>,
+    bool,
 );
 
 fn parse_args() -> Option<Args> {
-    let (mut seeds, mut previous, mut overrides) = ((0, 40), None, Vec::new());
+    let (mut seeds, mut previous, mut overrides, mut verbose) = ((0, 40), None, Vec::new(), false);
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
+        if flag == "--verbose" {
+            verbose = true;
+            continue;
+        }
         let value = args.next()?;
         match flag.as_str() {
             "--seeds" => {
@@ -48,12 +55,14 @@ fn parse_args() -> Option<Args> {
             _ => return None,
         }
     }
-    Some((seeds, previous, overrides))
+    Some((seeds, previous, overrides, verbose))
 }
 
 fn main() -> ExitCode {
-    let Some(((a, b), previous, overrides)) = parse_args() else {
-        eprintln!("usage: detector-unseen [--seeds A..B] [--previous FILE] [--set field=value]...");
+    let Some(((a, b), previous, overrides, verbose)) = parse_args() else {
+        eprintln!(
+            "usage: detector-unseen [--seeds A..B] [--previous FILE] [--set field=value]... [--verbose]"
+        );
         return ExitCode::from(2);
     };
     let mut who = vec![Who::Covariate, Who::Plain];
@@ -96,7 +105,7 @@ fn main() -> ExitCode {
             for (i, o) in out.iter().enumerate() {
                 t[i].add(shape.leaks(), s.share_per_hour, o);
             }
-            if std::env::var_os("VERBOSE").is_some() {
+            if verbose {
                 for (i, who) in who.iter().enumerate().take(2) {
                     let missed = shape.leaks() && out[i].delay_secs.is_none();
                     if out[i].false_alarm || missed || out[i].resolved_while_leaking {

@@ -40,6 +40,8 @@ const SLOW_MAX_SPAN: usize = 96;
 /// reached gradually (not a spike's top), landing below every sample of the last
 /// `SLOW_LOOKBACK_SECS` by at least `SLOW_BELOW` of the fall: the heap had built up over them
 /// since the previous collection. A fast sawtooth's trough lands back on its old floor instead.
+/// With `slow_rise_share` the heap must also have climbed there in small steps (a long spike
+/// on a sparse series jumps up in one).
 const SLOW_FALL: f64 = 6.0;
 /// See [`SLOW_FALL`].
 const SLOW_SHARE: f64 = 0.05;
@@ -276,6 +278,7 @@ impl Floor {
                 .slow_gcs
                 .last()
                 .is_none_or(|t| s.ts_ms.saturating_sub(t) >= self.bucket_ms)
+            && self.rose_gradually(cfg.slow_rise_share, bucket_min, s.value, fall)
         {
             self.slow_gcs.push(s.ts_ms);
         }
@@ -285,6 +288,28 @@ impl Floor {
         } else {
             step
         };
+    }
+
+    /// Whether the heap climbed to where it fell from in many small steps since it was last
+    /// near the level it fell to (`landing`): the build-up between slow collections. A spike
+    /// that lasts longer than `SLOW_LOOKBACK_SECS` (a few samples of a series scraped every
+    /// few minutes) ends in a fall as large, to the level it jumped from, but rose in one
+    /// step. Walks the kept bucket minima back from the open bucket's (`newest`); only run on
+    /// a fall that passed every other test, so its O(`SLOW_MAX_SPAN`) cost is rare.
+    fn rose_gradually(&self, share: f64, newest: f64, landing: f64, fall: f64) -> bool {
+        if share <= 0.0 {
+            return true;
+        }
+        let mut newer = newest;
+        let mut largest = 0.0_f64;
+        for m in self.mins.iter().rev() {
+            largest = largest.max(newer - m.value);
+            if m.value <= landing + SLOW_BELOW * fall {
+                break;
+            }
+            newer = m.value;
+        }
+        largest < share * fall
     }
 
     /// Buckets a floor point must span to reach back past the last slow collection: 1.5 times
@@ -449,5 +474,39 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(window_after(&always, post_gc), 8 * 300_000);
+    }
+
+    /// How many slow collections a floor recognises in `n` 5-min samples of `value(i)`.
+    fn slow_gcs_in(cfg: &DetectorConfig, n: i64, value: impl Fn(i64) -> f64) -> usize {
+        let mut f = Floor::new(cfg).unwrap();
+        let traffic = Traffic::new(300_000).unwrap();
+        for i in 0..n {
+            let s = Sample {
+                ts_ms: i * 300_000,
+                value: value(i),
+            };
+            f.push(cfg, s, &traffic);
+        }
+        f.slow_gcs.len()
+    }
+
+    #[test]
+    fn a_long_spike_on_a_sparse_series_is_not_a_slow_collection() {
+        let cfg = DetectorConfig::default();
+        // A level with 1 % of wobble, and a spike of 1.5 times it for 40 min (8 samples, longer
+        // than the 30 min a collection must land below) from 2 h.
+        let wobble = |i: i64| 100e6 * (1.0 + 0.01 * ((i * 7) % 5) as f64 / 5.0);
+        let spike = |i: i64| wobble(i) + if (24..32).contains(&i) { 150e6 } else { 0.0 };
+        assert_eq!(slow_gcs_in(&cfg, 48, spike), 0);
+        // A build-up of 60 % over 2 h, then a fall back: a slow collection.
+        let build_up = |i: i64| wobble(i) + 60e6 * (i % 24) as f64 / 24.0;
+        assert_eq!(slow_gcs_in(&cfg, 48, build_up), 1);
+        // With the test off, the spike's end is taken for one too.
+        let off = DetectorConfig {
+            slow_rise_share: 0.0,
+            ..Default::default()
+        };
+        assert_eq!(slow_gcs_in(&off, 48, spike), 1);
+        assert_eq!(slow_gcs_in(&off, 48, build_up), 1);
     }
 }

@@ -116,6 +116,13 @@ pub struct DetectorConfig {
     /// less, are each a floor already, and a wider window only smooths them into false
     /// confidence. 0 widens every sparse series.
     pub sparse_sawtooth_step: f64,
+    /// A slow collection (a fall to a new low after a long build-up) is recognised only if,
+    /// since the heap was last near the level it fell to, no rise between bucket minima was
+    /// this share of the fall or more. A spike lasting several samples of a series scraped
+    /// every few minutes jumps up in one step and falls back, and taken for a collection it
+    /// froze the floor for hours; build-ups climb in steps of under a fifth of the fall, or
+    /// about half at 2–5 min sampling. 0 turns the test off.
+    pub slow_rise_share: f64,
     /// A count that keeps rising through its noise for this long is a leak whatever its size.
     /// 0 (the default) turns it off: on training series it caught 1 more leak of 50 and cost
     /// healthy counts that follow weekly traffic false alarms on the unseen generator.
@@ -177,6 +184,7 @@ impl Default for DetectorConfig {
             stop_pause_ratio: 1.0,
             stop_noise_sigmas: 0.0,
             sparse_sawtooth_step: 0.01,
+            slow_rise_share: 0.65,
             count_sustain_secs: 0.0,
             traffic_veto: true,
             veto_keeps: 0.9,
@@ -269,6 +277,7 @@ impl DetectorConfig {
         range("stop_pause_ratio", self.stop_pause_ratio, 0.0, 100.0)?;
         range("stop_noise_sigmas", self.stop_noise_sigmas, 0.0, 1000.0)?;
         range("sparse_sawtooth_step", self.sparse_sawtooth_step, 0.0, 10.0)?;
+        range("slow_rise_share", self.slow_rise_share, 0.0, 1.0)?;
         range("count_sustain_secs", self.count_sustain_secs, 0.0, WEEK)?;
         range("veto_keeps", self.veto_keeps, 0.0, 1.0)?;
         range("veto_record_curve", self.veto_record_curve, 0.0, 100.0)?;
@@ -322,5 +331,27 @@ mod tests {
             ..DetectorConfig::default()
         };
         assert!(off.validate().is_ok());
+    }
+
+    #[test]
+    fn the_slow_collection_rise_share_is_validated() {
+        for bad in [-0.1, 1.5, f64::NAN] {
+            let c = DetectorConfig {
+                slow_rise_share: bad,
+                ..DetectorConfig::default()
+            };
+            assert_eq!(
+                c.validate().unwrap_err().code(),
+                ErrorCode::InvalidOption,
+                "{bad}"
+            );
+        }
+        for ok in [0.0, 0.65, 1.0] {
+            let c = DetectorConfig {
+                slow_rise_share: ok,
+                ..DetectorConfig::default()
+            };
+            assert!(c.validate().is_ok(), "{ok}");
+        }
     }
 }
