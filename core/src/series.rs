@@ -231,6 +231,20 @@ impl<T: Copy> Ring<T> {
         older.iter().chain(newer.iter()).copied()
     }
 
+    /// Replaces `out`'s contents with the items after the oldest `skip`, oldest first: two
+    /// slice copies, where extending from [`Ring::iter`] goes item by item (the detector copies
+    /// its floor at every evaluation).
+    pub(crate) fn copy_into(&self, skip: usize, out: &mut Vec<T>) {
+        let (newer, older) = self.buf.split_at(self.head);
+        out.clear();
+        if let Some(rest) = older.get(skip..) {
+            out.extend_from_slice(rest);
+            out.extend_from_slice(newer);
+        } else {
+            out.extend_from_slice(newer.get(skip - older.len()..).unwrap_or(&[]));
+        }
+    }
+
     /// Drops every item, keeping the allocation.
     pub fn clear(&mut self) {
         self.buf.clear();
@@ -350,6 +364,19 @@ mod tests {
         r.push(7);
         *r.last_mut().unwrap() += 1;
         assert_eq!(r.last(), Some(8));
+    }
+
+    proptest! {
+        #[test]
+        fn ring_copy_into_is_iter_after_skip(pushes in 0usize..12, skip in 0usize..6) {
+            let mut r = Ring::new(5).unwrap();
+            for i in 0..pushes {
+                r.push(i);
+            }
+            let mut out = vec![99];
+            r.copy_into(skip, &mut out);
+            prop_assert_eq!(out, r.iter().skip(skip).collect::<Vec<_>>());
+        }
     }
 
     #[test]

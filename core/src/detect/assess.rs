@@ -213,11 +213,9 @@ pub(super) fn assess(
     if floor.len() - skip < MIN_POINTS {
         return (Verdict::Insufficient, false, est);
     }
-    work.points.clear();
-    work.points.extend(floor.iter().skip(skip));
+    floor.copy_into(skip, &mut work.points);
     let known = loads.is_some_and(|loads| {
-        work.loads.clear();
-        work.loads.extend(loads.iter().skip(skip));
+        loads.copy_into(skip, &mut work.loads);
         fill_loads(&mut work.loads)
     });
     let Work {
