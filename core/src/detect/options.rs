@@ -198,7 +198,7 @@ impl Default for DetectorConfig {
             unmask_moves: true,
             warmup_deceleration: 0.75,
             traffic_warmup: true,
-            alloc_rate_traffic: true,
+            alloc_rate_traffic: false,
         }
     }
 }
