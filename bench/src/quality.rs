@@ -61,6 +61,9 @@ pub struct Outcome {
     pub second_day_alarm: bool,
     /// Seconds from leak start to the first firing evaluation at or after it.
     pub delay_secs: Option<f64>,
+    /// The alert counted in `delay_secs` began firing at or after the leak start, rather than
+    /// being a false alarm from before it that was still firing.
+    pub caught_by_new_alert: bool,
     /// |estimated - true| growth start in seconds, as reported at that firing.
     pub start_err_secs: Option<f64>,
     /// Stopped firing after it first fired, while the leak was still growing.
@@ -86,6 +89,8 @@ struct Watch {
     out: Outcome,
     first_ms: Option<i64>,
     firing: bool,
+    /// When the current firing began.
+    began_ms: i64,
     /// The last time it stopped firing after the growth stop.
     last_off_ms: Option<i64>,
     fired_after_stop: bool,
@@ -116,6 +121,9 @@ impl Watch {
                 self.out.resolved_while_leaking = true;
             }
         }
+        if firing && !self.firing {
+            self.began_ms = ts_ms;
+        }
         self.firing = firing;
         if !firing {
             return;
@@ -125,6 +133,7 @@ impl Watch {
                 if self.out.delay_secs.is_none() {
                     let (start, ttl) = at_first();
                     self.out.delay_secs = Some((ts_ms - l) as f64 / 1000.0);
+                    self.out.caught_by_new_alert = self.began_ms >= l;
                     self.out.start_err_secs = start.map(|g| (g - l).abs() as f64 / 1000.0);
                     let left = truth.limit_reached_ms.map(|o| (o - ts_ms) as f64 / 1000.0);
                     self.out.lead_secs = left;
@@ -307,6 +316,8 @@ pub struct Tally {
     pub healthy: usize,
     pub leaks: usize,
     pub caught: usize,
+    /// Leaks caught by an alert that began at or after the leak start.
+    pub caught_by_new_alert: usize,
     pub false_alarms: usize,
     /// False alarms on healthy series only.
     pub healthy_alarms: usize,
@@ -336,6 +347,7 @@ impl Tally {
             self.leaks += 1;
             self.fast_leaks += usize::from(fast);
             self.caught += usize::from(o.delay_secs.is_some());
+            self.caught_by_new_alert += usize::from(o.caught_by_new_alert);
         } else {
             self.healthy += 1;
             self.healthy_alarms += usize::from(o.false_alarm);
@@ -363,6 +375,7 @@ impl Tally {
         self.healthy += o.healthy;
         self.leaks += o.leaks;
         self.caught += o.caught;
+        self.caught_by_new_alert += o.caught_by_new_alert;
         self.false_alarms += o.false_alarms;
         self.healthy_alarms += o.healthy_alarms;
         self.second_day_alarms += o.second_day_alarms;
@@ -453,6 +466,18 @@ pub fn row(name: &str, t: &[Tally]) -> String {
     )
 }
 
+/// "Leaks caught by an alert that began after the leak started" for the summary lines: a leak
+/// that a false alarm from before it was still covering counts as caught with no delay in the
+/// table; this says how many were caught by an alert of their own.
+pub fn caught_by_new_alert_line(t: &[Tally]) -> String {
+    format!(
+        "Leaks caught by an alert that began after the leak started (not a false alarm still \
+         firing): {} of {}.",
+        cells(t, |x| x.caught_by_new_alert.to_string()),
+        t[0].leaks
+    )
+}
+
 /// The header of [`row`]'s table.
 pub const HEADER: &str = "| situation | series | leaks caught | series with a false alarm | median delay | median growth-start error | resolution after the growth stopped | alerted with ≥ half the time to limit left |\n|---|---|---|---|---|---|---|---|";
 
@@ -478,7 +503,7 @@ mod tests {
             w.see(&truth, t, firing, || (Some(1500), Some(6000.0)));
         }
         let o = w.finish(&truth);
-        assert!(!o.false_alarm && !o.resolved_while_leaking);
+        assert!(!o.false_alarm && !o.resolved_while_leaking && o.caught_by_new_alert);
         assert_eq!(o.delay_secs, Some(1.0));
         assert_eq!(o.start_err_secs, Some(0.5));
         assert_eq!(o.resolve_secs, Some(2.0));
@@ -489,9 +514,19 @@ mod tests {
             w.see(&truth, t, firing, || (None, None));
         }
         let o = w.finish(&truth);
-        assert!(o.false_alarm);
+        assert!(o.false_alarm && o.caught_by_new_alert);
         assert_eq!(o.resolve_secs, Some(f64::INFINITY));
         assert_eq!(o.half_ttl, Some(false));
+        // A false alarm from before the leak that still fires when it starts catches it with
+        // no delay, but not by a new alert.
+        let mut w = Watch::default();
+        for (t, firing) in [(500, true), (1000, true), (2000, true)] {
+            w.see(&truth, t, firing, || (None, None));
+        }
+        let o = w.finish(&truth);
+        assert!(o.false_alarm && !o.caught_by_new_alert);
+        assert_eq!(o.delay_secs, Some(0.0));
+        assert_eq!(o.half_ttl, Some(true));
     }
 
     #[test]

@@ -19,8 +19,8 @@
 //! `find_growth_inflection` on 5 min points when its alert fires.
 
 use leaksense_bench::quality::{
-    HEADER, Outcome, Tally, Timelines, Truth, Who, article, cells, leaksense, median, median_min,
-    read_timelines, replay_previous, row,
+    HEADER, Outcome, Tally, Timelines, Truth, Who, article, caught_by_new_alert_line, cells,
+    leaksense, median, median_min, read_timelines, replay_previous, row,
 };
 use leaksense_bench::{config, parse_set};
 use leaksense_core::detect::scenarios::{Scenario, Situation, generate};
@@ -208,6 +208,7 @@ fn main() -> ExitCode {
             x.fast_leaks
         )),
     );
+    println!("{}", caught_by_new_alert_line(all));
     for d in &second_day {
         println!("daily_swing_2d series that began firing on their second day: {d}.");
     }

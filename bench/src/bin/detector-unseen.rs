@@ -10,8 +10,8 @@
 //! missed leak or an alert that resolved while the leak still grew (on stderr).
 
 use leaksense_bench::quality::{
-    HEADER, Tally, Timelines, Who, article, cells, leaksense, median_min, read_timelines,
-    replay_previous, row,
+    HEADER, Tally, Timelines, Who, article, caught_by_new_alert_line, cells, leaksense, median_min,
+    read_timelines, replay_previous, row,
 };
 use leaksense_bench::unseen::{Shape, generate};
 use leaksense_bench::{parse_set, with_overrides};
@@ -126,5 +126,6 @@ fn main() -> ExitCode {
         all[0].healthy,
         cells(&all, |x| median_min(&x.fast_delays)),
     );
+    println!("{}", caught_by_new_alert_line(&all));
     ExitCode::SUCCESS
 }
