@@ -465,7 +465,7 @@ mod tests {
 
     #[test]
     fn invalid_options_are_refused() {
-        let edits: [fn(&mut DetectorConfig); 24] = [
+        let edits: [fn(&mut DetectorConfig); 26] = [
             |c| c.limit = Some(0.0),
             |c| c.min_for_secs = -1.0,
             |c| c.limit = Some(f64::NAN),
@@ -490,6 +490,8 @@ mod tests {
             |c| c.sparse_sawtooth_step = f64::NAN,
             |c| c.count_sustain_secs = -1.0,
             |c| c.count_sustain_secs = f64::INFINITY,
+            |c| c.count_stop_secs = -1.0,
+            |c| c.count_stop_secs = f64::NAN,
         ];
         let widest = DetectorConfig {
             floor_capacity: MAX_FLOOR,
@@ -738,6 +740,31 @@ mod tests {
             ..DetectorConfig::for_kind(sc.kind)
         };
         analyze(&sc.samples, &cfg).unwrap().events
+    }
+
+    #[test]
+    fn a_counts_evening_level_off_does_not_resolve_its_leak() {
+        use crate::detect::scenarios::{Situation, generate};
+        // A training seed whose count levels off for a few hours while the load dips and the
+        // slow leak under it goes on (it never stops).
+        let sc = generate(Situation::SlowCountLeak, 19, 15);
+        let resolutions = |count_stop_secs| {
+            let cfg = DetectorConfig {
+                limit: sc.limit,
+                count_stop_secs,
+                max_events: 1000,
+                ..DetectorConfig::for_kind(sc.kind)
+            };
+            let events = analyze(&sc.samples, &cfg).unwrap().events;
+            assert!(events.iter().any(|e| e.to == AlertState::Firing));
+            events
+                .iter()
+                .filter(|e| e.from == AlertState::Firing)
+                .count()
+        };
+        assert!(resolutions(0.0) > 0, "the plateau test alone resolves it");
+        let default = DetectorConfig::for_kind(sc.kind).count_stop_secs;
+        assert_eq!(resolutions(default), 0);
     }
 
     #[test]
