@@ -71,7 +71,8 @@ type AnalyzeOptions struct {
 	// its leak goes on, and the leak adds less than the count's noise per hour. 0 turns it off.
 	// At 4 h (the default) `slow_count_leak`'s alerts resolved while the leak still grew fell
 	// from 18 / 20 to 11 / 12 of 50 (with traffic / series alone) on training seeds; a count
-	// leak that stops resolves no sooner than this after the stop.
+	// leak that stops resolves no sooner than this after the stop (measured with such a leak:
+	// the median resolution rose from 115 to 269 min on the series alone).
 	CountStopSecs *float64 `json:"count_stop_secs,omitempty"`
 	// A count that keeps rising through its noise for this long is a leak whatever its size.
 	// 0 (the default) turns it off: on training series it caught 1 more leak of 50 and cost
@@ -267,7 +268,8 @@ type DetectorOptions struct {
 	// its leak goes on, and the leak adds less than the count's noise per hour. 0 turns it off.
 	// At 4 h (the default) `slow_count_leak`'s alerts resolved while the leak still grew fell
 	// from 18 / 20 to 11 / 12 of 50 (with traffic / series alone) on training seeds; a count
-	// leak that stops resolves no sooner than this after the stop.
+	// leak that stops resolves no sooner than this after the stop (measured with such a leak:
+	// the median resolution rose from 115 to 269 min on the series alone).
 	CountStopSecs *float64 `json:"count_stop_secs,omitempty"`
 	// A count that keeps rising through its noise for this long is a leak whatever its size.
 	// 0 (the default) turns it off: on training series it caught 1 more leak of 50 and cost

@@ -132,7 +132,8 @@ pub struct DetectorConfig {
     /// its leak goes on, and the leak adds less than the count's noise per hour. 0 turns it off.
     /// At 4 h (the default) `slow_count_leak`'s alerts resolved while the leak still grew fell
     /// from 18 / 20 to 11 / 12 of 50 (with traffic / series alone) on training seeds; a count
-    /// leak that stops resolves no sooner than this after the stop.
+    /// leak that stops resolves no sooner than this after the stop (measured with such a leak:
+    /// the median resolution rose from 115 to 269 min on the series alone).
     pub count_stop_secs: f64,
     /// With traffic known: a rise an increasing function of the (lagged) request rate explains
     /// about as well as the load plus growth is not a leak (the load veto).
