@@ -66,14 +66,6 @@ type AnalyzeOptions struct {
 	BucketSecs *float64 `json:"bucket_secs,omitempty"`
 	// Two-sided confidence level of the rate interval and the trend test.
 	Confidence *float64 `json:"confidence,omitempty"`
-	// A count's firing alert resolves on a plateau only once the floor has been flat for at
-	// least this long: a count that follows traffic levels off for hours each evening while
-	// its leak goes on, and the leak adds less than the count's noise per hour. 0 turns it off.
-	// At 4 h (the default) `slow_count_leak`'s alerts resolved while the leak still grew fell
-	// from 18 / 20 to 11 / 12 of 50 (with traffic / series alone) on training seeds; a count
-	// leak that stops resolves no sooner than this after the stop (measured with such a leak:
-	// the median resolution rose from 115 to 269 min on the series alone).
-	CountStopSecs *float64 `json:"count_stop_secs,omitempty"`
 	// A count that keeps rising through its noise for this long is a leak whatever its size.
 	// 0 (the default) turns it off: on training series it caught 1 more leak of 50 and cost
 	// healthy counts that follow weekly traffic false alarms on the unseen generator.
@@ -131,6 +123,15 @@ type AnalyzeOptions struct {
 	// less, are each a floor already, and a wider window only smooths them into false
 	// confidence. 0 widens every sparse series.
 	SparseSawtoothStep *float64 `json:"sparse_sawtooth_step,omitempty"`
+	// A firing alert resolves on a plateau only once the floor has been flat for at least
+	// this long. 0 for a heap (the other stop tests decide); 4 h for a count
+	// (`DetectorConfig::for_kind`): a count that follows traffic levels off for hours each
+	// evening while its leak goes on, and the leak adds less than the count's noise per hour.
+	// At 4 h `slow_count_leak`'s alerts resolved while the leak still grew fell from 18 / 20
+	// to 11 / 12 of 50 (with traffic / series alone) on training seeds; a count leak that
+	// stops resolves no sooner than this after the stop (measured with such a leak: the
+	// median resolution rose from 115 to 269 min on the series alone).
+	StopMinSecs *float64 `json:"stop_min_secs,omitempty"`
 	// A firing alert resolves on a plateau only once the floor has been flat for as long as
 	// the rise would take to climb this many robust standard deviations of the flat part's
 	// noise: a slow leak under noise has flat-looking stretches. 0 (the default) turns it off:
@@ -263,14 +264,6 @@ type DetectorOptions struct {
 	BucketSecs *float64 `json:"bucket_secs,omitempty"`
 	// Two-sided confidence level of the rate interval and the trend test.
 	Confidence *float64 `json:"confidence,omitempty"`
-	// A count's firing alert resolves on a plateau only once the floor has been flat for at
-	// least this long: a count that follows traffic levels off for hours each evening while
-	// its leak goes on, and the leak adds less than the count's noise per hour. 0 turns it off.
-	// At 4 h (the default) `slow_count_leak`'s alerts resolved while the leak still grew fell
-	// from 18 / 20 to 11 / 12 of 50 (with traffic / series alone) on training seeds; a count
-	// leak that stops resolves no sooner than this after the stop (measured with such a leak:
-	// the median resolution rose from 115 to 269 min on the series alone).
-	CountStopSecs *float64 `json:"count_stop_secs,omitempty"`
 	// A count that keeps rising through its noise for this long is a leak whatever its size.
 	// 0 (the default) turns it off: on training series it caught 1 more leak of 50 and cost
 	// healthy counts that follow weekly traffic false alarms on the unseen generator.
@@ -328,6 +321,15 @@ type DetectorOptions struct {
 	// less, are each a floor already, and a wider window only smooths them into false
 	// confidence. 0 widens every sparse series.
 	SparseSawtoothStep *float64 `json:"sparse_sawtooth_step,omitempty"`
+	// A firing alert resolves on a plateau only once the floor has been flat for at least
+	// this long. 0 for a heap (the other stop tests decide); 4 h for a count
+	// (`DetectorConfig::for_kind`): a count that follows traffic levels off for hours each
+	// evening while its leak goes on, and the leak adds less than the count's noise per hour.
+	// At 4 h `slow_count_leak`'s alerts resolved while the leak still grew fell from 18 / 20
+	// to 11 / 12 of 50 (with traffic / series alone) on training seeds; a count leak that
+	// stops resolves no sooner than this after the stop (measured with such a leak: the
+	// median resolution rose from 115 to 269 min on the series alone).
+	StopMinSecs *float64 `json:"stop_min_secs,omitempty"`
 	// A firing alert resolves on a plateau only once the floor has been flat for as long as
 	// the rise would take to climb this many robust standard deviations of the flat part's
 	// noise: a slow leak under noise has flat-looking stretches. 0 (the default) turns it off:

@@ -99,16 +99,6 @@ export interface AnalyzeOptions {
    */
   confidence?: number;
   /**
-   * A count's firing alert resolves on a plateau only once the floor has been flat for at
-   * least this long: a count that follows traffic levels off for hours each evening while
-   * its leak goes on, and the leak adds less than the count's noise per hour. 0 turns it off.
-   * At 4 h (the default) `slow_count_leak`'s alerts resolved while the leak still grew fell
-   * from 18 / 20 to 11 / 12 of 50 (with traffic / series alone) on training seeds; a count
-   * leak that stops resolves no sooner than this after the stop (measured with such a leak:
-   * the median resolution rose from 115 to 269 min on the series alone).
-   */
-  count_stop_secs?: number;
-  /**
    * A count that keeps rising through its noise for this long is a leak whatever its size.
    * 0 (the default) turns it off: on training series it caught 1 more leak of 50 and cost
    * healthy counts that follow weekly traffic false alarms on the unseen generator.
@@ -199,6 +189,17 @@ export interface AnalyzeOptions {
    * confidence. 0 widens every sparse series.
    */
   sparse_sawtooth_step?: number;
+  /**
+   * A firing alert resolves on a plateau only once the floor has been flat for at least
+   * this long. 0 for a heap (the other stop tests decide); 4 h for a count
+   * (`DetectorConfig::for_kind`): a count that follows traffic levels off for hours each
+   * evening while its leak goes on, and the leak adds less than the count's noise per hour.
+   * At 4 h `slow_count_leak`'s alerts resolved while the leak still grew fell from 18 / 20
+   * to 11 / 12 of 50 (with traffic / series alone) on training seeds; a count leak that
+   * stops resolves no sooner than this after the stop (measured with such a leak: the
+   * median resolution rose from 115 to 269 min on the series alone).
+   */
+  stop_min_secs?: number;
   /**
    * A firing alert resolves on a plateau only once the floor has been flat for as long as
    * the rise would take to climb this many robust standard deviations of the flat part's
@@ -424,16 +425,6 @@ export interface DetectorOptions {
    */
   confidence?: number;
   /**
-   * A count's firing alert resolves on a plateau only once the floor has been flat for at
-   * least this long: a count that follows traffic levels off for hours each evening while
-   * its leak goes on, and the leak adds less than the count's noise per hour. 0 turns it off.
-   * At 4 h (the default) `slow_count_leak`'s alerts resolved while the leak still grew fell
-   * from 18 / 20 to 11 / 12 of 50 (with traffic / series alone) on training seeds; a count
-   * leak that stops resolves no sooner than this after the stop (measured with such a leak:
-   * the median resolution rose from 115 to 269 min on the series alone).
-   */
-  count_stop_secs?: number;
-  /**
    * A count that keeps rising through its noise for this long is a leak whatever its size.
    * 0 (the default) turns it off: on training series it caught 1 more leak of 50 and cost
    * healthy counts that follow weekly traffic false alarms on the unseen generator.
@@ -524,6 +515,17 @@ export interface DetectorOptions {
    * confidence. 0 widens every sparse series.
    */
   sparse_sawtooth_step?: number;
+  /**
+   * A firing alert resolves on a plateau only once the floor has been flat for at least
+   * this long. 0 for a heap (the other stop tests decide); 4 h for a count
+   * (`DetectorConfig::for_kind`): a count that follows traffic levels off for hours each
+   * evening while its leak goes on, and the leak adds less than the count's noise per hour.
+   * At 4 h `slow_count_leak`'s alerts resolved while the leak still grew fell from 18 / 20
+   * to 11 / 12 of 50 (with traffic / series alone) on training seeds; a count leak that
+   * stops resolves no sooner than this after the stop (measured with such a leak: the
+   * median resolution rose from 115 to 269 min on the series alone).
+   */
+  stop_min_secs?: number;
   /**
    * A firing alert resolves on a plateau only once the floor has been flat for as long as
    * the rise would take to climb this many robust standard deviations of the flat part's

@@ -477,9 +477,9 @@ fn rise_continues(
 
 /// For a firing alert: whether the rise has levelled off. The segment fits "rising, then
 /// flat" clearly better than a line ([`PLATEAU_F`]), the flat part has lasted at least
-/// [`RECENT_SECS`] (a floor window, `stop_pause_ratio` times the rise's longest pause, for a
-/// count `count_stop_secs`, and the time the rise takes to climb `stop_noise_sigmas` of the
-/// flat part's noise),
+/// [`RECENT_SECS`] (a floor window, `stop_pause_ratio` times the rise's longest pause,
+/// `stop_min_secs`, and the time the rise takes to climb `stop_noise_sigmas` of the flat
+/// part's noise),
 /// and its rate's upper bound is below [`RECENT_SHARE`] of the segment's: a
 /// leak that stopped, or a warm-up that flattened, resolves about that long after the growth
 /// stopped, whatever the segment's length. Returns when it levelled off.
@@ -504,16 +504,9 @@ fn levelled_off(
     // A level-off no longer than a pause the rise already took (a leak whose rate follows
     // traffic, a staircase) is not a stop.
     let pause_ms = s.cfg.stop_pause_ratio * longest_pause_ms(seg, knee_ms) as f64;
-    // A count that follows traffic levels off for hours each evening while a slow leak under
-    // it goes on (one more goroutine per 10 min is well inside the count's noise).
-    let count_ms = if s.cfg.kind == SeriesKind::Count {
-        s.cfg.count_stop_secs * 1000.0
-    } else {
-        0.0
-    };
     let needed_ms = ((RECENT_SECS * 1000.0) as i64)
         .max(s.window_ms)
-        .max(pause_ms.max(count_ms) as i64);
+        .max(pause_ms.max(s.cfg.stop_min_secs * 1000.0) as i64);
     if now.saturating_sub(knee_ms) < needed_ms {
         return None;
     }

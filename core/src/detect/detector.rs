@@ -490,8 +490,8 @@ mod tests {
             |c| c.sparse_sawtooth_step = f64::NAN,
             |c| c.count_sustain_secs = -1.0,
             |c| c.count_sustain_secs = f64::INFINITY,
-            |c| c.count_stop_secs = -1.0,
-            |c| c.count_stop_secs = f64::NAN,
+            |c| c.stop_min_secs = -1.0,
+            |c| c.stop_min_secs = f64::NAN,
         ];
         let widest = DetectorConfig {
             floor_capacity: MAX_FLOOR,
@@ -748,10 +748,10 @@ mod tests {
         // A training seed whose count levels off for a few hours while the load dips and the
         // slow leak under it goes on (it never stops).
         let sc = generate(Situation::SlowCountLeak, 19, 15);
-        let resolutions = |count_stop_secs| {
+        let resolutions = |stop_min_secs| {
             let cfg = DetectorConfig {
                 limit: sc.limit,
-                count_stop_secs,
+                stop_min_secs,
                 max_events: 1000,
                 ..DetectorConfig::for_kind(sc.kind)
             };
@@ -763,7 +763,7 @@ mod tests {
                 .count()
         };
         assert!(resolutions(0.0) > 0, "the plateau test alone resolves it");
-        let default = DetectorConfig::for_kind(sc.kind).count_stop_secs;
+        let default = DetectorConfig::for_kind(sc.kind).stop_min_secs;
         assert_eq!(resolutions(default), 0);
     }
 

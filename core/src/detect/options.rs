@@ -10,6 +10,9 @@ use super::stats::{BLOCK_MAX, TEST_POINTS};
 pub(crate) const COUNT_RISE_FACTOR: f64 = 5.0;
 /// The same for the projected rise.
 pub(crate) const COUNT_PROJECTION_FACTOR: f64 = 4.0;
+/// A count's `stop_min_secs`: a count that follows traffic levels off for hours each evening
+/// while a slow leak under it goes on.
+const COUNT_STOP_MIN_SECS: f64 = 4.0 * 3600.0;
 
 /// Largest floor ring: every block of the trend test then fits `BLOCK_MAX` (5.3 days of 5 min
 /// buckets).
@@ -127,14 +130,15 @@ pub struct DetectorConfig {
     /// 0 (the default) turns it off: on training series it caught 1 more leak of 50 and cost
     /// healthy counts that follow weekly traffic false alarms on the unseen generator.
     pub count_sustain_secs: f64,
-    /// A count's firing alert resolves on a plateau only once the floor has been flat for at
-    /// least this long: a count that follows traffic levels off for hours each evening while
-    /// its leak goes on, and the leak adds less than the count's noise per hour. 0 turns it off.
-    /// At 4 h (the default) `slow_count_leak`'s alerts resolved while the leak still grew fell
-    /// from 18 / 20 to 11 / 12 of 50 (with traffic / series alone) on training seeds; a count
-    /// leak that stops resolves no sooner than this after the stop (measured with such a leak:
-    /// the median resolution rose from 115 to 269 min on the series alone).
-    pub count_stop_secs: f64,
+    /// A firing alert resolves on a plateau only once the floor has been flat for at least
+    /// this long. 0 for a heap (the other stop tests decide); 4 h for a count
+    /// ([`DetectorConfig::for_kind`]): a count that follows traffic levels off for hours each
+    /// evening while its leak goes on, and the leak adds less than the count's noise per hour.
+    /// At 4 h `slow_count_leak`'s alerts resolved while the leak still grew fell from 18 / 20
+    /// to 11 / 12 of 50 (with traffic / series alone) on training seeds; a count leak that
+    /// stops resolves no sooner than this after the stop (measured with such a leak: the
+    /// median resolution rose from 115 to 269 min on the series alone).
+    pub stop_min_secs: f64,
     /// With traffic known: a rise an increasing function of the (lagged) request rate explains
     /// about as well as the load plus growth is not a leak (the load veto).
     pub traffic_veto: bool,
@@ -198,7 +202,7 @@ impl Default for DetectorConfig {
             sparse_sawtooth_step: 0.01,
             slow_rise_share: 0.65,
             count_sustain_secs: 0.0,
-            count_stop_secs: 14400.0,
+            stop_min_secs: 0.0,
             traffic_veto: true,
             veto_keeps: 0.9,
             veto_record_curve: 2.5,
@@ -223,6 +227,7 @@ impl DetectorConfig {
                 kind,
                 min_rise_ratio: COUNT_RISE_FACTOR * d.min_rise_ratio,
                 projection_ratio: COUNT_PROJECTION_FACTOR * d.projection_ratio,
+                stop_min_secs: COUNT_STOP_MIN_SECS,
                 ..d
             },
         }
@@ -293,7 +298,7 @@ impl DetectorConfig {
         range("sparse_sawtooth_step", self.sparse_sawtooth_step, 0.0, 10.0)?;
         range("slow_rise_share", self.slow_rise_share, 0.0, 1.0)?;
         range("count_sustain_secs", self.count_sustain_secs, 0.0, WEEK)?;
-        range("count_stop_secs", self.count_stop_secs, 0.0, WEEK)?;
+        range("stop_min_secs", self.stop_min_secs, 0.0, WEEK)?;
         range("veto_keeps", self.veto_keeps, 0.0, 1.0)?;
         range("veto_record_curve", self.veto_record_curve, 0.0, 100.0)?;
         range("traffic_reuse_secs", self.traffic_reuse_secs, 0.0, 86400.0)?;
