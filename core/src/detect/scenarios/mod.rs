@@ -106,11 +106,15 @@ pub enum Situation {
     MinuteLeak,
     /// A leak scraped every 15 s with jittered timestamps and 1–3 outages of 10–30 min.
     GappyLeak,
+    /// `SwingLeak` over 48 h, the leak beginning 2–14 h into the second day (at any phase of
+    /// the day's traffic, whose night low falls at a random hour), half of them per request:
+    /// the detector has seen one full swing before it.
+    SwingLeakTwoDays,
 }
 
 impl Situation {
     /// Every situation, healthy ones first (the first nineteen, then the later ones).
-    pub const ALL: [Situation; 34] = [
+    pub const ALL: [Situation; 35] = [
         Situation::Flat,
         Situation::WarmupPlateau,
         Situation::Step,
@@ -145,6 +149,7 @@ impl Situation {
         Situation::SparseLeak,
         Situation::MinuteLeak,
         Situation::GappyLeak,
+        Situation::SwingLeakTwoDays,
     ];
 
     /// A short snake_case name.
@@ -184,6 +189,7 @@ impl Situation {
             Situation::SparseLeak => "sparse_leak",
             Situation::MinuteLeak => "minute_leak",
             Situation::GappyLeak => "gappy_leak",
+            Situation::SwingLeakTwoDays => "swing_leak_2d",
         }
     }
 
@@ -229,6 +235,7 @@ impl Situation {
                 | Situation::SparseLeak
                 | Situation::MinuteLeak
                 | Situation::GappyLeak
+                | Situation::SwingLeakTwoDays
         )
     }
 
@@ -271,7 +278,8 @@ pub struct Scenario {
     pub limit_reached_ms: Option<i64>,
     /// The nominal sampling step in seconds (samples may be jittered or missing).
     pub step_secs: u32,
-    /// The samples (24 h, or 48 h for [`Situation::DailySwingTwoDays`]; plus, for the V8
+    /// The samples (24 h, or 48 h for [`Situation::DailySwingTwoDays`] and
+    /// [`Situation::SwingLeakTwoDays`]; plus, for the V8
     /// situations, one right after each full collection, as the Node binding takes one after
     /// every major GC).
     pub samples: Vec<Sample>,
@@ -340,7 +348,7 @@ fn at_ms(t: f64) -> i64 {
     START_MS + (t * 1000.0) as i64
 }
 
-/// Generates `situation` from `seed`: 24 h (48 h for [`Situation::DailySwingTwoDays`]) at
+/// Generates `situation` from `seed`: 24 h (48 h for the two-day situations) at
 /// `step_secs` for the first nineteen situations; the later ones sample at their own step
 /// (15 s, or 60 s and 300 s for the minute and sparse situations) and ignore `step_secs`.
 pub fn generate(situation: Situation, seed: u64, step_secs: u32) -> Scenario {

@@ -156,6 +156,24 @@ fn leak(rng: &mut Rng, base: f64, lo: f64, hi: f64, latest: f64, per_request: bo
     }
 }
 
+/// `g` a day later.
+fn next_day(g: Growth) -> Growth {
+    match g {
+        Growth::Leak {
+            start,
+            stop,
+            rate,
+            per_request,
+        } => Growth::Leak {
+            start: start + DAY,
+            stop: stop + DAY,
+            rate,
+            per_request,
+        },
+        g => g,
+    }
+}
+
 impl Service {
     fn draw(situation: Situation, rng: &mut Rng) -> Service {
         use Situation as S;
@@ -166,9 +184,11 @@ impl Service {
             _ => rng.log_uniform(50.0 * MB, 5000.0 * MB),
         };
         let mut swing = match situation {
-            S::DailySwing | S::DailySwingTwoDays | S::SwingLeak | S::RequestLeak => {
-                rng.uniform(0.05, 0.4)
-            }
+            S::DailySwing
+            | S::DailySwingTwoDays
+            | S::SwingLeak
+            | S::RequestLeak
+            | S::SwingLeakTwoDays => rng.uniform(0.05, 0.4),
             S::CountSwing => rng.uniform(0.2, 1.0),
             S::SlowCountLeak => rng.uniform(0.1, 0.5),
             S::SparseLeak | S::MinuteLeak | S::GappyLeak => rng.uniform(0.0, 0.3),
@@ -189,6 +209,7 @@ impl Service {
             }
             S::SwingLeak => leak(rng, base, 0.01, 0.3, 14.0, false),
             S::RequestLeak => leak(rng, base, 0.01, 0.3, 14.0, true),
+            S::SwingLeakTwoDays => next_day(leak(rng, base, 0.01, 0.3, 14.0, per_request)),
             S::SparseLeak | S::MinuteLeak | S::GappyLeak => {
                 leak(rng, base, 0.02, 0.3, 12.0, per_request)
             }
@@ -264,7 +285,7 @@ impl Service {
                 SeriesKind::Heap => 0.001,
             },
             step,
-            days: if situation == S::DailySwingTwoDays {
+            days: if matches!(situation, S::DailySwingTwoDays | S::SwingLeakTwoDays) {
                 2.0
             } else {
                 1.0
@@ -447,6 +468,28 @@ mod tests {
         assert_eq!(two.samples.len(), 2 * 5760);
         let sparse = generate(Situation::SparseLeak, 1);
         assert_eq!((sparse.step_secs, sparse.samples.len()), (300, 288));
+    }
+
+    #[test]
+    fn a_second_day_leak_begins_after_a_full_healthy_day() {
+        for seed in 0..10 {
+            let sc = generate(Situation::SwingLeakTwoDays, seed);
+            assert_eq!(sc.samples.len(), 2 * 5760);
+            let start = sc.leak_start_ms.unwrap();
+            assert!((at_ms(26.0 * HOUR)..=at_ms(38.0 * HOUR)).contains(&start));
+            assert!(sc.growth_stop_ms.is_none());
+            let share = sc.leak_share_per_hour.unwrap();
+            assert!((0.005..=0.3).contains(&share), "seed {seed}: {share}");
+            // The same hour of the day (the same load) stands higher at the end of the
+            // second day than on the first, by the leak.
+            let low = |from: usize| {
+                sc.samples[from..from + 240]
+                    .iter()
+                    .map(|s| s.value)
+                    .fold(f64::INFINITY, f64::min)
+            };
+            assert!(low(2 * 5760 - 240) > low(5760 - 240), "seed {seed}");
+        }
     }
 
     #[test]
