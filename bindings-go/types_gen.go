@@ -164,6 +164,11 @@ type AnalyzeOptions struct {
 	// With traffic known: every decelerating rise is a warm-up, not only one with no flat
 	// baseline before it (without traffic a leak whose rate follows traffic slows at night).
 	TrafficWarmup *bool `json:"traffic_warmup,omitempty"`
+	// With `traffic_unmask`: once the floor window spans a day (23 h; it then holds
+	// yesterday's whole swing, so the load's part is known over the whole range of loads),
+	// the floor with the load's part out is judged at every evaluation, not only while the
+	// load has fallen or an alert fires.
+	UnmaskFullDay *bool `json:"unmask_full_day,omitempty"`
 	// With `traffic_unmask`: unless the floor fell with the load at the load's first fall in
 	// the window, the load's part is scaled by the share of the floor's response to the
 	// load's level that its moves with the load's moves confirm (a rise that happened once
@@ -360,6 +365,11 @@ type DetectorOptions struct {
 	// With traffic known: every decelerating rise is a warm-up, not only one with no flat
 	// baseline before it (without traffic a leak whose rate follows traffic slows at night).
 	TrafficWarmup *bool `json:"traffic_warmup,omitempty"`
+	// With `traffic_unmask`: once the floor window spans a day (23 h; it then holds
+	// yesterday's whole swing, so the load's part is known over the whole range of loads),
+	// the floor with the load's part out is judged at every evaluation, not only while the
+	// load has fallen or an alert fires.
+	UnmaskFullDay *bool `json:"unmask_full_day,omitempty"`
 	// With `traffic_unmask`: unless the floor fell with the load at the load's first fall in
 	// the window, the load's part is scaled by the share of the floor's response to the
 	// load's level that its moves with the load's moves confirm (a rise that happened once

@@ -2,11 +2,14 @@
 //! same day: a load-robust companion to the criterion bench on a shared machine. The
 //! `daily_swing` and `swing_leak` days run with their traffic (`analyze_with_traffic`, the load
 //! model's work included), the others on the series alone.
-//! `cargo run --release -p leaksense-bench --example analyze_min`
+//! The two-day situations show the cost of a window that spans a day (per sample).
+//! `cargo run --release -p leaksense-bench --example analyze_min [-- field=value...]` (the
+//! values override `DetectorConfig` defaults, as `detector-quality --set` does).
 
+use leaksense_bench::{config, parse_set};
+use leaksense_core::detect::analyze_with_traffic;
 use leaksense_core::detect::prom::{WindowRule, deriv_at};
 use leaksense_core::detect::scenarios::{Situation, generate};
-use leaksense_core::detect::{DetectorConfig, analyze_with_traffic};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -22,18 +25,21 @@ fn min_ms(mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
+    let overrides: Vec<_> = std::env::args()
+        .skip(1)
+        .map(|kv| parse_set(&kv).expect("field=value, a DetectorConfig field"))
+        .collect();
     for sit in [
         Situation::Flat,
         Situation::FastLeak,
         Situation::DailySwing,
         Situation::SwingLeak,
+        Situation::DailySwingTwoDays,
+        Situation::SwingLeakTwoDays,
     ] {
         let sc = generate(sit, 1, 15);
         let traffic: &[_] = if sit.legacy() { &[] } else { &sc.traffic };
-        let cfg = DetectorConfig {
-            limit: sc.limit,
-            ..DetectorConfig::for_kind(sc.kind)
-        };
+        let cfg = config(&sc, &overrides);
         let ours = min_ms(|| {
             black_box(analyze_with_traffic(black_box(&sc.samples), traffic, &cfg).expect("valid"));
         });

@@ -27,6 +27,8 @@ pub(super) const PLATEAU_F: f64 = 4.0;
 const TTL_GROWTH: f64 = 2.0;
 /// Fewest floor points a rising segment needs.
 const MIN_POINTS: usize = 6;
+/// How far back [`above_yesterday`] looks a second time.
+const HALF_HOUR_MS: i64 = 1_800_000;
 
 /// Trend estimate of one evaluation.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -236,11 +238,17 @@ pub(super) fn assess(
     };
     let (verdict, cond) = judge_points(&ctx, points, xs, values, slopes, load_work, &mut est);
     // With traffic known, a leak can hide under a floor that falls with the load: judge the
-    // floor with the load's part taken out too, while the load has fallen or an alert fires.
+    // floor with the load's part taken out too, while the load has fallen or an alert fires,
+    // or (`unmask_full_day`) once the window spans a day.
     let Some(x) = xs else {
         return (verdict, cond, est);
     };
-    if cond || !lazy || !cfg.traffic_unmask || !(firing || load::fell_recently(x)) {
+    // A window that spans a day holds yesterday's whole swing: the load's part of the floor
+    // is then known over the whole range of loads, not only those seen before a growth.
+    let full_day = cfg.unmask_full_day
+        && points[points.len() - 1].ts_ms - points[0].ts_ms >= load::FULL_DAY_MS
+        && above_yesterday(points, view.profile);
+    if cond || !lazy || !cfg.traffic_unmask || !(firing || full_day || load::fell_recently(x)) {
         return (verdict, cond, est);
     }
     // Nothing was hidden a moment ago: a floor point more hardly changes that, and the fit
@@ -264,6 +272,18 @@ pub(super) fn assess(
     } else {
         (verdict, cond, est)
     }
+}
+
+/// Whether the floor stands above yesterday's at this hour, now and half an hour ago: the
+/// unmasked judgement of a full day is only worth its cost then (a leak that began today
+/// raises the floor above yesterday's at the same load; a healthy floor is below it about
+/// half the time).
+fn above_yesterday(points: &[Sample], profile: &DailyProfile) -> bool {
+    let now = points[points.len() - 1].ts_ms;
+    let before = points.iter().rev().find(|p| p.ts_ms <= now - HALF_HOUR_MS);
+    [points.last(), before]
+        .into_iter()
+        .all(|p| p.is_some_and(|p| profile.day_before(p.ts_ms).is_some_and(|y| p.value > y)))
 }
 
 /// What every judgement of one evaluation shares.

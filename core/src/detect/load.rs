@@ -36,6 +36,9 @@ const FALL_SHARE: f64 = 0.1;
 /// Share of the floor's variance an increasing function of the load must explain for the
 /// floor to be judged with the load's part out.
 const FOLLOWS: f64 = 0.5;
+/// A floor window at least this long (a day less an hour, for gaps and the floor's placement
+/// inside its buckets) holds a full daily swing of the load (`unmask_full_day`).
+pub(super) const FULL_DAY_MS: i64 = 23 * 3_600_000;
 /// Lags tried, in floor points (5 min buckets: up to 30 min).
 const LAGS: [usize; 4] = [0, 2, 4, 6];
 

@@ -167,6 +167,11 @@ pub struct DetectorConfig {
     /// load's level that its moves with the load's moves confirm (a rise that happened once
     /// while the load rose, such as a warm-up, is not blamed on the load).
     pub unmask_moves: bool,
+    /// With `traffic_unmask`: once the floor window spans a day (23 h; it then holds
+    /// yesterday's whole swing, so the load's part is known over the whole range of loads),
+    /// the floor with the load's part out is judged at every evaluation, not only while the
+    /// load has fallen or an alert fires.
+    pub unmask_full_day: bool,
     /// A rise whose second half climbs at less than this share of its first half's rate is
     /// decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
     pub warmup_deceleration: f64,
@@ -212,6 +217,7 @@ impl Default for DetectorConfig {
             traffic_reuse_secs: 600.0,
             traffic_unmask: true,
             unmask_moves: true,
+            unmask_full_day: true,
             warmup_deceleration: 0.75,
             traffic_warmup: true,
             alloc_rate_traffic: false,
@@ -352,6 +358,7 @@ mod tests {
             traffic_veto: false,
             traffic_unmask: false,
             unmask_moves: false,
+            unmask_full_day: false,
             traffic_warmup: false,
             warmup_deceleration: 0.0,
             veto_record_curve: 0.0,
