@@ -19,7 +19,7 @@ use leaksense_core::series::Sample;
 use serde_json::{Value, json};
 
 /// The situations, and whether their case checks the growth start.
-const PICKS: [(Situation, bool); 15] = [
+const PICKS: [(Situation, bool); 16] = [
     (Situation::DailySwing, false),
     (Situation::DailySwingTwoDays, false),
     (Situation::CacheWarmup, false),
@@ -35,6 +35,7 @@ const PICKS: [(Situation, bool); 15] = [
     (Situation::SparseLeak, false),
     (Situation::MinuteLeak, false),
     (Situation::GappyLeak, true),
+    (Situation::SwingLeakTwoDays, false),
 ];
 
 fn secs(samples: &[Sample]) -> (Vec<f64>, Vec<f64>) {
