@@ -331,15 +331,19 @@ fn move_response(points: &[Sample], loads: &[f64]) -> Option<f64> {
     (sxx > 0.0).then(|| sxy / sxx)
 }
 
+/// The lowest and highest of `v`.
+fn extent(v: &[f64]) -> (f64, f64) {
+    v.iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        })
+}
+
 /// Whether the segment from `index` on reaches loads never seen before it (by more than
 /// [`RECORD`] of the range seen before): where an increasing function of the load could bend
 /// exactly when growth began.
 fn record_load(loads: &[f64], index: usize) -> bool {
-    let (lo, hi) = loads[..index]
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
-            (a.min(x), b.max(x))
-        });
+    let (lo, hi) = extent(&loads[..index]);
     let top = loads[index..]
         .iter()
         .copied()
@@ -397,9 +401,7 @@ fn beyond_linear(points: &[Sample], loads: &[f64], h: &Hinge, opts: &VetoOptions
     // before moved over much of its rise since and the floor showed no response to it, the
     // load is not blamed.
     if opts.slow_evidence > 0.0 && beta - 2.0 * se <= 0.0 {
-        let (lo, hi) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-            (a.min(v), b.max(v))
-        });
+        let (lo, hi) = extent(x);
         if hi - lo >= opts.slow_evidence * load_rise {
             return true;
         }
