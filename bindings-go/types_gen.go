@@ -148,10 +148,11 @@ type AnalyzeOptions struct {
 	// The service's request rate over the same time, the traffic covariate (none: the series
 	// alone is judged).
 	Traffic *TrafficSeries `json:"traffic,omitempty"`
-	// The costly fits of the traffic rules are reused for up to this long: the load veto's
-	// verdict on growth from the same start (an evaluation it vetoes skips the other tests),
-	// and (before an alert fires) a finding that the floor with the load's part out hides no
-	// leak. 0: refitted at every evaluation.
+	// The costly fits of the traffic rules are reused for up to this long, and never for more
+	// than two buckets (evaluations), so a reused verdict stays younger than the alert's hold
+	// whatever the bucket: the load veto's verdict on growth from the same start (an
+	// evaluation it vetoes skips the other tests), and (before an alert fires) a finding that
+	// the floor with the load's part out hides no leak. 0: refitted at every evaluation.
 	TrafficReuseSecs *float64 `json:"traffic_reuse_secs,omitempty"`
 	// With traffic known: while the load has fallen or an alert fires, the floor is also
 	// judged with the load's part taken out (a leak can hide under a floor that falls with
@@ -349,10 +350,11 @@ type DetectorOptions struct {
 	// With a limit: a significant rise that reaches the limit within this time is a leak even
 	// when it is still small relative to the baseline.
 	TimeToLimitAlertSecs *float64 `json:"time_to_limit_alert_secs,omitempty"`
-	// The costly fits of the traffic rules are reused for up to this long: the load veto's
-	// verdict on growth from the same start (an evaluation it vetoes skips the other tests),
-	// and (before an alert fires) a finding that the floor with the load's part out hides no
-	// leak. 0: refitted at every evaluation.
+	// The costly fits of the traffic rules are reused for up to this long, and never for more
+	// than two buckets (evaluations), so a reused verdict stays younger than the alert's hold
+	// whatever the bucket: the load veto's verdict on growth from the same start (an
+	// evaluation it vetoes skips the other tests), and (before an alert fires) a finding that
+	// the floor with the load's part out hides no leak. 0: refitted at every evaluation.
 	TrafficReuseSecs *float64 `json:"traffic_reuse_secs,omitempty"`
 	// With traffic known: while the load has fallen or an alert fires, the floor is also
 	// judged with the load's part taken out (a leak can hide under a floor that falls with

@@ -225,10 +225,11 @@ export interface AnalyzeOptions {
    */
   traffic?: TrafficSeries | null;
   /**
-   * The costly fits of the traffic rules are reused for up to this long: the load veto's
-   * verdict on growth from the same start (an evaluation it vetoes skips the other tests),
-   * and (before an alert fires) a finding that the floor with the load's part out hides no
-   * leak. 0: refitted at every evaluation.
+   * The costly fits of the traffic rules are reused for up to this long, and never for more
+   * than two buckets (evaluations), so a reused verdict stays younger than the alert's hold
+   * whatever the bucket: the load veto's verdict on growth from the same start (an
+   * evaluation it vetoes skips the other tests), and (before an alert fires) a finding that
+   * the floor with the load's part out hides no leak. 0: refitted at every evaluation.
    */
   traffic_reuse_secs?: number;
   /**
@@ -554,10 +555,11 @@ export interface DetectorOptions {
    */
   time_to_limit_alert_secs?: number;
   /**
-   * The costly fits of the traffic rules are reused for up to this long: the load veto's
-   * verdict on growth from the same start (an evaluation it vetoes skips the other tests),
-   * and (before an alert fires) a finding that the floor with the load's part out hides no
-   * leak. 0: refitted at every evaluation.
+   * The costly fits of the traffic rules are reused for up to this long, and never for more
+   * than two buckets (evaluations), so a reused verdict stays younger than the alert's hold
+   * whatever the bucket: the load veto's verdict on growth from the same start (an
+   * evaluation it vetoes skips the other tests), and (before an alert fires) a finding that
+   * the floor with the load's part out hides no leak. 0: refitted at every evaluation.
    */
   traffic_reuse_secs?: number;
   /**

@@ -831,6 +831,49 @@ mod tests {
     }
 
     #[test]
+    fn a_floor_rising_at_a_steady_load_is_not_vetoed_as_the_loads() {
+        // Time compressed into 1-second buckets, as in the examples' monitors. The floor
+        // follows a swinging load, then grows while the load stays at a level it had before.
+        // An increasing function of the load cannot fit a rise at one load: the isotonic fit
+        // once ordered equal loads by time and "explained" it, and held the alert back.
+        let cfg = DetectorConfig {
+            bucket_secs: 1.0,
+            warmup_secs: 15.0,
+            min_growth_secs: 15.0,
+            for_secs: 5.0,
+            ..DetectorConfig::default()
+        };
+        // Before the leak the load swings between 100 and 300 req/s and the floor follows it
+        // (0.1 MB per req/s); at 40 s the load climbs back to 300 and stays, and from then on
+        // the floor also grows by 1 MB/s: at first the load explains the rise.
+        let (start, end) = (40.0, 240.0);
+        let load = |t: f64| {
+            if t < start - 10.0 {
+                200.0 + 100.0 * (t * std::f64::consts::TAU / 10.0).sin()
+            } else {
+                100.0 + 200.0 * ((t - start + 10.0) / 20.0).clamp(0.0, 1.0)
+            }
+        };
+        let ticks = (0..(end * 5.0) as i64).map(|i| (i * 200, i as f64 / 5.0));
+        let memory: Vec<Sample> = ticks
+            .clone()
+            .map(|(ts_ms, t)| Sample {
+                ts_ms,
+                value: 100e6 + 1e5 * load(t) + 1e6 * (t - start).max(0.0),
+            })
+            .collect();
+        let traffic: Vec<Sample> = ticks
+            .map(|(ts_ms, t)| Sample {
+                ts_ms,
+                value: load(t),
+            })
+            .collect();
+        let a = analyze_with_traffic(&memory, &traffic, &cfg).unwrap();
+        let fired = a.events.iter().find(|e| e.to == AlertState::Firing);
+        assert!(fired.is_some_and(|e| e.ts_ms < 150_000), "{:?}", a.events);
+    }
+
+    #[test]
     fn the_detector_is_send_and_sync() {
         fn check<T: Send + Sync>() {}
         check::<Detector>();

@@ -480,7 +480,9 @@ fn backfit(points: &[Sample], loads: &[f64], tc: i64, work: &mut LoadWork) -> f6
 }
 
 /// Isotonic regression (pool-adjacent-violators) of `y - r·u` on the pairs sorted by load:
-/// fills `fitted` and returns the squared error of `y - r·u - f`.
+/// fills `fitted` and returns the squared error of `y - r·u - f`. Pairs of equal load form
+/// one block from the start: `f` is a function of the load, so a floor that rises while the
+/// load stays the same (a request rate that repeats, or one carried over a gap) is not fitted.
 fn pava_sse(
     pairs: &[(f64, f64, f64)],
     r: f64,
@@ -488,8 +490,9 @@ fn pava_sse(
     fitted: &mut Vec<f64>,
 ) -> f64 {
     blocks.clear();
-    for q in pairs {
-        let (mut sum, mut count) = (q.1 - r * q.2, 1.0);
+    for tie in pairs.chunk_by(|a, b| a.0 == b.0) {
+        let mut sum: f64 = tie.iter().map(|q| q.1 - r * q.2).sum();
+        let mut count = tie.len() as f64;
         while let Some(&(s, c)) = blocks.last() {
             if s / c <= sum / count {
                 break;
@@ -541,6 +544,16 @@ mod tests {
         let sse = pava_sse(&pairs, 1.0, &mut blocks, &mut fitted);
         assert!((sse - 2.0).abs() < 1e-12, "{sse}");
         assert_eq!(fitted, [1.0, 2.0, 2.0, 4.0]);
+        // Equal loads get one value: 4 at load 1, then 0 and 10 at load 2 -> 4, 5, 5 (pooling
+        // the 0 with the 4 first and adding the 10 after would give 4.67 for all three).
+        let pairs = [(1.0, 4.0, 0.0), (2.0, 0.0, 0.0), (2.0, 10.0, 0.0)];
+        let sse = pava_sse(&pairs, 0.0, &mut blocks, &mut fitted);
+        assert!((sse - 50.0).abs() < 1e-12, "{sse}");
+        assert_eq!(fitted, [4.0, 5.0, 5.0]);
+        // A rise at one load is not followed, whatever the order within the tie.
+        let pairs = [(1.0, 1.0, 0.0), (1.0, 2.0, 0.0), (1.0, 3.0, 0.0)];
+        pava_sse(&pairs, 0.0, &mut blocks, &mut fitted);
+        assert_eq!(fitted, [2.0, 2.0, 2.0]);
     }
 
     #[test]

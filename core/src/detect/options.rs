@@ -13,6 +13,8 @@ pub(crate) const COUNT_PROJECTION_FACTOR: f64 = 4.0;
 /// A count's `stop_min_secs`: a count that follows traffic levels off for hours each evening
 /// while a slow leak under it goes on.
 const COUNT_STOP_MIN_SECS: f64 = 4.0 * 3600.0;
+/// A reused traffic verdict is at most this many buckets (evaluations) old.
+const REUSE_BUCKETS: f64 = 2.0;
 
 /// Largest floor ring: every block of the trend test then fits `BLOCK_MAX` (5.3 days of 5 min
 /// buckets).
@@ -156,10 +158,11 @@ pub struct DetectorConfig {
     /// is not the load's (a floor seen only at collections hours apart makes that bound wide
     /// enough to excuse any rise). 0: off.
     pub veto_slow_evidence: f64,
-    /// The costly fits of the traffic rules are reused for up to this long: the load veto's
-    /// verdict on growth from the same start (an evaluation it vetoes skips the other tests),
-    /// and (before an alert fires) a finding that the floor with the load's part out hides no
-    /// leak. 0: refitted at every evaluation.
+    /// The costly fits of the traffic rules are reused for up to this long, and never for more
+    /// than two buckets (evaluations), so a reused verdict stays younger than the alert's hold
+    /// whatever the bucket: the load veto's verdict on growth from the same start (an
+    /// evaluation it vetoes skips the other tests), and (before an alert fires) a finding that
+    /// the floor with the load's part out hides no leak. 0: refitted at every evaluation.
     pub traffic_reuse_secs: f64,
     /// With traffic known: while the load has fallen or an alert fires, the floor is also
     /// judged with the load's part taken out (a leak can hide under a floor that falls with
@@ -240,9 +243,14 @@ impl DetectorConfig {
         }
     }
 
-    /// How long the traffic rules' costly fits are reused, in the detector's milliseconds.
+    /// How long the traffic rules' costly fits are reused, in the detector's milliseconds: at
+    /// most two buckets, or with short buckets (a monitor whose time is compressed in a test or
+    /// demo) a verdict would outlive hundreds of evaluations and hold back an alert throughout.
     pub(crate) fn traffic_reuse_ms(&self) -> i64 {
-        (self.traffic_reuse_secs * 1000.0) as i64
+        (self
+            .traffic_reuse_secs
+            .min(REUSE_BUCKETS * self.bucket_secs)
+            * 1000.0) as i64
     }
 
     /// Checks every option; the detector refuses a config that fails this.
@@ -361,6 +369,30 @@ mod tests {
             ..DetectorConfig::default()
         };
         assert!(off.validate().is_ok());
+    }
+
+    #[test]
+    fn a_traffic_verdict_is_reused_for_at_most_two_buckets() {
+        // The defaults: 600 s, two 5-minute buckets.
+        assert_eq!(DetectorConfig::default().traffic_reuse_ms(), 600_000);
+        // Time compressed to 1-second buckets (the examples' monitors): 2 s, not 10 min, or a
+        // veto found on the growth's first evaluation would hold the alert back for 600 of them.
+        let compressed = DetectorConfig {
+            bucket_secs: 1.0,
+            ..DetectorConfig::default()
+        };
+        assert_eq!(compressed.traffic_reuse_ms(), 2_000);
+        // Shorter than two buckets, and off, as set.
+        let short = DetectorConfig {
+            traffic_reuse_secs: 90.0,
+            ..DetectorConfig::default()
+        };
+        assert_eq!(short.traffic_reuse_ms(), 90_000);
+        let off = DetectorConfig {
+            traffic_reuse_secs: 0.0,
+            ..compressed
+        };
+        assert_eq!(off.traffic_reuse_ms(), 0);
     }
 
     #[test]
