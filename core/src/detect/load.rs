@@ -15,7 +15,9 @@
 //!   response fitted before the growth (at its upper confidence bound), with room for a convex
 //!   bend (`veto_record_curve`). A floor that stayed flat while the load varied before cannot blame a
 //!   rise on more load; one whose response was never seen (the first morning's ramp from the
-//!   night low) waits until the load turns.
+//!   night low) waits until the load turns. Under a floor seen only at slow collections the
+//!   bound is too wide to say either: there a load that moved before with no response of the
+//!   floor cannot take the blame (`veto_slow_evidence`).
 //!
 //! Cost: O(n log n) per lag, and only on the evaluations where every other test already holds.
 
