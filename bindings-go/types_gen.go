@@ -182,6 +182,12 @@ type AnalyzeOptions struct {
 	// slope of `x^1.5` at the top of its range is about twice its mean slope over the lower
 	// half). 0: no veto at record loads.
 	VetoRecordCurve *float64 `json:"veto_record_curve,omitempty"`
+	// At record loads under a floor that slow collections at a steady period set: when the
+	// load before the growth spanned at least this share of its rise since, yet the floor's
+	// linear response to it then was not above zero at its lower confidence bound, the rise
+	// is not the load's (a floor seen only at collections hours apart makes that bound wide
+	// enough to excuse any rise). 0: off.
+	VetoSlowEvidence *float64 `json:"veto_slow_evidence,omitempty"`
 	// A rise whose second half climbs at less than this share of its first half's rate is
 	// decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
 	WarmupDeceleration *float64 `json:"warmup_deceleration,omitempty"`
@@ -383,6 +389,12 @@ type DetectorOptions struct {
 	// slope of `x^1.5` at the top of its range is about twice its mean slope over the lower
 	// half). 0: no veto at record loads.
 	VetoRecordCurve *float64 `json:"veto_record_curve,omitempty"`
+	// At record loads under a floor that slow collections at a steady period set: when the
+	// load before the growth spanned at least this share of its rise since, yet the floor's
+	// linear response to it then was not above zero at its lower confidence bound, the rise
+	// is not the load's (a floor seen only at collections hours apart makes that bound wide
+	// enough to excuse any rise). 0: off.
+	VetoSlowEvidence *float64 `json:"veto_slow_evidence,omitempty"`
 	// A rise whose second half climbs at less than this share of its first half's rate is
 	// decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
 	WarmupDeceleration *float64 `json:"warmup_deceleration,omitempty"`

@@ -275,6 +275,14 @@ export interface AnalyzeOptions {
    */
   veto_record_curve?: number;
   /**
+   * At record loads under a floor that slow collections at a steady period set: when the
+   * load before the growth spanned at least this share of its rise since, yet the floor's
+   * linear response to it then was not above zero at its lower confidence bound, the rise
+   * is not the load's (a floor seen only at collections hours apart makes that bound wide
+   * enough to excuse any rise). 0: off.
+   */
+  veto_slow_evidence?: number;
+  /**
    * A rise whose second half climbs at less than this share of its first half's rate is
    * decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
    */
@@ -603,6 +611,14 @@ export interface DetectorOptions {
    * half). 0: no veto at record loads.
    */
   veto_record_curve?: number;
+  /**
+   * At record loads under a floor that slow collections at a steady period set: when the
+   * load before the growth spanned at least this share of its rise since, yet the floor's
+   * linear response to it then was not above zero at its lower confidence bound, the rise
+   * is not the load's (a floor seen only at collections hours apart makes that bound wide
+   * enough to excuse any rise). 0: off.
+   */
+  veto_slow_evidence?: number;
   /**
    * A rise whose second half climbs at less than this share of its first half's rate is
    * decelerating: a warm-up, not a leak. 0 turns the warm-up test off.

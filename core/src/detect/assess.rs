@@ -87,6 +87,8 @@ struct Segment<'a> {
     loads: Option<&'a [f64]>,
     /// The window the newest floor point is the minimum over (ms).
     window_ms: i64,
+    /// Slow collections at a steady period set the floor's window.
+    slow_floor: bool,
     /// The points are the floor with the load's part taken out (every decelerating rise is a
     /// warm-up there).
     unmasked: bool,
@@ -187,6 +189,8 @@ pub(super) struct View<'a> {
     pub(super) from_ms: i64,
     /// The window the newest floor point is the minimum over (ms).
     pub(super) window_ms: i64,
+    /// Slow collections at a steady period set the floor's window.
+    pub(super) slow_floor: bool,
     /// The floor of the last two days by time of day.
     pub(super) profile: &'a DailyProfile,
 }
@@ -325,6 +329,7 @@ fn judge_points(
         baseline: hinge.baseline.abs(),
         loads,
         window_ms: ctx.view.window_ms,
+        slow_floor: ctx.view.slow_floor,
         unmasked: loads.is_none() && ctx.view.loads.is_some(),
     };
     // Cheap gate on the least-squares slope (twice as generous as the real test).
@@ -363,6 +368,11 @@ fn explained_by_load(s: &Segment, work: &mut LoadWork) -> bool {
         let opts = load::VetoOptions {
             keeps: s.cfg.veto_keeps,
             curve: s.cfg.veto_record_curve,
+            slow_evidence: if s.slow_floor {
+                s.cfg.veto_slow_evidence
+            } else {
+                0.0
+            },
             reuse_ms: s.cfg.traffic_reuse_ms(),
         };
         load::explains(s.points, loads, &s.hinge, &opts, work)

@@ -266,6 +266,7 @@ impl Detector {
             loads: self.covariate_known().then(|| self.floor.loads()),
             from_ms: from,
             window_ms: self.floor.window_ms(),
+            slow_floor: self.floor.slow_period(),
             profile: self.floor.profile(),
         };
         let (verdict, cond, e) = assess(&self.cfg, self.z, &view, &mut self.work, true, firing);
@@ -308,6 +309,7 @@ impl Detector {
             loads: self.covariate_known().then(|| self.floor.loads()),
             from_ms: self.usable_from_ms(),
             window_ms: self.floor.window_ms(),
+            slow_floor: self.floor.slow_period(),
             profile: self.floor.profile(),
         }
     }

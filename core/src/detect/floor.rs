@@ -312,6 +312,13 @@ impl Floor {
         largest < share * fall
     }
 
+    /// Whether slow collections at a steady period (the median interval between at least two,
+    /// [`SLOW_PERIOD_SECS`] or more) set the floor's window: the floor is then seen only once
+    /// per collection.
+    pub(super) fn slow_period(&self) -> bool {
+        self.slow_gcs.len() >= 2 && self.slow_span(self.bucket_ms as f64 / 1000.0) > 0
+    }
+
     /// Buckets a floor point must span to reach back past the last slow collection: 1.5 times
     /// the median interval between slow collections when that is long, every bucket since the
     /// only one seen so far, 0 otherwise.
@@ -478,6 +485,11 @@ mod tests {
 
     /// How many slow collections a floor recognises in `n` 5-min samples of `value(i)`.
     fn slow_gcs_in(cfg: &DetectorConfig, n: i64, value: impl Fn(i64) -> f64) -> usize {
+        floor_after(cfg, n, value).slow_gcs.len()
+    }
+
+    /// A floor fed `n` 5-min samples of `value(i)`.
+    fn floor_after(cfg: &DetectorConfig, n: i64, value: impl Fn(i64) -> f64) -> Floor {
         let mut f = Floor::new(cfg).unwrap();
         let traffic = Traffic::new(300_000).unwrap();
         for i in 0..n {
@@ -487,7 +499,20 @@ mod tests {
             };
             f.push(cfg, s, &traffic);
         }
-        f.slow_gcs.len()
+        f
+    }
+
+    #[test]
+    fn slow_collections_at_a_steady_period_make_a_slow_floor() {
+        let cfg = DetectorConfig::default();
+        let wobble = |i: i64| 100e6 * (1.0 + 0.01 * ((i * 7) % 5) as f64 / 5.0);
+        // A build-up of 60 % over 2 h, then a fall back, every 2 h.
+        let build_up = |i: i64| wobble(i) + 60e6 * (i % 24) as f64 / 24.0;
+        // One collection seen: the floor's span reaches back to it, but no period is known.
+        assert!(!floor_after(&cfg, 48, build_up).slow_period());
+        assert!(floor_after(&cfg, 96, build_up).slow_period());
+        // A fast sawtooth (one collection a bucket) is no slow floor.
+        assert!(!floor_after(&cfg, 96, wobble).slow_period());
     }
 
     #[test]

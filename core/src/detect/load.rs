@@ -15,7 +15,9 @@
 //!   response fitted before the growth (at its upper confidence bound), with room for a convex
 //!   bend (`veto_record_curve`). A floor that stayed flat while the load varied before cannot blame a
 //!   rise on more load; one whose response was never seen (the first morning's ramp from the
-//!   night low) waits until the load turns.
+//!   night low) waits until the load turns. Under a floor seen only at slow collections the
+//!   bound is too wide to say either: there a load that moved before with no response of the
+//!   floor cannot take the blame (`veto_slow_evidence`).
 //!
 //! Cost: O(n log n) per lag, and only on the evaluations where every other test already holds.
 
@@ -95,7 +97,7 @@ pub(super) fn explains(
         return explained;
     }
     let explained = if h.index > 0 && record_load(loads, h.index) {
-        opts.curve > 0.0 && !beyond_linear(points, loads, h, opts.curve)
+        opts.curve > 0.0 && !beyond_linear(points, loads, h, opts)
     } else {
         isotonic_explains(points, loads, h, opts.keeps, work)
     };
@@ -132,6 +134,8 @@ pub(super) struct VetoOptions {
     pub(super) keeps: f64,
     /// `veto_record_curve`.
     pub(super) curve: f64,
+    /// `veto_slow_evidence` under a floor set by slow collections, else 0.
+    pub(super) slow_evidence: f64,
     /// `traffic_reuse_secs`, in ms.
     pub(super) reuse_ms: i64,
 }
@@ -332,15 +336,19 @@ fn move_response(points: &[Sample], loads: &[f64]) -> Option<f64> {
     (sxx > 0.0).then(|| sxy / sxx)
 }
 
+/// The lowest and highest of `v`.
+fn extent(v: &[f64]) -> (f64, f64) {
+    v.iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        })
+}
+
 /// Whether the segment from `index` on reaches loads never seen before it (by more than
 /// [`RECORD`] of the range seen before): where an increasing function of the load could bend
 /// exactly when growth began.
 fn record_load(loads: &[f64], index: usize) -> bool {
-    let (lo, hi) = loads[..index]
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
-            (a.min(x), b.max(x))
-        });
+    let (lo, hi) = extent(&loads[..index]);
     let top = loads[index..]
         .iter()
         .copied()
@@ -350,9 +358,11 @@ fn record_load(loads: &[f64], index: usize) -> bool {
 
 /// At record loads: whether the rise since the hinge exceeds what the load can explain by a
 /// linear response fitted before the segment (at its upper confidence bound), with room for a
-/// convex bend (`veto_record_curve`). False when the points before the segment cannot bound the response
+/// convex bend (`veto_record_curve`). Under a floor set by slow collections, true when the load
+/// before moved over much of its rise since with no response of the floor (`veto_slow_evidence`).
+/// False when the points before the segment cannot bound the response
 /// (too few, or a load that hardly moved): then the rise may be the load's.
-fn beyond_linear(points: &[Sample], loads: &[f64], h: &Hinge, curve: f64) -> bool {
+fn beyond_linear(points: &[Sample], loads: &[f64], h: &Hinge, opts: &VetoOptions) -> bool {
     let pre = h.index;
     if pre < 6 {
         return false;
@@ -391,7 +401,17 @@ fn beyond_linear(points: &[Sample], loads: &[f64], h: &Hinge, curve: f64) -> boo
     let at = |i: usize| mean(&loads[i.saturating_sub(1)..(i + 2).min(n)]);
     let load_rise = (at(n - 1) - at(pre)).max(0.0);
     let dur = points[n - 1].ts_ms.saturating_sub(points[pre].ts_ms) as f64 / 1000.0;
-    h.slope * dur > curve * beta_hi * load_rise
+    // A floor seen once per slow collection leaves a response bound so wide (few independent
+    // points, strongly autocorrelated residuals) that it would excuse any rise: when the load
+    // before moved over much of its rise since and the floor showed no response to it, the
+    // load is not blamed.
+    if opts.slow_evidence > 0.0 && beta - 2.0 * se <= 0.0 {
+        let (lo, hi) = extent(x);
+        if hi - lo >= opts.slow_evidence * load_rise {
+            return true;
+        }
+    }
+    h.slope * dur > opts.curve * beta_hi * load_rise
 }
 
 /// The squared errors of the isotonic regression of the values on `loads`, alone and with a
@@ -564,10 +584,56 @@ mod tests {
         let opts = VetoOptions {
             keeps: 0.9,
             curve: 2.5,
+            slow_evidence: 0.0,
             reuse_ms: 0,
         };
         assert!(explains(&follows, &load, &hinge(&follows), &opts, &mut w));
         assert!(!explains(&leaks, &load, &hinge(&leaks), &opts, &mut w));
+    }
+
+    #[test]
+    fn a_slow_floor_that_ignored_the_load_before_cannot_blame_a_record_load() {
+        // 48 points, 5 min apart. For 2 h the load swings between 100 and 200 while the floor,
+        // seen only at a slow collection (one step at 1 h), ignores it; then the load climbs to
+        // records of 300 while the floor grows.
+        let load: Vec<f64> = (0..48)
+            .map(|i| match i {
+                0..24 => 150.0 + 50.0 * (f64::from(i) * std::f64::consts::TAU / 12.0).sin(),
+                _ => 150.0 + 150.0 * f64::from(i - 24) / 24.0,
+            })
+            .collect();
+        let floor: Vec<Sample> = (0..48)
+            .map(|i| Sample {
+                ts_ms: i64::from(i) * 300_000,
+                value: match i {
+                    0..12 => 1000.0 + 5.0 * f64::from(i % 2),
+                    12..24 => 1040.0 + 5.0 * f64::from(i % 2),
+                    _ => 1040.0 + 6.0 * f64::from(i - 23),
+                },
+            })
+            .collect();
+        // Growth from 2 h on, 6 per 5 min.
+        let h = Hinge {
+            index: 24,
+            baseline: 1040.0,
+            slope: 6.0 / 300.0,
+        };
+        assert!(record_load(&load, h.index));
+        let verdict = |slow_evidence: f64| {
+            let opts = VetoOptions {
+                keeps: 0.9,
+                curve: 2.5,
+                slow_evidence,
+                reuse_ms: 0,
+            };
+            explains(&floor, &load, &h, &opts, &mut LoadWork::default())
+        };
+        // The linear response's upper bound before the growth is wide enough to excuse it...
+        assert!(verdict(0.0));
+        // ...but the load moved over most of its rise since with no response of the floor.
+        assert!(!verdict(0.5));
+        // When the load before moved over less than the share asked for, the bound decides.
+        assert!(verdict(1.0));
     }
 
     #[test]
@@ -660,6 +726,7 @@ mod tests {
         let opts = |reuse_ms| VetoOptions {
             keeps: 0.9,
             curve: 2.5,
+            slow_evidence: 0.0,
             reuse_ms,
         };
         let explained_first = |points: &[Sample], h: &Hinge| {

@@ -152,6 +152,12 @@ pub struct DetectorConfig {
     /// slope of `x^1.5` at the top of its range is about twice its mean slope over the lower
     /// half). 0: no veto at record loads.
     pub veto_record_curve: f64,
+    /// At record loads under a floor that slow collections at a steady period set: when the
+    /// load before the growth spanned at least this share of its rise since, yet the floor's
+    /// linear response to it then was not above zero at its lower confidence bound, the rise
+    /// is not the load's (a floor seen only at collections hours apart makes that bound wide
+    /// enough to excuse any rise). 0: off.
+    pub veto_slow_evidence: f64,
     /// The costly fits of the traffic rules are reused for up to this long, and never for more
     /// than two buckets (evaluations), so a reused verdict stays younger than the alert's hold
     /// whatever the bucket: the load veto's verdict on growth from the same start (an
@@ -214,6 +220,7 @@ impl Default for DetectorConfig {
             traffic_veto: true,
             veto_keeps: 0.9,
             veto_record_curve: 2.5,
+            veto_slow_evidence: 0.5,
             traffic_reuse_secs: 600.0,
             traffic_unmask: true,
             unmask_moves: true,
@@ -315,6 +322,7 @@ impl DetectorConfig {
         range("stop_min_secs", self.stop_min_secs, 0.0, WEEK)?;
         range("veto_keeps", self.veto_keeps, 0.0, 1.0)?;
         range("veto_record_curve", self.veto_record_curve, 0.0, 100.0)?;
+        range("veto_slow_evidence", self.veto_slow_evidence, 0.0, 100.0)?;
         range("traffic_reuse_secs", self.traffic_reuse_secs, 0.0, 86400.0)?;
         range("warmup_deceleration", self.warmup_deceleration, 0.0, 1.0)?;
         if !(1..=10_000).contains(&self.max_events) {
@@ -334,13 +342,15 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 8] = [
+        let edits: [fn(&mut DetectorConfig); 10] = [
             |c| c.warmup_deceleration = -0.1,
             |c| c.warmup_deceleration = 1.5,
             |c| c.veto_keeps = f64::NAN,
             |c| c.veto_keeps = 2.0,
             |c| c.veto_record_curve = -1.0,
             |c| c.veto_record_curve = f64::INFINITY,
+            |c| c.veto_slow_evidence = -0.5,
+            |c| c.veto_slow_evidence = f64::NAN,
             |c| c.traffic_reuse_secs = -1.0,
             |c| c.traffic_reuse_secs = 1e9,
         ];
