@@ -252,7 +252,9 @@ pub(super) fn assess(
     let full_day = cfg.unmask_full_day
         && points[points.len() - 1].ts_ms - points[0].ts_ms >= load::FULL_DAY_MS
         && above_yesterday(points, view.profile);
-    if cond || !lazy || !cfg.traffic_unmask || !(firing || full_day || load::fell_recently(x)) {
+    // Not only for evaluations (`lazy`): `analysis()` reports the estimates of the judgement
+    // that decides, the unmasked one's growth start and rate when it finds the leak.
+    if cond || !cfg.traffic_unmask || !(firing || full_day || load::fell_recently(x)) {
         return (verdict, cond, est);
     }
     // Nothing was hidden a moment ago: a floor point more hardly changes that, and the fit
