@@ -43,6 +43,8 @@ const FOLLOWS: f64 = 0.5;
 pub(super) const FULL_DAY_MS: i64 = 23 * 3_600_000;
 /// Lags tried, in floor points (5 min buckets: up to 30 min).
 const LAGS: [usize; 4] = [0, 2, 4, 6];
+/// Most floor points the window may have moved by for [`sort_by_load`] to patch its last order.
+const PATCH_POINTS: usize = 8;
 
 /// Reusable buffers of the isotonic fits.
 #[derive(Debug, Clone, Default)]
@@ -53,6 +55,8 @@ pub(super) struct LoadWork {
     resid: Vec<Sample>,
     order: Vec<u32>,
     keys: Vec<(i64, u32)>,
+    /// The loads `keys` were last sorted for ([`sort_by_load`]).
+    sorted: Vec<f64>,
     sub_points: Vec<Sample>,
     sub_loads: Vec<f64>,
     /// The last verdict: the growth start it judged, when, and whether the load explained it.
@@ -71,6 +75,7 @@ impl LoadWork {
             resid: Vec::with_capacity(capacity),
             order: Vec::with_capacity(capacity),
             keys: Vec::with_capacity(capacity),
+            sorted: Vec::with_capacity(capacity),
             sub_points: Vec::with_capacity(MODEL_POINTS),
             sub_loads: Vec::with_capacity(MODEL_POINTS),
             last: None,
@@ -444,13 +449,51 @@ fn residuals(points: &[Sample], loads: &[f64], work: &mut LoadWork) -> f64 {
 fn sort_by_load(loads: &[f64], work: &mut LoadWork) {
     // Integer keys (the load's total order, then the index) sort several times faster than a
     // comparator that reads the loads through the indices: this sort is a large part of an
-    // evaluation with traffic.
-    work.keys.clear();
-    work.keys
-        .extend((0u32..).zip(loads).map(|(i, &x)| (order_key(x), i)));
-    work.keys.sort_unstable();
+    // evaluation with traffic. The keys are distinct, so their sorted order is unique.
+    if !patch_keys(loads, work) {
+        work.keys.clear();
+        work.keys
+            .extend((0u32..).zip(loads).map(|(i, &x)| (order_key(x), i)));
+        work.keys.sort_unstable();
+    }
+    work.sorted.clear();
+    work.sorted.extend_from_slice(loads);
     work.order.clear();
     work.order.extend(work.keys.iter().map(|k| k.1));
+}
+
+/// Updates the sorted keys of the last [`sort_by_load`] to `loads` when they are its loads with
+/// at most [`PATCH_POINTS`] points added at the end and as many as the window lost taken from
+/// the start: the unmasked judgements of a full day see the window move by a few floor points
+/// between them, and patching the sorted keys costs a few linear passes instead of a sort of
+/// hundreds of keys (a hot path: the sort was about a tenth of a two-day series' time). The
+/// keys are distinct, so the sorted order is the same. False when `loads` are not such a step.
+fn patch_keys(loads: &[f64], work: &mut LoadWork) -> bool {
+    let (n, prev) = (loads.len(), &work.sorted);
+    let m = prev.len();
+    if work.keys.len() != m || u32::try_from(n).is_err() {
+        return false;
+    }
+    let same = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+    let Some(kept) = (n.saturating_sub(PATCH_POINTS)..n)
+        .rev()
+        .find(|&kept| kept <= m && same(&prev[m - kept..], &loads[..kept]))
+    else {
+        return false;
+    };
+    let dropped = (m - kept) as u32;
+    if dropped > 0 {
+        work.keys.retain(|k| k.1 >= dropped);
+        for k in &mut work.keys {
+            k.1 -= dropped;
+        }
+    }
+    for (i, &x) in (kept as u32..).zip(&loads[kept..]) {
+        let key = (order_key(x), i);
+        let at = work.keys.partition_point(|k| *k < key);
+        work.keys.insert(at, key);
+    }
+    true
 }
 
 /// The squared error of the isotonic regression of the values on `loads` with a hinge at `tc`
@@ -525,6 +568,37 @@ fn pava_sse(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Loads that grow, slide, repeat or jump: the patched order is the full sort's.
+        #[test]
+        fn patched_load_order_is_the_sorted_order(
+            steps in proptest::collection::vec((0u8..5, 0u8..6), 1..80),
+        ) {
+            let (mut work, mut loads) = (LoadWork::default(), Vec::<f64>::new());
+            for (kind, x) in steps {
+                let x = f64::from(x) / 2.0;
+                match kind {
+                    0 => loads.push(x),
+                    1 if !loads.is_empty() => {
+                        loads.remove(0);
+                        loads.push(x);
+                    }
+                    2 => {
+                        let k = usize::from(x as u8).min(loads.len());
+                        loads.drain(..k);
+                        loads.extend((0..k + 1).map(|j| x + j as f64));
+                    }
+                    3 => loads = vec![x; usize::from(x as u8) + 1],
+                    _ => loads.push(f64::NAN),
+                }
+                sort_by_load(&loads, &mut work);
+                let mut want: Vec<u32> = (0..loads.len() as u32).collect();
+                want.sort_by(|&a, &b| loads[a as usize].total_cmp(&loads[b as usize]).then(a.cmp(&b)));
+                proptest::prop_assert_eq!(&work.order, &want);
+            }
+        }
+    }
 
     #[test]
     fn isotonic_regression_pools_violators() {
