@@ -204,11 +204,7 @@ pub(super) fn fell_recently(loads: &[f64]) -> bool {
     if n < 2 * FALL_POINTS {
         return false;
     }
-    let (lo, hi) = loads
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
-            (a.min(x), b.max(x))
-        });
+    let (lo, hi) = extent(loads);
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     let recent = &loads[n - FALL_POINTS..];
     let before = &loads[n - 2 * FALL_POINTS..n - FALL_POINTS];
@@ -291,11 +287,7 @@ const FIRST_FALL: f64 = 0.05;
 /// its range), by at least half the levels' response `level`. None of that fall: false.
 fn followed_first_fall(points: &[Sample], loads: &[f64], level: f64) -> bool {
     let n = points.len().min(loads.len());
-    let (lo, hi) = loads[..n]
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
-            (a.min(x), b.max(x))
-        });
+    let (lo, hi) = extent(&loads[..n]);
     let (mut fell, mut sxx, mut sxy) = (0.0, 0.0, 0.0);
     for i in MOVE_STEP..n {
         let dx = loads[i] - loads[i - MOVE_STEP];
