@@ -85,6 +85,60 @@ enum Growth {
         rate: f64,
         per_request: bool,
     },
+    /// A leak of `rate` units per second while the batch runs, from `start` on: the floor
+    /// rises by the batch's requests and is flat while it idles; `mean` is its rate averaged
+    /// from `start` to the end of the series.
+    BatchLeak { start: f64, rate: f64, mean: f64 },
+}
+
+/// A batch job's runs (`[from, to)` seconds, in order) and the request rate it adds while one
+/// runs.
+struct Batch {
+    runs: Vec<(f64, f64)>,
+    rate: f64,
+}
+
+impl Batch {
+    fn rate_at(&self, t: f64) -> f64 {
+        if self.runs.iter().any(|&(a, b)| a <= t && t < b) {
+            self.rate
+        } else {
+            0.0
+        }
+    }
+
+    /// Runs of 20 min to 3 h (one length per series, each run and idle spell 0.7–1.3 times
+    /// it) over `end` seconds, at a random phase.
+    fn cron(rng: &mut Rng, end: f64, rate: f64) -> Batch {
+        let len = rng.log_uniform(20.0 * 60.0, 3.0 * HOUR);
+        let mut t = -rng.uniform(0.0, 2.0 * len);
+        let mut runs = Vec::new();
+        while t < end {
+            let to = t + len * rng.uniform(0.7, 1.3);
+            runs.push((t.max(0.0), to));
+            t = to + len * rng.uniform(0.7, 1.3);
+        }
+        Batch { runs, rate }
+    }
+
+    /// A leak of `lo`–`hi` of the base per hour while the batch runs, from its first run
+    /// that begins at 2–12 h or later.
+    fn leak(&self, rng: &mut Rng, base: f64, lo: f64, hi: f64, end: f64) -> Growth {
+        let after = rng.uniform(2.0, 12.0) * HOUR;
+        let rate = base * rng.log_uniform(lo, hi) / HOUR;
+        let start = (self.runs.iter().map(|r| r.0).find(|&a| a >= after))
+            .expect("a run and an idle spell last at most 7.8 h, so one begins by 19.8 h");
+        let on: f64 = self
+            .runs
+            .iter()
+            .map(|&(a, b)| (b.min(end) - a.max(start)).max(0.0))
+            .sum();
+        Growth::BatchLeak {
+            start,
+            rate,
+            mean: rate * on / (end - start),
+        }
+    }
 }
 
 /// Every random choice of one series.
@@ -111,6 +165,8 @@ struct Service {
     days: f64,
     jitter: f64,
     gaps: Vec<(i64, i64)>,
+    /// A batch job whose requests add to the daily traffic.
+    batch: Option<Batch>,
 }
 
 /// A healthy shape for the sampling situations: flat, a daily swing, a step or a warm-up.
@@ -180,7 +236,9 @@ impl Service {
         let day = Day::draw(rng);
         let base = match situation {
             S::SlowLeakToLimit => rng.log_uniform(500.0 * MB, 4000.0 * MB),
-            S::CountSwing | S::SlowCountLeak => rng.log_uniform(20.0, 500.0),
+            S::CountSwing | S::SlowCountLeak | S::CountLeakStops => {
+                rng.log_uniform(20.0, 500.0)
+            }
             _ => rng.log_uniform(50.0 * MB, 5000.0 * MB),
         };
         let mut swing = match situation {
@@ -190,8 +248,10 @@ impl Service {
             | S::RequestLeak
             | S::SwingLeakTwoDays => rng.uniform(0.05, 0.4),
             S::CountSwing => rng.uniform(0.2, 1.0),
-            S::SlowCountLeak => rng.uniform(0.1, 0.5),
-            S::SparseLeak | S::MinuteLeak | S::GappyLeak => rng.uniform(0.0, 0.3),
+            S::SlowCountLeak | S::CountLeakStops => rng.uniform(0.1, 0.5),
+            S::SparseLeak | S::MinuteLeak | S::GappyLeak | S::BatchLeak => {
+                rng.uniform(0.0, 0.3)
+            }
             S::LeakStops => rng.uniform(0.0, 0.1),
             _ => rng.uniform(0.0, 0.04),
         };
@@ -202,6 +262,8 @@ impl Service {
             rng.uniform(0.0, 30.0) * 60.0
         };
         let per_request = rng.chance(0.5);
+        let mean_rate = day.peak * (day.night + (1.0 - day.night) * 0.5);
+        let mut batch = None;
         let growth = match situation {
             S::CacheWarmup => warmup(rng),
             S::SparseHealthy | S::MinuteHealthy | S::GappyHealthy => {
@@ -234,6 +296,27 @@ impl Service {
                 rate: 1.0 / rng.uniform(300.0, 1200.0),
                 per_request: false,
             },
+            S::BatchLeak => {
+                let rate = mean_rate * rng.log_uniform(0.2, 2.0);
+                let b = Batch::cron(rng, DAY, rate);
+                let g = b.leak(rng, base, 0.01, 0.3, DAY);
+                batch = Some(b);
+                g
+            }
+            S::CountLeakStops => {
+                let start = rng.uniform(2.0, 12.0) * HOUR;
+                let stop = start + rng.uniform(1.0, 8.0) * HOUR;
+                batch = Some(Batch {
+                    runs: vec![(start, stop)],
+                    rate: mean_rate * rng.log_uniform(0.1, 1.0),
+                });
+                Growth::Leak {
+                    start,
+                    stop,
+                    rate: 1.0 / rng.uniform(120.0, 1200.0),
+                    per_request: false,
+                }
+            }
             _ => Growth::None,
         };
         let headroom = rng.uniform(1.3, 3.0);
@@ -250,6 +333,13 @@ impl Service {
         let step = match situation {
             S::SparseHealthy | S::SparseLeak => 300.0,
             S::MinuteHealthy | S::MinuteLeak => 60.0,
+            S::BatchLeak | S::CountLeakStops => {
+                if rng.chance(0.25) {
+                    60.0
+                } else {
+                    15.0
+                }
+            }
             _ => 15.0,
         };
         let gappy = matches!(situation, S::GappyHealthy | S::GappyLeak);
@@ -264,7 +354,6 @@ impl Service {
         } else {
             Vec::new()
         };
-        let mean_rate = day.peak * (day.night + (1.0 - day.night) * 0.5);
         Service {
             kind: situation.kind(),
             base,
@@ -292,6 +381,7 @@ impl Service {
             },
             jitter,
             gaps,
+            batch,
             day,
         }
     }
@@ -325,6 +415,10 @@ impl Service {
                     rate * (t.min(stop) - start)
                 }
             }
+            // `served` counts the batch's requests only: its run time since `start`.
+            Growth::BatchLeak { start, rate, .. } if t >= start => {
+                rate * served / self.batch.as_ref().map_or(1.0, |b| b.rate)
+            }
             _ => 0.0,
         }
     }
@@ -336,6 +430,7 @@ fn labels(g: Growth) -> (Option<f64>, Option<f64>, Option<f64>) {
         Growth::Leak {
             start, stop, rate, ..
         } => (Some(start), Some(rate), stop.is_finite().then_some(stop)),
+        Growth::BatchLeak { start, mean, .. } => (Some(start), Some(mean), None),
         Growth::Warmup { start, dur, .. } => (None, None, Some(start + dur)),
         _ => (None, None, None),
     }
@@ -370,9 +465,13 @@ pub(super) fn generate(situation: Situation, seed: u64) -> Scenario {
         } else {
             shape
         };
-        let clean_rate = sv.day.rate(t);
+        let batch_rate = sv.batch.as_ref().map_or(0.0, |b| b.rate_at(t));
+        let clean_rate = sv.day.rate(t) + batch_rate;
         if leak_start.is_some_and(|s| t >= s) && stop.is_none_or(|e| t < e) {
-            served += clean_rate * dt;
+            served += match sv.growth {
+                Growth::BatchLeak { .. } => batch_rate,
+                _ => clean_rate,
+            } * dt;
         }
         let floor =
             sv.base * (1.0 + sv.swing * lagged.powf(sv.gamma)) + sv.growth(t, served, mean_rate);
