@@ -88,7 +88,11 @@ enum Growth {
     /// A leak of `rate` units per second while the batch runs, from `start` on: the floor
     /// rises by the batch's requests and is flat while it idles; `mean` is its rate averaged
     /// from `start` to the end of the series.
-    BatchLeak { start: f64, rate: f64, mean: f64 },
+    BatchLeak {
+        start: f64,
+        rate: f64,
+        mean: f64,
+    },
 }
 
 /// A batch job's runs (`[from, to)` seconds, in order) and the request rate it adds while one
@@ -256,9 +260,7 @@ impl Service {
         let day = Day::draw(rng);
         let base = match situation {
             S::SlowLeakToLimit => rng.log_uniform(500.0 * MB, 4000.0 * MB),
-            S::CountSwing | S::SlowCountLeak | S::CountLeakStops => {
-                rng.log_uniform(20.0, 500.0)
-            }
+            S::CountSwing | S::SlowCountLeak | S::CountLeakStops => rng.log_uniform(20.0, 500.0),
             _ => rng.log_uniform(50.0 * MB, 5000.0 * MB),
         };
         let mut swing = match situation {
@@ -269,9 +271,7 @@ impl Service {
             | S::SwingLeakTwoDays => rng.uniform(0.05, 0.4),
             S::CountSwing => rng.uniform(0.2, 1.0),
             S::SlowCountLeak | S::CountLeakStops => rng.uniform(0.1, 0.5),
-            S::SparseLeak | S::MinuteLeak | S::GappyLeak | S::BatchLeak => {
-                rng.uniform(0.0, 0.3)
-            }
+            S::SparseLeak | S::MinuteLeak | S::GappyLeak | S::BatchLeak => rng.uniform(0.0, 0.3),
             S::LeakStops => rng.uniform(0.0, 0.1),
             _ => rng.uniform(0.0, 0.04),
         };
@@ -654,7 +654,11 @@ mod tests {
                 .windows(2)
                 .flat_map(|w| [w[1].0 - w[0].1, w[1].1 - w[1].0])
                 .collect();
-            assert!(spells.iter().all(|&d| (0.7 * 1200.0..=1.3 * 3.0 * HOUR).contains(&d)));
+            assert!(
+                spells
+                    .iter()
+                    .all(|&d| (0.7 * 1200.0..=1.3 * 3.0 * HOUR).contains(&d))
+            );
             // The leak is flat through every idle spell and climbs at its rate through every
             // run after it began; its label is its mean rate.
             for w in b.runs.windows(2).filter(|w| w[0].0 >= start) {
@@ -664,7 +668,10 @@ mod tests {
                 assert_eq!(g(idle.0), g(idle.1 - 1.0), "seed {seed}");
             }
             let grown = sv.growth(DAY, 0.0, 1.0);
-            assert!((mean * (DAY - start) - grown).abs() < 1e-6 * grown, "seed {seed}");
+            assert!(
+                (mean * (DAY - start) - grown).abs() < 1e-6 * grown,
+                "seed {seed}"
+            );
             assert_eq!(sc.leak_rate_per_sec, Some(mean));
             // The traffic shows the batch on top of the day's.
             let (run, idle) = (b.runs[1], (b.runs[1].1, b.runs[2].0));
@@ -676,7 +683,10 @@ mod tests {
             assert!((off - 1.0).abs() < 0.03, "seed {seed}: {off}");
             assert!(on - off > 0.5 * expected, "seed {seed}: {on} {off}");
         }
-        assert!((4..=16).contains(&live), "{live} of 20 batches hold live data");
+        assert!(
+            (4..=16).contains(&live),
+            "{live} of 20 batches hold live data"
+        );
         let steps: Vec<u32> = (0..20)
             .map(|seed| generate(Situation::BatchLeak, seed).step_secs)
             .collect();
@@ -721,7 +731,10 @@ mod tests {
             );
             let on = traffic_ratio(&sc, &sv.day, start, stop);
             let off = traffic_ratio(&sc, &sv.day, stop, DAY);
-            assert!(on - off > 0.5 * b.rate / sv.day.peak, "seed {seed}: {on} {off}");
+            assert!(
+                on - off > 0.5 * b.rate / sv.day.peak,
+                "seed {seed}: {on} {off}"
+            );
         }
     }
 
