@@ -355,13 +355,8 @@ impl Service {
         let step = match situation {
             S::SparseHealthy | S::SparseLeak => 300.0,
             S::MinuteHealthy | S::MinuteLeak => 60.0,
-            S::BatchLeak | S::CountLeakStops => {
-                if rng.chance(0.25) {
-                    60.0
-                } else {
-                    15.0
-                }
-            }
+            // A quarter of the batch situations are scraped every minute.
+            S::BatchLeak | S::CountLeakStops if rng.chance(0.25) => 60.0,
             _ => 15.0,
         };
         let gappy = matches!(situation, S::GappyHealthy | S::GappyLeak);
