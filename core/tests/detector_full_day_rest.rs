@@ -1,6 +1,6 @@
 //! `full_day_rest_secs`: once the floor spans a day, an alert that is neither pending nor
-//! firing is judged every other bucket, so a leak that begins on the second day is found at
-//! most one bucket later, and never later than that.
+//! firing is judged every other bucket, so a steady leak that begins on the second day (its
+//! condition holds at every bucket once it holds) turns pending at most one bucket later.
 
 use leaksense_core::Sample;
 use leaksense_core::detect::{AlertEvent, AlertState, Detector, DetectorConfig};

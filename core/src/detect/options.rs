@@ -182,7 +182,8 @@ pub struct DetectorConfig {
     /// Once the usable floor spans a day (23 h) and no alert is pending or firing, the floor is
     /// judged at most this often, and never less often than every other bucket: a day's
     /// window moves little with one point more, and its evaluations are the costliest (a leak
-    /// is found at most one bucket later). 0: judged at every bucket.
+    /// condition that holds two buckets in a row turns pending at most one bucket later; one
+    /// that flickers can turn pending later than that). 0: judged at every bucket.
     pub full_day_rest_secs: f64,
     /// A rise whose second half climbs at less than this share of its first half's rate is
     /// decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
