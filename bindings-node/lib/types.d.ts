@@ -126,7 +126,8 @@ export interface AnalyzeOptions {
    * Once the usable floor spans a day (23 h) and no alert is pending or firing, the floor is
    * judged at most this often, and never less often than every other bucket: a day's
    * window moves little with one point more, and its evaluations are the costliest (a leak
-   * is found at most one bucket later). 0: judged at every bucket.
+   * condition that holds two buckets in a row turns pending at most one bucket later; one
+   * that flickers can turn pending later than that). 0: judged at every bucket.
    */
   full_day_rest_secs?: number;
   /**
@@ -475,7 +476,8 @@ export interface DetectorOptions {
    * Once the usable floor spans a day (23 h) and no alert is pending or firing, the floor is
    * judged at most this often, and never less often than every other bucket: a day's
    * window moves little with one point more, and its evaluations are the costliest (a leak
-   * is found at most one bucket later). 0: judged at every bucket.
+   * condition that holds two buckets in a row turns pending at most one bucket later; one
+   * that flickers can turn pending later than that). 0: judged at every bucket.
    */
   full_day_rest_secs?: number;
   /**
