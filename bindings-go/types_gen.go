@@ -99,6 +99,11 @@ type AnalyzeOptions struct {
 	MinRiseRatio *float64 `json:"min_rise_ratio,omitempty"`
 	// Smallest rise, in robust standard deviations of the floor's noise.
 	MinRiseSigmas *float64 `json:"min_rise_sigmas,omitempty"`
+	// The daily profile's veto: a rise that yesterday's floor also had over the same hours,
+	// nearly as large, is the daily cycle's, not a leak (unless today adds enough over
+	// yesterday's rise to matter, or the floor stands clearly above yesterday's at this hour).
+	// Needs a day of floor; with or without traffic.
+	ProfileVeto *bool `json:"profile_veto,omitempty"`
 	// See `projection_secs`.
 	ProjectionRatio *float64 `json:"projection_ratio,omitempty"`
 	// Horizon of the projected rise: a significant rise whose rate would add
@@ -309,6 +314,11 @@ type DetectorOptions struct {
 	MinRiseRatio *float64 `json:"min_rise_ratio,omitempty"`
 	// Smallest rise, in robust standard deviations of the floor's noise.
 	MinRiseSigmas *float64 `json:"min_rise_sigmas,omitempty"`
+	// The daily profile's veto: a rise that yesterday's floor also had over the same hours,
+	// nearly as large, is the daily cycle's, not a leak (unless today adds enough over
+	// yesterday's rise to matter, or the floor stands clearly above yesterday's at this hour).
+	// Needs a day of floor; with or without traffic.
+	ProfileVeto *bool `json:"profile_veto,omitempty"`
 	// See `projection_secs`.
 	ProjectionRatio *float64 `json:"projection_ratio,omitempty"`
 	// Horizon of the projected rise: a significant rise whose rate would add

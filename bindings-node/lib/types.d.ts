@@ -154,6 +154,13 @@ export interface AnalyzeOptions {
    */
   min_rise_sigmas?: number;
   /**
+   * The daily profile's veto: a rise that yesterday's floor also had over the same hours,
+   * nearly as large, is the daily cycle's, not a leak (unless today adds enough over
+   * yesterday's rise to matter, or the floor stands clearly above yesterday's at this hour).
+   * Needs a day of floor; with or without traffic.
+   */
+  profile_veto?: boolean;
+  /**
    * See `projection_secs`.
    */
   projection_ratio?: number;
@@ -495,6 +502,13 @@ export interface DetectorOptions {
    * Smallest rise, in robust standard deviations of the floor's noise.
    */
   min_rise_sigmas?: number;
+  /**
+   * The daily profile's veto: a rise that yesterday's floor also had over the same hours,
+   * nearly as large, is the daily cycle's, not a leak (unless today adds enough over
+   * yesterday's rise to matter, or the floor stands clearly above yesterday's at this hour).
+   * Needs a day of floor; with or without traffic.
+   */
+  profile_veto?: boolean;
   /**
    * See `projection_secs`.
    */

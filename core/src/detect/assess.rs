@@ -356,7 +356,7 @@ fn judge_points(
     if cond
         && !firing
         && ((cfg.traffic_veto && explained_by_load(&s, load_work))
-            || yesterday_too(&s, ctx.view.profile))
+            || (cfg.profile_veto && yesterday_too(&s, ctx.view.profile)))
     {
         return (Verdict::Healthy, false);
     }

@@ -178,6 +178,11 @@ pub struct DetectorConfig {
     /// the floor with the load's part out is judged at every evaluation, not only while the
     /// load has fallen or an alert fires.
     pub unmask_full_day: bool,
+    /// The daily profile's veto: a rise that yesterday's floor also had over the same hours,
+    /// nearly as large, is the daily cycle's, not a leak (unless today adds enough over
+    /// yesterday's rise to matter, or the floor stands clearly above yesterday's at this hour).
+    /// Needs a day of floor; with or without traffic.
+    pub profile_veto: bool,
     /// A rise whose second half climbs at less than this share of its first half's rate is
     /// decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
     pub warmup_deceleration: f64,
@@ -225,6 +230,7 @@ impl Default for DetectorConfig {
             traffic_unmask: true,
             unmask_moves: true,
             unmask_full_day: true,
+            profile_veto: true,
             warmup_deceleration: 0.75,
             traffic_warmup: true,
             alloc_rate_traffic: false,
@@ -369,6 +375,7 @@ mod tests {
             traffic_unmask: false,
             unmask_moves: false,
             unmask_full_day: false,
+            profile_veto: false,
             traffic_warmup: false,
             warmup_deceleration: 0.0,
             veto_record_curve: 0.0,
