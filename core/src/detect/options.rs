@@ -183,6 +183,10 @@ pub struct DetectorConfig {
     /// yesterday's rise to matter, or the floor stands clearly above yesterday's at this hour).
     /// Needs a day of floor; with or without traffic.
     pub profile_veto: bool,
+    /// Once a day of floor is kept: the floor with yesterday's floor at the same hour taken out
+    /// is judged too, while the floor stands above yesterday's or an alert fires (on a second
+    /// day, one hinge over the window starts in yesterday's swing).
+    pub profile_unmask: bool,
     /// A rise whose second half climbs at less than this share of its first half's rate is
     /// decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
     pub warmup_deceleration: f64,
@@ -231,6 +235,7 @@ impl Default for DetectorConfig {
             unmask_moves: true,
             unmask_full_day: true,
             profile_veto: true,
+            profile_unmask: true,
             warmup_deceleration: 0.75,
             traffic_warmup: true,
             alloc_rate_traffic: false,
@@ -376,6 +381,7 @@ mod tests {
             unmask_moves: false,
             unmask_full_day: false,
             profile_veto: false,
+            profile_unmask: false,
             traffic_warmup: false,
             warmup_deceleration: 0.0,
             veto_record_curve: 0.0,
