@@ -82,6 +82,12 @@ type AnalyzeOptions struct {
 	// How long the leak condition must hold before pending turns to firing (Prometheus `for`);
 	// shorter for strong evidence, see `min_for_secs`.
 	ForSecs *float64 `json:"for_secs,omitempty"`
+	// Once the usable floor spans a day (23 h) and no alert is pending or firing, the floor is
+	// judged at most this often, and never less often than every other bucket: a day's
+	// window moves little with one point more, and its evaluations are the costliest (a leak
+	// condition that holds two buckets in a row turns pending at most one bucket later; one
+	// that flickers can turn pending later than that). 0: judged at every bucket.
+	FullDayRestSecs *float64 `json:"full_day_rest_secs,omitempty"`
 	// What the series measures.
 	Kind *SeriesKind `json:"kind,omitempty"`
 	// The memory (or count) limit, when known; enables time-to-limit.
@@ -301,6 +307,12 @@ type DetectorOptions struct {
 	// How long the leak condition must hold before pending turns to firing (Prometheus `for`);
 	// shorter for strong evidence, see `min_for_secs`.
 	ForSecs *float64 `json:"for_secs,omitempty"`
+	// Once the usable floor spans a day (23 h) and no alert is pending or firing, the floor is
+	// judged at most this often, and never less often than every other bucket: a day's
+	// window moves little with one point more, and its evaluations are the costliest (a leak
+	// condition that holds two buckets in a row turns pending at most one bucket later; one
+	// that flickers can turn pending later than that). 0: judged at every bucket.
+	FullDayRestSecs *float64 `json:"full_day_rest_secs,omitempty"`
 	// What the series measures.
 	Kind *SeriesKind `json:"kind,omitempty"`
 	// The memory (or count) limit, when known; enables time-to-limit.

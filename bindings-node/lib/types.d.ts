@@ -123,6 +123,14 @@ export interface AnalyzeOptions {
    */
   for_secs?: number;
   /**
+   * Once the usable floor spans a day (23 h) and no alert is pending or firing, the floor is
+   * judged at most this often, and never less often than every other bucket: a day's
+   * window moves little with one point more, and its evaluations are the costliest (a leak
+   * condition that holds two buckets in a row turns pending at most one bucket later; one
+   * that flickers can turn pending later than that). 0: judged at every bucket.
+   */
+  full_day_rest_secs?: number;
+  /**
    * What the series measures.
    */
   kind?: SeriesKind;
@@ -477,6 +485,14 @@ export interface DetectorOptions {
    * shorter for strong evidence, see `min_for_secs`.
    */
   for_secs?: number;
+  /**
+   * Once the usable floor spans a day (23 h) and no alert is pending or firing, the floor is
+   * judged at most this often, and never less often than every other bucket: a day's
+   * window moves little with one point more, and its evaluations are the costliest (a leak
+   * condition that holds two buckets in a row turns pending at most one bucket later; one
+   * that flickers can turn pending later than that). 0: judged at every bucket.
+   */
+  full_day_rest_secs?: number;
   /**
    * What the series measures.
    */

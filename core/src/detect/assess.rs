@@ -54,6 +54,8 @@ pub(super) struct Work {
     load: LoadWork,
     /// The usable floor with the load's part taken out.
     adjusted: Vec<Sample>,
+    /// When the last evaluation judged the floor ([`rests`]).
+    judged_at: Option<i64>,
 }
 
 impl Work {
@@ -66,6 +68,7 @@ impl Work {
             slopes: Vec::with_capacity(TEST_POINTS * TEST_POINTS / 2),
             load: LoadWork::with_capacity(capacity),
             adjusted: Vec::with_capacity(capacity),
+            judged_at: None,
         }
     }
 }
@@ -248,6 +251,9 @@ fn assess_with_load(
     if floor.len() - skip < MIN_POINTS {
         return (Verdict::Insufficient, false, est);
     }
+    if lazy {
+        work.judged_at = Some(now.ts_ms);
+    }
     floor.copy_into(skip, &mut work.points);
     let known = loads.is_some_and(|loads| {
         loads.copy_into(skip, &mut work.loads);
@@ -309,6 +315,26 @@ fn assess_with_load(
     } else {
         (verdict, cond, est)
     }
+}
+
+/// Whether an evaluation may skip judging a day's floor (`full_day_rest_secs`): the usable
+/// floor spans a day and the last judgement was less than the rest ago. For an alert that is
+/// neither pending nor firing only (those need a judgement at every bucket). A day's window
+/// judged one bucket later moves a new alert whose condition holds two buckets in a row by
+/// that bucket at most, and a second day's evaluations cost twice the first day's (a full
+/// window, and the floor with the load's part out judged too).
+pub(super) fn rests(cfg: &DetectorConfig, view: &View, work: &Work) -> bool {
+    let rest_ms = cfg.full_day_rest_ms();
+    let Some(now) = view.floor.last() else {
+        return false;
+    };
+    rest_ms > 0
+        && work.judged_at.is_some_and(|at| now.ts_ms - at < rest_ms)
+        && view
+            .floor
+            .iter()
+            .find(|p| p.ts_ms >= view.from_ms)
+            .is_some_and(|p| now.ts_ms - p.ts_ms >= load::FULL_DAY_MS)
 }
 
 /// Whether the floor stands above yesterday's at this hour, now and half an hour ago: the

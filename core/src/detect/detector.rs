@@ -28,7 +28,7 @@
 
 use super::alert::{Alert, AlertEvent, AlertState, hold_ms};
 use super::alloc_rate::AllocRate;
-use super::assess::{View, Work, assess};
+use super::assess::{View, Work, assess, rests};
 use super::floor::Floor;
 use super::options::{DetectorConfig, SeriesKind};
 use super::stats::{finite, normal_quantile};
@@ -269,6 +269,9 @@ impl Detector {
             slow_floor: self.floor.slow_period(),
             profile: self.floor.profile(),
         };
+        if self.alert.state() == AlertState::Inactive && rests(&self.cfg, &view, &self.work) {
+            return false;
+        }
         let (verdict, cond, e) = assess(&self.cfg, self.z, &view, &mut self.work, true, firing);
         self.verdict = verdict;
         self.strength = e.strength;

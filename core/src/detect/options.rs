@@ -13,7 +13,8 @@ pub(crate) const COUNT_PROJECTION_FACTOR: f64 = 4.0;
 /// A count's `stop_min_secs`: a count that follows traffic levels off for hours each evening
 /// while a slow leak under it goes on.
 const COUNT_STOP_MIN_SECS: f64 = 4.0 * 3600.0;
-/// A reused traffic verdict is at most this many buckets (evaluations) old.
+/// A reused traffic verdict is at most this many buckets (evaluations) old, and a day's floor
+/// rests (`full_day_rest_secs`) for less than this many.
 const REUSE_BUCKETS: f64 = 2.0;
 
 /// Largest floor ring: every block of the trend test then fits `BLOCK_MAX` (5.3 days of 5 min
@@ -187,6 +188,12 @@ pub struct DetectorConfig {
     /// is judged too, while the floor stands above yesterday's or an alert fires (on a second
     /// day, one hinge over the window starts in yesterday's swing).
     pub profile_unmask: bool,
+    /// Once the usable floor spans a day (23 h) and no alert is pending or firing, the floor is
+    /// judged at most this often, and never less often than every other bucket: a day's
+    /// window moves little with one point more, and its evaluations are the costliest (a leak
+    /// condition that holds two buckets in a row turns pending at most one bucket later; one
+    /// that flickers can turn pending later than that). 0: judged at every bucket.
+    pub full_day_rest_secs: f64,
     /// A rise whose second half climbs at less than this share of its first half's rate is
     /// decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
     pub warmup_deceleration: f64,
@@ -236,6 +243,7 @@ impl Default for DetectorConfig {
             unmask_full_day: true,
             profile_veto: true,
             profile_unmask: true,
+            full_day_rest_secs: 600.0,
             warmup_deceleration: 0.75,
             traffic_warmup: true,
             alloc_rate_traffic: false,
@@ -266,6 +274,16 @@ impl DetectorConfig {
     pub(crate) fn traffic_reuse_ms(&self) -> i64 {
         (self
             .traffic_reuse_secs
+            .min(REUSE_BUCKETS * self.bucket_secs)
+            * 1000.0) as i64
+    }
+
+    /// How long after an evaluation a day's floor rests (`full_day_rest_secs`), in the
+    /// detector's milliseconds: at most two buckets, so that it skips one evaluation at most
+    /// whatever the bucket.
+    pub(crate) fn full_day_rest_ms(&self) -> i64 {
+        (self
+            .full_day_rest_secs
             .min(REUSE_BUCKETS * self.bucket_secs)
             * 1000.0) as i64
     }
@@ -335,6 +353,7 @@ impl DetectorConfig {
         range("veto_record_curve", self.veto_record_curve, 0.0, 100.0)?;
         range("veto_slow_evidence", self.veto_slow_evidence, 0.0, 100.0)?;
         range("traffic_reuse_secs", self.traffic_reuse_secs, 0.0, 86400.0)?;
+        range("full_day_rest_secs", self.full_day_rest_secs, 0.0, 86400.0)?;
         range("warmup_deceleration", self.warmup_deceleration, 0.0, 1.0)?;
         if !(1..=10_000).contains(&self.max_events) {
             return Err(InputError::invalid_option(
@@ -353,7 +372,7 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 10] = [
+        let edits: [fn(&mut DetectorConfig); 12] = [
             |c| c.warmup_deceleration = -0.1,
             |c| c.warmup_deceleration = 1.5,
             |c| c.veto_keeps = f64::NAN,
@@ -364,6 +383,8 @@ mod tests {
             |c| c.veto_slow_evidence = f64::NAN,
             |c| c.traffic_reuse_secs = -1.0,
             |c| c.traffic_reuse_secs = 1e9,
+            |c| c.full_day_rest_secs = -1.0,
+            |c| c.full_day_rest_secs = f64::NAN,
         ];
         for edit in edits {
             let mut c = DetectorConfig::default();
@@ -386,6 +407,7 @@ mod tests {
             warmup_deceleration: 0.0,
             veto_record_curve: 0.0,
             traffic_reuse_secs: 0.0,
+            full_day_rest_secs: 0.0,
             ..DetectorConfig::default()
         };
         assert!(off.validate().is_ok());
@@ -413,6 +435,10 @@ mod tests {
             ..compressed
         };
         assert_eq!(off.traffic_reuse_ms(), 0);
+        // A day's floor rests for one bucket at most: 600 s is every other 5-min bucket, and
+        // every other 1-second bucket with time compressed.
+        assert_eq!(DetectorConfig::default().full_day_rest_ms(), 600_000);
+        assert_eq!(compressed.full_day_rest_ms(), 2_000);
     }
 
     #[test]
