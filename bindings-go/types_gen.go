@@ -105,6 +105,15 @@ type AnalyzeOptions struct {
 	MinRiseRatio *float64 `json:"min_rise_ratio,omitempty"`
 	// Smallest rise, in robust standard deviations of the floor's noise.
 	MinRiseSigmas *float64 `json:"min_rise_sigmas,omitempty"`
+	// Once a day of floor is kept: the floor with yesterday's floor at the same hour taken out
+	// is judged too, while the floor stands above yesterday's or an alert fires (on a second
+	// day, one hinge over the window starts in yesterday's swing).
+	ProfileUnmask *bool `json:"profile_unmask,omitempty"`
+	// The daily profile's veto: a rise that yesterday's floor also had over the same hours,
+	// nearly as large, is the daily cycle's, not a leak (unless today adds enough over
+	// yesterday's rise to matter, or the floor stands clearly above yesterday's at this hour).
+	// Needs a day of floor; with or without traffic.
+	ProfileVeto *bool `json:"profile_veto,omitempty"`
 	// See `projection_secs`.
 	ProjectionRatio *float64 `json:"projection_ratio,omitempty"`
 	// Horizon of the projected rise: a significant rise whose rate would add
@@ -321,6 +330,15 @@ type DetectorOptions struct {
 	MinRiseRatio *float64 `json:"min_rise_ratio,omitempty"`
 	// Smallest rise, in robust standard deviations of the floor's noise.
 	MinRiseSigmas *float64 `json:"min_rise_sigmas,omitempty"`
+	// Once a day of floor is kept: the floor with yesterday's floor at the same hour taken out
+	// is judged too, while the floor stands above yesterday's or an alert fires (on a second
+	// day, one hinge over the window starts in yesterday's swing).
+	ProfileUnmask *bool `json:"profile_unmask,omitempty"`
+	// The daily profile's veto: a rise that yesterday's floor also had over the same hours,
+	// nearly as large, is the daily cycle's, not a leak (unless today adds enough over
+	// yesterday's rise to matter, or the floor stands clearly above yesterday's at this hour).
+	// Needs a day of floor; with or without traffic.
+	ProfileVeto *bool `json:"profile_veto,omitempty"`
 	// See `projection_secs`.
 	ProjectionRatio *float64 `json:"projection_ratio,omitempty"`
 	// Horizon of the projected rise: a significant rise whose rate would add

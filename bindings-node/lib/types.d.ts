@@ -162,6 +162,19 @@ export interface AnalyzeOptions {
    */
   min_rise_sigmas?: number;
   /**
+   * Once a day of floor is kept: the floor with yesterday's floor at the same hour taken out
+   * is judged too, while the floor stands above yesterday's or an alert fires (on a second
+   * day, one hinge over the window starts in yesterday's swing).
+   */
+  profile_unmask?: boolean;
+  /**
+   * The daily profile's veto: a rise that yesterday's floor also had over the same hours,
+   * nearly as large, is the daily cycle's, not a leak (unless today adds enough over
+   * yesterday's rise to matter, or the floor stands clearly above yesterday's at this hour).
+   * Needs a day of floor; with or without traffic.
+   */
+  profile_veto?: boolean;
+  /**
    * See `projection_secs`.
    */
   projection_ratio?: number;
@@ -511,6 +524,19 @@ export interface DetectorOptions {
    * Smallest rise, in robust standard deviations of the floor's noise.
    */
   min_rise_sigmas?: number;
+  /**
+   * Once a day of floor is kept: the floor with yesterday's floor at the same hour taken out
+   * is judged too, while the floor stands above yesterday's or an alert fires (on a second
+   * day, one hinge over the window starts in yesterday's swing).
+   */
+  profile_unmask?: boolean;
+  /**
+   * The daily profile's veto: a rise that yesterday's floor also had over the same hours,
+   * nearly as large, is the daily cycle's, not a leak (unless today adds enough over
+   * yesterday's rise to matter, or the floor stands clearly above yesterday's at this hour).
+   * Needs a day of floor; with or without traffic.
+   */
+  profile_veto?: boolean;
   /**
    * See `projection_secs`.
    */

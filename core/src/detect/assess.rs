@@ -7,7 +7,7 @@
 use super::detector::Verdict;
 use super::load::{self, LoadWork};
 use super::options::{COUNT_PROJECTION_FACTOR, COUNT_RISE_FACTOR, DetectorConfig, SeriesKind};
-use super::profile::DailyProfile;
+use super::profile::{DAY_MS, DailyProfile};
 use super::stats::{
     Bounds, Hinge, TEST_POINTS, block_median, hinge_fit, line_beats_step, median, order_key,
     plateau, plateau_f, reduce_blocks, residual_sigma, sen, sen_blocks, theil_sen,
@@ -201,8 +201,37 @@ pub(super) struct View<'a> {
 /// Judges the usable floor. Returns the verdict before the alert step, whether the leak
 /// condition holds, and the estimates. With `lazy`, returns as soon as the condition is
 /// decided, leaving the estimates partial. With traffic known, a rise the load can explain is
-/// not a leak ([`load::explains`]).
+/// not a leak ([`load::explains`]). With a day of floor kept, the floor with yesterday's at the
+/// same hour taken out is judged too ([`against_yesterday`]).
 pub(super) fn assess(
+    cfg: &DetectorConfig,
+    z: f64,
+    view: &View,
+    work: &mut Work,
+    lazy: bool,
+    firing: bool,
+) -> (Verdict, bool, Estimate) {
+    let (verdict, cond, est) = assess_with_load(cfg, z, view, work, lazy, firing);
+    // `work.points` holds the usable floor unless that was too short (`Insufficient`).
+    if cond || !cfg.profile_unmask || verdict == Verdict::Insufficient {
+        return (verdict, cond, est);
+    }
+    let ctx = Context {
+        cfg,
+        z,
+        view,
+        lazy,
+        firing,
+        differenced: true,
+    };
+    match against_yesterday(&ctx, work, est) {
+        Some(found) => (Verdict::Leak, true, found),
+        None => (verdict, cond, est),
+    }
+}
+
+/// [`assess`] without the judgement against yesterday.
+fn assess_with_load(
     cfg: &DetectorConfig,
     z: f64,
     view: &View,
@@ -246,6 +275,7 @@ pub(super) fn assess(
         view,
         lazy,
         firing,
+        differenced: false,
     };
     let (verdict, cond) = judge_points(&ctx, points, xs, values, slopes, load_work, &mut est);
     // With traffic known, a leak can hide under a floor that falls with the load: judge the
@@ -319,6 +349,50 @@ fn above_yesterday(points: &[Sample], profile: &DailyProfile) -> bool {
         .all(|p| p.is_some_and(|p| profile.day_before(p.ts_ms).is_some_and(|y| p.value > y)))
 }
 
+/// With a day of floor kept (`profile_unmask`): judges the floor with yesterday's floor at the
+/// same hour taken out, over the points whose yesterday the profile holds (past yesterday's
+/// warm-up). A window that spans a day holds yesterday's whole swing, and one hinge over it
+/// starts in yesterday's swing: the thirds and the plateau test then see the swing, and the
+/// residuals around the hinge hold it. Today less yesterday is flat for a floor that repeats
+/// its day and rises from where a leak begins. Only worth its cost while the floor stands
+/// above yesterday's (or an alert fires, to keep it firing). Returns the estimates when it
+/// finds a leak.
+fn against_yesterday(ctx: &Context, work: &mut Work, est: Estimate) -> Option<Estimate> {
+    let Work {
+        points,
+        values,
+        slopes,
+        load: load_work,
+        adjusted,
+        ..
+    } = work;
+    let profile = ctx.view.profile;
+    if !ctx.firing && !above_yesterday(points, profile) {
+        return None;
+    }
+    adjusted.clear();
+    let mut level = 0.0;
+    let from_ms = ctx.view.from_ms.saturating_add(DAY_MS);
+    for p in points.iter().filter(|p| p.ts_ms >= from_ms) {
+        if let Some(y) = profile.day_before(p.ts_ms) {
+            adjusted.push(Sample {
+                ts_ms: p.ts_ms,
+                value: p.value - y,
+            });
+            level += y;
+        }
+    }
+    if adjusted.len() < MIN_POINTS {
+        return None;
+    }
+    // Yesterday's mean level added back keeps the practical bar relative to the floor.
+    let level = level / adjusted.len() as f64;
+    adjusted.iter_mut().for_each(|a| a.value += level);
+    let mut found = est;
+    let (_, cond) = judge_points(ctx, adjusted, None, values, slopes, load_work, &mut found);
+    cond.then_some(found)
+}
+
 /// What every judgement of one evaluation shares.
 struct Context<'a> {
     cfg: &'a DetectorConfig,
@@ -326,6 +400,8 @@ struct Context<'a> {
     view: &'a View<'a>,
     lazy: bool,
     firing: bool,
+    /// The floor with yesterday's taken out: the daily profile's veto does not apply again.
+    differenced: bool,
 }
 
 /// Judges `points` (the usable floor, or it with the load's part out): hinge, gate, the tests
@@ -383,7 +459,7 @@ fn judge_points(
     if cond
         && !firing
         && ((cfg.traffic_veto && explained_by_load(&s, load_work))
-            || yesterday_too(&s, ctx.view.profile))
+            || (cfg.profile_veto && !ctx.differenced && yesterday_too(&s, ctx.view.profile)))
     {
         return (Verdict::Healthy, false);
     }
@@ -666,4 +742,55 @@ fn shaped_like_a_leak(blocks: &[(f64, f64)], decel: Option<f64>, slopes: &mut Ve
     let first = sen_blocks(&blocks[..half], None, slopes).0;
     let second = sen_blocks(&blocks[half..], None, slopes).0;
     matches!((first, second), (Some(a), Some(b)) if b >= decel * a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DAY_MS;
+    use crate::detect::scenarios::{START_MS, Scenario, Situation, generate};
+    use crate::detect::{AlertState, DetectorConfig, analyze};
+
+    /// When the series alone first began firing after `after_ms`, with `profile_unmask` as given.
+    fn fires_after(sc: &Scenario, profile_unmask: bool, after_ms: i64) -> Option<i64> {
+        let cfg = DetectorConfig {
+            limit: sc.limit,
+            profile_unmask,
+            max_events: 1000,
+            ..DetectorConfig::for_kind(sc.kind)
+        };
+        let events = analyze(&sc.samples, &cfg).unwrap().events;
+        events
+            .iter()
+            .find(|e| e.to == AlertState::Firing && e.ts_ms >= after_ms)
+            .map(|e| e.ts_ms)
+    }
+
+    #[test]
+    fn a_second_day_leak_shows_against_yesterdays_floor() {
+        // Training seeds of a leak that begins on the second day of a daily floor swing: on the
+        // series alone, one hinge over the day-long window started in yesterday's swing and the
+        // alert came 6-9 h after the leak began.
+        let hour = 3_600_000;
+        for seed in [5, 8] {
+            let sc = generate(Situation::SwingLeakTwoDays, seed, 15);
+            let start = sc.leak_start_ms.unwrap();
+            let on = fires_after(&sc, true, start).expect("fires");
+            assert!(
+                on - start <= 2 * hour,
+                "seed {seed}: {} h",
+                (on - start) / hour
+            );
+            let off = fires_after(&sc, false, start);
+            assert!(off.is_none_or(|t| t - start >= 6 * hour), "seed {seed}");
+        }
+        // A healthy two-day swing does not begin firing on its second day.
+        for seed in 0..8 {
+            let sc = generate(Situation::DailySwingTwoDays, seed, 15);
+            assert_eq!(
+                fires_after(&sc, true, START_MS + DAY_MS),
+                None,
+                "seed {seed}"
+            );
+        }
+    }
 }

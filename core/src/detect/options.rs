@@ -179,6 +179,15 @@ pub struct DetectorConfig {
     /// the floor with the load's part out is judged at every evaluation, not only while the
     /// load has fallen or an alert fires.
     pub unmask_full_day: bool,
+    /// The daily profile's veto: a rise that yesterday's floor also had over the same hours,
+    /// nearly as large, is the daily cycle's, not a leak (unless today adds enough over
+    /// yesterday's rise to matter, or the floor stands clearly above yesterday's at this hour).
+    /// Needs a day of floor; with or without traffic.
+    pub profile_veto: bool,
+    /// Once a day of floor is kept: the floor with yesterday's floor at the same hour taken out
+    /// is judged too, while the floor stands above yesterday's or an alert fires (on a second
+    /// day, one hinge over the window starts in yesterday's swing).
+    pub profile_unmask: bool,
     /// Once the usable floor spans a day (23 h) and no alert is pending or firing, the floor is
     /// judged at most this often, and never less often than every other bucket: a day's
     /// window moves little with one point more, and its evaluations are the costliest (a leak
@@ -232,6 +241,8 @@ impl Default for DetectorConfig {
             traffic_unmask: true,
             unmask_moves: true,
             unmask_full_day: true,
+            profile_veto: true,
+            profile_unmask: true,
             full_day_rest_secs: 600.0,
             warmup_deceleration: 0.75,
             traffic_warmup: true,
@@ -390,6 +401,8 @@ mod tests {
             traffic_unmask: false,
             unmask_moves: false,
             unmask_full_day: false,
+            profile_veto: false,
+            profile_unmask: false,
             traffic_warmup: false,
             warmup_deceleration: 0.0,
             veto_record_curve: 0.0,

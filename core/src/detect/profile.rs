@@ -4,7 +4,7 @@
 
 use crate::series::Sample;
 
-const DAY_MS: i64 = 86_400_000;
+pub(super) const DAY_MS: i64 = 86_400_000;
 /// Bins on each side of an hour averaged when the profile is read (the floor is noisy).
 const REACH: i64 = 2;
 
