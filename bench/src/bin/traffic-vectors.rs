@@ -19,7 +19,7 @@ use leaksense_core::series::Sample;
 use serde_json::{Value, json};
 
 /// The situations, and whether their case checks the growth start.
-const PICKS: [(Situation, bool); 16] = [
+const PICKS: [(Situation, bool); 18] = [
     (Situation::DailySwing, false),
     (Situation::DailySwingTwoDays, false),
     (Situation::CacheWarmup, false),
@@ -36,6 +36,8 @@ const PICKS: [(Situation, bool); 16] = [
     (Situation::MinuteLeak, false),
     (Situation::GappyLeak, true),
     (Situation::SwingLeakTwoDays, false),
+    (Situation::BatchLeak, false),
+    (Situation::CountLeakStops, false),
 ];
 
 fn secs(samples: &[Sample]) -> (Vec<f64>, Vec<f64>) {

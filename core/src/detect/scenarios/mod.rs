@@ -12,7 +12,8 @@
 //! from a separate random stream (it drives their sawtooth and small daily floor where they
 //! have one, and nothing else). The later ones ([`service`]) model a service whose floor and
 //! GC follow its traffic: daily floor swings, cache warm-ups, leaks that stop, slow leaks
-//! towards a limit, slow count leaks, and sparse, jittered or gappy sampling.
+//! towards a limit, slow count leaks, sparse, jittered or gappy sampling, and leaks that grow
+//! only while a batch job runs.
 
 mod legacy;
 mod service;
@@ -110,11 +111,23 @@ pub enum Situation {
     /// the day's traffic, whose night low falls at a random hour), half of them per request:
     /// the detector has seen one full swing before it.
     SwingLeakTwoDays,
+    /// A leak on a route a batch job (or cron) calls: the batch runs for 20 min to 3 h (one
+    /// length per series, each run and idle spell 0.7–1.3 times it), then idles about as long,
+    /// all day; from one of its runs at 2–12 h on, each run leaks 1–30% of the base per hour
+    /// while it runs, and the leak is flat while it idles. The batch's requests add to the
+    /// service's daily traffic; for half the series they also hold live data while they run,
+    /// as the day's requests do. Sampled every 15 s, or 60 s for a quarter.
+    BatchLeak,
+    /// A count (goroutines, handles) leaking one per 2–20 min under ±20 noise while a batch
+    /// runs, for 1–8 h from 2–12 h, then flat (`growth_stop_ms`). The batch's requests add to
+    /// the daily traffic (and, for half the series, to the count in flight). Sampled every
+    /// 15 s, or 60 s for a quarter.
+    CountLeakStops,
 }
 
 impl Situation {
     /// Every situation, healthy ones first (the first nineteen, then the later ones).
-    pub const ALL: [Situation; 35] = [
+    pub const ALL: [Situation; 37] = [
         Situation::Flat,
         Situation::WarmupPlateau,
         Situation::Step,
@@ -150,6 +163,8 @@ impl Situation {
         Situation::MinuteLeak,
         Situation::GappyLeak,
         Situation::SwingLeakTwoDays,
+        Situation::BatchLeak,
+        Situation::CountLeakStops,
     ];
 
     /// A short snake_case name.
@@ -190,6 +205,8 @@ impl Situation {
             Situation::MinuteLeak => "minute_leak",
             Situation::GappyLeak => "gappy_leak",
             Situation::SwingLeakTwoDays => "swing_leak_2d",
+            Situation::BatchLeak => "batch_leak",
+            Situation::CountLeakStops => "count_leak_stops",
         }
     }
 
@@ -236,6 +253,8 @@ impl Situation {
                 | Situation::MinuteLeak
                 | Situation::GappyLeak
                 | Situation::SwingLeakTwoDays
+                | Situation::BatchLeak
+                | Situation::CountLeakStops
         )
     }
 
@@ -245,7 +264,8 @@ impl Situation {
             Situation::CountHealthy
             | Situation::CountLeak
             | Situation::CountSwing
-            | Situation::SlowCountLeak => SeriesKind::Count,
+            | Situation::SlowCountLeak
+            | Situation::CountLeakStops => SeriesKind::Count,
             _ => SeriesKind::Heap,
         }
     }

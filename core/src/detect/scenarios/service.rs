@@ -85,6 +85,84 @@ enum Growth {
         rate: f64,
         per_request: bool,
     },
+    /// A leak of `rate` units per second while the batch runs, from `start` on: the floor
+    /// rises by the batch's requests and is flat while it idles; `mean` is its rate averaged
+    /// from `start` to the end of the series.
+    BatchLeak {
+        start: f64,
+        rate: f64,
+        mean: f64,
+    },
+}
+
+/// A batch job's runs (`[from, to)` seconds, in order) and the request rate it adds while one
+/// runs; `live`: its requests hold live data while they run, as the day's do (else it
+/// streams, and only the leak keeps anything).
+struct Batch {
+    runs: Vec<(f64, f64)>,
+    rate: f64,
+    live: bool,
+}
+
+impl Batch {
+    fn rate_at(&self, t: f64) -> f64 {
+        if self.runs.iter().any(|&(a, b)| a <= t && t < b) {
+            self.rate
+        } else {
+            0.0
+        }
+    }
+
+    /// How long the batch ran between `from` and `to` (seconds).
+    fn run_time(&self, from: f64, to: f64) -> f64 {
+        self.runs
+            .iter()
+            .map(|&(a, b)| (b.min(to) - a.max(from)).max(0.0))
+            .sum()
+    }
+
+    /// Runs of 20 min to 3 h (one length per series, each run and idle spell 0.7–1.3 times
+    /// it) over `end` seconds, at a random phase.
+    fn cron(rng: &mut Rng, end: f64, rate: f64, live: bool) -> Batch {
+        let len = rng.log_uniform(20.0 * 60.0, 3.0 * HOUR);
+        let mut t = -rng.uniform(0.0, 2.0 * len);
+        let mut runs = Vec::new();
+        while t < end {
+            let to = t + len * rng.uniform(0.7, 1.3);
+            runs.push((t.max(0.0), to));
+            t = to + len * rng.uniform(0.7, 1.3);
+        }
+        Batch { runs, rate, live }
+    }
+
+    /// A leak of `lo`–`hi` of the base per hour while the batch runs, from its first run
+    /// that begins at 2–12 h or later.
+    fn leak(&self, rng: &mut Rng, base: f64, lo: f64, hi: f64, end: f64) -> Growth {
+        let after = rng.uniform(2.0, 12.0) * HOUR;
+        let rate = base * rng.log_uniform(lo, hi) / HOUR;
+        let start = (self.runs.iter().map(|r| r.0).find(|&a| a >= after))
+            .expect("a run and an idle spell last at most 7.8 h, so one begins by 19.8 h");
+        Growth::BatchLeak {
+            start,
+            rate,
+            mean: rate * self.run_time(start, end) / (end - start),
+        }
+    }
+}
+
+/// A batch whose requests hold live data raises the day's shape above 1 by its rate over the
+/// day's range of rates (per-request data as the day's).
+fn live_shape(rate: f64, day: &Day) -> f64 {
+    rate / (day.peak * (1.0 - day.night))
+}
+
+/// The highest shape of a healthy floor: 1, or more while a batch holding live data runs at
+/// the peak.
+fn top_shape(batch: &Option<Batch>, day: &Day) -> f64 {
+    match batch {
+        Some(b) if b.live => 1.0 + live_shape(b.rate, day),
+        _ => 1.0,
+    }
 }
 
 /// Every random choice of one series.
@@ -111,6 +189,8 @@ struct Service {
     days: f64,
     jitter: f64,
     gaps: Vec<(i64, i64)>,
+    /// A batch job whose requests add to the daily traffic.
+    batch: Option<Batch>,
 }
 
 /// A healthy shape for the sampling situations: flat, a daily swing, a step or a warm-up.
@@ -180,7 +260,7 @@ impl Service {
         let day = Day::draw(rng);
         let base = match situation {
             S::SlowLeakToLimit => rng.log_uniform(500.0 * MB, 4000.0 * MB),
-            S::CountSwing | S::SlowCountLeak => rng.log_uniform(20.0, 500.0),
+            S::CountSwing | S::SlowCountLeak | S::CountLeakStops => rng.log_uniform(20.0, 500.0),
             _ => rng.log_uniform(50.0 * MB, 5000.0 * MB),
         };
         let mut swing = match situation {
@@ -190,8 +270,8 @@ impl Service {
             | S::RequestLeak
             | S::SwingLeakTwoDays => rng.uniform(0.05, 0.4),
             S::CountSwing => rng.uniform(0.2, 1.0),
-            S::SlowCountLeak => rng.uniform(0.1, 0.5),
-            S::SparseLeak | S::MinuteLeak | S::GappyLeak => rng.uniform(0.0, 0.3),
+            S::SlowCountLeak | S::CountLeakStops => rng.uniform(0.1, 0.5),
+            S::SparseLeak | S::MinuteLeak | S::GappyLeak | S::BatchLeak => rng.uniform(0.0, 0.3),
             S::LeakStops => rng.uniform(0.0, 0.1),
             _ => rng.uniform(0.0, 0.04),
         };
@@ -202,6 +282,8 @@ impl Service {
             rng.uniform(0.0, 30.0) * 60.0
         };
         let per_request = rng.chance(0.5);
+        let mean_rate = day.peak * (day.night + (1.0 - day.night) * 0.5);
+        let mut batch = None;
         let growth = match situation {
             S::CacheWarmup => warmup(rng),
             S::SparseHealthy | S::MinuteHealthy | S::GappyHealthy => {
@@ -234,6 +316,29 @@ impl Service {
                 rate: 1.0 / rng.uniform(300.0, 1200.0),
                 per_request: false,
             },
+            S::BatchLeak => {
+                let rate = mean_rate * rng.log_uniform(0.1, 1.0);
+                let live = rng.chance(0.5);
+                let b = Batch::cron(rng, DAY, rate, live);
+                let g = b.leak(rng, base, 0.01, 0.3, DAY);
+                batch = Some(b);
+                g
+            }
+            S::CountLeakStops => {
+                let start = rng.uniform(2.0, 12.0) * HOUR;
+                let stop = start + rng.uniform(1.0, 8.0) * HOUR;
+                batch = Some(Batch {
+                    runs: vec![(start, stop)],
+                    rate: mean_rate * rng.log_uniform(0.1, 1.0),
+                    live: rng.chance(0.5),
+                });
+                Growth::Leak {
+                    start,
+                    stop,
+                    rate: 1.0 / rng.uniform(120.0, 1200.0),
+                    per_request: false,
+                }
+            }
             _ => Growth::None,
         };
         let headroom = rng.uniform(1.3, 3.0);
@@ -243,13 +348,15 @@ impl Service {
             (_, Growth::Leak { rate, .. }) if situation == S::SlowLeakToLimit => {
                 Some(base * (1.0 + swing) + rate * ttl)
             }
-            _ => Some(base * (1.0 + swing) * headroom),
+            _ => Some(base * (1.0 + swing * top_shape(&batch, &day).powf(gamma)) * headroom),
         };
         let gc_share = rng.uniform(0.1, 1.0);
         let period = rng.log_uniform(10.0, 1800.0);
         let step = match situation {
             S::SparseHealthy | S::SparseLeak => 300.0,
             S::MinuteHealthy | S::MinuteLeak => 60.0,
+            // A quarter of the batch situations are scraped every minute.
+            S::BatchLeak | S::CountLeakStops if rng.chance(0.25) => 60.0,
             _ => 15.0,
         };
         let gappy = matches!(situation, S::GappyHealthy | S::GappyLeak);
@@ -264,7 +371,6 @@ impl Service {
         } else {
             Vec::new()
         };
-        let mean_rate = day.peak * (day.night + (1.0 - day.night) * 0.5);
         Service {
             kind: situation.kind(),
             base,
@@ -292,6 +398,7 @@ impl Service {
             },
             jitter,
             gaps,
+            batch,
             day,
         }
     }
@@ -325,6 +432,9 @@ impl Service {
                     rate * (t.min(stop) - start)
                 }
             }
+            Growth::BatchLeak { start, rate, .. } => {
+                rate * self.batch.as_ref().map_or(0.0, |b| b.run_time(start, t))
+            }
             _ => 0.0,
         }
     }
@@ -336,6 +446,7 @@ fn labels(g: Growth) -> (Option<f64>, Option<f64>, Option<f64>) {
         Growth::Leak {
             start, stop, rate, ..
         } => (Some(start), Some(rate), stop.is_finite().then_some(stop)),
+        Growth::BatchLeak { start, mean, .. } => (Some(start), Some(mean), None),
         Growth::Warmup { start, dur, .. } => (None, None, Some(start + dur)),
         _ => (None, None, None),
     }
@@ -364,13 +475,18 @@ pub(super) fn generate(situation: Situation, seed: u64) -> Scenario {
         };
         let dt = t - prev_t;
         prev_t = t;
-        let shape = sv.day.shape(t);
+        let batch_rate = sv.batch.as_ref().map_or(0.0, |b| b.rate_at(t));
+        let live_rate = match &sv.batch {
+            Some(b) if b.live => batch_rate,
+            _ => 0.0,
+        };
+        let shape = sv.day.shape(t) + live_shape(live_rate, &sv.day);
         lagged = if sv.lag > 0.0 {
             lagged + (shape - lagged) * (1.0 - (-dt / sv.lag).exp())
         } else {
             shape
         };
-        let clean_rate = sv.day.rate(t);
+        let clean_rate = sv.day.rate(t) + batch_rate;
         if leak_start.is_some_and(|s| t >= s) && stop.is_none_or(|e| t < e) {
             served += clean_rate * dt;
         }
@@ -489,6 +605,131 @@ mod tests {
                     .fold(f64::INFINITY, f64::min)
             };
             assert!(low(2 * 5760 - 240) > low(5760 - 240), "seed {seed}");
+        }
+    }
+
+    /// The series' service as `generate` draws it.
+    fn drawn(situation: Situation, seed: u64) -> Service {
+        Service::draw(situation, &mut Rng::seeded(situation, seed, 0))
+    }
+
+    /// The mean over `[from, to)` seconds of the traffic over the day's noise-free rate.
+    fn traffic_ratio(sc: &Scenario, day: &Day, from: f64, to: f64) -> f64 {
+        let r: Vec<f64> = sc
+            .traffic
+            .iter()
+            .map(|x| ((x.ts_ms - at_ms(0.0)) as f64 / 1000.0, x.value))
+            .filter(|&(t, _)| from <= t && t < to)
+            .map(|(t, v)| v / day.rate(t))
+            .collect();
+        r.iter().sum::<f64>() / r.len() as f64
+    }
+
+    #[test]
+    fn a_batch_leak_grows_only_while_its_batch_runs() {
+        let mut live = 0;
+        for seed in 0..20 {
+            let sv = drawn(Situation::BatchLeak, seed);
+            let sc = generate(Situation::BatchLeak, seed);
+            let b = sv.batch.as_ref().expect("a batch");
+            live += usize::from(b.live);
+            let Growth::BatchLeak { start, rate, mean } = sv.growth else {
+                panic!("seed {seed}: not a batch leak");
+            };
+            assert!(b.runs.iter().any(|r| r.0 == start), "seed {seed}");
+            assert!((2.0 * HOUR..20.0 * HOUR).contains(&start), "seed {seed}");
+            assert_eq!(sc.leak_start_ms, Some(at_ms(start)));
+            assert_eq!(sc.growth_stop_ms, None);
+            let share = rate * HOUR / sv.base;
+            assert!((0.01..=0.3).contains(&share), "seed {seed}: {share}");
+            // Runs and idle spells alternate, each 14 min to 3.9 h (but the first run, cut at
+            // the series' start), in order.
+            let spells: Vec<f64> = b
+                .runs
+                .windows(2)
+                .flat_map(|w| [w[1].0 - w[0].1, w[1].1 - w[1].0])
+                .collect();
+            assert!(
+                spells
+                    .iter()
+                    .all(|&d| (0.7 * 1200.0..=1.3 * 3.0 * HOUR).contains(&d))
+            );
+            // The leak is flat through every idle spell and climbs at its rate through every
+            // run after it began; its label is its mean rate.
+            for w in b.runs.windows(2).filter(|w| w[0].0 >= start) {
+                let (run, idle) = ((w[0].0, w[0].1), (w[0].1, w[1].0));
+                let g = |t| sv.growth(t, 0.0, 1.0);
+                assert!((g(run.1) - g(run.0) - rate * (run.1 - run.0)).abs() < 1e-6 * sv.base);
+                assert_eq!(g(idle.0), g(idle.1 - 1.0), "seed {seed}");
+            }
+            let grown = sv.growth(DAY, 0.0, 1.0);
+            assert!(
+                (mean * (DAY - start) - grown).abs() < 1e-6 * grown,
+                "seed {seed}"
+            );
+            assert_eq!(sc.leak_rate_per_sec, Some(mean));
+            // The traffic shows the batch on top of the day's.
+            let (run, idle) = (b.runs[1], (b.runs[1].1, b.runs[2].0));
+            let (on, off) = (
+                traffic_ratio(&sc, &sv.day, run.0, run.1),
+                traffic_ratio(&sc, &sv.day, idle.0, idle.1),
+            );
+            let expected = b.rate / sv.day.peak;
+            assert!((off - 1.0).abs() < 0.03, "seed {seed}: {off}");
+            assert!(on - off > 0.5 * expected, "seed {seed}: {on} {off}");
+        }
+        assert!(
+            (4..=16).contains(&live),
+            "{live} of 20 batches hold live data"
+        );
+        let steps: Vec<u32> = (0..20)
+            .map(|seed| generate(Situation::BatchLeak, seed).step_secs)
+            .collect();
+        assert!(steps.contains(&15) && steps.contains(&60), "{steps:?}");
+    }
+
+    #[test]
+    fn a_count_leak_stops_with_its_batch_and_stays() {
+        for seed in 0..20 {
+            let sv = drawn(Situation::CountLeakStops, seed);
+            let sc = generate(Situation::CountLeakStops, seed);
+            let b = sv.batch.as_ref().expect("a batch");
+            let Growth::Leak {
+                start, stop, rate, ..
+            } = sv.growth
+            else {
+                panic!("seed {seed}: not a leak");
+            };
+            assert_eq!(b.runs, vec![(start, stop)]);
+            assert!((2.0 * HOUR..=12.0 * HOUR).contains(&start), "seed {seed}");
+            assert!((1.0 * HOUR..=8.0 * HOUR).contains(&(stop - start)));
+            assert!((1.0 / 1200.0..=1.0 / 120.0).contains(&rate), "seed {seed}");
+            assert_eq!(sc.kind, SeriesKind::Count);
+            assert_eq!(sc.leak_start_ms, Some(at_ms(start)));
+            assert_eq!(sc.growth_stop_ms, Some(at_ms(stop)));
+            // What leaked stays: the count's median over the last 2 h stands above its median
+            // over the 2 h before the leak by about the leak (the noise is ±20, the daily swing
+            // moves both).
+            let median = |from: f64, to: f64| {
+                let mut v: Vec<f64> = (sc.samples.iter())
+                    .filter(|s| (at_ms(from)..at_ms(to)).contains(&s.ts_ms))
+                    .map(|s| s.value)
+                    .collect();
+                v.sort_by(f64::total_cmp);
+                v[v.len() / 2]
+            };
+            let leaked = rate * (stop - start);
+            let moved = median(DAY - 2.0 * HOUR, DAY) - median(start - 2.0 * HOUR, start);
+            assert!(
+                (moved - leaked).abs() < 10.0 + sv.swing * sv.base,
+                "seed {seed}: {moved} vs {leaked}"
+            );
+            let on = traffic_ratio(&sc, &sv.day, start, stop);
+            let off = traffic_ratio(&sc, &sv.day, stop, DAY);
+            assert!(
+                on - off > 0.5 * b.rate / sv.day.peak,
+                "seed {seed}: {on} {off}"
+            );
         }
     }
 
