@@ -143,6 +143,13 @@ type AnalyzeOptions struct {
 	// less, are each a floor already, and a wider window only smooths them into false
 	// confidence. 0 widens every sparse series.
 	SparseSawtoothStep *float64 `json:"sparse_sawtooth_step,omitempty"`
+	// With traffic known, `stop_min_secs` holds a plateau only where the load may have made
+	// it: the flat part with the load's part out (its response fitted with a time trend)
+	// still rises at a tenth of the segment's rate. Elsewhere, and on the floor with the
+	// load's part out, the other stop tests decide. On training seeds, a count leak that
+	// stops resolved 249 instead of 393 min after the stop (median, with traffic), with
+	// `slow_count_leak`'s evening level-offs held as before. No effect without traffic.
+	StopMinLoadOnly *bool `json:"stop_min_load_only,omitempty"`
 	// A firing alert resolves on a plateau only once the floor has been flat for at least
 	// this long. 0 for a heap (the other stop tests decide); 4 h for a count
 	// (`DetectorConfig::for_kind`): a count that follows traffic levels off for hours each
@@ -373,6 +380,13 @@ type DetectorOptions struct {
 	// less, are each a floor already, and a wider window only smooths them into false
 	// confidence. 0 widens every sparse series.
 	SparseSawtoothStep *float64 `json:"sparse_sawtooth_step,omitempty"`
+	// With traffic known, `stop_min_secs` holds a plateau only where the load may have made
+	// it: the flat part with the load's part out (its response fitted with a time trend)
+	// still rises at a tenth of the segment's rate. Elsewhere, and on the floor with the
+	// load's part out, the other stop tests decide. On training seeds, a count leak that
+	// stops resolved 249 instead of 393 min after the stop (median, with traffic), with
+	// `slow_count_leak`'s evening level-offs held as before. No effect without traffic.
+	StopMinLoadOnly *bool `json:"stop_min_load_only,omitempty"`
 	// A firing alert resolves on a plateau only once the floor has been flat for at least
 	// this long. 0 for a heap (the other stop tests decide); 4 h for a count
 	// (`DetectorConfig::for_kind`): a count that follows traffic levels off for hours each

@@ -218,6 +218,15 @@ export interface AnalyzeOptions {
    */
   sparse_sawtooth_step?: number;
   /**
+   * With traffic known, `stop_min_secs` holds a plateau only where the load may have made
+   * it: the flat part with the load's part out (its response fitted with a time trend)
+   * still rises at a tenth of the segment's rate. Elsewhere, and on the floor with the
+   * load's part out, the other stop tests decide. On training seeds, a count leak that
+   * stops resolved 249 instead of 393 min after the stop (median, with traffic), with
+   * `slow_count_leak`'s evening level-offs held as before. No effect without traffic.
+   */
+  stop_min_load_only?: boolean;
+  /**
    * A firing alert resolves on a plateau only once the floor has been flat for at least
    * this long. 0 for a heap (the other stop tests decide); 4 h for a count
    * (`DetectorConfig::for_kind`): a count that follows traffic levels off for hours each
@@ -587,6 +596,15 @@ export interface DetectorOptions {
    * confidence. 0 widens every sparse series.
    */
   sparse_sawtooth_step?: number;
+  /**
+   * With traffic known, `stop_min_secs` holds a plateau only where the load may have made
+   * it: the flat part with the load's part out (its response fitted with a time trend)
+   * still rises at a tenth of the segment's rate. Elsewhere, and on the floor with the
+   * load's part out, the other stop tests decide. On training seeds, a count leak that
+   * stops resolved 249 instead of 393 min after the stop (median, with traffic), with
+   * `slow_count_leak`'s evening level-offs held as before. No effect without traffic.
+   */
+  stop_min_load_only?: boolean;
   /**
    * A firing alert resolves on a plateau only once the floor has been flat for at least
    * this long. 0 for a heap (the other stop tests decide); 4 h for a count
