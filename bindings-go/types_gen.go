@@ -105,6 +105,11 @@ type AnalyzeOptions struct {
 	MinRiseRatio *float64 `json:"min_rise_ratio,omitempty"`
 	// Smallest rise, in robust standard deviations of the floor's noise.
 	MinRiseSigmas *float64 `json:"min_rise_sigmas,omitempty"`
+	// With `profile_unmask` and traffic known: only the floor points whose load is within
+	// this share of the window's range of loads from yesterday's load at the same hour are
+	// judged against yesterday's floor (a busier or quieter day moves the floor by its load,
+	// as much as a leak). 0: every point.
+	ProfileSameLoad *float64 `json:"profile_same_load,omitempty"`
 	// Once a day of floor is kept: the floor with yesterday's floor at the same hour taken out
 	// is judged too, while the floor stands above yesterday's or an alert fires (on a second
 	// day, one hinge over the window starts in yesterday's swing).
@@ -337,6 +342,11 @@ type DetectorOptions struct {
 	MinRiseRatio *float64 `json:"min_rise_ratio,omitempty"`
 	// Smallest rise, in robust standard deviations of the floor's noise.
 	MinRiseSigmas *float64 `json:"min_rise_sigmas,omitempty"`
+	// With `profile_unmask` and traffic known: only the floor points whose load is within
+	// this share of the window's range of loads from yesterday's load at the same hour are
+	// judged against yesterday's floor (a busier or quieter day moves the floor by its load,
+	// as much as a leak). 0: every point.
+	ProfileSameLoad *float64 `json:"profile_same_load,omitempty"`
 	// Once a day of floor is kept: the floor with yesterday's floor at the same hour taken out
 	// is judged too, while the floor stands above yesterday's or an alert fires (on a second
 	// day, one hinge over the window starts in yesterday's swing).

@@ -162,6 +162,13 @@ export interface AnalyzeOptions {
    */
   min_rise_sigmas?: number;
   /**
+   * With `profile_unmask` and traffic known: only the floor points whose load is within
+   * this share of the window's range of loads from yesterday's load at the same hour are
+   * judged against yesterday's floor (a busier or quieter day moves the floor by its load,
+   * as much as a leak). 0: every point.
+   */
+  profile_same_load?: number;
+  /**
    * Once a day of floor is kept: the floor with yesterday's floor at the same hour taken out
    * is judged too, while the floor stands above yesterday's or an alert fires (on a second
    * day, one hinge over the window starts in yesterday's swing).
@@ -533,6 +540,13 @@ export interface DetectorOptions {
    * Smallest rise, in robust standard deviations of the floor's noise.
    */
   min_rise_sigmas?: number;
+  /**
+   * With `profile_unmask` and traffic known: only the floor points whose load is within
+   * this share of the window's range of loads from yesterday's load at the same hour are
+   * judged against yesterday's floor (a busier or quieter day moves the floor by its load,
+   * as much as a leak). 0: every point.
+   */
+  profile_same_load?: number;
   /**
    * Once a day of floor is kept: the floor with yesterday's floor at the same hour taken out
    * is judged too, while the floor stands above yesterday's or an alert fires (on a second

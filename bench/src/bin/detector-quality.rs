@@ -171,8 +171,11 @@ fn main() -> ExitCode {
             }
         }
         println!("{}", row(sit.name(), &t));
-        if sit == Situation::DailySwingTwoDays {
-            second_day.push(cells(&t, |x| x.second_day_alarms.to_string()));
+        if matches!(
+            sit,
+            Situation::DailySwingTwoDays | Situation::BusierDayTwoDays
+        ) {
+            second_day.push((sit.name(), cells(&t, |x| x.second_day_alarms.to_string())));
         }
         if t.iter().take(2).any(|x| x.resolved_while_leaking > 0) {
             flaps.push(format!(
@@ -209,8 +212,8 @@ fn main() -> ExitCode {
         )),
     );
     println!("{}", caught_by_new_alert_line(all));
-    for d in &second_day {
-        println!("daily_swing_2d series that began firing on their second day: {d}.");
+    for (name, d) in &second_day {
+        println!("{name} series that began firing on their second day: {d}.");
     }
     println!(
         "Leaks whose alert resolved while still growing: {} ({}).",

@@ -19,7 +19,7 @@ use leaksense_core::series::Sample;
 use serde_json::{Value, json};
 
 /// The situations, and whether their case checks the growth start.
-const PICKS: [(Situation, bool); 18] = [
+const PICKS: [(Situation, bool); 20] = [
     (Situation::DailySwing, false),
     (Situation::DailySwingTwoDays, false),
     (Situation::CacheWarmup, false),
@@ -38,6 +38,8 @@ const PICKS: [(Situation, bool); 18] = [
     (Situation::SwingLeakTwoDays, false),
     (Situation::BatchLeak, false),
     (Situation::CountLeakStops, false),
+    (Situation::BusierDayTwoDays, false),
+    (Situation::LeakAcrossDays, false),
 ];
 
 fn secs(samples: &[Sample]) -> (Vec<f64>, Vec<f64>) {

@@ -365,6 +365,7 @@ fn above_yesterday(points: &[Sample], profile: &DailyProfile) -> bool {
 fn against_yesterday(ctx: &Context, work: &mut Work, est: Estimate) -> Option<Estimate> {
     let Work {
         points,
+        loads,
         values,
         slopes,
         load: load_work,
@@ -375,10 +376,40 @@ fn against_yesterday(ctx: &Context, work: &mut Work, est: Estimate) -> Option<Es
     if !ctx.firing && !above_yesterday(points, profile) {
         return None;
     }
+    // `loads` is this evaluation's, filled, when it is as long as the floor and all known.
+    let tol = ctx.cfg.profile_same_load;
+    let loads = (tol > 0.0
+        && ctx.view.loads.is_some()
+        && loads.len() == points.len()
+        && loads.iter().all(|x| x.is_finite()))
+    .then_some(&loads[..]);
+    // Alike within a share of the day's range of loads: the floor follows the load over that
+    // range (a share of the load itself would be a small one at night).
+    let reach = loads.map_or(0.0, |x| {
+        let (lo, hi) = x
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            });
+        tol * (hi - lo)
+    });
     adjusted.clear();
     let mut level = 0.0;
     let from_ms = ctx.view.from_ms.saturating_add(DAY_MS);
-    for p in points.iter().filter(|p| p.ts_ms >= from_ms) {
+    for (i, p) in points
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.ts_ms >= from_ms)
+    {
+        // A busier or quieter hour than yesterday's moves the floor by its load.
+        let same_load = |x: &[f64]| {
+            profile
+                .load_day_before(p.ts_ms)
+                .is_some_and(|y| (x[i] - y).abs() <= reach)
+        };
+        if loads.is_some_and(|x| !same_load(x)) {
+            continue;
+        }
         if let Some(y) = profile.day_before(p.ts_ms) {
             adjusted.push(Sample {
                 ts_ms: p.ts_ms,
@@ -871,6 +902,33 @@ mod tests {
                 None,
                 "seed {seed}"
             );
+        }
+    }
+
+    #[test]
+    fn a_busier_second_day_is_judged_against_yesterday_only_at_alike_loads() {
+        // Training seeds of a second day 0.5-2 times as busy as the first: with traffic, the
+        // floor against yesterday's at every hour rose with the load and began firing on the
+        // second day; at alike loads only (`profile_same_load`) it does not.
+        let with_traffic = |sc: &Scenario, same_load: f64| {
+            let cfg = DetectorConfig {
+                limit: sc.limit,
+                profile_same_load: same_load,
+                max_events: 1000,
+                ..DetectorConfig::for_kind(sc.kind)
+            };
+            let events = analyze_with_traffic(&sc.samples, &sc.traffic, &cfg)
+                .unwrap()
+                .events;
+            events
+                .iter()
+                .any(|e| e.to == AlertState::Firing && e.ts_ms >= START_MS + DAY_MS)
+        };
+        for seed in [11, 16, 20] {
+            let sc = generate(Situation::BusierDayTwoDays, seed, 15);
+            assert!(with_traffic(&sc, 0.0), "seed {seed}: fires at every load");
+            let same_load = DetectorConfig::default().profile_same_load;
+            assert!(!with_traffic(&sc, same_load), "seed {seed}");
         }
     }
 

@@ -440,10 +440,10 @@ impl Floor {
         let end_ms = b.start_ms.saturating_add(self.bucket_ms);
         let ts_ms = end_ms.saturating_sub(window_ms / 2);
         if self.points.last().is_none_or(|f| ts_ms > f.ts_ms) {
+            let load = traffic.mean(end_ms.saturating_sub(window_ms), end_ms);
             self.points.push(Sample { ts_ms, value: low });
-            self.profile.record(Sample { ts_ms, value: low });
-            self.loads
-                .push(traffic.mean(end_ms.saturating_sub(window_ms), end_ms));
+            self.profile.record(Sample { ts_ms, value: low }, load);
+            self.loads.push(load);
         }
     }
 }

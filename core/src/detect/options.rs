@@ -195,6 +195,11 @@ pub struct DetectorConfig {
     /// is judged too, while the floor stands above yesterday's or an alert fires (on a second
     /// day, one hinge over the window starts in yesterday's swing).
     pub profile_unmask: bool,
+    /// With `profile_unmask` and traffic known: only the floor points whose load is within
+    /// this share of the window's range of loads from yesterday's load at the same hour are
+    /// judged against yesterday's floor (a busier or quieter day moves the floor by its load,
+    /// as much as a leak). 0: every point.
+    pub profile_same_load: f64,
     /// Once the usable floor spans a day (23 h) and no alert is pending or firing, the floor is
     /// judged at most this often, and never less often than every other bucket: a day's
     /// window moves little with one point more, and its evaluations are the costliest (a leak
@@ -251,6 +256,7 @@ impl Default for DetectorConfig {
             unmask_full_day: true,
             profile_veto: true,
             profile_unmask: true,
+            profile_same_load: 0.05,
             full_day_rest_secs: 600.0,
             warmup_deceleration: 0.75,
             traffic_warmup: true,
@@ -362,6 +368,7 @@ impl DetectorConfig {
         range("veto_slow_evidence", self.veto_slow_evidence, 0.0, 100.0)?;
         range("traffic_reuse_secs", self.traffic_reuse_secs, 0.0, 86400.0)?;
         range("full_day_rest_secs", self.full_day_rest_secs, 0.0, 86400.0)?;
+        range("profile_same_load", self.profile_same_load, 0.0, 10.0)?;
         range("warmup_deceleration", self.warmup_deceleration, 0.0, 1.0)?;
         if !(1..=10_000).contains(&self.max_events) {
             return Err(InputError::invalid_option(
@@ -380,7 +387,7 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 12] = [
+        let edits: [fn(&mut DetectorConfig); 14] = [
             |c| c.warmup_deceleration = -0.1,
             |c| c.warmup_deceleration = 1.5,
             |c| c.veto_keeps = f64::NAN,
@@ -393,6 +400,8 @@ mod tests {
             |c| c.traffic_reuse_secs = 1e9,
             |c| c.full_day_rest_secs = -1.0,
             |c| c.full_day_rest_secs = f64::NAN,
+            |c| c.profile_same_load = -0.1,
+            |c| c.profile_same_load = f64::NAN,
         ];
         for edit in edits {
             let mut c = DetectorConfig::default();
@@ -411,6 +420,7 @@ mod tests {
             unmask_full_day: false,
             profile_veto: false,
             profile_unmask: false,
+            profile_same_load: 0.0,
             traffic_warmup: false,
             stop_min_load_only: false,
             warmup_deceleration: 0.0,

@@ -1,6 +1,8 @@
 //! The daily profile: the floor of the last two days by time of day, so that a rise that
 //! yesterday also had at this hour does not alarm, and a leak shows as today being higher than
-//! yesterday at the same hour. Bounded: two days of bins (576 numbers at 5 min buckets).
+//! yesterday at the same hour; and the load there, so that today's floor is compared with
+//! yesterday's only where the load was alike. Bounded: two days of bins (576 slots at 5 min
+//! buckets).
 
 use crate::series::Sample;
 
@@ -14,8 +16,9 @@ pub(super) struct DailyProfile {
     bin_ms: i64,
     /// Bins per day.
     bins: i64,
-    /// Per slot: the absolute bin it holds (`i64::MIN`: none) and the floor there.
-    slots: Vec<(i64, f64)>,
+    /// Per slot: the absolute bin it holds (`i64::MIN`: none), the floor there and its load
+    /// (NaN: unknown).
+    slots: Vec<(i64, f64, f64)>,
 }
 
 impl DailyProfile {
@@ -26,30 +29,40 @@ impl DailyProfile {
         DailyProfile {
             bin_ms,
             bins,
-            slots: vec![(i64::MIN, f64::NAN); 2 * bins as usize],
+            slots: vec![(i64::MIN, f64::NAN, f64::NAN); 2 * bins as usize],
         }
     }
 
-    /// Records a floor point.
-    pub(super) fn record(&mut self, p: Sample) {
+    /// Records a floor point and its load (NaN: unknown).
+    pub(super) fn record(&mut self, p: Sample, load: f64) {
         let k = p.ts_ms.div_euclid(self.bin_ms);
         let i = k.rem_euclid(2 * self.bins) as usize;
-        self.slots[i] = (k, p.value);
+        self.slots[i] = (k, p.value, load);
     }
 
     /// Forgets everything (a restart).
     pub(super) fn clear(&mut self) {
-        self.slots.fill((i64::MIN, f64::NAN));
+        self.slots.fill((i64::MIN, f64::NAN, f64::NAN));
     }
 
     /// The floor a day before `ts_ms` (the mean of the bins around it that hold that day's
     /// values), `None` when that day was not seen there.
     pub(super) fn day_before(&self, ts_ms: i64) -> Option<f64> {
+        self.mean_before(ts_ms, |s| s.1)
+    }
+
+    /// The load a day before `ts_ms`, as [`DailyProfile::day_before`] the floor.
+    pub(super) fn load_day_before(&self, ts_ms: i64) -> Option<f64> {
+        self.mean_before(ts_ms, |s| s.2)
+    }
+
+    fn mean_before(&self, ts_ms: i64, value: impl Fn(&(i64, f64, f64)) -> f64) -> Option<f64> {
         let k = ts_ms.div_euclid(self.bin_ms) - self.bins;
         let (mut sum, mut n) = (0.0, 0u32);
         for j in k - REACH..=k + REACH {
-            let (key, v) = self.slots[j.rem_euclid(2 * self.bins) as usize];
-            if key == j {
+            let slot = &self.slots[j.rem_euclid(2 * self.bins) as usize];
+            let v = value(slot);
+            if slot.0 == j && v.is_finite() {
                 sum += v;
                 n += 1;
             }
@@ -68,14 +81,26 @@ mod tests {
         let at = |h: f64| (h * 3.6e6) as i64;
         for i in 0..(3 * 288) {
             let ts = i64::from(i) * 300_000;
-            p.record(Sample {
-                ts_ms: ts,
-                value: f64::from(i / 288) * 100.0 + (ts % DAY_MS) as f64 / 3.6e6,
-            });
+            p.record(
+                Sample {
+                    ts_ms: ts,
+                    value: f64::from(i / 288) * 100.0 + (ts % DAY_MS) as f64 / 3.6e6,
+                },
+                if i % 288 < 144 {
+                    f64::from(i)
+                } else {
+                    f64::NAN
+                },
+            );
         }
         // Day 2 at 10:00: the day before (day 1) held 100 + 10.
         let y = p.day_before(2 * DAY_MS + at(10.0)).unwrap();
         assert!((y - 110.0).abs() < 1e-9, "{y}");
+        // Its load: the mean of day 1's bins 288 + 120 ± 2.
+        let x = p.load_day_before(2 * DAY_MS + at(10.0)).unwrap();
+        assert!((x - 408.0).abs() < 1e-9, "{x}");
+        // The afternoon's loads were unknown.
+        assert_eq!(p.load_day_before(2 * DAY_MS + at(18.0)), None);
         // Day 1's day before (day 0) is overwritten by day 2.
         assert_eq!(p.day_before(DAY_MS + at(10.0)), None);
         // Not yet seen.

@@ -13,7 +13,8 @@
 //! have one, and nothing else). The later ones ([`service`]) model a service whose floor and
 //! GC follow its traffic: daily floor swings, cache warm-ups, leaks that stop, slow leaks
 //! towards a limit, slow count leaks, sparse, jittered or gappy sampling, and leaks that grow
-//! only while a batch job runs.
+//! only while a batch job runs, a second day busier or quieter than the first, and a leak that
+//! runs across midnight.
 
 mod legacy;
 mod service;
@@ -123,11 +124,19 @@ pub enum Situation {
     /// the daily traffic (and, for half the series, to the count in flight). Sampled every
     /// 15 s, or 60 s for a quarter.
     CountLeakStops,
+    /// `DailySwingTwoDays` whose second day is busier or quieter: from midnight (over 2 h) its
+    /// traffic is 0.5–2 times the first day's (one factor per series), and for half the series
+    /// its peak comes up to 3 h earlier or later; the floor's load part follows the traffic.
+    /// No leak: the second day differs from the first as a weekday from a weekend.
+    BusierDayTwoDays,
+    /// A leak of 1–30%/h (half of them per request) on a daily swing as `SwingLeakTwoDays`,
+    /// beginning 12–22 h into the first day and going on through the second, 48 h.
+    LeakAcrossDays,
 }
 
 impl Situation {
     /// Every situation, healthy ones first (the first nineteen, then the later ones).
-    pub const ALL: [Situation; 37] = [
+    pub const ALL: [Situation; 39] = [
         Situation::Flat,
         Situation::WarmupPlateau,
         Situation::Step,
@@ -165,6 +174,8 @@ impl Situation {
         Situation::SwingLeakTwoDays,
         Situation::BatchLeak,
         Situation::CountLeakStops,
+        Situation::BusierDayTwoDays,
+        Situation::LeakAcrossDays,
     ];
 
     /// A short snake_case name.
@@ -207,6 +218,8 @@ impl Situation {
             Situation::SwingLeakTwoDays => "swing_leak_2d",
             Situation::BatchLeak => "batch_leak",
             Situation::CountLeakStops => "count_leak_stops",
+            Situation::BusierDayTwoDays => "busier_day_2d",
+            Situation::LeakAcrossDays => "leak_across_days",
         }
     }
 
@@ -255,6 +268,7 @@ impl Situation {
                 | Situation::SwingLeakTwoDays
                 | Situation::BatchLeak
                 | Situation::CountLeakStops
+                | Situation::LeakAcrossDays
         )
     }
 
@@ -298,8 +312,9 @@ pub struct Scenario {
     pub limit_reached_ms: Option<i64>,
     /// The nominal sampling step in seconds (samples may be jittered or missing).
     pub step_secs: u32,
-    /// The samples (24 h, or 48 h for [`Situation::DailySwingTwoDays`] and
-    /// [`Situation::SwingLeakTwoDays`]; plus, for the V8
+    /// The samples (24 h, or 48 h for the two-day situations, [`Situation::DailySwingTwoDays`],
+    /// [`Situation::SwingLeakTwoDays`], [`Situation::BusierDayTwoDays`] and
+    /// [`Situation::LeakAcrossDays`]; plus, for the V8
     /// situations, one right after each full collection, as the Node binding takes one after
     /// every major GC).
     pub samples: Vec<Sample>,

@@ -59,6 +59,27 @@ impl Day {
     }
 }
 
+/// A second day whose traffic is `scale` times the first day's, its peak `shift` seconds later,
+/// reached from midnight over `BLEND` seconds.
+struct SecondDay {
+    scale: f64,
+    shift: f64,
+}
+
+const BLEND: f64 = 2.0 * HOUR;
+
+impl SecondDay {
+    /// The weight of the second day's traffic at `t`.
+    fn weight(t: f64) -> f64 {
+        ((t - DAY) / BLEND).clamp(0.0, 1.0)
+    }
+    /// The second day's shape at `t` on the first day's scale (0 at its night low, 1 at its
+    /// peak): below 0 when quieter than the first night, above 1 when busier than its peak.
+    fn shape(&self, day: &Day, t: f64) -> f64 {
+        self.scale * day.shape(t - self.shift) + day.night * (self.scale - 1.0) / (1.0 - day.night)
+    }
+}
+
 /// Growth of the floor beyond what traffic explains.
 #[derive(Clone, Copy)]
 enum Growth {
@@ -157,11 +178,14 @@ fn live_shape(rate: f64, day: &Day) -> f64 {
 }
 
 /// The highest shape of a healthy floor: 1, or more while a batch holding live data runs at
-/// the peak.
-fn top_shape(batch: &Option<Batch>, day: &Day) -> f64 {
+/// the peak, or on a busier second day.
+fn top_shape(batch: &Option<Batch>, second: &Option<SecondDay>, day: &Day) -> f64 {
+    let busier = second.as_ref().map_or(1.0, |s| {
+        s.scale + day.night * (s.scale - 1.0) / (1.0 - day.night)
+    });
     match batch {
         Some(b) if b.live => 1.0 + live_shape(b.rate, day),
-        _ => 1.0,
+        _ => busier.max(1.0),
     }
 }
 
@@ -191,6 +215,8 @@ struct Service {
     gaps: Vec<(i64, i64)>,
     /// A batch job whose requests add to the daily traffic.
     batch: Option<Batch>,
+    /// A second day unlike the first.
+    second: Option<SecondDay>,
 }
 
 /// A healthy shape for the sampling situations: flat, a daily swing, a step or a warm-up.
@@ -268,7 +294,9 @@ impl Service {
             | S::DailySwingTwoDays
             | S::SwingLeak
             | S::RequestLeak
-            | S::SwingLeakTwoDays => rng.uniform(0.05, 0.4),
+            | S::SwingLeakTwoDays
+            | S::BusierDayTwoDays
+            | S::LeakAcrossDays => rng.uniform(0.05, 0.4),
             S::CountSwing => rng.uniform(0.2, 1.0),
             S::SlowCountLeak | S::CountLeakStops => rng.uniform(0.1, 0.5),
             S::SparseLeak | S::MinuteLeak | S::GappyLeak | S::BatchLeak => rng.uniform(0.0, 0.3),
@@ -284,6 +312,7 @@ impl Service {
         let per_request = rng.chance(0.5);
         let mean_rate = day.peak * (day.night + (1.0 - day.night) * 0.5);
         let mut batch = None;
+        let mut second = None;
         let growth = match situation {
             S::CacheWarmup => warmup(rng),
             S::SparseHealthy | S::MinuteHealthy | S::GappyHealthy => {
@@ -339,6 +368,22 @@ impl Service {
                     per_request: false,
                 }
             }
+            S::BusierDayTwoDays => {
+                let scale = rng.log_uniform(0.5, 2.0);
+                let shift = if rng.chance(0.5) {
+                    rng.uniform(-3.0, 3.0) * HOUR
+                } else {
+                    0.0
+                };
+                second = Some(SecondDay { scale, shift });
+                Growth::None
+            }
+            S::LeakAcrossDays => Growth::Leak {
+                start: rng.uniform(12.0, 22.0) * HOUR,
+                stop: f64::INFINITY,
+                rate: base * rng.log_uniform(0.01, 0.3) / HOUR,
+                per_request,
+            },
             _ => Growth::None,
         };
         let headroom = rng.uniform(1.3, 3.0);
@@ -348,7 +393,9 @@ impl Service {
             (_, Growth::Leak { rate, .. }) if situation == S::SlowLeakToLimit => {
                 Some(base * (1.0 + swing) + rate * ttl)
             }
-            _ => Some(base * (1.0 + swing * top_shape(&batch, &day).powf(gamma)) * headroom),
+            _ => {
+                Some(base * (1.0 + swing * top_shape(&batch, &second, &day).powf(gamma)) * headroom)
+            }
         };
         let gc_share = rng.uniform(0.1, 1.0);
         let period = rng.log_uniform(10.0, 1800.0);
@@ -391,7 +438,13 @@ impl Service {
                 SeriesKind::Heap => 0.001,
             },
             step,
-            days: if matches!(situation, S::DailySwingTwoDays | S::SwingLeakTwoDays) {
+            days: if matches!(
+                situation,
+                S::DailySwingTwoDays
+                    | S::SwingLeakTwoDays
+                    | S::BusierDayTwoDays
+                    | S::LeakAcrossDays
+            ) {
                 2.0
             } else {
                 1.0
@@ -399,7 +452,35 @@ impl Service {
             jitter,
             gaps,
             batch,
+            second,
             day,
+        }
+    }
+
+    /// The day's shape (on the first day's scale) and noise-free request rate at `t`, the second
+    /// day's blended in from midnight.
+    fn load(&self, t: f64) -> (f64, f64) {
+        let (shape, rate) = (self.day.shape(t), self.day.rate(t));
+        match &self.second {
+            Some(s) if t > DAY => {
+                let w = SecondDay::weight(t);
+                let rate2 = s.scale * self.day.rate(t - s.shift);
+                (
+                    shape + w * (s.shape(&self.day, t) - shape),
+                    rate + w * (rate2 - rate),
+                )
+            }
+            _ => (shape, rate),
+        }
+    }
+
+    /// The floor's response to the (lagged) shape: below the night's floor when the shape is
+    /// below 0 (a day quieter than the first night).
+    fn response(&self, lagged: f64) -> f64 {
+        if lagged < 0.0 {
+            -self.swing * (-lagged).powf(self.gamma)
+        } else {
+            self.swing * lagged.powf(self.gamma)
         }
     }
 
@@ -480,18 +561,18 @@ pub(super) fn generate(situation: Situation, seed: u64) -> Scenario {
             Some(b) if b.live => batch_rate,
             _ => 0.0,
         };
-        let shape = sv.day.shape(t) + live_shape(live_rate, &sv.day);
+        let (day_shape, day_rate) = sv.load(t);
+        let shape = day_shape + live_shape(live_rate, &sv.day);
         lagged = if sv.lag > 0.0 {
             lagged + (shape - lagged) * (1.0 - (-dt / sv.lag).exp())
         } else {
             shape
         };
-        let clean_rate = sv.day.rate(t) + batch_rate;
+        let clean_rate = day_rate + batch_rate;
         if leak_start.is_some_and(|s| t >= s) && stop.is_none_or(|e| t < e) {
             served += clean_rate * dt;
         }
-        let floor =
-            sv.base * (1.0 + sv.swing * lagged.powf(sv.gamma)) + sv.growth(t, served, mean_rate);
+        let floor = sv.base * (1.0 + sv.response(lagged)) + sv.growth(t, served, mean_rate);
         if let Some(s) = leak_start
             && t >= s
         {
@@ -731,6 +812,105 @@ mod tests {
                 "seed {seed}: {on} {off}"
             );
         }
+    }
+
+    /// The median of the samples over `[from, to)` hours.
+    fn median_between(samples: &[Sample], from: f64, to: f64) -> f64 {
+        let mut v: Vec<f64> = (samples.iter())
+            .filter(|s| (at_ms(from * HOUR)..at_ms(to * HOUR)).contains(&s.ts_ms))
+            .map(|s| s.value)
+            .collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    }
+
+    #[test]
+    fn a_busier_second_day_scales_its_traffic_and_moves_its_floor() {
+        let (mut busier, mut quieter, mut shifted, mut moved_checked) = (0, 0, 0, 0);
+        for seed in 0..20 {
+            let sv = drawn(Situation::BusierDayTwoDays, seed);
+            let sc = generate(Situation::BusierDayTwoDays, seed);
+            let s = sv.second.as_ref().expect("a second day");
+            assert!((0.5..=2.0).contains(&s.scale), "seed {seed}");
+            assert!(s.shift.abs() <= 3.0 * HOUR);
+            busier += usize::from(s.scale > 1.0);
+            quieter += usize::from(s.scale < 1.0);
+            shifted += usize::from(s.shift != 0.0);
+            assert_eq!(sc.samples.len(), 2 * 5760);
+            assert!(sc.leak_start_ms.is_none() && sc.growth_stop_ms.is_none());
+            // A whole day's traffic, past the blend, is the first day's times the factor (the
+            // shift moves the peak within the day, not the day's mean).
+            let mean = |from: f64| {
+                let v: Vec<f64> = (sc.traffic.iter())
+                    .filter(|x| (at_ms(from)..at_ms(from + 22.0 * HOUR)).contains(&x.ts_ms))
+                    .map(|x| x.value)
+                    .collect();
+                v.iter().sum::<f64>() / v.len() as f64
+            };
+            let ratio = mean(DAY + BLEND) / mean(BLEND);
+            // The first 22 h of a day and the last 22 h differ by 2 h of the cycle.
+            assert!((ratio / s.scale - 1.0).abs() < 0.25, "seed {seed}: {ratio}");
+            // The floor follows: a clearly busier (quieter) second day stands higher (lower).
+            let moved =
+                median_between(&sc.samples, 26.0, 48.0) - median_between(&sc.samples, 2.0, 24.0);
+            if sv.swing * (s.scale - 1.0).abs() > 0.05 {
+                moved_checked += 1;
+                assert_eq!(moved > 0.0, s.scale > 1.0, "seed {seed}: {moved}");
+            }
+            // The limit stands above the busier day's floor.
+            let limit = sv.limit.expect("a heap");
+            assert!(
+                (0..576).all(|i| {
+                    let t = f64::from(i) * 300.0;
+                    sv.base * (1.0 + sv.response(sv.load(t).0)) < limit
+                }),
+                "seed {seed}"
+            );
+        }
+        assert!(
+            busier >= 4 && quieter >= 4 && shifted >= 4,
+            "{busier} {quieter} {shifted}"
+        );
+        assert!(moved_checked >= 4, "{moved_checked}");
+    }
+
+    #[test]
+    fn a_leak_across_days_begins_on_the_first_evening_and_goes_on() {
+        let mut per_request = 0;
+        for seed in 0..20 {
+            let sv = drawn(Situation::LeakAcrossDays, seed);
+            let sc = generate(Situation::LeakAcrossDays, seed);
+            let Growth::Leak {
+                start, stop, rate, ..
+            } = sv.growth
+            else {
+                panic!("seed {seed}: not a leak");
+            };
+            per_request += usize::from(matches!(
+                sv.growth,
+                Growth::Leak {
+                    per_request: true,
+                    ..
+                }
+            ));
+            assert!((12.0 * HOUR..=22.0 * HOUR).contains(&start), "seed {seed}");
+            assert!(stop.is_infinite() && sc.growth_stop_ms.is_none());
+            assert_eq!(sc.leak_start_ms, Some(at_ms(start)));
+            assert_eq!(sc.samples.len(), 2 * 5760);
+            let share = rate * HOUR / sv.base;
+            assert!((0.01..=0.3).contains(&share), "seed {seed}: {share}");
+            // It goes on through the second day: the same hours of the day stand higher at its
+            // end than a day before, and higher before the leak's own hour comes round than
+            // just before it began.
+            let hours = |h: f64| median_between(&sc.samples, h, h + 2.0);
+            assert!(hours(46.0) > hours(22.0), "seed {seed}");
+            let began = start / HOUR - 2.0;
+            assert!(hours(began + 22.0) > hours(began), "seed {seed}");
+        }
+        assert!(
+            (4..=16).contains(&per_request),
+            "{per_request} of 20 per request"
+        );
     }
 
     #[test]
