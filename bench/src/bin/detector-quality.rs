@@ -138,7 +138,7 @@ fn main() -> ExitCode {
     let mut totals = vec![vec![Tally::default(); who.len()]; 4];
     let names = [
         "**first nineteen**",
-        "**later eighteen**",
+        "**later situations**",
         "**all but slow_gc\\***",
         "**all**",
     ];
