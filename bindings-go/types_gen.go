@@ -105,6 +105,11 @@ type AnalyzeOptions struct {
 	MinRiseRatio *float64 `json:"min_rise_ratio,omitempty"`
 	// Smallest rise, in robust standard deviations of the floor's noise.
 	MinRiseSigmas *float64 `json:"min_rise_sigmas,omitempty"`
+	// With `profile_unmask`: the floor against yesterday's counts as relevant the whole rise
+	// since yesterday at this hour (today's newest floor less yesterday's), not only the rise
+	// of its segment: the difference is judged only from a day on, so a leak that began late
+	// yesterday has part of its rise in the difference's first point.
+	ProfileDayRise *bool `json:"profile_day_rise,omitempty"`
 	// With `profile_unmask` and traffic known: only the floor points whose load is within
 	// this share of the window's range of loads from yesterday's load at the same hour are
 	// judged against yesterday's floor (a busier or quieter day moves the floor by its load,
@@ -342,6 +347,11 @@ type DetectorOptions struct {
 	MinRiseRatio *float64 `json:"min_rise_ratio,omitempty"`
 	// Smallest rise, in robust standard deviations of the floor's noise.
 	MinRiseSigmas *float64 `json:"min_rise_sigmas,omitempty"`
+	// With `profile_unmask`: the floor against yesterday's counts as relevant the whole rise
+	// since yesterday at this hour (today's newest floor less yesterday's), not only the rise
+	// of its segment: the difference is judged only from a day on, so a leak that began late
+	// yesterday has part of its rise in the difference's first point.
+	ProfileDayRise *bool `json:"profile_day_rise,omitempty"`
 	// With `profile_unmask` and traffic known: only the floor points whose load is within
 	// this share of the window's range of loads from yesterday's load at the same hour are
 	// judged against yesterday's floor (a busier or quieter day moves the floor by its load,

@@ -100,6 +100,8 @@ struct Segment<'a> {
     /// The points are the floor with the load's part taken out (every decelerating rise is a
     /// warm-up there).
     unmasked: bool,
+    /// The points are today's floor less yesterday's plus this level ([`Context`]).
+    yesterday_level: Option<f64>,
 }
 
 impl Segment<'_> {
@@ -228,6 +230,7 @@ pub(super) fn assess(
         lazy,
         firing,
         differenced: true,
+        yesterday_level: None,
     };
     match against_yesterday(&ctx, work, est) {
         Some(found) => (Verdict::Leak, true, found),
@@ -281,6 +284,7 @@ fn assess_with_load(
         lazy,
         firing,
         differenced: false,
+        yesterday_level: None,
     };
     let (verdict, cond) = judge_points(&ctx, points, xs, values, slopes, load_work, &mut est);
     // With traffic known, a leak can hide under a floor that falls with the load: judge the
@@ -425,11 +429,16 @@ fn against_yesterday(ctx: &Context, work: &mut Work, est: Estimate) -> Option<Es
     let level = level / adjusted.len() as f64;
     adjusted.iter_mut().for_each(|a| a.value += level);
     let mut found = est;
+    let ctx = &Context {
+        yesterday_level: ctx.cfg.profile_day_rise.then_some(level),
+        ..*ctx
+    };
     let (_, cond) = judge_points(ctx, adjusted, None, values, slopes, load_work, &mut found);
     cond.then_some(found)
 }
 
 /// What every judgement of one evaluation shares.
+#[derive(Clone, Copy)]
 struct Context<'a> {
     cfg: &'a DetectorConfig,
     z: f64,
@@ -438,6 +447,9 @@ struct Context<'a> {
     firing: bool,
     /// The floor with yesterday's taken out: the daily profile's veto does not apply again.
     differenced: bool,
+    /// With `profile_day_rise`, on the floor against yesterday's: yesterday's mean level that
+    /// was added back, so that a point less it is today's floor less yesterday's.
+    yesterday_level: Option<f64>,
 }
 
 /// Judges `points` (the usable floor, or it with the load's part out): hinge, gate, the tests
@@ -472,6 +484,7 @@ fn judge_points(
         window_ms: ctx.view.window_ms,
         slow_floor: ctx.view.slow_floor,
         unmasked: loads.is_none() && ctx.view.loads.is_some(),
+        yesterday_level: ctx.yesterday_level,
     };
     // Cheap gate on the least-squares slope (twice as generous as the real test).
     if lazy
@@ -600,7 +613,12 @@ fn judge(
     }
     // Practical relevance is judged at the lower confidence bound of the rate, so a rise that
     // is only just as large as a daily cycle's is not enough.
-    if !s.practical(lo, lo * dur_secs) {
+    // Against yesterday, the rise since yesterday at this hour counts, not only the segment's:
+    // the difference starts a day in, with the rise of a leak from late yesterday already in it.
+    let rise = s
+        .yesterday_level
+        .map_or(lo * dur_secs, |y| (lo * dur_secs).max(blocks[nb - 1].1 - y));
+    if !s.practical(lo, rise) {
         return healthy;
     }
     let sigma = residual_sigma(s.points, &s.hinge, values);
@@ -856,136 +874,5 @@ fn shaped_like_a_leak(blocks: &[(f64, f64)], decel: Option<f64>, slopes: &mut Ve
 }
 
 #[cfg(test)]
-mod tests {
-    use super::DAY_MS;
-    use crate::detect::scenarios::{START_MS, Scenario, Situation, generate};
-    use crate::detect::{AlertState, DetectorConfig, analyze, analyze_with_traffic};
-
-    /// When the series alone first began firing after `after_ms`, with `profile_unmask` as given.
-    fn fires_after(sc: &Scenario, profile_unmask: bool, after_ms: i64) -> Option<i64> {
-        let cfg = DetectorConfig {
-            limit: sc.limit,
-            profile_unmask,
-            max_events: 1000,
-            ..DetectorConfig::for_kind(sc.kind)
-        };
-        let events = analyze(&sc.samples, &cfg).unwrap().events;
-        events
-            .iter()
-            .find(|e| e.to == AlertState::Firing && e.ts_ms >= after_ms)
-            .map(|e| e.ts_ms)
-    }
-
-    #[test]
-    fn a_second_day_leak_shows_against_yesterdays_floor() {
-        // Training seeds of a leak that begins on the second day of a daily floor swing: on the
-        // series alone, one hinge over the day-long window started in yesterday's swing and the
-        // alert came 6-9 h after the leak began.
-        let hour = 3_600_000;
-        for seed in [5, 8] {
-            let sc = generate(Situation::SwingLeakTwoDays, seed, 15);
-            let start = sc.leak_start_ms.unwrap();
-            let on = fires_after(&sc, true, start).expect("fires");
-            assert!(
-                on - start <= 2 * hour,
-                "seed {seed}: {} h",
-                (on - start) / hour
-            );
-            let off = fires_after(&sc, false, start);
-            assert!(off.is_none_or(|t| t - start >= 6 * hour), "seed {seed}");
-        }
-        // A healthy two-day swing does not begin firing on its second day.
-        for seed in 0..8 {
-            let sc = generate(Situation::DailySwingTwoDays, seed, 15);
-            assert_eq!(
-                fires_after(&sc, true, START_MS + DAY_MS),
-                None,
-                "seed {seed}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_busier_second_day_is_judged_against_yesterday_only_at_alike_loads() {
-        // Training seeds of a second day 0.5-2 times as busy as the first: with traffic, the
-        // floor against yesterday's at every hour rose with the load and began firing on the
-        // second day; at alike loads only (`profile_same_load`) it does not.
-        let with_traffic = |sc: &Scenario, same_load: f64| {
-            let cfg = DetectorConfig {
-                limit: sc.limit,
-                profile_same_load: same_load,
-                max_events: 1000,
-                ..DetectorConfig::for_kind(sc.kind)
-            };
-            let events = analyze_with_traffic(&sc.samples, &sc.traffic, &cfg)
-                .unwrap()
-                .events;
-            events
-                .iter()
-                .any(|e| e.to == AlertState::Firing && e.ts_ms >= START_MS + DAY_MS)
-        };
-        for seed in [11, 16, 20] {
-            let sc = generate(Situation::BusierDayTwoDays, seed, 15);
-            assert!(with_traffic(&sc, 0.0), "seed {seed}: fires at every load");
-            let same_load = DetectorConfig::default().profile_same_load;
-            assert!(!with_traffic(&sc, same_load), "seed {seed}");
-        }
-    }
-
-    /// With traffic, when the first firing alert after `after_ms` resolved, with
-    /// `stop_min_load_only` as given.
-    fn resolves_after(sc: &Scenario, stop_min_load_only: bool, after_ms: i64) -> Option<i64> {
-        let cfg = DetectorConfig {
-            limit: sc.limit,
-            stop_min_load_only,
-            max_events: 1000,
-            ..DetectorConfig::for_kind(sc.kind)
-        };
-        let events = analyze_with_traffic(&sc.samples, &sc.traffic, &cfg)
-            .unwrap()
-            .events;
-        events
-            .iter()
-            .find(|e| e.from == AlertState::Firing && e.ts_ms > after_ms)
-            .map(|e| e.ts_ms)
-    }
-
-    #[test]
-    fn a_count_leak_that_stops_resolves_before_the_minimum_flat_time_with_traffic() {
-        // A training seed: the leak stops with its batch, and the load does not fall after.
-        let sc = generate(Situation::CountLeakStops, 11, 15);
-        let stop = sc.growth_stop_ms.unwrap();
-        let min_ms = (DetectorConfig::for_kind(sc.kind).stop_min_secs * 1000.0) as i64;
-        let on = resolves_after(&sc, true, stop).expect("resolves");
-        assert!(on - stop < min_ms, "{} h", (on - stop) as f64 / 3.6e6);
-        let off = resolves_after(&sc, false, stop).expect("resolves");
-        assert!(off - stop >= min_ms, "{} h", (off - stop) as f64 / 3.6e6);
-    }
-
-    #[test]
-    fn a_counts_evening_level_off_with_the_load_falling_still_holds_with_traffic() {
-        // A training seed whose count levels off while the evening's load falls and its leak
-        // goes on: the alert fires to the end.
-        let sc = generate(Situation::SlowCountLeak, 7, 15);
-        let start = sc.leak_start_ms.unwrap();
-        let cfg = DetectorConfig {
-            limit: sc.limit,
-            max_events: 1000,
-            ..DetectorConfig::for_kind(sc.kind)
-        };
-        let events = analyze_with_traffic(&sc.samples, &sc.traffic, &cfg)
-            .unwrap()
-            .events;
-        assert!(events.iter().any(|e| e.to == AlertState::Firing));
-        assert_eq!(resolves_after(&sc, true, start), None);
-        // Without the minimum flat time, the plateau test alone resolves it.
-        let cfg = DetectorConfig {
-            stop_min_secs: 0.0,
-            ..cfg
-        };
-        let events = analyze_with_traffic(&sc.samples, &sc.traffic, &cfg)
-            .unwrap()
-            .events;
-        assert!(events.iter().any(|e| e.from == AlertState::Firing));
-    }
-}
+#[path = "assess_tests.rs"]
+mod tests;

@@ -200,6 +200,11 @@ pub struct DetectorConfig {
     /// judged against yesterday's floor (a busier or quieter day moves the floor by its load,
     /// as much as a leak). 0: every point.
     pub profile_same_load: f64,
+    /// With `profile_unmask`: the floor against yesterday's counts as relevant the whole rise
+    /// since yesterday at this hour (today's newest floor less yesterday's), not only the rise
+    /// of its segment: the difference is judged only from a day on, so a leak that began late
+    /// yesterday has part of its rise in the difference's first point.
+    pub profile_day_rise: bool,
     /// Once the usable floor spans a day (23 h) and no alert is pending or firing, the floor is
     /// judged at most this often, and never less often than every other bucket: a day's
     /// window moves little with one point more, and its evaluations are the costliest (a leak
@@ -257,6 +262,7 @@ impl Default for DetectorConfig {
             profile_veto: true,
             profile_unmask: true,
             profile_same_load: 0.05,
+            profile_day_rise: true,
             full_day_rest_secs: 600.0,
             warmup_deceleration: 0.75,
             traffic_warmup: true,
@@ -421,6 +427,7 @@ mod tests {
             profile_veto: false,
             profile_unmask: false,
             profile_same_load: 0.0,
+            profile_day_rise: false,
             traffic_warmup: false,
             stop_min_load_only: false,
             warmup_deceleration: 0.0,

@@ -1,0 +1,157 @@
+//! Tests of the judgements in `assess.rs`: whole scenarios replayed through the detector.
+
+use super::DAY_MS;
+use crate::detect::scenarios::{START_MS, Scenario, Situation, generate};
+use crate::detect::{AlertState, DetectorConfig, analyze, analyze_with_traffic};
+
+/// When the series alone first began firing after `after_ms`, with `profile_unmask` as given.
+fn fires_after(sc: &Scenario, profile_unmask: bool, after_ms: i64) -> Option<i64> {
+    fires_after_with(sc, |c| c.profile_unmask = profile_unmask, after_ms)
+}
+
+/// [`fires_after`] with the defaults changed by `set`.
+fn fires_after_with(
+    sc: &Scenario,
+    set: impl Fn(&mut DetectorConfig),
+    after_ms: i64,
+) -> Option<i64> {
+    let mut cfg = DetectorConfig {
+        limit: sc.limit,
+        max_events: 1000,
+        ..DetectorConfig::for_kind(sc.kind)
+    };
+    set(&mut cfg);
+    let events = analyze(&sc.samples, &cfg).unwrap().events;
+    events
+        .iter()
+        .find(|e| e.to == AlertState::Firing && e.ts_ms >= after_ms)
+        .map(|e| e.ts_ms)
+}
+
+#[test]
+fn a_second_day_leak_shows_against_yesterdays_floor() {
+    // Training seeds of a leak that begins on the second day of a daily floor swing: on the
+    // series alone, one hinge over the day-long window started in yesterday's swing and the
+    // alert came 6-9 h after the leak began.
+    let hour = 3_600_000;
+    for seed in [5, 8] {
+        let sc = generate(Situation::SwingLeakTwoDays, seed, 15);
+        let start = sc.leak_start_ms.unwrap();
+        let on = fires_after(&sc, true, start).expect("fires");
+        assert!(
+            on - start <= 2 * hour,
+            "seed {seed}: {} h",
+            (on - start) / hour
+        );
+        let off = fires_after(&sc, false, start);
+        assert!(off.is_none_or(|t| t - start >= 6 * hour), "seed {seed}");
+    }
+    // A healthy two-day swing does not begin firing on its second day.
+    for seed in 0..8 {
+        let sc = generate(Situation::DailySwingTwoDays, seed, 15);
+        assert_eq!(
+            fires_after(&sc, true, START_MS + DAY_MS),
+            None,
+            "seed {seed}"
+        );
+    }
+}
+
+#[test]
+fn a_leak_from_late_yesterday_counts_its_rise_since_yesterday() {
+    // Training seed 23 of a slow leak (1.3 %/h) that began 17 h into the first day: against
+    // yesterday's floor, only the rise since 24 h counted towards the practical bar, and the
+    // series alone began firing 19 h after the leak began; with the rise since yesterday at
+    // this hour (`profile_day_rise`), 11 h.
+    let hour = 3_600_000;
+    let sc = generate(Situation::LeakAcrossDays, 23, 15);
+    let start = sc.leak_start_ms.unwrap();
+    let on = fires_after_with(&sc, |_| {}, start).expect("fires");
+    assert!(on - start <= 12 * hour, "{} h", (on - start) / hour);
+    let off = fires_after_with(&sc, |c| c.profile_day_rise = false, start).expect("fires");
+    assert!(off - start >= 18 * hour, "{} h", (off - start) / hour);
+}
+
+#[test]
+fn a_busier_second_day_is_judged_against_yesterday_only_at_alike_loads() {
+    // Training seeds of a second day 0.5-2 times as busy as the first: with traffic, the
+    // floor against yesterday's at every hour rose with the load and began firing on the
+    // second day; at alike loads only (`profile_same_load`) it does not.
+    let with_traffic = |sc: &Scenario, same_load: f64| {
+        let cfg = DetectorConfig {
+            limit: sc.limit,
+            profile_same_load: same_load,
+            max_events: 1000,
+            ..DetectorConfig::for_kind(sc.kind)
+        };
+        let events = analyze_with_traffic(&sc.samples, &sc.traffic, &cfg)
+            .unwrap()
+            .events;
+        events
+            .iter()
+            .any(|e| e.to == AlertState::Firing && e.ts_ms >= START_MS + DAY_MS)
+    };
+    for seed in [11, 16, 20] {
+        let sc = generate(Situation::BusierDayTwoDays, seed, 15);
+        assert!(with_traffic(&sc, 0.0), "seed {seed}: fires at every load");
+        let same_load = DetectorConfig::default().profile_same_load;
+        assert!(!with_traffic(&sc, same_load), "seed {seed}");
+    }
+}
+
+/// With traffic, when the first firing alert after `after_ms` resolved, with
+/// `stop_min_load_only` as given.
+fn resolves_after(sc: &Scenario, stop_min_load_only: bool, after_ms: i64) -> Option<i64> {
+    let cfg = DetectorConfig {
+        limit: sc.limit,
+        stop_min_load_only,
+        max_events: 1000,
+        ..DetectorConfig::for_kind(sc.kind)
+    };
+    let events = analyze_with_traffic(&sc.samples, &sc.traffic, &cfg)
+        .unwrap()
+        .events;
+    events
+        .iter()
+        .find(|e| e.from == AlertState::Firing && e.ts_ms > after_ms)
+        .map(|e| e.ts_ms)
+}
+
+#[test]
+fn a_count_leak_that_stops_resolves_before_the_minimum_flat_time_with_traffic() {
+    // A training seed: the leak stops with its batch, and the load does not fall after.
+    let sc = generate(Situation::CountLeakStops, 11, 15);
+    let stop = sc.growth_stop_ms.unwrap();
+    let min_ms = (DetectorConfig::for_kind(sc.kind).stop_min_secs * 1000.0) as i64;
+    let on = resolves_after(&sc, true, stop).expect("resolves");
+    assert!(on - stop < min_ms, "{} h", (on - stop) as f64 / 3.6e6);
+    let off = resolves_after(&sc, false, stop).expect("resolves");
+    assert!(off - stop >= min_ms, "{} h", (off - stop) as f64 / 3.6e6);
+}
+
+#[test]
+fn a_counts_evening_level_off_with_the_load_falling_still_holds_with_traffic() {
+    // A training seed whose count levels off while the evening's load falls and its leak
+    // goes on: the alert fires to the end.
+    let sc = generate(Situation::SlowCountLeak, 7, 15);
+    let start = sc.leak_start_ms.unwrap();
+    let cfg = DetectorConfig {
+        limit: sc.limit,
+        max_events: 1000,
+        ..DetectorConfig::for_kind(sc.kind)
+    };
+    let events = analyze_with_traffic(&sc.samples, &sc.traffic, &cfg)
+        .unwrap()
+        .events;
+    assert!(events.iter().any(|e| e.to == AlertState::Firing));
+    assert_eq!(resolves_after(&sc, true, start), None);
+    // Without the minimum flat time, the plateau test alone resolves it.
+    let cfg = DetectorConfig {
+        stop_min_secs: 0.0,
+        ..cfg
+    };
+    let events = analyze_with_traffic(&sc.samples, &sc.traffic, &cfg)
+        .unwrap()
+        .events;
+    assert!(events.iter().any(|e| e.from == AlertState::Firing));
+}
