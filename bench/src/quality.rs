@@ -324,6 +324,8 @@ pub struct Tally {
     /// Healthy series that began firing after their first day.
     pub second_day_alarms: usize,
     pub delays: Vec<f64>,
+    /// Delays of the leaks caught by an alert that began at or after the leak start.
+    pub new_alert_delays: Vec<f64>,
     /// Delays of the leaks of at least 5% of their floor per hour.
     pub fast_delays: Vec<f64>,
     /// Leaks of at least 5%/h, and how many were caught.
@@ -356,6 +358,9 @@ impl Tally {
         self.second_day_alarms += usize::from(o.second_day_alarm);
         self.resolved_while_leaking += usize::from(o.resolved_while_leaking);
         self.delays.extend(o.delay_secs);
+        if o.caught_by_new_alert {
+            self.new_alert_delays.extend(o.delay_secs);
+        }
         if fast {
             self.fast_delays.push(o.delay_secs.unwrap_or(f64::INFINITY));
         }
@@ -380,6 +385,7 @@ impl Tally {
         self.healthy_alarms += o.healthy_alarms;
         self.second_day_alarms += o.second_day_alarms;
         self.delays.extend(&o.delays);
+        self.new_alert_delays.extend(&o.new_alert_delays);
         self.fast_delays.extend(&o.fast_delays);
         self.fast_leaks += o.fast_leaks;
         self.start_errs.extend(&o.start_errs);
@@ -472,9 +478,10 @@ pub fn row(name: &str, t: &[Tally]) -> String {
 pub fn caught_by_new_alert_line(t: &[Tally]) -> String {
     format!(
         "Leaks caught by an alert that began after the leak started (not a false alarm still \
-         firing): {} of {}.",
+         firing): {} of {}; their median delay {}.",
         cells(t, |x| x.caught_by_new_alert.to_string()),
-        t[0].leaks
+        t[0].leaks,
+        cells(t, |x| median_min(&x.new_alert_delays))
     )
 }
 
@@ -527,6 +534,18 @@ mod tests {
         assert!(o.false_alarm && !o.caught_by_new_alert);
         assert_eq!(o.delay_secs, Some(0.0));
         assert_eq!(o.half_ttl, Some(true));
+        // The tally's median over new alerts leaves that catch out; the plain one keeps it.
+        let mut t = Tally::default();
+        t.add(true, None, &o);
+        assert_eq!((t.delays.len(), t.new_alert_delays.len()), (1, 0));
+        let late = Outcome {
+            delay_secs: Some(60.0),
+            caught_by_new_alert: true,
+            ..o
+        };
+        t.add(true, None, &late);
+        assert_eq!(t.new_alert_delays, [60.0]);
+        assert_eq!(median_min(&t.new_alert_delays), "1 min");
     }
 
     #[test]
