@@ -148,6 +148,15 @@ type AnalyzeOptions struct {
 	// less, are each a floor already, and a wider window only smooths them into false
 	// confidence. 0 widens every sparse series.
 	SparseSawtoothStep *float64 `json:"sparse_sawtooth_step,omitempty"`
+	// With traffic known, a firing alert does not resolve while the load shows a recurring
+	// batch job whose runs made the rise: at least two bursts of load in the window, the
+	// floor's rise since the growth began came with them (its rise away from them at most half
+	// as much), and the last burst ended at most this many times the longest gap between
+	// bursts ago. A leak that grows only while a recurring batch runs is flat through each idle
+	// spell; a one-off batch shows no gap. On training seeds, `batch_leak`'s alerts resolved
+	// while the leak grew fell from 15 to 8 of 50 with traffic, nothing else moved. 0 turns it
+	// off; no effect without traffic.
+	StopBurstHold *float64 `json:"stop_burst_hold,omitempty"`
 	// With traffic known, `stop_min_secs` holds a plateau only where the load may have made
 	// it: the flat part with the load's part out (its response fitted with a time trend)
 	// still rises at a tenth of the segment's rate. Elsewhere, and on the floor with the
@@ -390,6 +399,15 @@ type DetectorOptions struct {
 	// less, are each a floor already, and a wider window only smooths them into false
 	// confidence. 0 widens every sparse series.
 	SparseSawtoothStep *float64 `json:"sparse_sawtooth_step,omitempty"`
+	// With traffic known, a firing alert does not resolve while the load shows a recurring
+	// batch job whose runs made the rise: at least two bursts of load in the window, the
+	// floor's rise since the growth began came with them (its rise away from them at most half
+	// as much), and the last burst ended at most this many times the longest gap between
+	// bursts ago. A leak that grows only while a recurring batch runs is flat through each idle
+	// spell; a one-off batch shows no gap. On training seeds, `batch_leak`'s alerts resolved
+	// while the leak grew fell from 15 to 8 of 50 with traffic, nothing else moved. 0 turns it
+	// off; no effect without traffic.
+	StopBurstHold *float64 `json:"stop_burst_hold,omitempty"`
 	// With traffic known, `stop_min_secs` holds a plateau only where the load may have made
 	// it: the flat part with the load's part out (its response fitted with a time trend)
 	// still rises at a tenth of the segment's rate. Elsewhere, and on the floor with the

@@ -596,11 +596,11 @@ fn judge(
                     .saturating_add((blocks[knee].0 * 1000.0) as i64)
             });
         }
-        return if continues && est.growth_stop_ms.is_none() {
-            (Verdict::Leak, true)
-        } else {
-            healthy
-        };
+        if continues && est.growth_stop_ms.is_none() || burst_holds(s) {
+            est.growth_stop_ms = None;
+            return (Verdict::Leak, true);
+        }
+        return healthy;
     }
     // A decelerating rise is a warm-up. With traffic known, any decelerating rise (a leak under
     // a floor that falls with the load is judged on the floor with the load's part out); without
@@ -734,6 +734,15 @@ fn levelled_off(
     let (_, _, hi) = sen(flat, TEST_POINTS, Some((z, Bounds::High)), slopes);
     hi.is_some_and(|h| h < RECENT_SHARE * rate)
         .then_some(knee_ms)
+}
+
+/// With traffic known (`stop_burst_hold`): whether a firing alert's level-off may be an idle
+/// spell of a recurring batch job whose runs make the leak ([`load::burst_hold`]).
+fn burst_holds(s: &Segment) -> bool {
+    let hold = s.cfg.stop_burst_hold;
+    s.loads.is_some_and(|x| {
+        hold > 0.0 && load::burst_hold(s.points, x, s.seg[0].ts_ms, s.window_ms, hold)
+    })
 }
 
 /// Robust standard deviation (scaled median absolute deviation) of the values of `flat`.

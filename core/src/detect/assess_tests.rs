@@ -1,8 +1,10 @@
 //! Tests of the judgements in `assess.rs`: whole scenarios replayed through the detector.
 
 use super::DAY_MS;
+use crate::detect::load::burst_hold;
 use crate::detect::scenarios::{START_MS, Scenario, Situation, generate};
 use crate::detect::{AlertState, DetectorConfig, analyze, analyze_with_traffic};
+use crate::series::Sample;
 
 /// When the series alone first began firing after `after_ms`, with `profile_unmask` as given.
 fn fires_after(sc: &Scenario, profile_unmask: bool, after_ms: i64) -> Option<i64> {
@@ -154,4 +156,106 @@ fn a_counts_evening_level_off_with_the_load_falling_still_holds_with_traffic() {
         .unwrap()
         .events;
     assert!(events.iter().any(|e| e.from == AlertState::Firing));
+}
+
+/// With traffic, whether a firing alert resolved after the leak began, with `stop_burst_hold`
+/// as given.
+fn resolves_while_leaking(sc: &Scenario, stop_burst_hold: f64) -> bool {
+    let cfg = DetectorConfig {
+        limit: sc.limit,
+        stop_burst_hold,
+        max_events: 1000,
+        ..DetectorConfig::for_kind(sc.kind)
+    };
+    let events = analyze_with_traffic(&sc.samples, &sc.traffic, &cfg)
+        .unwrap()
+        .events;
+    let start = sc.leak_start_ms.unwrap();
+    events
+        .iter()
+        .any(|e| e.from == AlertState::Firing && e.ts_ms > start)
+}
+
+#[test]
+fn a_recurring_batch_leak_holds_through_its_idle_spells_with_traffic() {
+    // Training seeds whose alert resolved in an idle spell of the batch while the leak went on.
+    let hold = DetectorConfig::default().stop_burst_hold;
+    for seed in [16, 26] {
+        let sc = generate(Situation::BatchLeak, seed, 15);
+        assert!(
+            resolves_while_leaking(&sc, 0.0),
+            "seed {seed}: flaps without"
+        );
+        assert!(
+            !resolves_while_leaking(&sc, hold),
+            "seed {seed}: holds with"
+        );
+    }
+    // A one-off batch shows no gap between bursts: its count leak still resolves as before.
+    let sc = generate(Situation::CountLeakStops, 11, 15);
+    let stop = sc.growth_stop_ms.unwrap();
+    let with = |hold: f64| {
+        let cfg = DetectorConfig {
+            limit: sc.limit,
+            stop_burst_hold: hold,
+            max_events: 1000,
+            ..DetectorConfig::for_kind(sc.kind)
+        };
+        let events = analyze_with_traffic(&sc.samples, &sc.traffic, &cfg)
+            .unwrap()
+            .events;
+        events
+            .iter()
+            .find(|e| e.from == AlertState::Firing && e.ts_ms > stop)
+            .map(|e| e.ts_ms)
+    };
+    assert!(with(hold).is_some());
+    assert_eq!(with(hold), with(0.0));
+}
+
+/// A floor sampled every minute for 12 h under a load of 100 with runs of +50 for the hours
+/// where `run(h)` holds, rising by `rise(h)` per hour.
+fn batch_window(run: impl Fn(i64) -> bool, rise: impl Fn(i64) -> f64) -> (Vec<Sample>, Vec<f64>) {
+    let (mut points, mut loads, mut level) = (Vec::new(), Vec::new(), 1000.0);
+    for m in 0..12 * 60 {
+        let h = m / 60;
+        level += rise(h) / 60.0;
+        points.push(Sample {
+            ts_ms: START_MS + m * 60_000,
+            value: level,
+        });
+        loads.push(if run(h) { 150.0 } else { 100.0 });
+    }
+    (points, loads)
+}
+
+#[test]
+fn burst_hold_needs_recurring_bursts_that_made_the_rise() {
+    let from = START_MS;
+    let lag = 600_000;
+    // Runs at hours 1, 4, 7 and 10 (two idle hours between), the floor rising only then.
+    let runs = |h: i64| h % 3 == 1;
+    let (points, loads) = batch_window(runs, |h| if runs(h) { 30.0 } else { 0.0 });
+    assert!(burst_hold(&points, &loads, from, lag, 2.0));
+    assert!(!burst_hold(&points, &loads, from, lag, 0.0));
+    // The same bursts under a steady rise: the floor rises between them too.
+    let (points, loads) = batch_window(runs, |_| 30.0);
+    assert!(!burst_hold(&points, &loads, from, lag, 2.0));
+    // One run only (a one-off batch): no gap seen.
+    let once = |h: i64| h == 4;
+    let (points, loads) = batch_window(once, |h| if once(h) { 30.0 } else { 0.0 });
+    assert!(!burst_hold(&points, &loads, from, lag, 2.0));
+    // The last run long ago: hours 1 and 3 only, 8 idle hours since, twice a 1 h gap.
+    let early = |h: i64| h == 1 || h == 3;
+    let (points, loads) = batch_window(early, |h| if early(h) { 30.0 } else { 0.0 });
+    assert!(!burst_hold(&points, &loads, from, lag, 2.0));
+    // No load at all: nothing to hold on.
+    let (points, _) = batch_window(runs, |_| 0.0);
+    assert!(!burst_hold(
+        &points,
+        &vec![0.0; points.len()],
+        from,
+        lag,
+        2.0
+    ));
 }
