@@ -3,31 +3,47 @@
 use super::DAY_MS;
 use crate::detect::load::burst_hold;
 use crate::detect::scenarios::{START_MS, Scenario, Situation, generate};
-use crate::detect::{AlertState, DetectorConfig, analyze, analyze_with_traffic};
+use crate::detect::{AlertEvent, AlertState, DetectorConfig, analyze, analyze_with_traffic};
 use crate::series::Sample;
 
-/// When the series alone first began firing after `after_ms`, with `profile_unmask` as given.
-fn fires_after(sc: &Scenario, profile_unmask: bool, after_ms: i64) -> Option<i64> {
-    fires_after_with(sc, |c| c.profile_unmask = profile_unmask, after_ms)
-}
-
-/// [`fires_after`] with the defaults changed by `set`.
-fn fires_after_with(
-    sc: &Scenario,
-    set: impl Fn(&mut DetectorConfig),
-    after_ms: i64,
-) -> Option<i64> {
+/// The alert's events on a scenario, with its traffic or not, the defaults changed by `set`.
+fn events(sc: &Scenario, traffic: bool, set: impl Fn(&mut DetectorConfig)) -> Vec<AlertEvent> {
     let mut cfg = DetectorConfig {
         limit: sc.limit,
         max_events: 1000,
         ..DetectorConfig::for_kind(sc.kind)
     };
     set(&mut cfg);
-    let events = analyze(&sc.samples, &cfg).unwrap().events;
+    let analysis = if traffic {
+        analyze_with_traffic(&sc.samples, &sc.traffic, &cfg)
+    } else {
+        analyze(&sc.samples, &cfg)
+    };
+    analysis.unwrap().events
+}
+
+/// When the alert first began firing at or after `after_ms`.
+fn fired(events: &[AlertEvent], after_ms: i64) -> Option<i64> {
     events
         .iter()
         .find(|e| e.to == AlertState::Firing && e.ts_ms >= after_ms)
         .map(|e| e.ts_ms)
+}
+
+/// When a firing alert first resolved after `after_ms`.
+fn resolved(events: &[AlertEvent], after_ms: i64) -> Option<i64> {
+    events
+        .iter()
+        .find(|e| e.from == AlertState::Firing && e.ts_ms > after_ms)
+        .map(|e| e.ts_ms)
+}
+
+/// When the series alone first began firing after `after_ms`, with `profile_unmask` as given.
+fn fires_after(sc: &Scenario, profile_unmask: bool, after_ms: i64) -> Option<i64> {
+    fired(
+        &events(sc, false, |c| c.profile_unmask = profile_unmask),
+        after_ms,
+    )
 }
 
 #[test]
@@ -68,9 +84,9 @@ fn a_leak_from_late_yesterday_counts_its_rise_since_yesterday() {
     let hour = 3_600_000;
     let sc = generate(Situation::LeakAcrossDays, 23, 15);
     let start = sc.leak_start_ms.unwrap();
-    let on = fires_after_with(&sc, |_| {}, start).expect("fires");
+    let on = fired(&events(&sc, false, |_| {}), start).expect("fires");
     assert!(on - start <= 12 * hour, "{} h", (on - start) / hour);
-    let off = fires_after_with(&sc, |c| c.profile_day_rise = false, start).expect("fires");
+    let off = fired(&events(&sc, false, |c| c.profile_day_rise = false), start).expect("fires");
     assert!(off - start >= 18 * hour, "{} h", (off - start) / hour);
 }
 
@@ -80,18 +96,8 @@ fn a_busier_second_day_is_judged_against_yesterday_only_at_alike_loads() {
     // floor against yesterday's at every hour rose with the load and began firing on the
     // second day; at alike loads only (`profile_same_load`) it does not.
     let with_traffic = |sc: &Scenario, same_load: f64| {
-        let cfg = DetectorConfig {
-            limit: sc.limit,
-            profile_same_load: same_load,
-            max_events: 1000,
-            ..DetectorConfig::for_kind(sc.kind)
-        };
-        let events = analyze_with_traffic(&sc.samples, &sc.traffic, &cfg)
-            .unwrap()
-            .events;
-        events
-            .iter()
-            .any(|e| e.to == AlertState::Firing && e.ts_ms >= START_MS + DAY_MS)
+        let events = events(sc, true, |c| c.profile_same_load = same_load);
+        fired(&events, START_MS + DAY_MS).is_some()
     };
     for seed in [11, 16, 20] {
         let sc = generate(Situation::BusierDayTwoDays, seed, 15);
@@ -104,19 +110,8 @@ fn a_busier_second_day_is_judged_against_yesterday_only_at_alike_loads() {
 /// With traffic, when the first firing alert after `after_ms` resolved, with
 /// `stop_min_load_only` as given.
 fn resolves_after(sc: &Scenario, stop_min_load_only: bool, after_ms: i64) -> Option<i64> {
-    let cfg = DetectorConfig {
-        limit: sc.limit,
-        stop_min_load_only,
-        max_events: 1000,
-        ..DetectorConfig::for_kind(sc.kind)
-    };
-    let events = analyze_with_traffic(&sc.samples, &sc.traffic, &cfg)
-        .unwrap()
-        .events;
-    events
-        .iter()
-        .find(|e| e.from == AlertState::Firing && e.ts_ms > after_ms)
-        .map(|e| e.ts_ms)
+    let events = events(sc, true, |c| c.stop_min_load_only = stop_min_load_only);
+    resolved(&events, after_ms)
 }
 
 #[test]
@@ -137,43 +132,17 @@ fn a_counts_evening_level_off_with_the_load_falling_still_holds_with_traffic() {
     // goes on: the alert fires to the end.
     let sc = generate(Situation::SlowCountLeak, 7, 15);
     let start = sc.leak_start_ms.unwrap();
-    let cfg = DetectorConfig {
-        limit: sc.limit,
-        max_events: 1000,
-        ..DetectorConfig::for_kind(sc.kind)
-    };
-    let events = analyze_with_traffic(&sc.samples, &sc.traffic, &cfg)
-        .unwrap()
-        .events;
-    assert!(events.iter().any(|e| e.to == AlertState::Firing));
+    assert!(fired(&events(&sc, true, |_| {}), 0).is_some());
     assert_eq!(resolves_after(&sc, true, start), None);
     // Without the minimum flat time, the plateau test alone resolves it.
-    let cfg = DetectorConfig {
-        stop_min_secs: 0.0,
-        ..cfg
-    };
-    let events = analyze_with_traffic(&sc.samples, &sc.traffic, &cfg)
-        .unwrap()
-        .events;
-    assert!(events.iter().any(|e| e.from == AlertState::Firing));
+    assert!(resolved(&events(&sc, true, |c| c.stop_min_secs = 0.0), 0).is_some());
 }
 
 /// With traffic, whether a firing alert resolved after the leak began, with `stop_burst_hold`
 /// as given.
 fn resolves_while_leaking(sc: &Scenario, stop_burst_hold: f64) -> bool {
-    let cfg = DetectorConfig {
-        limit: sc.limit,
-        stop_burst_hold,
-        max_events: 1000,
-        ..DetectorConfig::for_kind(sc.kind)
-    };
-    let events = analyze_with_traffic(&sc.samples, &sc.traffic, &cfg)
-        .unwrap()
-        .events;
-    let start = sc.leak_start_ms.unwrap();
-    events
-        .iter()
-        .any(|e| e.from == AlertState::Firing && e.ts_ms > start)
+    let events = events(sc, true, |c| c.stop_burst_hold = stop_burst_hold);
+    resolved(&events, sc.leak_start_ms.unwrap()).is_some()
 }
 
 #[test]
@@ -194,21 +163,7 @@ fn a_recurring_batch_leak_holds_through_its_idle_spells_with_traffic() {
     // A one-off batch shows no gap between bursts: its count leak still resolves as before.
     let sc = generate(Situation::CountLeakStops, 11, 15);
     let stop = sc.growth_stop_ms.unwrap();
-    let with = |hold: f64| {
-        let cfg = DetectorConfig {
-            limit: sc.limit,
-            stop_burst_hold: hold,
-            max_events: 1000,
-            ..DetectorConfig::for_kind(sc.kind)
-        };
-        let events = analyze_with_traffic(&sc.samples, &sc.traffic, &cfg)
-            .unwrap()
-            .events;
-        events
-            .iter()
-            .find(|e| e.from == AlertState::Firing && e.ts_ms > stop)
-            .map(|e| e.ts_ms)
-    };
+    let with = |hold: f64| resolved(&events(&sc, true, |c| c.stop_burst_hold = hold), stop);
     assert!(with(hold).is_some());
     assert_eq!(with(hold), with(0.0));
 }
