@@ -311,81 +311,8 @@ impl Service {
         };
         let per_request = rng.chance(0.5);
         let mean_rate = day.peak * (day.night + (1.0 - day.night) * 0.5);
-        let mut batch = None;
-        let mut second = None;
-        let growth = match situation {
-            S::CacheWarmup => warmup(rng),
-            S::SparseHealthy | S::MinuteHealthy | S::GappyHealthy => {
-                healthy_growth(rng, &mut swing)
-            }
-            S::SwingLeak => leak(rng, base, 0.01, 0.3, 14.0, false),
-            S::RequestLeak => leak(rng, base, 0.01, 0.3, 14.0, true),
-            S::SwingLeakTwoDays => next_day(leak(rng, base, 0.01, 0.3, 14.0, per_request)),
-            S::SparseLeak | S::MinuteLeak | S::GappyLeak => {
-                leak(rng, base, 0.02, 0.3, 12.0, per_request)
-            }
-            S::LeakStops => {
-                let start = rng.uniform(2.0, 12.0) * HOUR;
-                Growth::Leak {
-                    start,
-                    stop: start + rng.uniform(1.0, 8.0) * HOUR,
-                    rate: base * rng.log_uniform(0.03, 0.3) / HOUR,
-                    per_request: false,
-                }
-            }
-            S::SlowLeakToLimit => Growth::Leak {
-                start: rng.uniform(1.0, 8.0) * HOUR,
-                stop: f64::INFINITY,
-                rate: rng.log_uniform(200.0, 2000.0),
-                per_request: false,
-            },
-            S::SlowCountLeak => Growth::Leak {
-                start: rng.uniform(2.0, 8.0) * HOUR,
-                stop: f64::INFINITY,
-                rate: 1.0 / rng.uniform(300.0, 1200.0),
-                per_request: false,
-            },
-            S::BatchLeak => {
-                let rate = mean_rate * rng.log_uniform(0.1, 1.0);
-                let live = rng.chance(0.5);
-                let b = Batch::cron(rng, DAY, rate, live);
-                let g = b.leak(rng, base, 0.01, 0.3, DAY);
-                batch = Some(b);
-                g
-            }
-            S::CountLeakStops => {
-                let start = rng.uniform(2.0, 12.0) * HOUR;
-                let stop = start + rng.uniform(1.0, 8.0) * HOUR;
-                batch = Some(Batch {
-                    runs: vec![(start, stop)],
-                    rate: mean_rate * rng.log_uniform(0.1, 1.0),
-                    live: rng.chance(0.5),
-                });
-                Growth::Leak {
-                    start,
-                    stop,
-                    rate: 1.0 / rng.uniform(120.0, 1200.0),
-                    per_request: false,
-                }
-            }
-            S::BusierDayTwoDays => {
-                let scale = rng.log_uniform(0.5, 2.0);
-                let shift = if rng.chance(0.5) {
-                    rng.uniform(-3.0, 3.0) * HOUR
-                } else {
-                    0.0
-                };
-                second = Some(SecondDay { scale, shift });
-                Growth::None
-            }
-            S::LeakAcrossDays => Growth::Leak {
-                start: rng.uniform(12.0, 22.0) * HOUR,
-                stop: f64::INFINITY,
-                rate: base * rng.log_uniform(0.01, 0.3) / HOUR,
-                per_request,
-            },
-            _ => Growth::None,
-        };
+        let (growth, batch, second) =
+            Self::draw_growth(situation, rng, base, mean_rate, per_request, &mut swing);
         let headroom = rng.uniform(1.3, 3.0);
         let ttl = rng.log_uniform(8.0, 100.0) * HOUR;
         let limit = match (situation.kind(), growth) {
@@ -455,6 +382,93 @@ impl Service {
             second,
             day,
         }
+    }
+
+    /// What grows on the floor (a leak, a warm-up or nothing), and the batch or second day that
+    /// drives it; a healthy sampled series may narrow `swing`. The draws follow `draw`'s order.
+    fn draw_growth(
+        situation: Situation,
+        rng: &mut Rng,
+        base: f64,
+        mean_rate: f64,
+        per_request: bool,
+        swing: &mut f64,
+    ) -> (Growth, Option<Batch>, Option<SecondDay>) {
+        use Situation as S;
+        let mut batch = None;
+        let mut second = None;
+        let growth = match situation {
+            S::CacheWarmup => warmup(rng),
+            S::SparseHealthy | S::MinuteHealthy | S::GappyHealthy => healthy_growth(rng, swing),
+            S::SwingLeak => leak(rng, base, 0.01, 0.3, 14.0, false),
+            S::RequestLeak => leak(rng, base, 0.01, 0.3, 14.0, true),
+            S::SwingLeakTwoDays => next_day(leak(rng, base, 0.01, 0.3, 14.0, per_request)),
+            S::SparseLeak | S::MinuteLeak | S::GappyLeak => {
+                leak(rng, base, 0.02, 0.3, 12.0, per_request)
+            }
+            S::LeakStops => {
+                let start = rng.uniform(2.0, 12.0) * HOUR;
+                Growth::Leak {
+                    start,
+                    stop: start + rng.uniform(1.0, 8.0) * HOUR,
+                    rate: base * rng.log_uniform(0.03, 0.3) / HOUR,
+                    per_request: false,
+                }
+            }
+            S::SlowLeakToLimit => Growth::Leak {
+                start: rng.uniform(1.0, 8.0) * HOUR,
+                stop: f64::INFINITY,
+                rate: rng.log_uniform(200.0, 2000.0),
+                per_request: false,
+            },
+            S::SlowCountLeak => Growth::Leak {
+                start: rng.uniform(2.0, 8.0) * HOUR,
+                stop: f64::INFINITY,
+                rate: 1.0 / rng.uniform(300.0, 1200.0),
+                per_request: false,
+            },
+            S::BatchLeak => {
+                let rate = mean_rate * rng.log_uniform(0.1, 1.0);
+                let live = rng.chance(0.5);
+                let b = Batch::cron(rng, DAY, rate, live);
+                let g = b.leak(rng, base, 0.01, 0.3, DAY);
+                batch = Some(b);
+                g
+            }
+            S::CountLeakStops => {
+                let start = rng.uniform(2.0, 12.0) * HOUR;
+                let stop = start + rng.uniform(1.0, 8.0) * HOUR;
+                batch = Some(Batch {
+                    runs: vec![(start, stop)],
+                    rate: mean_rate * rng.log_uniform(0.1, 1.0),
+                    live: rng.chance(0.5),
+                });
+                Growth::Leak {
+                    start,
+                    stop,
+                    rate: 1.0 / rng.uniform(120.0, 1200.0),
+                    per_request: false,
+                }
+            }
+            S::BusierDayTwoDays => {
+                let scale = rng.log_uniform(0.5, 2.0);
+                let shift = if rng.chance(0.5) {
+                    rng.uniform(-3.0, 3.0) * HOUR
+                } else {
+                    0.0
+                };
+                second = Some(SecondDay { scale, shift });
+                Growth::None
+            }
+            S::LeakAcrossDays => Growth::Leak {
+                start: rng.uniform(12.0, 22.0) * HOUR,
+                stop: f64::INFINITY,
+                rate: base * rng.log_uniform(0.01, 0.3) / HOUR,
+                per_request,
+            },
+            _ => Growth::None,
+        };
+        (growth, batch, second)
     }
 
     /// The day's shape (on the first day's scale) and noise-free request rate at `t`, the second
