@@ -8,6 +8,7 @@ use super::detector::Verdict;
 use super::load::{self, LoadWork};
 use super::options::{COUNT_PROJECTION_FACTOR, COUNT_RISE_FACTOR, DetectorConfig, SeriesKind};
 use super::profile::{DAY_MS, DailyProfile};
+use super::prom;
 use super::stats::{
     Bounds, Hinge, TEST_POINTS, block_median, hinge_fit, line_beats_step, median, order_key,
     plateau, plateau_f, reduce_blocks, residual_sigma, sen, sen_blocks, theil_sen,
@@ -812,20 +813,16 @@ fn load_lifts_flat(s: &Segment, loads: &[f64], at: usize, rate: f64) -> bool {
     if at + 2 > n {
         return false;
     }
-    let t0 = seg[0].ts_ms;
-    let secs = |p: &Sample| p.ts_ms.saturating_sub(t0) as f64 / 1000.0;
     // The least-squares slope of the flat part's floor with the load's part out.
-    let flat = || seg[at..n].iter().zip(&loads[at..n]);
-    let m = (n - at) as f64;
-    let (ft, fy) = flat().fold((0.0, 0.0), |(a, b), (p, &x)| {
-        (a + secs(p), b + p.value - beta * x)
-    });
-    let (ft, fy) = (ft / m, fy / m);
-    let (ftt, fty) = flat().fold((0.0, 0.0), |(a, b), (p, &x)| {
-        let dt = secs(p) - ft;
-        (a + dt * dt, b + dt * (p.value - beta * x - fy))
-    });
-    ftt > 0.0 && fty / ftt >= LIFT_SHARE * rate
+    let flat: Vec<Sample> = seg[at..n]
+        .iter()
+        .zip(&loads[at..n])
+        .map(|(p, &x)| Sample {
+            ts_ms: p.ts_ms,
+            value: p.value - beta * x,
+        })
+        .collect();
+    prom::deriv(&flat).is_some_and(|slope| slope >= LIFT_SHARE * rate)
 }
 
 /// The floor's least-squares response to its load with a time trend fitted alongside, at
