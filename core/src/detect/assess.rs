@@ -111,7 +111,6 @@ struct Segment<'a> {
 
 impl<'a> Segment<'a> {
     /// The segment of `points` from the hinge on, as [`judge_points`] judges it.
-    #[inline]
     fn new(ctx: &Context<'a>, points: &'a [Sample], loads: Option<&'a [f64]>, h: Hinge) -> Self {
         let seg = &points[h.index..];
         let now = points[points.len() - 1];
@@ -763,9 +762,6 @@ fn levelled_off(
 /// over the flat part. The load's part is the floor's linear response to its load before the
 /// growth began: one fitted over the growth (`load::unmask`'s isotonic fit) takes a leak that
 /// rises with the day's load for the load's doing, and resolved such leaks while they grew.
-// Not inlined: a cold path (a firing count with traffic), and inlined into `assess_with_load`
-// it slowed every evaluation by a few percent (`analyze_min`, heap series that never reach it).
-#[inline(never)]
 fn levelled_off_load_out(
     ctx: &Context,
     points: &[Sample],
