@@ -318,6 +318,8 @@ fn assess_with_load(
     let Some(x) = xs else {
         return (verdict, cond, est);
     };
+    // A count whose leak stopped can keep rising with the day's load, and the raw floor then
+    // shows no plateau until the evening.
     if cond && firing && cfg.stop_load_out {
         let start = est.growth_start_ms;
         if let Some(stop) = levelled_off_load_out(&ctx, points, x, start, slopes, adjusted) {
