@@ -9,6 +9,7 @@ use super::load::{self, LoadWork};
 use super::options::{COUNT_PROJECTION_FACTOR, COUNT_RISE_FACTOR, DetectorConfig, SeriesKind};
 use super::profile::{DAY_MS, DailyProfile};
 use super::prom;
+use super::reason::NoLeakReason;
 use super::stats::{
     Bounds, Hinge, TEST_POINTS, block_median, hinge_fit, line_beats_step, median, order_key,
     plateau, plateau_f, reduce_blocks, residual_sigma, sen, sen_blocks, theil_sen,
@@ -52,6 +53,8 @@ pub(super) struct Estimate {
     pub(super) growth_stop_ms: Option<i64>,
     /// How far the evidence exceeds the practical bar (>= 1 when the condition holds).
     pub(super) strength: f64,
+    /// The test that judged a rise healthy (stored where it returns, read by `analysis()`).
+    pub(super) held: Option<NoLeakReason>,
 }
 
 /// Reusable buffers of an evaluation, so that evaluations never allocate.
@@ -324,6 +327,7 @@ fn assess_with_load(
         let start = est.growth_start_ms;
         if let Some(stop) = levelled_off_load_out(&ctx, points, x, start, slopes, adjusted) {
             est.growth_stop_ms = Some(stop);
+            est.held = Some(NoLeakReason::LevelledOff);
             return (Verdict::Healthy, false, est);
         }
     }
@@ -512,6 +516,13 @@ fn judge_points(
             || seg.len() < MIN_POINTS
             || !s.practical(2.0 * hinge.slope, 2.0 * hinge.slope * s.dur_secs))
     {
+        est.held = Some(
+            if s.dur_secs < cfg.min_growth_secs || seg.len() < MIN_POINTS {
+                NoLeakReason::TooShort
+            } else {
+                NoLeakReason::TooSmall
+            },
+        );
         return (Verdict::Healthy, false);
     }
     // A rise the load explained a moment ago is vetoed again whatever the tests say.
@@ -522,14 +533,23 @@ fn judge_points(
         && loads.is_some()
         && load::explained_lately(points, &hinge, reuse_ms, load_work)
     {
+        est.held = Some(NoLeakReason::ExplainedByLoad);
         return (Verdict::Healthy, false);
     }
     let (verdict, cond) = judge(&s, z, lazy, firing, slopes, values, est);
-    if cond
-        && !firing
-        && ((cfg.traffic_veto && explained_by_load(&s, load_work))
-            || (cfg.profile_veto && !ctx.differenced && yesterday_too(&s, ctx.view.profile)))
+    let explained = cond && !firing && cfg.traffic_veto && explained_by_load(&s, load_work);
+    if explained
+        || (cond
+            && !firing
+            && cfg.profile_veto
+            && !ctx.differenced
+            && yesterday_too(&s, ctx.view.profile))
     {
+        est.held = Some(if explained {
+            NoLeakReason::ExplainedByLoad
+        } else {
+            NoLeakReason::DailyCycle
+        });
         return (Verdict::Healthy, false);
     }
     (verdict, cond)
@@ -601,6 +621,7 @@ fn judge(
         return healthy;
     }
     if dur_secs < cfg.min_growth_secs {
+        est.held = Some(NoLeakReason::TooShort);
         return healthy;
     }
     let continues = rise_continues(blocks, rate, dur_secs, z, firing, slopes);
@@ -620,6 +641,7 @@ fn judge(
             est.growth_stop_ms = None;
             return (Verdict::Leak, true);
         }
+        est.held = Some(NoLeakReason::LevelledOff);
         return healthy;
     }
     // A decelerating rise is a warm-up. With traffic known, any decelerating rise (a leak under
@@ -629,6 +651,11 @@ fn judge(
     let decel = (cfg.traffic_warmup && (s.unmasked || s.loads.is_some())) || s.hinge.index == 0;
     let decel = (decel && cfg.warmup_deceleration > 0.0).then_some(cfg.warmup_deceleration);
     if !continues || !shaped_like_a_leak(blocks, decel, slopes) {
+        est.held = Some(if continues {
+            NoLeakReason::WarmUp
+        } else {
+            NoLeakReason::LevelledOff
+        });
         return healthy;
     }
     // Practical relevance is judged at the lower confidence bound of the rate, so a rise that
@@ -639,6 +666,7 @@ fn judge(
         .yesterday_level
         .map_or(lo * dur_secs, |y| (lo * dur_secs).max(blocks[nb - 1].1 - y));
     if !s.practical(lo, rise) {
+        est.held = Some(NoLeakReason::TooSmall);
         return healthy;
     }
     let sigma = residual_sigma(s.points, &s.hinge, values);
@@ -650,6 +678,9 @@ fn judge(
     let shortcut =
         flat_secs >= cfg.min_growth_secs && dur_secs >= cfg.min_growth_secs + cfg.for_secs;
     est.strength = if !shortcut { 1.0 } else { s.strength(lo) };
+    if !cond {
+        est.held = Some(NoLeakReason::Noise);
+    }
     if cond { (Verdict::Leak, true) } else { healthy }
 }
 
