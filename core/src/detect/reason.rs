@@ -1,9 +1,8 @@
 //! Why a rising floor is not judged a leak: the test that decided against it.
 
-/// The test that held a rising floor back from a leak verdict. Set in
-/// [`super::Analysis::not_a_leak_because`] while a significant rise is under way
-/// (`growth_start_ms`) and the verdict is not `leak`. A pending alert is not here: its verdict
-/// is `leak` and its state `pending`.
+/// The test that held a rising floor back from a leak verdict: the analysis's
+/// `not_a_leak_because`, set while a significant rise is under way (`growth_start_ms`) and the
+/// verdict is not `leak`. A pending alert has none: its verdict is `leak`, its state `pending`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
