@@ -229,7 +229,10 @@ fn a_rise_that_reaches_the_limit_soon_is_judged_with_a_looser_warm_up_test() {
         let urgent = fired(&events(&sc, true, |_| {}), start).expect("fires");
         assert!(urgent <= half_mark(&sc), "{situation:?} {seed}");
         let off = fired(&events(&sc, true, |c| c.urgent_ttl_ratio = 0.0), start);
-        assert!(off.is_none_or(|t| t > half_mark(&sc)), "{situation:?} {seed}");
+        assert!(
+            off.is_none_or(|t| t > half_mark(&sc)),
+            "{situation:?} {seed}"
+        );
     }
     // A healthy floor that jumps at its record load near its limit and then levels off: the
     // warm-up test still holds it (skipping the test for urgent rises fired on it).
