@@ -234,7 +234,8 @@ type AnalyzeOptions struct {
 	// many times as long as the rise has lasted is urgent, and the warm-up test judges it with
 	// `urgent_deceleration` (on training seeds, with traffic, 6 more of 259 leaks that reach
 	// their limit alerted with half their time to it left, no healthy series with a new false
-	// alarm). 0 turns it off.
+	// alarm; held out 5 more of 327, and 3 more of 1260 healthy series with a false alarm).
+	// 0 turns it off.
 	UrgentTtlRatio *float64 `json:"urgent_ttl_ratio,omitempty"`
 	// The load veto holds when adding growth to the load's fit leaves at least this share of
 	// its squared error (the growth adds little).
@@ -503,7 +504,8 @@ type DetectorOptions struct {
 	// many times as long as the rise has lasted is urgent, and the warm-up test judges it with
 	// `urgent_deceleration` (on training seeds, with traffic, 6 more of 259 leaks that reach
 	// their limit alerted with half their time to it left, no healthy series with a new false
-	// alarm). 0 turns it off.
+	// alarm; held out 5 more of 327, and 3 more of 1260 healthy series with a false alarm).
+	// 0 turns it off.
 	UrgentTtlRatio *float64 `json:"urgent_ttl_ratio,omitempty"`
 	// The load veto holds when adding growth to the load's fit leaves at least this share of
 	// its squared error (the growth adds little).
