@@ -223,12 +223,14 @@ impl Detector {
             false,
             self.alert.state() == AlertState::Firing,
         );
-        let not_a_leak_because = match () {
-            _ if self.verdict == Verdict::Leak || e.growth_start_ms.is_none() => None,
-            _ if cond && self.awaits_first_collection() => Some(NoLeakReason::NoCollectionYet),
+        let not_a_leak_because = if self.verdict == Verdict::Leak || e.growth_start_ms.is_none() {
+            None
+        } else if cond && self.awaits_first_collection() {
+            Some(NoLeakReason::NoCollectionYet)
+        } else {
             // The evaluation may have reused a judgement `analysis()` does not (a load that
             // explained the rise a moment ago, a hidden leak looked for a moment ago).
-            _ => e.held.or(self.held),
+            e.held.or(self.held)
         };
         let rising = e.rate.filter(|r| *r > 0.0);
         let time_to_limit_secs = match (self.cfg.limit, e.baseline, rising) {
