@@ -18,8 +18,11 @@ const DEMO_OPTIONS = {
   detector: { bucket_secs: 1, warmup_secs: 15, min_growth_secs: 15, for_secs: 5 },
   attribution: { block_ms: 5000 },
   // The live-heap profile (opt-in in Node: each read forces a full GC), with a snapshot every
-  // second so one is near the (compressed) growth start.
-  profile: { enabled: true, snapshot_every_ms: 1000 },
+  // attribution block (5 s, 25 min of real time), so one is near the growth start. Not every
+  // second: the read's pause is not compressed like the rest and grows with the heap (1-3 ms per
+  // MB here), so once the leak held 300 MB it took a third to three quarters of each second; the
+  // service slowed, the leak with it, and the detector read the slowing rise as a warm-up.
+  profile: { enabled: true, snapshot_every_ms: 5000 },
 };
 
 /** Builds the app; every request is tracked by the monitor's middleware. */
