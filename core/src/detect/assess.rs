@@ -31,6 +31,10 @@ const TTL_GROWTH: f64 = 2.0;
 /// ([`load_lifts_flat`]; 0.3 let 4 more of 50 training `slow_count_leak` alerts resolve while
 /// the leak grew, 0.1 and 0 none).
 const LIFT_SHARE: f64 = 0.1;
+/// The load's range before the growth, as a share of its range over a flat part, from which
+/// the floor's response to its load before the growth is trusted there ([`levelled_off_load_out`];
+/// the two training flaps it removed had responses fitted over a fifth of the flat part's range).
+const PRE_RANGE_SHARE: f64 = 0.5;
 /// Fewest floor points a rising segment needs.
 const MIN_POINTS: usize = 6;
 /// How far back [`above_yesterday`] looks a second time.
@@ -105,7 +109,27 @@ struct Segment<'a> {
     yesterday_level: Option<f64>,
 }
 
-impl Segment<'_> {
+impl<'a> Segment<'a> {
+    /// The segment of `points` from the hinge on, as [`judge_points`] judges it.
+    fn new(ctx: &Context<'a>, points: &'a [Sample], loads: Option<&'a [f64]>, h: Hinge) -> Self {
+        let seg = &points[h.index..];
+        let now = points[points.len() - 1];
+        Segment {
+            cfg: ctx.cfg,
+            points,
+            seg,
+            hinge: h,
+            now,
+            dur_secs: now.ts_ms.saturating_sub(seg[0].ts_ms) as f64 / 1000.0,
+            baseline: h.baseline.abs(),
+            loads,
+            window_ms: ctx.view.window_ms,
+            slow_floor: ctx.view.slow_floor,
+            unmasked: loads.is_none() && ctx.view.loads.is_some(),
+            yesterday_level: ctx.yesterday_level,
+        }
+    }
+
     /// The relative bars (rise, projected rise) as shares of the baseline. A count's are
     /// higher because in-flight work follows traffic; with traffic known, that part is
     /// explained and a count gets the heap's bars.
@@ -294,6 +318,15 @@ fn assess_with_load(
     let Some(x) = xs else {
         return (verdict, cond, est);
     };
+    // A count whose leak stopped can keep rising with the day's load, and the raw floor then
+    // shows no plateau until the evening.
+    if cond && firing && cfg.stop_load_out {
+        let start = est.growth_start_ms;
+        if let Some(stop) = levelled_off_load_out(&ctx, points, x, start, slopes, adjusted) {
+            est.growth_stop_ms = Some(stop);
+            return (Verdict::Healthy, false, est);
+        }
+    }
     // A window that spans a day holds yesterday's whole swing: the load's part of the floor
     // is then known over the whole range of loads, not only those seen before a growth.
     let full_day = cfg.unmask_full_day
@@ -465,28 +498,14 @@ fn judge_points(
     est: &mut Estimate,
 ) -> (Verdict, bool) {
     let (cfg, z, lazy, firing) = (ctx.cfg, ctx.z, ctx.lazy, ctx.firing);
-    let now = points[points.len() - 1];
     let Some(hinge) = hinge_fit(points, MIN_POINTS) else {
         if !lazy {
             (est.rate, est.rate_low, est.rate_high) = theil_sen(points, z, slopes);
         }
         return (Verdict::Healthy, false);
     };
-    let seg = &points[hinge.index..];
-    let s = Segment {
-        cfg,
-        points,
-        seg,
-        hinge,
-        now,
-        dur_secs: now.ts_ms.saturating_sub(seg[0].ts_ms) as f64 / 1000.0,
-        baseline: hinge.baseline.abs(),
-        loads,
-        window_ms: ctx.view.window_ms,
-        slow_floor: ctx.view.slow_floor,
-        unmasked: loads.is_none() && ctx.view.loads.is_some(),
-        yesterday_level: ctx.yesterday_level,
-    };
+    let s = Segment::new(ctx, points, loads, hinge);
+    let seg = s.seg;
     // Cheap gate on the least-squares slope (twice as generous as the real test).
     if lazy
         && (s.dur_secs < cfg.min_growth_secs
@@ -735,6 +754,57 @@ fn levelled_off(
     let (_, _, hi) = sen(flat, TEST_POINTS, Some((z, Bounds::High)), slopes);
     hi.is_some_and(|h| h < RECENT_SHARE * rate)
         .then_some(knee_ms)
+}
+
+/// With traffic known (`stop_load_out`), for a firing alert whose raw floor still rises: when
+/// the floor with the load's part out levelled off ([`levelled_off`] on it), provided the raw
+/// floor rose over that flat part while its load rose (the load hid the plateau; where the raw
+/// floor is flat the raw plateau test decides, with `stop_min_secs` for a plateau the load
+/// made) and the load moved before the growth by at least [`PRE_RANGE_SHARE`] of its range
+/// over the flat part. The load's part is the floor's linear response to its load before the
+/// growth began: one fitted over the growth (`load::unmask`'s isotonic fit) takes a leak that
+/// rises with the day's load for the load's doing, and resolved such leaks while they grew.
+fn levelled_off_load_out(
+    ctx: &Context,
+    points: &[Sample],
+    loads: &[f64],
+    start: Option<i64>,
+    slopes: &mut Vec<i64>,
+    adjusted: &mut Vec<Sample>,
+) -> Option<i64> {
+    let (cfg, start) = (ctx.cfg, start?);
+    let hold = cfg.stop_burst_hold;
+    if hold > 0.0 && load::burst_hold(points, loads, start, ctx.view.window_ms, hold) {
+        return None;
+    }
+    let pre = points.partition_point(|p| p.ts_ms < start);
+    if pre < 2 * MIN_POINTS || loads.len() != points.len() {
+        return None;
+    }
+    let beta = load::level_response(&points[..pre], &loads[..pre])?.max(0.0);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let xm = mean(loads);
+    adjusted.clear();
+    adjusted.extend(points.iter().zip(loads).map(|(p, &x)| Sample {
+        ts_ms: p.ts_ms,
+        value: p.value - beta * (x - xm),
+    }));
+    let hinge = hinge_fit(adjusted, MIN_POINTS)?;
+    let s = Segment::new(ctx, adjusted, None, hinge);
+    if s.seg.len() < MIN_POINTS || s.dur_secs < cfg.min_growth_secs {
+        return None;
+    }
+    let mut blocks = [(0.0f64, 0.0f64); TEST_POINTS];
+    let nb = reduce_blocks(s.seg, &mut blocks, TEST_POINTS);
+    let (rate, lo, _) = sen_blocks(&blocks[..nb], Some((ctx.z, Bounds::Low)), slopes);
+    let rate = rate.filter(|_| lo.is_some_and(|lo| lo > 0.0))?;
+    let knee = levelled_off(&s, &blocks[..nb], rate, ctx.z, slopes)?;
+    let at = points.partition_point(|p| p.ts_ms < knee);
+    let half = (points.len() - at) / 2;
+    let load_rose = half > 0 && mean(&loads[at + half..]) > mean(&loads[at..at + half]);
+    let raw_rose = prom::deriv(&points[at..]).is_some_and(|d| d >= LIFT_SHARE * rate);
+    let ((plo, phi), (flo, fhi)) = (load::extent(&loads[..pre]), load::extent(&loads[at..]));
+    (load_rose && raw_rose && phi - plo >= PRE_RANGE_SHARE * (fhi - flo)).then_some(knee)
 }
 
 /// With traffic known (`stop_burst_hold`): whether a firing alert's level-off may be an idle

@@ -214,3 +214,48 @@ fn burst_hold_needs_recurring_bursts_that_made_the_rise() {
         2.0
     ));
 }
+
+#[test]
+fn a_count_that_rises_with_its_load_after_its_leak_stopped_resolves_with_traffic() {
+    // Training seeds: after the batch that leaked, the count keeps rising with the day's load
+    // and the raw floor shows no plateau until the evening; with the load's part out it is flat.
+    let hour = 3_600_000;
+    for seed in [21, 37] {
+        let sc = generate(Situation::CountLeakStops, seed, 15);
+        let (start, stop) = (sc.leak_start_ms.unwrap(), sc.growth_stop_ms.unwrap());
+        let with = |on: bool| events(&sc, true, |c| c.stop_load_out = on);
+        let on = resolved(&with(true), start).expect("resolves");
+        let off = resolved(&with(false), start).expect("resolves");
+        assert!(
+            on > stop && on - stop < 4 * hour,
+            "seed {seed}: {} h",
+            (on - stop) / hour
+        );
+        assert!(
+            off - stop >= 6 * hour,
+            "seed {seed}: {} h",
+            (off - stop) / hour
+        );
+    }
+}
+
+#[test]
+fn a_count_leak_that_goes_on_does_not_resolve_on_the_floor_with_the_loads_part_out() {
+    // Training seeds that resolved while the leak grew with a looser rule: a raw floor that
+    // levelled off while the load stayed or fell (`slow_count_leak` 6, 12, 13, 34), and a
+    // response fitted before the growth over a fifth of the load's later range
+    // (`slow_count_leak` 56, `count_leak` 122).
+    let cases = [
+        (Situation::SlowCountLeak, [6, 12, 13, 34, 56].as_slice()),
+        (Situation::CountLeak, [122].as_slice()),
+    ];
+    for (situation, seeds) in cases {
+        for &seed in seeds {
+            let sc = generate(situation, seed, 15);
+            let events = events(&sc, true, |c| c.stop_load_out = true);
+            let start = sc.leak_start_ms.unwrap();
+            assert!(fired(&events, 0).is_some(), "{situation:?} seed {seed}");
+            assert_eq!(resolved(&events, start), None, "{situation:?} seed {seed}");
+        }
+    }
+}

@@ -265,7 +265,7 @@ pub(super) fn unmask(
 
 /// The floor's linear response to its load's level (least squares). None when the load never
 /// moved.
-fn level_response(points: &[Sample], loads: &[f64]) -> Option<f64> {
+pub(super) fn level_response(points: &[Sample], loads: &[f64]) -> Option<f64> {
     let n = points.len().min(loads.len()) as f64;
     let xm = loads.iter().sum::<f64>() / n;
     let ym = points.iter().map(|p| p.value).sum::<f64>() / n;
@@ -334,7 +334,7 @@ fn move_response(points: &[Sample], loads: &[f64]) -> Option<f64> {
 }
 
 /// The lowest and highest of `v`.
-fn extent(v: &[f64]) -> (f64, f64) {
+pub(super) fn extent(v: &[f64]) -> (f64, f64) {
     v.iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
             (a.min(x), b.max(x))

@@ -158,6 +158,17 @@ pub struct DetectorConfig {
     /// while the leak grew fell from 15 to 8 of 50 with traffic, nothing else moved. 0 turns it
     /// off; no effect without traffic.
     pub stop_burst_hold: f64,
+    /// With traffic known, a firing alert whose floor still rises with its load also resolves
+    /// once the floor with the load's part out has levelled off (the plateau test's rules,
+    /// without `stop_min_secs`): a count whose leak stopped keeps rising with the day's load
+    /// and shows no plateau on the raw floor until the evening. The load's part is the
+    /// floor's linear response to its load before the growth began, and the rule holds only
+    /// where the raw floor rose over the flat part while its load rose, and the load moved
+    /// before the growth by at least half as much as over the flat part. Off for a heap, on
+    /// for a count ([`DetectorConfig::for_kind`]): on training seeds a count leak that stops
+    /// resolved 186 instead of 249 min after the stop (median, with traffic), with no more
+    /// alerts resolved while a leak grew. No effect without traffic.
+    pub stop_load_out: bool,
     /// With traffic known: a rise an increasing function of the (lagged) request rate explains
     /// about as well as the load plus growth is not a leak (the load veto).
     pub traffic_veto: bool,
@@ -261,6 +272,7 @@ impl Default for DetectorConfig {
             stop_min_secs: 0.0,
             stop_min_load_only: true,
             stop_burst_hold: 2.0,
+            stop_load_out: false,
             traffic_veto: true,
             veto_keeps: 0.9,
             veto_record_curve: 2.5,
@@ -293,6 +305,7 @@ impl DetectorConfig {
                 min_rise_ratio: COUNT_RISE_FACTOR * d.min_rise_ratio,
                 projection_ratio: COUNT_PROJECTION_FACTOR * d.projection_ratio,
                 stop_min_secs: COUNT_STOP_MIN_SECS,
+                stop_load_out: true,
                 ..d
             },
         }
