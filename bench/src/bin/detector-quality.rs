@@ -7,7 +7,8 @@
 //! seeds); `--full-gcs` feeds the V8 situations' post-full-collection samples as a binding that
 //! sees its runtime's full GCs would (`Detector::update_after_full_gc`); `--only a,b` runs only
 //! the named situations, `--only legacy` / `--only new` the first nineteen or the later ones;
-//! `--verbose` lists every series with a false alarm, a missed leak or an alert that resolved
+//! `--verbose` lists every series with a false alarm, a missed leak, a leak to its limit alerted
+//! with less than half its time to limit left, or an alert that resolved
 //! while the leak still grew; `--previous FILE` adds
 //! another detector's timelines on the same series (`scripts/detector-previous.sh`: the
 //! detector before the traffic covariate) as a column before the article's.
@@ -160,7 +161,9 @@ fn main() -> ExitCode {
                 t[i].add(sit.leaks(), sc.leak_share_per_hour, &out[i]);
                 let missed = sit.leaks() && out[i].delay_secs.is_none();
                 let flapped = out[i].resolved_while_leaking;
-                if args.verbose && *who != Who::Article && (out[i].false_alarm || missed || flapped)
+                if args.verbose
+                    && *who != Who::Article
+                    && (out[i].false_alarm || missed || flapped || out[i].half_ttl == Some(false))
                 {
                     eprintln!("{} seed {seed} {who:?}: {:?}", sit.name(), out[i]);
                 }

@@ -171,6 +171,19 @@ impl<'a> Segment<'a> {
                     && self.dur_secs >= cfg.count_sustain_secs))
     }
 
+    /// Whether the rise at the rate's lower bound `lo` reaches the limit within
+    /// `urgent_ttl_ratio` times as long as it has lasted: a leak that will kill the process
+    /// soon need not prove as long that it does not slow down.
+    fn urgent(&self, lo: f64) -> bool {
+        let ratio = self.cfg.urgent_ttl_ratio;
+        ratio > 0.0
+            && lo > 0.0
+            && self
+                .cfg
+                .limit
+                .is_some_and(|l| l - self.now.value <= ratio * self.dur_secs * lo)
+    }
+
     /// How many times over its practical bar the rate's lower bound `lo` is: the largest ratio
     /// of achieved to required among the rise, the projected rise and the time to limit.
     fn strength(&self, lo: f64) -> f64 {
@@ -627,7 +640,13 @@ fn judge(
     // it only one with no flat baseline before it (a warm-up's tail), since a leak whose rate
     // follows traffic also slows at night.
     let decel = (cfg.traffic_warmup && (s.unmasked || s.loads.is_some())) || s.hinge.index == 0;
-    let decel = (decel && cfg.warmup_deceleration > 0.0).then_some(cfg.warmup_deceleration);
+    let urgent = s.urgent(lo);
+    let share = if urgent {
+        cfg.warmup_deceleration.min(cfg.urgent_deceleration)
+    } else {
+        cfg.warmup_deceleration
+    };
+    let decel = (decel && share > 0.0).then_some(share);
     if !continues || !shaped_like_a_leak(blocks, decel, slopes) {
         return healthy;
     }

@@ -259,3 +259,30 @@ fn a_count_leak_that_goes_on_does_not_resolve_on_the_floor_with_the_loads_part_o
         }
     }
 }
+
+#[test]
+fn a_rise_that_reaches_the_limit_soon_is_judged_with_a_looser_warm_up_test() {
+    // Training seeds whose leak reaches its limit within the run and whose rise, with traffic,
+    // slowed enough at first for the warm-up test to hold it past half its time to the limit.
+    let half_mark = |sc: &Scenario| {
+        let (start, oom) = (sc.leak_start_ms.unwrap(), sc.limit_reached_ms.unwrap());
+        start + (oom - start) / 2
+    };
+    for (situation, seed) in [(Situation::SparseLeak, 49), (Situation::MinuteLeak, 5)] {
+        let sc = generate(situation, seed, 15);
+        let start = sc.leak_start_ms.unwrap();
+        let urgent = fired(&events(&sc, true, |_| {}), start).expect("fires");
+        assert!(urgent <= half_mark(&sc), "{situation:?} {seed}");
+        let off = fired(&events(&sc, true, |c| c.urgent_ttl_ratio = 0.0), start);
+        assert!(
+            off.is_none_or(|t| t > half_mark(&sc)),
+            "{situation:?} {seed}"
+        );
+    }
+    // A healthy floor that jumps at its record load near its limit and then levels off: the
+    // warm-up test still holds it (skipping the test for urgent rises fired on it).
+    let sc = generate(Situation::MinuteHealthy, 46, 15);
+    assert_eq!(fired(&events(&sc, true, |_| {}), START_MS), None);
+    let skipped = events(&sc, true, |c| c.urgent_deceleration = 0.0);
+    assert!(fired(&skipped, START_MS).is_some());
+}
