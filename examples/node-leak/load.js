@@ -1,16 +1,17 @@
 'use strict';
 // Load driver: a few concurrent clients; the route mix changes every 8 s (as real traffic does).
-// The leaking routes only get traffic after a healthy start: /sessions/:id is busy in every
-// other period and quiet (never idle) in between, /files/:id at a random level of its own; the
-// healthy routes (the garbage-heavy /reports/:id among them) at random levels. Periods longer
-// than the spacing of the floor points the model fits (5 s, `block_ms`) keep the mix distinct
-// between points, which is what lets the model tell the routes apart. With the leaking route
-// idle every other period the floor was a staircase with flat steps of 8 s (forty minutes at the
-// default 5-minute buckets), which the detector's shape tests (a rise that pauses may be a
-// warm-up ending) held back past the test's 240 s in about one run in four under CI load.
+// The leaking routes only get traffic after a healthy start (30 s; main.js says why):
+// /sessions/:id is busy in every other period and quiet (never idle) in between, /files/:id at
+// a random level of its own; the healthy routes (the garbage-heavy /reports/:id among them) at
+// random levels. Periods longer than the spacing of the floor points the model fits (5 s,
+// `block_ms`) keep the mix distinct between points, which is what lets the model tell the
+// routes apart. With the leaking route idle every other period the floor was a staircase with
+// flat steps of 8 s (forty minutes at the default 5-minute buckets), which the detector's shape
+// tests (a rise that pauses may be a warm-up ending) held back past the test's 240 s in about
+// one run in four under CI load.
 const http = require('node:http');
 
-const [port, leakAfterMs = '15000'] = process.argv.slice(2);
+const [port, leakAfterMs = '30000'] = process.argv.slice(2);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 const start = Date.now();
 let weights = { users: 1, health: 1, reports: 1, sessions: 0, files: 0 };

@@ -49,7 +49,11 @@ for (const kind of ['leak', 'suspects', 'resolved']) {
 
 server.listen(0, '127.0.0.1', () => {
   const port = server.address().port;
-  const load = fork(path.join(__dirname, 'load.js'), [String(port), '15000']);
+  // The leaking routes get traffic from 30 s on: the floor then has 15 s past the detector's
+  // warm-up (15 s) at a healthy service's loads. A leak that began as the warm-up ended left
+  // the floor 1-4 points before its rise; the load's noise then read as record loads whose
+  // effect on the floor was never seen, and the load veto held the alert for up to 144 s.
+  const load = fork(path.join(__dirname, 'load.js'), [String(port), '30000']);
   console.log(`service on 127.0.0.1:${port}; load driver pid ${load.pid}`);
 
   function finish(code, why) {
