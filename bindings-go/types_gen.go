@@ -797,6 +797,10 @@ const (
 	// A heap with no garbage collection seen yet: its first ramp cannot be told from a leak
 	// until one is seen or `first_collection_secs` has passed (the verdict is `insufficient`).
 	NoLeakReasonNoCollectionYet NoLeakReason = "no_collection_yet"
+	// The last evaluation reused a judgement of a moment ago (nothing hidden under the
+	// traffic's swing, a day's floor resting) where the analysis now finds a rise: the next
+	// evaluations judge it, within two buckets.
+	NoLeakReasonNotJudgedYet NoLeakReason = "not_judged_yet"
 )
 
 // ProcessMemory: Process memory figures, in bytes.

@@ -1173,7 +1173,7 @@ export type Naming = 'semconv' | 'legacy';
  * `not_a_leak_because`, set while a significant rise is under way (`growth_start_ms`) and the
  * verdict is not `leak`. A pending alert has none: its verdict is `leak`, its state `pending`.
  */
-export type NoLeakReason = 'too_short' | 'levelled_off' | 'warm_up' | 'too_small' | 'noise' | 'explained_by_load' | 'daily_cycle' | 'no_collection_yet';
+export type NoLeakReason = 'too_short' | 'levelled_off' | 'warm_up' | 'too_small' | 'noise' | 'explained_by_load' | 'daily_cycle' | 'no_collection_yet' | 'not_judged_yet';
 
 /**
  * Process memory figures, in bytes.

@@ -166,6 +166,7 @@ pub fn not_a_leak(r: NoLeakReason) -> &'static str {
         NoLeakReason::NoCollectionYet => {
             "no garbage collection seen yet (a slow GC's first ramp looks like a leak)"
         }
+        NoLeakReason::NotJudgedYet => "the rise is new since the last judgement; judged next",
     }
 }
 

@@ -20,7 +20,7 @@ Naming = Literal["semconv", "legacy"]
 # The test that held a rising floor back from a leak verdict: the analysis's
 # `not_a_leak_because`, set while a significant rise is under way (`growth_start_ms`) and the
 # verdict is not `leak`. A pending alert has none: its verdict is `leak`, its state `pending`.
-NoLeakReason = Literal["too_short", "levelled_off", "warm_up", "too_small", "noise", "explained_by_load", "daily_cycle", "no_collection_yet"]
+NoLeakReason = Literal["too_short", "levelled_off", "warm_up", "too_small", "noise", "explained_by_load", "daily_cycle", "no_collection_yet", "not_judged_yet"]
 
 # Which runtime, if any, a metric belongs to.
 Runtime = Literal["process", "node", "python", "go"]

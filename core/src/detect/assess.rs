@@ -529,13 +529,6 @@ fn judge_points(
             || seg.len() < MIN_POINTS
             || !s.practical(2.0 * hinge.slope, 2.0 * hinge.slope * s.dur_secs))
     {
-        est.held = Some(
-            if s.dur_secs < cfg.min_growth_secs || seg.len() < MIN_POINTS {
-                NoLeakReason::TooShort
-            } else {
-                NoLeakReason::TooSmall
-            },
-        );
         return (Verdict::Healthy, false);
     }
     // A rise the load explained a moment ago is vetoed again whatever the tests say.

@@ -229,8 +229,8 @@ impl Detector {
             Some(NoLeakReason::NoCollectionYet)
         } else {
             // The evaluation may have reused a judgement `analysis()` does not (a load that
-            // explained the rise a moment ago, a hidden leak looked for a moment ago).
-            e.held.or(self.held)
+            // explained the rise a moment ago, nothing hidden a moment ago, a resting day).
+            e.held.or(self.held).or(Some(NoLeakReason::NotJudgedYet))
         };
         let rising = e.rate.filter(|r| *r > 0.0);
         let time_to_limit_secs = match (self.cfg.limit, e.baseline, rising) {
