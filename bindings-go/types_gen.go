@@ -38,6 +38,9 @@ type Analysis struct {
 	GrowthStopMs *int64 `json:"growth_stop_ms"`
 	// The limit used.
 	Limit *float64 `json:"limit"`
+	// While a rise is under way (`growth_start_ms`) and the verdict is not `leak`: the test
+	// that decided against a leak.
+	NotALeakBecause *NoLeakReason `json:"not_a_leak_because"`
 	// Upper end of the rate's confidence interval.
 	RateHigh *float64 `json:"rate_high"`
 	// Lower end of the rate's confidence interval (`confidence`, default 95%).
@@ -619,6 +622,9 @@ type LeakReport struct {
 	Limit *float64 `json:"limit"`
 	// The model fit behind the suspects, when it ran.
 	Model *ModelFit `json:"model"`
+	// While a rise is under way (`growth_start_ms`) and the verdict is not `leak`: the test
+	// that decided against a leak.
+	NotALeakBecause *NoLeakReason `json:"not_a_leak_because"`
 	// Why a part of the report is missing.
 	Notes []string `json:"notes"`
 	// The allocation sites whose in-use bytes grew since growth began, from the live-heap
@@ -762,6 +768,39 @@ const (
 	NamingSemconv Naming = "semconv"
 	// The older `process.runtime.<lang>.*` names, for existing dashboards and alert rules.
 	NamingLegacy Naming = "legacy"
+)
+
+// NoLeakReason: The test that held a rising floor back from a leak verdict: the analysis's
+// `not_a_leak_because`, set while a significant rise is under way (`growth_start_ms`) and the
+// verdict is not `leak`. A pending alert has none: its verdict is `leak`, its state `pending`.
+type NoLeakReason string
+
+// The values of NoLeakReason.
+const (
+	// The rise has lasted less than `min_growth_secs`.
+	NoLeakReasonTooShort NoLeakReason = "too_short"
+	// The rise does not go on: its newest third is no higher than its middle one, or (a
+	// firing alert that resolved) it has been flat since `growth_stop_ms`.
+	NoLeakReasonLevelledOff NoLeakReason = "levelled_off"
+	// The rise is shaped like a warm-up, a cache fill or a deploy: it slows down, flattens
+	// out, or is one step between two levels.
+	NoLeakReasonWarmUp NoLeakReason = "warm_up"
+	// At the rate's lower bound, the rise is too small to matter: below the share of the
+	// baseline (`min_rise_ratio`, `projection_ratio`) and the limit too far away.
+	NoLeakReasonTooSmall NoLeakReason = "too_small"
+	// The rise is within the floor's noise (`min_rise_sigmas`).
+	NoLeakReasonNoise NoLeakReason = "noise"
+	// The service's traffic explains the rise (the floor follows the request rate).
+	NoLeakReasonExplainedByLoad NoLeakReason = "explained_by_load"
+	// Yesterday's floor rose about as much over the same hours (the daily cycle).
+	NoLeakReasonDailyCycle NoLeakReason = "daily_cycle"
+	// A heap with no garbage collection seen yet: its first ramp cannot be told from a leak
+	// until one is seen or `first_collection_secs` has passed (the verdict is `insufficient`).
+	NoLeakReasonNoCollectionYet NoLeakReason = "no_collection_yet"
+	// The last evaluation reused a judgement of a moment ago (nothing hidden under the
+	// traffic's swing, a day's floor resting) where the analysis now finds a rise: the next
+	// evaluations judge it, within two buckets.
+	NoLeakReasonNotJudgedYet NoLeakReason = "not_judged_yet"
 )
 
 // ProcessMemory: Process memory figures, in bytes.

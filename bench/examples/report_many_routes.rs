@@ -55,6 +55,7 @@ fn main() {
         state: AlertState::Firing,
         growth_start_ms: Some(gs),
         growth_stop_ms: None,
+        not_a_leak_because: None,
         rate_per_sec: Some(10.0),
         rate_low: Some(9.0),
         rate_high: Some(11.0),

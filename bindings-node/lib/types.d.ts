@@ -49,6 +49,11 @@ export interface Analysis {
    */
   limit: number | null;
   /**
+   * While a rise is under way (`growth_start_ms`) and the verdict is not `leak`: the test
+   * that decided against a leak.
+   */
+  not_a_leak_because: NoLeakReason | null;
+  /**
    * Upper end of the rate's confidence interval.
    */
   rate_high: number | null;
@@ -927,6 +932,11 @@ export interface LeakReport {
    */
   model: ModelFit | null;
   /**
+   * While a rise is under way (`growth_start_ms`) and the verdict is not `leak`: the test
+   * that decided against a leak.
+   */
+  not_a_leak_because: NoLeakReason | null;
+  /**
    * Why a part of the report is missing.
    */
   notes: Array<string>;
@@ -1157,6 +1167,13 @@ export interface MonitorOptions {
  * Which set of metric names to emit.
  */
 export type Naming = 'semconv' | 'legacy';
+
+/**
+ * The test that held a rising floor back from a leak verdict: the analysis's
+ * `not_a_leak_because`, set while a significant rise is under way (`growth_start_ms`) and the
+ * verdict is not `leak`. A pending alert has none: its verdict is `leak`, its state `pending`.
+ */
+export type NoLeakReason = 'too_short' | 'levelled_off' | 'warm_up' | 'too_small' | 'noise' | 'explained_by_load' | 'daily_cycle' | 'no_collection_yet' | 'not_judged_yet';
 
 /**
  * Process memory figures, in bytes.

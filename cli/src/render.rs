@@ -1,7 +1,7 @@
 //! Rendering of analysis results: human text, and the stable JSON schema
 //! `leaksense.analyze/v1` documented in docs/schema.md.
 
-use leaksense_core::detect::{AlertState, DetectorConfig, SeriesKind, Verdict};
+use leaksense_core::detect::{AlertState, DetectorConfig, NoLeakReason, SeriesKind, Verdict};
 use leaksense_core::format::{self, duration, percent};
 use serde::Serialize;
 
@@ -65,6 +65,9 @@ pub fn text(source: &str, cfg: &DetectorConfig, reports: &[SeriesReport], summar
         }
         let start = a.growth_start_ms.map_or("none".to_string(), iso);
         let _ = writeln!(o, "  growth start   {start}");
+        if let Some(why) = a.not_a_leak_because {
+            let _ = writeln!(o, "  not a leak     {}", format::not_a_leak(why));
+        }
         let rate = match (a.rate_per_sec, a.rate_low, a.rate_high) {
             (Some(r), Some(lo), Some(hi)) => format!(
                 "{} ({} interval {} to {})",
@@ -149,6 +152,7 @@ struct SeriesJson<'a> {
     state: AlertState,
     growth_start: Option<String>,
     growth_start_ms: Option<i64>,
+    not_a_leak_because: Option<NoLeakReason>,
     rate_per_sec: Option<f64>,
     rate_low: Option<f64>,
     rate_high: Option<f64>,
@@ -188,6 +192,7 @@ pub fn json(source: &str, cfg: &DetectorConfig, reports: &[SeriesReport]) -> Str
                 state: a.state,
                 growth_start: a.growth_start_ms.map(iso),
                 growth_start_ms: a.growth_start_ms,
+                not_a_leak_because: a.not_a_leak_because,
                 rate_per_sec: a.rate_per_sec,
                 rate_low: a.rate_low,
                 rate_high: a.rate_high,

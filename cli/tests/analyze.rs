@@ -100,6 +100,32 @@ fn json_input_of_a_healthy_service() {
 }
 
 #[test]
+fn a_rise_held_back_says_why_in_text_and_json() {
+    // The leak has risen for 16 h: asking for two days of growth holds it back.
+    let opts = ["--options", r#"{"min_growth_secs": 172800}"#];
+    let o = analyze("leak.csv", &opts);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("verdict        healthy"), "{out}");
+    assert!(
+        out.contains("growth start   2026-01-01T0")
+            && out
+                .contains("\n  not a leak     the rise is too young to judge (min_growth_secs)\n"),
+        "{out}"
+    );
+    let doc = json(&analyze(
+        "leak.csv",
+        &[&["--format", "json"][..], &opts].concat(),
+    ));
+    assert_eq!(doc["series"][0]["not_a_leak_because"], "too_short");
+    // A leak says no reason.
+    let leak = json(&analyze("leak.csv", &["--format", "json"]));
+    assert_eq!(leak["series"][0]["verdict"], "leak");
+    assert_eq!(leak["series"][0]["not_a_leak_because"], Value::Null);
+    assert!(!stdout(&analyze("leak.csv", &[])).contains("not a leak"));
+}
+
+#[test]
 fn openmetrics_series_are_analyzed_and_labelled_one_by_one() {
     let doc = json(&analyze("fleet.om", &["--format", "json"]));
     let series = doc["series"].as_array().unwrap();

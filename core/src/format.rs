@@ -1,8 +1,8 @@
 //! The one formatter for what people read: bytes (IEC units), counts, rates, durations, times,
-//! shares, confidence levels, verdicts and alert states. The report's text, the CLI's text and
+//! shares, confidence levels, verdicts, alert states and why a rise is not a leak. The report's text, the CLI's text and
 //! its HTML page all print through these, so one figure reads the same everywhere.
 
-use crate::detect::{AlertState, SeriesKind, Verdict};
+use crate::detect::{AlertState, NoLeakReason, SeriesKind, Verdict};
 
 /// Significant digits of every quantity: enough to compare two figures, few enough to read.
 const DIGITS: i32 = 4;
@@ -148,6 +148,25 @@ pub fn verdict(v: Verdict) -> &'static str {
         Verdict::Leak => "LEAK",
         Verdict::Healthy => "healthy",
         Verdict::Insufficient => "insufficient data",
+    }
+}
+
+/// Why a rising floor is not a leak, in words.
+pub fn not_a_leak(r: NoLeakReason) -> &'static str {
+    match r {
+        NoLeakReason::TooShort => "the rise is too young to judge (min_growth_secs)",
+        NoLeakReason::LevelledOff => "the rise has levelled off",
+        NoLeakReason::WarmUp => {
+            "the rise is shaped like a warm-up (slowing down, flattening or one step)"
+        }
+        NoLeakReason::TooSmall => "the rise is too small to matter, and the limit far away",
+        NoLeakReason::Noise => "the rise is within the floor's noise",
+        NoLeakReason::ExplainedByLoad => "the traffic explains the rise",
+        NoLeakReason::DailyCycle => "yesterday's floor rose as much over the same hours",
+        NoLeakReason::NoCollectionYet => {
+            "no garbage collection seen yet (a slow GC's first ramp looks like a leak)"
+        }
+        NoLeakReason::NotJudgedYet => "the rise is new since the last judgement; judged next",
     }
 }
 

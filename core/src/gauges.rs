@@ -140,6 +140,7 @@ mod tests {
             state: AlertState::Pending,
             growth_start_ms: None,
             growth_stop_ms: None,
+            not_a_leak_because: None,
             rate_per_sec: Some(12.5),
             rate_low: None,
             rate_high: None,

@@ -296,6 +296,9 @@ impl LeakReport {
         if let Some(gs) = a.growth_start_ms {
             let _ = writeln!(s, "  growth began   {}", utc(gs));
         }
+        if let Some(r) = a.not_a_leak_because {
+            let _ = writeln!(s, "  not a leak     {}", format::not_a_leak(r));
+        }
         if let Some(r) = a.rate_per_sec {
             let _ = write!(s, "  rate           {}", q.rate(r));
             if let (Some(lo), Some(hi)) = (a.rate_low, a.rate_high) {
@@ -720,6 +723,7 @@ mod tests {
             state: AlertState::Inactive,
             growth_start_ms: None,
             growth_stop_ms: None,
+            not_a_leak_because: None,
             rate_per_sec: None,
             rate_low: None,
             rate_high: None,
@@ -747,6 +751,24 @@ mod tests {
         let back: LeakReport = serde_json::from_str(&json).unwrap();
         assert_eq!(back, r);
         assert!(r.render_text().starts_with("leaksense: healthy"));
+        assert!(!r.render_text().contains("not a leak"));
+        // A rise held back says why, in the text and the JSON.
+        let held = Analysis {
+            growth_start_ms: Some(1_700_000_000_000),
+            not_a_leak_because: Some(crate::detect::NoLeakReason::ExplainedByLoad),
+            ..healthy()
+        };
+        let r = LeakReport::build(held, &[], &snap, &AttributionConfig::default()).unwrap();
+        let text = r.render_text();
+        assert!(
+            text.contains("\n  not a leak     the traffic explains the rise\n"),
+            "{text}"
+        );
+        assert!(
+            r.to_json()
+                .contains("\"not_a_leak_because\": \"explained_by_load\"")
+        );
+        assert_eq!(serde_json::from_str::<LeakReport>(&r.to_json()).unwrap(), r);
     }
 
     fn keys(v: &serde_json::Value) -> Vec<String> {
@@ -762,6 +784,7 @@ mod tests {
             state: AlertState::Firing,
             growth_start_ms: Some(gs),
             growth_stop_ms: None,
+            not_a_leak_because: None,
             rate_per_sec: Some(10.0),
             rate_low: Some(9.0),
             rate_high: Some(11.0),
@@ -794,6 +817,7 @@ mod tests {
                 "growth_stop_ms",
                 "limit",
                 "model",
+                "not_a_leak_because",
                 "notes",
                 "profile",
                 "rate_high",

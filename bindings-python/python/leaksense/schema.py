@@ -17,6 +17,11 @@ GrowthBasis = Literal["growth_start", "first_snapshot"]
 # Which set of metric names to emit.
 Naming = Literal["semconv", "legacy"]
 
+# The test that held a rising floor back from a leak verdict: the analysis's
+# `not_a_leak_because`, set while a significant rise is under way (`growth_start_ms`) and the
+# verdict is not `leak`. A pending alert has none: its verdict is `leak`, its state `pending`.
+NoLeakReason = Literal["too_short", "levelled_off", "warm_up", "too_small", "noise", "explained_by_load", "daily_cycle", "no_collection_yet", "not_judged_yet"]
+
 # Which runtime, if any, a metric belongs to.
 Runtime = Literal["process", "node", "python", "go"]
 
@@ -49,6 +54,7 @@ Analysis = TypedDict(
         "growth_start_ms": Optional[int],
         "growth_stop_ms": Optional[int],
         "limit": Optional[float],
+        "not_a_leak_because": Optional[NoLeakReason],
         "rate_high": Optional[float],
         "rate_low": Optional[float],
         "rate_per_sec": Optional[float],
@@ -277,6 +283,7 @@ LeakReport = TypedDict(
         "growth_stop_ms": Optional[int],
         "limit": Optional[float],
         "model": Optional["ModelFit"],
+        "not_a_leak_because": Optional[NoLeakReason],
         "notes": list[str],
         "profile": Optional["ProfileGrowth"],
         "rate_high": Optional[float],

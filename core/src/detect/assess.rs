@@ -9,6 +9,7 @@ use super::load::{self, LoadWork};
 use super::options::{COUNT_PROJECTION_FACTOR, COUNT_RISE_FACTOR, DetectorConfig, SeriesKind};
 use super::profile::{DAY_MS, DailyProfile};
 use super::prom;
+use super::reason::NoLeakReason;
 use super::stats::{
     Bounds, Hinge, TEST_POINTS, block_median, hinge_fit, line_beats_step, median, order_key,
     plateau, plateau_f, reduce_blocks, residual_sigma, sen, sen_blocks, theil_sen,
@@ -52,6 +53,8 @@ pub(super) struct Estimate {
     pub(super) growth_stop_ms: Option<i64>,
     /// How far the evidence exceeds the practical bar (>= 1 when the condition holds).
     pub(super) strength: f64,
+    /// The test that judged a rise healthy (stored where it returns, read by `analysis()`).
+    pub(super) held: Option<NoLeakReason>,
 }
 
 /// Reusable buffers of an evaluation, so that evaluations never allocate.
@@ -337,6 +340,7 @@ fn assess_with_load(
         let start = est.growth_start_ms;
         if let Some(stop) = levelled_off_load_out(&ctx, points, x, start, slopes, adjusted) {
             est.growth_stop_ms = Some(stop);
+            est.held = Some(NoLeakReason::LevelledOff);
             return (Verdict::Healthy, false, est);
         }
     }
@@ -535,14 +539,23 @@ fn judge_points(
         && loads.is_some()
         && load::explained_lately(points, &hinge, reuse_ms, load_work)
     {
+        est.held = Some(NoLeakReason::ExplainedByLoad);
         return (Verdict::Healthy, false);
     }
     let (verdict, cond) = judge(&s, z, lazy, firing, slopes, values, est);
-    if cond
-        && !firing
-        && ((cfg.traffic_veto && explained_by_load(&s, load_work))
-            || (cfg.profile_veto && !ctx.differenced && yesterday_too(&s, ctx.view.profile)))
+    let explained = cond && !firing && cfg.traffic_veto && explained_by_load(&s, load_work);
+    if explained
+        || (cond
+            && !firing
+            && cfg.profile_veto
+            && !ctx.differenced
+            && yesterday_too(&s, ctx.view.profile))
     {
+        est.held = Some(if explained {
+            NoLeakReason::ExplainedByLoad
+        } else {
+            NoLeakReason::DailyCycle
+        });
         return (Verdict::Healthy, false);
     }
     (verdict, cond)
@@ -614,6 +627,7 @@ fn judge(
         return healthy;
     }
     if dur_secs < cfg.min_growth_secs {
+        est.held = Some(NoLeakReason::TooShort);
         return healthy;
     }
     let continues = rise_continues(blocks, rate, dur_secs, z, firing, slopes);
@@ -633,6 +647,7 @@ fn judge(
             est.growth_stop_ms = None;
             return (Verdict::Leak, true);
         }
+        est.held = Some(NoLeakReason::LevelledOff);
         return healthy;
     }
     // A decelerating rise is a warm-up. With traffic known, any decelerating rise (a leak under
@@ -648,6 +663,11 @@ fn judge(
     };
     let decel = (decel && share > 0.0).then_some(share);
     if !continues || !shaped_like_a_leak(blocks, decel, slopes) {
+        est.held = Some(if continues {
+            NoLeakReason::WarmUp
+        } else {
+            NoLeakReason::LevelledOff
+        });
         return healthy;
     }
     // Practical relevance is judged at the lower confidence bound of the rate, so a rise that
@@ -658,6 +678,7 @@ fn judge(
         .yesterday_level
         .map_or(lo * dur_secs, |y| (lo * dur_secs).max(blocks[nb - 1].1 - y));
     if !s.practical(lo, rise) {
+        est.held = Some(NoLeakReason::TooSmall);
         return healthy;
     }
     let sigma = residual_sigma(s.points, &s.hinge, values);
@@ -669,6 +690,9 @@ fn judge(
     let shortcut =
         flat_secs >= cfg.min_growth_secs && dur_secs >= cfg.min_growth_secs + cfg.for_secs;
     est.strength = if !shortcut { 1.0 } else { s.strength(lo) };
+    if !cond {
+        est.held = Some(NoLeakReason::Noise);
+    }
     if cond { (Verdict::Leak, true) } else { healthy }
 }
 

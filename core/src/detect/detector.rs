@@ -31,6 +31,7 @@ use super::alloc_rate::AllocRate;
 use super::assess::{View, Work, assess, rests};
 use super::floor::Floor;
 use super::options::{DetectorConfig, SeriesKind};
+use super::reason::NoLeakReason;
 use super::stats::{finite, normal_quantile};
 use super::traffic::Traffic;
 use crate::error::InputError;
@@ -63,6 +64,10 @@ pub struct Analysis {
     /// levelled off (a leak that stopped, a warm-up that flattened), until the next alert.
     #[serde(default)]
     pub growth_stop_ms: Option<i64>,
+    /// While a rise is under way (`growth_start_ms`) and the verdict is not `leak`: the test
+    /// that decided against a leak.
+    #[serde(default)]
+    pub not_a_leak_because: Option<NoLeakReason>,
     /// Growth rate of the post-GC floor (units per second, Theil–Sen).
     pub rate_per_sec: Option<f64>,
     /// Lower end of the rate's confidence interval (`confidence`, default 95%).
@@ -96,6 +101,8 @@ pub struct Detector {
     strength: f64,
     /// When the last resolved alert's growth stopped.
     growth_stop_ms: Option<i64>,
+    /// The test that judged the last evaluation healthy.
+    held: Option<NoLeakReason>,
     work: Work,
 }
 
@@ -114,6 +121,7 @@ impl Detector {
             verdict: Verdict::Insufficient,
             strength: 1.0,
             growth_stop_ms: None,
+            held: None,
             work: Work::with_capacity(cfg.floor_capacity),
             cfg,
         })
@@ -207,7 +215,7 @@ impl Detector {
     /// The current judgement, estimates and alert history.
     pub fn analysis(&self) -> Analysis {
         let mut work = Work::default();
-        let (_, _, e) = assess(
+        let (_, cond, e) = assess(
             &self.cfg,
             self.z,
             &self.view(),
@@ -215,6 +223,15 @@ impl Detector {
             false,
             self.alert.state() == AlertState::Firing,
         );
+        let not_a_leak_because = if self.verdict == Verdict::Leak || e.growth_start_ms.is_none() {
+            None
+        } else if cond && self.awaits_first_collection() {
+            Some(NoLeakReason::NoCollectionYet)
+        } else {
+            // The evaluation may have reused a judgement `analysis()` does not (a load that
+            // explained the rise a moment ago, nothing hidden a moment ago, a resting day).
+            e.held.or(self.held).or(Some(NoLeakReason::NotJudgedYet))
+        };
         let rising = e.rate.filter(|r| *r > 0.0);
         let time_to_limit_secs = match (self.cfg.limit, e.baseline, rising) {
             (Some(l), Some(b), Some(r)) => finite(((l - b) / r).max(0.0)),
@@ -225,6 +242,7 @@ impl Detector {
             state: self.alert.state(),
             growth_start_ms: e.growth_start_ms,
             growth_stop_ms: self.growth_stop_ms,
+            not_a_leak_because,
             rate_per_sec: e.rate,
             rate_low: e.rate_low,
             rate_high: e.rate_high,
@@ -275,20 +293,26 @@ impl Detector {
         let (verdict, cond, e) = assess(&self.cfg, self.z, &view, &mut self.work, true, firing);
         self.verdict = verdict;
         self.strength = e.strength;
+        self.held = e.held;
         if firing && !cond {
             self.growth_stop_ms = e.growth_stop_ms;
         }
+        if cond && self.awaits_first_collection() {
+            self.verdict = Verdict::Insufficient;
+            return false;
+        }
+        cond
+    }
+
+    /// Whether a heap has seen no collection yet and `first_collection_secs` has not passed:
+    /// not enough data yet to tell a leak from a slow GC's first ramp.
+    fn awaits_first_collection(&self) -> bool {
         let first_ms = self
             .floor
             .epoch_start_ms()
             .saturating_add((self.cfg.first_collection_secs * 1000.0) as i64);
         let now = self.floor.last().map_or(i64::MIN, |l| l.ts_ms);
-        if cond && self.cfg.kind == SeriesKind::Heap && !self.floor.collected() && now < first_ms {
-            // Not enough data yet to tell a leak from a slow GC's first ramp.
-            self.verdict = Verdict::Insufficient;
-            return false;
-        }
-        cond
+        self.cfg.kind == SeriesKind::Heap && !self.floor.collected() && now < first_ms
     }
 
     /// Whether the series' own allocation rate stands in for the traffic.

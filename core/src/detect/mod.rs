@@ -17,11 +17,13 @@ pub use prom::{WindowRule, deriv, predict_linear};
 pub mod inflection;
 mod load;
 mod profile;
+mod reason;
 pub mod secs;
 pub use alert::{AlertEvent, AlertState};
 pub use detector::{Analysis, Detector, Verdict, analyze, analyze_with_traffic};
 pub use inflection::{find_growth_inflection, find_growth_inflection_secs};
 pub use options::{DetectorConfig, MAX_FLOOR, SeriesKind};
+pub use reason::NoLeakReason;
 pub use secs::{deriv_secs, predict_linear_secs};
 
 /// A sample at `ts_secs` seconds (the unit tests' shorthand).
