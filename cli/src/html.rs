@@ -70,12 +70,12 @@ pub fn page(source: &str, cfg: &DetectorConfig, reports: &[SeriesReport]) -> Str
     for (i, r) in flagged.iter().enumerate() {
         series_section(&mut o, i, cfg.kind, r, source);
     }
-    o.push_str("<h2>All series</h2>\n<table class=\"all-series\"><tr><th>series</th><th>verdict</th><th>flagged</th><th>samples</th><th>growth start</th><th>rate</th></tr>\n");
+    o.push_str("<h2>All series</h2>\n<table class=\"all-series\"><tr><th>series</th><th>verdict</th><th>flagged</th><th>samples</th><th>growth start</th><th>rate</th><th>not a leak because</th></tr>\n");
     for r in reports {
         let a = &r.analysis;
         let _ = writeln!(
             o,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&title(r, source)),
             verdict(a.verdict),
             if r.flagged() { "yes" } else { "" },
@@ -83,7 +83,8 @@ pub fn page(source: &str, cfg: &DetectorConfig, reports: &[SeriesReport]) -> Str
             a.growth_start_ms.map(iso).unwrap_or_default(),
             a.rate_per_sec
                 .map(|v| format::rate(cfg.kind, v))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            a.not_a_leak_because.map_or("", format::not_a_leak)
         );
     }
     o.push_str("</table>\n</body></html>\n");
@@ -153,9 +154,15 @@ fn summary(
     rate: &dyn Fn(f64) -> String,
     a: &leaksense_core::detect::Analysis,
 ) {
+    let because = a.not_a_leak_because.map_or(String::new(), |r| {
+        format!(
+            "<tr><th>not a leak</th><td>{}</td></tr>",
+            format::not_a_leak(r)
+        )
+    });
     let _ = writeln!(
         o,
-        "<table class=\"summary\"><tr><th>verdict</th><td>{}</td></tr>\
+        "<table class=\"summary\"><tr><th>verdict</th><td>{}</td></tr>{because}\
          <tr><th>growth start</th><td>{}</td></tr><tr><th>rate</th><td>{}</td></tr>\
          <tr><th>post-GC floor now</th><td>{}</td></tr><tr><th>time to limit</th><td>{}</td></tr></table>",
         verdict(a.verdict),

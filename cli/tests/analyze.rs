@@ -118,11 +118,27 @@ fn a_rise_held_back_says_why_in_text_and_json() {
         &[&["--format", "json"][..], &opts].concat(),
     ));
     assert_eq!(doc["series"][0]["not_a_leak_because"], "too_short");
+    let html = stdout(&analyze(
+        "leak.csv",
+        &[&["--format", "html"][..], &opts].concat(),
+    ));
+    assert!(
+        html.contains(
+            "<td>68.66 MiB/h</td><td>the rise is too young to judge (min_growth_secs)</td></tr>"
+        ),
+        "{html}"
+    );
     // A leak says no reason.
     let leak = json(&analyze("leak.csv", &["--format", "json"]));
     assert_eq!(leak["series"][0]["verdict"], "leak");
     assert_eq!(leak["series"][0]["not_a_leak_because"], Value::Null);
     assert!(!stdout(&analyze("leak.csv", &[])).contains("not a leak"));
+    let html = stdout(&analyze("leak.csv", &["--format", "html"]));
+    assert!(
+        !html.contains("<th>not a leak</th>")
+            && html.contains("<td>68.66 MiB/h</td><td></td></tr>"),
+        "{html}"
+    );
 }
 
 #[test]

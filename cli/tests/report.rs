@@ -94,3 +94,29 @@ fn a_count_report_reads_in_its_unit_with_plurals_in_text_and_html() {
         "the rate in the unit: {html}"
     );
 }
+
+#[test]
+fn a_healthy_report_says_why_its_rise_is_not_a_leak_in_text_and_html() {
+    let mut r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture()).unwrap()).unwrap();
+    r["verdict"] = "healthy".into();
+    r["state"] = "inactive".into();
+    r["not_a_leak_because"] = "explained_by_load".into();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("healthy.json");
+    std::fs::write(&path, r.to_string()).unwrap();
+    let path = path.to_str().unwrap();
+    let text = ok_stdout(&leaksense(&["report", path]));
+    assert!(
+        text.contains("not a leak     the traffic explains the rise"),
+        "{text}"
+    );
+    let html = ok_stdout(&leaksense(&["report", path, "--format", "html"]));
+    assert!(
+        html.contains("<tr><th>not a leak</th><td>the traffic explains the rise</td></tr>"),
+        "{html}"
+    );
+    // The fixture's leak has none.
+    let leak = ok_stdout(&leaksense(&["report", &fixture(), "--format", "html"]));
+    assert!(!leak.contains("<th>not a leak</th>"), "{leak}");
+}
