@@ -14,6 +14,18 @@ fn fixture() -> String {
         .to_string()
 }
 
+/// The fixture with `edit` applied, written to a temporary file (kept while the dir lives).
+fn edited_fixture(edit: impl FnOnce(&mut serde_json::Value)) -> (tempfile::TempDir, String) {
+    let mut r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture()).unwrap()).unwrap();
+    edit(&mut r);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.json");
+    std::fs::write(&path, r.to_string()).unwrap();
+    let path = path.to_str().unwrap().to_string();
+    (dir, path)
+}
+
 #[test]
 fn text_lists_the_growing_sites() {
     let out = ok_stdout(&leaksense(&["report", &fixture()]));
@@ -66,18 +78,15 @@ fn bad_input_is_a_clear_error() {
 
 #[test]
 fn a_count_report_reads_in_its_unit_with_plurals_in_text_and_html() {
-    let mut r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture()).unwrap()).unwrap();
-    r["series"] = "open_fds".into();
-    r["unit"] = "{file_<b>descriptor}".into();
-    r["baseline"] = 5776.0.into();
-    r["limit"] = 20000.0.into();
-    r["suspects"][0]["retained_bytes_per_request"] = 1.0.into();
-    r["suspects"][0]["interval"] = serde_json::json!([0.5, 2.0]);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("fds.json");
-    std::fs::write(&path, r.to_string()).unwrap();
-    let path = path.to_str().unwrap();
+    let (_dir, path) = edited_fixture(|r| {
+        r["series"] = "open_fds".into();
+        r["unit"] = "{file_<b>descriptor}".into();
+        r["baseline"] = 5776.0.into();
+        r["limit"] = 20000.0.into();
+        r["suspects"][0]["retained_bytes_per_request"] = 1.0.into();
+        r["suspects"][0]["interval"] = serde_json::json!([0.5, 2.0]);
+    });
+    let path = path.as_str();
     let text = ok_stdout(&leaksense(&["report", path]));
     assert!(text.contains("5776 file <b>descriptors"), "{text}");
     let html = ok_stdout(&leaksense(&["report", path, "--format", "html"]));
@@ -97,15 +106,12 @@ fn a_count_report_reads_in_its_unit_with_plurals_in_text_and_html() {
 
 #[test]
 fn a_healthy_report_says_why_its_rise_is_not_a_leak_in_text_and_html() {
-    let mut r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture()).unwrap()).unwrap();
-    r["verdict"] = "healthy".into();
-    r["state"] = "inactive".into();
-    r["not_a_leak_because"] = "explained_by_load".into();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("healthy.json");
-    std::fs::write(&path, r.to_string()).unwrap();
-    let path = path.to_str().unwrap();
+    let (_dir, path) = edited_fixture(|r| {
+        r["verdict"] = "healthy".into();
+        r["state"] = "inactive".into();
+        r["not_a_leak_because"] = "explained_by_load".into();
+    });
+    let path = path.as_str();
     let text = ok_stdout(&leaksense(&["report", path]));
     assert!(
         text.contains("not a leak     the traffic explains the rise"),
