@@ -11,7 +11,7 @@ use super::profile::{DAY_MS, DailyProfile};
 use super::prom;
 use super::reason::NoLeakReason;
 use super::stats::{
-    Bounds, Hinge, TEST_POINTS, block_median, hinge_fit, line_beats_step, median, order_key,
+    Bounds, Hinge, TEST_POINTS, block_median, hinge_fit, line_beats_step, mean, median, order_key,
     plateau, plateau_f, reduce_blocks, residual_sigma, sen, sen_blocks, theil_sen,
 };
 use crate::series::{Ring, Sample};
@@ -543,20 +543,18 @@ fn judge_points(
         return (Verdict::Healthy, false);
     }
     let (verdict, cond) = judge(&s, z, lazy, firing, slopes, values, est);
-    let explained = cond && !firing && cfg.traffic_veto && explained_by_load(&s, load_work);
-    if explained
-        || (cond
-            && !firing
-            && cfg.profile_veto
-            && !ctx.differenced
-            && yesterday_too(&s, ctx.view.profile))
-    {
-        est.held = Some(if explained {
-            NoLeakReason::ExplainedByLoad
+    if cond && !firing {
+        let vetoed = if cfg.traffic_veto && explained_by_load(&s, load_work) {
+            Some(NoLeakReason::ExplainedByLoad)
+        } else if cfg.profile_veto && !ctx.differenced && yesterday_too(&s, ctx.view.profile) {
+            Some(NoLeakReason::DailyCycle)
         } else {
-            NoLeakReason::DailyCycle
-        });
-        return (Verdict::Healthy, false);
+            None
+        };
+        if vetoed.is_some() {
+            est.held = vetoed;
+            return (Verdict::Healthy, false);
+        }
     }
     (verdict, cond)
 }
@@ -690,10 +688,11 @@ fn judge(
     let shortcut =
         flat_secs >= cfg.min_growth_secs && dur_secs >= cfg.min_growth_secs + cfg.for_secs;
     est.strength = if !shortcut { 1.0 } else { s.strength(lo) };
-    if !cond {
-        est.held = Some(NoLeakReason::Noise);
+    if cond {
+        return (Verdict::Leak, true);
     }
-    if cond { (Verdict::Leak, true) } else { healthy }
+    est.held = Some(NoLeakReason::Noise);
+    healthy
 }
 
 /// Whether the rise still goes on. A new alert needs the newest third of the segment above
@@ -825,7 +824,6 @@ fn levelled_off_load_out(
         return None;
     }
     let beta = load::level_response(&points[..pre], &loads[..pre])?.max(0.0);
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     let xm = mean(loads);
     adjusted.clear();
     adjusted.extend(points.iter().zip(loads).map(|(p, &x)| Sample {
@@ -894,21 +892,11 @@ fn load_hides(points: &[Sample], loads: &[f64], k: usize, growth: f64) -> bool {
     if 2 * k > n || points.len() != n {
         return false;
     }
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     let fall = mean(&loads[n - 2 * k..n - k]) - mean(&loads[n - k..]);
     if fall <= 0.0 {
         return false;
     }
-    let (xm, ym) = (
-        mean(loads),
-        points.iter().map(|p| p.value).sum::<f64>() / n as f64,
-    );
-    let (mut sxx, mut sxy) = (0.0, 0.0);
-    for (p, &x) in points.iter().zip(loads) {
-        sxx += (x - xm) * (x - xm);
-        sxy += (x - xm) * (p.value - ym);
-    }
-    let beta = if sxx > 0.0 { (sxy / sxx).max(0.0) } else { 0.0 };
+    let beta = load::level_response(points, loads).map_or(0.0, |b| b.max(0.0));
     beta * fall >= RECENT_SHARE * growth
 }
 

@@ -21,7 +21,7 @@
 //!
 //! Cost: O(n log n) per lag, and only on the evaluations where every other test already holds.
 
-use super::stats::{Hinge, hinge_fit, order_key};
+use super::stats::{Hinge, hinge_fit, mean, order_key};
 use crate::series::Sample;
 
 /// A segment reaches record loads when its load exceeds the range seen before it by this share
@@ -205,7 +205,6 @@ pub(super) fn fell_recently(loads: &[f64]) -> bool {
         return false;
     }
     let (lo, hi) = extent(loads);
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     let recent = &loads[n - FALL_POINTS..];
     let before = &loads[n - 2 * FALL_POINTS..n - FALL_POINTS];
     mean(before) - mean(recent) > FALL_SHARE * (hi - lo)
@@ -393,7 +392,6 @@ fn beyond_linear(points: &[Sample], loads: &[f64], h: &Hinge, opts: &VetoOptions
     };
     let se = (e2 / (nf - 2.0) / sxx * (1.0 + rho) / (1.0 - rho)).sqrt();
     let beta_hi = beta.max(0.0) + 2.0 * se;
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let n = loads.len();
     let at = |i: usize| mean(&loads[i.saturating_sub(1)..(i + 2).min(n)]);
     let load_rise = (at(n - 1) - at(pre)).max(0.0);

@@ -332,6 +332,11 @@ pub(crate) fn block_median(blocks: &[(f64, f64)]) -> f64 {
     median(&mut v[..n])
 }
 
+/// The arithmetic mean of `v` (NaN when empty).
+pub(crate) fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
 /// The median of values given as [`order_key`]s (lower middle for even lengths averaged with
 /// the upper); NaN when empty.
 pub(crate) fn median(v: &mut [i64]) -> f64 {
