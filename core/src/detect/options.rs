@@ -122,6 +122,14 @@ pub struct DetectorConfig {
     /// less, are each a floor already, and a wider window only smooths them into false
     /// confidence. 0 widens every sparse series.
     pub sparse_sawtooth_step: f64,
+    /// How long a collection's fall may take. A GC drop (the floor's window counts them to span
+    /// one and a half GC periods) is a fall of a quarter of the usual bucket range; between
+    /// samples under this many seconds apart it is measured from the highest sample of the
+    /// last this-many seconds and counted once until the heap climbs back by as much, so that
+    /// a collection freeing memory over a few seconds, several small steps at 1-s sampling,
+    /// counts as one drop. Samples this far apart or more compare each sample with the one
+    /// before (every such fall a drop). 0 compares successive samples always.
+    pub drop_fall_secs: f64,
     /// A slow collection (a fall to a new low after a long build-up) is recognised only if,
     /// since the heap was last near the level it fell to, no rise between bucket minima was
     /// this share of the fall or more. A spike lasting several samples of a series scraped
@@ -278,6 +286,7 @@ impl Default for DetectorConfig {
             stop_pause_ratio: 1.0,
             stop_noise_sigmas: 0.0,
             sparse_sawtooth_step: 0.01,
+            drop_fall_secs: 15.0,
             slow_rise_share: 0.65,
             count_sustain_secs: 0.0,
             stop_min_secs: 0.0,
@@ -402,6 +411,7 @@ impl DetectorConfig {
         range("stop_pause_ratio", self.stop_pause_ratio, 0.0, 100.0)?;
         range("stop_noise_sigmas", self.stop_noise_sigmas, 0.0, 1000.0)?;
         range("sparse_sawtooth_step", self.sparse_sawtooth_step, 0.0, 10.0)?;
+        range("drop_fall_secs", self.drop_fall_secs, 0.0, 3600.0)?;
         range("slow_rise_share", self.slow_rise_share, 0.0, 1.0)?;
         range("count_sustain_secs", self.count_sustain_secs, 0.0, WEEK)?;
         range("stop_min_secs", self.stop_min_secs, 0.0, WEEK)?;
