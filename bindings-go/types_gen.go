@@ -79,7 +79,8 @@ type AnalyzeOptions struct {
 	// last this-many seconds and counted once until the heap climbs back by as much, so that
 	// a collection freeing memory over a few seconds, several small steps at 1-s sampling,
 	// counts as one drop. Samples this far apart or more compare each sample with the one
-	// before (every such fall a drop). 0 compares successive samples always.
+	// before (every such fall a drop). 0, or `bucket_secs` under 60 (time compressed, as in
+	// the examples), compares successive samples always.
 	DropFallSecs *float64 `json:"drop_fall_secs,omitempty"`
 	// For a heap that may be collected only every few hours (a V8 old generation sampled every
 	// tick): until the heap has fallen by a collection's share (3%) since start or restart, no
@@ -360,7 +361,8 @@ type DetectorOptions struct {
 	// last this-many seconds and counted once until the heap climbs back by as much, so that
 	// a collection freeing memory over a few seconds, several small steps at 1-s sampling,
 	// counts as one drop. Samples this far apart or more compare each sample with the one
-	// before (every such fall a drop). 0 compares successive samples always.
+	// before (every such fall a drop). 0, or `bucket_secs` under 60 (time compressed, as in
+	// the examples), compares successive samples always.
 	DropFallSecs *float64 `json:"drop_fall_secs,omitempty"`
 	// For a heap that may be collected only every few hours (a V8 old generation sampled every
 	// tick): until the heap has fallen by a collection's share (3%) since start or restart, no

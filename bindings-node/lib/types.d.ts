@@ -116,7 +116,8 @@ export interface AnalyzeOptions {
    * last this-many seconds and counted once until the heap climbs back by as much, so that
    * a collection freeing memory over a few seconds, several small steps at 1-s sampling,
    * counts as one drop. Samples this far apart or more compare each sample with the one
-   * before (every such fall a drop). 0 compares successive samples always.
+   * before (every such fall a drop). 0, or `bucket_secs` under 60 (time compressed, as in
+   * the examples), compares successive samples always.
    */
   drop_fall_secs?: number;
   /**
@@ -551,7 +552,8 @@ export interface DetectorOptions {
    * last this-many seconds and counted once until the heap climbs back by as much, so that
    * a collection freeing memory over a few seconds, several small steps at 1-s sampling,
    * counts as one drop. Samples this far apart or more compare each sample with the one
-   * before (every such fall a drop). 0 compares successive samples always.
+   * before (every such fall a drop). 0, or `bucket_secs` under 60 (time compressed, as in
+   * the examples), compares successive samples always.
    */
   drop_fall_secs?: number;
   /**

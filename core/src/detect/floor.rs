@@ -254,7 +254,7 @@ impl Floor {
         if self.bucket.is_none() || self.range_ewma <= 0.0 {
             return false;
         }
-        let window_ms = (cfg.drop_fall_secs * 1000.0) as i64;
+        let window_ms = cfg.drop_fall_ms();
         if s.ts_ms.saturating_sub(prev.ts_ms) >= window_ms {
             // Samples this far apart: the fall between them, every one of them.
             self.fall_armed = true;

@@ -16,6 +16,10 @@ const COUNT_STOP_MIN_SECS: f64 = 4.0 * 3600.0;
 /// A reused traffic verdict is at most this many buckets (evaluations) old, and a day's floor
 /// rests (`full_day_rest_secs`) for less than this many.
 const REUSE_BUCKETS: f64 = 2.0;
+/// Shortest bucket with which a collection's fall is looked for over `drop_fall_secs`: with
+/// time compressed (the examples' and binding tests' 1-s buckets, samples every few ms) each
+/// sample is compared with the one before, as the compressed timings were set with.
+const DROP_FALL_MIN_BUCKET_SECS: f64 = 60.0;
 
 /// Largest floor ring: every block of the trend test then fits `BLOCK_MAX` (5.3 days of 5 min
 /// buckets).
@@ -128,7 +132,8 @@ pub struct DetectorConfig {
     /// last this-many seconds and counted once until the heap climbs back by as much, so that
     /// a collection freeing memory over a few seconds, several small steps at 1-s sampling,
     /// counts as one drop. Samples this far apart or more compare each sample with the one
-    /// before (every such fall a drop). 0 compares successive samples always.
+    /// before (every such fall a drop). 0, or `bucket_secs` under 60 (time compressed, as in
+    /// the examples), compares successive samples always.
     pub drop_fall_secs: f64,
     /// A slow collection (a fall to a new low after a long build-up) is recognised only if,
     /// since the heap was last near the level it fell to, no rise between bucket minima was
@@ -343,6 +348,15 @@ impl DetectorConfig {
             * 1000.0) as i64
     }
 
+    /// How long a collection's fall may take (`drop_fall_secs`), in the detector's
+    /// milliseconds; 0 (each sample compared with the one before) with time compressed.
+    pub(crate) fn drop_fall_ms(&self) -> i64 {
+        if self.bucket_secs < DROP_FALL_MIN_BUCKET_SECS {
+            return 0;
+        }
+        (self.drop_fall_secs * 1000.0) as i64
+    }
+
     /// How long after an evaluation a day's floor rests (`full_day_rest_secs`), in the
     /// detector's milliseconds: at most two buckets, so that it skips one evaluation at most
     /// whatever the bucket.
@@ -518,6 +532,10 @@ mod tests {
         // every other 1-second bucket with time compressed.
         assert_eq!(DetectorConfig::default().full_day_rest_ms(), 600_000);
         assert_eq!(compressed.full_day_rest_ms(), 2_000);
+        // A collection's fall takes up to 15 s; with time compressed each sample is compared
+        // with the one before.
+        assert_eq!(DetectorConfig::default().drop_fall_ms(), 15_000);
+        assert_eq!(compressed.drop_fall_ms(), 0);
     }
 
     #[test]
