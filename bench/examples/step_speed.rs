@@ -4,9 +4,10 @@
 //! after the first day and after a second day of the same series shifted by 24 h (a counting
 //! allocator: what `Detector::new` allocated plus what the updates allocated and did not free).
 //!
-//! `cargo run --release -p leaksense-bench --example step_speed [-- RUNS]`
+//! `cargo run --release -p leaksense-bench --example step_speed [-- RUNS [field=json ...]]` (the
+//! values override `DetectorConfig` defaults, as `detector-quality --set` does).
 
-use leaksense_bench::config;
+use leaksense_bench::{config, parse_set};
 use leaksense_core::detect::Detector;
 use leaksense_core::detect::scenarios::{Situation, generate};
 use leaksense_core::series::Sample;
@@ -60,10 +61,13 @@ fn shifted(series: &[Sample], ms: i64) -> Vec<Sample> {
 }
 
 fn main() {
-    let runs: usize = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runs: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(20);
+    let overrides: Vec<_> = args
+        .iter()
+        .skip(1)
+        .map(|kv| parse_set(kv).expect("field=json, a DetectorConfig field"))
+        .collect();
     println!(
         "| series | step | samples a day | ns per update | ms per day | bytes after day 1 | after day 2 |"
     );
@@ -76,7 +80,7 @@ fn main() {
             } else {
                 &[]
             };
-            let cfg = config(&sc, &[]);
+            let cfg = config(&sc, &overrides);
             let best = (0..runs)
                 .map(|_| {
                     let mut d = Detector::new(cfg.clone()).expect("valid config");
