@@ -73,6 +73,15 @@ type AnalyzeOptions struct {
 	// 0 (the default) turns it off: on training series it caught 1 more leak of 50 and cost
 	// healthy counts that follow weekly traffic false alarms on the unseen generator.
 	CountSustainSecs *float64 `json:"count_sustain_secs,omitempty"`
+	// How long a collection's fall may take. A GC drop (the floor's window counts them to span
+	// one and a half GC periods) is a fall of a quarter of the usual bucket range; between
+	// samples under this many seconds apart it is measured from the highest sample of the
+	// last this-many seconds and counted once until the heap climbs back by as much, so that
+	// a collection freeing memory over a few seconds, several small steps at 1-s sampling,
+	// counts as one drop. Samples this far apart or more compare each sample with the one
+	// before (every such fall a drop). 0, or `bucket_secs` under 60 (time compressed, as in
+	// the examples), compares successive samples always.
+	DropFallSecs *float64 `json:"drop_fall_secs,omitempty"`
 	// For a heap that may be collected only every few hours (a V8 old generation sampled every
 	// tick): until the heap has fallen by a collection's share (3%) since start or restart, no
 	// leak is declared before this long after it, since a slow GC's first ramp looks exactly
@@ -346,6 +355,15 @@ type DetectorOptions struct {
 	// 0 (the default) turns it off: on training series it caught 1 more leak of 50 and cost
 	// healthy counts that follow weekly traffic false alarms on the unseen generator.
 	CountSustainSecs *float64 `json:"count_sustain_secs,omitempty"`
+	// How long a collection's fall may take. A GC drop (the floor's window counts them to span
+	// one and a half GC periods) is a fall of a quarter of the usual bucket range; between
+	// samples under this many seconds apart it is measured from the highest sample of the
+	// last this-many seconds and counted once until the heap climbs back by as much, so that
+	// a collection freeing memory over a few seconds, several small steps at 1-s sampling,
+	// counts as one drop. Samples this far apart or more compare each sample with the one
+	// before (every such fall a drop). 0, or `bucket_secs` under 60 (time compressed, as in
+	// the examples), compares successive samples always.
+	DropFallSecs *float64 `json:"drop_fall_secs,omitempty"`
 	// For a heap that may be collected only every few hours (a V8 old generation sampled every
 	// tick): until the heap has fallen by a collection's share (3%) since start or restart, no
 	// leak is declared before this long after it, since a slow GC's first ramp looks exactly

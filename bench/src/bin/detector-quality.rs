@@ -7,6 +7,9 @@
 //! seeds); `--full-gcs` feeds the V8 situations' post-full-collection samples as a binding that
 //! sees its runtime's full GCs would (`Detector::update_after_full_gc`); `--only a,b` runs only
 //! the named situations, `--only legacy` / `--only new` the first nineteen or the later ones;
+//! `--step SECS` samples the first nineteen situations every `SECS` seconds instead of 15 (the
+//! later ones keep their own step), `--thin K` keeps 1 in `K` of their samples as a scraper
+//! at `K` times the step would (each kept traffic rate the mean over the interval);
 //! `--verbose` lists every series with a false alarm, a missed leak, a leak to its limit alerted
 //! with less than half its time to limit left, or an alert that resolved
 //! while the leak still grew; `--previous FILE` adds
@@ -24,7 +27,7 @@ use leaksense_bench::quality::{
     leaksense, median, median_min, read_timelines, replay_previous, row,
 };
 use leaksense_bench::{config, parse_set};
-use leaksense_core::detect::scenarios::{Scenario, Situation, generate};
+use leaksense_core::detect::scenarios::{Scenario, Situation, generate, thin};
 use std::process::ExitCode;
 
 struct Args {
@@ -34,6 +37,11 @@ struct Args {
     only: Vec<Situation>,
     overrides: Vec<(String, serde_json::Value)>,
     previous: Option<Timelines>,
+    /// The legacy situations' sampling step in seconds (the later ones keep their own).
+    step_secs: u32,
+    /// Keep every `thin`-th sample of the legacy situations, as a scraper at `thin` times the
+    /// step would.
+    thin: usize,
 }
 
 fn parse_seeds(s: &str) -> Option<(u64, u64)> {
@@ -58,6 +66,8 @@ fn parse_args() -> Result<Args, String> {
         only: Situation::ALL.to_vec(),
         overrides: Vec::new(),
         previous: None,
+        step_secs: 15,
+        thin: 1,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -67,6 +77,20 @@ fn parse_args() -> Result<Args, String> {
                 a.seeds = parse_seeds(&value()).ok_or("--seeds takes A..B with A < B")?;
             }
             "--verbose" => a.verbose = true,
+            "--step" => {
+                a.step_secs = value()
+                    .parse()
+                    .ok()
+                    .filter(|&s| s > 0)
+                    .ok_or("--step takes a whole number of seconds > 0")?;
+            }
+            "--thin" => {
+                a.thin = value()
+                    .parse()
+                    .ok()
+                    .filter(|&k| k > 0)
+                    .ok_or("--thin takes a whole number > 0")?;
+            }
             "--previous" => a.previous = Some(read_timelines(&value())?),
             "--full-gcs" => a.full_gcs = true,
             "--only" => {
@@ -82,7 +106,8 @@ fn parse_args() -> Result<Args, String> {
             _ => {
                 return Err(
                     "usage: detector-quality [--seeds A..B] [--set field=value]... \
-                     [--only a,b|legacy|new] [--full-gcs] [--verbose] [--previous FILE]"
+                     [--only a,b|legacy|new] [--step SECS] [--thin K] [--full-gcs] [--verbose] \
+                     [--previous FILE]"
                         .into(),
                 );
             }
@@ -129,6 +154,12 @@ fn main() -> ExitCode {
         b - a,
         columns.join(" / ")
     );
+    if (args.step_secs, args.thin) != (15, 1) {
+        println!(
+            "legacy situations sampled every {} s, 1 in {} samples kept",
+            args.step_secs, args.thin
+        );
+    }
     for (k, v) in &args.overrides {
         println!("override: {k} = {v}");
     }
@@ -149,7 +180,11 @@ fn main() -> ExitCode {
     for &sit in &args.only {
         let mut t = vec![Tally::default(); who.len()];
         for seed in a..b {
-            let sc = generate(sit, seed, 15);
+            let sc = if sit.legacy() {
+                thin(generate(sit, seed, args.step_secs), args.thin)
+            } else {
+                generate(sit, seed, 15)
+            };
             let out = match run(&sc, &args) {
                 Ok(out) => out,
                 Err(e) => {

@@ -494,7 +494,7 @@ mod tests {
 
     #[test]
     fn invalid_options_are_refused() {
-        let edits: [fn(&mut DetectorConfig); 26] = [
+        let edits: [fn(&mut DetectorConfig); 28] = [
             |c| c.limit = Some(0.0),
             |c| c.min_for_secs = -1.0,
             |c| c.limit = Some(f64::NAN),
@@ -517,6 +517,8 @@ mod tests {
             |c| c.stop_pause_ratio = -1.0,
             |c| c.stop_noise_sigmas = f64::NAN,
             |c| c.sparse_sawtooth_step = f64::NAN,
+            |c| c.drop_fall_secs = -1.0,
+            |c| c.drop_fall_secs = f64::NAN,
             |c| c.count_sustain_secs = -1.0,
             |c| c.count_sustain_secs = f64::INFINITY,
             |c| c.stop_min_secs = -1.0,

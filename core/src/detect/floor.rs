@@ -69,6 +69,14 @@ pub(super) struct Floor {
     mins: Ring<Sample>,
     drops: Ring<u32>,
     range_ewma: f64,
+    /// The fall a drop is measured from (`drop_fall_secs`): the highest sample since it was
+    /// last reset, and when that was.
+    fall_high: Sample,
+    /// Whether a drop may be counted: cleared by a counted drop, set again once the heap has
+    /// climbed back from `fall_low` by as much.
+    fall_armed: bool,
+    /// The lowest sample since the last counted drop.
+    fall_low: f64,
     /// Winsorized mean of the sample-to-sample change (the scale a slow collection must beat).
     step_ewma: f64,
     /// Times of the newest slow collections (see [`SLOW_FALL`]).
@@ -112,6 +120,12 @@ impl Floor {
             mins: Ring::new(SLOW_MAX_SPAN)?,
             drops: Ring::new(MAX_SPAN)?,
             range_ewma: 0.0,
+            fall_high: Sample {
+                ts_ms: 0,
+                value: f64::NEG_INFINITY,
+            },
+            fall_armed: true,
+            fall_low: f64::INFINITY,
             step_ewma: 0.0,
             slow_gcs: Ring::new(SLOW_EVENTS)?,
             collected: false,
@@ -188,9 +202,7 @@ impl Floor {
     /// its window.
     pub(super) fn push(&mut self, cfg: &DetectorConfig, s: Sample, traffic: &Traffic) -> bool {
         if let Some(prev) = self.last
-            && self.bucket.is_some()
-            && prev.value - s.value > 0.25 * self.range_ewma
-            && self.range_ewma > 0.0
+            && self.is_drop(cfg, prev, s)
             && let Some(b) = self.bucket.as_mut()
         {
             b.drops += 1;
@@ -234,6 +246,40 @@ impl Floor {
                 false
             }
         }
+    }
+
+    /// Whether `s` completes a GC drop (see `drop_fall_secs`) after `prev`.
+    fn is_drop(&mut self, cfg: &DetectorConfig, prev: Sample, s: Sample) -> bool {
+        let threshold = 0.25 * self.range_ewma;
+        if self.bucket.is_none() || self.range_ewma <= 0.0 {
+            return false;
+        }
+        let window_ms = cfg.drop_fall_ms();
+        if s.ts_ms.saturating_sub(prev.ts_ms) >= window_ms {
+            // Samples this far apart: the fall between them, every one of them.
+            self.fall_armed = true;
+            self.fall_high = s;
+            return prev.value - s.value > threshold;
+        }
+        if !self.fall_armed {
+            self.fall_low = self.fall_low.min(s.value);
+            if s.value - self.fall_low > threshold {
+                self.fall_armed = true;
+                self.fall_high = s;
+            }
+            return false;
+        }
+        if prev.value >= self.fall_high.value
+            || s.ts_ms.saturating_sub(self.fall_high.ts_ms) > window_ms
+        {
+            self.fall_high = prev;
+        }
+        if self.fall_high.value - s.value > threshold {
+            self.fall_armed = false;
+            self.fall_low = s.value;
+            return true;
+        }
+        false
     }
 
     /// Whether `value` falls so far below the floor that the process must have restarted.
@@ -361,6 +407,12 @@ impl Floor {
         self.mins.clear();
         self.drops.clear();
         self.range_ewma = 0.0;
+        self.fall_high = Sample {
+            ts_ms: 0,
+            value: f64::NEG_INFINITY,
+        };
+        self.fall_armed = true;
+        self.fall_low = f64::INFINITY;
         self.step_ewma = 0.0;
         self.slow_gcs.clear();
         self.collected = false;
@@ -481,6 +533,59 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(window_after(&always, post_gc), 8 * 300_000);
+    }
+
+    /// The window of the newest floor point after 6 h of a heap sampled every `step_ms`: a
+    /// sawtooth of 50 % over 100 MB collected every 20 min, each collection falling back over
+    /// `fall_ms`.
+    fn window_with_falls(cfg: &DetectorConfig, step_ms: i64, fall_ms: i64) -> i64 {
+        let mut f = Floor::new(cfg).unwrap();
+        let traffic = Traffic::new(300_000).unwrap();
+        let period = 1_200_000;
+        for i in 0..6 * 3_600_000 / step_ms {
+            let t = i * step_ms;
+            let into = t % period;
+            let phase = if into < fall_ms {
+                1.0 - into as f64 / fall_ms as f64
+            } else {
+                (into - fall_ms) as f64 / (period - fall_ms) as f64
+            };
+            let s = Sample {
+                ts_ms: t,
+                value: 100e6 * (1.0 + 0.5 * phase),
+            };
+            f.push(cfg, s, &traffic);
+        }
+        f.window_ms()
+    }
+
+    #[test]
+    fn a_collection_that_falls_over_seconds_is_a_drop_at_any_step() {
+        let cfg = DetectorConfig::default();
+        // 1.5 periods of 20 min: six 5-min buckets.
+        let six = 6 * 300_000;
+        assert_eq!(window_with_falls(&cfg, 15_000, 0), six);
+        assert_eq!(window_with_falls(&cfg, 1_000, 0), six);
+        // A fall over 20 s: 20 small steps at 1 s, one or two at 15 s.
+        assert_eq!(window_with_falls(&cfg, 1_000, 20_000), six);
+        assert_eq!(window_with_falls(&cfg, 5_000, 20_000), six);
+        // Counting only the falls between successive samples, the 1-s series sees no drop
+        // and its floor spans the shortest window, a third of a GC period.
+        let successive = DetectorConfig {
+            drop_fall_secs: 0.0,
+            ..Default::default()
+        };
+        assert_eq!(window_with_falls(&successive, 1_000, 20_000), 2 * 300_000);
+        // At 15 s the default still counts each of the two falls of a collection (samples as
+        // far apart as `drop_fall_secs`): half the span. A window over two intervals counts
+        // the collection once.
+        assert_eq!(window_with_falls(&cfg, 15_000, 20_000), 3 * 300_000);
+        let wider = DetectorConfig {
+            drop_fall_secs: 30.0,
+            ..Default::default()
+        };
+        assert_eq!(window_with_falls(&wider, 15_000, 20_000), six);
+        assert_eq!(window_with_falls(&wider, 1_000, 20_000), six);
     }
 
     /// How many slow collections a floor recognises in `n` 5-min samples of `value(i)`.

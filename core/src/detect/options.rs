@@ -16,6 +16,10 @@ const COUNT_STOP_MIN_SECS: f64 = 4.0 * 3600.0;
 /// A reused traffic verdict is at most this many buckets (evaluations) old, and a day's floor
 /// rests (`full_day_rest_secs`) for less than this many.
 const REUSE_BUCKETS: f64 = 2.0;
+/// Shortest bucket with which a collection's fall is looked for over `drop_fall_secs`: with
+/// time compressed (the examples' and binding tests' 1-s buckets, samples every few ms) each
+/// sample is compared with the one before, as the compressed timings were set with.
+const DROP_FALL_MIN_BUCKET_SECS: f64 = 60.0;
 
 /// Largest floor ring: every block of the trend test then fits `BLOCK_MAX` (5.3 days of 5 min
 /// buckets).
@@ -122,6 +126,15 @@ pub struct DetectorConfig {
     /// less, are each a floor already, and a wider window only smooths them into false
     /// confidence. 0 widens every sparse series.
     pub sparse_sawtooth_step: f64,
+    /// How long a collection's fall may take. A GC drop (the floor's window counts them to span
+    /// one and a half GC periods) is a fall of a quarter of the usual bucket range; between
+    /// samples under this many seconds apart it is measured from the highest sample of the
+    /// last this-many seconds and counted once until the heap climbs back by as much, so that
+    /// a collection freeing memory over a few seconds, several small steps at 1-s sampling,
+    /// counts as one drop. Samples this far apart or more compare each sample with the one
+    /// before (every such fall a drop). 0, or `bucket_secs` under 60 (time compressed, as in
+    /// the examples), compares successive samples always.
+    pub drop_fall_secs: f64,
     /// A slow collection (a fall to a new low after a long build-up) is recognised only if,
     /// since the heap was last near the level it fell to, no rise between bucket minima was
     /// this share of the fall or more. A spike lasting several samples of a series scraped
@@ -278,6 +291,7 @@ impl Default for DetectorConfig {
             stop_pause_ratio: 1.0,
             stop_noise_sigmas: 0.0,
             sparse_sawtooth_step: 0.01,
+            drop_fall_secs: 15.0,
             slow_rise_share: 0.65,
             count_sustain_secs: 0.0,
             stop_min_secs: 0.0,
@@ -332,6 +346,15 @@ impl DetectorConfig {
             .traffic_reuse_secs
             .min(REUSE_BUCKETS * self.bucket_secs)
             * 1000.0) as i64
+    }
+
+    /// How long a collection's fall may take (`drop_fall_secs`), in the detector's
+    /// milliseconds; 0 (each sample compared with the one before) with time compressed.
+    pub(crate) fn drop_fall_ms(&self) -> i64 {
+        if self.bucket_secs < DROP_FALL_MIN_BUCKET_SECS {
+            return 0;
+        }
+        (self.drop_fall_secs * 1000.0) as i64
     }
 
     /// How long after an evaluation a day's floor rests (`full_day_rest_secs`), in the
@@ -402,6 +425,7 @@ impl DetectorConfig {
         range("stop_pause_ratio", self.stop_pause_ratio, 0.0, 100.0)?;
         range("stop_noise_sigmas", self.stop_noise_sigmas, 0.0, 1000.0)?;
         range("sparse_sawtooth_step", self.sparse_sawtooth_step, 0.0, 10.0)?;
+        range("drop_fall_secs", self.drop_fall_secs, 0.0, 3600.0)?;
         range("slow_rise_share", self.slow_rise_share, 0.0, 1.0)?;
         range("count_sustain_secs", self.count_sustain_secs, 0.0, WEEK)?;
         range("stop_min_secs", self.stop_min_secs, 0.0, WEEK)?;
@@ -508,6 +532,10 @@ mod tests {
         // every other 1-second bucket with time compressed.
         assert_eq!(DetectorConfig::default().full_day_rest_ms(), 600_000);
         assert_eq!(compressed.full_day_rest_ms(), 2_000);
+        // A collection's fall takes up to 15 s; with time compressed each sample is compared
+        // with the one before.
+        assert_eq!(DetectorConfig::default().drop_fall_ms(), 15_000);
+        assert_eq!(compressed.drop_fall_ms(), 0);
     }
 
     #[test]

@@ -401,6 +401,51 @@ pub fn generate(situation: Situation, seed: u64, step_secs: u32) -> Scenario {
     sc
 }
 
+/// A legacy situation's series as a scraper at `k` times its step would see it: 1 in `k` of
+/// its samples kept (the first, the `k+1`-th, ...), each kept traffic rate the mean of the
+/// rates over the interval since the previous kept one, and every sample right after a full
+/// collection kept (the binding takes those, not the scraper). `k` 0 or 1 returns it as is.
+pub fn thin(sc: Scenario, k: usize) -> Scenario {
+    if k <= 1 {
+        return sc;
+    }
+    let mut samples = Vec::with_capacity(sc.samples.len() / k + sc.full_gcs.len() + 1);
+    let mut full_gcs = Vec::with_capacity(sc.full_gcs.len());
+    let mut gcs = sc.full_gcs.iter().peekable();
+    let mut regular = 0;
+    for (i, s) in sc.samples.iter().enumerate() {
+        if gcs.next_if_eq(&&i).is_some() {
+            full_gcs.push(samples.len());
+            samples.push(*s);
+            continue;
+        }
+        if regular % k == 0 {
+            samples.push(*s);
+        }
+        regular += 1;
+    }
+    let traffic = sc
+        .traffic
+        .iter()
+        .enumerate()
+        .step_by(k)
+        .map(|(j, r)| {
+            let since = &sc.traffic[(j + 1).saturating_sub(k)..=j];
+            Sample {
+                ts_ms: r.ts_ms,
+                value: since.iter().map(|x| x.value).sum::<f64>() / since.len() as f64,
+            }
+        })
+        .collect();
+    Scenario {
+        samples,
+        full_gcs,
+        traffic,
+        step_secs: sc.step_secs * k as u32,
+        ..sc
+    }
+}
+
 /// Drops the samples of `series` inside the `gaps` ((start, end) unix ms).
 fn cut_gaps(series: &mut Vec<Sample>, gaps: &[(i64, i64)]) {
     series.retain(|s| !gaps.iter().any(|&(a, b)| s.ts_ms >= a && s.ts_ms < b));
