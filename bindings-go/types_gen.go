@@ -73,6 +73,14 @@ type AnalyzeOptions struct {
 	// 0 (the default) turns it off: on training series it caught 1 more leak of 50 and cost
 	// healthy counts that follow weekly traffic false alarms on the unseen generator.
 	CountSustainSecs *float64 `json:"count_sustain_secs,omitempty"`
+	// A firing alert that has been active (pending, then firing) for at least this long stays
+	// firing while the floor's newest hour (12 floor points) stands above yesterday's at the
+	// same hour, at the median, by half the practical rise (`min_rise_ratio` of yesterday's
+	// floor there): a leak that goes on for days does not resolve when the daily swing on top
+	// of it reads as a level-off, or once it fills the window (a day of floor points) and no
+	// "flat, then rising" hinge finds where it began. A leak or a step that stopped stands
+	// level with yesterday's a day after it began. 0 turns it off.
+	DayHoldSecs *float64 `json:"day_hold_secs,omitempty"`
 	// For a heap that may be collected only every few hours (a V8 old generation sampled every
 	// tick): until the heap has fallen by a collection's share (3%) since start or restart, no
 	// leak is declared before this long after it, since a slow GC's first ramp looks exactly
@@ -346,6 +354,14 @@ type DetectorOptions struct {
 	// 0 (the default) turns it off: on training series it caught 1 more leak of 50 and cost
 	// healthy counts that follow weekly traffic false alarms on the unseen generator.
 	CountSustainSecs *float64 `json:"count_sustain_secs,omitempty"`
+	// A firing alert that has been active (pending, then firing) for at least this long stays
+	// firing while the floor's newest hour (12 floor points) stands above yesterday's at the
+	// same hour, at the median, by half the practical rise (`min_rise_ratio` of yesterday's
+	// floor there): a leak that goes on for days does not resolve when the daily swing on top
+	// of it reads as a level-off, or once it fills the window (a day of floor points) and no
+	// "flat, then rising" hinge finds where it began. A leak or a step that stopped stands
+	// level with yesterday's a day after it began. 0 turns it off.
+	DayHoldSecs *float64 `json:"day_hold_secs,omitempty"`
 	// For a heap that may be collected only every few hours (a V8 old generation sampled every
 	// tick): until the heap has fallen by a collection's share (3%) since start or restart, no
 	// leak is declared before this long after it, since a slow GC's first ramp looks exactly

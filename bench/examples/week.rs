@@ -61,6 +61,9 @@ struct Week {
     /// Bytes the detector holds at the end of each day, and its peak over the week.
     held: [usize; DAYS],
     peak: usize,
+    /// Hours from the leak start to the first time a firing alert that began after it stopped
+    /// firing while the leak grew.
+    resolved_after_h: Option<f64>,
 }
 
 /// Feeds `sc` to a detector (with its traffic when `with_traffic`), counting the false
@@ -71,7 +74,10 @@ fn run(sc: &Scenario, with_traffic: bool, cfg: &DetectorConfig) -> Week {
         false_onsets: [0; DAYS],
         held: [0; DAYS],
         peak: 0,
+        resolved_after_h: None,
     };
+    let leak = sc.leak_start_ms.unwrap_or(i64::MAX);
+    let mut caught = false;
     let base = LIVE.load(Relaxed);
     PEAK.store(base, Relaxed);
     let mut d = Detector::new(cfg.clone()).expect("valid config");
@@ -85,8 +91,12 @@ fn run(sc: &Scenario, with_traffic: bool, cfg: &DetectorConfig) -> Week {
         d.update(*s).expect("generated samples are valid");
         let day = (((s.ts_ms - first) / DAY_MS) as usize).min(DAYS - 1);
         let now = d.state() == AlertState::Firing;
-        if now && !firing && sc.leak_start_ms.is_none_or(|l| s.ts_ms < l) {
+        if now && !firing && s.ts_ms < leak {
             w.false_onsets[day] += 1;
+        }
+        caught |= now && !firing && s.ts_ms >= leak;
+        if caught && firing && !now && w.resolved_after_h.is_none() {
+            w.resolved_after_h = Some((s.ts_ms - leak) as f64 / 3.6e6);
         }
         firing = now;
         w.held[day] = LIVE.load(Relaxed) - base;
@@ -154,6 +164,8 @@ fn main() {
     let mut slow_caught_days: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     let (mut held, mut peak) = ([[0usize; DAYS]; 2], [0usize; 2]);
     let mut resolved = vec![[0usize; 2]; Situation::WEEK.len()];
+    let mut resolved_after: Vec<[Vec<f64>; 2]> =
+        vec![[Vec::new(), Vec::new()]; Situation::WEEK.len()];
     for (k, &sit) in Situation::WEEK.iter().enumerate() {
         let mut tallies = [Tally::default(), Tally::default()];
         for seed in seeds.clone() {
@@ -175,6 +187,7 @@ fn main() {
                     held[c][day] = held[c][day].max(w.held[day]);
                 }
                 alarms[k][c] += w.false_onsets.iter().sum::<u32>();
+                resolved_after[k][c].extend(w.resolved_after_h);
                 peak[c] = peak[c].max(w.peak);
             }
         }
@@ -197,6 +210,21 @@ fn main() {
                 days.join(" "),
                 resolved[k][c]
             );
+        }
+    }
+    println!(
+        "\nHours from the leak start to the first resolution, of an alert that began after it, while the leak grew:\n"
+    );
+    for (k, sit) in Situation::WEEK
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.leaks())
+    {
+        for (c, (name, _)) in columns.iter().enumerate() {
+            let mut v = resolved_after[k][c].clone();
+            v.sort_by(f64::total_cmp);
+            let hours: Vec<String> = v.iter().map(|h| format!("{h:.0}")).collect();
+            println!("- {} {name}: {}", sit.name(), hours.join(" "));
         }
     }
     for (c, (name, _)) in columns.iter().enumerate() {

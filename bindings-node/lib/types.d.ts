@@ -110,6 +110,16 @@ export interface AnalyzeOptions {
    */
   count_sustain_secs?: number;
   /**
+   * A firing alert that has been active (pending, then firing) for at least this long stays
+   * firing while the floor's newest hour (12 floor points) stands above yesterday's at the
+   * same hour, at the median, by half the practical rise (`min_rise_ratio` of yesterday's
+   * floor there): a leak that goes on for days does not resolve when the daily swing on top
+   * of it reads as a level-off, or once it fills the window (a day of floor points) and no
+   * "flat, then rising" hinge finds where it began. A leak or a step that stopped stands
+   * level with yesterday's a day after it began. 0 turns it off.
+   */
+  day_hold_secs?: number;
+  /**
    * For a heap that may be collected only every few hours (a V8 old generation sampled every
    * tick): until the heap has fallen by a collection's share (3%) since start or restart, no
    * leak is declared before this long after it, since a slow GC's first ramp looks exactly
@@ -534,6 +544,16 @@ export interface DetectorOptions {
    * healthy counts that follow weekly traffic false alarms on the unseen generator.
    */
   count_sustain_secs?: number;
+  /**
+   * A firing alert that has been active (pending, then firing) for at least this long stays
+   * firing while the floor's newest hour (12 floor points) stands above yesterday's at the
+   * same hour, at the median, by half the practical rise (`min_rise_ratio` of yesterday's
+   * floor there): a leak that goes on for days does not resolve when the daily swing on top
+   * of it reads as a level-off, or once it fills the window (a day of floor points) and no
+   * "flat, then rising" hinge finds where it began. A leak or a step that stopped stands
+   * level with yesterday's a day after it began. 0 turns it off.
+   */
+  day_hold_secs?: number;
   /**
    * For a heap that may be collected only every few hours (a V8 old generation sampled every
    * tick): until the heap has fallen by a collection's share (3%) since start or restart, no
