@@ -253,6 +253,18 @@ pub(super) fn assess(
     lazy: bool,
     firing: bool,
 ) -> (Verdict, bool, Estimate) {
+    // Held, the alert stays firing whatever the judgements below say: an evaluation (`lazy`)
+    // skips them (a firing alert's judgements are the costliest: every one of them, at every
+    // bucket); `analysis()` still makes them for its estimates.
+    let held = firing && held_above_yesterday(cfg, view);
+    if lazy && held {
+        let now = view.floor.last().map(|p| p.value);
+        let kept = Estimate {
+            baseline: now,
+            ..Estimate::default()
+        };
+        return (Verdict::Leak, true, kept);
+    }
     let (verdict, cond, est) = assess_with_load(cfg, z, view, work, lazy, firing);
     // `work.points` holds the usable floor unless that was too short (`Insufficient`).
     if cond || verdict == Verdict::Insufficient {
@@ -274,7 +286,7 @@ pub(super) fn assess(
     {
         return (Verdict::Leak, true, found);
     }
-    if firing && held_above_yesterday(cfg, view) {
+    if held {
         let kept = Estimate {
             growth_stop_ms: None,
             held: None,
