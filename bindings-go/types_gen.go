@@ -74,8 +74,9 @@ type AnalyzeOptions struct {
 	// healthy counts that follow weekly traffic false alarms on the unseen generator.
 	CountSustainSecs *float64 `json:"count_sustain_secs,omitempty"`
 	// A firing alert that has been active (pending, then firing) for at least this long stays
-	// firing while the floor's newest hour (12 floor points) stands above yesterday's at the
-	// same hour, at the median, by half the practical rise (`min_rise_ratio` of yesterday's
+	// firing while the floor's newest hour (12 floor points, at least half of them with a
+	// yesterday in the daily profile) stands above yesterday's at the same hour, at the
+	// median, by half the practical rise (`min_rise_ratio` of yesterday's
 	// floor there): a leak that goes on for days does not resolve when the daily swing on top
 	// of it reads as a level-off, or once it fills the window (a day of floor points) and no
 	// "flat, then rising" hinge finds where it began. A leak or a step that stopped stands
@@ -355,8 +356,9 @@ type DetectorOptions struct {
 	// healthy counts that follow weekly traffic false alarms on the unseen generator.
 	CountSustainSecs *float64 `json:"count_sustain_secs,omitempty"`
 	// A firing alert that has been active (pending, then firing) for at least this long stays
-	// firing while the floor's newest hour (12 floor points) stands above yesterday's at the
-	// same hour, at the median, by half the practical rise (`min_rise_ratio` of yesterday's
+	// firing while the floor's newest hour (12 floor points, at least half of them with a
+	// yesterday in the daily profile) stands above yesterday's at the same hour, at the
+	// median, by half the practical rise (`min_rise_ratio` of yesterday's
 	// floor there): a leak that goes on for days does not resolve when the daily swing on top
 	// of it reads as a level-off, or once it fills the window (a day of floor points) and no
 	// "flat, then rising" hinge finds where it began. A leak or a step that stopped stands

@@ -111,8 +111,9 @@ export interface AnalyzeOptions {
   count_sustain_secs?: number;
   /**
    * A firing alert that has been active (pending, then firing) for at least this long stays
-   * firing while the floor's newest hour (12 floor points) stands above yesterday's at the
-   * same hour, at the median, by half the practical rise (`min_rise_ratio` of yesterday's
+   * firing while the floor's newest hour (12 floor points, at least half of them with a
+   * yesterday in the daily profile) stands above yesterday's at the same hour, at the
+   * median, by half the practical rise (`min_rise_ratio` of yesterday's
    * floor there): a leak that goes on for days does not resolve when the daily swing on top
    * of it reads as a level-off, or once it fills the window (a day of floor points) and no
    * "flat, then rising" hinge finds where it began. A leak or a step that stopped stands
@@ -546,8 +547,9 @@ export interface DetectorOptions {
   count_sustain_secs?: number;
   /**
    * A firing alert that has been active (pending, then firing) for at least this long stays
-   * firing while the floor's newest hour (12 floor points) stands above yesterday's at the
-   * same hour, at the median, by half the practical rise (`min_rise_ratio` of yesterday's
+   * firing while the floor's newest hour (12 floor points, at least half of them with a
+   * yesterday in the daily profile) stands above yesterday's at the same hour, at the
+   * median, by half the practical rise (`min_rise_ratio` of yesterday's
    * floor there): a leak that goes on for days does not resolve when the daily swing on top
    * of it reads as a level-off, or once it fills the window (a day of floor points) and no
    * "flat, then rising" hinge finds where it began. A leak or a step that stopped stands

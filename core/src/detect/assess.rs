@@ -435,8 +435,8 @@ const DAY_HOLD_POINTS: usize = 12;
 const DAY_HOLD_SHARE: f64 = 0.5;
 
 /// For an alert active for `day_hold_secs` or more: whether the floor's newest
-/// [`DAY_HOLD_POINTS`] stand above yesterday's at the same hour, at the median, by
-/// [`DAY_HOLD_SHARE`] of the practical rise. A leak that goes on for a day or more rises above
+/// [`DAY_HOLD_POINTS`] (those with a yesterday, at least half) stand above yesterday's at the
+/// same hour, at the median, by [`DAY_HOLD_SHARE`] of the practical rise. A leak that goes on for a day or more rises above
 /// yesterday's floor at every hour, while the daily swing on top of it reads to the thirds and
 /// the plateau test as a level-off, and once it outlasts the window the hinge no longer finds
 /// where it began. A leak (or a step) that stopped stands level with yesterday's a day later.
@@ -450,18 +450,22 @@ fn held_above_yesterday(cfg: &DetectorConfig, view: &View) -> bool {
     {
         return false;
     }
+    // Yesterday's bins can be missing here and there (a floor point spans several buckets
+    // at a slow GC): the points that have one, at least half of them.
     let mut rises = [0.0; DAY_HOLD_POINTS];
-    let mut level = 0.0;
-    let newest = view.floor.iter().rev().take(DAY_HOLD_POINTS);
-    for (rise, p) in rises.iter_mut().zip(newest) {
-        let Some(y) = view.profile.day_before(p.ts_ms) else {
-            return false;
-        };
-        (*rise, level) = (p.value - y, level + y);
+    let (mut n, mut level) = (0, 0.0);
+    for p in view.floor.iter().rev().take(DAY_HOLD_POINTS) {
+        if let Some(y) = view.profile.day_before(p.ts_ms) {
+            (rises[n], level) = (p.value - y, level + y);
+            n += 1;
+        }
     }
+    if 2 * n < DAY_HOLD_POINTS {
+        return false;
+    }
+    let rises = &mut rises[..n];
     rises.sort_by(f64::total_cmp);
-    let n = DAY_HOLD_POINTS;
-    let rise = (rises[n / 2 - 1] + rises[n / 2]) / 2.0;
+    let rise = (rises[(n - 1) / 2] + rises[n / 2]) / 2.0;
     let (ratio, _) = practical_ratios(cfg, view.loads.is_some());
     rise >= DAY_HOLD_SHARE * ratio * level / n as f64
 }

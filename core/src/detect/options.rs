@@ -253,8 +253,9 @@ pub struct DetectorConfig {
     /// 0 skips the warm-up test for it; `warmup_deceleration` or more: no change.
     pub urgent_deceleration: f64,
     /// A firing alert that has been active (pending, then firing) for at least this long stays
-    /// firing while the floor's newest hour (12 floor points) stands above yesterday's at the
-    /// same hour, at the median, by half the practical rise (`min_rise_ratio` of yesterday's
+    /// firing while the floor's newest hour (12 floor points, at least half of them with a
+    /// yesterday in the daily profile) stands above yesterday's at the same hour, at the
+    /// median, by half the practical rise (`min_rise_ratio` of yesterday's
     /// floor there): a leak that goes on for days does not resolve when the daily swing on top
     /// of it reads as a level-off, or once it fills the window (a day of floor points) and no
     /// "flat, then rising" hinge finds where it began. A leak or a step that stopped stands
@@ -310,7 +311,7 @@ impl Default for DetectorConfig {
             alloc_rate_traffic: false,
             urgent_ttl_ratio: 2.0,
             urgent_deceleration: 0.5,
-            day_hold_secs: 6.0 * 3600.0,
+            day_hold_secs: 12.0 * 3600.0,
         }
     }
 }
