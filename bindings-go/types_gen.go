@@ -73,6 +73,15 @@ type AnalyzeOptions struct {
 	// 0 (the default) turns it off: on training series it caught 1 more leak of 50 and cost
 	// healthy counts that follow weekly traffic false alarms on the unseen generator.
 	CountSustainSecs *float64 `json:"count_sustain_secs,omitempty"`
+	// A firing alert that has been active (pending, then firing) for at least this long stays
+	// firing while the floor's newest hour (12 floor points, at least half of them with a
+	// yesterday in the daily profile) stands above yesterday's at the same hour, at the
+	// median, by half the practical rise (`min_rise_ratio` of yesterday's
+	// floor there): a leak that goes on for days does not resolve when the daily swing on top
+	// of it reads as a level-off, or once it fills the window (a day of floor points) and no
+	// "flat, then rising" hinge finds where it began. A leak or a step that stopped stands
+	// level with yesterday's a day after it began. 0 turns it off.
+	DayHoldSecs *float64 `json:"day_hold_secs,omitempty"`
 	// How long a collection's fall may take. A GC drop (the floor's window counts them to span
 	// one and a half GC periods) is a fall of a quarter of the usual bucket range; between
 	// samples under this many seconds apart it is measured from the highest sample of the
@@ -355,6 +364,15 @@ type DetectorOptions struct {
 	// 0 (the default) turns it off: on training series it caught 1 more leak of 50 and cost
 	// healthy counts that follow weekly traffic false alarms on the unseen generator.
 	CountSustainSecs *float64 `json:"count_sustain_secs,omitempty"`
+	// A firing alert that has been active (pending, then firing) for at least this long stays
+	// firing while the floor's newest hour (12 floor points, at least half of them with a
+	// yesterday in the daily profile) stands above yesterday's at the same hour, at the
+	// median, by half the practical rise (`min_rise_ratio` of yesterday's
+	// floor there): a leak that goes on for days does not resolve when the daily swing on top
+	// of it reads as a level-off, or once it fills the window (a day of floor points) and no
+	// "flat, then rising" hinge finds where it began. A leak or a step that stopped stands
+	// level with yesterday's a day after it began. 0 turns it off.
+	DayHoldSecs *float64 `json:"day_hold_secs,omitempty"`
 	// How long a collection's fall may take. A GC drop (the floor's window counts them to span
 	// one and a half GC periods) is a fall of a quarter of the usual bucket range; between
 	// samples under this many seconds apart it is measured from the highest sample of the

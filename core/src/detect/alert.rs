@@ -57,6 +57,11 @@ impl Alert {
         self.state
     }
 
+    /// When the alert last turned active (pending), for as long as it stays pending or firing.
+    pub(super) fn active_since_ms(&self) -> i64 {
+        self.active_since_ms
+    }
+
     /// The newest changes, oldest first.
     pub(super) fn events(&self) -> impl Iterator<Item = AlertEvent> + '_ {
         self.events.iter().copied()

@@ -286,3 +286,21 @@ fn a_rise_that_reaches_the_limit_soon_is_judged_with_a_looser_warm_up_test() {
     let skipped = events(&sc, true, |c| c.urgent_deceleration = 0.0);
     assert!(fired(&skipped, START_MS).is_some());
 }
+
+#[test]
+fn a_leak_that_goes_on_into_its_second_day_stays_firing_above_yesterdays_floor() {
+    // Training seeds of a leak that began on the first evening and goes on: with traffic, the
+    // alert fired, then resolved on the second day while the leak grew (the swing on top of
+    // it read as a level-off); held while the floor stands above yesterday's (`day_hold_secs`),
+    // it stays firing to the end.
+    for seed in [16, 19, 20] {
+        let sc = generate(Situation::LeakAcrossDays, seed, 15);
+        let start = sc.leak_start_ms.unwrap();
+        let off = events(&sc, true, |c| c.day_hold_secs = 0.0);
+        let first = fired(&off, start).expect("fires");
+        assert!(resolved(&off, first).is_some(), "seed {seed}: resolves");
+        let on = events(&sc, true, |_| {});
+        let first = fired(&on, start).expect("fires");
+        assert_eq!(resolved(&on, first), None, "seed {seed}");
+    }
+}

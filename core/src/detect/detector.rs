@@ -286,6 +286,7 @@ impl Detector {
             window_ms: self.floor.window_ms(),
             slow_floor: self.floor.slow_period(),
             profile: self.floor.profile(),
+            active_since_ms: self.alert.active_since_ms(),
         };
         if self.alert.state() == AlertState::Inactive && rests(&self.cfg, &view, &self.work) {
             return false;
@@ -338,6 +339,7 @@ impl Detector {
             window_ms: self.floor.window_ms(),
             slow_floor: self.floor.slow_period(),
             profile: self.floor.profile(),
+            active_since_ms: self.alert.active_since_ms(),
         }
     }
 

@@ -265,6 +265,15 @@ pub struct DetectorConfig {
     /// (a rise that will reach the limit soon need not prove it does not slow down as much).
     /// 0 skips the warm-up test for it; `warmup_deceleration` or more: no change.
     pub urgent_deceleration: f64,
+    /// A firing alert that has been active (pending, then firing) for at least this long stays
+    /// firing while the floor's newest hour (12 floor points, at least half of them with a
+    /// yesterday in the daily profile) stands above yesterday's at the same hour, at the
+    /// median, by half the practical rise (`min_rise_ratio` of yesterday's
+    /// floor there): a leak that goes on for days does not resolve when the daily swing on top
+    /// of it reads as a level-off, or once it fills the window (a day of floor points) and no
+    /// "flat, then rising" hinge finds where it began. A leak or a step that stopped stands
+    /// level with yesterday's a day after it began. 0 turns it off.
+    pub day_hold_secs: f64,
 }
 
 impl Default for DetectorConfig {
@@ -316,6 +325,7 @@ impl Default for DetectorConfig {
             alloc_rate_traffic: false,
             urgent_ttl_ratio: 2.0,
             urgent_deceleration: 0.5,
+            day_hold_secs: 12.0 * 3600.0,
         }
     }
 }
@@ -365,6 +375,11 @@ impl DetectorConfig {
             .full_day_rest_secs
             .min(REUSE_BUCKETS * self.bucket_secs)
             * 1000.0) as i64
+    }
+
+    /// How long an alert must have been active before `day_hold_secs` holds it, in ms.
+    pub(crate) fn day_hold_ms(&self) -> i64 {
+        (self.day_hold_secs * 1000.0) as i64
     }
 
     /// Checks every option; the detector refuses a config that fails this.
@@ -432,6 +447,7 @@ impl DetectorConfig {
         range("stop_burst_hold", self.stop_burst_hold, 0.0, 100.0)?;
         range("urgent_ttl_ratio", self.urgent_ttl_ratio, 0.0, 100.0)?;
         range("urgent_deceleration", self.urgent_deceleration, 0.0, 1.0)?;
+        range("day_hold_secs", self.day_hold_secs, 0.0, WEEK)?;
         range("veto_keeps", self.veto_keeps, 0.0, 1.0)?;
         range("veto_record_curve", self.veto_record_curve, 0.0, 100.0)?;
         range("veto_slow_evidence", self.veto_slow_evidence, 0.0, 100.0)?;
@@ -456,7 +472,7 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 16] = [
+        let edits: [fn(&mut DetectorConfig); 18] = [
             |c| c.warmup_deceleration = -0.1,
             |c| c.warmup_deceleration = 1.5,
             |c| c.veto_keeps = f64::NAN,
@@ -473,6 +489,8 @@ mod tests {
             |c| c.full_day_rest_secs = f64::NAN,
             |c| c.profile_same_load = -0.1,
             |c| c.profile_same_load = f64::NAN,
+            |c| c.day_hold_secs = -1.0,
+            |c| c.day_hold_secs = f64::NAN,
         ];
         for edit in edits {
             let mut c = DetectorConfig::default();
@@ -501,6 +519,7 @@ mod tests {
             traffic_reuse_secs: 0.0,
             full_day_rest_secs: 0.0,
             urgent_ttl_ratio: 0.0,
+            day_hold_secs: 0.0,
             ..DetectorConfig::default()
         };
         assert!(off.validate().is_ok());

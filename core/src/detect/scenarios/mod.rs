@@ -132,6 +132,21 @@ pub enum Situation {
     /// A leak of 1–30%/h (half of them per request) on a daily swing as `SwingLeakTwoDays`,
     /// beginning 12–22 h into the first day and going on through the second, 48 h.
     LeakAcrossDays,
+    // The week-long situations are not in `ALL` (the quality benches' 24–48 h runs) but in
+    // `WEEK` (`bench/examples/week.rs`).
+    /// A week (7 days) of a daily floor swing of 5–40 % with its traffic, day 0 a Wednesday:
+    /// from Saturday's night low (day 3's) to Monday's the traffic is 0.3–0.7 times a weekday's
+    /// (blended over 2 h), and the floor's load part follows it. No leak.
+    WeekSwing,
+    /// `WeekSwing` with a very slow leak, 0.2–1 % of the base per day (half of them per
+    /// request) from 2–24 h on: it reaches no limit within the week.
+    WeekSlowLeak,
+    /// `WeekSwing` with a leak of 0.5–5 %/h (half of them per request) beginning on day 3–6
+    /// (48–144 h).
+    WeekLateLeak,
+    /// `WeekSwing` with a leak of 0.5–5 %/h (half of them per request) beginning on Monday's
+    /// morning ramp, 1–4 h after its night low, the first busy morning after the weekend.
+    WeekMondayLeak,
 }
 
 impl Situation {
@@ -178,6 +193,14 @@ impl Situation {
         Situation::LeakAcrossDays,
     ];
 
+    /// The week-long situations, healthy first (not in [`Situation::ALL`]).
+    pub const WEEK: [Situation; 4] = [
+        Situation::WeekSwing,
+        Situation::WeekSlowLeak,
+        Situation::WeekLateLeak,
+        Situation::WeekMondayLeak,
+    ];
+
     /// A short snake_case name.
     pub fn name(self) -> &'static str {
         match self {
@@ -220,12 +243,23 @@ impl Situation {
             Situation::CountLeakStops => "count_leak_stops",
             Situation::BusierDayTwoDays => "busier_day_2d",
             Situation::LeakAcrossDays => "leak_across_days",
+            Situation::WeekSwing => "week_swing",
+            Situation::WeekSlowLeak => "week_slow_leak",
+            Situation::WeekLateLeak => "week_late_leak",
+            Situation::WeekMondayLeak => "week_monday_leak",
         }
     }
 
     /// The situation of a [`Situation::name`].
     pub fn from_name(name: &str) -> Option<Situation> {
-        Situation::ALL.into_iter().find(|s| s.name() == name)
+        (Situation::ALL.into_iter())
+            .chain(Situation::WEEK)
+            .find(|s| s.name() == name)
+    }
+
+    /// The week-long situations ([`Situation::WEEK`]).
+    pub fn week(self) -> bool {
+        (self as usize) >= Situation::WeekSwing as usize
     }
 
     /// The situations whose full collections come only every 1–4 h.
@@ -269,6 +303,9 @@ impl Situation {
                 | Situation::BatchLeak
                 | Situation::CountLeakStops
                 | Situation::LeakAcrossDays
+                | Situation::WeekSlowLeak
+                | Situation::WeekLateLeak
+                | Situation::WeekMondayLeak
         )
     }
 
@@ -314,7 +351,7 @@ pub struct Scenario {
     pub step_secs: u32,
     /// The samples (24 h, or 48 h for the two-day situations, [`Situation::DailySwingTwoDays`],
     /// [`Situation::SwingLeakTwoDays`], [`Situation::BusierDayTwoDays`] and
-    /// [`Situation::LeakAcrossDays`]; plus, for the V8
+    /// [`Situation::LeakAcrossDays`], 7 days for [`Situation::WEEK`]; plus, for the V8
     /// situations, one right after each full collection, as the Node binding takes one after
     /// every major GC).
     pub samples: Vec<Sample>,
@@ -383,7 +420,8 @@ fn at_ms(t: f64) -> i64 {
     START_MS + (t * 1000.0) as i64
 }
 
-/// Generates `situation` from `seed`: 24 h (48 h for the two-day situations) at
+/// Generates `situation` from `seed`: 24 h (48 h for the two-day situations, 7 days for the
+/// week-long ones) at
 /// `step_secs` for the first nineteen situations; the later ones sample at their own step
 /// (15 s, or 60 s and 300 s for the minute and sparse situations) and ignore `step_secs`.
 pub fn generate(situation: Situation, seed: u64, step_secs: u32) -> Scenario {

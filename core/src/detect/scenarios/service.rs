@@ -11,6 +11,8 @@ use crate::detect::options::SeriesKind;
 use crate::series::Sample;
 
 const DAY: f64 = 24.0 * HOUR;
+/// The length of the week-long situations, in days.
+const WEEK_DAYS: f64 = 7.0;
 const TAU: f64 = std::f64::consts::TAU;
 
 /// A day of traffic: `peak · (night + (1 - night) · shape(t))`, with `shape` in [0, 1] (0 at
@@ -53,6 +55,10 @@ impl Day {
     fn shape(&self, t: f64) -> f64 {
         ((self.raw(t) - self.norm.0) / self.norm.1).clamp(0.0, 1.0)
     }
+    /// The day's mean request rate (the rate halfway between the night low and the peak).
+    fn mean_rate(&self) -> f64 {
+        self.peak * (self.night + (1.0 - self.night) * 0.5)
+    }
     /// The noise-free request rate at `t`.
     fn rate(&self, t: f64) -> f64 {
         self.peak * (self.night + (1.0 - self.night) * self.shape(t))
@@ -77,6 +83,22 @@ impl SecondDay {
     /// peak): below 0 when quieter than the first night, above 1 when busier than its peak.
     fn shape(&self, day: &Day, t: f64) -> f64 {
         self.scale * day.shape(t - self.shift) + day.night * (self.scale - 1.0) / (1.0 - day.night)
+    }
+}
+
+/// A weekend in a week-long series: from Saturday's night low (the night low of day 3, day 0
+/// being the series' first) to Monday's, blended in and out over `BLEND`, the traffic is
+/// `day.scale` times the weekday's (`day.shift` is 0).
+struct Weekend {
+    day: SecondDay,
+    from: f64,
+    to: f64,
+}
+
+impl Weekend {
+    /// The weight of the weekend's traffic at `t`.
+    fn weight(&self, t: f64) -> f64 {
+        ((t - self.from) / BLEND).clamp(0.0, 1.0) - ((t - self.to) / BLEND).clamp(0.0, 1.0)
     }
 }
 
@@ -217,6 +239,8 @@ struct Service {
     batch: Option<Batch>,
     /// A second day unlike the first.
     second: Option<SecondDay>,
+    /// A quieter weekend (the week-long situations).
+    weekend: Option<Weekend>,
 }
 
 /// A healthy shape for the sampling situations: flat, a daily swing, a step or a warm-up.
@@ -296,7 +320,11 @@ impl Service {
             | S::RequestLeak
             | S::SwingLeakTwoDays
             | S::BusierDayTwoDays
-            | S::LeakAcrossDays => rng.uniform(0.05, 0.4),
+            | S::LeakAcrossDays
+            | S::WeekSwing
+            | S::WeekSlowLeak
+            | S::WeekLateLeak
+            | S::WeekMondayLeak => rng.uniform(0.05, 0.4),
             S::CountSwing => rng.uniform(0.2, 1.0),
             S::SlowCountLeak | S::CountLeakStops => rng.uniform(0.1, 0.5),
             S::SparseLeak | S::MinuteLeak | S::GappyLeak | S::BatchLeak => rng.uniform(0.0, 0.3),
@@ -310,9 +338,9 @@ impl Service {
             rng.uniform(0.0, 30.0) * 60.0
         };
         let per_request = rng.chance(0.5);
-        let mean_rate = day.peak * (day.night + (1.0 - day.night) * 0.5);
-        let (growth, batch, second) =
-            Self::draw_growth(situation, rng, base, mean_rate, per_request, &mut swing);
+        let mean_rate = day.mean_rate();
+        let (growth, batch, second, weekend) =
+            Self::draw_growth(situation, rng, &day, base, per_request, &mut swing);
         let headroom = rng.uniform(1.3, 3.0);
         let ttl = rng.log_uniform(8.0, 100.0) * HOUR;
         let limit = match (situation.kind(), growth) {
@@ -365,7 +393,9 @@ impl Service {
                 SeriesKind::Heap => 0.001,
             },
             step,
-            days: if matches!(
+            days: if situation.week() {
+                WEEK_DAYS
+            } else if matches!(
                 situation,
                 S::DailySwingTwoDays
                     | S::SwingLeakTwoDays
@@ -380,23 +410,27 @@ impl Service {
             gaps,
             batch,
             second,
+            weekend,
             day,
         }
     }
 
-    /// What grows on the floor (a leak, a warm-up or nothing), and the batch or second day that
-    /// drives it; a healthy sampled series may narrow `swing`. The draws follow `draw`'s order.
+    /// What grows on the floor (a leak, a warm-up or nothing), and the batch, second day or
+    /// weekend that drives it; a healthy sampled series may narrow `swing`. The draws follow
+    /// `draw`'s order.
     fn draw_growth(
         situation: Situation,
         rng: &mut Rng,
+        day: &Day,
         base: f64,
-        mean_rate: f64,
         per_request: bool,
         swing: &mut f64,
-    ) -> (Growth, Option<Batch>, Option<SecondDay>) {
+    ) -> (Growth, Option<Batch>, Option<SecondDay>, Option<Weekend>) {
         use Situation as S;
+        let mean_rate = day.mean_rate();
         let mut batch = None;
         let mut second = None;
+        let mut weekend = None;
         let growth = match situation {
             S::CacheWarmup => warmup(rng),
             S::SparseHealthy | S::MinuteHealthy | S::GappyHealthy => healthy_growth(rng, swing),
@@ -466,26 +500,54 @@ impl Service {
                 rate: base * rng.log_uniform(0.01, 0.3) / HOUR,
                 per_request,
             },
+            S::WeekSwing | S::WeekSlowLeak | S::WeekLateLeak | S::WeekMondayLeak => {
+                let scale = rng.uniform(0.3, 0.7);
+                let low = day.low_at;
+                weekend = Some(Weekend {
+                    day: SecondDay { scale, shift: 0.0 },
+                    from: 3.0 * DAY + low,
+                    to: 5.0 * DAY + low,
+                });
+                let start = match situation {
+                    S::WeekSlowLeak => rng.uniform(2.0, 24.0) * HOUR,
+                    S::WeekLateLeak => rng.uniform(2.0 * DAY, 6.0 * DAY),
+                    // Monday's morning ramp, 1–4 h after its night low.
+                    _ => 5.0 * DAY + low + rng.uniform(1.0, 4.0) * HOUR,
+                };
+                let per_day = if situation == S::WeekSlowLeak {
+                    rng.log_uniform(0.002, 0.01)
+                } else {
+                    24.0 * rng.log_uniform(0.005, 0.05)
+                };
+                match situation {
+                    S::WeekSwing => Growth::None,
+                    _ => Growth::Leak {
+                        start,
+                        stop: f64::INFINITY,
+                        rate: base * per_day / DAY,
+                        per_request,
+                    },
+                }
+            }
             _ => Growth::None,
         };
-        (growth, batch, second)
+        (growth, batch, second, weekend)
     }
 
     /// The day's shape (on the first day's scale) and noise-free request rate at `t`, the second
-    /// day's blended in from midnight.
+    /// day's blended in from midnight, or the weekend's from Saturday's night low to Monday's.
     fn load(&self, t: f64) -> (f64, f64) {
         let (shape, rate) = (self.day.shape(t), self.day.rate(t));
-        match &self.second {
-            Some(s) if t > DAY => {
-                let w = SecondDay::weight(t);
-                let rate2 = s.scale * self.day.rate(t - s.shift);
-                (
-                    shape + w * (s.shape(&self.day, t) - shape),
-                    rate + w * (rate2 - rate),
-                )
-            }
-            _ => (shape, rate),
-        }
+        let (other, w) = match (&self.second, &self.weekend) {
+            (Some(s), _) if t > DAY => (s, SecondDay::weight(t)),
+            (_, Some(we)) => (&we.day, we.weight(t)),
+            _ => return (shape, rate),
+        };
+        let rate2 = other.scale * self.day.rate(t - other.shift);
+        (
+            shape + w * (other.shape(&self.day, t) - shape),
+            rate + w * (rate2 - rate),
+        )
     }
 
     /// The floor's response to the (lagged) shape: below the night's floor when the shape is
@@ -555,7 +617,7 @@ pub(super) fn generate(situation: Situation, seed: u64) -> Scenario {
     let mut samples = Vec::with_capacity(n);
     let mut traffic = Vec::with_capacity(n);
     let mut lagged = sv.day.shape(0.0);
-    let mean_rate = sv.day.peak * (sv.day.night + (1.0 - sv.day.night) * 0.5);
+    let mean_rate = sv.day.mean_rate();
     let (leak_start, rate, stop) = labels(sv.growth);
     let (mut served, mut garbage) = (0.0, rng.uniform(0.0, sv.gc_share));
     let (mut leak_floor, mut limit_reached_ms) = (None, None);
@@ -925,6 +987,69 @@ mod tests {
             (4..=16).contains(&per_request),
             "{per_request} of 20 per request"
         );
+    }
+
+    #[test]
+    fn a_week_has_a_quieter_weekend_and_its_leaks_begin_when_drawn() {
+        for seed in 0..10 {
+            for situation in Situation::WEEK {
+                let sv = drawn(situation, seed);
+                let sc = generate(situation, seed);
+                assert_eq!(sc.samples.len(), 7 * 5760);
+                let we = sv.weekend.as_ref().expect("a weekend");
+                assert!((0.3..=0.7).contains(&we.day.scale), "seed {seed}");
+                assert_eq!(
+                    (we.from, we.to),
+                    (3.0 * DAY + sv.day.low_at, 5.0 * DAY + sv.day.low_at)
+                );
+                // Saturday and Sunday, past the blend, carry the weekday's traffic times the
+                // weekend's factor; Monday morning is busier than Sunday morning by its inverse.
+                let mean = |from: f64, to: f64| traffic_ratio(&sc, &sv.day, from, to);
+                let weekend = mean(we.from + BLEND, we.to);
+                assert!((weekend / we.day.scale - 1.0).abs() < 0.05, "seed {seed}");
+                let weekday = mean(we.to + BLEND, we.to + BLEND + 2.0 * DAY);
+                assert!((weekday - 1.0).abs() < 0.03, "seed {seed}: {weekday}");
+                let (sunday, monday) = (
+                    median_between(
+                        &sc.traffic,
+                        (we.to - 20.0 * HOUR) / HOUR,
+                        (we.to - 16.0 * HOUR) / HOUR,
+                    ),
+                    median_between(
+                        &sc.traffic,
+                        (we.to + 4.0 * HOUR) / HOUR,
+                        (we.to + 8.0 * HOUR) / HOUR,
+                    ),
+                );
+                assert!(monday > 1.2 * sunday, "seed {seed}: {monday} {sunday}");
+                let Some(start) = sc.leak_start_ms else {
+                    assert_eq!(situation, Situation::WeekSwing);
+                    continue;
+                };
+                let share = sc.leak_share_per_hour.expect("a leak");
+                let hours = (start - at_ms(0.0)) as f64 / 3.6e6;
+                match situation {
+                    Situation::WeekSlowLeak => {
+                        assert!((2.0..=24.0).contains(&hours), "seed {seed}");
+                        let per_day = 24.0 * share;
+                        assert!(
+                            (0.0015..=0.012).contains(&per_day),
+                            "seed {seed}: {per_day}"
+                        );
+                        assert_eq!(sc.limit_reached_ms, None, "seed {seed}");
+                    }
+                    Situation::WeekLateLeak => {
+                        assert!((48.0..=144.0).contains(&hours), "seed {seed}");
+                        assert!((0.004..=0.06).contains(&share), "seed {seed}: {share}");
+                    }
+                    _ => {
+                        let monday = hours - we.to / HOUR;
+                        assert!((1.0..=4.0).contains(&monday), "seed {seed}: {monday}");
+                        assert!((0.004..=0.06).contains(&share), "seed {seed}: {share}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@ use super::*;
 
 #[test]
 fn generation_is_reproducible_and_labelled() {
-    for s in Situation::ALL {
+    for s in Situation::ALL.into_iter().chain(Situation::WEEK) {
         let a = generate(s, 7, 15);
         let b = generate(s, 7, 15);
         assert_eq!(a.samples, b.samples, "{}", s.name());
