@@ -48,26 +48,36 @@ impl DailyProfile {
     /// The floor a day before `ts_ms` (the mean of the bins around it that hold that day's
     /// values), `None` when that day was not seen there.
     pub(super) fn day_before(&self, ts_ms: i64) -> Option<f64> {
-        self.mean_before(ts_ms, |s| s.1)
+        self.floor_and_load_day_before(ts_ms).0
     }
 
-    /// The load a day before `ts_ms`, as [`DailyProfile::day_before`] the floor.
-    pub(super) fn load_day_before(&self, ts_ms: i64) -> Option<f64> {
-        self.mean_before(ts_ms, |s| s.2)
-    }
-
-    fn mean_before(&self, ts_ms: i64, value: impl Fn(&(i64, f64, f64)) -> f64) -> Option<f64> {
+    /// [`DailyProfile::day_before`], and the load a day before `ts_ms` as it the floor, in one
+    /// pass over the bins (the slot index found by one division, then stepped: the daily judgements read
+    /// both at every floor point of a day's window, and the divisions were most of their cost).
+    pub(super) fn floor_and_load_day_before(&self, ts_ms: i64) -> (Option<f64>, Option<f64>) {
         let k = ts_ms.div_euclid(self.bin_ms) - self.bins;
-        let (mut sum, mut n) = (0.0, 0u32);
+        let len = self.slots.len();
+        let mut i = (k - REACH).rem_euclid(len as i64) as usize;
+        let (mut floor, mut floors, mut load, mut loads) = (0.0, 0u32, 0.0, 0u32);
         for j in k - REACH..=k + REACH {
-            let slot = &self.slots[j.rem_euclid(2 * self.bins) as usize];
-            let v = value(slot);
-            if slot.0 == j && v.is_finite() {
-                sum += v;
-                n += 1;
+            let (bin, f, x) = self.slots[i];
+            if bin == j {
+                if f.is_finite() {
+                    floor += f;
+                    floors += 1;
+                }
+                if x.is_finite() {
+                    load += x;
+                    loads += 1;
+                }
+            }
+            i += 1;
+            if i == len {
+                i = 0;
             }
         }
-        (i64::from(n) > REACH).then(|| sum / f64::from(n))
+        let mean = |sum: f64, n: u32| (i64::from(n) > REACH).then(|| sum / f64::from(n));
+        (mean(floor, floors), mean(load, loads))
     }
 }
 
@@ -97,10 +107,10 @@ mod tests {
         let y = p.day_before(2 * DAY_MS + at(10.0)).unwrap();
         assert!((y - 110.0).abs() < 1e-9, "{y}");
         // Its load: the mean of day 1's bins 288 + 120 ± 2.
-        let x = p.load_day_before(2 * DAY_MS + at(10.0)).unwrap();
+        let x = p.floor_and_load_day_before(2 * DAY_MS + at(10.0)).1.unwrap();
         assert!((x - 408.0).abs() < 1e-9, "{x}");
         // The afternoon's loads were unknown.
-        assert_eq!(p.load_day_before(2 * DAY_MS + at(18.0)), None);
+        assert_eq!(p.floor_and_load_day_before(2 * DAY_MS + at(18.0)).1, None);
         // Day 1's day before (day 0) is overwritten by day 2.
         assert_eq!(p.day_before(DAY_MS + at(10.0)), None);
         // Not yet seen.
