@@ -530,16 +530,13 @@ fn against_yesterday(ctx: &Context, work: &mut Work, est: Estimate) -> Option<Es
         .enumerate()
         .filter(|(_, p)| p.ts_ms >= from_ms)
     {
+        let (floor_before, load_before) = profile.floor_and_load_day_before(p.ts_ms);
         // A busier or quieter hour than yesterday's moves the floor by its load.
-        let same_load = |x: &[f64]| {
-            profile
-                .load_day_before(p.ts_ms)
-                .is_some_and(|y| (x[i] - y).abs() <= reach)
-        };
+        let same_load = |x: &[f64]| load_before.is_some_and(|y| (x[i] - y).abs() <= reach);
         if loads.is_some_and(|x| !same_load(x)) {
             continue;
         }
-        if let Some(y) = profile.day_before(p.ts_ms) {
+        if let Some(y) = floor_before {
             adjusted.push(Sample {
                 ts_ms: p.ts_ms,
                 value: p.value - y,

@@ -19,6 +19,12 @@ pub(super) struct DailyProfile {
     /// Per slot: the absolute bin it holds (`i64::MIN`: none), the floor there and its load
     /// (NaN: unknown).
     slots: Vec<(i64, f64, f64)>,
+    /// Per bin of the day: the absolute bin `q` whose day-before means it holds (`i64::MIN`:
+    /// none), and those means of the floor and the load (NaN: `None`; a mean of finite values
+    /// is never NaN). Computed when bin `q` is recorded, dropped when a slot they read is
+    /// recorded again: a judgement against yesterday reads a day's window of them at every
+    /// evaluation, and reading the bins anew was a fifth of a later day's cost.
+    means: Vec<(i64, f64, f64)>,
 }
 
 impl DailyProfile {
@@ -30,6 +36,7 @@ impl DailyProfile {
             bin_ms,
             bins,
             slots: vec![(i64::MIN, f64::NAN, f64::NAN); 2 * bins as usize],
+            means: vec![(i64::MIN, f64::NAN, f64::NAN); bins as usize],
         }
     }
 
@@ -38,42 +45,113 @@ impl DailyProfile {
         let k = p.ts_ms.div_euclid(self.bin_ms);
         let i = k.rem_euclid(2 * self.bins) as usize;
         self.slots[i] = (k, p.value, load);
+        // The means that read slot `i` are of a bin `q` with `q - bins + d ≡ k` (mod 2 bins)
+        // for an offset `d` within the reach, held at `(k - d) mod bins`.
+        let (bins, day2) = (self.bins, 2 * self.bins);
+        for d in -REACH..=REACH {
+            let at = (k - d).rem_euclid(bins) as usize;
+            let q = self.means[at].0;
+            if q != i64::MIN && (q - (k + bins - d)).rem_euclid(day2) == 0 {
+                self.means[at].0 = i64::MIN;
+            }
+        }
+        let (floor, load) = self.compute_means(k);
+        self.means[k.rem_euclid(bins) as usize] =
+            (k, floor.unwrap_or(f64::NAN), load.unwrap_or(f64::NAN));
     }
 
     /// Forgets everything (a restart).
     pub(super) fn clear(&mut self) {
         self.slots.fill((i64::MIN, f64::NAN, f64::NAN));
+        self.means.fill((i64::MIN, f64::NAN, f64::NAN));
     }
 
     /// The floor a day before `ts_ms` (the mean of the bins around it that hold that day's
     /// values), `None` when that day was not seen there.
     pub(super) fn day_before(&self, ts_ms: i64) -> Option<f64> {
-        self.mean_before(ts_ms, |s| s.1)
+        self.floor_and_load_day_before(ts_ms).0
     }
 
-    /// The load a day before `ts_ms`, as [`DailyProfile::day_before`] the floor.
-    pub(super) fn load_day_before(&self, ts_ms: i64) -> Option<f64> {
-        self.mean_before(ts_ms, |s| s.2)
+    /// [`DailyProfile::day_before`], and the load a day before `ts_ms` as it the floor, in one
+    /// pass over the bins (the slot index found by one division, then stepped: the daily judgements read
+    /// both at every floor point of a day's window, and the divisions were most of their cost).
+    pub(super) fn floor_and_load_day_before(&self, ts_ms: i64) -> (Option<f64>, Option<f64>) {
+        let q = ts_ms.div_euclid(self.bin_ms);
+        let (bin, floor, load) = self.means[q.rem_euclid(self.bins) as usize];
+        if bin == q {
+            let known = |v: f64| (!v.is_nan()).then_some(v);
+            return (known(floor), known(load));
+        }
+        self.compute_means(q)
     }
 
-    fn mean_before(&self, ts_ms: i64, value: impl Fn(&(i64, f64, f64)) -> f64) -> Option<f64> {
-        let k = ts_ms.div_euclid(self.bin_ms) - self.bins;
-        let (mut sum, mut n) = (0.0, 0u32);
+    /// The means of the floor and the load over the bins around `q`, a day before.
+    fn compute_means(&self, q: i64) -> (Option<f64>, Option<f64>) {
+        let k = q - self.bins;
+        let len = self.slots.len();
+        let mut i = (k - REACH).rem_euclid(len as i64) as usize;
+        let (mut floor, mut floors, mut load, mut loads) = (0.0, 0u32, 0.0, 0u32);
         for j in k - REACH..=k + REACH {
-            let slot = &self.slots[j.rem_euclid(2 * self.bins) as usize];
-            let v = value(slot);
-            if slot.0 == j && v.is_finite() {
-                sum += v;
-                n += 1;
+            let (bin, f, x) = self.slots[i];
+            if bin == j {
+                if f.is_finite() {
+                    floor += f;
+                    floors += 1;
+                }
+                if x.is_finite() {
+                    load += x;
+                    loads += 1;
+                }
+            }
+            i += 1;
+            if i == len {
+                i = 0;
             }
         }
-        (i64::from(n) > REACH).then(|| sum / f64::from(n))
+        let mean = |sum: f64, n: u32| (i64::from(n) > REACH).then(|| sum / f64::from(n));
+        (mean(floor, floors), mean(load, loads))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Records that step forward by a few bins, jump days ahead or back, repeat a bin, miss
+        /// a value or a load, or clear: the kept means are those read from the bins anew.
+        #[test]
+        fn kept_means_are_the_bins_means(
+            bucket_min in proptest::sample::select(vec![1i64, 5, 60]),
+            steps in proptest::collection::vec((0u8..6, 0u16..700, 0u8..4), 1..400),
+        ) {
+            let mut p = DailyProfile::new(bucket_min * 60_000);
+            let mut ts = 0i64;
+            for (kind, x, missing) in steps {
+                ts += match kind {
+                    0 | 1 => i64::from(x % 4) * p.bin_ms,
+                    2 => i64::from(x) * 60_000,
+                    3 => i64::from(x % 3) * DAY_MS - i64::from(x) * p.bin_ms,
+                    4 => 1,
+                    _ => {
+                        p.clear();
+                        0
+                    }
+                };
+                let value = if missing == 1 { f64::NAN } else { f64::from(x) };
+                let load = if missing == 2 { f64::NAN } else { f64::from(x) / 3.0 };
+                p.record(Sample { ts_ms: ts, value }, load);
+                for back in -3 * p.bins..=p.bins {
+                    let at = ts + back * p.bin_ms;
+                    let q = at.div_euclid(p.bin_ms);
+                    proptest::prop_assert_eq!(
+                        format!("{:?}", p.floor_and_load_day_before(at)),
+                        format!("{:?}", p.compute_means(q))
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn yesterday_is_read_back_and_older_days_are_gone() {
@@ -97,10 +175,13 @@ mod tests {
         let y = p.day_before(2 * DAY_MS + at(10.0)).unwrap();
         assert!((y - 110.0).abs() < 1e-9, "{y}");
         // Its load: the mean of day 1's bins 288 + 120 ± 2.
-        let x = p.load_day_before(2 * DAY_MS + at(10.0)).unwrap();
+        let x = p
+            .floor_and_load_day_before(2 * DAY_MS + at(10.0))
+            .1
+            .unwrap();
         assert!((x - 408.0).abs() < 1e-9, "{x}");
         // The afternoon's loads were unknown.
-        assert_eq!(p.load_day_before(2 * DAY_MS + at(18.0)), None);
+        assert_eq!(p.floor_and_load_day_before(2 * DAY_MS + at(18.0)).1, None);
         // Day 1's day before (day 0) is overwritten by day 2.
         assert_eq!(p.day_before(DAY_MS + at(10.0)), None);
         // Not yet seen.
