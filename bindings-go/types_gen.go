@@ -61,6 +61,11 @@ type Analysis struct {
 // JSON object of `kind`, `limit` and every other detector option. A field left out takes the
 // default of the series' kind.
 type AnalyzeOptions struct {
+	// As `full_day_rest_secs`, while an alert is pending or firing: once the usable floor
+	// spans a day, the floor is judged at most this often, and a bucket that rests leaves the
+	// alert as it is (a pending alert turns firing, and a firing one resolves, at the next
+	// judged bucket). Never longer than four buckets. 0: judged at every bucket.
+	ActiveRestSecs *float64 `json:"active_rest_secs,omitempty"`
 	// Without traffic: a heap series whose sawtooth is slower than its sampling gives its
 	// own traffic proxy, the rate at which it climbs between collections (the allocation
 	// rate, which follows the request rate), fed to the same rules as a request rate.
@@ -352,6 +357,11 @@ type CountLine struct {
 
 // DetectorOptions: Options of the detector. Every tunable has a default; only `kind` and `limit` usually change.
 type DetectorOptions struct {
+	// As `full_day_rest_secs`, while an alert is pending or firing: once the usable floor
+	// spans a day, the floor is judged at most this often, and a bucket that rests leaves the
+	// alert as it is (a pending alert turns firing, and a firing one resolves, at the next
+	// judged bucket). Never longer than four buckets. 0: judged at every bucket.
+	ActiveRestSecs *float64 `json:"active_rest_secs,omitempty"`
 	// Without traffic: a heap series whose sawtooth is slower than its sampling gives its
 	// own traffic proxy, the rate at which it climbs between collections (the allocation
 	// rate, which follows the request rate), fed to the same rules as a request rate.

@@ -90,6 +90,13 @@ export interface Analysis {
  */
 export interface AnalyzeOptions {
   /**
+   * As `full_day_rest_secs`, while an alert is pending or firing: once the usable floor
+   * spans a day, the floor is judged at most this often, and a bucket that rests leaves the
+   * alert as it is (a pending alert turns firing, and a firing one resolves, at the next
+   * judged bucket). Never longer than four buckets. 0: judged at every bucket.
+   */
+  active_rest_secs?: number;
+  /**
    * Without traffic: a heap series whose sawtooth is slower than its sampling gives its
    * own traffic proxy, the rate at which it climbs between collections (the allocation
    * rate, which follows the request rate), fed to the same rules as a request rate.
@@ -536,6 +543,13 @@ export interface CountLine {
  * Options of the detector. Every tunable has a default; only `kind` and `limit` usually change.
  */
 export interface DetectorOptions {
+  /**
+   * As `full_day_rest_secs`, while an alert is pending or firing: once the usable floor
+   * spans a day, the floor is judged at most this often, and a bucket that rests leaves the
+   * alert as it is (a pending alert turns firing, and a firing one resolves, at the next
+   * judged bucket). Never longer than four buckets. 0: judged at every bucket.
+   */
+  active_rest_secs?: number;
   /**
    * Without traffic: a heap series whose sawtooth is slower than its sampling gives its
    * own traffic proxy, the rate at which it climbs between collections (the allocation

@@ -1,6 +1,8 @@
 //! `full_day_rest_secs`: once the floor spans a day, an alert that is neither pending nor
 //! firing is judged every other bucket, so a steady leak that begins on the second day (its
 //! condition holds at every bucket once it holds) turns pending at most one bucket later.
+//! `active_rest_secs`: the same rest while the alert is pending or firing, a rested bucket
+//! leaving the alert as it is.
 
 use leaksense_core::Sample;
 use leaksense_core::detect::{AlertEvent, AlertState, Detector, DetectorConfig};
@@ -28,11 +30,18 @@ fn series(leak_ms: i64) -> Vec<Sample> {
 
 /// When the alert first turned pending and first fired, in ms after the start.
 fn alert_times(xs: &[Sample], rest_secs: f64) -> (i64, i64) {
-    let mut d = Detector::new(DetectorConfig {
-        full_day_rest_secs: rest_secs,
-        ..DetectorConfig::default()
-    })
-    .expect("valid config");
+    alert_times_with(
+        xs,
+        DetectorConfig {
+            full_day_rest_secs: rest_secs,
+            ..DetectorConfig::default()
+        },
+    )
+}
+
+/// [`alert_times`] with any config.
+fn alert_times_with(xs: &[Sample], cfg: DetectorConfig) -> (i64, i64) {
+    let mut d = Detector::new(cfg).expect("valid config");
     let events: Vec<AlertEvent> = xs
         .iter()
         .filter_map(|s| d.update(*s).expect("valid sample"))
@@ -72,4 +81,32 @@ fn a_second_day_leak_is_found_at_most_one_bucket_later() {
         delayed, 1,
         "one of the two starts falls on a skipped bucket"
     );
+}
+
+#[test]
+fn a_pending_alert_that_rests_fires_at_a_judged_bucket_at_most_one_bucket_later() {
+    for leak_ms in [30 * HOUR_MS, 30 * HOUR_MS + BUCKET_MS] {
+        let xs = series(leak_ms);
+        let (pending, firing) = alert_times(&xs, 600.0);
+        let (rested_pending, rested_firing) = alert_times_with(
+            &xs,
+            DetectorConfig {
+                active_rest_secs: 600.0,
+                ..DetectorConfig::default()
+            },
+        );
+        // The rest while active begins once the alert is pending.
+        assert_eq!(rested_pending, pending);
+        // Judged every other bucket from the bucket it turned pending at.
+        assert_eq!(
+            (rested_firing - rested_pending) % (2 * BUCKET_MS),
+            0,
+            "fired at a rested bucket: pending {rested_pending}, firing {rested_firing}"
+        );
+        let late_firing = rested_firing - firing;
+        assert!(
+            (0..=BUCKET_MS).contains(&late_firing),
+            "firing {late_firing} ms later"
+        );
+    }
 }

@@ -72,6 +72,7 @@ Analysis = TypedDict(
 AnalyzeOptions = TypedDict(
     "AnalyzeOptions",
     {
+        "active_rest_secs": float,
         "alloc_rate_traffic": bool,
         "bucket_secs": float,
         "confidence": float,
@@ -185,6 +186,7 @@ CountLine = TypedDict(
 DetectorOptions = TypedDict(
     "DetectorOptions",
     {
+        "active_rest_secs": float,
         "alloc_rate_traffic": bool,
         "bucket_secs": float,
         "confidence": float,

@@ -395,14 +395,13 @@ fn assess_with_load(
     }
 }
 
-/// Whether an evaluation may skip judging a day's floor (`full_day_rest_secs`): the usable
-/// floor spans a day and the last judgement was less than the rest ago. For an alert that is
-/// neither pending nor firing only (those need a judgement at every bucket). A day's window
-/// judged one bucket later moves a new alert whose condition holds two buckets in a row by
-/// that bucket at most, and a second day's evaluations cost twice the first day's (a full
-/// window, and the floor with the load's part out judged too).
-pub(super) fn rests(cfg: &DetectorConfig, view: &View, work: &Work) -> bool {
-    let rest_ms = cfg.full_day_rest_ms();
+/// Whether an evaluation may skip judging a day's floor (`full_day_rest_secs`, and
+/// `active_rest_secs` while an alert is pending or firing: `rest_ms`): the usable floor spans
+/// a day and the last judgement was less than the rest ago. A day's window judged one bucket
+/// later moves a new alert whose condition holds two buckets in a row by that bucket at most,
+/// and a second day's evaluations cost twice the first day's (a full window, and the floor
+/// with the load's part out judged too).
+pub(super) fn rests(rest_ms: i64, view: &View, work: &Work) -> bool {
     let Some(now) = view.floor.last() else {
         return false;
     };

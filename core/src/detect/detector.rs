@@ -186,8 +186,9 @@ impl Detector {
         } else {
             &self.traffic
         };
-        if self.floor.push(&self.cfg, s, loads) {
-            let cond = self.evaluate();
+        if self.floor.push(&self.cfg, s, loads)
+            && let Some(cond) = self.evaluate()
+        {
             event = self.step_alert(s.ts_ms, cond).or(event);
         }
         Ok(event)
@@ -275,8 +276,9 @@ impl Detector {
     }
 
     /// One evaluation at a bucket close: sets the verdict, returns whether the leak condition
-    /// holds. Skips the estimates that cannot change the answer; `analysis()` computes them.
-    fn evaluate(&mut self) -> bool {
+    /// holds, or `None` when a day's floor rests (the alert then stays as it is). Skips the
+    /// estimates that cannot change the answer; `analysis()` computes them.
+    fn evaluate(&mut self) -> Option<bool> {
         let from = self.usable_from_ms();
         let firing = self.alert.state() == AlertState::Firing;
         let view = View {
@@ -288,8 +290,13 @@ impl Detector {
             profile: self.floor.profile(),
             active_since_ms: self.alert.active_since_ms(),
         };
-        if self.alert.state() == AlertState::Inactive && rests(&self.cfg, &view, &self.work) {
-            return false;
+        let rest_ms = if self.alert.state() == AlertState::Inactive {
+            self.cfg.full_day_rest_ms()
+        } else {
+            self.cfg.active_rest_ms()
+        };
+        if rests(rest_ms, &view, &self.work) {
+            return None;
         }
         let (verdict, cond, e) = assess(&self.cfg, self.z, &view, &mut self.work, true, firing);
         self.verdict = verdict;
@@ -300,9 +307,9 @@ impl Detector {
         }
         if cond && self.awaits_first_collection() {
             self.verdict = Verdict::Insufficient;
-            return false;
+            return Some(false);
         }
-        cond
+        Some(cond)
     }
 
     /// Whether a heap has seen no collection yet and `first_collection_secs` has not passed:

@@ -16,6 +16,9 @@ const COUNT_STOP_MIN_SECS: f64 = 4.0 * 3600.0;
 /// A reused traffic verdict is at most this many buckets (evaluations) old, and a day's floor
 /// rests (`full_day_rest_secs`) for less than this many.
 const REUSE_BUCKETS: f64 = 2.0;
+/// A day's floor rests while an alert is pending or firing (`active_rest_secs`) for less than
+/// this many buckets.
+const ACTIVE_REST_BUCKETS: f64 = 4.0;
 /// Shortest bucket with which a collection's fall is looked for over `drop_fall_secs`: with
 /// time compressed (the examples' and binding tests' 1-s buckets, samples every few ms) each
 /// sample is compared with the one before, as the compressed timings were set with.
@@ -244,6 +247,11 @@ pub struct DetectorConfig {
     /// condition that holds two buckets in a row turns pending at most one bucket later; one
     /// that flickers can turn pending later than that). 0: judged at every bucket.
     pub full_day_rest_secs: f64,
+    /// As `full_day_rest_secs`, while an alert is pending or firing: once the usable floor
+    /// spans a day, the floor is judged at most this often, and a bucket that rests leaves the
+    /// alert as it is (a pending alert turns firing, and a firing one resolves, at the next
+    /// judged bucket). Never longer than four buckets. 0: judged at every bucket.
+    pub active_rest_secs: f64,
     /// A rise whose second half climbs at less than this share of its first half's rate is
     /// decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
     pub warmup_deceleration: f64,
@@ -320,6 +328,7 @@ impl Default for DetectorConfig {
             profile_same_load: 0.05,
             profile_day_rise: true,
             full_day_rest_secs: 600.0,
+            active_rest_secs: 0.0,
             warmup_deceleration: 0.75,
             traffic_warmup: true,
             alloc_rate_traffic: false,
@@ -374,6 +383,15 @@ impl DetectorConfig {
         (self
             .full_day_rest_secs
             .min(REUSE_BUCKETS * self.bucket_secs)
+            * 1000.0) as i64
+    }
+
+    /// How long after a judgement a day's floor rests while an alert is pending or firing
+    /// (`active_rest_secs`), in the detector's milliseconds: at most four buckets.
+    pub(crate) fn active_rest_ms(&self) -> i64 {
+        (self
+            .active_rest_secs
+            .min(ACTIVE_REST_BUCKETS * self.bucket_secs)
             * 1000.0) as i64
     }
 
@@ -453,6 +471,7 @@ impl DetectorConfig {
         range("veto_slow_evidence", self.veto_slow_evidence, 0.0, 100.0)?;
         range("traffic_reuse_secs", self.traffic_reuse_secs, 0.0, 86400.0)?;
         range("full_day_rest_secs", self.full_day_rest_secs, 0.0, 86400.0)?;
+        range("active_rest_secs", self.active_rest_secs, 0.0, 86400.0)?;
         range("profile_same_load", self.profile_same_load, 0.0, 10.0)?;
         range("warmup_deceleration", self.warmup_deceleration, 0.0, 1.0)?;
         if !(1..=10_000).contains(&self.max_events) {
@@ -472,7 +491,7 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 18] = [
+        let edits: [fn(&mut DetectorConfig); 20] = [
             |c| c.warmup_deceleration = -0.1,
             |c| c.warmup_deceleration = 1.5,
             |c| c.veto_keeps = f64::NAN,
@@ -487,6 +506,8 @@ mod tests {
             |c| c.traffic_reuse_secs = 1e9,
             |c| c.full_day_rest_secs = -1.0,
             |c| c.full_day_rest_secs = f64::NAN,
+            |c| c.active_rest_secs = -1.0,
+            |c| c.active_rest_secs = f64::NAN,
             |c| c.profile_same_load = -0.1,
             |c| c.profile_same_load = f64::NAN,
             |c| c.day_hold_secs = -1.0,
@@ -518,6 +539,7 @@ mod tests {
             veto_record_curve: 0.0,
             traffic_reuse_secs: 0.0,
             full_day_rest_secs: 0.0,
+            active_rest_secs: 0.0,
             urgent_ttl_ratio: 0.0,
             day_hold_secs: 0.0,
             ..DetectorConfig::default()
@@ -551,6 +573,14 @@ mod tests {
         // every other 1-second bucket with time compressed.
         assert_eq!(DetectorConfig::default().full_day_rest_ms(), 600_000);
         assert_eq!(compressed.full_day_rest_ms(), 2_000);
+        // While an alert is active, for three buckets at most; off by default.
+        assert_eq!(DetectorConfig::default().active_rest_ms(), 0);
+        let active = |active_rest_secs| DetectorConfig {
+            active_rest_secs,
+            ..DetectorConfig::default()
+        };
+        assert_eq!(active(600.0).active_rest_ms(), 600_000);
+        assert_eq!(active(3600.0).active_rest_ms(), 1_200_000);
         // A collection's fall takes up to 15 s; with time compressed each sample is compared
         // with the one before.
         assert_eq!(DetectorConfig::default().drop_fall_ms(), 15_000);
