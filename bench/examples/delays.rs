@@ -12,8 +12,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (a, b) = args
         .first()
-        .and_then(|s| s.split_once(".."))
-        .and_then(|(a, b)| Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?)))
+        .and_then(|s| leaksense_bench::parse_seeds(s))
         .expect("usage: delays A..B [key=json]...");
     let overrides: Vec<(String, serde_json::Value)> = args[1..]
         .iter()

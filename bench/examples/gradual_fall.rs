@@ -96,8 +96,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (a, b) = args
         .first()
-        .and_then(|s| s.split_once(".."))
-        .and_then(|(a, b)| Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?)))
+        .and_then(|s| leaksense_bench::parse_seeds(s))
         .expect("usage: gradual_fall A..B [field=json]...");
     let overrides: Vec<_> = args[1..]
         .iter()

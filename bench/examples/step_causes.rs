@@ -18,8 +18,7 @@ fn main() {
     let usage = "usage: step_causes A..B STEP THIN [traffic]";
     let (a, b) = args
         .get(1)
-        .and_then(|s| s.split_once(".."))
-        .and_then(|(a, b)| Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?)))
+        .and_then(|s| leaksense_bench::parse_seeds(s))
         .expect(usage);
     let step: u32 = args.get(2).and_then(|s| s.parse().ok()).expect(usage);
     let k: usize = args.get(3).and_then(|s| s.parse().ok()).expect(usage);

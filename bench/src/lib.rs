@@ -43,3 +43,10 @@ pub fn parse_set(kv: &str) -> Option<(String, serde_json::Value)> {
         .ok()?;
     Some((k.to_string(), v))
 }
+
+/// A seed range `A..B` with `A < B`, as the benches and examples take it.
+pub fn parse_seeds(s: &str) -> Option<(u64, u64)> {
+    let (a, b) = s.split_once("..")?;
+    let (a, b) = (a.parse().ok()?, b.parse().ok()?);
+    (a < b).then_some((a, b))
+}

@@ -26,6 +26,7 @@ use std::time::Instant;
 use leaksense_bench::attribution_sim::{
     HOURS, Observe, SAMPLE_SECS, Service, Situation, T0_MS, generate, snapshot,
 };
+use leaksense_bench::parse_seeds;
 use leaksense_core::detect::{AlertState, Detector, DetectorConfig, SeriesKind, Verdict};
 use leaksense_core::report::{LeakReport, SUSPECT_ALPHA_DIVISOR, SUSPECT_LOOKS, SuspectWatch};
 use leaksense_core::requests::AttributionConfig;
@@ -252,12 +253,6 @@ fn row(name: &str, g: &Group, leaks: bool) {
         median_pct(&ours.rel_errs),
         frac(ours.covered, ours.estimates),
     );
-}
-
-fn parse_seeds(s: &str) -> Option<(u64, u64)> {
-    let (a, b) = s.split_once("..")?;
-    let (a, b) = (a.parse().ok()?, b.parse().ok()?);
-    (a < b).then_some((a, b))
 }
 
 fn main() -> ExitCode {

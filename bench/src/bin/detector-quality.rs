@@ -26,7 +26,7 @@ use leaksense_bench::quality::{
     HEADER, Outcome, Tally, Timelines, Truth, Who, article, caught_by_new_alert_line, cells,
     leaksense, median, median_min, read_timelines, replay_previous, row,
 };
-use leaksense_bench::{config, parse_set};
+use leaksense_bench::{config, parse_seeds, parse_set};
 use leaksense_core::detect::scenarios::{Scenario, Situation, generate, thin};
 use std::process::ExitCode;
 
@@ -42,12 +42,6 @@ struct Args {
     /// Keep every `thin`-th sample of the legacy situations, as a scraper at `thin` times the
     /// step would.
     thin: usize,
-}
-
-fn parse_seeds(s: &str) -> Option<(u64, u64)> {
-    let (a, b) = s.split_once("..")?;
-    let (a, b) = (a.parse().ok()?, b.parse().ok()?);
-    (a < b).then_some((a, b))
 }
 
 fn parse_only(list: &str) -> Option<Vec<Situation>> {

@@ -14,7 +14,7 @@ use leaksense_bench::quality::{
     read_timelines, replay_previous, row,
 };
 use leaksense_bench::unseen::{Shape, generate};
-use leaksense_bench::{parse_set, with_overrides};
+use leaksense_bench::{parse_seeds, parse_set, with_overrides};
 use leaksense_core::detect::DetectorConfig;
 use std::process::ExitCode;
 
@@ -38,11 +38,7 @@ fn parse_args() -> Option<Args> {
         let value = args.next()?;
         match flag.as_str() {
             "--seeds" => {
-                let (a, b) = value.split_once("..")?;
-                seeds = (a.parse().ok()?, b.parse().ok()?);
-                if seeds.0 >= seeds.1 {
-                    return None;
-                }
+                seeds = parse_seeds(&value)?;
             }
             "--previous" => match read_timelines(&value) {
                 Ok(t) => previous = Some(t),
