@@ -124,8 +124,8 @@ export interface AnalyzeOptions {
    * floor there): a leak that goes on for days does not resolve when the daily swing on top
    * of it reads as a level-off, or once it fills the window (a day of floor points) and no
    * "flat, then rising" hinge finds where it began. A leak or a step that stopped stands
-   * level with yesterday's at most a day after it stopped, so an alert active this long
-   * resolves up to a day after its leak stops. 0 turns it off.
+   * level with yesterday's at most a day after it stopped; the hold lets go sooner, once
+   * that rise has fallen by 5 % an hour for 4 hours. 0 turns it off.
    */
   day_hold_secs?: number;
   /**
@@ -579,8 +579,8 @@ export interface DetectorOptions {
    * floor there): a leak that goes on for days does not resolve when the daily swing on top
    * of it reads as a level-off, or once it fills the window (a day of floor points) and no
    * "flat, then rising" hinge finds where it began. A leak or a step that stopped stands
-   * level with yesterday's at most a day after it stopped, so an alert active this long
-   * resolves up to a day after its leak stops. 0 turns it off.
+   * level with yesterday's at most a day after it stopped; the hold lets go sooner, once
+   * that rise has fallen by 5 % an hour for 4 hours. 0 turns it off.
    */
   day_hold_secs?: number;
   /**

@@ -40,6 +40,7 @@ const PRE_RANGE_SHARE: f64 = 0.5;
 const MIN_POINTS: usize = 6;
 /// How far back [`above_yesterday`] looks a second time.
 const HALF_HOUR_MS: i64 = 1_800_000;
+const HOUR_MS: i64 = 3_600_000;
 
 /// Trend estimate of one evaluation.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -466,7 +467,52 @@ fn held_above_yesterday(cfg: &DetectorConfig, view: &View) -> bool {
     rises.sort_by(f64::total_cmp);
     let rise = (rises[(n - 1) / 2] + rises[n / 2]) / 2.0;
     let (ratio, _) = practical_ratios(cfg, view.loads.is_some());
-    rise >= DAY_HOLD_SHARE * ratio * level / n as f64
+    rise >= DAY_HOLD_SHARE * ratio * level / n as f64 && !rise_over_yesterday_falls(view, now.ts_ms)
+}
+
+/// The hours over which [`rise_over_yesterday_falls`] wants the rise to have fallen.
+const DAY_HOLD_RELEASE_HOURS: i64 = 4;
+/// The share by which that rise must fall every one of those hours (a leak that stopped
+/// loses an hour's leak of it every hour, at least 1/24 of what the day added).
+const DAY_HOLD_RELEASE_FALL: f64 = 0.05;
+
+/// Whether the floor's median rise over yesterday's at the same hour fell by
+/// [`DAY_HOLD_RELEASE_FALL`] or more in each of the last [`DAY_HOLD_RELEASE_HOURS`] hours: a
+/// leak that stopped stands a little less above yesterday's every hour, so the hold of
+/// [`held_above_yesterday`] lets the other judgements decide (docs/design/detector.md
+/// section 47: a leak that stops after a long alert resolved 21 h after its stop with the
+/// hold alone, about half that with this release).
+fn rise_over_yesterday_falls(view: &View, now_ms: i64) -> bool {
+    let mut later = rise_over_yesterday(view, now_ms);
+    (1..=DAY_HOLD_RELEASE_HOURS).all(|h| {
+        let earlier = rise_over_yesterday(view, now_ms - h * HOUR_MS);
+        let fell =
+            matches!((later, earlier), (Some(a), Some(b)) if a < (1.0 - DAY_HOLD_RELEASE_FALL) * b);
+        later = earlier;
+        fell
+    })
+}
+
+/// The median of the floor's rise over yesterday's at the same hour, over the points of the
+/// hour up to `to_ms` (those with a yesterday, at least half of [`DAY_HOLD_POINTS`]).
+fn rise_over_yesterday(view: &View, to_ms: i64) -> Option<f64> {
+    let mut rises = [0.0; DAY_HOLD_POINTS];
+    let mut n = 0;
+    let hour = view.floor.iter().rev().skip_while(|p| p.ts_ms > to_ms);
+    for p in hour.take_while(|p| p.ts_ms > to_ms - HOUR_MS) {
+        if n < DAY_HOLD_POINTS
+            && let Some(y) = view.profile.day_before(p.ts_ms)
+        {
+            rises[n] = p.value - y;
+            n += 1;
+        }
+    }
+    if 2 * n < DAY_HOLD_POINTS {
+        return None;
+    }
+    let rises = &mut rises[..n];
+    rises.sort_by(f64::total_cmp);
+    Some((rises[(n - 1) / 2] + rises[n / 2]) / 2.0)
 }
 
 /// The practical bar's rise and projection ratios: a count judged with its load's part known

@@ -304,3 +304,41 @@ fn a_leak_that_goes_on_into_its_second_day_stays_firing_above_yesterdays_floor()
         assert_eq!(resolved(&on, first), None, "seed {seed}");
     }
 }
+
+#[test]
+fn a_leak_that_stops_after_a_long_alert_resolves_once_its_rise_over_yesterday_falls() {
+    // A leak of 2 % of the base per hour from 4 h to 28 h, then flat, on a 72 h series with a
+    // little noise. Its alert is active for more than `day_hold_secs` before the stop, so the
+    // hold keeps it firing while the floor stands above yesterday's; that rise falls by an
+    // hour's leak every hour after the stop, and once it has fallen steadily for
+    // `DAY_HOLD_RELEASE_HOURS` the hold lets the plateau test resolve the alert. Without the
+    // release it resolved only ~21 h after the stop, when the rise fell under half the
+    // practical bar.
+    const H: i64 = 3_600_000;
+    let base = 2e8;
+    let (start, stop) = (4 * H, 28 * H);
+    let samples: Vec<Sample> = (0..72 * 60)
+        .map(|i| {
+            let t = i as i64 * 60_000;
+            let leaked = 0.02 * base * ((t.clamp(start, stop) - start) as f64 / H as f64);
+            let noise = base * 0.002 * ((i * 7919 % 101) as f64 / 50.0 - 1.0);
+            Sample {
+                ts_ms: START_MS + t,
+                value: base + leaked + noise,
+            }
+        })
+        .collect();
+    let cfg = DetectorConfig {
+        max_events: 1000,
+        ..DetectorConfig::default()
+    };
+    let events = analyze(&samples, &cfg).unwrap().events;
+    let first = fired(&events, START_MS + start).expect("fires");
+    assert!(
+        first < START_MS + stop - 12 * H,
+        "active for the hold before the stop: {first}"
+    );
+    let done = resolved(&events, START_MS + stop).expect("resolves after the stop");
+    let hours = (done - START_MS - stop) as f64 / H as f64;
+    assert!(hours < 14.0, "resolved {hours:.1} h after the stop");
+}
