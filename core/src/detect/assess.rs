@@ -452,20 +452,18 @@ fn held_above_yesterday(cfg: &DetectorConfig, view: &View) -> bool {
     }
     // Yesterday's bins can be missing here and there (a floor point spans several buckets
     // at a slow GC): the points that have one, at least half of them.
-    let mut rises = [0.0; DAY_HOLD_POINTS];
+    let mut rises = [0; DAY_HOLD_POINTS];
     let (mut n, mut level) = (0, 0.0);
     for p in view.floor.iter().rev().take(DAY_HOLD_POINTS) {
         if let Some(y) = view.profile.day_before(p.ts_ms) {
-            (rises[n], level) = (p.value - y, level + y);
+            (rises[n], level) = (order_key(p.value - y), level + y);
             n += 1;
         }
     }
     if 2 * n < DAY_HOLD_POINTS {
         return false;
     }
-    let rises = &mut rises[..n];
-    rises.sort_by(f64::total_cmp);
-    let rise = (rises[(n - 1) / 2] + rises[n / 2]) / 2.0;
+    let rise = median(&mut rises[..n]);
     let (ratio, _) = practical_ratios(cfg, view.loads.is_some());
     rise >= DAY_HOLD_SHARE * ratio * level / n as f64 && !rise_over_yesterday_falls(view, now.ts_ms)
 }
@@ -496,23 +494,21 @@ fn rise_over_yesterday_falls(view: &View, now_ms: i64) -> bool {
 /// The median of the floor's rise over yesterday's at the same hour, over the points of the
 /// hour up to `to_ms` (those with a yesterday, at least half of [`DAY_HOLD_POINTS`]).
 fn rise_over_yesterday(view: &View, to_ms: i64) -> Option<f64> {
-    let mut rises = [0.0; DAY_HOLD_POINTS];
+    let mut rises = [0; DAY_HOLD_POINTS];
     let mut n = 0;
     let hour = view.floor.iter().rev().skip_while(|p| p.ts_ms > to_ms);
     for p in hour.take_while(|p| p.ts_ms > to_ms - HOUR_MS) {
         if n < DAY_HOLD_POINTS
             && let Some(y) = view.profile.day_before(p.ts_ms)
         {
-            rises[n] = p.value - y;
+            rises[n] = order_key(p.value - y);
             n += 1;
         }
     }
     if 2 * n < DAY_HOLD_POINTS {
         return None;
     }
-    let rises = &mut rises[..n];
-    rises.sort_by(f64::total_cmp);
-    Some((rises[(n - 1) / 2] + rises[n / 2]) / 2.0)
+    Some(median(&mut rises[..n]))
 }
 
 /// The practical bar's rise and projection ratios: a count judged with its load's part known
