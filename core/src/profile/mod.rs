@@ -319,6 +319,54 @@ fn is_internal(function: &str, file: &str) -> bool {
         || file.starts_with("internal/")
 }
 
+/// Frames of installed packages and standard libraries rather than the service's own code:
+/// npm packages (`node_modules`), Python packages (`site-packages`, `dist-packages`) and its
+/// standard library (`lib/python3.x`), Go's module cache (`pkg/mod`) and vendored modules, and
+/// Go's standard library (a package path without a dot whose file lies under
+/// `src/<package path>/`).
+fn is_dependency(function: &str, file: &str) -> bool {
+    let mut dirs = file.split(['/', '\\']).peekable();
+    while let Some(dir) = dirs.next() {
+        let next = dirs.peek().copied().unwrap_or("");
+        if matches!(
+            dir,
+            "node_modules" | "site-packages" | "dist-packages" | "vendor"
+        ) || (dir == "pkg" && next == "mod")
+            || (dir.eq_ignore_ascii_case("lib") && next.starts_with("python"))
+        {
+            return true;
+        }
+    }
+    // A Go function is `package/path.Name`; the standard library's paths have no dot in their
+    // first element (`encoding/json`), a module's do (`github.com/...`).
+    let package = match function.rfind('/') {
+        Some(slash) => function[slash..]
+            .find('.')
+            .map(|dot| &function[..slash + dot]),
+        None => function.find('.').map(|dot| &function[..dot]),
+    };
+    package.is_some_and(|package| {
+        !package.split('/').next().unwrap_or("").contains('.')
+            && file.split("/src/").skip(1).any(|path| {
+                path.strip_prefix(package)
+                    .is_some_and(|p| p.starts_with('/'))
+            })
+    })
+}
+
+/// Orders growing sites most bytes first, except that a site in the service's own code that
+/// grew at least a tenth as much as the largest comes before every dependency's site. As error
+/// trackers name an "in app" frame, the line to fix is the service's own: a dependency's site
+/// that outgrew it is mostly the same allocations seen from the caller (V8 attributes an
+/// inlined function's allocations to the function it was inlined into, e.g. a router's
+/// `handle`) or a library doing the service's bidding.
+fn rank_sites(sites: &mut [GrowingSite]) {
+    sites.sort_by(|a, b| b.bytes.total_cmp(&a.bytes));
+    let largest = sites.first().map_or(0.0, |s| s.bytes);
+    // Stable: each group keeps the order by bytes.
+    sites.sort_by_cached_key(|s| s.bytes < largest / 10.0 || is_dependency(&s.function, &s.file));
+}
+
 impl HeapProfile {
     /// An empty profile.
     pub fn new(config: ProfileConfig) -> Result<HeapProfile, InputError> {
@@ -642,7 +690,7 @@ impl HeapProfile {
                 }
             })
             .collect();
-        sites.sort_by(|a, b| b.bytes.total_cmp(&a.bytes));
+        rank_sites(&mut sites);
         sites.truncate(self.config.top_sites);
         let mut growing: Vec<&(u32, Weight)> =
             diff.iter().filter(|(_, w)| w.bytes >= 1.0).collect();

@@ -317,3 +317,83 @@ fn the_alert_snapshot_is_kept() {
     assert_eq!(g.alert_growth_bytes, Some(1048576.0));
     assert_eq!(g.growth_bytes, 3.0 * 1048576.0);
 }
+
+#[test]
+fn dependencies_and_standard_libraries_are_told_from_the_service_s_own_code() {
+    for (function, file) in [
+        ("handle", "/srv/app/node_modules/router/index.js"),
+        (
+            "decode",
+            "/srv/venv/lib/python3.11/site-packages/orjson/__init__.py",
+        ),
+        ("raw_decode", "/usr/lib/python3.11/json/decoder.py"),
+        (
+            "get",
+            "C:\\app\\.venv\\Lib\\site-packages\\requests\\api.py",
+        ),
+        ("get", "/usr/lib/python3/dist-packages/requests/api.py"),
+        (
+            "github.com/gin-gonic/gin.(*Context).JSON",
+            "/root/go/pkg/mod/github.com/gin-gonic/gin@v1.10.0/context.go",
+        ),
+        ("github.com/x/y.F", "/srv/app/vendor/github.com/x/y/f.go"),
+        (
+            "encoding/json.(*decodeState).object",
+            "/usr/local/go/src/encoding/json/decode.go",
+        ),
+        ("bytes.growSlice", "/usr/local/go/src/bytes/buffer.go"),
+    ] {
+        assert!(is_dependency(function, file), "{function} {file}");
+    }
+    for (function, file) in [
+        ("rememberSession", "/srv/app/app.js"),
+        ("create_order", "/srv/shop/app.py"),
+        ("main.handler", "/home/me/leak/app.go"),
+        ("main.handler", "/home/me/src/leak/app.go"),
+        (
+            "github.com/acme/shop/store.(*Cache).Put",
+            "/home/me/src/github.com/acme/shop/store/cache.go",
+        ),
+        ("leakdemo/store.Put", "/home/me/leakdemo/store/put.go"),
+        ("", ""),
+    ] {
+        assert!(!is_dependency(function, file), "{function} {file}");
+    }
+}
+
+fn site(function: &str, file: &str, bytes: f64) -> GrowingSite {
+    GrowingSite {
+        function: function.into(),
+        file: file.into(),
+        line: 1,
+        bytes,
+        objects: 1.0,
+        share: 0.0,
+        route: None,
+    }
+}
+
+#[test]
+fn the_service_s_own_sites_come_before_a_dependency_s_unless_they_are_small() {
+    // What V8 gives when a leaking function is sometimes inlined into the router's `handle`.
+    let mut sites = vec![
+        site("tiny", "/srv/app/app.js", 9.0),
+        site("handle", "/srv/app/node_modules/router/index.js", 126.0),
+        site("parse", "/srv/app/node_modules/body-parser/index.js", 40.0),
+        site("rememberSession", "/srv/app/app.js", 115.0),
+        site("cacheRow", "/srv/app/db.js", 13.0),
+    ];
+    rank_sites(&mut sites);
+    let order: Vec<&str> = sites.iter().map(|s| s.function.as_str()).collect();
+    assert_eq!(
+        order,
+        ["rememberSession", "cacheRow", "handle", "parse", "tiny"]
+    );
+    // With no site of the service's own, most bytes first.
+    let mut sites = vec![
+        site("parse", "/srv/app/node_modules/body-parser/index.js", 40.0),
+        site("handle", "/srv/app/node_modules/router/index.js", 126.0),
+    ];
+    rank_sites(&mut sites);
+    assert_eq!(sites[0].function, "handle");
+}
