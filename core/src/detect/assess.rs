@@ -826,12 +826,13 @@ fn rise_continues(
     let third = nb / 3;
     let mid = block_median(&blocks[third..2 * third]);
     let new = block_median(&blocks[2 * third..]);
-    let (_, _, recent_hi) = sen_blocks(
-        &blocks[(2 * third).min(nb - 3)..],
-        Some((z, Bounds::High)),
-        slopes,
-    );
     if firing {
+        // Only a firing alert looks at the newest third's own rate.
+        let (_, _, recent_hi) = sen_blocks(
+            &blocks[(2 * third).min(nb - 3)..],
+            Some((z, Bounds::High)),
+            slopes,
+        );
         return recent_hi.is_none_or(|h| h >= RECENT_SHARE * rate)
             || new - mid > 0.25 * rate * dur_secs / 3.0;
     }

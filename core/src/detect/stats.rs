@@ -12,6 +12,10 @@ pub(crate) const TEST_POINTS: usize = 24;
 /// Most points in one block median (the blocks' scratch is on the stack).
 pub(crate) const BLOCK_MAX: usize = 64;
 
+/// Most points whose times [`hinge_fit`] keeps on the stack (a day and a half at 5-min
+/// buckets); longer windows compute each time in the loop.
+const HINGE_STACK: usize = 512;
+
 /// The best "flat, then rising" fit of the floor.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Hinge {
@@ -34,7 +38,26 @@ pub(crate) fn hinge_fit(points: &[Sample], min_tail: usize) -> Option<Hinge> {
     let t0 = points[0].ts_ms;
     let y0 = points[0].value;
     let x = |p: &Sample| p.ts_ms.saturating_sub(t0) as f64 / 3600e3;
-    let sy: f64 = points.iter().map(|p| p.value - y0).sum();
+    // The times in hours, in the same pass as the values' sum: the divisions then overlap
+    // the sum's chain of additions instead of the loop's.
+    let mut xs = [0.0f64; HINGE_STACK];
+    let sy: f64 = if n <= HINGE_STACK {
+        let mut sy = 0.0;
+        for (slot, p) in xs.iter_mut().zip(points) {
+            *slot = x(p);
+            sy += p.value - y0;
+        }
+        sy
+    } else {
+        points.iter().map(|p| p.value - y0).sum()
+    };
+    let x = |i: usize| {
+        if n <= HINGE_STACK {
+            xs[i]
+        } else {
+            x(&points[i])
+        }
+    };
     let nf = n as f64;
     // With `u = max(0, t - t_c)`, the fit's squared error is `Syy - num² / (n·den)`, where
     // `num = n·Suy - Su·Sy` and `den = n·Suu - Su²`: the best hinge rises (`num > 0`) and has
@@ -44,7 +67,7 @@ pub(crate) fn hinge_fit(points: &[Sample], min_tail: usize) -> Option<Hinge> {
     let mut best_score = 0.0;
     let (mut st, mut stt, mut sty, mut sy_suf) = (0.0, 0.0, 0.0, 0.0);
     for i in (0..n).rev() {
-        let t = x(&points[i]);
+        let t = x(i);
         let y = points[i].value - y0;
         st += t;
         stt += t * t;
