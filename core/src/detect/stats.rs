@@ -42,7 +42,8 @@ pub(crate) fn hinge_fit(points: &[Sample], min_tail: usize) -> Option<Hinge> {
     // the sum's chain of additions instead of the loop's.
     let mut xs = [0.0f64; HINGE_STACK];
     let sy: f64 = if n <= HINGE_STACK {
-        let mut sy = 0.0;
+        // -0.0, as `Iterator::sum` starts.
+        let mut sy = -0.0;
         for (slot, p) in xs.iter_mut().zip(points) {
             *slot = x(p);
             sy += p.value - y0;
