@@ -338,10 +338,19 @@ pub(crate) fn reduce_blocks(
         let block = &points[lo..hi];
         let mid = block[block.len() / 2].ts_ms.saturating_sub(t0) as f64 / 1000.0;
         let len = block.len().min(vals.len());
-        for (v, p) in vals.iter_mut().zip(block) {
-            *v = order_key(p.value);
-        }
-        *slot = (mid, median(&mut vals[..len]));
+        let value = if len <= 16 {
+            let mut a = [0i64; 16];
+            for (v, p) in a.iter_mut().zip(block) {
+                *v = order_key(p.value);
+            }
+            median_small(&mut a, len)
+        } else {
+            for (v, p) in vals.iter_mut().zip(block) {
+                *v = order_key(p.value);
+            }
+            median(&mut vals[..len])
+        };
+        *slot = (mid, value);
     }
     nb
 }
@@ -370,13 +379,11 @@ pub(crate) fn median(v: &mut [i64]) -> f64 {
     }
     // Sorted, the middle values are in place (the same values a selection finds).
     if (2..=16).contains(&n) {
-        sort_small(v);
-        let hi = from_order_key(v[n / 2]);
-        return if n % 2 == 1 {
-            hi
-        } else {
-            (hi + from_order_key(v[n / 2 - 1])) / 2.0
-        };
+        let mut a = [0i64; 16];
+        for (x, &k) in a.iter_mut().zip(v.iter()) {
+            *x = k;
+        }
+        return median_small(&mut a, n);
     }
     let hi = select(v, n / 2);
     if n % 2 == 1 {
@@ -404,10 +411,7 @@ macro_rules! network {
 /// where it is; every network checked on all 0-1 inputs). A selection among a dozen values (a
 /// block median of a day's window) mostly pays for mispredicted branches; the network's
 /// fixed sequence has none. The sorted order is the one any selection's values come from.
-fn sort_small(v: &mut [i64]) {
-    let n = v.len();
-    let mut a = [0i64; 16];
-    a[..n].copy_from_slice(v);
+fn sort_small(a: &mut [i64; 16], n: usize) {
     match n {
         2 => network!(a; (0,1)),
         3 => network!(a; (0,1) (0,2) (1,2)),
@@ -444,12 +448,19 @@ fn sort_small(v: &mut [i64]) {
         16 => {
             network!(a; (0,1) (2,3) (4,5) (6,7) (8,9) (10,11) (12,13) (14,15) (0,2) (1,3) (4,6) (5,7) (8,10) (9,11) (12,14) (13,15) (1,2) (5,6) (9,10) (13,14) (0,4) (1,5) (2,6) (3,7) (8,12) (9,13) (10,14) (11,15) (2,4) (3,5) (10,12) (11,13) (1,2) (3,4) (5,6) (9,10) (11,12) (13,14) (0,8) (1,9) (2,10) (3,11) (4,12) (5,13) (6,14) (7,15) (4,8) (5,9) (6,10) (7,11) (2,4) (3,5) (6,8) (7,9) (10,12) (11,13) (1,2) (3,4) (5,6) (7,8) (9,10) (11,12) (13,14))
         }
-        _ => {
-            v.sort_unstable();
-            return;
-        }
+        _ => a[..n.min(16)].sort_unstable(),
     }
-    v.copy_from_slice(&a[..n]);
+}
+
+/// The median of the first `n` (1 to 16) keys of `a`, as [`median`] gives it; sorts them.
+fn median_small(a: &mut [i64; 16], n: usize) -> f64 {
+    sort_small(a, n);
+    let hi = from_order_key(a[n / 2]);
+    if n % 2 == 1 {
+        hi
+    } else {
+        (hi + from_order_key(a[n / 2 - 1])) / 2.0
+    }
 }
 
 /// The `k`-th smallest of values given as [`order_key`]s.
