@@ -406,11 +406,12 @@ macro_rules! network {
     }};
 }
 
-/// Sorts 2 to 16 values: Batcher's odd-even merge sort network of the next power of two,
-/// without the comparators that reach past the values (a padding of largest keys would stay
-/// where it is; every network checked on all 0-1 inputs). A selection among a dozen values (a
-/// block median of a day's window) mostly pays for mispredicted branches; the network's
-/// fixed sequence has none. The sorted order is the one any selection's values come from.
+/// Sorts the first `n` keys of `a`: for 2 to 16, Batcher's odd-even merge sort network of the
+/// next power of two without the comparators that reach past them (a padding of largest keys
+/// would stay where it is; each network is checked on every 0-1 input in the tests), else
+/// `sort_unstable`. A selection among a dozen values (a block median of a day's window) mostly
+/// pays for mispredicted branches; the network's fixed sequence has none. The sorted order is
+/// the one any selection's values come from.
 fn sort_small(a: &mut [i64; 16], n: usize) {
     match n {
         2 => network!(a; (0,1)),
@@ -565,6 +566,22 @@ mod tests {
     }
 
     #[test]
+    fn the_small_sorting_networks_sort_every_0_1_input() {
+        // A comparator network that sorts every 0-1 input sorts every input (Knuth's 0-1
+        // principle).
+        for n in 2..=16usize {
+            for bits in 0u32..1 << n {
+                let mut a = [i64::MAX; 16];
+                for (i, x) in a.iter_mut().take(n).enumerate() {
+                    *x = i64::from((bits >> i) & 1);
+                }
+                sort_small(&mut a, n);
+                assert!(a[..n].is_sorted(), "n = {n}, bits = {bits:b}");
+            }
+        }
+    }
+
+    #[test]
     fn normal_quantile_matches_known_values() {
         assert!((normal_quantile(0.975) - 1.959964).abs() < 1e-5);
         assert!((normal_quantile(0.5)).abs() < 1e-9);
@@ -572,6 +589,20 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The median (sorted by a network up to 16 values, selected above) is the middle of
+        /// the sorted values, or the mean of the two middle ones, to the bit.
+        #[test]
+        fn medians_are_the_sorted_middle(
+            v in proptest::collection::vec(proptest::num::f64::ANY, 1..40),
+        ) {
+            let mut keys: Vec<i64> = v.iter().map(|&x| order_key(x)).collect();
+            let mut sorted = keys.clone();
+            sorted.sort_unstable();
+            let (n, at) = (keys.len(), |i: usize| from_order_key(sorted[i]));
+            let want = if n % 2 == 1 { at(n / 2) } else { (at(n / 2) + at(n / 2 - 1)) / 2.0 };
+            proptest::prop_assert_eq!(median(&mut keys).to_bits(), want.to_bits());
+        }
+
         #[test]
         fn order_keys_sort_like_total_cmp_and_round_trip(
             a in proptest::num::f64::ANY,
