@@ -566,12 +566,13 @@ fn against_yesterday(ctx: &Context, work: &mut Work, est: Estimate) -> Option<Es
     adjusted.clear();
     let mut level = 0.0;
     let from_ms = ctx.view.from_ms.saturating_add(DAY_MS);
+    let mut day_before = profile.reader();
     for (i, p) in points
         .iter()
         .enumerate()
         .filter(|(_, p)| p.ts_ms >= from_ms)
     {
-        let (floor_before, load_before) = profile.floor_and_load_day_before(p.ts_ms);
+        let (floor_before, load_before) = day_before.read(p.ts_ms);
         // A busier or quieter hour than yesterday's moves the floor by its load.
         let same_load = |x: &[f64]| load_before.is_some_and(|y| (x[i] - y).abs() <= reach);
         if loads.is_some_and(|x| !same_load(x)) {
