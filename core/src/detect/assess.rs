@@ -566,12 +566,13 @@ fn against_yesterday(ctx: &Context, work: &mut Work, est: Estimate) -> Option<Es
     adjusted.clear();
     let mut level = 0.0;
     let from_ms = ctx.view.from_ms.saturating_add(DAY_MS);
+    let mut day_before = profile.reader();
     for (i, p) in points
         .iter()
         .enumerate()
         .filter(|(_, p)| p.ts_ms >= from_ms)
     {
-        let (floor_before, load_before) = profile.floor_and_load_day_before(p.ts_ms);
+        let (floor_before, load_before) = day_before.read(p.ts_ms);
         // A busier or quieter hour than yesterday's moves the floor by its load.
         let same_load = |x: &[f64]| load_before.is_some_and(|y| (x[i] - y).abs() <= reach);
         if loads.is_some_and(|x| !same_load(x)) {
@@ -826,12 +827,13 @@ fn rise_continues(
     let third = nb / 3;
     let mid = block_median(&blocks[third..2 * third]);
     let new = block_median(&blocks[2 * third..]);
-    let (_, _, recent_hi) = sen_blocks(
-        &blocks[(2 * third).min(nb - 3)..],
-        Some((z, Bounds::High)),
-        slopes,
-    );
     if firing {
+        // Only a firing alert looks at the newest third's own rate.
+        let (_, _, recent_hi) = sen_blocks(
+            &blocks[(2 * third).min(nb - 3)..],
+            Some((z, Bounds::High)),
+            slopes,
+        );
         return recent_hi.is_none_or(|h| h >= RECENT_SHARE * rate)
             || new - mid > 0.25 * rate * dur_secs / 3.0;
     }

@@ -227,9 +227,23 @@ pub(super) fn unmask(
     }
     sort_by_load(loads, work);
     let sse = residuals(points, loads, work);
-    let level = points.iter().map(|p| p.value).sum::<f64>() / points.len() as f64;
+    // The floor's mean level and spread, and the sums of its linear response to the load
+    // ([`level_response`]): the same sums in the same order, two or three to a loop, so that
+    // their chains of additions run side by side.
+    let nf = points.len() as f64;
+    let (mut values, mut xs) = (-0.0, -0.0);
+    for (p, &x) in points.iter().zip(loads) {
+        values += p.value;
+        xs += x;
+    }
+    let (level, xm) = (values / nf, xs / nf);
+    let (mut sst, mut sxx, mut sxy) = (-0.0, 0.0, 0.0);
+    for (p, &x) in points.iter().zip(loads) {
+        sst += (p.value - level).powi(2);
+        sxx += (x - xm) * (x - xm);
+        sxy += (x - xm) * (p.value - level);
+    }
     // Only a floor that follows its load to a large extent can hide growth under it.
-    let sst: f64 = points.iter().map(|p| (p.value - level).powi(2)).sum();
     if !(sst > 0.0 && sse <= (1.0 - FOLLOWS) * sst) {
         return false;
     }
@@ -239,7 +253,7 @@ pub(super) fn unmask(
     // A floor seen following its load down at the first fall of the window is trusted to:
     // growth that starts later, as the load falls, must not be taken out with the load.
     let share = if moves {
-        match (move_response(points, loads), level_response(points, loads)) {
+        match (move_response(points, loads), (sxx > 0.0).then(|| sxy / sxx)) {
             (Some(m), Some(l)) if l > 0.0 && !followed_first_fall(points, loads, l) => {
                 (m / l).clamp(0.0, 1.0)
             }

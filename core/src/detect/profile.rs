@@ -85,6 +85,15 @@ impl DailyProfile {
         self.compute_means(q)
     }
 
+    /// A reader of [`DailyProfile::floor_and_load_day_before`] for times that mostly rise by a
+    /// bin or two from one read to the next (a window's floor points).
+    pub(super) fn reader(&self) -> DayBefore<'_> {
+        DayBefore {
+            profile: self,
+            bin: None,
+        }
+    }
+
     /// The means of the floor and the load over the bins around `q`, a day before.
     fn compute_means(&self, q: i64) -> (Option<f64>, Option<f64>) {
         let k = q - self.bins;
@@ -110,6 +119,56 @@ impl DailyProfile {
         }
         let mean = |sum: f64, n: u32| (i64::from(n) > REACH).then(|| sum / f64::from(n));
         (mean(floor, floors), mean(load, loads))
+    }
+}
+
+/// [`DailyProfile::floor_and_load_day_before`] over a window's points: the bin of a time at
+/// most two bins after the last one read is found by stepping from it instead of by two
+/// divisions (the same bin and slot, so the same means; the divisions were a tenth of a busy
+/// later day's judgement against yesterday).
+pub(super) struct DayBefore<'a> {
+    profile: &'a DailyProfile,
+    /// The last bin read, its slot among the day's means, and the time it starts at.
+    bin: Option<(i64, usize, i64)>,
+}
+
+impl DayBefore<'_> {
+    /// The floor and the load a day before `ts_ms`, as
+    /// [`DailyProfile::floor_and_load_day_before`] gives them.
+    pub(super) fn read(&mut self, ts_ms: i64) -> (Option<f64>, Option<f64>) {
+        let p = self.profile;
+        let stepped = self.bin.and_then(|(q, at, start)| {
+            let d = ts_ms.checked_sub(start)?;
+            if !(0..3 * p.bin_ms).contains(&d) {
+                return None;
+            }
+            let (mut q, mut at, mut start, mut d) = (q, at, start, d);
+            while d >= p.bin_ms {
+                (q, at, start, d) = (q + 1, at + 1, start + p.bin_ms, d - p.bin_ms);
+                if at == p.bins as usize {
+                    at = 0;
+                }
+            }
+            Some((q, at, start))
+        });
+        let (q, at) = match stepped {
+            Some((q, at, start)) => {
+                self.bin = Some((q, at, start));
+                (q, at)
+            }
+            None => {
+                let q = ts_ms.div_euclid(p.bin_ms);
+                let at = q.rem_euclid(p.bins) as usize;
+                self.bin = q.checked_mul(p.bin_ms).map(|start| (q, at, start));
+                (q, at)
+            }
+        };
+        let (bin, floor, load) = p.means[at];
+        if bin == q {
+            let known = |v: f64| (!v.is_nan()).then_some(v);
+            return (known(floor), known(load));
+        }
+        p.compute_means(q)
     }
 }
 
@@ -149,6 +208,39 @@ mod tests {
                         format!("{:?}", p.compute_means(q))
                     );
                 }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// A reader stepping over times that rise by less than a bin, by one to three bins, jump
+        /// ahead or go back reads what `floor_and_load_day_before` reads at each.
+        #[test]
+        fn a_reader_reads_the_day_before(
+            bucket_min in proptest::sample::select(vec![1i64, 5, 60]),
+            start in -3 * DAY_MS..3 * DAY_MS,
+            steps in proptest::collection::vec((0u8..5, 0u32..5000), 1..300),
+        ) {
+            let mut p = DailyProfile::new(bucket_min * 60_000);
+            for i in 0..(3 * p.bins) {
+                let ts = start - 2 * DAY_MS + i * p.bin_ms + 1000;
+                let v = f64::from(u32::try_from(i % 7).unwrap());
+                p.record(Sample { ts_ms: ts, value: v }, if i % 5 == 0 { f64::NAN } else { v });
+            }
+            let mut reader = p.reader();
+            let mut ts = start;
+            for (kind, x) in steps {
+                ts += match kind {
+                    0 => i64::from(x) % p.bin_ms,
+                    1 => i64::from(x % 4) * p.bin_ms + i64::from(x),
+                    2 => i64::from(x) * 60_000,
+                    3 => -i64::from(x) * 1000,
+                    _ => 3 * p.bin_ms - 1,
+                };
+                proptest::prop_assert_eq!(
+                    format!("{:?}", reader.read(ts)),
+                    format!("{:?}", p.floor_and_load_day_before(ts))
+                );
             }
         }
     }

@@ -12,6 +12,10 @@ pub(crate) const TEST_POINTS: usize = 24;
 /// Most points in one block median (the blocks' scratch is on the stack).
 pub(crate) const BLOCK_MAX: usize = 64;
 
+/// Most points whose times [`hinge_fit`] keeps on the stack (a day and a half at 5-min
+/// buckets); longer windows compute each time in the loop.
+const HINGE_STACK: usize = 512;
+
 /// The best "flat, then rising" fit of the floor.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Hinge {
@@ -34,7 +38,27 @@ pub(crate) fn hinge_fit(points: &[Sample], min_tail: usize) -> Option<Hinge> {
     let t0 = points[0].ts_ms;
     let y0 = points[0].value;
     let x = |p: &Sample| p.ts_ms.saturating_sub(t0) as f64 / 3600e3;
-    let sy: f64 = points.iter().map(|p| p.value - y0).sum();
+    // The times in hours, in the same pass as the values' sum: the divisions then overlap
+    // the sum's chain of additions instead of the loop's.
+    let mut xs = [0.0f64; HINGE_STACK];
+    let sy: f64 = if n <= HINGE_STACK {
+        // -0.0, as `Iterator::sum` starts.
+        let mut sy = -0.0;
+        for (slot, p) in xs.iter_mut().zip(points) {
+            *slot = x(p);
+            sy += p.value - y0;
+        }
+        sy
+    } else {
+        points.iter().map(|p| p.value - y0).sum()
+    };
+    let x = |i: usize| {
+        if n <= HINGE_STACK {
+            xs[i]
+        } else {
+            x(&points[i])
+        }
+    };
     let nf = n as f64;
     // With `u = max(0, t - t_c)`, the fit's squared error is `Syy - num² / (n·den)`, where
     // `num = n·Suy - Su·Sy` and `den = n·Suu - Su²`: the best hinge rises (`num > 0`) and has
@@ -44,7 +68,7 @@ pub(crate) fn hinge_fit(points: &[Sample], min_tail: usize) -> Option<Hinge> {
     let mut best_score = 0.0;
     let (mut st, mut stt, mut sty, mut sy_suf) = (0.0, 0.0, 0.0, 0.0);
     for i in (0..n).rev() {
-        let t = x(&points[i]);
+        let t = x(i);
         let y = points[i].value - y0;
         st += t;
         stt += t * t;
@@ -314,10 +338,19 @@ pub(crate) fn reduce_blocks(
         let block = &points[lo..hi];
         let mid = block[block.len() / 2].ts_ms.saturating_sub(t0) as f64 / 1000.0;
         let len = block.len().min(vals.len());
-        for (v, p) in vals.iter_mut().zip(block) {
-            *v = order_key(p.value);
-        }
-        *slot = (mid, median(&mut vals[..len]));
+        let value = if len <= 16 {
+            let mut a = [0i64; 16];
+            for (v, p) in a.iter_mut().zip(block) {
+                *v = order_key(p.value);
+            }
+            median_small(&mut a, len)
+        } else {
+            for (v, p) in vals.iter_mut().zip(block) {
+                *v = order_key(p.value);
+            }
+            median(&mut vals[..len])
+        };
+        *slot = (mid, value);
     }
     nb
 }
@@ -344,12 +377,90 @@ pub(crate) fn median(v: &mut [i64]) -> f64 {
     if n == 0 {
         return f64::NAN;
     }
+    // Sorted, the middle values are in place (the same values a selection finds).
+    if (2..=16).contains(&n) {
+        let mut a = [0i64; 16];
+        for (x, &k) in a.iter_mut().zip(v.iter()) {
+            *x = k;
+        }
+        return median_small(&mut a, n);
+    }
     let hi = select(v, n / 2);
     if n % 2 == 1 {
         hi
     } else {
         // Selection left the smaller half in front: the lower middle is its largest.
         (hi + from_order_key(v[..n / 2].iter().copied().max().expect("n >= 2"))) / 2.0
+    }
+}
+
+/// Compare-exchanges of a sorting network on the array `a`, each branch-free (a minimum and a
+/// maximum), with constant indices so that the values stay in registers.
+macro_rules! network {
+    ($a:ident; $(($i:literal, $j:literal))*) => {{
+        $(
+            let (x, y) = ($a[$i], $a[$j]);
+            $a[$i] = x.min(y);
+            $a[$j] = x.max(y);
+        )*
+    }};
+}
+
+/// Sorts the first `n` keys of `a`: for 2 to 16, Batcher's odd-even merge sort network of the
+/// next power of two without the comparators that reach past them (a padding of largest keys
+/// would stay where it is; each network is checked on every 0-1 input in the tests), else
+/// `sort_unstable`. A selection among a dozen values (a block median of a day's window) mostly
+/// pays for mispredicted branches; the network's fixed sequence has none. The sorted order is
+/// the one any selection's values come from.
+fn sort_small(a: &mut [i64; 16], n: usize) {
+    match n {
+        2 => network!(a; (0,1)),
+        3 => network!(a; (0,1) (0,2) (1,2)),
+        4 => network!(a; (0,1) (2,3) (0,2) (1,3) (1,2)),
+        5 => network!(a; (0,1) (2,3) (0,2) (1,3) (1,2) (0,4) (2,4) (1,2) (3,4)),
+        6 => network!(a; (0,1) (2,3) (4,5) (0,2) (1,3) (1,2) (0,4) (1,5) (2,4) (3,5) (1,2) (3,4)),
+        7 => {
+            network!(a; (0,1) (2,3) (4,5) (0,2) (1,3) (4,6) (1,2) (5,6) (0,4) (1,5) (2,6) (2,4) (3,5) (1,2) (3,4) (5,6))
+        }
+        8 => {
+            network!(a; (0,1) (2,3) (4,5) (6,7) (0,2) (1,3) (4,6) (5,7) (1,2) (5,6) (0,4) (1,5) (2,6) (3,7) (2,4) (3,5) (1,2) (3,4) (5,6))
+        }
+        9 => {
+            network!(a; (0,1) (2,3) (4,5) (6,7) (0,2) (1,3) (4,6) (5,7) (1,2) (5,6) (0,4) (1,5) (2,6) (3,7) (2,4) (3,5) (1,2) (3,4) (5,6) (0,8) (4,8) (2,4) (3,5) (6,8) (1,2) (3,4) (5,6) (7,8))
+        }
+        10 => {
+            network!(a; (0,1) (2,3) (4,5) (6,7) (8,9) (0,2) (1,3) (4,6) (5,7) (1,2) (5,6) (0,4) (1,5) (2,6) (3,7) (2,4) (3,5) (1,2) (3,4) (5,6) (0,8) (1,9) (4,8) (5,9) (2,4) (3,5) (6,8) (7,9) (1,2) (3,4) (5,6) (7,8))
+        }
+        11 => {
+            network!(a; (0,1) (2,3) (4,5) (6,7) (8,9) (0,2) (1,3) (4,6) (5,7) (8,10) (1,2) (5,6) (9,10) (0,4) (1,5) (2,6) (3,7) (2,4) (3,5) (1,2) (3,4) (5,6) (9,10) (0,8) (1,9) (2,10) (4,8) (5,9) (6,10) (2,4) (3,5) (6,8) (7,9) (1,2) (3,4) (5,6) (7,8) (9,10))
+        }
+        12 => {
+            network!(a; (0,1) (2,3) (4,5) (6,7) (8,9) (10,11) (0,2) (1,3) (4,6) (5,7) (8,10) (9,11) (1,2) (5,6) (9,10) (0,4) (1,5) (2,6) (3,7) (2,4) (3,5) (1,2) (3,4) (5,6) (9,10) (0,8) (1,9) (2,10) (3,11) (4,8) (5,9) (6,10) (7,11) (2,4) (3,5) (6,8) (7,9) (1,2) (3,4) (5,6) (7,8) (9,10))
+        }
+        13 => {
+            network!(a; (0,1) (2,3) (4,5) (6,7) (8,9) (10,11) (0,2) (1,3) (4,6) (5,7) (8,10) (9,11) (1,2) (5,6) (9,10) (0,4) (1,5) (2,6) (3,7) (8,12) (2,4) (3,5) (10,12) (1,2) (3,4) (5,6) (9,10) (11,12) (0,8) (1,9) (2,10) (3,11) (4,12) (4,8) (5,9) (6,10) (7,11) (2,4) (3,5) (6,8) (7,9) (10,12) (1,2) (3,4) (5,6) (7,8) (9,10) (11,12))
+        }
+        14 => {
+            network!(a; (0,1) (2,3) (4,5) (6,7) (8,9) (10,11) (12,13) (0,2) (1,3) (4,6) (5,7) (8,10) (9,11) (1,2) (5,6) (9,10) (0,4) (1,5) (2,6) (3,7) (8,12) (9,13) (2,4) (3,5) (10,12) (11,13) (1,2) (3,4) (5,6) (9,10) (11,12) (0,8) (1,9) (2,10) (3,11) (4,12) (5,13) (4,8) (5,9) (6,10) (7,11) (2,4) (3,5) (6,8) (7,9) (10,12) (11,13) (1,2) (3,4) (5,6) (7,8) (9,10) (11,12))
+        }
+        15 => {
+            network!(a; (0,1) (2,3) (4,5) (6,7) (8,9) (10,11) (12,13) (0,2) (1,3) (4,6) (5,7) (8,10) (9,11) (12,14) (1,2) (5,6) (9,10) (13,14) (0,4) (1,5) (2,6) (3,7) (8,12) (9,13) (10,14) (2,4) (3,5) (10,12) (11,13) (1,2) (3,4) (5,6) (9,10) (11,12) (13,14) (0,8) (1,9) (2,10) (3,11) (4,12) (5,13) (6,14) (4,8) (5,9) (6,10) (7,11) (2,4) (3,5) (6,8) (7,9) (10,12) (11,13) (1,2) (3,4) (5,6) (7,8) (9,10) (11,12) (13,14))
+        }
+        16 => {
+            network!(a; (0,1) (2,3) (4,5) (6,7) (8,9) (10,11) (12,13) (14,15) (0,2) (1,3) (4,6) (5,7) (8,10) (9,11) (12,14) (13,15) (1,2) (5,6) (9,10) (13,14) (0,4) (1,5) (2,6) (3,7) (8,12) (9,13) (10,14) (11,15) (2,4) (3,5) (10,12) (11,13) (1,2) (3,4) (5,6) (9,10) (11,12) (13,14) (0,8) (1,9) (2,10) (3,11) (4,12) (5,13) (6,14) (7,15) (4,8) (5,9) (6,10) (7,11) (2,4) (3,5) (6,8) (7,9) (10,12) (11,13) (1,2) (3,4) (5,6) (7,8) (9,10) (11,12) (13,14))
+        }
+        _ => a[..n.min(16)].sort_unstable(),
+    }
+}
+
+/// The median of the first `n` (1 to 16) keys of `a`, as [`median`] gives it; sorts them.
+fn median_small(a: &mut [i64; 16], n: usize) -> f64 {
+    sort_small(a, n);
+    let hi = from_order_key(a[n / 2]);
+    if n % 2 == 1 {
+        hi
+    } else {
+        (hi + from_order_key(a[n / 2 - 1])) / 2.0
     }
 }
 
@@ -455,6 +566,22 @@ mod tests {
     }
 
     #[test]
+    fn the_small_sorting_networks_sort_every_0_1_input() {
+        // A comparator network that sorts every 0-1 input sorts every input (Knuth's 0-1
+        // principle).
+        for n in 2..=16usize {
+            for bits in 0u32..1 << n {
+                let mut a = [i64::MAX; 16];
+                for (i, x) in a.iter_mut().take(n).enumerate() {
+                    *x = i64::from((bits >> i) & 1);
+                }
+                sort_small(&mut a, n);
+                assert!(a[..n].is_sorted(), "n = {n}, bits = {bits:b}");
+            }
+        }
+    }
+
+    #[test]
     fn normal_quantile_matches_known_values() {
         assert!((normal_quantile(0.975) - 1.959964).abs() < 1e-5);
         assert!((normal_quantile(0.5)).abs() < 1e-9);
@@ -462,6 +589,20 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The median (sorted by a network up to 16 values, selected above) is the middle of
+        /// the sorted values, or the mean of the two middle ones, to the bit.
+        #[test]
+        fn medians_are_the_sorted_middle(
+            v in proptest::collection::vec(proptest::num::f64::ANY, 1..40),
+        ) {
+            let mut keys: Vec<i64> = v.iter().map(|&x| order_key(x)).collect();
+            let mut sorted = keys.clone();
+            sorted.sort_unstable();
+            let (n, at) = (keys.len(), |i: usize| from_order_key(sorted[i]));
+            let want = if n % 2 == 1 { at(n / 2) } else { (at(n / 2) + at(n / 2 - 1)) / 2.0 };
+            proptest::prop_assert_eq!(median(&mut keys).to_bits(), want.to_bits());
+        }
+
         #[test]
         fn order_keys_sort_like_total_cmp_and_round_trip(
             a in proptest::num::f64::ANY,

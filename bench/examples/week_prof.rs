@@ -1,0 +1,63 @@
+//! One day of a week series timed alone, for profiling (`perf record` around it): feeds a
+//! detector the days before DAY (0 = the Wednesday, 5 = Monday), then replays DAY from a clone
+//! of it REPS times and prints the fastest, in ns per update. Without the other days' work in
+//! the profile, what one busy later day costs is what `perf report` shows.
+//!
+//! `cargo run --release -p leaksense-bench --example week_prof -- SITUATION SEED DAY REPS
+//! [traffic|alone]`, e.g. `week_late_leak 1 5 40`. Training seeds only: 0..50.
+
+use leaksense_bench::config;
+use leaksense_core::detect::Detector;
+use leaksense_core::detect::scenarios::{Situation, generate};
+use std::hint::black_box;
+use std::time::Instant;
+
+fn main() {
+    let a: Vec<String> = std::env::args().skip(1).collect();
+    let sit = *Situation::WEEK
+        .iter()
+        .find(|s| s.name() == a[0])
+        .expect("situation");
+    let seed: u64 = a[1].parse().unwrap();
+    let day: i64 = a[2].parse().unwrap();
+    let reps: usize = a[3].parse().unwrap();
+    let with_traffic = a.get(4).map(|s| s != "alone").unwrap_or(true);
+    let sc = generate(sit, seed, 15);
+    let cfg = config(&sc, &[]);
+    let first = sc.samples[0].ts_ms;
+    let start = first + day * 86_400_000;
+    let end = start + 86_400_000;
+    let traffic: &[_] = if with_traffic { &sc.traffic } else { &[] };
+    let mut d = Detector::new(cfg).unwrap();
+    let mut rates = traffic.iter().peekable();
+    let mut i = 0;
+    while i < sc.samples.len() && sc.samples[i].ts_ms < start {
+        let s = sc.samples[i];
+        while let Some(r) = rates.next_if(|r| r.ts_ms <= s.ts_ms) {
+            d.observe_traffic(*r).unwrap();
+        }
+        d.update(s).unwrap();
+        i += 1;
+    }
+    let ti = traffic
+        .iter()
+        .position(|r| r.ts_ms > sc.samples[i.saturating_sub(1)].ts_ms)
+        .unwrap_or(traffic.len());
+    let mut best = f64::INFINITY;
+    let mut n = 0;
+    for _ in 0..reps {
+        let mut d2 = d.clone();
+        let mut rates = traffic[ti..].iter().peekable();
+        let t = Instant::now();
+        n = 0;
+        for s in sc.samples[i..].iter().take_while(|s| s.ts_ms < end) {
+            while let Some(r) = rates.next_if(|r| r.ts_ms <= s.ts_ms) {
+                d2.observe_traffic(*r).unwrap();
+            }
+            black_box(d2.update(black_box(*s)).unwrap());
+            n += 1;
+        }
+        best = best.min(t.elapsed().as_secs_f64() * 1e9 / n as f64);
+    }
+    println!("{n} updates, fastest {best:.0} ns per update");
+}
