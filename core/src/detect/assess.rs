@@ -387,13 +387,45 @@ fn assess_with_load(
     }
     let mut hidden = est;
     let found = load::unmask(points, x, cfg.unmask_moves, load_work, adjusted)
-        && judge_points(&ctx, adjusted, None, values, slopes, load_work, &mut hidden).1;
+        && judge_points(&ctx, adjusted, None, values, slopes, load_work, &mut hidden).1
+        && !(firing && unmasked_flat_too(cfg, z, &est, &hidden, adjusted, slopes));
     load_work.quiet_at = (!found).then_some(now);
     if found {
         (Verdict::Leak, true, hidden)
     } else {
         (verdict, cond, est)
     }
+}
+
+/// With `stop_unmask_lift`: whether a firing alert's raw floor levelled off (`est`: the
+/// plateau test) and the floor with the load's part out (`adjusted`, whose judgement `hidden`
+/// still finds a rise) is flat too over the raw floor's flat part: the upper bound of its
+/// Theil–Sen rate there below `stop_unmask_lift` of the unmasked segment's rate (the plateau
+/// test's own rule on the raw floor's knee). The unmasked judgement then finds only the rise
+/// before that knee, with the load's fitted part taken out, and its smaller rise waits longer
+/// for its own plateau: a warm-up that rose with the morning's load, which the isotonic fit
+/// takes for the load's doing.
+fn unmasked_flat_too(
+    cfg: &DetectorConfig,
+    z: f64,
+    est: &Estimate,
+    hidden: &Estimate,
+    adjusted: &[Sample],
+    slopes: &mut Vec<i64>,
+) -> bool {
+    let share = cfg.stop_unmask_lift;
+    let (Some(knee), Some(rate)) = (est.growth_stop_ms, hidden.rate) else {
+        return false;
+    };
+    if share <= 0.0 || est.held != Some(NoLeakReason::LevelledOff) {
+        return false;
+    }
+    let flat = &adjusted[adjusted.partition_point(|p| p.ts_ms < knee)..];
+    if flat.len() < MIN_POINTS {
+        return false;
+    }
+    let (_, _, hi) = sen(flat, TEST_POINTS, Some((z, Bounds::High)), slopes);
+    hi.is_some_and(|h| h < share * rate)
 }
 
 /// Whether an evaluation may skip judging a day's floor (`full_day_rest_secs`, and
