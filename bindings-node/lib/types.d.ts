@@ -318,6 +318,19 @@ export interface AnalyzeOptions {
    */
   stop_pause_ratio?: number;
   /**
+   * With traffic known, a firing alert's raw floor has levelled off once its flat part's rate
+   * (upper bound) is below this share of the segment's rate, instead of 0.3, where the load
+   * over the flat part stayed at least as high as over the rise (a leak whose rate follows
+   * traffic then has no evening to slow down in) and the flat part has lasted twice as long
+   * as a level-off needs (for a count, twice `stop_min_secs`). On training seeds, warm-up
+   * alerts with traffic resolved sooner after the warm-up flattened (`cache_warmup` 0, 21
+   * and 34: 88, 139 and 203 min to 68, 119 and 143; `gappy_healthy` 14: 464 to 84) with no
+   * more alerts resolved while a leak grew; 0.5 added one, a load that merely did not fall
+   * over the flat part four. Values at or below 0.3 change nothing. No effect without
+   * traffic.
+   */
+  stop_steady_load?: number;
+  /**
    * With traffic known, once a firing alert's raw floor has levelled off (the plateau
    * test), the floor with the load's part out (`traffic_unmask`) keeps it firing only while
    * that floor still rises over the raw floor's flat part: the upper bound of its rate there
@@ -788,6 +801,19 @@ export interface DetectorOptions {
    * high): a level-off no longer than a pause already seen is not a stop. 0 turns it off.
    */
   stop_pause_ratio?: number;
+  /**
+   * With traffic known, a firing alert's raw floor has levelled off once its flat part's rate
+   * (upper bound) is below this share of the segment's rate, instead of 0.3, where the load
+   * over the flat part stayed at least as high as over the rise (a leak whose rate follows
+   * traffic then has no evening to slow down in) and the flat part has lasted twice as long
+   * as a level-off needs (for a count, twice `stop_min_secs`). On training seeds, warm-up
+   * alerts with traffic resolved sooner after the warm-up flattened (`cache_warmup` 0, 21
+   * and 34: 88, 139 and 203 min to 68, 119 and 143; `gappy_healthy` 14: 464 to 84) with no
+   * more alerts resolved while a leak grew; 0.5 added one, a load that merely did not fall
+   * over the flat part four. Values at or below 0.3 change nothing. No effect without
+   * traffic.
+   */
+  stop_steady_load?: number;
   /**
    * With traffic known, once a firing alert's raw floor has levelled off (the plateau
    * test), the floor with the load's part out (`traffic_unmask`) keeps it firing only while

@@ -19,6 +19,10 @@ use crate::series::{Ring, Sample};
 /// A firing alert resolves once the newest third of the segment, or the last [`RECENT_SECS`],
 /// rises (at its rate's upper bound) less than this share of the segment's rate.
 const RECENT_SHARE: f64 = 0.3;
+/// With `stop_steady_load`, how many times as long as a level-off needs the flat part must
+/// have lasted for the looser rate bound (1.5 let one more training leak alert resolve while
+/// the leak grew).
+const STEADY_FLAT_RATIO: f64 = 2.0;
 /// The recent window in which a firing alert's floor must have gone flat to resolve.
 const RECENT_SECS: f64 = 2700.0;
 /// F statistic from which "rising, then flat" describes a rising segment better than a line
@@ -938,8 +942,23 @@ fn levelled_off(
         return None;
     }
     let (_, _, hi) = sen(flat, TEST_POINTS, Some((z, Bounds::High)), slopes);
-    hi.is_some_and(|h| h < RECENT_SHARE * rate)
-        .then_some(knee_ms)
+    // With traffic known, a load that stayed at least as high over the flat part as over the
+    // rise leaves no evening for a leak whose rate follows traffic to slow down in: a flat
+    // part twice as long as needed is judged with a looser rate bound (`stop_steady_load`).
+    let steady = s.cfg.stop_steady_load;
+    let share = match s.loads {
+        Some(x) if steady > 0.0 && flat_secs * 1000.0 >= STEADY_FLAT_RATIO * needed_ms as f64 => {
+            let (rise, flat) = (s.hinge.index, s.hinge.index + flat_at);
+            let n = x.len().min(s.points.len());
+            if rise < flat && flat < n && mean(&x[flat..n]) >= mean(&x[rise..flat]) {
+                steady.max(RECENT_SHARE)
+            } else {
+                RECENT_SHARE
+            }
+        }
+        _ => RECENT_SHARE,
+    };
+    hi.is_some_and(|h| h < share * rate).then_some(knee_ms)
 }
 
 /// With traffic known (`stop_load_out`), for a firing alert whose raw floor still rises: when

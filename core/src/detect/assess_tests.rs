@@ -364,3 +364,18 @@ fn a_warm_up_alert_with_traffic_resolves_with_its_raw_floors_plateau() {
         assert!(off > on, "seed {seed}");
     }
 }
+
+#[test]
+fn a_warm_up_alert_with_traffic_resolves_sooner_while_the_load_stays_up() {
+    // Training seeds of a cache warm-up whose load stayed as high after the flattening as over
+    // the rise: the raw floor's flat part, twice as long as a level-off needs, is judged with
+    // the looser rate bound (`stop_steady_load`), 20 and 60 min sooner.
+    for seed in [0, 34] {
+        let sc = generate(Situation::CacheWarmup, seed, 15);
+        let stop = sc.growth_stop_ms.unwrap();
+        let with = |share: f64| events(&sc, true, |c| c.stop_steady_load = share);
+        let on = resolved(&with(0.4), stop).expect("resolves");
+        let off = resolved(&with(0.0), stop).expect("resolves");
+        assert!(on < off, "seed {seed}");
+    }
+}
