@@ -203,12 +203,13 @@ pub struct DetectorConfig {
     /// (upper bound) is below this share of the segment's rate, instead of 0.3, where the load
     /// over the flat part stayed at least as high as over the rise (a leak whose rate follows
     /// traffic then has no evening to slow down in) and the flat part has lasted twice as long
-    /// as a level-off needs (for a count, twice `stop_min_secs`). On training seeds, warm-up
-    /// alerts with traffic resolved sooner after the warm-up flattened (`cache_warmup` 0, 21
-    /// and 34: 88, 139 and 203 min to 68, 119 and 143; `gappy_healthy` 14: 464 to 84) with no
-    /// more alerts resolved while a leak grew; 0.5 added one, a load that merely did not fall
-    /// over the flat part four. Values at or below 0.3 change nothing. No effect without
-    /// traffic.
+    /// as a level-off needs. 0.4 for a heap, off (0) for a count ([`DetectorConfig::for_kind`]:
+    /// a count's plateau the load made is `stop_load_out`'s and `stop_min_secs`' to judge). On
+    /// training seeds, warm-up alerts with traffic resolved sooner after the warm-up flattened
+    /// (`cache_warmup` 0, 21 and 34: 88, 139 and 203 min to 68, 119 and 143; `gappy_healthy`
+    /// 14: 464 to 84) with no more alerts resolved while a leak grew; 0.5 added one, a load
+    /// that merely did not fall over the flat part four. Values at or below 0.3 change
+    /// nothing. No effect without traffic.
     pub stop_steady_load: f64,
     /// With traffic known: a rise an increasing function of the (lagged) request rate explains
     /// about as well as the load plus growth is not a leak (the load veto).
@@ -381,6 +382,7 @@ impl DetectorConfig {
                 stop_min_secs: COUNT_STOP_MIN_SECS,
                 stop_load_out: true,
                 stop_unmask_lift: 0.0,
+                stop_steady_load: 0.0,
                 ..d
             },
         }
