@@ -241,11 +241,11 @@ type AnalyzeOptions struct {
 	// part taken out (a warm-up that rose with the morning's load, which the fit takes for the
 	// load's doing), and it would hold the alert until that smaller rise shows its own
 	// plateau. 0.45 for a heap, off (0) for a count (`DetectorConfig::for_kind`): on
-	// training seeds the unseen generator's `sigmoid_warmup` alerts resolved 98 instead of
-	// 153 min after the warm-up flattened with traffic (94 on the series alone), with 3 more
-	// leak alerts resolved while the leak grew there (each one the series alone resolves too)
-	// and none on the quality bench; on counts it only added 3 such alerts. No effect without
-	// traffic.
+	// training seeds (with `stop_steady_load` off) the unseen generator's `sigmoid_warmup`
+	// alerts resolved 98 instead of 153 min after the warm-up flattened with traffic (94 on
+	// the series alone), with 3 more leak alerts resolved while the leak grew there (each one
+	// the series alone resolves too) and none on the quality bench; on counts it only added 3
+	// such alerts. No effect without traffic.
 	StopUnmaskLift *float64 `json:"stop_unmask_lift,omitempty"`
 	// With a limit: a significant rise that reaches the limit within this time is a leak even
 	// when it is still small relative to the baseline.
@@ -564,11 +564,11 @@ type DetectorOptions struct {
 	// part taken out (a warm-up that rose with the morning's load, which the fit takes for the
 	// load's doing), and it would hold the alert until that smaller rise shows its own
 	// plateau. 0.45 for a heap, off (0) for a count (`DetectorConfig::for_kind`): on
-	// training seeds the unseen generator's `sigmoid_warmup` alerts resolved 98 instead of
-	// 153 min after the warm-up flattened with traffic (94 on the series alone), with 3 more
-	// leak alerts resolved while the leak grew there (each one the series alone resolves too)
-	// and none on the quality bench; on counts it only added 3 such alerts. No effect without
-	// traffic.
+	// training seeds (with `stop_steady_load` off) the unseen generator's `sigmoid_warmup`
+	// alerts resolved 98 instead of 153 min after the warm-up flattened with traffic (94 on
+	// the series alone), with 3 more leak alerts resolved while the leak grew there (each one
+	// the series alone resolves too) and none on the quality bench; on counts it only added 3
+	// such alerts. No effect without traffic.
 	StopUnmaskLift *float64 `json:"stop_unmask_lift,omitempty"`
 	// With a limit: a significant rise that reaches the limit within this time is a leak even
 	// when it is still small relative to the baseline.

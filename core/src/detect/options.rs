@@ -193,11 +193,11 @@ pub struct DetectorConfig {
     /// part taken out (a warm-up that rose with the morning's load, which the fit takes for the
     /// load's doing), and it would hold the alert until that smaller rise shows its own
     /// plateau. 0.45 for a heap, off (0) for a count ([`DetectorConfig::for_kind`]): on
-    /// training seeds the unseen generator's `sigmoid_warmup` alerts resolved 98 instead of
-    /// 153 min after the warm-up flattened with traffic (94 on the series alone), with 3 more
-    /// leak alerts resolved while the leak grew there (each one the series alone resolves too)
-    /// and none on the quality bench; on counts it only added 3 such alerts. No effect without
-    /// traffic.
+    /// training seeds (with `stop_steady_load` off) the unseen generator's `sigmoid_warmup`
+    /// alerts resolved 98 instead of 153 min after the warm-up flattened with traffic (94 on
+    /// the series alone), with 3 more leak alerts resolved while the leak grew there (each one
+    /// the series alone resolves too) and none on the quality bench; on counts it only added 3
+    /// such alerts. No effect without traffic.
     pub stop_unmask_lift: f64,
     /// With traffic known, a firing alert's raw floor has levelled off once its flat part's rate
     /// (upper bound) is below this share of the segment's rate, instead of 0.3, where the load
