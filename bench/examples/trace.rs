@@ -2,10 +2,11 @@
 //! with a fourth argument the floor points: `cargo run --release -p leaksense-bench --example
 //! trace -- step 20 [floor]` (`STEP_SECS=60` changes the sampling step of the first nineteen
 //! situations; `TRAFFIC=1` feeds the scenario's traffic). A diagnostic for tuning on training
-//! seeds.
+//! seeds. `SET=field=value,...` overrides options as the benches' `--set` does.
 
+use leaksense_bench::{config, parse_set};
+use leaksense_core::detect::Detector;
 use leaksense_core::detect::scenarios::{START_MS, Situation, generate};
-use leaksense_core::detect::{Detector, DetectorConfig};
 
 fn hours(ts_ms: i64) -> f64 {
     (ts_ms - START_MS) as f64 / 3.6e6
@@ -32,10 +33,14 @@ fn main() {
         sc.limit_reached_ms.map(hours),
         sc.step_secs
     );
-    let cfg = DetectorConfig {
-        limit: sc.limit,
-        ..DetectorConfig::for_kind(sc.kind)
-    };
+    // `SET=field=value,field=value` overrides options, as the benches' `--set`.
+    let overrides: Vec<_> = std::env::var("SET")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| parse_set(kv).expect("field=value"))
+        .collect();
+    let cfg = config(&sc, &overrides);
     let mut d = Detector::new(cfg).expect("valid config");
     let traffic = std::env::var_os("TRAFFIC").is_some();
     let mut rates = sc.traffic.iter().peekable();

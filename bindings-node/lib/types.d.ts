@@ -318,6 +318,36 @@ export interface AnalyzeOptions {
    */
   stop_pause_ratio?: number;
   /**
+   * With traffic known, a firing alert's raw floor has levelled off once its flat part's rate
+   * (upper bound) is below this share of the segment's rate, instead of 0.3, where the load
+   * over the flat part stayed at least as high as over the rise (a leak whose rate follows
+   * traffic then has no evening to slow down in) and the flat part has lasted twice as long
+   * as a level-off needs. 0.4 for a heap, off (0) for a count (`DetectorConfig::for_kind`:
+   * a count's plateau the load made is `stop_load_out`'s and `stop_min_secs`' to judge). On
+   * training seeds, warm-up alerts with traffic resolved sooner after the warm-up flattened
+   * (`cache_warmup` 0, 21 and 34: 88, 139 and 203 min to 68, 119 and 143; `gappy_healthy`
+   * 14: 464 to 84) with no more alerts resolved while a leak grew; 0.5 added one, a load
+   * that merely did not fall over the flat part four. Values at or below 0.3 change
+   * nothing. No effect without traffic.
+   */
+  stop_steady_load?: number;
+  /**
+   * With traffic known, once a firing alert's raw floor has levelled off (the plateau
+   * test), the floor with the load's part out (`traffic_unmask`) keeps it firing only while
+   * that floor still rises over the raw floor's flat part: the upper bound of its rate there
+   * at least this share of its own segment's rate. Where the unmasked floor is as flat as the
+   * raw one, what it still finds is the rise before the level-off with the load's fitted
+   * part taken out (a warm-up that rose with the morning's load, which the fit takes for the
+   * load's doing), and it would hold the alert until that smaller rise shows its own
+   * plateau. 0.45 for a heap, off (0) for a count (`DetectorConfig::for_kind`): on
+   * training seeds (with `stop_steady_load` off) the unseen generator's `sigmoid_warmup`
+   * alerts resolved 98 instead of 153 min after the warm-up flattened with traffic (94 on
+   * the series alone), with 3 more leak alerts resolved while the leak grew there (each one
+   * the series alone resolves too) and none on the quality bench; on counts it only added 3
+   * such alerts. No effect without traffic.
+   */
+  stop_unmask_lift?: number;
+  /**
    * With a limit: a significant rise that reaches the limit within this time is a leak even
    * when it is still small relative to the baseline.
    */
@@ -772,6 +802,36 @@ export interface DetectorOptions {
    * high): a level-off no longer than a pause already seen is not a stop. 0 turns it off.
    */
   stop_pause_ratio?: number;
+  /**
+   * With traffic known, a firing alert's raw floor has levelled off once its flat part's rate
+   * (upper bound) is below this share of the segment's rate, instead of 0.3, where the load
+   * over the flat part stayed at least as high as over the rise (a leak whose rate follows
+   * traffic then has no evening to slow down in) and the flat part has lasted twice as long
+   * as a level-off needs. 0.4 for a heap, off (0) for a count (`DetectorConfig::for_kind`:
+   * a count's plateau the load made is `stop_load_out`'s and `stop_min_secs`' to judge). On
+   * training seeds, warm-up alerts with traffic resolved sooner after the warm-up flattened
+   * (`cache_warmup` 0, 21 and 34: 88, 139 and 203 min to 68, 119 and 143; `gappy_healthy`
+   * 14: 464 to 84) with no more alerts resolved while a leak grew; 0.5 added one, a load
+   * that merely did not fall over the flat part four. Values at or below 0.3 change
+   * nothing. No effect without traffic.
+   */
+  stop_steady_load?: number;
+  /**
+   * With traffic known, once a firing alert's raw floor has levelled off (the plateau
+   * test), the floor with the load's part out (`traffic_unmask`) keeps it firing only while
+   * that floor still rises over the raw floor's flat part: the upper bound of its rate there
+   * at least this share of its own segment's rate. Where the unmasked floor is as flat as the
+   * raw one, what it still finds is the rise before the level-off with the load's fitted
+   * part taken out (a warm-up that rose with the morning's load, which the fit takes for the
+   * load's doing), and it would hold the alert until that smaller rise shows its own
+   * plateau. 0.45 for a heap, off (0) for a count (`DetectorConfig::for_kind`): on
+   * training seeds (with `stop_steady_load` off) the unseen generator's `sigmoid_warmup`
+   * alerts resolved 98 instead of 153 min after the warm-up flattened with traffic (94 on
+   * the series alone), with 3 more leak alerts resolved while the leak grew there (each one
+   * the series alone resolves too) and none on the quality bench; on counts it only added 3
+   * such alerts. No effect without traffic.
+   */
+  stop_unmask_lift?: number;
   /**
    * With a limit: a significant rise that reaches the limit within this time is a leak even
    * when it is still small relative to the baseline.

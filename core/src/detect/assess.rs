@@ -19,6 +19,10 @@ use crate::series::{Ring, Sample};
 /// A firing alert resolves once the newest third of the segment, or the last [`RECENT_SECS`],
 /// rises (at its rate's upper bound) less than this share of the segment's rate.
 const RECENT_SHARE: f64 = 0.3;
+/// With `stop_steady_load`, how many times as long as a level-off needs the flat part must
+/// have lasted for the looser rate bound (1.5 let one more training leak alert resolve while
+/// the leak grew).
+const STEADY_FLAT_RATIO: f64 = 2.0;
 /// The recent window in which a firing alert's floor must have gone flat to resolve.
 const RECENT_SECS: f64 = 2700.0;
 /// F statistic from which "rising, then flat" describes a rising segment better than a line
@@ -387,13 +391,45 @@ fn assess_with_load(
     }
     let mut hidden = est;
     let found = load::unmask(points, x, cfg.unmask_moves, load_work, adjusted)
-        && judge_points(&ctx, adjusted, None, values, slopes, load_work, &mut hidden).1;
+        && judge_points(&ctx, adjusted, None, values, slopes, load_work, &mut hidden).1
+        && !(firing && unmasked_flat_too(cfg, z, &est, &hidden, adjusted, slopes));
     load_work.quiet_at = (!found).then_some(now);
     if found {
         (Verdict::Leak, true, hidden)
     } else {
         (verdict, cond, est)
     }
+}
+
+/// With `stop_unmask_lift`: whether a firing alert's raw floor levelled off (`est`: the
+/// plateau test) and the floor with the load's part out (`adjusted`, whose judgement `hidden`
+/// still finds a rise) is flat too over the raw floor's flat part: the upper bound of its
+/// Theil–Sen rate there below `stop_unmask_lift` of the unmasked segment's rate (the plateau
+/// test's own rule on the raw floor's knee). The unmasked judgement then finds only the rise
+/// before that knee, with the load's fitted part taken out, and its smaller rise waits longer
+/// for its own plateau: a warm-up that rose with the morning's load, which the isotonic fit
+/// takes for the load's doing.
+fn unmasked_flat_too(
+    cfg: &DetectorConfig,
+    z: f64,
+    est: &Estimate,
+    hidden: &Estimate,
+    adjusted: &[Sample],
+    slopes: &mut Vec<i64>,
+) -> bool {
+    let share = cfg.stop_unmask_lift;
+    let (Some(knee), Some(rate)) = (est.growth_stop_ms, hidden.rate) else {
+        return false;
+    };
+    if share <= 0.0 || est.held != Some(NoLeakReason::LevelledOff) {
+        return false;
+    }
+    let flat = &adjusted[adjusted.partition_point(|p| p.ts_ms < knee)..];
+    if flat.len() < MIN_POINTS {
+        return false;
+    }
+    let (_, _, hi) = sen(flat, TEST_POINTS, Some((z, Bounds::High)), slopes);
+    hi.is_some_and(|h| h < share * rate)
 }
 
 /// Whether an evaluation may skip judging a day's floor (`full_day_rest_secs`, and
@@ -908,8 +944,23 @@ fn levelled_off(
         return None;
     }
     let (_, _, hi) = sen(flat, TEST_POINTS, Some((z, Bounds::High)), slopes);
-    hi.is_some_and(|h| h < RECENT_SHARE * rate)
-        .then_some(knee_ms)
+    // With traffic known, a load that stayed at least as high over the flat part as over the
+    // rise leaves no evening for a leak whose rate follows traffic to slow down in: a flat
+    // part twice as long as needed is judged with a looser rate bound (`stop_steady_load`).
+    let steady = s.cfg.stop_steady_load;
+    let share = match s.loads {
+        Some(x) if steady > 0.0 && flat_secs * 1000.0 >= STEADY_FLAT_RATIO * needed_ms as f64 => {
+            let (rise, flat) = (s.hinge.index, s.hinge.index + flat_at);
+            let n = x.len().min(s.points.len());
+            if rise < flat && flat < n && mean(&x[flat..n]) >= mean(&x[rise..flat]) {
+                steady.max(RECENT_SHARE)
+            } else {
+                RECENT_SHARE
+            }
+        }
+        _ => RECENT_SHARE,
+    };
+    hi.is_some_and(|h| h < share * rate).then_some(knee_ms)
 }
 
 /// With traffic known (`stop_load_out`), for a firing alert whose raw floor still rises: when

@@ -342,3 +342,40 @@ fn a_leak_that_stops_after_a_long_alert_resolves_once_its_rise_over_yesterday_fa
     let hours = (done - START_MS - stop) as f64 / H as f64;
     assert!(hours < 14.0, "resolved {hours:.1} h after the stop");
 }
+
+#[test]
+fn a_warm_up_alert_with_traffic_resolves_with_its_raw_floors_plateau() {
+    // Training seeds of a cache warm-up that rose with the morning's load: once the raw floor
+    // levelled off, the floor with the load's part out was as flat over that stretch, and only
+    // the smaller rise before it (the load's fitted part taken out) held the alert, 35 and
+    // 15 min longer than on the series alone (`stop_unmask_lift`).
+    for seed in [21, 34] {
+        let sc = generate(Situation::CacheWarmup, seed, 15);
+        let stop = sc.growth_stop_ms.unwrap();
+        let with = |lift: f64| events(&sc, true, |c| c.stop_unmask_lift = lift);
+        let on = resolved(&with(0.45), stop).expect("resolves");
+        let off = resolved(&with(0.0), stop).expect("resolves");
+        let alone = resolved(&events(&sc, false, |_| {}), stop).expect("resolves");
+        assert!(
+            on <= alone,
+            "seed {seed}: {} min later",
+            (on - alone) / 60_000
+        );
+        assert!(off > on, "seed {seed}");
+    }
+}
+
+#[test]
+fn a_warm_up_alert_with_traffic_resolves_sooner_while_the_load_stays_up() {
+    // Training seeds of a cache warm-up whose load stayed as high after the flattening as over
+    // the rise: the raw floor's flat part, twice as long as a level-off needs, is judged with
+    // the looser rate bound (`stop_steady_load`), 20 and 60 min sooner.
+    for seed in [0, 34] {
+        let sc = generate(Situation::CacheWarmup, seed, 15);
+        let stop = sc.growth_stop_ms.unwrap();
+        let with = |share: f64| events(&sc, true, |c| c.stop_steady_load = share);
+        let on = resolved(&with(0.4), stop).expect("resolves");
+        let off = resolved(&with(0.0), stop).expect("resolves");
+        assert!(on < off, "seed {seed}");
+    }
+}

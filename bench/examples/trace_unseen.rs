@@ -1,0 +1,61 @@
+//! Prints the alert events of one unseen-generator series (`trace_unseen SHAPE SEED`;
+//! `TRAFFIC=1` feeds its traffic). A diagnostic for tuning on training seeds (100..140).
+
+use leaksense_bench::unseen::{Shape, generate};
+use leaksense_bench::{parse_set, with_overrides};
+use leaksense_core::detect::{Detector, DetectorConfig};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let usage = "usage: trace_unseen SHAPE SEED";
+    let shape = args
+        .get(1)
+        .and_then(|n| Shape::ALL.into_iter().find(|s| s.name() == n))
+        .expect(usage);
+    let seed: u64 = args.get(2).and_then(|s| s.parse().ok()).expect(usage);
+    let s = generate(shape, seed);
+    let t0 = s.samples.first().map_or(0, |p| p.ts_ms);
+    let hours = |ts: i64| (ts - t0) as f64 / 3.6e6;
+    println!(
+        "leak start {:?} h, stop {:?} h, limit reached {:?} h",
+        s.truth.leak_start_ms.map(hours),
+        s.truth.growth_stop_ms.map(hours),
+        s.truth.limit_reached_ms.map(hours)
+    );
+    // `SET=field=value,field=value` overrides options, as the benches' `--set`.
+    let overrides: Vec<_> = std::env::var("SET")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| parse_set(kv).expect("field=value"))
+        .collect();
+    let cfg = with_overrides(
+        DetectorConfig {
+            limit: s.limit,
+            ..DetectorConfig::for_kind(s.kind)
+        },
+        &overrides,
+    );
+    let mut d = Detector::new(cfg).expect("valid config");
+    let traffic = std::env::var_os("TRAFFIC").is_some();
+    let mut rates = s.traffic.iter().peekable();
+    for p in &s.samples {
+        while let Some(r) = rates.next_if(|r| r.ts_ms <= p.ts_ms) {
+            if traffic {
+                d.observe_traffic(*r).expect("valid traffic");
+            }
+        }
+        if let Some(e) = d.update(*p).expect("valid samples") {
+            let a = d.analysis();
+            println!(
+                "{:.2} h {:?} -> {:?}: growth start {:?} h, stop {:?} h, rate {:?}",
+                hours(e.ts_ms),
+                e.from,
+                e.to,
+                a.growth_start_ms.map(hours),
+                a.growth_stop_ms.map(hours),
+                a.rate_per_sec,
+            );
+        }
+    }
+}
