@@ -1,11 +1,11 @@
 //! Prints the alert events of one generated scenario with the estimates at each event, and
 //! with a fourth argument the floor points: `cargo run --release -p leaksense-bench --example
 //! trace -- step 20 [floor]` (`STEP_SECS=60` changes the sampling step of the first nineteen
-//! situations; `TRAFFIC=1` feeds the scenario's traffic). A diagnostic for tuning on training
+//! situations; `TRAFFIC=1` feeds the scenario's traffic; `SET=key=value,...` overrides options). A diagnostic for tuning on training
 //! seeds.
 
+use leaksense_core::detect::Detector;
 use leaksense_core::detect::scenarios::{START_MS, Situation, generate};
-use leaksense_core::detect::{Detector, DetectorConfig};
 
 fn hours(ts_ms: i64) -> f64 {
     (ts_ms - START_MS) as f64 / 3.6e6
@@ -32,10 +32,14 @@ fn main() {
         sc.limit_reached_ms.map(hours),
         sc.step_secs
     );
-    let cfg = DetectorConfig {
-        limit: sc.limit,
-        ..DetectorConfig::for_kind(sc.kind)
-    };
+    // `SET=key=value,key=value` overrides defaults, as `--set` does in the benches.
+    let overrides: Vec<_> = std::env::var("SET")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| leaksense_bench::parse_set(kv).expect("SET=key=value,..."))
+        .collect();
+    let cfg = leaksense_bench::config(&sc, &overrides);
     let mut d = Detector::new(cfg).expect("valid config");
     let traffic = std::env::var_os("TRAFFIC").is_some();
     let mut rates = sc.traffic.iter().peekable();
