@@ -283,6 +283,12 @@ type AnalyzeOptions struct {
 	// (a rise that will reach the limit soon need not prove it does not slow down as much).
 	// 0 skips the warm-up test for it; `warmup_deceleration` or more: no change.
 	UrgentDeceleration *float64 `json:"urgent_deceleration,omitempty"`
+	// With a limit and traffic known: an urgent rise (`urgent_ttl_ratio`) that has lasted
+	// 1.5 h, under a floor still below the limit, is not held by what only traffic adds: the
+	// warm-up test judges it as on the series alone (`traffic_warmup` off for it), and at
+	// record loads the load veto blames the load only where the floor showed a response to it
+	// before the growth (the linear response's lower bound above zero).
+	UrgentTraffic *bool `json:"urgent_traffic,omitempty"`
 	// With a limit: a rise whose time to the limit at the rate's lower bound is at most this
 	// many times as long as the rise has lasted is urgent, and the warm-up test judges it with
 	// `urgent_deceleration` (on training seeds, with traffic, 6 more of 259 leaks that reach
@@ -603,6 +609,12 @@ type DetectorOptions struct {
 	// (a rise that will reach the limit soon need not prove it does not slow down as much).
 	// 0 skips the warm-up test for it; `warmup_deceleration` or more: no change.
 	UrgentDeceleration *float64 `json:"urgent_deceleration,omitempty"`
+	// With a limit and traffic known: an urgent rise (`urgent_ttl_ratio`) that has lasted
+	// 1.5 h, under a floor still below the limit, is not held by what only traffic adds: the
+	// warm-up test judges it as on the series alone (`traffic_warmup` off for it), and at
+	// record loads the load veto blames the load only where the floor showed a response to it
+	// before the growth (the linear response's lower bound above zero).
+	UrgentTraffic *bool `json:"urgent_traffic,omitempty"`
 	// With a limit: a rise whose time to the limit at the rate's lower bound is at most this
 	// many times as long as the rise has lasted is urgent, and the warm-up test judges it with
 	// `urgent_deceleration` (on training seeds, with traffic, 6 more of 259 leaks that reach

@@ -402,6 +402,14 @@ export interface AnalyzeOptions {
    */
   urgent_deceleration?: number;
   /**
+   * With a limit and traffic known: an urgent rise (`urgent_ttl_ratio`) that has lasted
+   * 1.5 h, under a floor still below the limit, is not held by what only traffic adds: the
+   * warm-up test judges it as on the series alone (`traffic_warmup` off for it), and at
+   * record loads the load veto blames the load only where the floor showed a response to it
+   * before the growth (the linear response's lower bound above zero).
+   */
+  urgent_traffic?: boolean;
+  /**
    * With a limit: a rise whose time to the limit at the rate's lower bound is at most this
    * many times as long as the rise has lasted is urgent, and the warm-up test judges it with
    * `urgent_deceleration` (on training seeds, with traffic, 6 more of 259 leaks that reach
@@ -881,6 +889,14 @@ export interface DetectorOptions {
    * 0 skips the warm-up test for it; `warmup_deceleration` or more: no change.
    */
   urgent_deceleration?: number;
+  /**
+   * With a limit and traffic known: an urgent rise (`urgent_ttl_ratio`) that has lasted
+   * 1.5 h, under a floor still below the limit, is not held by what only traffic adds: the
+   * warm-up test judges it as on the series alone (`traffic_warmup` off for it), and at
+   * record loads the load veto blames the load only where the floor showed a response to it
+   * before the growth (the linear response's lower bound above zero).
+   */
+  urgent_traffic?: boolean;
   /**
    * With a limit: a rise whose time to the limit at the rate's lower bound is at most this
    * many times as long as the rise has lasted is urgent, and the warm-up test judges it with

@@ -42,6 +42,9 @@ const LIFT_SHARE: f64 = 0.1;
 const PRE_RANGE_SHARE: f64 = 0.5;
 /// Fewest floor points a rising segment needs.
 const MIN_POINTS: usize = 6;
+/// How long an urgent rise must have lasted for `urgent_traffic` to judge it as on the series
+/// alone (on training, 1 h let a one-off jump at a record load through: `minute_healthy` 46).
+const URGENT_TRAFFIC_SECS: f64 = 5400.0;
 /// How far back [`above_yesterday`] looks a second time.
 const HALF_HOUR_MS: i64 = 1_800_000;
 const HOUR_MS: i64 = 3_600_000;
@@ -182,6 +185,18 @@ impl<'a> Segment<'a> {
                 .cfg
                 .limit
                 .is_some_and(|l| l - self.now.value <= ratio * self.dur_secs * lo)
+    }
+
+    /// With traffic known and `urgent_traffic`: whether the rise is urgent ([`Segment::urgent`])
+    /// and has lasted [`URGENT_TRAFFIC_SECS`], with the floor still below the limit. Then the
+    /// warm-up test judges it as on the series alone, and at record loads the load veto blames
+    /// the load only where the floor showed a response to it before the growth.
+    fn urgent_traffic(&self, lo: f64) -> bool {
+        self.cfg.urgent_traffic
+            && self.loads.is_some()
+            && self.dur_secs >= URGENT_TRAFFIC_SECS
+            && self.cfg.limit.is_some_and(|l| self.now.value < l)
+            && self.urgent(lo)
     }
 
     /// How many times over its practical bar the rate's lower bound `lo` is: the largest ratio
@@ -680,12 +695,15 @@ fn judge_points(
     {
         return (Verdict::Healthy, false);
     }
-    // A rise the load explained a moment ago is vetoed again whatever the tests say.
+    // A rise the load explained a moment ago is vetoed again whatever the tests say, unless
+    // it may be urgent (at the least-squares rate, a cheap stand-in for the rate's lower bound
+    // that the tests compute; twice that cost 10 % more time on a swinging day, same outputs).
     let reuse_ms = cfg.traffic_reuse_ms();
     if lazy
         && !firing
         && cfg.traffic_veto
         && loads.is_some()
+        && !s.urgent_traffic(hinge.slope)
         && load::explained_lately(points, &hinge, reuse_ms, load_work)
     {
         est.held = Some(NoLeakReason::ExplainedByLoad);
@@ -693,7 +711,8 @@ fn judge_points(
     }
     let (verdict, cond) = judge(&s, z, lazy, firing, slopes, values, est);
     if cond && !firing {
-        let vetoed = if cfg.traffic_veto && explained_by_load(&s, load_work) {
+        let urgent = est.rate_low.is_some_and(|lo| s.urgent_traffic(lo));
+        let vetoed = if cfg.traffic_veto && explained_by_load(&s, load_work, urgent) {
             Some(NoLeakReason::ExplainedByLoad)
         } else if cfg.profile_veto && !ctx.differenced && yesterday_too(&s, ctx.view.profile) {
             Some(NoLeakReason::DailyCycle)
@@ -710,7 +729,7 @@ fn judge_points(
 
 /// With traffic known: whether the rise of the segment could be the load's doing (an
 /// increasing function of the load fits the floor about as well as the hinge).
-fn explained_by_load(s: &Segment, work: &mut LoadWork) -> bool {
+fn explained_by_load(s: &Segment, work: &mut LoadWork, urgent: bool) -> bool {
     s.loads.is_some_and(|loads| {
         let opts = load::VetoOptions {
             keeps: s.cfg.veto_keeps,
@@ -721,6 +740,7 @@ fn explained_by_load(s: &Segment, work: &mut LoadWork) -> bool {
                 0.0
             },
             reuse_ms: s.cfg.traffic_reuse_ms(),
+            urgent,
         };
         load::explains(s.points, loads, &s.hinge, &opts, work)
     })
@@ -801,7 +821,9 @@ fn judge(
     // a floor that falls with the load is judged on the floor with the load's part out); without
     // it only one with no flat baseline before it (a warm-up's tail), since a leak whose rate
     // follows traffic also slows at night.
-    let decel = (cfg.traffic_warmup && (s.unmasked || s.loads.is_some())) || s.hinge.index == 0;
+    // An urgent rise (`urgent_traffic`) is judged as on the series alone.
+    let decel = (cfg.traffic_warmup && (s.unmasked || s.loads.is_some()) && !s.urgent_traffic(lo))
+        || s.hinge.index == 0;
     let urgent = s.urgent(lo);
     let share = if urgent {
         cfg.warmup_deceleration.min(cfg.urgent_deceleration)

@@ -288,6 +288,32 @@ fn a_rise_that_reaches_the_limit_soon_is_judged_with_a_looser_warm_up_test() {
 }
 
 #[test]
+fn an_urgent_rise_with_traffic_is_not_held_by_a_response_the_floor_never_showed() {
+    // Training seeds whose leak, with traffic, the record-load veto (a night load too flat to
+    // bound the floor's response) and the traffic-only warm-up test held to the end; urgent
+    // (`urgent_traffic`), they are caught.
+    for (situation, seed) in [
+        (Situation::SwingLeak, 25),
+        (Situation::SlowLeakToLimit, 2),
+        (Situation::SlowLeakToLimit, 9),
+        (Situation::SlowLeakToLimit, 14),
+    ] {
+        let sc = generate(situation, seed, 15);
+        let start = sc.leak_start_ms.unwrap();
+        assert!(
+            fired(&events(&sc, true, |_| {}), start).is_some(),
+            "{situation:?} {seed}"
+        );
+        let off = events(&sc, true, |c| c.urgent_traffic = false);
+        assert_eq!(fired(&off, start), None, "{situation:?} {seed}");
+    }
+    // A diurnal floor that rises 35 % over 11 h with its limit ~20 % above it: urgent, but its
+    // response to the night's load bounds the rise, so the veto still holds it.
+    let sc = generate(Situation::DailySwing, 48, 15);
+    assert_eq!(fired(&events(&sc, true, |_| {}), START_MS), None);
+}
+
+#[test]
 fn a_leak_that_goes_on_into_its_second_day_stays_firing_above_yesterdays_floor() {
     // Training seeds of a leak that began on the first evening and goes on: with traffic, the
     // alert fired, then resolved on the second day while the leak grew (the swing on top of

@@ -98,7 +98,7 @@ pub(super) fn explains(
     if loads.len() != n || n < 8 {
         return false;
     }
-    if let Some(explained) = reused(points, h, opts.reuse_ms, work) {
+    if let Some(explained) = reused(points, h, opts.reuse_ms, work).filter(|_| !opts.urgent) {
         return explained;
     }
     let explained = if h.index > 0 && record_load(loads, h.index) {
@@ -106,7 +106,9 @@ pub(super) fn explains(
     } else {
         isotonic_explains(points, loads, h, opts.keeps, work)
     };
-    work.last = Some((points[h.index].ts_ms, points[n - 1].ts_ms, explained));
+    if !opts.urgent {
+        work.last = Some((points[h.index].ts_ms, points[n - 1].ts_ms, explained));
+    }
     explained
 }
 
@@ -143,6 +145,10 @@ pub(super) struct VetoOptions {
     pub(super) slow_evidence: f64,
     /// `traffic_reuse_secs`, in ms.
     pub(super) reuse_ms: i64,
+    /// The rise reaches the limit soon (`urgent_traffic`): at record loads the load is blamed
+    /// only where the floor showed a response to it before the growth (its linear response's
+    /// lower bound above zero); the verdict is neither reused nor kept for reuse.
+    pub(super) urgent: bool,
 }
 
 /// [`explains`] at loads seen before the growth: the isotonic fits.
@@ -371,11 +377,11 @@ fn record_load(loads: &[f64], index: usize) -> bool {
 /// convex bend (`veto_record_curve`). Under a floor set by slow collections, true when the load
 /// before moved over much of its rise since with no response of the floor (`veto_slow_evidence`).
 /// False when the points before the segment cannot bound the response
-/// (too few, or a load that hardly moved): then the rise may be the load's.
+/// (too few, or a load that hardly moved): then the rise may be the load's, unless it is urgent.
 fn beyond_linear(points: &[Sample], loads: &[f64], h: &Hinge, opts: &VetoOptions) -> bool {
     let pre = h.index;
     if pre < 6 {
-        return false;
+        return opts.urgent;
     }
     let (x, y) = (&loads[..pre], &points[..pre]);
     let nf = pre as f64;
@@ -387,7 +393,7 @@ fn beyond_linear(points: &[Sample], loads: &[f64], h: &Hinge, opts: &VetoOptions
         sxy += (x - xm) * (p.value - ym);
     }
     if sxx <= 0.0 {
-        return false;
+        return opts.urgent;
     }
     let beta = sxy / sxx;
     let (mut e2, mut lag, mut prev) = (0.0, 0.0, 0.0);
@@ -419,6 +425,10 @@ fn beyond_linear(points: &[Sample], loads: &[f64], h: &Hinge, opts: &VetoOptions
         if hi - lo >= opts.slow_evidence * load_rise {
             return true;
         }
+    }
+    // An urgent rise is not blamed on a response the floor never showed.
+    if opts.urgent && beta - 2.0 * se <= 0.0 {
+        return true;
     }
     h.slope * dur > opts.curve * beta_hi * load_rise
 }
@@ -761,6 +771,7 @@ mod tests {
             curve: 2.5,
             slow_evidence: 0.0,
             reuse_ms: 0,
+            urgent: false,
         };
         assert!(explains(&follows, &load, &hinge(&follows), &opts, &mut w));
         assert!(!explains(&leaks, &load, &hinge(&leaks), &opts, &mut w));
@@ -800,6 +811,7 @@ mod tests {
                 curve: 2.5,
                 slow_evidence,
                 reuse_ms: 0,
+                urgent: false,
             };
             explains(&floor, &load, &h, &opts, &mut LoadWork::default())
         };
@@ -809,6 +821,52 @@ mod tests {
         assert!(!verdict(0.5));
         // When the load before moved over less than the share asked for, the bound decides.
         assert!(verdict(1.0));
+    }
+
+    #[test]
+    fn an_urgent_rise_is_not_blamed_on_a_response_never_seen() {
+        // 48 points, 5 min apart: a flat night load of 100 for 2 h, with a flat floor; then
+        // the load climbs to 300 (records) while the floor grows, 6 per 5 min.
+        let load: Vec<f64> = (0..48)
+            .map(|i| match i {
+                0..24 => 100.0 + f64::from(i % 3),
+                _ => 100.0 + 200.0 * f64::from(i - 24) / 24.0,
+            })
+            .collect();
+        let floor: Vec<Sample> = (0..48)
+            .map(|i| Sample {
+                ts_ms: i64::from(i) * 300_000,
+                value: match i {
+                    0..24 => 1000.0 + 5.0 * f64::from(i % 2),
+                    _ => 1000.0 + 6.0 * f64::from(i - 23),
+                },
+            })
+            .collect();
+        let h = Hinge {
+            index: 24,
+            baseline: 1000.0,
+            slope: 6.0 / 300.0,
+        };
+        assert!(record_load(&load, h.index));
+        let verdict = |urgent: bool, w: &mut LoadWork| {
+            let opts = VetoOptions {
+                keeps: 0.9,
+                curve: 2.5,
+                slow_evidence: 0.0,
+                reuse_ms: 600_000,
+                urgent,
+            };
+            explains(&floor, &load, &h, &opts, w)
+        };
+        let mut w = LoadWork::default();
+        // The night showed no response to the load: its bound excuses any rise...
+        assert!(verdict(false, &mut w));
+        // ...unless the rise is urgent; that verdict is not kept for reuse...
+        let mut fresh = LoadWork::default();
+        assert!(!verdict(true, &mut fresh));
+        assert!(fresh.last.is_none());
+        // ...and an urgent evaluation does not reuse a verdict of a moment ago.
+        assert!(!verdict(true, &mut w));
     }
 
     #[test]
@@ -903,6 +961,7 @@ mod tests {
             curve: 2.5,
             slow_evidence: 0.0,
             reuse_ms,
+            urgent: false,
         };
         let explained_first = |points: &[Sample], h: &Hinge| {
             let mut w = LoadWork::default();

@@ -299,6 +299,12 @@ pub struct DetectorConfig {
     /// (a rise that will reach the limit soon need not prove it does not slow down as much).
     /// 0 skips the warm-up test for it; `warmup_deceleration` or more: no change.
     pub urgent_deceleration: f64,
+    /// With a limit and traffic known: an urgent rise (`urgent_ttl_ratio`) that has lasted
+    /// 1.5 h, under a floor still below the limit, is not held by what only traffic adds: the
+    /// warm-up test judges it as on the series alone (`traffic_warmup` off for it), and at
+    /// record loads the load veto blames the load only where the floor showed a response to it
+    /// before the growth (the linear response's lower bound above zero).
+    pub urgent_traffic: bool,
     /// A firing alert that has been active (pending, then firing) for at least this long stays
     /// firing while the floor's newest hour (12 floor points, at least half of them with a
     /// yesterday in the daily profile) stands above yesterday's at the same hour, at the
@@ -363,6 +369,7 @@ impl Default for DetectorConfig {
             alloc_rate_traffic: false,
             urgent_ttl_ratio: 2.0,
             urgent_deceleration: 0.5,
+            urgent_traffic: true,
             day_hold_secs: 12.0 * 3600.0,
         }
     }
@@ -580,6 +587,7 @@ mod tests {
             full_day_rest_secs: 0.0,
             active_rest_secs: 0.0,
             urgent_ttl_ratio: 0.0,
+            urgent_traffic: false,
             day_hold_secs: 0.0,
             ..DetectorConfig::default()
         };
