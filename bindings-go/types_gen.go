@@ -310,6 +310,12 @@ type AnalyzeOptions struct {
 	// is not the load's (a floor seen only at collections hours apart makes that bound wide
 	// enough to excuse any rise). 0: off.
 	VetoSlowEvidence *float64 `json:"veto_slow_evidence,omitempty"`
+	// Where the warm-up test runs on a rise that is not urgent (`urgent_ttl_ratio`): a rise
+	// whose newest third climbs slower than its first is a warm-up when its rise so far, plus
+	// what a geometric slowdown at that pace would still add, stays below this share of the
+	// baseline (a cache's size is bounded: a warm-up adds a fifth to a third of it). 0 turns
+	// it off.
+	WarmupBound *float64 `json:"warmup_bound,omitempty"`
 	// A rise whose second half climbs at less than this share of its first half's rate is
 	// decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
 	WarmupDeceleration *float64 `json:"warmup_deceleration,omitempty"`
@@ -636,6 +642,12 @@ type DetectorOptions struct {
 	// is not the load's (a floor seen only at collections hours apart makes that bound wide
 	// enough to excuse any rise). 0: off.
 	VetoSlowEvidence *float64 `json:"veto_slow_evidence,omitempty"`
+	// Where the warm-up test runs on a rise that is not urgent (`urgent_ttl_ratio`): a rise
+	// whose newest third climbs slower than its first is a warm-up when its rise so far, plus
+	// what a geometric slowdown at that pace would still add, stays below this share of the
+	// baseline (a cache's size is bounded: a warm-up adds a fifth to a third of it). 0 turns
+	// it off.
+	WarmupBound *float64 `json:"warmup_bound,omitempty"`
 	// A rise whose second half climbs at less than this share of its first half's rate is
 	// decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
 	WarmupDeceleration *float64 `json:"warmup_deceleration,omitempty"`

@@ -439,6 +439,14 @@ export interface AnalyzeOptions {
    */
   veto_slow_evidence?: number;
   /**
+   * Where the warm-up test runs on a rise that is not urgent (`urgent_ttl_ratio`): a rise
+   * whose newest third climbs slower than its first is a warm-up when its rise so far, plus
+   * what a geometric slowdown at that pace would still add, stays below this share of the
+   * baseline (a cache's size is bounded: a warm-up adds a fifth to a third of it). 0 turns
+   * it off.
+   */
+  warmup_bound?: number;
+  /**
    * A rise whose second half climbs at less than this share of its first half's rate is
    * decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
    */
@@ -926,6 +934,14 @@ export interface DetectorOptions {
    * enough to excuse any rise). 0: off.
    */
   veto_slow_evidence?: number;
+  /**
+   * Where the warm-up test runs on a rise that is not urgent (`urgent_ttl_ratio`): a rise
+   * whose newest third climbs slower than its first is a warm-up when its rise so far, plus
+   * what a geometric slowdown at that pace would still add, stays below this share of the
+   * baseline (a cache's size is bounded: a warm-up adds a fifth to a third of it). 0 turns
+   * it off.
+   */
+  warmup_bound?: number;
   /**
    * A rise whose second half climbs at less than this share of its first half's rate is
    * decelerating: a warm-up, not a leak. 0 turns the warm-up test off.

@@ -831,7 +831,10 @@ fn judge(
         cfg.warmup_deceleration
     };
     let decel = (decel && share > 0.0).then_some(share);
-    if !continues || !shaped_like_a_leak(blocks, decel, slopes) {
+    if !continues
+        || !shaped_like_a_leak(blocks, decel, slopes)
+        || (decel.is_some() && !urgent && bounded_warmup(s, blocks, slopes))
+    {
         est.held = Some(if continues {
             NoLeakReason::WarmUp
         } else {
@@ -1165,6 +1168,32 @@ fn shaped_like_a_leak(blocks: &[(f64, f64)], decel: Option<f64>, slopes: &mut Ve
     let first = sen_blocks(&blocks[..half], None, slopes).0;
     let second = sen_blocks(&blocks[half..], None, slopes).0;
     matches!((first, second), (Some(a), Some(b)) if b >= decel * a)
+}
+
+/// `warmup_bound`: whether a rise that decelerates from its first third to its newest ends, at
+/// a geometric slowdown at that pace, below `warmup_bound` of the baseline (a cache's size is
+/// bounded). The ratio q of the thirds' rates spans two thirds, so each third rises q = √ratio
+/// times the one before, and what is left after the newest third is its rise × q / (1 − q).
+fn bounded_warmup(s: &Segment, blocks: &[(f64, f64)], slopes: &mut Vec<i64>) -> bool {
+    let bound = s.cfg.warmup_bound;
+    let nb = blocks.len();
+    let third = nb / 3;
+    if bound <= 0.0 || third < 3 {
+        return false;
+    }
+    let (Some(first), Some(newest)) = (
+        sen_blocks(&blocks[..third], None, slopes).0,
+        sen_blocks(&blocks[nb - third..], None, slopes).0,
+    ) else {
+        return false;
+    };
+    if first <= 0.0 || newest >= first {
+        return false;
+    }
+    let q = (newest / first).max(0.0).sqrt();
+    let last = newest * (blocks[nb - 1].0 - blocks[nb - third].0);
+    let so_far = blocks[nb - 1].1 - blocks[0].1;
+    so_far + last * q / (1.0 - q) < bound * s.baseline
 }
 
 #[cfg(test)]

@@ -305,6 +305,12 @@ pub struct DetectorConfig {
     /// record loads the load veto blames the load only where the floor showed a response to it
     /// before the growth (the linear response's lower bound above zero).
     pub urgent_traffic: bool,
+    /// Where the warm-up test runs on a rise that is not urgent (`urgent_ttl_ratio`): a rise
+    /// whose newest third climbs slower than its first is a warm-up when its rise so far, plus
+    /// what a geometric slowdown at that pace would still add, stays below this share of the
+    /// baseline (a cache's size is bounded: a warm-up adds a fifth to a third of it). 0 turns
+    /// it off.
+    pub warmup_bound: f64,
     /// A firing alert that has been active (pending, then firing) for at least this long stays
     /// firing while the floor's newest hour (12 floor points, at least half of them with a
     /// yesterday in the daily profile) stands above yesterday's at the same hour, at the
@@ -370,6 +376,7 @@ impl Default for DetectorConfig {
             urgent_ttl_ratio: 2.0,
             urgent_deceleration: 0.5,
             urgent_traffic: true,
+            warmup_bound: 0.2,
             day_hold_secs: 12.0 * 3600.0,
         }
     }
@@ -514,6 +521,7 @@ impl DetectorConfig {
         range("active_rest_secs", self.active_rest_secs, 0.0, 86400.0)?;
         range("profile_same_load", self.profile_same_load, 0.0, 10.0)?;
         range("warmup_deceleration", self.warmup_deceleration, 0.0, 1.0)?;
+        range("warmup_bound", self.warmup_bound, 0.0, 10.0)?;
         if !(1..=10_000).contains(&self.max_events) {
             return Err(InputError::invalid_option(
                 "max_events",
@@ -589,6 +597,7 @@ mod tests {
             urgent_ttl_ratio: 0.0,
             urgent_traffic: false,
             day_hold_secs: 0.0,
+            warmup_bound: 0.0,
             ..DetectorConfig::default()
         };
         assert!(off.validate().is_ok());
