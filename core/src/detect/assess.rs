@@ -871,11 +871,7 @@ fn judge(
     // it only one with no flat baseline before it (a warm-up's tail), since a leak whose rate
     // follows traffic also slows at night.
     // An urgent rise (`urgent_traffic`) is judged as on the series alone.
-    // Where the load's own curve decelerated over the rise (`warmup_load_decel`), a floor that
-    // follows it slows too: there the raw floor's deceleration is no warm-up's mark.
-    let decel = (cfg.traffic_warmup
-        && (s.unmasked || (s.loads.is_some() && !s.load_decelerated()))
-        && !s.urgent_traffic(lo))
+    let decel = (cfg.traffic_warmup && (s.unmasked || s.loads.is_some()) && !s.urgent_traffic(lo))
         || s.hinge.index == 0;
     let urgent = s.urgent(lo);
     let share = if urgent {
@@ -884,7 +880,21 @@ fn judge(
         cfg.warmup_deceleration
     };
     let decel = (decel && share > 0.0).then_some(share);
-    if !continues || !shaped_like_a_leak(blocks, decel, slopes) {
+    let mut shaped = continues && shaped_like_a_leak(blocks, decel, slopes);
+    // Where the load's own curve decelerated over the rise (`warmup_load_decel`), a floor that
+    // follows it slows too: there the raw floor's deceleration is no warm-up's mark, and the
+    // test only traffic adds (after a flat baseline) does not hold it. Looked at only where
+    // that test would hold the rise.
+    if continues
+        && !shaped
+        && decel.is_some()
+        && s.hinge.index > 0
+        && s.loads.is_some()
+        && s.load_decelerated()
+    {
+        shaped = shaped_like_a_leak(blocks, None, slopes);
+    }
+    if !shaped {
         est.held = Some(if continues {
             NoLeakReason::WarmUp
         } else {
