@@ -299,6 +299,14 @@ type AnalyzeOptions struct {
 	// The load veto holds when adding growth to the load's fit leaves at least this share of
 	// its squared error (the growth adds little).
 	VetoKeeps *float64 `json:"veto_keeps,omitempty"`
+	// A count at record loads: the load is not blamed for a rise whose floor kept climbing,
+	// over the newest this many seconds of the segment, by at least half of what the
+	// segment's rate predicts there and without slowing (`warmup_deceleration`), while the
+	// load did not rise (its newest hour's mean no higher than its mean over the half hour
+	// before that stretch, by a tenth of its range over the segment): a count that follows the
+	// load within half an hour cannot. Heap series are left out (a slow warm-up under a level
+	// load is such a rise). 0 turns it off.
+	VetoLevelRiseSecs *float64 `json:"veto_level_rise_secs,omitempty"`
 	// At record loads (beyond any seen before the growth), how much steeper than the linear
 	// response fitted before the growth the load's part may be (room for a convex bend: the
 	// slope of `x^1.5` at the top of its range is about twice its mean slope over the lower
@@ -319,6 +327,12 @@ type AnalyzeOptions struct {
 	// A rise whose second half climbs at less than this share of its first half's rate is
 	// decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
 	WarmupDeceleration *float64 `json:"warmup_deceleration,omitempty"`
+	// With traffic known and `traffic_warmup`: the deceleration test that only traffic adds
+	// (a rise after a flat baseline) is skipped where the load's own curve decelerated over
+	// the rise: its rise over the segment's newer half falls short of its older half's by at
+	// least this share of its range over the segment (a leak whose floor also follows the load
+	// slows with it). 0 turns it off.
+	WarmupLoadDecel *float64 `json:"warmup_load_decel,omitempty"`
 	// Time after start or restart during which no leak is declared (warm-up).
 	WarmupSecs *float64 `json:"warmup_secs,omitempty"`
 }
@@ -631,6 +645,14 @@ type DetectorOptions struct {
 	// The load veto holds when adding growth to the load's fit leaves at least this share of
 	// its squared error (the growth adds little).
 	VetoKeeps *float64 `json:"veto_keeps,omitempty"`
+	// A count at record loads: the load is not blamed for a rise whose floor kept climbing,
+	// over the newest this many seconds of the segment, by at least half of what the
+	// segment's rate predicts there and without slowing (`warmup_deceleration`), while the
+	// load did not rise (its newest hour's mean no higher than its mean over the half hour
+	// before that stretch, by a tenth of its range over the segment): a count that follows the
+	// load within half an hour cannot. Heap series are left out (a slow warm-up under a level
+	// load is such a rise). 0 turns it off.
+	VetoLevelRiseSecs *float64 `json:"veto_level_rise_secs,omitempty"`
 	// At record loads (beyond any seen before the growth), how much steeper than the linear
 	// response fitted before the growth the load's part may be (room for a convex bend: the
 	// slope of `x^1.5` at the top of its range is about twice its mean slope over the lower
@@ -651,6 +673,12 @@ type DetectorOptions struct {
 	// A rise whose second half climbs at less than this share of its first half's rate is
 	// decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
 	WarmupDeceleration *float64 `json:"warmup_deceleration,omitempty"`
+	// With traffic known and `traffic_warmup`: the deceleration test that only traffic adds
+	// (a rise after a flat baseline) is skipped where the load's own curve decelerated over
+	// the rise: its rise over the segment's newer half falls short of its older half's by at
+	// least this share of its range over the segment (a leak whose floor also follows the load
+	// slows with it). 0 turns it off.
+	WarmupLoadDecel *float64 `json:"warmup_load_decel,omitempty"`
 	// Time after start or restart during which no leak is declared (warm-up).
 	WarmupSecs *float64 `json:"warmup_secs,omitempty"`
 }

@@ -424,6 +424,16 @@ export interface AnalyzeOptions {
    */
   veto_keeps?: number;
   /**
+   * A count at record loads: the load is not blamed for a rise whose floor kept climbing,
+   * over the newest this many seconds of the segment, by at least half of what the
+   * segment's rate predicts there and without slowing (`warmup_deceleration`), while the
+   * load did not rise (its newest hour's mean no higher than its mean over the half hour
+   * before that stretch, by a tenth of its range over the segment): a count that follows the
+   * load within half an hour cannot. Heap series are left out (a slow warm-up under a level
+   * load is such a rise). 0 turns it off.
+   */
+  veto_level_rise_secs?: number;
+  /**
    * At record loads (beyond any seen before the growth), how much steeper than the linear
    * response fitted before the growth the load's part may be (room for a convex bend: the
    * slope of `x^1.5` at the top of its range is about twice its mean slope over the lower
@@ -451,6 +461,14 @@ export interface AnalyzeOptions {
    * decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
    */
   warmup_deceleration?: number;
+  /**
+   * With traffic known and `traffic_warmup`: the deceleration test that only traffic adds
+   * (a rise after a flat baseline) is skipped where the load's own curve decelerated over
+   * the rise: its rise over the segment's newer half falls short of its older half's by at
+   * least this share of its range over the segment (a leak whose floor also follows the load
+   * slows with it). 0 turns it off.
+   */
+  warmup_load_decel?: number;
   /**
    * Time after start or restart during which no leak is declared (warm-up).
    */
@@ -920,6 +938,16 @@ export interface DetectorOptions {
    */
   veto_keeps?: number;
   /**
+   * A count at record loads: the load is not blamed for a rise whose floor kept climbing,
+   * over the newest this many seconds of the segment, by at least half of what the
+   * segment's rate predicts there and without slowing (`warmup_deceleration`), while the
+   * load did not rise (its newest hour's mean no higher than its mean over the half hour
+   * before that stretch, by a tenth of its range over the segment): a count that follows the
+   * load within half an hour cannot. Heap series are left out (a slow warm-up under a level
+   * load is such a rise). 0 turns it off.
+   */
+  veto_level_rise_secs?: number;
+  /**
    * At record loads (beyond any seen before the growth), how much steeper than the linear
    * response fitted before the growth the load's part may be (room for a convex bend: the
    * slope of `x^1.5` at the top of its range is about twice its mean slope over the lower
@@ -947,6 +975,14 @@ export interface DetectorOptions {
    * decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
    */
   warmup_deceleration?: number;
+  /**
+   * With traffic known and `traffic_warmup`: the deceleration test that only traffic adds
+   * (a rise after a flat baseline) is skipped where the load's own curve decelerated over
+   * the rise: its rise over the segment's newer half falls short of its older half's by at
+   * least this share of its range over the segment (a leak whose floor also follows the load
+   * slows with it). 0 turns it off.
+   */
+  warmup_load_decel?: number;
   /**
    * Time after start or restart during which no leak is declared (warm-up).
    */

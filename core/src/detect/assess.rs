@@ -199,6 +199,49 @@ impl<'a> Segment<'a> {
             && self.urgent(lo)
     }
 
+    /// With `warmup_load_decel`: whether the load's rise over the segment's newer half (by
+    /// time) falls short of its older half's by at least that share of its range over the
+    /// segment (least-squares slopes of each half times the half's length).
+    fn load_decelerated(&self) -> bool {
+        let share = self.cfg.warmup_load_decel;
+        let Some(loads) = self.loads.filter(|_| share > 0.0) else {
+            return false;
+        };
+        let (seg, xs) = (self.seg, &loads[self.hinge.index..]);
+        let n = seg.len();
+        if n < 8 || xs.len() != n {
+            return false;
+        }
+        let t0 = seg[0].ts_ms;
+        let mid_ms = t0 + (self.now.ts_ms - t0) / 2;
+        let split = seg.partition_point(|p| p.ts_ms < mid_ms);
+        if split < 4 || n - split < 4 {
+            return false;
+        }
+        let rise = |ps: &[Sample], xs: &[f64]| {
+            let m = ps.len() as f64;
+            let tm = ps.iter().map(|p| (p.ts_ms - t0) as f64).sum::<f64>() / m;
+            let xm = xs.iter().sum::<f64>() / m;
+            let (mut sxy, mut sxx) = (0.0, 0.0);
+            for (p, &x) in ps.iter().zip(xs) {
+                let dt = (p.ts_ms - t0) as f64 - tm;
+                sxy += dt * (x - xm);
+                sxx += dt * dt;
+            }
+            let span = (ps[ps.len() - 1].ts_ms - ps[0].ts_ms) as f64;
+            if sxx > 0.0 { sxy / sxx * span } else { 0.0 }
+        };
+        let older = rise(&seg[..split], &xs[..split]);
+        let newer = rise(&seg[split..], &xs[split..]);
+        let (lo, hi) = xs
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                (a.min(x), b.max(x))
+            });
+        let range = hi - lo;
+        range > 0.0 && older - newer >= share * range
+    }
+
     /// How many times over its practical bar the rate's lower bound `lo` is: the largest ratio
     /// of achieved to required among the rise, the projected rise and the time to limit.
     fn strength(&self, lo: f64) -> f64 {
@@ -741,6 +784,12 @@ fn explained_by_load(s: &Segment, work: &mut LoadWork, urgent: bool) -> bool {
             },
             reuse_ms: s.cfg.traffic_reuse_ms(),
             urgent,
+            level_rise_ms: if s.cfg.kind == SeriesKind::Count {
+                (s.cfg.veto_level_rise_secs * 1000.0) as i64
+            } else {
+                0
+            },
+            level_rise_decel: s.cfg.warmup_deceleration,
         };
         load::explains(s.points, loads, &s.hinge, &opts, work)
     })
@@ -831,10 +880,21 @@ fn judge(
         cfg.warmup_deceleration
     };
     let decel = (decel && share > 0.0).then_some(share);
-    if !continues
-        || !shaped_like_a_leak(blocks, decel, slopes)
-        || (decel.is_some() && !urgent && bounded_warmup(s, blocks, slopes))
+    let mut shaped = continues && shaped_like_a_leak(blocks, decel, slopes);
+    // Where the load's own curve decelerated over the rise (`warmup_load_decel`), a floor that
+    // follows it slows too: there the raw floor's deceleration is no warm-up's mark, and the
+    // test only traffic adds (after a flat baseline) does not hold it. Looked at only where
+    // that test would hold the rise.
+    if continues
+        && !shaped
+        && decel.is_some()
+        && s.hinge.index > 0
+        && s.loads.is_some()
+        && s.load_decelerated()
     {
+        shaped = shaped_like_a_leak(blocks, None, slopes);
+    }
+    if !shaped || (decel.is_some() && !urgent && bounded_warmup(s, blocks, slopes)) {
         est.held = Some(if continues {
             NoLeakReason::WarmUp
         } else {

@@ -312,7 +312,11 @@ fn an_urgent_rise_with_traffic_is_not_held_by_a_response_the_floor_never_showed(
             fired(&events(&sc, true, |_| {}), start).is_some(),
             "{situation:?} {seed}"
         );
-        let off = events(&sc, true, |c| c.urgent_traffic = false);
+        // Off, and without section 52's warm-up rule, which catches `swing_leak` 25 too.
+        let off = events(&sc, true, |c| {
+            c.urgent_traffic = false;
+            c.warmup_load_decel = 0.0;
+        });
         assert_eq!(fired(&off, start), None, "{situation:?} {seed}");
     }
     // A diurnal floor that rises 35 % over 11 h with its limit ~20 % above it: urgent, but its
@@ -434,4 +438,20 @@ fn a_cache_warm_up_whose_projected_total_is_small_is_held_with_traffic() {
         let on = events(&sc, true, |_| {});
         assert_eq!(fired(&on, START_MS), None, "seed {seed}");
     }
+}
+
+#[test]
+fn a_rise_whose_load_rose_then_fell_is_not_held_by_the_traffic_only_warm_up_test() {
+    // `swing_leak` 25 (training): with traffic and no urgency, the warm-up test that only
+    // traffic adds held it to the end, on a segment over which the load rose, then fell; with
+    // that test skipped there (`warmup_load_decel`), it is caught.
+    let sc = generate(Situation::SwingLeak, 25, 15);
+    let start = sc.leak_start_ms.unwrap();
+    let no_urgency = |c: &mut DetectorConfig| c.urgent_traffic = false;
+    assert!(fired(&events(&sc, true, no_urgency), start).is_some());
+    let off = events(&sc, true, |c| {
+        no_urgency(c);
+        c.warmup_load_decel = 0.0;
+    });
+    assert_eq!(fired(&off, start), None);
 }

@@ -149,6 +149,10 @@ pub(super) struct VetoOptions {
     /// only where the floor showed a response to it before the growth (its linear response's
     /// lower bound above zero); the verdict is neither reused nor kept for reuse.
     pub(super) urgent: bool,
+    /// `veto_level_rise_secs`, in ms, for a count; 0 otherwise.
+    pub(super) level_rise_ms: i64,
+    /// `warmup_deceleration`: how much the floor may slow over that stretch.
+    pub(super) level_rise_decel: f64,
 }
 
 /// [`explains`] at loads seen before the growth: the isotonic fits.
@@ -379,6 +383,9 @@ fn record_load(loads: &[f64], index: usize) -> bool {
 /// False when the points before the segment cannot bound the response
 /// (too few, or a load that hardly moved): then the rise may be the load's, unless it is urgent.
 fn beyond_linear(points: &[Sample], loads: &[f64], h: &Hinge, opts: &VetoOptions) -> bool {
+    if rose_at_level_load(points, loads, h, opts.level_rise_ms, opts.level_rise_decel) {
+        return true;
+    }
     let pre = h.index;
     if pre < 6 {
         return opts.urgent;
@@ -431,6 +438,56 @@ fn beyond_linear(points: &[Sample], loads: &[f64], h: &Hinge, opts: &VetoOptions
         return true;
     }
     h.slope * dur > opts.curve * beta_hi * load_rise
+}
+
+/// Floor points (5 min buckets: 30 min) over which a floor that follows the load may lag it.
+const LEVEL_LAG_POINTS: usize = 6;
+
+/// `veto_level_rise_secs`: whether the floor kept climbing over the newest `stretch_ms` of the
+/// segment, by at least half of what the segment's rate predicts there and without slowing
+/// (its newer half's rise at least `decel` of its older half's), while the load did not rise
+/// (its mean over the newest two lags no higher than over the lag before the stretch, by
+/// [`FALL_SHARE`] of its range over the segment). Floors compared by medians of a lag's points.
+fn rose_at_level_load(
+    points: &[Sample],
+    loads: &[f64],
+    h: &Hinge,
+    stretch_ms: i64,
+    decel: f64,
+) -> bool {
+    const L: usize = LEVEL_LAG_POINTS;
+    let n = points.len();
+    if stretch_ms <= 0 || h.slope <= 0.0 {
+        return false;
+    }
+    let now = points[n - 1].ts_ms;
+    let s = points.partition_point(|p| p.ts_ms < now.saturating_sub(stretch_ms));
+    if s < h.index + L || n < s + 3 * L {
+        return false;
+    }
+    let (lo, hi) = extent(&loads[h.index..]);
+    let before = mean(&loads[s - L..=s]);
+    let newest = mean(&loads[n - 2 * L..]);
+    if newest > before + FALL_SHARE * (hi - lo) {
+        return false;
+    }
+    let median = |ps: &[Sample]| {
+        let mut v = [0.0f64; L];
+        for (a, p) in v.iter_mut().zip(ps) {
+            *a = p.value;
+        }
+        v.sort_unstable_by(f64::total_cmp);
+        0.5 * (v[(L - 1) / 2] + v[L / 2])
+    };
+    let m = s + (n - s) / 2 - L / 2;
+    let (first, mid, last) = (
+        median(&points[s..s + L]),
+        median(&points[m..m + L]),
+        median(&points[n - L..]),
+    );
+    let secs = points[n - 1].ts_ms.saturating_sub(points[s].ts_ms) as f64 / 1000.0;
+    // Under a level load the floor's own shape shows: a warm-up slows down over the stretch.
+    last > first && last - first >= 0.5 * h.slope * secs && last - mid >= decel * (mid - first)
 }
 
 /// The squared errors of the isotonic regression of the values on `loads`, alone and with a
@@ -772,6 +829,8 @@ mod tests {
             slow_evidence: 0.0,
             reuse_ms: 0,
             urgent: false,
+            level_rise_ms: 0,
+            level_rise_decel: 0.75,
         };
         assert!(explains(&follows, &load, &hinge(&follows), &opts, &mut w));
         assert!(!explains(&leaks, &load, &hinge(&leaks), &opts, &mut w));
@@ -812,6 +871,8 @@ mod tests {
                 slow_evidence,
                 reuse_ms: 0,
                 urgent: false,
+                level_rise_ms: 0,
+                level_rise_decel: 0.75,
             };
             explains(&floor, &load, &h, &opts, &mut LoadWork::default())
         };
@@ -821,6 +882,49 @@ mod tests {
         assert!(!verdict(0.5));
         // When the load before moved over less than the share asked for, the bound decides.
         assert!(verdict(1.0));
+    }
+
+    #[test]
+    fn a_rise_at_a_level_load_is_not_the_loads() {
+        // 84 points, 5 min apart: a night load of 100 for 2 h, a climb to 300 over 2 h, then
+        // 3 h level at 300. A floor that grows 6 per 5 min from the climb on keeps rising at
+        // the level load; one that follows the load stops; one that slows (a warm-up) too.
+        let load: Vec<f64> = (0..84)
+            .map(|i| match i {
+                0..24 => 100.0 + f64::from(i % 3),
+                24..48 => 100.0 + 200.0 * f64::from(i - 24) / 24.0,
+                _ => 300.0 + f64::from(i % 3),
+            })
+            .collect();
+        let series = |f: &dyn Fn(usize) -> f64| -> Vec<Sample> {
+            (0..84usize)
+                .map(|i| Sample {
+                    ts_ms: i as i64 * 300_000,
+                    value: f(i) + if i % 2 == 0 { 0.0 } else { 3.0 },
+                })
+                .collect()
+        };
+        let h = Hinge {
+            index: 24,
+            baseline: 1000.0,
+            slope: 6.0 / 300.0,
+        };
+        let leak = series(&|i| 1000.0 + 6.0 * i.saturating_sub(24) as f64);
+        let follows = series(&|i| 1000.0 + 2.0 * (load[i] - 100.0));
+        let slows =
+            series(&|i| 1000.0 + 400.0 * (1.0 - (-(i.saturating_sub(24) as f64) / 12.0).exp()));
+        assert!(rose_at_level_load(&leak, &load, &h, 7_200_000, 0.75));
+        assert!(!rose_at_level_load(&follows, &load, &h, 7_200_000, 0.75));
+        assert!(!rose_at_level_load(&slows, &load, &h, 7_200_000, 0.75));
+        // Off, or while the load still climbs (the newest 2 h at 2 h 10 min of the climb's end).
+        assert!(!rose_at_level_load(&leak, &load, &h, 0, 0.75));
+        assert!(!rose_at_level_load(
+            &leak[..50],
+            &load[..50],
+            &h,
+            7_200_000,
+            0.75
+        ));
     }
 
     #[test]
@@ -855,6 +959,8 @@ mod tests {
                 slow_evidence: 0.0,
                 reuse_ms: 600_000,
                 urgent,
+                level_rise_ms: 0,
+                level_rise_decel: 0.75,
             };
             explains(&floor, &load, &h, &opts, w)
         };
@@ -962,6 +1068,8 @@ mod tests {
             slow_evidence: 0.0,
             reuse_ms,
             urgent: false,
+            level_rise_ms: 0,
+            level_rise_decel: 0.75,
         };
         let explained_first = |points: &[Sample], h: &Hinge| {
             let mut w = LoadWork::default();

@@ -222,6 +222,14 @@ pub struct DetectorConfig {
     /// slope of `x^1.5` at the top of its range is about twice its mean slope over the lower
     /// half). 0: no veto at record loads.
     pub veto_record_curve: f64,
+    /// A count at record loads: the load is not blamed for a rise whose floor kept climbing,
+    /// over the newest this many seconds of the segment, by at least half of what the
+    /// segment's rate predicts there and without slowing (`warmup_deceleration`), while the
+    /// load did not rise (its newest hour's mean no higher than its mean over the half hour
+    /// before that stretch, by a tenth of its range over the segment): a count that follows the
+    /// load within half an hour cannot. Heap series are left out (a slow warm-up under a level
+    /// load is such a rise). 0 turns it off.
+    pub veto_level_rise_secs: f64,
     /// At record loads under a floor that slow collections at a steady period set: when the
     /// load before the growth spanned at least this share of its rise since, yet the floor's
     /// linear response to it then was not above zero at its lower confidence bound, the rise
@@ -311,6 +319,12 @@ pub struct DetectorConfig {
     /// baseline (a cache's size is bounded: a warm-up adds a fifth to a third of it). 0 turns
     /// it off.
     pub warmup_bound: f64,
+    /// With traffic known and `traffic_warmup`: the deceleration test that only traffic adds
+    /// (a rise after a flat baseline) is skipped where the load's own curve decelerated over
+    /// the rise: its rise over the segment's newer half falls short of its older half's by at
+    /// least this share of its range over the segment (a leak whose floor also follows the load
+    /// slows with it). 0 turns it off.
+    pub warmup_load_decel: f64,
     /// A firing alert that has been active (pending, then firing) for at least this long stays
     /// firing while the floor's newest hour (12 floor points, at least half of them with a
     /// yesterday in the daily profile) stands above yesterday's at the same hour, at the
@@ -359,6 +373,7 @@ impl Default for DetectorConfig {
             traffic_veto: true,
             veto_keeps: 0.9,
             veto_record_curve: 2.5,
+            veto_level_rise_secs: 7200.0,
             veto_slow_evidence: 0.5,
             traffic_reuse_secs: 600.0,
             traffic_unmask: true,
@@ -377,6 +392,7 @@ impl Default for DetectorConfig {
             urgent_deceleration: 0.5,
             urgent_traffic: true,
             warmup_bound: 0.2,
+            warmup_load_decel: 1.0,
             day_hold_secs: 12.0 * 3600.0,
         }
     }
@@ -515,6 +531,13 @@ impl DetectorConfig {
         range("day_hold_secs", self.day_hold_secs, 0.0, WEEK)?;
         range("veto_keeps", self.veto_keeps, 0.0, 1.0)?;
         range("veto_record_curve", self.veto_record_curve, 0.0, 100.0)?;
+        range("warmup_load_decel", self.warmup_load_decel, 0.0, 10.0)?;
+        range(
+            "veto_level_rise_secs",
+            self.veto_level_rise_secs,
+            0.0,
+            86400.0,
+        )?;
         range("veto_slow_evidence", self.veto_slow_evidence, 0.0, 100.0)?;
         range("traffic_reuse_secs", self.traffic_reuse_secs, 0.0, 86400.0)?;
         range("full_day_rest_secs", self.full_day_rest_secs, 0.0, 86400.0)?;
@@ -539,7 +562,7 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 24] = [
+        let edits: [fn(&mut DetectorConfig); 28] = [
             |c| c.warmup_deceleration = -0.1,
             |c| c.warmup_deceleration = 1.5,
             |c| c.veto_keeps = f64::NAN,
@@ -564,6 +587,10 @@ mod tests {
             |c| c.stop_unmask_lift = f64::NAN,
             |c| c.stop_steady_load = 1.5,
             |c| c.stop_steady_load = f64::NAN,
+            |c| c.warmup_load_decel = -0.1,
+            |c| c.warmup_load_decel = f64::NAN,
+            |c| c.veto_level_rise_secs = -1.0,
+            |c| c.veto_level_rise_secs = f64::NAN,
         ];
         for edit in edits {
             let mut c = DetectorConfig::default();
@@ -596,6 +623,8 @@ mod tests {
             active_rest_secs: 0.0,
             urgent_ttl_ratio: 0.0,
             urgent_traffic: false,
+            warmup_load_decel: 0.0,
+            veto_level_rise_secs: 0.0,
             day_hold_secs: 0.0,
             warmup_bound: 0.0,
             ..DetectorConfig::default()
