@@ -321,8 +321,9 @@ type AnalyzeOptions struct {
 	// Where the warm-up test runs on a rise that is not urgent (`urgent_ttl_ratio`): a rise
 	// whose newest third climbs slower than its first is a warm-up when its rise so far, plus
 	// what a geometric slowdown at that pace would still add, stays below this share of the
-	// baseline (a cache's size is bounded: a warm-up adds a fifth to a third of it). 0 turns
-	// it off.
+	// baseline (a cache's size is bounded: a warm-up adds a fifth to a third of it), except
+	// where the load itself decelerated over a rise after a flat baseline
+	// (`warmup_load_decel`). 0 turns it off.
 	WarmupBound *float64 `json:"warmup_bound,omitempty"`
 	// A rise whose second half climbs at less than this share of its first half's rate is
 	// decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
@@ -667,8 +668,9 @@ type DetectorOptions struct {
 	// Where the warm-up test runs on a rise that is not urgent (`urgent_ttl_ratio`): a rise
 	// whose newest third climbs slower than its first is a warm-up when its rise so far, plus
 	// what a geometric slowdown at that pace would still add, stays below this share of the
-	// baseline (a cache's size is bounded: a warm-up adds a fifth to a third of it). 0 turns
-	// it off.
+	// baseline (a cache's size is bounded: a warm-up adds a fifth to a third of it), except
+	// where the load itself decelerated over a rise after a flat baseline
+	// (`warmup_load_decel`). 0 turns it off.
 	WarmupBound *float64 `json:"warmup_bound,omitempty"`
 	// A rise whose second half climbs at less than this share of its first half's rate is
 	// decelerating: a warm-up, not a leak. 0 turns the warm-up test off.

@@ -4,7 +4,7 @@
 //! situations; `TRAFFIC=1` feeds the scenario's traffic). A diagnostic for tuning on training
 //! seeds. `SET=field=value,...` overrides options as the benches' `--set` does.
 
-use leaksense_bench::{config, parse_set};
+use leaksense_bench::{config, overrides_from_env};
 use leaksense_core::detect::Detector;
 use leaksense_core::detect::scenarios::{START_MS, Situation, generate};
 
@@ -33,13 +33,7 @@ fn main() {
         sc.limit_reached_ms.map(hours),
         sc.step_secs
     );
-    // `SET=field=value,field=value` overrides options, as the benches' `--set`.
-    let overrides: Vec<_> = std::env::var("SET")
-        .unwrap_or_default()
-        .split(',')
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| parse_set(kv).expect("field=value"))
-        .collect();
+    let overrides = overrides_from_env();
     let cfg = config(&sc, &overrides);
     let mut d = Detector::new(cfg).expect("valid config");
     let traffic = std::env::var_os("TRAFFIC").is_some();

@@ -2,7 +2,7 @@
 //! `TRAFFIC=1` feeds its traffic). A diagnostic for tuning on training seeds (100..140).
 
 use leaksense_bench::unseen::{Shape, generate};
-use leaksense_bench::{parse_set, with_overrides};
+use leaksense_bench::{overrides_from_env, with_overrides};
 use leaksense_core::detect::{Detector, DetectorConfig};
 
 fn main() {
@@ -22,13 +22,7 @@ fn main() {
         s.truth.growth_stop_ms.map(hours),
         s.truth.limit_reached_ms.map(hours)
     );
-    // `SET=field=value,field=value` overrides options, as the benches' `--set`.
-    let overrides: Vec<_> = std::env::var("SET")
-        .unwrap_or_default()
-        .split(',')
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| parse_set(kv).expect("field=value"))
-        .collect();
+    let overrides = overrides_from_env();
     let cfg = with_overrides(
         DetectorConfig {
             limit: s.limit,

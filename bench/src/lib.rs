@@ -44,6 +44,17 @@ pub fn parse_set(kv: &str) -> Option<(String, serde_json::Value)> {
     Some((k.to_string(), v))
 }
 
+/// The overrides in the `SET` environment variable (`field=value,field=value`), as `--set`
+/// gives them to the benches; for the diagnostic examples.
+pub fn overrides_from_env() -> Vec<(String, serde_json::Value)> {
+    std::env::var("SET")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| parse_set(kv).expect("SET=field=value,..."))
+        .collect()
+}
+
 /// A seed range `A..B` with `A < B`, as the benches and examples take it.
 pub fn parse_seeds(s: &str) -> Option<(u64, u64)> {
     let (a, b) = s.split_once("..")?;

@@ -452,8 +452,9 @@ export interface AnalyzeOptions {
    * Where the warm-up test runs on a rise that is not urgent (`urgent_ttl_ratio`): a rise
    * whose newest third climbs slower than its first is a warm-up when its rise so far, plus
    * what a geometric slowdown at that pace would still add, stays below this share of the
-   * baseline (a cache's size is bounded: a warm-up adds a fifth to a third of it). 0 turns
-   * it off.
+   * baseline (a cache's size is bounded: a warm-up adds a fifth to a third of it), except
+   * where the load itself decelerated over a rise after a flat baseline
+   * (`warmup_load_decel`). 0 turns it off.
    */
   warmup_bound?: number;
   /**
@@ -966,8 +967,9 @@ export interface DetectorOptions {
    * Where the warm-up test runs on a rise that is not urgent (`urgent_ttl_ratio`): a rise
    * whose newest third climbs slower than its first is a warm-up when its rise so far, plus
    * what a geometric slowdown at that pace would still add, stays below this share of the
-   * baseline (a cache's size is bounded: a warm-up adds a fifth to a third of it). 0 turns
-   * it off.
+   * baseline (a cache's size is bounded: a warm-up adds a fifth to a third of it), except
+   * where the load itself decelerated over a rise after a flat baseline
+   * (`warmup_load_decel`). 0 turns it off.
    */
   warmup_bound?: number;
   /**

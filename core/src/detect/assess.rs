@@ -880,21 +880,19 @@ fn judge(
         cfg.warmup_deceleration
     };
     let decel = (decel && share > 0.0).then_some(share);
-    let mut shaped = continues && shaped_like_a_leak(blocks, decel, slopes);
     // Where the load's own curve decelerated over the rise (`warmup_load_decel`), a floor that
-    // follows it slows too: there the raw floor's deceleration is no warm-up's mark, and the
-    // test only traffic adds (after a flat baseline) does not hold it. Looked at only where
-    // that test would hold the rise.
-    if continues
-        && !shaped
-        && decel.is_some()
-        && s.hinge.index > 0
-        && s.loads.is_some()
-        && s.load_decelerated()
-    {
+    // follows it slows too: there the raw floor's deceleration is no warm-up's mark, and neither
+    // the test only traffic adds (after a flat baseline) nor the bound on a slowing rise's total
+    // (`warmup_bound`) holds it. Looked at only where one of them would hold the rise.
+    let slowed_with_load =
+        || decel.is_some() && s.hinge.index > 0 && s.loads.is_some() && s.load_decelerated();
+    let mut shaped = continues && shaped_like_a_leak(blocks, decel, slopes);
+    if continues && !shaped && slowed_with_load() {
         shaped = shaped_like_a_leak(blocks, None, slopes);
     }
-    if !shaped || (decel.is_some() && !urgent && bounded_warmup(s, blocks, slopes)) {
+    if !shaped
+        || (decel.is_some() && !urgent && bounded_warmup(s, blocks, slopes) && !slowed_with_load())
+    {
         est.held = Some(if continues {
             NoLeakReason::WarmUp
         } else {

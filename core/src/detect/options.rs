@@ -316,8 +316,9 @@ pub struct DetectorConfig {
     /// Where the warm-up test runs on a rise that is not urgent (`urgent_ttl_ratio`): a rise
     /// whose newest third climbs slower than its first is a warm-up when its rise so far, plus
     /// what a geometric slowdown at that pace would still add, stays below this share of the
-    /// baseline (a cache's size is bounded: a warm-up adds a fifth to a third of it). 0 turns
-    /// it off.
+    /// baseline (a cache's size is bounded: a warm-up adds a fifth to a third of it), except
+    /// where the load itself decelerated over a rise after a flat baseline
+    /// (`warmup_load_decel`). 0 turns it off.
     pub warmup_bound: f64,
     /// With traffic known and `traffic_warmup`: the deceleration test that only traffic adds
     /// (a rise after a flat baseline) is skipped where the load's own curve decelerated over
