@@ -563,7 +563,7 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 28] = [
+        let edits: [fn(&mut DetectorConfig); 31] = [
             |c| c.warmup_deceleration = -0.1,
             |c| c.warmup_deceleration = 1.5,
             |c| c.veto_keeps = f64::NAN,
@@ -592,6 +592,9 @@ mod tests {
             |c| c.warmup_load_decel = f64::NAN,
             |c| c.veto_level_rise_secs = -1.0,
             |c| c.veto_level_rise_secs = f64::NAN,
+            |c| c.warmup_bound = -0.1,
+            |c| c.warmup_bound = 11.0,
+            |c| c.warmup_bound = f64::NAN,
         ];
         for edit in edits {
             let mut c = DetectorConfig::default();
