@@ -184,18 +184,19 @@ fn main() {
     let runs: Vec<(Run, Run)> = par_map(&leaks, |l| (run(l, true), run(l, false)));
     let f = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.0}"));
     if std::env::var_os("ROWS").is_some() {
-        println!("bench,situation,seed,share,col,pending,firing,window");
+        println!("bench,situation,seed,share,col,pending,firing,window,no_rise");
         for (i, (l, (t, a))) in leaks.iter().zip(&runs).enumerate() {
             let bench = if i < quality { "quality" } else { "unseen" };
             for (col, r) in [("traffic", t), ("alone", a)] {
                 println!(
-                    "{bench},{},{},{:.3},{col},{},{},{}",
+                    "{bench},{},{},{:.3},{col},{},{},{},{:.0}",
                     l.name,
                     l.seed,
                     l.share,
                     f(r.pending),
                     f(r.firing),
-                    f(r.window)
+                    f(r.window),
+                    r.held[0]
                 );
             }
         }
