@@ -26,24 +26,7 @@ fn main() {
         .iter()
         .flat_map(|&s| (a..b).map(move |seed| (s, seed)))
         .collect();
-    let rows: Vec<String> = std::thread::scope(|scope| {
-        let handles: Vec<_> = jobs
-            .chunks(jobs.len().div_ceil(2))
-            .map(|chunk| {
-                let overrides = &overrides;
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|&(s, seed)| row(s, seed, overrides))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("worker"))
-            .collect()
-    });
+    let rows = leaksense_bench::par_map(&jobs, |&(s, seed)| row(s, seed, &overrides));
     for r in rows {
         println!("{r}");
     }

@@ -1,9 +1,9 @@
 //! Prints the alert events of one unseen-generator series (`trace_unseen SHAPE SEED`;
 //! `TRAFFIC=1` feeds its traffic). A diagnostic for tuning on training seeds (100..140).
 
+use leaksense_bench::overrides_from_env;
 use leaksense_bench::unseen::{Shape, generate};
-use leaksense_bench::{overrides_from_env, with_overrides};
-use leaksense_core::detect::{Detector, DetectorConfig};
+use leaksense_core::detect::Detector;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -23,13 +23,7 @@ fn main() {
         s.truth.limit_reached_ms.map(hours)
     );
     let overrides = overrides_from_env();
-    let cfg = with_overrides(
-        DetectorConfig {
-            limit: s.limit,
-            ..DetectorConfig::for_kind(s.kind)
-        },
-        &overrides,
-    );
+    let cfg = leaksense_bench::unseen_config(&s, &overrides);
     let mut d = Detector::new(cfg).expect("valid config");
     let traffic = std::env::var_os("TRAFFIC").is_some();
     let mut rates = s.traffic.iter().peekable();

@@ -5,7 +5,7 @@
 //! SEED` prints one series' events with traffic and its floor with loads (`EVERY=1`: the state
 //! and reason every 30 min). `SET=key=value,...` overrides options; `VERBOSE=1` lists series.
 use leaksense_bench::unseen::{Shape, generate};
-use leaksense_core::detect::{AlertState, Detector, DetectorConfig};
+use leaksense_core::detect::{AlertState, Detector};
 use std::collections::BTreeMap;
 
 fn first_firing(
@@ -14,17 +14,11 @@ fn first_firing(
     start: i64,
     tally: Option<&mut BTreeMap<String, f64>>,
 ) -> Option<i64> {
-    let cfg = DetectorConfig {
-        limit: s.limit,
-        ..DetectorConfig::for_kind(s.kind)
-    };
-    let overrides: Vec<_> = std::env::var("SET")
-        .unwrap_or_default()
-        .split(",")
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| leaksense_bench::parse_set(kv).unwrap())
-        .collect();
-    let mut d = Detector::new(leaksense_bench::with_overrides(cfg, &overrides)).unwrap();
+    let mut d = Detector::new(leaksense_bench::unseen_config(
+        s,
+        &leaksense_bench::overrides_from_env(),
+    ))
+    .unwrap();
     let mut rates = s.traffic.iter().peekable();
     let mut last_probe = 0i64;
     let mut tally = tally;
@@ -139,13 +133,7 @@ pub fn trace(shape: Shape, seed: u64) {
         .filter(|kv| !kv.is_empty())
         .map(|kv| leaksense_bench::parse_set(kv).unwrap())
         .collect();
-    let cfg = leaksense_bench::with_overrides(
-        DetectorConfig {
-            limit: s.limit,
-            ..DetectorConfig::for_kind(s.kind)
-        },
-        &overrides,
-    );
+    let cfg = leaksense_bench::unseen_config(&s, &overrides);
     let mut d = Detector::new(cfg).unwrap();
     let mut rates = s.traffic.iter().peekable();
     let mut last = 0i64;

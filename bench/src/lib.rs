@@ -17,6 +17,20 @@ pub fn config(sc: &Scenario, overrides: &[(String, serde_json::Value)]) -> Detec
     with_overrides(cfg, overrides)
 }
 
+/// The detector's defaults for an unseen-generator series' kind and limit, with `key=value`
+/// overrides applied (a function here, not a method: `examples/timeline` includes
+/// `src/unseen.rs` by path).
+pub fn unseen_config(
+    s: &unseen::Series,
+    overrides: &[(String, serde_json::Value)],
+) -> DetectorConfig {
+    let cfg = DetectorConfig {
+        limit: s.limit,
+        ..DetectorConfig::for_kind(s.kind)
+    };
+    with_overrides(cfg, overrides)
+}
+
 /// `cfg` with `key=value` overrides applied.
 pub fn with_overrides(
     cfg: DetectorConfig,
@@ -60,4 +74,19 @@ pub fn parse_seeds(s: &str) -> Option<(u64, u64)> {
     let (a, b) = s.split_once("..")?;
     let (a, b) = (a.parse().ok()?, b.parse().ok()?);
     (a < b).then_some((a, b))
+}
+
+/// `f` over `items` on two threads (the machines these run on have two cores), in order.
+pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(items.len().div_ceil(2).max(1))
+            .map(|chunk| scope.spawn(move || chunk.iter().map(f).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("worker"))
+            .collect()
+    })
 }

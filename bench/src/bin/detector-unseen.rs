@@ -14,8 +14,7 @@ use leaksense_bench::quality::{
     read_timelines, replay_previous, row,
 };
 use leaksense_bench::unseen::{Shape, generate};
-use leaksense_bench::{parse_seeds, parse_set, with_overrides};
-use leaksense_core::detect::DetectorConfig;
+use leaksense_bench::{parse_seeds, parse_set};
 use std::process::ExitCode;
 
 /// `--seeds A..B` (default 0..40), `--previous FILE`, `--set field=value` overrides and
@@ -77,13 +76,7 @@ fn main() -> ExitCode {
             if s.samples.len() < 2 {
                 continue;
             }
-            let cfg = with_overrides(
-                DetectorConfig {
-                    limit: s.limit,
-                    ..DetectorConfig::for_kind(s.kind)
-                },
-                &overrides,
-            );
+            let cfg = leaksense_bench::unseen_config(&s, &overrides);
             let mut out = vec![
                 leaksense(&s.samples, Some(&s.traffic), &[], &s.truth, cfg.clone()),
                 leaksense(&s.samples, None, &[], &s.truth, cfg),
