@@ -26,10 +26,11 @@ fn main() {
         .unwrap_or(15);
     let sc = generate(sit, seed, step);
     println!(
-        "leak start {:?} h, stop {:?} h, share {:?}/h, limit reached {:?} h, step {} s",
+        "leak start {:?} h, stop {:?} h, share {:?}/h, limit {:?}, reached {:?} h, step {} s",
         sc.leak_start_ms.map(hours),
         sc.growth_stop_ms.map(hours),
         sc.leak_share_per_hour,
+        sc.limit,
         sc.limit_reached_ms.map(hours),
         sc.step_secs
     );

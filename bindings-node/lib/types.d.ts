@@ -402,6 +402,22 @@ export interface AnalyzeOptions {
    */
   urgent_deceleration?: number;
   /**
+   * With `urgent_ttl_ratio`: the rise an urgent rise needs over the floor's noise, in
+   * residual sigmas, where `min_rise_sigmas` is more (a rise that will reach the limit soon
+   * need not stand as far out of the noise); `min_rise_sigmas` or more (the default): no
+   * change. At 2, on training seeds, 4 more of 259 leaks that reach their limit are alerted
+   * with half their time to it left, for 1 more healthy false alarm in each column.
+   */
+  urgent_rise_sigmas?: number;
+  /**
+   * With `urgent_ttl_ratio`: an urgent rise is not held by the one-step test of the warm-up
+   * test (a rise better described by one jump between two levels than by a line): on
+   * 5-min and 1-min points a leak's rise is often as well described by a jump (on training
+   * seeds, with traffic, 1 more of 259 quality and 1 more of 76 unseen leaks that reach their
+   * limit alerted with half their time to it left, no new false alarm).
+   */
+  urgent_step?: boolean;
+  /**
    * With a limit and traffic known: an urgent rise (`urgent_ttl_ratio`) that has lasted
    * 1.5 h, under a floor still below the limit, is not held by what only traffic adds: the
    * warm-up test judges it as on the series alone (`traffic_warmup` off for it), and at
@@ -916,6 +932,22 @@ export interface DetectorOptions {
    * 0 skips the warm-up test for it; `warmup_deceleration` or more: no change.
    */
   urgent_deceleration?: number;
+  /**
+   * With `urgent_ttl_ratio`: the rise an urgent rise needs over the floor's noise, in
+   * residual sigmas, where `min_rise_sigmas` is more (a rise that will reach the limit soon
+   * need not stand as far out of the noise); `min_rise_sigmas` or more (the default): no
+   * change. At 2, on training seeds, 4 more of 259 leaks that reach their limit are alerted
+   * with half their time to it left, for 1 more healthy false alarm in each column.
+   */
+  urgent_rise_sigmas?: number;
+  /**
+   * With `urgent_ttl_ratio`: an urgent rise is not held by the one-step test of the warm-up
+   * test (a rise better described by one jump between two levels than by a line): on
+   * 5-min and 1-min points a leak's rise is often as well described by a jump (on training
+   * seeds, with traffic, 1 more of 259 quality and 1 more of 76 unseen leaks that reach their
+   * limit alerted with half their time to it left, no new false alarm).
+   */
+  urgent_step?: boolean;
   /**
    * With a limit and traffic known: an urgent rise (`urgent_ttl_ratio`) that has lasted
    * 1.5 h, under a floor still below the limit, is not held by what only traffic adds: the

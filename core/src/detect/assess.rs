@@ -886,9 +886,13 @@ fn judge(
     // (`warmup_bound`) holds it. Looked at only where one of them would hold the rise.
     let slowed_with_load =
         || decel.is_some() && s.hinge.index > 0 && s.loads.is_some() && s.load_decelerated();
-    let mut shaped = continues && shaped_like_a_leak(blocks, decel, slopes);
+    // An urgent rise (`urgent_step`) is not held by the one-step test: a rise that reaches the
+    // limit within `urgent_ttl_ratio` times its age is a danger even if one jump between two
+    // levels describes it better than a line (5-min and 1-min points often do).
+    let step_test = !(urgent && cfg.urgent_step);
+    let mut shaped = continues && shaped_like_a_leak(blocks, decel, step_test, slopes);
     if continues && !shaped && slowed_with_load() {
-        shaped = shaped_like_a_leak(blocks, None, slopes);
+        shaped = shaped_like_a_leak(blocks, None, step_test, slopes);
     }
     if !shaped
         || (decel.is_some() && !urgent && bounded_warmup(s, blocks, slopes) && !slowed_with_load())
@@ -912,7 +916,13 @@ fn judge(
         return healthy;
     }
     let sigma = residual_sigma(s.points, &s.hinge, values);
-    let cond = lo * dur_secs >= cfg.min_rise_sigmas * sigma;
+    // An urgent rise need not stand as far out of the noise (`urgent_rise_sigmas`).
+    let sigmas = if urgent {
+        cfg.min_rise_sigmas.min(cfg.urgent_rise_sigmas)
+    } else {
+        cfg.min_rise_sigmas
+    };
+    let cond = lo * dur_secs >= sigmas * sigma;
     // The hold shortens only for growth that left a flat baseline of at least
     // `min_growth_secs` (not a warm-up's tail) and has lasted `min_growth_secs + for_secs`,
     // as long as the normal path needs at least (longer than a deploy's or a cache fill's ramp).
@@ -1205,7 +1215,12 @@ fn trend_free_response(points: &[Sample], loads: &[f64]) -> f64 {
 
 /// The shape tests of a rise that still goes on: not a ramp that levelled off, not one step,
 /// and, with `decel`, not a decelerating rise (a warm-up).
-fn shaped_like_a_leak(blocks: &[(f64, f64)], decel: Option<f64>, slopes: &mut Vec<i64>) -> bool {
+fn shaped_like_a_leak(
+    blocks: &[(f64, f64)],
+    decel: Option<f64>,
+    step_test: bool,
+    slopes: &mut Vec<i64>,
+) -> bool {
     // A rise that has levelled off (the end of a deploy's or a cache fill's ramp, a warm-up)
     // fits "rising, then flat" better than a line; judged on every block, not on the newest
     // third's own noisy slope.
@@ -1213,8 +1228,8 @@ fn shaped_like_a_leak(blocks: &[(f64, f64)], decel: Option<f64>, slopes: &mut Ve
         return false;
     }
     // A deploy step, a cache fill or a warm-up is one jump between two levels; a leak is
-    // better described by a line than by any single jump.
-    if !line_beats_step(blocks) {
+    // better described by a line than by any single jump (not asked with `step_test` off).
+    if step_test && !line_beats_step(blocks) {
         return false;
     }
     // A decelerating rise is a warm-up (the tail of one since start, or a cache warming after

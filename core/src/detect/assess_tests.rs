@@ -296,6 +296,22 @@ fn a_rise_that_reaches_the_limit_soon_is_judged_with_a_looser_warm_up_test() {
 }
 
 #[test]
+fn an_urgent_rise_is_not_held_by_the_one_step_test() {
+    // A training seed of a leak on 5-min points that reaches its limit: one jump between two
+    // levels describes its rise better than a line until past half its time to the limit, in
+    // both columns; urgent, it is alerted before the half mark.
+    let sc = generate(Situation::SparseLeak, 17, 15);
+    let (start, oom) = (sc.leak_start_ms.unwrap(), sc.limit_reached_ms.unwrap());
+    let half = start + (oom - start) / 2;
+    for traffic in [true, false] {
+        let on = fired(&events(&sc, traffic, |_| {}), start).expect("fires");
+        assert!(on <= half, "traffic {traffic}");
+        let off = fired(&events(&sc, traffic, |c| c.urgent_step = false), start);
+        assert!(off.is_none_or(|t| t > half), "traffic {traffic}");
+    }
+}
+
+#[test]
 fn an_urgent_rise_with_traffic_is_not_held_by_a_response_the_floor_never_showed() {
     // Training seeds whose leak, with traffic, the record-load veto (a night load too flat to
     // bound the floor's response) and the traffic-only warm-up test held to the end; urgent
