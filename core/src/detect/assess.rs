@@ -16,6 +16,26 @@ use super::stats::{
 };
 use crate::series::{Ring, Sample};
 
+/// Records a diagnostic tag (feature `probe`: [`super::probe`]); nothing without the feature.
+macro_rules! probe {
+    (phase $p:expr) => {
+        #[cfg(feature = "probe")]
+        super::probe::phase($p);
+    };
+    (when $c:expr, $($t:tt)*) => {
+        #[cfg(feature = "probe")]
+        if super::probe::enabled() && $c {
+            super::probe::tag(&format!($($t)*));
+        }
+    };
+    ($($t:tt)*) => {
+        #[cfg(feature = "probe")]
+        if super::probe::enabled() {
+            super::probe::tag(&format!($($t)*));
+        }
+    };
+}
+
 /// A firing alert resolves once the newest third of the segment, or the last [`RECENT_SECS`],
 /// rises (at its rate's upper bound) less than this share of the segment's rate.
 const RECENT_SHARE: f64 = 0.3;
@@ -320,6 +340,7 @@ pub(super) fn assess(
     // skips them (a firing alert's judgements are the costliest: every one of them, at every
     // bucket); `analysis()` still makes them for its estimates.
     let held = firing && held_above_yesterday(cfg, view);
+    probe!(when held, "dayhold");
     if lazy && held {
         let now = view.floor.last().map(|p| p.value);
         let kept = Estimate {
@@ -408,7 +429,9 @@ fn assess_with_load(
         differenced: false,
         yesterday_level: None,
     };
+    probe!(phase "raw");
     let (verdict, cond) = judge_points(&ctx, points, xs, values, slopes, load_work, &mut est);
+    probe!("{}", if cond { "COND" } else { "HEALTHY" });
     // With traffic known, a leak can hide under a floor that falls with the load: judge the
     // floor with the load's part taken out too, while the load has fallen or an alert fires,
     // or (`unmask_full_day`) once the window spans a day.
@@ -419,6 +442,7 @@ fn assess_with_load(
     // shows no plateau until the evening.
     if cond && firing && cfg.stop_load_out {
         let start = est.growth_start_ms;
+        probe!(phase "lo");
         if let Some(stop) = levelled_off_load_out(&ctx, points, x, start, slopes, adjusted) {
             est.growth_stop_ms = Some(stop);
             est.held = Some(NoLeakReason::LevelledOff);
@@ -448,10 +472,12 @@ fn assess_with_load(
         return (verdict, cond, est);
     }
     let mut hidden = est;
+    probe!(phase "unm");
     let found = load::unmask(points, x, cfg.unmask_moves, load_work, adjusted)
         && judge_points(&ctx, adjusted, None, values, slopes, load_work, &mut hidden).1
         && !(firing && unmasked_flat_too(cfg, z, &est, &hidden, adjusted, slopes));
     load_work.quiet_at = (!found).then_some(now);
+    probe!("{}", if found { "FOUND" } else { "NONE" });
     if found {
         (Verdict::Leak, true, hidden)
     } else {
@@ -691,7 +717,9 @@ fn against_yesterday(ctx: &Context, work: &mut Work, est: Estimate) -> Option<Es
         yesterday_level: ctx.cfg.profile_day_rise.then_some(level),
         ..*ctx
     };
+    probe!(phase "yday");
     let (_, cond) = judge_points(ctx, adjusted, None, values, slopes, load_work, &mut found);
+    probe!("{}", if cond { "FOUND" } else { "NONE" });
     cond.then_some(found)
 }
 
@@ -840,9 +868,11 @@ fn judge(
     if lo > 0.0 && seg.len() >= MIN_POINTS {
         est.growth_start_ms = Some(seg[0].ts_ms);
     } else {
+        probe!("gate");
         return healthy;
     }
     if dur_secs < cfg.min_growth_secs {
+        probe!("tooshort");
         est.held = Some(NoLeakReason::TooShort);
         return healthy;
     }
@@ -859,7 +889,9 @@ fn judge(
                     .saturating_add((blocks[knee].0 * 1000.0) as i64)
             });
         }
+        probe!(when !continues, "thirds");
         if continues && est.growth_stop_ms.is_none() || burst_holds(s) {
+            probe!(when burst_holds(s), "burst");
             est.growth_stop_ms = None;
             return (Verdict::Leak, true);
         }
@@ -986,6 +1018,7 @@ fn levelled_off(
 ) -> Option<i64> {
     let (f, knee) = plateau(blocks);
     if f < PLATEAU_F || knee == 0 {
+        probe!("noknee");
         return None;
     }
     let seg = s.seg;
@@ -1018,10 +1051,23 @@ fn levelled_off(
         }
     }
     if now.saturating_sub(knee_ms) < needed_ms {
+        probe!(
+            "short_{}",
+            if needed_ms > short_ms {
+                "stopmin"
+            } else if short_ms == pause_ms as i64 {
+                "pause"
+            } else if short_ms == s.window_ms {
+                "window"
+            } else {
+                "recent"
+            }
+        );
         return None;
     }
     let flat = &seg[flat_at..];
     if flat.len() < MIN_POINTS {
+        probe!("fewflat");
         return None;
     }
     let flat_secs = now.saturating_sub(knee_ms) as f64 / 1000.0;
@@ -1029,11 +1075,13 @@ fn levelled_off(
     // part's own noise: a slow leak under noise has flat-looking stretches.
     let k = s.cfg.stop_noise_sigmas;
     if k > 0.0 && flat_secs * rate < k * flat_sigma(flat, slopes) {
+        probe!("noise");
         return None;
     }
     if s.loads
         .is_some_and(|x| load_hides(s.points, x, flat.len(), rate * flat_secs))
     {
+        probe!("loadhides");
         return None;
     }
     let (_, _, hi) = sen(flat, TEST_POINTS, Some((z, Bounds::High)), slopes);
@@ -1053,7 +1101,11 @@ fn levelled_off(
         }
         _ => RECENT_SHARE,
     };
-    hi.is_some_and(|h| h < share * rate).then_some(knee_ms)
+    let level = hi.is_some_and(|h| h < share * rate);
+    if !level {
+        probe!("bound {:.2}", hi.unwrap_or(f64::NAN) / rate);
+    }
+    level.then_some(knee_ms)
 }
 
 /// With traffic known (`stop_load_out`), for a firing alert whose raw floor still rises: when

@@ -16,6 +16,8 @@ mod traffic;
 pub use prom::{WindowRule, deriv, predict_linear};
 pub mod inflection;
 mod load;
+#[cfg(feature = "probe")]
+pub mod probe;
 mod profile;
 mod reason;
 pub mod secs;
