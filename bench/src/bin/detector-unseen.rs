@@ -116,5 +116,9 @@ fn main() -> ExitCode {
         cells(&all, |x| median_min(&x.fast_delays)),
     );
     println!("{}", caught_by_new_alert_line(&all));
+    println!(
+        "Leaks whose alert resolved while still growing: {}.",
+        cells(&all, |x| x.resolved_while_leaking.to_string())
+    );
     ExitCode::SUCCESS
 }
