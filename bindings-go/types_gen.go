@@ -336,6 +336,11 @@ type AnalyzeOptions struct {
 	WarmupLoadDecel *float64 `json:"warmup_load_decel,omitempty"`
 	// Time after start or restart during which no leak is declared (warm-up).
 	WarmupSecs *float64 `json:"warmup_secs,omitempty"`
+	// Where `warmup_bound` runs (it is not 0): its bound for a rise with no flat baseline
+	// before it (it began with the series or its window, as a warm-up begins with the
+	// process), where this is larger: a decelerating rise from the start whose projected total
+	// stays below this share of the baseline is a warm-up. 0 leaves `warmup_bound` alone.
+	WarmupStartBound *float64 `json:"warmup_start_bound,omitempty"`
 }
 
 // ArticleSuspect: A route flagged by one of the article's rules.
@@ -683,6 +688,11 @@ type DetectorOptions struct {
 	WarmupLoadDecel *float64 `json:"warmup_load_decel,omitempty"`
 	// Time after start or restart during which no leak is declared (warm-up).
 	WarmupSecs *float64 `json:"warmup_secs,omitempty"`
+	// Where `warmup_bound` runs (it is not 0): its bound for a rise with no flat baseline
+	// before it (it began with the series or its window, as a warm-up begins with the
+	// process), where this is larger: a decelerating rise from the start whose projected total
+	// stays below this share of the baseline is a warm-up. 0 leaves `warmup_bound` alone.
+	WarmupStartBound *float64 `json:"warmup_start_bound,omitempty"`
 }
 
 // Event: One event of a monitor, with the report the core built for it (outside its state lock,

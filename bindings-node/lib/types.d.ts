@@ -474,6 +474,13 @@ export interface AnalyzeOptions {
    * Time after start or restart during which no leak is declared (warm-up).
    */
   warmup_secs?: number;
+  /**
+   * Where `warmup_bound` runs (it is not 0): its bound for a rise with no flat baseline
+   * before it (it began with the series or its window, as a warm-up begins with the
+   * process), where this is larger: a decelerating rise from the start whose projected total
+   * stays below this share of the baseline is a warm-up. 0 leaves `warmup_bound` alone.
+   */
+  warmup_start_bound?: number;
 }
 
 /**
@@ -989,6 +996,13 @@ export interface DetectorOptions {
    * Time after start or restart during which no leak is declared (warm-up).
    */
   warmup_secs?: number;
+  /**
+   * Where `warmup_bound` runs (it is not 0): its bound for a rise with no flat baseline
+   * before it (it began with the series or its window, as a warm-up begins with the
+   * process), where this is larger: a decelerating rise from the start whose projected total
+   * stays below this share of the baseline is a warm-up. 0 leaves `warmup_bound` alone.
+   */
+  warmup_start_bound?: number;
 }
 
 /**

@@ -127,6 +127,7 @@ AnalyzeOptions = TypedDict(
         "warmup_deceleration": float,
         "warmup_load_decel": float,
         "warmup_secs": float,
+        "warmup_start_bound": float,
     },
     total=False,
 )
@@ -246,6 +247,7 @@ DetectorOptions = TypedDict(
         "warmup_deceleration": float,
         "warmup_load_decel": float,
         "warmup_secs": float,
+        "warmup_start_bound": float,
     },
     total=False,
 )

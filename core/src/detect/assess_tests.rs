@@ -461,3 +461,16 @@ fn a_rise_whose_load_rose_then_fell_is_not_held_by_the_traffic_only_warm_up_test
     });
     assert_eq!(fired(&off, start), None);
 }
+
+#[test]
+fn a_warm_up_since_the_start_is_held_under_a_looser_bound() {
+    // `cache_warmup` 27 (training): a warm-up that began with the process (no flat baseline
+    // before it) fired with traffic 5.2 h in, its rise slowing but projected past a fifth of
+    // the baseline; a rise from the start is bounded by `warmup_start_bound` (0.4) instead
+    // (section 54).
+    let sc = generate(Situation::CacheWarmup, 27, 15);
+    let off = events(&sc, true, |c| c.warmup_start_bound = 0.0);
+    assert!(fired(&off, START_MS).is_some());
+    let on = events(&sc, true, |_| {});
+    assert_eq!(fired(&on, START_MS), None);
+}

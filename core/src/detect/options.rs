@@ -320,6 +320,11 @@ pub struct DetectorConfig {
     /// where the load itself decelerated over a rise after a flat baseline
     /// (`warmup_load_decel`). 0 turns it off.
     pub warmup_bound: f64,
+    /// Where `warmup_bound` runs (it is not 0): its bound for a rise with no flat baseline
+    /// before it (it began with the series or its window, as a warm-up begins with the
+    /// process), where this is larger: a decelerating rise from the start whose projected total
+    /// stays below this share of the baseline is a warm-up. 0 leaves `warmup_bound` alone.
+    pub warmup_start_bound: f64,
     /// With traffic known and `traffic_warmup`: the deceleration test that only traffic adds
     /// (a rise after a flat baseline) is skipped where the load's own curve decelerated over
     /// the rise: its rise over the segment's newer half falls short of its older half's by at
@@ -393,6 +398,7 @@ impl Default for DetectorConfig {
             urgent_deceleration: 0.5,
             urgent_traffic: true,
             warmup_bound: 0.2,
+            warmup_start_bound: 0.4,
             warmup_load_decel: 1.0,
             day_hold_secs: 12.0 * 3600.0,
         }
@@ -546,6 +552,7 @@ impl DetectorConfig {
         range("profile_same_load", self.profile_same_load, 0.0, 10.0)?;
         range("warmup_deceleration", self.warmup_deceleration, 0.0, 1.0)?;
         range("warmup_bound", self.warmup_bound, 0.0, 10.0)?;
+        range("warmup_start_bound", self.warmup_start_bound, 0.0, 10.0)?;
         if !(1..=10_000).contains(&self.max_events) {
             return Err(InputError::invalid_option(
                 "max_events",
@@ -563,7 +570,7 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 31] = [
+        let edits: [fn(&mut DetectorConfig); 34] = [
             |c| c.warmup_deceleration = -0.1,
             |c| c.warmup_deceleration = 1.5,
             |c| c.veto_keeps = f64::NAN,
@@ -595,6 +602,9 @@ mod tests {
             |c| c.warmup_bound = -0.1,
             |c| c.warmup_bound = 11.0,
             |c| c.warmup_bound = f64::NAN,
+            |c| c.warmup_start_bound = -0.1,
+            |c| c.warmup_start_bound = 11.0,
+            |c| c.warmup_start_bound = f64::NAN,
         ];
         for edit in edits {
             let mut c = DetectorConfig::default();
@@ -631,6 +641,7 @@ mod tests {
             veto_level_rise_secs: 0.0,
             day_hold_secs: 0.0,
             warmup_bound: 0.0,
+            warmup_start_bound: 0.0,
             ..DetectorConfig::default()
         };
         assert!(off.validate().is_ok());
