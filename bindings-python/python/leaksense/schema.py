@@ -128,6 +128,7 @@ AnalyzeOptions = TypedDict(
         "warmup_load_decel": float,
         "warmup_secs": float,
         "warmup_start_bound": float,
+        "warmup_start_secs": float,
     },
     total=False,
 )
@@ -248,6 +249,7 @@ DetectorOptions = TypedDict(
         "warmup_load_decel": float,
         "warmup_secs": float,
         "warmup_start_bound": float,
+        "warmup_start_secs": float,
     },
     total=False,
 )
