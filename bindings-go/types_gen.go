@@ -348,6 +348,16 @@ type AnalyzeOptions struct {
 	WarmupLoadDecel *float64 `json:"warmup_load_decel,omitempty"`
 	// Time after start or restart during which no leak is declared (warm-up).
 	WarmupSecs *float64 `json:"warmup_secs,omitempty"`
+	// Where `warmup_bound` runs (it is not 0): its bound for a rise with no flat baseline
+	// before it (it began with the series or its window, as a warm-up begins with the
+	// process) that has lasted at most `warmup_start_secs`, where this is larger: a
+	// decelerating rise from the start whose projected total stays below this share of the
+	// baseline is a warm-up. 0 leaves `warmup_bound` alone.
+	WarmupStartBound *float64 `json:"warmup_start_bound,omitempty"`
+	// How long a rise with no flat baseline before it is bounded by `warmup_start_bound`
+	// (seconds since the rise began): a warm-up that began with the process alarms within its
+	// first hours; a leak that follows it shows later. 0 turns `warmup_start_bound` off.
+	WarmupStartSecs *float64 `json:"warmup_start_secs,omitempty"`
 }
 
 // ArticleSuspect: A route flagged by one of the article's rules.
@@ -707,6 +717,16 @@ type DetectorOptions struct {
 	WarmupLoadDecel *float64 `json:"warmup_load_decel,omitempty"`
 	// Time after start or restart during which no leak is declared (warm-up).
 	WarmupSecs *float64 `json:"warmup_secs,omitempty"`
+	// Where `warmup_bound` runs (it is not 0): its bound for a rise with no flat baseline
+	// before it (it began with the series or its window, as a warm-up begins with the
+	// process) that has lasted at most `warmup_start_secs`, where this is larger: a
+	// decelerating rise from the start whose projected total stays below this share of the
+	// baseline is a warm-up. 0 leaves `warmup_bound` alone.
+	WarmupStartBound *float64 `json:"warmup_start_bound,omitempty"`
+	// How long a rise with no flat baseline before it is bounded by `warmup_start_bound`
+	// (seconds since the rise began): a warm-up that began with the process alarms within its
+	// first hours; a leak that follows it shows later. 0 turns `warmup_start_bound` off.
+	WarmupStartSecs *float64 `json:"warmup_start_secs,omitempty"`
 }
 
 // Event: One event of a monitor, with the report the core built for it (outside its state lock,

@@ -107,6 +107,9 @@ pub struct Series {
     pub truth: Truth,
     /// Mean leak rate over the floor at its start, per hour.
     pub share_per_hour: Option<f64>,
+    /// The growth plan's base level, size `a` (a share of the base), and times `b` and `c`
+    /// (seconds): a warm-up's shape, for diagnostics.
+    pub plan: [f64; 4],
 }
 
 struct R(fastrand::Rng);
@@ -289,6 +292,7 @@ pub fn generate(shape: Shape, seed: u64) -> Series {
             limit_reached_ms: reached.map(ms),
         },
         share_per_hour: plan.rate.zip(leak_floor).map(|(r, f)| r * H / f),
+        plan: [plan.base, plan.a, plan.b, plan.c],
     }
 }
 

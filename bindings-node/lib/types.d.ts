@@ -490,6 +490,20 @@ export interface AnalyzeOptions {
    * Time after start or restart during which no leak is declared (warm-up).
    */
   warmup_secs?: number;
+  /**
+   * Where `warmup_bound` runs (it is not 0): its bound for a rise with no flat baseline
+   * before it (it began with the series or its window, as a warm-up begins with the
+   * process) that has lasted at most `warmup_start_secs`, where this is larger: a
+   * decelerating rise from the start whose projected total stays below this share of the
+   * baseline is a warm-up. 0 leaves `warmup_bound` alone.
+   */
+  warmup_start_bound?: number;
+  /**
+   * How long a rise with no flat baseline before it is bounded by `warmup_start_bound`
+   * (seconds since the rise began): a warm-up that began with the process alarms within its
+   * first hours; a leak that follows it shows later. 0 turns `warmup_start_bound` off.
+   */
+  warmup_start_secs?: number;
 }
 
 /**
@@ -1021,6 +1035,20 @@ export interface DetectorOptions {
    * Time after start or restart during which no leak is declared (warm-up).
    */
   warmup_secs?: number;
+  /**
+   * Where `warmup_bound` runs (it is not 0): its bound for a rise with no flat baseline
+   * before it (it began with the series or its window, as a warm-up begins with the
+   * process) that has lasted at most `warmup_start_secs`, where this is larger: a
+   * decelerating rise from the start whose projected total stays below this share of the
+   * baseline is a warm-up. 0 leaves `warmup_bound` alone.
+   */
+  warmup_start_bound?: number;
+  /**
+   * How long a rise with no flat baseline before it is bounded by `warmup_start_bound`
+   * (seconds since the rise began): a warm-up that began with the process alarms within its
+   * first hours; a leak that follows it shows later. 0 turns `warmup_start_bound` off.
+   */
+  warmup_start_secs?: number;
 }
 
 /**

@@ -129,6 +129,8 @@ AnalyzeOptions = TypedDict(
         "warmup_deceleration": float,
         "warmup_load_decel": float,
         "warmup_secs": float,
+        "warmup_start_bound": float,
+        "warmup_start_secs": float,
     },
     total=False,
 )
@@ -250,6 +252,8 @@ DetectorOptions = TypedDict(
         "warmup_deceleration": float,
         "warmup_load_decel": float,
         "warmup_secs": float,
+        "warmup_start_bound": float,
+        "warmup_start_secs": float,
     },
     total=False,
 )

@@ -1299,8 +1299,17 @@ fn shaped_like_a_leak(
 /// a geometric slowdown at that pace, below `warmup_bound` of the baseline (a cache's size is
 /// bounded). The ratio q of the thirds' rates spans two thirds, so each third rises q = √ratio
 /// times the one before, and what is left after the newest third is its rise × q / (1 − q).
+/// A rise with no flat baseline before it (it began with the window: a warm-up starts with the
+/// process), for its first `warmup_start_secs`, is bounded by `warmup_start_bound` where that
+/// is larger (only where `warmup_bound` runs).
 fn bounded_warmup(s: &Segment, blocks: &[(f64, f64)], slopes: &mut Vec<i64>) -> bool {
-    let bound = s.cfg.warmup_bound;
+    let cfg = s.cfg;
+    let bound =
+        if s.hinge.index == 0 && cfg.warmup_bound > 0.0 && s.dur_secs <= cfg.warmup_start_secs {
+            s.cfg.warmup_bound.max(s.cfg.warmup_start_bound)
+        } else {
+            s.cfg.warmup_bound
+        };
     let nb = blocks.len();
     let third = nb / 3;
     if bound <= 0.0 || third < 3 {

@@ -477,3 +477,18 @@ fn a_rise_whose_load_rose_then_fell_is_not_held_by_the_traffic_only_warm_up_test
     });
     assert_eq!(fired(&off, start), None);
 }
+
+#[test]
+fn a_warm_up_since_the_start_is_held_under_a_looser_bound() {
+    // `slow_gc` 30 and `v8_slow_gc` 27 (training): a ramp that began with the process (no flat
+    // baseline before it) fired with traffic 1.1 h into it, slowing but projected past a
+    // fifth of the baseline; a rise from the start, in its first 4 h, is bounded by
+    // `warmup_start_bound` (0.4) instead (section 56).
+    for (situation, seed) in [(Situation::SlowGc, 30), (Situation::V8SlowGc, 27)] {
+        let sc = generate(situation, seed, 15);
+        let off = events(&sc, true, |c| c.warmup_start_bound = 0.0);
+        assert!(fired(&off, START_MS).is_some(), "{situation:?} {seed}");
+        let on = events(&sc, true, |_| {});
+        assert_eq!(fired(&on, START_MS), None, "{situation:?} {seed}");
+    }
+}

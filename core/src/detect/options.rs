@@ -332,6 +332,16 @@ pub struct DetectorConfig {
     /// where the load itself decelerated over a rise after a flat baseline
     /// (`warmup_load_decel`). 0 turns it off.
     pub warmup_bound: f64,
+    /// Where `warmup_bound` runs (it is not 0): its bound for a rise with no flat baseline
+    /// before it (it began with the series or its window, as a warm-up begins with the
+    /// process) that has lasted at most `warmup_start_secs`, where this is larger: a
+    /// decelerating rise from the start whose projected total stays below this share of the
+    /// baseline is a warm-up. 0 leaves `warmup_bound` alone.
+    pub warmup_start_bound: f64,
+    /// How long a rise with no flat baseline before it is bounded by `warmup_start_bound`
+    /// (seconds since the rise began): a warm-up that began with the process alarms within its
+    /// first hours; a leak that follows it shows later. 0 turns `warmup_start_bound` off.
+    pub warmup_start_secs: f64,
     /// With traffic known and `traffic_warmup`: the deceleration test that only traffic adds
     /// (a rise after a flat baseline) is skipped where the load's own curve decelerated over
     /// the rise: its rise over the segment's newer half falls short of its older half's by at
@@ -407,6 +417,8 @@ impl Default for DetectorConfig {
             urgent_rise_sigmas: 3.0,
             urgent_step: true,
             warmup_bound: 0.2,
+            warmup_start_bound: 0.4,
+            warmup_start_secs: 4.0 * 3600.0,
             warmup_load_decel: 1.0,
             day_hold_secs: 12.0 * 3600.0,
         }
@@ -561,6 +573,8 @@ impl DetectorConfig {
         range("profile_same_load", self.profile_same_load, 0.0, 10.0)?;
         range("warmup_deceleration", self.warmup_deceleration, 0.0, 1.0)?;
         range("warmup_bound", self.warmup_bound, 0.0, 10.0)?;
+        range("warmup_start_bound", self.warmup_start_bound, 0.0, 10.0)?;
+        range("warmup_start_secs", self.warmup_start_secs, 0.0, 86400.0)?;
         if !(1..=10_000).contains(&self.max_events) {
             return Err(InputError::invalid_option(
                 "max_events",
@@ -578,7 +592,7 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 33] = [
+        let edits: [fn(&mut DetectorConfig); 39] = [
             |c| c.urgent_rise_sigmas = -1.0,
             |c| c.urgent_rise_sigmas = f64::NAN,
             |c| c.warmup_deceleration = -0.1,
@@ -612,6 +626,12 @@ mod tests {
             |c| c.warmup_bound = -0.1,
             |c| c.warmup_bound = 11.0,
             |c| c.warmup_bound = f64::NAN,
+            |c| c.warmup_start_bound = -0.1,
+            |c| c.warmup_start_bound = 11.0,
+            |c| c.warmup_start_bound = f64::NAN,
+            |c| c.warmup_start_secs = -1.0,
+            |c| c.warmup_start_secs = 86401.0,
+            |c| c.warmup_start_secs = f64::NAN,
         ];
         for edit in edits {
             let mut c = DetectorConfig::default();
@@ -648,6 +668,8 @@ mod tests {
             veto_level_rise_secs: 0.0,
             day_hold_secs: 0.0,
             warmup_bound: 0.0,
+            warmup_start_bound: 0.0,
+            warmup_start_secs: 0.0,
             ..DetectorConfig::default()
         };
         assert!(off.validate().is_ok());

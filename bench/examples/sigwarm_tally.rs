@@ -1,0 +1,99 @@
+//! The unseen generator's warm-ups that alarm (docs/design/detector.md section 56): for each
+//! `sigmoid_warmup` / `exp_warmup` seed of 100..140 (`SHAPE=...`, `SEEDS=a..b`) that goes
+//! pending with traffic (`ALONE=1`: on the series alone), what the detector and the load see at
+//! its first pending and first firing: the time, the warm-up's progress (share of its total
+//! rise done, hours since its midpoint for a sigmoid), the analysis's growth start, its rate
+//! as %/h of the baseline, the rise since the growth start over the baseline, the time to
+//! limit, and the load's mean over the rise's second half over its first half.
+//! `SET=key=value,...` overrides options.
+use leaksense_bench::unseen::{Shape, generate};
+use leaksense_core::detect::{AlertState, Detector};
+
+fn main() {
+    let shape_name = std::env::var("SHAPE").unwrap_or_else(|_| "sigmoid_warmup".into());
+    let shape = Shape::ALL
+        .into_iter()
+        .find(|s| s.name() == shape_name)
+        .expect("a shape");
+    let seeds = std::env::var("SEEDS").unwrap_or_else(|_| "100..140".into());
+    let (a, b) = seeds.split_once("..").expect("a..b");
+    let (a, b): (u64, u64) = (a.parse().unwrap(), b.parse().unwrap());
+    let traffic = std::env::var_os("ALONE").is_none();
+    let overrides = leaksense_bench::overrides_from_env();
+    println!(
+        "| seed | event | h | done | h from mid | growth start h | rate %/h | rise/base | ttl h | load 2nd/1st half | true rate %/h |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for seed in a..b {
+        let s = generate(shape, seed);
+        let [base, share, pb, pc] = s.plan;
+        let amp = share * base;
+        let g = |t: f64| match shape {
+            Shape::SigmoidWarmup => amp / (1.0 + (-(t - pc - 2.0 * pb) / (pb / 2.0)).exp()),
+            _ => amp * (1.0 - (-t / pb).exp()),
+        };
+        let mid = match shape {
+            Shape::SigmoidWarmup => pc + 2.0 * pb,
+            _ => 0.0,
+        };
+        let t0 = s.samples[0].ts_ms;
+        let secs = |ts: i64| (ts - t0) as f64 / 1000.0;
+        let load_ratio = |from: i64, to: i64| {
+            let m = from + (to - from) / 2;
+            let mean = |lo: i64, hi: i64| {
+                let v: Vec<f64> = s
+                    .traffic
+                    .iter()
+                    .filter(|r| r.ts_ms >= lo && r.ts_ms < hi)
+                    .map(|r| r.value)
+                    .collect();
+                v.iter().sum::<f64>() / v.len().max(1) as f64
+            };
+            mean(m, to) / mean(from, m)
+        };
+        let mut d = Detector::new(leaksense_bench::unseen_config(&s, &overrides)).unwrap();
+        let mut rates = s.traffic.iter().peekable();
+        let (mut pend, mut fire) = (false, false);
+        for p in &s.samples {
+            while let Some(r) = rates.next_if(|r| r.ts_ms <= p.ts_ms) {
+                if traffic {
+                    d.observe_traffic(*r).unwrap();
+                }
+            }
+            let Some(e) = d.update(*p).unwrap() else {
+                continue;
+            };
+            let first = match e.to {
+                AlertState::Pending if !pend => {
+                    pend = true;
+                    "pending"
+                }
+                AlertState::Firing if !fire => {
+                    fire = true;
+                    "firing"
+                }
+                _ => continue,
+            };
+            let an = d.analysis();
+            let t = secs(e.ts_ms);
+            let bl = an.baseline.unwrap_or(base);
+            let gs = an.growth_start_ms.unwrap_or(e.ts_ms);
+            let rate = an.rate_per_sec.unwrap_or(0.0) * 3600.0 / bl * 100.0;
+            let rise = an.rate_per_sec.unwrap_or(0.0) * (e.ts_ms - gs) as f64 / 1000.0 / bl;
+            let true_rate = (g(t + 60.0) - g(t - 60.0)) / 120.0 * 3600.0 / base * 100.0;
+            println!(
+                "| {seed} | {first} | {:.2} | {:.2} | {:+.2} | {:.2} | {:.1} | {:.3} | {} | {:.2} | {:.1} |",
+                t / 3600.0,
+                g(t) / amp,
+                (t - mid) / 3600.0,
+                secs(gs) / 3600.0,
+                rate,
+                rise,
+                an.time_to_limit_secs
+                    .map_or("–".into(), |x| format!("{:.1}", x / 3600.0)),
+                load_ratio(gs, e.ts_ms),
+                true_rate,
+            );
+        }
+    }
+}
