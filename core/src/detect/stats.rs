@@ -148,7 +148,7 @@ fn hinge_fit_stack(points: &[Sample], min_tail: usize) -> Option<Hinge> {
     let best_score = lanes
         .into_iter()
         .fold(0.0, |a, x| if x > a { x } else { a });
-    if !(best_score > 0.0) {
+    if best_score <= 0.0 {
         return None;
     }
     let index = scores.iter().rposition(|&x| x == best_score)?;
