@@ -780,6 +780,17 @@ mod tests {
             proptest::prop_assert_eq!(a, b);
         }
 
+        /// The pair slopes (with AVX2 where the processor has it) are the scalar loop's.
+        #[test]
+        fn dispatched_pair_slopes_are_the_scalar_ones(
+            blocks in proptest::collection::vec((-1e7f64..1e7, -1e12f64..1e12), 0..TEST_POINTS + 2),
+        ) {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            pair_slopes(&blocks, &mut a);
+            pair_slopes_body(&blocks, &mut b);
+            proptest::prop_assert_eq!(a, b);
+        }
+
         #[test]
         fn order_keys_sort_like_total_cmp_and_round_trip(
             a in proptest::num::f64::ANY,
