@@ -95,29 +95,28 @@ fn hinge_fit_loop(points: &[Sample], min_tail: usize) -> Option<Hinge> {
     })
 }
 
-/// [`hinge_fit`] of at most [`HINGE_STACK`] points, in three passes with the same arithmetic:
-/// the suffix sums (a chain of additions per sum), every candidate's score (independent of
-/// one another: vectorised, with AVX2 where the processor has it), then the best in the same
-/// order and with the same strict comparison as one loop would find it.
+/// [`hinge_fit`] of at most [`HINGE_STACK`] points, in passes with the same arithmetic: the
+/// times (vectorised divisions), the suffix sums and the values' sum (a chain of additions
+/// per sum, each in its order), every candidate's score (independent of one another:
+/// vectorised; both vectorised passes with AVX2 where the processor has it), then the best in
+/// the same order and with the same strict comparison as one loop would find it.
 fn hinge_fit_stack(points: &[Sample], min_tail: usize) -> Option<Hinge> {
     let n = points.len().min(HINGE_STACK);
-    let t0 = points[0].ts_ms;
     let y0 = points[0].value;
     // Uninitialised: zeroing 24 KiB at every fit cost a tenth of it.
     let mut xs = [const { MaybeUninit::<f64>::uninit() }; HINGE_STACK];
-    // -0.0, as `Iterator::sum` starts.
-    let mut sy = -0.0;
-    for (slot, p) in xs.iter_mut().zip(&points[..n]) {
-        slot.write(p.ts_ms.saturating_sub(t0) as f64 / 3600e3);
-        sy += p.value - y0;
-    }
-    // SAFETY: the first `n` were written above.
+    hinge_times(&points[..n], &mut xs[..n]);
+    // SAFETY: `hinge_times` wrote the first `n`.
     let xs: &[f64] = unsafe { std::slice::from_raw_parts(xs.as_ptr().cast(), n) };
     // Candidates `i` with `n - i >= min_tail`.
     let cands = (n + 1).saturating_sub(min_tail.max(1));
     let mut sums = [const { MaybeUninit::<[f64; 4]>::uninit() }; HINGE_STACK];
     let (mut st, mut stt, mut sty, mut sy_suf) = (0.0, 0.0, 0.0, 0.0);
+    // The values' sum from the first point on (-0.0, as `Iterator::sum` starts), beside the
+    // suffix sums from the last: five independent chains of additions in one loop.
+    let mut sy = -0.0;
     for i in (0..n).rev() {
+        sy += points[n - 1 - i].value - y0;
         let t = xs[i];
         let y = points[i].value - y0;
         st += t;
@@ -159,6 +158,32 @@ fn hinge_fit_stack(points: &[Sample], min_tail: usize) -> Option<Hinge> {
         baseline: (sy - r * su) / n as f64 + y0,
         slope: r / 3600.0,
     })
+}
+
+/// The points' times in hours from the first (vectorised divisions, with AVX2 where the
+/// processor has it).
+fn hinge_times(points: &[Sample], xs: &mut [MaybeUninit<f64>]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked above).
+        unsafe { hinge_times_avx2(points, xs) };
+        return;
+    }
+    hinge_times_body(points, xs);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn hinge_times_avx2(points: &[Sample], xs: &mut [MaybeUninit<f64>]) {
+    hinge_times_body(points, xs);
+}
+
+#[inline(always)]
+fn hinge_times_body(points: &[Sample], xs: &mut [MaybeUninit<f64>]) {
+    let t0 = points[0].ts_ms;
+    for (slot, p) in xs.iter_mut().zip(points) {
+        slot.write(p.ts_ms.saturating_sub(t0) as f64 / 3600e3);
+    }
 }
 
 /// A hinge candidate's `Su`, `num` and `den` (see [`hinge_fit`]) from its time and suffix sums.
@@ -777,6 +802,18 @@ mod tests {
             hinge_scores_body(n, sy, &xs, &sums, &mut b);
             // SAFETY: both wrote all `n`.
             let (a, b) = unsafe { (a.iter().map(|x| x.assume_init().to_bits()).collect::<Vec<_>>(), b.iter().map(|x| x.assume_init().to_bits()).collect::<Vec<_>>()) };
+            proptest::prop_assert_eq!(a, b);
+            let mut a = vec![MaybeUninit::uninit(); n];
+            let mut b = vec![MaybeUninit::uninit(); n];
+            hinge_times(&points, &mut a);
+            hinge_times_body(&points, &mut b);
+            // SAFETY: both wrote all `n`.
+            let (a, b) = unsafe {
+                (
+                    a.iter().map(|x| x.assume_init().to_bits()).collect::<Vec<_>>(),
+                    b.iter().map(|x| x.assume_init().to_bits()).collect::<Vec<_>>(),
+                )
+            };
             proptest::prop_assert_eq!(a, b);
         }
 
