@@ -6,6 +6,7 @@
 //! allocates.
 
 use crate::series::Sample;
+use std::mem::MaybeUninit;
 
 /// Most points the trend test looks at: longer segments are reduced to block medians.
 pub(crate) const TEST_POINTS: usize = 24;
@@ -35,30 +36,23 @@ pub(crate) fn hinge_fit(points: &[Sample], min_tail: usize) -> Option<Hinge> {
     if n < min_tail {
         return None;
     }
+    if n <= HINGE_STACK {
+        hinge_fit_stack(points, min_tail)
+    } else {
+        hinge_fit_loop(points, min_tail)
+    }
+}
+
+/// [`hinge_fit`] in one loop, each time computed in it (any length).
+fn hinge_fit_loop(points: &[Sample], min_tail: usize) -> Option<Hinge> {
+    let n = points.len();
+    if n < min_tail {
+        return None;
+    }
     let t0 = points[0].ts_ms;
     let y0 = points[0].value;
-    let x = |p: &Sample| p.ts_ms.saturating_sub(t0) as f64 / 3600e3;
-    // The times in hours, in the same pass as the values' sum: the divisions then overlap
-    // the sum's chain of additions instead of the loop's.
-    let mut xs = [0.0f64; HINGE_STACK];
-    let sy: f64 = if n <= HINGE_STACK {
-        // -0.0, as `Iterator::sum` starts.
-        let mut sy = -0.0;
-        for (slot, p) in xs.iter_mut().zip(points) {
-            *slot = x(p);
-            sy += p.value - y0;
-        }
-        sy
-    } else {
-        points.iter().map(|p| p.value - y0).sum()
-    };
-    let x = |i: usize| {
-        if n <= HINGE_STACK {
-            xs[i]
-        } else {
-            x(&points[i])
-        }
-    };
+    let x = |i: usize| points[i].ts_ms.saturating_sub(t0) as f64 / 3600e3;
+    let sy: f64 = points.iter().map(|p| p.value - y0).sum();
     let nf = n as f64;
     // With `u = max(0, t - t_c)`, the fit's squared error is `Syy - num² / (n·den)`, where
     // `num = n·Suy - Su·Sy` and `den = n·Suu - Su²`: the best hinge rises (`num > 0`) and has
@@ -99,6 +93,152 @@ pub(crate) fn hinge_fit(points: &[Sample], min_tail: usize) -> Option<Hinge> {
         baseline: (sy - r * su) / nf + y0,
         slope: r / 3600.0,
     })
+}
+
+/// [`hinge_fit`] of at most [`HINGE_STACK`] points, in passes with the same arithmetic: the
+/// times (vectorised divisions), the suffix sums and the values' sum (a chain of additions
+/// per sum, each in its order), every candidate's score (independent of one another:
+/// vectorised; both vectorised passes with AVX2 where the processor has it), then the best in
+/// the same order and with the same strict comparison as one loop would find it.
+fn hinge_fit_stack(points: &[Sample], min_tail: usize) -> Option<Hinge> {
+    let n = points.len().min(HINGE_STACK);
+    let y0 = points[0].value;
+    // Uninitialised: zeroing 24 KiB at every fit cost a tenth of it.
+    let mut xs = [const { MaybeUninit::<f64>::uninit() }; HINGE_STACK];
+    hinge_times(&points[..n], &mut xs[..n]);
+    // SAFETY: `hinge_times` wrote the first `n`.
+    let xs: &[f64] = unsafe { std::slice::from_raw_parts(xs.as_ptr().cast(), n) };
+    // Candidates `i` with `n - i >= min_tail`.
+    let cands = (n + 1).saturating_sub(min_tail.max(1));
+    let mut sums = [const { MaybeUninit::<[f64; 4]>::uninit() }; HINGE_STACK];
+    let (mut st, mut stt, mut sty, mut sy_suf) = (0.0, 0.0, 0.0, 0.0);
+    // The values' sum from the first point on (-0.0, as `Iterator::sum` starts), beside the
+    // suffix sums from the last: five independent chains of additions in one loop.
+    let mut sy = -0.0;
+    for i in (0..n).rev() {
+        sy += points[n - 1 - i].value - y0;
+        let t = xs[i];
+        let y = points[i].value - y0;
+        st += t;
+        stt += t * t;
+        sty += t * y;
+        sy_suf += y;
+        sums[i].write([st, stt, sty, sy_suf]);
+    }
+    // SAFETY: the first `n` were written above.
+    let sums: &[[f64; 4]] = unsafe { std::slice::from_raw_parts(sums.as_ptr().cast(), n) };
+    let mut scores = [const { MaybeUninit::<f64>::uninit() }; HINGE_STACK];
+    hinge_scores(n, sy, &xs[..cands], &sums[..cands], &mut scores[..cands]);
+    // SAFETY: `hinge_scores` wrote the first `cands`.
+    let scores: &[f64] = unsafe { std::slice::from_raw_parts(scores.as_ptr().cast(), cands) };
+    // One loop from the last candidate down, keeping a strictly larger score, keeps the
+    // last of the largest: the largest score in four independent lanes (no chain of
+    // compare-and-keep through every candidate; a NaN is never kept), then its last index.
+    let mut lanes = [0.0f64; 4];
+    let mut chunks = scores.chunks_exact(4);
+    for c in &mut chunks {
+        for (l, &x) in lanes.iter_mut().zip(c) {
+            *l = if x > *l { x } else { *l };
+        }
+    }
+    for &x in chunks.remainder() {
+        lanes[0] = if x > lanes[0] { x } else { lanes[0] };
+    }
+    let best_score = lanes
+        .into_iter()
+        .fold(0.0, |a, x| if x > a { x } else { a });
+    if best_score <= 0.0 {
+        return None;
+    }
+    let index = scores.iter().rposition(|&x| x == best_score)?;
+    let (su, num, den) = hinge_terms(n, sy, xs[index], sums[index], index);
+    let r = num / den;
+    Some(Hinge {
+        index,
+        baseline: (sy - r * su) / n as f64 + y0,
+        slope: r / 3600.0,
+    })
+}
+
+/// The points' times in hours from the first (vectorised divisions, with AVX2 where the
+/// processor has it).
+fn hinge_times(points: &[Sample], xs: &mut [MaybeUninit<f64>]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked above).
+        unsafe { hinge_times_avx2(points, xs) };
+        return;
+    }
+    hinge_times_body(points, xs);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn hinge_times_avx2(points: &[Sample], xs: &mut [MaybeUninit<f64>]) {
+    hinge_times_body(points, xs);
+}
+
+#[inline(always)]
+fn hinge_times_body(points: &[Sample], xs: &mut [MaybeUninit<f64>]) {
+    let t0 = points[0].ts_ms;
+    for (slot, p) in xs.iter_mut().zip(points) {
+        slot.write(p.ts_ms.saturating_sub(t0) as f64 / 3600e3);
+    }
+}
+
+/// A hinge candidate's `Su`, `num` and `den` (see [`hinge_fit`]) from its time and suffix sums.
+#[inline(always)]
+fn hinge_terms(n: usize, sy: f64, t: f64, sums: [f64; 4], i: usize) -> (f64, f64, f64) {
+    let [st, stt, sty, sy_suf] = sums;
+    let nf = n as f64;
+    let k = f64::from((n - i) as u32);
+    let su = st - t * k;
+    let suu = stt - 2.0 * t * st + t * t * k;
+    let suy = sty - t * sy_suf;
+    let den = nf * suu - su * su;
+    let num = nf * suy - su * sy;
+    (su, num, den)
+}
+
+/// Every candidate's score `num² / den`, 0 where the fit does not rise (never the best).
+fn hinge_scores(n: usize, sy: f64, xs: &[f64], sums: &[[f64; 4]], scores: &mut [MaybeUninit<f64>]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked above).
+        unsafe { hinge_scores_avx2(n, sy, xs, sums, scores) };
+        return;
+    }
+    hinge_scores_body(n, sy, xs, sums, scores);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn hinge_scores_avx2(
+    n: usize,
+    sy: f64,
+    xs: &[f64],
+    sums: &[[f64; 4]],
+    scores: &mut [MaybeUninit<f64>],
+) {
+    hinge_scores_body(n, sy, xs, sums, scores);
+}
+
+#[inline(always)]
+fn hinge_scores_body(
+    n: usize,
+    sy: f64,
+    xs: &[f64],
+    sums: &[[f64; 4]],
+    scores: &mut [MaybeUninit<f64>],
+) {
+    for (i, ((s, &t), &sum)) in scores.iter_mut().zip(xs).zip(sums).enumerate() {
+        let (_, num, den) = hinge_terms(n, sy, t, sum, i);
+        s.write(if den > 0.0 && num > 0.0 {
+            num * num / den
+        } else {
+            0.0
+        });
+    }
 }
 
 /// Robust standard deviation (scaled median absolute residual) of `points` around the hinge.
@@ -266,13 +406,7 @@ pub(crate) fn sen_blocks(
         // Block times rise (always, from `reduce_blocks`), so every pair's `dt` is positive
         // (a difference of finite floats has the sign of the exact one): the pairs go in
         // without a test per pair, a row at a time, which is most of this function's time.
-        for (i, &(ti, vi)) in blocks.iter().enumerate() {
-            slopes.extend(
-                blocks[i + 1..]
-                    .iter()
-                    .map(|&(t, v)| order_key((v - vi) / (t - ti))),
-            );
-        }
+        pair_slopes(blocks, slopes);
     } else {
         for i in 0..nb {
             for j in i + 1..nb {
@@ -316,6 +450,35 @@ pub(crate) fn sen_blocks(
         }
     });
     (finite(med), lo.and_then(finite), hi.and_then(finite))
+}
+
+/// The order keys of every pair's slope `(v_j - v_i) / (t_j - t_i)`, `i < j`, row by row,
+/// appended to `slopes` (vectorised, with AVX2 where the processor has it: the same divisions).
+fn pair_slopes(blocks: &[(f64, f64)], slopes: &mut Vec<i64>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked above).
+        unsafe { pair_slopes_avx2(blocks, slopes) };
+        return;
+    }
+    pair_slopes_body(blocks, slopes);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn pair_slopes_avx2(blocks: &[(f64, f64)], slopes: &mut Vec<i64>) {
+    pair_slopes_body(blocks, slopes);
+}
+
+#[inline(always)]
+fn pair_slopes_body(blocks: &[(f64, f64)], slopes: &mut Vec<i64>) {
+    for (i, &(ti, vi)) in blocks.iter().enumerate() {
+        slopes.extend(
+            blocks[i + 1..]
+                .iter()
+                .map(|&(t, v)| order_key((v - vi) / (t - ti))),
+        );
+    }
 }
 
 /// Splits `points` into at most `max_blocks` consecutive blocks; each block becomes (time of
@@ -601,6 +764,68 @@ mod tests {
             let (n, at) = (keys.len(), |i: usize| from_order_key(sorted[i]));
             let want = if n % 2 == 1 { at(n / 2) } else { (at(n / 2) + at(n / 2 - 1)) / 2.0 };
             proptest::prop_assert_eq!(median(&mut keys).to_bits(), want.to_bits());
+        }
+
+        /// The hinge in three passes (scores vectorised, with AVX2 where the processor has
+        /// it) finds the one loop's hinge to the bit; the scalar scores are the AVX2 ones.
+        #[test]
+        fn the_hinge_in_passes_is_the_one_loops(
+            steps in proptest::collection::vec(1i64..900_000, 1..HINGE_STACK),
+            values in proptest::collection::vec(-1e9f64..1e9, HINGE_STACK),
+            ramp in -1e3f64..1e3,
+            min_tail in 0usize..12,
+        ) {
+            let mut t = 1_700_000_000_000i64;
+            let points: Vec<Sample> = steps
+                .iter()
+                .zip(&values)
+                .enumerate()
+                .map(|(i, (&dt, &v))| {
+                    t += dt;
+                    Sample { ts_ms: t, value: v * 1e-3 + ramp * i as f64 }
+                })
+                .collect();
+            let n = points.len();
+            let bits = |h: Option<Hinge>| h.map(|h| (h.index, h.baseline.to_bits(), h.slope.to_bits()));
+            if n >= min_tail {
+                proptest::prop_assert_eq!(
+                    bits(hinge_fit_stack(&points, min_tail)),
+                    bits(hinge_fit_loop(&points, min_tail))
+                );
+            }
+            let xs: Vec<f64> = points.iter().map(|p| (p.ts_ms - points[0].ts_ms) as f64 / 3600e3).collect();
+            let sums: Vec<[f64; 4]> = values[..n].iter().map(|&v| [v, v * 0.5, -v, v * v]).collect();
+            let sy = values[n];
+            let mut a = vec![MaybeUninit::uninit(); n];
+            let mut b = vec![MaybeUninit::uninit(); n];
+            hinge_scores(n, sy, &xs, &sums, &mut a);
+            hinge_scores_body(n, sy, &xs, &sums, &mut b);
+            // SAFETY: both wrote all `n`.
+            let (a, b) = unsafe { (a.iter().map(|x| x.assume_init().to_bits()).collect::<Vec<_>>(), b.iter().map(|x| x.assume_init().to_bits()).collect::<Vec<_>>()) };
+            proptest::prop_assert_eq!(a, b);
+            let mut a = vec![MaybeUninit::uninit(); n];
+            let mut b = vec![MaybeUninit::uninit(); n];
+            hinge_times(&points, &mut a);
+            hinge_times_body(&points, &mut b);
+            // SAFETY: both wrote all `n`.
+            let (a, b) = unsafe {
+                (
+                    a.iter().map(|x| x.assume_init().to_bits()).collect::<Vec<_>>(),
+                    b.iter().map(|x| x.assume_init().to_bits()).collect::<Vec<_>>(),
+                )
+            };
+            proptest::prop_assert_eq!(a, b);
+        }
+
+        /// The pair slopes (with AVX2 where the processor has it) are the scalar loop's.
+        #[test]
+        fn dispatched_pair_slopes_are_the_scalar_ones(
+            blocks in proptest::collection::vec((-1e7f64..1e7, -1e12f64..1e12), 0..TEST_POINTS + 2),
+        ) {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            pair_slopes(&blocks, &mut a);
+            pair_slopes_body(&blocks, &mut b);
+            proptest::prop_assert_eq!(a, b);
         }
 
         #[test]
