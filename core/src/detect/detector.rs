@@ -764,6 +764,29 @@ mod tests {
     }
 
     #[test]
+    fn an_accelerating_rise_is_urgent_at_its_parabola() {
+        // The same accelerating leak with its limit four times its rise away: its straight rate
+        // puts the limit beyond twice the rise's age, its parabola within. Only an urgent rise
+        // passes the noise bar here (`urgent_rise_sigmas` below `min_rise_sigmas`).
+        let c = 1e8 / (9.0f64 * 3600.0).powi(2);
+        let leak = sawtooth(12.0, 30e6, |t| {
+            200e6 + c * (t - 3.0 * 3600.0).max(0.0).powi(2)
+        });
+        let verdict = |sigmas: f64| {
+            let cfg = DetectorConfig {
+                limit: Some(7e8),
+                min_rise_sigmas: 1000.0,
+                urgent_rise_sigmas: 0.0,
+                urgent_accel_sigmas: sigmas,
+                ..Default::default()
+            };
+            analyze(&leak, &cfg).unwrap().verdict
+        };
+        assert_eq!(verdict(0.0), Verdict::Healthy);
+        assert_eq!(verdict(3.0), Verdict::Leak);
+    }
+
+    #[test]
     fn analysis_serializes_with_snake_case_names() {
         let xs = sawtooth(3.0, 1e6, |_| 1e8);
         let a = analyze(&xs, &DetectorConfig::default()).unwrap();
