@@ -51,7 +51,9 @@ type Analysis struct {
 	Samples uint64 `json:"samples"`
 	// The alert state.
 	State AlertState `json:"state"`
-	// Seconds until the floor reaches `limit` at `rate_per_sec`, when it is rising.
+	// Seconds until the floor reaches `limit` at `rate_per_sec`, when it is rising; sooner
+	// where the rise significantly accelerates (`ttl_accel_sigmas`: its parabola's time).
+	// The straight projection is `(limit - baseline) / rate_per_sec`.
 	TimeToLimitSecs *float64 `json:"time_to_limit_secs"`
 	// Leak, healthy, or not enough data.
 	Verdict Verdict `json:"verdict"`
@@ -269,6 +271,11 @@ type AnalyzeOptions struct {
 	// With traffic known: every decelerating rise is a warm-up, not only one with no flat
 	// baseline before it (without traffic a leak whose rate follows traffic slows at night).
 	TrafficWarmup *bool `json:"traffic_warmup,omitempty"`
+	// With a limit: the reported `time_to_limit_secs` of a rise whose parabola (as for
+	// `urgent_accel_sigmas`) bends upwards by more than this many standard errors is the
+	// sooner of the straight projection at `rate_per_sec` and the accelerating one (at the
+	// curvature less those standard errors). 0 (the default) reports the straight one only.
+	TtlAccelSigmas *float64 `json:"ttl_accel_sigmas,omitempty"`
 	// With `traffic_unmask`: once the floor window spans a day (23 h; it then holds
 	// yesterday's whole swing, so the load's part is known over the whole range of loads),
 	// the floor with the load's part out is judged at every evaluation, not only while the
@@ -279,6 +286,12 @@ type AnalyzeOptions struct {
 	// load's level that its moves with the load's moves confirm (a rise that happened once
 	// while the load rose, such as a warm-up, is not blamed on the load).
 	UnmaskMoves *bool `json:"unmask_moves,omitempty"`
+	// With `urgent_ttl_ratio`: a rise is also urgent where a parabola through its block
+	// medians bends upwards by more than this many standard errors of its curvature and,
+	// from its value and rate now, accelerating at that curvature less those standard
+	// errors, reaches the limit within `urgent_ttl_ratio` times as long as the rise has
+	// lasted (a leak that speeds up is understated by its straight rate). 0 turns it off.
+	UrgentAccelSigmas *float64 `json:"urgent_accel_sigmas,omitempty"`
 	// With `urgent_ttl_ratio`: the warm-up test's `warmup_deceleration` for an urgent rise
 	// (a rise that will reach the limit soon need not prove it does not slow down as much).
 	// 0 skips the warm-up test for it; `warmup_deceleration` or more: no change.
@@ -638,6 +651,11 @@ type DetectorOptions struct {
 	// With traffic known: every decelerating rise is a warm-up, not only one with no flat
 	// baseline before it (without traffic a leak whose rate follows traffic slows at night).
 	TrafficWarmup *bool `json:"traffic_warmup,omitempty"`
+	// With a limit: the reported `time_to_limit_secs` of a rise whose parabola (as for
+	// `urgent_accel_sigmas`) bends upwards by more than this many standard errors is the
+	// sooner of the straight projection at `rate_per_sec` and the accelerating one (at the
+	// curvature less those standard errors). 0 (the default) reports the straight one only.
+	TtlAccelSigmas *float64 `json:"ttl_accel_sigmas,omitempty"`
 	// With `traffic_unmask`: once the floor window spans a day (23 h; it then holds
 	// yesterday's whole swing, so the load's part is known over the whole range of loads),
 	// the floor with the load's part out is judged at every evaluation, not only while the
@@ -648,6 +666,12 @@ type DetectorOptions struct {
 	// load's level that its moves with the load's moves confirm (a rise that happened once
 	// while the load rose, such as a warm-up, is not blamed on the load).
 	UnmaskMoves *bool `json:"unmask_moves,omitempty"`
+	// With `urgent_ttl_ratio`: a rise is also urgent where a parabola through its block
+	// medians bends upwards by more than this many standard errors of its curvature and,
+	// from its value and rate now, accelerating at that curvature less those standard
+	// errors, reaches the limit within `urgent_ttl_ratio` times as long as the rise has
+	// lasted (a leak that speeds up is understated by its straight rate). 0 turns it off.
+	UrgentAccelSigmas *float64 `json:"urgent_accel_sigmas,omitempty"`
 	// With `urgent_ttl_ratio`: the warm-up test's `warmup_deceleration` for an urgent rise
 	// (a rise that will reach the limit soon need not prove it does not slow down as much).
 	// 0 skips the warm-up test for it; `warmup_deceleration` or more: no change.
@@ -846,7 +870,9 @@ type LeakReport struct {
 	State AlertState `json:"state"`
 	// Likely leaking routes, most likely first. Empty unless the verdict is `leak`.
 	Suspects []Suspect `json:"suspects"`
-	// Seconds until the floor reaches `limit` at `rate_per_sec`, when it is rising.
+	// Seconds until the floor reaches `limit` at `rate_per_sec`, when it is rising; sooner
+	// where the rise significantly accelerates (`ttl_accel_sigmas`: its parabola's time).
+	// The straight projection is `(limit - baseline) / rate_per_sec`.
 	TimeToLimitSecs *float64 `json:"time_to_limit_secs"`
 	// Its unit as OpenTelemetry writes it: `By` for bytes, `{goroutine}`, `{fd}`, ... for a
 	// count.

@@ -74,7 +74,9 @@ export interface Analysis {
    */
   state: AlertState;
   /**
-   * Seconds until the floor reaches `limit` at `rate_per_sec`, when it is rising.
+   * Seconds until the floor reaches `limit` at `rate_per_sec`, when it is rising; sooner
+   * where the rise significantly accelerates (`ttl_accel_sigmas`: its parabola's time).
+   * The straight projection is `(limit - baseline) / rate_per_sec`.
    */
   time_to_limit_secs: number | null;
   /**
@@ -382,6 +384,13 @@ export interface AnalyzeOptions {
    */
   traffic_warmup?: boolean;
   /**
+   * With a limit: the reported `time_to_limit_secs` of a rise whose parabola (as for
+   * `urgent_accel_sigmas`) bends upwards by more than this many standard errors is the
+   * sooner of the straight projection at `rate_per_sec` and the accelerating one (at the
+   * curvature less those standard errors). 0 (the default) reports the straight one only.
+   */
+  ttl_accel_sigmas?: number;
+  /**
    * With `traffic_unmask`: once the floor window spans a day (23 h; it then holds
    * yesterday's whole swing, so the load's part is known over the whole range of loads),
    * the floor with the load's part out is judged at every evaluation, not only while the
@@ -395,6 +404,14 @@ export interface AnalyzeOptions {
    * while the load rose, such as a warm-up, is not blamed on the load).
    */
   unmask_moves?: boolean;
+  /**
+   * With `urgent_ttl_ratio`: a rise is also urgent where a parabola through its block
+   * medians bends upwards by more than this many standard errors of its curvature and,
+   * from its value and rate now, accelerating at that curvature less those standard
+   * errors, reaches the limit within `urgent_ttl_ratio` times as long as the rise has
+   * lasted (a leak that speeds up is understated by its straight rate). 0 turns it off.
+   */
+  urgent_accel_sigmas?: number;
   /**
    * With `urgent_ttl_ratio`: the warm-up test's `warmup_deceleration` for an urgent rise
    * (a rise that will reach the limit soon need not prove it does not slow down as much).
@@ -927,6 +944,13 @@ export interface DetectorOptions {
    */
   traffic_warmup?: boolean;
   /**
+   * With a limit: the reported `time_to_limit_secs` of a rise whose parabola (as for
+   * `urgent_accel_sigmas`) bends upwards by more than this many standard errors is the
+   * sooner of the straight projection at `rate_per_sec` and the accelerating one (at the
+   * curvature less those standard errors). 0 (the default) reports the straight one only.
+   */
+  ttl_accel_sigmas?: number;
+  /**
    * With `traffic_unmask`: once the floor window spans a day (23 h; it then holds
    * yesterday's whole swing, so the load's part is known over the whole range of loads),
    * the floor with the load's part out is judged at every evaluation, not only while the
@@ -940,6 +964,14 @@ export interface DetectorOptions {
    * while the load rose, such as a warm-up, is not blamed on the load).
    */
   unmask_moves?: boolean;
+  /**
+   * With `urgent_ttl_ratio`: a rise is also urgent where a parabola through its block
+   * medians bends upwards by more than this many standard errors of its curvature and,
+   * from its value and rate now, accelerating at that curvature less those standard
+   * errors, reaches the limit within `urgent_ttl_ratio` times as long as the rise has
+   * lasted (a leak that speeds up is understated by its straight rate). 0 turns it off.
+   */
+  urgent_accel_sigmas?: number;
   /**
    * With `urgent_ttl_ratio`: the warm-up test's `warmup_deceleration` for an urgent rise
    * (a rise that will reach the limit soon need not prove it does not slow down as much).
@@ -1232,7 +1264,9 @@ export interface LeakReport {
    */
   suspects: Array<Suspect>;
   /**
-   * Seconds until the floor reaches `limit` at `rate_per_sec`, when it is rising.
+   * Seconds until the floor reaches `limit` at `rate_per_sec`, when it is rising; sooner
+   * where the rise significantly accelerates (`ttl_accel_sigmas`: its parabola's time).
+   * The straight projection is `(limit - baseline) / rate_per_sec`.
    */
   time_to_limit_secs: number | null;
   /**

@@ -12,9 +12,10 @@ use super::prom;
 use super::reason::NoLeakReason;
 use super::stats::{
     Bounds, Hinge, TEST_POINTS, block_median, hinge_fit, line_beats_step, mean, median, order_key,
-    plateau, plateau_f, reduce_blocks, residual_sigma, sen, sen_blocks, theil_sen,
+    parabola, plateau, plateau_f, reduce_blocks, residual_sigma, sen, sen_blocks, theil_sen,
 };
 use crate::series::{Ring, Sample};
+use std::cell::OnceCell;
 
 /// Records a diagnostic tag (feature `probe`: [`super::probe`]); nothing without the feature.
 macro_rules! probe {
@@ -83,6 +84,9 @@ pub(super) struct Estimate {
     pub(super) strength: f64,
     /// The test that judged a rise healthy (stored where it returns, read by `analysis()`).
     pub(super) held: Option<NoLeakReason>,
+    /// With `ttl_accel_sigmas`: the seconds to the limit of a rise that significantly
+    /// accelerates, at its parabola ([`Segment::accel_ttl`]; `analysis()` only).
+    pub(super) accel_ttl_secs: Option<f64>,
 }
 
 /// Reusable buffers of an evaluation, so that evaluations never allocate.
@@ -138,6 +142,9 @@ struct Segment<'a> {
     unmasked: bool,
     /// The points are today's floor less yesterday's plus this level ([`Context`]).
     yesterday_level: Option<f64>,
+    /// Whether the rise is urgent at its accelerating projection ([`Segment::urgent_accel`]),
+    /// computed once when first asked.
+    accel: OnceCell<bool>,
 }
 
 impl<'a> Segment<'a> {
@@ -158,6 +165,7 @@ impl<'a> Segment<'a> {
             slow_floor: ctx.view.slow_floor,
             unmasked: loads.is_none() && ctx.view.loads.is_some(),
             yesterday_level: ctx.yesterday_level,
+            accel: OnceCell::new(),
         }
     }
 
@@ -200,11 +208,51 @@ impl<'a> Segment<'a> {
     fn urgent(&self, lo: f64) -> bool {
         let ratio = self.cfg.urgent_ttl_ratio;
         ratio > 0.0
-            && lo > 0.0
-            && self
-                .cfg
-                .limit
-                .is_some_and(|l| l - self.now.value <= ratio * self.dur_secs * lo)
+            && (lo > 0.0
+                && self
+                    .cfg
+                    .limit
+                    .is_some_and(|l| l - self.now.value <= ratio * self.dur_secs * lo)
+                || self.urgent_accel())
+    }
+
+    /// With `urgent_accel_sigmas`: whether the rise reaches the limit at its accelerating
+    /// projection ([`Segment::accel_ttl`] at that many standard errors) within
+    /// `urgent_ttl_ratio` times as long as it has lasted (a leak that speeds up is understated
+    /// by its segment's straight rate).
+    fn urgent_accel(&self) -> bool {
+        let (k, ratio) = (self.cfg.urgent_accel_sigmas, self.cfg.urgent_ttl_ratio);
+        if k <= 0.0 || ratio <= 0.0 || self.cfg.limit.is_none() {
+            return false;
+        }
+        *self.accel.get_or_init(|| {
+            let mut blocks = [(0.0f64, 0.0f64); TEST_POINTS];
+            let nb = reduce_blocks(self.seg, &mut blocks, TEST_POINTS);
+            self.accel_ttl(&blocks[..nb], k)
+                .is_some_and(|t| t <= ratio * self.dur_secs)
+        })
+    }
+
+    /// The seconds to the limit of a rise that accelerates: a parabola through the segment's
+    /// block medians whose curvature stands more than `sigmas` standard errors above zero,
+    /// from its value and rate now, accelerating at its curvature less those standard errors.
+    /// `None` without a limit, at `sigmas` 0, or for a rise that does not significantly
+    /// accelerate.
+    fn accel_ttl(&self, blocks: &[(f64, f64)], sigmas: f64) -> Option<f64> {
+        let limit = self.cfg.limit.filter(|_| sigmas > 0.0)?;
+        let p = parabola(blocks, self.dur_secs)?;
+        let c = p.curvature - sigmas * p.curvature_se;
+        let (room, r) = (limit - p.value, p.rate);
+        probe!(
+            "accel {:.2} {:.1}",
+            2.0 * room / (r + (r * r + 4.0 * c.max(0.0) * room).sqrt()) / self.dur_secs,
+            p.curvature / p.curvature_se
+        );
+        if c <= 0.0 || r <= 0.0 || room <= 0.0 || self.now.value >= limit {
+            return None;
+        }
+        // The time left: c t^2 + r t = room.
+        Some(2.0 * room / (r + (r * r + 4.0 * c * room).sqrt()))
     }
 
     /// With traffic known and `urgent_traffic`: whether the rise is urgent ([`Segment::urgent`])
@@ -753,6 +801,7 @@ fn judge_points(
     let Some(hinge) = hinge_fit(points, MIN_POINTS) else {
         if !lazy {
             (est.rate, est.rate_low, est.rate_high) = theil_sen(points, z, slopes);
+            est.accel_ttl_secs = None;
         }
         return (Verdict::Healthy, false);
     };
@@ -862,6 +911,11 @@ fn judge(
     let bounds = if lazy { Bounds::Low } else { Bounds::Both };
     let (rate, lo, hi) = sen_blocks(blocks, Some((z, bounds)), slopes);
     (est.rate, est.rate_low, est.rate_high) = (rate, lo, hi);
+    est.accel_ttl_secs = if lazy {
+        None
+    } else {
+        s.accel_ttl(blocks, s.cfg.ttl_accel_sigmas)
+    };
     let (Some(rate), Some(lo)) = (rate, lo) else {
         return healthy;
     };

@@ -74,7 +74,9 @@ pub struct Analysis {
     pub rate_low: Option<f64>,
     /// Upper end of the rate's confidence interval.
     pub rate_high: Option<f64>,
-    /// Seconds until the floor reaches `limit` at `rate_per_sec`, when it is rising.
+    /// Seconds until the floor reaches `limit` at `rate_per_sec`, when it is rising; sooner
+    /// where the rise significantly accelerates (`ttl_accel_sigmas`: its parabola's time).
+    /// The straight projection is `(limit - baseline) / rate_per_sec`.
     pub time_to_limit_secs: Option<f64>,
     /// The limit used.
     pub limit: Option<f64>,
@@ -237,6 +239,11 @@ impl Detector {
         let time_to_limit_secs = match (self.cfg.limit, e.baseline, rising) {
             (Some(l), Some(b), Some(r)) => finite(((l - b) / r).max(0.0)),
             _ => None,
+        };
+        // A rise that significantly accelerates reaches the limit sooner (`ttl_accel_sigmas`).
+        let time_to_limit_secs = match (time_to_limit_secs, e.accel_ttl_secs) {
+            (Some(t), Some(a)) => Some(t.min(a)),
+            (t, _) => t,
         };
         Analysis {
             verdict: self.verdict,
@@ -723,6 +730,60 @@ mod tests {
         let want = (2e9 - a.baseline.unwrap()) / a.rate_per_sec.unwrap();
         assert_eq!(a.time_to_limit_secs, Some(want));
         assert!(want > 0.0);
+    }
+
+    #[test]
+    fn time_to_limit_of_an_accelerating_leak_is_its_parabolas() {
+        // 100 MB over 9 h, growing with the square of time: the limit 600 MB is ~9 h away at
+        // the end, while the segment's straight rate puts it about three times as far.
+        let c = 1e8 / (9.0f64 * 3600.0).powi(2);
+        let leak = sawtooth(12.0, 30e6, |t| {
+            200e6 + c * (t - 3.0 * 3600.0).max(0.0).powi(2)
+        });
+        let truth = ((4e8 / c).sqrt() - 9.0 * 3600.0).max(0.0);
+        let ttl = |sigmas: f64| {
+            let cfg = DetectorConfig {
+                limit: Some(6e8),
+                ttl_accel_sigmas: sigmas,
+                ..Default::default()
+            };
+            let a = analyze(&leak, &cfg).unwrap();
+            (a.time_to_limit_secs.unwrap(), a)
+        };
+        let (straight, a) = ttl(0.0);
+        assert_eq!(
+            straight,
+            (6e8 - a.baseline.unwrap()) / a.rate_per_sec.unwrap()
+        );
+        let (bent, _) = ttl(3.0);
+        assert!(straight > 2.0 * truth, "{straight} {truth}");
+        assert!(
+            bent < straight && (bent - truth).abs() < 0.5 * truth,
+            "{bent} {truth}"
+        );
+    }
+
+    #[test]
+    fn an_accelerating_rise_is_urgent_at_its_parabola() {
+        // The same accelerating leak with its limit four times its rise away: its straight rate
+        // puts the limit beyond twice the rise's age, its parabola within. Only an urgent rise
+        // passes the noise bar here (`urgent_rise_sigmas` below `min_rise_sigmas`).
+        let c = 1e8 / (9.0f64 * 3600.0).powi(2);
+        let leak = sawtooth(12.0, 30e6, |t| {
+            200e6 + c * (t - 3.0 * 3600.0).max(0.0).powi(2)
+        });
+        let verdict = |sigmas: f64| {
+            let cfg = DetectorConfig {
+                limit: Some(7e8),
+                min_rise_sigmas: 1000.0,
+                urgent_rise_sigmas: 0.0,
+                urgent_accel_sigmas: sigmas,
+                ..Default::default()
+            };
+            analyze(&leak, &cfg).unwrap().verdict
+        };
+        assert_eq!(verdict(0.0), Verdict::Healthy);
+        assert_eq!(verdict(3.0), Verdict::Leak);
     }
 
     #[test]

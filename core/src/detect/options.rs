@@ -325,6 +325,17 @@ pub struct DetectorConfig {
     /// seeds, with traffic, 1 more of 259 quality and 1 more of 76 unseen leaks that reach their
     /// limit alerted with half their time to it left, no new false alarm).
     pub urgent_step: bool,
+    /// With `urgent_ttl_ratio`: a rise is also urgent where a parabola through its block
+    /// medians bends upwards by more than this many standard errors of its curvature and,
+    /// from its value and rate now, accelerating at that curvature less those standard
+    /// errors, reaches the limit within `urgent_ttl_ratio` times as long as the rise has
+    /// lasted (a leak that speeds up is understated by its straight rate). 0 turns it off.
+    pub urgent_accel_sigmas: f64,
+    /// With a limit: the reported `time_to_limit_secs` of a rise whose parabola (as for
+    /// `urgent_accel_sigmas`) bends upwards by more than this many standard errors is the
+    /// sooner of the straight projection at `rate_per_sec` and the accelerating one (at the
+    /// curvature less those standard errors). 0 (the default) reports the straight one only.
+    pub ttl_accel_sigmas: f64,
     /// Where the warm-up test runs on a rise that is not urgent (`urgent_ttl_ratio`): a rise
     /// whose newest third climbs slower than its first is a warm-up when its rise so far, plus
     /// what a geometric slowdown at that pace would still add, stays below this share of the
@@ -416,6 +427,8 @@ impl Default for DetectorConfig {
             urgent_traffic: true,
             urgent_rise_sigmas: 3.0,
             urgent_step: true,
+            urgent_accel_sigmas: 0.0,
+            ttl_accel_sigmas: 3.0,
             warmup_bound: 0.2,
             warmup_start_bound: 0.4,
             warmup_start_secs: 4.0 * 3600.0,
@@ -556,6 +569,8 @@ impl DetectorConfig {
         range("urgent_ttl_ratio", self.urgent_ttl_ratio, 0.0, 100.0)?;
         range("urgent_deceleration", self.urgent_deceleration, 0.0, 1.0)?;
         range("urgent_rise_sigmas", self.urgent_rise_sigmas, 0.0, 1000.0)?;
+        range("urgent_accel_sigmas", self.urgent_accel_sigmas, 0.0, 100.0)?;
+        range("ttl_accel_sigmas", self.ttl_accel_sigmas, 0.0, 100.0)?;
         range("day_hold_secs", self.day_hold_secs, 0.0, WEEK)?;
         range("veto_keeps", self.veto_keeps, 0.0, 1.0)?;
         range("veto_record_curve", self.veto_record_curve, 0.0, 100.0)?;
@@ -592,7 +607,11 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 39] = [
+        let edits: [fn(&mut DetectorConfig); 43] = [
+            |c| c.ttl_accel_sigmas = -1.0,
+            |c| c.ttl_accel_sigmas = f64::INFINITY,
+            |c| c.urgent_accel_sigmas = -1.0,
+            |c| c.urgent_accel_sigmas = f64::NAN,
             |c| c.urgent_rise_sigmas = -1.0,
             |c| c.urgent_rise_sigmas = f64::NAN,
             |c| c.warmup_deceleration = -0.1,

@@ -481,6 +481,88 @@ fn pair_slopes_body(blocks: &[(f64, f64)], slopes: &mut Vec<i64>) {
     }
 }
 
+/// A least-squares parabola `v(t) = a + b t + c t^2` through block medians (`t` in seconds):
+/// the value and rate it gives at `at` seconds, its curvature `c`, and `c`'s standard error
+/// from the residuals. `None` for fewer than 6 blocks or a degenerate spread of times.
+pub(crate) fn parabola(blocks: &[(f64, f64)], at: f64) -> Option<Parabola> {
+    let n = blocks.len();
+    let span = blocks.last()?.0 - blocks.first()?.0;
+    if n < 6 || span <= 0.0 {
+        return None;
+    }
+    // Times scaled to [0, 1] keep the normal equations well conditioned.
+    let t0 = blocks[0].0;
+    let mut s = [0.0f64; 5];
+    let mut y = [0.0f64; 3];
+    for &(t, v) in blocks {
+        let u = (t - t0) / span;
+        let mut p = 1.0;
+        for k in s.iter_mut() {
+            *k += p;
+            p *= u;
+        }
+        y[0] += v;
+        y[1] += u * v;
+        y[2] += u * u * v;
+    }
+    let m = [[s[0], s[1], s[2]], [s[1], s[2], s[3]], [s[2], s[3], s[4]]];
+    let det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+        - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+        + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+    if !det.is_normal() {
+        return None;
+    }
+    // The inverse by cofactors (symmetric).
+    let inv = [
+        [
+            (m[1][1] * m[2][2] - m[1][2] * m[2][1]) / det,
+            (m[0][2] * m[2][1] - m[0][1] * m[2][2]) / det,
+            (m[0][1] * m[1][2] - m[0][2] * m[1][1]) / det,
+        ],
+        [
+            (m[1][2] * m[2][0] - m[1][0] * m[2][2]) / det,
+            (m[0][0] * m[2][2] - m[0][2] * m[2][0]) / det,
+            (m[0][2] * m[1][0] - m[0][0] * m[1][2]) / det,
+        ],
+        [
+            (m[1][0] * m[2][1] - m[1][1] * m[2][0]) / det,
+            (m[0][1] * m[2][0] - m[0][0] * m[2][1]) / det,
+            (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / det,
+        ],
+    ];
+    let coef = |r: usize| inv[r][0] * y[0] + inv[r][1] * y[1] + inv[r][2] * y[2];
+    let (a, b, c) = (coef(0), coef(1), coef(2));
+    let ssr: f64 = blocks
+        .iter()
+        .map(|&(t, v)| {
+            let u = (t - t0) / span;
+            let r = v - (a + b * u + c * u * u);
+            r * r
+        })
+        .sum();
+    let var = ssr / (n - 3) as f64;
+    let u = (at - t0) / span;
+    let out = Parabola {
+        value: a + b * u + c * u * u,
+        rate: (b + 2.0 * c * u) / span,
+        curvature: c / (span * span),
+        curvature_se: (var * inv[2][2]).max(0.0).sqrt() / (span * span),
+    };
+    [out.value, out.rate, out.curvature, out.curvature_se]
+        .iter()
+        .all(|x| x.is_finite())
+        .then_some(out)
+}
+
+/// What [`parabola`] returns (per second and per second squared).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Parabola {
+    pub(crate) value: f64,
+    pub(crate) rate: f64,
+    pub(crate) curvature: f64,
+    pub(crate) curvature_se: f64,
+}
+
 /// Splits `points` into at most `max_blocks` consecutive blocks; each block becomes (time of
 /// its middle point in seconds from the first, median value). Returns the number of blocks.
 pub(crate) fn reduce_blocks(
@@ -700,6 +782,24 @@ pub(crate) fn normal_quantile(p: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_parabola_recovers_its_curvature() {
+        let blocks: Vec<(f64, f64)> = (0..20)
+            .map(|i| {
+                let t = 600.0 * i as f64;
+                (
+                    t,
+                    100.0 + 0.5 * t + 1e-4 * t * t + if i % 2 == 0 { 1.0 } else { -1.0 },
+                )
+            })
+            .collect();
+        let p = parabola(&blocks, 12_000.0).unwrap();
+        assert!((p.curvature - 1e-4).abs() < 1e-6, "{p:?}");
+        assert!((p.rate - (0.5 + 2e-4 * 12_000.0)).abs() < 0.01, "{p:?}");
+        assert!(p.curvature_se > 0.0 && p.curvature_se < 1e-6, "{p:?}");
+        assert!(parabola(&blocks[..5], 0.0).is_none());
+    }
     use super::*;
     use crate::detect::assess::PLATEAU_F;
 
