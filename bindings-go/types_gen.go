@@ -432,7 +432,8 @@ type CountLine struct {
 	// The routes the count's `suspects` event named (empty before it, and once the alert
 	// resolves); `retained_bytes_per_request` is in the count's unit.
 	Suspects []Suspect `json:"suspects"`
-	// Seconds until the floor reaches the limit at the current rate.
+	// Seconds until the floor reaches the limit at the current rate (sooner for a rise that
+	// significantly accelerates: the detector's `ttl_accel_sigmas`).
 	TimeToLimitSecs *float64 `json:"time_to_limit_secs"`
 	// When it was read (unix ms).
 	TsMs int64 `json:"ts_ms"`

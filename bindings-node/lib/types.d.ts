@@ -631,7 +631,8 @@ export interface CountLine {
    */
   suspects: Array<Suspect>;
   /**
-   * Seconds until the floor reaches the limit at the current rate.
+   * Seconds until the floor reaches the limit at the current rate (sooner for a rise that
+   * significantly accelerates: the detector's `ttl_accel_sigmas`).
    */
   time_to_limit_secs: number | null;
   /**

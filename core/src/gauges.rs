@@ -28,7 +28,8 @@ pub struct LeakGauges {
     pub baseline_bytes: Option<f64>,
     /// Growth rate of the baseline, bytes per second.
     pub growth_rate_bytes_per_sec: Option<f64>,
-    /// Seconds until the limit is reached at the current rate.
+    /// Seconds until the limit is reached at the current rate (sooner for a rise that
+    /// significantly accelerates: the detector's `ttl_accel_sigmas`).
     pub time_to_limit_secs: Option<f64>,
     /// The alert state.
     pub state: AlertState,

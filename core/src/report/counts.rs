@@ -35,7 +35,8 @@ pub struct CountLine {
     pub growth_start_ms: Option<i64>,
     /// The count's limit, when it has one (`open_fds`: the soft `RLIMIT_NOFILE`).
     pub limit: Option<f64>,
-    /// Seconds until the floor reaches the limit at the current rate.
+    /// Seconds until the floor reaches the limit at the current rate (sooner for a rise that
+    /// significantly accelerates: the detector's `ttl_accel_sigmas`).
     pub time_to_limit_secs: Option<f64>,
     /// The routes the count's `suspects` event named (empty before it, and once the alert
     /// resolves); `retained_bytes_per_request` is in the count's unit.
