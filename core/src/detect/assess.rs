@@ -799,6 +799,7 @@ fn judge_points(
 ) -> (Verdict, bool) {
     let (cfg, z, lazy, firing) = (ctx.cfg, ctx.z, ctx.lazy, ctx.firing);
     let Some(hinge) = hinge_fit(points, MIN_POINTS) else {
+        probe!("nohinge");
         if !lazy {
             (est.rate, est.rate_low, est.rate_high) = theil_sen(points, z, slopes);
             est.accel_ttl_secs = None;
@@ -813,6 +814,15 @@ fn judge_points(
             || seg.len() < MIN_POINTS
             || !s.practical(2.0 * hinge.slope, 2.0 * hinge.slope * s.dur_secs))
     {
+        probe!(
+            "cheap {} {:.0}",
+            if s.dur_secs < cfg.min_growth_secs || seg.len() < MIN_POINTS {
+                "short"
+            } else {
+                "small"
+            },
+            s.dur_secs / 60.0
+        );
         return (Verdict::Healthy, false);
     }
     // A rise the load explained a moment ago is vetoed again whatever the tests say, unless
@@ -917,6 +927,7 @@ fn judge(
         s.accel_ttl(blocks, s.cfg.ttl_accel_sigmas)
     };
     let (Some(rate), Some(lo)) = (rate, lo) else {
+        probe!("norate");
         return healthy;
     };
     if lo > 0.0 && seg.len() >= MIN_POINTS {
@@ -934,6 +945,14 @@ fn judge(
     // A firing alert has passed every test below once.
     if firing {
         est.growth_stop_ms = levelled_off(s, blocks, rate, z, slopes);
+        probe!(
+            when est.growth_stop_ms.is_some(),
+            "knee {:.0} {:.0}",
+            est.growth_stop_ms.map_or(0, |k| k - seg[0].ts_ms) as f64 / 6e4,
+            est.growth_stop_ms
+                .map_or(0, |k| seg[seg.len() - 1].ts_ms - k) as f64
+                / 6e4
+        );
         if !continues && est.growth_stop_ms.is_none() {
             // Resolved by the thirds: the knee of the best "rising, then flat" fit says when.
             let (_, knee) = plateau(blocks);
