@@ -996,6 +996,12 @@ fn judge(
     // levels describes it better than a line (5-min and 1-min points often do).
     let step_test = !(urgent && cfg.urgent_step);
     let mut shaped = continues && shaped_like_a_leak(blocks, decel, step_test, slopes);
+    probe!(
+        "shape cont {} shaped {} urgent {}",
+        continues,
+        shaped,
+        urgent
+    );
     if continues && !shaped && slowed_with_load() {
         shaped = shaped_like_a_leak(blocks, None, step_test, slopes);
     }
