@@ -153,6 +153,12 @@ type AnalyzeOptions struct {
 	// yesterday's rise to matter, or the floor stands clearly above yesterday's at this hour).
 	// Needs a day of floor; with or without traffic.
 	ProfileVeto *bool `json:"profile_veto,omitempty"`
+	// With `profile_unmask`, on the series alone: the floor against yesterday's raises no new
+	// alert while the floor's newest point stands no higher than the highest floor at this
+	// half-hour of the day over the 2 to 7 days before (a bounded memory of 8 × 48 half-hours):
+	// a day that is busier than yesterday, as an earlier day was (a Monday after a quiet
+	// weekend), is not a leak. Off until a week is kept: nothing before day 3 changes.
+	ProfileWeekAlone *bool `json:"profile_week_alone,omitempty"`
 	// See `projection_secs`.
 	ProjectionRatio *float64 `json:"projection_ratio,omitempty"`
 	// Horizon of the projected rise: a significant rise whose rate would add
@@ -537,6 +543,12 @@ type DetectorOptions struct {
 	// yesterday's rise to matter, or the floor stands clearly above yesterday's at this hour).
 	// Needs a day of floor; with or without traffic.
 	ProfileVeto *bool `json:"profile_veto,omitempty"`
+	// With `profile_unmask`, on the series alone: the floor against yesterday's raises no new
+	// alert while the floor's newest point stands no higher than the highest floor at this
+	// half-hour of the day over the 2 to 7 days before (a bounded memory of 8 × 48 half-hours):
+	// a day that is busier than yesterday, as an earlier day was (a Monday after a quiet
+	// weekend), is not a leak. Off until a week is kept: nothing before day 3 changes.
+	ProfileWeekAlone *bool `json:"profile_week_alone,omitempty"`
 	// See `projection_secs`.
 	ProjectionRatio *float64 `json:"projection_ratio,omitempty"`
 	// Horizon of the projected rise: a significant rise whose rate would add

@@ -226,6 +226,14 @@ export interface AnalyzeOptions {
    */
   profile_veto?: boolean;
   /**
+   * With `profile_unmask`, on the series alone: the floor against yesterday's raises no new
+   * alert while the floor's newest point stands no higher than the highest floor at this
+   * half-hour of the day over the 2 to 7 days before (a bounded memory of 8 × 48 half-hours):
+   * a day that is busier than yesterday, as an earlier day was (a Monday after a quiet
+   * weekend), is not a leak. Off until a week is kept: nothing before day 3 changes.
+   */
+  profile_week_alone?: boolean;
+  /**
    * See `projection_secs`.
    */
   projection_ratio?: number;
@@ -791,6 +799,14 @@ export interface DetectorOptions {
    * Needs a day of floor; with or without traffic.
    */
   profile_veto?: boolean;
+  /**
+   * With `profile_unmask`, on the series alone: the floor against yesterday's raises no new
+   * alert while the floor's newest point stands no higher than the highest floor at this
+   * half-hour of the day over the 2 to 7 days before (a bounded memory of 8 × 48 half-hours):
+   * a day that is busier than yesterday, as an earlier day was (a Monday after a quiet
+   * weekend), is not a leak. Off until a week is kept: nothing before day 3 changes.
+   */
+  profile_week_alone?: boolean;
   /**
    * See `projection_secs`.
    */

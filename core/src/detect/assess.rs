@@ -398,8 +398,19 @@ pub(super) fn assess(
         return (Verdict::Leak, true, kept);
     }
     let (verdict, cond, est) = assess_with_load(cfg, z, view, work, lazy, firing);
+    let level = !firing && level_with_earlier_days(cfg, view);
+    if cond && level {
+        let est = Estimate {
+            held: Some(NoLeakReason::DailyCycle),
+            ..est
+        };
+        return (Verdict::Healthy, false, est);
+    }
     // `work.points` holds the usable floor unless that was too short (`Insufficient`).
     if cond || verdict == Verdict::Insufficient {
+        return (verdict, cond, est);
+    }
+    if level {
         return (verdict, cond, est);
     }
     let ctx = Context {
@@ -593,6 +604,20 @@ fn above_yesterday(points: &[Sample], profile: &DailyProfile) -> bool {
     [points.last(), before]
         .into_iter()
         .all(|p| p.is_some_and(|p| profile.day_before(p.ts_ms).is_some_and(|y| p.value > y)))
+}
+
+/// With `profile_week_alone`, on the series alone: whether the floor's newest point stands no
+/// higher than the highest of the earlier days' floors at this time of day (2 to 7 days
+/// before): a day busier than yesterday, as an earlier day was (a Monday after a quiet
+/// weekend).
+fn level_with_earlier_days(cfg: &DetectorConfig, view: &View) -> bool {
+    cfg.profile_week_alone
+        && view.loads.is_none()
+        && view.floor.last().is_some_and(|p| {
+            view.profile
+                .earlier_days_max(p.ts_ms)
+                .is_some_and(|m| p.value <= m)
+        })
 }
 
 /// Floor points in [`held_above_yesterday`]'s newest hour (at 5-min buckets).

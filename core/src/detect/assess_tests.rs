@@ -492,3 +492,19 @@ fn a_warm_up_since_the_start_is_held_under_a_looser_bound() {
         assert_eq!(fired(&on, START_MS), None, "{situation:?} {seed}");
     }
 }
+
+#[test]
+fn a_monday_as_busy_as_the_weekdays_before_the_weekend_is_not_a_leak_alone() {
+    // Training seeds 1 and 2 of `week_swing` on the series alone: Monday's floor stands above
+    // a quiet Sunday's, and the judgement against yesterday fired on Monday (15.6 h, 19.8 h
+    // into it); with `profile_week_alone` the floor stands no higher than the weekdays' before
+    // the weekend at that time of day, and nothing fires after the first day.
+    for seed in [1, 2] {
+        let sc = generate(Situation::WeekSwing, seed, 15);
+        let after = START_MS + DAY_MS;
+        let off = events(&sc, false, |_| {});
+        assert!(fired(&off, after).is_some(), "seed {seed}");
+        let on = events(&sc, false, |c| c.profile_week_alone = true);
+        assert_eq!(fired(&on, after), None, "seed {seed}");
+    }
+}

@@ -145,7 +145,10 @@ impl Floor {
             loads: Ring::new(cfg.floor_capacity)?,
             window_ms: 0,
             interval_ms: 0.0,
-            profile: DailyProfile::new((cfg.bucket_secs * 1000.0).round() as i64),
+            profile: DailyProfile::new(
+                (cfg.bucket_secs * 1000.0).round() as i64,
+                cfg.profile_week_alone,
+            ),
             troughs: Ring::new(cfg.floor_capacity)?,
         })
     }

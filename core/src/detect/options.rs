@@ -275,6 +275,12 @@ pub struct DetectorConfig {
     /// of its segment: the difference is judged only from a day on, so a leak that began late
     /// yesterday has part of its rise in the difference's first point.
     pub profile_day_rise: bool,
+    /// With `profile_unmask`, on the series alone: the floor against yesterday's raises no new
+    /// alert while the floor's newest point stands no higher than the highest floor at this
+    /// half-hour of the day over the 2 to 7 days before (a bounded memory of 8 × 48 half-hours):
+    /// a day that is busier than yesterday, as an earlier day was (a Monday after a quiet
+    /// weekend), is not a leak. Off until a week is kept: nothing before day 3 changes.
+    pub profile_week_alone: bool,
     /// Once the usable floor spans a day (23 h) and no alert is pending or firing, the floor is
     /// judged at most this often, and never less often than every other bucket: a day's
     /// window moves little with one point more, and its evaluations are the costliest (a leak
@@ -417,6 +423,7 @@ impl Default for DetectorConfig {
             profile_unmask: true,
             profile_same_load: 0.05,
             profile_day_rise: true,
+            profile_week_alone: false,
             full_day_rest_secs: 600.0,
             active_rest_secs: 0.0,
             warmup_deceleration: 0.75,

@@ -25,11 +25,23 @@ pub(super) struct DailyProfile {
     /// recorded again: a judgement against yesterday reads a day's window of them at every
     /// evaluation, and reading the bins anew was a fifth of a later day's cost.
     means: Vec<(i64, f64, f64)>,
+    /// The week's memory: per row, the absolute day it holds (`i64::MIN`: none), and
+    /// [`WEEK_ROWS`] rows of [`WEEK_SLOTS`] half-hours, the sum and count of the floor there.
+    week_days: [i64; WEEK_ROWS],
+    week_sums: Vec<(f64, u32)>,
 }
 
+/// Days the week's memory keeps (today's included).
+pub(super) const WEEK_ROWS: usize = 8;
+/// Slots of a day in the week's memory (half-hours).
+const WEEK_SLOTS: usize = 48;
+/// A half-hour of the week's memory.
+const WEEK_SLOT_MS: i64 = DAY_MS / WEEK_SLOTS as i64;
+
 impl DailyProfile {
-    /// A profile with bins of `bucket_ms` (at least 5 min; at most 288 bins a day).
-    pub(super) fn new(bucket_ms: i64) -> Self {
+    /// A profile with bins of `bucket_ms` (at least 5 min; at most 288 bins a day), and with
+    /// `week`, the week's memory ([`DailyProfile::earlier_days_max`]; without it, none).
+    pub(super) fn new(bucket_ms: i64, week: bool) -> Self {
         let bin_ms = bucket_ms.max(DAY_MS / 288);
         let bins = DAY_MS / bin_ms;
         DailyProfile {
@@ -37,11 +49,14 @@ impl DailyProfile {
             bins,
             slots: vec![(i64::MIN, f64::NAN, f64::NAN); 2 * bins as usize],
             means: vec![(i64::MIN, f64::NAN, f64::NAN); bins as usize],
+            week_days: [i64::MIN; WEEK_ROWS],
+            week_sums: vec![(0.0, 0); if week { WEEK_ROWS * WEEK_SLOTS } else { 0 }],
         }
     }
 
     /// Records a floor point and its load (NaN: unknown).
     pub(super) fn record(&mut self, p: Sample, load: f64) {
+        self.record_week(p);
         let k = p.ts_ms.div_euclid(self.bin_ms);
         let i = k.rem_euclid(2 * self.bins) as usize;
         self.slots[i] = (k, p.value, load);
@@ -64,6 +79,68 @@ impl DailyProfile {
     pub(super) fn clear(&mut self) {
         self.slots.fill((i64::MIN, f64::NAN, f64::NAN));
         self.means.fill((i64::MIN, f64::NAN, f64::NAN));
+        self.week_days.fill(i64::MIN);
+        self.week_sums.fill((0.0, 0));
+    }
+
+    /// The row and slot of the week's memory that `ts_ms` falls in, and its absolute day.
+    fn week_at(ts_ms: i64) -> (usize, usize, i64) {
+        let day = ts_ms.div_euclid(DAY_MS);
+        let slot = (ts_ms.rem_euclid(DAY_MS) / WEEK_SLOT_MS) as usize;
+        (day.rem_euclid(WEEK_ROWS as i64) as usize, slot, day)
+    }
+
+    /// Adds `p`'s floor to the week's memory at its half-hour.
+    fn record_week(&mut self, p: Sample) {
+        if self.week_sums.is_empty() {
+            return;
+        }
+        let (row, slot, day) = Self::week_at(p.ts_ms);
+        if self.week_days[row] != day {
+            self.week_days[row] = day;
+            self.week_sums[row * WEEK_SLOTS..(row + 1) * WEEK_SLOTS].fill((0.0, 0));
+        }
+        let (sum, n) = &mut self.week_sums[row * WEEK_SLOTS + slot];
+        if p.value.is_finite() {
+            *sum += p.value;
+            *n += 1;
+        }
+    }
+
+    /// The mean floor of `row`'s half-hour `slot` (of day `day`, wrapping into the days
+    /// beside it), `None` when none was recorded there.
+    fn week_mean(&self, day: i64, slot: i64) -> Option<f64> {
+        let day = day + slot.div_euclid(WEEK_SLOTS as i64);
+        let row = day.rem_euclid(WEEK_ROWS as i64) as usize;
+        let slot = slot.rem_euclid(WEEK_SLOTS as i64) as usize;
+        let (sum, n) = self.week_sums[row * WEEK_SLOTS + slot];
+        (self.week_days[row] == day && n > 0).then(|| sum / f64::from(n))
+    }
+
+    /// The highest of the floors at `ts_ms`'s time of day on the days from `WEEK_ROWS - 1`
+    /// to 2 days before it (yesterday excluded: the judgement against yesterday reads it
+    /// already), each read from that day's half-hour means, linearly between the two
+    /// half-hours around it; `None` when none of those days was seen there.
+    pub(super) fn earlier_days_max(&self, ts_ms: i64) -> Option<f64> {
+        if self.week_sums.is_empty() {
+            return None;
+        }
+        let day = ts_ms.div_euclid(DAY_MS);
+        // Half-hour means sit at the middle of their half-hour.
+        let at = ts_ms.rem_euclid(DAY_MS) - WEEK_SLOT_MS / 2;
+        let slot = at.div_euclid(WEEK_SLOT_MS);
+        let w = at.rem_euclid(WEEK_SLOT_MS) as f64 / WEEK_SLOT_MS as f64;
+        let mut best = f64::NEG_INFINITY;
+        for back in 2..WEEK_ROWS as i64 {
+            let d = day - back;
+            let v = match (self.week_mean(d, slot), self.week_mean(d, slot + 1)) {
+                (Some(a), Some(b)) => a + w * (b - a),
+                (Some(a), None) | (None, Some(a)) => a,
+                (None, None) => continue,
+            };
+            best = best.max(v);
+        }
+        best.is_finite().then_some(best)
     }
 
     /// The floor a day before `ts_ms` (the mean of the bins around it that hold that day's
@@ -184,7 +261,7 @@ mod tests {
             bucket_min in proptest::sample::select(vec![1i64, 5, 60]),
             steps in proptest::collection::vec((0u8..6, 0u16..700, 0u8..4), 1..400),
         ) {
-            let mut p = DailyProfile::new(bucket_min * 60_000);
+            let mut p = DailyProfile::new(bucket_min * 60_000, false);
             let mut ts = 0i64;
             for (kind, x, missing) in steps {
                 ts += match kind {
@@ -221,7 +298,7 @@ mod tests {
             start in -3 * DAY_MS..3 * DAY_MS,
             steps in proptest::collection::vec((0u8..5, 0u32..5000), 1..300),
         ) {
-            let mut p = DailyProfile::new(bucket_min * 60_000);
+            let mut p = DailyProfile::new(bucket_min * 60_000, false);
             for i in 0..(3 * p.bins) {
                 let ts = start - 2 * DAY_MS + i * p.bin_ms + 1000;
                 let v = f64::from(u32::try_from(i % 7).unwrap());
@@ -246,8 +323,40 @@ mod tests {
     }
 
     #[test]
+    fn the_week_memory_reads_the_highest_of_the_days_before_yesterday() {
+        let mut off = DailyProfile::new(300_000, false);
+        let mut p = DailyProfile::new(300_000, true);
+        // Day d's floor is 10 d at every hour, but day 3's is 100 (a busy day) and day 9 is
+        // the newest.
+        for i in 0..(10 * 288) {
+            let ts = i64::from(i) * 300_000;
+            let day = i / 288;
+            let value = if day == 3 {
+                100.0
+            } else {
+                f64::from(day) * 10.0
+            };
+            p.record(Sample { ts_ms: ts, value }, f64::NAN);
+            off.record(Sample { ts_ms: ts, value }, f64::NAN);
+        }
+        let at = 9 * DAY_MS + 10 * 3_600_000;
+        // Days 2..=7 before day 9 are days 2..=7: day 3's 100 is the highest.
+        assert_eq!(p.earlier_days_max(at), Some(100.0));
+        // On day 10, days 3..=8: still day 3; on day 11, days 4..=9 (8 a day before 9 is
+        // excluded there: yesterday is day 10): day 9's 90.
+        assert_eq!(p.earlier_days_max(at + DAY_MS), Some(100.0));
+        assert_eq!(p.earlier_days_max(at + 2 * DAY_MS), Some(90.0));
+        // Nothing older than 7 days, nothing from yesterday.
+        assert_eq!(p.earlier_days_max(at + 7 * DAY_MS), Some(90.0));
+        assert_eq!(p.earlier_days_max(at + 8 * DAY_MS), None);
+        assert_eq!(off.earlier_days_max(at), None);
+        p.clear();
+        assert_eq!(p.earlier_days_max(at), None);
+    }
+
+    #[test]
     fn yesterday_is_read_back_and_older_days_are_gone() {
-        let mut p = DailyProfile::new(300_000);
+        let mut p = DailyProfile::new(300_000, false);
         let at = |h: f64| (h * 3.6e6) as i64;
         for i in 0..(3 * 288) {
             let ts = i64::from(i) * 300_000;
