@@ -12,7 +12,9 @@
 //! `bound`: `warmup_bound`; `shape`: the tests the series alone applies too), and by the
 //! load's state then (30-min means: `record` at a new high, else `rising` / `falling` by 5 %
 //! of the range seen so far, else `level`). `V=1` lists each leak; `SET=field=value,...`
-//! overrides options; `ALL=1` keeps leaks under 5 %/h. A diagnostic for tuning on training seeds.
+//! overrides options; `ALL=1` keeps leaks under 5 %/h; `HOLD=1` prints, per column, the hold
+//! from the first pending to the first firing and how often a pending alert fell back to
+//! inactive, by reason. A diagnostic for tuning on training seeds.
 
 use leaksense_bench::{config, overrides_from_env, par_map, parse_seeds};
 use leaksense_core::Sample;
@@ -126,6 +128,44 @@ fn first_firing(
     None
 }
 
+/// The hold (`HOLD=1`): the first pending at or after the leak start, the first firing, and
+/// how often the alert fell back from pending to inactive in between, with the traffic
+/// column's reason then.
+fn hold(
+    l: &Leak,
+    traffic: bool,
+    why: &mut BTreeMap<String, usize>,
+) -> (Option<i64>, Option<i64>, usize) {
+    let mut d = Detector::new(l.cfg.clone()).expect("valid config");
+    let mut rates = l.traffic.iter().peekable();
+    let (mut pending, mut resets, mut prev) = (None, 0, AlertState::Inactive);
+    for s in &l.samples {
+        while let Some(x) = rates.next_if(|x| x.ts_ms <= s.ts_ms) {
+            if traffic {
+                d.observe_traffic(*x).expect("valid traffic");
+            }
+        }
+        d.update(*s).expect("valid samples");
+        let st = d.state();
+        if s.ts_ms >= l.start_ms {
+            match st {
+                AlertState::Firing => return (pending.or(Some(s.ts_ms)), Some(s.ts_ms), resets),
+                AlertState::Pending => {
+                    pending.get_or_insert(s.ts_ms);
+                }
+                AlertState::Inactive if prev == AlertState::Pending && pending.is_some() => {
+                    resets += 1;
+                    let r = d.analysis().not_a_leak_because;
+                    *why.entry(format!("{r:?}")).or_default() += 1;
+                }
+                _ => {}
+            }
+        }
+        prev = st;
+    }
+    (pending, None, resets)
+}
+
 /// The load's state from its 5-min means: at a new high (30-min mean above every earlier one),
 /// rising, falling (30-min mean against the half hour before, by 5 % of the range so far), or
 /// level.
@@ -183,6 +223,38 @@ fn main() {
                 start_ms,
             });
         }
+    }
+    if std::env::var_os("HOLD").is_some() {
+        let rs: Vec<_> = par_map(&leaks, |l| {
+            let (mut wt, mut wa) = (BTreeMap::new(), BTreeMap::new());
+            (hold(l, true, &mut wt), hold(l, false, &mut wa), wt, wa)
+        });
+        for (col, pick) in [("traffic", 0), ("alone", 1)] {
+            let mut holds = Vec::new();
+            let (mut resets, mut with_reset) = (0, 0);
+            let mut why: BTreeMap<String, usize> = BTreeMap::new();
+            for r in &rs {
+                let (h, w) = if pick == 0 { (r.0, &r.2) } else { (r.1, &r.3) };
+                if let (Some(p), Some(f)) = (h.0, h.1) {
+                    holds.push((f - p) as f64 / 6e4);
+                    resets += h.2;
+                    with_reset += usize::from(h.2 > 0);
+                }
+                for (k, v) in w {
+                    *why.entry(k.clone()).or_default() += v;
+                }
+            }
+            holds.sort_by(f64::total_cmp);
+            let q = |f: f64| holds[((holds.len() - 1) as f64 * f) as usize];
+            println!(
+                "{col}: first pending to first firing over {} caught leaks: quartiles {:.0} / {:.0} / {:.0} min; {resets} falls back to inactive in {with_reset} leaks, then: {why:?}",
+                holds.len(),
+                q(0.25),
+                q(0.5),
+                q(0.75)
+            );
+        }
+        return;
     }
     type Tally = BTreeMap<(String, &'static str), f64>;
     let runs: Vec<Option<(f64, Option<f64>, Tally)>> = par_map(&leaks, |l| {
