@@ -861,6 +861,7 @@ fn judge_points(
         && !s.urgent_traffic(hinge.slope)
         && load::explained_lately(points, &hinge, reuse_ms, load_work)
     {
+        probe!("veto lately true");
         est.held = Some(NoLeakReason::ExplainedByLoad);
         return (Verdict::Healthy, false);
     }
@@ -1033,6 +1034,23 @@ fn judge(
     if !shaped
         || (decel.is_some() && !urgent && bounded_warmup(s, blocks, slopes) && !slowed_with_load())
     {
+        // The diagnostic tag (`gap_tally`): which warm-up test held a rise that goes on: the
+        // deceleration test only the traffic column applies after a flat baseline, the bound
+        // on a slowing rise's total, or the tests the series alone applies too.
+        probe!(
+            when continues,
+            "wu {}",
+            if shaped {
+                "bound"
+            } else if decel.is_some()
+                && s.hinge.index > 0
+                && shaped_like_a_leak(blocks, None, step_test, slopes)
+            {
+                "traffic"
+            } else {
+                "shape"
+            }
+        );
         est.held = Some(if continues {
             NoLeakReason::WarmUp
         } else {

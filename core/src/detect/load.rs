@@ -99,13 +99,21 @@ pub(super) fn explains(
         return false;
     }
     if let Some(explained) = reused(points, h, opts.reuse_ms, work).filter(|_| !opts.urgent) {
+        #[cfg(feature = "probe")]
+        super::probe::tag(&format!("veto reuse {explained}"));
         return explained;
     }
-    let explained = if h.index > 0 && record_load(loads, h.index) {
+    let record = h.index > 0 && record_load(loads, h.index);
+    let explained = if record {
         opts.curve > 0.0 && !beyond_linear(points, loads, h, opts)
     } else {
         isotonic_explains(points, loads, h, opts.keeps, work)
     };
+    #[cfg(feature = "probe")]
+    super::probe::tag(&format!(
+        "veto {} {explained}",
+        if record { "record" } else { "iso" }
+    ));
     if !opts.urgent {
         work.last = Some((points[h.index].ts_ms, points[n - 1].ts_ms, explained));
     }
@@ -436,6 +444,19 @@ fn beyond_linear(points: &[Sample], loads: &[f64], h: &Hinge, opts: &VetoOptions
     // An urgent rise is not blamed on a response the floor never showed.
     if opts.urgent && beta - 2.0 * se <= 0.0 {
         return true;
+    }
+    // The diagnostic tag (`gap_tally`): the response's lower bound in standard errors, the
+    // load's span before the growth over its rise since, and the rise over the allowance
+    // without the bend.
+    #[cfg(feature = "probe")]
+    {
+        let (lo, hi) = extent(x);
+        super::probe::tag(&format!(
+            "rec {:.1} {:.2} {:.2}",
+            (beta - 2.0 * se) / se.max(f64::MIN_POSITIVE),
+            (hi - lo) / load_rise.max(f64::MIN_POSITIVE),
+            h.slope * dur / (beta_hi * load_rise).max(f64::MIN_POSITIVE)
+        ));
     }
     h.slope * dur > opts.curve * beta_hi * load_rise
 }

@@ -1,7 +1,8 @@
 //! A diagnostic for tuning (feature `probe`, off by default; `bench/examples/hold_tally.rs`):
 //! each judgement of an evaluation leaves short tags saying which test held a firing alert
 //! (the plateau test's knee, flat time, noise, load or rate bound), so that an example can
-//! tally what keeps alerts firing after a growth stopped. Nothing is recorded until
+//! tally what keeps alerts firing after a growth stopped; `gap_tally` reads the load veto's
+//! branch and the warm-up test that held a rise not yet firing. Nothing is recorded until
 //! [`enable`] is called on the thread; without the feature the tags compile to nothing.
 
 use std::cell::{Cell, RefCell};
