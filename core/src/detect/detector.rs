@@ -315,9 +315,9 @@ impl Detector {
         if cond && self.awaits_first_collection() {
             // Only while the wait holds a rise: judged again with the estimates an urgent
             // rise needs (the lazy evaluation may have left them out).
-            // Its own buffers: the evaluation's hold reused verdicts (the load veto's).
-            let mut scratch = Work::default();
-            let (_, _, full) = assess(&self.cfg, self.z, &view, &mut scratch, false, firing);
+            // On the evaluation's buffers, leaving the verdicts they keep for reuse as they were.
+            let (cfg, z) = (&self.cfg, self.z);
+            let (_, _, full) = self.work.aside(|w| assess(cfg, z, &view, w, false, firing));
             if !self.urgent_before_collection(&full) {
                 self.verdict = Verdict::Insufficient;
                 return Some(false);
