@@ -145,10 +145,20 @@ export interface AnalyzeOptions {
    * For a heap that may be collected only every few hours (a V8 old generation sampled every
    * tick): until the heap has fallen by a collection's share (3%) since start or restart, no
    * leak is declared before this long after it, since a slow GC's first ramp looks exactly
-   * like a leak. 0 (the default) turns it off; 4 h covers GC periods up to 4 h. Leave it off
-   * for series of post-GC values, which never fall like that.
+   * like a leak. Default 3 h (GC periods of 1-4 h: on training seeds as many slow-GC false
+   * alarms waited out as with 4 h, at a smaller cost where no collection shows); 0 turns it
+   * off. Off with time compressed (buckets under a minute). Turn it off for series of
+   * post-GC values, which never fall like that (the Go and Python monitors' heap presets
+   * do).
    */
   first_collection_secs?: number;
+  /**
+   * With `first_collection_secs` and a limit: while no collection has been seen, a rise
+   * whose time to the limit at the rate's lower bound is at most this many times as long as
+   * the rise has lasted still fires (a heap that will be killed soon need not wait for a
+   * collection that a series of post-GC values or an RSS may never show). 0 turns it off.
+   */
+  first_collection_urgent?: number;
   /**
    * Number of floor points kept (the detector's memory; 288 buckets of 5 min is 24 h);
    * at most `MAX_FLOOR`.
@@ -719,10 +729,20 @@ export interface DetectorOptions {
    * For a heap that may be collected only every few hours (a V8 old generation sampled every
    * tick): until the heap has fallen by a collection's share (3%) since start or restart, no
    * leak is declared before this long after it, since a slow GC's first ramp looks exactly
-   * like a leak. 0 (the default) turns it off; 4 h covers GC periods up to 4 h. Leave it off
-   * for series of post-GC values, which never fall like that.
+   * like a leak. Default 3 h (GC periods of 1-4 h: on training seeds as many slow-GC false
+   * alarms waited out as with 4 h, at a smaller cost where no collection shows); 0 turns it
+   * off. Off with time compressed (buckets under a minute). Turn it off for series of
+   * post-GC values, which never fall like that (the Go and Python monitors' heap presets
+   * do).
    */
   first_collection_secs?: number;
+  /**
+   * With `first_collection_secs` and a limit: while no collection has been seen, a rise
+   * whose time to the limit at the rate's lower bound is at most this many times as long as
+   * the rise has lasted still fires (a heap that will be killed soon need not wait for a
+   * collection that a series of post-GC values or an RSS may never show). 0 turns it off.
+   */
+  first_collection_urgent?: number;
   /**
    * Number of floor points kept (the detector's memory; 288 buckets of 5 min is 24 h);
    * at most `MAX_FLOOR`.

@@ -104,6 +104,16 @@ pub(super) struct Work {
 }
 
 impl Work {
+    /// A judgement on these buffers that leaves the verdicts later evaluations reuse as they
+    /// were (the buffers' contents are scratch).
+    pub(super) fn aside<R>(&mut self, f: impl FnOnce(&mut Work) -> R) -> R {
+        let (cache, judged_at) = (self.load.cache(), self.judged_at);
+        let r = f(self);
+        self.load.restore(cache);
+        self.judged_at = judged_at;
+        r
+    }
+
     /// Buffers for a floor of `capacity` points.
     pub(super) fn with_capacity(capacity: usize) -> Self {
         Work {

@@ -65,7 +65,29 @@ pub(super) struct LoadWork {
     pub(super) quiet_at: Option<i64>,
 }
 
+/// The verdicts [`LoadWork`] keeps for later evaluations to reuse.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct LoadCache {
+    last: Option<(i64, i64, bool)>,
+    quiet_at: Option<i64>,
+}
+
 impl LoadWork {
+    /// The verdicts kept for reuse, to put back ([`LoadWork::restore`]) after a judgement that
+    /// must leave them as they were.
+    pub(super) fn cache(&self) -> LoadCache {
+        LoadCache {
+            last: self.last,
+            quiet_at: self.quiet_at,
+        }
+    }
+
+    /// Puts back verdicts taken with [`LoadWork::cache`].
+    pub(super) fn restore(&mut self, c: LoadCache) {
+        self.last = c.last;
+        self.quiet_at = c.quiet_at;
+    }
+
     /// Buffers for `capacity` points.
     pub(super) fn with_capacity(capacity: usize) -> Self {
         LoadWork {

@@ -103,9 +103,17 @@ pub struct DetectorConfig {
     /// For a heap that may be collected only every few hours (a V8 old generation sampled every
     /// tick): until the heap has fallen by a collection's share (3%) since start or restart, no
     /// leak is declared before this long after it, since a slow GC's first ramp looks exactly
-    /// like a leak. 0 (the default) turns it off; 4 h covers GC periods up to 4 h. Leave it off
-    /// for series of post-GC values, which never fall like that.
+    /// like a leak. Default 3 h (GC periods of 1-4 h: on training seeds as many slow-GC false
+    /// alarms waited out as with 4 h, at a smaller cost where no collection shows); 0 turns it
+    /// off. Off with time compressed (buckets under a minute). Turn it off for series of
+    /// post-GC values, which never fall like that (the Go and Python monitors' heap presets
+    /// do).
     pub first_collection_secs: f64,
+    /// With `first_collection_secs` and a limit: while no collection has been seen, a rise
+    /// whose time to the limit at the rate's lower bound is at most this many times as long as
+    /// the rise has lasted still fires (a heap that will be killed soon need not wait for a
+    /// collection that a series of post-GC values or an RSS may never show). 0 turns it off.
+    pub first_collection_urgent: f64,
     /// The feeder calls [`Detector::update_after_full_gc`] after every full collection (the
     /// Node binding, which sees V8's mark-compacts): then only those count as the collection
     /// `first_collection_secs` waits for, not a fall in the series (a scavenge's).
@@ -395,7 +403,8 @@ impl Default for DetectorConfig {
             projection_ratio: 0.15,
             confidence: 0.95,
             reset_drop_ratio: 0.3,
-            first_collection_secs: 0.0,
+            first_collection_secs: 10_800.0,
+            first_collection_urgent: 2.0,
             reports_full_gcs: false,
             max_events: 32,
             stop_pause_ratio: 1.0,
@@ -484,6 +493,16 @@ impl DetectorConfig {
         (self.drop_fall_secs * 1000.0) as i64
     }
 
+    /// How long a heap waits for its first collection (`first_collection_secs`), in the
+    /// detector's milliseconds; 0 with time compressed (the examples' and binding tests' 1-s
+    /// buckets), where a slow GC's hours do not shrink with the buckets.
+    pub(crate) fn first_collection_ms(&self) -> i64 {
+        if self.bucket_secs < DROP_FALL_MIN_BUCKET_SECS {
+            return 0;
+        }
+        (self.first_collection_secs * 1000.0) as i64
+    }
+
     /// How long after an evaluation a day's floor rests (`full_day_rest_secs`), in the
     /// detector's milliseconds: at most two buckets, so that it skips one evaluation at most
     /// whatever the bucket.
@@ -563,6 +582,12 @@ impl DetectorConfig {
             0.0,
             WEEK,
         )?;
+        range(
+            "first_collection_urgent",
+            self.first_collection_urgent,
+            0.0,
+            100.0,
+        )?;
         range("stop_pause_ratio", self.stop_pause_ratio, 0.0, 100.0)?;
         range("stop_noise_sigmas", self.stop_noise_sigmas, 0.0, 1000.0)?;
         range("sparse_sawtooth_step", self.sparse_sawtooth_step, 0.0, 10.0)?;
@@ -614,7 +639,9 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 43] = [
+        let edits: [fn(&mut DetectorConfig); 45] = [
+            |c| c.first_collection_urgent = -1.0,
+            |c| c.first_collection_urgent = f64::NAN,
             |c| c.ttl_accel_sigmas = -1.0,
             |c| c.ttl_accel_sigmas = f64::INFINITY,
             |c| c.urgent_accel_sigmas = -1.0,

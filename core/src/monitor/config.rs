@@ -129,6 +129,13 @@ impl MonitorConfig {
             // marked: only those count as the collection `first_collection_secs` waits for.
             c.detector.reports_full_gcs = true;
             c.detector.first_collection_secs = V8_FIRST_COLLECTION_SECS;
+            // Marked collections come with any growth; measured without the urgent bypass.
+            c.detector.first_collection_urgent = 0.0;
+        } else if c.heap && matches!(runtime, Runtime::Go | Runtime::Python) {
+            // Post-GC values (Go's live heap after each cycle, Python's RSS after a full
+            // collection) never fall by a collection's share: a leak from the start would
+            // wait the whole `first_collection_secs`.
+            c.detector.first_collection_secs = 0.0;
         }
         c
     }

@@ -631,13 +631,26 @@ fn presets_lie_under_the_users_options() {
     );
     let off = MonitorConfig::for_runtime("node", r#"{"heap": false}"#).unwrap();
     assert!(!off.heap && !off.detector.reports_full_gcs);
-    assert_eq!(off.detector.first_collection_secs, 0.0);
+    // RSS: the detector's default wait (off before section 64), not the V8 preset's.
+    assert_eq!(
+        off.detector.first_collection_secs,
+        crate::detect::DetectorConfig::default().first_collection_secs
+    );
     let zero = MonitorConfig::for_runtime("node", r#"{"detector": {"first_collection_secs": 0}}"#)
         .unwrap();
     assert_eq!(zero.detector.first_collection_secs, 0.0);
     let go = MonitorConfig::for_runtime("go", "{}").unwrap();
     assert!(go.measures.is_empty(), "{:?}", go.measures);
     assert!(go.heap && !go.detector.reports_full_gcs);
+    // Post-GC values never fall by a collection's share: no wait for one (section 64).
+    assert_eq!(go.detector.first_collection_secs, 0.0);
+    let py_heap = MonitorConfig::for_runtime("python", r#"{"heap": true}"#).unwrap();
+    assert_eq!(py_heap.detector.first_collection_secs, 0.0);
+    let rss = MonitorConfig::for_runtime("process", "").unwrap();
+    assert_eq!(
+        rss.detector.first_collection_secs,
+        crate::detect::DetectorConfig::default().first_collection_secs
+    );
     let py = MonitorConfig::for_runtime("python", r#"{"naming": "legacy"}"#).unwrap();
     assert_eq!((py.runtime, py.naming), (Runtime::Python, Naming::Legacy));
     assert!(py.measures == ["gc_count"] && !py.heap);
