@@ -612,6 +612,45 @@ mod tests {
         assert_eq!(window_after(&always, post_gc), 8 * 300_000);
     }
 
+    #[test]
+    fn the_smoother_floor_is_the_second_lowest_of_its_samples_on_sparse_series_only() {
+        let cfg = DetectorConfig::default();
+        let traffic = Traffic::new(300_000).unwrap();
+        // A sawtooth sampled every 5 min: one sample per bucket, anywhere on the tooth.
+        let tooth = |i: i64| 100e6 * (1.0 + 0.4 * ((i * 7) % 11) as f64 / 11.0);
+        let mut f = Floor::new(&cfg).unwrap();
+        for i in 0..48 {
+            let s = Sample {
+                ts_ms: i * 300_000,
+                value: tooth(i),
+            };
+            f.push(&cfg, s, &traffic);
+        }
+        assert!(f.sparse());
+        assert_eq!(f.smooth().len(), f.points().len());
+        // The newest point: the last 12 closed buckets hold samples 35..=46.
+        let mut last: Vec<f64> = (35..47).map(tooth).collect();
+        last.sort_by(f64::total_cmp);
+        assert_eq!(f.smooth().last().unwrap().value, last[1]);
+        assert!(f.smooth().last().unwrap().value > f.points().last().unwrap().value);
+        // Every 15 s the floor is not sparse: the smoother floor is the floor itself.
+        let mut f = Floor::new(&cfg).unwrap();
+        for i in 0..(6 * 240) {
+            let s = Sample {
+                ts_ms: i * 15_000,
+                value: 100e6 * (1.0 + 0.3 * (i % 8) as f64 / 8.0),
+            };
+            f.push(&cfg, s, &traffic);
+        }
+        assert!(!f.sparse());
+        let same = f
+            .smooth()
+            .iter()
+            .zip(f.points().iter())
+            .all(|(a, b)| a == b);
+        assert!(same && f.smooth().len() == f.points().len());
+    }
+
     /// The window of the newest floor point after 6 h of a heap sampled every `step_ms`: a
     /// sawtooth of 50 % over 100 MB collected every 20 min, each collection falling back over
     /// `fall_ms`.
