@@ -191,6 +191,14 @@ type AnalyzeOptions struct {
 	// less, are each a floor already, and a wider window only smooths them into false
 	// confidence. 0 widens every sparse series.
 	SparseSawtoothStep *float64 `json:"sparse_sawtooth_step,omitempty"`
+	// With `urgent_ttl_ratio`, on a series sampled so sparsely that a floor point spans
+	// several buckets for its few samples of a sawtooth (every few minutes): a second floor,
+	// the second-lowest of the last this many samples (a smoother floor that lags more), is
+	// judged where the usual one found a rise of a leak's shape that was held only by its
+	// noise (`min_rise_sigmas`) or its size; a rise there that passes every test and is
+	// urgent is a leak (on training seeds, 3 more of 28 `sparse_leak`s alerted with half
+	// their time to the limit left in each column, no new false alarm). 0 turns it off.
+	SparseUrgentSamples *float64 `json:"sparse_urgent_samples,omitempty"`
 	// With traffic known, a firing alert does not resolve while the load shows a recurring
 	// batch job whose runs made the rise: at least two bursts of load in the window, the
 	// floor's rise since the growth began came with them (its rise away from them at most half
@@ -589,6 +597,14 @@ type DetectorOptions struct {
 	// less, are each a floor already, and a wider window only smooths them into false
 	// confidence. 0 widens every sparse series.
 	SparseSawtoothStep *float64 `json:"sparse_sawtooth_step,omitempty"`
+	// With `urgent_ttl_ratio`, on a series sampled so sparsely that a floor point spans
+	// several buckets for its few samples of a sawtooth (every few minutes): a second floor,
+	// the second-lowest of the last this many samples (a smoother floor that lags more), is
+	// judged where the usual one found a rise of a leak's shape that was held only by its
+	// noise (`min_rise_sigmas`) or its size; a rise there that passes every test and is
+	// urgent is a leak (on training seeds, 3 more of 28 `sparse_leak`s alerted with half
+	// their time to the limit left in each column, no new false alarm). 0 turns it off.
+	SparseUrgentSamples *float64 `json:"sparse_urgent_samples,omitempty"`
 	// With traffic known, a firing alert does not resolve while the load shows a recurring
 	// batch job whose runs made the rise: at least two bursts of load in the window, the
 	// floor's rise since the growth began came with them (its rise away from them at most half

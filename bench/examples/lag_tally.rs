@@ -8,6 +8,8 @@
 //! the wait before the first pending less the window (the judgement's bars), of the window,
 //! of the hold (pending to firing), and of the traffic column's extra delay over the series
 //! alone on leaks both columns catch (the load veto and the traffic-only warm-up test).
+//! `ONLY=sparse_leak,minute_leak` restricts it to those situations or shapes, and `MIN_SHARE`
+//! (0.05) sets the slowest leak tallied.
 
 use leaksense_bench::unseen::{self, Shape};
 use leaksense_bench::{config, overrides_from_env, par_map, parse_seeds};
@@ -138,14 +140,25 @@ fn main() {
     let q = args.first().and_then(|s| parse_seeds(s)).expect(usage);
     let u = args.get(1).and_then(|s| parse_seeds(s)).expect(usage);
     let overrides = overrides_from_env();
+    let only: Option<Vec<String>> = std::env::var("ONLY")
+        .ok()
+        .map(|v| v.split(',').map(str::to_owned).collect());
+    let wanted = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|n| n == name));
+    let min_share: f64 = std::env::var("MIN_SHARE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.05);
     let mut leaks = Vec::new();
-    for sit in Situation::ALL.iter().filter(|s| s.leaks()) {
+    for sit in Situation::ALL
+        .iter()
+        .filter(|s| s.leaks() && wanted(s.name()))
+    {
         for seed in q.0..q.1 {
             let sc = generate(*sit, seed, 15);
             let (Some(share), Some(start_ms)) = (sc.leak_share_per_hour, sc.leak_start_ms) else {
                 continue;
             };
-            if share < 0.05 {
+            if share < min_share {
                 continue;
             }
             leaks.push(Leak {
@@ -160,13 +173,13 @@ fn main() {
         }
     }
     let quality = leaks.len();
-    for shape in Shape::ALL.iter().filter(|s| s.leaks()) {
+    for shape in Shape::ALL.iter().filter(|s| s.leaks() && wanted(s.name())) {
         for seed in u.0..u.1 {
             let s = unseen::generate(*shape, seed);
             let (Some(share), Some(start_ms)) = (s.share_per_hour, s.truth.leak_start_ms) else {
                 continue;
             };
-            if share < 0.05 {
+            if share < min_share {
                 continue;
             }
             let cfg = leaksense_bench::unseen_config(&s, &overrides);

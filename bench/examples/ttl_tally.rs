@@ -5,7 +5,8 @@
 //! the true start, and the urgency there (the time left to the limit at the rate's lower bound
 //! over the rise's age; `urgent_ttl_ratio` is the bar), then the hours from the leak's start to
 //! the half mark by reason, sampled every 5 min. `ALONE=1` tallies the series alone instead.
-//! `SET=field=value,...` overrides options.
+//! `SET=field=value,...` overrides options; `ONLY=sparse_leak,minute_leak` restricts it to
+//! those situations or shapes.
 use leaksense_bench::quality::Truth;
 use leaksense_bench::{overrides_from_env, parse_seeds, unseen, with_overrides};
 use leaksense_core::detect::scenarios::{Situation, generate};
@@ -135,10 +136,14 @@ fn main() {
     let seeds = parse_seeds(&std::env::var("SEEDS").unwrap_or("0..50".into())).unwrap();
     let useeds = parse_seeds(&std::env::var("USEEN").unwrap_or("100..140".into())).unwrap();
     let alone = std::env::var_os("ALONE").is_some();
+    let only: Option<Vec<String>> = std::env::var("ONLY")
+        .ok()
+        .map(|v| v.split(',').map(str::to_owned).collect());
+    let wanted = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|n| n == name));
     let mut total = BTreeMap::new();
     let mut misses = 0;
     for sit in Situation::ALL {
-        if !sit.leaks() {
+        if !sit.leaks() || !wanted(sit.name()) {
             continue;
         }
         for seed in seeds.0..seeds.1 {
@@ -156,7 +161,7 @@ fn main() {
     let mut total = BTreeMap::new();
     let mut misses = 0;
     for shape in unseen::Shape::ALL {
-        if !shape.leaks() {
+        if !shape.leaks() || !wanted(shape.name()) {
             continue;
         }
         for seed in useeds.0..useeds.1 {

@@ -1409,11 +1409,13 @@ fn shaped_like_a_leak(
     // fits "rising, then flat" better than a line; judged on every block, not on the newest
     // third's own noisy slope.
     if plateau_f(blocks) >= PLATEAU_F {
+        probe!("wu plateau");
         return false;
     }
     // A deploy step, a cache fill or a warm-up is one jump between two levels; a leak is
     // better described by a line than by any single jump (not asked with `step_test` off).
     if step_test && !line_beats_step(blocks) {
+        probe!("wu step");
         return false;
     }
     // A decelerating rise is a warm-up (the tail of one since start, or a cache warming after
@@ -1424,7 +1426,9 @@ fn shaped_like_a_leak(
     let half = blocks.len() / 2;
     let first = sen_blocks(&blocks[..half], None, slopes).0;
     let second = sen_blocks(&blocks[half..], None, slopes).0;
-    matches!((first, second), (Some(a), Some(b)) if b >= decel * a)
+    let steady = matches!((first, second), (Some(a), Some(b)) if b >= decel * a);
+    probe!(when !steady, "wu decel");
+    steady
 }
 
 /// `warmup_bound`: whether a rise that decelerates from its first third to its newest ends, at

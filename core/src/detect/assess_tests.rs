@@ -312,6 +312,31 @@ fn an_urgent_rise_is_not_held_by_the_one_step_test() {
 }
 
 #[test]
+fn an_urgent_rise_on_5_min_points_is_judged_on_a_smoother_floor_too() {
+    // Training seeds of a leak on 5-min points that reaches its limit: on the floor of 4
+    // samples a point, the rise has a leak's shape but stays within 3 residual sigmas of its
+    // noise until past half its time to the limit; on the second-lowest of 12 samples it
+    // passes and is urgent, so it is alerted before the half mark, in both columns.
+    for seed in [0, 34, 47] {
+        let sc = generate(Situation::SparseLeak, seed, 15);
+        let (start, oom) = (sc.leak_start_ms.unwrap(), sc.limit_reached_ms.unwrap());
+        let half = start + (oom - start) / 2;
+        for traffic in [true, false] {
+            let on = fired(&events(&sc, traffic, |_| {}), start).expect("fires");
+            assert!(on <= half, "seed {seed} traffic {traffic}");
+            let off = fired(
+                &events(&sc, traffic, |c| c.sparse_urgent_samples = 0.0),
+                start,
+            );
+            assert!(
+                off.is_none_or(|t| t > half),
+                "seed {seed} traffic {traffic}"
+            );
+        }
+    }
+}
+
+#[test]
 fn an_urgent_rise_with_traffic_is_not_held_by_a_response_the_floor_never_showed() {
     // Training seeds whose leak, with traffic, the record-load veto (a night load too flat to
     // bound the floor's response) and the traffic-only warm-up test held to the end; urgent

@@ -28,14 +28,14 @@
 
 use super::alert::{Alert, AlertEvent, AlertState, hold_ms};
 use super::alloc_rate::AllocRate;
-use super::assess::{View, Work, assess, rests};
+use super::assess::{Estimate, View, Work, assess, rests};
 use super::floor::Floor;
 use super::options::{DetectorConfig, SeriesKind};
 use super::reason::NoLeakReason;
 use super::stats::{finite, normal_quantile};
 use super::traffic::Traffic;
 use crate::error::InputError;
-use crate::series::Sample;
+use crate::series::{Ring, Sample};
 
 /// The detector's judgement of the series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -106,6 +106,8 @@ pub struct Detector {
     /// The test that judged the last evaluation healthy.
     held: Option<NoLeakReason>,
     work: Work,
+    /// Buffers for judging the smoother floor (`sparse_urgent_samples`).
+    smooth_work: Work,
 }
 
 impl Detector {
@@ -125,6 +127,7 @@ impl Detector {
             growth_stop_ms: None,
             held: None,
             work: Work::with_capacity(cfg.floor_capacity),
+            smooth_work: Work::default(),
             cfg,
         })
     }
@@ -228,7 +231,10 @@ impl Detector {
         );
         let not_a_leak_because = if self.verdict == Verdict::Leak || e.growth_start_ms.is_none() {
             None
-        } else if cond && self.awaits_first_collection() && !self.urgent_before_collection(&e) {
+        } else if cond
+            && self.awaits_first_collection()
+            && !self.urgent_on(self.floor.points(), &e, self.cfg.first_collection_urgent)
+        {
             Some(NoLeakReason::NoCollectionYet)
         } else {
             // The evaluation may have reused a judgement `analysis()` does not (a load that
@@ -305,7 +311,32 @@ impl Detector {
         if rests(rest_ms, &view, &self.work) {
             return None;
         }
-        let (verdict, cond, e) = assess(&self.cfg, self.z, &view, &mut self.work, true, firing);
+        let (mut verdict, mut cond, mut e) =
+            assess(&self.cfg, self.z, &view, &mut self.work, true, firing);
+        // `sparse_urgent_samples`: a rise of a leak's shape that only its noise or its size
+        // held, on a floor of a few samples a point, judged on the smoother floor too.
+        if !cond
+            && !firing
+            && self.cfg.sparse_urgent_samples > 0.0
+            && self.floor.sparse()
+            && matches!(e.held, Some(NoLeakReason::Noise | NoLeakReason::TooSmall))
+        {
+            let smooth = View {
+                floor: self.floor.smooth(),
+                ..view
+            };
+            let (v, c, s) = assess(
+                &self.cfg,
+                self.z,
+                &smooth,
+                &mut self.smooth_work,
+                true,
+                false,
+            );
+            if c && self.urgent_on(self.floor.smooth(), &s, self.cfg.urgent_ttl_ratio) {
+                (verdict, cond, e) = (v, c, s);
+            }
+        }
         self.verdict = verdict;
         self.strength = e.strength;
         self.held = e.held;
@@ -318,7 +349,7 @@ impl Detector {
             // On the evaluation's buffers, leaving the verdicts they keep for reuse as they were.
             let (cfg, z) = (&self.cfg, self.z);
             let (_, _, full) = self.work.aside(|w| assess(cfg, z, &view, w, false, firing));
-            if !self.urgent_before_collection(&full) {
+            if !self.urgent_on(self.floor.points(), &full, self.cfg.first_collection_urgent) {
                 self.verdict = Verdict::Insufficient;
                 return Some(false);
             }
@@ -326,21 +357,16 @@ impl Detector {
         Some(cond)
     }
 
-    /// With `first_collection_urgent` and a limit: whether the rise of `e` (full estimates)
-    /// reaches the limit at the rate's lower bound within that many times as long as it has
-    /// lasted, so it fires without waiting for a first collection.
-    fn urgent_before_collection(&self, e: &super::assess::Estimate) -> bool {
-        let ratio = self.cfg.first_collection_urgent;
-        let (Some(limit), Some(now), Some(start), Some(lo)) = (
-            self.cfg.limit,
-            self.floor.points().last(),
-            e.growth_start_ms,
-            e.rate_low,
-        ) else {
-            return false;
-        };
-        let dur_secs = now.ts_ms.saturating_sub(start) as f64 / 1000.0;
-        ratio > 0.0 && lo > 0.0 && limit - now.value <= ratio * dur_secs * lo
+    /// Whether the rise `e` found on `floor` reaches the limit, at its rate's lower bound,
+    /// within `ratio` times as long as it has lasted (never with `ratio` 0 or no limit).
+    fn urgent_on(&self, floor: &Ring<Sample>, e: &Estimate, ratio: f64) -> bool {
+        match (floor.last(), e.rate_low, e.growth_start_ms, self.cfg.limit) {
+            (Some(now), Some(lo), Some(start), Some(limit)) if lo > 0.0 && ratio > 0.0 => {
+                let age_secs = now.ts_ms.saturating_sub(start) as f64 / 1000.0;
+                limit - now.value <= ratio * age_secs * lo
+            }
+            _ => false,
+        }
     }
 
     /// Whether a heap has seen no collection yet and `first_collection_secs` has not passed:

@@ -27,6 +27,9 @@ struct Bucket {
 const MIN_SPAN: usize = 2;
 /// Fewest samples a floor point's window holds, for sparse series (scraped every few minutes).
 const WINDOW_SAMPLES: f64 = 4.0;
+/// The rank (1 = the lowest) of the sample a point of the smoother floor for sparse series
+/// takes over its window (`sparse_urgent_samples`).
+const SMOOTH_RANK: usize = 2;
 /// Buckets a floor point spans when no GC drop has been seen in the last `MAX_SPAN` buckets.
 const NO_DROP_SPAN: usize = MIN_SPAN;
 /// Most buckets a floor point spans (its window is 1.5 GC periods, capped here), from the
@@ -107,6 +110,12 @@ pub(super) struct Floor {
     profile: DailyProfile,
     /// The same floor values stamped at their minimum sample's own time (for attribution).
     troughs: Ring<Sample>,
+    /// Whether the newest floor point's window was set by the fewest samples of a sparse
+    /// sawtooth (see [`Floor::sparse`]).
+    sparse: bool,
+    /// With `sparse_urgent_samples`: the smoother floor, aligned with `points` (see
+    /// [`Floor::smooth`]).
+    smooth: Ring<Sample>,
 }
 
 impl Floor {
@@ -150,6 +159,12 @@ impl Floor {
                 cfg.profile_week_alone,
             ),
             troughs: Ring::new(cfg.floor_capacity)?,
+            sparse: false,
+            smooth: Ring::new(if cfg.sparse_urgent_samples > 0.0 {
+                cfg.floor_capacity
+            } else {
+                1
+            })?,
         })
     }
 
@@ -186,6 +201,21 @@ impl Floor {
     /// The mean request rate over each floor point's window, aligned with [`Floor::points`].
     pub(super) fn loads(&self) -> &Ring<f64> {
         &self.loads
+    }
+
+    /// Whether the newest floor point's window was set by the fewest samples of a sparse
+    /// sawtooth ([`WINDOW_SAMPLES`] samples span more than [`MIN_SPAN`] buckets: a series
+    /// sampled every few minutes), with no slow collection setting it.
+    pub(super) fn sparse(&self) -> bool {
+        self.sparse
+    }
+
+    /// With `sparse_urgent_samples`: a smoother floor, aligned with [`Floor::points`] (one
+    /// point per floor point): where the floor is [`Floor::sparse`], the `SMOOTH_RANK`-th
+    /// lowest bucket minimum of the last `sparse_urgent_samples` samples (one sample per
+    /// bucket there), stamped at the middle of that window; elsewhere the floor point itself.
+    pub(super) fn smooth(&self) -> &Ring<Sample> {
+        &self.smooth
     }
 
     /// The floor's troughs since the last restart, oldest first.
@@ -427,6 +457,41 @@ impl Floor {
         self.loads.clear();
         self.profile.clear();
         self.troughs.clear();
+        self.sparse = false;
+        self.smooth.clear();
+    }
+
+    /// The point of the smoother floor for a bucket that ends at `end_ms`, over the last
+    /// `buckets` (rounded up) bucket minima, where the floor is sparse and they are more than
+    /// `SMOOTH_RANK`: the `SMOOTH_RANK`-th lowest, stamped at the window's middle (after the
+    /// previous point). O(window), at a bucket close.
+    fn smooth_point(&self, buckets: f64, end_ms: i64) -> Option<Sample> {
+        let span = (buckets.ceil() as usize)
+            .min(SLOW_MAX_SPAN)
+            .min(self.mins.len());
+        if !self.sparse || span <= SMOOTH_RANK {
+            return None;
+        }
+        // The SMOOTH_RANK lowest values, ascending.
+        let mut low = [f64::INFINITY; SMOOTH_RANK];
+        for m in self.mins.iter().skip(self.mins.len() - span) {
+            let mut v = m.value;
+            for l in &mut low {
+                if v < *l {
+                    std::mem::swap(&mut v, l);
+                }
+            }
+        }
+        let window_ms = (span as i64).saturating_mul(self.bucket_ms);
+        let ts_ms = end_ms.saturating_sub(window_ms / 2);
+        let ts_ms = self
+            .smooth
+            .last()
+            .map_or(ts_ms, |p| ts_ms.max(p.ts_ms.saturating_add(1)));
+        Some(Sample {
+            ts_ms,
+            value: low[SMOOTH_RANK - 1],
+        })
     }
 
     fn open_bucket(&mut self, start_ms: i64, s: Sample) {
@@ -471,10 +536,13 @@ impl Floor {
         let level = self.last.map_or(0.0, |l| l.value.abs());
         let sawtooth = self.step_ewma >= cfg.sparse_sawtooth_step * level;
         let samples = if sawtooth { WINDOW_SAMPLES } else { 0.0 };
-        let sparse = (samples * self.interval_ms / self.bucket_ms.max(1) as f64).ceil();
+        let per_bucket = self.interval_ms / self.bucket_ms.max(1) as f64;
+        let sparse = (samples * per_bucket).ceil();
+        let slow = self.slow_span(cfg.bucket_secs);
+        self.sparse = sparse > MIN_SPAN as f64 && slow == 0;
         let span = span
             .max((sparse as usize).min(MAX_SPAN))
-            .max(self.slow_span(cfg.bucket_secs))
+            .max(slow)
             .min(self.mins.len());
         self.window_ms = (span as i64).saturating_mul(self.bucket_ms);
         let trough = self.mins.iter().skip(self.mins.len() - span).fold(
@@ -496,6 +564,12 @@ impl Floor {
         let ts_ms = end_ms.saturating_sub(window_ms / 2);
         if self.points.last().is_none_or(|f| ts_ms > f.ts_ms) {
             let load = traffic.mean(end_ms.saturating_sub(window_ms), end_ms);
+            if cfg.sparse_urgent_samples > 0.0 {
+                let smooth = self
+                    .smooth_point(cfg.sparse_urgent_samples * per_bucket, end_ms)
+                    .unwrap_or(Sample { ts_ms, value: low });
+                self.smooth.push(smooth);
+            }
             self.points.push(Sample { ts_ms, value: low });
             self.profile.record(Sample { ts_ms, value: low }, load);
             self.loads.push(load);
@@ -536,6 +610,45 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(window_after(&always, post_gc), 8 * 300_000);
+    }
+
+    #[test]
+    fn the_smoother_floor_is_the_second_lowest_of_its_samples_on_sparse_series_only() {
+        let cfg = DetectorConfig::default();
+        let traffic = Traffic::new(300_000).unwrap();
+        // A sawtooth sampled every 5 min: one sample per bucket, anywhere on the tooth.
+        let tooth = |i: i64| 100e6 * (1.0 + 0.4 * ((i * 7) % 11) as f64 / 11.0);
+        let mut f = Floor::new(&cfg).unwrap();
+        for i in 0..48 {
+            let s = Sample {
+                ts_ms: i * 300_000,
+                value: tooth(i),
+            };
+            f.push(&cfg, s, &traffic);
+        }
+        assert!(f.sparse());
+        assert_eq!(f.smooth().len(), f.points().len());
+        // The newest point: the last 12 closed buckets hold samples 35..=46.
+        let mut last: Vec<f64> = (35..47).map(tooth).collect();
+        last.sort_by(f64::total_cmp);
+        assert_eq!(f.smooth().last().unwrap().value, last[1]);
+        assert!(f.smooth().last().unwrap().value > f.points().last().unwrap().value);
+        // Every 15 s the floor is not sparse: the smoother floor is the floor itself.
+        let mut f = Floor::new(&cfg).unwrap();
+        for i in 0..(6 * 240) {
+            let s = Sample {
+                ts_ms: i * 15_000,
+                value: 100e6 * (1.0 + 0.3 * (i % 8) as f64 / 8.0),
+            };
+            f.push(&cfg, s, &traffic);
+        }
+        assert!(!f.sparse());
+        let same = f
+            .smooth()
+            .iter()
+            .zip(f.points().iter())
+            .all(|(a, b)| a == b);
+        assert!(same && f.smooth().len() == f.points().len());
     }
 
     /// The window of the newest floor point after 6 h of a heap sampled every `step_ms`: a
