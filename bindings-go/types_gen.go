@@ -99,6 +99,14 @@ type AnalyzeOptions struct {
 	// before (every such fall a drop). 0, or `bucket_secs` under 60 (time compressed, as in
 	// the examples), compares successive samples always.
 	DropFallSecs *float64 `json:"drop_fall_secs,omitempty"`
+	// With `first_collection_secs`: the fall that counts as the collection must also land
+	// below every bucket minimum of this long before it (capped at the 8 h of buckets kept),
+	// and is looked for only once that long has passed since start or restart (at most
+	// 30 min). A V8 heap's scavenges (a young-generation collection every few seconds) fall
+	// by a few percent but land on a floor the old generation's ramp has lifted; a full
+	// collection, or a fast sawtooth's trough over a flat floor, lands below it. Default
+	// 10 min; 0 keeps the plain test (below the last bucket or two).
+	FirstCollectionLookbackSecs *float64 `json:"first_collection_lookback_secs,omitempty"`
 	// For a heap that may be collected only every few hours (a V8 old generation sampled every
 	// tick): until the heap has fallen by a collection's share (3%) since start or restart, no
 	// leak is declared before this long after it, since a slow GC's first ramp looks exactly
@@ -505,6 +513,14 @@ type DetectorOptions struct {
 	// before (every such fall a drop). 0, or `bucket_secs` under 60 (time compressed, as in
 	// the examples), compares successive samples always.
 	DropFallSecs *float64 `json:"drop_fall_secs,omitempty"`
+	// With `first_collection_secs`: the fall that counts as the collection must also land
+	// below every bucket minimum of this long before it (capped at the 8 h of buckets kept),
+	// and is looked for only once that long has passed since start or restart (at most
+	// 30 min). A V8 heap's scavenges (a young-generation collection every few seconds) fall
+	// by a few percent but land on a floor the old generation's ramp has lifted; a full
+	// collection, or a fast sawtooth's trough over a flat floor, lands below it. Default
+	// 10 min; 0 keeps the plain test (below the last bucket or two).
+	FirstCollectionLookbackSecs *float64 `json:"first_collection_lookback_secs,omitempty"`
 	// For a heap that may be collected only every few hours (a V8 old generation sampled every
 	// tick): until the heap has fallen by a collection's share (3%) since start or restart, no
 	// leak is declared before this long after it, since a slow GC's first ramp looks exactly

@@ -5,7 +5,7 @@
 //! (`first_collection_urgent` 0), with a 4-h wait and without it, and without any wait.
 //!
 //! `cargo run --release -p leaksense-bench --example firstgc_tally -- 0..50` (`TRAFFIC=1`
-//! feeds the traffic).
+//! feeds the traffic; `EXTRA=field=value,...` adds options to every configuration).
 
 use leaksense_bench::quality::{Truth, leaksense};
 use leaksense_bench::{config, parse_set};
@@ -14,8 +14,11 @@ use leaksense_core::detect::{AlertState, Detector};
 
 /// The hour of the first firing before the leak (or at all on a healthy series).
 fn first_fire(sc: &leaksense_core::detect::scenarios::Scenario, sets: &[&str]) -> Option<f64> {
+    let extra = std::env::var("EXTRA").unwrap_or_default();
     let o: Vec<_> = sets
         .iter()
+        .copied()
+        .chain(extra.split(',').filter(|kv| !kv.is_empty()))
         .map(|kv| parse_set(kv).expect("field=value"))
         .collect();
     let cfg = config(sc, &o);

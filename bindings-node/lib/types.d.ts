@@ -142,6 +142,16 @@ export interface AnalyzeOptions {
    */
   drop_fall_secs?: number;
   /**
+   * With `first_collection_secs`: the fall that counts as the collection must also land
+   * below every bucket minimum of this long before it (capped at the 8 h of buckets kept),
+   * and is looked for only once that long has passed since start or restart (at most
+   * 30 min). A V8 heap's scavenges (a young-generation collection every few seconds) fall
+   * by a few percent but land on a floor the old generation's ramp has lifted; a full
+   * collection, or a fast sawtooth's trough over a flat floor, lands below it. Default
+   * 10 min; 0 keeps the plain test (below the last bucket or two).
+   */
+  first_collection_lookback_secs?: number;
+  /**
    * For a heap that may be collected only every few hours (a V8 old generation sampled every
    * tick): until the heap has fallen by a collection's share (3%) since start or restart, no
    * leak is declared before this long after it, since a slow GC's first ramp looks exactly
@@ -735,6 +745,16 @@ export interface DetectorOptions {
    * the examples), compares successive samples always.
    */
   drop_fall_secs?: number;
+  /**
+   * With `first_collection_secs`: the fall that counts as the collection must also land
+   * below every bucket minimum of this long before it (capped at the 8 h of buckets kept),
+   * and is looked for only once that long has passed since start or restart (at most
+   * 30 min). A V8 heap's scavenges (a young-generation collection every few seconds) fall
+   * by a few percent but land on a floor the old generation's ramp has lifted; a full
+   * collection, or a fast sawtooth's trough over a flat floor, lands below it. Default
+   * 10 min; 0 keeps the plain test (below the last bucket or two).
+   */
+  first_collection_lookback_secs?: number;
   /**
    * For a heap that may be collected only every few hours (a V8 old generation sampled every
    * tick): until the heap has fallen by a collection's share (3%) since start or restart, no

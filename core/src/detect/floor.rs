@@ -98,6 +98,12 @@ pub(super) struct Floor {
     /// The lowest bucket minimum of the last `slow_lookback` buckets, updated at each bucket
     /// close so that a sample costs O(1).
     lookback_low: f64,
+    /// With `first_collection_lookback_secs`: buckets the collection must land below (0
+    /// without), the lowest bucket minimum over them, and the buckets closed before one is
+    /// looked for.
+    collect_lookback: usize,
+    collect_low: f64,
+    collect_burn_in: usize,
     points: Ring<Sample>,
     /// The mean request rate over each floor point's window (NaN without traffic), aligned
     /// with `points`.
@@ -150,6 +156,15 @@ impl Floor {
             prev_max: f64::INFINITY,
             prev_min: f64::INFINITY,
             lookback_low: f64::INFINITY,
+            collect_lookback: {
+                let secs = cfg.first_collection_lookback_secs;
+                ((secs / cfg.bucket_secs).ceil() as usize).min(SLOW_MAX_SPAN)
+            },
+            collect_low: f64::INFINITY,
+            collect_burn_in: {
+                let secs = cfg.first_collection_lookback_secs.min(SLOW_LOOKBACK_SECS);
+                ((secs / cfg.bucket_secs).ceil() as usize).min(SLOW_MAX_SPAN)
+            },
             points: Ring::new(cfg.floor_capacity)?,
             loads: Ring::new(cfg.floor_capacity)?,
             window_ms: 0,
@@ -343,8 +358,12 @@ impl Floor {
         let lowest = self.lookback_low.min(bucket_min);
         // A collection lands below the last bucket or two; a spike's end does not.
         let recent = self.prev_min.min(bucket_min);
-        self.collected |=
-            !cfg.reports_full_gcs && fall >= COLLECTED_SHARE * prev.value && s.value < recent;
+        self.collected |= !cfg.reports_full_gcs
+            && fall >= COLLECTED_SHARE * prev.value
+            && s.value < recent
+            && (self.collect_lookback == 0
+                || (self.mins.len() >= self.collect_burn_in
+                    && s.value < self.collect_low.min(bucket_min)));
         if cfg.kind == SeriesKind::Heap
             && self.slow_lookback > 0
             && self.mins.len() >= self.slow_lookback
@@ -453,6 +472,7 @@ impl Floor {
         self.prev_max = f64::INFINITY;
         self.prev_min = f64::INFINITY;
         self.lookback_low = f64::INFINITY;
+        self.collect_low = f64::INFINITY;
         self.points.clear();
         self.loads.clear();
         self.profile.clear();
@@ -503,17 +523,24 @@ impl Floor {
         });
     }
 
+    /// The lowest of the newest `n` bucket minima (infinite with none). O(n).
+    fn lowest_of_last(&self, n: usize) -> f64 {
+        self.mins
+            .iter()
+            .rev()
+            .take(n)
+            .map(|m| m.value)
+            .fold(f64::INFINITY, f64::min)
+    }
+
     fn close_bucket(&mut self, cfg: &DetectorConfig, b: Bucket, traffic: &Traffic) {
         self.mins.push(b.min);
         self.drops.push(b.drops);
         (self.prev_max, self.prev_min) = (b.max, b.min.value);
-        self.lookback_low = self
-            .mins
-            .iter()
-            .rev()
-            .take(self.slow_lookback)
-            .map(|m| m.value)
-            .fold(f64::INFINITY, f64::min);
+        self.lookback_low = self.lowest_of_last(self.slow_lookback);
+        if self.collect_lookback > 0 && !self.collected {
+            self.collect_low = self.lowest_of_last(self.collect_lookback);
+        }
         let range = b.max - b.min.value;
         self.range_ewma = if self.mins.len() == 1 {
             range

@@ -114,6 +114,14 @@ pub struct DetectorConfig {
     /// the rise has lasted still fires (a heap that will be killed soon need not wait for a
     /// collection that a series of post-GC values or an RSS may never show). 0 turns it off.
     pub first_collection_urgent: f64,
+    /// With `first_collection_secs`: the fall that counts as the collection must also land
+    /// below every bucket minimum of this long before it (capped at the 8 h of buckets kept),
+    /// and is looked for only once that long has passed since start or restart (at most
+    /// 30 min). A V8 heap's scavenges (a young-generation collection every few seconds) fall
+    /// by a few percent but land on a floor the old generation's ramp has lifted; a full
+    /// collection, or a fast sawtooth's trough over a flat floor, lands below it. Default
+    /// 10 min; 0 keeps the plain test (below the last bucket or two).
+    pub first_collection_lookback_secs: f64,
     /// The feeder calls [`Detector::update_after_full_gc`] after every full collection (the
     /// Node binding, which sees V8's mark-compacts): then only those count as the collection
     /// `first_collection_secs` waits for, not a fall in the series (a scavenge's).
@@ -413,6 +421,7 @@ impl Default for DetectorConfig {
             reset_drop_ratio: 0.3,
             first_collection_secs: 10_800.0,
             first_collection_urgent: 2.0,
+            first_collection_lookback_secs: 600.0,
             reports_full_gcs: false,
             max_events: 32,
             stop_pause_ratio: 1.0,
@@ -597,6 +606,12 @@ impl DetectorConfig {
             0.0,
             100.0,
         )?;
+        range(
+            "first_collection_lookback_secs",
+            self.first_collection_lookback_secs,
+            0.0,
+            WEEK,
+        )?;
         range("stop_pause_ratio", self.stop_pause_ratio, 0.0, 100.0)?;
         range("stop_noise_sigmas", self.stop_noise_sigmas, 0.0, 1000.0)?;
         range("sparse_sawtooth_step", self.sparse_sawtooth_step, 0.0, 10.0)?;
@@ -654,7 +669,9 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 47] = [
+        let edits: [fn(&mut DetectorConfig); 49] = [
+            |c| c.first_collection_lookback_secs = -1.0,
+            |c| c.first_collection_lookback_secs = f64::NAN,
             |c| c.first_collection_urgent = -1.0,
             |c| c.first_collection_urgent = f64::NAN,
             |c| c.sparse_urgent_samples = -1.0,
