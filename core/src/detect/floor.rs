@@ -91,9 +91,9 @@ pub(super) struct Floor {
     step_ewma: f64,
     /// Times of the newest slow collections (see [`SLOW_FALL`]).
     slow_gcs: Ring<i64>,
-    /// The largest sample-to-sample fall into each kept bucket (for `slow_fall_dense_secs`),
-    /// and the largest over the last `slow_lookback` of them, updated at each bucket close so
-    /// that a sample costs O(1).
+    /// The largest sample-to-sample fall into each of the last `slow_lookback` buckets (for
+    /// `slow_fall_dense_secs`), and the largest of them, updated at each bucket close so that
+    /// a sample costs O(1).
     falls: Ring<f64>,
     lookback_fall: f64,
     /// Whether the heap has fallen by a collection's share since start or restart (see
@@ -155,7 +155,10 @@ impl Floor {
             fall_low: f64::INFINITY,
             step_ewma: 0.0,
             slow_gcs: Ring::new(SLOW_EVENTS)?,
-            falls: Ring::new(SLOW_MAX_SPAN)?,
+            // The last `slow_lookback` buckets' (computed as below).
+            falls: Ring::new(
+                ((SLOW_LOOKBACK_SECS / cfg.bucket_secs).ceil() as usize).clamp(1, SLOW_MAX_SPAN),
+            )?,
             lookback_fall: 0.0,
             collected: false,
             anchor: None,
@@ -567,12 +570,7 @@ impl Floor {
         self.mins.push(b.min);
         self.drops.push(b.drops);
         self.falls.push(b.fall);
-        self.lookback_fall = self
-            .falls
-            .iter()
-            .rev()
-            .take(self.slow_lookback)
-            .fold(0.0, f64::max);
+        self.lookback_fall = self.falls.iter().fold(0.0, f64::max);
         (self.prev_max, self.prev_min) = (b.max, b.min.value);
         self.lookback_low = self.lowest_of_last(self.slow_lookback);
         if self.collect_lookback > 0 && !self.collected {
