@@ -4,11 +4,14 @@
 //!
 //! For every `v8_slow_gc` / `v8_slow_gc_leak` series (15-s samples, 5-min buckets): each
 //! marked full collection (the generator's `full_gcs`) with its fall (% of the heap), the fall
-//! over the usual change (main's winsorized EWMA of |step|, and of rises only), and which of
+//! over the usual change (main's winsorized EWMA of |step|, and of rises only) and over the
+//! largest sample-to-sample fall of the last 30 min (`slow_fall_dense_secs`), and which of
 //! the test's other conditions it passes (`land` below the last 30 min by a quarter of the
 //! fall, `top` not a spike's top, `grad` a gradual rise, `full` 30 min of buckets kept).
 //! Then, for every heap situation, how many falls each scale counts as slow collections
-//! (on V8 series: off a marked full collection), the false slow collections of section 4.
+//! (on V8 series: off a marked full collection), the false slow collections of section 4;
+//! some scales also look before 30 min of buckets are kept. Sparse series are replayed as
+//! generated: the detector's `slow_fall_dense_secs` skips them.
 //!
 //! `cargo run --release -p leaksense-bench --example slowcoll_tally -- 0..50` (`ALL=1` lists
 //! every V8 full collection, not only those main misses).
@@ -23,7 +26,7 @@ const SLOW_FALL: f64 = 6.0;
 const SLOW_SHARE: f64 = 0.05;
 const SLOW_BELOW: f64 = 0.25;
 const RISE_SHARE: f64 = 0.65;
-const N: usize = 9;
+const N: usize = 10;
 
 /// One fall that passed every condition but the scale's.
 struct Cand {
@@ -162,6 +165,9 @@ fn main() {
         }),
         ("main, 1 bucket kept", |c| {
             c.kept >= 1 && c.fall > SLOW_FALL * c.ewma
+        }),
+        ("2 buckets kept, 1.5 x largest fall", |c| {
+            c.kept >= 2 && c.fall > 1.5 * c.recent_fall
         }),
         ("none", |c| c.full),
     ];
