@@ -273,6 +273,17 @@ export interface AnalyzeOptions {
    */
   reset_drop_ratio?: number;
   /**
+   * On a heap sampled at most this many seconds apart (the usual interval), a fall is also
+   * large enough for a slow collection when it is 1.5 times the largest sample-to-sample
+   * fall of the last 30 min, not only when it is 6 times the usual change: a V8 heap's
+   * scavenges (a young-generation collection every few seconds) make the usual change so
+   * large that a full collection freeing 10–15 % is not 6 times it, and its floor then
+   * followed the scavenges' troughs up the next ramp. At a few samples per 5-min bucket the
+   * largest of so few falls is no scale (sparse spikes, unseen generational heaps at 30 s+
+   * took it for collections). 0 turns it off.
+   */
+  slow_fall_dense_secs?: number;
+  /**
    * A slow collection (a fall to a new low after a long build-up) is recognised only if,
    * since the heap was last near the level it fell to, no rise between bucket minima was
    * this share of the fall or more. A spike lasting several samples of a series scraped
@@ -876,6 +887,17 @@ export interface DetectorOptions {
    * A drop below the floor by this fraction of it is a restart: the detector starts over.
    */
   reset_drop_ratio?: number;
+  /**
+   * On a heap sampled at most this many seconds apart (the usual interval), a fall is also
+   * large enough for a slow collection when it is 1.5 times the largest sample-to-sample
+   * fall of the last 30 min, not only when it is 6 times the usual change: a V8 heap's
+   * scavenges (a young-generation collection every few seconds) make the usual change so
+   * large that a full collection freeing 10–15 % is not 6 times it, and its floor then
+   * followed the scavenges' troughs up the next ramp. At a few samples per 5-min bucket the
+   * largest of so few falls is no scale (sparse spikes, unseen generational heaps at 30 s+
+   * took it for collections). 0 turns it off.
+   */
+  slow_fall_dense_secs?: number;
   /**
    * A slow collection (a fall to a new low after a long build-up) is recognised only if,
    * since the heap was last near the level it fell to, no rise between bucket minima was

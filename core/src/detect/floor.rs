@@ -20,6 +20,8 @@ struct Bucket {
     min: Sample,
     max: f64,
     drops: u32,
+    /// The largest sample-to-sample fall into the bucket.
+    fall: f64,
 }
 
 /// Fewest buckets a floor point spans: the minimum of a sawtooth faster than the sampling is
@@ -44,10 +46,15 @@ const SLOW_MAX_SPAN: usize = 96;
 /// `SLOW_LOOKBACK_SECS` by at least `SLOW_BELOW` of the fall: the heap had built up over them
 /// since the previous collection. A fast sawtooth's trough lands back on its old floor instead.
 /// With `slow_rise_share` the heap must also have climbed there in small steps (a long spike
-/// on a sparse series jumps up in one).
+/// on a sparse series jumps up in one). With `slow_fall_dense_secs` a fall of
+/// [`SLOW_RECENT_FALL`] times the largest of the last `SLOW_LOOKBACK_SECS` is large enough too.
 const SLOW_FALL: f64 = 6.0;
 /// See [`SLOW_FALL`].
 const SLOW_SHARE: f64 = 0.05;
+/// With `slow_fall_dense_secs`, a fall this many times the largest sample-to-sample fall of the
+/// last `SLOW_LOOKBACK_SECS` is as large as a slow collection's, on a series sampled densely
+/// enough for that largest fall to be a scale (a V8 heap's largest scavenge).
+const SLOW_RECENT_FALL: f64 = 1.5;
 /// See [`SLOW_FALL`]. With buckets so small that this is more than `SLOW_MAX_SPAN` of them
 /// (under 19 s, as in compressed-time demos), slow collections are not looked for.
 const SLOW_LOOKBACK_SECS: f64 = 1800.0;
@@ -84,6 +91,11 @@ pub(super) struct Floor {
     step_ewma: f64,
     /// Times of the newest slow collections (see [`SLOW_FALL`]).
     slow_gcs: Ring<i64>,
+    /// The largest sample-to-sample fall into each of the last `slow_lookback` buckets (for
+    /// `slow_fall_dense_secs`), and the largest of them, updated at each bucket close so that
+    /// a sample costs O(1).
+    falls: Ring<f64>,
+    lookback_fall: f64,
     /// Whether the heap has fallen by a collection's share since start or restart (see
     /// [`COLLECTED_SHARE`]), or the runtime reported a full collection.
     collected: bool,
@@ -143,6 +155,11 @@ impl Floor {
             fall_low: f64::INFINITY,
             step_ewma: 0.0,
             slow_gcs: Ring::new(SLOW_EVENTS)?,
+            // The last `slow_lookback` buckets' (computed as below).
+            falls: Ring::new(
+                ((SLOW_LOOKBACK_SECS / cfg.bucket_secs).ceil() as usize).clamp(1, SLOW_MAX_SPAN),
+            )?,
+            lookback_fall: 0.0,
             collected: false,
             anchor: None,
             slow_lookback: {
@@ -249,6 +266,8 @@ impl Floor {
     /// detector evaluates. `traffic` gives each new floor point the mean request rate over
     /// its window.
     pub(super) fn push(&mut self, cfg: &DetectorConfig, s: Sample, traffic: &Traffic) -> bool {
+        // The fall into this sample (0 for a rise or the first sample).
+        let fall = self.last.map_or(0.0, |p| (p.value - s.value).max(0.0));
         if let Some(prev) = self.last
             && self.is_drop(cfg, prev, s)
             && let Some(b) = self.bucket.as_mut()
@@ -258,7 +277,7 @@ impl Floor {
         if let Some(prev) = self.last
             && let Some(b) = self.bucket
         {
-            self.observe_step(cfg, prev, s, b.min.value);
+            self.observe_step(cfg, prev, s, b.min.value, b.fall);
         }
         if let Some(prev) = self.last {
             let dt = s.ts_ms.saturating_sub(prev.ts_ms) as f64;
@@ -275,20 +294,21 @@ impl Floor {
         self.last = Some(s);
         match self.bucket {
             None => {
-                self.open_bucket(s.ts_ms, s);
+                self.open_bucket(s.ts_ms, s, 0.0);
                 false
             }
             Some(b) if s.ts_ms.saturating_sub(b.start_ms) >= self.bucket_ms => {
                 self.close_bucket(cfg, b, traffic);
                 let k = s.ts_ms.saturating_sub(b.start_ms) / self.bucket_ms.max(1);
                 let start = b.start_ms.saturating_add(k.saturating_mul(self.bucket_ms));
-                self.open_bucket(start, s);
+                self.open_bucket(start, s, fall);
                 true
             }
             Some(mut b) => {
                 if s.value < b.min.value {
                     b.min = s;
                 }
+                b.fall = b.fall.max(fall);
                 b.max = b.max.max(s.value);
                 self.bucket = Some(b);
                 false
@@ -352,7 +372,14 @@ impl Floor {
     }
 
     /// Tracks the usual sample-to-sample change and records slow collections.
-    fn observe_step(&mut self, cfg: &DetectorConfig, prev: Sample, s: Sample, bucket_min: f64) {
+    fn observe_step(
+        &mut self,
+        cfg: &DetectorConfig,
+        prev: Sample,
+        s: Sample,
+        bucket_min: f64,
+        bucket_fall: f64,
+    ) {
         let fall = prev.value - s.value;
         let step = fall.abs();
         let lowest = self.lookback_low.min(bucket_min);
@@ -368,7 +395,10 @@ impl Floor {
             && self.slow_lookback > 0
             && self.mins.len() >= self.slow_lookback
             && self.step_ewma > 0.0
-            && fall > SLOW_FALL * self.step_ewma
+            && (fall > SLOW_FALL * self.step_ewma
+                || (cfg.slow_fall_dense_secs > 0.0
+                    && self.interval_ms <= cfg.slow_fall_dense_secs * 1000.0
+                    && fall > SLOW_RECENT_FALL * self.lookback_fall.max(bucket_fall)))
             && fall >= SLOW_SHARE * prev.value
             && prev.value - self.prev_max < 0.5 * fall
             && s.value < lowest - SLOW_BELOW * fall
@@ -467,6 +497,8 @@ impl Floor {
         self.fall_low = f64::INFINITY;
         self.step_ewma = 0.0;
         self.slow_gcs.clear();
+        self.falls.clear();
+        self.lookback_fall = 0.0;
         self.collected = false;
         self.anchor = None;
         self.prev_max = f64::INFINITY;
@@ -514,12 +546,13 @@ impl Floor {
         })
     }
 
-    fn open_bucket(&mut self, start_ms: i64, s: Sample) {
+    fn open_bucket(&mut self, start_ms: i64, s: Sample, fall: f64) {
         self.bucket = Some(Bucket {
             start_ms,
             min: s,
             max: s.value,
             drops: 0,
+            fall,
         });
     }
 
@@ -536,6 +569,8 @@ impl Floor {
     fn close_bucket(&mut self, cfg: &DetectorConfig, b: Bucket, traffic: &Traffic) {
         self.mins.push(b.min);
         self.drops.push(b.drops);
+        self.falls.push(b.fall);
+        self.lookback_fall = self.falls.iter().fold(0.0, f64::max);
         (self.prev_max, self.prev_min) = (b.max, b.min.value);
         self.lookback_low = self.lowest_of_last(self.slow_lookback);
         if self.collect_lookback > 0 && !self.collected {

@@ -161,6 +161,15 @@ pub struct DetectorConfig {
     /// froze the floor for hours; build-ups climb in steps of under a fifth of the fall, or
     /// about half at 2–5 min sampling. 0 turns the test off.
     pub slow_rise_share: f64,
+    /// On a heap sampled at most this many seconds apart (the usual interval), a fall is also
+    /// large enough for a slow collection when it is 1.5 times the largest sample-to-sample
+    /// fall of the last 30 min, not only when it is 6 times the usual change: a V8 heap's
+    /// scavenges (a young-generation collection every few seconds) make the usual change so
+    /// large that a full collection freeing 10–15 % is not 6 times it, and its floor then
+    /// followed the scavenges' troughs up the next ramp. At a few samples per 5-min bucket the
+    /// largest of so few falls is no scale (sparse spikes, unseen generational heaps at 30 s+
+    /// took it for collections). 0 turns it off.
+    pub slow_fall_dense_secs: f64,
     /// A count that keeps rising through its noise for this long is a leak whatever its size.
     /// 0 (the default) turns it off: on training series it caught 1 more leak of 50 and cost
     /// healthy counts that follow weekly traffic false alarms on the unseen generator.
@@ -429,6 +438,7 @@ impl Default for DetectorConfig {
             sparse_sawtooth_step: 0.01,
             drop_fall_secs: 15.0,
             slow_rise_share: 0.65,
+            slow_fall_dense_secs: 20.0,
             count_sustain_secs: 0.0,
             stop_min_secs: 0.0,
             stop_min_load_only: true,
@@ -617,6 +627,12 @@ impl DetectorConfig {
         range("sparse_sawtooth_step", self.sparse_sawtooth_step, 0.0, 10.0)?;
         range("drop_fall_secs", self.drop_fall_secs, 0.0, 3600.0)?;
         range("slow_rise_share", self.slow_rise_share, 0.0, 1.0)?;
+        range(
+            "slow_fall_dense_secs",
+            self.slow_fall_dense_secs,
+            0.0,
+            3600.0,
+        )?;
         range("count_sustain_secs", self.count_sustain_secs, 0.0, WEEK)?;
         range("stop_min_secs", self.stop_min_secs, 0.0, WEEK)?;
         range("stop_burst_hold", self.stop_burst_hold, 0.0, 100.0)?;
@@ -669,7 +685,9 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 49] = [
+        let edits: [fn(&mut DetectorConfig); 51] = [
+            |c| c.slow_fall_dense_secs = -1.0,
+            |c| c.slow_fall_dense_secs = f64::NAN,
             |c| c.first_collection_lookback_secs = -1.0,
             |c| c.first_collection_lookback_secs = f64::NAN,
             |c| c.first_collection_urgent = -1.0,
