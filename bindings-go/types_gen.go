@@ -193,7 +193,8 @@ type AnalyzeOptions struct {
 	// large that a full collection freeing 10–15 % is not 6 times it, and its floor then
 	// followed the scavenges' troughs up the next ramp. At a few samples per 5-min bucket the
 	// largest of so few falls is no scale (sparse spikes, unseen generational heaps at 30 s+
-	// took it for collections). 0 turns it off.
+	// took it for collections). 0 (the default) turns it off; 20 is the setting measured in
+	// docs/design/detector.md section 68, off for what it costs a leak that begins early.
 	SlowFallDenseSecs *float64 `json:"slow_fall_dense_secs,omitempty"`
 	// A slow collection (a fall to a new low after a long build-up) is recognised only if,
 	// since the heap was last near the level it fell to, no rise between bucket minima was
@@ -616,7 +617,8 @@ type DetectorOptions struct {
 	// large that a full collection freeing 10–15 % is not 6 times it, and its floor then
 	// followed the scavenges' troughs up the next ramp. At a few samples per 5-min bucket the
 	// largest of so few falls is no scale (sparse spikes, unseen generational heaps at 30 s+
-	// took it for collections). 0 turns it off.
+	// took it for collections). 0 (the default) turns it off; 20 is the setting measured in
+	// docs/design/detector.md section 68, off for what it costs a leak that begins early.
 	SlowFallDenseSecs *float64 `json:"slow_fall_dense_secs,omitempty"`
 	// A slow collection (a fall to a new low after a long build-up) is recognised only if,
 	// since the heap was last near the level it fell to, no rise between bucket minima was

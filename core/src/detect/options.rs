@@ -168,7 +168,8 @@ pub struct DetectorConfig {
     /// large that a full collection freeing 10–15 % is not 6 times it, and its floor then
     /// followed the scavenges' troughs up the next ramp. At a few samples per 5-min bucket the
     /// largest of so few falls is no scale (sparse spikes, unseen generational heaps at 30 s+
-    /// took it for collections). 0 turns it off.
+    /// took it for collections). 0 (the default) turns it off; 20 is the setting measured in
+    /// docs/design/detector.md section 68, off for what it costs a leak that begins early.
     pub slow_fall_dense_secs: f64,
     /// A count that keeps rising through its noise for this long is a leak whatever its size.
     /// 0 (the default) turns it off: on training series it caught 1 more leak of 50 and cost
@@ -438,7 +439,7 @@ impl Default for DetectorConfig {
             sparse_sawtooth_step: 0.01,
             drop_fall_secs: 15.0,
             slow_rise_share: 0.65,
-            slow_fall_dense_secs: 20.0,
+            slow_fall_dense_secs: 0.0,
             count_sustain_secs: 0.0,
             stop_min_secs: 0.0,
             stop_min_load_only: true,
