@@ -8,9 +8,10 @@
 //! leak; `SET=field=value,...` overrides options (both columns).
 //!
 //! `cargo run --release -p leaksense-bench --features probe --example minute_tally`
+use leaksense_bench::held::held_key;
 use leaksense_bench::{config, overrides_from_env, par_map, parse_seeds};
 use leaksense_core::detect::scenarios::{Situation, generate};
-use leaksense_core::detect::{AlertState, Detector, NoLeakReason, probe};
+use leaksense_core::detect::{AlertState, Detector, probe};
 use std::collections::BTreeMap;
 
 struct Run {
@@ -21,24 +22,6 @@ struct Run {
     first_pending_min: Option<f64>,
     first_firing_min: Option<f64>,
     bucket_min: f64,
-}
-
-fn no_rise_key(tags: &[String]) -> String {
-    for t in tags {
-        let Some(t) = t.strip_prefix("raw:") else {
-            continue;
-        };
-        for k in ["nohinge", "norate", "gate", "tooshort"] {
-            if t == k {
-                return format!("no rise: {k}");
-            }
-        }
-        if let Some(rest) = t.strip_prefix("cheap ") {
-            let kind = rest.split(' ').next().unwrap_or("");
-            return format!("no rise: cheap {kind}");
-        }
-    }
-    "no rise: (no tag)".into()
 }
 
 fn run(sit: Situation, seed: u64, traffic: bool) -> Option<Run> {
@@ -69,25 +52,7 @@ fn run(sit: Situation, seed: u64, traffic: bool) -> Option<Run> {
         let tags = probe::take();
         let evaluated = !tags.is_empty();
         if evaluated {
-            key = match d.state() {
-                AlertState::Pending => "pending".into(),
-                AlertState::Firing => "firing".into(),
-                AlertState::Inactive => match d.analysis().not_a_leak_because {
-                    Some(reason) => {
-                        let part = tags
-                            .iter()
-                            .rev()
-                            .filter_map(|t| t.strip_prefix("raw:wu "))
-                            .find(|p| !matches!(*p, "traffic" | "shape"))
-                            .filter(|_| reason == NoLeakReason::WarmUp);
-                        match part {
-                            Some(p) => format!("{reason:?} {p}"),
-                            None => format!("{reason:?}"),
-                        }
-                    }
-                    None => no_rise_key(&tags),
-                },
-            };
+            key = held_key(&d, &tags);
         }
         if s.ts_ms < start {
             continue;
