@@ -9,6 +9,7 @@
 //! per leak; `SET=field=value,...` overrides options.
 //!
 //! `cargo run --release -p leaksense-bench --features probe --example sparse_tally`
+use leaksense_bench::held::held_key;
 use leaksense_bench::{config, overrides_from_env, par_map, parse_seeds};
 use leaksense_core::detect::scenarios::{Situation, generate};
 use leaksense_core::detect::{AlertState, Detector, probe};
@@ -21,25 +22,6 @@ struct Run {
     at_half: Option<String>,
     first_pending_min: Option<f64>,
     first_firing_min: Option<f64>,
-}
-
-/// The raw judgement's tag that says why no significant rise was found.
-fn no_rise_key(tags: &[String]) -> String {
-    for t in tags {
-        let Some(t) = t.strip_prefix("raw:") else {
-            continue;
-        };
-        for k in ["nohinge", "norate", "gate", "tooshort"] {
-            if t == k {
-                return format!("no rise: {k}");
-            }
-        }
-        if let Some(rest) = t.strip_prefix("cheap ") {
-            let kind = rest.split(' ').next().unwrap_or("");
-            return format!("no rise: cheap {kind}");
-        }
-    }
-    "no rise: (no tag)".into()
 }
 
 fn run(sit: Situation, seed: u64, traffic: bool) -> Option<Run> {
@@ -70,27 +52,7 @@ fn run(sit: Situation, seed: u64, traffic: bool) -> Option<Run> {
         let tags = probe::take();
         let evaluated = !tags.is_empty();
         if evaluated {
-            key = match d.state() {
-                AlertState::Pending => "pending".into(),
-                AlertState::Firing => "firing".into(),
-                AlertState::Inactive => match d.analysis().not_a_leak_because {
-                    Some(reason) => {
-                        // The warm-up test's part that held it on the usable floor.
-                        let part = tags
-                            .iter()
-                            .rev()
-                            // The test's own part, not `gap_tally`'s summary tag.
-                            .filter_map(|t| t.strip_prefix("raw:wu "))
-                            .find(|p| !matches!(*p, "traffic" | "shape"))
-                            .filter(|_| reason == leaksense_core::detect::NoLeakReason::WarmUp);
-                        match part {
-                            Some(p) => format!("{reason:?} {p}"),
-                            None => format!("{reason:?}"),
-                        }
-                    }
-                    None => no_rise_key(&tags),
-                },
-            };
+            key = held_key(&d, &tags);
             probe::take();
         }
         if s.ts_ms < start {

@@ -1,6 +1,8 @@
 //! leaksense benchmarks. The binaries live in `src/bin`, the criterion benches in `benches/`.
 
 pub mod attribution_sim;
+#[cfg(feature = "probe")]
+pub mod held;
 pub mod quality;
 pub mod unseen;
 

@@ -219,6 +219,15 @@ export interface AnalyzeOptions {
    */
   min_rise_sigmas?: number;
   /**
+   * With traffic known (or an informative allocation rate), on a sawtooth sampled every
+   * 30 s to 150 s (a 1-min series, whose floor point spans the usual 2 buckets): while no
+   * alert is active, a floor point's window holds at least this many samples (12: 3 buckets
+   * of 5 min), a floor with less noise for the tests only traffic adds (on training seeds, 3
+   * more of 28 `minute_leak`s alerted with traffic with half their time to the limit left,
+   * no new false alarm). 0 turns it off.
+   */
+  minute_window_samples?: number;
+  /**
    * With `profile_unmask`: the floor against yesterday's counts as relevant the whole rise
    * since yesterday at this hour (today's newest floor less yesterday's), not only the rise
    * of its segment: the difference is judged only from a day on, so a leak that began late
@@ -834,6 +843,15 @@ export interface DetectorOptions {
    * Smallest rise, in robust standard deviations of the floor's noise.
    */
   min_rise_sigmas?: number;
+  /**
+   * With traffic known (or an informative allocation rate), on a sawtooth sampled every
+   * 30 s to 150 s (a 1-min series, whose floor point spans the usual 2 buckets): while no
+   * alert is active, a floor point's window holds at least this many samples (12: 3 buckets
+   * of 5 min), a floor with less noise for the tests only traffic adds (on training seeds, 3
+   * more of 28 `minute_leak`s alerted with traffic with half their time to the limit left,
+   * no new false alarm). 0 turns it off.
+   */
+  minute_window_samples?: number;
   /**
    * With `profile_unmask`: the floor against yesterday's counts as relevant the whole rise
    * since yesterday at this hour (today's newest floor less yesterday's), not only the rise

@@ -130,7 +130,13 @@ fn a_count_leak_that_stops_resolves_before_the_minimum_flat_time_with_traffic() 
     let min_ms = (DetectorConfig::for_kind(sc.kind).stop_min_secs * 1000.0) as i64;
     let on = resolves_after(&sc, true, stop).expect("resolves");
     assert!(on - stop < min_ms, "{} h", (on - stop) as f64 / 3.6e6);
-    let off = resolves_after(&sc, false, stop).expect("resolves");
+    // Off, on the usual 1-min floor: with `minute_window_samples`' wider floor before the
+    // alert, off it does not resolve by the series' end (which holds the rule's point too).
+    let off = events(&sc, true, |c| {
+        c.stop_min_load_only = false;
+        c.minute_window_samples = 0.0;
+    });
+    let off = resolved(&off, stop).expect("resolves");
     assert!(off - stop >= min_ms, "{} h", (off - stop) as f64 / 3.6e6);
 }
 
@@ -291,7 +297,12 @@ fn a_rise_that_reaches_the_limit_soon_is_judged_with_a_looser_warm_up_test() {
     // warm-up test still holds it (skipping the test for urgent rises fired on it).
     let sc = generate(Situation::MinuteHealthy, 46, 15);
     assert_eq!(fired(&events(&sc, true, |_| {}), START_MS), None);
-    let skipped = events(&sc, true, |c| c.urgent_deceleration = 0.0);
+    // Skipped, on the usual 1-min floor (on `minute_window_samples`' wider floor skipping the
+    // test does not fire it either).
+    let skipped = events(&sc, true, |c| {
+        c.urgent_deceleration = 0.0;
+        c.minute_window_samples = 0.0;
+    });
     assert!(fired(&skipped, START_MS).is_some());
 }
 
@@ -333,6 +344,29 @@ fn an_urgent_rise_on_5_min_points_is_judged_on_a_smoother_floor_too() {
                 "seed {seed} traffic {traffic}"
             );
         }
+    }
+}
+
+#[test]
+fn a_1_min_leak_with_traffic_is_judged_on_a_wider_floor_while_no_alert_is_active() {
+    // Training seeds of a leak on 1-min points that reaches its limit, which the series alone
+    // alerts before its half mark and the traffic column, on a floor of 2 buckets a point, only
+    // after it (held by the load veto, the warm-up test's deceleration, a pending alert that
+    // fell back); on a floor of 3 buckets a point while no alert is active, it is alerted
+    // before the half mark too. The series alone is unchanged.
+    for seed in [0, 6, 33] {
+        let sc = generate(Situation::MinuteLeak, seed, 15);
+        let (start, oom) = (sc.leak_start_ms.unwrap(), sc.limit_reached_ms.unwrap());
+        let half = start + (oom - start) / 2;
+        let on = fired(&events(&sc, true, |_| {}), start).expect("fires");
+        assert!(on <= half, "seed {seed}");
+        let off = fired(&events(&sc, true, |c| c.minute_window_samples = 0.0), start);
+        assert!(off.is_none_or(|t| t > half), "seed {seed}");
+        assert_eq!(
+            events(&sc, false, |_| {}),
+            events(&sc, false, |c| c.minute_window_samples = 0.0),
+            "seed {seed}"
+        );
     }
 }
 

@@ -191,12 +191,24 @@ impl Detector {
         } else {
             &self.traffic
         };
-        if self.floor.push(&self.cfg, s, loads)
-            && let Some(cond) = self.evaluate()
-        {
+        let closed = self.floor.push(&self.cfg, s, loads);
+        if closed && let Some(cond) = self.evaluate() {
             event = self.step_alert(s.ts_ms, cond).or(event);
         }
+        if closed || event.is_some() {
+            self.widen_floor();
+        }
         Ok(event)
+    }
+
+    /// `minute_window_samples`: the floor's next points take the wider window with traffic
+    /// known (or an informative allocation rate) while no alert is active. Set where the alert
+    /// may change (a bucket close, a restart), not per sample.
+    fn widen_floor(&mut self) {
+        if self.cfg.minute_window_samples > 0.0 {
+            let on = self.alert.state() == AlertState::Inactive && self.covariate_known();
+            self.floor.widen(on);
+        }
     }
 
     /// Records the service's request rate (requests per second, the mean over the interval

@@ -124,6 +124,8 @@ pub(super) struct Floor {
     window_ms: i64,
     /// The usual interval between samples (ms; a winsorized moving average).
     interval_ms: f64,
+    /// Whether `minute_window_samples` widens the next points' window (see [`Floor::widen`]).
+    widen: bool,
     /// The floor of the last two days by time of day.
     profile: DailyProfile,
     /// The same floor values stamped at their minimum sample's own time (for attribution).
@@ -186,6 +188,7 @@ impl Floor {
             loads: Ring::new(cfg.floor_capacity)?,
             window_ms: 0,
             interval_ms: 0.0,
+            widen: false,
             profile: DailyProfile::new(
                 (cfg.bucket_secs * 1000.0).round() as i64,
                 cfg.profile_week_alone,
@@ -260,6 +263,10 @@ impl Floor {
     pub(super) fn mark_full_gc(&mut self, value: f64) {
         self.collected = true;
         self.anchor = Some(value);
+    }
+    /// Whether `minute_window_samples` applies to the points made from now on.
+    pub(super) fn widen(&mut self, on: bool) {
+        self.widen = on;
     }
 
     /// Takes one (validated) sample. Returns whether it closed a bucket, which is when the
@@ -600,10 +607,21 @@ impl Floor {
         let samples = if sawtooth { WINDOW_SAMPLES } else { 0.0 };
         let per_bucket = self.interval_ms / self.bucket_ms.max(1) as f64;
         let sparse = (samples * per_bucket).ceil();
+        // `minute_window_samples`: a 1-min sawtooth's window widened to that many samples.
+        let minute = if sawtooth
+            && cfg.minute_window_samples > 0.0
+            && (30_000.0..=150_000.0).contains(&self.interval_ms)
+            && self.widen
+        {
+            ((cfg.minute_window_samples * per_bucket).ceil() as usize).min(MAX_SPAN)
+        } else {
+            0
+        };
         let slow = self.slow_span(cfg.bucket_secs);
         self.sparse = sparse > MIN_SPAN as f64 && slow == 0;
         let span = span
             .max((sparse as usize).min(MAX_SPAN))
+            .max(minute)
             .max(slow)
             .min(self.mins.len());
         self.window_ms = (span as i64).saturating_mul(self.bucket_ms);

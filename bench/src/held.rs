@@ -1,0 +1,48 @@
+//! What held an evaluation (core feature `probe`), shared by the tally examples
+//! (`sparse_tally`, `minute_tally`).
+use leaksense_core::detect::{AlertState, Detector, NoLeakReason};
+
+/// The raw judgement's tag that says why no significant rise was found.
+fn no_rise_key(tags: &[String]) -> String {
+    for t in tags {
+        let Some(t) = t.strip_prefix("raw:") else {
+            continue;
+        };
+        for k in ["nohinge", "norate", "gate", "tooshort"] {
+            if t == k {
+                return format!("no rise: {k}");
+            }
+        }
+        if let Some(rest) = t.strip_prefix("cheap ") {
+            let kind = rest.split(' ').next().unwrap_or("");
+            return format!("no rise: cheap {kind}");
+        }
+    }
+    "no rise: (no tag)".into()
+}
+
+/// After an evaluation whose probe tags are `tags`: "pending", "firing", the analysis's
+/// `not_a_leak_because` (with the warm-up test's part that held it on the usable floor), or
+/// which part of the search for a significant rise failed.
+pub fn held_key(d: &Detector, tags: &[String]) -> String {
+    match d.state() {
+        AlertState::Pending => "pending".into(),
+        AlertState::Firing => "firing".into(),
+        AlertState::Inactive => match d.analysis().not_a_leak_because {
+            Some(reason) => {
+                let part = tags
+                    .iter()
+                    .rev()
+                    // The test's own part, not `gap_tally`'s summary tag.
+                    .filter_map(|t| t.strip_prefix("raw:wu "))
+                    .find(|p| !matches!(*p, "traffic" | "shape"))
+                    .filter(|_| reason == NoLeakReason::WarmUp);
+                match part {
+                    Some(p) => format!("{reason:?} {p}"),
+                    None => format!("{reason:?}"),
+                }
+            }
+            None => no_rise_key(tags),
+        },
+    }
+}
