@@ -106,8 +106,9 @@ pub struct Detector {
     /// The test that judged the last evaluation healthy.
     held: Option<NoLeakReason>,
     work: Work,
-    /// Buffers for judging the smoother floor (`sparse_urgent_samples`).
-    smooth_work: Work,
+    /// Buffers for judging the smoother floor (`sparse_urgent_samples`), allocated at their
+    /// full size when a sparse floor is first judged on it (never on a 15-s series).
+    smooth_work: Option<Work>,
 }
 
 impl Detector {
@@ -127,7 +128,7 @@ impl Detector {
             growth_stop_ms: None,
             held: None,
             work: Work::with_capacity(cfg.floor_capacity),
-            smooth_work: Work::default(),
+            smooth_work: None,
             cfg,
         })
     }
@@ -337,14 +338,11 @@ impl Detector {
                 floor: self.floor.smooth(),
                 ..view
             };
-            let (v, c, s) = assess(
-                &self.cfg,
-                self.z,
-                &smooth,
-                &mut self.smooth_work,
-                true,
-                false,
-            );
+            let capacity = self.cfg.floor_capacity;
+            let work = self
+                .smooth_work
+                .get_or_insert_with(|| Work::with_capacity(capacity));
+            let (v, c, s) = assess(&self.cfg, self.z, &smooth, work, true, false);
             if c && self.urgent_on(self.floor.smooth(), &s, self.cfg.urgent_ttl_ratio) {
                 (verdict, cond, e) = (v, c, s);
             }
