@@ -9,6 +9,7 @@
 //! growth start (30-min means, as a share of the range seen before it: above 1 is a record).
 //! `SET=field=value,...` overrides options. A diagnostic for tuning on training seeds.
 
+use leaksense_bench::held::update_tagged;
 use leaksense_bench::{config, overrides_from_env, parse_seeds};
 use leaksense_core::detect::scenarios::{Situation, generate};
 use leaksense_core::detect::{AlertState, Detector, probe};
@@ -83,12 +84,7 @@ fn main() {
                 if s.ts_ms >= leak {
                     break;
                 }
-                probe::take();
-                while let Some(r) = rates.next_if(|r| r.ts_ms <= s.ts_ms) {
-                    d.observe_traffic(*r).expect("valid traffic");
-                }
-                d.update(*s).expect("generated samples are valid");
-                let tags = probe::take();
+                let (_, tags) = update_tagged(&mut d, &mut rates, *s);
                 let now = d.state();
                 if now == AlertState::Pending && state == AlertState::Inactive {
                     onset = holder(&tags);

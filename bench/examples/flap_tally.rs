@@ -19,6 +19,7 @@
 //! detector was firing then, and whether it resolved that leak while it grew at all. `V=1`
 //! lists each flap; `SET=...` overrides options. A diagnostic for tuning on training seeds (design section 59).
 
+use leaksense_bench::held::update_tagged;
 use leaksense_bench::unseen::{Shape, generate as ugen};
 use leaksense_bench::{config, overrides_from_env, unseen_config};
 use leaksense_core::detect::scenarios::{Situation, generate};
@@ -130,12 +131,7 @@ fn run(
     let mut flaps: Vec<Flap> = Vec::new();
     let mut first_floor = None;
     for s in samples {
-        while let Some(r) = rates.next_if(|r| r.ts_ms <= s.ts_ms) {
-            d.observe_traffic(*r).expect("t");
-        }
-        probe::take();
-        d.update(*s).expect("s");
-        let tags = probe::take();
+        let (_, tags) = update_tagged(&mut d, &mut rates, *s);
         let floor = d.floor();
         let first = floor.first().map(|p| p.ts_ms);
         let restarted = first_floor.is_some_and(|f| first != Some(f));

@@ -15,6 +15,7 @@
 //! `day_hold` is `day_hold_secs`; `refired` an alert that began firing again at that
 //! evaluation. A diagnostic for tuning on training seeds (design section 55).
 
+use leaksense_bench::held::update_tagged;
 use leaksense_bench::unseen::{Shape, generate as ugen};
 use leaksense_bench::{overrides_from_env, with_overrides};
 use leaksense_core::detect::scenarios::{Situation, generate};
@@ -99,12 +100,7 @@ fn run(samples: &[Sample], traffic: Option<&[Sample]>, stop: i64, cfg: DetectorC
     let mut firing = false;
     let mut seen: Vec<(i64, f64)> = Vec::new();
     for s in samples {
-        while let Some(r) = rates.next_if(|r| r.ts_ms <= s.ts_ms) {
-            d.observe_traffic(*r).expect("t");
-        }
-        probe::take();
-        d.update(*s).expect("s");
-        let tags = probe::take();
+        let (_, tags) = update_tagged(&mut d, &mut rates, *s);
         if s.ts_ms >= stop - 7_200_000
             && s.ts_ms <= stop + 4 * 3_600_000
             && let Some(l) = d.floor().last()

@@ -8,7 +8,7 @@
 //! leak; `SET=field=value,...` overrides options (both columns).
 //!
 //! `cargo run --release -p leaksense-bench --features probe --example minute_tally`
-use leaksense_bench::held::held_key;
+use leaksense_bench::held::{held_key, update_tagged};
 use leaksense_bench::{config, overrides_from_env, par_map, parse_seeds};
 use leaksense_core::detect::scenarios::{Situation, generate};
 use leaksense_core::detect::{AlertState, Detector, probe};
@@ -38,18 +38,13 @@ fn run(sit: Situation, seed: u64, traffic: bool) -> Option<Run> {
     };
     let mut d = Detector::new(cfg).expect("valid config");
     probe::enable();
-    let mut rates = sc.traffic.iter().peekable();
+    let mut rates = (if traffic { &sc.traffic[..] } else { &[] })
+        .iter()
+        .peekable();
     let mut key = String::new();
     let mut halved = false;
     for s in &sc.samples {
-        while let Some(x) = rates.next_if(|x| x.ts_ms <= s.ts_ms) {
-            if traffic {
-                d.observe_traffic(*x).expect("valid traffic");
-            }
-        }
-        probe::take();
-        d.update(*s).expect("valid samples");
-        let tags = probe::take();
+        let (_, tags) = update_tagged(&mut d, &mut rates, *s);
         let evaluated = !tags.is_empty();
         if evaluated {
             key = held_key(&d, &tags);

@@ -9,7 +9,7 @@
 //! per leak; `SET=field=value,...` overrides options.
 //!
 //! `cargo run --release -p leaksense-bench --features probe --example sparse_tally`
-use leaksense_bench::held::held_key;
+use leaksense_bench::held::{held_key, update_tagged};
 use leaksense_bench::{config, overrides_from_env, par_map, parse_seeds};
 use leaksense_core::detect::scenarios::{Situation, generate};
 use leaksense_core::detect::{AlertState, Detector, probe};
@@ -32,7 +32,9 @@ fn run(sit: Situation, seed: u64, traffic: bool) -> Option<Run> {
     let bucket_min = cfg.bucket_secs / 60.0;
     let mut d = Detector::new(cfg).expect("valid config");
     probe::enable();
-    let mut rates = sc.traffic.iter().peekable();
+    let mut rates = (if traffic { &sc.traffic[..] } else { &[] })
+        .iter()
+        .peekable();
     let mut r = Run {
         held: BTreeMap::new(),
         at_half: None,
@@ -42,18 +44,10 @@ fn run(sit: Situation, seed: u64, traffic: bool) -> Option<Run> {
     let mut key = String::new();
     let mut halved = false;
     for s in &sc.samples {
-        while let Some(x) = rates.next_if(|x| x.ts_ms <= s.ts_ms) {
-            if traffic {
-                d.observe_traffic(*x).expect("valid traffic");
-            }
-        }
-        probe::take();
-        d.update(*s).expect("valid samples");
-        let tags = probe::take();
+        let (_, tags) = update_tagged(&mut d, &mut rates, *s);
         let evaluated = !tags.is_empty();
         if evaluated {
             key = held_key(&d, &tags);
-            probe::take();
         }
         if s.ts_ms < start {
             continue;

@@ -1,6 +1,22 @@
-//! What held an evaluation (core feature `probe`), shared by the tally examples
-//! (`sparse_tally`, `minute_tally`).
-use leaksense_core::detect::{AlertState, Detector, NoLeakReason};
+//! What held an evaluation (core feature `probe`), shared by the tally examples.
+use leaksense_core::detect::{AlertEvent, AlertState, Detector, NoLeakReason, probe};
+use leaksense_core::series::Sample;
+use std::iter::Peekable;
+
+/// Feeds `d` the request rates of `rates` due by `s`, then `s`, and returns the update's alert
+/// event and the probe tags it raised (none where it closed no evaluation).
+pub fn update_tagged<'a>(
+    d: &mut Detector,
+    rates: &mut Peekable<impl Iterator<Item = &'a Sample>>,
+    s: Sample,
+) -> (Option<AlertEvent>, Vec<String>) {
+    while let Some(r) = rates.next_if(|r| r.ts_ms <= s.ts_ms) {
+        d.observe_traffic(*r).expect("valid traffic");
+    }
+    probe::take();
+    let event = d.update(s).expect("valid samples");
+    (event, probe::take())
+}
 
 /// The raw judgement's tag that says why no significant rise was found.
 fn no_rise_key(tags: &[String]) -> String {
