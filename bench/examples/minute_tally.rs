@@ -8,70 +8,10 @@
 //! leak; `SET=field=value,...` overrides options (both columns).
 //!
 //! `cargo run --release -p leaksense-bench --features probe --example minute_tally`
-use leaksense_bench::held::{held_key, update_tagged};
-use leaksense_bench::{config, overrides_from_env, par_map, parse_seeds};
-use leaksense_core::detect::scenarios::{Situation, generate};
-use leaksense_core::detect::{AlertState, Detector, probe};
+use leaksense_bench::held::replay_leak;
+use leaksense_bench::{par_map, parse_seeds};
+use leaksense_core::detect::scenarios::Situation;
 use std::collections::BTreeMap;
-
-struct Run {
-    /// (minutes since the leak's start, key) of each evaluation from the start.
-    evals: Vec<(f64, String)>,
-    /// The key at the half mark, if the leak reaches its limit.
-    at_half: Option<String>,
-    first_pending_min: Option<f64>,
-    first_firing_min: Option<f64>,
-    bucket_min: f64,
-}
-
-fn run(sit: Situation, seed: u64, traffic: bool) -> Option<Run> {
-    let sc = generate(sit, seed, 15);
-    let start = sc.leak_start_ms?;
-    let half = sc.limit_reached_ms.map(|o| start + (o - start) / 2);
-    let cfg = config(&sc, &overrides_from_env());
-    let mut r = Run {
-        evals: Vec::new(),
-        at_half: None,
-        first_pending_min: None,
-        first_firing_min: None,
-        bucket_min: cfg.bucket_secs / 60.0,
-    };
-    let mut d = Detector::new(cfg).expect("valid config");
-    probe::enable();
-    let mut rates = (if traffic { &sc.traffic[..] } else { &[] })
-        .iter()
-        .peekable();
-    let mut key = String::new();
-    let mut halved = false;
-    for s in &sc.samples {
-        let (_, tags) = update_tagged(&mut d, &mut rates, *s);
-        let evaluated = !tags.is_empty();
-        if evaluated {
-            key = held_key(&d, &tags);
-        }
-        if s.ts_ms < start {
-            continue;
-        }
-        let mins = (s.ts_ms - start) as f64 / 6e4;
-        if d.state() != AlertState::Inactive {
-            r.first_pending_min.get_or_insert(mins);
-        }
-        if d.state() == AlertState::Firing {
-            r.first_firing_min.get_or_insert(mins);
-        }
-        if evaluated {
-            r.evals.push((mins, key.clone()));
-        }
-        if let Some(h) = half
-            && s.ts_ms >= h
-            && !halved
-        {
-            halved = true;
-            r.at_half = Some(key.clone());
-        }
-    }
-    Some(r)
-}
 
 fn main() {
     let (lo, hi) = parse_seeds(&std::env::var("SEEDS").unwrap_or_else(|_| "0..50".into()))
@@ -81,8 +21,8 @@ fn main() {
     for name in only.split(',') {
         let sit = Situation::from_name(name).expect("a situation");
         let seeds: Vec<u64> = (lo..hi).collect();
-        let with = par_map(&seeds, |&seed| run(sit, seed, true));
-        let alone = par_map(&seeds, |&seed| run(sit, seed, false));
+        let with = par_map(&seeds, |&seed| replay_leak(sit, seed, true));
+        let alone = par_map(&seeds, |&seed| replay_leak(sit, seed, false));
         let mut held: BTreeMap<String, f64> = BTreeMap::new();
         let mut halves: BTreeMap<String, usize> = BTreeMap::new();
         let (mut n, mut later, mut total) = (0usize, 0usize, 0.0);
@@ -105,7 +45,9 @@ fn main() {
             }
             // At the half mark: firing alone, not with traffic.
             let half_key = match (&w.at_half, &a.at_half) {
-                (Some(kw), Some(ka)) if ka == "firing" && kw != "firing" => Some(kw.clone()),
+                (Some((kw, _)), Some((ka, _))) if ka == "firing" && kw != "firing" => {
+                    Some(kw.clone())
+                }
                 _ => None,
             };
             if let Some(k) = &half_key {

@@ -1,4 +1,6 @@
 //! What held an evaluation (core feature `probe`), shared by the tally examples.
+use crate::{config, overrides_from_env};
+use leaksense_core::detect::scenarios::{Situation, generate};
 use leaksense_core::detect::{AlertEvent, AlertState, Detector, NoLeakReason, probe};
 use leaksense_core::series::Sample;
 use std::iter::Peekable;
@@ -61,4 +63,64 @@ pub fn held_key(d: &Detector, tags: &[String]) -> String {
             None => no_rise_key(tags),
         },
     }
+}
+
+/// One leak replayed with the diagnostic tags on (`SET=` overrides apply).
+pub struct LeakRun {
+    /// (minutes since the leak's start, [`held_key`]) of each evaluation from the start.
+    pub evals: Vec<(f64, String)>,
+    /// The key at the half mark, if the leak reaches its limit, and whether it had fired by then.
+    pub at_half: Option<(String, bool)>,
+    pub first_pending_min: Option<f64>,
+    pub first_firing_min: Option<f64>,
+    pub bucket_min: f64,
+}
+
+/// Replays the leak of `sit`'s `seed` (15-s samples), with its traffic or on the series alone;
+/// `None` for a series without a leak.
+pub fn replay_leak(sit: Situation, seed: u64, traffic: bool) -> Option<LeakRun> {
+    let sc = generate(sit, seed, 15);
+    let start = sc.leak_start_ms?;
+    let half = sc.limit_reached_ms.map(|o| start + (o - start) / 2);
+    let cfg = config(&sc, &overrides_from_env());
+    let mut r = LeakRun {
+        evals: Vec::new(),
+        at_half: None,
+        first_pending_min: None,
+        first_firing_min: None,
+        bucket_min: cfg.bucket_secs / 60.0,
+    };
+    let mut d = Detector::new(cfg).expect("valid config");
+    probe::enable();
+    let mut rates = (if traffic { &sc.traffic[..] } else { &[] })
+        .iter()
+        .peekable();
+    let mut key = String::new();
+    for s in &sc.samples {
+        let (_, tags) = update_tagged(&mut d, &mut rates, *s);
+        let evaluated = !tags.is_empty();
+        if evaluated {
+            key = held_key(&d, &tags);
+        }
+        if s.ts_ms < start {
+            continue;
+        }
+        let mins = (s.ts_ms - start) as f64 / 6e4;
+        if d.state() != AlertState::Inactive {
+            r.first_pending_min.get_or_insert(mins);
+        }
+        if d.state() == AlertState::Firing {
+            r.first_firing_min.get_or_insert(mins);
+        }
+        if evaluated {
+            r.evals.push((mins, key.clone()));
+        }
+        if let Some(h) = half
+            && s.ts_ms >= h
+            && r.at_half.is_none()
+        {
+            r.at_half = Some((key.clone(), r.first_firing_min.is_some()));
+        }
+    }
+    Some(r)
 }
