@@ -12,13 +12,13 @@
 //!   off and the tags are not made, so the second column repeats the first).
 //!
 //! `cargo run --release -p leaksense-bench --features probe --example accel_tally`.
+use leaksense_bench::held::update_tagged;
 use leaksense_bench::{overrides_from_env, parse_seeds, unseen, with_overrides};
 use leaksense_core::detect::{AlertState, Detector, DetectorConfig, probe};
 
-/// The raw judgement's accel tags of one update: (time over age, curvature in ses).
-fn tags() -> Vec<(f64, f64)> {
-    probe::take()
-        .iter()
+/// The raw judgement's accel tags among one update's `tags`: (time over age, curvature in ses).
+fn accel(tags: &[String]) -> Vec<(f64, f64)> {
+    tags.iter()
         .filter_map(|t| {
             let mut w = t.strip_prefix("raw:accel ")?.split(' ');
             Some((w.next()?.parse().ok()?, w.next()?.parse().ok()?))
@@ -62,14 +62,13 @@ fn main() {
                 .iter()
                 .peekable();
             let (mut last, mut at_half, mut fired) = (None, None, None);
+            let mut analysed = Vec::new();
             let (mut min2, mut min3) = (f64::INFINITY, f64::INFINITY);
-            probe::take();
             for p in &s.samples {
-                while let Some(r) = rates.next_if(|r| r.ts_ms <= p.ts_ms) {
-                    d.observe_traffic(*r).unwrap();
-                }
-                d.update(*p).unwrap();
-                for (t, z) in tags() {
+                let (_, mut tags) = update_tagged(&mut d, &mut rates, *p);
+                // The first firing's analysis's tags count first among the next update's.
+                tags.splice(0..0, analysed.drain(..));
+                for (t, z) in accel(&tags) {
                     last = Some((t, z));
                     if z >= 2.0 {
                         min2 = min2.min(t);
@@ -81,6 +80,7 @@ fn main() {
                 if fired.is_none() && d.state() == AlertState::Firing {
                     fired = Some(p.ts_ms);
                     let a = d.analysis();
+                    analysed = probe::take();
                     if let (Some(o), Some(g), Some(lin)) = (
                         s.truth.limit_reached_ms,
                         a.growth_start_ms,

@@ -9,25 +9,12 @@
 //! growth start (30-min means, as a share of the range seen before it: above 1 is a record).
 //! `SET=field=value,...` overrides options. A diagnostic for tuning on training seeds.
 
-use leaksense_bench::held::update_tagged;
+use leaksense_bench::held::{holder, update_tagged};
 use leaksense_bench::{config, overrides_from_env, parse_seeds};
 use leaksense_core::detect::scenarios::{Situation, generate};
 use leaksense_core::detect::{AlertState, Detector, probe};
 
 const H: f64 = 3.6e6;
-
-/// Which judgement held the condition at one evaluation, from its tags.
-fn holder(tags: &[String]) -> &'static str {
-    [
-        ("dayhold", "day_hold"),
-        ("raw:COND", "raw"),
-        ("unm:FOUND", "unmasked"),
-        ("yday:FOUND", "yesterday"),
-    ]
-    .iter()
-    .find(|(tag, _)| tags.iter().any(|t| t.ends_with(tag)))
-    .map_or("-", |&(_, name)| name)
-}
 
 /// The load veto's last verdict among the tags.
 fn veto(tags: &[String]) -> String {

@@ -12,6 +12,7 @@
 //! `SET=field=value,...` overrides options.
 //!
 //! `cargo run --release -p leaksense-bench --features probe --example coarse_tally`
+use leaksense_bench::held::update_tagged;
 use leaksense_bench::{config, overrides_from_env, parse_seeds};
 use leaksense_core::detect::scenarios::{START_MS, Situation, generate};
 use leaksense_core::detect::{AlertState, Detector, probe};
@@ -37,23 +38,18 @@ fn main() {
             let cfg = config(&sc, &overrides);
             let ratio = cfg.urgent_ttl_ratio;
             let mut d = Detector::new(cfg).expect("valid config");
-            let mut rates = sc.traffic.iter().peekable();
+            let mut rates = (if alone { &[][..] } else { &sc.traffic[..] })
+                .iter()
+                .peekable();
             let mut reasons: Vec<(i64, String)> = Vec::new();
             let mut prev_ts: Option<i64> = None;
             let mut gaps: Vec<(i64, i64)> = Vec::new();
             for s in &sc.samples {
-                while let Some(r) = rates.next_if(|r| r.ts_ms <= s.ts_ms) {
-                    if !alone {
-                        d.observe_traffic(*r).expect("valid traffic");
-                    }
-                }
                 if let Some(p) = prev_ts {
                     gaps.push((s.ts_ms, s.ts_ms - p));
                 }
                 prev_ts = Some(s.ts_ms);
-                probe::take();
-                let e = d.update(*s).expect("valid samples");
-                let t = probe::take();
+                let (e, t) = update_tagged(&mut d, &mut rates, *s);
                 if tags && e.is_some() {
                     println!(
                         "  {:.2} h {:?}: {}",

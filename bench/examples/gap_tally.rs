@@ -16,6 +16,7 @@
 //! from the first pending to the first firing and how often a pending alert fell back to
 //! inactive, by reason. A diagnostic for tuning on training seeds.
 
+use leaksense_bench::held::update_tagged;
 use leaksense_bench::{config, overrides_from_env, par_map, parse_seeds};
 use leaksense_core::Sample;
 use leaksense_core::detect::scenarios::{Situation, generate};
@@ -32,6 +33,11 @@ struct Leak {
     stop_ms: Option<i64>,
 }
 
+/// The request rates the detector sees: the traffic column's, or none (the series alone).
+fn column(l: &Leak, traffic: bool) -> &[Sample] {
+    if traffic { &l.traffic } else { &[] }
+}
+
 /// The first firing at or after `from` (ms), and with `tally`, the minutes per category and
 /// load state from `from` on at each bucket close.
 fn first_firing(
@@ -43,7 +49,9 @@ fn first_firing(
 ) -> Option<i64> {
     probe::enable();
     let mut d = Detector::new(l.cfg.clone()).expect("valid config");
-    let mut rates = l.traffic.iter().peekable();
+    let mut rates = column(l, traffic).iter().peekable();
+    // The load, in either column.
+    let mut load = l.traffic.iter().peekable();
     let t0 = l.samples[0].ts_ms;
     let bucket_ms = (l.cfg.bucket_secs * 1000.0) as i64;
     let mut bucket = 0;
@@ -52,15 +60,11 @@ fn first_firing(
     let (mut sum, mut cnt) = (0.0, 0.0);
     let end = l.stop_ms.unwrap_or(i64::MAX);
     for s in &l.samples {
-        while let Some(x) = rates.next_if(|x| x.ts_ms <= s.ts_ms) {
-            if traffic {
-                d.observe_traffic(*x).expect("valid traffic");
-            }
+        while let Some(x) = load.next_if(|x| x.ts_ms <= s.ts_ms) {
             sum += x.value;
             cnt += 1.0;
         }
-        d.update(*s).expect("valid samples");
-        probe::take();
+        update_tagged(&mut d, &mut rates, *s);
         let closed = (s.ts_ms - t0) / bucket_ms != bucket;
         bucket = (s.ts_ms - t0) / bucket_ms;
         if closed && cnt > 0.0 {
@@ -80,6 +84,7 @@ fn first_firing(
             continue;
         }
         let a = d.analysis();
+        // The tags of the analysis's judgement.
         let tags: Vec<String> = probe::take()
             .into_iter()
             .filter(|t| t.starts_with("raw:"))
@@ -137,15 +142,10 @@ fn hold(
     why: &mut BTreeMap<String, usize>,
 ) -> (Option<i64>, Option<i64>, usize) {
     let mut d = Detector::new(l.cfg.clone()).expect("valid config");
-    let mut rates = l.traffic.iter().peekable();
+    let mut rates = column(l, traffic).iter().peekable();
     let (mut pending, mut resets, mut prev) = (None, 0, AlertState::Inactive);
     for s in &l.samples {
-        while let Some(x) = rates.next_if(|x| x.ts_ms <= s.ts_ms) {
-            if traffic {
-                d.observe_traffic(*x).expect("valid traffic");
-            }
-        }
-        d.update(*s).expect("valid samples");
+        update_tagged(&mut d, &mut rates, *s);
         let st = d.state();
         if s.ts_ms >= l.start_ms {
             match st {

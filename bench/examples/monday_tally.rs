@@ -7,28 +7,13 @@
 //! `unmasked`), and, when it fires, prints its day (0 Wed … 5 Mon), hour of day, and the
 //! judgement at its first pending and at its firing. `SET=...` overrides options.
 
+use leaksense_bench::held::{holder, update_tagged};
 use leaksense_bench::{config, overrides_from_env};
 use leaksense_core::detect::scenarios::{Situation, generate};
 use leaksense_core::detect::{AlertState, Detector, probe};
 use std::collections::BTreeMap;
 
 const H: i64 = 3_600_000;
-
-/// The tags that say which judgement held the condition, by priority, and its name.
-const HOLDERS: [(&str, &str); 4] = [
-    ("dayhold", "day_hold"),
-    ("raw:COND", "raw"),
-    ("unm:FOUND", "unmasked"),
-    ("yday:FOUND", "yesterday"),
-];
-
-/// Which judgement held the condition at one evaluation, from its tags.
-fn holder(tags: &[String]) -> &'static str {
-    HOLDERS
-        .iter()
-        .find(|(tag, _)| tags.iter().any(|t| t.ends_with(tag)))
-        .map_or("-", |&(_, name)| name)
-}
 
 fn main() {
     let seeds = std::env::args().nth(1).unwrap_or_else(|| "0..50".into());
@@ -51,10 +36,10 @@ fn main() {
         let mut d = Detector::new(cfg).expect("valid config");
         let mut state = AlertState::Inactive;
         let mut onset = "-";
+        // The series alone.
+        let mut rates = [].iter().peekable();
         for s in &sc.samples {
-            probe::take();
-            d.update(*s).expect("generated samples are valid");
-            let tags = probe::take();
+            let (_, tags) = update_tagged(&mut d, &mut rates, *s);
             let now = d.state();
             if s.ts_ms >= leak {
                 break;

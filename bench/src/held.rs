@@ -20,6 +20,24 @@ pub fn update_tagged<'a>(
     (event, probe::take())
 }
 
+/// The tags that say which judgement held the condition, by priority, and its name.
+const HOLDERS: [(&str, &str); 4] = [
+    ("dayhold", "day_hold"),
+    ("raw:COND", "raw"),
+    ("unm:FOUND", "unmasked"),
+    ("yday:FOUND", "yesterday"),
+];
+
+/// Which judgement held the condition at one evaluation, from its tags (`raw`, the usable
+/// floor; `unmasked`, with the load's part out; `yesterday`, against yesterday's floor;
+/// `day_hold`; `-` for none).
+pub fn holder(tags: &[String]) -> &'static str {
+    HOLDERS
+        .iter()
+        .find(|(tag, _)| tags.iter().any(|t| t.ends_with(tag)))
+        .map_or("-", |&(_, name)| name)
+}
+
 /// The raw judgement's tag that says why no significant rise was found.
 fn no_rise_key(tags: &[String]) -> String {
     for t in tags {
