@@ -33,12 +33,7 @@ fn main() {
             };
             n += 1;
             let w0 = w.first_pending_min.unwrap_or(f64::INFINITY);
-            let mut mine: BTreeMap<String, f64> = BTreeMap::new();
-            for (m, k) in &w.evals {
-                if *m >= a0 && *m < w0 {
-                    *mine.entry(k.clone()).or_default() += w.bucket_min;
-                }
-            }
+            let mine = w.held_before_pending(a0);
             if w0 > a0 {
                 later += 1;
                 total += mine.values().sum::<f64>();

@@ -9,20 +9,10 @@
 //! per leak; `SET=field=value,...` overrides options.
 //!
 //! `cargo run --release -p leaksense-bench --features probe --example sparse_tally`
-use leaksense_bench::held::{LeakRun, replay_leak};
+use leaksense_bench::held::replay_leak;
 use leaksense_bench::{par_map, parse_seeds};
 use leaksense_core::detect::scenarios::Situation;
 use std::collections::BTreeMap;
-
-/// Minutes from the leak's start to its first pending (or the end), by key.
-fn held_before_pending(r: &LeakRun) -> BTreeMap<String, f64> {
-    let mut held = BTreeMap::new();
-    let pending = r.first_pending_min.unwrap_or(f64::INFINITY);
-    for (_, k) in r.evals.iter().filter(|(m, _)| *m < pending) {
-        *held.entry(k.clone()).or_default() += r.bucket_min;
-    }
-    held
-}
 
 fn main() {
     let (lo, hi) = parse_seeds(&std::env::var("SEEDS").unwrap_or_else(|_| "0..50".into()))
@@ -41,7 +31,8 @@ fn main() {
                 let Some(r) = r else { continue };
                 // The key at the half mark of a leak not fired by then.
                 let at_half = r.at_half.as_ref().filter(|h| !h.1).map(|h| &h.0);
-                let r_held = held_before_pending(r);
+                // From the leak's start.
+                let r_held = r.held_before_pending(0.0);
                 if rows {
                     println!(
                         "{name} {seed} {col}: pending {:?} firing {:?} half {:?}; {:?}",

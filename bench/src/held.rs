@@ -3,6 +3,7 @@ use crate::{config, overrides_from_env};
 use leaksense_core::detect::scenarios::{Situation, generate};
 use leaksense_core::detect::{AlertEvent, AlertState, Detector, NoLeakReason, probe};
 use leaksense_core::series::Sample;
+use std::collections::BTreeMap;
 use std::iter::Peekable;
 
 /// Feeds `d` the request rates of `rates` due by `s`, then `s`, and returns the update's alert
@@ -92,6 +93,23 @@ pub struct LeakRun {
     pub first_pending_min: Option<f64>,
     pub first_firing_min: Option<f64>,
     pub bucket_min: f64,
+}
+
+impl LeakRun {
+    /// Minutes from `from` (minutes since the leak's start) to the first pending (or the end),
+    /// by [`held_key`] (a bucket per evaluation).
+    pub fn held_before_pending(&self, from: f64) -> BTreeMap<String, f64> {
+        let mut held = BTreeMap::new();
+        let pending = self.first_pending_min.unwrap_or(f64::INFINITY);
+        for (_, k) in self
+            .evals
+            .iter()
+            .filter(|(m, _)| *m >= from && *m < pending)
+        {
+            *held.entry(k.clone()).or_default() += self.bucket_min;
+        }
+        held
+    }
 }
 
 /// Replays the leak of `sit`'s `seed` (15-s samples), with its traffic or on the series alone;
