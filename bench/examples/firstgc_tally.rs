@@ -8,9 +8,8 @@
 //! feeds the traffic; `EXTRA=field=value,...` adds options to every configuration).
 
 use leaksense_bench::quality::{Truth, leaksense};
-use leaksense_bench::{config, parse_set};
-use leaksense_core::detect::scenarios::{START_MS, Situation, generate};
-use leaksense_core::detect::{AlertState, Detector};
+use leaksense_bench::{config, first_firing_ms, parse_set, slow_gc_series};
+use leaksense_core::detect::scenarios::START_MS;
 
 /// The hour of the first firing before the leak (or at all on a healthy series).
 fn first_fire(sc: &leaksense_core::detect::scenarios::Scenario, sets: &[&str]) -> Option<f64> {
@@ -35,18 +34,8 @@ fn first_fire(sc: &leaksense_core::detect::scenarios::Scenario, sets: &[&str]) -
     {
         return None;
     }
-    let mut d = Detector::new(cfg).expect("valid");
-    let mut rates = sc.traffic.iter().peekable();
-    for s in &sc.samples {
-        while let Some(r) = rates.next_if(|r| traffic && r.ts_ms <= s.ts_ms) {
-            d.observe_traffic(*r).expect("valid");
-        }
-        d.update(*s).expect("valid");
-        if d.state() == AlertState::Firing {
-            return Some((s.ts_ms - START_MS) as f64 / 3.6e6);
-        }
-    }
-    None
+    first_firing_ms(cfg, &sc.samples, traffic.then_some(&sc.traffic[..]))
+        .map(|t| (t - START_MS) as f64 / 3.6e6)
 }
 
 fn main() {
@@ -64,23 +53,15 @@ fn main() {
     let names: Vec<&str> = configs.iter().map(|c| c.0).collect();
     println!("| series | seed | {} |", names.join(" | "));
     println!("|---|---|{}", "---|".repeat(configs.len()));
-    for sit in [
-        Situation::SlowGc,
-        Situation::V8SlowGc,
-        Situation::SlowGcLeak,
-        Situation::V8SlowGcLeak,
-    ] {
-        for seed in a..b {
-            let sc = generate(sit, seed, 15);
-            let cells: Vec<Option<f64>> = configs.iter().map(|(_, s)| first_fire(&sc, s)).collect();
-            if cells[0].is_none() {
-                continue;
-            }
-            let shown: Vec<String> = cells
-                .iter()
-                .map(|c| c.map_or("–".into(), |h| format!("{h:.1} h")))
-                .collect();
-            println!("| {} | {seed} | {} |", sit.name(), shown.join(" | "));
+    for (sit, seed, sc) in slow_gc_series(a, b) {
+        let cells: Vec<Option<f64>> = configs.iter().map(|(_, s)| first_fire(&sc, s)).collect();
+        if cells[0].is_none() {
+            continue;
         }
+        let shown: Vec<String> = cells
+            .iter()
+            .map(|c| c.map_or("–".into(), |h| format!("{h:.1} h")))
+            .collect();
+        println!("| {} | {seed} | {} |", sit.name(), shown.join(" | "));
     }
 }

@@ -11,9 +11,8 @@
 //! `cargo run --release -p leaksense-bench --example scavenge_tally -- 0..50` (`ALL=1` lists
 //! every series, not only those that fire before their leak).
 
-use leaksense_bench::config;
-use leaksense_core::detect::scenarios::{START_MS, Situation, generate};
-use leaksense_core::detect::{AlertState, Detector};
+use leaksense_bench::{config, first_firing_ms, slow_gc_series};
+use leaksense_core::detect::scenarios::START_MS;
 
 const BUCKET_MS: i64 = 300_000;
 const LOOKBACK: usize = 6;
@@ -30,103 +29,86 @@ fn main() {
         "| series | seed | lift h | fall % heap | fall / rise since start | fall / median 3-% fall | below 30 min (full) | below since start | 30-min lift h | since-start lift h | first full GC h | fires h |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
-    for sit in [
-        Situation::SlowGc,
-        Situation::V8SlowGc,
-        Situation::SlowGcLeak,
-        Situation::V8SlowGcLeak,
-    ] {
-        for seed in a..b {
-            let sc = generate(sit, seed, 15);
-            let leak = sc.leak_start_ms.unwrap_or(i64::MAX);
-            let mut d = Detector::new(config(&sc, &[])).expect("valid");
-            let mut fire = None;
-            for s in &sc.samples {
-                d.update(*s).expect("valid");
-                if d.state() == AlertState::Firing {
-                    fire = Some(s.ts_ms);
-                    break;
-                }
-            }
-            let fire = fire.filter(|&t| t < leak);
-            if fire.is_none() && !all {
-                continue;
-            }
-            // Replay the buckets and main's collection test.
-            let start = sc.samples[0].ts_ms;
-            let mut mins: Vec<f64> = Vec::new();
-            let mut cur = sc.samples[0].value;
-            let mut falls: Vec<f64> = Vec::new();
-            let mut lift: Option<String> = None;
-            let mut lift30 = None;
-            let mut lift_start = None;
-            for w in sc.samples.windows(2) {
-                let (p, s) = (w[0], w[1]);
-                let idx = (s.ts_ms - start) / BUCKET_MS;
-                let pidx = (p.ts_ms - start) / BUCKET_MS;
-                // `cur` is the open bucket's minimum before `s`, `mins` the closed ones.
-                let fall = p.value - s.value;
-                let prev_min = mins.last().copied().unwrap_or(f64::INFINITY);
-                let recent = prev_min.min(cur);
-                let lb: f64 = mins
-                    .iter()
-                    .rev()
-                    .take(LOOKBACK)
-                    .copied()
-                    .fold(cur, f64::min);
-                let since: f64 = mins.iter().copied().fold(cur, f64::min);
-                let big = fall >= 0.03 * p.value;
-                if big && s.value < recent {
-                    if lift.is_none() {
-                        let mut sorted = falls.clone();
-                        sorted.sort_by(f64::total_cmp);
-                        let med = sorted.get(sorted.len() / 2).copied();
-                        lift = Some(format!(
-                            "{:.2} | {:.1} | {:.2} | {} | {}{} | {}",
-                            hours(s.ts_ms),
-                            100.0 * fall / p.value,
-                            fall / (p.value - since).max(f64::MIN_POSITIVE),
-                            med.map_or("–".into(), |m| format!("{:.1}", fall / m)),
-                            s.value < lb,
-                            if mins.len() >= LOOKBACK {
-                                ""
-                            } else {
-                                " (not full)"
-                            },
-                            s.value < since
-                        ));
-                    }
-                    if lift30.is_none() && mins.len() >= LOOKBACK && s.value < lb {
-                        lift30 = Some(hours(s.ts_ms));
-                    }
-                    if lift_start.is_none() && mins.len() >= LOOKBACK && s.value < since {
-                        lift_start = Some(hours(s.ts_ms));
-                    }
-                }
-                if big {
-                    falls.push(fall);
-                    if falls.len() > 64 {
-                        falls.remove(0);
-                    }
-                }
-                if idx != pidx {
-                    mins.push(cur);
-                    cur = s.value;
-                } else {
-                    cur = cur.min(s.value);
-                }
-            }
-            let gc = sc.full_gcs.first().map(|&i| hours(sc.samples[i].ts_ms));
-            let h = |x: Option<f64>| x.map_or("–".into(), |v| format!("{v:.2}"));
-            println!(
-                "| {} | {seed} | {} | {} | {} | {} | {} |",
-                sit.name(),
-                lift.unwrap_or_else(|| "– | | | | |".into()),
-                h(lift30),
-                h(lift_start),
-                h(gc),
-                h(fire.map(hours)),
-            );
+    for (sit, seed, sc) in slow_gc_series(a, b) {
+        let leak = sc.leak_start_ms.unwrap_or(i64::MAX);
+        let fire = first_firing_ms(config(&sc, &[]), &sc.samples, None).filter(|&t| t < leak);
+        if fire.is_none() && !all {
+            continue;
         }
+        // Replay the buckets and main's collection test.
+        let start = sc.samples[0].ts_ms;
+        let mut mins: Vec<f64> = Vec::new();
+        let mut cur = sc.samples[0].value;
+        let mut falls: Vec<f64> = Vec::new();
+        let mut lift: Option<String> = None;
+        let mut lift30 = None;
+        let mut lift_start = None;
+        for w in sc.samples.windows(2) {
+            let (p, s) = (w[0], w[1]);
+            let idx = (s.ts_ms - start) / BUCKET_MS;
+            let pidx = (p.ts_ms - start) / BUCKET_MS;
+            // `cur` is the open bucket's minimum before `s`, `mins` the closed ones.
+            let fall = p.value - s.value;
+            let prev_min = mins.last().copied().unwrap_or(f64::INFINITY);
+            let recent = prev_min.min(cur);
+            let lb: f64 = mins
+                .iter()
+                .rev()
+                .take(LOOKBACK)
+                .copied()
+                .fold(cur, f64::min);
+            let since: f64 = mins.iter().copied().fold(cur, f64::min);
+            let big = fall >= 0.03 * p.value;
+            if big && s.value < recent {
+                if lift.is_none() {
+                    let mut sorted = falls.clone();
+                    sorted.sort_by(f64::total_cmp);
+                    let med = sorted.get(sorted.len() / 2).copied();
+                    lift = Some(format!(
+                        "{:.2} | {:.1} | {:.2} | {} | {}{} | {}",
+                        hours(s.ts_ms),
+                        100.0 * fall / p.value,
+                        fall / (p.value - since).max(f64::MIN_POSITIVE),
+                        med.map_or("–".into(), |m| format!("{:.1}", fall / m)),
+                        s.value < lb,
+                        if mins.len() >= LOOKBACK {
+                            ""
+                        } else {
+                            " (not full)"
+                        },
+                        s.value < since
+                    ));
+                }
+                if lift30.is_none() && mins.len() >= LOOKBACK && s.value < lb {
+                    lift30 = Some(hours(s.ts_ms));
+                }
+                if lift_start.is_none() && mins.len() >= LOOKBACK && s.value < since {
+                    lift_start = Some(hours(s.ts_ms));
+                }
+            }
+            if big {
+                falls.push(fall);
+                if falls.len() > 64 {
+                    falls.remove(0);
+                }
+            }
+            if idx != pidx {
+                mins.push(cur);
+                cur = s.value;
+            } else {
+                cur = cur.min(s.value);
+            }
+        }
+        let gc = sc.full_gcs.first().map(|&i| hours(sc.samples[i].ts_ms));
+        let h = |x: Option<f64>| x.map_or("–".into(), |v| format!("{v:.2}"));
+        println!(
+            "| {} | {seed} | {} | {} | {} | {} | {} |",
+            sit.name(),
+            lift.unwrap_or_else(|| "– | | | | |".into()),
+            h(lift30),
+            h(lift_start),
+            h(gc),
+            h(fire.map(hours)),
+        );
     }
 }

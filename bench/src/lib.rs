@@ -6,8 +6,9 @@ pub mod held;
 pub mod quality;
 pub mod unseen;
 
-use leaksense_core::detect::DetectorConfig;
-use leaksense_core::detect::scenarios::Scenario;
+use leaksense_core::detect::scenarios::{Scenario, Situation, generate};
+use leaksense_core::detect::{AlertState, Detector, DetectorConfig};
+use leaksense_core::series::Sample;
 
 /// The detector's defaults for the series' kind and limit, with `key=value` overrides applied
 /// (`--set` of `detector-quality`, the arguments of the `delays` example).
@@ -76,6 +77,41 @@ pub fn parse_seeds(s: &str) -> Option<(u64, u64)> {
     let (a, b) = s.split_once("..")?;
     let (a, b) = (a.parse().ok()?, b.parse().ok()?);
     (a < b).then_some((a, b))
+}
+
+/// The slow-GC situations' series of the seeds `a..b` (15-s samples), as (situation, seed,
+/// series): `slow_gc`, `v8_slow_gc`, `slow_gc_leak`, `v8_slow_gc_leak` (the examples on the
+/// wait for a first collection).
+pub fn slow_gc_series(a: u64, b: u64) -> impl Iterator<Item = (Situation, u64, Scenario)> {
+    [
+        Situation::SlowGc,
+        Situation::V8SlowGc,
+        Situation::SlowGcLeak,
+        Situation::V8SlowGcLeak,
+    ]
+    .into_iter()
+    .flat_map(move |sit| (a..b).map(move |seed| (sit, seed, generate(sit, seed, 15))))
+}
+
+/// The time (ms) of the first sample at which a detector with `cfg` fires on `samples`, the
+/// request rates of `traffic` (if any) fed before the samples at or after their time.
+pub fn first_firing_ms(
+    cfg: DetectorConfig,
+    samples: &[Sample],
+    traffic: Option<&[Sample]>,
+) -> Option<i64> {
+    let mut d = Detector::new(cfg).expect("valid config");
+    let mut rates = traffic.unwrap_or(&[]).iter().peekable();
+    for s in samples {
+        while let Some(r) = rates.next_if(|r| r.ts_ms <= s.ts_ms) {
+            d.observe_traffic(*r).expect("valid traffic");
+        }
+        d.update(*s).expect("valid samples");
+        if d.state() == AlertState::Firing {
+            return Some(s.ts_ms);
+        }
+    }
+    None
 }
 
 /// `f` over `items` on two threads (the machines these run on have two cores), in order.
