@@ -9,10 +9,9 @@
 //! growth start (30-min means, as a share of the range seen before it: above 1 is a record).
 //! `SET=field=value,...` overrides options. A diagnostic for tuning on training seeds.
 
-use leaksense_bench::held::{holder, update_tagged};
+use leaksense_bench::held::{alarms_before_leak, holder};
 use leaksense_bench::{config, overrides_from_env, parse_seeds};
 use leaksense_core::detect::scenarios::{Situation, generate};
-use leaksense_core::detect::{AlertState, Detector, probe};
 
 const H: f64 = 3.6e6;
 
@@ -56,48 +55,31 @@ fn main() {
         .map(|n| Situation::from_name(n).expect("a situation"))
         .collect();
     let overrides = overrides_from_env();
-    probe::enable();
     for sit in sits {
         for seed in a..b {
             let sc = generate(sit, seed, 15);
-            let cfg = config(&sc, &overrides);
             let first = sc.samples[0].ts_ms;
-            let leak = sc.leak_start_ms.unwrap_or(i64::MAX);
-            let mut d = Detector::new(cfg).expect("valid config");
-            let mut rates = sc.traffic.iter().peekable();
-            let mut state = AlertState::Inactive;
-            let mut onset = "-";
-            for s in &sc.samples {
-                if s.ts_ms >= leak {
-                    break;
+            let cfg = config(&sc, &overrides);
+            alarms_before_leak(&sc, cfg, true, |d, s, onset, tags| {
+                let a = d.analysis();
+                let start = a.growth_start_ms.unwrap_or(s.ts_ms);
+                let (x, lo, hi) = load_state(&sc.traffic, s.ts_ms, start);
+                let share = (x - lo) / (hi - lo).max(1e-9);
+                println!(
+                    "{} seed {seed}: fired {:.2} h, growth start {:.2} h, pending {onset}, \
+                     firing {}, {}, load {x:.1} (before start {lo:.1}..{hi:.1}, {share:.2} \
+                     of that range), reason {:?}",
+                    sit.name(),
+                    (s.ts_ms - first) as f64 / H,
+                    (start - first) as f64 / H,
+                    holder(tags),
+                    veto(tags),
+                    a.not_a_leak_because,
+                );
+                if std::env::var_os("TAGS").is_some() {
+                    println!("  tags {tags:?}");
                 }
-                let (_, tags) = update_tagged(&mut d, &mut rates, *s);
-                let now = d.state();
-                if now == AlertState::Pending && state == AlertState::Inactive {
-                    onset = holder(&tags);
-                }
-                if now == AlertState::Firing && state != AlertState::Firing {
-                    let a = d.analysis();
-                    let start = a.growth_start_ms.unwrap_or(s.ts_ms);
-                    let (x, lo, hi) = load_state(&sc.traffic, s.ts_ms, start);
-                    let share = (x - lo) / (hi - lo).max(1e-9);
-                    println!(
-                        "{} seed {seed}: fired {:.2} h, growth start {:.2} h, pending {onset}, \
-                         firing {}, {}, load {x:.1} (before start {lo:.1}..{hi:.1}, {share:.2} \
-                         of that range), reason {:?}",
-                        sit.name(),
-                        (s.ts_ms - first) as f64 / H,
-                        (start - first) as f64 / H,
-                        holder(&tags),
-                        veto(&tags),
-                        a.not_a_leak_because,
-                    );
-                    if std::env::var_os("TAGS").is_some() {
-                        println!("  tags {tags:?}");
-                    }
-                }
-                state = now;
-            }
+            });
         }
     }
 }

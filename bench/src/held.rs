@@ -1,7 +1,9 @@
 //! What held an evaluation (core feature `probe`), shared by the tally examples.
 use crate::{config, overrides_from_env};
-use leaksense_core::detect::scenarios::{Situation, generate};
-use leaksense_core::detect::{AlertEvent, AlertState, Detector, NoLeakReason, probe};
+use leaksense_core::detect::scenarios::{Scenario, Situation, generate};
+use leaksense_core::detect::{
+    AlertEvent, AlertState, Detector, DetectorConfig, NoLeakReason, probe,
+};
 use leaksense_core::series::Sample;
 use std::collections::BTreeMap;
 use std::iter::Peekable;
@@ -37,6 +39,37 @@ pub fn holder(tags: &[String]) -> &'static str {
         .iter()
         .find(|(tag, _)| tags.iter().any(|t| t.ends_with(tag)))
         .map_or("-", |&(_, name)| name)
+}
+
+/// Replays `sc` with `cfg` and the diagnostic tags on (its traffic, or the series alone) until
+/// its leak starts (to the end without a leak), and at each update where an alert begins
+/// firing calls `fired` with the detector, the sample, the [`holder`] at that alert's first
+/// pending and the update's tags.
+pub fn alarms_before_leak(
+    sc: &Scenario,
+    cfg: DetectorConfig,
+    traffic: bool,
+    mut fired: impl FnMut(&Detector, &Sample, &'static str, &[String]),
+) {
+    probe::enable();
+    let leak = sc.leak_start_ms.unwrap_or(i64::MAX);
+    let mut d = Detector::new(cfg).expect("valid config");
+    let mut rates = (if traffic { &sc.traffic[..] } else { &[] })
+        .iter()
+        .peekable();
+    let mut state = AlertState::Inactive;
+    let mut onset = "-";
+    for s in sc.samples.iter().take_while(|s| s.ts_ms < leak) {
+        let (_, tags) = update_tagged(&mut d, &mut rates, *s);
+        let now = d.state();
+        if now == AlertState::Pending && state == AlertState::Inactive {
+            onset = holder(&tags);
+        }
+        if now == AlertState::Firing && state != AlertState::Firing {
+            fired(&d, s, onset, &tags);
+        }
+        state = now;
+    }
 }
 
 /// The raw judgement's tag that says why no significant rise was found.
