@@ -19,7 +19,7 @@
 //! detector was firing then, and whether it resolved that leak while it grew at all. `V=1`
 //! lists each flap; `SET=...` overrides options. A diagnostic for tuning on training seeds (design section 59).
 
-use leaksense_bench::held::update_tagged;
+use leaksense_bench::held::{holder, update_tagged};
 use leaksense_bench::unseen::{Shape, generate as ugen};
 use leaksense_bench::{config, overrides_from_env, unseen_config};
 use leaksense_core::detect::scenarios::{Situation, generate};
@@ -28,21 +28,6 @@ use leaksense_core::series::Sample;
 use std::collections::{BTreeMap, HashMap};
 
 const H: i64 = 3_600_000;
-
-/// Which judgement kept the alert firing at one evaluation, from its tags.
-fn holder(tags: &[String]) -> &'static str {
-    if tags.iter().any(|t| t.ends_with("dayhold")) {
-        "day_hold"
-    } else if tags.iter().any(|t| t == "raw:COND") {
-        "raw"
-    } else if tags.iter().any(|t| t == "unm:FOUND") {
-        "unmasked"
-    } else if tags.iter().any(|t| t == "yday:FOUND") {
-        "yesterday"
-    } else {
-        "?"
-    }
-}
 
 /// What resolved the alert at this evaluation, from its tags.
 fn cause(tags: &[String], restarted: bool, reason: Option<String>) -> String {
@@ -186,7 +171,11 @@ fn run(
             caught = true;
         }
         if now && !tags.is_empty() {
-            last_holder = holder(&tags);
+            // Which judgement kept the alert firing (`?` for none).
+            last_holder = match holder(&tags) {
+                "-" => "?",
+                h => h,
+            };
         }
         firing = now;
     }
