@@ -13,7 +13,7 @@
 //!
 //! `cargo run --release -p leaksense-bench --features probe --example accel_tally`.
 use leaksense_bench::held::update_tagged;
-use leaksense_bench::{overrides_from_env, parse_seeds, unseen, with_overrides};
+use leaksense_bench::{fed_rates, overrides_from_env, parse_seeds, unseen, with_overrides};
 use leaksense_core::detect::{AlertState, Detector, DetectorConfig, probe};
 
 /// The raw judgement's accel tags among one update's `tags`: (time over age, curvature in ses).
@@ -58,9 +58,7 @@ fn main() {
                 _ if healthy => None,
                 _ => continue,
             };
-            let mut rates = (if alone { &[][..] } else { &s.traffic[..] })
-                .iter()
-                .peekable();
+            let mut rates = fed_rates(&s.traffic, !alone);
             let (mut last, mut at_half, mut fired) = (None, None, None);
             let mut analysed = Vec::new();
             let (mut min2, mut min3) = (f64::INFINITY, f64::INFINITY);

@@ -13,7 +13,7 @@
 //!
 //! `cargo run --release -p leaksense-bench --features probe --example coarse_tally`
 use leaksense_bench::held::update_tagged;
-use leaksense_bench::{config, overrides_from_env, parse_seeds};
+use leaksense_bench::{config, fed_rates, overrides_from_env, parse_seeds};
 use leaksense_core::detect::scenarios::{START_MS, Situation, generate};
 use leaksense_core::detect::{AlertState, Detector, probe};
 use std::collections::BTreeMap;
@@ -38,9 +38,7 @@ fn main() {
             let cfg = config(&sc, &overrides);
             let ratio = cfg.urgent_ttl_ratio;
             let mut d = Detector::new(cfg).expect("valid config");
-            let mut rates = (if alone { &[][..] } else { &sc.traffic[..] })
-                .iter()
-                .peekable();
+            let mut rates = fed_rates(&sc.traffic, !alone);
             let mut reasons: Vec<(i64, String)> = Vec::new();
             let mut prev_ts: Option<i64> = None;
             let mut gaps: Vec<(i64, i64)> = Vec::new();

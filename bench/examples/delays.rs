@@ -5,6 +5,7 @@
 //! longest_pending_min (healthy series: the longest pending stretch, a margin to a false alarm).
 //! `TRAFFIC=1` feeds each series' traffic, as the in-process monitor does.
 
+use leaksense_bench::{fed_rates, feed_traffic};
 use leaksense_core::detect::scenarios::{Situation, generate};
 use leaksense_core::detect::{AlertState, Detector};
 
@@ -51,16 +52,9 @@ fn row(sit: Situation, seed: u64, overrides: &[(String, serde_json::Value)]) -> 
     };
     let (mut delay, mut first_pending, mut fa) = (None, None, false);
     let (mut pend_since, mut longest) = (None::<i64>, 0i64);
-    let traffic: &[_] = if std::env::var_os("TRAFFIC").is_some() {
-        &sc.traffic
-    } else {
-        &[]
-    };
-    let mut rates = traffic.iter().peekable();
+    let mut rates = fed_rates(&sc.traffic, std::env::var_os("TRAFFIC").is_some());
     for s in &sc.samples {
-        while let Some(r) = rates.next_if(|r| r.ts_ms <= s.ts_ms) {
-            d.observe_traffic(*r).expect("valid traffic");
-        }
+        feed_traffic(&mut d, &mut rates, s.ts_ms);
         d.update(*s).expect("valid samples");
         let st = d.state();
         let after = lstart.is_some_and(|l| s.ts_ms >= l);

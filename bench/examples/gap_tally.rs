@@ -17,7 +17,7 @@
 //! inactive, by reason. A diagnostic for tuning on training seeds.
 
 use leaksense_bench::held::update_tagged;
-use leaksense_bench::{config, overrides_from_env, par_map, parse_seeds};
+use leaksense_bench::{config, fed_rates, overrides_from_env, par_map, parse_seeds};
 use leaksense_core::Sample;
 use leaksense_core::detect::scenarios::{Situation, generate};
 use leaksense_core::detect::{AlertState, Detector, DetectorConfig, probe};
@@ -33,11 +33,6 @@ struct Leak {
     stop_ms: Option<i64>,
 }
 
-/// The request rates the detector sees: the traffic column's, or none (the series alone).
-fn column(l: &Leak, traffic: bool) -> &[Sample] {
-    if traffic { &l.traffic } else { &[] }
-}
-
 /// The first firing at or after `from` (ms), and with `tally`, the minutes per category and
 /// load state from `from` on at each bucket close.
 fn first_firing(
@@ -49,7 +44,7 @@ fn first_firing(
 ) -> Option<i64> {
     probe::enable();
     let mut d = Detector::new(l.cfg.clone()).expect("valid config");
-    let mut rates = column(l, traffic).iter().peekable();
+    let mut rates = fed_rates(&l.traffic, traffic);
     // The load, in either column.
     let mut load = l.traffic.iter().peekable();
     let t0 = l.samples[0].ts_ms;
@@ -142,7 +137,7 @@ fn hold(
     why: &mut BTreeMap<String, usize>,
 ) -> (Option<i64>, Option<i64>, usize) {
     let mut d = Detector::new(l.cfg.clone()).expect("valid config");
-    let mut rates = column(l, traffic).iter().peekable();
+    let mut rates = fed_rates(&l.traffic, traffic);
     let (mut pending, mut resets, mut prev) = (None, 0, AlertState::Inactive);
     for s in &l.samples {
         update_tagged(&mut d, &mut rates, *s);

@@ -12,7 +12,7 @@
 //! (0.05) sets the slowest leak tallied.
 
 use leaksense_bench::unseen::{self, Shape};
-use leaksense_bench::{config, overrides_from_env, par_map, parse_seeds};
+use leaksense_bench::{config, fed_rates, feed_traffic, overrides_from_env, par_map, parse_seeds};
 use leaksense_core::Sample;
 use leaksense_core::detect::scenarios::{Situation, generate};
 use leaksense_core::detect::{AlertState, Detector, DetectorConfig};
@@ -71,7 +71,7 @@ fn reason_index(a: &leaksense_core::detect::Analysis) -> usize {
 
 fn run(l: &Leak, traffic: bool) -> Run {
     let mut d = Detector::new(l.cfg.clone()).expect("valid config");
-    let mut rates = l.traffic.iter().peekable();
+    let mut rates = fed_rates(&l.traffic, traffic);
     let mut r = Run {
         pending: None,
         firing: None,
@@ -83,11 +83,7 @@ fn run(l: &Leak, traffic: bool) -> Run {
     let mins = |t: i64| (t - l.start_ms) as f64 / 60_000.0;
     let bucket_ms = (l.cfg.bucket_secs * 1000.0) as i64;
     for s in &l.samples {
-        while let Some(x) = rates.next_if(|x| x.ts_ms <= s.ts_ms) {
-            if traffic {
-                d.observe_traffic(*x).expect("valid traffic");
-            }
-        }
+        feed_traffic(&mut d, &mut rates, s.ts_ms);
         d.update(*s).expect("valid samples");
         let closed = (s.ts_ms - t0) / bucket_ms != bucket;
         bucket = (s.ts_ms - t0) / bucket_ms;

@@ -7,6 +7,7 @@
 //! limit, and the load's mean over the rise's second half over its first half.
 //! `SET=key=value,...` overrides options.
 use leaksense_bench::unseen::{Shape, generate};
+use leaksense_bench::{fed_rates, feed_traffic};
 use leaksense_core::detect::{AlertState, Detector};
 
 fn main() {
@@ -52,14 +53,10 @@ fn main() {
             mean(m, to) / mean(from, m)
         };
         let mut d = Detector::new(leaksense_bench::unseen_config(&s, &overrides)).unwrap();
-        let mut rates = s.traffic.iter().peekable();
+        let mut rates = fed_rates(&s.traffic, traffic);
         let (mut pend, mut fire) = (false, false);
         for p in &s.samples {
-            while let Some(r) = rates.next_if(|r| r.ts_ms <= p.ts_ms) {
-                if traffic {
-                    d.observe_traffic(*r).unwrap();
-                }
-            }
+            feed_traffic(&mut d, &mut rates, p.ts_ms);
             let Some(e) = d.update(*p).unwrap() else {
                 continue;
             };

@@ -8,7 +8,7 @@
 //! prints one line per cause: total minutes over the leaks, and minutes per leak. A leak that
 //! is never caught counts until the series' end.
 
-use leaksense_bench::config;
+use leaksense_bench::{config, fed_rates, feed_traffic};
 use leaksense_core::detect::scenarios::{Situation, generate, thin};
 use leaksense_core::detect::{AlertState, Detector, Verdict};
 use std::collections::BTreeMap;
@@ -34,15 +34,11 @@ fn main() {
             let sc = thin(generate(sit, seed, step), k);
             let start = sc.leak_start_ms.expect("a leak");
             let mut d = Detector::new(config(&sc, &[])).expect("valid config");
-            let mut rates = sc.traffic.iter().peekable();
+            let mut rates = fed_rates(&sc.traffic, with_traffic);
             let mut last_eval: Option<i64> = None;
             leaks += 1;
             for s in &sc.samples {
-                while let Some(r) = rates.next_if(|r| r.ts_ms <= s.ts_ms) {
-                    if with_traffic {
-                        d.observe_traffic(*r).expect("valid traffic");
-                    }
-                }
+                feed_traffic(&mut d, &mut rates, s.ts_ms);
                 d.update(*s).expect("valid samples");
                 if s.ts_ms < start {
                     continue;

@@ -4,7 +4,7 @@
 //! situations; `TRAFFIC=1` feeds the scenario's traffic). A diagnostic for tuning on training
 //! seeds. `SET=field=value,...` overrides options as the benches' `--set` does.
 
-use leaksense_bench::{config, overrides_from_env};
+use leaksense_bench::{config, fed_rates, feed_traffic, overrides_from_env};
 use leaksense_core::detect::Detector;
 use leaksense_core::detect::scenarios::{START_MS, Situation, generate};
 
@@ -38,13 +38,9 @@ fn main() {
     let cfg = config(&sc, &overrides);
     let mut d = Detector::new(cfg).expect("valid config");
     let traffic = std::env::var_os("TRAFFIC").is_some();
-    let mut rates = sc.traffic.iter().peekable();
+    let mut rates = fed_rates(&sc.traffic, traffic);
     for s in &sc.samples {
-        while let Some(r) = rates.next_if(|r| r.ts_ms <= s.ts_ms) {
-            if traffic {
-                d.observe_traffic(*r).expect("valid traffic");
-            }
-        }
+        feed_traffic(&mut d, &mut rates, s.ts_ms);
         if let Some(e) = d.update(*s).expect("valid samples") {
             let a = d.analysis();
             println!(

@@ -1,8 +1,8 @@
 //! Prints the alert events of one unseen-generator series (`trace_unseen SHAPE SEED`;
 //! `TRAFFIC=1` feeds its traffic). A diagnostic for tuning on training seeds (100..140).
 
-use leaksense_bench::overrides_from_env;
 use leaksense_bench::unseen::{Shape, generate};
+use leaksense_bench::{fed_rates, feed_traffic, overrides_from_env};
 use leaksense_core::detect::Detector;
 
 fn main() {
@@ -26,13 +26,9 @@ fn main() {
     let cfg = leaksense_bench::unseen_config(&s, &overrides);
     let mut d = Detector::new(cfg).expect("valid config");
     let traffic = std::env::var_os("TRAFFIC").is_some();
-    let mut rates = s.traffic.iter().peekable();
+    let mut rates = fed_rates(&s.traffic, traffic);
     for p in &s.samples {
-        while let Some(r) = rates.next_if(|r| r.ts_ms <= p.ts_ms) {
-            if traffic {
-                d.observe_traffic(*r).expect("valid traffic");
-            }
-        }
+        feed_traffic(&mut d, &mut rates, p.ts_ms);
         if let Some(e) = d.update(*p).expect("valid samples") {
             let a = d.analysis();
             println!(

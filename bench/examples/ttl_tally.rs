@@ -8,7 +8,7 @@
 //! `SET=field=value,...` overrides options; `ONLY=sparse_leak,minute_leak` restricts it to
 //! those situations or shapes.
 use leaksense_bench::quality::Truth;
-use leaksense_bench::{overrides_from_env, parse_seeds, unseen, with_overrides};
+use leaksense_bench::{feed_traffic, overrides_from_env, parse_seeds, unseen, with_overrides};
 use leaksense_core::detect::scenarios::{Situation, generate};
 use leaksense_core::detect::{AlertState, Detector, DetectorConfig, SeriesKind};
 use leaksense_core::series::Sample;
@@ -66,9 +66,7 @@ fn probe(
     let mut last = i64::MIN;
     let mut halved = false;
     for s in samples {
-        while let Some(r) = rates.next_if(|r| r.ts_ms <= s.ts_ms) {
-            d.observe_traffic(*r).unwrap();
-        }
+        feed_traffic(&mut d, &mut rates, s.ts_ms);
         d.update(*s).unwrap();
         if s.ts_ms >= l && p.first_ms.is_none() && d.state() == AlertState::Firing {
             p.first_ms = Some(s.ts_ms);

@@ -5,6 +5,7 @@
 //! SEED` prints one series' events with traffic and its floor with loads (`EVERY=1`: the state
 //! and reason every 30 min). `SET=key=value,...` overrides options; `VERBOSE=1` lists series.
 use leaksense_bench::unseen::{Shape, generate};
+use leaksense_bench::{fed_rates, feed_traffic};
 use leaksense_core::detect::{AlertState, Detector};
 use std::collections::BTreeMap;
 
@@ -19,16 +20,12 @@ fn first_firing(
         &leaksense_bench::overrides_from_env(),
     ))
     .unwrap();
-    let mut rates = s.traffic.iter().peekable();
+    let mut rates = fed_rates(&s.traffic, traffic);
     let mut last_probe = 0i64;
     let mut tally = tally;
     let end = s.truth.growth_stop_ms.unwrap_or(i64::MAX);
     for smp in &s.samples {
-        if traffic {
-            while let Some(r) = rates.next_if(|r| r.ts_ms <= smp.ts_ms) {
-                d.observe_traffic(*r).unwrap();
-            }
-        }
+        feed_traffic(&mut d, &mut rates, smp.ts_ms);
         d.update(*smp).unwrap();
         if smp.ts_ms >= start && d.state() == AlertState::Firing {
             return Some(smp.ts_ms);
@@ -138,9 +135,7 @@ pub fn trace(shape: Shape, seed: u64) {
     let mut rates = s.traffic.iter().peekable();
     let mut last = 0i64;
     for smp in &s.samples {
-        while let Some(r) = rates.next_if(|r| r.ts_ms <= smp.ts_ms) {
-            d.observe_traffic(*r).unwrap();
-        }
+        feed_traffic(&mut d, &mut rates, smp.ts_ms);
         let ev = d.update(*smp).unwrap();
         if std::env::var_os("EVERY").is_some() && smp.ts_ms.saturating_sub(last) >= 1_800_000 {
             last = smp.ts_ms;

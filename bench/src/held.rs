@@ -1,5 +1,5 @@
 //! What held an evaluation (core feature `probe`), shared by the tally examples.
-use crate::{config, overrides_from_env};
+use crate::{config, fed_rates, feed_traffic, overrides_from_env};
 use leaksense_core::detect::scenarios::{Scenario, Situation, generate};
 use leaksense_core::detect::{
     AlertEvent, AlertState, Detector, DetectorConfig, NoLeakReason, probe,
@@ -15,9 +15,7 @@ pub fn update_tagged<'a>(
     rates: &mut Peekable<impl Iterator<Item = &'a Sample>>,
     s: Sample,
 ) -> (Option<AlertEvent>, Vec<String>) {
-    while let Some(r) = rates.next_if(|r| r.ts_ms <= s.ts_ms) {
-        d.observe_traffic(*r).expect("valid traffic");
-    }
+    feed_traffic(d, rates, s.ts_ms);
     probe::take();
     let event = d.update(s).expect("valid samples");
     (event, probe::take())
@@ -54,9 +52,7 @@ pub fn alarms_before_leak(
     probe::enable();
     let leak = sc.leak_start_ms.unwrap_or(i64::MAX);
     let mut d = Detector::new(cfg).expect("valid config");
-    let mut rates = (if traffic { &sc.traffic[..] } else { &[] })
-        .iter()
-        .peekable();
+    let mut rates = fed_rates(&sc.traffic, traffic);
     let mut state = AlertState::Inactive;
     let mut onset = "-";
     for s in sc.samples.iter().take_while(|s| s.ts_ms < leak) {
@@ -161,9 +157,7 @@ pub fn replay_leak(sit: Situation, seed: u64, traffic: bool) -> Option<LeakRun> 
     };
     let mut d = Detector::new(cfg).expect("valid config");
     probe::enable();
-    let mut rates = (if traffic { &sc.traffic[..] } else { &[] })
-        .iter()
-        .peekable();
+    let mut rates = fed_rates(&sc.traffic, traffic);
     let mut key = String::new();
     for s in &sc.samples {
         let (_, tags) = update_tagged(&mut d, &mut rates, *s);

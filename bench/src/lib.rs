@@ -9,6 +9,7 @@ pub mod unseen;
 use leaksense_core::detect::scenarios::{Scenario, Situation, generate};
 use leaksense_core::detect::{AlertState, Detector, DetectorConfig};
 use leaksense_core::series::Sample;
+use std::iter::Peekable;
 
 /// The detector's defaults for the series' kind and limit, with `key=value` overrides applied
 /// (`--set` of `detector-quality`, the arguments of the `delays` example).
@@ -79,6 +80,24 @@ pub fn parse_seeds(s: &str) -> Option<(u64, u64)> {
     (a < b).then_some((a, b))
 }
 
+/// The request rates a replay feeds the detector, in order: `traffic` with `on`, none on the
+/// series alone.
+pub fn fed_rates(traffic: &[Sample], on: bool) -> Peekable<std::slice::Iter<'_, Sample>> {
+    (if on { traffic } else { &[] }).iter().peekable()
+}
+
+/// Feeds `d` the request rates of `rates` due by `ts_ms` (at or before it): the step before
+/// each memory sample of a replay with traffic.
+pub fn feed_traffic<'a>(
+    d: &mut Detector,
+    rates: &mut Peekable<impl Iterator<Item = &'a Sample>>,
+    ts_ms: i64,
+) {
+    while let Some(r) = rates.next_if(|r| r.ts_ms <= ts_ms) {
+        d.observe_traffic(*r).expect("valid traffic");
+    }
+}
+
 /// The slow-GC situations' series of the seeds `a..b` (15-s samples), as (situation, seed,
 /// series): `slow_gc`, `v8_slow_gc`, `slow_gc_leak`, `v8_slow_gc_leak` (the examples on the
 /// wait for a first collection).
@@ -103,9 +122,7 @@ pub fn first_firing_ms(
     let mut d = Detector::new(cfg).expect("valid config");
     let mut rates = traffic.unwrap_or(&[]).iter().peekable();
     for s in samples {
-        while let Some(r) = rates.next_if(|r| r.ts_ms <= s.ts_ms) {
-            d.observe_traffic(*r).expect("valid traffic");
-        }
+        feed_traffic(&mut d, &mut rates, s.ts_ms);
         d.update(*s).expect("valid samples");
         if d.state() == AlertState::Firing {
             return Some(s.ts_ms);

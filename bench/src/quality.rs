@@ -1,6 +1,7 @@
 //! What a detector did on a labelled series, and the tallies the quality benchmarks print:
 //! leaksense with and without the traffic covariate, and the article's Prometheus rule.
 
+use crate::feed_traffic;
 use leaksense_core::detect::inflection::{ARTICLE_RATIO, ARTICLE_WINDOW, find_growth_inflection};
 use leaksense_core::detect::prom::{WindowRule, deriv_at};
 use leaksense_core::detect::scenarios::Scenario;
@@ -180,9 +181,7 @@ pub fn leaksense(
     let mut gcs = full_gcs.iter().peekable();
     let mut rates = traffic.unwrap_or(&[]).iter().peekable();
     for (i, s) in samples.iter().enumerate() {
-        while let Some(r) = rates.next_if(|r| r.ts_ms <= s.ts_ms) {
-            d.observe_traffic(*r).expect("generated traffic is valid");
-        }
+        feed_traffic(&mut d, &mut rates, s.ts_ms);
         if gcs.next_if_eq(&&i).is_some() && marked {
             d.update_after_full_gc(*s)
         } else {
