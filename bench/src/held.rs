@@ -1,4 +1,5 @@
-//! What held an evaluation (core feature `probe`), shared by the tally examples.
+//! What held an evaluation or an alarm (core feature `probe`): the replays with the diagnostic
+//! tags on that the tally examples share.
 use crate::{config, fed_rates, feed_traffic, overrides_from_env};
 use leaksense_core::detect::scenarios::{Scenario, Situation, generate};
 use leaksense_core::detect::{
