@@ -13,8 +13,8 @@
 //!
 //! `cargo run --release -p leaksense-bench --features probe --example accel_tally`.
 use leaksense_bench::held::update_tagged;
-use leaksense_bench::{fed_rates, overrides_from_env, parse_seeds, unseen, with_overrides};
-use leaksense_core::detect::{AlertState, Detector, DetectorConfig, probe};
+use leaksense_bench::{fed_rates, overrides_from_env, parse_seeds, unseen, unseen_config};
+use leaksense_core::detect::{AlertState, Detector, probe};
 
 /// The raw judgement's accel tags among one update's `tags`: (time over age, curvature in ses).
 fn accel(tags: &[String]) -> Vec<(f64, f64)> {
@@ -45,13 +45,7 @@ fn main() {
         }
         for seed in useeds.0..useeds.1 {
             let s = unseen::generate(shape, seed);
-            let cfg = with_overrides(
-                DetectorConfig {
-                    limit: s.limit,
-                    ..DetectorConfig::for_kind(s.kind)
-                },
-                &over,
-            );
+            let cfg = unseen_config(&s, &over);
             let mut d = Detector::new(cfg).unwrap();
             let half = match (s.truth.leak_start_ms, s.truth.limit_reached_ms) {
                 (Some(l), Some(o)) => Some(l + (o - l) / 2),

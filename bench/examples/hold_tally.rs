@@ -17,7 +17,7 @@
 
 use leaksense_bench::held::update_tagged;
 use leaksense_bench::unseen::{Shape, generate as ugen};
-use leaksense_bench::{overrides_from_env, with_overrides};
+use leaksense_bench::{config, overrides_from_env, unseen_config};
 use leaksense_core::detect::scenarios::{Situation, generate};
 use leaksense_core::detect::{AlertState, Detector, DetectorConfig, probe};
 use leaksense_core::series::Sample;
@@ -172,13 +172,7 @@ fn main() {
         for seed in a..b {
             let (samples, traffic, stop, cfg) = if let Some(sit) = Situation::from_name(which) {
                 let sc = generate(sit, seed, 15);
-                let cfg = with_overrides(
-                    DetectorConfig {
-                        limit: sc.limit,
-                        ..DetectorConfig::for_kind(sc.kind)
-                    },
-                    &overrides,
-                );
+                let cfg = config(&sc, &overrides);
                 let Some(stop) = sc.growth_stop_ms else {
                     continue;
                 };
@@ -189,13 +183,7 @@ fn main() {
                     .find(|s| s.name() == which)
                     .expect("name");
                 let s = ugen(shape, seed);
-                let cfg = with_overrides(
-                    DetectorConfig {
-                        limit: s.limit,
-                        ..DetectorConfig::for_kind(s.kind)
-                    },
-                    &overrides,
-                );
+                let cfg = unseen_config(&s, &overrides);
                 let Some(stop) = s.truth.growth_stop_ms else {
                     continue;
                 };
