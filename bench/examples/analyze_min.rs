@@ -5,6 +5,8 @@
 //! The two-day situations show the cost of a window that spans a day (per sample).
 //! `cargo run --release -p leaksense-bench --example analyze_min [-- field=value...]` (the
 //! values override `DetectorConfig` defaults, as `detector-quality --set` does).
+//! `ONLY=count_swing,slow_count_leak` times those situations instead (seed 1, with their
+//! traffic unless they are of the first nineteen).
 
 use leaksense_bench::{config, parse_set};
 use leaksense_core::detect::analyze_with_traffic;
@@ -29,14 +31,22 @@ fn main() {
         .skip(1)
         .map(|kv| parse_set(&kv).expect("field=value, a DetectorConfig field"))
         .collect();
-    for sit in [
-        Situation::Flat,
-        Situation::FastLeak,
-        Situation::DailySwing,
-        Situation::SwingLeak,
-        Situation::DailySwingTwoDays,
-        Situation::SwingLeakTwoDays,
-    ] {
+    let only: Option<Vec<Situation>> = std::env::var("ONLY").ok().map(|v| {
+        v.split(',')
+            .map(|n| Situation::from_name(n).expect("a situation"))
+            .collect()
+    });
+    let sits = only.unwrap_or_else(|| {
+        vec![
+            Situation::Flat,
+            Situation::FastLeak,
+            Situation::DailySwing,
+            Situation::SwingLeak,
+            Situation::DailySwingTwoDays,
+            Situation::SwingLeakTwoDays,
+        ]
+    });
+    for sit in sits {
         let sc = generate(sit, 1, 15);
         let traffic: &[_] = if sit.legacy() { &[] } else { &sc.traffic };
         let cfg = config(&sc, &overrides);

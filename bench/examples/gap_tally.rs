@@ -14,9 +14,14 @@
 //! of the range seen so far, else `level`). `V=1` lists each leak; `SET=field=value,...`
 //! overrides options; `ALL=1` keeps leaks under 5 %/h; `HOLD=1` prints, per column, the hold
 //! from the first pending to the first firing and how often a pending alert fell back to
-//! inactive, by reason. A diagnostic for tuning on training seeds.
+//! inactive, by reason. `ONLY=count_leak_stops,count_burst_leak` restricts it to those
+//! situations or unseen shapes, `LATE=60` to the leaks alerted at least that many minutes
+//! later with traffic; a second argument (`100..140`) adds the unseen generator's
+//! leaks of those seeds (docs/design/detector.md section 70). A diagnostic for tuning on
+//! training seeds.
 
 use leaksense_bench::held::update_tagged;
+use leaksense_bench::unseen::{self, Shape};
 use leaksense_bench::{config, fed_rates, overrides_from_env, par_map, parse_seeds};
 use leaksense_core::Sample;
 use leaksense_core::detect::scenarios::{Situation, generate};
@@ -24,7 +29,9 @@ use leaksense_core::detect::{AlertState, Detector, DetectorConfig, probe};
 use std::collections::BTreeMap;
 
 struct Leak {
-    sit: usize,
+    name: &'static str,
+    /// One of the first nineteen quality situations.
+    legacy: bool,
     seed: u64,
     cfg: DetectorConfig,
     samples: Vec<Sample>,
@@ -198,8 +205,16 @@ fn main() {
         .expect("usage: gap_tally A..B");
     let overrides = overrides_from_env();
     let all = std::env::var_os("ALL").is_some();
+    let only: Option<Vec<String>> = std::env::var("ONLY")
+        .ok()
+        .map(|v| v.split(',').map(str::to_owned).collect());
+    let wanted = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|n| n == name));
     let mut leaks = Vec::new();
-    for (i, sit) in Situation::ALL.iter().enumerate().filter(|(_, s)| s.leaks()) {
+    for (i, sit) in Situation::ALL
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.leaks() && wanted(s.name()))
+    {
         for seed in q.0..q.1 {
             let sc = generate(*sit, seed, 15);
             let (Some(share), Some(start_ms)) = (sc.leak_share_per_hour, sc.leak_start_ms) else {
@@ -209,7 +224,8 @@ fn main() {
                 continue;
             }
             leaks.push(Leak {
-                sit: i,
+                name: sit.name(),
+                legacy: i < 19,
                 seed,
                 cfg: config(&sc, &overrides),
                 stop_ms: sc.growth_stop_ms,
@@ -217,6 +233,30 @@ fn main() {
                 traffic: sc.traffic,
                 start_ms,
             });
+        }
+    }
+    if let Some(u) = args.get(1).and_then(|s| parse_seeds(s)) {
+        for shape in Shape::ALL.iter().filter(|s| s.leaks() && wanted(s.name())) {
+            for seed in u.0..u.1 {
+                let s = unseen::generate(*shape, seed);
+                let (Some(share), Some(start_ms)) = (s.share_per_hour, s.truth.leak_start_ms)
+                else {
+                    continue;
+                };
+                if share < 0.05 && !all {
+                    continue;
+                }
+                leaks.push(Leak {
+                    name: shape.name(),
+                    legacy: false,
+                    seed,
+                    cfg: leaksense_bench::unseen_config(&s, &overrides),
+                    stop_ms: s.truth.growth_stop_ms,
+                    samples: s.samples,
+                    traffic: s.traffic,
+                    start_ms,
+                });
+            }
         }
     }
     if std::env::var_os("HOLD").is_some() {
@@ -265,7 +305,11 @@ fn main() {
         ))
     });
     let verbose = std::env::var_os("V").is_some();
-    let mut per_sit: BTreeMap<usize, (usize, f64, Tally)> = BTreeMap::new();
+    let min_late: f64 = std::env::var("LATE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    let mut per_sit: BTreeMap<(bool, &str), (usize, f64, Tally)> = BTreeMap::new();
     let mut total = Tally::new();
     let mut n = 0;
     for (l, r) in leaks.iter().zip(&runs) {
@@ -273,7 +317,7 @@ fn main() {
         // The traffic column's first firing is at or after the series alone's by construction:
         // count the leaks it fires on later (or never).
         let late = with.map_or(f64::INFINITY, |w| w - alone);
-        if late <= 0.0 {
+        if late <= min_late {
             continue;
         }
         n += 1;
@@ -285,13 +329,13 @@ fn main() {
                 .collect();
             println!(
                 "{} {}: alone {alone:.0} min, traffic {:?}: {}",
-                Situation::ALL[l.sit].name(),
+                l.name,
                 l.seed,
                 with.map(|w| w.round()),
                 top.join(", ")
             );
         }
-        let e = per_sit.entry(l.sit).or_default();
+        let e = per_sit.entry((!l.legacy, l.name)).or_default();
         e.0 += 1;
         e.1 += late.min(24.0 * 60.0);
         for (k, v) in t {
@@ -311,17 +355,16 @@ fn main() {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    for (sit, (k, late, t)) in &per_sit {
+    for ((_, name), (k, late, t)) in &per_sit {
         println!(
-            "{} ({k} later, {late:.0} min later in all): {}",
-            Situation::ALL[*sit].name(),
+            "{name} ({k} later, {late:.0} min later in all): {}",
             show(t)
         );
     }
     let mut legacy = Tally::new();
     let mut nl = 0;
-    for (sit, (k, _, t)) in &per_sit {
-        if *sit < 19 {
+    for ((later, _), (k, _, t)) in &per_sit {
+        if !later {
             nl += k;
             for (key, v) in t {
                 *legacy.entry(key.clone()).or_default() += v;
