@@ -503,7 +503,8 @@ fn assess_with_load(
     probe!("{}", if cond { "COND" } else { "HEALTHY" });
     // With traffic known, a leak can hide under a floor that falls with the load: judge the
     // floor with the load's part taken out too, while the load has fallen or an alert fires,
-    // or (`unmask_full_day`) once the window spans a day.
+    // or (`unmask_full_day`) once the window spans a day, or for a count whose rise was held
+    // (`unmask_count_held`).
     let Some(x) = xs else {
         return (verdict, cond, est);
     };
@@ -525,7 +526,19 @@ fn assess_with_load(
         && above_yesterday(points, view.profile);
     // Not only for evaluations (`lazy`): `analysis()` reports the estimates of the judgement
     // that decides, the unmasked one's growth start and rate when it finds the leak.
-    if cond || !cfg.traffic_unmask || !(firing || full_day || load::fell_recently(x)) {
+    // A count (`unmask_count_held`) is judged so too wherever the raw judgement found a rise
+    // and held it as a warm-up, levelled off or the load's: a count leak that began on the
+    // load's morning ramp climbs fast with it, then slower at the peak (the shape of a
+    // warm-up to the raw floor), while the load's part of it is known only once the floor
+    // follows its load (`load::unmask`); counts have no warm-up of their own to let through.
+    let count_held = cfg.unmask_count_held
+        && cfg.kind == SeriesKind::Count
+        && matches!(
+            est.held,
+            Some(NoLeakReason::WarmUp | NoLeakReason::LevelledOff | NoLeakReason::ExplainedByLoad)
+        );
+    if cond || !cfg.traffic_unmask || !(firing || full_day || count_held || load::fell_recently(x))
+    {
         return (verdict, cond, est);
     }
     // Nothing was hidden a moment ago: a floor point more hardly changes that, and the fit

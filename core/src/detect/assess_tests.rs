@@ -572,3 +572,21 @@ fn a_monday_as_busy_as_the_weekdays_before_the_weekend_is_not_a_leak_alone() {
         assert_eq!(fired(&on, after), None, "seed {seed}");
     }
 }
+
+#[test]
+fn a_count_whose_rise_was_held_is_judged_with_the_loads_part_out() {
+    // Training seeds of a count leak that stops: it began as the load rose, so that with
+    // traffic the raw floor's rise was the load's (the record-load veto) and then a warm-up's
+    // shape (fast with the load, slower at its peak); judged with the load's part out
+    // (`unmask_count_held`), it fires 2-4 h after it began (seed 8 while it grows, seed 30
+    // 48 min after its 3-h growth stopped). Without the rule it never fires with traffic.
+    let hour = 3_600_000;
+    for seed in [8, 30] {
+        let sc = generate(Situation::CountLeakStops, seed, 15);
+        let start = sc.leak_start_ms.unwrap();
+        let on = fired(&events(&sc, true, |_| {}), start).expect("fires");
+        assert!(on - start <= 4 * hour, "seed {seed}");
+        let off = events(&sc, true, |c| c.unmask_count_held = false);
+        assert!(fired(&off, START_MS).is_none(), "seed {seed}");
+    }
+}
