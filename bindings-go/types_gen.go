@@ -328,7 +328,7 @@ type AnalyzeOptions struct {
 	// off or the load's (a count leak that began on the load's morning ramp rises fast with
 	// it, then slower at its peak: a warm-up's shape on the raw floor). On training seeds, 2
 	// more of 50 `count_leak_stops` and of 40 `count_burst_leak`s caught with traffic, earlier
-	// on others, no new false alarm; about 25 % more time on a count's day with traffic.
+	// on others, no new false alarm; up to 25 % more time on a count's day with traffic.
 	UnmaskCountHeld *bool `json:"unmask_count_held,omitempty"`
 	// With `traffic_unmask`: once the floor window spans a day (23 h; it then holds
 	// yesterday's whole swing, so the load's part is known over the whole range of loads),
@@ -763,7 +763,7 @@ type DetectorOptions struct {
 	// off or the load's (a count leak that began on the load's morning ramp rises fast with
 	// it, then slower at its peak: a warm-up's shape on the raw floor). On training seeds, 2
 	// more of 50 `count_leak_stops` and of 40 `count_burst_leak`s caught with traffic, earlier
-	// on others, no new false alarm; about 25 % more time on a count's day with traffic.
+	// on others, no new false alarm; up to 25 % more time on a count's day with traffic.
 	UnmaskCountHeld *bool `json:"unmask_count_held,omitempty"`
 	// With `traffic_unmask`: once the floor window spans a day (23 h; it then holds
 	// yesterday's whole swing, so the load's part is known over the whole range of loads),

@@ -455,7 +455,7 @@ export interface AnalyzeOptions {
    * off or the load's (a count leak that began on the load's morning ramp rises fast with
    * it, then slower at its peak: a warm-up's shape on the raw floor). On training seeds, 2
    * more of 50 `count_leak_stops` and of 40 `count_burst_leak`s caught with traffic, earlier
-   * on others, no new false alarm; about 25 % more time on a count's day with traffic.
+   * on others, no new false alarm; up to 25 % more time on a count's day with traffic.
    */
   unmask_count_held?: boolean;
   /**
@@ -1084,7 +1084,7 @@ export interface DetectorOptions {
    * off or the load's (a count leak that began on the load's morning ramp rises fast with
    * it, then slower at its peak: a warm-up's shape on the raw floor). On training seeds, 2
    * more of 50 `count_leak_stops` and of 40 `count_burst_leak`s caught with traffic, earlier
-   * on others, no new false alarm; about 25 % more time on a count's day with traffic.
+   * on others, no new false alarm; up to 25 % more time on a count's day with traffic.
    */
   unmask_count_held?: boolean;
   /**
