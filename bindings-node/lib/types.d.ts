@@ -453,9 +453,10 @@ export interface AnalyzeOptions {
    * With `traffic_unmask`, for a count: the floor with the load's part out is also judged
    * wherever the usable floor's judgement found a rise and held it as a warm-up, levelled
    * off or the load's (a count leak that began on the load's morning ramp rises fast with
-   * it, then slower at its peak: a warm-up's shape on the raw floor). On training seeds, 2
-   * more of 50 `count_leak_stops` and of 40 `count_burst_leak`s caught with traffic, earlier
-   * on others, no new false alarm; up to 25 % more time on a count's day with traffic.
+   * it, then slower at its peak: a warm-up's shape on the raw floor). Off by default: on
+   * fresh training seeds it catches 3-4 more of 100 `count_leak_stops` but raises 2-4 more
+   * false alarms in 100 `count_swing`s (a count that rises with its load to a record looks
+   * the same), and costs up to 25 % more time on a count's day with traffic.
    */
   unmask_count_held?: boolean;
   /**
@@ -1082,9 +1083,10 @@ export interface DetectorOptions {
    * With `traffic_unmask`, for a count: the floor with the load's part out is also judged
    * wherever the usable floor's judgement found a rise and held it as a warm-up, levelled
    * off or the load's (a count leak that began on the load's morning ramp rises fast with
-   * it, then slower at its peak: a warm-up's shape on the raw floor). On training seeds, 2
-   * more of 50 `count_leak_stops` and of 40 `count_burst_leak`s caught with traffic, earlier
-   * on others, no new false alarm; up to 25 % more time on a count's day with traffic.
+   * it, then slower at its peak: a warm-up's shape on the raw floor). Off by default: on
+   * fresh training seeds it catches 3-4 more of 100 `count_leak_stops` but raises 2-4 more
+   * false alarms in 100 `count_swing`s (a count that rises with its load to a record looks
+   * the same), and costs up to 25 % more time on a count's day with traffic.
    */
   unmask_count_held?: boolean;
   /**
