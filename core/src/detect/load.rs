@@ -719,17 +719,18 @@ pub(super) fn burst_hold(
     let (t0, now) = (points[0].ts_ms, points[n - 1].ts_ms);
     let block_ms = (now.saturating_sub(t0) / BURST_BLOCKS as i64 + 1).max(BURST_MIN_BLOCK_MS);
     let nb = ((now.saturating_sub(t0) / block_ms) as usize + 1).min(BURST_BLOCKS);
-    let (mut loads_sum, mut floors_sum) = ([0.0f64; BURST_BLOCKS], [0.0f64; BURST_BLOCKS]);
-    let mut counts = [0u32; BURST_BLOCKS];
-    for (p, &x) in points[..n].iter().zip(&loads[..n]) {
-        let k = ((p.ts_ms.saturating_sub(t0) / block_ms) as usize).min(nb - 1);
-        loads_sum[k] += x;
-        floors_sum[k] += p.value;
-        counts[k] += 1;
-    }
+    let (loads_sum, floors_sum, counts) = burst_sums(&points[..n], &loads[..n], block_ms, nb);
     let margin = BURST_SHARE * loads_sum.iter().sum::<f64>() / n as f64;
-    let load = |k: usize| (counts[k] > 0).then(|| loads_sum[k] / f64::from(counts[k]));
-    let lowest = |r: std::ops::Range<usize>| r.filter_map(load).fold(f64::INFINITY, f64::min);
+    // Each block's mean load divided once (infinite for an empty block, which the lowest
+    // of a reach then passes over as the `None` it was), not once per reach that reads it.
+    let mut means = [f64::INFINITY; BURST_BLOCKS];
+    for ((m, &sum), &c) in means.iter_mut().zip(&loads_sum).zip(&counts).take(nb) {
+        if c > 0 {
+            *m = sum / f64::from(c);
+        }
+    }
+    let load = |k: usize| (counts[k] > 0).then_some(means[k]);
+    let lowest = |r: std::ops::Range<usize>| means[r].iter().fold(f64::INFINITY, |a, &m| a.min(m));
     let reach = ((BURST_REACH_MS / block_ms) as usize).max(1);
     let mut flags = [false; BURST_BLOCKS];
     let (mut bursts, mut longest_gap, mut last_end) = (0usize, 0i64, None);
@@ -776,9 +777,79 @@ pub(super) fn burst_hold(
     with > 0.0 && without <= IDLE_RISE_SHARE * with
 }
 
+/// Per block of `block_ms` from the first point's time (the last of `nb` blocks takes every
+/// later point): the sums of the loads and of the floor values, and the number of points.
+/// Each point's block is stepped from the previous point's (the times rise) instead of an
+/// integer division per point; a time before the block reached divides. The same blocks.
+fn burst_sums(
+    points: &[Sample],
+    loads: &[f64],
+    block_ms: i64,
+    nb: usize,
+) -> (
+    [f64; BURST_BLOCKS],
+    [f64; BURST_BLOCKS],
+    [u32; BURST_BLOCKS],
+) {
+    let (mut loads_sum, mut floors_sum) = ([0.0f64; BURST_BLOCKS], [0.0f64; BURST_BLOCKS]);
+    let mut counts = [0u32; BURST_BLOCKS];
+    let Some(t0) = points.first().map(|p| p.ts_ms) else {
+        return (loads_sum, floors_sum, counts);
+    };
+    let mut k = 0usize;
+    for (p, &x) in points.iter().zip(loads) {
+        let d = p.ts_ms.saturating_sub(t0);
+        if d < k as i64 * block_ms {
+            k = ((d / block_ms) as usize).min(nb - 1);
+        } else {
+            while k + 1 < nb && d >= (k as i64 + 1) * block_ms {
+                k += 1;
+            }
+        }
+        loads_sum[k] += x;
+        floors_sum[k] += p.value;
+        counts[k] += 1;
+    }
+    (loads_sum, floors_sum, counts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Rising times with gaps, repeats and a few steps back: the stepped blocks are the
+        /// divided ones, so the same sums.
+        #[test]
+        fn burst_blocks_stepped_are_the_divided_ones(
+            steps in proptest::collection::vec(-400_000i64..2_000_000, 2..300),
+            block_ms in 1i64..3_000_000,
+            nb in 1usize..=BURST_BLOCKS,
+        ) {
+            let mut t = 1_000_000_000i64;
+            let points: Vec<Sample> = steps
+                .iter()
+                .enumerate()
+                .map(|(i, &dt)| {
+                    t += if dt < -300_000 { dt } else { dt.max(0) };
+                    Sample { ts_ms: t, value: i as f64 * 0.37 }
+                })
+                .collect();
+            let loads: Vec<f64> = (0..points.len()).map(|i| (i % 7) as f64 + 0.5).collect();
+            let t0 = points[0].ts_ms;
+            let (mut ls, mut fs, mut cs) = ([0.0f64; BURST_BLOCKS], [0.0f64; BURST_BLOCKS], [0u32; BURST_BLOCKS]);
+            for (p, &x) in points.iter().zip(&loads) {
+                let k = ((p.ts_ms.saturating_sub(t0) / block_ms) as usize).min(nb - 1);
+                ls[k] += x;
+                fs[k] += p.value;
+                cs[k] += 1;
+            }
+            let (gl, gf, gc) = burst_sums(&points, &loads, block_ms, nb);
+            proptest::prop_assert_eq!(gc, cs);
+            proptest::prop_assert!(gl.iter().zip(&ls).all(|(a, b)| a.to_bits() == b.to_bits()));
+            proptest::prop_assert!(gf.iter().zip(&fs).all(|(a, b)| a.to_bits() == b.to_bits()));
+        }
+    }
 
     proptest::proptest! {
         /// Loads that grow, slide, repeat or jump: the patched order is the full sort's.
