@@ -681,6 +681,10 @@ fn pava_sse(
 
 /// Most blocks [`burst_hold`] cuts the window into (fixed arrays: no allocation).
 const BURST_BLOCKS: usize = 64;
+/// Levels of [`burst_hold`]'s table of lowest means: runs of up to 2^4 blocks, enough for a
+/// reach of [`BURST_REACH_MS`] over blocks of [`BURST_MIN_BLOCK_MS`] (25 blocks).
+const BURST_LEVELS: usize = 5;
+const _: () = assert!((BURST_REACH_MS / BURST_MIN_BLOCK_MS + 1) < 1 << BURST_LEVELS);
 /// Shortest block of [`burst_hold`]: a batch run lasts 20 min or more.
 const BURST_MIN_BLOCK_MS: i64 = 300_000;
 /// How far on each side [`burst_hold`] looks for the load's level outside a burst: half the
@@ -730,16 +734,12 @@ pub(super) fn burst_hold(
         }
     }
     let load = |k: usize| (counts[k] > 0).then_some(means[k]);
-    let lowest = |r: std::ops::Range<usize>| means[r].iter().fold(f64::INFINITY, |a, &m| a.min(m));
     let reach = ((BURST_REACH_MS / block_ms) as usize).max(1);
+    let (lefts, rights) = burst_lows(&means, nb, reach);
     let mut flags = [false; BURST_BLOCKS];
     let (mut bursts, mut longest_gap, mut last_end) = (0usize, 0i64, None);
     for k in 0..nb {
-        flags[k] = load(k).is_some_and(|m| {
-            let left = lowest(k.saturating_sub(reach)..k + 1);
-            let right = lowest(k..(k + reach + 1).min(nb));
-            m - left.max(right) > margin
-        });
+        flags[k] = load(k).is_some_and(|m| m - lefts[k].max(rights[k]) > margin);
         let start_ms = t0 + k as i64 * block_ms;
         if flags[k] && (k == 0 || !flags[k - 1]) {
             if let Some(end) = last_end {
@@ -775,6 +775,40 @@ pub(super) fn burst_hold(
         prev = Some(level);
     }
     with > 0.0 && without <= IDLE_RISE_SHARE * with
+}
+
+/// Per block `k < nb`: the lowest of `means` over the `reach` blocks before it and it, and
+/// over it and the `reach` after it (within `nb`), as a fold from infinity with `f64::min`
+/// gives them, from a table of the lowest of every 2^j blocks (two lookups instead of a chain
+/// of minimums through the reach). Minimums of means that are never -0.0 (sums from +0.0),
+/// with NaN as infinite (skipped, as the fold skips it), do not depend on order or overlap.
+fn burst_lows(
+    means: &[f64; BURST_BLOCKS],
+    nb: usize,
+    reach: usize,
+) -> ([f64; BURST_BLOCKS], [f64; BURST_BLOCKS]) {
+    let mut table = [[f64::INFINITY; BURST_BLOCKS]; BURST_LEVELS];
+    for (t, &m) in table[0].iter_mut().zip(means).take(nb) {
+        *t = if m.is_nan() { f64::INFINITY } else { m };
+    }
+    let levels = (usize::BITS - (reach + 1).min(nb).leading_zeros()) as usize;
+    for j in 1..levels.min(BURST_LEVELS) {
+        let (done, next) = table.split_at_mut(j);
+        let (prev, half) = (&done[j - 1], 1 << (j - 1));
+        for i in 0..(nb + 1).saturating_sub(1 << j) {
+            next[0][i] = prev[i].min(prev[i + half]);
+        }
+    }
+    let lowest = |r: std::ops::Range<usize>| {
+        let j = (usize::BITS - 1 - r.len().leading_zeros()) as usize;
+        table[j][r.start].min(table[j][r.end - (1 << j)])
+    };
+    let (mut lefts, mut rights) = ([f64::INFINITY; BURST_BLOCKS], [f64::INFINITY; BURST_BLOCKS]);
+    for k in 0..nb {
+        lefts[k] = lowest(k.saturating_sub(reach)..k + 1);
+        rights[k] = lowest(k..(k + reach + 1).min(nb));
+    }
+    (lefts, rights)
 }
 
 /// Per block of `block_ms` from the first point's time (the last of `nb` blocks takes every
@@ -816,6 +850,33 @@ fn burst_sums(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Means that repeat, are empty (infinite) or NaN: the table's lowest of each reach is
+        /// the fold's.
+        #[test]
+        fn burst_lows_are_the_folds(
+            raw in proptest::collection::vec(0u8..12, 1..=BURST_BLOCKS),
+            reach in 1usize..30,
+        ) {
+            let nb = raw.len();
+            let mut means = [f64::INFINITY; BURST_BLOCKS];
+            for (m, &r) in means.iter_mut().zip(&raw) {
+                *m = match r {
+                    10 => f64::INFINITY,
+                    11 => f64::NAN,
+                    _ => f64::from(r) * 0.7,
+                };
+            }
+            let fold = |r: std::ops::Range<usize>| means[r].iter().fold(f64::INFINITY, |a, &m| a.min(m));
+            let (lefts, rights) = burst_lows(&means, nb, reach.min(BURST_REACH_MS as usize / BURST_MIN_BLOCK_MS as usize));
+            let reach = reach.min(BURST_REACH_MS as usize / BURST_MIN_BLOCK_MS as usize);
+            for k in 0..nb {
+                proptest::prop_assert_eq!(lefts[k].to_bits(), fold(k.saturating_sub(reach)..k + 1).to_bits());
+                proptest::prop_assert_eq!(rights[k].to_bits(), fold(k..(k + reach + 1).min(nb)).to_bits());
+            }
+        }
+    }
 
     proptest::proptest! {
         /// Rising times with gaps, repeats and a few steps back: the stepped blocks are the
