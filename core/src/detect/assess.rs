@@ -364,9 +364,13 @@ const LOAD_SHARE: f64 = 0.8;
 /// Fills the missing loads (NaN) with the last known one (the first known one at the start).
 /// False when too few are known for the covariate.
 fn fill_loads(loads: &mut [f64]) -> bool {
-    let known = loads.iter().filter(|x| x.is_finite()).count();
+    // Counted without a branch per load (vectorised); every load known leaves nothing to fill.
+    let known: usize = loads.iter().map(|x| usize::from(x.is_finite())).sum();
     if known == 0 || (known as f64) < LOAD_SHARE * loads.len() as f64 {
         return false;
+    }
+    if known == loads.len() {
+        return true;
     }
     let mut last = loads.iter().copied().find(|x| x.is_finite()).unwrap_or(0.0);
     for x in loads.iter_mut() {

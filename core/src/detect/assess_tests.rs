@@ -1,6 +1,7 @@
 //! Tests of the judgements in `assess.rs`: whole scenarios replayed through the detector.
 
 use super::DAY_MS;
+use super::fill_loads;
 use crate::detect::load::burst_hold;
 use crate::detect::scenarios::{START_MS, Scenario, Situation, generate};
 use crate::detect::{AlertEvent, AlertState, DetectorConfig, analyze, analyze_with_traffic};
@@ -571,4 +572,16 @@ fn a_monday_as_busy_as_the_weekdays_before_the_weekend_is_not_a_leak_alone() {
         let on = events(&sc, false, |c| c.profile_week_alone = true);
         assert_eq!(fired(&on, after), None, "seed {seed}");
     }
+}
+
+#[test]
+fn missing_loads_are_filled_and_known_ones_kept() {
+    let mut all = [2.0, 3.0, 1.0, 4.0, 5.0];
+    assert!(fill_loads(&mut all));
+    assert_eq!(all, [2.0, 3.0, 1.0, 4.0, 5.0]);
+    let mut some = [f64::NAN, 3.0, f64::NAN, 4.0, 5.0];
+    assert!(!fill_loads(&mut some), "3 of 5 known: under the share");
+    let mut most = [f64::NAN, 3.0, 1.0, f64::NAN, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0];
+    assert!(fill_loads(&mut most));
+    assert_eq!(most, [3.0, 3.0, 1.0, 1.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]);
 }
