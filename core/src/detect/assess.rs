@@ -11,8 +11,9 @@ use super::profile::{DAY_MS, DailyProfile};
 use super::prom;
 use super::reason::NoLeakReason;
 use super::stats::{
-    Bounds, Hinge, TEST_POINTS, block_median, hinge_fit, line_beats_step, mean, median, order_key,
-    parabola, plateau, plateau_f, reduce_blocks, residual_sigma, sen, sen_blocks, theil_sen,
+    Bounds, Hinge, Slopes, TEST_POINTS, block_median, hinge_fit, line_beats_step, mean, median,
+    order_key, parabola, plateau, plateau_f, reduce_blocks, residual_sigma, sen_at, sen_blocks,
+    sen_blocks_at, theil_sen,
 };
 use crate::series::{Ring, Sample};
 use std::cell::OnceCell;
@@ -95,7 +96,7 @@ pub(super) struct Work {
     points: Vec<Sample>,
     loads: Vec<f64>,
     values: Vec<i64>,
-    slopes: Vec<i64>,
+    slopes: Slopes,
     load: LoadWork,
     /// The usable floor with the load's part taken out.
     adjusted: Vec<Sample>,
@@ -120,13 +121,19 @@ impl Work {
             points: Vec::with_capacity(capacity),
             loads: Vec::with_capacity(capacity),
             values: Vec::with_capacity(capacity),
-            slopes: Vec::with_capacity(TEST_POINTS * TEST_POINTS / 2),
+            slopes: Slopes::with_capacity(TEST_POINTS * TEST_POINTS / 2),
             load: LoadWork::with_capacity(capacity),
             adjusted: Vec::with_capacity(capacity),
             judged_at: None,
         }
     }
 }
+
+/// [`Segment::site`] of `stop_load_out`'s floor.
+const LOAD_OUT_SITE: usize = 3;
+/// The bracket site of [`unmasked_flat_too`]'s Theil–Sen (after the segments' two each).
+const FLAT_TOO_SITE: usize = 2 * LOAD_OUT_SITE + 2;
+const _: () = assert!(FLAT_TOO_SITE < crate::detect::stats::SEN_SITES);
 
 /// The rising segment of the usable floor, as the hinge fit found it.
 struct Segment<'a> {
@@ -152,6 +159,10 @@ struct Segment<'a> {
     unmasked: bool,
     /// The points are today's floor less yesterday's plus this level ([`Context`]).
     yesterday_level: Option<f64>,
+    /// Which judgement's segment this is, for the brackets of its Theil–Sen selections
+    /// ([`Slopes`]): the raw floor 0, with the load's part out 1, against yesterday 2,
+    /// `stop_load_out`'s floor [`LOAD_OUT_SITE`]; its two sites are twice that and the next.
+    site: usize,
     /// Whether the rise is urgent at its accelerating projection ([`Segment::urgent_accel`]),
     /// computed once when first asked.
     accel: OnceCell<bool>,
@@ -175,6 +186,11 @@ impl<'a> Segment<'a> {
             slow_floor: ctx.view.slow_floor,
             unmasked: loads.is_none() && ctx.view.loads.is_some(),
             yesterday_level: ctx.yesterday_level,
+            site: if ctx.yesterday_level.is_some() {
+                2
+            } else {
+                usize::from(loads.is_none() && ctx.view.loads.is_some())
+            },
             accel: OnceCell::new(),
         }
     }
@@ -348,9 +364,13 @@ const LOAD_SHARE: f64 = 0.8;
 /// Fills the missing loads (NaN) with the last known one (the first known one at the start).
 /// False when too few are known for the covariate.
 fn fill_loads(loads: &mut [f64]) -> bool {
-    let known = loads.iter().filter(|x| x.is_finite()).count();
+    // Counted without a branch per load (vectorised); every load known leaves nothing to fill.
+    let known: usize = loads.iter().map(|x| usize::from(x.is_finite())).sum();
     if known == 0 || (known as f64) < LOAD_SHARE * loads.len() as f64 {
         return false;
+    }
+    if known == loads.len() {
+        return true;
     }
     let mut last = loads.iter().copied().find(|x| x.is_finite()).unwrap_or(0.0);
     for x in loads.iter_mut() {
@@ -581,7 +601,7 @@ fn unmasked_flat_too(
     est: &Estimate,
     hidden: &Estimate,
     adjusted: &[Sample],
-    slopes: &mut Vec<i64>,
+    slopes: &mut Slopes,
 ) -> bool {
     let share = cfg.stop_unmask_lift;
     let (Some(knee), Some(rate)) = (est.growth_stop_ms, hidden.rate) else {
@@ -594,7 +614,7 @@ fn unmasked_flat_too(
     if flat.len() < MIN_POINTS {
         return false;
     }
-    let (_, _, hi) = sen(flat, TEST_POINTS, Some((z, Bounds::High)), slopes);
+    let (_, _, hi) = sen_at(flat, Some((z, Bounds::High)), slopes, FLAT_TOO_SITE);
     hi.is_some_and(|h| h < share * rate)
 }
 
@@ -841,7 +861,7 @@ fn judge_points(
     points: &[Sample],
     loads: Option<&[f64]>,
     values: &mut Vec<i64>,
-    slopes: &mut Vec<i64>,
+    slopes: &mut Slopes,
     load_work: &mut LoadWork,
     est: &mut Estimate,
 ) -> (Verdict, bool) {
@@ -955,7 +975,7 @@ fn judge(
     z: f64,
     lazy: bool,
     firing: bool,
-    slopes: &mut Vec<i64>,
+    slopes: &mut Slopes,
     values: &mut Vec<i64>,
     est: &mut Estimate,
 ) -> (Verdict, bool) {
@@ -968,7 +988,7 @@ fn judge(
     let blocks = &blocks[..nb];
     // An evaluation (`lazy`) needs only the lower bound; `analysis()` reports both.
     let bounds = if lazy { Bounds::Low } else { Bounds::Both };
-    let (rate, lo, hi) = sen_blocks(blocks, Some((z, bounds)), slopes);
+    let (rate, lo, hi) = sen_blocks_at(blocks, Some((z, bounds)), slopes, 2 * s.site);
     (est.rate, est.rate_low, est.rate_high) = (rate, lo, hi);
     est.accel_ttl_secs = if lazy {
         None
@@ -1159,7 +1179,7 @@ fn levelled_off(
     blocks: &[(f64, f64)],
     rate: f64,
     z: f64,
-    slopes: &mut Vec<i64>,
+    slopes: &mut Slopes,
 ) -> Option<i64> {
     let (f, knee) = plateau(blocks);
     if f < PLATEAU_F || knee == 0 {
@@ -1229,7 +1249,7 @@ fn levelled_off(
         probe!("loadhides");
         return None;
     }
-    let (_, _, hi) = sen(flat, TEST_POINTS, Some((z, Bounds::High)), slopes);
+    let (_, _, hi) = sen_at(flat, Some((z, Bounds::High)), slopes, 2 * s.site + 1);
     // With traffic known, a load that stayed at least as high over the flat part as over the
     // rise leaves no evening for a leak whose rate follows traffic to slow down in: a flat
     // part twice as long as needed is judged with a looser rate bound (`stop_steady_load`).
@@ -1266,7 +1286,7 @@ fn levelled_off_load_out(
     points: &[Sample],
     loads: &[f64],
     start: Option<i64>,
-    slopes: &mut Vec<i64>,
+    slopes: &mut Slopes,
     adjusted: &mut Vec<Sample>,
 ) -> Option<i64> {
     let (cfg, start) = (ctx.cfg, start?);
@@ -1286,13 +1306,19 @@ fn levelled_off_load_out(
         value: p.value - beta * (x - xm),
     }));
     let hinge = hinge_fit(adjusted, MIN_POINTS)?;
-    let s = Segment::new(ctx, adjusted, None, hinge);
+    let mut s = Segment::new(ctx, adjusted, None, hinge);
+    s.site = LOAD_OUT_SITE;
     if s.seg.len() < MIN_POINTS || s.dur_secs < cfg.min_growth_secs {
         return None;
     }
     let mut blocks = [(0.0f64, 0.0f64); TEST_POINTS];
     let nb = reduce_blocks(s.seg, &mut blocks, TEST_POINTS);
-    let (rate, lo, _) = sen_blocks(&blocks[..nb], Some((ctx.z, Bounds::Low)), slopes);
+    let (rate, lo, _) = sen_blocks_at(
+        &blocks[..nb],
+        Some((ctx.z, Bounds::Low)),
+        slopes,
+        2 * s.site,
+    );
     let rate = rate.filter(|_| lo.is_some_and(|lo| lo > 0.0))?;
     let knee = levelled_off(&s, &blocks[..nb], rate, ctx.z, slopes)?;
     let at = points.partition_point(|p| p.ts_ms < knee);

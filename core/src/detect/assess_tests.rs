@@ -1,6 +1,7 @@
 //! Tests of the judgements in `assess.rs`: whole scenarios replayed through the detector.
 
 use super::DAY_MS;
+use super::fill_loads;
 use crate::detect::load::burst_hold;
 use crate::detect::scenarios::{START_MS, Scenario, Situation, generate};
 use crate::detect::{AlertEvent, AlertState, DetectorConfig, analyze, analyze_with_traffic};
@@ -590,4 +591,16 @@ fn a_count_whose_rise_was_held_is_judged_with_the_loads_part_out() {
         let off = events(&sc, true, |c| c.unmask_count_held = false);
         assert!(fired(&off, START_MS).is_none(), "seed {seed}");
     }
+}
+
+#[test]
+fn missing_loads_are_filled_and_known_ones_kept() {
+    let mut all = [2.0, 3.0, 1.0, 4.0, 5.0];
+    assert!(fill_loads(&mut all));
+    assert_eq!(all, [2.0, 3.0, 1.0, 4.0, 5.0]);
+    let mut some = [f64::NAN, 3.0, f64::NAN, 4.0, 5.0];
+    assert!(!fill_loads(&mut some), "3 of 5 known: under the share");
+    let mut most = [f64::NAN, 3.0, 1.0, f64::NAN, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0];
+    assert!(fill_loads(&mut most));
+    assert_eq!(most, [3.0, 3.0, 1.0, 1.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]);
 }

@@ -681,6 +681,10 @@ fn pava_sse(
 
 /// Most blocks [`burst_hold`] cuts the window into (fixed arrays: no allocation).
 const BURST_BLOCKS: usize = 64;
+/// Levels of [`burst_hold`]'s table of lowest means: runs of up to 2^4 blocks, enough for a
+/// reach of [`BURST_REACH_MS`] over blocks of [`BURST_MIN_BLOCK_MS`] (25 blocks).
+const BURST_LEVELS: usize = 5;
+const _: () = assert!((BURST_REACH_MS / BURST_MIN_BLOCK_MS + 1) < 1 << BURST_LEVELS);
 /// Shortest block of [`burst_hold`]: a batch run lasts 20 min or more.
 const BURST_MIN_BLOCK_MS: i64 = 300_000;
 /// How far on each side [`burst_hold`] looks for the load's level outside a burst: half the
@@ -719,26 +723,23 @@ pub(super) fn burst_hold(
     let (t0, now) = (points[0].ts_ms, points[n - 1].ts_ms);
     let block_ms = (now.saturating_sub(t0) / BURST_BLOCKS as i64 + 1).max(BURST_MIN_BLOCK_MS);
     let nb = ((now.saturating_sub(t0) / block_ms) as usize + 1).min(BURST_BLOCKS);
-    let (mut loads_sum, mut floors_sum) = ([0.0f64; BURST_BLOCKS], [0.0f64; BURST_BLOCKS]);
-    let mut counts = [0u32; BURST_BLOCKS];
-    for (p, &x) in points[..n].iter().zip(&loads[..n]) {
-        let k = ((p.ts_ms.saturating_sub(t0) / block_ms) as usize).min(nb - 1);
-        loads_sum[k] += x;
-        floors_sum[k] += p.value;
-        counts[k] += 1;
-    }
+    let (loads_sum, floors_sum, counts) = burst_sums(&points[..n], &loads[..n], block_ms, nb);
     let margin = BURST_SHARE * loads_sum.iter().sum::<f64>() / n as f64;
-    let load = |k: usize| (counts[k] > 0).then(|| loads_sum[k] / f64::from(counts[k]));
-    let lowest = |r: std::ops::Range<usize>| r.filter_map(load).fold(f64::INFINITY, f64::min);
+    // Each block's mean load divided once (infinite for an empty block, which the lowest
+    // of a reach then passes over as the `None` it was), not once per reach that reads it.
+    let mut means = [f64::INFINITY; BURST_BLOCKS];
+    for ((m, &sum), &c) in means.iter_mut().zip(&loads_sum).zip(&counts).take(nb) {
+        if c > 0 {
+            *m = sum / f64::from(c);
+        }
+    }
+    let load = |k: usize| (counts[k] > 0).then_some(means[k]);
     let reach = ((BURST_REACH_MS / block_ms) as usize).max(1);
+    let (lefts, rights) = burst_lows(&means, nb, reach);
     let mut flags = [false; BURST_BLOCKS];
     let (mut bursts, mut longest_gap, mut last_end) = (0usize, 0i64, None);
     for k in 0..nb {
-        flags[k] = load(k).is_some_and(|m| {
-            let left = lowest(k.saturating_sub(reach)..k + 1);
-            let right = lowest(k..(k + reach + 1).min(nb));
-            m - left.max(right) > margin
-        });
+        flags[k] = load(k).is_some_and(|m| m - lefts[k].max(rights[k]) > margin);
         let start_ms = t0 + k as i64 * block_ms;
         if flags[k] && (k == 0 || !flags[k - 1]) {
             if let Some(end) = last_end {
@@ -776,9 +777,140 @@ pub(super) fn burst_hold(
     with > 0.0 && without <= IDLE_RISE_SHARE * with
 }
 
+/// Per block `k < nb`: the lowest of `means` over the `reach` blocks before it and it, and
+/// over it and the `reach` after it (within `nb`), as a fold from infinity with `f64::min`
+/// gives them, from a table of the lowest of every 2^j blocks (two lookups instead of a chain
+/// of minimums through the reach). Minimums of means that are never -0.0 (sums from +0.0),
+/// with NaN as infinite (skipped, as the fold skips it), do not depend on order or overlap.
+fn burst_lows(
+    means: &[f64; BURST_BLOCKS],
+    nb: usize,
+    reach: usize,
+) -> ([f64; BURST_BLOCKS], [f64; BURST_BLOCKS]) {
+    let mut table = [[f64::INFINITY; BURST_BLOCKS]; BURST_LEVELS];
+    for (t, &m) in table[0].iter_mut().zip(means).take(nb) {
+        *t = if m.is_nan() { f64::INFINITY } else { m };
+    }
+    let levels = (usize::BITS - (reach + 1).min(nb).leading_zeros()) as usize;
+    for j in 1..levels.min(BURST_LEVELS) {
+        let (done, next) = table.split_at_mut(j);
+        let (prev, half) = (&done[j - 1], 1 << (j - 1));
+        for i in 0..(nb + 1).saturating_sub(1 << j) {
+            next[0][i] = prev[i].min(prev[i + half]);
+        }
+    }
+    let lowest = |r: std::ops::Range<usize>| {
+        let j = (usize::BITS - 1 - r.len().leading_zeros()) as usize;
+        table[j][r.start].min(table[j][r.end - (1 << j)])
+    };
+    let (mut lefts, mut rights) = ([f64::INFINITY; BURST_BLOCKS], [f64::INFINITY; BURST_BLOCKS]);
+    for k in 0..nb {
+        lefts[k] = lowest(k.saturating_sub(reach)..k + 1);
+        rights[k] = lowest(k..(k + reach + 1).min(nb));
+    }
+    (lefts, rights)
+}
+
+/// Per block of `block_ms` from the first point's time (the last of `nb` blocks takes every
+/// later point): the sums of the loads and of the floor values, and the number of points.
+/// Each point's block is stepped from the previous point's (the times rise) instead of an
+/// integer division per point; a time before the block reached divides. The same blocks.
+fn burst_sums(
+    points: &[Sample],
+    loads: &[f64],
+    block_ms: i64,
+    nb: usize,
+) -> (
+    [f64; BURST_BLOCKS],
+    [f64; BURST_BLOCKS],
+    [u32; BURST_BLOCKS],
+) {
+    let (mut loads_sum, mut floors_sum) = ([0.0f64; BURST_BLOCKS], [0.0f64; BURST_BLOCKS]);
+    let mut counts = [0u32; BURST_BLOCKS];
+    let Some(t0) = points.first().map(|p| p.ts_ms) else {
+        return (loads_sum, floors_sum, counts);
+    };
+    let mut k = 0usize;
+    for (p, &x) in points.iter().zip(loads) {
+        let d = p.ts_ms.saturating_sub(t0);
+        if d < k as i64 * block_ms {
+            k = ((d / block_ms) as usize).min(nb - 1);
+        } else {
+            while k + 1 < nb && d >= (k as i64 + 1) * block_ms {
+                k += 1;
+            }
+        }
+        loads_sum[k] += x;
+        floors_sum[k] += p.value;
+        counts[k] += 1;
+    }
+    (loads_sum, floors_sum, counts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Means that repeat, are empty (infinite) or NaN: the table's lowest of each reach is
+        /// the fold's.
+        #[test]
+        fn burst_lows_are_the_folds(
+            raw in proptest::collection::vec(0u8..12, 1..=BURST_BLOCKS),
+            reach in 1usize..30,
+        ) {
+            let nb = raw.len();
+            let mut means = [f64::INFINITY; BURST_BLOCKS];
+            for (m, &r) in means.iter_mut().zip(&raw) {
+                *m = match r {
+                    10 => f64::INFINITY,
+                    11 => f64::NAN,
+                    _ => f64::from(r) * 0.7,
+                };
+            }
+            let fold = |r: std::ops::Range<usize>| means[r].iter().fold(f64::INFINITY, |a, &m| a.min(m));
+            let (lefts, rights) = burst_lows(&means, nb, reach.min(BURST_REACH_MS as usize / BURST_MIN_BLOCK_MS as usize));
+            let reach = reach.min(BURST_REACH_MS as usize / BURST_MIN_BLOCK_MS as usize);
+            for k in 0..nb {
+                proptest::prop_assert_eq!(lefts[k].to_bits(), fold(k.saturating_sub(reach)..k + 1).to_bits());
+                proptest::prop_assert_eq!(rights[k].to_bits(), fold(k..(k + reach + 1).min(nb)).to_bits());
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Rising times with gaps, repeats and a few steps back: the stepped blocks are the
+        /// divided ones, so the same sums.
+        #[test]
+        fn burst_blocks_stepped_are_the_divided_ones(
+            steps in proptest::collection::vec(-400_000i64..2_000_000, 2..300),
+            block_ms in 1i64..3_000_000,
+            nb in 1usize..=BURST_BLOCKS,
+        ) {
+            let mut t = 1_000_000_000i64;
+            let points: Vec<Sample> = steps
+                .iter()
+                .enumerate()
+                .map(|(i, &dt)| {
+                    t += if dt < -300_000 { dt } else { dt.max(0) };
+                    Sample { ts_ms: t, value: i as f64 * 0.37 }
+                })
+                .collect();
+            let loads: Vec<f64> = (0..points.len()).map(|i| (i % 7) as f64 + 0.5).collect();
+            let t0 = points[0].ts_ms;
+            let (mut ls, mut fs, mut cs) = ([0.0f64; BURST_BLOCKS], [0.0f64; BURST_BLOCKS], [0u32; BURST_BLOCKS]);
+            for (p, &x) in points.iter().zip(&loads) {
+                let k = ((p.ts_ms.saturating_sub(t0) / block_ms) as usize).min(nb - 1);
+                ls[k] += x;
+                fs[k] += p.value;
+                cs[k] += 1;
+            }
+            let (gl, gf, gc) = burst_sums(&points, &loads, block_ms, nb);
+            proptest::prop_assert_eq!(gc, cs);
+            proptest::prop_assert!(gl.iter().zip(&ls).all(|(a, b)| a.to_bits() == b.to_bits()));
+            proptest::prop_assert!(gf.iter().zip(&fs).all(|(a, b)| a.to_bits() == b.to_bits()));
+        }
+    }
 
     proptest::proptest! {
         /// Loads that grow, slide, repeat or jump: the patched order is the full sort's.

@@ -397,6 +397,88 @@ pub(crate) fn sen_blocks(
     z: Option<(f64, Bounds)>,
     slopes: &mut Vec<i64>,
 ) -> (Option<f64>, Option<f64>, Option<f64>) {
+    sen_blocks_with(blocks, z, slopes, None)
+}
+
+/// [`sen_blocks`] with the selections bracketed by the ranks the same `site` of the previous
+/// evaluation found ([`Slopes`]): the same values, found among fewer slopes.
+pub(crate) fn sen_blocks_at(
+    blocks: &[(f64, f64)],
+    z: Option<(f64, Bounds)>,
+    slopes: &mut Slopes,
+    site: usize,
+) -> (Option<f64>, Option<f64>, Option<f64>) {
+    let Slopes { keys, spare, hints } = slopes;
+    sen_blocks_with(blocks, z, keys, Some((spare, &mut hints[site])))
+}
+
+/// [`sen`] with [`sen_blocks_at`]'s bracketing.
+pub(crate) fn sen_at(
+    points: &[Sample],
+    z: Option<(f64, Bounds)>,
+    slopes: &mut Slopes,
+    site: usize,
+) -> (Option<f64>, Option<f64>, Option<f64>) {
+    let mut blocks = [(0.0f64, 0.0f64); TEST_POINTS];
+    let nb = reduce_blocks(points, &mut blocks, TEST_POINTS);
+    sen_blocks_at(&blocks[..nb], z, slopes, site)
+}
+
+/// Where the slopes of a judgement are kept, with a bracket per call site ([`SEN_SITES`]) of
+/// the ranks its last Theil–Sen found.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Slopes {
+    keys: Vec<i64>,
+    /// The slopes within a bracket (up to `TEST_POINTS²/2`).
+    spare: Vec<i64>,
+    /// Per site: order keys below and above the ranks its last selections found (an empty
+    /// bracket, `(i64::MAX, i64::MIN)`, before its first).
+    hints: [(i64, i64); SEN_SITES],
+}
+
+/// Call sites of [`sen_blocks_at`] with a bracket of their own (the judgements' in `assess`;
+/// fixed: 9 × 16 bytes).
+pub(crate) const SEN_SITES: usize = 9;
+
+/// Fewest slopes for which [`sen_blocks_at`] brackets its selections.
+const BRACKET_MIN: usize = 64;
+
+impl Slopes {
+    /// Room for the slopes of `TEST_POINTS` blocks.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        Slopes {
+            keys: Vec::with_capacity(capacity),
+            spare: Vec::with_capacity(capacity),
+            hints: [NO_BRACKET; SEN_SITES],
+        }
+    }
+}
+
+impl std::ops::Deref for Slopes {
+    type Target = Vec<i64>;
+    fn deref(&self) -> &Vec<i64> {
+        &self.keys
+    }
+}
+
+impl std::ops::DerefMut for Slopes {
+    fn deref_mut(&mut self) -> &mut Vec<i64> {
+        &mut self.keys
+    }
+}
+
+/// A bracket's scratch and the bracket itself.
+type Hint<'a> = (&'a mut Vec<i64>, &'a mut (i64, i64));
+
+/// A bracket nothing falls within.
+const NO_BRACKET: (i64, i64) = (i64::MAX, i64::MIN);
+
+fn sen_blocks_with(
+    blocks: &[(f64, f64)],
+    z: Option<(f64, Bounds)>,
+    slopes: &mut Vec<i64>,
+    hint: Option<Hint>,
+) -> (Option<f64>, Option<f64>, Option<f64>) {
     let nb = blocks.len();
     if nb < 3 {
         return (None, None, None);
@@ -422,34 +504,168 @@ pub(crate) fn sen_blocks(
         return (None, None, None);
     }
     let half = m / 2;
-    let mid = select(slopes, half);
-    let below = slopes[..half]
-        .iter()
-        .copied()
-        .max()
-        .map_or(f64::NEG_INFINITY, from_order_key);
+    // The ranks of Sen's bounds a caller uses, where they are not the median's.
+    let (lo_rank, hi_rank) = z.map_or((None, None), |(z, bounds)| {
+        let nbf = nb as f64;
+        let var_s = nbf * (nbf - 1.0) * (2.0 * nbf + 5.0) / 18.0;
+        let c = z * var_s.sqrt();
+        let lo_rank = (((m as f64 - c) / 2.0).floor().max(0.0) as usize).min(m - 1);
+        let hi_rank = (((m as f64 + c) / 2.0).ceil() as usize).min(m - 1);
+        (
+            (bounds != Bounds::High && lo_rank < half).then_some(lo_rank),
+            (bounds != Bounds::Low && hi_rank > half).then_some(hi_rank),
+        )
+    });
+    let ranks = match hint {
+        Some((spare, hint)) if m >= BRACKET_MIN => {
+            bracketed_ranks(slopes, spare, hint, half, lo_rank, hi_rank)
+        }
+        _ => sen_ranks(slopes, half, lo_rank, hi_rank),
+    };
+    let mid = from_order_key(ranks.mid);
+    let below = ranks.below.map_or(f64::NEG_INFINITY, from_order_key);
     let med = if m % 2 == 1 { mid } else { (mid + below) / 2.0 };
-    let Some((z, bounds)) = z else {
+    let Some((_, bounds)) = z else {
         return (finite(med), None, None);
     };
-    let nbf = nb as f64;
-    let var_s = nbf * (nbf - 1.0) * (2.0 * nbf + 5.0) / 18.0;
-    let c = z * var_s.sqrt();
-    let lo_rank = (((m as f64 - c) / 2.0).floor().max(0.0) as usize).min(m - 1);
-    let hi_rank = (((m as f64 + c) / 2.0).ceil() as usize).min(m - 1);
-    // The median's selection split the slopes; each bound is selected in its half.
-    let lo = (bounds != Bounds::High).then(|| match lo_rank.cmp(&half) {
-        std::cmp::Ordering::Less => select(&mut slopes[..half], lo_rank),
-        _ => mid,
-    });
-    let hi = (bounds != Bounds::Low).then(|| {
-        if hi_rank > half {
-            select(&mut slopes[half + 1..], hi_rank - half - 1)
-        } else {
-            mid
-        }
-    });
+    let lo = (bounds != Bounds::High).then(|| ranks.lo.map_or(mid, from_order_key));
+    let hi = (bounds != Bounds::Low).then(|| ranks.hi.map_or(mid, from_order_key));
     (finite(med), lo.and_then(finite), hi.and_then(finite))
+}
+
+/// The order keys Theil–Sen reads: the median's rank, the largest below it, and the bounds'
+/// ranks that differ from the median's.
+struct Ranks {
+    mid: i64,
+    below: Option<i64>,
+    lo: Option<i64>,
+    hi: Option<i64>,
+}
+
+/// [`Ranks`] of `v` (rank `half` and the ranks `lo` below it and `hi` above it).
+fn sen_ranks(v: &mut [i64], half: usize, lo: Option<usize>, hi: Option<usize>) -> Ranks {
+    let mid = *v.select_nth_unstable(half).1;
+    // The median's selection split the slopes; each bound is selected in its half.
+    Ranks {
+        mid,
+        below: v[..half].iter().copied().max(),
+        lo: lo.map(|r| *v[..half].select_nth_unstable(r).1),
+        hi: hi.map(|r| *v[half + 1..].select_nth_unstable(r - half - 1).1),
+    }
+}
+
+/// Copies the keys of `v` within `[a, b]` to the front of `spare` (at least 4 longer than `v`)
+/// in their order, and counts them and those below `a` (with AVX2 four at a time where the
+/// processor has it: the same keys, the same order).
+fn split_bracket(v: &[i64], spare: &mut [i64], a: i64, b: i64) -> (usize, usize) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked above).
+        return unsafe { split_bracket_avx2(v, spare, a, b) };
+    }
+    split_bracket_scalar(v, spare, a, b, 0, 0)
+}
+
+/// [`split_bracket`] from `n` keys within and `below` keys below on, over `v`.
+fn split_bracket_scalar(
+    v: &[i64],
+    spare: &mut [i64],
+    a: i64,
+    b: i64,
+    mut n: usize,
+    mut below: usize,
+) -> (usize, usize) {
+    for &x in v {
+        spare[n] = x;
+        n += usize::from(a <= x && x <= b);
+        below += usize::from(x < a);
+    }
+    (n, below)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,popcnt")]
+fn split_bracket_avx2(v: &[i64], spare: &mut [i64], a: i64, b: i64) -> (usize, usize) {
+    use std::arch::x86_64::*;
+    // Per mask of the four lanes within: the 32-bit lane indices that move them to the front.
+    const PERM: [[i32; 8]; 16] = {
+        let mut t = [[0i32; 8]; 16];
+        let mut m = 0;
+        while m < 16 {
+            let mut k = 0;
+            let mut lane = 0;
+            while lane < 4 {
+                if m & (1 << lane) != 0 {
+                    t[m][2 * k] = 2 * lane;
+                    t[m][2 * k + 1] = 2 * lane + 1;
+                    k += 1;
+                }
+                lane += 1;
+            }
+            m += 1;
+        }
+        t
+    };
+    assert!(spare.len() >= v.len() + 4);
+    let (va, vb) = (_mm256_set1_epi64x(a), _mm256_set1_epi64x(b));
+    let (mut n, mut below) = (0usize, 0usize);
+    let chunks = v.chunks_exact(4);
+    let rest = chunks.remainder();
+    for c in chunks {
+        // SAFETY: `c` holds 4 keys; `spare` has room for 4 at `n` (n <= keys read, and it
+        // is 4 longer than `v`); `PERM` rows are 8 lanes.
+        unsafe {
+            let x = _mm256_loadu_si256(c.as_ptr().cast());
+            let lt = _mm256_cmpgt_epi64(va, x);
+            let out = _mm256_or_si256(lt, _mm256_cmpgt_epi64(x, vb));
+            let m_lt = _mm256_movemask_pd(_mm256_castsi256_pd(lt)) as u32;
+            let m_in = !(_mm256_movemask_pd(_mm256_castsi256_pd(out)) as u32) & 0xf;
+            let perm = _mm256_loadu_si256(PERM[m_in as usize].as_ptr().cast());
+            let moved = _mm256_permutevar8x32_epi32(x, perm);
+            _mm256_storeu_si256(spare[n..n + 4].as_mut_ptr().cast(), moved);
+            n += m_in.count_ones() as usize;
+            below += m_lt.count_ones() as usize;
+        }
+    }
+    split_bracket_scalar(rest, spare, a, b, n, below)
+}
+
+/// [`sen_ranks`] among the slopes within the bracket `hint` (one pass counts those below it and
+/// copies those within into `spare`) when the ranks read fall within it, else among all; then
+/// the bracket for the next call: the keys read, widened on each side by half their distance
+/// (as order keys: a relative margin). A judgement a bucket later sees nearly the same slopes:
+/// on the day a leak is judged before it fires 9 in 10 calls fall within the bracket, among a
+/// third of the slopes. Ranks are exact, so the values are the same either way.
+fn bracketed_ranks(
+    v: &mut [i64],
+    spare: &mut Vec<i64>,
+    hint: &mut (i64, i64),
+    half: usize,
+    lo: Option<usize>,
+    hi: Option<usize>,
+) -> Ranks {
+    let lowest = lo.unwrap_or(half - 1).min(half - 1);
+    let highest = hi.unwrap_or(half);
+    let (a, b) = *hint;
+    let within = (a <= b).then(|| {
+        if spare.len() < v.len() + 4 {
+            spare.resize(v.len() + 4, 0);
+        }
+        let (n, below) = split_bracket(v, spare, a, b);
+        (below <= lowest && below + n > highest).then(|| {
+            let (lo, hi) = (lo.map(|r| r - below), hi.map(|r| r - below));
+            sen_ranks(&mut spare[..n], half - below, lo, hi)
+        })
+    });
+    let r = within
+        .flatten()
+        .unwrap_or_else(|| sen_ranks(v, half, lo, hi));
+    let first = r.lo.or(r.below).unwrap_or(r.mid);
+    let last = r.hi.unwrap_or(r.mid);
+    let d = (i128::from(last) - i128::from(first)) / 2 + 1;
+    let clamp = |k: i128| k.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+    *hint = (clamp(i128::from(first) - d), clamp(i128::from(last) + d));
+    r
 }
 
 /// The order keys of every pair's slope `(v_j - v_i) / (t_j - t_i)`, `i < j`, row by row,
@@ -915,6 +1131,57 @@ mod tests {
                 )
             };
             proptest::prop_assert_eq!(a, b);
+        }
+
+        /// Theil–Sen with brackets carried from call to call (series that drift, jump, repeat
+        /// values, cross zero) gives the plain selections' values to the bit, every bound.
+        #[test]
+        fn bracketed_sen_is_the_plain_one(
+            series in proptest::collection::vec(
+                (8usize..=TEST_POINTS, -3.0f64..3.0, 0.0f64..5.0, 0u8..4, proptest::prelude::any::<u64>()),
+                1..12,
+            ),
+        ) {
+            let mut slopes = Slopes::with_capacity(0);
+            let mut plain = Vec::new();
+            for (nb, rate, noise, kind, seed) in series {
+                let mut x = seed;
+                let mut blocks = Vec::with_capacity(nb);
+                for i in 0..nb {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    let u = (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+                    let v = match kind {
+                        0 => rate * i as f64 + noise * u,
+                        1 => (rate * i as f64).round(),
+                        2 => noise * u,
+                        _ => -rate * i as f64 * 1e-9 + u * 1e-12,
+                    };
+                    blocks.push((300.0 * i as f64 + 1.0, v));
+                }
+                for (z, bounds) in [(1.96, Bounds::Low), (1.64, Bounds::High), (2.5, Bounds::Both)] {
+                    let want = sen_blocks(&blocks, Some((z, bounds)), &mut plain);
+                    let got = sen_blocks_at(&blocks, Some((z, bounds)), &mut slopes, 0);
+                    let bits = |r: (Option<f64>, Option<f64>, Option<f64>)| {
+                        (r.0.map(f64::to_bits), r.1.map(f64::to_bits), r.2.map(f64::to_bits))
+                    };
+                    proptest::prop_assert_eq!(bits(got), bits(want));
+                }
+            }
+        }
+
+        /// The bracket's split (with AVX2 where the processor has it) is the scalar loop's.
+        #[test]
+        fn dispatched_bracket_split_is_the_scalar_one(
+            v in proptest::collection::vec(-50i64..50, 0..300),
+            a in -60i64..60,
+            width in -5i64..60,
+        ) {
+            let b = a + width;
+            let (mut x, mut y) = (vec![0; v.len() + 4], vec![0; v.len() + 4]);
+            let got = split_bracket(&v, &mut x, a, b);
+            let want = split_bracket_scalar(&v, &mut y, a, b, 0, 0);
+            proptest::prop_assert_eq!(got, want);
+            proptest::prop_assert_eq!(&x[..got.0], &y[..want.0]);
         }
 
         /// The pair slopes (with AVX2 where the processor has it) are the scalar loop's.
