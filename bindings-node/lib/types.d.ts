@@ -521,6 +521,16 @@ export interface AnalyzeOptions {
    */
   urgent_ttl_ratio?: number;
   /**
+   * With `urgent_ttl_ratio`: `warmup_bound`'s test for an urgent rise (which it otherwise
+   * skips) on a series sampled every 30 s or more, where the rise has no flat baseline
+   * before it (it began with the series or its window, as a warm-up begins with the
+   * process): a rise whose newest third climbs slower than its first is a warm-up when its
+   * rise so far, plus what a geometric slowdown at that pace would still add, stays below
+   * this share of the baseline (`warmup_start_bound` where that is larger, for its first
+   * `warmup_start_secs`). 0 turns it off.
+   */
+  urgent_warmup_bound?: number;
+  /**
    * The load veto holds when adding growth to the load's fit leaves at least this share of
    * its squared error (the growth adds little).
    */
@@ -1150,6 +1160,16 @@ export interface DetectorOptions {
    * 0 turns it off.
    */
   urgent_ttl_ratio?: number;
+  /**
+   * With `urgent_ttl_ratio`: `warmup_bound`'s test for an urgent rise (which it otherwise
+   * skips) on a series sampled every 30 s or more, where the rise has no flat baseline
+   * before it (it began with the series or its window, as a warm-up begins with the
+   * process): a rise whose newest third climbs slower than its first is a warm-up when its
+   * rise so far, plus what a geometric slowdown at that pace would still add, stays below
+   * this share of the baseline (`warmup_start_bound` where that is larger, for its first
+   * `warmup_start_secs`). 0 turns it off.
+   */
+  urgent_warmup_bound?: number;
   /**
    * The load veto holds when adding growth to the load's fit leaves at least this share of
    * its squared error (the growth adds little).

@@ -154,6 +154,8 @@ struct Segment<'a> {
     window_ms: i64,
     /// Slow collections at a steady period set the floor's window.
     slow_floor: bool,
+    /// The mean interval between samples (ms).
+    interval_ms: f64,
     /// The points are the floor with the load's part taken out (every decelerating rise is a
     /// warm-up there).
     unmasked: bool,
@@ -184,6 +186,7 @@ impl<'a> Segment<'a> {
             loads,
             window_ms: ctx.view.window_ms,
             slow_floor: ctx.view.slow_floor,
+            interval_ms: ctx.view.interval_ms,
             unmasked: loads.is_none() && ctx.view.loads.is_some(),
             yesterday_level: ctx.yesterday_level,
             site: if ctx.yesterday_level.is_some() {
@@ -395,6 +398,8 @@ pub(super) struct View<'a> {
     pub(super) window_ms: i64,
     /// Slow collections at a steady period set the floor's window.
     pub(super) slow_floor: bool,
+    /// The mean interval between samples (ms).
+    pub(super) interval_ms: f64,
     /// The floor of the last two days by time of day.
     pub(super) profile: &'a DailyProfile,
     /// When the alert turned active (meaningful while it fires).
@@ -1074,8 +1079,24 @@ fn judge(
     if continues && !shaped && slowed_with_load() {
         shaped = shaped_like_a_leak(blocks, None, step_test, slopes);
     }
+    // An urgent rise is bounded only by `urgent_warmup_bound`, on a 1-min or 5-min series and
+    // with no flat baseline before it (a warm-up begun with the process), whether or not the
+    // deceleration test runs for it (`urgent_traffic` judges it as on the series alone).
+    let bound = if urgent {
+        if s.interval_ms >= URGENT_BOUND_INTERVAL_MS && s.hinge.index == 0 {
+            cfg.urgent_warmup_bound
+        } else {
+            0.0
+        }
+    } else if decel.is_some() {
+        cfg.warmup_bound
+    } else {
+        0.0
+    };
     if !shaped
-        || (decel.is_some() && !urgent && bounded_warmup(s, blocks, slopes) && !slowed_with_load())
+        || (bound > 0.0
+            && bounded_warmup(s, blocks, bound, slopes)
+            && !(s.hinge.index > 0 && s.loads.is_some() && s.load_decelerated()))
     {
         // The diagnostic tag (`gap_tally`): which warm-up test held a rise that goes on: the
         // deceleration test only the traffic column applies after a flat baseline, the bound
@@ -1470,6 +1491,10 @@ fn shaped_like_a_leak(
     steady
 }
 
+/// `urgent_warmup_bound` runs on series sampled this often or less (ms): 1-min and 5-min
+/// scrapes.
+const URGENT_BOUND_INTERVAL_MS: f64 = 30_000.0;
+
 /// `warmup_bound`: whether a rise that decelerates from its first third to its newest ends, at
 /// a geometric slowdown at that pace, below `warmup_bound` of the baseline (a cache's size is
 /// bounded). The ratio q of the thirds' rates spans two thirds, so each third rises q = √ratio
@@ -1477,14 +1502,13 @@ fn shaped_like_a_leak(
 /// A rise with no flat baseline before it (it began with the window: a warm-up starts with the
 /// process), for its first `warmup_start_secs`, is bounded by `warmup_start_bound` where that
 /// is larger (only where `warmup_bound` runs).
-fn bounded_warmup(s: &Segment, blocks: &[(f64, f64)], slopes: &mut Vec<i64>) -> bool {
+fn bounded_warmup(s: &Segment, blocks: &[(f64, f64)], bound: f64, slopes: &mut Vec<i64>) -> bool {
     let cfg = s.cfg;
-    let bound =
-        if s.hinge.index == 0 && cfg.warmup_bound > 0.0 && s.dur_secs <= cfg.warmup_start_secs {
-            s.cfg.warmup_bound.max(s.cfg.warmup_start_bound)
-        } else {
-            s.cfg.warmup_bound
-        };
+    let bound = if s.hinge.index == 0 && bound > 0.0 && s.dur_secs <= cfg.warmup_start_secs {
+        bound.max(cfg.warmup_start_bound)
+    } else {
+        bound
+    };
     let nb = blocks.len();
     let third = nb / 3;
     if bound <= 0.0 || third < 3 {

@@ -517,6 +517,22 @@ fn a_cache_warm_up_whose_projected_total_is_small_is_held_with_traffic() {
 }
 
 #[test]
+fn an_urgent_warm_up_since_the_start_on_a_5_min_series_is_bounded() {
+    // `sparse_healthy` 143 and 201 (training, 300-s samples): a warm-up since the start (+30 %
+    // and +31 % over 7.0 h and 6.4 h) fired with traffic 8.5 h and 6.8 h in, urgent (within
+    // reach of its limit), which exempts it from `warmup_bound`; on a 1-min or 5-min series,
+    // a rise with no flat baseline before it is bounded even when urgent
+    // (`urgent_warmup_bound`, section 72).
+    for seed in [143, 201] {
+        let sc = generate(Situation::SparseHealthy, seed, 15);
+        let off = events(&sc, true, |c| c.urgent_warmup_bound = 0.0);
+        assert!(fired(&off, START_MS).is_some(), "seed {seed}");
+        let on = events(&sc, true, |_| {});
+        assert_eq!(fired(&on, START_MS), None, "seed {seed}");
+    }
+}
+
+#[test]
 fn a_rise_whose_load_rose_then_fell_is_not_held_by_the_traffic_only_warm_up_test() {
     // `swing_leak` 25 (training): with traffic and no urgency, the warm-up test that only
     // traffic adds held it to the end, on a segment over which the load rose, then fell; with

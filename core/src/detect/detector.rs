@@ -313,6 +313,7 @@ impl Detector {
             from_ms: from,
             window_ms: self.floor.window_ms(),
             slow_floor: self.floor.slow_period(),
+            interval_ms: self.floor.interval_ms(),
             profile: self.floor.profile(),
             active_since_ms: self.alert.active_since_ms(),
         };
@@ -412,6 +413,7 @@ impl Detector {
             from_ms: self.usable_from_ms(),
             window_ms: self.floor.window_ms(),
             slow_floor: self.floor.slow_period(),
+            interval_ms: self.floor.interval_ms(),
             profile: self.floor.profile(),
             active_since_ms: self.alert.active_since_ms(),
         }

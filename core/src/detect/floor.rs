@@ -245,6 +245,11 @@ impl Floor {
         self.sparse
     }
 
+    /// The mean interval between samples (ms; 0 before the second sample).
+    pub(super) fn interval_ms(&self) -> f64 {
+        self.interval_ms
+    }
+
     /// With `sparse_urgent_samples`: a smoother floor, aligned with [`Floor::points`] (one
     /// point per floor point): where the floor is [`Floor::sparse`], the `SMOOTH_RANK`-th
     /// lowest bucket minimum of the last `sparse_urgent_samples` samples (one sample per
