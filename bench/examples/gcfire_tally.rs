@@ -82,13 +82,12 @@ fn main() {
                         if slow > 0 { "slow" } else { "no slow" }
                     )
                 };
-                *classes.entry(format!("{} | {class}", sit.name())).or_default() += 1;
-                let full = sc
-                    .full_gcs
-                    .first()
-                    .map_or("-".into(), |&i| {
-                        format!("{:.2}", (sc.samples[i].ts_ms - first) as f64 / H)
-                    });
+                *classes
+                    .entry(format!("{} | {class}", sit.name()))
+                    .or_default() += 1;
+                let full = sc.full_gcs.first().map_or("-".into(), |&i| {
+                    format!("{:.2}", (sc.samples[i].ts_ms - first) as f64 / H)
+                });
                 let gc: Vec<&str> = tags
                     .iter()
                     .filter(|t| t.contains("gc cond"))

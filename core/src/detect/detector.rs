@@ -1054,8 +1054,7 @@ mod tests {
     }
 
     #[test]
-    fn a_slow_gcs_first_collection_read_as_a_restart_does_not_let_the_next_ramp_bypass_the_wait()
-    {
+    fn a_slow_gcs_first_collection_read_as_a_restart_does_not_let_the_next_ramp_bypass_the_wait() {
         use crate::detect::scenarios::{Situation, generate};
         // Healthy slow GCs (training seeds) that begin mid-ramp: the first collection falls
         // below everything seen so far by more than `reset_drop_ratio`, so it reads as a
@@ -1063,7 +1062,8 @@ mod tests {
         // and the urgent bypass let it fire at 2.5-3.4 h.
         for seed in [27, 72] {
             let sc = generate(Situation::SlowGc, seed, 15);
-            let fires = |ratio: f64| fires_before_leak(&sc, |c| c.first_collection_restart_urgent = ratio);
+            let fires =
+                |ratio: f64| fires_before_leak(&sc, |c| c.first_collection_restart_urgent = ratio);
             let plain = DetectorConfig::default().first_collection_urgent;
             assert!(fires(plain), "seed {seed}: the plain bypass fires");
             let default = DetectorConfig::default().first_collection_restart_urgent;
