@@ -152,6 +152,14 @@ export interface AnalyzeOptions {
    */
   first_collection_lookback_secs?: number;
   /**
+   * `first_collection_urgent` in place of it after a restart that came while the wait for
+   * a first collection still held: with nothing lower before it, a slow GC's first
+   * collection falls as far as a restart, and the wait it re-arms then holds the next ramp
+   * of the same GC, which nears the limit as fast as the first. 0 turns the bypass off
+   * there.
+   */
+  first_collection_restart_urgent?: number;
+  /**
    * For a heap that may be collected only every few hours (a V8 old generation sampled every
    * tick): until the heap has fallen by a collection's share (3%) since start or restart, no
    * leak is declared before this long after it, since a slow GC's first ramp looks exactly
@@ -796,6 +804,14 @@ export interface DetectorOptions {
    * 10 min; 0 keeps the plain test (below the last bucket or two).
    */
   first_collection_lookback_secs?: number;
+  /**
+   * `first_collection_urgent` in place of it after a restart that came while the wait for
+   * a first collection still held: with nothing lower before it, a slow GC's first
+   * collection falls as far as a restart, and the wait it re-arms then holds the next ramp
+   * of the same GC, which nears the limit as fast as the first. 0 turns the bypass off
+   * there.
+   */
+  first_collection_restart_urgent?: number;
   /**
    * For a heap that may be collected only every few hours (a V8 old generation sampled every
    * tick): until the heap has fallen by a collection's share (3%) since start or restart, no

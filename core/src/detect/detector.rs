@@ -105,6 +105,9 @@ pub struct Detector {
     growth_stop_ms: Option<i64>,
     /// The test that judged the last evaluation healthy.
     held: Option<NoLeakReason>,
+    /// Whether the last restart came while the wait for a first collection still held: its
+    /// fall may have been that first collection (`first_collection_restart_urgent`).
+    restarted_waiting: bool,
     work: Work,
     /// Buffers for judging the smoother floor (`sparse_urgent_samples`), allocated at their
     /// full size when a sparse floor is first judged on it (never on a 15-s series).
@@ -127,6 +130,7 @@ impl Detector {
             strength: 1.0,
             growth_stop_ms: None,
             held: None,
+            restarted_waiting: false,
             work: Work::with_capacity(cfg.floor_capacity),
             smooth_work: None,
             cfg,
@@ -183,6 +187,9 @@ impl Detector {
         }
         let mut event = None;
         if !full_gc && self.floor.is_restart(&self.cfg, s.value) {
+            #[cfg(feature = "probe")]
+            super::probe::tag("gc restart");
+            self.restarted_waiting = self.awaits_first_collection();
             self.floor.reset(s.ts_ms);
             self.verdict = Verdict::Insufficient;
             event = self.alert.transition(s.ts_ms, AlertState::Inactive);
@@ -246,7 +253,7 @@ impl Detector {
             None
         } else if cond
             && self.awaits_first_collection()
-            && !self.urgent_on(self.floor.points(), &e, self.cfg.first_collection_urgent)
+            && !self.urgent_on(self.floor.points(), &e, self.wait_urgent())
         {
             Some(NoLeakReason::NoCollectionYet)
         } else {
@@ -354,16 +361,27 @@ impl Detector {
         if firing && !cond {
             self.growth_stop_ms = e.growth_stop_ms;
         }
+        #[cfg(feature = "probe")]
+        if cond {
+            super::probe::tag(&format!(
+                "gc cond wait {} coll {} slowper {}",
+                self.awaits_first_collection(),
+                self.floor.collected(),
+                view.slow_floor
+            ));
+        }
         if cond && self.awaits_first_collection() {
             // Only while the wait holds a rise: judged again with the estimates an urgent
             // rise needs (the lazy evaluation may have left them out).
             // On the evaluation's buffers, leaving the verdicts they keep for reuse as they were.
             let (cfg, z) = (&self.cfg, self.z);
             let (_, _, full) = self.work.aside(|w| assess(cfg, z, &view, w, false, firing));
-            if !self.urgent_on(self.floor.points(), &full, self.cfg.first_collection_urgent) {
+            if !self.urgent_on(self.floor.points(), &full, self.wait_urgent()) {
                 self.verdict = Verdict::Insufficient;
                 return Some(false);
             }
+            #[cfg(feature = "probe")]
+            super::probe::tag("gc urgent");
         }
         Some(cond)
     }
@@ -377,6 +395,17 @@ impl Detector {
                 limit - now.value <= ratio * age_secs * lo
             }
             _ => false,
+        }
+    }
+
+    /// The urgent bypass's ratio while the wait for a first collection holds: after a restart
+    /// that came while the wait held, `first_collection_restart_urgent` (a slow GC's first
+    /// collection falls as far as a restart when nothing lower came before it).
+    fn wait_urgent(&self) -> f64 {
+        if self.restarted_waiting {
+            self.cfg.first_collection_restart_urgent
+        } else {
+            self.cfg.first_collection_urgent
         }
     }
 
@@ -1024,6 +1053,24 @@ mod tests {
             .events
             .iter()
             .any(|e| e.to == AlertState::Firing && e.ts_ms < start)
+    }
+
+    #[test]
+    fn a_slow_gcs_first_collection_read_as_a_restart_does_not_let_the_next_ramp_bypass_the_wait() {
+        use crate::detect::scenarios::{Situation, generate};
+        // Healthy slow GCs (training seeds) that begin mid-ramp: the first collection falls
+        // below everything seen so far by more than `reset_drop_ratio`, so it reads as a
+        // restart and re-arms the wait; the next ramp nears the limit as fast as the first,
+        // and the urgent bypass let it fire at 2.5-3.4 h.
+        for seed in [27, 72] {
+            let sc = generate(Situation::SlowGc, seed, 15);
+            let fires =
+                |ratio: f64| fires_before_leak(&sc, |c| c.first_collection_restart_urgent = ratio);
+            let plain = DetectorConfig::default().first_collection_urgent;
+            assert!(fires(plain), "seed {seed}: the plain bypass fires");
+            let default = DetectorConfig::default().first_collection_restart_urgent;
+            assert!(!fires(default), "seed {seed}");
+        }
     }
 
     #[test]

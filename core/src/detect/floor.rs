@@ -397,12 +397,17 @@ impl Floor {
         let lowest = self.lookback_low.min(bucket_min);
         // A collection lands below the last bucket or two; a spike's end does not.
         let recent = self.prev_min.min(bucket_min);
-        self.collected |= !cfg.reports_full_gcs
+        let collects = !cfg.reports_full_gcs
             && fall >= COLLECTED_SHARE * prev.value
             && s.value < recent
             && (self.collect_lookback == 0
                 || (self.mins.len() >= self.collect_burn_in
                     && s.value < self.collect_low.min(bucket_min)));
+        #[cfg(feature = "probe")]
+        if collects && !self.collected {
+            super::probe::tag(&format!("gc collected {:.3}", fall / prev.value));
+        }
+        self.collected |= collects;
         if cfg.kind == SeriesKind::Heap
             && self.slow_lookback > 0
             && self.mins.len() >= self.slow_lookback
@@ -420,6 +425,8 @@ impl Floor {
                 .is_none_or(|t| s.ts_ms.saturating_sub(t) >= self.bucket_ms)
             && self.rose_gradually(cfg.slow_rise_share, bucket_min, s.value, fall)
         {
+            #[cfg(feature = "probe")]
+            super::probe::tag(&format!("gc slow {:.3}", fall / prev.value));
             self.slow_gcs.push(s.ts_ms);
         }
         // Winsorized, so the collections themselves hardly move it.

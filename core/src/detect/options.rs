@@ -114,6 +114,12 @@ pub struct DetectorConfig {
     /// the rise has lasted still fires (a heap that will be killed soon need not wait for a
     /// collection that a series of post-GC values or an RSS may never show). 0 turns it off.
     pub first_collection_urgent: f64,
+    /// `first_collection_urgent` in place of it after a restart that came while the wait for
+    /// a first collection still held: with nothing lower before it, a slow GC's first
+    /// collection falls as far as a restart, and the wait it re-arms then holds the next ramp
+    /// of the same GC, which nears the limit as fast as the first. 0 turns the bypass off
+    /// there.
+    pub first_collection_restart_urgent: f64,
     /// With `first_collection_secs`: the fall that counts as the collection must also land
     /// below every bucket minimum of this long before it (capped at the 8 h of buckets kept),
     /// and is looked for only once that long has passed since start or restart (at most
@@ -454,6 +460,7 @@ impl Default for DetectorConfig {
             reset_drop_ratio: 0.3,
             first_collection_secs: 10_800.0,
             first_collection_urgent: 2.0,
+            first_collection_restart_urgent: 0.0,
             first_collection_lookback_secs: 600.0,
             reports_full_gcs: false,
             max_events: 32,
@@ -644,6 +651,12 @@ impl DetectorConfig {
             100.0,
         )?;
         range(
+            "first_collection_restart_urgent",
+            self.first_collection_restart_urgent,
+            0.0,
+            100.0,
+        )?;
+        range(
             "first_collection_lookback_secs",
             self.first_collection_lookback_secs,
             0.0,
@@ -719,7 +732,9 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 57] = [
+        let edits: [fn(&mut DetectorConfig); 59] = [
+            |c| c.first_collection_restart_urgent = -1.0,
+            |c| c.first_collection_restart_urgent = f64::NAN,
             |c| c.slow_fall_dense_secs = -1.0,
             |c| c.slow_fall_dense_secs = f64::NAN,
             |c| c.first_collection_lookback_secs = -1.0,
