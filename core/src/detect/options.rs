@@ -408,6 +408,14 @@ pub struct DetectorConfig {
     /// (seconds since the rise began): a warm-up that began with the process alarms within its
     /// first hours; a leak that follows it shows later. 0 turns `warmup_start_bound` off.
     pub warmup_start_secs: f64,
+    /// Where `warmup_bound` runs (it is not 0): a rise that has not slowed from its first
+    /// third to its newest, but whose middle third climbed faster than its first and its
+    /// newest third at most 0.7 times as fast as the middle (a warm-up whose segment began in
+    /// the flat spell before it), is a warm-up when its rise so far, plus what a geometric
+    /// slowdown at the middle-to-newest pace would still add, stays below this share of the
+    /// baseline. 0 (the default) turns it off: on training seeds it removes cache warm-up
+    /// alarms at a cost in leaks (docs/design/detector.md section 72).
+    pub warmup_peak_bound: f64,
     /// With traffic known and `traffic_warmup`: the deceleration test that only traffic adds
     /// (a rise after a flat baseline) is skipped where the load's own curve decelerated over
     /// the rise: its rise over the segment's newer half falls short of its older half's by at
@@ -494,6 +502,7 @@ impl Default for DetectorConfig {
             warmup_bound: 0.2,
             warmup_start_bound: 0.4,
             warmup_start_secs: 4.0 * 3600.0,
+            warmup_peak_bound: 0.0,
             warmup_load_decel: 1.0,
             day_hold_secs: 12.0 * 3600.0,
         }
@@ -692,6 +701,7 @@ impl DetectorConfig {
         range("warmup_bound", self.warmup_bound, 0.0, 10.0)?;
         range("warmup_start_bound", self.warmup_start_bound, 0.0, 10.0)?;
         range("warmup_start_secs", self.warmup_start_secs, 0.0, 86400.0)?;
+        range("warmup_peak_bound", self.warmup_peak_bound, 0.0, 10.0)?;
         if !(1..=10_000).contains(&self.max_events) {
             return Err(InputError::invalid_option(
                 "max_events",
@@ -709,7 +719,7 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 54] = [
+        let edits: [fn(&mut DetectorConfig); 57] = [
             |c| c.slow_fall_dense_secs = -1.0,
             |c| c.slow_fall_dense_secs = f64::NAN,
             |c| c.first_collection_lookback_secs = -1.0,
@@ -764,6 +774,9 @@ mod tests {
             |c| c.warmup_start_secs = -1.0,
             |c| c.warmup_start_secs = 86401.0,
             |c| c.warmup_start_secs = f64::NAN,
+            |c| c.warmup_peak_bound = -0.1,
+            |c| c.warmup_peak_bound = 11.0,
+            |c| c.warmup_peak_bound = f64::NAN,
         ];
         for edit in edits {
             let mut c = DetectorConfig::default();
@@ -803,6 +816,7 @@ mod tests {
             warmup_bound: 0.0,
             warmup_start_bound: 0.0,
             warmup_start_secs: 0.0,
+            warmup_peak_bound: 0.0,
             ..DetectorConfig::default()
         };
         assert!(off.validate().is_ok());
