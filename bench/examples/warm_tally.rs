@@ -1,7 +1,7 @@
 //! The quality generator's cache warm-ups that alarm (docs/design/detector.md section 72): for
 //! each `cache_warmup` seed (`SEEDS=a..b`, default 0..250) that goes pending with traffic
 //! (`ALONE=1`: on the series alone), what the detector and the load see at its first pending
-//! and first firing: the time, the warm-up's start and end, the share of its rise done, the
+//! and first firing: the time, the warm-up's start, end and size (a share of the base), the share of its rise done, the
 //! hours since it began, the analysis's growth start (`0` marks a rise from the first floor
 //! point's hour), its rate as %/h of the baseline, the rise since the growth start over the
 //! baseline, the time to limit, the headroom (limit over baseline), the load's mean over the
@@ -9,7 +9,8 @@
 //! `TAGS=1` adds the warm-up tests' probe tags of that evaluation (feature `probe`: the shape
 //! tests' verdicts, the urgency, `warmup_bound`'s thirds' rates in %/h of the baseline, their
 //! pace q, the rise so far, the projected rest and the bound). A last line counts the seeds
-//! that fired. `SET=key=value,...` overrides options.
+//! that fired, and those whose post-collection floor comes within 3 % of the memory limit
+//! (the generator's limit ignores the warm-up), with how many of them fired. `SET=key=value,...` overrides options.
 use leaksense_bench::held::update_tagged;
 use leaksense_bench::{config, fed_rates, overrides_from_env};
 use leaksense_core::detect::scenarios::{START_MS, Situation, generate};
@@ -24,10 +25,10 @@ fn main() {
     let tags = std::env::var_os("TAGS").is_some();
     probe::enable();
     println!(
-        "| seed | event | h | wu start h | wu end h | done | h in | growth start h | rate %/h | rise/base | ttl h | limit/base | load 2nd/1st half | true rate %/h |"
+        "| seed | event | h | wu start h | wu end h | wu size | done | h in | growth start h | rate %/h | rise/base | ttl h | limit/base | load 2nd/1st half | true rate %/h |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-    let mut fired = 0;
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let (mut fired, mut at_limit, mut at_limit_fired) = (0, Vec::new(), 0);
     for seed in a..b {
         let s = generate(Situation::CacheWarmup, seed, 15);
         let [start, dur, amp, tau] = s.warmup.expect("a warm-up");
@@ -61,10 +62,11 @@ fn main() {
             let rise = an.rate_per_sec.unwrap_or(0.0) * (e.ts_ms - gs) as f64 / 1000.0 / bl;
             let true_rate = (g(t + 60.0) - g(t - 60.0)) / 120.0 * 3600.0 * 100.0;
             println!(
-                "| {seed} | {first} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.3} | {} | {} | {:.2} | {:.1} |",
+                "| {seed} | {first} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.3} | {} | {} | {:.2} | {:.1} |",
                 t / 3600.0,
                 start / 3600.0,
                 (start + dur) / 3600.0,
+                amp,
                 g(t) / amp,
                 (t - start) / 3600.0,
                 secs(gs) / 3600.0,
@@ -84,6 +86,18 @@ fn main() {
                 println!("    {keep:?}");
             }
         }
+        // The detector's post-collection floor within 3 % of the limit: the warm-up took the
+        // live heap there.
+        let reaches = s
+            .limit
+            .is_some_and(|l| d.floor().iter().any(|p| p.value >= 0.97 * l));
+        if reaches {
+            at_limit.push(seed);
+            at_limit_fired += usize::from(fire);
+        }
     }
-    println!("fired: {fired} of {}", b - a);
+    println!(
+        "fired: {fired} of {}; reaching the limit: {at_limit:?} ({at_limit_fired} of them fired)",
+        b - a
+    );
 }
