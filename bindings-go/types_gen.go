@@ -428,6 +428,14 @@ type AnalyzeOptions struct {
 	// least this share of its range over the segment (a leak whose floor also follows the load
 	// slows with it). 0 turns it off.
 	WarmupLoadDecel *float64 `json:"warmup_load_decel,omitempty"`
+	// Where `warmup_bound` runs (it is not 0): a rise that has not slowed from its first
+	// third to its newest, but whose middle third climbed faster than its first and its
+	// newest third at most 0.7 times as fast as the middle (a warm-up whose segment began in
+	// the flat spell before it), is a warm-up when its rise so far, plus what a geometric
+	// slowdown at the middle-to-newest pace would still add, stays below this share of the
+	// baseline. 0 (the default) turns it off: on training seeds it removes cache warm-up
+	// alarms at a cost in leaks (docs/design/detector.md section 74).
+	WarmupPeakBound *float64 `json:"warmup_peak_bound,omitempty"`
 	// Time after start or restart during which no leak is declared (warm-up).
 	WarmupSecs *float64 `json:"warmup_secs,omitempty"`
 	// Where `warmup_bound` runs (it is not 0): its bound for a rise with no flat baseline
@@ -878,6 +886,14 @@ type DetectorOptions struct {
 	// least this share of its range over the segment (a leak whose floor also follows the load
 	// slows with it). 0 turns it off.
 	WarmupLoadDecel *float64 `json:"warmup_load_decel,omitempty"`
+	// Where `warmup_bound` runs (it is not 0): a rise that has not slowed from its first
+	// third to its newest, but whose middle third climbed faster than its first and its
+	// newest third at most 0.7 times as fast as the middle (a warm-up whose segment began in
+	// the flat spell before it), is a warm-up when its rise so far, plus what a geometric
+	// slowdown at the middle-to-newest pace would still add, stays below this share of the
+	// baseline. 0 (the default) turns it off: on training seeds it removes cache warm-up
+	// alarms at a cost in leaks (docs/design/detector.md section 74).
+	WarmupPeakBound *float64 `json:"warmup_peak_bound,omitempty"`
 	// Time after start or restart during which no leak is declared (warm-up).
 	WarmupSecs *float64 `json:"warmup_secs,omitempty"`
 	// Where `warmup_bound` runs (it is not 0): its bound for a rise with no flat baseline

@@ -8,7 +8,7 @@
 //! `SET=key=value,...` overrides options.
 use leaksense_bench::unseen::{Shape, generate};
 use leaksense_bench::{fed_rates, feed_traffic};
-use leaksense_core::detect::{AlertState, Detector};
+use leaksense_core::detect::Detector;
 
 fn main() {
     let shape_name = std::env::var("SHAPE").unwrap_or_else(|_| "sigmoid_warmup".into());
@@ -39,19 +39,7 @@ fn main() {
         };
         let t0 = s.samples[0].ts_ms;
         let secs = |ts: i64| (ts - t0) as f64 / 1000.0;
-        let load_ratio = |from: i64, to: i64| {
-            let m = from + (to - from) / 2;
-            let mean = |lo: i64, hi: i64| {
-                let v: Vec<f64> = s
-                    .traffic
-                    .iter()
-                    .filter(|r| r.ts_ms >= lo && r.ts_ms < hi)
-                    .map(|r| r.value)
-                    .collect();
-                v.iter().sum::<f64>() / v.len().max(1) as f64
-            };
-            mean(m, to) / mean(from, m)
-        };
+        let load_ratio = |from: i64, to: i64| leaksense_bench::load_ratio(&s.traffic, from, to);
         let mut d = Detector::new(leaksense_bench::unseen_config(&s, &overrides)).unwrap();
         let mut rates = fed_rates(&s.traffic, traffic);
         let (mut pend, mut fire) = (false, false);
@@ -60,16 +48,8 @@ fn main() {
             let Some(e) = d.update(*p).unwrap() else {
                 continue;
             };
-            let first = match e.to {
-                AlertState::Pending if !pend => {
-                    pend = true;
-                    "pending"
-                }
-                AlertState::Firing if !fire => {
-                    fire = true;
-                    "firing"
-                }
-                _ => continue,
+            let Some(first) = leaksense_bench::first_transition(e.to, &mut pend, &mut fire) else {
+                continue;
             };
             let an = d.analysis();
             let t = secs(e.ts_ms);

@@ -86,6 +86,37 @@ pub fn fed_rates(traffic: &[Sample], on: bool) -> Peekable<std::slice::Iter<'_, 
     (if on { traffic } else { &[] }).iter().peekable()
 }
 
+/// The mean request rate over the newer half of `from..to` (unix ms) over the older half's:
+/// how the load moved over a rise (the warm-up tallies).
+pub fn load_ratio(traffic: &[Sample], from: i64, to: i64) -> f64 {
+    let m = from + (to - from) / 2;
+    let mean = |lo: i64, hi: i64| {
+        let v: Vec<f64> = traffic
+            .iter()
+            .filter(|r| r.ts_ms >= lo && r.ts_ms < hi)
+            .map(|r| r.value)
+            .collect();
+        v.iter().sum::<f64>() / v.len().max(1) as f64
+    };
+    mean(m, to) / mean(from, m)
+}
+
+/// Names an alert event that is the series' first pending (`pend`) or first firing (`fire`),
+/// marking it seen; `None` for any other event (the warm-up tallies).
+pub fn first_transition(to: AlertState, pend: &mut bool, fire: &mut bool) -> Option<&'static str> {
+    match to {
+        AlertState::Pending if !*pend => {
+            *pend = true;
+            Some("pending")
+        }
+        AlertState::Firing if !*fire => {
+            *fire = true;
+            Some("firing")
+        }
+        _ => None,
+    }
+}
+
 /// Feeds `d` the request rates of `rates` due by `ts_ms` (at or before it): the step before
 /// each memory sample of a replay with traffic.
 pub fn feed_traffic<'a>(

@@ -591,6 +591,16 @@ export interface AnalyzeOptions {
    */
   warmup_load_decel?: number;
   /**
+   * Where `warmup_bound` runs (it is not 0): a rise that has not slowed from its first
+   * third to its newest, but whose middle third climbed faster than its first and its
+   * newest third at most 0.7 times as fast as the middle (a warm-up whose segment began in
+   * the flat spell before it), is a warm-up when its rise so far, plus what a geometric
+   * slowdown at the middle-to-newest pace would still add, stays below this share of the
+   * baseline. 0 (the default) turns it off: on training seeds it removes cache warm-up
+   * alarms at a cost in leaks (docs/design/detector.md section 74).
+   */
+  warmup_peak_bound?: number;
+  /**
    * Time after start or restart during which no leak is declared (warm-up).
    */
   warmup_secs?: number;
@@ -1238,6 +1248,16 @@ export interface DetectorOptions {
    * slows with it). 0 turns it off.
    */
   warmup_load_decel?: number;
+  /**
+   * Where `warmup_bound` runs (it is not 0): a rise that has not slowed from its first
+   * third to its newest, but whose middle third climbed faster than its first and its
+   * newest third at most 0.7 times as fast as the middle (a warm-up whose segment began in
+   * the flat spell before it), is a warm-up when its rise so far, plus what a geometric
+   * slowdown at the middle-to-newest pace would still add, stays below this share of the
+   * baseline. 0 (the default) turns it off: on training seeds it removes cache warm-up
+   * alarms at a cost in leaks (docs/design/detector.md section 74).
+   */
+  warmup_peak_bound?: number;
   /**
    * Time after start or restart during which no leak is declared (warm-up).
    */

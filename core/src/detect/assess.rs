@@ -1071,10 +1071,13 @@ fn judge(
     let step_test = !(urgent && cfg.urgent_step);
     let mut shaped = continues && shaped_like_a_leak(blocks, decel, step_test, slopes);
     probe!(
-        "shape cont {} shaped {} urgent {}",
+        "shape cont {} shaped {} urgent {} decel {:?} hinge {} slowed {}",
         continues,
         shaped,
-        urgent
+        urgent,
+        decel,
+        s.hinge.index,
+        decel.is_some() && s.hinge.index > 0 && s.loads.is_some() && s.load_decelerated()
     );
     if continues && !shaped && slowed_with_load() {
         shaped = shaped_like_a_leak(blocks, None, step_test, slopes);
@@ -1495,13 +1498,17 @@ fn shaped_like_a_leak(
 /// scrapes.
 const URGENT_BOUND_INTERVAL_MS: f64 = 30_000.0;
 
+/// `warmup_peak_bound`'s largest newest-to-middle third rate ratio (section 74).
+const PEAK_PACE: f64 = 0.7;
+
 /// `warmup_bound`: whether a rise that decelerates from its first third to its newest ends, at
 /// a geometric slowdown at that pace, below `warmup_bound` of the baseline (a cache's size is
 /// bounded). The ratio q of the thirds' rates spans two thirds, so each third rises q = √ratio
 /// times the one before, and what is left after the newest third is its rise × q / (1 − q).
 /// A rise with no flat baseline before it (it began with the window: a warm-up starts with the
 /// process), for its first `warmup_start_secs`, is bounded by `warmup_start_bound` where that
-/// is larger (only where `warmup_bound` runs).
+/// is larger (only where `warmup_bound` runs). With `warmup_peak_bound`, a rise whose middle
+/// third is its fastest is projected from the middle to the newest third, below that bound.
 fn bounded_warmup(s: &Segment, blocks: &[(f64, f64)], bound: f64, slopes: &mut Vec<i64>) -> bool {
     let cfg = s.cfg;
     let bound = if s.hinge.index == 0 && bound > 0.0 && s.dur_secs <= cfg.warmup_start_secs {
@@ -1520,12 +1527,49 @@ fn bounded_warmup(s: &Segment, blocks: &[(f64, f64)], bound: f64, slopes: &mut V
     ) else {
         return false;
     };
+    // `warmup_peak_bound`: a rise that has not slowed since its first third (the hinge put
+    // before the warm-up began, its first third flat) but whose newest third climbs at most
+    // `PEAK_PACE` times its middle third's rate, from a middle third faster than the first:
+    // the same projection at the middle-to-newest pace (one third apart, so q is the ratio).
+    let peak = cfg.warmup_peak_bound;
+    if peak > 0.0 && newest >= first {
+        let mid = sen_blocks(&blocks[third..nb - third], None, slopes).0;
+        if let Some(mid) = mid
+            && mid > first
+            && newest > 0.0
+            && newest <= PEAK_PACE * mid
+        {
+            let q = newest / mid;
+            let last = newest * (blocks[nb - 1].0 - blocks[nb - third].0);
+            let so_far = blocks[nb - 1].1 - blocks[0].1;
+            probe!(
+                "peak q {:.2} sofar {:.3} rest {:.3}",
+                q,
+                so_far / s.baseline,
+                last * q / (1.0 - q) / s.baseline
+            );
+            return so_far + last * q / (1.0 - q) < peak * s.baseline;
+        }
+    }
+    probe!(
+        "bnd nb {} first {:.3} newest {:.3}",
+        nb,
+        first * 3600.0 / s.baseline,
+        newest * 3600.0 / s.baseline
+    );
     if first <= 0.0 || newest >= first {
         return false;
     }
     let q = (newest / first).max(0.0).sqrt();
     let last = newest * (blocks[nb - 1].0 - blocks[nb - third].0);
     let so_far = blocks[nb - 1].1 - blocks[0].1;
+    probe!(
+        "bnd q {:.2} sofar {:.3} rest {:.3} bound {:.2}",
+        q,
+        so_far / s.baseline,
+        last * q / (1.0 - q) / s.baseline,
+        bound
+    );
     so_far + last * q / (1.0 - q) < bound * s.baseline
 }
 

@@ -575,6 +575,22 @@ fn a_warm_up_since_the_start_is_held_under_a_looser_bound() {
 }
 
 #[test]
+fn a_warm_up_whose_middle_third_is_fastest_is_held_under_the_peak_bound() {
+    // `cache_warmup` 54 and 113 (training, with traffic): the hinge sits 0.1-0.3 h before the
+    // warm-up began, so the first third of the rise is flat and `warmup_bound` sees no
+    // deceleration; it fired 0.8-1.1 h in. With `warmup_peak_bound` (off by default) the
+    // middle third is the fastest, the newest climbs at most 0.7 times as fast, and the
+    // projected total stays below a fifth of the baseline: held (section 74).
+    for seed in [54, 113] {
+        let sc = generate(Situation::CacheWarmup, seed, 15);
+        let off = events(&sc, true, |_| {});
+        assert!(fired(&off, START_MS).is_some(), "seed {seed}");
+        let on = events(&sc, true, |c| c.warmup_peak_bound = 0.2);
+        assert_eq!(fired(&on, START_MS), None, "seed {seed}");
+    }
+}
+
+#[test]
 fn a_monday_as_busy_as_the_weekdays_before_the_weekend_is_not_a_leak_alone() {
     // Training seeds 1 and 2 of `week_swing` on the series alone: Monday's floor stands above
     // a quiet Sunday's, and the judgement against yesterday fired on Monday (15.6 h, 19.8 h

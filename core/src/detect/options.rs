@@ -422,6 +422,14 @@ pub struct DetectorConfig {
     /// this share of the baseline (`warmup_start_bound` where that is larger, for its first
     /// `warmup_start_secs`). 0 turns it off.
     pub urgent_warmup_bound: f64,
+    /// Where `warmup_bound` runs (it is not 0): a rise that has not slowed from its first
+    /// third to its newest, but whose middle third climbed faster than its first and its
+    /// newest third at most 0.7 times as fast as the middle (a warm-up whose segment began in
+    /// the flat spell before it), is a warm-up when its rise so far, plus what a geometric
+    /// slowdown at the middle-to-newest pace would still add, stays below this share of the
+    /// baseline. 0 (the default) turns it off: on training seeds it removes cache warm-up
+    /// alarms at a cost in leaks (docs/design/detector.md section 74).
+    pub warmup_peak_bound: f64,
     /// With traffic known and `traffic_warmup`: the deceleration test that only traffic adds
     /// (a rise after a flat baseline) is skipped where the load's own curve decelerated over
     /// the rise: its rise over the segment's newer half falls short of its older half's by at
@@ -510,6 +518,7 @@ impl Default for DetectorConfig {
             warmup_start_bound: 0.4,
             warmup_start_secs: 4.0 * 3600.0,
             urgent_warmup_bound: 0.2,
+            warmup_peak_bound: 0.0,
             warmup_load_decel: 1.0,
             day_hold_secs: 12.0 * 3600.0,
         }
@@ -715,6 +724,7 @@ impl DetectorConfig {
         range("warmup_start_bound", self.warmup_start_bound, 0.0, 10.0)?;
         range("urgent_warmup_bound", self.urgent_warmup_bound, 0.0, 10.0)?;
         range("warmup_start_secs", self.warmup_start_secs, 0.0, 86400.0)?;
+        range("warmup_peak_bound", self.warmup_peak_bound, 0.0, 10.0)?;
         if !(1..=10_000).contains(&self.max_events) {
             return Err(InputError::invalid_option(
                 "max_events",
@@ -732,7 +742,7 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 59] = [
+        let edits: [fn(&mut DetectorConfig); 62] = [
             |c| c.first_collection_restart_urgent = -1.0,
             |c| c.first_collection_restart_urgent = f64::NAN,
             |c| c.slow_fall_dense_secs = -1.0,
@@ -792,6 +802,9 @@ mod tests {
             |c| c.warmup_start_secs = -1.0,
             |c| c.warmup_start_secs = 86401.0,
             |c| c.warmup_start_secs = f64::NAN,
+            |c| c.warmup_peak_bound = -0.1,
+            |c| c.warmup_peak_bound = 11.0,
+            |c| c.warmup_peak_bound = f64::NAN,
         ];
         for edit in edits {
             let mut c = DetectorConfig::default();
@@ -832,6 +845,7 @@ mod tests {
             warmup_start_bound: 0.0,
             warmup_start_secs: 0.0,
             urgent_warmup_bound: 0.0,
+            warmup_peak_bound: 0.0,
             ..DetectorConfig::default()
         };
         assert!(off.validate().is_ok());

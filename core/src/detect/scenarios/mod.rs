@@ -343,6 +343,10 @@ pub struct Scenario {
     /// When the growth of the floor stopped, if it did within the series: the end of a leak
     /// that stops, or of a warm-up (healthy growth whose alert, if any, must resolve).
     pub growth_stop_ms: Option<i64>,
+    /// A cache warm-up's plan ([`Situation::CacheWarmup`]): its start and duration in seconds
+    /// from the series' start, its total rise as a share of the base, and its time scale τ in
+    /// seconds (the floor rises as ln(1 + t/τ)); `None` for the other situations.
+    pub warmup: Option<[f64; 4]>,
     /// When the leak's live data (the noise-free floor, without garbage, spikes or noise)
     /// reaches the limit, the out-of-memory kill a runtime that collects before dying would
     /// suffer; `None` when that is not within the series.

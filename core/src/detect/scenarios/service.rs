@@ -698,6 +698,15 @@ pub(super) fn generate(situation: Situation, seed: u64) -> Scenario {
         leak_rate_per_sec: rate,
         leak_share_per_hour: rate.zip(leak_floor).map(|(r, f)| r * HOUR / f),
         growth_stop_ms: stop.filter(|&s| s < sv.days * DAY).map(at_ms),
+        warmup: match sv.growth {
+            Growth::Warmup {
+                start,
+                dur,
+                amp,
+                tau,
+            } => Some([start, dur, amp, tau]),
+            _ => None,
+        },
         limit_reached_ms,
         step_secs: sv.step as u32,
         samples,
