@@ -1063,8 +1063,9 @@ fn judge(
     // follows it slows too: there the raw floor's deceleration is no warm-up's mark, and neither
     // the test only traffic adds (after a flat baseline) nor the bound on a slowing rise's total
     // (`warmup_bound`) holds it. Looked at only where one of them would hold the rise.
-    let slowed_with_load =
-        || decel.is_some() && s.hinge.index > 0 && s.loads.is_some() && s.load_decelerated();
+    // The load itself decelerated over a rise after a flat baseline (`warmup_load_decel`).
+    let load_slowed = || s.hinge.index > 0 && s.loads.is_some() && s.load_decelerated();
+    let slowed_with_load = || decel.is_some() && load_slowed();
     // An urgent rise (`urgent_step`) is not held by the one-step test: a rise that reaches the
     // limit within `urgent_ttl_ratio` times its age is a danger even if one jump between two
     // levels describes it better than a line (5-min and 1-min points often do).
@@ -1077,7 +1078,7 @@ fn judge(
         urgent,
         decel,
         s.hinge.index,
-        decel.is_some() && s.hinge.index > 0 && s.loads.is_some() && s.load_decelerated()
+        slowed_with_load()
     );
     if continues && !shaped && slowed_with_load() {
         shaped = shaped_like_a_leak(blocks, None, step_test, slopes);
@@ -1096,11 +1097,7 @@ fn judge(
     } else {
         0.0
     };
-    if !shaped
-        || (bound > 0.0
-            && bounded_warmup(s, blocks, bound, slopes)
-            && !(s.hinge.index > 0 && s.loads.is_some() && s.load_decelerated()))
-    {
+    if !shaped || (bound > 0.0 && bounded_warmup(s, blocks, bound, slopes) && !load_slowed()) {
         // The diagnostic tag (`gap_tally`): which warm-up test held a rise that goes on: the
         // deceleration test only the traffic column applies after a flat baseline, the bound
         // on a slowing rise's total, or the tests the series alone applies too.
