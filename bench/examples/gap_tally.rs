@@ -17,8 +17,10 @@
 //! inactive, by reason. `ONLY=count_leak_stops,count_burst_leak` restricts it to those
 //! situations or unseen shapes, `LATE=60` to the leaks alerted at least that many minutes
 //! later with traffic; a second argument (`100..140`) adds the unseen generator's
-//! leaks of those seeds (docs/design/detector.md section 70). A diagnostic for tuning on
-//! training seeds.
+//! leaks of those seeds (docs/design/detector.md section 70). It also counts the traffic
+//! column's reason at the bucket close where the series alone first fires (`pending`: its own
+//! hold begun later; per situation with `AT=1`, per leak in `V=1`; section 76). A diagnostic
+//! for tuning on training seeds.
 
 use leaksense_bench::held::update_tagged;
 use leaksense_bench::unseen::{self, Shape};
@@ -48,7 +50,12 @@ fn first_firing(
     from: i64,
     pending_only: bool,
     mut tally: Option<&mut BTreeMap<(String, &'static str), f64>>,
+    at: Option<(i64, &mut Option<String>)>,
 ) -> Option<i64> {
+    let (at_ms, mut at_key) = match at {
+        Some((t, k)) => (t, Some(k)),
+        None => (i64::MAX, None),
+    };
     probe::enable();
     let mut d = Detector::new(l.cfg.clone()).expect("valid config");
     let mut rates = fed_rates(&l.traffic, traffic);
@@ -130,6 +137,12 @@ fn first_firing(
             (_, Some(r)) => format!("{r:?}"),
             (_, None) => "none".into(),
         };
+        if s.ts_ms >= at_ms
+            && let Some(k) = at_key.as_deref_mut()
+            && k.is_none()
+        {
+            *k = Some(key.clone());
+        }
         *t.entry((key, load_state(&means))).or_default() += l.cfg.bucket_secs / 60.0;
     }
     None
@@ -292,16 +305,26 @@ fn main() {
         return;
     }
     type Tally = BTreeMap<(String, &'static str), f64>;
-    let runs: Vec<Option<(f64, Option<f64>, Tally)>> = par_map(&leaks, |l| {
-        let alone = first_firing(l, false, l.start_ms, false, None)?;
+    type Run = (f64, Option<f64>, Tally, Option<String>);
+    let runs: Vec<Option<Run>> = par_map(&leaks, |l| {
+        let alone = first_firing(l, false, l.start_ms, false, None, None)?;
         // From the series alone's first pending (its condition met) before that firing.
-        let alone_pending = first_firing(l, false, l.start_ms, true, None)?.min(alone);
+        let alone_pending = first_firing(l, false, l.start_ms, true, None, None)?.min(alone);
         let mut t = Tally::new();
-        let with = first_firing(l, true, alone_pending, false, Some(&mut t));
+        let mut at_key = None;
+        let with = first_firing(
+            l,
+            true,
+            alone_pending,
+            false,
+            Some(&mut t),
+            Some((alone, &mut at_key)),
+        );
         Some((
             (alone - l.start_ms) as f64 / 6e4,
             with.map(|w| (w - l.start_ms) as f64 / 6e4),
             t,
+            at_key,
         ))
     });
     let verbose = std::env::var_os("V").is_some();
@@ -311,9 +334,13 @@ fn main() {
         .unwrap_or(0.0);
     let mut per_sit: BTreeMap<(bool, &str), (usize, f64, Tally)> = BTreeMap::new();
     let mut total = Tally::new();
+    let mut at_fire: BTreeMap<&str, BTreeMap<String, usize>> = BTreeMap::new();
+    let mut at_all: BTreeMap<String, usize> = BTreeMap::new();
     let mut n = 0;
     for (l, r) in leaks.iter().zip(&runs) {
-        let Some((alone, with, t)) = r else { continue };
+        let Some((alone, with, t, at_key)) = r else {
+            continue;
+        };
         // The traffic column's first firing is at or after the series alone's by construction:
         // count the leaks it fires on later (or never).
         let late = with.map_or(f64::INFINITY, |w| w - alone);
@@ -328,13 +355,23 @@ fn main() {
                 .map(|((k, s), v)| format!("{k}/{s} {v:.0}"))
                 .collect();
             println!(
-                "{} {}: alone {alone:.0} min, traffic {:?}: {}",
+                "{} {}: alone {alone:.0} min, traffic {:?}, at alone's firing {}: {}",
                 l.name,
                 l.seed,
                 with.map(|w| w.round()),
+                at_key.as_deref().unwrap_or("firing or stopped"),
                 top.join(", ")
             );
         }
+        // The traffic column's reason at the series alone's first firing (`firing` if it fired
+        // in the same bucket; the key after the growth's stop is not counted).
+        let at = at_key.clone().unwrap_or_else(|| "firing or stopped".into());
+        *at_fire
+            .entry(l.name)
+            .or_default()
+            .entry(at.clone())
+            .or_default() += 1;
+        *at_all.entry(at).or_default() += 1;
         let e = per_sit.entry((!l.legacy, l.name)).or_default();
         e.0 += 1;
         e.1 += late.min(24.0 * 60.0);
@@ -376,6 +413,21 @@ fn main() {
         show(&legacy)
     );
     println!("all ({n} leaks later with traffic): {}", show(&total));
+    // At the series alone's first firing (`AT=1` prints it per situation too).
+    let fmt_at = |m: &BTreeMap<String, usize>| {
+        let mut v: Vec<(&String, &usize)> = m.iter().collect();
+        v.sort_by(|a, b| b.1.cmp(a.1));
+        v.iter()
+            .map(|(k, c)| format!("{k} {c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if std::env::var_os("AT").is_some() {
+        for (name, m) in &at_fire {
+            println!("at the series alone's firing, {name}: {}", fmt_at(m));
+        }
+    }
+    println!("at the series alone's firing, all: {}", fmt_at(&at_all));
     // By category and load state.
     let mut cats: BTreeMap<&str, BTreeMap<&str, f64>> = BTreeMap::new();
     for ((k, s), v) in &total {
