@@ -209,6 +209,14 @@ type AnalyzeOptions struct {
 	// took it for collections). 0 (the default) turns it off; 20 is the setting measured in
 	// docs/design/detector.md section 68, off for what it costs a leak that begins early.
 	SlowFallDenseSecs *float64 `json:"slow_fall_dense_secs,omitempty"`
+	// A lone slow collection (none recognised after it yet) widens the floor's window to
+	// reach back to it for at most this long, unless a sample-to-sample fall of half its own
+	// came since (a GC whose later collections were not recognised as slow): a deploy's or a
+	// reload's fall read as a slow collection otherwise held the floor at its trough for up to
+	// 8 h while the heap refilled, and the floor then caught up in one step hours later, which
+	// alarmed. Default 4 h (a slow GC's period is 1–4 h); 0 keeps the window until a second
+	// collection (at most 8 h).
+	SlowLoneSecs *float64 `json:"slow_lone_secs,omitempty"`
 	// A slow collection (a fall to a new low after a long build-up) is recognised only if,
 	// since the heap was last near the level it fell to, no rise between bucket minima was
 	// this share of the fall or more. A spike lasting several samples of a series scraped
@@ -670,6 +678,14 @@ type DetectorOptions struct {
 	// took it for collections). 0 (the default) turns it off; 20 is the setting measured in
 	// docs/design/detector.md section 68, off for what it costs a leak that begins early.
 	SlowFallDenseSecs *float64 `json:"slow_fall_dense_secs,omitempty"`
+	// A lone slow collection (none recognised after it yet) widens the floor's window to
+	// reach back to it for at most this long, unless a sample-to-sample fall of half its own
+	// came since (a GC whose later collections were not recognised as slow): a deploy's or a
+	// reload's fall read as a slow collection otherwise held the floor at its trough for up to
+	// 8 h while the heap refilled, and the floor then caught up in one step hours later, which
+	// alarmed. Default 4 h (a slow GC's period is 1–4 h); 0 keeps the window until a second
+	// collection (at most 8 h).
+	SlowLoneSecs *float64 `json:"slow_lone_secs,omitempty"`
 	// A slow collection (a fall to a new low after a long build-up) is recognised only if,
 	// since the heap was last near the level it fell to, no rise between bucket minima was
 	// this share of the fall or more. A spike lasting several samples of a series scraped

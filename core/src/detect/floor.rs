@@ -37,6 +37,10 @@ const NO_DROP_SPAN: usize = MIN_SPAN;
 /// Most buckets a floor point spans (its window is 1.5 GC periods, capped here), from the
 /// per-bucket drop counts.
 const MAX_SPAN: usize = 12;
+/// With `slow_lone_secs`: a lone slow collection followed by a sample-to-sample fall of this
+/// share of its own is a GC's (its later collections not recognised as slow), and keeps
+/// reaching back to it.
+const LONE_FALL_SHARE: f64 = 0.5;
 /// Most buckets a floor point spans under a slow GC (a full collection every hour or more, see
 /// [`SLOW_FALL`]): 8 h of 5 min buckets, 1.5 periods of a 5 h GC.
 const SLOW_MAX_SPAN: usize = 96;
@@ -91,6 +95,10 @@ pub(super) struct Floor {
     step_ewma: f64,
     /// Times of the newest slow collections (see [`SLOW_FALL`]).
     slow_gcs: Ring<i64>,
+    /// The newest slow collection's fall, and the largest sample-to-sample fall since it
+    /// (`slow_lone_secs`: a lone collection followed by falls as large is a GC's).
+    slow_fall: f64,
+    fall_since_slow: f64,
     /// The largest sample-to-sample fall into each of the last `slow_lookback` buckets (for
     /// `slow_fall_dense_secs`), and the largest of them, updated at each bucket close so that
     /// a sample costs O(1).
@@ -157,6 +165,8 @@ impl Floor {
             fall_low: f64::INFINITY,
             step_ewma: 0.0,
             slow_gcs: Ring::new(SLOW_EVENTS)?,
+            slow_fall: 0.0,
+            fall_since_slow: 0.0,
             // The last `slow_lookback` buckets' (computed as below).
             falls: Ring::new(
                 ((SLOW_LOOKBACK_SECS / cfg.bucket_secs).ceil() as usize).clamp(1, SLOW_MAX_SPAN),
@@ -394,6 +404,7 @@ impl Floor {
     ) {
         let fall = prev.value - s.value;
         let step = fall.abs();
+        self.fall_since_slow = self.fall_since_slow.max(fall);
         let lowest = self.lookback_low.min(bucket_min);
         // A collection lands below the last bucket or two; a spike's end does not.
         let recent = self.prev_min.min(bucket_min);
@@ -428,6 +439,7 @@ impl Floor {
             #[cfg(feature = "probe")]
             super::probe::tag(&format!("gc slow {:.3}", fall / prev.value));
             self.slow_gcs.push(s.ts_ms);
+            (self.slow_fall, self.fall_since_slow) = (fall, 0.0);
         }
         // Winsorized, so the collections themselves hardly move it.
         self.step_ewma = if self.step_ewma > 0.0 {
@@ -463,19 +475,26 @@ impl Floor {
     /// [`SLOW_PERIOD_SECS`] or more) set the floor's window: the floor is then seen only once
     /// per collection.
     pub(super) fn slow_period(&self) -> bool {
-        self.slow_gcs.len() >= 2 && self.slow_span(self.bucket_ms as f64 / 1000.0) > 0
+        self.slow_gcs.len() >= 2 && self.slow_span(self.bucket_ms as f64 / 1000.0, 0.0) > 0
     }
 
     /// Buckets a floor point must span to reach back past the last slow collection: 1.5 times
     /// the median interval between slow collections when that is long, every bucket since the
-    /// only one seen so far, 0 otherwise.
-    fn slow_span(&self, bucket_secs: f64) -> usize {
+    /// only one seen so far (for at most `lone_secs` after it, when that is positive:
+    /// `slow_lone_secs`), 0 otherwise.
+    fn slow_span(&self, bucket_secs: f64, lone_secs: f64) -> usize {
         let n = self.slow_gcs.len();
         if n == 1 {
             let since = match (self.last, self.slow_gcs.last()) {
                 (Some(l), Some(t)) => l.ts_ms.saturating_sub(t),
                 _ => 0,
             };
+            if lone_secs > 0.0
+                && since as f64 > lone_secs * 1000.0
+                && self.fall_since_slow < LONE_FALL_SHARE * self.slow_fall
+            {
+                return 0;
+            }
             let buckets = usize::try_from(since / self.bucket_ms.max(1)).unwrap_or(usize::MAX);
             return buckets.saturating_add(1).min(SLOW_MAX_SPAN);
         }
@@ -516,6 +535,7 @@ impl Floor {
         self.fall_low = f64::INFINITY;
         self.step_ewma = 0.0;
         self.slow_gcs.clear();
+        (self.slow_fall, self.fall_since_slow) = (0.0, 0.0);
         self.falls.clear();
         self.lookback_fall = 0.0;
         self.collected = false;
@@ -629,7 +649,7 @@ impl Floor {
         } else {
             0
         };
-        let slow = self.slow_span(cfg.bucket_secs);
+        let slow = self.slow_span(cfg.bucket_secs, cfg.slow_lone_secs);
         self.sparse = sparse > MIN_SPAN as f64 && slow == 0;
         let span = span
             .max((sparse as usize).min(MAX_SPAN))

@@ -177,6 +177,14 @@ pub struct DetectorConfig {
     /// took it for collections). 0 (the default) turns it off; 20 is the setting measured in
     /// docs/design/detector.md section 68, off for what it costs a leak that begins early.
     pub slow_fall_dense_secs: f64,
+    /// A lone slow collection (none recognised after it yet) widens the floor's window to
+    /// reach back to it for at most this long, unless a sample-to-sample fall of half its own
+    /// came since (a GC whose later collections were not recognised as slow): a deploy's or a
+    /// reload's fall read as a slow collection otherwise held the floor at its trough for up to
+    /// 8 h while the heap refilled, and the floor then caught up in one step hours later, which
+    /// alarmed. Default 4 h (a slow GC's period is 1–4 h); 0 keeps the window until a second
+    /// collection (at most 8 h).
+    pub slow_lone_secs: f64,
     /// A count that keeps rising through its noise for this long is a leak whatever its size.
     /// 0 (the default) turns it off: on training series it caught 1 more leak of 50 and cost
     /// healthy counts that follow weekly traffic false alarms on the unseen generator.
@@ -478,6 +486,7 @@ impl Default for DetectorConfig {
             drop_fall_secs: 15.0,
             slow_rise_share: 0.65,
             slow_fall_dense_secs: 0.0,
+            slow_lone_secs: 14_400.0,
             count_sustain_secs: 0.0,
             stop_min_secs: 0.0,
             stop_min_load_only: true,
@@ -682,6 +691,7 @@ impl DetectorConfig {
             0.0,
             3600.0,
         )?;
+        range("slow_lone_secs", self.slow_lone_secs, 0.0, WEEK)?;
         range("count_sustain_secs", self.count_sustain_secs, 0.0, WEEK)?;
         range("stop_min_secs", self.stop_min_secs, 0.0, WEEK)?;
         range("stop_burst_hold", self.stop_burst_hold, 0.0, 100.0)?;
@@ -742,11 +752,13 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 62] = [
+        let edits: [fn(&mut DetectorConfig); 64] = [
             |c| c.first_collection_restart_urgent = -1.0,
             |c| c.first_collection_restart_urgent = f64::NAN,
             |c| c.slow_fall_dense_secs = -1.0,
             |c| c.slow_fall_dense_secs = f64::NAN,
+            |c| c.slow_lone_secs = -1.0,
+            |c| c.slow_lone_secs = f64::NAN,
             |c| c.first_collection_lookback_secs = -1.0,
             |c| c.first_collection_lookback_secs = f64::NAN,
             |c| c.first_collection_urgent = -1.0,
