@@ -1217,7 +1217,7 @@ mod tests {
     #[test]
     fn a_deploys_fall_read_as_a_lone_slow_collection_stops_holding_the_floor() {
         // The deploy's fall passes as a slow collection, the only one, so the floor's window
-        // reached back to it: the floor stayed at the deploy's trough for 17 h while the heap
+        // reached back to it: the floor stayed at the deploy's trough for 16 h while the heap
         // refilled, then caught up in one step at 20 h and alarmed, never resolving. With the
         // lone collection's reach bounded (`slow_lone_secs`), the floor follows the refill.
         let samples: Vec<Sample> = DEPLOY_REFILL_203
