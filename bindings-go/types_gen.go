@@ -357,6 +357,14 @@ type AnalyzeOptions struct {
 	// (a rise that will reach the limit soon need not prove it does not slow down as much).
 	// 0 skips the warm-up test for it; `warmup_deceleration` or more: no change.
 	UrgentDeceleration *float64 `json:"urgent_deceleration,omitempty"`
+	// With `urgent_ttl_ratio`, on a series sampled every few minutes (as for
+	// `sparse_urgent_samples`): a pending alert whose condition failed at most this long ago
+	// (one evaluation at 300 s) is credited the time it had been pending when it turns
+	// pending again on a rise that is urgent, so the hold counts across one flicker of a
+	// floor of a few samples a point (on training seeds, 2 more of 132 `sparse_leak`s
+	// alerted with half their time to the limit left in each column, no new false alarm).
+	// 0 turns it off.
+	UrgentPendingGraceSecs *float64 `json:"urgent_pending_grace_secs,omitempty"`
 	// With `urgent_ttl_ratio`: the rise an urgent rise needs over the floor's noise, in
 	// residual sigmas, where `min_rise_sigmas` is more (a rise that will reach the limit soon
 	// need not stand as far out of the noise); `min_rise_sigmas` or more (the default): no
@@ -815,6 +823,14 @@ type DetectorOptions struct {
 	// (a rise that will reach the limit soon need not prove it does not slow down as much).
 	// 0 skips the warm-up test for it; `warmup_deceleration` or more: no change.
 	UrgentDeceleration *float64 `json:"urgent_deceleration,omitempty"`
+	// With `urgent_ttl_ratio`, on a series sampled every few minutes (as for
+	// `sparse_urgent_samples`): a pending alert whose condition failed at most this long ago
+	// (one evaluation at 300 s) is credited the time it had been pending when it turns
+	// pending again on a rise that is urgent, so the hold counts across one flicker of a
+	// floor of a few samples a point (on training seeds, 2 more of 132 `sparse_leak`s
+	// alerted with half their time to the limit left in each column, no new false alarm).
+	// 0 turns it off.
+	UrgentPendingGraceSecs *float64 `json:"urgent_pending_grace_secs,omitempty"`
 	// With `urgent_ttl_ratio`: the rise an urgent rise needs over the floor's noise, in
 	// residual sigmas, where `min_rise_sigmas` is more (a rise that will reach the limit soon
 	// need not stand as far out of the noise); `min_rise_sigmas` or more (the default): no

@@ -496,6 +496,16 @@ export interface AnalyzeOptions {
    */
   urgent_deceleration?: number;
   /**
+   * With `urgent_ttl_ratio`, on a series sampled every few minutes (as for
+   * `sparse_urgent_samples`): a pending alert whose condition failed at most this long ago
+   * (one evaluation at 300 s) is credited the time it had been pending when it turns
+   * pending again on a rise that is urgent, so the hold counts across one flicker of a
+   * floor of a few samples a point (on training seeds, 2 more of 132 `sparse_leak`s
+   * alerted with half their time to the limit left in each column, no new false alarm).
+   * 0 turns it off.
+   */
+  urgent_pending_grace_secs?: number;
+  /**
    * With `urgent_ttl_ratio`: the rise an urgent rise needs over the floor's noise, in
    * residual sigmas, where `min_rise_sigmas` is more (a rise that will reach the limit soon
    * need not stand as far out of the noise); `min_rise_sigmas` or more (the default): no
@@ -1153,6 +1163,16 @@ export interface DetectorOptions {
    * 0 skips the warm-up test for it; `warmup_deceleration` or more: no change.
    */
   urgent_deceleration?: number;
+  /**
+   * With `urgent_ttl_ratio`, on a series sampled every few minutes (as for
+   * `sparse_urgent_samples`): a pending alert whose condition failed at most this long ago
+   * (one evaluation at 300 s) is credited the time it had been pending when it turns
+   * pending again on a rise that is urgent, so the hold counts across one flicker of a
+   * floor of a few samples a point (on training seeds, 2 more of 132 `sparse_leak`s
+   * alerted with half their time to the limit left in each column, no new false alarm).
+   * 0 turns it off.
+   */
+  urgent_pending_grace_secs?: number;
   /**
    * With `urgent_ttl_ratio`: the rise an urgent rise needs over the floor's noise, in
    * residual sigmas, where `min_rise_sigmas` is more (a rise that will reach the limit soon

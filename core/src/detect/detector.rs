@@ -101,6 +101,9 @@ pub struct Detector {
     alert: Alert,
     verdict: Verdict,
     strength: f64,
+    /// The last evaluation's rise turns an inactive alert pending, on a sparse floor, and is
+    /// urgent (`urgent_pending_grace_secs`).
+    urgent_pending: bool,
     /// When the last resolved alert's growth stopped.
     growth_stop_ms: Option<i64>,
     /// The test that judged the last evaluation healthy.
@@ -128,6 +131,7 @@ impl Detector {
             alert: Alert::new(cfg.max_events),
             verdict: Verdict::Insufficient,
             strength: 1.0,
+            urgent_pending: false,
             growth_stop_ms: None,
             held: None,
             restarted_waiting: false,
@@ -356,6 +360,11 @@ impl Detector {
             }
         }
         self.verdict = verdict;
+        self.urgent_pending = cond
+            && self.cfg.urgent_pending_grace_secs > 0.0
+            && self.alert.state() == AlertState::Inactive
+            && self.floor.sparse()
+            && self.urgent_on(self.floor.points(), &e, self.cfg.urgent_ttl_ratio);
         self.strength = e.strength;
         self.held = e.held;
         if firing && !cond {
@@ -459,7 +468,13 @@ impl Detector {
             self.verdict = Verdict::Leak;
         }
         let for_ms = hold_ms(self.cfg.for_secs, self.cfg.min_for_secs, self.strength);
-        let event = self.alert.step(ts_ms, cond, for_ms);
+        // `urgent_pending_grace_secs`: an urgent rise on a sparse floor turning pending again.
+        let grace_ms = if cond && self.urgent_pending {
+            (self.cfg.urgent_pending_grace_secs * 1000.0) as i64
+        } else {
+            0
+        };
+        let event = self.alert.step_with_grace(ts_ms, cond, for_ms, grace_ms);
         if event.is_some_and(|e| e.from == AlertState::Inactive) {
             self.growth_stop_ms = None;
         }
