@@ -128,7 +128,9 @@ type AnalyzeOptions struct {
 	// is taken for a slow collection once 40 min pass without another fall of 3 %, so the
 	// floor holds its trough over the next ramp (the wait has ended, and the GC's period
 	// cannot be known yet). A faster sawtooth or a V8 heap's scavenges fall again within
-	// those 40 min. 0 turns it off (the default: design section 78).
+	// those 40 min. Default 0.17 (early first collections of 16-34 % on training slow GCs;
+	// a 16 % load-driven fall on a daily swing must not count, design section 78); 0 turns
+	// it off.
 	FirstCollectionSlowShare *float64 `json:"first_collection_slow_share,omitempty"`
 	// With `first_collection_secs` and a limit: while no collection has been seen, a rise
 	// whose time to the limit at the rate's lower bound is at most this many times as long as
@@ -597,7 +599,9 @@ type DetectorOptions struct {
 	// is taken for a slow collection once 40 min pass without another fall of 3 %, so the
 	// floor holds its trough over the next ramp (the wait has ended, and the GC's period
 	// cannot be known yet). A faster sawtooth or a V8 heap's scavenges fall again within
-	// those 40 min. 0 turns it off (the default: design section 78).
+	// those 40 min. Default 0.17 (early first collections of 16-34 % on training slow GCs;
+	// a 16 % load-driven fall on a daily swing must not count, design section 78); 0 turns
+	// it off.
 	FirstCollectionSlowShare *float64 `json:"first_collection_slow_share,omitempty"`
 	// With `first_collection_secs` and a limit: while no collection has been seen, a rise
 	// whose time to the limit at the rate's lower bound is at most this many times as long as

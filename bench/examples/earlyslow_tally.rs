@@ -1,12 +1,12 @@
 //! Which series `first_collection_slow_share` (design section 78) acts on: for every training
 //! series of the situations named in `ONLY` (comma-separated; all by default), whether an early
 //! first collection was taken for a slow one (confirmed after a slow period) or cancelled by
-//! another fall, when, and the first firing with and without the option (with traffic;
-//! `ALONE=1`: the series alone). Prints one line per series where the option acted and the
-//! firing moved.
+//! another fall, when, and the first firing at 0 and at `SHARE` (with traffic; `ALONE=1`: the
+//! series alone). Prints one line per series whose first firing moved.
 //!
 //! `cargo run --release -p leaksense-bench --features probe --example earlyslow_tally -- 0..250`
-//! (`SHARE=0.1` the option's value; `SET=field=value,...` overrides options for both runs).
+//! (`SHARE=` the option's value, 0.17 by default; `SET=field=value,...` overrides options for
+//! both runs).
 
 use leaksense_bench::held::update_tagged;
 use leaksense_bench::{config, fed_rates, overrides_from_env, parse_seeds};
@@ -23,12 +23,13 @@ fn main() {
     let share: f64 = std::env::var("SHARE")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(0.1);
+        .unwrap_or(0.17);
     let only: Option<Vec<String>> = std::env::var("ONLY")
         .ok()
         .map(|s| s.split(',').map(str::to_string).collect());
-    let base = overrides_from_env();
+    let mut base = overrides_from_env();
     let mut with = base.clone();
+    base.push(("first_collection_slow_share".into(), serde_json::json!(0.0)));
     with.push((
         "first_collection_slow_share".into(),
         serde_json::json!(share),

@@ -177,7 +177,9 @@ export interface AnalyzeOptions {
    * is taken for a slow collection once 40 min pass without another fall of 3 %, so the
    * floor holds its trough over the next ramp (the wait has ended, and the GC's period
    * cannot be known yet). A faster sawtooth or a V8 heap's scavenges fall again within
-   * those 40 min. 0 turns it off (the default: design section 78).
+   * those 40 min. Default 0.17 (early first collections of 16-34 % on training slow GCs;
+   * a 16 % load-driven fall on a daily swing must not count, design section 78); 0 turns
+   * it off.
    */
   first_collection_slow_share?: number;
   /**
@@ -850,7 +852,9 @@ export interface DetectorOptions {
    * is taken for a slow collection once 40 min pass without another fall of 3 %, so the
    * floor holds its trough over the next ramp (the wait has ended, and the GC's period
    * cannot be known yet). A faster sawtooth or a V8 heap's scavenges fall again within
-   * those 40 min. 0 turns it off (the default: design section 78).
+   * those 40 min. Default 0.17 (early first collections of 16-34 % on training slow GCs;
+   * a 16 % load-driven fall on a daily swing must not count, design section 78); 0 turns
+   * it off.
    */
   first_collection_slow_share?: number;
   /**

@@ -134,7 +134,9 @@ pub struct DetectorConfig {
     /// is taken for a slow collection once 40 min pass without another fall of 3 %, so the
     /// floor holds its trough over the next ramp (the wait has ended, and the GC's period
     /// cannot be known yet). A faster sawtooth or a V8 heap's scavenges fall again within
-    /// those 40 min. 0 turns it off (the default: design section 78).
+    /// those 40 min. Default 0.17 (early first collections of 16-34 % on training slow GCs;
+    /// a 16 % load-driven fall on a daily swing must not count, design section 78); 0 turns
+    /// it off.
     pub first_collection_slow_share: f64,
     /// The feeder calls [`Detector::update_after_full_gc`] after every full collection (the
     /// Node binding, which sees V8's mark-compacts): then only those count as the collection
@@ -478,7 +480,7 @@ impl Default for DetectorConfig {
             first_collection_urgent: 2.0,
             first_collection_restart_urgent: 0.0,
             first_collection_lookback_secs: 600.0,
-            first_collection_slow_share: 0.0,
+            first_collection_slow_share: 0.17,
             reports_full_gcs: false,
             max_events: 32,
             stop_pause_ratio: 1.0,
