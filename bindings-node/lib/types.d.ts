@@ -171,6 +171,18 @@ export interface AnalyzeOptions {
    */
   first_collection_secs?: number;
   /**
+   * On a heap sampled at most 20 s apart: a first collection (the fall that ends the wait
+   * of `first_collection_secs`) that comes before the slow-collection test can look (its
+   * 30 min of buckets since start or restart) and falls by at least this share of the heap
+   * is taken for a slow collection once 40 min pass without another fall of 3 %, so the
+   * floor holds its trough over the next ramp (the wait has ended, and the GC's period
+   * cannot be known yet). A faster sawtooth or a V8 heap's scavenges fall again within
+   * those 40 min. Default 0.17 (early first collections of 16-34 % on training slow GCs;
+   * a 16 % load-driven fall on a daily swing must not count, design section 78); 0 turns
+   * it off.
+   */
+  first_collection_slow_share?: number;
+  /**
    * With `first_collection_secs` and a limit: while no collection has been seen, a rise
    * whose time to the limit at the rate's lower bound is at most this many times as long as
    * the rise has lasted still fires (a heap that will be killed soon need not wait for a
@@ -843,6 +855,18 @@ export interface DetectorOptions {
    * do).
    */
   first_collection_secs?: number;
+  /**
+   * On a heap sampled at most 20 s apart: a first collection (the fall that ends the wait
+   * of `first_collection_secs`) that comes before the slow-collection test can look (its
+   * 30 min of buckets since start or restart) and falls by at least this share of the heap
+   * is taken for a slow collection once 40 min pass without another fall of 3 %, so the
+   * floor holds its trough over the next ramp (the wait has ended, and the GC's period
+   * cannot be known yet). A faster sawtooth or a V8 heap's scavenges fall again within
+   * those 40 min. Default 0.17 (early first collections of 16-34 % on training slow GCs;
+   * a 16 % load-driven fall on a daily swing must not count, design section 78); 0 turns
+   * it off.
+   */
+  first_collection_slow_share?: number;
   /**
    * With `first_collection_secs` and a limit: while no collection has been seen, a rise
    * whose time to the limit at the rate's lower bound is at most this many times as long as

@@ -1089,6 +1089,30 @@ mod tests {
     }
 
     #[test]
+    fn a_slow_gcs_early_first_collection_holds_the_floor_over_the_next_ramp() {
+        use crate::detect::scenarios::{Situation, generate};
+        // Slow GCs (training seeds) whose first collection (19-33 % of the heap) came at
+        // 0.2-0.5 h, before the slow-collection test has its 30 min of buckets: the wait for
+        // a first collection ended, the floor followed the next ramp, and it fired at about
+        // 2 h (healthy, or before the leak). Taken for a slow collection once a slow period
+        // passed without another fall (`first_collection_slow_share`), it holds the floor.
+        for (situation, seed) in [
+            (Situation::SlowGc, 50),
+            (Situation::SlowGc, 202),
+            (Situation::SlowGcLeak, 52),
+            (Situation::SlowGcLeak, 103),
+            (Situation::SlowGcLeak, 124),
+        ] {
+            let sc = generate(situation, seed, 15);
+            let early =
+                |share: f64| fires_before_leak(&sc, |c| c.first_collection_slow_share = share);
+            assert!(early(0.0), "{situation:?} {seed}: fires without the rule");
+            let share = DetectorConfig::default().first_collection_slow_share;
+            assert!(!early(share), "{situation:?} {seed}");
+        }
+    }
+
+    #[test]
     fn a_v8_heaps_scavenges_do_not_end_the_wait_for_a_first_collection() {
         use crate::detect::scenarios::{Situation, generate};
         // Unmarked V8 heaps (a scavenge every 5-60 s over an old generation collected every
