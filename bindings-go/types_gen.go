@@ -122,6 +122,16 @@ type AnalyzeOptions struct {
 	// post-GC values, which never fall like that (the Go and Python monitors' heap presets
 	// do).
 	FirstCollectionSecs *float64 `json:"first_collection_secs,omitempty"`
+	// On a heap sampled at most 20 s apart: a first collection (the fall that ends the wait
+	// of `first_collection_secs`) that comes before the slow-collection test can look (its
+	// 30 min of buckets since start or restart) and falls by at least this share of the heap
+	// is taken for a slow collection once 40 min pass without another fall of 3 %, so the
+	// floor holds its trough over the next ramp (the wait has ended, and the GC's period
+	// cannot be known yet). A faster sawtooth or a V8 heap's scavenges fall again within
+	// those 40 min. Default 0.17 (early first collections of 16-34 % on training slow GCs;
+	// a 16 % load-driven fall on a daily swing must not count, design section 78); 0 turns
+	// it off.
+	FirstCollectionSlowShare *float64 `json:"first_collection_slow_share,omitempty"`
 	// With `first_collection_secs` and a limit: while no collection has been seen, a rise
 	// whose time to the limit at the rate's lower bound is at most this many times as long as
 	// the rise has lasted still fires (a heap that will be killed soon need not wait for a
@@ -365,6 +375,14 @@ type AnalyzeOptions struct {
 	// (a rise that will reach the limit soon need not prove it does not slow down as much).
 	// 0 skips the warm-up test for it; `warmup_deceleration` or more: no change.
 	UrgentDeceleration *float64 `json:"urgent_deceleration,omitempty"`
+	// With `urgent_ttl_ratio`, on a series sampled every few minutes (as for
+	// `sparse_urgent_samples`): a pending alert whose condition failed at most this long ago
+	// (one evaluation at 300 s) is credited the time it had been pending when it turns
+	// pending again on a rise that is urgent, so the hold counts across one flicker of a
+	// floor of a few samples a point (on training seeds, 2 more of 132 `sparse_leak`s
+	// alerted with half their time to the limit left in each column, no new false alarm).
+	// 0 turns it off.
+	UrgentPendingGraceSecs *float64 `json:"urgent_pending_grace_secs,omitempty"`
 	// With `urgent_ttl_ratio`: the rise an urgent rise needs over the floor's noise, in
 	// residual sigmas, where `min_rise_sigmas` is more (a rise that will reach the limit soon
 	// need not stand as far out of the noise); `min_rise_sigmas` or more (the default): no
@@ -591,6 +609,16 @@ type DetectorOptions struct {
 	// post-GC values, which never fall like that (the Go and Python monitors' heap presets
 	// do).
 	FirstCollectionSecs *float64 `json:"first_collection_secs,omitempty"`
+	// On a heap sampled at most 20 s apart: a first collection (the fall that ends the wait
+	// of `first_collection_secs`) that comes before the slow-collection test can look (its
+	// 30 min of buckets since start or restart) and falls by at least this share of the heap
+	// is taken for a slow collection once 40 min pass without another fall of 3 %, so the
+	// floor holds its trough over the next ramp (the wait has ended, and the GC's period
+	// cannot be known yet). A faster sawtooth or a V8 heap's scavenges fall again within
+	// those 40 min. Default 0.17 (early first collections of 16-34 % on training slow GCs;
+	// a 16 % load-driven fall on a daily swing must not count, design section 78); 0 turns
+	// it off.
+	FirstCollectionSlowShare *float64 `json:"first_collection_slow_share,omitempty"`
 	// With `first_collection_secs` and a limit: while no collection has been seen, a rise
 	// whose time to the limit at the rate's lower bound is at most this many times as long as
 	// the rise has lasted still fires (a heap that will be killed soon need not wait for a
@@ -831,6 +859,14 @@ type DetectorOptions struct {
 	// (a rise that will reach the limit soon need not prove it does not slow down as much).
 	// 0 skips the warm-up test for it; `warmup_deceleration` or more: no change.
 	UrgentDeceleration *float64 `json:"urgent_deceleration,omitempty"`
+	// With `urgent_ttl_ratio`, on a series sampled every few minutes (as for
+	// `sparse_urgent_samples`): a pending alert whose condition failed at most this long ago
+	// (one evaluation at 300 s) is credited the time it had been pending when it turns
+	// pending again on a rise that is urgent, so the hold counts across one flicker of a
+	// floor of a few samples a point (on training seeds, 2 more of 132 `sparse_leak`s
+	// alerted with half their time to the limit left in each column, no new false alarm).
+	// 0 turns it off.
+	UrgentPendingGraceSecs *float64 `json:"urgent_pending_grace_secs,omitempty"`
 	// With `urgent_ttl_ratio`: the rise an urgent rise needs over the floor's noise, in
 	// residual sigmas, where `min_rise_sigmas` is more (a rise that will reach the limit soon
 	// need not stand as far out of the noise); `min_rise_sigmas` or more (the default): no

@@ -39,6 +39,8 @@ pub(super) struct Alert {
     active_since_ms: i64,
     events: VecDeque<AlertEvent>,
     max_events: usize,
+    /// The last pending spell that broke off without firing: its start and end.
+    broke: (i64, i64),
 }
 
 impl Alert {
@@ -49,6 +51,7 @@ impl Alert {
             active_since_ms: 0,
             events: VecDeque::with_capacity(max_events),
             max_events,
+            broke: (0, i64::MIN),
         }
     }
 
@@ -69,7 +72,21 @@ impl Alert {
 
     /// One evaluation at `ts_ms`: whether the condition holds, and how long it must hold
     /// before pending turns to firing.
+    #[cfg(test)]
     pub(super) fn step(&mut self, ts_ms: i64, cond: bool, for_ms: i64) -> Option<AlertEvent> {
+        self.step_with_grace(ts_ms, cond, for_ms, 0)
+    }
+
+    /// [`Alert::step`], where an alert that turns pending at most `grace_ms` after a pending
+    /// spell broke off is credited that spell's time: its hold counts from that much earlier
+    /// (`urgent_pending_grace_secs`; 0 is `step`).
+    pub(super) fn step_with_grace(
+        &mut self,
+        ts_ms: i64,
+        cond: bool,
+        for_ms: i64,
+        grace_ms: i64,
+    ) -> Option<AlertEvent> {
         let next = match (self.state, cond) {
             (_, false) => AlertState::Inactive,
             (AlertState::Inactive, true) if for_ms == 0 => AlertState::Firing,
@@ -81,6 +98,12 @@ impl Alert {
         };
         if self.state == AlertState::Inactive && next != AlertState::Inactive {
             self.active_since_ms = ts_ms;
+            if grace_ms > 0 && ts_ms.saturating_sub(self.broke.1) <= grace_ms {
+                self.active_since_ms = ts_ms.saturating_sub(self.broke.1 - self.broke.0);
+            }
+        }
+        if self.state == AlertState::Pending && next == AlertState::Inactive {
+            self.broke = (self.active_since_ms, ts_ms);
         }
         self.transition(ts_ms, next)
     }
@@ -139,6 +162,38 @@ mod tests {
             kinds(&a)[..3],
             [(Inactive, Pending), (Pending, Firing), (Firing, Inactive)]
         );
+    }
+
+    #[test]
+    fn a_pending_spell_that_broke_off_within_the_grace_is_credited() {
+        use AlertState::*;
+        let mut a = Alert::new(16);
+        a.step_with_grace(0, true, 1000, 300);
+        a.step_with_grace(600, false, 1000, 300);
+        // Pending again 300 ms after the break: 600 ms already held, fires 400 ms later.
+        assert_eq!(
+            a.step_with_grace(900, true, 1000, 300).map(|e| e.to),
+            Some(Pending)
+        );
+        assert_eq!(a.active_since_ms(), 300);
+        assert_eq!(
+            a.step_with_grace(1300, true, 1000, 300).map(|e| e.to),
+            Some(Firing)
+        );
+        // Without a grace, or after a longer break, the hold starts over.
+        let mut b = Alert::new(16);
+        b.step_with_grace(0, true, 1000, 300);
+        b.step_with_grace(600, false, 1000, 300);
+        b.step_with_grace(1000, true, 1000, 300);
+        assert_eq!(b.active_since_ms(), 1000);
+        assert_eq!(b.step_with_grace(1300, true, 1000, 300), None);
+        let mut c = Alert::new(16);
+        c.step(0, true, 1000);
+        c.step(600, false, 1000);
+        c.step(900, true, 1000);
+        assert_eq!(c.active_since_ms(), 900);
+        assert_eq!(kinds(&c).len(), 3);
+        assert_eq!(c.state(), Pending);
     }
 
     #[test]

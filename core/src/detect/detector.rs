@@ -101,6 +101,9 @@ pub struct Detector {
     alert: Alert,
     verdict: Verdict,
     strength: f64,
+    /// The last evaluation's rise turns an inactive alert pending, on a sparse floor, and is
+    /// urgent (`urgent_pending_grace_secs`).
+    urgent_pending: bool,
     /// When the last resolved alert's growth stopped.
     growth_stop_ms: Option<i64>,
     /// The test that judged the last evaluation healthy.
@@ -128,6 +131,7 @@ impl Detector {
             alert: Alert::new(cfg.max_events),
             verdict: Verdict::Insufficient,
             strength: 1.0,
+            urgent_pending: false,
             growth_stop_ms: None,
             held: None,
             restarted_waiting: false,
@@ -356,6 +360,11 @@ impl Detector {
             }
         }
         self.verdict = verdict;
+        self.urgent_pending = cond
+            && self.cfg.urgent_pending_grace_secs > 0.0
+            && self.alert.state() == AlertState::Inactive
+            && self.floor.sparse()
+            && self.urgent_on(self.floor.points(), &e, self.cfg.urgent_ttl_ratio);
         self.strength = e.strength;
         self.held = e.held;
         if firing && !cond {
@@ -459,7 +468,13 @@ impl Detector {
             self.verdict = Verdict::Leak;
         }
         let for_ms = hold_ms(self.cfg.for_secs, self.cfg.min_for_secs, self.strength);
-        let event = self.alert.step(ts_ms, cond, for_ms);
+        // `urgent_pending_grace_secs`: an urgent rise on a sparse floor turning pending again.
+        let grace_ms = if cond && self.urgent_pending {
+            (self.cfg.urgent_pending_grace_secs * 1000.0) as i64
+        } else {
+            0
+        };
+        let event = self.alert.step_with_grace(ts_ms, cond, for_ms, grace_ms);
         if event.is_some_and(|e| e.from == AlertState::Inactive) {
             self.growth_stop_ms = None;
         }
@@ -1258,6 +1273,30 @@ mod tests {
             assert!(fires(plain), "seed {seed}: the plain bypass fires");
             let default = DetectorConfig::default().first_collection_restart_urgent;
             assert!(!fires(default), "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn a_slow_gcs_early_first_collection_holds_the_floor_over_the_next_ramp() {
+        use crate::detect::scenarios::{Situation, generate};
+        // Slow GCs (training seeds) whose first collection (19-33 % of the heap) came at
+        // 0.2-0.5 h, before the slow-collection test has its 30 min of buckets: the wait for
+        // a first collection ended, the floor followed the next ramp, and it fired at about
+        // 2 h (healthy, or before the leak). Taken for a slow collection once a slow period
+        // passed without another fall (`first_collection_slow_share`), it holds the floor.
+        for (situation, seed) in [
+            (Situation::SlowGc, 50),
+            (Situation::SlowGc, 202),
+            (Situation::SlowGcLeak, 52),
+            (Situation::SlowGcLeak, 103),
+            (Situation::SlowGcLeak, 124),
+        ] {
+            let sc = generate(situation, seed, 15);
+            let early =
+                |share: f64| fires_before_leak(&sc, |c| c.first_collection_slow_share = share);
+            assert!(early(0.0), "{situation:?} {seed}: fires without the rule");
+            let share = DetectorConfig::default().first_collection_slow_share;
+            assert!(!early(share), "{situation:?} {seed}");
         }
     }
 

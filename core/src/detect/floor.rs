@@ -69,6 +69,10 @@ const SLOW_EVENTS: usize = 6;
 /// Shortest median interval between slow collections that sets the floor's span: below it the
 /// per-bucket drop counts see the period.
 const SLOW_PERIOD_SECS: f64 = 2400.0;
+/// With `first_collection_slow_share`: the longest usual interval between samples at which an
+/// early first collection may be taken for a slow one (a slow GC's ramp is seen sample by
+/// sample; 60-s and 5-min series' falls are too coarse to tell).
+const EARLY_SLOW_INTERVAL_MS: f64 = 20_000.0;
 /// A collection's share of the heap for `first_collection_secs`: a fall by this share of it,
 /// landing below the last bucket (a spike's end does not).
 const COLLECTED_SHARE: f64 = 0.03;
@@ -107,6 +111,9 @@ pub(super) struct Floor {
     /// Whether the heap has fallen by a collection's share since start or restart (see
     /// [`COLLECTED_SHARE`]), or the runtime reported a full collection.
     collected: bool,
+    /// The time of a first collection `first_collection_slow_share` may take for a slow one,
+    /// until a slow period without another fall confirms it or such a fall cancels it.
+    early_slow: Option<i64>,
     /// The heap right after the last full collection the runtime reported
     /// ([`Floor::mark_full_gc`]): no floor point sits above it.
     anchor: Option<f64>,
@@ -173,6 +180,7 @@ impl Floor {
             )?,
             lookback_fall: 0.0,
             collected: false,
+            early_slow: None,
             anchor: None,
             slow_lookback: {
                 let n = (SLOW_LOOKBACK_SECS / cfg.bucket_secs).ceil();
@@ -418,7 +426,39 @@ impl Floor {
         if collects && !self.collected {
             super::probe::tag(&format!("gc collected {:.3}", fall / prev.value));
         }
+        // `first_collection_slow_share`: a large first collection on a densely sampled heap,
+        // too early for the slow-collection test below, is a candidate slow collection.
+        let early = collects
+            && !self.collected
+            && cfg.first_collection_slow_share > 0.0
+            && cfg.kind == SeriesKind::Heap
+            && self.slow_lookback > 0
+            && self.mins.len() < self.slow_lookback
+            && self.interval_ms <= EARLY_SLOW_INTERVAL_MS
+            && fall >= cfg.first_collection_slow_share * prev.value;
         self.collected |= collects;
+        if early {
+            #[cfg(feature = "probe")]
+            super::probe::tag(&format!("gc early candidate {:.3}", fall / prev.value));
+            self.early_slow = Some(s.ts_ms);
+        } else if let Some(t) = self.early_slow {
+            let since = s.ts_ms.saturating_sub(t);
+            if since >= self.bucket_ms && fall >= COLLECTED_SHARE * prev.value {
+                // Another fall within a slow period: a faster sawtooth (or a V8 heap's
+                // scavenges), not a slow GC's ramp.
+                #[cfg(feature = "probe")]
+                super::probe::tag("gc early cancelled");
+                self.early_slow = None;
+            } else if since >= (SLOW_PERIOD_SECS * 1000.0) as i64 {
+                // A slow period without a fall: that collection was a slow one.
+                #[cfg(feature = "probe")]
+                super::probe::tag("gc early slow");
+                self.early_slow = None;
+                if self.slow_gcs.is_empty() {
+                    self.slow_gcs.push(t);
+                }
+            }
+        }
         if cfg.kind == SeriesKind::Heap
             && self.slow_lookback > 0
             && self.mins.len() >= self.slow_lookback
@@ -539,6 +579,7 @@ impl Floor {
         self.falls.clear();
         self.lookback_fall = 0.0;
         self.collected = false;
+        self.early_slow = None;
         self.anchor = None;
         self.prev_max = f64::INFINITY;
         self.prev_min = f64::INFINITY;

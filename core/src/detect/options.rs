@@ -128,6 +128,16 @@ pub struct DetectorConfig {
     /// collection, or a fast sawtooth's trough over a flat floor, lands below it. Default
     /// 10 min; 0 keeps the plain test (below the last bucket or two).
     pub first_collection_lookback_secs: f64,
+    /// On a heap sampled at most 20 s apart: a first collection (the fall that ends the wait
+    /// of `first_collection_secs`) that comes before the slow-collection test can look (its
+    /// 30 min of buckets since start or restart) and falls by at least this share of the heap
+    /// is taken for a slow collection once 40 min pass without another fall of 3 %, so the
+    /// floor holds its trough over the next ramp (the wait has ended, and the GC's period
+    /// cannot be known yet). A faster sawtooth or a V8 heap's scavenges fall again within
+    /// those 40 min. Default 0.17 (early first collections of 16-34 % on training slow GCs;
+    /// a 16 % load-driven fall on a daily swing must not count, design section 78); 0 turns
+    /// it off.
+    pub first_collection_slow_share: f64,
     /// The feeder calls [`Detector::update_after_full_gc`] after every full collection (the
     /// Node binding, which sees V8's mark-compacts): then only those count as the collection
     /// `first_collection_secs` waits for, not a fall in the series (a scavenge's).
@@ -387,6 +397,14 @@ pub struct DetectorConfig {
     /// urgent is a leak (on training seeds, 3 more of 28 `sparse_leak`s alerted with half
     /// their time to the limit left in each column, no new false alarm). 0 turns it off.
     pub sparse_urgent_samples: f64,
+    /// With `urgent_ttl_ratio`, on a series sampled every few minutes (as for
+    /// `sparse_urgent_samples`): a pending alert whose condition failed at most this long ago
+    /// (one evaluation at 300 s) is credited the time it had been pending when it turns
+    /// pending again on a rise that is urgent, so the hold counts across one flicker of a
+    /// floor of a few samples a point (on training seeds, 2 more of 132 `sparse_leak`s
+    /// alerted with half their time to the limit left in each column, no new false alarm).
+    /// 0 turns it off.
+    pub urgent_pending_grace_secs: f64,
     /// With traffic known (or an informative allocation rate), on a sawtooth sampled every
     /// 30 s to 150 s (a 1-min series, whose floor point spans the usual 2 buckets): while no
     /// alert is active, a floor point's window holds at least this many samples (12: 3 buckets
@@ -478,6 +496,7 @@ impl Default for DetectorConfig {
             first_collection_urgent: 2.0,
             first_collection_restart_urgent: 0.0,
             first_collection_lookback_secs: 600.0,
+            first_collection_slow_share: 0.17,
             reports_full_gcs: false,
             max_events: 32,
             stop_pause_ratio: 1.0,
@@ -520,6 +539,7 @@ impl Default for DetectorConfig {
             urgent_rise_sigmas: 3.0,
             urgent_step: true,
             sparse_urgent_samples: 12.0,
+            urgent_pending_grace_secs: 300.0,
             minute_window_samples: 12.0,
             urgent_accel_sigmas: 0.0,
             ttl_accel_sigmas: 3.0,
@@ -680,6 +700,12 @@ impl DetectorConfig {
             0.0,
             WEEK,
         )?;
+        range(
+            "first_collection_slow_share",
+            self.first_collection_slow_share,
+            0.0,
+            1.0,
+        )?;
         range("stop_pause_ratio", self.stop_pause_ratio, 0.0, 100.0)?;
         range("stop_noise_sigmas", self.stop_noise_sigmas, 0.0, 1000.0)?;
         range("sparse_sawtooth_step", self.sparse_sawtooth_step, 0.0, 10.0)?;
@@ -706,6 +732,12 @@ impl DetectorConfig {
             self.sparse_urgent_samples,
             0.0,
             96.0,
+        )?;
+        range(
+            "urgent_pending_grace_secs",
+            self.urgent_pending_grace_secs,
+            0.0,
+            3600.0,
         )?;
         range(
             "minute_window_samples",
@@ -752,7 +784,12 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 64] = [
+        let edits: [fn(&mut DetectorConfig); 69] = [
+            |c| c.urgent_pending_grace_secs = -1.0,
+            |c| c.urgent_pending_grace_secs = f64::NAN,
+            |c| c.urgent_pending_grace_secs = 3601.0,
+            |c| c.first_collection_slow_share = -0.1,
+            |c| c.first_collection_slow_share = f64::NAN,
             |c| c.first_collection_restart_urgent = -1.0,
             |c| c.first_collection_restart_urgent = f64::NAN,
             |c| c.slow_fall_dense_secs = -1.0,
