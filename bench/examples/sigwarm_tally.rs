@@ -5,10 +5,12 @@
 //! rise done, hours since its midpoint for a sigmoid), the analysis's growth start, its rate
 //! as %/h of the baseline, the rise since the growth start over the baseline, the time to
 //! limit, and the load's mean over the rise's second half over its first half.
-//! `SET=key=value,...` overrides options.
+//! `SET=key=value,...` overrides options. `TAGS=1` (built with feature `probe`) adds the
+//! warm-up tests' probe tags of the firing evaluation (section 82).
+use leaksense_bench::fed_rates;
+use leaksense_bench::held::update_tagged;
 use leaksense_bench::unseen::{Shape, generate};
-use leaksense_bench::{fed_rates, feed_traffic};
-use leaksense_core::detect::Detector;
+use leaksense_core::detect::{Detector, probe};
 
 fn main() {
     let shape_name = std::env::var("SHAPE").unwrap_or_else(|_| "sigmoid_warmup".into());
@@ -21,10 +23,12 @@ fn main() {
     let (a, b): (u64, u64) = (a.parse().unwrap(), b.parse().unwrap());
     let traffic = std::env::var_os("ALONE").is_none();
     let overrides = leaksense_bench::overrides_from_env();
+    let tags = std::env::var_os("TAGS").is_some();
+    probe::enable();
     println!(
-        "| seed | event | h | done | h from mid | growth start h | rate %/h | rise/base | ttl h | load 2nd/1st half | true rate %/h |"
+        "| seed | event | h | done | h from mid | growth start h | rate %/h | rise/base | ttl h | load 2nd/1st half | true rate %/h | b h | true 3rd / newest quarter %/h |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for seed in a..b {
         let s = generate(shape, seed);
         let [base, share, pb, pc] = s.plan;
@@ -44,8 +48,8 @@ fn main() {
         let mut rates = fed_rates(&s.traffic, traffic);
         let (mut pend, mut fire) = (false, false);
         for p in &s.samples {
-            feed_traffic(&mut d, &mut rates, p.ts_ms);
-            let Some(e) = d.update(*p).unwrap() else {
+            let (e, tg) = update_tagged(&mut d, &mut rates, *p);
+            let Some(e) = e else {
                 continue;
             };
             let Some(first) = leaksense_bench::first_transition(e.to, &mut pend, &mut fire) else {
@@ -58,8 +62,12 @@ fn main() {
             let rate = an.rate_per_sec.unwrap_or(0.0) * 3600.0 / bl * 100.0;
             let rise = an.rate_per_sec.unwrap_or(0.0) * (e.ts_ms - gs) as f64 / 1000.0 / bl;
             let true_rate = (g(t + 60.0) - g(t - 60.0)) / 120.0 * 3600.0 / base * 100.0;
+            // The true warm-up's rate over the segment's newest two quarters (section 82).
+            let q = (t - secs(gs)) / 4.0;
+            let pct = |a: f64, b: f64| (g(b) - g(a)) / q * 3600.0 / base * 100.0;
+            let (q3, q4) = (pct(t - 2.0 * q, t - q), pct(t - q, t));
             println!(
-                "| {seed} | {first} | {:.2} | {:.2} | {:+.2} | {:.2} | {:.1} | {:.3} | {} | {:.2} | {:.1} |",
+                "| {seed} | {first} | {:.2} | {:.2} | {:+.2} | {:.2} | {:.1} | {:.3} | {} | {:.2} | {:.1} | {:.1} | {:.1} / {:.1} |",
                 t / 3600.0,
                 g(t) / amp,
                 (t - mid) / 3600.0,
@@ -70,7 +78,39 @@ fn main() {
                     .map_or("–".into(), |x| format!("{:.1}", x / 3600.0)),
                 load_ratio(gs, e.ts_ms),
                 true_rate,
+                pb / 3600.0,
+                q3,
+                q4,
             );
+            if std::env::var_os("FLOOR").is_some() && first == "firing" {
+                // The floor against the true warm-up, hourly: (h, floor/base − 1, true share).
+                let mut next = 0.0;
+                let mut row = Vec::new();
+                for q in d.floor() {
+                    let h = secs(q.ts_ms) / 3600.0;
+                    if h >= next {
+                        row.push(format!(
+                            "{h:.1}:{:.3}/{:.3}",
+                            q.value / base - 1.0,
+                            g(h * 3600.0) / base
+                        ));
+                        next = h.floor() + 1.0;
+                    }
+                }
+                println!("    floor {}", row.join(" "));
+            }
+            if tags {
+                let keep: Vec<&String> = tg
+                    .iter()
+                    .filter(|t| {
+                        t.contains("shape")
+                            || t.contains("bnd")
+                            || t.contains("wu")
+                            || t.contains("rec")
+                    })
+                    .collect();
+                println!("    {keep:?}");
+            }
         }
     }
 }
