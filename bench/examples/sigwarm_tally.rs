@@ -5,8 +5,11 @@
 //! rise done, hours since its midpoint for a sigmoid), the analysis's growth start, its rate
 //! as %/h of the baseline, the rise since the growth start over the baseline, the time to
 //! limit, and the load's mean over the rise's second half over its first half.
+//! Also the sigmoid's b (its scale is b/2) and its true rates over the newest two quarters of
+//! the detector's segment (growth start to the event), in %/h of the base (section 82).
 //! `SET=key=value,...` overrides options. `TAGS=1` (built with feature `probe`) adds the
-//! warm-up tests' probe tags of the firing evaluation (section 82).
+//! warm-up tests' probe tags of each event's evaluation; `FLOOR=1` prints, at the first firing,
+//! the detector's floor hourly against the true warm-up (floor / base − 1 and the true share).
 use leaksense_bench::fed_rates;
 use leaksense_bench::held::update_tagged;
 use leaksense_bench::unseen::{Shape, generate};
