@@ -7,7 +7,7 @@
 //! limit, and the load's mean over the rise's second half over its first half.
 //! Also the sigmoid's b (its scale is b/2) and its true rates over the newest two quarters of
 //! the detector's segment (growth start to the event), in %/h of the base (section 82).
-//! `SET=key=value,...` overrides options. `TAGS=1` (built with feature `probe`) adds the
+//! Needs feature `probe`. `SET=key=value,...` overrides options. `TAGS=1` adds the
 //! warm-up tests' probe tags of each event's evaluation; `FLOOR=1` prints, at the first firing,
 //! the detector's floor hourly against the true warm-up (floor / base − 1 and the true share).
 use leaksense_bench::fed_rates;
