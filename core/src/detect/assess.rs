@@ -1097,11 +1097,7 @@ fn judge(
     } else {
         0.0
     };
-    if !shaped
-        || (bound > 0.0
-            && (bounded_warmup(s, blocks, bound, slopes) || recent_warmup(s, blocks, slopes))
-            && !load_slowed())
-    {
+    if !shaped || (bound > 0.0 && bounded_warmup(s, blocks, bound, slopes) && !load_slowed()) {
         // The diagnostic tag (`gap_tally`): which warm-up test held a rise that goes on: the
         // deceleration test only the traffic column applies after a flat baseline, the bound
         // on a slowing rise's total, or the tests the series alone applies too.
@@ -1572,52 +1568,6 @@ fn bounded_warmup(s: &Segment, blocks: &[(f64, f64)], bound: f64, slopes: &mut V
         bound
     );
     so_far + last * q / (1.0 - q) < bound * s.baseline
-}
-
-/// `warmup_recent_deceleration` (section 82): whether a rise whose newest quarter climbs at
-/// less than that share of the quarter before it (the deceleration test over the rise's newest
-/// half) ends, at a geometric slowdown at that pace (one quarter apart, so q is the ratio),
-/// below `warmup_recent_bound` of the baseline.
-fn recent_warmup(s: &Segment, blocks: &[(f64, f64)], slopes: &mut Vec<i64>) -> bool {
-    let cfg = s.cfg;
-    let ratio = cfg.warmup_recent_deceleration;
-    let nb = blocks.len();
-    let quarter = nb / 4;
-    if ratio <= 0.0 || quarter < 3 {
-        return false;
-    }
-    let (Some(third), Some(newest)) = (
-        sen_blocks(&blocks[nb - 2 * quarter..nb - quarter], None, slopes).0,
-        sen_blocks(&blocks[nb - quarter..], None, slopes).0,
-    ) else {
-        return false;
-    };
-    probe!(
-        "rec third {:.3} newest {:.3}",
-        third * 3600.0 / s.baseline,
-        newest * 3600.0 / s.baseline
-    );
-    if third <= 0.0 || newest >= ratio * third {
-        return false;
-    }
-    if cfg.warmup_recent_peak > 0.0 {
-        let first = sen_blocks(&blocks[..nb / 2], None, slopes)
-            .0
-            .unwrap_or(f64::INFINITY);
-        if third < cfg.warmup_recent_peak * first {
-            return false;
-        }
-    }
-    let q = (newest / third).max(0.0);
-    let last = newest.max(0.0) * (blocks[nb - 1].0 - blocks[nb - quarter].0);
-    let so_far = blocks[nb - 1].1 - blocks[0].1;
-    probe!(
-        "rec q {:.2} sofar {:.3} rest {:.3}",
-        q,
-        so_far / s.baseline,
-        last * q / (1.0 - q) / s.baseline
-    );
-    so_far + last * q / (1.0 - q) < cfg.warmup_recent_bound * s.baseline
 }
 
 #[cfg(test)]

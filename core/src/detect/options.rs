@@ -456,18 +456,6 @@ pub struct DetectorConfig {
     /// baseline. 0 (the default) turns it off: on training seeds it removes cache warm-up
     /// alarms at a cost in leaks (docs/design/detector.md section 74).
     pub warmup_peak_bound: f64,
-    /// Where `warmup_bound` runs (it is not 0): a rise whose newest quarter climbs at less
-    /// than this share of the quarter before it (the deceleration test over the rise's newest
-    /// half only: a sigmoid's decelerating half, judged from a hinge in the flat spell before
-    /// it) is a warm-up when its rise so far, plus what a geometric slowdown at that pace would
-    /// still add, stays below `warmup_recent_bound` of the baseline. 0 (the default) turns it
-    /// off (docs/design/detector.md section 82).
-    pub warmup_recent_deceleration: f64,
-    /// `warmup_recent_deceleration`'s bound on the projected total (a share of the baseline).
-    pub warmup_recent_bound: f64,
-    /// With `warmup_recent_deceleration`: the rise's third quarter must climb at least this
-    /// many times as fast as its first half (an S: flat, steep, slowing). 0: not asked.
-    pub warmup_recent_peak: f64,
     /// With traffic known and `traffic_warmup`: the deceleration test that only traffic adds
     /// (a rise after a flat baseline) is skipped where the load's own curve decelerated over
     /// the rise: its rise over the segment's newer half falls short of its older half's by at
@@ -560,9 +548,6 @@ impl Default for DetectorConfig {
             warmup_start_secs: 4.0 * 3600.0,
             urgent_warmup_bound: 0.2,
             warmup_peak_bound: 0.0,
-            warmup_recent_deceleration: 0.0,
-            warmup_recent_bound: 0.2,
-            warmup_recent_peak: 0.0,
             warmup_load_decel: 1.0,
             day_hold_secs: 12.0 * 3600.0,
         }
@@ -782,14 +767,6 @@ impl DetectorConfig {
         range("urgent_warmup_bound", self.urgent_warmup_bound, 0.0, 10.0)?;
         range("warmup_start_secs", self.warmup_start_secs, 0.0, 86400.0)?;
         range("warmup_peak_bound", self.warmup_peak_bound, 0.0, 10.0)?;
-        range(
-            "warmup_recent_deceleration",
-            self.warmup_recent_deceleration,
-            0.0,
-            1.0,
-        )?;
-        range("warmup_recent_bound", self.warmup_recent_bound, 0.0, 10.0)?;
-        range("warmup_recent_peak", self.warmup_recent_peak, 0.0, 100.0)?;
         if !(1..=10_000).contains(&self.max_events) {
             return Err(InputError::invalid_option(
                 "max_events",
@@ -877,12 +854,6 @@ mod tests {
             |c| c.warmup_peak_bound = -0.1,
             |c| c.warmup_peak_bound = 11.0,
             |c| c.warmup_peak_bound = f64::NAN,
-            |c| c.warmup_recent_deceleration = -0.1,
-            |c| c.warmup_recent_deceleration = 1.1,
-            |c| c.warmup_recent_deceleration = f64::NAN,
-            |c| c.warmup_recent_bound = -0.1,
-            |c| c.warmup_recent_bound = 11.0,
-            |c| c.warmup_recent_bound = f64::NAN,
         ];
         for edit in edits {
             let mut c = DetectorConfig::default();
@@ -924,7 +895,6 @@ mod tests {
             warmup_start_secs: 0.0,
             urgent_warmup_bound: 0.0,
             warmup_peak_bound: 0.0,
-            warmup_recent_deceleration: 0.0,
             ..DetectorConfig::default()
         };
         assert!(off.validate().is_ok());
