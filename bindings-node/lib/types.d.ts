@@ -184,10 +184,10 @@ export interface AnalyzeOptions {
    * On a heap sampled at most 20 s apart: a first collection (the fall that ends the wait
    * of `first_collection_secs`) that comes before the slow-collection test can look (its
    * 30 min of buckets since start or restart) and falls by at least this share of the heap
-   * is taken for a slow collection once 40 min pass without another fall of 3 %, so the
-   * floor holds its trough over the next ramp (the wait has ended, and the GC's period
-   * cannot be known yet). A faster sawtooth or a V8 heap's scavenges fall again within
-   * those 40 min. Default 0.17 (early first collections of 16-34 % on training slow GCs;
+   * is taken for a slow collection once 40 min pass without another fall of 3 % that is a
+   * collection (`first_collection_slow_cancel_share`), so the floor holds its trough over
+   * the next ramp (the wait has ended, and the GC's period cannot be known yet). A faster
+   * sawtooth collects again within those 40 min. Default 0.17 (early first collections of 16-34 % on training slow GCs;
    * a 16 % load-driven fall on a daily swing must not count, design section 78); 0 turns
    * it off.
    */
@@ -889,10 +889,10 @@ export interface DetectorOptions {
    * On a heap sampled at most 20 s apart: a first collection (the fall that ends the wait
    * of `first_collection_secs`) that comes before the slow-collection test can look (its
    * 30 min of buckets since start or restart) and falls by at least this share of the heap
-   * is taken for a slow collection once 40 min pass without another fall of 3 %, so the
-   * floor holds its trough over the next ramp (the wait has ended, and the GC's period
-   * cannot be known yet). A faster sawtooth or a V8 heap's scavenges fall again within
-   * those 40 min. Default 0.17 (early first collections of 16-34 % on training slow GCs;
+   * is taken for a slow collection once 40 min pass without another fall of 3 % that is a
+   * collection (`first_collection_slow_cancel_share`), so the floor holds its trough over
+   * the next ramp (the wait has ended, and the GC's period cannot be known yet). A faster
+   * sawtooth collects again within those 40 min. Default 0.17 (early first collections of 16-34 % on training slow GCs;
    * a 16 % load-driven fall on a daily swing must not count, design section 78); 0 turns
    * it off.
    */
