@@ -122,13 +122,21 @@ type AnalyzeOptions struct {
 	// post-GC values, which never fall like that (the Go and Python monitors' heap presets
 	// do).
 	FirstCollectionSecs *float64 `json:"first_collection_secs,omitempty"`
+	// With `first_collection_slow_share`: a later fall of 3 % cancels the candidate only if
+	// it falls by at least this share of the candidate's own fall or lands below every
+	// bucket minimum of the last `first_collection_lookback_secs` (a collection's landing,
+	// section 67). A V8 heap's scavenges after an early full collection are small and land
+	// on the floor the old generation's ramp has lifted, so they no longer cancel it; a
+	// faster sawtooth's next collection does one or the other. Default 0.5; 0 lets any fall
+	// of 3 % cancel (design sections 78, 80).
+	FirstCollectionSlowCancelShare *float64 `json:"first_collection_slow_cancel_share,omitempty"`
 	// On a heap sampled at most 20 s apart: a first collection (the fall that ends the wait
 	// of `first_collection_secs`) that comes before the slow-collection test can look (its
 	// 30 min of buckets since start or restart) and falls by at least this share of the heap
-	// is taken for a slow collection once 40 min pass without another fall of 3 %, so the
-	// floor holds its trough over the next ramp (the wait has ended, and the GC's period
-	// cannot be known yet). A faster sawtooth or a V8 heap's scavenges fall again within
-	// those 40 min. Default 0.17 (early first collections of 16-34 % on training slow GCs;
+	// is taken for a slow collection once 40 min pass without another fall of 3 % that is a
+	// collection (`first_collection_slow_cancel_share`), so the floor holds its trough over
+	// the next ramp (the wait has ended, and the GC's period cannot be known yet). A faster
+	// sawtooth collects again within those 40 min. Default 0.17 (early first collections of 16-34 % on training slow GCs;
 	// a 16 % load-driven fall on a daily swing must not count, design section 78); 0 turns
 	// it off.
 	FirstCollectionSlowShare *float64 `json:"first_collection_slow_share,omitempty"`
@@ -609,13 +617,21 @@ type DetectorOptions struct {
 	// post-GC values, which never fall like that (the Go and Python monitors' heap presets
 	// do).
 	FirstCollectionSecs *float64 `json:"first_collection_secs,omitempty"`
+	// With `first_collection_slow_share`: a later fall of 3 % cancels the candidate only if
+	// it falls by at least this share of the candidate's own fall or lands below every
+	// bucket minimum of the last `first_collection_lookback_secs` (a collection's landing,
+	// section 67). A V8 heap's scavenges after an early full collection are small and land
+	// on the floor the old generation's ramp has lifted, so they no longer cancel it; a
+	// faster sawtooth's next collection does one or the other. Default 0.5; 0 lets any fall
+	// of 3 % cancel (design sections 78, 80).
+	FirstCollectionSlowCancelShare *float64 `json:"first_collection_slow_cancel_share,omitempty"`
 	// On a heap sampled at most 20 s apart: a first collection (the fall that ends the wait
 	// of `first_collection_secs`) that comes before the slow-collection test can look (its
 	// 30 min of buckets since start or restart) and falls by at least this share of the heap
-	// is taken for a slow collection once 40 min pass without another fall of 3 %, so the
-	// floor holds its trough over the next ramp (the wait has ended, and the GC's period
-	// cannot be known yet). A faster sawtooth or a V8 heap's scavenges fall again within
-	// those 40 min. Default 0.17 (early first collections of 16-34 % on training slow GCs;
+	// is taken for a slow collection once 40 min pass without another fall of 3 % that is a
+	// collection (`first_collection_slow_cancel_share`), so the floor holds its trough over
+	// the next ramp (the wait has ended, and the GC's period cannot be known yet). A faster
+	// sawtooth collects again within those 40 min. Default 0.17 (early first collections of 16-34 % on training slow GCs;
 	// a 16 % load-driven fall on a daily swing must not count, design section 78); 0 turns
 	// it off.
 	FirstCollectionSlowShare *float64 `json:"first_collection_slow_share,omitempty"`

@@ -1301,6 +1301,33 @@ mod tests {
     }
 
     #[test]
+    fn a_v8_heaps_scavenges_do_not_cancel_an_early_full_collection() {
+        use crate::detect::scenarios::{Situation, generate};
+        // Unmarked V8 heaps (training seeds) whose first full collection (17-34 % of the heap)
+        // came at 0.25-0.5 h: the scavenges after it (a few percent, every 5-60 s) fell by 3 %
+        // and cancelled the early candidate of `first_collection_slow_share`, the floor
+        // followed the old generation's next ramp, and it fired at 2-3 h (healthy, or before
+        // the leak). A scavenge neither falls by half the candidate's fall nor lands below the
+        // last 10 min (`first_collection_slow_cancel_share`), so the candidate holds.
+        for (situation, seed) in [
+            (Situation::V8SlowGc, 128),
+            (Situation::V8SlowGc, 218),
+            (Situation::V8SlowGcLeak, 43),
+            (Situation::V8SlowGcLeak, 65),
+            (Situation::V8SlowGcLeak, 87),
+            (Situation::V8SlowGcLeak, 132),
+        ] {
+            let sc = generate(situation, seed, 15);
+            let early = |share: f64| {
+                fires_before_leak(&sc, |c| c.first_collection_slow_cancel_share = share)
+            };
+            assert!(early(0.0), "{situation:?} {seed}: any fall of 3 % cancels");
+            let share = DetectorConfig::default().first_collection_slow_cancel_share;
+            assert!(!early(share), "{situation:?} {seed}");
+        }
+    }
+
+    #[test]
     fn a_v8_heaps_scavenges_do_not_end_the_wait_for_a_first_collection() {
         use crate::detect::scenarios::{Situation, generate};
         // Unmarked V8 heaps (a scavenge every 5-60 s over an old generation collected every

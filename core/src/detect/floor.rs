@@ -114,6 +114,8 @@ pub(super) struct Floor {
     /// The time of a first collection `first_collection_slow_share` may take for a slow one,
     /// until a slow period without another fall confirms it or such a fall cancels it.
     early_slow: Option<i64>,
+    /// The candidate's fall (`first_collection_slow_cancel_share`).
+    early_fall: f64,
     /// The heap right after the last full collection the runtime reported
     /// ([`Floor::mark_full_gc`]): no floor point sits above it.
     anchor: Option<f64>,
@@ -181,6 +183,7 @@ impl Floor {
             lookback_fall: 0.0,
             collected: false,
             early_slow: None,
+            early_fall: 0.0,
             anchor: None,
             slow_lookback: {
                 let n = (SLOW_LOOKBACK_SECS / cfg.bucket_secs).ceil();
@@ -441,11 +444,16 @@ impl Floor {
             #[cfg(feature = "probe")]
             super::probe::tag(&format!("gc early candidate {:.3}", fall / prev.value));
             self.early_slow = Some(s.ts_ms);
+            self.early_fall = fall;
         } else if let Some(t) = self.early_slow {
             let since = s.ts_ms.saturating_sub(t);
-            if since >= self.bucket_ms && fall >= COLLECTED_SHARE * prev.value {
-                // Another fall within a slow period: a faster sawtooth (or a V8 heap's
-                // scavenges), not a slow GC's ramp.
+            // A collection falls by a share of the candidate's or lands below the last
+            // `first_collection_lookback_secs` (section 67); a V8 heap's scavenges do neither.
+            let collection = fall >= cfg.first_collection_slow_cancel_share * self.early_fall
+                || s.value < self.collect_low.min(bucket_min);
+            if since >= self.bucket_ms && fall >= COLLECTED_SHARE * prev.value && collection {
+                // Another collection within a slow period: a faster sawtooth, not a slow
+                // GC's ramp.
                 #[cfg(feature = "probe")]
                 super::probe::tag("gc early cancelled");
                 self.early_slow = None;
@@ -653,7 +661,8 @@ impl Floor {
         self.lookback_fall = self.falls.iter().fold(0.0, f64::max);
         (self.prev_max, self.prev_min) = (b.max, b.min.value);
         self.lookback_low = self.lowest_of_last(self.slow_lookback);
-        if self.collect_lookback > 0 && !self.collected {
+        // Kept while an early candidate waits too (`first_collection_slow_cancel_share`).
+        if self.collect_lookback > 0 && (!self.collected || self.early_slow.is_some()) {
             self.collect_low = self.lowest_of_last(self.collect_lookback);
         }
         let range = b.max - b.min.value;

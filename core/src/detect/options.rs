@@ -131,13 +131,21 @@ pub struct DetectorConfig {
     /// On a heap sampled at most 20 s apart: a first collection (the fall that ends the wait
     /// of `first_collection_secs`) that comes before the slow-collection test can look (its
     /// 30 min of buckets since start or restart) and falls by at least this share of the heap
-    /// is taken for a slow collection once 40 min pass without another fall of 3 %, so the
-    /// floor holds its trough over the next ramp (the wait has ended, and the GC's period
-    /// cannot be known yet). A faster sawtooth or a V8 heap's scavenges fall again within
-    /// those 40 min. Default 0.17 (early first collections of 16-34 % on training slow GCs;
+    /// is taken for a slow collection once 40 min pass without another fall of 3 % that is a
+    /// collection (`first_collection_slow_cancel_share`), so the floor holds its trough over
+    /// the next ramp (the wait has ended, and the GC's period cannot be known yet). A faster
+    /// sawtooth collects again within those 40 min. Default 0.17 (early first collections of 16-34 % on training slow GCs;
     /// a 16 % load-driven fall on a daily swing must not count, design section 78); 0 turns
     /// it off.
     pub first_collection_slow_share: f64,
+    /// With `first_collection_slow_share`: a later fall of 3 % cancels the candidate only if
+    /// it falls by at least this share of the candidate's own fall or lands below every
+    /// bucket minimum of the last `first_collection_lookback_secs` (a collection's landing,
+    /// section 67). A V8 heap's scavenges after an early full collection are small and land
+    /// on the floor the old generation's ramp has lifted, so they no longer cancel it; a
+    /// faster sawtooth's next collection does one or the other. Default 0.5; 0 lets any fall
+    /// of 3 % cancel (design sections 78, 80).
+    pub first_collection_slow_cancel_share: f64,
     /// The feeder calls [`Detector::update_after_full_gc`] after every full collection (the
     /// Node binding, which sees V8's mark-compacts): then only those count as the collection
     /// `first_collection_secs` waits for, not a fall in the series (a scavenge's).
@@ -497,6 +505,7 @@ impl Default for DetectorConfig {
             first_collection_restart_urgent: 0.0,
             first_collection_lookback_secs: 600.0,
             first_collection_slow_share: 0.17,
+            first_collection_slow_cancel_share: 0.5,
             reports_full_gcs: false,
             max_events: 32,
             stop_pause_ratio: 1.0,
@@ -706,6 +715,12 @@ impl DetectorConfig {
             0.0,
             1.0,
         )?;
+        range(
+            "first_collection_slow_cancel_share",
+            self.first_collection_slow_cancel_share,
+            0.0,
+            1.0,
+        )?;
         range("stop_pause_ratio", self.stop_pause_ratio, 0.0, 100.0)?;
         range("stop_noise_sigmas", self.stop_noise_sigmas, 0.0, 1000.0)?;
         range("sparse_sawtooth_step", self.sparse_sawtooth_step, 0.0, 10.0)?;
@@ -784,12 +799,15 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 69] = [
+        let edits: [fn(&mut DetectorConfig); 72] = [
             |c| c.urgent_pending_grace_secs = -1.0,
             |c| c.urgent_pending_grace_secs = f64::NAN,
             |c| c.urgent_pending_grace_secs = 3601.0,
             |c| c.first_collection_slow_share = -0.1,
             |c| c.first_collection_slow_share = f64::NAN,
+            |c| c.first_collection_slow_cancel_share = -0.1,
+            |c| c.first_collection_slow_cancel_share = 1.5,
+            |c| c.first_collection_slow_cancel_share = f64::NAN,
             |c| c.first_collection_restart_urgent = -1.0,
             |c| c.first_collection_restart_urgent = f64::NAN,
             |c| c.slow_fall_dense_secs = -1.0,
