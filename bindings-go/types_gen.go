@@ -383,6 +383,14 @@ type AnalyzeOptions struct {
 	// (a rise that will reach the limit soon need not prove it does not slow down as much).
 	// 0 skips the warm-up test for it; `warmup_deceleration` or more: no change.
 	UrgentDeceleration *float64 `json:"urgent_deceleration,omitempty"`
+	// With a limit and `urgent_ttl_ratio`: while a pending rise is urgent, the hold is at
+	// most this share of its time to the limit at the rate's lower bound (never under
+	// `min_for_secs`), as long as that projected time does not recede from one evaluation to
+	// the next (a bending rise's does), on a floor that is neither sparse nor bridging slow
+	// collections, on a heap seen to collect, for a rise begun `first_collection_secs` after
+	// the start (on training seeds, with traffic / alone, 5 / 6 more of 1221 leaks that reach
+	// their limit alerted with half their time to it left, no new false alarm). 0 turns it off.
+	UrgentHoldTtlShare *float64 `json:"urgent_hold_ttl_share,omitempty"`
 	// With `urgent_ttl_ratio`, on a series sampled every few minutes (as for
 	// `sparse_urgent_samples`): a pending alert whose condition failed at most this long ago
 	// (one evaluation at 300 s) is credited the time it had been pending when it turns
@@ -875,6 +883,14 @@ type DetectorOptions struct {
 	// (a rise that will reach the limit soon need not prove it does not slow down as much).
 	// 0 skips the warm-up test for it; `warmup_deceleration` or more: no change.
 	UrgentDeceleration *float64 `json:"urgent_deceleration,omitempty"`
+	// With a limit and `urgent_ttl_ratio`: while a pending rise is urgent, the hold is at
+	// most this share of its time to the limit at the rate's lower bound (never under
+	// `min_for_secs`), as long as that projected time does not recede from one evaluation to
+	// the next (a bending rise's does), on a floor that is neither sparse nor bridging slow
+	// collections, on a heap seen to collect, for a rise begun `first_collection_secs` after
+	// the start (on training seeds, with traffic / alone, 5 / 6 more of 1221 leaks that reach
+	// their limit alerted with half their time to it left, no new false alarm). 0 turns it off.
+	UrgentHoldTtlShare *float64 `json:"urgent_hold_ttl_share,omitempty"`
 	// With `urgent_ttl_ratio`, on a series sampled every few minutes (as for
 	// `sparse_urgent_samples`): a pending alert whose condition failed at most this long ago
 	// (one evaluation at 300 s) is credited the time it had been pending when it turns

@@ -104,6 +104,12 @@ pub struct Detector {
     /// The last evaluation's rise turns an inactive alert pending, on a sparse floor, and is
     /// urgent (`urgent_pending_grace_secs`).
     urgent_pending: bool,
+    /// While the condition holds on an urgent rise: its time to the limit at the rate's lower
+    /// bound, in seconds (`urgent_hold_ttl_share`).
+    urgent_ttl_secs: Option<f64>,
+    /// When the limit was projected to be reached at the first urgent evaluation of this
+    /// pending spell (ms).
+    urgent_eta0_ms: Option<i64>,
     /// When the last resolved alert's growth stopped.
     growth_stop_ms: Option<i64>,
     /// The test that judged the last evaluation healthy.
@@ -132,6 +138,8 @@ impl Detector {
             verdict: Verdict::Insufficient,
             strength: 1.0,
             urgent_pending: false,
+            urgent_ttl_secs: None,
+            urgent_eta0_ms: None,
             growth_stop_ms: None,
             held: None,
             restarted_waiting: false,
@@ -365,6 +373,29 @@ impl Detector {
             && self.alert.state() == AlertState::Inactive
             && self.floor.sparse()
             && self.urgent_on(self.floor.points(), &e, self.cfg.urgent_ttl_ratio);
+        self.urgent_ttl_secs = if cond
+            && self.cfg.urgent_hold_ttl_share > 0.0
+            && self.alert.state() != AlertState::Firing
+            && self.short_hold_allowed(&e)
+            && self.urgent_on(self.floor.points(), &e, self.cfg.urgent_ttl_ratio)
+        {
+            self.ttl_low_secs(self.floor.points(), &e)
+        } else {
+            None
+        };
+        // The projection must not recede: a rise that bends (a warm-up, a step's ramp) pushes
+        // the time it reaches the limit later from one evaluation to the next; a leak's does
+        // not (its rate's lower bound only tightens).
+        match self.urgent_ttl_secs {
+            Some(ttl) => {
+                let now = self.floor.last().map_or(0, |l| l.ts_ms);
+                let eta = now.saturating_add((ttl * 1000.0) as i64);
+                if eta > *self.urgent_eta0_ms.get_or_insert(eta) {
+                    self.urgent_ttl_secs = None;
+                }
+            }
+            None => self.urgent_eta0_ms = None,
+        }
         self.strength = e.strength;
         self.held = e.held;
         if firing && !cond {
@@ -404,6 +435,31 @@ impl Detector {
                 limit - now.value <= ratio * age_secs * lo
             }
             _ => false,
+        }
+    }
+
+    /// `urgent_hold_ttl_share`: where a shorter hold may apply. Not on a floor of a few samples
+    /// a point or one bridging slow collections (their own rules judge those), nor on a heap
+    /// not yet seen to collect, nor for a rise begun within `first_collection_secs` of the
+    /// start (a slow GC's first ramps climb straight towards the limit for hours).
+    fn short_hold_allowed(&self, e: &Estimate) -> bool {
+        let settled = self
+            .floor
+            .epoch_start_ms()
+            .saturating_add(self.cfg.first_collection_ms());
+        !self.floor.sparse()
+            && !self.floor.slow_period()
+            && (self.cfg.kind != SeriesKind::Heap || self.floor.collected())
+            && e.growth_start_ms.is_some_and(|g| g >= settled)
+    }
+
+    /// The time to the limit, in seconds, at the rate's lower bound of the rise `e` on `floor`.
+    fn ttl_low_secs(&self, floor: &Ring<Sample>, e: &Estimate) -> Option<f64> {
+        match (floor.last(), e.rate_low, self.cfg.limit) {
+            (Some(now), Some(lo), Some(limit)) if lo > 0.0 => {
+                Some((limit - now.value).max(0.0) / lo)
+            }
+            _ => None,
         }
     }
 
@@ -467,7 +523,12 @@ impl Detector {
         if cond {
             self.verdict = Verdict::Leak;
         }
-        let for_ms = hold_ms(self.cfg.for_secs, self.cfg.min_for_secs, self.strength);
+        let mut for_ms = hold_ms(self.cfg.for_secs, self.cfg.min_for_secs, self.strength);
+        // `urgent_hold_ttl_share`: an urgent rise's hold bounded by its time to the limit.
+        if let Some(ttl) = self.urgent_ttl_secs.filter(|_| cond) {
+            let short = (self.cfg.urgent_hold_ttl_share * ttl).max(self.cfg.min_for_secs);
+            for_ms = for_ms.min((short * 1000.0) as i64);
+        }
         // `urgent_pending_grace_secs`: an urgent rise on a sparse floor turning pending again.
         let grace_ms = if cond && self.urgent_pending {
             (self.cfg.urgent_pending_grace_secs * 1000.0) as i64

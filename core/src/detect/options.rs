@@ -413,6 +413,14 @@ pub struct DetectorConfig {
     /// alerted with half their time to the limit left in each column, no new false alarm).
     /// 0 turns it off.
     pub urgent_pending_grace_secs: f64,
+    /// With a limit and `urgent_ttl_ratio`: while a pending rise is urgent, the hold is at
+    /// most this share of its time to the limit at the rate's lower bound (never under
+    /// `min_for_secs`), as long as that projected time does not recede from one evaluation to
+    /// the next (a bending rise's does), on a floor that is neither sparse nor bridging slow
+    /// collections, on a heap seen to collect, for a rise begun `first_collection_secs` after
+    /// the start (on training seeds, with traffic / alone, 5 / 6 more of 1221 leaks that reach
+    /// their limit alerted with half their time to it left, no new false alarm). 0 turns it off.
+    pub urgent_hold_ttl_share: f64,
     /// With traffic known (or an informative allocation rate), on a sawtooth sampled every
     /// 30 s to 150 s (a 1-min series, whose floor point spans the usual 2 buckets): while no
     /// alert is active, a floor point's window holds at least this many samples (12: 3 buckets
@@ -549,6 +557,7 @@ impl Default for DetectorConfig {
             urgent_step: true,
             sparse_urgent_samples: 12.0,
             urgent_pending_grace_secs: 300.0,
+            urgent_hold_ttl_share: 0.1,
             minute_window_samples: 12.0,
             urgent_accel_sigmas: 0.0,
             ttl_accel_sigmas: 3.0,
@@ -755,6 +764,12 @@ impl DetectorConfig {
             3600.0,
         )?;
         range(
+            "urgent_hold_ttl_share",
+            self.urgent_hold_ttl_share,
+            0.0,
+            1.0,
+        )?;
+        range(
             "minute_window_samples",
             self.minute_window_samples,
             0.0,
@@ -799,7 +814,10 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 72] = [
+        let edits: [fn(&mut DetectorConfig); 75] = [
+            |c| c.urgent_hold_ttl_share = -0.1,
+            |c| c.urgent_hold_ttl_share = f64::NAN,
+            |c| c.urgent_hold_ttl_share = 1.1,
             |c| c.urgent_pending_grace_secs = -1.0,
             |c| c.urgent_pending_grace_secs = f64::NAN,
             |c| c.urgent_pending_grace_secs = 3601.0,
