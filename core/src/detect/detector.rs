@@ -429,12 +429,21 @@ impl Detector {
     /// Whether the rise `e` found on `floor` reaches the limit, at its rate's lower bound,
     /// within `ratio` times as long as it has lasted (never with `ratio` 0 or no limit).
     fn urgent_on(&self, floor: &Ring<Sample>, e: &Estimate, ratio: f64) -> bool {
-        match (floor.last(), e.rate_low, e.growth_start_ms, self.cfg.limit) {
-            (Some(now), Some(lo), Some(start), Some(limit)) if lo > 0.0 && ratio > 0.0 => {
+        match (self.room_at_low_rate(floor, e), e.growth_start_ms) {
+            (Some((now, room, lo)), Some(start)) if ratio > 0.0 => {
                 let age_secs = now.ts_ms.saturating_sub(start) as f64 / 1000.0;
-                limit - now.value <= ratio * age_secs * lo
+                room <= ratio * age_secs * lo
             }
             _ => false,
+        }
+    }
+
+    /// The newest floor point, the room left to the limit above it and the rate's lower bound
+    /// of the rise `e` (none without a limit or a positive lower bound).
+    fn room_at_low_rate(&self, floor: &Ring<Sample>, e: &Estimate) -> Option<(Sample, f64, f64)> {
+        match (floor.last(), e.rate_low, self.cfg.limit) {
+            (Some(now), Some(lo), Some(limit)) if lo > 0.0 => Some((now, limit - now.value, lo)),
+            _ => None,
         }
     }
 
@@ -455,12 +464,8 @@ impl Detector {
 
     /// The time to the limit, in seconds, at the rate's lower bound of the rise `e` on `floor`.
     fn ttl_low_secs(&self, floor: &Ring<Sample>, e: &Estimate) -> Option<f64> {
-        match (floor.last(), e.rate_low, self.cfg.limit) {
-            (Some(now), Some(lo), Some(limit)) if lo > 0.0 => {
-                Some((limit - now.value).max(0.0) / lo)
-            }
-            _ => None,
-        }
+        self.room_at_low_rate(floor, e)
+            .map(|(_, room, lo)| room.max(0.0) / lo)
     }
 
     /// The urgent bypass's ratio while the wait for a first collection holds: after a restart
