@@ -10,8 +10,7 @@
 //! Needs feature `probe`. `SET=key=value,...` overrides options. `TAGS=1` adds the
 //! warm-up tests' probe tags of each event's evaluation; `FLOOR=1` prints, at the first firing,
 //! the detector's floor hourly against the true warm-up (floor / base − 1 and the true share).
-use leaksense_bench::fed_rates;
-use leaksense_bench::held::update_tagged;
+use leaksense_bench::held::{FirstTransition, first_transitions};
 use leaksense_bench::unseen::{Shape, generate};
 use leaksense_core::detect::{Detector, probe};
 
@@ -48,22 +47,14 @@ fn main() {
         let secs = |ts: i64| (ts - t0) as f64 / 1000.0;
         let load_ratio = |from: i64, to: i64| leaksense_bench::load_ratio(&s.traffic, from, to);
         let mut d = Detector::new(leaksense_bench::unseen_config(&s, &overrides)).unwrap();
-        let mut rates = fed_rates(&s.traffic, traffic);
-        let (mut pend, mut fire) = (false, false);
-        for p in &s.samples {
-            let (e, tg) = update_tagged(&mut d, &mut rates, *p);
-            let Some(e) = e else {
-                continue;
-            };
-            let Some(first) = leaksense_bench::first_transition(e.to, &mut pend, &mut fire) else {
-                continue;
-            };
-            let an = d.analysis();
-            let t = secs(e.ts_ms);
-            let bl = an.baseline.unwrap_or(base);
-            let gs = an.growth_start_ms.unwrap_or(e.ts_ms);
-            let rate = an.rate_per_sec.unwrap_or(0.0) * 3600.0 / bl * 100.0;
-            let rise = an.rate_per_sec.unwrap_or(0.0) * (e.ts_ms - gs) as f64 / 1000.0 / bl;
+        first_transitions(&mut d, &s.traffic, traffic, &s.samples, base, |d, tr| {
+            let FirstTransition {
+                first,
+                ts_ms,
+                growth_start_ms: gs,
+                ..
+            } = tr;
+            let t = secs(ts_ms);
             let true_rate = (g(t + 60.0) - g(t - 60.0)) / 120.0 * 3600.0 / base * 100.0;
             // The true warm-up's rate over the segment's newest two quarters (section 82).
             let q = (t - secs(gs)) / 4.0;
@@ -75,11 +66,11 @@ fn main() {
                 g(t) / amp,
                 (t - mid) / 3600.0,
                 secs(gs) / 3600.0,
-                rate,
-                rise,
-                an.time_to_limit_secs
+                tr.rate_pct_per_h,
+                tr.rise,
+                tr.time_to_limit_secs
                     .map_or("–".into(), |x| format!("{:.1}", x / 3600.0)),
-                load_ratio(gs, e.ts_ms),
+                load_ratio(gs, ts_ms),
                 true_rate,
                 pb / 3600.0,
                 q3,
@@ -103,7 +94,8 @@ fn main() {
                 println!("    floor {}", row.join(" "));
             }
             if tags {
-                let keep: Vec<&String> = tg
+                let keep: Vec<&String> = tr
+                    .tags
                     .iter()
                     .filter(|t| {
                         t.contains("shape")
@@ -114,6 +106,6 @@ fn main() {
                     .collect();
                 println!("    {keep:?}");
             }
-        }
+        });
     }
 }

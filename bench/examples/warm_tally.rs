@@ -11,8 +11,8 @@
 //! pace q, the rise so far, the projected rest and the bound). A last line counts the seeds
 //! that fired, and those whose post-collection floor comes within 3 % of the memory limit
 //! (the generator's limit ignores the warm-up), with how many of them fired. `SET=key=value,...` overrides options.
-use leaksense_bench::held::update_tagged;
-use leaksense_bench::{config, fed_rates, overrides_from_env};
+use leaksense_bench::held::{FirstTransition, first_transitions};
+use leaksense_bench::{config, overrides_from_env};
 use leaksense_core::detect::scenarios::{START_MS, Situation, generate};
 use leaksense_core::detect::{Detector, probe};
 
@@ -43,23 +43,18 @@ fn main() {
         let secs = |ts: i64| (ts - START_MS) as f64 / 1000.0;
         let load_ratio = |from: i64, to: i64| leaksense_bench::load_ratio(&s.traffic, from, to);
         let mut d = Detector::new(config(&s, &overrides)).unwrap();
-        let mut rates = fed_rates(&s.traffic, traffic);
-        let (mut pend, mut fire) = (false, false);
-        for p in &s.samples {
-            let (e, tg) = update_tagged(&mut d, &mut rates, *p);
-            let Some(e) = e else {
-                continue;
-            };
-            let Some(first) = leaksense_bench::first_transition(e.to, &mut pend, &mut fire) else {
-                continue;
-            };
+        let mut fire = false;
+        first_transitions(&mut d, &s.traffic, traffic, &s.samples, 1.0, |_, tr| {
+            let FirstTransition {
+                first,
+                ts_ms,
+                baseline: bl,
+                growth_start_ms: gs,
+                ..
+            } = tr;
+            fire |= first == "firing";
             fired += usize::from(first == "firing");
-            let an = d.analysis();
-            let t = secs(e.ts_ms);
-            let bl = an.baseline.unwrap_or(1.0);
-            let gs = an.growth_start_ms.unwrap_or(e.ts_ms);
-            let rate = an.rate_per_sec.unwrap_or(0.0) * 3600.0 / bl * 100.0;
-            let rise = an.rate_per_sec.unwrap_or(0.0) * (e.ts_ms - gs) as f64 / 1000.0 / bl;
+            let t = secs(ts_ms);
             let true_rate = (g(t + 60.0) - g(t - 60.0)) / 120.0 * 3600.0 * 100.0;
             println!(
                 "| {seed} | {first} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.3} | {} | {} | {:.2} | {:.1} |",
@@ -70,22 +65,23 @@ fn main() {
                 g(t) / amp,
                 (t - start) / 3600.0,
                 secs(gs) / 3600.0,
-                rate,
-                rise,
-                an.time_to_limit_secs
+                tr.rate_pct_per_h,
+                tr.rise,
+                tr.time_to_limit_secs
                     .map_or("–".into(), |x| format!("{:.1}", x / 3600.0)),
                 s.limit.map_or("–".into(), |l| format!("{:.2}", l / bl)),
-                load_ratio(gs, e.ts_ms),
+                load_ratio(gs, ts_ms),
                 true_rate,
             );
             if tags {
-                let keep: Vec<&String> = tg
+                let keep: Vec<&String> = tr
+                    .tags
                     .iter()
                     .filter(|t| t.contains("shape") || t.contains("bnd") || t.contains("wu"))
                     .collect();
                 println!("    {keep:?}");
             }
-        }
+        });
         // The detector's post-collection floor within 3 % of the limit: the warm-up took the
         // live heap there.
         let reaches = s

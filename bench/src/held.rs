@@ -22,6 +22,63 @@ pub fn update_tagged<'a>(
     (event, probe::take())
 }
 
+/// What the warm-up tallies print at a replay's first pending or first firing: the rise the
+/// detector saw then.
+pub struct FirstTransition {
+    /// "pending" or "firing".
+    pub first: &'static str,
+    pub ts_ms: i64,
+    /// The detector's baseline (`baseline` where it has none yet).
+    pub baseline: f64,
+    /// The growth start (the event's time where there is none).
+    pub growth_start_ms: i64,
+    /// The rate, in % of the baseline per hour.
+    pub rate_pct_per_h: f64,
+    /// The rise since the growth start at that rate, as a share of the baseline.
+    pub rise: f64,
+    pub time_to_limit_secs: Option<f64>,
+    /// The probe tags the update raised.
+    pub tags: Vec<String>,
+}
+
+/// Replays `samples` into `d` (with `traffic`'s rates when `on`) and calls `f` with the
+/// detector and the rise at the first pending and at the first firing.
+pub fn first_transitions(
+    d: &mut Detector,
+    traffic: &[Sample],
+    on: bool,
+    samples: &[Sample],
+    baseline: f64,
+    mut f: impl FnMut(&Detector, FirstTransition),
+) {
+    let mut rates = fed_rates(traffic, on);
+    let (mut pend, mut fire) = (false, false);
+    for p in samples {
+        let (e, tags) = update_tagged(d, &mut rates, *p);
+        let Some(e) = e else {
+            continue;
+        };
+        let Some(first) = crate::first_transition(e.to, &mut pend, &mut fire) else {
+            continue;
+        };
+        let an = d.analysis();
+        let bl = an.baseline.unwrap_or(baseline);
+        let gs = an.growth_start_ms.unwrap_or(e.ts_ms);
+        let rate = an.rate_per_sec.unwrap_or(0.0);
+        let t = FirstTransition {
+            first,
+            ts_ms: e.ts_ms,
+            baseline: bl,
+            growth_start_ms: gs,
+            rate_pct_per_h: rate * 3600.0 / bl * 100.0,
+            rise: rate * (e.ts_ms - gs) as f64 / 1000.0 / bl,
+            time_to_limit_secs: an.time_to_limit_secs,
+            tags,
+        };
+        f(d, t);
+    }
+}
+
 /// The tags that say which judgement held the condition, by priority, and its name.
 const HOLDERS: [(&str, &str); 4] = [
     ("dayhold", "day_hold"),
