@@ -9,7 +9,8 @@
 //! `TAGS=1` also prints, at each alert change, the detector's diagnostic tags (core feature
 //! `probe`: `raw:COND`, `unm:FOUND` say which judgement held the condition; `shape cont ..
 //! shaped .. urgent ..` the rise-goes-on test, the shape tests and the urgency).
-//! `SET=field=value,...` overrides options.
+//! `SET=field=value,...` overrides options. `RESOLVE=1` also follows each firing series to its
+//! first resolution: when, how long after the firing and after the warm-up's end.
 //!
 //! `cargo run --release -p leaksense-bench --features probe --example coarse_tally`
 use leaksense_bench::held::update_tagged;
@@ -28,6 +29,7 @@ fn main() {
     let alone = std::env::var_os("ALONE").is_some();
     let overrides = overrides_from_env();
     let tags = std::env::var_os("TAGS").is_some();
+    let resolve = std::env::var_os("RESOLVE").is_some();
     if tags {
         probe::enable();
     }
@@ -42,6 +44,7 @@ fn main() {
             let mut reasons: Vec<(i64, String)> = Vec::new();
             let mut prev_ts: Option<i64> = None;
             let mut gaps: Vec<(i64, i64)> = Vec::new();
+            let mut fired_ms: Option<i64> = None;
             for s in &sc.samples {
                 if let Some(p) = prev_ts {
                     gaps.push((s.ts_ms, s.ts_ms - p));
@@ -63,6 +66,26 @@ fn main() {
                         .map_or_else(|| "-".to_string(), |r| format!("{r:?}")),
                 ));
                 let Some(e) = e else { continue };
+                if let Some(f) = fired_ms {
+                    if e.to == AlertState::Inactive {
+                        let after = sc.growth_stop_ms.map_or_else(
+                            || "no warm-up end".to_string(),
+                            |g| {
+                                format!(
+                                    "{:.0} min after the warm-up end",
+                                    (s.ts_ms - g) as f64 / 6e4
+                                )
+                            },
+                        );
+                        println!(
+                            "{name} {seed}: resolves {:.2} h, {:.0} min after firing, {after}",
+                            hours(s.ts_ms),
+                            (s.ts_ms - f) as f64 / 6e4
+                        );
+                        break;
+                    }
+                    continue;
+                }
                 if e.to != AlertState::Firing {
                     continue;
                 }
@@ -99,7 +122,10 @@ fn main() {
                     100.0 * rise,
                     t.join(", ")
                 );
-                break;
+                if !resolve {
+                    break;
+                }
+                fired_ms = Some(s.ts_ms);
             }
         }
     }
