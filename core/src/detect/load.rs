@@ -267,15 +267,19 @@ pub(super) fn unmask(
         return false;
     }
     sort_by_load(loads, work);
-    let sse = residuals(points, loads, work);
+    fit_residuals(points, loads, work);
     // The floor's mean level and spread, and the sums of its linear response to the load
     // ([`level_response`]): the same sums in the same order, two or three to a loop, so that
-    // their chains of additions run side by side.
+    // their chains of additions run side by side. The isotonic fit's squared error
+    // ([`fit_sse`]: its chain, in load order) runs beside the first two: each chain's
+    // additions are in their own order as before, and three chains of hundreds of dependent
+    // additions take the time of one.
     let nf = points.len() as f64;
-    let (mut values, mut xs) = (-0.0, -0.0);
-    for (p, &x) in points.iter().zip(loads) {
+    let (mut values, mut xs, mut sse) = (-0.0, -0.0, -0.0);
+    for ((p, &x), (q, f)) in points.iter().zip(loads).zip(work.pairs.iter().zip(&work.fitted)) {
         values += p.value;
         xs += x;
+        sse += sq_err(q, 0.0, *f);
     }
     let (level, xm) = (values / nf, xs / nf);
     let (mut sst, mut sxx, mut sxy) = (-0.0, 0.0, 0.0);
@@ -539,6 +543,13 @@ fn rose_at_level_load(
 /// The squared error of the isotonic regression of the values on `loads`, alone; fills
 /// `work.resid` with what it leaves, in time order.
 fn residuals(points: &[Sample], loads: &[f64], work: &mut LoadWork) -> f64 {
+    fit_residuals(points, loads, work);
+    fit_sse(&work.pairs, 0.0, &work.fitted)
+}
+
+/// [`residuals`] without the squared error: the fit in `work.pairs` and `work.fitted` (load
+/// order), the residuals in `work.resid`.
+fn fit_residuals(points: &[Sample], loads: &[f64], work: &mut LoadWork) {
     let y0 = points[0].value;
     work.pairs.clear();
     work.pairs.extend(work.order.iter().map(|&i| {
@@ -548,7 +559,7 @@ fn residuals(points: &[Sample], loads: &[f64], work: &mut LoadWork) -> f64 {
             f64::from(i),
         )
     }));
-    let sse = pava_sse(&work.pairs, 0.0, &mut work.blocks, &mut work.fitted);
+    pava_fit(&work.pairs, 0.0, &mut work.blocks, &mut work.fitted);
     work.resid.clear();
     work.resid.extend(points.iter().map(|p| Sample {
         ts_ms: p.ts_ms,
@@ -557,7 +568,6 @@ fn residuals(points: &[Sample], loads: &[f64], work: &mut LoadWork) -> f64 {
     for (q, f) in work.pairs.iter().zip(&work.fitted) {
         work.resid[q.2 as usize].value = q.1 - f;
     }
-    sse
 }
 
 /// Sorts the indices of `loads` by load into `work.order` (once per lag; the fits reuse it).
@@ -657,6 +667,30 @@ fn pava_sse(
     blocks: &mut Vec<(f64, f64, f64)>,
     fitted: &mut Vec<f64>,
 ) -> f64 {
+    pava_fit(pairs, r, blocks, fitted);
+    fit_sse(pairs, r, fitted)
+}
+
+/// The squared error of `y - r·u - f` over the pairs and `fitted` ([`pava_fit`]), summed in
+/// their order.
+fn fit_sse(pairs: &[(f64, f64, f64)], r: f64, fitted: &[f64]) -> f64 {
+    pairs.iter().zip(fitted).map(|(q, &f)| sq_err(q, r, f)).sum()
+}
+
+/// One pair's squared error `(y - r·u - f)²` in [`fit_sse`].
+#[inline(always)]
+fn sq_err(q: &(f64, f64, f64), r: f64, f: f64) -> f64 {
+    let e = q.1 - r * q.2 - f;
+    e * e
+}
+
+/// [`pava_sse`]'s fit without its error: fills `blocks` and `fitted`.
+fn pava_fit(
+    pairs: &[(f64, f64, f64)],
+    r: f64,
+    blocks: &mut Vec<(f64, f64, f64)>,
+    fitted: &mut Vec<f64>,
+) {
     blocks.clear();
     for tie in pairs.chunk_by(|a, b| a.0 == b.0) {
         let mut sum: f64 = tie.iter().map(|q| q.1 - r * q.2).sum();
@@ -677,14 +711,6 @@ fn pava_sse(
     for &(_, count, mean) in blocks.iter() {
         fitted.extend(std::iter::repeat_n(mean, count as usize));
     }
-    pairs
-        .iter()
-        .zip(fitted.iter())
-        .map(|(q, f)| {
-            let e = q.1 - r * q.2 - f;
-            e * e
-        })
-        .sum()
 }
 
 /// Most blocks [`burst_hold`] cuts the window into (fixed arrays: no allocation).
