@@ -269,18 +269,11 @@ pub(super) fn unmask(
     sort_by_load(loads, work);
     fit_residuals(points, loads, work);
     // The floor's mean level and spread, and the sums of its linear response to the load
-    // ([`level_response`]): the same sums in the same order, two or three to a loop, so that
-    // their chains of additions run side by side. The isotonic fit's squared error
-    // ([`fit_sse`]: its chain, in load order) runs beside the first two: each chain's
-    // additions are in their own order as before, and three chains of hundreds of dependent
-    // additions take the time of one.
+    // ([`level_response`]): the same sums in the same order, several to a loop, so that
+    // their chains of additions run side by side ([`first_sums`]).
     let nf = points.len() as f64;
-    let (mut values, mut xs, mut sse) = (-0.0, -0.0, -0.0);
-    for ((p, &x), (q, f)) in points.iter().zip(loads).zip(work.pairs.iter().zip(&work.fitted)) {
-        values += p.value;
-        xs += x;
-        sse += sq_err(q, 0.0, *f);
-    }
+    let s = first_sums(points, loads, &work.pairs, &work.fitted);
+    let (values, xs, sse) = (s.values, s.xs, s.sse);
     let (level, xm) = (values / nf, xs / nf);
     let (mut sst, mut sxx, mut sxy) = (-0.0, 0.0, 0.0);
     for (p, &x) in points.iter().zip(loads) {
@@ -298,8 +291,11 @@ pub(super) fn unmask(
     // A floor seen following its load down at the first fall of the window is trusted to:
     // growth that starts later, as the load falls, must not be taken out with the load.
     let share = if moves {
-        match (move_response(points, loads), (sxx > 0.0).then(|| sxy / sxx)) {
-            (Some(m), Some(l)) if l > 0.0 && !followed_first_fall(points, loads, l) => {
+        match (
+            move_response_from(points, loads, s.moves),
+            (sxx > 0.0).then(|| sxy / sxx),
+        ) {
+            (Some(m), Some(l)) if l > 0.0 && !followed_fall_within(points, loads, l, s.extent) => {
                 (m / l).clamp(0.0, 1.0)
             }
             _ => 1.0,
@@ -319,6 +315,52 @@ pub(super) fn unmask(
         }
     }));
     true
+}
+
+/// [`unmask`]'s first sums over the window, each in its order from its start as where it is
+/// defined, in one loop: the floor's and the loads' sums, the isotonic fit's squared error
+/// ([`fit_sse`], in load order), the loads' extent ([`followed_first_fall`]'s) and the moves'
+/// sums ([`move_response`]'s first pass; nearly every unmasking reaches it). Each is a chain
+/// of hundreds of dependent additions (or minimums); side by side they take the time of one.
+struct FirstSums {
+    values: f64,
+    xs: f64,
+    sse: f64,
+    extent: (f64, f64),
+    moves: (f64, f64),
+}
+
+fn first_sums(
+    points: &[Sample],
+    loads: &[f64],
+    pairs: &[(f64, f64, f64)],
+    fitted: &[f64],
+) -> FirstSums {
+    let (mut values, mut xs, mut sse) = (-0.0, -0.0, -0.0);
+    let (mut msx, mut msy) = (0.0, 0.0);
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for (i, ((p, &x), (q, f))) in points
+        .iter()
+        .zip(loads)
+        .zip(pairs.iter().zip(fitted))
+        .enumerate()
+    {
+        values += p.value;
+        xs += x;
+        sse += sq_err(q, 0.0, *f);
+        (lo, hi) = (lo.min(x), hi.max(x));
+        if i >= MOVE_STEP {
+            msx += x - loads[i - MOVE_STEP];
+            msy += p.value - points[i - MOVE_STEP].value;
+        }
+    }
+    FirstSums {
+        values,
+        xs,
+        sse,
+        extent: (lo, hi),
+        moves: (msx, msy),
+    }
 }
 
 /// The floor's linear response to its load's level (least squares). None when the load never
@@ -343,9 +385,15 @@ const FIRST_FALL: f64 = 0.05;
 /// Whether the floor fell with its load at the load's first fall in the window (its moves
 /// over [`MOVE_STEP`] points while the load fell, until the load fell by [`FIRST_FALL`] of
 /// its range), by at least half the levels' response `level`. None of that fall: false.
+#[cfg(test)]
 fn followed_first_fall(points: &[Sample], loads: &[f64], level: f64) -> bool {
     let n = points.len().min(loads.len());
-    let (lo, hi) = extent(&loads[..n]);
+    followed_fall_within(points, loads, level, extent(&loads[..n]))
+}
+
+/// [`followed_first_fall`] with the loads' extent given (`unmask` sums it beside its own).
+fn followed_fall_within(points: &[Sample], loads: &[f64], level: f64, (lo, hi): (f64, f64)) -> bool {
+    let n = points.len().min(loads.len());
     let (mut fell, mut sxx, mut sxy) = (0.0, 0.0, 0.0);
     for i in MOVE_STEP..n {
         let dx = loads[i] - loads[i - MOVE_STEP];
@@ -369,6 +417,7 @@ const MOVE_STEP: usize = 4;
 /// the load's change over [`MOVE_STEP`] points, with an intercept. Growth at a constant rate
 /// goes to the intercept, and a rise that happened once while the load rose is weighed against
 /// every later fall of the load the floor did not follow. None when the load never moved.
+#[cfg(test)]
 fn move_response(points: &[Sample], loads: &[f64]) -> Option<f64> {
     let n = points.len().min(loads.len());
     if n <= MOVE_STEP + 2 {
@@ -382,8 +431,26 @@ fn move_response(points: &[Sample], loads: &[f64]) -> Option<f64> {
             )
         })
     };
+    let sums = moves().fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
+    move_response_from(points, loads, sums)
+}
+
+/// [`move_response`] with the moves' sums given (its first pass: `unmask` sums them beside its
+/// own).
+fn move_response_from(points: &[Sample], loads: &[f64], (sx, sy): (f64, f64)) -> Option<f64> {
+    let n = points.len().min(loads.len());
+    if n <= MOVE_STEP + 2 {
+        return None;
+    }
+    let moves = || {
+        (MOVE_STEP..n).map(|i| {
+            (
+                loads[i] - loads[i - MOVE_STEP],
+                points[i].value - points[i - MOVE_STEP].value,
+            )
+        })
+    };
     let m = (n - MOVE_STEP) as f64;
-    let (sx, sy) = moves().fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
     let (xm, ym) = (sx / m, sy / m);
     let (sxx, sxy) = moves().fold((0.0, 0.0), |(a, b), (x, y)| {
         (a + (x - xm) * (x - xm), b + (x - xm) * (y - ym))
@@ -1006,6 +1073,42 @@ mod tests {
                 e * e
             })
             .sum()
+    }
+
+    proptest::proptest! {
+        /// `unmask`'s first sums in one loop are the sums each computes alone, to the bit.
+        #[test]
+        fn first_sums_are_each_ones_own(
+            raw in proptest::collection::vec((0u16..500, -400i32..400), 8..300),
+        ) {
+            let points: Vec<Sample> = raw
+                .iter()
+                .enumerate()
+                .map(|(i, &(_, v))| Sample { ts_ms: 300_000 * i as i64, value: 1e6 + f64::from(v) * 1.7 })
+                .collect();
+            let loads: Vec<f64> = raw.iter().map(|&(x, _)| f64::from(x) * 0.9).collect();
+            let mut work = LoadWork::default();
+            sort_by_load(&loads, &mut work);
+            let sse = residuals(&points, &loads, &mut work);
+            let s = first_sums(&points, &loads, &work.pairs, &work.fitted);
+            let plain_values: f64 = points.iter().map(|p| p.value).sum();
+            let plain_xs: f64 = loads.iter().sum();
+            let (lo, hi) = extent(&loads);
+            let n = points.len();
+            let moves = (MOVE_STEP..n).fold((0.0, 0.0), |(a, b), i| {
+                (a + (loads[i] - loads[i - MOVE_STEP]), b + (points[i].value - points[i - MOVE_STEP].value))
+            });
+            let bits = |v: f64| v.to_bits();
+            proptest::prop_assert_eq!(bits(s.sse), bits(sse));
+            proptest::prop_assert_eq!(bits(s.values), bits(plain_values));
+            proptest::prop_assert_eq!(bits(s.xs), bits(plain_xs));
+            proptest::prop_assert_eq!((bits(s.extent.0), bits(s.extent.1)), (bits(lo), bits(hi)));
+            proptest::prop_assert_eq!((bits(s.moves.0), bits(s.moves.1)), (bits(moves.0), bits(moves.1)));
+            proptest::prop_assert_eq!(
+                move_response(&points, &loads).map(bits),
+                move_response_from(&points, &loads, s.moves).map(bits)
+            );
+        }
     }
 
     proptest::proptest! {
