@@ -254,7 +254,7 @@ pub(super) fn fell_recently(loads: &[f64]) -> bool {
 /// The floor with the load's part taken out into `out`: what an increasing function of the
 /// load leaves (the isotonic residuals, at the floor's mean level). False (nothing to judge)
 /// unless the floor follows its load ([`FOLLOWS`]). With `moves`, the isotonic part is scaled
-/// by the share of the levels' linear response that the moves confirm ([`move_response`]),
+/// by the share of the levels' linear response that the moves confirm ([`move_response_from`]),
 /// and nothing is unmasked when the floor's moves do not follow the load's at all.
 pub(super) fn unmask(
     points: &[Sample],
@@ -319,8 +319,8 @@ pub(super) fn unmask(
 
 /// [`unmask`]'s first sums over the window, each in its order from its start as where it is
 /// defined, in one loop: the floor's and the loads' sums, the isotonic fit's squared error
-/// ([`fit_sse`], in load order), the loads' extent ([`followed_first_fall`]'s) and the moves'
-/// sums ([`move_response`]'s first pass; nearly every unmasking reaches it). Each is a chain
+/// ([`fit_sse`], in load order), the loads' extent (`followed_first_fall`'s) and the moves'
+/// sums (`move_response`'s first pass; nearly every unmasking reaches it). Each is a chain
 /// of hundreds of dependent additions (or minimums); side by side they take the time of one.
 struct FirstSums {
     values: f64,
@@ -379,7 +379,7 @@ pub(super) fn level_response(points: &[Sample], loads: &[f64]) -> Option<f64> {
 }
 
 /// The share of the load's range that its first fall in the window covers for
-/// [`followed_first_fall`].
+/// `followed_first_fall`.
 const FIRST_FALL: f64 = 0.05;
 
 /// Whether the floor fell with its load at the load's first fall in the window (its moves
@@ -391,8 +391,13 @@ fn followed_first_fall(points: &[Sample], loads: &[f64], level: f64) -> bool {
     followed_fall_within(points, loads, level, extent(&loads[..n]))
 }
 
-/// [`followed_first_fall`] with the loads' extent given (`unmask` sums it beside its own).
-fn followed_fall_within(points: &[Sample], loads: &[f64], level: f64, (lo, hi): (f64, f64)) -> bool {
+/// `followed_first_fall` with the loads' extent given (`unmask` sums it beside its own).
+fn followed_fall_within(
+    points: &[Sample],
+    loads: &[f64],
+    level: f64,
+    (lo, hi): (f64, f64),
+) -> bool {
     let n = points.len().min(loads.len());
     let (mut fell, mut sxx, mut sxy) = (0.0, 0.0, 0.0);
     for i in MOVE_STEP..n {
@@ -410,7 +415,7 @@ fn followed_fall_within(points: &[Sample], loads: &[f64], level: f64, (lo, hi): 
     false
 }
 
-/// Floor points between the moves [`move_response`] regresses (5 min buckets: 20 min; 1, 2 and 6 measured).
+/// Floor points between the moves `move_response` regresses (5 min buckets: 20 min; 1, 2 and 6 measured).
 const MOVE_STEP: usize = 4;
 
 /// The floor's response to its load, fitted on moves: least squares of the floor's change on
@@ -419,40 +424,32 @@ const MOVE_STEP: usize = 4;
 /// every later fall of the load the floor did not follow. None when the load never moved.
 #[cfg(test)]
 fn move_response(points: &[Sample], loads: &[f64]) -> Option<f64> {
-    let n = points.len().min(loads.len());
-    if n <= MOVE_STEP + 2 {
-        return None;
-    }
-    let moves = || {
-        (MOVE_STEP..n).map(|i| {
-            (
-                loads[i] - loads[i - MOVE_STEP],
-                points[i].value - points[i - MOVE_STEP].value,
-            )
-        })
-    };
-    let sums = moves().fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
+    let sums = moves(points, loads).fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
     move_response_from(points, loads, sums)
 }
 
-/// [`move_response`] with the moves' sums given (its first pass: `unmask` sums them beside its
-/// own).
+/// The moves `move_response` regresses: the load's and the floor's changes over
+/// [`MOVE_STEP`] points, in time order.
+fn moves<'a>(points: &'a [Sample], loads: &'a [f64]) -> impl Iterator<Item = (f64, f64)> + 'a {
+    let n = points.len().min(loads.len());
+    (MOVE_STEP.min(n)..n).map(|i| {
+        (
+            loads[i] - loads[i - MOVE_STEP],
+            points[i].value - points[i - MOVE_STEP].value,
+        )
+    })
+}
+
+/// `move_response` with the moves' sums given (its first pass: `unmask` sums them beside its
+/// own). None when the load never moved or there are too few points.
 fn move_response_from(points: &[Sample], loads: &[f64], (sx, sy): (f64, f64)) -> Option<f64> {
     let n = points.len().min(loads.len());
     if n <= MOVE_STEP + 2 {
         return None;
     }
-    let moves = || {
-        (MOVE_STEP..n).map(|i| {
-            (
-                loads[i] - loads[i - MOVE_STEP],
-                points[i].value - points[i - MOVE_STEP].value,
-            )
-        })
-    };
     let m = (n - MOVE_STEP) as f64;
     let (xm, ym) = (sx / m, sy / m);
-    let (sxx, sxy) = moves().fold((0.0, 0.0), |(a, b), (x, y)| {
+    let (sxx, sxy) = moves(points, loads).fold((0.0, 0.0), |(a, b), (x, y)| {
         (a + (x - xm) * (x - xm), b + (x - xm) * (y - ym))
     });
     (sxx > 0.0).then(|| sxy / sxx)
@@ -741,7 +738,11 @@ fn pava_sse(
 /// The squared error of `y - r·u - f` over the pairs and `fitted` ([`pava_fit`]), summed in
 /// their order.
 fn fit_sse(pairs: &[(f64, f64, f64)], r: f64, fitted: &[f64]) -> f64 {
-    pairs.iter().zip(fitted).map(|(q, &f)| sq_err(q, r, f)).sum()
+    pairs
+        .iter()
+        .zip(fitted)
+        .map(|(q, &f)| sq_err(q, r, f))
+        .sum()
 }
 
 /// One pair's squared error `(y - r·u - f)²` in [`fit_sse`].
