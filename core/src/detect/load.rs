@@ -50,7 +50,8 @@ const PATCH_POINTS: usize = 8;
 #[derive(Debug, Clone, Default)]
 pub(super) struct LoadWork {
     pairs: Vec<(f64, f64, f64)>,
-    blocks: Vec<(f64, f64)>,
+    /// [`pava_sse`]'s pooled blocks: sum, count and mean.
+    blocks: Vec<(f64, f64, f64)>,
     fitted: Vec<f64>,
     resid: Vec<Sample>,
     order: Vec<u32>,
@@ -253,7 +254,7 @@ pub(super) fn fell_recently(loads: &[f64]) -> bool {
 /// The floor with the load's part taken out into `out`: what an increasing function of the
 /// load leaves (the isotonic residuals, at the floor's mean level). False (nothing to judge)
 /// unless the floor follows its load ([`FOLLOWS`]). With `moves`, the isotonic part is scaled
-/// by the share of the levels' linear response that the moves confirm ([`move_response`]),
+/// by the share of the levels' linear response that the moves confirm ([`move_response_from`]),
 /// and nothing is unmasked when the floor's moves do not follow the load's at all.
 pub(super) fn unmask(
     points: &[Sample],
@@ -266,16 +267,13 @@ pub(super) fn unmask(
         return false;
     }
     sort_by_load(loads, work);
-    let sse = residuals(points, loads, work);
+    fit_residuals(points, loads, work);
     // The floor's mean level and spread, and the sums of its linear response to the load
-    // ([`level_response`]): the same sums in the same order, two or three to a loop, so that
-    // their chains of additions run side by side.
+    // ([`level_response`]): the same sums in the same order, several to a loop, so that
+    // their chains of additions run side by side ([`first_sums`]).
     let nf = points.len() as f64;
-    let (mut values, mut xs) = (-0.0, -0.0);
-    for (p, &x) in points.iter().zip(loads) {
-        values += p.value;
-        xs += x;
-    }
+    let s = first_sums(points, loads, &work.pairs, &work.fitted);
+    let (values, xs, sse) = (s.values, s.xs, s.sse);
     let (level, xm) = (values / nf, xs / nf);
     let (mut sst, mut sxx, mut sxy) = (-0.0, 0.0, 0.0);
     for (p, &x) in points.iter().zip(loads) {
@@ -293,8 +291,11 @@ pub(super) fn unmask(
     // A floor seen following its load down at the first fall of the window is trusted to:
     // growth that starts later, as the load falls, must not be taken out with the load.
     let share = if moves {
-        match (move_response(points, loads), (sxx > 0.0).then(|| sxy / sxx)) {
-            (Some(m), Some(l)) if l > 0.0 && !followed_first_fall(points, loads, l) => {
+        match (
+            move_response_from(points, loads, s.moves),
+            (sxx > 0.0).then(|| sxy / sxx),
+        ) {
+            (Some(m), Some(l)) if l > 0.0 && !followed_fall_within(points, loads, l, s.extent) => {
                 (m / l).clamp(0.0, 1.0)
             }
             _ => 1.0,
@@ -316,6 +317,52 @@ pub(super) fn unmask(
     true
 }
 
+/// [`unmask`]'s first sums over the window, each in its order from its start as where it is
+/// defined, in one loop: the floor's and the loads' sums, the isotonic fit's squared error
+/// ([`fit_sse`], in load order), the loads' extent (`followed_first_fall`'s) and the moves'
+/// sums (`move_response`'s first pass; nearly every unmasking reaches it). Each is a chain
+/// of hundreds of dependent additions (or minimums); side by side they take the time of one.
+struct FirstSums {
+    values: f64,
+    xs: f64,
+    sse: f64,
+    extent: (f64, f64),
+    moves: (f64, f64),
+}
+
+fn first_sums(
+    points: &[Sample],
+    loads: &[f64],
+    pairs: &[(f64, f64, f64)],
+    fitted: &[f64],
+) -> FirstSums {
+    let (mut values, mut xs, mut sse) = (-0.0, -0.0, -0.0);
+    let (mut msx, mut msy) = (0.0, 0.0);
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for (i, ((p, &x), (q, f))) in points
+        .iter()
+        .zip(loads)
+        .zip(pairs.iter().zip(fitted))
+        .enumerate()
+    {
+        values += p.value;
+        xs += x;
+        sse += sq_err(q, 0.0, *f);
+        (lo, hi) = (lo.min(x), hi.max(x));
+        if i >= MOVE_STEP {
+            msx += x - loads[i - MOVE_STEP];
+            msy += p.value - points[i - MOVE_STEP].value;
+        }
+    }
+    FirstSums {
+        values,
+        xs,
+        sse,
+        extent: (lo, hi),
+        moves: (msx, msy),
+    }
+}
+
 /// The floor's linear response to its load's level (least squares). None when the load never
 /// moved.
 pub(super) fn level_response(points: &[Sample], loads: &[f64]) -> Option<f64> {
@@ -332,15 +379,26 @@ pub(super) fn level_response(points: &[Sample], loads: &[f64]) -> Option<f64> {
 }
 
 /// The share of the load's range that its first fall in the window covers for
-/// [`followed_first_fall`].
+/// `followed_first_fall`.
 const FIRST_FALL: f64 = 0.05;
 
 /// Whether the floor fell with its load at the load's first fall in the window (its moves
 /// over [`MOVE_STEP`] points while the load fell, until the load fell by [`FIRST_FALL`] of
 /// its range), by at least half the levels' response `level`. None of that fall: false.
+#[cfg(test)]
 fn followed_first_fall(points: &[Sample], loads: &[f64], level: f64) -> bool {
     let n = points.len().min(loads.len());
-    let (lo, hi) = extent(&loads[..n]);
+    followed_fall_within(points, loads, level, extent(&loads[..n]))
+}
+
+/// `followed_first_fall` with the loads' extent given (`unmask` sums it beside its own).
+fn followed_fall_within(
+    points: &[Sample],
+    loads: &[f64],
+    level: f64,
+    (lo, hi): (f64, f64),
+) -> bool {
+    let n = points.len().min(loads.len());
     let (mut fell, mut sxx, mut sxy) = (0.0, 0.0, 0.0);
     for i in MOVE_STEP..n {
         let dx = loads[i] - loads[i - MOVE_STEP];
@@ -357,30 +415,41 @@ fn followed_first_fall(points: &[Sample], loads: &[f64], level: f64) -> bool {
     false
 }
 
-/// Floor points between the moves [`move_response`] regresses (5 min buckets: 20 min; 1, 2 and 6 measured).
+/// Floor points between the moves `move_response` regresses (5 min buckets: 20 min; 1, 2 and 6 measured).
 const MOVE_STEP: usize = 4;
 
 /// The floor's response to its load, fitted on moves: least squares of the floor's change on
 /// the load's change over [`MOVE_STEP`] points, with an intercept. Growth at a constant rate
 /// goes to the intercept, and a rise that happened once while the load rose is weighed against
 /// every later fall of the load the floor did not follow. None when the load never moved.
+#[cfg(test)]
 fn move_response(points: &[Sample], loads: &[f64]) -> Option<f64> {
+    let sums = moves(points, loads).fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
+    move_response_from(points, loads, sums)
+}
+
+/// The moves `move_response` regresses: the load's and the floor's changes over
+/// [`MOVE_STEP`] points, in time order.
+fn moves<'a>(points: &'a [Sample], loads: &'a [f64]) -> impl Iterator<Item = (f64, f64)> + 'a {
+    let n = points.len().min(loads.len());
+    (MOVE_STEP.min(n)..n).map(|i| {
+        (
+            loads[i] - loads[i - MOVE_STEP],
+            points[i].value - points[i - MOVE_STEP].value,
+        )
+    })
+}
+
+/// `move_response` with the moves' sums given (its first pass: `unmask` sums them beside its
+/// own). None when the load never moved or there are too few points.
+fn move_response_from(points: &[Sample], loads: &[f64], (sx, sy): (f64, f64)) -> Option<f64> {
     let n = points.len().min(loads.len());
     if n <= MOVE_STEP + 2 {
         return None;
     }
-    let moves = || {
-        (MOVE_STEP..n).map(|i| {
-            (
-                loads[i] - loads[i - MOVE_STEP],
-                points[i].value - points[i - MOVE_STEP].value,
-            )
-        })
-    };
     let m = (n - MOVE_STEP) as f64;
-    let (sx, sy) = moves().fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
     let (xm, ym) = (sx / m, sy / m);
-    let (sxx, sxy) = moves().fold((0.0, 0.0), |(a, b), (x, y)| {
+    let (sxx, sxy) = moves(points, loads).fold((0.0, 0.0), |(a, b), (x, y)| {
         (a + (x - xm) * (x - xm), b + (x - xm) * (y - ym))
     });
     (sxx > 0.0).then(|| sxy / sxx)
@@ -538,6 +607,13 @@ fn rose_at_level_load(
 /// The squared error of the isotonic regression of the values on `loads`, alone; fills
 /// `work.resid` with what it leaves, in time order.
 fn residuals(points: &[Sample], loads: &[f64], work: &mut LoadWork) -> f64 {
+    fit_residuals(points, loads, work);
+    fit_sse(&work.pairs, 0.0, &work.fitted)
+}
+
+/// [`residuals`] without the squared error: the fit in `work.pairs` and `work.fitted` (load
+/// order), the residuals in `work.resid`.
+fn fit_residuals(points: &[Sample], loads: &[f64], work: &mut LoadWork) {
     let y0 = points[0].value;
     work.pairs.clear();
     work.pairs.extend(work.order.iter().map(|&i| {
@@ -547,7 +623,7 @@ fn residuals(points: &[Sample], loads: &[f64], work: &mut LoadWork) -> f64 {
             f64::from(i),
         )
     }));
-    let sse = pava_sse(&work.pairs, 0.0, &mut work.blocks, &mut work.fitted);
+    pava_fit(&work.pairs, 0.0, &mut work.blocks, &mut work.fitted);
     work.resid.clear();
     work.resid.extend(points.iter().map(|p| Sample {
         ts_ms: p.ts_ms,
@@ -556,7 +632,6 @@ fn residuals(points: &[Sample], loads: &[f64], work: &mut LoadWork) -> f64 {
     for (q, f) in work.pairs.iter().zip(&work.fitted) {
         work.resid[q.2 as usize].value = q.1 - f;
     }
-    sse
 }
 
 /// Sorts the indices of `loads` by load into `work.order` (once per lag; the fits reuse it).
@@ -645,38 +720,65 @@ fn backfit(points: &[Sample], loads: &[f64], tc: i64, work: &mut LoadWork) -> f6
 /// fills `fitted` and returns the squared error of `y - r·u - f`. Pairs of equal load form
 /// one block from the start: `f` is a function of the load, so a floor that rises while the
 /// load stays the same (a request rate that repeats, or one carried over a gap) is not fitted.
+///
+/// Each block keeps its mean, divided once when the block is made, and a lone pair's mean is
+/// its value (`x / 1.0` is `x` to the bit): the same means as dividing at every comparison,
+/// without a division on the chain of a pair that pools nothing (a hot path: this fit was a
+/// tenth of the day a leak is judged before it fires).
 fn pava_sse(
     pairs: &[(f64, f64, f64)],
     r: f64,
-    blocks: &mut Vec<(f64, f64)>,
+    blocks: &mut Vec<(f64, f64, f64)>,
     fitted: &mut Vec<f64>,
 ) -> f64 {
+    pava_fit(pairs, r, blocks, fitted);
+    fit_sse(pairs, r, fitted)
+}
+
+/// The squared error of `y - r·u - f` over the pairs and `fitted` ([`pava_fit`]), summed in
+/// their order.
+fn fit_sse(pairs: &[(f64, f64, f64)], r: f64, fitted: &[f64]) -> f64 {
+    pairs
+        .iter()
+        .zip(fitted)
+        .map(|(q, &f)| sq_err(q, r, f))
+        .sum()
+}
+
+/// One pair's squared error `(y - r·u - f)²` in [`fit_sse`].
+#[inline(always)]
+fn sq_err(q: &(f64, f64, f64), r: f64, f: f64) -> f64 {
+    let e = q.1 - r * q.2 - f;
+    e * e
+}
+
+/// [`pava_sse`]'s fit without its error: fills `blocks` and `fitted`.
+fn pava_fit(
+    pairs: &[(f64, f64, f64)],
+    r: f64,
+    blocks: &mut Vec<(f64, f64, f64)>,
+    fitted: &mut Vec<f64>,
+) {
     blocks.clear();
     for tie in pairs.chunk_by(|a, b| a.0 == b.0) {
         let mut sum: f64 = tie.iter().map(|q| q.1 - r * q.2).sum();
         let mut count = tie.len() as f64;
-        while let Some(&(s, c)) = blocks.last() {
-            if s / c <= sum / count {
+        let mut mean = if tie.len() == 1 { sum } else { sum / count };
+        while let Some(&(s, c, m)) = blocks.last() {
+            if m <= mean {
                 break;
             }
             sum += s;
             count += c;
+            mean = sum / count;
             blocks.pop();
         }
-        blocks.push((sum, count));
+        blocks.push((sum, count, mean));
     }
     fitted.clear();
-    for &(sum, count) in blocks.iter() {
-        fitted.extend(std::iter::repeat_n(sum / count, count as usize));
+    for &(_, count, mean) in blocks.iter() {
+        fitted.extend(std::iter::repeat_n(mean, count as usize));
     }
-    pairs
-        .iter()
-        .zip(fitted.iter())
-        .map(|(q, f)| {
-            let e = q.1 - r * q.2 - f;
-            e * e
-        })
-        .sum()
 }
 
 /// Most blocks [`burst_hold`] cuts the window into (fixed arrays: no allocation).
@@ -940,6 +1042,107 @@ mod tests {
                 want.sort_by(|&a, &b| loads[a as usize].total_cmp(&loads[b as usize]).then(a.cmp(&b)));
                 proptest::prop_assert_eq!(&work.order, &want);
             }
+        }
+    }
+
+    /// The isotonic fit as it was, dividing at every comparison: the reference of
+    /// [`pava_sse`]'s kept means.
+    fn pava_sse_plain(pairs: &[(f64, f64, f64)], r: f64, fitted: &mut Vec<f64>) -> f64 {
+        let mut blocks: Vec<(f64, f64)> = Vec::new();
+        for tie in pairs.chunk_by(|a, b| a.0 == b.0) {
+            let mut sum: f64 = tie.iter().map(|q| q.1 - r * q.2).sum();
+            let mut count = tie.len() as f64;
+            while let Some(&(s, c)) = blocks.last() {
+                if s / c <= sum / count {
+                    break;
+                }
+                sum += s;
+                count += c;
+                blocks.pop();
+            }
+            blocks.push((sum, count));
+        }
+        fitted.clear();
+        for &(sum, count) in &blocks {
+            fitted.extend(std::iter::repeat_n(sum / count, count as usize));
+        }
+        pairs
+            .iter()
+            .zip(fitted.iter())
+            .map(|(q, f)| {
+                let e = q.1 - r * q.2 - f;
+                e * e
+            })
+            .sum()
+    }
+
+    proptest::proptest! {
+        /// `unmask`'s first sums in one loop are the sums each computes alone, to the bit.
+        #[test]
+        fn first_sums_are_each_ones_own(
+            raw in proptest::collection::vec((0u16..500, -400i32..400), 8..300),
+        ) {
+            let points: Vec<Sample> = raw
+                .iter()
+                .enumerate()
+                .map(|(i, &(_, v))| Sample { ts_ms: 300_000 * i as i64, value: 1e6 + f64::from(v) * 1.7 })
+                .collect();
+            let loads: Vec<f64> = raw.iter().map(|&(x, _)| f64::from(x) * 0.9).collect();
+            let mut work = LoadWork::default();
+            sort_by_load(&loads, &mut work);
+            let sse = residuals(&points, &loads, &mut work);
+            let s = first_sums(&points, &loads, &work.pairs, &work.fitted);
+            let plain_values: f64 = points.iter().map(|p| p.value).sum();
+            let plain_xs: f64 = loads.iter().sum();
+            let (lo, hi) = extent(&loads);
+            let n = points.len();
+            let moves = (MOVE_STEP..n).fold((0.0, 0.0), |(a, b), i| {
+                (a + (loads[i] - loads[i - MOVE_STEP]), b + (points[i].value - points[i - MOVE_STEP].value))
+            });
+            let bits = |v: f64| v.to_bits();
+            proptest::prop_assert_eq!(bits(s.sse), bits(sse));
+            proptest::prop_assert_eq!(bits(s.values), bits(plain_values));
+            proptest::prop_assert_eq!(bits(s.xs), bits(plain_xs));
+            proptest::prop_assert_eq!((bits(s.extent.0), bits(s.extent.1)), (bits(lo), bits(hi)));
+            proptest::prop_assert_eq!((bits(s.moves.0), bits(s.moves.1)), (bits(moves.0), bits(moves.1)));
+            proptest::prop_assert_eq!(
+                move_response(&points, &loads).map(bits),
+                move_response_from(&points, &loads, s.moves).map(bits)
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// Loads with ties, values with signed zeros, repeats, NaN and huge magnitudes: the
+        /// kept means give the plain fit's values and error, to the bit.
+        #[test]
+        fn pava_kept_means_are_the_plain_fit(
+            raw in proptest::collection::vec((0u8..40, 0u8..16, -3i32..4), 0..200),
+            r in proptest::prop_oneof![proptest::strategy::Just(0.0f64), 0.0f64..5.0],
+        ) {
+            let mut loads: Vec<u8> = raw.iter().map(|q| q.0).collect();
+            loads.sort_unstable();
+            let pairs: Vec<(f64, f64, f64)> = loads
+                .iter()
+                .zip(&raw)
+                .map(|(&l, &(_, v, u))| {
+                    let y = match v {
+                        0 => 0.0,
+                        1 => -0.0,
+                        2 => f64::NAN,
+                        3 => 1e300,
+                        4 => -1e300,
+                        _ => f64::from(v) * 0.37 - 2.1,
+                    };
+                    (f64::from(l) * 0.5, y, f64::from(u) * 0.25)
+                })
+                .collect();
+            let (mut blocks, mut fitted, mut want) = (Vec::new(), Vec::new(), Vec::new());
+            let sse = pava_sse(&pairs, r, &mut blocks, &mut fitted);
+            let plain = pava_sse_plain(&pairs, r, &mut want);
+            proptest::prop_assert_eq!(sse.to_bits(), plain.to_bits());
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            proptest::prop_assert_eq!(bits(&fitted), bits(&want));
         }
     }
 

@@ -793,9 +793,20 @@ pub(crate) fn reduce_blocks(
     let t0 = points[0].ts_ms;
     let nb = n.min(max_blocks).min(TEST_POINTS);
     let mut vals = [0i64; BLOCK_MAX];
-    for (b, slot) in out.iter_mut().enumerate().take(nb) {
-        let lo = b * n / nb;
-        let hi = ((b + 1) * n / nb).max(lo + 1).min(n);
+    // Block `b` starts at `b·n / nb`: the quotient and remainder of `b·n` stepped by those of
+    // `n` from one block to the next (the same integers) instead of two divisions per block,
+    // which were a fifth of this function's time, on every judgement.
+    let (step_q, step_r) = (n / nb, n % nb);
+    let (mut q, mut r) = (0, 0);
+    for slot in out.iter_mut().take(nb) {
+        let lo = q;
+        q += step_q;
+        r += step_r;
+        if r >= nb {
+            q += 1;
+            r -= nb;
+        }
+        let hi = q.max(lo + 1).min(n);
         let block = &points[lo..hi];
         let mid = block[block.len() / 2].ts_ms.saturating_sub(t0) as f64 / 1000.0;
         let len = block.len().min(vals.len());
@@ -1065,6 +1076,35 @@ mod tests {
         assert!((normal_quantile(0.975) - 1.959964).abs() < 1e-5);
         assert!((normal_quantile(0.5)).abs() < 1e-9);
         assert!((normal_quantile(0.001) + 3.090232).abs() < 1e-5);
+    }
+
+    proptest::proptest! {
+        /// The blocks' bounds stepped are the divided ones `b·n / nb`: the same times and
+        /// medians, to the bit, for any length and number of blocks.
+        #[test]
+        fn blocks_stepped_are_the_divided_ones(
+            v in proptest::collection::vec(-50i32..50, 1..1600),
+            max_blocks in 1usize..40,
+        ) {
+            let points: Vec<Sample> = v
+                .iter()
+                .enumerate()
+                .map(|(i, &x)| Sample { ts_ms: 1_000 * i as i64 + i64::from(x).abs(), value: f64::from(x) * 0.3 })
+                .collect();
+            let mut got = [(0.0f64, 0.0f64); TEST_POINTS];
+            let nb = reduce_blocks(&points, &mut got, max_blocks);
+            let n = points.len();
+            proptest::prop_assert_eq!(nb, n.min(max_blocks).min(TEST_POINTS));
+            for (b, g) in got.iter().enumerate().take(nb) {
+                let lo = b * n / nb;
+                let hi = ((b + 1) * n / nb).max(lo + 1).min(n);
+                let block = &points[lo..hi];
+                let mid = block[block.len() / 2].ts_ms.saturating_sub(points[0].ts_ms) as f64 / 1000.0;
+                let mut keys: Vec<i64> = block.iter().take(BLOCK_MAX).map(|p| order_key(p.value)).collect();
+                proptest::prop_assert_eq!(g.0.to_bits(), mid.to_bits());
+                proptest::prop_assert_eq!(g.1.to_bits(), median(&mut keys).to_bits());
+            }
+        }
     }
 
     proptest::proptest! {
