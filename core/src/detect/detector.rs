@@ -117,11 +117,31 @@ pub struct Detector {
     /// Whether the last restart came while the wait for a first collection still held: its
     /// fall may have been that first collection (`first_collection_restart_urgent`).
     restarted_waiting: bool,
+    /// With `restarted_waiting`: the floor's rate (per ms) over the epoch before that restart
+    /// and the floor's last value before it (`first_collection_repeat_ratio`).
+    first_ramp: Option<(f64, f64)>,
     work: Work,
     /// Buffers for judging the smoother floor (`sparse_urgent_samples`), allocated at their
     /// full size when a sparse floor is first judged on it (never on a 15-s series).
     smooth_work: Option<Work>,
 }
+
+/// The floor's rise from its first point to its last, per ms, and its last value: none over
+/// less than [`RAMP_MIN_MS`] or without a rise.
+fn ramp(points: &Ring<Sample>) -> Option<(f64, f64)> {
+    let (first, last) = (points.get(0)?, points.last()?);
+    let span = last.ts_ms.saturating_sub(first.ts_ms);
+    let rate = (last.value - first.value) / span as f64;
+    (span >= RAMP_MIN_MS && rate > 0.0).then_some((rate, last.value))
+}
+
+/// `first_collection_repeat_ratio`: the floor's rise before a restart counts as a slow GC's
+/// first ramp only if it climbs the restart's fall back within this many waits for a first
+/// collection (`first_collection_secs`) at its rate (3.2-4 h on training slow GCs, a 3-h wait).
+const REPEAT_BACK_WAITS: f64 = 1.5;
+
+/// The shortest span [`ramp`] reads a rate over (30 min).
+const RAMP_MIN_MS: i64 = 30 * 60_000;
 
 impl Detector {
     /// A detector with the given options (validated).
@@ -143,6 +163,7 @@ impl Detector {
             growth_stop_ms: None,
             held: None,
             restarted_waiting: false,
+            first_ramp: None,
             work: Work::with_capacity(cfg.floor_capacity),
             smooth_work: None,
             cfg,
@@ -202,6 +223,21 @@ impl Detector {
             #[cfg(feature = "probe")]
             super::probe::tag("gc restart");
             self.restarted_waiting = self.awaits_first_collection();
+            // A slow GC's fall takes back what its ramp added, and its ramp climbs that back
+            // within about one wait for a first collection; a level that was flat before a
+            // real restart would take far longer at its rate.
+            let back_ms = REPEAT_BACK_WAITS * self.cfg.first_collection_ms() as f64;
+            self.first_ramp = ramp(self.floor.points())
+                .filter(|&(r, peak)| self.restarted_waiting && peak - s.value <= back_ms * r);
+            #[cfg(feature = "probe")]
+            if let Some((r, peak)) = self.first_ramp {
+                super::probe::tag(&format!(
+                    "gc ramp {:.3}/h back {:.2} h peak {:.2} of the limit",
+                    r * 3.6e6 / peak,
+                    (peak - s.value) / r / 3.6e6,
+                    peak / self.cfg.limit.unwrap_or(f64::INFINITY)
+                ));
+            }
             self.floor.reset(s.ts_ms);
             self.verdict = Verdict::Insufficient;
             event = self.alert.transition(s.ts_ms, AlertState::Inactive);
@@ -264,8 +300,9 @@ impl Detector {
         let not_a_leak_because = if self.verdict == Verdict::Leak || e.growth_start_ms.is_none() {
             None
         } else if cond
-            && self.awaits_first_collection()
-            && !self.urgent_on(self.floor.points(), &e, self.wait_urgent())
+            && ((self.awaits_first_collection()
+                && !self.urgent_on(self.floor.points(), &e, self.wait_urgent()))
+                || (!self.awaits_first_collection() && self.repeats_first_ramp()))
         {
             Some(NoLeakReason::NoCollectionYet)
         } else {
@@ -422,6 +459,11 @@ impl Detector {
             }
             #[cfg(feature = "probe")]
             super::probe::tag("gc urgent");
+        } else if cond && self.repeats_first_ramp() {
+            #[cfg(feature = "probe")]
+            super::probe::tag("gc repeat");
+            self.verdict = Verdict::Insufficient;
+            return Some(false);
         }
         Some(cond)
     }
@@ -476,6 +518,23 @@ impl Detector {
             self.cfg.first_collection_restart_urgent
         } else {
             self.cfg.first_collection_urgent
+        }
+    }
+
+    /// `first_collection_repeat_ratio`: after a restart that came while the wait held, no
+    /// collection seen since, the floor still below where it stood before that fall and rising
+    /// at the rate it rose at before it (within the ratio): a slow GC's next ramp.
+    fn repeats_first_ramp(&self) -> bool {
+        let ratio = self.cfg.first_collection_repeat_ratio;
+        match (self.first_ramp, ramp(self.floor.points())) {
+            (Some((r1, peak)), Some((r2, now))) if ratio > 0.0 && self.restarted_waiting => {
+                self.cfg.kind == SeriesKind::Heap
+                    && !self.floor.collected()
+                    && now < peak
+                    && r2 >= r1 / ratio
+                    && r2 <= r1 * ratio
+            }
+            _ => false,
         }
     }
 
@@ -1339,6 +1398,30 @@ mod tests {
             assert!(fires(plain), "seed {seed}: the plain bypass fires");
             let default = DetectorConfig::default().first_collection_restart_urgent;
             assert!(!fires(default), "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn a_slow_gcs_next_ramp_after_a_first_collection_read_as_a_restart_is_held_past_the_wait() {
+        use crate::detect::scenarios::{Situation, generate};
+        // Slow GCs (training seeds) whose first collection, at 0.8-1.6 h, read as a restart
+        // and re-armed the wait; their GC period is longer than that wait, so the next ramp
+        // fired once it ran out (3.5 h after the restart), healthy or before the leak. That
+        // ramp rises at the rate the first rose at, below where the first stood
+        // (`first_collection_repeat_ratio`).
+        for (situation, seed) in [
+            (Situation::SlowGc, 132),
+            (Situation::V8SlowGc, 55),
+            (Situation::V8SlowGc, 75),
+            (Situation::SlowGcLeak, 109),
+            (Situation::V8SlowGcLeak, 157),
+        ] {
+            let sc = generate(situation, seed, 15);
+            let fires =
+                |ratio: f64| fires_before_leak(&sc, |c| c.first_collection_repeat_ratio = ratio);
+            assert!(fires(0.0), "{situation:?} {seed}: fires without the rule");
+            let default = DetectorConfig::default().first_collection_repeat_ratio;
+            assert!(!fires(default), "{situation:?} {seed}");
         }
     }
 
