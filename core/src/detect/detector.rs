@@ -140,8 +140,9 @@ fn ramp(points: &Ring<Sample>) -> Option<(f64, f64)> {
 /// collection (`first_collection_secs`) at its rate (3.2-4 h on training slow GCs, a 3-h wait).
 const REPEAT_BACK_WAITS: f64 = 1.5;
 
-/// The shortest span [`ramp`] reads a rate over (30 min).
-const RAMP_MIN_MS: i64 = 30 * 60_000;
+/// The shortest span [`ramp`] reads a rate over (10 min: slow GCs' first collections read as
+/// restarts come from 0.16 h on; 30 min left three of them out, design section 84).
+const RAMP_MIN_MS: i64 = 10 * 60_000;
 
 impl Detector {
     /// A detector with the given options (validated).
