@@ -1427,6 +1427,48 @@ mod tests {
     }
 
     #[test]
+    fn a_leak_after_a_real_restart_within_the_wait_is_not_held_as_a_slow_gcs_next_ramp() {
+        // A heap that creeps up 3 %/h for an hour, restarts (falls by a third) while the wait
+        // for a first collection holds, then leaks at the same 30 MB/h. At that rate the first
+        // hour's rise would take 11 h to climb the fall back, so it is no slow GC's ramp: the
+        // leak fires once the re-armed wait has run out, not when its floor passes the level
+        // before the restart (12.6 h later) as a repeat of that rise would be held.
+        let mb = 1e6;
+        let samples: Vec<Sample> = (0..(8 * 240))
+            .map(|i| {
+                let h = f64::from(i) / 240.0;
+                let jitter = 0.4 * mb * (f64::from(i) * 1.7).sin();
+                let level = if h < 1.0 {
+                    1000.0 + 30.0 * h
+                } else {
+                    650.0 + 30.0 * (h - 1.0)
+                };
+                Sample {
+                    ts_ms: i64::from(i) * 15_000,
+                    value: level * mb + jitter,
+                }
+            })
+            .collect();
+        let fired_h = |ratio: f64| {
+            let cfg = DetectorConfig {
+                first_collection_repeat_ratio: ratio,
+                max_events: 1000,
+                ..DetectorConfig::for_kind(SeriesKind::Heap)
+            };
+            analyze(&samples, &cfg)
+                .unwrap()
+                .events
+                .iter()
+                .find(|e| e.to == AlertState::Firing)
+                .map(|e| e.ts_ms as f64 / 3.6e6)
+        };
+        let off = fired_h(0.0);
+        assert!(off.is_some_and(|h| h > 4.0 && h < 7.0), "{off:?}");
+        let on = fired_h(DetectorConfig::default().first_collection_repeat_ratio);
+        assert_eq!(on, off);
+    }
+
+    #[test]
     fn a_slow_gcs_early_first_collection_holds_the_floor_over_the_next_ramp() {
         use crate::detect::scenarios::{Situation, generate};
         // Slow GCs (training seeds) whose first collection (19-33 % of the heap) came at
