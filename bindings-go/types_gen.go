@@ -114,8 +114,9 @@ type AnalyzeOptions struct {
 	// with no collection seen, a rise is still held while the floor stays below where it
 	// stood before that fall and rises since it at the rate it rose at before it, within this
 	// factor either way. A slow GC's next ramp repeats its first (within 20 % on training); a
-	// leak after a real restart rises at its own rate from a level that was flat. Default
-	// 1.5; 0 turns it off; otherwise at least 1 (design section 84).
+	// leak after a real restart rises at its own rate from a level that was flat. A fall from
+	// at or above `limit` is an out-of-memory kill and never held so. Default 1.5; 0 turns it
+	// off; otherwise at least 1 (design section 84).
 	FirstCollectionRepeatRatio *float64 `json:"first_collection_repeat_ratio,omitempty"`
 	// `first_collection_urgent` in place of it after a restart that came while the wait for
 	// a first collection still held: with nothing lower before it, a slow GC's first
@@ -627,8 +628,9 @@ type DetectorOptions struct {
 	// with no collection seen, a rise is still held while the floor stays below where it
 	// stood before that fall and rises since it at the rate it rose at before it, within this
 	// factor either way. A slow GC's next ramp repeats its first (within 20 % on training); a
-	// leak after a real restart rises at its own rate from a level that was flat. Default
-	// 1.5; 0 turns it off; otherwise at least 1 (design section 84).
+	// leak after a real restart rises at its own rate from a level that was flat. A fall from
+	// at or above `limit` is an out-of-memory kill and never held so. Default 1.5; 0 turns it
+	// off; otherwise at least 1 (design section 84).
 	FirstCollectionRepeatRatio *float64 `json:"first_collection_repeat_ratio,omitempty"`
 	// `first_collection_urgent` in place of it after a restart that came while the wait for
 	// a first collection still held: with nothing lower before it, a slow GC's first

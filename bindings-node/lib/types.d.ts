@@ -159,8 +159,9 @@ export interface AnalyzeOptions {
    * with no collection seen, a rise is still held while the floor stays below where it
    * stood before that fall and rises since it at the rate it rose at before it, within this
    * factor either way. A slow GC's next ramp repeats its first (within 20 % on training); a
-   * leak after a real restart rises at its own rate from a level that was flat. Default
-   * 1.5; 0 turns it off; otherwise at least 1 (design section 84).
+   * leak after a real restart rises at its own rate from a level that was flat. A fall from
+   * at or above `limit` is an out-of-memory kill and never held so. Default 1.5; 0 turns it
+   * off; otherwise at least 1 (design section 84).
    */
   first_collection_repeat_ratio?: number;
   /**
@@ -886,8 +887,9 @@ export interface DetectorOptions {
    * with no collection seen, a rise is still held while the floor stays below where it
    * stood before that fall and rises since it at the rate it rose at before it, within this
    * factor either way. A slow GC's next ramp repeats its first (within 20 % on training); a
-   * leak after a real restart rises at its own rate from a level that was flat. Default
-   * 1.5; 0 turns it off; otherwise at least 1 (design section 84).
+   * leak after a real restart rises at its own rate from a level that was flat. A fall from
+   * at or above `limit` is an out-of-memory kill and never held so. Default 1.5; 0 turns it
+   * off; otherwise at least 1 (design section 84).
    */
   first_collection_repeat_ratio?: number;
   /**

@@ -135,6 +135,21 @@ fn ramp(points: &Ring<Sample>) -> Option<(f64, f64)> {
     (span >= RAMP_MIN_MS && rate > 0.0).then_some((rate, last.value))
 }
 
+/// The floor's rise before a restart to `fell_to`, as [`ramp`], if it may be a slow GC's first
+/// ramp: a slow GC's fall takes back what its ramp added, and its ramp climbs that back within
+/// `back_ms` (a level that was flat before a real restart would take far longer at its rate);
+/// and a fall from the limit is an out-of-memory kill, not a collection.
+fn first_ramp(
+    points: &Ring<Sample>,
+    fell_to: f64,
+    back_ms: f64,
+    limit: Option<f64>,
+) -> Option<(f64, f64)> {
+    ramp(points).filter(|&(rate, peak)| {
+        peak - fell_to <= back_ms * rate && limit.is_none_or(|limit| peak < limit)
+    })
+}
+
 /// `first_collection_repeat_ratio`: the floor's rise before a restart counts as a slow GC's
 /// first ramp only if it climbs the restart's fall back within this many waits for a first
 /// collection (`first_collection_secs`) at its rate (3.2-4 h on training slow GCs, a 3-h wait).
@@ -224,12 +239,12 @@ impl Detector {
             #[cfg(feature = "probe")]
             super::probe::tag("gc restart");
             self.restarted_waiting = self.awaits_first_collection();
-            // A slow GC's fall takes back what its ramp added, and its ramp climbs that back
-            // within about one wait for a first collection; a level that was flat before a
-            // real restart would take far longer at its rate.
             let back_ms = REPEAT_BACK_WAITS * self.cfg.first_collection_ms() as f64;
-            self.first_ramp = ramp(self.floor.points())
-                .filter(|&(r, peak)| self.restarted_waiting && peak - s.value <= back_ms * r);
+            self.first_ramp = if self.restarted_waiting {
+                first_ramp(self.floor.points(), s.value, back_ms, self.cfg.limit)
+            } else {
+                None
+            };
             #[cfg(feature = "probe")]
             if let Some((r, peak)) = self.first_ramp {
                 super::probe::tag(&format!(
@@ -1424,6 +1439,27 @@ mod tests {
             let default = DetectorConfig::default().first_collection_repeat_ratio;
             assert!(!fires(default), "{situation:?} {seed}");
         }
+    }
+
+    #[test]
+    fn a_first_ramp_is_one_that_climbs_its_fall_back_soon_and_stayed_below_the_limit() {
+        // 90 min of floor rising 100 MB/h from 1.0 GB to 1.15 GB, then a fall.
+        let mut points = Ring::new(16).unwrap();
+        for m in (0..=90).step_by(10) {
+            points.push(Sample {
+                ts_ms: m * 60_000,
+                value: 1e9 + 1e8 * m as f64 / 60.0,
+            });
+        }
+        let hour = 3_600_000.0;
+        let (rate, peak) = first_ramp(&points, 0.85e9, 4.5 * hour, Some(2e9)).unwrap();
+        assert!((rate * hour - 1e8).abs() < 1.0 && (peak - 1.15e9).abs() < 1.0);
+        assert!(first_ramp(&points, 0.85e9, 4.5 * hour, None).is_some());
+        // Back in 3 h at that rate, not within 2 h.
+        assert!(first_ramp(&points, 0.85e9, 2.0 * hour, Some(2e9)).is_none());
+        // A fall from the limit is an out-of-memory kill.
+        assert!(first_ramp(&points, 0.85e9, 4.5 * hour, Some(1.15e9)).is_none());
+        assert!(first_ramp(&points, 0.85e9, 4.5 * hour, Some(1.1e9)).is_none());
     }
 
     #[test]

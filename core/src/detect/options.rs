@@ -127,8 +127,9 @@ pub struct DetectorConfig {
     /// with no collection seen, a rise is still held while the floor stays below where it
     /// stood before that fall and rises since it at the rate it rose at before it, within this
     /// factor either way. A slow GC's next ramp repeats its first (within 20 % on training); a
-    /// leak after a real restart rises at its own rate from a level that was flat. Default
-    /// 1.5; 0 turns it off; otherwise at least 1 (design section 84).
+    /// leak after a real restart rises at its own rate from a level that was flat. A fall from
+    /// at or above `limit` is an out-of-memory kill and never held so. Default 1.5; 0 turns it
+    /// off; otherwise at least 1 (design section 84).
     pub first_collection_repeat_ratio: f64,
     /// With `first_collection_secs`: the fall that counts as the collection must also land
     /// below every bucket minimum of this long before it (capped at the 8 h of buckets kept),
