@@ -107,6 +107,17 @@ type AnalyzeOptions struct {
 	// collection, or a fast sawtooth's trough over a flat floor, lands below it. Default
 	// 10 min; 0 keeps the plain test (below the last bucket or two).
 	FirstCollectionLookbackSecs *float64 `json:"first_collection_lookback_secs,omitempty"`
+	// After a restart that came while the wait for a first collection still held (the
+	// bypass of `first_collection_restart_urgent`), where the floor had risen before that
+	// fall fast enough to climb it back within 1.5 times `first_collection_secs` (a slow GC's
+	// first collection takes back what its ramp added): once the re-armed wait has run out
+	// with no collection seen, a rise is still held while the floor stays below where it
+	// stood before that fall and rises since it at the rate it rose at before it, within this
+	// factor either way. A slow GC's next ramp repeats its first (within 20 % on training); a
+	// leak after a real restart rises at its own rate from a level that was flat. A fall from
+	// at or above `limit` is an out-of-memory kill and never held so. Default 1.5; 0 turns it
+	// off; otherwise at least 1 (design section 84).
+	FirstCollectionRepeatRatio *float64 `json:"first_collection_repeat_ratio,omitempty"`
 	// `first_collection_urgent` in place of it after a restart that came while the wait for
 	// a first collection still held: with nothing lower before it, a slow GC's first
 	// collection falls as far as a restart, and the wait it re-arms then holds the next ramp
@@ -610,6 +621,17 @@ type DetectorOptions struct {
 	// collection, or a fast sawtooth's trough over a flat floor, lands below it. Default
 	// 10 min; 0 keeps the plain test (below the last bucket or two).
 	FirstCollectionLookbackSecs *float64 `json:"first_collection_lookback_secs,omitempty"`
+	// After a restart that came while the wait for a first collection still held (the
+	// bypass of `first_collection_restart_urgent`), where the floor had risen before that
+	// fall fast enough to climb it back within 1.5 times `first_collection_secs` (a slow GC's
+	// first collection takes back what its ramp added): once the re-armed wait has run out
+	// with no collection seen, a rise is still held while the floor stays below where it
+	// stood before that fall and rises since it at the rate it rose at before it, within this
+	// factor either way. A slow GC's next ramp repeats its first (within 20 % on training); a
+	// leak after a real restart rises at its own rate from a level that was flat. A fall from
+	// at or above `limit` is an out-of-memory kill and never held so. Default 1.5; 0 turns it
+	// off; otherwise at least 1 (design section 84).
+	FirstCollectionRepeatRatio *float64 `json:"first_collection_repeat_ratio,omitempty"`
 	// `first_collection_urgent` in place of it after a restart that came while the wait for
 	// a first collection still held: with nothing lower before it, a slow GC's first
 	// collection falls as far as a restart, and the wait it re-arms then holds the next ramp

@@ -246,4 +246,42 @@ fn main() {
             );
         }
     }
+    if std::env::var_os("BY_SITUATION").is_none() {
+        return;
+    }
+    // Per transform and configuration: the series whose outcome (with traffic / alone: caught,
+    // false alarm) differs from `base`, by situation.
+    println!();
+    for (ti, t) in TRANSFORMS.iter().enumerate() {
+        for (ci, (label, _)) in configs.iter().enumerate().skip(1) {
+            let mut moved: std::collections::BTreeMap<String, [i32; 2]> = Default::default();
+            for (job, r) in jobs.iter().zip(&results) {
+                let (Some(base), Some(this)) = (r[ti].first(), r[ti].get(ci)) else {
+                    continue;
+                };
+                let score = |o: &Outcome| {
+                    if job.0.leaks() {
+                        i32::from(o.delay_secs.is_some())
+                    } else {
+                        -i32::from(o.false_alarm)
+                    }
+                };
+                for (k, (b, c)) in [(&base.0, &this.0), (&base.1, &this.1)].iter().enumerate() {
+                    let d = score(c) - score(b);
+                    if d != 0 {
+                        moved.entry(format!("{:?}", job.0)).or_default()[k] += d;
+                        println!(
+                            "{t} {label}: {:?} {} {} {d:+}",
+                            job.0,
+                            job.1,
+                            ["traffic", "alone"][k]
+                        );
+                    }
+                }
+            }
+            for (sit, [w, a]) in moved {
+                println!("{t} {label}: {sit} {w:+} / {a:+}");
+            }
+        }
+    }
 }

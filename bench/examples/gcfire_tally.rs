@@ -49,6 +49,8 @@ fn main() {
                     collected_h = None;
                     slow = 0;
                     events.push(format!("restart {h:.2}"));
+                } else if let Some(i) = t.find("gc ramp") {
+                    events.push(format!("ramp {}", &t[i + 8..]));
                 } else if let Some(i) = t.find("gc collected") {
                     collected_h = Some(h);
                     events.push(format!("coll {h:.2} ({})", &t[i + 13..]));
@@ -93,11 +95,23 @@ fn main() {
                     .filter(|t| t.contains("gc cond"))
                     .map(String::as_str)
                     .collect();
+                // Where the heap stands against its limit: at the firing, and its highest
+                // sample within 4 h after it (before any leak).
+                let limit = sc.limit.unwrap_or(f64::INFINITY);
+                let top = sc
+                    .samples
+                    .iter()
+                    .filter(|p| p.ts_ms >= s.ts_ms && p.ts_ms < leak.min(s.ts_ms + 4 * 3_600_000))
+                    .map(|p| p.value)
+                    .fold(f64::NEG_INFINITY, f64::max);
                 println!(
                     "{} {seed}: fired {h:.2} h ({since:.2} h since epoch), pending {pending_h:.2} h \
-                     {onset}, firing {}, class {class}, first full GC {full}, events [{}], {:?}",
+                     {onset}, firing {}, class {class}, first full GC {full}, at {:.2} of the limit, \
+                     top {:.2} within 4 h, events [{}], {:?}",
                     sit.name(),
                     holder(&tags),
+                    s.value / limit,
+                    top / limit,
                     events.join(", "),
                     gc
                 );

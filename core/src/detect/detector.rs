@@ -117,11 +117,47 @@ pub struct Detector {
     /// Whether the last restart came while the wait for a first collection still held: its
     /// fall may have been that first collection (`first_collection_restart_urgent`).
     restarted_waiting: bool,
+    /// With `restarted_waiting`: the floor's rate (per ms) over the epoch before that restart
+    /// and the floor's last value before it (`first_collection_repeat_ratio`).
+    first_ramp: Option<(f64, f64)>,
     work: Work,
     /// Buffers for judging the smoother floor (`sparse_urgent_samples`), allocated at their
     /// full size when a sparse floor is first judged on it (never on a 15-s series).
     smooth_work: Option<Work>,
 }
+
+/// The floor's rise from its first point to its last, per ms, and its last value: none over
+/// less than [`RAMP_MIN_MS`] or without a rise.
+fn ramp(points: &Ring<Sample>) -> Option<(f64, f64)> {
+    let (first, last) = (points.get(0)?, points.last()?);
+    let span = last.ts_ms.saturating_sub(first.ts_ms);
+    let rate = (last.value - first.value) / span as f64;
+    (span >= RAMP_MIN_MS && rate > 0.0).then_some((rate, last.value))
+}
+
+/// The floor's rise before a restart to `fell_to`, as [`ramp`], if it may be a slow GC's first
+/// ramp: a slow GC's fall takes back what its ramp added, and its ramp climbs that back within
+/// `back_ms` (a level that was flat before a real restart would take far longer at its rate);
+/// and a fall from the limit is an out-of-memory kill, not a collection.
+fn first_ramp(
+    points: &Ring<Sample>,
+    fell_to: f64,
+    back_ms: f64,
+    limit: Option<f64>,
+) -> Option<(f64, f64)> {
+    ramp(points).filter(|&(rate, peak)| {
+        peak - fell_to <= back_ms * rate && limit.is_none_or(|limit| peak < limit)
+    })
+}
+
+/// `first_collection_repeat_ratio`: the floor's rise before a restart counts as a slow GC's
+/// first ramp only if it climbs the restart's fall back within this many waits for a first
+/// collection (`first_collection_secs`) at its rate (3.2-4 h on training slow GCs, a 3-h wait).
+const REPEAT_BACK_WAITS: f64 = 1.5;
+
+/// The shortest span [`ramp`] reads a rate over (10 min: slow GCs' first collections read as
+/// restarts come from 0.16 h on; 30 min left three of them out, design section 84).
+const RAMP_MIN_MS: i64 = 10 * 60_000;
 
 impl Detector {
     /// A detector with the given options (validated).
@@ -143,6 +179,7 @@ impl Detector {
             growth_stop_ms: None,
             held: None,
             restarted_waiting: false,
+            first_ramp: None,
             work: Work::with_capacity(cfg.floor_capacity),
             smooth_work: None,
             cfg,
@@ -202,6 +239,21 @@ impl Detector {
             #[cfg(feature = "probe")]
             super::probe::tag("gc restart");
             self.restarted_waiting = self.awaits_first_collection();
+            let back_ms = REPEAT_BACK_WAITS * self.cfg.first_collection_ms() as f64;
+            self.first_ramp = if self.restarted_waiting {
+                first_ramp(self.floor.points(), s.value, back_ms, self.cfg.limit)
+            } else {
+                None
+            };
+            #[cfg(feature = "probe")]
+            if let Some((r, peak)) = self.first_ramp {
+                super::probe::tag(&format!(
+                    "gc ramp {:.3}/h back {:.2} h peak {:.2} of the limit",
+                    r * 3.6e6 / peak,
+                    (peak - s.value) / r / 3.6e6,
+                    peak / self.cfg.limit.unwrap_or(f64::INFINITY)
+                ));
+            }
             self.floor.reset(s.ts_ms);
             self.verdict = Verdict::Insufficient;
             event = self.alert.transition(s.ts_ms, AlertState::Inactive);
@@ -264,8 +316,9 @@ impl Detector {
         let not_a_leak_because = if self.verdict == Verdict::Leak || e.growth_start_ms.is_none() {
             None
         } else if cond
-            && self.awaits_first_collection()
-            && !self.urgent_on(self.floor.points(), &e, self.wait_urgent())
+            && ((self.awaits_first_collection()
+                && !self.urgent_on(self.floor.points(), &e, self.wait_urgent()))
+                || (!self.awaits_first_collection() && self.repeats_first_ramp()))
         {
             Some(NoLeakReason::NoCollectionYet)
         } else {
@@ -422,6 +475,11 @@ impl Detector {
             }
             #[cfg(feature = "probe")]
             super::probe::tag("gc urgent");
+        } else if cond && self.repeats_first_ramp() {
+            #[cfg(feature = "probe")]
+            super::probe::tag("gc repeat");
+            self.verdict = Verdict::Insufficient;
+            return Some(false);
         }
         Some(cond)
     }
@@ -476,6 +534,23 @@ impl Detector {
             self.cfg.first_collection_restart_urgent
         } else {
             self.cfg.first_collection_urgent
+        }
+    }
+
+    /// `first_collection_repeat_ratio`: after a restart that came while the wait held, no
+    /// collection seen since, the floor still below where it stood before that fall and rising
+    /// at the rate it rose at before it (within the ratio): a slow GC's next ramp.
+    fn repeats_first_ramp(&self) -> bool {
+        let ratio = self.cfg.first_collection_repeat_ratio;
+        match (self.first_ramp, ramp(self.floor.points())) {
+            (Some((r1, peak)), Some((r2, now))) if ratio > 0.0 && self.restarted_waiting => {
+                self.cfg.kind == SeriesKind::Heap
+                    && !self.floor.collected()
+                    && now < peak
+                    && r2 >= r1 / ratio
+                    && r2 <= r1 * ratio
+            }
+            _ => false,
         }
     }
 
@@ -1340,6 +1415,93 @@ mod tests {
             let default = DetectorConfig::default().first_collection_restart_urgent;
             assert!(!fires(default), "seed {seed}");
         }
+    }
+
+    #[test]
+    fn a_slow_gcs_next_ramp_after_a_first_collection_read_as_a_restart_is_held_past_the_wait() {
+        use crate::detect::scenarios::{Situation, generate};
+        // Slow GCs (training seeds) whose first collection, at 0.8-1.6 h, read as a restart
+        // and re-armed the wait; their GC period is longer than that wait, so the next ramp
+        // fired once it ran out (3.5 h after the restart), healthy or before the leak. That
+        // ramp rises at the rate the first rose at, below where the first stood
+        // (`first_collection_repeat_ratio`).
+        for (situation, seed) in [
+            (Situation::SlowGc, 132),
+            (Situation::V8SlowGc, 55),
+            (Situation::V8SlowGc, 75),
+            (Situation::SlowGcLeak, 109),
+            (Situation::V8SlowGcLeak, 157),
+        ] {
+            let sc = generate(situation, seed, 15);
+            let fires =
+                |ratio: f64| fires_before_leak(&sc, |c| c.first_collection_repeat_ratio = ratio);
+            assert!(fires(0.0), "{situation:?} {seed}: fires without the rule");
+            let default = DetectorConfig::default().first_collection_repeat_ratio;
+            assert!(!fires(default), "{situation:?} {seed}");
+        }
+    }
+
+    #[test]
+    fn a_first_ramp_is_one_that_climbs_its_fall_back_soon_and_stayed_below_the_limit() {
+        // 90 min of floor rising 100 MB/h from 1.0 GB to 1.15 GB, then a fall.
+        let mut points = Ring::new(16).unwrap();
+        for m in (0..=90).step_by(10) {
+            points.push(Sample {
+                ts_ms: m * 60_000,
+                value: 1e9 + 1e8 * m as f64 / 60.0,
+            });
+        }
+        let hour = 3_600_000.0;
+        let (rate, peak) = first_ramp(&points, 0.85e9, 4.5 * hour, Some(2e9)).unwrap();
+        assert!((rate * hour - 1e8).abs() < 1.0 && (peak - 1.15e9).abs() < 1.0);
+        assert!(first_ramp(&points, 0.85e9, 4.5 * hour, None).is_some());
+        // Back in 3 h at that rate, not within 2 h.
+        assert!(first_ramp(&points, 0.85e9, 2.0 * hour, Some(2e9)).is_none());
+        // A fall from the limit is an out-of-memory kill.
+        assert!(first_ramp(&points, 0.85e9, 4.5 * hour, Some(1.15e9)).is_none());
+        assert!(first_ramp(&points, 0.85e9, 4.5 * hour, Some(1.1e9)).is_none());
+    }
+
+    #[test]
+    fn a_leak_after_a_real_restart_within_the_wait_is_not_held_as_a_slow_gcs_next_ramp() {
+        // A heap that creeps up 3 %/h for an hour, restarts (falls by a third) while the wait
+        // for a first collection holds, then leaks at the same 30 MB/h. At that rate the first
+        // hour's rise would take 11 h to climb the fall back, so it is no slow GC's ramp: the
+        // leak fires once the re-armed wait has run out, not when its floor passes the level
+        // before the restart (12.6 h later) as a repeat of that rise would be held.
+        let mb = 1e6;
+        let samples: Vec<Sample> = (0..(8 * 240))
+            .map(|i| {
+                let h = f64::from(i) / 240.0;
+                let jitter = 0.4 * mb * (f64::from(i) * 1.7).sin();
+                let level = if h < 1.0 {
+                    1000.0 + 30.0 * h
+                } else {
+                    650.0 + 30.0 * (h - 1.0)
+                };
+                Sample {
+                    ts_ms: i64::from(i) * 15_000,
+                    value: level * mb + jitter,
+                }
+            })
+            .collect();
+        let fired_h = |ratio: f64| {
+            let cfg = DetectorConfig {
+                first_collection_repeat_ratio: ratio,
+                max_events: 1000,
+                ..DetectorConfig::for_kind(SeriesKind::Heap)
+            };
+            analyze(&samples, &cfg)
+                .unwrap()
+                .events
+                .iter()
+                .find(|e| e.to == AlertState::Firing)
+                .map(|e| e.ts_ms as f64 / 3.6e6)
+        };
+        let off = fired_h(0.0);
+        assert!(off.is_some_and(|h| h > 4.0 && h < 7.0), "{off:?}");
+        let on = fired_h(DetectorConfig::default().first_collection_repeat_ratio);
+        assert_eq!(on, off);
     }
 
     #[test]

@@ -120,6 +120,17 @@ pub struct DetectorConfig {
     /// of the same GC, which nears the limit as fast as the first. 0 turns the bypass off
     /// there.
     pub first_collection_restart_urgent: f64,
+    /// After a restart that came while the wait for a first collection still held (the
+    /// bypass of `first_collection_restart_urgent`), where the floor had risen before that
+    /// fall fast enough to climb it back within 1.5 times `first_collection_secs` (a slow GC's
+    /// first collection takes back what its ramp added): once the re-armed wait has run out
+    /// with no collection seen, a rise is still held while the floor stays below where it
+    /// stood before that fall and rises since it at the rate it rose at before it, within this
+    /// factor either way. A slow GC's next ramp repeats its first (within 20 % on training); a
+    /// leak after a real restart rises at its own rate from a level that was flat. A fall from
+    /// at or above `limit` is an out-of-memory kill and never held so. Default 1.5; 0 turns it
+    /// off; otherwise at least 1 (design section 84).
+    pub first_collection_repeat_ratio: f64,
     /// With `first_collection_secs`: the fall that counts as the collection must also land
     /// below every bucket minimum of this long before it (capped at the 8 h of buckets kept),
     /// and is looked for only once that long has passed since start or restart (at most
@@ -511,6 +522,7 @@ impl Default for DetectorConfig {
             first_collection_secs: 10_800.0,
             first_collection_urgent: 2.0,
             first_collection_restart_urgent: 0.0,
+            first_collection_repeat_ratio: 1.5,
             first_collection_lookback_secs: 600.0,
             first_collection_slow_share: 0.17,
             first_collection_slow_cancel_share: 0.5,
@@ -713,6 +725,21 @@ impl DetectorConfig {
             100.0,
         )?;
         range(
+            "first_collection_repeat_ratio",
+            self.first_collection_repeat_ratio,
+            0.0,
+            100.0,
+        )?;
+        if self.first_collection_repeat_ratio > 0.0 && self.first_collection_repeat_ratio < 1.0 {
+            return Err(InputError::invalid_option(
+                "first_collection_repeat_ratio",
+                format!(
+                    "{} is neither 0 nor at least 1",
+                    self.first_collection_repeat_ratio
+                ),
+            ));
+        }
+        range(
             "first_collection_lookback_secs",
             self.first_collection_lookback_secs,
             0.0,
@@ -814,7 +841,7 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 75] = [
+        let edits: [fn(&mut DetectorConfig); 78] = [
             |c| c.urgent_hold_ttl_share = -0.1,
             |c| c.urgent_hold_ttl_share = f64::NAN,
             |c| c.urgent_hold_ttl_share = 1.1,
@@ -828,6 +855,9 @@ mod tests {
             |c| c.first_collection_slow_cancel_share = f64::NAN,
             |c| c.first_collection_restart_urgent = -1.0,
             |c| c.first_collection_restart_urgent = f64::NAN,
+            |c| c.first_collection_repeat_ratio = -1.0,
+            |c| c.first_collection_repeat_ratio = 0.5,
+            |c| c.first_collection_repeat_ratio = f64::NAN,
             |c| c.slow_fall_dense_secs = -1.0,
             |c| c.slow_fall_dense_secs = f64::NAN,
             |c| c.slow_lone_secs = -1.0,
