@@ -481,6 +481,12 @@ type AnalyzeOptions struct {
 	// least this share of its range over the segment (a leak whose floor also follows the load
 	// slows with it). 0 turns it off.
 	WarmupLoadDecel *float64 `json:"warmup_load_decel,omitempty"`
+	// With traffic known, where the deceleration test runs: a rise with no flat baseline
+	// before it (a warm-up begun with the window) that the test does not hold is judged again
+	// with the load's part out of the floor (its response to the load fitted with a time
+	// trend over the segment): a warm-up's tail that the load's morning ramp lifts
+	// (docs/design/detector.md section 88).
+	WarmupLoadOut *bool `json:"warmup_load_out,omitempty"`
 	// Where `warmup_bound` runs (it is not 0): a rise that has not slowed from its first
 	// third to its newest, but whose middle third climbed faster than its first and its
 	// newest third at most 0.7 times as fast as the middle (a warm-up whose segment began in
@@ -992,6 +998,12 @@ type DetectorOptions struct {
 	// least this share of its range over the segment (a leak whose floor also follows the load
 	// slows with it). 0 turns it off.
 	WarmupLoadDecel *float64 `json:"warmup_load_decel,omitempty"`
+	// With traffic known, where the deceleration test runs: a rise with no flat baseline
+	// before it (a warm-up begun with the window) that the test does not hold is judged again
+	// with the load's part out of the floor (its response to the load fitted with a time
+	// trend over the segment): a warm-up's tail that the load's morning ramp lifts
+	// (docs/design/detector.md section 88).
+	WarmupLoadOut *bool `json:"warmup_load_out,omitempty"`
 	// Where `warmup_bound` runs (it is not 0): a rise that has not slowed from its first
 	// third to its newest, but whose middle third climbed faster than its first and its
 	// newest third at most 0.7 times as fast as the middle (a warm-up whose segment began in

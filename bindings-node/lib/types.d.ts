@@ -656,6 +656,14 @@ export interface AnalyzeOptions {
    */
   warmup_load_decel?: number;
   /**
+   * With traffic known, where the deceleration test runs: a rise with no flat baseline
+   * before it (a warm-up begun with the window) that the test does not hold is judged again
+   * with the load's part out of the floor (its response to the load fitted with a time
+   * trend over the segment): a warm-up's tail that the load's morning ramp lifts
+   * (docs/design/detector.md section 88).
+   */
+  warmup_load_out?: boolean;
+  /**
    * Where `warmup_bound` runs (it is not 0): a rise that has not slowed from its first
    * third to its newest, but whose middle third climbed faster than its first and its
    * newest third at most 0.7 times as fast as the middle (a warm-up whose segment began in
@@ -1378,6 +1386,14 @@ export interface DetectorOptions {
    * slows with it). 0 turns it off.
    */
   warmup_load_decel?: number;
+  /**
+   * With traffic known, where the deceleration test runs: a rise with no flat baseline
+   * before it (a warm-up begun with the window) that the test does not hold is judged again
+   * with the load's part out of the floor (its response to the load fitted with a time
+   * trend over the segment): a warm-up's tail that the load's morning ramp lifts
+   * (docs/design/detector.md section 88).
+   */
+  warmup_load_out?: boolean;
   /**
    * Where `warmup_bound` runs (it is not 0): a rise that has not slowed from its first
    * third to its newest, but whose middle third climbed faster than its first and its

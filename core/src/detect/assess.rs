@@ -1083,6 +1083,35 @@ fn judge(
     if continues && !shaped && slowed_with_load() {
         shaped = shaped_like_a_leak(blocks, None, step_test, slopes);
     }
+    // `warmup_load_out`: a rise with no flat baseline before it (a warm-up begun with the
+    // window) that the deceleration test does not hold is judged again with the load's part
+    // out of the floor (its response fitted with a time trend): a warm-up's tail that the
+    // load's morning ramp lifts.
+    if shaped
+        && cfg.warmup_load_out
+        && s.hinge.index == 0
+        && let (Some(share), Some(loads)) = (decel, s.loads)
+        && loads.len() == seg.len()
+    {
+        let beta = trend_free_response(seg, loads);
+        probe!("loadout beta {:.3}", beta * mean(loads) / s.baseline);
+        if beta > 0.0 {
+            let out: Vec<Sample> = seg
+                .iter()
+                .zip(loads)
+                .map(|(p, &x)| Sample {
+                    ts_ms: p.ts_ms,
+                    value: p.value - beta * x,
+                })
+                .collect();
+            let mut lb = [(0.0f64, 0.0f64); TEST_POINTS];
+            let nl = reduce_blocks(&out, &mut lb, TEST_POINTS);
+            if !shaped_like_a_leak(&lb[..nl], Some(share), step_test, slopes) {
+                probe!("wu loadout");
+                shaped = false;
+            }
+        }
+    }
     // An urgent rise is bounded only by `urgent_warmup_bound`, on a 1-min or 5-min series and
     // with no flat baseline before it (a warm-up begun with the process), whether or not the
     // deceleration test runs for it (`urgent_traffic` judges it as on the series alone).

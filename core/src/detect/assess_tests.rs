@@ -665,3 +665,50 @@ fn an_urgent_pending_rise_whose_projection_holds_waits_a_share_of_its_time_to_th
         c.urgent_hold_ttl_share = 0.0;
     });
 }
+
+/// A heap warming up since its start like 1 − e^(−t/τ) (τ = 4 h, a rise of a quarter of its
+/// base), sampled every minute for 12 h, whose floor also follows its load by a tenth of the
+/// base: a night load until 4 h, then a morning ramp to the day's peak 4 h later, with a
+/// 30-min burst every 2 h. Returns the samples and the load.
+fn exp_warm_up_under_a_ramp() -> (Vec<Sample>, Vec<Sample>) {
+    let (mut samples, mut traffic) = (Vec::new(), Vec::new());
+    let base = 1e9;
+    for m in 0..12 * 60 {
+        let h = m as f64 / 60.0;
+        let burst = if (m / 30) % 4 == 1 { 0.3 } else { 0.0 };
+        let load = 0.1 + 0.9 * ((h - 4.0) / 4.0).clamp(0.0, 1.0) + burst;
+        // A small sawtooth (a GC's cycle of 7 min) for noise.
+        let gc = 0.002 * ((m % 7) as f64 / 7.0);
+        let value = base * (1.0 + 0.25 * (1.0 - (-h / 4.0).exp()) + 0.1 * load + gc);
+        let ts_ms = START_MS + m * 60_000;
+        samples.push(Sample { ts_ms, value });
+        traffic.push(Sample {
+            ts_ms,
+            value: 1000.0 * load,
+        });
+    }
+    (samples, traffic)
+}
+
+#[test]
+fn a_warm_up_since_the_start_whose_tail_the_morning_ramp_lifts_is_held_with_traffic() {
+    // The unseen generator's `exp_warmup` with traffic (training seeds): the deceleration of
+    // an exponential warm-up's tail is hidden by the floor's response to the morning ramp, so
+    // the raw floor's newest half rises about as fast as its first and it fired 5.6 h in.
+    // With `warmup_load_out` (the default) the rise since the start is judged again with the
+    // load's part out: it decelerates, a warm-up (section 88).
+    let (samples, traffic) = exp_warm_up_under_a_ramp();
+    let run = |on: bool| {
+        let cfg = DetectorConfig {
+            warmup_load_out: on,
+            max_events: 1000,
+            ..DetectorConfig::default()
+        };
+        let events = analyze_with_traffic(&samples, &traffic, &cfg)
+            .unwrap()
+            .events;
+        fired(&events, START_MS)
+    };
+    assert!(run(false).is_some());
+    assert_eq!(run(true), None);
+}

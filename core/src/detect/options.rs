@@ -483,6 +483,12 @@ pub struct DetectorConfig {
     /// baseline. 0 (the default) turns it off: on training seeds it removes cache warm-up
     /// alarms at a cost in leaks (docs/design/detector.md section 74).
     pub warmup_peak_bound: f64,
+    /// With traffic known, where the deceleration test runs: a rise with no flat baseline
+    /// before it (a warm-up begun with the window) that the test does not hold is judged again
+    /// with the load's part out of the floor (its response to the load fitted with a time
+    /// trend over the segment): a warm-up's tail that the load's morning ramp lifts
+    /// (docs/design/detector.md section 88).
+    pub warmup_load_out: bool,
     /// With traffic known and `traffic_warmup`: the deceleration test that only traffic adds
     /// (a rise after a flat baseline) is skipped where the load's own curve decelerated over
     /// the rise: its rise over the segment's newer half falls short of its older half's by at
@@ -578,6 +584,7 @@ impl Default for DetectorConfig {
             warmup_start_secs: 4.0 * 3600.0,
             urgent_warmup_bound: 0.2,
             warmup_peak_bound: 0.0,
+            warmup_load_out: true,
             warmup_load_decel: 1.0,
             day_hold_secs: 12.0 * 3600.0,
         }
@@ -961,6 +968,7 @@ mod tests {
             warmup_start_secs: 0.0,
             urgent_warmup_bound: 0.0,
             warmup_peak_bound: 0.0,
+            warmup_load_out: false,
             ..DetectorConfig::default()
         };
         assert!(off.validate().is_ok());
