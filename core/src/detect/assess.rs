@@ -12,8 +12,8 @@ use super::prom;
 use super::reason::NoLeakReason;
 use super::stats::{
     Bounds, Hinge, Slopes, TEST_POINTS, block_median, hinge_fit, line_beats_step, mean, median,
-    order_key, parabola, plateau, plateau_f, reduce_blocks, residual_sigma, sen_at, sen_blocks,
-    sen_blocks_at, theil_sen,
+    order_key, parabola, plateau, plateau_f, reduce_blocks, reduce_blocks_by, residual_sigma,
+    sen_at, sen_blocks, sen_blocks_at, theil_sen,
 };
 use crate::series::{Ring, Sample};
 use std::cell::OnceCell;
@@ -1096,16 +1096,8 @@ fn judge(
         let beta = trend_free_response(seg, loads);
         probe!("loadout beta {:.3}", beta * mean(loads) / s.baseline);
         if beta > 0.0 {
-            let out: Vec<Sample> = seg
-                .iter()
-                .zip(loads)
-                .map(|(p, &x)| Sample {
-                    ts_ms: p.ts_ms,
-                    value: p.value - beta * x,
-                })
-                .collect();
             let mut lb = [(0.0f64, 0.0f64); TEST_POINTS];
-            let nl = reduce_blocks(&out, &mut lb, TEST_POINTS);
+            let nl = reduce_blocks_by(seg, &mut lb, TEST_POINTS, |i, p| p.value - beta * loads[i]);
             if !shaped_like_a_leak(&lb[..nl], Some(share), step_test, slopes) {
                 probe!("wu loadout");
                 shaped = false;

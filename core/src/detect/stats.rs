@@ -786,6 +786,17 @@ pub(crate) fn reduce_blocks(
     out: &mut [(f64, f64); TEST_POINTS],
     max_blocks: usize,
 ) -> usize {
+    reduce_blocks_by(points, out, max_blocks, |_, p| p.value)
+}
+
+/// [`reduce_blocks`] of `value(i, points[i])` in place of each point's value (the floor with
+/// the load's part out, `warmup_load_out`), with no buffer of the changed points.
+pub(crate) fn reduce_blocks_by(
+    points: &[Sample],
+    out: &mut [(f64, f64); TEST_POINTS],
+    max_blocks: usize,
+    value: impl Fn(usize, &Sample) -> f64,
+) -> usize {
     let n = points.len();
     if n == 0 {
         return 0;
@@ -812,13 +823,13 @@ pub(crate) fn reduce_blocks(
         let len = block.len().min(vals.len());
         let value = if len <= 16 {
             let mut a = [0i64; 16];
-            for (v, p) in a.iter_mut().zip(block) {
-                *v = order_key(p.value);
+            for (i, (v, p)) in a.iter_mut().zip(block).enumerate() {
+                *v = order_key(value(lo + i, p));
             }
             median_small(&mut a, len)
         } else {
-            for (v, p) in vals.iter_mut().zip(block) {
-                *v = order_key(p.value);
+            for (i, (v, p)) in vals.iter_mut().zip(block).enumerate() {
+                *v = order_key(value(lo + i, p));
             }
             median(&mut vals[..len])
         };
