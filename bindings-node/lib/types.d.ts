@@ -527,6 +527,22 @@ export interface AnalyzeOptions {
    */
   unmask_moves?: boolean;
   /**
+   * With `traffic_unmask`: a fall of the floor to at least this share below every earlier
+   * point of the window, that stays down for three floor points (a deploy that empties a
+   * cache without a restart, not a slow collection's fall back to where its ramp began),
+   * starts a refill that the load's part is not fitted on: the floor with the load's part
+   * out is judged only from the first point where the floor stands again at the level it
+   * fell from (the lowest of the three points before the fall), and not at all before; a
+   * fall not climbed back within 8 h is not a refill. A refill that climbs as the
+   * morning's load rises teaches the fit that the floor follows the load, and the night's
+   * floor, which stays where the refill left it, then reads as growth. 0.12 for a heap, off
+   * (0) for a count (`DetectorConfig::for_kind`): on training seeds with traffic, the
+   * unseen generator's `deploy_refill` alarmed on 7 instead of 11 of 140 series, with no
+   * other change there and, on the quality pool, one more leak caught (design section 87).
+   * No effect without traffic.
+   */
+  unmask_refill_fall?: number;
+  /**
    * With `urgent_ttl_ratio`: a rise is also urgent where a parabola through its block
    * medians bends upwards by more than this many standard errors of its curvature and,
    * from its value and rate now, accelerating at that curvature less those standard
@@ -1257,6 +1273,22 @@ export interface DetectorOptions {
    * while the load rose, such as a warm-up, is not blamed on the load).
    */
   unmask_moves?: boolean;
+  /**
+   * With `traffic_unmask`: a fall of the floor to at least this share below every earlier
+   * point of the window, that stays down for three floor points (a deploy that empties a
+   * cache without a restart, not a slow collection's fall back to where its ramp began),
+   * starts a refill that the load's part is not fitted on: the floor with the load's part
+   * out is judged only from the first point where the floor stands again at the level it
+   * fell from (the lowest of the three points before the fall), and not at all before; a
+   * fall not climbed back within 8 h is not a refill. A refill that climbs as the
+   * morning's load rises teaches the fit that the floor follows the load, and the night's
+   * floor, which stays where the refill left it, then reads as growth. 0.12 for a heap, off
+   * (0) for a count (`DetectorConfig::for_kind`): on training seeds with traffic, the
+   * unseen generator's `deploy_refill` alarmed on 7 instead of 11 of 140 series, with no
+   * other change there and, on the quality pool, one more leak caught (design section 87).
+   * No effect without traffic.
+   */
+  unmask_refill_fall?: number;
   /**
    * With `urgent_ttl_ratio`: a rise is also urgent where a parabola through its block
    * medians bends upwards by more than this many standard errors of its curvature and,

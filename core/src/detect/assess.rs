@@ -580,8 +580,12 @@ fn assess_with_load(
     }
     let mut hidden = est;
     probe!(phase "unm");
-    let found = load::unmask(points, x, cfg.unmask_moves, load_work, adjusted)
-        && judge_points(&ctx, adjusted, None, values, slopes, load_work, &mut hidden).1
+    // After a deploy's fall (`unmask_refill_fall`), only the floor back at its level.
+    let from = refill_from(points, cfg.unmask_refill_fall);
+    probe!(when from != Some(0), "refill from {from:?}");
+    let found = from.is_some_and(|i| {
+        load::unmask(&points[i..], &x[i..], cfg.unmask_moves, load_work, adjusted)
+    }) && judge_points(&ctx, adjusted, None, values, slopes, load_work, &mut hidden).1
         && !(firing && unmasked_flat_too(cfg, z, &est, &hidden, adjusted, slopes));
     load_work.quiet_at = (!found).then_some(now);
     probe!("{}", if found { "FOUND" } else { "NONE" });
@@ -589,6 +593,65 @@ fn assess_with_load(
         (Verdict::Leak, true, hidden)
     } else {
         (verdict, cond, est)
+    }
+}
+
+/// The floor points before a fall whose lowest is the level [`refill_from`] measures the
+/// fall from (a lone high point, a spike the floor passed over, is not a level), and the
+/// points from the fall on that must all stay down (a lone low point is noise).
+const REFILL_LEVEL_POINTS: usize = 3;
+
+/// How soon after its fall [`refill_from`] wants the floor back at its level: a deploy's
+/// refill takes hours (the unseen generator's up to 6 h, longer under a slow GC's held
+/// trough), a slow collection's fall is climbed back only by growth, if at all.
+const REFILL_MAX_MS: i64 = 8 * 3_600_000;
+
+/// With `unmask_refill_fall` (`share`): where the floor with the load's part out is judged
+/// from. After the window's newest fall of the floor by `share` below every earlier point of
+/// the window, that stays down for [`REFILL_LEVEL_POINTS`] (a deploy that empties a cache),
+/// the first point where the floor stands again at the level it fell from, if that comes
+/// within [`REFILL_MAX_MS`]; None while it has not come back (the refill, which would teach
+/// the load's fit that the floor follows the morning's load). 0 without such a fall.
+fn refill_from(points: &[Sample], share: f64) -> Option<usize> {
+    if share <= 0.0 {
+        return Some(0);
+    }
+    let level = |i: usize| {
+        points[i.saturating_sub(REFILL_LEVEL_POINTS)..i]
+            .iter()
+            .map(|p| p.value)
+            .fold(f64::INFINITY, f64::min)
+    };
+    // The fall's low level: the highest of the points from it (all of them still down).
+    let low = |i: usize| {
+        points[i..i + REFILL_LEVEL_POINTS]
+            .iter()
+            .map(|p| p.value)
+            .fold(f64::NEG_INFINITY, f64::max)
+    };
+    // A fall to a new low of the window by as much: a slow collection's fall lands about
+    // where the floor stood before its ramp, a deploy's well below anything it held before.
+    let last = points.len().saturating_sub(REFILL_LEVEL_POINTS);
+    let (mut lowest, mut found) = (f64::INFINITY, None);
+    for i in 1..=last {
+        lowest = lowest.min(points[i - 1].value);
+        if low(i) < (1.0 - share) * lowest {
+            found = Some(i);
+        }
+    }
+    let Some(i) = found else {
+        return Some(0);
+    };
+    let before = level(i);
+    let back = points[i..].iter().position(|p| p.value >= before);
+    let end = points[i].ts_ms + REFILL_MAX_MS;
+    match back {
+        Some(j) if points[i + j].ts_ms <= end => Some(i + j),
+        // Back only later (a slow collection's fall that growth climbed back), or still
+        // down past a refill's time: not a refill.
+        Some(_) => Some(0),
+        None if points[points.len() - 1].ts_ms > end => Some(0),
+        None => None,
     }
 }
 

@@ -710,6 +710,57 @@ mod tests {
         assert!(fired.ts_ms / 1000 - 1_700_000_000 > leak_start as i64);
     }
 
+    /// A heap sampled every minute under a daily load (low at night, up from 6 h to 10 h,
+    /// down from 18 h to 22 h), collected every 5 min, with a deploy at 4 h that empties a
+    /// cache (the floor falls by 30 %) and a refill from 6 h to 10 h, as the morning's load
+    /// rises, to 10 % above the old level, flat after that (design section 87): its samples
+    /// and its request rate over 30 h.
+    fn deploy_refill() -> (Vec<Sample>, Vec<Sample>) {
+        let load = |h: f64| {
+            let h = h % 24.0;
+            let up = ((h - 6.0) / 4.0).clamp(0.0, 1.0);
+            let down = ((h - 18.0) / 4.0).clamp(0.0, 1.0);
+            0.3 + 0.7 * (up - down) + 0.02 * (h * 7.0).sin()
+        };
+        let floor = |h: f64| {
+            let cache = if h < 4.0 {
+                1000e6
+            } else {
+                700e6 + 400e6 * ((h - 6.0) / 4.0).clamp(0.0, 1.0)
+            };
+            cache + 30e6 * load(h)
+        };
+        let (mut xs, mut rates) = (Vec::new(), Vec::new());
+        for i in 0..30 * 60 {
+            let (ts, h) = (1_700_000_000 + i * 60, i as f64 / 60.0);
+            xs.push(s(ts, floor(h) + 40e6 * (i % 5) as f64 / 5.0));
+            rates.push(s(ts, 100.0 * load(h)));
+        }
+        (xs, rates)
+    }
+
+    #[test]
+    fn a_refill_that_rose_with_the_mornings_load_is_not_unmasked_as_growth_at_night() {
+        // The floor with the load's part out, fitted over the refill, takes the evening's
+        // flat floor for growth as the load falls; fitted only once the floor is back at
+        // its level (`unmask_refill_fall`), it finds nothing.
+        let (xs, rates) = deploy_refill();
+        let fires = |fall: f64| {
+            let cfg = DetectorConfig {
+                unmask_refill_fall: fall,
+                max_events: 1000,
+                ..DetectorConfig::default()
+            };
+            analyze_with_traffic(&xs, &rates, &cfg)
+                .unwrap()
+                .events
+                .iter()
+                .any(|e| e.to == AlertState::Firing)
+        };
+        assert!(fires(0.0));
+        assert!(!fires(DetectorConfig::default().unmask_refill_fall));
+    }
+
     #[test]
     fn a_flat_sawtooth_stays_healthy() {
         let xs = sawtooth(12.0, 80e6, |_| 200e6);
