@@ -8,7 +8,9 @@
 //! Also the sigmoid's b (its scale is b/2) and its true rates over the newest two quarters of
 //! the detector's segment (growth start to the event), in %/h of the base (section 82).
 //! Needs feature `probe`. `SET=key=value,...` overrides options. `TAGS=1` adds the
-//! warm-up tests' probe tags of each event's evaluation; `FLOOR=1` prints, at the first firing,
+//! warm-up tests' probe tags of each event's evaluation (with `lo2`, section 89: the load's
+//! half rises and whether the floor with the load's part out would hold a rise after a flat
+//! baseline); `FLOOR=1` prints, at the first firing,
 //! the detector's floor hourly against the true warm-up (floor / base − 1 and the true share).
 use leaksense_bench::held::{FirstTransition, first_transitions};
 use leaksense_bench::unseen::{Shape, generate};
@@ -102,6 +104,8 @@ fn main() {
                             || t.contains("bnd")
                             || t.contains("wu")
                             || t.contains("rec")
+                            || t.contains("lo2")
+                            || t.contains("loadout")
                     })
                     .collect();
                 println!("    {keep:?}");

@@ -8,7 +8,9 @@
 //! rise's second half over its first half, and the warm-up's true rate (%/h of the base).
 //! `TAGS=1` adds the warm-up tests' probe tags of that evaluation (feature `probe`: the shape
 //! tests' verdicts, the urgency, `warmup_bound`'s thirds' rates in %/h of the baseline, their
-//! pace q, the rise so far, the projected rest and the bound). A last line counts the seeds
+//! pace q, the rise so far, the projected rest and the bound; `lo2`, section 89: the load's
+//! rise over the segment's older and newer halves and whether the floor with the load's part
+//! out would hold a rise after a flat baseline). A last line counts the seeds
 //! that fired, and those whose post-collection floor comes within 3 % of the memory limit
 //! (the generator's limit ignores the warm-up), with how many of them fired. `SET=key=value,...` overrides options.
 use leaksense_bench::held::{FirstTransition, first_transitions};
@@ -77,7 +79,12 @@ fn main() {
                 let keep: Vec<&String> = tr
                     .tags
                     .iter()
-                    .filter(|t| t.contains("shape") || t.contains("bnd") || t.contains("wu"))
+                    .filter(|t| {
+                        t.contains("shape")
+                            || t.contains("bnd")
+                            || t.contains("wu")
+                            || t.contains("lo2")
+                    })
                     .collect();
                 println!("    {keep:?}");
             }

@@ -301,19 +301,27 @@ impl<'a> Segment<'a> {
     /// segment (least-squares slopes of each half times the half's length).
     fn load_decelerated(&self) -> bool {
         let share = self.cfg.warmup_load_decel;
-        let Some(loads) = self.loads.filter(|_| share > 0.0) else {
-            return false;
-        };
+        share > 0.0
+            && self
+                .load_half_rises()
+                .is_some_and(|(older, newer, range)| range > 0.0 && older - newer >= share * range)
+    }
+
+    /// The load's rise over the segment's older and newer halves (by time; least-squares
+    /// slopes of each half times the half's length) and its range over the segment; `None`
+    /// without loads or with fewer than 4 points in a half.
+    fn load_half_rises(&self) -> Option<(f64, f64, f64)> {
+        let loads = self.loads?;
         let (seg, xs) = (self.seg, &loads[self.hinge.index..]);
         let n = seg.len();
         if n < 8 || xs.len() != n {
-            return false;
+            return None;
         }
         let t0 = seg[0].ts_ms;
         let mid_ms = t0 + (self.now.ts_ms - t0) / 2;
         let split = seg.partition_point(|p| p.ts_ms < mid_ms);
         if split < 4 || n - split < 4 {
-            return false;
+            return None;
         }
         let rise = |ps: &[Sample], xs: &[f64]| {
             let m = ps.len() as f64;
@@ -335,8 +343,7 @@ impl<'a> Segment<'a> {
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
                 (a.min(x), b.max(x))
             });
-        let range = hi - lo;
-        range > 0.0 && older - newer >= share * range
+        Some((older, newer, hi - lo))
     }
 
     /// How many times over its practical bar the rate's lower bound `lo` is: the largest ratio
@@ -1166,6 +1173,33 @@ fn judge(
                 shaped = false;
             }
         }
+    }
+    // The diagnostic tag (`sigwarm_tally`, section 89): for a rise after a flat baseline that
+    // the tests so far leave shaped, the load's rise over the older and newer halves (shares of
+    // its range) and whether the floor with the load's part out would hold it.
+    #[cfg(feature = "probe")]
+    if super::probe::enabled()
+        && shaped
+        && s.hinge.index > 0
+        && let (Some(share), Some(loads)) = (decel, s.loads)
+        && loads.len() == s.points.len()
+        && let Some((older, newer, range)) = s.load_half_rises()
+    {
+        let loads = &loads[s.hinge.index..];
+        let beta = trend_free_response(seg, loads);
+        let mut lb = [(0.0f64, 0.0f64); TEST_POINTS];
+        let nl = reduce_blocks_by(seg, &mut lb, TEST_POINTS, |i, p| p.value - beta * loads[i]);
+        let n = super::probe::len();
+        let held = beta > 0.0 && !shaped_like_a_leak(&lb[..nl], Some(share), step_test, slopes);
+        super::probe::truncate(n);
+        probe!(
+            "lo2 older {:.2} newer {:.2} urgent {} beta {:.3} held {}",
+            older / range.max(f64::MIN_POSITIVE),
+            newer / range.max(f64::MIN_POSITIVE),
+            urgent,
+            beta * mean(loads) / s.baseline,
+            held
+        );
     }
     // An urgent rise is bounded only by `urgent_warmup_bound`, on a 1-min or 5-min series and
     // with no flat baseline before it (a warm-up begun with the process), whether or not the

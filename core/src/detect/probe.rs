@@ -41,3 +41,14 @@ pub fn tag(tag: &str) {
 pub fn take() -> Vec<String> {
     TAGS.with(|t| std::mem::take(&mut *t.borrow_mut()))
 }
+
+/// How many tags are recorded (for [`truncate`]).
+pub fn len() -> usize {
+    TAGS.with(|t| t.borrow().len())
+}
+
+/// Drops the tags recorded after the first `n`: a diagnostic's own trial of a test leaves none
+/// of that test's tags (`assess`'s `lo2` tag, design section 89).
+pub fn truncate(n: usize) {
+    TAGS.with(|t| t.borrow_mut().truncate(n));
+}
