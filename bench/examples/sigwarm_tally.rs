@@ -12,7 +12,7 @@
 //! half rises and whether the floor with the load's part out would hold a rise after a flat
 //! baseline); `FLOOR=1` prints, at the first firing,
 //! the detector's floor hourly against the true warm-up (floor / base − 1 and the true share).
-use leaksense_bench::held::{FirstTransition, first_transitions};
+use leaksense_bench::held::{FirstTransition, first_transitions, tags_with};
 use leaksense_bench::unseen::{Shape, generate};
 use leaksense_core::detect::{Detector, probe};
 
@@ -96,18 +96,7 @@ fn main() {
                 println!("    floor {}", row.join(" "));
             }
             if tags {
-                let keep: Vec<&String> = tr
-                    .tags
-                    .iter()
-                    .filter(|t| {
-                        t.contains("shape")
-                            || t.contains("bnd")
-                            || t.contains("wu")
-                            || t.contains("rec")
-                            || t.contains("lo2")
-                            || t.contains("loadout")
-                    })
-                    .collect();
+                let keep = tags_with(&tr.tags, &["shape", "bnd", "wu", "rec", "lo2", "loadout"]);
                 println!("    {keep:?}");
             }
         });

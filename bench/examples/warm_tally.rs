@@ -13,7 +13,7 @@
 //! out would hold a rise after a flat baseline). A last line counts the seeds
 //! that fired, and those whose post-collection floor comes within 3 % of the memory limit
 //! (the generator's limit ignores the warm-up), with how many of them fired. `SET=key=value,...` overrides options.
-use leaksense_bench::held::{FirstTransition, first_transitions};
+use leaksense_bench::held::{FirstTransition, first_transitions, tags_with};
 use leaksense_bench::{config, overrides_from_env};
 use leaksense_core::detect::scenarios::{START_MS, Situation, generate};
 use leaksense_core::detect::{Detector, probe};
@@ -76,16 +76,7 @@ fn main() {
                 true_rate,
             );
             if tags {
-                let keep: Vec<&String> = tr
-                    .tags
-                    .iter()
-                    .filter(|t| {
-                        t.contains("shape")
-                            || t.contains("bnd")
-                            || t.contains("wu")
-                            || t.contains("lo2")
-                    })
-                    .collect();
+                let keep = tags_with(&tr.tags, &["shape", "bnd", "wu", "lo2"]);
                 println!("    {keep:?}");
             }
         });

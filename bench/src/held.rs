@@ -87,6 +87,13 @@ const HOLDERS: [(&str, &str); 4] = [
     ("yday:FOUND", "yesterday"),
 ];
 
+/// The tags that contain any of `keys` (the warm-up tallies print the shape tests' tags).
+pub fn tags_with<'a>(tags: &'a [String], keys: &[&str]) -> Vec<&'a String> {
+    tags.iter()
+        .filter(|t| keys.iter().any(|k| t.contains(k)))
+        .collect()
+}
+
 /// Which judgement held the condition at one evaluation, from its tags (`raw`, the usable
 /// floor; `unmasked`, with the load's part out; `yesterday`, against yesterday's floor;
 /// `day_hold`; `-` for none).
