@@ -569,10 +569,7 @@ fn assess_with_load(
             est.held,
             Some(NoLeakReason::WarmUp | NoLeakReason::LevelledOff | NoLeakReason::ExplainedByLoad)
         );
-    let near = near_limit(cfg, points);
-    if cond
-        || !cfg.traffic_unmask
-        || !(firing || full_day || count_held || near || load::fell_recently(x))
+    if cond || !cfg.traffic_unmask || !(firing || full_day || count_held || load::fell_recently(x))
     {
         return (verdict, cond, est);
     }
@@ -604,22 +601,6 @@ fn assess_with_load(
     } else {
         (verdict, cond, est)
     }
-}
-
-/// With a limit and `unmask_near_limit` (`k`): whether the window's highest floor point stands
-/// within `k` times the window's range of floor values below the limit (a slow leak under a
-/// daily swing that the swing's next peak would carry to the limit).
-fn near_limit(cfg: &DetectorConfig, points: &[Sample]) -> bool {
-    let k = cfg.unmask_near_limit;
-    let Some(limit) = cfg.limit.filter(|_| k > 0.0) else {
-        return false;
-    };
-    let (lo, hi) = points
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
-            (lo.min(p.value), hi.max(p.value))
-        });
-    hi < limit && limit - hi <= k * (hi - lo)
 }
 
 /// The floor points before a fall whose lowest is the level [`refill_from`] measures the
@@ -985,10 +966,6 @@ fn judge_points(
             },
             s.dur_secs / 60.0
         );
-        if !firing {
-            return whole_window(ctx, points, loads, hinge, slopes, values, load_work, est)
-                .unwrap_or((Verdict::Healthy, false));
-        }
         return (Verdict::Healthy, false);
     }
     // A rise the load explained a moment ago is vetoed again whatever the tests say, unless
@@ -1008,100 +985,20 @@ fn judge_points(
     }
     let (verdict, cond) = judge(&s, z, lazy, firing, slopes, values, est);
     if cond && !firing {
-        let vetoed = vetoed(ctx, &s, est, load_work);
+        let urgent = est.rate_low.is_some_and(|lo| s.urgent_traffic(lo));
+        let vetoed = if cfg.traffic_veto && explained_by_load(&s, load_work, urgent) {
+            Some(NoLeakReason::ExplainedByLoad)
+        } else if cfg.profile_veto && !ctx.differenced && yesterday_too(&s, ctx.view.profile) {
+            Some(NoLeakReason::DailyCycle)
+        } else {
+            None
+        };
         if vetoed.is_some() {
             est.held = vetoed;
             return (Verdict::Healthy, false);
         }
     }
-    if !cond && !firing {
-        return whole_window(ctx, points, loads, hinge, slopes, values, load_work, est)
-            .unwrap_or((verdict, cond));
-    }
     (verdict, cond)
-}
-
-/// The load veto and the daily cycle's, on a rise the tests passed.
-fn vetoed(
-    ctx: &Context,
-    s: &Segment,
-    est: &Estimate,
-    load_work: &mut LoadWork,
-) -> Option<NoLeakReason> {
-    let cfg = ctx.cfg;
-    let urgent = est.rate_low.is_some_and(|lo| s.urgent_traffic(lo));
-    if cfg.traffic_veto && explained_by_load(s, load_work, urgent) {
-        Some(NoLeakReason::ExplainedByLoad)
-    } else if cfg.profile_veto && !ctx.differenced && yesterday_too(s, ctx.view.profile) {
-        Some(NoLeakReason::DailyCycle)
-    } else {
-        None
-    }
-}
-
-/// With a limit and `urgent_window_ratio`: a rise the hinge's segment did not pass, judged
-/// again from earlier starts (1.5, 3 and 6 h before the hinge, then the window's first point;
-/// a hinge hours after a slow leak's start makes its rise look young and not urgent), where
-/// that segment's rate at its lower bound reaches the limit within that many times the
-/// segment's span. The same tests and vetoes judge it; `None` leaves the hinge's judgement.
-#[allow(clippy::too_many_arguments)]
-fn whole_window(
-    ctx: &Context,
-    points: &[Sample],
-    loads: Option<&[f64]>,
-    hinge: Hinge,
-    slopes: &mut Slopes,
-    values: &mut Vec<i64>,
-    load_work: &mut LoadWork,
-    est: &mut Estimate,
-) -> Option<(Verdict, bool)> {
-    let cfg = ctx.cfg;
-    let ratio = cfg.urgent_window_ratio;
-    let limit = cfg
-        .limit
-        .filter(|_| ratio > 0.0 && hinge.index > 0 && !ctx.differenced)?;
-    let now = points[points.len() - 1];
-    let h_ms = points[hinge.index].ts_ms;
-    let mut prev = usize::MAX;
-    for back_ms in [5_400_000i64, 10_800_000, 21_600_000, i64::MAX] {
-        let at = h_ms.saturating_sub(back_ms);
-        let index = points.partition_point(|p| p.ts_ms < at).min(hinge.index);
-        if index == prev || index == hinge.index {
-            continue;
-        }
-        prev = index;
-        let first = points[index];
-        let span = now.ts_ms.saturating_sub(first.ts_ms) as f64 / 1000.0;
-        // Cheap gate: the segment's end-to-end rise, twice as generous as the test.
-        let rise = now.value - first.value;
-        if span < cfg.min_growth_secs || rise <= 0.0 || limit - now.value > 2.0 * ratio * rise {
-            continue;
-        }
-        let h0 = Hinge {
-            index,
-            baseline: first.value,
-            slope: rise / span,
-        };
-        let w = Segment::new(ctx, points, loads, h0);
-        let mut e = *est;
-        e.held = None;
-        let (verdict, cond) = judge(&w, ctx.z, ctx.lazy, false, slopes, values, &mut e);
-        let urgent = e
-            .rate_low
-            .is_some_and(|lo| lo > 0.0 && limit - now.value <= ratio * span * lo);
-        probe!(
-            "window {} cond {} urgent {} held {:?}",
-            index,
-            cond,
-            urgent,
-            e.held
-        );
-        if cond && urgent && vetoed(ctx, &w, &e, load_work).is_none() {
-            *est = e;
-            return Some((verdict, cond));
-        }
-    }
-    None
 }
 
 /// With traffic known: whether the rise of the segment could be the load's doing (an

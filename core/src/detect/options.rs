@@ -404,15 +404,6 @@ pub struct DetectorConfig {
     /// (a rise that will reach the limit soon need not prove it does not slow down as much).
     /// 0 skips the warm-up test for it; `warmup_deceleration` or more: no change.
     pub urgent_deceleration: f64,
-    /// With a limit: a rise the hinge's segment does not pass is judged again over the whole
-    /// usable window where the window's rate at its lower bound reaches the limit within this
-    /// many times the window's span (a slow leak hinged hours after its start; docs/design/
-    /// detector.md section 90). 0 turns it off.
-    pub urgent_window_ratio: f64,
-    /// With a limit and traffic known: the floor with the load's part out is judged too while
-    /// the window's highest floor point stands within this many times the window's range of
-    /// floor values below the limit (docs/design/detector.md section 90). 0 turns it off.
-    pub unmask_near_limit: f64,
     /// With a limit and traffic known: an urgent rise (`urgent_ttl_ratio`) that has lasted
     /// 1.5 h, under a floor still below the limit, is not held by what only traffic adds: the
     /// warm-up test judges it as on the series alone (`traffic_warmup` off for it), and at
@@ -593,8 +584,6 @@ impl Default for DetectorConfig {
             traffic_warmup: true,
             alloc_rate_traffic: false,
             urgent_ttl_ratio: 2.0,
-            urgent_window_ratio: 0.0,
-            unmask_near_limit: 0.0,
             urgent_deceleration: 0.5,
             urgent_traffic: true,
             urgent_rise_sigmas: 3.0,
@@ -810,8 +799,6 @@ impl DetectorConfig {
         range("unmask_refill_fall", self.unmask_refill_fall, 0.0, 1.0)?;
         range("stop_steady_load", self.stop_steady_load, 0.0, 1.0)?;
         range("urgent_ttl_ratio", self.urgent_ttl_ratio, 0.0, 100.0)?;
-        range("urgent_window_ratio", self.urgent_window_ratio, 0.0, 100.0)?;
-        range("unmask_near_limit", self.unmask_near_limit, 0.0, 100.0)?;
         range("urgent_deceleration", self.urgent_deceleration, 0.0, 1.0)?;
         range("urgent_rise_sigmas", self.urgent_rise_sigmas, 0.0, 1000.0)?;
         range("urgent_accel_sigmas", self.urgent_accel_sigmas, 0.0, 100.0)?;
