@@ -99,6 +99,12 @@ type AnalyzeOptions struct {
 	// before (every such fall a drop). 0, or `bucket_secs` under 60 (time compressed, as in
 	// the examples), compares successive samples always.
 	DropFallSecs *float64 `json:"drop_fall_secs,omitempty"`
+	// As `active_rest_secs`, while an alert is firing only (not pending): once the usable
+	// floor spans a day, a firing alert's floor is judged at most this often (the longer of
+	// the two applies), and a bucket that rests leaves it firing (it resolves at the next
+	// judged bucket). A pending alert's judgements, and so when it fires, are left as they
+	// are. Never longer than four buckets. 0: judged at every bucket.
+	FiringRestSecs *float64 `json:"firing_rest_secs,omitempty"`
 	// With `first_collection_secs`: the fall that counts as the collection must also land
 	// below every bucket minimum of this long before it (capped at the 8 h of buckets kept),
 	// and is looked for only once that long has passed since start or restart (at most
@@ -398,6 +404,12 @@ type AnalyzeOptions struct {
 	// other change there and, on the quality pool, one more leak caught (design section 87).
 	// No effect without traffic.
 	UnmaskRefillFall *float64 `json:"unmask_refill_fall,omitempty"`
+	// With `traffic_unmask` and `unmask_full_day`, before an alert fires and once the window
+	// spans a day: a finding that the floor with the load's part out hides no leak is reused
+	// for up to this long (the longer of this and `traffic_reuse_secs`), and never for more
+	// than four buckets: with `full_day_rest_secs` the fit then runs every sixth bucket at 900
+	// s instead of every fourth. 0: `traffic_reuse_secs` alone.
+	UnmaskReuseSecs *float64 `json:"unmask_reuse_secs,omitempty"`
 	// With `urgent_ttl_ratio`: a rise is also urgent where a parabola through its block
 	// medians bends upwards by more than this many standard errors of its curvature and,
 	// from its value and rate now, accelerating at that curvature less those standard
@@ -633,6 +645,12 @@ type DetectorOptions struct {
 	// before (every such fall a drop). 0, or `bucket_secs` under 60 (time compressed, as in
 	// the examples), compares successive samples always.
 	DropFallSecs *float64 `json:"drop_fall_secs,omitempty"`
+	// As `active_rest_secs`, while an alert is firing only (not pending): once the usable
+	// floor spans a day, a firing alert's floor is judged at most this often (the longer of
+	// the two applies), and a bucket that rests leaves it firing (it resolves at the next
+	// judged bucket). A pending alert's judgements, and so when it fires, are left as they
+	// are. Never longer than four buckets. 0: judged at every bucket.
+	FiringRestSecs *float64 `json:"firing_rest_secs,omitempty"`
 	// With `first_collection_secs`: the fall that counts as the collection must also land
 	// below every bucket minimum of this long before it (capped at the 8 h of buckets kept),
 	// and is looked for only once that long has passed since start or restart (at most
@@ -929,6 +947,12 @@ type DetectorOptions struct {
 	// other change there and, on the quality pool, one more leak caught (design section 87).
 	// No effect without traffic.
 	UnmaskRefillFall *float64 `json:"unmask_refill_fall,omitempty"`
+	// With `traffic_unmask` and `unmask_full_day`, before an alert fires and once the window
+	// spans a day: a finding that the floor with the load's part out hides no leak is reused
+	// for up to this long (the longer of this and `traffic_reuse_secs`), and never for more
+	// than four buckets: with `full_day_rest_secs` the fit then runs every sixth bucket at 900
+	// s instead of every fourth. 0: `traffic_reuse_secs` alone.
+	UnmaskReuseSecs *float64 `json:"unmask_reuse_secs,omitempty"`
 	// With `urgent_ttl_ratio`: a rise is also urgent where a parabola through its block
 	// medians bends upwards by more than this many standard errors of its curvature and,
 	// from its value and rate now, accelerating at that curvature less those standard

@@ -4,9 +4,10 @@
 //! the profile, what one busy later day costs is what `perf report` shows.
 //!
 //! `cargo run --release -p leaksense-bench --example week_prof -- SITUATION SEED DAY REPS
-//! [traffic|alone]`, e.g. `week_late_leak 1 5 40`. Training seeds only: 0..50.
+//! [traffic|alone]`, e.g. `week_late_leak 1 5 40`. Training seeds only: 0..50. `SET=field=value,...`
+//! overrides options as the benches' `--set` does.
 
-use leaksense_bench::config;
+use leaksense_bench::{config, overrides_from_env};
 use leaksense_core::detect::Detector;
 use leaksense_core::detect::scenarios::{Situation, generate};
 use std::hint::black_box;
@@ -23,7 +24,7 @@ fn main() {
     let reps: usize = a[3].parse().unwrap();
     let with_traffic = a.get(4).map(|s| s != "alone").unwrap_or(true);
     let sc = generate(sit, seed, 15);
-    let cfg = config(&sc, &[]);
+    let cfg = config(&sc, &overrides_from_env());
     let first = sc.samples[0].ts_ms;
     let start = first + day * 86_400_000;
     let end = start + 86_400_000;

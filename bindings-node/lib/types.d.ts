@@ -142,6 +142,14 @@ export interface AnalyzeOptions {
    */
   drop_fall_secs?: number;
   /**
+   * As `active_rest_secs`, while an alert is firing only (not pending): once the usable
+   * floor spans a day, a firing alert's floor is judged at most this often (the longer of
+   * the two applies), and a bucket that rests leaves it firing (it resolves at the next
+   * judged bucket). A pending alert's judgements, and so when it fires, are left as they
+   * are. Never longer than four buckets. 0: judged at every bucket.
+   */
+  firing_rest_secs?: number;
+  /**
    * With `first_collection_secs`: the fall that counts as the collection must also land
    * below every bucket minimum of this long before it (capped at the 8 h of buckets kept),
    * and is looked for only once that long has passed since start or restart (at most
@@ -543,6 +551,14 @@ export interface AnalyzeOptions {
    */
   unmask_refill_fall?: number;
   /**
+   * With `traffic_unmask` and `unmask_full_day`, before an alert fires and once the window
+   * spans a day: a finding that the floor with the load's part out hides no leak is reused
+   * for up to this long (the longer of this and `traffic_reuse_secs`), and never for more
+   * than four buckets: with `full_day_rest_secs` the fit then runs every sixth bucket at 900
+   * s instead of every fourth. 0: `traffic_reuse_secs` alone.
+   */
+  unmask_reuse_secs?: number;
+  /**
    * With `urgent_ttl_ratio`: a rise is also urgent where a parabola through its block
    * medians bends upwards by more than this many standard errors of its curvature and,
    * from its value and rate now, accelerating at that curvature less those standard
@@ -893,6 +909,14 @@ export interface DetectorOptions {
    * the examples), compares successive samples always.
    */
   drop_fall_secs?: number;
+  /**
+   * As `active_rest_secs`, while an alert is firing only (not pending): once the usable
+   * floor spans a day, a firing alert's floor is judged at most this often (the longer of
+   * the two applies), and a bucket that rests leaves it firing (it resolves at the next
+   * judged bucket). A pending alert's judgements, and so when it fires, are left as they
+   * are. Never longer than four buckets. 0: judged at every bucket.
+   */
+  firing_rest_secs?: number;
   /**
    * With `first_collection_secs`: the fall that counts as the collection must also land
    * below every bucket minimum of this long before it (capped at the 8 h of buckets kept),
@@ -1289,6 +1313,14 @@ export interface DetectorOptions {
    * No effect without traffic.
    */
   unmask_refill_fall?: number;
+  /**
+   * With `traffic_unmask` and `unmask_full_day`, before an alert fires and once the window
+   * spans a day: a finding that the floor with the load's part out hides no leak is reused
+   * for up to this long (the longer of this and `traffic_reuse_secs`), and never for more
+   * than four buckets: with `full_day_rest_secs` the fit then runs every sixth bucket at 900
+   * s instead of every fourth. 0: `traffic_reuse_secs` alone.
+   */
+  unmask_reuse_secs?: number;
   /**
    * With `urgent_ttl_ratio`: a rise is also urgent where a parabola through its block
    * medians bends upwards by more than this many standard errors of its curvature and,

@@ -2,7 +2,7 @@
 //! firing is judged every other bucket, so a steady leak that begins on the second day (its
 //! condition holds at every bucket once it holds) turns pending at most one bucket later.
 //! `active_rest_secs`: the same rest while the alert is pending or firing, a rested bucket
-//! leaving the alert as it is.
+//! leaving the alert as it is; `firing_rest_secs`: the same while it fires only.
 
 use leaksense_core::Sample;
 use leaksense_core::detect::{AlertEvent, AlertState, Detector, DetectorConfig};
@@ -109,4 +109,76 @@ fn a_pending_alert_that_rests_fires_at_a_judged_bucket_at_most_one_bucket_later(
             "firing {late_firing} ms later"
         );
     }
+}
+
+/// [`series`] whose leak stops `stop_ms` after the start, over `hours`.
+fn stopping_series(leak_ms: i64, stop_ms: i64, hours: i64) -> Vec<Sample> {
+    (0..hours * 240)
+        .map(|i: i64| {
+            let t = i * STEP_MS;
+            let garbage = 2e6 * ((i % 4) as f64);
+            let grown = (t.min(stop_ms) - leak_ms).max(0) as f64 / HOUR_MS as f64;
+            Sample {
+                ts_ms: START_MS + t,
+                value: 1e9 + garbage + 1e9 * 0.02 * grown,
+            }
+        })
+        .collect()
+}
+
+/// When the alert first turned pending, first fired and first resolved, in ms after the start.
+fn pending_firing_resolved(xs: &[Sample], cfg: DetectorConfig) -> (i64, i64, i64) {
+    let mut d = Detector::new(cfg).expect("valid config");
+    let events: Vec<AlertEvent> = xs
+        .iter()
+        .filter_map(|s| d.update(*s).expect("valid sample"))
+        .collect();
+    let first = |from: AlertState, to: AlertState| {
+        events
+            .iter()
+            .find(|e| e.from == from && e.to == to)
+            .map(|e| e.ts_ms - START_MS)
+            .expect("the leak is alerted and resolves")
+    };
+    (
+        first(AlertState::Inactive, AlertState::Pending),
+        first(AlertState::Pending, AlertState::Firing),
+        first(AlertState::Firing, AlertState::Inactive),
+    )
+}
+
+#[test]
+fn a_firing_alert_that_rests_resolves_at_a_judged_bucket_and_fires_as_before() {
+    // `firing_rest_secs` (1200 s by default): a pending alert is judged at every bucket as
+    // before, so it turns pending and fires at the same buckets; once firing, it is judged
+    // every fourth bucket from the bucket it fired at, so it resolves at a multiple of four
+    // buckets after it, at most three buckets later (two stops a bucket apart: without the
+    // rest, one of them resolves at another number).
+    let mut other_without = 0;
+    for stop_ms in [36 * HOUR_MS, 36 * HOUR_MS + BUCKET_MS] {
+        let xs = stopping_series(30 * HOUR_MS, stop_ms, 60);
+        let plain = DetectorConfig {
+            firing_rest_secs: 0.0,
+            ..DetectorConfig::default()
+        };
+        let (pending, firing, resolved) = pending_firing_resolved(&xs, plain);
+        let (r_pending, r_firing, r_resolved) =
+            pending_firing_resolved(&xs, DetectorConfig::default());
+        assert_eq!((r_pending, r_firing), (pending, firing));
+        assert_eq!(
+            (r_resolved - r_firing) % (4 * BUCKET_MS),
+            0,
+            "resolved at a rested bucket: firing {r_firing}, resolved {r_resolved}"
+        );
+        let late = r_resolved - resolved;
+        assert!(
+            (0..=3 * BUCKET_MS).contains(&late),
+            "resolved {late} ms later"
+        );
+        other_without += usize::from((resolved - firing) % (4 * BUCKET_MS) != 0);
+    }
+    assert!(
+        other_without > 0,
+        "the stops a bucket apart resolve a bucket apart"
+    );
 }

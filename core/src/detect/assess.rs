@@ -115,6 +115,12 @@ impl Work {
         r
     }
 
+    /// When the floor with the load's part out last showed no hidden leak (tests of its reuse).
+    #[cfg(test)]
+    pub(super) fn unmask_quiet_at(&self) -> Option<i64> {
+        self.load.quiet_at
+    }
+
     /// Buffers for a floor of `capacity` points.
     pub(super) fn with_capacity(capacity: usize) -> Self {
         Work {
@@ -576,7 +582,11 @@ fn assess_with_load(
     // Nothing was hidden a moment ago: a floor point more hardly changes that, and the fit
     // and judgement below cost as much as the evaluation itself.
     let (first, now) = (points[0].ts_ms, points[points.len() - 1].ts_ms);
-    let reuse_ms = cfg.traffic_reuse_ms();
+    let reuse_ms = if full_day {
+        cfg.unmask_reuse_ms()
+    } else {
+        cfg.traffic_reuse_ms()
+    };
     if !firing
         && reuse_ms > 0
         && load_work

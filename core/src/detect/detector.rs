@@ -389,10 +389,10 @@ impl Detector {
             profile: self.floor.profile(),
             active_since_ms: self.alert.active_since_ms(),
         };
-        let rest_ms = if self.alert.state() == AlertState::Inactive {
-            self.cfg.full_day_rest_ms()
-        } else {
-            self.cfg.active_rest_ms()
+        let rest_ms = match self.alert.state() {
+            AlertState::Inactive => self.cfg.full_day_rest_ms(),
+            AlertState::Firing => self.cfg.firing_rest_ms(),
+            _ => self.cfg.active_rest_ms(),
         };
         if rests(rest_ms, &view, &self.work) {
             return None;
@@ -688,6 +688,52 @@ mod tests {
                 s(1_700_000_000 + i * 15, f(t) + amp * phase)
             })
             .collect()
+    }
+
+    /// When the floor with the load's part out was fitted and showed no hidden leak, over a
+    /// healthy two-day swing with traffic, with `unmask_reuse_secs` as given.
+    fn unmask_fits(unmask_reuse_secs: f64) -> Vec<i64> {
+        use crate::detect::scenarios::{Situation, generate};
+        let sc = generate(Situation::DailySwingTwoDays, 3, 15);
+        let cfg = DetectorConfig {
+            unmask_reuse_secs,
+            ..DetectorConfig::for_kind(sc.kind)
+        };
+        let mut d = Detector::new(cfg).unwrap();
+        let mut rates = sc.traffic.iter().peekable();
+        let mut fits = Vec::new();
+        for x in &sc.samples {
+            while let Some(r) = rates.next_if(|r| r.ts_ms <= x.ts_ms) {
+                d.observe_traffic(*r).unwrap();
+            }
+            d.update(*x).unwrap();
+            if let Some(at) = d.work.unmask_quiet_at()
+                && fits.last() != Some(&at)
+            {
+                fits.push(at);
+            }
+        }
+        fits
+    }
+
+    #[test]
+    fn a_full_days_unmasking_that_found_nothing_is_reused_for_four_buckets() {
+        // `full_day_rest_secs` judges a day's floor every other bucket; `traffic_reuse_secs`
+        // alone refits the floor with the load's part out at most every other judgement
+        // (every fourth bucket), `unmask_reuse_secs` at 1200 s at most every third (every
+        // sixth bucket) while the window spans a day and stands above yesterday's floor.
+        let day = 86_400_000;
+        let second_day = |fits: Vec<i64>| -> Vec<i64> {
+            let start = fits[0];
+            let gaps = fits.windows(2).filter(|w| w[0] - start >= day);
+            gaps.map(|w| w[1] - w[0]).collect()
+        };
+        let plain = second_day(unmask_fits(0.0));
+        let reused = second_day(unmask_fits(1200.0));
+        let four = |gaps: &[i64]| gaps.iter().filter(|&&g| g == 1_200_000).count();
+        assert!(four(&plain) > 2 * four(&reused), "{plain:?} {reused:?}");
+        assert!(reused.len() < plain.len(), "{plain:?} {reused:?}");
+        assert!(reused.contains(&1_800_000), "{reused:?}");
     }
 
     #[test]

@@ -315,6 +315,12 @@ pub struct DetectorConfig {
     /// judged with the load's part taken out (a leak can hide under a floor that falls with
     /// the load).
     pub traffic_unmask: bool,
+    /// With `traffic_unmask` and `unmask_full_day`, before an alert fires and once the window
+    /// spans a day: a finding that the floor with the load's part out hides no leak is reused
+    /// for up to this long (the longer of this and `traffic_reuse_secs`), and never for more
+    /// than four buckets: with `full_day_rest_secs` the fit then runs every sixth bucket at 900
+    /// s instead of every fourth. 0: `traffic_reuse_secs` alone.
+    pub unmask_reuse_secs: f64,
     /// With `traffic_unmask`: unless the floor fell with the load at the load's first fall in
     /// the window, the load's part is scaled by the share of the floor's response to the
     /// load's level that its moves with the load's moves confirm (a rise that happened once
@@ -383,6 +389,12 @@ pub struct DetectorConfig {
     /// alert as it is (a pending alert turns firing, and a firing one resolves, at the next
     /// judged bucket). Never longer than four buckets. 0: judged at every bucket.
     pub active_rest_secs: f64,
+    /// As `active_rest_secs`, while an alert is firing only (not pending): once the usable
+    /// floor spans a day, a firing alert's floor is judged at most this often (the longer of
+    /// the two applies), and a bucket that rests leaves it firing (it resolves at the next
+    /// judged bucket). A pending alert's judgements, and so when it fires, are left as they
+    /// are. Never longer than four buckets. 0: judged at every bucket.
+    pub firing_rest_secs: f64,
     /// A rise whose second half climbs at less than this share of its first half's rate is
     /// decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
     pub warmup_deceleration: f64,
@@ -569,6 +581,7 @@ impl Default for DetectorConfig {
             veto_slow_evidence: 0.5,
             traffic_reuse_secs: 600.0,
             traffic_unmask: true,
+            unmask_reuse_secs: 0.0,
             unmask_moves: true,
             unmask_full_day: true,
             unmask_refill_fall: 0.12,
@@ -580,6 +593,7 @@ impl Default for DetectorConfig {
             profile_week_alone: false,
             full_day_rest_secs: 600.0,
             active_rest_secs: 0.0,
+            firing_rest_secs: 1200.0,
             warmup_deceleration: 0.75,
             traffic_warmup: true,
             alloc_rate_traffic: false,
@@ -656,6 +670,17 @@ impl DetectorConfig {
         (self.first_collection_secs * 1000.0) as i64
     }
 
+    /// How long a full day's finding that the floor with the load's part out hides no leak is
+    /// reused (`unmask_reuse_secs`, or `traffic_reuse_secs` if longer), in ms: at most four
+    /// buckets.
+    pub(crate) fn unmask_reuse_ms(&self) -> i64 {
+        ((self
+            .unmask_reuse_secs
+            .min(ACTIVE_REST_BUCKETS * self.bucket_secs)
+            * 1000.0) as i64)
+            .max(self.traffic_reuse_ms())
+    }
+
     /// How long after an evaluation a day's floor rests (`full_day_rest_secs`), in the
     /// detector's milliseconds: at most two buckets, so that it skips one evaluation at most
     /// whatever the bucket.
@@ -671,6 +696,17 @@ impl DetectorConfig {
     pub(crate) fn active_rest_ms(&self) -> i64 {
         (self
             .active_rest_secs
+            .min(ACTIVE_REST_BUCKETS * self.bucket_secs)
+            * 1000.0) as i64
+    }
+
+    /// How long after a judgement a day's floor rests while an alert is firing
+    /// (`firing_rest_secs`, or `active_rest_secs` if longer), in the detector's milliseconds:
+    /// at most four buckets.
+    pub(crate) fn firing_rest_ms(&self) -> i64 {
+        (self
+            .firing_rest_secs
+            .max(self.active_rest_secs)
             .min(ACTIVE_REST_BUCKETS * self.bucket_secs)
             * 1000.0) as i64
     }
@@ -839,8 +875,10 @@ impl DetectorConfig {
         )?;
         range("veto_slow_evidence", self.veto_slow_evidence, 0.0, 100.0)?;
         range("traffic_reuse_secs", self.traffic_reuse_secs, 0.0, 86400.0)?;
+        range("unmask_reuse_secs", self.unmask_reuse_secs, 0.0, 86400.0)?;
         range("full_day_rest_secs", self.full_day_rest_secs, 0.0, 86400.0)?;
         range("active_rest_secs", self.active_rest_secs, 0.0, 86400.0)?;
+        range("firing_rest_secs", self.firing_rest_secs, 0.0, 86400.0)?;
         range("profile_same_load", self.profile_same_load, 0.0, 10.0)?;
         range("warmup_deceleration", self.warmup_deceleration, 0.0, 1.0)?;
         range("warmup_bound", self.warmup_bound, 0.0, 10.0)?;
@@ -865,7 +903,7 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 81] = [
+        let edits: [fn(&mut DetectorConfig); 85] = [
             |c| c.urgent_hold_ttl_share = -0.1,
             |c| c.urgent_hold_ttl_share = f64::NAN,
             |c| c.urgent_hold_ttl_share = 1.1,
@@ -913,10 +951,14 @@ mod tests {
             |c| c.veto_slow_evidence = f64::NAN,
             |c| c.traffic_reuse_secs = -1.0,
             |c| c.traffic_reuse_secs = 1e9,
+            |c| c.unmask_reuse_secs = -1.0,
+            |c| c.unmask_reuse_secs = f64::NAN,
             |c| c.full_day_rest_secs = -1.0,
             |c| c.full_day_rest_secs = f64::NAN,
             |c| c.active_rest_secs = -1.0,
             |c| c.active_rest_secs = f64::NAN,
+            |c| c.firing_rest_secs = -1.0,
+            |c| c.firing_rest_secs = f64::NAN,
             |c| c.profile_same_load = -0.1,
             |c| c.profile_same_load = f64::NAN,
             |c| c.day_hold_secs = -1.0,
@@ -979,6 +1021,7 @@ mod tests {
             traffic_reuse_secs: 0.0,
             full_day_rest_secs: 0.0,
             active_rest_secs: 0.0,
+            firing_rest_secs: 0.0,
             urgent_ttl_ratio: 0.0,
             urgent_traffic: false,
             warmup_load_decel: 0.0,
@@ -1029,6 +1072,25 @@ mod tests {
         };
         assert_eq!(active(600.0).active_rest_ms(), 600_000);
         assert_eq!(active(3600.0).active_rest_ms(), 1_200_000);
+        // While an alert fires, 1200 s by default (every fourth bucket), and the longer of it
+        // and `active_rest_secs`; four 1-second buckets with time compressed.
+        assert_eq!(DetectorConfig::default().firing_rest_ms(), 1_200_000);
+        assert_eq!(compressed.firing_rest_ms(), 4_000);
+        let firing = |firing_rest_secs, active_rest_secs| DetectorConfig {
+            firing_rest_secs,
+            active_rest_secs,
+            ..DetectorConfig::default()
+        };
+        assert_eq!(firing(300.0, 600.0).firing_rest_ms(), 600_000);
+        assert_eq!(firing(0.0, 0.0).firing_rest_ms(), 0);
+        // A full day's unmasking that found nothing: `traffic_reuse_secs` by default, up to
+        // four buckets with `unmask_reuse_secs`.
+        assert_eq!(DetectorConfig::default().unmask_reuse_ms(), 600_000);
+        let unmask = DetectorConfig {
+            unmask_reuse_secs: 3600.0,
+            ..DetectorConfig::default()
+        };
+        assert_eq!(unmask.unmask_reuse_ms(), 1_200_000);
         // A collection's fall takes up to 15 s; with time compressed each sample is compared
         // with the one before.
         assert_eq!(DetectorConfig::default().drop_fall_ms(), 15_000);
