@@ -261,6 +261,7 @@ pub(super) fn heap_series(
     rng: &mut Rng,
     step: f64,
     n: usize,
+    spikes: bool,
 ) -> Scenario {
     use Situation as S;
     let h = Heap::draw(situation, rng);
@@ -318,7 +319,9 @@ pub(super) fn heap_series(
         }
         if spike_left > 0 {
             spike_left -= 1;
-            v += spike;
+            if spikes {
+                v += spike;
+            }
         }
         samples.push(Sample {
             ts_ms: START_MS + (t * 1000.0) as i64,

@@ -429,15 +429,26 @@ fn at_ms(t: f64) -> i64 {
 /// `step_secs` for the first nineteen situations; the later ones sample at their own step
 /// (15 s, or 60 s and 300 s for the minute and sparse situations) and ignore `step_secs`.
 pub fn generate(situation: Situation, seed: u64, step_secs: u32) -> Scenario {
+    generate_with(situation, seed, step_secs, true)
+}
+
+/// [`generate`]'s series without its spikes (the big temporary allocations), every random
+/// draw the same: what the heap would be between them (`bench/examples/limit_audit.rs`).
+#[doc(hidden)]
+pub fn generate_without_spikes(situation: Situation, seed: u64, step_secs: u32) -> Scenario {
+    generate_with(situation, seed, step_secs, false)
+}
+
+fn generate_with(situation: Situation, seed: u64, step_secs: u32, spikes: bool) -> Scenario {
     if !situation.legacy() {
-        return service::generate(situation, seed);
+        return service::generate(situation, seed, spikes);
     }
     let mut rng = Rng::seeded(situation, seed, 0);
     let step = f64::from(step_secs.max(1));
     let n = (24.0 * HOUR / step) as usize;
     let mut sc = match situation.kind() {
         SeriesKind::Count => legacy::count_series(situation, seed, &mut rng, step, n),
-        SeriesKind::Heap => legacy::heap_series(situation, seed, &mut rng, step, n),
+        SeriesKind::Heap => legacy::heap_series(situation, seed, &mut rng, step, n, spikes),
     };
     sc.step_secs = step_secs.max(1);
     sc
