@@ -52,6 +52,31 @@ struct Row {
     calm_max: f64,
 }
 
+impl Row {
+    /// One series: its largest sample over the limit and longest run at or above it, and its
+    /// largest without spikes.
+    fn add(&mut self, (max, longest): (f64, usize), calm_max: f64) {
+        self.heaps += 1;
+        self.near += usize::from(max >= 0.95);
+        self.at += usize::from(max >= 1.0);
+        self.long += usize::from(longest > 8);
+        self.max = self.max.max(max);
+        self.calm_near += usize::from(calm_max >= 0.95);
+        self.calm_at += usize::from(calm_max >= 1.0);
+        self.calm_max = self.calm_max.max(calm_max);
+    }
+    fn merge(&mut self, r: &Row) {
+        self.heaps += r.heaps;
+        self.near += r.near;
+        self.at += r.at;
+        self.long += r.long;
+        self.max = self.max.max(r.max);
+        self.calm_near += r.calm_near;
+        self.calm_at += r.calm_at;
+        self.calm_max = self.calm_max.max(r.calm_max);
+    }
+}
+
 fn print(name: &str, r: &Row) {
     if r.heaps > 0 {
         println!(
@@ -99,16 +124,9 @@ fn main() {
             }
             let Some(limit) = sc.limit else { continue };
             let (max, longest) = over(&sc.samples, limit, sc.leak_start_ms);
-            row.heaps += 1;
-            row.near += usize::from(max >= 0.95);
-            row.at += usize::from(max >= 1.0);
-            row.long += usize::from(longest > 8);
-            row.max = row.max.max(max);
             let calm = generate_without_spikes(sit, seed, 15);
             let (calm_max, _) = over(&calm.samples, limit, sc.leak_start_ms);
-            row.calm_near += usize::from(calm_max >= 0.95);
-            row.calm_at += usize::from(calm_max >= 1.0);
-            row.calm_max = row.calm_max.max(calm_max);
+            row.add((max, longest), calm_max);
             if list && calm_max >= 1.0 {
                 println!(
                     "  {} {seed}: {max:.2}, {longest} in a row; without spikes {calm_max:.2}",
@@ -117,14 +135,7 @@ fn main() {
             }
         }
         print(sit.name(), &row);
-        total.heaps += row.heaps;
-        total.near += row.near;
-        total.at += row.at;
-        total.long += row.long;
-        total.max = total.max.max(row.max);
-        total.calm_near += row.calm_near;
-        total.calm_at += row.calm_at;
-        total.calm_max = total.calm_max.max(row.calm_max);
+        total.merge(&row);
     }
     if !hashing {
         print("**all**", &total);
@@ -151,28 +162,14 @@ fn main() {
             }
             let Some(limit) = s.limit else { continue };
             let (max, longest) = over(&s.samples, limit, s.truth.leak_start_ms);
-            row.heaps += 1;
-            row.near += usize::from(max >= 0.95);
-            row.at += usize::from(max >= 1.0);
-            row.long += usize::from(longest > 8);
-            row.max = row.max.max(max);
             // No spikes in this generator.
-            row.calm_near += usize::from(max >= 0.95);
-            row.calm_at += usize::from(max >= 1.0);
-            row.calm_max = row.calm_max.max(max);
+            row.add((max, longest), max);
             if list && max >= 1.0 {
                 println!("  {} {seed}: {max:.2}, {longest} in a row", shape.name());
             }
         }
         print(shape.name(), &row);
-        total.heaps += row.heaps;
-        total.near += row.near;
-        total.at += row.at;
-        total.long += row.long;
-        total.max = total.max.max(row.max);
-        total.calm_near += row.calm_near;
-        total.calm_at += row.calm_at;
-        total.calm_max = total.calm_max.max(row.calm_max);
+        total.merge(&row);
     }
     if !hashing {
         print("**all**", &total);

@@ -270,7 +270,7 @@ pub fn generate(shape: Shape, seed: u64) -> Series {
         }
         let out = outages.iter().any(|o| t >= o.0 && t < o.1);
         let ts_ms = T0_MS + (t * 1000.0) as i64;
-        let reading = s.read(shape.kind(), live, lv, step, noise);
+        let reading = s.read(shape.kind(), live, lv, step, noise, plan.limit);
         let rate = load.peak * lv * (1.0 + 0.05 * s.r.n()).max(0.0);
         if !out {
             traffic.push(Sample { ts_ms, value: rate });
@@ -418,14 +418,30 @@ struct Sim {
 impl Sim {
     /// The reading at a sample of `live` data under load `lv`, `None` when this GC style gives
     /// no reading now.
-    fn read(&mut self, kind: SeriesKind, live: f64, lv: f64, step: f64, noise: f64) -> Option<f64> {
+    /// A runtime that knows its `limit` (GOMEMLIMIT, V8's heap limit) collects before it: when
+    /// the garbage would fill the room under the limit, the collection comes there (a GOGC cycle
+    /// restarts from it, a generational heap collects its old generation, then the young one if
+    /// that is not enough). A series whose heap stays under its limit is unchanged.
+    fn read(
+        &mut self,
+        kind: SeriesKind,
+        live: f64,
+        lv: f64,
+        step: f64,
+        noise: f64,
+        limit: Option<f64>,
+    ) -> Option<f64> {
         let n = noise * self.r.n();
         if kind == SeriesKind::Count {
             return Some((live + n).max(0.0).round());
         }
+        let room = limit.map_or(f64::INFINITY, |l| (l - live).max(0.01 * live));
         let v = match self.gc {
             Gc::Gogc { gogc } => {
                 self.phase = (self.phase + step * lv * self.r.u(0.002, 0.05)) % 1.0;
+                if live * gogc * self.phase >= room {
+                    self.phase = (live * gogc * self.phase % room) / (live * gogc);
+                }
                 live * (1.0 + gogc * self.phase)
             }
             Gc::Generational { young, old_every } => {
@@ -433,7 +449,13 @@ impl Sim {
                 if self.old >= 1.0 {
                     self.old = 0.0;
                 }
-                live * (1.0 + young * self.r.0.f64() + 0.3 * self.old)
+                let fresh = young * self.r.0.f64();
+                if live * (fresh + 0.3 * self.old) >= room {
+                    self.old = 0.0;
+                    live * (1.0 + live * fresh % room / live)
+                } else {
+                    live * (1.0 + fresh + 0.3 * self.old)
+                }
             }
             Gc::AfterCollection { every } => {
                 self.next_gc -= step;
@@ -445,5 +467,29 @@ impl Sim {
             }
         };
         Some((v + n).max(0.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_healthy_heap_is_collected_at_its_limit() {
+        // Before the collection forced at the limit, 116 healthy heaps of seeds 100..240 rose
+        // above it (up to 2.38 times it).
+        for shape in Shape::ALL.into_iter().filter(|s| !s.leaks()) {
+            for seed in 100..140 {
+                let s = generate(shape, seed);
+                let Some(limit) = s.limit else { continue };
+                let top = s.samples.iter().map(|x| x.value).fold(0.0, f64::max);
+                assert!(
+                    top <= 1.02 * limit,
+                    "{} {seed}: {}",
+                    shape.name(),
+                    top / limit
+                );
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The first nineteen situations, as they were generated before the traffic covariate: their
-//! memory series are unchanged draw for draw. Their traffic comes from a separate random
-//! stream ([`TRAFFIC_STREAM`]) afterwards.
+//! memory series are unchanged draw for draw, except that a heap whose sawtooth would reach its
+//! limit is collected there (a runtime that knows its limit collects before it). Their traffic
+//! comes from a separate random stream ([`TRAFFIC_STREAM`]) afterwards.
 
 use super::{HOUR, MB, Rng, START_MS, Sawtooth, Scenario, Situation, at_ms};
 use crate::detect::options::SeriesKind;
@@ -283,6 +284,7 @@ pub(super) fn heap_series(
     } else {
         None
     };
+    let young_max = young.as_ref().map_or(0.0, |y| y.1);
     let tau = std::f64::consts::TAU;
     for i in 0..n {
         let t = i as f64 * step;
@@ -295,12 +297,22 @@ pub(super) fn heap_series(
             limit_reached_ms = Some(START_MS + (t * 1000.0) as i64);
         }
         let amp = base * h.amp_ratio * (1.0 + h.day_traffic * day);
-        let phase = saw.phase(rng, t);
+        let mut phase = saw.phase(rng, t);
+        // A runtime that knows its limit (GOMEMLIMIT, V8's heap limit) collects before it: when
+        // the garbage would fill the room under the limit (less the young generation's), a
+        // collection is forced as it fills it, and the next cycle starts there. A series whose
+        // heap stays under its limit is unchanged, draw for draw.
+        let room = (limit - floor - young_max).max(0.01 * floor);
+        while amp * phase >= room {
+            saw.collect(saw.last_gc + (saw.next_gc - saw.last_gc) * room / amp);
+            phase = saw.phase(rng, t);
+        }
         let mut v = floor + amp * phase + h.noise_sd * rng.normal();
         if let Some((young, young_amp)) = &mut young {
             v += *young_amp * young.phase(rng, t);
-            // A full collection since the last sample: the binding's sample right after it
-            // sees the floor (both generations collected).
+            // A full collection (scheduled or forced at the limit) since the last sample: the
+            // binding's sample right after the last one sees the floor (both generations
+            // collected).
             let gc_ms = START_MS + (saw.last_gc * 1000.0) as i64;
             if saw.last_gc > t - step
                 && gc_ms < START_MS + (t * 1000.0) as i64

@@ -8,8 +8,8 @@
 //!
 //! Every series comes with the request rate of the simulated service ([`Scenario::traffic`]),
 //! the covariate the in-process monitor feeds the detector. The first nineteen situations
-//! ([`legacy`]) predate it: their memory series are unchanged, and their traffic is drawn
-//! from a separate random stream (it drives their sawtooth and small daily floor where they
+//! ([`legacy`]) predate it: their memory series are unchanged (but for a collection forced
+//! where a heap would reach its limit), and their traffic is drawn from a separate random stream (it drives their sawtooth and small daily floor where they
 //! have one, and nothing else). The later ones ([`service`]) model a service whose floor and
 //! GC follow its traffic: daily floor swings, cache warm-ups, leaks that stop, slow leaks
 //! towards a limit, slow count leaks, sparse, jittered or gappy sampling, and leaks that grow
@@ -416,6 +416,13 @@ impl Sawtooth {
             self.next_gc += self.period * rng.uniform(0.8, 1.2);
         }
         (t - self.last_gc) / (self.next_gc - self.last_gc)
+    }
+    /// A collection forced at `at` (the heap reached its limit): the next cycle, as long as
+    /// the one it cuts short was to be, starts there.
+    fn collect(&mut self, at: f64) {
+        let len = self.next_gc - self.last_gc;
+        self.last_gc = at;
+        self.next_gc = at + len;
     }
 }
 
