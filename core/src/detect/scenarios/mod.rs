@@ -8,8 +8,9 @@
 //!
 //! Every series comes with the request rate of the simulated service ([`Scenario::traffic`]),
 //! the covariate the in-process monitor feeds the detector. The first nineteen situations
-//! ([`legacy`]) predate it: their memory series are unchanged (but for a collection forced
-//! where a heap would reach its limit), and their traffic is drawn from a separate random stream (it drives their sawtooth and small daily floor where they
+//! ([`legacy`]) predate it: their memory series are unchanged (but for a limit above the
+//! healthy peak and a collection forced where a leak reaches it), and their traffic is drawn
+//! from a separate random stream (it drives their sawtooth and small daily floor where they
 //! have one, and nothing else). The later ones ([`service`]) model a service whose floor and
 //! GC follow its traffic: daily floor swings, cache warm-ups, leaks that stop, slow leaks
 //! towards a limit, slow count leaks, sparse, jittered or gappy sampling, and leaks that grow
