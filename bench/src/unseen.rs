@@ -229,7 +229,7 @@ pub fn generate(shape: Shape, seed: u64) -> Series {
             every: r.u(20.0, 600.0),
         },
     };
-    let plan = Plan::draw(shape, &mut r, base, days, &load);
+    let mut plan = Plan::draw(shape, &mut r, base, days, &load);
     let load_share = match shape {
         Shape::LoadFloor | Shape::CountLoad | Shape::LinearLeak | Shape::RampLeak => r.u(0.1, 0.5),
         Shape::CountBurstLeak => r.u(0.1, 0.8),
@@ -240,6 +240,24 @@ pub fn generate(shape: Shape, seed: u64) -> Series {
         SeriesKind::Count => r.u(2.0, 10.0),
         SeriesKind::Heap => base * r.u(0.0005, 0.006),
     };
+    // A container's limit is sized above the heap's healthy peak: where the GC's crest over
+    // the live heap would reach the drawn limit before any leak, it stands 10 % above it.
+    let resp = |lv: f64| (1.0 - (-sat * lv).exp()) / (1.0 - (-sat).exp());
+    let crest = match gc {
+        Gc::Gogc { gogc } => 1.0 + gogc,
+        Gc::Generational { young, .. } => 1.0 + young + 0.3,
+        Gc::AfterCollection { .. } => 1.0,
+    };
+    let peak = (0..(days * DAY / 60.0) as usize)
+        .map(|i| i as f64 * 60.0)
+        .filter(|&t| plan.leak_start.is_none_or(|l| t < l))
+        .map(|t| (base * (1.0 + load_share * resp(load.level(t))) + plan.growth(t, 0.0)) * crest)
+        .fold(0.0, f64::max);
+    if let Some(l) = plan.limit
+        && peak >= l
+    {
+        plan.limit = Some(1.1 * peak);
+    }
     let mut s = Sim {
         r,
         gc,
@@ -270,7 +288,7 @@ pub fn generate(shape: Shape, seed: u64) -> Series {
         }
         let out = outages.iter().any(|o| t >= o.0 && t < o.1);
         let ts_ms = T0_MS + (t * 1000.0) as i64;
-        let reading = s.read(shape.kind(), live, lv, step, noise);
+        let reading = s.read(shape.kind(), live, lv, step, noise, plan.limit);
         let rate = load.peak * lv * (1.0 + 0.05 * s.r.n()).max(0.0);
         if !out {
             traffic.push(Sample { ts_ms, value: rate });
@@ -418,14 +436,30 @@ struct Sim {
 impl Sim {
     /// The reading at a sample of `live` data under load `lv`, `None` when this GC style gives
     /// no reading now.
-    fn read(&mut self, kind: SeriesKind, live: f64, lv: f64, step: f64, noise: f64) -> Option<f64> {
+    /// A runtime that knows its `limit` (GOMEMLIMIT, V8's heap limit) collects before it: when
+    /// a leak brings the garbage to fill the room under the limit, the collection comes there (a GOGC cycle
+    /// restarts from it, a generational heap collects its old generation, then the young one if
+    /// that is not enough). A series whose heap stays under its limit is unchanged.
+    fn read(
+        &mut self,
+        kind: SeriesKind,
+        live: f64,
+        lv: f64,
+        step: f64,
+        noise: f64,
+        limit: Option<f64>,
+    ) -> Option<f64> {
         let n = noise * self.r.n();
         if kind == SeriesKind::Count {
             return Some((live + n).max(0.0).round());
         }
+        let room = limit.map_or(f64::INFINITY, |l| (l - live).max(0.01 * live));
         let v = match self.gc {
             Gc::Gogc { gogc } => {
                 self.phase = (self.phase + step * lv * self.r.u(0.002, 0.05)) % 1.0;
+                if live * gogc * self.phase >= room {
+                    self.phase = (live * gogc * self.phase % room) / (live * gogc);
+                }
                 live * (1.0 + gogc * self.phase)
             }
             Gc::Generational { young, old_every } => {
@@ -433,7 +467,13 @@ impl Sim {
                 if self.old >= 1.0 {
                     self.old = 0.0;
                 }
-                live * (1.0 + young * self.r.0.f64() + 0.3 * self.old)
+                let fresh = young * self.r.0.f64();
+                if live * (fresh + 0.3 * self.old) >= room {
+                    self.old = 0.0;
+                    live * (1.0 + live * fresh % room / live)
+                } else {
+                    live * (1.0 + fresh + 0.3 * self.old)
+                }
             }
             Gc::AfterCollection { every } => {
                 self.next_gc -= step;
@@ -445,5 +485,25 @@ impl Sim {
             }
         };
         Some((v + n).max(0.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_healthy_heap_stays_under_its_limit() {
+        // A container's limit stands above its healthy heap's peak, so the heap is not pressed
+        // against it as one collected at the limit would be. Before, 116 healthy heaps of seeds
+        // 100..240 rose above it (up to 2.38 times it).
+        for shape in Shape::ALL.into_iter().filter(|s| !s.leaks()) {
+            for seed in 100..140 {
+                let s = generate(shape, seed);
+                let Some(limit) = s.limit else { continue };
+                let top = s.samples.iter().map(|x| x.value).fold(0.0, f64::max);
+                assert!(top < limit, "{} {seed}: {}", shape.name(), top / limit);
+            }
+        }
     }
 }

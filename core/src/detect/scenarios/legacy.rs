@@ -1,6 +1,8 @@
 //! The first nineteen situations, as they were generated before the traffic covariate: their
-//! memory series are unchanged draw for draw. Their traffic comes from a separate random
-//! stream ([`TRAFFIC_STREAM`]) afterwards.
+//! memory series are unchanged draw for draw, except that a limit stands above the healthy
+//! heap's peak, and a leak's heap is collected at the limit (a runtime that knows its limit
+//! collects before it). Their traffic comes from a separate random stream ([`TRAFFIC_STREAM`])
+//! afterwards.
 
 use super::{HOUR, MB, Rng, START_MS, Sawtooth, Scenario, Situation, at_ms};
 use crate::detect::options::SeriesKind;
@@ -261,10 +263,11 @@ pub(super) fn heap_series(
     rng: &mut Rng,
     step: f64,
     n: usize,
+    spikes: bool,
 ) -> Scenario {
     use Situation as S;
     let h = Heap::draw(situation, rng);
-    let (base, limit) = (h.base, h.limit);
+    let base = h.base;
     let leaks = situation.leaks();
     let mut saw = Sawtooth::new(rng, h.period);
     let mut spike_left = 0u32;
@@ -282,7 +285,21 @@ pub(super) fn heap_series(
     } else {
         None
     };
+    let young_max = young.as_ref().map_or(0.0, |y| y.1);
     let tau = std::f64::consts::TAU;
+    // A container's limit is sized above the heap's healthy peak (the crest of its sawtooth,
+    // which the draw ties only to the base): where the crest would reach the drawn limit before
+    // any leak, the limit stands 10 % above it instead (no draw, so every other series is
+    // unchanged).
+    let peak = (0..n)
+        .map(|i| i as f64 * step)
+        .filter(|&t| !(leaks && t >= h.leak_start))
+        .map(|t| {
+            let day = (tau * t / (24.0 * HOUR) + h.day_phase).sin();
+            h.floor(t, day) + base * h.amp_ratio * (1.0 + h.day_traffic * day) + young_max
+        })
+        .fold(0.0, f64::max);
+    let limit = if peak >= h.limit { 1.1 * peak } else { h.limit };
     for i in 0..n {
         let t = i as f64 * step;
         let day = (tau * t / (24.0 * HOUR) + h.day_phase).sin();
@@ -294,12 +311,22 @@ pub(super) fn heap_series(
             limit_reached_ms = Some(START_MS + (t * 1000.0) as i64);
         }
         let amp = base * h.amp_ratio * (1.0 + h.day_traffic * day);
-        let phase = saw.phase(rng, t);
+        let mut phase = saw.phase(rng, t);
+        // A runtime that knows its limit (GOMEMLIMIT, V8's heap limit) collects before it: when
+        // a leak brings the garbage to fill the room under the limit (less the young
+        // generation's), a collection is forced as it fills it, and the next cycle starts
+        // there. A series whose heap stays under its limit is unchanged, draw for draw.
+        let room = (limit - floor - young_max).max(0.01 * floor);
+        while amp * phase >= room {
+            saw.collect(saw.last_gc + (saw.next_gc - saw.last_gc) * room / amp);
+            phase = saw.phase(rng, t);
+        }
         let mut v = floor + amp * phase + h.noise_sd * rng.normal();
         if let Some((young, young_amp)) = &mut young {
             v += *young_amp * young.phase(rng, t);
-            // A full collection since the last sample: the binding's sample right after it
-            // sees the floor (both generations collected).
+            // A full collection (scheduled or forced at the limit) since the last sample: the
+            // binding's sample right after the last one sees the floor (both generations
+            // collected).
             let gc_ms = START_MS + (saw.last_gc * 1000.0) as i64;
             if saw.last_gc > t - step
                 && gc_ms < START_MS + (t * 1000.0) as i64
@@ -318,7 +345,9 @@ pub(super) fn heap_series(
         }
         if spike_left > 0 {
             spike_left -= 1;
-            v += spike;
+            if spikes {
+                v += spike;
+            }
         }
         samples.push(Sample {
             ts_ms: START_MS + (t * 1000.0) as i64,

@@ -8,7 +8,8 @@
 //!
 //! Every series comes with the request rate of the simulated service ([`Scenario::traffic`]),
 //! the covariate the in-process monitor feeds the detector. The first nineteen situations
-//! ([`legacy`]) predate it: their memory series are unchanged, and their traffic is drawn
+//! ([`legacy`]) predate it: their memory series are unchanged (but for a limit above the
+//! healthy peak and a collection forced where a leak reaches it), and their traffic is drawn
 //! from a separate random stream (it drives their sawtooth and small daily floor where they
 //! have one, and nothing else). The later ones ([`service`]) model a service whose floor and
 //! GC follow its traffic: daily floor swings, cache warm-ups, leaks that stop, slow leaks
@@ -417,6 +418,13 @@ impl Sawtooth {
         }
         (t - self.last_gc) / (self.next_gc - self.last_gc)
     }
+    /// A collection forced at `at` (the heap reached its limit): the next cycle, as long as
+    /// the one it cuts short was to be, starts there.
+    fn collect(&mut self, at: f64) {
+        let len = self.next_gc - self.last_gc;
+        self.last_gc = at;
+        self.next_gc = at + len;
+    }
 }
 
 /// Unix ms of `t` seconds into a series.
@@ -429,15 +437,26 @@ fn at_ms(t: f64) -> i64 {
 /// `step_secs` for the first nineteen situations; the later ones sample at their own step
 /// (15 s, or 60 s and 300 s for the minute and sparse situations) and ignore `step_secs`.
 pub fn generate(situation: Situation, seed: u64, step_secs: u32) -> Scenario {
+    generate_with(situation, seed, step_secs, true)
+}
+
+/// [`generate`]'s series without its spikes (the big temporary allocations), every random
+/// draw the same: what the heap would be between them (`bench/examples/limit_audit.rs`).
+#[doc(hidden)]
+pub fn generate_without_spikes(situation: Situation, seed: u64, step_secs: u32) -> Scenario {
+    generate_with(situation, seed, step_secs, false)
+}
+
+fn generate_with(situation: Situation, seed: u64, step_secs: u32, spikes: bool) -> Scenario {
     if !situation.legacy() {
-        return service::generate(situation, seed);
+        return service::generate(situation, seed, spikes);
     }
     let mut rng = Rng::seeded(situation, seed, 0);
     let step = f64::from(step_secs.max(1));
     let n = (24.0 * HOUR / step) as usize;
     let mut sc = match situation.kind() {
         SeriesKind::Count => legacy::count_series(situation, seed, &mut rng, step, n),
-        SeriesKind::Heap => legacy::heap_series(situation, seed, &mut rng, step, n),
+        SeriesKind::Heap => legacy::heap_series(situation, seed, &mut rng, step, n, spikes),
     };
     sc.step_secs = step_secs.max(1);
     sc

@@ -610,7 +610,7 @@ fn labels(g: Growth) -> (Option<f64>, Option<f64>, Option<f64>) {
 }
 
 /// Generates one series of a later situation.
-pub(super) fn generate(situation: Situation, seed: u64) -> Scenario {
+pub(super) fn generate(situation: Situation, seed: u64, spikes: bool) -> Scenario {
     let mut rng = Rng::seeded(situation, seed, 0);
     let sv = Service::draw(situation, &mut rng);
     let n = (sv.days * DAY / sv.step) as usize;
@@ -674,7 +674,7 @@ pub(super) fn generate(situation: Situation, seed: u64) -> Scenario {
         }
         let v = if spike_left > 0 {
             spike_left -= 1;
-            v + spike
+            if spikes { v + spike } else { v }
         } else {
             v
         };
@@ -733,29 +733,29 @@ mod tests {
     #[test]
     fn a_daily_swing_moves_the_floor_by_its_share_and_leaks_are_labelled() {
         for seed in 0..10 {
-            let sc = generate(Situation::DailySwing, seed);
+            let sc = generate(Situation::DailySwing, seed, true);
             assert!(sc.leak_start_ms.is_none() && sc.growth_stop_ms.is_none());
             assert_eq!(sc.samples.len(), sc.traffic.len());
-            let stop = generate(Situation::LeakStops, seed);
+            let stop = generate(Situation::LeakStops, seed, true);
             let (start, end) = (stop.leak_start_ms.unwrap(), stop.growth_stop_ms.unwrap());
             assert!(end > start && stop.leak_share_per_hour.unwrap() >= 0.03 * 0.9);
-            let slow = generate(Situation::SlowLeakToLimit, seed);
+            let slow = generate(Situation::SlowLeakToLimit, seed, true);
             let rate = slow.leak_rate_per_sec.unwrap();
             assert!((200.0..=2000.0).contains(&rate));
             if let Some(oom) = slow.limit_reached_ms {
                 assert!(oom > slow.leak_start_ms.unwrap());
             }
         }
-        let two = generate(Situation::DailySwingTwoDays, 1);
+        let two = generate(Situation::DailySwingTwoDays, 1, true);
         assert_eq!(two.samples.len(), 2 * 5760);
-        let sparse = generate(Situation::SparseLeak, 1);
+        let sparse = generate(Situation::SparseLeak, 1, true);
         assert_eq!((sparse.step_secs, sparse.samples.len()), (300, 288));
     }
 
     #[test]
     fn a_second_day_leak_begins_after_a_full_healthy_day() {
         for seed in 0..10 {
-            let sc = generate(Situation::SwingLeakTwoDays, seed);
+            let sc = generate(Situation::SwingLeakTwoDays, seed, true);
             assert_eq!(sc.samples.len(), 2 * 5760);
             let start = sc.leak_start_ms.unwrap();
             assert!((at_ms(26.0 * HOUR)..=at_ms(38.0 * HOUR)).contains(&start));
@@ -796,7 +796,7 @@ mod tests {
         let mut live = 0;
         for seed in 0..20 {
             let sv = drawn(Situation::BatchLeak, seed);
-            let sc = generate(Situation::BatchLeak, seed);
+            let sc = generate(Situation::BatchLeak, seed, true);
             let b = sv.batch.as_ref().expect("a batch");
             live += usize::from(b.live);
             let Growth::BatchLeak { start, rate, mean } = sv.growth else {
@@ -849,7 +849,7 @@ mod tests {
             "{live} of 20 batches hold live data"
         );
         let steps: Vec<u32> = (0..20)
-            .map(|seed| generate(Situation::BatchLeak, seed).step_secs)
+            .map(|seed| generate(Situation::BatchLeak, seed, true).step_secs)
             .collect();
         assert!(steps.contains(&15) && steps.contains(&60), "{steps:?}");
     }
@@ -858,7 +858,7 @@ mod tests {
     fn a_count_leak_stops_with_its_batch_and_stays() {
         for seed in 0..20 {
             let sv = drawn(Situation::CountLeakStops, seed);
-            let sc = generate(Situation::CountLeakStops, seed);
+            let sc = generate(Situation::CountLeakStops, seed, true);
             let b = sv.batch.as_ref().expect("a batch");
             let Growth::Leak {
                 start, stop, rate, ..
@@ -914,7 +914,7 @@ mod tests {
         let (mut busier, mut quieter, mut shifted, mut moved_checked) = (0, 0, 0, 0);
         for seed in 0..20 {
             let sv = drawn(Situation::BusierDayTwoDays, seed);
-            let sc = generate(Situation::BusierDayTwoDays, seed);
+            let sc = generate(Situation::BusierDayTwoDays, seed, true);
             let s = sv.second.as_ref().expect("a second day");
             assert!((0.5..=2.0).contains(&s.scale), "seed {seed}");
             assert!(s.shift.abs() <= 3.0 * HOUR);
@@ -964,7 +964,7 @@ mod tests {
         let mut per_request = 0;
         for seed in 0..20 {
             let sv = drawn(Situation::LeakAcrossDays, seed);
-            let sc = generate(Situation::LeakAcrossDays, seed);
+            let sc = generate(Situation::LeakAcrossDays, seed, true);
             let Growth::Leak {
                 start, stop, rate, ..
             } = sv.growth
@@ -1003,7 +1003,7 @@ mod tests {
         for seed in 0..10 {
             for situation in Situation::WEEK {
                 let sv = drawn(situation, seed);
-                let sc = generate(situation, seed);
+                let sc = generate(situation, seed, true);
                 assert_eq!(sc.samples.len(), 7 * 5760);
                 let we = sv.weekend.as_ref().expect("a weekend");
                 assert!((0.3..=0.7).contains(&we.day.scale), "seed {seed}");
@@ -1064,7 +1064,7 @@ mod tests {
     #[test]
     fn gappy_series_miss_their_outages_and_stay_in_order() {
         for seed in 0..10 {
-            let sc = generate(Situation::GappyLeak, seed);
+            let sc = generate(Situation::GappyLeak, seed, true);
             assert!(sc.samples.len() < 5760, "seed {seed}");
             assert!(crate::series::validate(&sc.samples).is_ok());
             let longest = sc
