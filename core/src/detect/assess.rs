@@ -750,24 +750,31 @@ fn busier_than_yesterday(
     if share <= 0.0 || loads.len() != points.len() {
         return false;
     }
+    let n = points.len();
+    let now = points[n - 1].ts_ms;
+    let before = points.iter().rposition(|p| p.ts_ms <= now - HALF_HOUR_MS);
+    // How far the load stands above the highest of yesterday's and the earlier days' there.
+    let margin = |i: usize| {
+        let ts = points[i].ts_ms;
+        let y = profile.floor_and_load_day_before(ts).1?;
+        let top = profile.earlier_days_max_load(ts).map_or(y, |e| e.max(y));
+        (loads[i] > top).then_some(loads[i] - top)
+    };
+    let Some(most) = [Some(n - 1), before]
+        .into_iter()
+        .flatten()
+        .filter_map(margin)
+        .reduce(f64::max)
+    else {
+        return false;
+    };
+    // The window's range of loads only when the load stands above them all.
     let (lo, hi) = loads
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
             (lo.min(v), hi.max(v))
         });
-    let reach = share * (hi - lo);
-    let n = points.len();
-    let now = points[n - 1].ts_ms;
-    let before = points.iter().rposition(|p| p.ts_ms <= now - HALF_HOUR_MS);
-    [Some(n - 1), before].into_iter().flatten().any(|i| {
-        profile
-            .floor_and_load_day_before(points[i].ts_ms)
-            .1
-            .is_some_and(|y| loads[i] > y + reach)
-            && profile
-                .earlier_days_max_load(points[i].ts_ms)
-                .is_none_or(|y| loads[i] > y + reach)
-    })
+    most > share * (hi - lo)
 }
 
 /// With `profile_week_alone`, on the series alone: whether the floor's newest point stands no
