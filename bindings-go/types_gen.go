@@ -380,6 +380,14 @@ type AnalyzeOptions struct {
 	// false alarms in 100 `count_swing`s (a count that rises with its load to a record looks
 	// the same), and costs up to 25 % more time on a count's day with traffic.
 	UnmaskCountHeld *bool `json:"unmask_count_held,omitempty"`
+	// With `unmask_full_day`: the floor counts as standing above yesterday's at this hour
+	// (the rule's gate) only where its load is not above yesterday's load at that hour by
+	// more than this share of the window's range of loads (a busier hour than yesterday's
+	// raises the floor by its load; its part is then fitted on loads yesterday never
+	// reached), and, where the profile keeps earlier days (a week's memory of the load, kept
+	// with this option), above the highest of theirs at that hour too (a Monday as busy as
+	// the Friday before is not busier). 0: at every load.
+	UnmaskDaySameLoad *float64 `json:"unmask_day_same_load,omitempty"`
 	// With `traffic_unmask`: once the floor window spans a day (23 h; it then holds
 	// yesterday's whole swing, so the load's part is known over the whole range of loads),
 	// the floor with the load's part out is judged at every evaluation, not only while the
@@ -923,6 +931,14 @@ type DetectorOptions struct {
 	// false alarms in 100 `count_swing`s (a count that rises with its load to a record looks
 	// the same), and costs up to 25 % more time on a count's day with traffic.
 	UnmaskCountHeld *bool `json:"unmask_count_held,omitempty"`
+	// With `unmask_full_day`: the floor counts as standing above yesterday's at this hour
+	// (the rule's gate) only where its load is not above yesterday's load at that hour by
+	// more than this share of the window's range of loads (a busier hour than yesterday's
+	// raises the floor by its load; its part is then fitted on loads yesterday never
+	// reached), and, where the profile keeps earlier days (a week's memory of the load, kept
+	// with this option), above the highest of theirs at that hour too (a Monday as busy as
+	// the Friday before is not busier). 0: at every load.
+	UnmaskDaySameLoad *float64 `json:"unmask_day_same_load,omitempty"`
 	// With `traffic_unmask`: once the floor window spans a day (23 h; it then holds
 	// yesterday's whole swing, so the load's part is known over the whole range of loads),
 	// the floor with the load's part out is judged at every evaluation, not only while the

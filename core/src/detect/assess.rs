@@ -561,7 +561,8 @@ fn assess_with_load(
     // is then known over the whole range of loads, not only those seen before a growth.
     let full_day = cfg.unmask_full_day
         && points[points.len() - 1].ts_ms - points[0].ts_ms >= load::FULL_DAY_MS
-        && above_yesterday(points, view.profile);
+        && above_yesterday(points, view.profile)
+        && !busier_than_yesterday(points, x, view.profile, cfg.unmask_day_same_load);
     // Not only for evaluations (`lazy`): `analysis()` reports the estimates of the judgement
     // that decides, the unmasked one's growth start and rate when it finds the leak.
     // A count (`unmask_count_held`) is judged so too wherever the raw judgement found a rise
@@ -732,6 +733,48 @@ fn above_yesterday(points: &[Sample], profile: &DailyProfile) -> bool {
     [points.last(), before]
         .into_iter()
         .all(|p| p.is_some_and(|p| profile.day_before(p.ts_ms).is_some_and(|y| p.value > y)))
+}
+
+/// With `unmask_day_same_load` (`share`, above 0): whether the load at the floor's newest point
+/// or half an hour before it stands above yesterday's load at that hour, and above the highest
+/// of the earlier days' (2 to 7 days before, those the profile saw), by more than `share` of
+/// the window's range of loads. There a floor above yesterday's is the load's: today's part of
+/// it is fitted on loads the window never held before, and `unmask_full_day`'s gate stays shut.
+/// A Monday as busy as the Friday before is not busier.
+fn busier_than_yesterday(
+    points: &[Sample],
+    loads: &[f64],
+    profile: &DailyProfile,
+    share: f64,
+) -> bool {
+    if share <= 0.0 || loads.len() != points.len() {
+        return false;
+    }
+    let n = points.len();
+    let now = points[n - 1].ts_ms;
+    let before = points.iter().rposition(|p| p.ts_ms <= now - HALF_HOUR_MS);
+    // How far the load stands above the highest of yesterday's and the earlier days' there.
+    let margin = |i: usize| {
+        let ts = points[i].ts_ms;
+        let y = profile.floor_and_load_day_before(ts).1?;
+        let top = profile.earlier_days_max_load(ts).map_or(y, |e| e.max(y));
+        (loads[i] > top).then_some(loads[i] - top)
+    };
+    let Some(most) = [Some(n - 1), before]
+        .into_iter()
+        .flatten()
+        .filter_map(margin)
+        .reduce(f64::max)
+    else {
+        return false;
+    };
+    // The window's range of loads only when the load stands above them all.
+    let (lo, hi) = loads
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    most > share * (hi - lo)
 }
 
 /// With `profile_week_alone`, on the series alone: whether the floor's newest point stands no

@@ -116,6 +116,24 @@ fn a_busier_second_day_is_judged_against_yesterday_only_at_alike_loads() {
     }
 }
 
+#[test]
+fn a_busier_second_day_does_not_open_the_full_day_unmasking() {
+    // Training seeds of a second day 1.5-1.8 times as busy as the first, same hours: with
+    // traffic, the floor stands above yesterday's at the morning's higher loads, and the floor
+    // with the load's part out (fitted on loads yesterday never reached) began firing on the
+    // second day; with `unmask_day_same_load` that hour does not open the full-day judgement.
+    for seed in [103, 132, 137] {
+        let sc = generate(Situation::BusierDayTwoDays, seed, 15);
+        let fires = |share: f64| {
+            let events = events(&sc, true, |c| c.unmask_day_same_load = share);
+            fired(&events, START_MS + DAY_MS).is_some()
+        };
+        assert!(fires(0.0), "seed {seed}: fires at every load");
+        let share = DetectorConfig::default().unmask_day_same_load;
+        assert!(!fires(share), "seed {seed}");
+    }
+}
+
 /// With traffic, when the first firing alert after `after_ms` resolved, with
 /// `stop_min_load_only` as given.
 fn resolves_after(sc: &Scenario, stop_min_load_only: bool, after_ms: i64) -> Option<i64> {

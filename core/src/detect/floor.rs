@@ -210,10 +210,17 @@ impl Floor {
             window_ms: 0,
             interval_ms: 0.0,
             widen: false,
-            profile: DailyProfile::new(
-                (cfg.bucket_secs * 1000.0).round() as i64,
-                cfg.profile_week_alone,
-            ),
+            profile: {
+                let p = DailyProfile::new(
+                    (cfg.bucket_secs * 1000.0).round() as i64,
+                    cfg.profile_week_alone,
+                );
+                if cfg.unmask_day_same_load > 0.0 {
+                    p.with_week_loads()
+                } else {
+                    p
+                }
+            },
             troughs: Ring::new(cfg.floor_capacity)?,
             sparse: false,
             smooth: Ring::new(if cfg.sparse_urgent_samples > 0.0 {

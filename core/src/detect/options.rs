@@ -331,6 +331,14 @@ pub struct DetectorConfig {
     /// the floor with the load's part out is judged at every evaluation, not only while the
     /// load has fallen or an alert fires.
     pub unmask_full_day: bool,
+    /// With `unmask_full_day`: the floor counts as standing above yesterday's at this hour
+    /// (the rule's gate) only where its load is not above yesterday's load at that hour by
+    /// more than this share of the window's range of loads (a busier hour than yesterday's
+    /// raises the floor by its load; its part is then fitted on loads yesterday never
+    /// reached), and, where the profile keeps earlier days (a week's memory of the load, kept
+    /// with this option), above the highest of theirs at that hour too (a Monday as busy as
+    /// the Friday before is not busier). 0: at every load.
+    pub unmask_day_same_load: f64,
     /// With `traffic_unmask`: a fall of the floor to at least this share below every earlier
     /// point of the window, that stays down for three floor points (a deploy that empties a
     /// cache without a restart, not a slow collection's fall back to where its ramp began),
@@ -584,6 +592,7 @@ impl Default for DetectorConfig {
             unmask_reuse_secs: 0.0,
             unmask_moves: true,
             unmask_full_day: true,
+            unmask_day_same_load: 0.1,
             unmask_refill_fall: 0.12,
             unmask_count_held: false,
             profile_veto: true,
@@ -880,6 +889,7 @@ impl DetectorConfig {
         range("active_rest_secs", self.active_rest_secs, 0.0, 86400.0)?;
         range("firing_rest_secs", self.firing_rest_secs, 0.0, 86400.0)?;
         range("profile_same_load", self.profile_same_load, 0.0, 10.0)?;
+        range("unmask_day_same_load", self.unmask_day_same_load, 0.0, 10.0)?;
         range("warmup_deceleration", self.warmup_deceleration, 0.0, 1.0)?;
         range("warmup_bound", self.warmup_bound, 0.0, 10.0)?;
         range("warmup_start_bound", self.warmup_start_bound, 0.0, 10.0)?;
@@ -903,7 +913,7 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 85] = [
+        let edits: [fn(&mut DetectorConfig); 87] = [
             |c| c.urgent_hold_ttl_share = -0.1,
             |c| c.urgent_hold_ttl_share = f64::NAN,
             |c| c.urgent_hold_ttl_share = 1.1,
@@ -961,6 +971,8 @@ mod tests {
             |c| c.firing_rest_secs = f64::NAN,
             |c| c.profile_same_load = -0.1,
             |c| c.profile_same_load = f64::NAN,
+            |c| c.unmask_day_same_load = -0.1,
+            |c| c.unmask_day_same_load = f64::NAN,
             |c| c.day_hold_secs = -1.0,
             |c| c.day_hold_secs = f64::NAN,
             |c| c.stop_unmask_lift = -0.1,
@@ -1005,6 +1017,7 @@ mod tests {
             traffic_unmask: false,
             unmask_moves: false,
             unmask_full_day: false,
+            unmask_day_same_load: 0.0,
             unmask_refill_fall: 0.0,
             unmask_count_held: false,
             profile_veto: false,

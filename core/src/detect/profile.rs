@@ -29,6 +29,8 @@ pub(super) struct DailyProfile {
     /// [`WEEK_ROWS`] rows of [`WEEK_SLOTS`] half-hours, the sum and count of the floor there.
     week_days: [i64; WEEK_ROWS],
     week_sums: Vec<(f64, u32)>,
+    /// The same for the load, when kept ([`DailyProfile::with_week_loads`]; else empty).
+    week_loads: Vec<(f64, u32)>,
 }
 
 /// Days the week's memory keeps (today's included).
@@ -51,12 +53,20 @@ impl DailyProfile {
             means: vec![(i64::MIN, f64::NAN, f64::NAN); bins as usize],
             week_days: [i64::MIN; WEEK_ROWS],
             week_sums: vec![(0.0, 0); if week { WEEK_ROWS * WEEK_SLOTS } else { 0 }],
+            week_loads: Vec::new(),
         }
+    }
+
+    /// The profile with the week's memory of the load too
+    /// ([`DailyProfile::earlier_days_max_load`]).
+    pub(super) fn with_week_loads(mut self) -> Self {
+        self.week_loads = vec![(0.0, 0); WEEK_ROWS * WEEK_SLOTS];
+        self
     }
 
     /// Records a floor point and its load (NaN: unknown).
     pub(super) fn record(&mut self, p: Sample, load: f64) {
-        self.record_week(p);
+        self.record_week(p, load);
         let k = p.ts_ms.div_euclid(self.bin_ms);
         let i = k.rem_euclid(2 * self.bins) as usize;
         self.slots[i] = (k, p.value, load);
@@ -81,6 +91,7 @@ impl DailyProfile {
         self.means.fill((i64::MIN, f64::NAN, f64::NAN));
         self.week_days.fill(i64::MIN);
         self.week_sums.fill((0.0, 0));
+        self.week_loads.fill((0.0, 0));
     }
 
     /// The row and slot of the week's memory that `ts_ms` falls in, and its absolute day.
@@ -90,30 +101,36 @@ impl DailyProfile {
         (day.rem_euclid(WEEK_ROWS as i64) as usize, slot, day)
     }
 
-    /// Adds `p`'s floor to the week's memory at its half-hour.
-    fn record_week(&mut self, p: Sample) {
-        if self.week_sums.is_empty() {
+    /// Adds `p`'s floor (and its load, when kept) to the week's memory at its half-hour.
+    fn record_week(&mut self, p: Sample, load: f64) {
+        if self.week_sums.is_empty() && self.week_loads.is_empty() {
             return;
         }
         let (row, slot, day) = Self::week_at(p.ts_ms);
-        if self.week_days[row] != day {
-            self.week_days[row] = day;
-            self.week_sums[row * WEEK_SLOTS..(row + 1) * WEEK_SLOTS].fill((0.0, 0));
-        }
-        let (sum, n) = &mut self.week_sums[row * WEEK_SLOTS + slot];
-        if p.value.is_finite() {
-            *sum += p.value;
-            *n += 1;
+        let fresh = self.week_days[row] != day;
+        self.week_days[row] = day;
+        for (sums, v) in [(&mut self.week_sums, p.value), (&mut self.week_loads, load)] {
+            if sums.is_empty() {
+                continue;
+            }
+            if fresh {
+                sums[row * WEEK_SLOTS..(row + 1) * WEEK_SLOTS].fill((0.0, 0));
+            }
+            let (sum, n) = &mut sums[row * WEEK_SLOTS + slot];
+            if v.is_finite() {
+                *sum += v;
+                *n += 1;
+            }
         }
     }
 
     /// The mean floor of `row`'s half-hour `slot` (of day `day`, wrapping into the days
     /// beside it), `None` when none was recorded there.
-    fn week_mean(&self, day: i64, slot: i64) -> Option<f64> {
+    fn week_mean(&self, sums: &[(f64, u32)], day: i64, slot: i64) -> Option<f64> {
         let day = day + slot.div_euclid(WEEK_SLOTS as i64);
         let row = day.rem_euclid(WEEK_ROWS as i64) as usize;
         let slot = slot.rem_euclid(WEEK_SLOTS as i64) as usize;
-        let (sum, n) = self.week_sums[row * WEEK_SLOTS + slot];
+        let (sum, n) = sums[row * WEEK_SLOTS + slot];
         (self.week_days[row] == day && n > 0).then(|| sum / f64::from(n))
     }
 
@@ -122,7 +139,16 @@ impl DailyProfile {
     /// already), each read from that day's half-hour means, linearly between the two
     /// half-hours around it; `None` when none of those days was seen there.
     pub(super) fn earlier_days_max(&self, ts_ms: i64) -> Option<f64> {
-        if self.week_sums.is_empty() {
+        self.earlier_max(&self.week_sums, ts_ms)
+    }
+
+    /// [`DailyProfile::earlier_days_max`] of the load, when the week's memory keeps it.
+    pub(super) fn earlier_days_max_load(&self, ts_ms: i64) -> Option<f64> {
+        self.earlier_max(&self.week_loads, ts_ms)
+    }
+
+    fn earlier_max(&self, sums: &[(f64, u32)], ts_ms: i64) -> Option<f64> {
+        if sums.is_empty() {
             return None;
         }
         let day = ts_ms.div_euclid(DAY_MS);
@@ -133,7 +159,10 @@ impl DailyProfile {
         let mut best = f64::NEG_INFINITY;
         for back in 2..WEEK_ROWS as i64 {
             let d = day - back;
-            let v = match (self.week_mean(d, slot), self.week_mean(d, slot + 1)) {
+            let v = match (
+                self.week_mean(sums, d, slot),
+                self.week_mean(sums, d, slot + 1),
+            ) {
                 (Some(a), Some(b)) => a + w * (b - a),
                 (Some(a), None) | (None, Some(a)) => a,
                 (None, None) => continue,
@@ -352,6 +381,42 @@ mod tests {
         assert_eq!(off.earlier_days_max(at), None);
         p.clear();
         assert_eq!(p.earlier_days_max(at), None);
+    }
+
+    #[test]
+    fn the_week_memory_keeps_the_load_only_when_asked() {
+        let mut p = DailyProfile::new(300_000, false).with_week_loads();
+        let mut off = DailyProfile::new(300_000, false);
+        // Day d's load is d at every hour, but day 1's is 50 (a busy day); its floor 7.
+        for i in 0..(4 * 288) {
+            let ts = i64::from(i) * 300_000;
+            let day = i / 288;
+            let load = if day == 1 { 50.0 } else { f64::from(day) };
+            p.record(
+                Sample {
+                    ts_ms: ts,
+                    value: 7.0,
+                },
+                load,
+            );
+            off.record(
+                Sample {
+                    ts_ms: ts,
+                    value: 7.0,
+                },
+                load,
+            );
+        }
+        let at = 3 * DAY_MS + 10 * 3_600_000;
+        // Days 2..=7 before day 3 are days 0 and 1: day 1's 50; before day 2, day 0 alone
+        // (yesterday, day 1, is not read).
+        assert_eq!(p.earlier_days_max_load(at), Some(50.0));
+        assert_eq!(p.earlier_days_max_load(at - DAY_MS), Some(0.0));
+        // The floor's week memory stays off (it is `profile_week_alone`'s).
+        assert_eq!(p.earlier_days_max(at), None);
+        assert_eq!(off.earlier_days_max_load(at), None);
+        p.clear();
+        assert_eq!(p.earlier_days_max_load(at), None);
     }
 
     #[test]
