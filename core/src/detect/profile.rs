@@ -29,8 +29,10 @@ pub(super) struct DailyProfile {
     /// [`WEEK_ROWS`] rows of [`WEEK_SLOTS`] half-hours, the sum and count of the floor there.
     week_days: [i64; WEEK_ROWS],
     week_sums: Vec<(f64, u32)>,
-    /// The same for the load, when kept ([`DailyProfile::with_week_loads`]; else empty).
+    /// The same for the load, when kept ([`DailyProfile::with_week_loads`]) and a load has
+    /// been seen (a series without traffic never allocates it); else empty.
     week_loads: Vec<(f64, u32)>,
+    keep_week_loads: bool,
 }
 
 /// Days the week's memory keeps (today's included).
@@ -54,13 +56,14 @@ impl DailyProfile {
             week_days: [i64::MIN; WEEK_ROWS],
             week_sums: vec![(0.0, 0); if week { WEEK_ROWS * WEEK_SLOTS } else { 0 }],
             week_loads: Vec::new(),
+            keep_week_loads: false,
         }
     }
 
     /// The profile with the week's memory of the load too
     /// ([`DailyProfile::earlier_days_max_load`]).
     pub(super) fn with_week_loads(mut self) -> Self {
-        self.week_loads = vec![(0.0, 0); WEEK_ROWS * WEEK_SLOTS];
+        self.keep_week_loads = true;
         self
     }
 
@@ -103,6 +106,10 @@ impl DailyProfile {
 
     /// Adds `p`'s floor (and its load, when kept) to the week's memory at its half-hour.
     fn record_week(&mut self, p: Sample, load: f64) {
+        if self.keep_week_loads && self.week_loads.is_empty() && load.is_finite() {
+            // Allocated at the first known load: before it nothing would have been added.
+            self.week_loads = vec![(0.0, 0); WEEK_ROWS * WEEK_SLOTS];
+        }
         if self.week_sums.is_empty() && self.week_loads.is_empty() {
             return;
         }
@@ -417,6 +424,25 @@ mod tests {
         assert_eq!(off.earlier_days_max_load(at), None);
         p.clear();
         assert_eq!(p.earlier_days_max_load(at), None);
+    }
+
+    #[test]
+    fn the_week_memory_of_the_load_is_allocated_at_the_first_known_load() {
+        let mut p = DailyProfile::new(300_000, false).with_week_loads();
+        let floor = |i: i64| Sample {
+            ts_ms: i * 300_000,
+            value: 7.0,
+        };
+        for i in 0..(2 * 288) {
+            p.record(floor(i), f64::NAN);
+        }
+        assert!(p.week_loads.is_empty(), "no traffic, no memory of it");
+        p.record(floor(2 * 288), 3.0);
+        assert_eq!(p.week_loads.len(), WEEK_ROWS * WEEK_SLOTS);
+        for i in (2 * 288 + 1)..(4 * 288) {
+            p.record(floor(i), 3.0);
+        }
+        assert_eq!(p.earlier_days_max_load(4 * DAY_MS + 3_600_000), Some(3.0));
     }
 
     #[test]
