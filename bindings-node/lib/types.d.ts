@@ -133,10 +133,11 @@ export interface AnalyzeOptions {
   /**
    * With traffic known, once the usable floor spans a day: an inactive or pending alert's
    * evaluations judge the floor with the points of each run of this many buckets (aligned
-   * on the clock) merged into one (their mean time, value and load), so each of a day's
-   * three judgements (raw, the load's part out, against yesterday) fits that many times
-   * fewer points. A firing alert's judgements, the series alone and `analysis()` see every
-   * point. 1: every point.
+   * on the clock, at most that many points, the newest point left as it is) merged into
+   * one (their mean time, value and load), so each of a day's three judgements (raw, the
+   * load's part out, against yesterday) fits about that many times fewer points. A firing
+   * alert's judgements, the series alone and `analysis()` see every point. 1: every point
+   * (the default; design section 93).
    */
   day_merge_buckets?: number;
   /**
@@ -910,10 +911,11 @@ export interface DetectorOptions {
   /**
    * With traffic known, once the usable floor spans a day: an inactive or pending alert's
    * evaluations judge the floor with the points of each run of this many buckets (aligned
-   * on the clock) merged into one (their mean time, value and load), so each of a day's
-   * three judgements (raw, the load's part out, against yesterday) fits that many times
-   * fewer points. A firing alert's judgements, the series alone and `analysis()` see every
-   * point. 1: every point.
+   * on the clock, at most that many points, the newest point left as it is) merged into
+   * one (their mean time, value and load), so each of a day's three judgements (raw, the
+   * load's part out, against yesterday) fits about that many times fewer points. A firing
+   * alert's judgements, the series alone and `analysis()` see every point. 1: every point
+   * (the default; design section 93).
    */
   day_merge_buckets?: number;
   /**

@@ -399,10 +399,11 @@ pub struct DetectorConfig {
     pub firing_rest_secs: f64,
     /// With traffic known, once the usable floor spans a day: an inactive or pending alert's
     /// evaluations judge the floor with the points of each run of this many buckets (aligned
-    /// on the clock) merged into one (their mean time, value and load), so each of a day's
-    /// three judgements (raw, the load's part out, against yesterday) fits that many times
-    /// fewer points. A firing alert's judgements, the series alone and `analysis()` see every
-    /// point. 1: every point.
+    /// on the clock, at most that many points, the newest point left as it is) merged into
+    /// one (their mean time, value and load), so each of a day's three judgements (raw, the
+    /// load's part out, against yesterday) fits about that many times fewer points. A firing
+    /// alert's judgements, the series alone and `analysis()` see every point. 1: every point
+    /// (the default; design section 93).
     pub day_merge_buckets: usize,
     /// A rise whose second half climbs at less than this share of its first half's rate is
     /// decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
@@ -1106,7 +1107,8 @@ mod tests {
         assert_eq!(firing(300.0, 600.0).firing_rest_ms(), 600_000);
         assert_eq!(firing(0.0, 0.0).firing_rest_ms(), 0);
         // A day's floor judged on every point by default (section 93: merged in runs of two
-        // buckets it is 20 % cheaper, but a short leak's half-TTL test fails).
+        // buckets it is a fifth cheaper, but a test's short leak is alerted after its half
+        // mark).
         assert_eq!(DetectorConfig::default().day_merge_buckets, 1);
         // A full day's unmasking that found nothing: `traffic_reuse_secs` by default, up to
         // four buckets with `unmask_reuse_secs`.
