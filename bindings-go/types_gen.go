@@ -90,6 +90,14 @@ type AnalyzeOptions struct {
 	// level with yesterday's at most a day after it stopped; the hold lets go sooner, once
 	// that rise has fallen by 5 % an hour for 4 hours. 0 turns it off.
 	DayHoldSecs *float64 `json:"day_hold_secs,omitempty"`
+	// With traffic known, once the usable floor spans a day: an inactive or pending alert's
+	// evaluations judge the floor with the points of each run of this many buckets (aligned
+	// on the clock, at most that many points, the newest point left as it is) merged into
+	// one (their mean time, value and load), so each of a day's three judgements (raw, the
+	// load's part out, against yesterday) fits about that many times fewer points. A firing
+	// alert's judgements, the series alone and `analysis()` see every point. 1: every point
+	// (the default; design section 93).
+	DayMergeBuckets *uint64 `json:"day_merge_buckets,omitempty"`
 	// How long a collection's fall may take. A GC drop (the floor's window counts them to span
 	// one and a half GC periods) is a fall of a quarter of the usual bucket range; between
 	// samples under this many seconds apart it is measured from the highest sample of the
@@ -644,6 +652,14 @@ type DetectorOptions struct {
 	// level with yesterday's at most a day after it stopped; the hold lets go sooner, once
 	// that rise has fallen by 5 % an hour for 4 hours. 0 turns it off.
 	DayHoldSecs *float64 `json:"day_hold_secs,omitempty"`
+	// With traffic known, once the usable floor spans a day: an inactive or pending alert's
+	// evaluations judge the floor with the points of each run of this many buckets (aligned
+	// on the clock, at most that many points, the newest point left as it is) merged into
+	// one (their mean time, value and load), so each of a day's three judgements (raw, the
+	// load's part out, against yesterday) fits about that many times fewer points. A firing
+	// alert's judgements, the series alone and `analysis()` see every point. 1: every point
+	// (the default; design section 93).
+	DayMergeBuckets *uint64 `json:"day_merge_buckets,omitempty"`
 	// How long a collection's fall may take. A GC drop (the floor's window counts them to span
 	// one and a half GC periods) is a fall of a quarter of the usual bucket range; between
 	// samples under this many seconds apart it is measured from the highest sample of the

@@ -1,7 +1,7 @@
 //! Tests of the judgements in `assess.rs`: whole scenarios replayed through the detector.
 
 use super::DAY_MS;
-use super::fill_loads;
+use super::{fill_loads, merge_day_points};
 use crate::detect::load::burst_hold;
 use crate::detect::scenarios::{START_MS, Scenario, Situation, generate};
 use crate::detect::{AlertEvent, AlertState, DetectorConfig, analyze, analyze_with_traffic};
@@ -729,4 +729,56 @@ fn a_warm_up_since_the_start_whose_tail_the_morning_ramp_lifts_is_held_with_traf
     };
     assert!(run(false).is_some());
     assert_eq!(run(true), None);
+}
+
+#[test]
+fn a_days_floor_merged_in_runs_of_buckets_with_traffic_stays_on_the_clock() {
+    // `day_merge_buckets` 2 on 5-min buckets: under a day nothing moves; over a day each
+    // 10-min run of the clock is one point (mean time, value and load) but the newest, and
+    // the window slid by two buckets merges its older points into the same points.
+    let cfg = DetectorConfig {
+        day_merge_buckets: 2,
+        ..DetectorConfig::default()
+    };
+    let window = |from: i64, n: i64| {
+        let points: Vec<Sample> = (from..from + n)
+            .map(|i| Sample {
+                ts_ms: START_MS + i * 300_000 + 7_000,
+                value: 1e8 + (i * i % 97) as f64,
+            })
+            .collect();
+        let loads: Vec<f64> = (from..from + n).map(|i| (i % 13) as f64).collect();
+        (points, loads)
+    };
+    let (mut p, mut x) = window(0, 200);
+    let (p0, x0) = (p.clone(), x.clone());
+    merge_day_points(&cfg, &mut p, &mut x);
+    assert_eq!((p, x), (p0, x0));
+    let merged = |from: i64| {
+        let (mut p, mut x) = window(from, 290);
+        merge_day_points(&cfg, &mut p, &mut x);
+        assert_eq!(p.len(), x.len());
+        (p, x)
+    };
+    let (p, x) = merged(0);
+    // 144 runs merged, the newest point's run-mate alone (itself), the newest as it is.
+    assert_eq!(p.len(), 146);
+    assert_eq!(p[144..], window(288, 2).0[..]);
+    assert_eq!(p[1].ts_ms, START_MS + 2 * 300_000 + 7_000 + 150_000);
+    assert_eq!(p[1].value, 1e8 + (4 + 9) as f64 / 2.0);
+    assert_eq!(x[1], 2.5);
+    let (q, y) = merged(2);
+    assert_eq!(q[..143], p[1..144]);
+    assert_eq!(y[..143], x[1..144]);
+}
+
+#[test]
+fn a_busier_second_day_judged_on_a_merged_days_floor_with_traffic_does_not_fire() {
+    // `busier_day_2d` seed 103 with traffic (training seeds): a healthy second day busier than
+    // the first fired on every point of the day's floor; judged on the floor merged in 10-min
+    // runs (`day_merge_buckets` 2, design section 93) it does not.
+    let sc = generate(Situation::BusierDayTwoDays, 103, 15);
+    let run = |k: usize| fired(&events(&sc, true, |c| c.day_merge_buckets = k), START_MS);
+    assert!(run(1).is_some());
+    assert_eq!(run(2), None);
 }

@@ -58,6 +58,8 @@ pub(super) struct LoadWork {
     keys: Vec<(i64, u32)>,
     /// The loads `keys` were last sorted for ([`sort_by_load`]).
     sorted: Vec<f64>,
+    /// [`diff_keys`]' new index of each of the last sort's points (`u32::MAX`: gone).
+    remap: Vec<u32>,
     sub_points: Vec<Sample>,
     sub_loads: Vec<f64>,
     /// The last verdict: the growth start it judged, when, and whether the load explained it.
@@ -99,6 +101,7 @@ impl LoadWork {
             order: Vec::with_capacity(capacity),
             keys: Vec::with_capacity(capacity),
             sorted: Vec::with_capacity(capacity),
+            remap: Vec::with_capacity(capacity),
             sub_points: Vec::with_capacity(MODEL_POINTS),
             sub_loads: Vec::with_capacity(MODEL_POINTS),
             last: None,
@@ -639,7 +642,7 @@ fn sort_by_load(loads: &[f64], work: &mut LoadWork) {
     // Integer keys (the load's total order, then the index) sort several times faster than a
     // comparator that reads the loads through the indices: this sort is a large part of an
     // evaluation with traffic. The keys are distinct, so their sorted order is unique.
-    if !patch_keys(loads, work) {
+    if !patch_keys(loads, work) && !diff_keys(loads, work) {
         work.keys.clear();
         work.keys
             .extend((0u32..).zip(loads).map(|(i, &x)| (order_key(x), i)));
@@ -680,6 +683,72 @@ fn patch_keys(loads: &[f64], work: &mut LoadWork) -> bool {
     for (i, &x) in (kept as u32..).zip(&loads[kept..]) {
         let key = (order_key(x), i);
         let at = work.keys.partition_point(|k| *k < key);
+        work.keys.insert(at, key);
+    }
+    true
+}
+
+/// Most points [`diff_keys`] drops and adds, together.
+const DIFF_EDITS: usize = 2 * PATCH_POINTS;
+/// How far ahead [`diff_keys`] looks in the last sort's loads for the next new load.
+const DIFF_LOOKAHEAD: usize = 4;
+
+/// Updates the sorted keys of the last [`sort_by_load`] to `loads` when they are its loads
+/// with a few dropped and a few added anywhere (at most [`DIFF_EDITS`] in all, a drop at most
+/// [`DIFF_LOOKAHEAD`] in a row): the day's floor with its points merged in runs of buckets
+/// (`day_merge_buckets`) moves between judgements by a run dropped at the start and its
+/// newest run, merged from fewer points the last time, replaced, which [`patch_keys`]
+/// cannot patch. Any matching of equal loads gives the same keys (a kept key keeps its load, and
+/// the keys are distinct, so their sorted order is unique): one greedy pass, then the kept
+/// keys renumbered and the added ones inserted. False past the edit budget.
+fn diff_keys(loads: &[f64], work: &mut LoadWork) -> bool {
+    let (n, prev) = (loads.len(), &work.sorted);
+    let m = prev.len();
+    if work.keys.len() != m || u32::try_from(n).is_err() || m.abs_diff(n) > DIFF_EDITS {
+        return false;
+    }
+    let same = |a: f64, b: f64| a.to_bits() == b.to_bits();
+    work.remap.clear();
+    work.remap.resize(m, u32::MAX);
+    let mut added = [0u32; DIFF_EDITS];
+    let (mut i, mut j, mut edits, mut n_added) = (0, 0, 0, 0);
+    while i < m && j < n {
+        if same(prev[i], loads[j]) {
+            work.remap[i] = j as u32;
+            (i, j) = (i + 1, j + 1);
+            continue;
+        }
+        // Drop the last sort's loads up to the next equal to this new one, or add this one.
+        let ahead = (1..=DIFF_LOOKAHEAD).find(|&d| i + d < m && same(prev[i + d], loads[j]));
+        if let Some(d) = ahead {
+            (i, edits) = (i + d, edits + d);
+        } else {
+            if n_added == DIFF_EDITS {
+                return false;
+            }
+            added[n_added] = j as u32;
+            (j, edits, n_added) = (j + 1, edits + 1, n_added + 1);
+        }
+        if edits > DIFF_EDITS {
+            return false;
+        }
+    }
+    edits += m - i;
+    if edits + (n - j) > DIFF_EDITS || n_added + (n - j) > DIFF_EDITS {
+        return false;
+    }
+    for k in j..n {
+        added[n_added] = k as u32;
+        n_added += 1;
+    }
+    let remap = &work.remap;
+    work.keys.retain(|k| remap[k.1 as usize] != u32::MAX);
+    for k in &mut work.keys {
+        k.1 = remap[k.1 as usize];
+    }
+    for &k in &added[..n_added] {
+        let key = (order_key(loads[k as usize]), k);
+        let at = work.keys.partition_point(|q| *q < key);
         work.keys.insert(at, key);
     }
     true
@@ -1018,7 +1087,7 @@ mod tests {
         /// Loads that grow, slide, repeat or jump: the patched order is the full sort's.
         #[test]
         fn patched_load_order_is_the_sorted_order(
-            steps in proptest::collection::vec((0u8..5, 0u8..6), 1..80),
+            steps in proptest::collection::vec((0u8..7, 0u8..6), 1..80),
         ) {
             let (mut work, mut loads) = (LoadWork::default(), Vec::<f64>::new());
             for (kind, x) in steps {
@@ -1035,7 +1104,22 @@ mod tests {
                         loads.extend((0..k + 1).map(|j| x + j as f64));
                     }
                     3 => loads = vec![x; usize::from(x as u8) + 1],
-                    _ => loads.push(f64::NAN),
+                    4 => loads.push(f64::NAN),
+                    // As the day's merged floor moves (`diff_keys`): the first dropped, two
+                    // points merged into their mean somewhere, one added.
+                    5 if loads.len() >= 3 => {
+                        let at = usize::from(x as u8).min(loads.len() - 2);
+                        let mean = 0.5 * (loads[at] + loads[at + 1]);
+                        loads.splice(at..at + 2, [mean]);
+                        loads.remove(0);
+                        loads.push(x);
+                    }
+                    // A point replaced in the middle.
+                    _ if !loads.is_empty() => {
+                        let at = usize::from(x as u8) % loads.len();
+                        loads[at] = x + 0.25;
+                    }
+                    _ => loads.push(x),
                 }
                 sort_by_load(&loads, &mut work);
                 let mut want: Vec<u32> = (0..loads.len() as u32).collect();

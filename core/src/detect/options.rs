@@ -27,6 +27,8 @@ const DROP_FALL_MIN_BUCKET_SECS: f64 = 60.0;
 /// Largest floor ring: every block of the trend test then fits `BLOCK_MAX` (5.3 days of 5 min
 /// buckets).
 pub const MAX_FLOOR: usize = TEST_POINTS * BLOCK_MAX;
+/// Most buckets `day_merge_buckets` merges into one point (an hour at 5-min buckets).
+pub const MAX_DAY_MERGE_BUCKETS: usize = 12;
 
 /// What a series measures, which sets the defaults that depend on its shape.
 #[derive(
@@ -403,6 +405,14 @@ pub struct DetectorConfig {
     /// judged bucket). A pending alert's judgements, and so when it fires, are left as they
     /// are. Never longer than four buckets. 0: judged at every bucket.
     pub firing_rest_secs: f64,
+    /// With traffic known, once the usable floor spans a day: an inactive or pending alert's
+    /// evaluations judge the floor with the points of each run of this many buckets (aligned
+    /// on the clock, at most that many points, the newest point left as it is) merged into
+    /// one (their mean time, value and load), so each of a day's three judgements (raw, the
+    /// load's part out, against yesterday) fits about that many times fewer points. A firing
+    /// alert's judgements, the series alone and `analysis()` see every point. 1: every point
+    /// (the default; design section 93).
+    pub day_merge_buckets: usize,
     /// A rise whose second half climbs at less than this share of its first half's rate is
     /// decelerating: a warm-up, not a leak. 0 turns the warm-up test off.
     pub warmup_deceleration: f64,
@@ -603,6 +613,7 @@ impl Default for DetectorConfig {
             full_day_rest_secs: 600.0,
             active_rest_secs: 0.0,
             firing_rest_secs: 1200.0,
+            day_merge_buckets: 1,
             warmup_deceleration: 0.75,
             traffic_warmup: true,
             alloc_rate_traffic: false,
@@ -888,6 +899,15 @@ impl DetectorConfig {
         range("full_day_rest_secs", self.full_day_rest_secs, 0.0, 86400.0)?;
         range("active_rest_secs", self.active_rest_secs, 0.0, 86400.0)?;
         range("firing_rest_secs", self.firing_rest_secs, 0.0, 86400.0)?;
+        if !(1..=MAX_DAY_MERGE_BUCKETS).contains(&self.day_merge_buckets) {
+            return Err(InputError::invalid_option(
+                "day_merge_buckets",
+                format!(
+                    "{} is not within [1, {MAX_DAY_MERGE_BUCKETS}]",
+                    self.day_merge_buckets
+                ),
+            ));
+        }
         range("profile_same_load", self.profile_same_load, 0.0, 10.0)?;
         range("unmask_day_same_load", self.unmask_day_same_load, 0.0, 10.0)?;
         range("warmup_deceleration", self.warmup_deceleration, 0.0, 1.0)?;
@@ -969,6 +989,8 @@ mod tests {
             |c| c.active_rest_secs = f64::NAN,
             |c| c.firing_rest_secs = -1.0,
             |c| c.firing_rest_secs = f64::NAN,
+            |c| c.day_merge_buckets = 0,
+            |c| c.day_merge_buckets = 13,
             |c| c.profile_same_load = -0.1,
             |c| c.profile_same_load = f64::NAN,
             |c| c.unmask_day_same_load = -0.1,
@@ -1035,6 +1057,7 @@ mod tests {
             full_day_rest_secs: 0.0,
             active_rest_secs: 0.0,
             firing_rest_secs: 0.0,
+            day_merge_buckets: 1,
             urgent_ttl_ratio: 0.0,
             urgent_traffic: false,
             warmup_load_decel: 0.0,
@@ -1096,6 +1119,10 @@ mod tests {
         };
         assert_eq!(firing(300.0, 600.0).firing_rest_ms(), 600_000);
         assert_eq!(firing(0.0, 0.0).firing_rest_ms(), 0);
+        // A day's floor judged on every point by default (section 93: merged in runs of two
+        // buckets it is a fifth cheaper, but a test's short leak is alerted after its half
+        // mark).
+        assert_eq!(DetectorConfig::default().day_merge_buckets, 1);
         // A full day's unmasking that found nothing: `traffic_reuse_secs` by default, up to
         // four buckets with `unmask_reuse_secs`.
         assert_eq!(DetectorConfig::default().unmask_reuse_ms(), 600_000);
