@@ -776,9 +776,17 @@ fn a_days_floor_merged_in_runs_of_buckets_with_traffic_stays_on_the_clock() {
 fn a_busier_second_day_judged_on_a_merged_days_floor_with_traffic_does_not_fire() {
     // `busier_day_2d` seed 103 with traffic (training seeds): a healthy second day busier than
     // the first fired on every point of the day's floor; judged on the floor merged in 10-min
-    // runs (`day_merge_buckets` 2, design section 93) it does not.
+    // runs (`day_merge_buckets` 2, design section 93) it does not. Without
+    // `unmask_day_same_load` (section 94, which also keeps this series from firing), so that
+    // the merged floor's own effect shows.
     let sc = generate(Situation::BusierDayTwoDays, 103, 15);
-    let run = |k: usize| fired(&events(&sc, true, |c| c.day_merge_buckets = k), START_MS);
+    let run = |k: usize| {
+        let set = |c: &mut DetectorConfig| {
+            c.day_merge_buckets = k;
+            c.unmask_day_same_load = 0.0;
+        };
+        fired(&events(&sc, true, set), START_MS)
+    };
     assert!(run(1).is_some());
     assert_eq!(run(2), None);
 }

@@ -933,7 +933,7 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 87] = [
+        let edits: [fn(&mut DetectorConfig); 89] = [
             |c| c.urgent_hold_ttl_share = -0.1,
             |c| c.urgent_hold_ttl_share = f64::NAN,
             |c| c.urgent_hold_ttl_share = 1.1,
