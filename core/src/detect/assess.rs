@@ -12,7 +12,7 @@ use super::prom;
 use super::reason::NoLeakReason;
 use super::stats::{
     Bounds, Hinge, Slopes, TEST_POINTS, block_median, hinge_fit, line_beats_step, mean, median,
-    order_key, parabola, plateau, plateau_f, reduce_blocks, reduce_blocks_by, residual_sigma,
+    order_key, parabola, plateau, plateau_f, reduce_blocks, reduce_blocks_by, residual_sigma, sen,
     sen_at, sen_blocks, sen_blocks_at, theil_sen,
 };
 use crate::series::{Ring, Sample};
@@ -1476,6 +1476,25 @@ fn levelled_off(
             needed_ms = short_ms;
         }
     }
+    // Nor is it for a rise that ended abruptly (`stop_abrupt_share`): a leak that stops rises
+    // at its full pace up to the knee, a count that follows traffic slows down over the
+    // evening before it levels off. Nor does `load_hides` hold such a plateau: its response
+    // is fitted over the whole window, where the leak and a batch's load rose together.
+    let share = s.cfg.stop_abrupt_share;
+    let mut abrupt = false;
+    if now.saturating_sub(knee_ms) < needed_ms
+        && share > 0.0
+        && now.saturating_sub(knee_ms) >= short_ms
+    {
+        let from = knee_ms.saturating_sub((s.cfg.stop_abrupt_secs * 1000.0) as i64);
+        let before = &seg[seg.partition_point(|p| p.ts_ms < from)..flat_at];
+        let (_, lo, _) = sen(before, TEST_POINTS, Some((z, Bounds::Low)), slopes);
+        if lo.is_some_and(|lo| lo >= share * rate) {
+            probe!("abrupt");
+            needed_ms = short_ms;
+            abrupt = true;
+        }
+    }
     if now.saturating_sub(knee_ms) < needed_ms {
         probe!(
             "short_{}",
@@ -1504,8 +1523,9 @@ fn levelled_off(
         probe!("noise");
         return None;
     }
-    if s.loads
-        .is_some_and(|x| load_hides(s.points, x, flat.len(), rate * flat_secs))
+    if !abrupt
+        && s.loads
+            .is_some_and(|x| load_hides(s.points, x, flat.len(), rate * flat_secs))
     {
         probe!("loadhides");
         return None;

@@ -160,6 +160,31 @@ fn a_count_leak_that_stops_resolves_before_the_minimum_flat_time_with_traffic() 
 }
 
 #[test]
+fn a_count_leak_that_stops_abruptly_resolves_before_the_minimum_flat_time_alone() {
+    // A training seed on the series alone: the count rose at its full pace up to the batch's
+    // end, so `stop_abrupt_share` (off by default; 1.3 measured in design section 96) lets the
+    // plateau test decide before the 4-h minimum: 180 instead of 445 min after the stop.
+    let share = 1.3;
+    let sc = generate(Situation::CountLeakStops, 11, 15);
+    let stop = sc.growth_stop_ms.unwrap();
+    let min_ms = (DetectorConfig::for_kind(sc.kind).stop_min_secs * 1000.0) as i64;
+    let after = |share: f64| {
+        let events = events(&sc, false, |c| c.stop_abrupt_share = share);
+        resolved(&events, stop).expect("resolves") - stop
+    };
+    let on = after(share);
+    assert!(on < min_ms, "{} h", on as f64 / 3.6e6);
+    assert!(after(0.0) >= min_ms);
+    // A count that follows traffic and levels off in the evening while its leak goes on
+    // still holds.
+    let sc = generate(Situation::SlowCountLeak, 7, 15);
+    let start = sc.leak_start_ms.unwrap();
+    let events = events(&sc, false, |c| c.stop_abrupt_share = share);
+    assert!(fired(&events, 0).is_some());
+    assert_eq!(resolved(&events, start), None);
+}
+
+#[test]
 fn a_counts_evening_level_off_with_the_load_falling_still_holds_with_traffic() {
     // A training seed whose count levels off while the evening's load falls and its leak
     // goes on: the alert fires to the end.
