@@ -160,7 +160,7 @@ fn a_count_leak_that_stops_resolves_before_the_minimum_flat_time_with_traffic() 
 }
 
 #[test]
-fn a_count_leak_that_stops_abruptly_resolves_before_the_minimum_flat_time_alone() {
+fn a_count_leak_that_stops_abruptly_resolves_before_the_minimum_flat_time() {
     // A training seed on the series alone: the count rose at its full pace up to the batch's
     // end, so `stop_abrupt_share` (off by default; 1.3 measured in design section 96) lets the
     // plateau test decide before the 4-h minimum: 180 instead of 445 min after the stop.
@@ -174,6 +174,15 @@ fn a_count_leak_that_stops_abruptly_resolves_before_the_minimum_flat_time_alone(
     };
     let on = after(share);
     assert!(on < min_ms, "{} h", on as f64 / 3.6e6);
+    assert!(after(0.0) >= min_ms);
+    // With traffic (seed 34: 457 → 182 min after the stop).
+    let sc = generate(Situation::CountLeakStops, 34, 15);
+    let stop = sc.growth_stop_ms.unwrap();
+    let after = |share: f64| {
+        let events = events(&sc, true, |c| c.stop_abrupt_share = share);
+        resolved(&events, stop).expect("resolves") - stop
+    };
+    assert!(after(share) < min_ms);
     assert!(after(0.0) >= min_ms);
     // A count that follows traffic and levels off in the evening while its leak goes on
     // still holds.
