@@ -838,11 +838,7 @@ fn busier_than_yesterday(
         return false;
     };
     // The window's range of loads only when the load stands above them all.
-    let (lo, hi) = loads
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        });
+    let (lo, hi) = load::extent(loads);
     most > share * (hi - lo)
 }
 
@@ -989,11 +985,7 @@ fn against_yesterday(ctx: &Context, work: &mut Work, est: Estimate) -> Option<Es
     // Alike within a share of the day's range of loads: the floor follows the load over that
     // range (a share of the load itself would be a small one at night).
     let reach = loads.map_or(0.0, |x| {
-        let (lo, hi) = x
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-                (lo.min(v), hi.max(v))
-            });
+        let (lo, hi) = load::extent(x);
         tol * (hi - lo)
     });
     adjusted.clear();
