@@ -9,11 +9,17 @@ package leaksense
 // found on the path, and the binary would then fail to load it at run time. The system
 // libraries after it are what `rustc --print native-static-libs` lists for the library; gcc
 // adds libgcc_s (unwinding) by itself, other C compilers (zig cc) do not.
+// Go cannot tell which libc the C compiler targets, so musl (Alpine, or a fully static binary)
+// is chosen with the build tag, as other cgo modules with prebuilt archives do: `go build -tags
+// musl`. The musl libraries carry their own unwinder (scripts/dist.sh adds Rust's libunwind), so
+// they need musl's libc alone: no libgcc_s, which a static link does not have.
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/include
-#cgo linux,amd64 LDFLAGS: -L${SRCDIR}/lib/linux_amd64 -l:libleaksense_ffi.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
-#cgo linux,arm64 LDFLAGS: -L${SRCDIR}/lib/linux_arm64 -l:libleaksense_ffi.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+#cgo linux,amd64,!musl LDFLAGS: -L${SRCDIR}/lib/linux_amd64 -l:libleaksense_ffi.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+#cgo linux,arm64,!musl LDFLAGS: -L${SRCDIR}/lib/linux_arm64 -l:libleaksense_ffi.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+#cgo linux,amd64,musl LDFLAGS: -L${SRCDIR}/lib/linux_amd64_musl -l:libleaksense_ffi.a -lc
+#cgo linux,arm64,musl LDFLAGS: -L${SRCDIR}/lib/linux_arm64_musl -l:libleaksense_ffi.a -lc
 // The request and scrape paths keep their arguments on the Go stack: C never retains them nor
 // calls Go.
 #cgo noescape leaksense_request_record

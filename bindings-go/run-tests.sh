@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 
-echo "==> scripts/dist.sh --host go (include/leaksense.h, lib/linux_amd64/libleaksense_ffi.a)"
+echo "==> scripts/dist.sh --host go (include/leaksense.h, lib/linux_amd64{,_musl}/libleaksense_ffi.a)"
 bash scripts/dist.sh --host go
 
 cd bindings-go

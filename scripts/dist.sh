@@ -6,7 +6,8 @@
 #   bash scripts/dist.sh               everything (about 30 min on 2 cores with warm caches)
 #   bash scripts/dist.sh --host        only what this machine runs: the x86_64 glibc wheel and the
 #                                      sdist, the linux-x64-gnu and wasm32-wasi addons, the Go
-#                                      module with linux_amd64, the x86_64 CLI; no install test
+#                                      module with linux_amd64 and linux_amd64_musl, the x86_64
+#                                      CLI; no install test
 #                                      (scripts/test.sh runs it, and the binding tests use these
 #                                      builds)
 #   bash scripts/dist.sh [--host] PART...   only these parts: python node go cli
@@ -14,7 +15,7 @@
 # dist/ (git-ignored; each part rewrites its own directory):
 #   python/   abi3 wheels (CPython 3.9+) and the sdist
 #   npm/      npm pack tarballs: leaksense, leaksense-<platform>
-#   go/module/  the Go module tree with include/ and lib/<os>_<arch>/libleaksense_ffi.a
+#   go/module/  the Go module tree with include/ and lib/<os>_<arch>[_musl]/libleaksense_ffi.a
 #   go/proxy/   a GOPROXY=file:// directory serving it at v<version>
 #   cli/      leaksense-<version>-<target>.tar.gz, static musl binaries
 #   SIZES.md  the artifact sizes against their goals
@@ -194,9 +195,16 @@ go_part() {
   cp ffi/include/leaksense.h bindings-go/include/
   cargo build -p leaksense-ffi --release
   go_lib "$CARGO_TARGET_DIR/release/libleaksense_ffi.a" linux_amd64 "x86-64"
+  # musl (Alpine, fully static binaries; the `musl` build tag picks it): the target directory
+  # the CLI's musl build uses, so the two share their dependencies' builds. (cargo warns that it
+  # drops the cdylib: a static musl target has none.)
+  cargo zigbuild -p leaksense-ffi --release --target x86_64-unknown-linux-musl
+  go_lib "$CARGO_TARGET_DIR/x86_64-unknown-linux-musl/release/libleaksense_ffi.a" linux_amd64_musl "x86-64"
   if ! $host_only; then
     cargo zigbuild -p leaksense-ffi --release --target aarch64-unknown-linux-gnu.2.17
     go_lib "$CARGO_TARGET_DIR/aarch64-unknown-linux-gnu/release/libleaksense_ffi.a" linux_arm64 "ARM aarch64"
+    cargo zigbuild -p leaksense-ffi --release --target aarch64-unknown-linux-musl
+    go_lib "$CARGO_TARGET_DIR/aarch64-unknown-linux-musl/release/libleaksense_ffi.a" linux_arm64_musl "ARM aarch64"
   fi
   # The module tree: bindings-go's files (tracked or new, never ignored ones) plus what was
   # copied in above. The zip is made by golang.org/x/mod/zip, as the go command makes it.
@@ -212,9 +220,22 @@ go_part() {
 }
 
 go_lib() { # go_lib STATICLIB DIR ARCH: the library without debug info, checked, into lib/DIR
-  local out="bindings-go/lib/$2/libleaksense_ffi.a" fn missing=()
+  local out="bindings-go/lib/$2/libleaksense_ffi.a" fn missing=() lib="$1"
   mkdir -p "$(dirname "$out")"
-  objcopy --strip-debug "$1" "$out"
+  if [[ "$2" == *_musl ]]; then
+    # Rust leaves the unwinder out of a musl staticlib (native-static-libs: -lunwind -lc) and
+    # links its own copy, LLVM's libunwind, into musl executables. Not every musl C toolchain
+    # has a libunwind (Alpine's gcc has libgcc_eh), so the library carries Rust's: the
+    # LDFLAGS then need musl's libc alone, under any C compiler. llvm-ar (zig's) appends it.
+    local target
+    case "$3" in x86-64) target=x86_64-unknown-linux-musl ;; *) target=aarch64-unknown-linux-musl ;; esac
+    lib="$stage/$2.a"
+    cp "$1" "$lib"
+    python-zig ar qLs "$lib" "$sysroot/lib/rustlib/$target/lib/self-contained/libunwind.a"
+    nm --defined-only -g "$lib" 2>/dev/null | grep ' T _Unwind_Resume$' >/dev/null || fail "$lib: no unwinder after adding libunwind.a"
+  fi
+  objcopy --strip-debug "$lib" "$out"
+  [ "$lib" = "$1" ] || rm "$lib"
   # Every function the header declares is defined in the library (and for the right machine).
   local defined
   defined="$(nm --defined-only -g "$out" 2>/dev/null | awk '$2 == "T" {print $3}' | sort -u)"
