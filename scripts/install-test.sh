@@ -6,7 +6,8 @@
 #   node    a fresh npm project with the tarballs, an Express app serving real requests, the
 #           native addon from its platform package, then the WASI build forced on
 #   go      a fresh module fetching bindings-go through the dist GOPROXY, a net/http app built
-#           with cgo serving real requests; examples/go-leak built as a user would (no go.work)
+#           with cgo serving real requests; a fully static musl program (-tags musl, zig cc)
+#           printing its report; examples/go-leak built as a user would (no go.work)
 #   cli     the static binary analyzing a sample series
 # Usage: scripts/install-test.sh [--arch arm64] [python] [node] [go] [cli]   (default: all)
 #   --arch arm64  the aarch64 artifacts under qemu-user (Debian's qemu-user-static and
@@ -40,9 +41,11 @@ esac
 
 # What the user has: the Go module cache's download directory doubles as their usual proxy, so
 # modules other than leaksense come from there (or proxy.golang.org) into a fresh cache. zig from
-# the dist venv is the aarch64 C compiler for cgo. Both are looked up before PATH is cleaned.
+# the dist venv is the aarch64 and the musl C compiler for cgo. Both are looked up before PATH is
+# cleaned.
 user_goproxy="file://$(go env GOMODCACHE)/cache/download,https://proxy.golang.org"
-zig_cc="${LEAKSENSE_VENV:-$HOME/.cache/leaksense-venv}/bin/python-zig cc"
+zig="${LEAKSENSE_VENV:-$HOME/.cache/leaksense-venv}/bin/python-zig"
+zig_cc="$zig cc"
 # The type checkers that read the documented apps against the installed packages' typings, so a
 # snippet using a name the package lacks fails even where no request reaches that line (the
 # event listeners): the repository's, since a user's project need not have them.
@@ -113,7 +116,12 @@ exercise() {
   kill "$pid"
   wait "$pid" 2>/dev/null || true
   pid=""
-  python3 - "$route" "$n" <<'EOF'
+  check_report "$route" "$n"
+}
+
+# check_report ROUTE N: report.json (the monitor's report) counts N requests under ROUTE.
+check_report() {
+  python3 - "$1" "$2" <<'EOF'
 import json, sys
 route, n = sys.argv[1], int(sys.argv[2])
 report = json.load(open("report.json"))
@@ -232,6 +240,20 @@ go_test() {
   fi
   exercise "GET /orders/{id}" /orders/
   [ "$arch" = amd64 ] || return 0
+  say "Go: a fully static binary with the musl library (-tags musl, zig cc), as docs/install.md builds it"
+  mkdir -p "$work/go-static/bin" && cd "$work/go-static"
+  snip go-static/build.sh >build.sh
+  snip go-static/main.go >main.go
+  # The `zig` the snippet names: the dist venv's, whose bin/ is off PATH here.
+  printf '#!/bin/sh\nexec %q "$@"\n' "$zig" >bin/zig
+  chmod +x bin/zig
+  PATH="$work/go-static/bin:$PATH" run build.sh
+  local desc
+  desc="$(file -b report)"
+  [[ "$desc" == "ELF 64-bit LSB executable, x86-64"*"statically linked"* ]] || fail "report is not a static x86-64 binary: $desc"
+  echo "  report: ${desc%%, Go BuildID*}"
+  ./report >report.json || fail "the static binary failed"
+  check_report "GET /orders/{id}" 5
   say "Go: examples/go-leak as a user would build it (no go.work, the module from the proxy)"
   mkdir -p "$work/go-leak" && cd "$work/go-leak"
   cp "$root"/examples/go-leak/*.go "$root"/examples/go-leak/go.mod "$root"/examples/go-leak/go.sum .
