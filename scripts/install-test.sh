@@ -6,8 +6,9 @@
 #   node    a fresh npm project with the tarballs, an Express app serving real requests, the
 #           native addon from its platform package, then the WASI build forced on
 #   go      a fresh module fetching bindings-go through the dist GOPROXY, a net/http app built
-#           with cgo serving real requests; a fully static musl program (-tags musl, zig cc)
-#           printing its report; examples/go-leak built as a user would (no go.work)
+#           with cgo serving real requests; a fully static musl program (-tags musl, zig cc;
+#           then musl-gcc, static and dynamic, when installed) printing its report;
+#           examples/go-leak built as a user would (no go.work)
 #   cli     the static binary analyzing a sample series
 # Usage: scripts/install-test.sh [--arch arm64] [python] [node] [go] [cli]   (default: all)
 #   --arch arm64  the aarch64 artifacts under qemu-user (Debian's qemu-user-static and
@@ -254,6 +255,21 @@ go_test() {
   echo "  report: ${desc%%, Go BuildID*}"
   ./report >report.json || fail "the static binary failed"
   check_report "GET /orders/{id}" 5
+  # The same program with gcc as the musl compiler (Debian's musl-gcc links libgcc_eh, as
+  # Alpine's gcc does, beside the unwinder the library carries), static and dynamic.
+  if command -v musl-gcc >/dev/null; then
+    CGO_ENABLED=1 CC=musl-gcc go build -tags musl -ldflags '-linkmode external -extldflags -static' -o report-gcc .
+    file -b report-gcc | grep -q "statically linked" || fail "report-gcc (musl-gcc) is not statically linked"
+    echo "  report-gcc: musl-gcc, -extldflags -static: statically linked"
+    ./report-gcc >report.json || fail "the static binary built with musl-gcc failed"
+    check_report "GET /orders/{id}" 5
+    CGO_ENABLED=1 CC=musl-gcc go build -tags musl -o report-gcc-dynamic .
+    echo "  report-gcc-dynamic: musl-gcc, $(file -b report-gcc-dynamic | grep -o 'interpreter [^,]*')"
+    ./report-gcc-dynamic >report.json || fail "the dynamic musl binary built with musl-gcc failed"
+    check_report "GET /orders/{id}" 5
+  else
+    echo "  no musl-gcc (apt: musl-tools): the musl library was linked with zig only"
+  fi
   say "Go: examples/go-leak as a user would build it (no go.work, the module from the proxy)"
   mkdir -p "$work/go-leak" && cd "$work/go-leak"
   cp "$root"/examples/go-leak/*.go "$root"/examples/go-leak/go.mod "$root"/examples/go-leak/go.sum .

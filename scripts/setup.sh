@@ -12,6 +12,7 @@ python3 -c 'import ensurepip' 2>/dev/null || need+=(python3-venv)  # the test ve
 command -v file >/dev/null || need+=(file)               # release artifact checks (scripts/dist.sh)
 command -v objdump >/dev/null || need+=(binutils)        # nm, objdump, readelf: the same
 command -v curl >/dev/null || need+=(curl)               # the install test's requests
+command -v musl-gcc >/dev/null || need+=(musl-tools)     # the install test: Go's musl library with gcc
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]} (apt)"
   sudo_cmd=""
@@ -31,7 +32,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 # wasm32-unknown-unknown: the pure-analysis core check; wasm32-wasip1-threads: the Node WASI build;
-# x86_64-unknown-linux-musl: the static CLI (scripts/dist.sh --host).
+# x86_64-unknown-linux-musl: the static CLI and the Go module's musl library (scripts/dist.sh --host).
 for target in wasm32-unknown-unknown wasm32-wasip1-threads x86_64-unknown-linux-musl; do
   if ! rustup target list --installed | grep -qx "$target"; then
     echo "setup: adding the $target target"
