@@ -40,7 +40,7 @@ bash bindings-go/run-tests.sh
 step "Fuzz targets (cargo-fuzz, nightly): seeds and saved regressions replayed once"
 bash scripts/fuzz.sh --replay
 
-step "Release artifacts (host): scripts/dist.sh --host (the builds above, plus the static x86_64 CLI), checks, versions"
+step "Release artifacts (host): scripts/dist.sh --host (the builds above, plus the static x86_64 CLI and the Go musl library), checks, versions"
 bash scripts/dist.sh --host
 
 step "Install test: each artifact installed as a user would, in fresh projects, with no Rust on PATH"
