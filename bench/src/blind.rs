@@ -827,9 +827,13 @@ fn simulate(
                 }
                 // Allocation sized so a GC comes every `gc_period` s at peak.
                 let a = (live * gogc / 100.0) / gc_period * (rate / rpk.max(1e-9));
-                heap.a += a * DT;
+                // Allocation is bursty: GC periods vary from cycle to cycle.
+                heap.a += a * DT * (1.0 + 0.3 * r.n()).max(0.0);
                 if heap.a >= goal {
-                    heap.a = live * (1.0 + float * r.0.f64());
+                    // What was allocated past the goal carries into the next cycle: a GC
+                    // faster than the step does not lock its phase to the scrapes.
+                    let span = (goal - live).max(1.0);
+                    heap.a = live * (1.0 + float * r.0.f64()) + (heap.a - goal) % span;
                 }
                 heap.a.max(live)
             }
