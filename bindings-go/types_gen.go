@@ -514,6 +514,13 @@ type AnalyzeOptions struct {
 	// slope of `x^1.5` at the top of its range is about twice its mean slope over the lower
 	// half). 0: no veto at record loads.
 	VetoRecordCurve *float64 `json:"veto_record_curve,omitempty"`
+	// At record loads: the rise is also the load's when an increasing function of the load's
+	// running maximum (over the floor window, lagged) explains it as `veto_keeps` asks of the
+	// load itself, adding growth leaving at least this share of the squared error: a floor
+	// that ratchets up with the highest load seen and stays (CPython's RSS, glibc arenas)
+	// rises only while the load sets records; a leak rises at a level or falling load too.
+	// 0: off.
+	VetoRecordRatchet *float64 `json:"veto_record_ratchet,omitempty"`
 	// At record loads under a floor that slow collections at a steady period set: when the
 	// load before the growth spanned at least this share of its rise since, yet the floor's
 	// linear response to it then was not above zero at its lower confidence bound, the rise
@@ -1086,6 +1093,13 @@ type DetectorOptions struct {
 	// slope of `x^1.5` at the top of its range is about twice its mean slope over the lower
 	// half). 0: no veto at record loads.
 	VetoRecordCurve *float64 `json:"veto_record_curve,omitempty"`
+	// At record loads: the rise is also the load's when an increasing function of the load's
+	// running maximum (over the floor window, lagged) explains it as `veto_keeps` asks of the
+	// load itself, adding growth leaving at least this share of the squared error: a floor
+	// that ratchets up with the highest load seen and stays (CPython's RSS, glibc arenas)
+	// rises only while the load sets records; a leak rises at a level or falling load too.
+	// 0: off.
+	VetoRecordRatchet *float64 `json:"veto_record_ratchet,omitempty"`
 	// At record loads under a floor that slow collections at a steady period set: when the
 	// load before the growth spanned at least this share of its rise since, yet the floor's
 	// linear response to it then was not above zero at its lower confidence bound, the rise

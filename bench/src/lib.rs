@@ -1,6 +1,7 @@
 //! leaksense benchmarks. The binaries live in `src/bin`, the criterion benches in `benches/`.
 
 pub mod attribution_sim;
+pub mod blind;
 #[cfg(feature = "probe")]
 pub mod held;
 pub mod quality;

@@ -487,6 +487,48 @@ pub fn caught_by_new_alert_line(t: &[Tally]) -> String {
 /// The header of [`row`]'s table.
 pub const HEADER: &str = "| situation | series | leaks caught | series with a false alarm | median delay | median growth-start error | resolution after the growth stopped | alerted with ≥ half the time to limit left |\n|---|---|---|---|---|---|---|---|";
 
+/// Adds one series' outcomes (one per detector of `who`) to a situation's tallies; with
+/// `verbose`, lists on stderr each of the first two detectors' false alarm, missed leak or
+/// alert that resolved while the leak still grew (`detector-unseen`, `detector-blind`).
+pub fn add_series(
+    t: &mut [Tally],
+    who: &[Who],
+    (name, seed): (&str, u64),
+    leaks: bool,
+    share_per_hour: Option<f64>,
+    out: &[Outcome],
+    verbose: bool,
+) {
+    for (i, o) in out.iter().enumerate() {
+        t[i].add(leaks, share_per_hour, o);
+    }
+    if verbose {
+        for (i, who) in who.iter().enumerate().take(2) {
+            let missed = leaks && out[i].delay_secs.is_none();
+            if out[i].false_alarm || missed || out[i].resolved_while_leaking {
+                eprintln!("{name} seed {seed} {who:?}: {:?}", out[i]);
+            }
+        }
+    }
+}
+
+/// Prints the totals' row and the summary lines under a table (`detector-unseen`,
+/// `detector-blind`).
+pub fn print_totals(all: &[Tally]) {
+    println!("{}", row("**all**", all));
+    println!(
+        "\nHealthy series with a false alarm: {} of {}. Leaks of at least 5%/h: median delay {}.",
+        cells(all, |x| x.healthy_alarms.to_string()),
+        all[0].healthy,
+        cells(all, |x| median_min(&x.fast_delays)),
+    );
+    println!("{}", caught_by_new_alert_line(all));
+    println!(
+        "Leaks whose alert resolved while still growing: {}.",
+        cells(all, |x| x.resolved_while_leaking.to_string())
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -695,6 +695,15 @@ export interface AnalyzeOptions {
    */
   veto_record_curve?: number;
   /**
+   * At record loads: the rise is also the load's when an increasing function of the load's
+   * running maximum (over the floor window, lagged) explains it as `veto_keeps` asks of the
+   * load itself, adding growth leaving at least this share of the squared error: a floor
+   * that ratchets up with the highest load seen and stays (CPython's RSS, glibc arenas)
+   * rises only while the load sets records; a leak rises at a level or falling load too.
+   * 0: off.
+   */
+  veto_record_ratchet?: number;
+  /**
    * At record loads under a floor that slow collections at a steady period set: when the
    * load before the growth spanned at least this share of its rise since, yet the floor's
    * linear response to it then was not above zero at its lower confidence bound, the rise
@@ -1494,6 +1503,15 @@ export interface DetectorOptions {
    * half). 0: no veto at record loads.
    */
   veto_record_curve?: number;
+  /**
+   * At record loads: the rise is also the load's when an increasing function of the load's
+   * running maximum (over the floor window, lagged) explains it as `veto_keeps` asks of the
+   * load itself, adding growth leaving at least this share of the squared error: a floor
+   * that ratchets up with the highest load seen and stays (CPython's RSS, glibc arenas)
+   * rises only while the load sets records; a leak rises at a level or falling load too.
+   * 0: off.
+   */
+  veto_record_ratchet?: number;
   /**
    * At record loads under a floor that slow collections at a steady period set: when the
    * load before the growth spanned at least this share of its rise since, yet the floor's

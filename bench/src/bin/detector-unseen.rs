@@ -10,8 +10,8 @@
 //! missed leak or an alert that resolved while the leak still grew (on stderr).
 
 use leaksense_bench::quality::{
-    HEADER, Tally, Timelines, Who, article, caught_by_new_alert_line, cells, leaksense, median_min,
-    read_timelines, replay_previous, row,
+    HEADER, Tally, Timelines, Who, add_series, article, leaksense, print_totals, read_timelines,
+    replay_previous, row,
 };
 use leaksense_bench::unseen::{Shape, generate};
 use leaksense_bench::{parse_seeds, parse_set};
@@ -91,34 +91,21 @@ fn main() -> ExitCode {
                 }
             }
             out.push(article(&s.samples, s.kind, &s.truth));
-            for (i, o) in out.iter().enumerate() {
-                t[i].add(shape.leaks(), s.share_per_hour, o);
-            }
-            if verbose {
-                for (i, who) in who.iter().enumerate().take(2) {
-                    let missed = shape.leaks() && out[i].delay_secs.is_none();
-                    if out[i].false_alarm || missed || out[i].resolved_while_leaking {
-                        eprintln!("{} seed {seed} {who:?}: {:?}", shape.name(), out[i]);
-                    }
-                }
-            }
+            add_series(
+                &mut t,
+                &who,
+                (shape.name(), seed),
+                shape.leaks(),
+                s.share_per_hour,
+                &out,
+                verbose,
+            );
         }
         println!("{}", row(shape.name(), &t));
         for (total, t) in all.iter_mut().zip(&t) {
             total.merge(t);
         }
     }
-    println!("{}", row("**all**", &all));
-    println!(
-        "\nHealthy series with a false alarm: {} of {}. Leaks of at least 5%/h: median delay {}.",
-        cells(&all, |x| x.healthy_alarms.to_string()),
-        all[0].healthy,
-        cells(&all, |x| median_min(&x.fast_delays)),
-    );
-    println!("{}", caught_by_new_alert_line(&all));
-    println!(
-        "Leaks whose alert resolved while still growing: {}.",
-        cells(&all, |x| x.resolved_while_leaking.to_string())
-    );
+    print_totals(&all);
     ExitCode::SUCCESS
 }

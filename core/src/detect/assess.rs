@@ -160,6 +160,8 @@ struct Segment<'a> {
     window_ms: i64,
     /// Slow collections at a steady period set the floor's window.
     slow_floor: bool,
+    /// The heap has fallen (a collection) since start or restart ([`View`]).
+    collected: bool,
     /// The mean interval between samples (ms).
     interval_ms: f64,
     /// The points are the floor with the load's part taken out (every decelerating rise is a
@@ -192,6 +194,7 @@ impl<'a> Segment<'a> {
             loads,
             window_ms: ctx.view.window_ms,
             slow_floor: ctx.view.slow_floor,
+            collected: ctx.view.collected,
             interval_ms: ctx.view.interval_ms,
             unmasked: loads.is_none() && ctx.view.loads.is_some(),
             yesterday_level: ctx.yesterday_level,
@@ -476,6 +479,8 @@ pub(super) struct View<'a> {
     pub(super) slow_floor: bool,
     /// The mean interval between samples (ms).
     pub(super) interval_ms: f64,
+    /// The heap has fallen (a collection) since start or restart.
+    pub(super) collected: bool,
     /// The floor of the last two days by time of day.
     pub(super) profile: &'a DailyProfile,
     /// When the alert turned active (meaningful while it fires).
@@ -1122,6 +1127,13 @@ fn explained_by_load(s: &Segment, work: &mut LoadWork, urgent: bool) -> bool {
         let opts = load::VetoOptions {
             keeps: s.cfg.veto_keeps,
             curve: s.cfg.veto_record_curve,
+            // A floor with no collection seen (RSS, arenas, post-GC readings alone): a heap
+            // with a sawtooth keeps no high-water mark.
+            ratchet: if s.cfg.kind == SeriesKind::Heap && !s.collected {
+                s.cfg.veto_record_ratchet
+            } else {
+                0.0
+            },
             slow_evidence: if s.slow_floor {
                 s.cfg.veto_slow_evidence
             } else {

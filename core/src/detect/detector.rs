@@ -386,6 +386,7 @@ impl Detector {
             window_ms: self.floor.window_ms(),
             slow_floor: self.floor.slow_period(),
             interval_ms: self.floor.interval_ms(),
+            collected: self.floor.collected(),
             profile: self.floor.profile(),
             active_since_ms: self.alert.active_since_ms(),
         };
@@ -588,6 +589,7 @@ impl Detector {
             window_ms: self.floor.window_ms(),
             slow_floor: self.floor.slow_period(),
             interval_ms: self.floor.interval_ms(),
+            collected: self.floor.collected(),
             profile: self.floor.profile(),
             active_since_ms: self.alert.active_since_ms(),
         }

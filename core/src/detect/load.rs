@@ -62,6 +62,8 @@ pub(super) struct LoadWork {
     remap: Vec<u32>,
     sub_points: Vec<Sample>,
     sub_loads: Vec<f64>,
+    /// The loads' running maximum (`veto_record_ratchet`).
+    running_max: Vec<f64>,
     /// The last verdict: the growth start it judged, when, and whether the load explained it.
     last: Option<(i64, i64, bool)>,
     /// When the floor with the load's part out last showed no hidden leak.
@@ -104,6 +106,7 @@ impl LoadWork {
             remap: Vec::with_capacity(capacity),
             sub_points: Vec::with_capacity(MODEL_POINTS),
             sub_loads: Vec::with_capacity(MODEL_POINTS),
+            running_max: Vec::new(),
             last: None,
             quiet_at: None,
         }
@@ -131,7 +134,10 @@ pub(super) fn explains(
     }
     let record = h.index > 0 && record_load(loads, h.index);
     let explained = if record {
-        opts.curve > 0.0 && !beyond_linear(points, loads, h, opts)
+        (opts.curve > 0.0 && !beyond_linear(points, loads, h, opts))
+            || (opts.ratchet > 0.0
+                && !opts.urgent
+                && ratchet_explains(points, loads, h, opts.ratchet, work))
     } else {
         isotonic_explains(points, loads, h, opts.keeps, work)
     };
@@ -175,6 +181,8 @@ pub(super) struct VetoOptions {
     pub(super) keeps: f64,
     /// `veto_record_curve`.
     pub(super) curve: f64,
+    /// `veto_record_ratchet`.
+    pub(super) ratchet: f64,
     /// `veto_slow_evidence` under a floor set by slow collections, else 0.
     pub(super) slow_evidence: f64,
     /// `traffic_reuse_secs`, in ms.
@@ -238,6 +246,27 @@ fn isotonic_explains(
         with_hinge >= keeps * alone
     });
     (work.sub_points, work.sub_loads) = (sp, sx);
+    explained
+}
+
+/// [`explains`] at record loads with `veto_record_ratchet`: the isotonic fits on the load's
+/// running maximum over the window (a floor that keeps the highest load's level).
+fn ratchet_explains(
+    points: &[Sample],
+    loads: &[f64],
+    h: &Hinge,
+    keeps: f64,
+    work: &mut LoadWork,
+) -> bool {
+    let mut top = std::mem::take(&mut work.running_max);
+    top.clear();
+    let mut m = f64::NEG_INFINITY;
+    top.extend(loads.iter().map(|&x| {
+        m = m.max(x);
+        m
+    }));
+    let explained = isotonic_explains(points, &top, h, keeps, work);
+    work.running_max = top;
     explained
 }
 
@@ -1288,6 +1317,7 @@ mod tests {
         let opts = VetoOptions {
             keeps: 0.9,
             curve: 2.5,
+            ratchet: 0.0,
             slow_evidence: 0.0,
             reuse_ms: 0,
             urgent: false,
@@ -1330,6 +1360,7 @@ mod tests {
             let opts = VetoOptions {
                 keeps: 0.9,
                 curve: 2.5,
+                ratchet: 0.0,
                 slow_evidence,
                 reuse_ms: 0,
                 urgent: false,
@@ -1344,6 +1375,63 @@ mod tests {
         assert!(!verdict(0.5));
         // When the load before moved over less than the share asked for, the bound decides.
         assert!(verdict(1.0));
+    }
+
+    #[test]
+    fn a_floor_that_ratchets_with_record_loads_is_the_loads_with_veto_record_ratchet() {
+        // 72 points, 5 min apart: the load swings around 100 for 2 h, climbs to records of 300
+        // with a dip on the way, then falls back to 200. A floor that keeps the highest load's
+        // level (CPython's RSS) rises only while the load sets records and stays; a leak rises
+        // through the dip and the fall.
+        let load: Vec<f64> = (0..72)
+            .map(|i| match i {
+                0..24 => 100.0 + 20.0 * (f64::from(i) * std::f64::consts::TAU / 12.0).sin(),
+                24..36 => 120.0 + 100.0 * f64::from(i - 24) / 12.0,
+                36..42 => 180.0,
+                42..54 => 220.0 + 80.0 * f64::from(i - 42) / 12.0,
+                _ => 200.0,
+            })
+            .collect();
+        let mut top = f64::NEG_INFINITY;
+        let ratchet: Vec<Sample> = (0..72)
+            .map(|i| {
+                top = top.max(load[i as usize]);
+                Sample {
+                    ts_ms: i64::from(i) * 300_000,
+                    value: 1000.0 + 2.0 * (top - 120.0).max(0.0) + 3.0 * f64::from(i % 2),
+                }
+            })
+            .collect();
+        let leak: Vec<Sample> = (0..72)
+            .map(|i| Sample {
+                ts_ms: i64::from(i) * 300_000,
+                value: 1000.0 + 6.0 * f64::from((i - 24).max(0)) + 3.0 * f64::from(i % 2),
+            })
+            .collect();
+        let h = Hinge {
+            index: 24,
+            baseline: 1000.0,
+            slope: 6.0 / 300.0,
+        };
+        assert!(record_load(&load, h.index));
+        let verdict = |points: &[Sample], ratchet: f64| {
+            let opts = VetoOptions {
+                keeps: 0.9,
+                curve: 2.5,
+                ratchet,
+                slow_evidence: 0.0,
+                reuse_ms: 0,
+                urgent: false,
+                level_rise_ms: 0,
+                level_rise_decel: 0.75,
+            };
+            explains(points, &load, &h, &opts, &mut LoadWork::default())
+        };
+        // The floor showed no response to the load before: the linear bound blames no load.
+        assert!(!verdict(&ratchet, 0.0));
+        // Its running maximum explains the ratchet, not the leak.
+        assert!(verdict(&ratchet, 0.9));
+        assert!(!verdict(&leak, 0.9));
     }
 
     #[test]
@@ -1418,6 +1506,7 @@ mod tests {
             let opts = VetoOptions {
                 keeps: 0.9,
                 curve: 2.5,
+                ratchet: 0.0,
                 slow_evidence: 0.0,
                 reuse_ms: 600_000,
                 urgent,
@@ -1527,6 +1616,7 @@ mod tests {
         let opts = |reuse_ms| VetoOptions {
             keeps: 0.9,
             curve: 2.5,
+            ratchet: 0.0,
             slow_evidence: 0.0,
             reuse_ms,
             urgent: false,

@@ -306,6 +306,13 @@ pub struct DetectorConfig {
     /// slope of `x^1.5` at the top of its range is about twice its mean slope over the lower
     /// half). 0: no veto at record loads.
     pub veto_record_curve: f64,
+    /// At record loads: the rise is also the load's when an increasing function of the load's
+    /// running maximum (over the floor window, lagged) explains it as `veto_keeps` asks of the
+    /// load itself, adding growth leaving at least this share of the squared error: a floor
+    /// that ratchets up with the highest load seen and stays (CPython's RSS, glibc arenas)
+    /// rises only while the load sets records; a leak rises at a level or falling load too.
+    /// 0: off.
+    pub veto_record_ratchet: f64,
     /// A count at record loads: the load is not blamed for a rise whose floor kept climbing,
     /// over the newest this many seconds of the segment, by at least half of what the
     /// segment's rate predicts there and without slowing (`warmup_deceleration`), while the
@@ -610,6 +617,7 @@ impl Default for DetectorConfig {
             traffic_veto: true,
             veto_keeps: 0.9,
             veto_record_curve: 2.5,
+            veto_record_ratchet: 0.0,
             veto_level_rise_secs: 7200.0,
             veto_slow_evidence: 0.5,
             traffic_reuse_secs: 600.0,
@@ -903,6 +911,7 @@ impl DetectorConfig {
         range("day_hold_secs", self.day_hold_secs, 0.0, WEEK)?;
         range("veto_keeps", self.veto_keeps, 0.0, 1.0)?;
         range("veto_record_curve", self.veto_record_curve, 0.0, 100.0)?;
+        range("veto_record_ratchet", self.veto_record_ratchet, 0.0, 1.0)?;
         range("warmup_load_decel", self.warmup_load_decel, 0.0, 10.0)?;
         range(
             "veto_level_rise_secs",
@@ -950,7 +959,7 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 95] = [
+        let edits: [fn(&mut DetectorConfig); 98] = [
             |c| c.urgent_hold_ttl_share = -0.1,
             |c| c.urgent_hold_ttl_share = f64::NAN,
             |c| c.urgent_hold_ttl_share = 1.1,
@@ -994,6 +1003,9 @@ mod tests {
             |c| c.veto_keeps = 2.0,
             |c| c.veto_record_curve = -1.0,
             |c| c.veto_record_curve = f64::INFINITY,
+            |c| c.veto_record_ratchet = -0.1,
+            |c| c.veto_record_ratchet = f64::NAN,
+            |c| c.veto_record_ratchet = 1.5,
             |c| c.veto_slow_evidence = -0.5,
             |c| c.veto_slow_evidence = f64::NAN,
             |c| c.traffic_reuse_secs = -1.0,
