@@ -532,6 +532,7 @@ pub(super) fn assess(
         firing,
         differenced: true,
         yesterday_level: None,
+        cond_only: true,
     };
     if let Some(found) = cfg
         .profile_unmask
@@ -604,6 +605,7 @@ fn assess_with_load(
         firing,
         differenced: false,
         yesterday_level: None,
+        cond_only: false,
     };
     probe!(phase "raw");
     let (verdict, cond) = judge_points(&ctx, points, xs, values, slopes, load_work, &mut est);
@@ -672,8 +674,19 @@ fn assess_with_load(
     probe!(when from != Some(0), "refill from {from:?}");
     let found = from.is_some_and(|i| {
         load::unmask(&points[i..], &x[i..], cfg.unmask_moves, load_work, adjusted)
-    }) && judge_points(&ctx, adjusted, None, values, slopes, load_work, &mut hidden).1
-        && !(firing && unmasked_flat_too(cfg, z, &est, &hidden, adjusted, slopes));
+    }) && judge_points(
+        &Context {
+            cond_only: true,
+            ..ctx
+        },
+        adjusted,
+        None,
+        values,
+        slopes,
+        load_work,
+        &mut hidden,
+    )
+    .1 && !(firing && unmasked_flat_too(cfg, z, &est, &hidden, adjusted, slopes));
     load_work.quiet_at = (!found).then_some(now);
     probe!("{}", if found { "FOUND" } else { "NONE" });
     if found {
@@ -1041,6 +1054,10 @@ struct Context<'a> {
     /// With `profile_day_rise`, on the floor against yesterday's: yesterday's mean level that
     /// was added back, so that a point less it is today's floor less yesterday's.
     yesterday_level: Option<f64>,
+    /// The caller reads the judgement's estimates only where the condition holds (the floor
+    /// with the load's part out, the floor against yesterday's): [`judge`] may then end a
+    /// judgement at a test that decides the condition before the estimates it would skip.
+    cond_only: bool,
 }
 
 /// Judges `points` (the usable floor, or it with the load's part out): hinge, gate, the tests
@@ -1097,7 +1114,7 @@ fn judge_points(
         est.held = Some(NoLeakReason::ExplainedByLoad);
         return (Verdict::Healthy, false);
     }
-    let (verdict, cond) = judge(&s, z, lazy, firing, slopes, values, est);
+    let (verdict, cond) = judge(&s, z, lazy, firing, ctx.cond_only, slopes, values, est);
     if cond && !firing {
         let urgent = est.rate_low.is_some_and(|lo| s.urgent_traffic(lo));
         let vetoed = if cfg.traffic_veto && explained_by_load(&s, load_work, urgent) {
@@ -1159,11 +1176,13 @@ fn yesterday_too(s: &Segment, profile: &DailyProfile) -> bool {
 }
 
 /// The tests on the rising segment, after the gate.
+#[allow(clippy::too_many_arguments)]
 fn judge(
     s: &Segment,
     z: f64,
     lazy: bool,
     firing: bool,
+    cond_only: bool,
     slopes: &mut Slopes,
     values: &mut Vec<i64>,
     est: &mut Estimate,
@@ -1175,6 +1194,14 @@ fn judge(
     let mut blocks = [(0.0f64, 0.0f64); TEST_POINTS];
     let nb = reduce_blocks(seg, &mut blocks, TEST_POINTS);
     let blocks = &blocks[..nb];
+    // A rise that fits "rising, then flat" is held below whatever its rate (the first of the
+    // shape tests, on these blocks, at every call of them) unless an alert fires: where only
+    // the condition is read, that ends the judgement before Theil–Sen's selections (the same
+    // conditions; on the day a leak is judged before it fires, 2 in 3 of the judgements
+    // against yesterday end here, design section 98). The diagnostic tags keep their order.
+    if cond_only && !firing && !probing() && plateau_f(blocks) >= PLATEAU_F {
+        return healthy;
+    }
     // An evaluation (`lazy`) needs only the lower bound; `analysis()` reports both.
     let bounds = if lazy { Bounds::Low } else { Bounds::Both };
     let (rate, lo, hi) = sen_blocks_at(blocks, Some((z, bounds)), slopes, 2 * s.site);
@@ -1385,6 +1412,19 @@ fn judge(
     }
     est.held = Some(NoLeakReason::Noise);
     healthy
+}
+
+/// Whether the diagnostic tags are being recorded (feature `probe`): then every test runs in
+/// its order, so that the tags say which held a rise.
+fn probing() -> bool {
+    #[cfg(feature = "probe")]
+    {
+        super::probe::enabled()
+    }
+    #[cfg(not(feature = "probe"))]
+    {
+        false
+    }
 }
 
 /// Whether the rise still goes on. A new alert needs the newest third of the segment above
