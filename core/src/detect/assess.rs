@@ -174,6 +174,8 @@ struct Segment<'a> {
     /// Whether the rise is urgent at its accelerating projection ([`Segment::urgent_accel`]),
     /// computed once when first asked.
     accel: OnceCell<bool>,
+    /// [`Context::cond_only`].
+    cond_only: bool,
 }
 
 impl<'a> Segment<'a> {
@@ -201,6 +203,7 @@ impl<'a> Segment<'a> {
                 usize::from(loads.is_none() && ctx.view.loads.is_some())
             },
             accel: OnceCell::new(),
+            cond_only: ctx.cond_only,
         }
     }
 
@@ -1114,7 +1117,7 @@ fn judge_points(
         est.held = Some(NoLeakReason::ExplainedByLoad);
         return (Verdict::Healthy, false);
     }
-    let (verdict, cond) = judge(&s, z, lazy, firing, ctx.cond_only, slopes, values, est);
+    let (verdict, cond) = judge(&s, z, lazy, firing, slopes, values, est);
     if cond && !firing {
         let urgent = est.rate_low.is_some_and(|lo| s.urgent_traffic(lo));
         let vetoed = if cfg.traffic_veto && explained_by_load(&s, load_work, urgent) {
@@ -1176,13 +1179,11 @@ fn yesterday_too(s: &Segment, profile: &DailyProfile) -> bool {
 }
 
 /// The tests on the rising segment, after the gate.
-#[allow(clippy::too_many_arguments)]
 fn judge(
     s: &Segment,
     z: f64,
     lazy: bool,
     firing: bool,
-    cond_only: bool,
     slopes: &mut Slopes,
     values: &mut Vec<i64>,
     est: &mut Estimate,
@@ -1199,7 +1200,7 @@ fn judge(
     // the condition is read, that ends the judgement before Theil–Sen's selections (the same
     // conditions; on the day a leak is judged before it fires, 2 in 3 of the judgements
     // against yesterday end here, design section 98). The diagnostic tags keep their order.
-    if cond_only && !firing && !probing() && plateau_f(blocks) >= PLATEAU_F {
+    if s.cond_only && !firing && !probing() && plateau_f(blocks) >= PLATEAU_F {
         return healthy;
     }
     // An evaluation (`lazy`) needs only the lower bound; `analysis()` reports both.
