@@ -1227,6 +1227,15 @@ fn judge(
         est.held = Some(NoLeakReason::TooShort);
         return healthy;
     }
+    // Read only for its condition (as the plateau test above), a rise below the practical bar
+    // at its lower bound ends here, before the shape tests' selections.
+    let rise_at = |lo: f64| {
+        s.yesterday_level
+            .map_or(lo * dur_secs, |y| (lo * dur_secs).max(blocks[nb - 1].1 - y))
+    };
+    if s.cond_only && !firing && !probing() && !s.practical(lo, rise_at(lo)) {
+        return healthy;
+    }
     let continues = rise_continues(blocks, rate, dur_secs, z, firing, slopes);
     // A firing alert has passed every test below once.
     if firing {
@@ -1386,10 +1395,7 @@ fn judge(
     // is only just as large as a daily cycle's is not enough.
     // Against yesterday, the rise since yesterday at this hour counts, not only the segment's:
     // the difference starts a day in, with the rise of a leak from late yesterday already in it.
-    let rise = s
-        .yesterday_level
-        .map_or(lo * dur_secs, |y| (lo * dur_secs).max(blocks[nb - 1].1 - y));
-    if !s.practical(lo, rise) {
+    if !s.practical(lo, rise_at(lo)) {
         est.held = Some(NoLeakReason::TooSmall);
         return healthy;
     }
