@@ -7,27 +7,21 @@
 //! [traffic|alone]`, e.g. `week_late_leak 1 5 40`. Training seeds only: 0..50. `SET=field=value,...`
 //! overrides options as the benches' `--set` does.
 
-use leaksense_bench::{config, overrides_from_env};
+use leaksense_bench::{WeekDay, week_day};
 use leaksense_core::detect::Detector;
-use leaksense_core::detect::scenarios::{Situation, generate};
 use std::hint::black_box;
 use std::time::Instant;
 
 fn main() {
     let a: Vec<String> = std::env::args().skip(1).collect();
-    let sit = *Situation::WEEK
-        .iter()
-        .find(|s| s.name() == a[0])
-        .expect("situation");
-    let seed: u64 = a[1].parse().unwrap();
-    let day: i64 = a[2].parse().unwrap();
     let reps: usize = a[3].parse().unwrap();
-    let with_traffic = a.get(4).map(|s| s != "alone").unwrap_or(true);
-    let sc = generate(sit, seed, 15);
-    let cfg = config(&sc, &overrides_from_env());
-    let first = sc.samples[0].ts_ms;
-    let start = first + day * 86_400_000;
-    let end = start + 86_400_000;
+    let WeekDay {
+        sc,
+        cfg,
+        start,
+        end,
+        with_traffic,
+    } = week_day(&a, 4);
     let traffic: &[_] = if with_traffic { &sc.traffic } else { &[] };
     let mut d = Detector::new(cfg).unwrap();
     let mut rates = traffic.iter().peekable();

@@ -177,3 +177,36 @@ pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec
             .collect()
     })
 }
+
+/// One day of a week series, for the one-day examples (`week_prof`, `week_phase_tally`).
+pub struct WeekDay {
+    pub sc: Scenario,
+    /// The defaults for the series with the `SET=` overrides.
+    pub cfg: DetectorConfig,
+    /// The day's first and last instants (ms).
+    pub start: i64,
+    pub end: i64,
+    /// Whether the series' traffic is fed (not with `alone`).
+    pub with_traffic: bool,
+}
+
+/// The day named by the arguments `SITUATION SEED DAY` (0 = the Wednesday), with `alone` (the
+/// series without its traffic) as the argument at `alone_at` if given.
+pub fn week_day(a: &[String], alone_at: usize) -> WeekDay {
+    let sit = *Situation::WEEK
+        .iter()
+        .find(|s| s.name() == a[0])
+        .expect("situation");
+    let seed: u64 = a[1].parse().unwrap();
+    let day: i64 = a[2].parse().unwrap();
+    let sc = generate(sit, seed, 15);
+    let cfg = config(&sc, &overrides_from_env());
+    let start = sc.samples[0].ts_ms + day * 86_400_000;
+    WeekDay {
+        cfg,
+        start,
+        end: start + 86_400_000,
+        with_traffic: a.get(alone_at).map(|s| s != "alone").unwrap_or(true),
+        sc,
+    }
+}

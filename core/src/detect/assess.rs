@@ -176,6 +176,8 @@ struct Segment<'a> {
     /// Whether the rise is urgent at its accelerating projection ([`Segment::urgent_accel`]),
     /// computed once when first asked.
     accel: OnceCell<bool>,
+    /// [`Context::cond_only`].
+    cond_only: bool,
 }
 
 impl<'a> Segment<'a> {
@@ -204,6 +206,7 @@ impl<'a> Segment<'a> {
                 usize::from(loads.is_none() && ctx.view.loads.is_some())
             },
             accel: OnceCell::new(),
+            cond_only: ctx.cond_only,
         }
     }
 
@@ -537,6 +540,7 @@ pub(super) fn assess(
         firing,
         differenced: true,
         yesterday_level: None,
+        cond_only: true,
     };
     if let Some(found) = cfg
         .profile_unmask
@@ -609,6 +613,7 @@ fn assess_with_load(
         firing,
         differenced: false,
         yesterday_level: None,
+        cond_only: false,
     };
     probe!(phase "raw");
     let (verdict, cond) = judge_points(&ctx, points, xs, values, slopes, load_work, &mut est);
@@ -677,8 +682,19 @@ fn assess_with_load(
     probe!(when from != Some(0), "refill from {from:?}");
     let found = from.is_some_and(|i| {
         load::unmask(&points[i..], &x[i..], cfg.unmask_moves, load_work, adjusted)
-    }) && judge_points(&ctx, adjusted, None, values, slopes, load_work, &mut hidden).1
-        && !(firing && unmasked_flat_too(cfg, z, &est, &hidden, adjusted, slopes));
+    }) && judge_points(
+        &Context {
+            cond_only: true,
+            ..ctx
+        },
+        adjusted,
+        None,
+        values,
+        slopes,
+        load_work,
+        &mut hidden,
+    )
+    .1 && !(firing && unmasked_flat_too(cfg, z, &est, &hidden, adjusted, slopes));
     load_work.quiet_at = (!found).then_some(now);
     probe!("{}", if found { "FOUND" } else { "NONE" });
     if found {
@@ -1046,6 +1062,10 @@ struct Context<'a> {
     /// With `profile_day_rise`, on the floor against yesterday's: yesterday's mean level that
     /// was added back, so that a point less it is today's floor less yesterday's.
     yesterday_level: Option<f64>,
+    /// The caller reads the judgement's estimates only where the condition holds (the floor
+    /// with the load's part out, the floor against yesterday's): [`judge`] may then end a
+    /// judgement at a test that decides the condition before the estimates it would skip.
+    cond_only: bool,
 }
 
 /// Judges `points` (the usable floor, or it with the load's part out): hinge, gate, the tests
@@ -1187,6 +1207,14 @@ fn judge(
     let mut blocks = [(0.0f64, 0.0f64); TEST_POINTS];
     let nb = reduce_blocks(seg, &mut blocks, TEST_POINTS);
     let blocks = &blocks[..nb];
+    // A rise that fits "rising, then flat" is held below whatever its rate (the first of the
+    // shape tests, on these blocks, at every call of them) unless an alert fires: where only
+    // the condition is read, that ends the judgement before Theil–Sen's selections (the same
+    // conditions; on the day a leak is judged before it fires, 2 in 3 of the judgements
+    // against yesterday end here, design section 98). The diagnostic tags keep their order.
+    if s.cond_only && !firing && !probing() && plateau_f(blocks) >= PLATEAU_F {
+        return healthy;
+    }
     // An evaluation (`lazy`) needs only the lower bound; `analysis()` reports both.
     let bounds = if lazy { Bounds::Low } else { Bounds::Both };
     let (rate, lo, hi) = sen_blocks_at(blocks, Some((z, bounds)), slopes, 2 * s.site);
@@ -1209,6 +1237,15 @@ fn judge(
     if dur_secs < cfg.min_growth_secs {
         probe!("tooshort");
         est.held = Some(NoLeakReason::TooShort);
+        return healthy;
+    }
+    // Read only for its condition (as the plateau test above), a rise below the practical bar
+    // at its lower bound ends here, before the shape tests' selections.
+    let rise_at = |lo: f64| {
+        s.yesterday_level
+            .map_or(lo * dur_secs, |y| (lo * dur_secs).max(blocks[nb - 1].1 - y))
+    };
+    if s.cond_only && !firing && !probing() && !s.practical(lo, rise_at(lo)) {
         return healthy;
     }
     let continues = rise_continues(blocks, rate, dur_secs, z, firing, slopes);
@@ -1370,10 +1407,7 @@ fn judge(
     // is only just as large as a daily cycle's is not enough.
     // Against yesterday, the rise since yesterday at this hour counts, not only the segment's:
     // the difference starts a day in, with the rise of a leak from late yesterday already in it.
-    let rise = s
-        .yesterday_level
-        .map_or(lo * dur_secs, |y| (lo * dur_secs).max(blocks[nb - 1].1 - y));
-    if !s.practical(lo, rise) {
+    if !s.practical(lo, rise_at(lo)) {
         est.held = Some(NoLeakReason::TooSmall);
         return healthy;
     }
@@ -1397,6 +1431,19 @@ fn judge(
     }
     est.held = Some(NoLeakReason::Noise);
     healthy
+}
+
+/// Whether the diagnostic tags are being recorded (feature `probe`): then every test runs in
+/// its order, so that the tags say which held a rise.
+fn probing() -> bool {
+    #[cfg(feature = "probe")]
+    {
+        super::probe::enabled()
+    }
+    #[cfg(not(feature = "probe"))]
+    {
+        false
+    }
 }
 
 /// Whether the rise still goes on. A new alert needs the newest third of the segment above

@@ -824,3 +824,105 @@ fn a_busier_second_day_judged_on_a_merged_days_floor_with_traffic_does_not_fire(
     assert!(run(1).is_some());
     assert_eq!(run(2), None);
 }
+
+/// The judgement of `points` (5-min points from `START_MS`, the series alone, not firing) as
+/// an evaluation makes it: the verdict, the condition, how many slopes its last Theil–Sen
+/// left, and the reason it was held for.
+fn judge_for(
+    points: &[Sample],
+    cond_only: bool,
+) -> (
+    crate::detect::Verdict,
+    bool,
+    usize,
+    Option<crate::detect::NoLeakReason>,
+) {
+    use super::{Context, Estimate, View, judge_points};
+    use crate::detect::SeriesKind;
+    use crate::detect::load::LoadWork;
+    use crate::detect::profile::DailyProfile;
+    use crate::detect::stats::Slopes;
+    use crate::series::Ring;
+    let cfg = DetectorConfig::for_kind(SeriesKind::Heap);
+    let mut floor = Ring::new(points.len()).unwrap();
+    for p in points {
+        floor.push(*p);
+    }
+    let profile = DailyProfile::new(300_000, false);
+    let view = View {
+        floor: &floor,
+        loads: None,
+        from_ms: START_MS,
+        window_ms: 300_000,
+        slow_floor: false,
+        interval_ms: 15_000.0,
+        profile: &profile,
+        active_since_ms: 0,
+    };
+    let ctx = Context {
+        cfg: &cfg,
+        z: 1.645,
+        view: &view,
+        lazy: true,
+        firing: false,
+        differenced: true,
+        yesterday_level: None,
+        cond_only,
+    };
+    let (mut values, mut slopes) = (Vec::new(), Slopes::with_capacity(0));
+    let (mut load, mut est) = (LoadWork::default(), Estimate::default());
+    let (verdict, cond) = judge_points(
+        &ctx,
+        points,
+        None,
+        &mut values,
+        &mut slopes,
+        &mut load,
+        &mut est,
+    );
+    (verdict, cond, slopes.len(), est.held)
+}
+
+/// 120 points 5 min apart with a little noise, `rise(h)` the share risen by hour `h`.
+fn five_min_floor(rise: impl Fn(f64) -> f64) -> Vec<Sample> {
+    (0..120i64)
+        .map(|i| {
+            let noise = [0.0, 0.003, -0.002, 0.001][i as usize % 4];
+            Sample {
+                ts_ms: START_MS + i * 300_000,
+                value: 1e6 * (1.0 + rise(i as f64 / 12.0) + noise),
+            }
+        })
+        .collect()
+}
+
+/// A judgement whose estimates are read only where its condition holds (the floor with the
+/// load's part out, the floor against yesterday's) ends at the plateau test, before Theil–Sen's
+/// selections, with the condition and verdict the whole judgement gives (design section 98).
+#[test]
+fn a_levelled_off_rise_judged_for_its_condition_only_ends_before_theil_sen() {
+    // Flat for 2 h, a rise of a fifth over 4 h, then flat for 4 h.
+    let points = five_min_floor(|h| 0.2 * ((h - 2.0).clamp(0.0, 4.0) / 4.0));
+    let (verdict, cond, slopes, _) = judge_for(&points, false);
+    assert!(!cond);
+    assert!(slopes > 0, "the whole judgement reaches Theil–Sen");
+    let (quick_verdict, quick_cond, quick_slopes, _) = judge_for(&points, true);
+    assert_eq!((quick_verdict, quick_cond), (verdict, cond));
+    assert_eq!(quick_slopes, 0, "ended before Theil–Sen's slopes");
+}
+
+/// Read only for its condition, a steady rise below the practical bar at its rate's lower
+/// bound ends at that bar, before the shape tests (the whole judgement holds it there after
+/// them, as too small): the same condition and verdict (design section 98).
+#[test]
+fn a_small_rise_judged_for_its_condition_only_ends_before_the_shape_tests() {
+    // A steady rise of 6 % over 10 h: twice its rate passes the cheap gate, its lower bound
+    // neither the rise nor the projection bar.
+    let points = five_min_floor(|h| 0.006 * h);
+    let (verdict, cond, _, held) = judge_for(&points, false);
+    assert!(!cond);
+    assert_eq!(held, Some(crate::detect::NoLeakReason::TooSmall));
+    let (quick_verdict, quick_cond, _, quick_held) = judge_for(&points, true);
+    assert_eq!((quick_verdict, quick_cond), (verdict, cond));
+    assert_eq!(quick_held, None, "ended before the tests that set a reason");
+}
