@@ -856,6 +856,7 @@ fn judge_for(
         window_ms: 300_000,
         slow_floor: false,
         interval_ms: 15_000.0,
+        collected: true,
         profile: &profile,
         active_since_ms: 0,
     };
