@@ -277,9 +277,10 @@ impl Detector {
     /// known (or an informative allocation rate) while no alert is active. Set where the alert
     /// may change (a bucket close, a restart), not per sample.
     fn widen_floor(&mut self) {
-        if self.cfg.minute_window_samples > 0.0 {
-            let on = self.alert.state() == AlertState::Inactive && self.covariate_known();
-            self.floor.widen(on);
+        if self.cfg.minute_window_samples > 0.0 || self.cfg.saw_floor_share > 0.0 {
+            let quiet = self.alert.state() == AlertState::Inactive;
+            let on = self.cfg.minute_window_samples > 0.0 && quiet && self.covariate_known();
+            self.floor.widen(on, quiet);
         }
     }
 

@@ -37,6 +37,16 @@ const NO_DROP_SPAN: usize = MIN_SPAN;
 /// Most buckets a floor point spans (its window is 1.5 GC periods, capped here), from the
 /// per-bucket drop counts.
 const MAX_SPAN: usize = 12;
+/// Most buckets a floor point spans under `saw_floor_share` (a big sawtooth sampled at few
+/// samples per collection).
+const SAW_MAX_SPAN: usize = 12;
+/// Sampling intervals above this (ms) keep their window under `saw_floor_share`: 12 buckets
+/// hold too few samples of a series scraped every few minutes to smooth its minimum.
+const SAW_MAX_INTERVAL_MS: f64 = 150_000.0;
+/// `saw_floor_share` widens no window in the first 4 h after start or restart (ms): a cache
+/// that fills from cold rises there, and on the noisier floor its bend shows before its rise
+/// is significant.
+const SAW_AFTER_MS: i64 = 4 * 3_600_000;
 /// With `slow_lone_secs`: a lone slow collection followed by a sample-to-sample fall of this
 /// share of its own is a GC's (its later collections not recognised as slow), and keeps
 /// reaching back to it.
@@ -143,6 +153,8 @@ pub(super) struct Floor {
     interval_ms: f64,
     /// Whether `minute_window_samples` widens the next points' window (see [`Floor::widen`]).
     widen: bool,
+    /// Whether no alert is active (`saw_floor_share` widens the window only then).
+    quiet: bool,
     /// The floor of the last two days by time of day.
     profile: DailyProfile,
     /// The same floor values stamped at their minimum sample's own time (for attribution).
@@ -210,6 +222,7 @@ impl Floor {
             window_ms: 0,
             interval_ms: 0.0,
             widen: false,
+            quiet: true,
             profile: {
                 let p = DailyProfile::new(
                     (cfg.bucket_secs * 1000.0).round() as i64,
@@ -298,8 +311,9 @@ impl Floor {
         self.anchor = Some(value);
     }
     /// Whether `minute_window_samples` applies to the points made from now on.
-    pub(super) fn widen(&mut self, on: bool) {
+    pub(super) fn widen(&mut self, on: bool, quiet: bool) {
         self.widen = on;
+        self.quiet = quiet;
     }
 
     /// Takes one (validated) sample. Returns whether it closed a bucket, which is when the
@@ -706,11 +720,30 @@ impl Floor {
         } else {
             0
         };
+        // `saw_floor_share`: a big sawtooth's window holds enough samples for its minimum to
+        // land within that share of the level above the trough (the lowest of n uniform phases
+        // lies a (n + 1)th of the amplitude above it). The amplitude is the buckets' range, or
+        // three mean sample-to-sample changes where a bucket holds one sample.
+        let saw = if sawtooth
+            && cfg.saw_floor_share > 0.0
+            && cfg.kind == SeriesKind::Heap
+            && self.quiet
+            && self.interval_ms <= SAW_MAX_INTERVAL_MS
+            && b.start_ms.saturating_sub(self.epoch_start_ms) >= SAW_AFTER_MS
+            && b.min.value > 0.0
+        {
+            let amp = self.range_ewma.max(3.0 * self.step_ewma);
+            let n = amp / (cfg.saw_floor_share * b.min.value) - 1.0;
+            ((n * per_bucket).ceil().max(0.0) as usize).min(SAW_MAX_SPAN)
+        } else {
+            0
+        };
         let slow = self.slow_span(cfg.bucket_secs, cfg.slow_lone_secs);
         self.sparse = sparse > MIN_SPAN as f64 && slow == 0;
         let span = span
             .max((sparse as usize).min(MAX_SPAN))
             .max(minute)
+            .max(saw)
             .max(slow)
             .min(self.mins.len());
         self.window_ms = (span as i64).saturating_mul(self.bucket_ms);
@@ -762,6 +795,40 @@ mod tests {
             f.push(cfg, s, &traffic);
         }
         f.window_ms()
+    }
+
+    /// The window of the newest floor point after `hours` of 30-s samples of a sawtooth of
+    /// `amp` times its 100 MB floor, read at pseudo-random phases (a fast GC scraped slowly).
+    fn saw_window(cfg: &DetectorConfig, amp: f64, hours: i64) -> i64 {
+        let mut f = Floor::new(cfg).unwrap();
+        let traffic = Traffic::new(300_000).unwrap();
+        for i in 0..hours * 120 {
+            let phase =
+                ((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as f64 / (1u64 << 24) as f64;
+            let s = Sample {
+                ts_ms: i * 30_000,
+                value: 100e6 * (1.0 + amp * phase),
+            };
+            f.push(cfg, s, &traffic);
+        }
+        f.window_ms()
+    }
+
+    #[test]
+    fn a_big_sawtooth_scraped_slowly_gets_a_window_of_many_samples_with_saw_floor_share() {
+        let on = DetectorConfig {
+            saw_floor_share: 0.02,
+            ..DetectorConfig::default()
+        };
+        let off = DetectorConfig::default();
+        // Amplitude 2x the floor: 2 / 0.02 - 1 = 99 samples, 50 min of 30-s samples: ten or
+        // more 5-min buckets (up to 12), against the usual 2.
+        assert_eq!(saw_window(&off, 2.0, 6), 2 * 300_000);
+        assert!(saw_window(&on, 2.0, 6) >= 10 * 300_000);
+        // Not in the first 4 h after start (a cache filling from cold).
+        assert_eq!(saw_window(&on, 2.0, 3), 2 * 300_000);
+        // A small sawtooth (4 % of the floor) keeps the usual window.
+        assert_eq!(saw_window(&on, 0.04, 6), 2 * 300_000);
     }
 
     #[test]
