@@ -249,7 +249,7 @@ type AnalyzeOptions struct {
 	// (n + 1)th of its amplitude above the trough): a big sawtooth scraped at few samples
 	// per collection (a Go heap at GOGC 100-400) keeps a floor with less noise. On training
 	// seeds at 0.02 it catches more leaks on all three generators and raises more healthy
-	// false alarms on all three (section 98), so it is off. 0 turns it off.
+	// false alarms on all three (section 99), so it is off. 0 turns it off.
 	SawFloorShare *float64 `json:"saw_floor_share,omitempty"`
 	// On a heap sampled at most this many seconds apart (the usual interval), a fall is also
 	// large enough for a slow collection when it is 1.5 times the largest sample-to-sample
@@ -840,7 +840,7 @@ type DetectorOptions struct {
 	// (n + 1)th of its amplitude above the trough): a big sawtooth scraped at few samples
 	// per collection (a Go heap at GOGC 100-400) keeps a floor with less noise. On training
 	// seeds at 0.02 it catches more leaks on all three generators and raises more healthy
-	// false alarms on all three (section 98), so it is off. 0 turns it off.
+	// false alarms on all three (section 99), so it is off. 0 turns it off.
 	SawFloorShare *float64 `json:"saw_floor_share,omitempty"`
 	// On a heap sampled at most this many seconds apart (the usual interval), a fall is also
 	// large enough for a slow collection when it is 1.5 times the largest sample-to-sample

@@ -350,7 +350,7 @@ export interface AnalyzeOptions {
    * (n + 1)th of its amplitude above the trough): a big sawtooth scraped at few samples
    * per collection (a Go heap at GOGC 100-400) keeps a floor with less noise. On training
    * seeds at 0.02 it catches more leaks on all three generators and raises more healthy
-   * false alarms on all three (section 98), so it is off. 0 turns it off.
+   * false alarms on all three (section 99), so it is off. 0 turns it off.
    */
   saw_floor_share?: number;
   /**
@@ -1175,7 +1175,7 @@ export interface DetectorOptions {
    * (n + 1)th of its amplitude above the trough): a big sawtooth scraped at few samples
    * per collection (a Go heap at GOGC 100-400) keeps a floor with less noise. On training
    * seeds at 0.02 it catches more leaks on all three generators and raises more healthy
-   * false alarms on all three (section 98), so it is off. 0 turns it off.
+   * false alarms on all three (section 99), so it is off. 0 turns it off.
    */
   saw_floor_share?: number;
   /**

@@ -510,7 +510,7 @@ pub struct DetectorConfig {
     /// (n + 1)th of its amplitude above the trough): a big sawtooth scraped at few samples
     /// per collection (a Go heap at GOGC 100-400) keeps a floor with less noise. On training
     /// seeds at 0.02 it catches more leaks on all three generators and raises more healthy
-    /// false alarms on all three (section 98), so it is off. 0 turns it off.
+    /// false alarms on all three (section 99), so it is off. 0 turns it off.
     pub saw_floor_share: f64,
     /// With `urgent_ttl_ratio`: a rise is also urgent where a parabola through its block
     /// medians bends upwards by more than this many standard errors of its curvature and,
