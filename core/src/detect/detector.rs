@@ -158,6 +158,9 @@ const REPEAT_BACK_WAITS: f64 = 1.5;
 /// The shortest span [`ramp`] reads a rate over (10 min: slow GCs' first collections read as
 /// restarts come from 0.16 h on; 30 min left three of them out, design section 84).
 const RAMP_MIN_MS: i64 = 10 * 60_000;
+/// `start_rise_secs`: how late after the warm-up's end a rise may begin and still count as
+/// begun with the usable data.
+const START_RISE_SLACK_MS: i64 = 10 * 60_000;
 
 impl Detector {
     /// A detector with the given options (validated).
@@ -464,7 +467,7 @@ impl Detector {
                 view.slow_floor
             ));
         }
-        if cond && self.awaits_first_collection() {
+        if cond && (self.awaits_first_collection() || self.rose_from_start(&e)) {
             // Only while the wait holds a rise: judged again with the estimates an urgent
             // rise needs (the lazy evaluation may have left them out).
             // On the evaluation's buffers, leaving the verdicts they keep for reuse as they were.
@@ -553,6 +556,20 @@ impl Detector {
             }
             _ => false,
         }
+    }
+
+    /// `start_rise_secs`: on a heap, a rise begun with the usable data (within 10 min of the
+    /// warm-up's end) while less than `start_rise_secs` has passed since start or restart.
+    fn rose_from_start(&self, e: &Estimate) -> bool {
+        if self.cfg.start_rise_secs <= 0.0 || self.cfg.kind != SeriesKind::Heap {
+            return false;
+        }
+        let start = self.floor.epoch_start_ms();
+        let now = self.floor.last().map_or(i64::MIN, |l| l.ts_ms);
+        let until = start.saturating_add((self.cfg.start_rise_secs * 1000.0) as i64);
+        now < until
+            && e.growth_start_ms
+                .is_some_and(|g| g <= self.usable_from_ms().saturating_add(START_RISE_SLACK_MS))
     }
 
     /// Whether a heap has seen no collection yet and `first_collection_secs` has not passed:
@@ -1288,6 +1305,39 @@ mod tests {
         assert!(bypassed.is_some_and(|t| t < wait_ms), "{bypassed:?}");
         let waited = first_fire(0.0);
         assert!(waited.is_none_or(|t| t >= wait_ms), "{waited:?}");
+    }
+
+    #[test]
+    fn start_rise_secs_holds_a_rise_begun_with_the_series() {
+        // A JVM-like heap at night (the blind generator's `jvm_old_gen`): a young-collection
+        // sawtooth every 5 min on an old generation that climbs 4 %/h from the start for 8 h
+        // before its first mixed cycle; no limit. Sampled every 15 s.
+        let samples: Vec<Sample> = (0..8 * 240)
+            .map(|i| {
+                let t = i64::from(i) * 15;
+                let old = 5e8 * (1.0 + 0.04 * t as f64 / 3600.0);
+                let eden = 5e7 * (t % 300) as f64 / 300.0;
+                let wobble = 1e6 * ((i * 7919) % 13) as f64 / 13.0;
+                s(t, old + eden + wobble)
+            })
+            .collect();
+        let first_fire = |start_rise_secs: f64| {
+            let cfg = DetectorConfig {
+                start_rise_secs,
+                ..DetectorConfig::default()
+            };
+            analyze(&samples, &cfg)
+                .unwrap()
+                .events
+                .iter()
+                .find(|e| e.to == AlertState::Firing)
+                .map(|e| e.ts_ms)
+        };
+        let wait_ms = 6 * 3_600_000;
+        let off = first_fire(0.0);
+        assert!(off.is_some_and(|t| t < wait_ms), "{off:?}");
+        let held = first_fire(6.0 * 3600.0);
+        assert!(held.is_none_or(|t| t >= wait_ms), "{held:?}");
     }
 
     /// Whether a generated series fires before its leak (at all when healthy) alone, under its
