@@ -281,11 +281,12 @@ type AnalyzeOptions struct {
 	// urgent is a leak (on training seeds, 3 more of 28 `sparse_leak`s alerted with half
 	// their time to the limit left in each column, no new false alarm). 0 turns it off.
 	SparseUrgentSamples *float64 `json:"sparse_urgent_samples,omitempty"`
-	// On a heap: a rise that began with the series' usable data (within 10 min of the end of
-	// the warm-up after start or restart) is not declared before this long after that start,
-	// unless it is urgent as `first_collection_urgent` asks (a JVM old generation climbing
-	// for hours at night-time allocation before its first mixed cycle, a cache or session
-	// store refilling after a restart). 0: off.
+	// On a heap with traffic known: a rise that began with the series' usable data (within
+	// 10 min of the end of the warm-up after start or restart) is not declared before this
+	// long after that start while the load stands no higher than where the rise began, unless
+	// it is urgent as `first_collection_urgent` asks (a JVM old generation climbing for hours
+	// at night-time allocation before its first mixed cycle, a cache filling from empty at
+	// night). 0: off.
 	StartRiseSecs *float64 `json:"start_rise_secs,omitempty"`
 	// The time before the knee whose rate `stop_abrupt_share` judges.
 	StopAbruptSecs *float64 `json:"stop_abrupt_secs,omitempty"`
@@ -869,11 +870,12 @@ type DetectorOptions struct {
 	// urgent is a leak (on training seeds, 3 more of 28 `sparse_leak`s alerted with half
 	// their time to the limit left in each column, no new false alarm). 0 turns it off.
 	SparseUrgentSamples *float64 `json:"sparse_urgent_samples,omitempty"`
-	// On a heap: a rise that began with the series' usable data (within 10 min of the end of
-	// the warm-up after start or restart) is not declared before this long after that start,
-	// unless it is urgent as `first_collection_urgent` asks (a JVM old generation climbing
-	// for hours at night-time allocation before its first mixed cycle, a cache or session
-	// store refilling after a restart). 0: off.
+	// On a heap with traffic known: a rise that began with the series' usable data (within
+	// 10 min of the end of the warm-up after start or restart) is not declared before this
+	// long after that start while the load stands no higher than where the rise began, unless
+	// it is urgent as `first_collection_urgent` asks (a JVM old generation climbing for hours
+	// at night-time allocation before its first mixed cycle, a cache filling from empty at
+	// night). 0: off.
 	StartRiseSecs *float64 `json:"start_rise_secs,omitempty"`
 	// The time before the knee whose rate `stop_abrupt_share` judges.
 	StopAbruptSecs *float64 `json:"stop_abrupt_secs,omitempty"`

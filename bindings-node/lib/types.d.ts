@@ -392,11 +392,12 @@ export interface AnalyzeOptions {
    */
   sparse_urgent_samples?: number;
   /**
-   * On a heap: a rise that began with the series' usable data (within 10 min of the end of
-   * the warm-up after start or restart) is not declared before this long after that start,
-   * unless it is urgent as `first_collection_urgent` asks (a JVM old generation climbing
-   * for hours at night-time allocation before its first mixed cycle, a cache or session
-   * store refilling after a restart). 0: off.
+   * On a heap with traffic known: a rise that began with the series' usable data (within
+   * 10 min of the end of the warm-up after start or restart) is not declared before this
+   * long after that start while the load stands no higher than where the rise began, unless
+   * it is urgent as `first_collection_urgent` asks (a JVM old generation climbing for hours
+   * at night-time allocation before its first mixed cycle, a cache filling from empty at
+   * night). 0: off.
    */
   start_rise_secs?: number;
   /**
@@ -1214,11 +1215,12 @@ export interface DetectorOptions {
    */
   sparse_urgent_samples?: number;
   /**
-   * On a heap: a rise that began with the series' usable data (within 10 min of the end of
-   * the warm-up after start or restart) is not declared before this long after that start,
-   * unless it is urgent as `first_collection_urgent` asks (a JVM old generation climbing
-   * for hours at night-time allocation before its first mixed cycle, a cache or session
-   * store refilling after a restart). 0: off.
+   * On a heap with traffic known: a rise that began with the series' usable data (within
+   * 10 min of the end of the warm-up after start or restart) is not declared before this
+   * long after that start while the load stands no higher than where the rise began, unless
+   * it is urgent as `first_collection_urgent` asks (a JVM old generation climbing for hours
+   * at night-time allocation before its first mixed cycle, a cache filling from empty at
+   * night). 0: off.
    */
   start_rise_secs?: number;
   /**

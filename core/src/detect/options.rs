@@ -313,11 +313,12 @@ pub struct DetectorConfig {
     /// rises only while the load sets records; a leak rises at a level or falling load too.
     /// 0: off.
     pub veto_record_ratchet: f64,
-    /// On a heap: a rise that began with the series' usable data (within 10 min of the end of
-    /// the warm-up after start or restart) is not declared before this long after that start,
-    /// unless it is urgent as `first_collection_urgent` asks (a JVM old generation climbing
-    /// for hours at night-time allocation before its first mixed cycle, a cache or session
-    /// store refilling after a restart). 0: off.
+    /// On a heap with traffic known: a rise that began with the series' usable data (within
+    /// 10 min of the end of the warm-up after start or restart) is not declared before this
+    /// long after that start while the load stands no higher than where the rise began, unless
+    /// it is urgent as `first_collection_urgent` asks (a JVM old generation climbing for hours
+    /// at night-time allocation before its first mixed cycle, a cache filling from empty at
+    /// night). 0: off.
     pub start_rise_secs: f64,
     /// A count at record loads: the load is not blamed for a rise whose floor kept climbing,
     /// over the newest this many seconds of the segment, by at least half of what the
