@@ -290,6 +290,13 @@ type AnalyzeOptions struct {
 	// urgent is a leak (on training seeds, 3 more of 28 `sparse_leak`s alerted with half
 	// their time to the limit left in each column, no new false alarm). 0 turns it off.
 	SparseUrgentSamples *float64 `json:"sparse_urgent_samples,omitempty"`
+	// On a heap with traffic known: a rise that began with the series' usable data (within
+	// 10 min of the end of the warm-up after start or restart) is not declared before this
+	// long after that start while the load stands no higher than where the rise began, unless
+	// it is urgent as `first_collection_urgent` asks (a JVM old generation climbing for hours
+	// at night-time allocation before its first mixed cycle, a cache filling from empty at
+	// night). 0: off.
+	StartRiseSecs *float64 `json:"start_rise_secs,omitempty"`
 	// The time before the knee whose rate `stop_abrupt_share` judges.
 	StopAbruptSecs *float64 `json:"stop_abrupt_secs,omitempty"`
 	// `stop_min_secs` does not hold a plateau whose rise ended abruptly, nor does the load's
@@ -881,6 +888,13 @@ type DetectorOptions struct {
 	// urgent is a leak (on training seeds, 3 more of 28 `sparse_leak`s alerted with half
 	// their time to the limit left in each column, no new false alarm). 0 turns it off.
 	SparseUrgentSamples *float64 `json:"sparse_urgent_samples,omitempty"`
+	// On a heap with traffic known: a rise that began with the series' usable data (within
+	// 10 min of the end of the warm-up after start or restart) is not declared before this
+	// long after that start while the load stands no higher than where the rise began, unless
+	// it is urgent as `first_collection_urgent` asks (a JVM old generation climbing for hours
+	// at night-time allocation before its first mixed cycle, a cache filling from empty at
+	// night). 0: off.
+	StartRiseSecs *float64 `json:"start_rise_secs,omitempty"`
 	// The time before the knee whose rate `stop_abrupt_share` judges.
 	StopAbruptSecs *float64 `json:"stop_abrupt_secs,omitempty"`
 	// `stop_min_secs` does not hold a plateau whose rise ended abruptly, nor does the load's

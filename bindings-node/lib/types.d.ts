@@ -403,6 +403,15 @@ export interface AnalyzeOptions {
    */
   sparse_urgent_samples?: number;
   /**
+   * On a heap with traffic known: a rise that began with the series' usable data (within
+   * 10 min of the end of the warm-up after start or restart) is not declared before this
+   * long after that start while the load stands no higher than where the rise began, unless
+   * it is urgent as `first_collection_urgent` asks (a JVM old generation climbing for hours
+   * at night-time allocation before its first mixed cycle, a cache filling from empty at
+   * night). 0: off.
+   */
+  start_rise_secs?: number;
+  /**
    * The time before the knee whose rate `stop_abrupt_share` judges.
    */
   stop_abrupt_secs?: number;
@@ -1227,6 +1236,15 @@ export interface DetectorOptions {
    * their time to the limit left in each column, no new false alarm). 0 turns it off.
    */
   sparse_urgent_samples?: number;
+  /**
+   * On a heap with traffic known: a rise that began with the series' usable data (within
+   * 10 min of the end of the warm-up after start or restart) is not declared before this
+   * long after that start while the load stands no higher than where the rise began, unless
+   * it is urgent as `first_collection_urgent` asks (a JVM old generation climbing for hours
+   * at night-time allocation before its first mixed cycle, a cache filling from empty at
+   * night). 0: off.
+   */
+  start_rise_secs?: number;
   /**
    * The time before the knee whose rate `stop_abrupt_share` judges.
    */

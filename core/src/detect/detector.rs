@@ -158,6 +158,9 @@ const REPEAT_BACK_WAITS: f64 = 1.5;
 /// The shortest span [`ramp`] reads a rate over (10 min: slow GCs' first collections read as
 /// restarts come from 0.16 h on; 30 min left three of them out, design section 84).
 const RAMP_MIN_MS: i64 = 10 * 60_000;
+/// `start_rise_secs`: how late after the warm-up's end a rise may begin and still count as
+/// begun with the usable data.
+const START_RISE_SLACK_MS: i64 = 10 * 60_000;
 
 impl Detector {
     /// A detector with the given options (validated).
@@ -465,7 +468,7 @@ impl Detector {
                 view.slow_floor
             ));
         }
-        if cond && self.awaits_first_collection() {
+        if cond && (self.awaits_first_collection() || self.rose_from_start(&e)) {
             // Only while the wait holds a rise: judged again with the estimates an urgent
             // rise needs (the lazy evaluation may have left them out).
             // On the evaluation's buffers, leaving the verdicts they keep for reuse as they were.
@@ -552,6 +555,42 @@ impl Detector {
                     && r2 >= r1 / ratio
                     && r2 <= r1 * ratio
             }
+            _ => false,
+        }
+    }
+
+    /// `start_rise_secs`: on a heap with traffic known, a rise begun with the usable data
+    /// (within 10 min of the warm-up's end) while less than `start_rise_secs` has passed since
+    /// start or restart and the load stands no higher than where the rise began (a JVM old
+    /// generation or a cache filling at night-time allocation; a leak that begins on the
+    /// morning's ramp is not held).
+    fn rose_from_start(&self, e: &Estimate) -> bool {
+        if self.cfg.start_rise_secs <= 0.0
+            || self.cfg.kind != SeriesKind::Heap
+            || !self.covariate_known()
+        {
+            return false;
+        }
+        let start = self.floor.epoch_start_ms();
+        let now = self.floor.last().map_or(i64::MIN, |l| l.ts_ms);
+        let until = start.saturating_add((self.cfg.start_rise_secs * 1000.0) as i64);
+        let Some(g) = e
+            .growth_start_ms
+            .filter(|&g| g <= self.usable_from_ms().saturating_add(START_RISE_SLACK_MS))
+        else {
+            return false;
+        };
+        if now >= until {
+            return false;
+        }
+        let (points, loads) = (self.floor.points(), self.floor.loads());
+        let at_start = points
+            .iter()
+            .zip(loads.iter())
+            .find(|(p, _)| p.ts_ms >= g)
+            .map(|(_, l)| l);
+        match (at_start, loads.iter().last()) {
+            (Some(a), Some(n)) if a.is_finite() && n.is_finite() => n <= a,
             _ => false,
         }
     }
@@ -1289,6 +1328,49 @@ mod tests {
         assert!(bypassed.is_some_and(|t| t < wait_ms), "{bypassed:?}");
         let waited = first_fire(0.0);
         assert!(waited.is_none_or(|t| t >= wait_ms), "{waited:?}");
+    }
+
+    #[test]
+    fn start_rise_secs_holds_a_rise_begun_with_the_series() {
+        // A JVM-like heap at night (the blind generator's `jvm_old_gen`): a young-collection
+        // sawtooth every 5 min on an old generation that climbs 4 %/h from the start for 8 h
+        // before its first mixed cycle, while the load falls from 300 to 200 req/s; no limit.
+        // Sampled every 15 s.
+        let ticks = (0..8 * 240).map(|i| (i, i64::from(i) * 15));
+        let samples: Vec<Sample> = ticks
+            .clone()
+            .map(|(i, t)| {
+                let old = 5e8 * (1.0 + 0.04 * t as f64 / 3600.0);
+                let eden = 5e7 * (t % 300) as f64 / 300.0;
+                let wobble = 1e6 * ((i * 7919) % 13) as f64 / 13.0;
+                s(t, old + eden + wobble)
+            })
+            .collect();
+        let load = |t: i64| 300.0 - 100.0 * t as f64 / (8.0 * 3600.0);
+        let first_fire = |start_rise_secs: f64, traffic: bool| {
+            let cfg = DetectorConfig {
+                start_rise_secs,
+                ..DetectorConfig::default()
+            };
+            let a = if traffic {
+                let rates: Vec<Sample> = ticks.clone().map(|(_, t)| s(t, load(t))).collect();
+                analyze_with_traffic(&samples, &rates, &cfg).unwrap()
+            } else {
+                analyze(&samples, &cfg).unwrap()
+            };
+            a.events
+                .iter()
+                .find(|e| e.to == AlertState::Firing)
+                .map(|e| e.ts_ms)
+        };
+        let wait_ms = 6 * 3_600_000;
+        let off = first_fire(0.0, true);
+        assert!(off.is_some_and(|t| t < wait_ms), "{off:?}");
+        let held = first_fire(6.0 * 3600.0, true);
+        assert!(held.is_none_or(|t| t >= wait_ms), "{held:?}");
+        // Not without traffic.
+        let alone = first_fire(6.0 * 3600.0, false);
+        assert!(alone.is_some_and(|t| t < wait_ms), "{alone:?}");
     }
 
     /// Whether a generated series fires before its leak (at all when healthy) alone, under its

@@ -313,6 +313,13 @@ pub struct DetectorConfig {
     /// rises only while the load sets records; a leak rises at a level or falling load too.
     /// 0: off.
     pub veto_record_ratchet: f64,
+    /// On a heap with traffic known: a rise that began with the series' usable data (within
+    /// 10 min of the end of the warm-up after start or restart) is not declared before this
+    /// long after that start while the load stands no higher than where the rise began, unless
+    /// it is urgent as `first_collection_urgent` asks (a JVM old generation climbing for hours
+    /// at night-time allocation before its first mixed cycle, a cache filling from empty at
+    /// night). 0: off.
+    pub start_rise_secs: f64,
     /// A count at record loads: the load is not blamed for a rise whose floor kept climbing,
     /// over the newest this many seconds of the segment, by at least half of what the
     /// segment's rate predicts there and without slowing (`warmup_deceleration`), while the
@@ -627,6 +634,7 @@ impl Default for DetectorConfig {
             veto_keeps: 0.9,
             veto_record_curve: 2.5,
             veto_record_ratchet: 0.0,
+            start_rise_secs: 0.0,
             veto_level_rise_secs: 7200.0,
             veto_slow_evidence: 0.5,
             traffic_reuse_secs: 600.0,
@@ -923,6 +931,7 @@ impl DetectorConfig {
         range("veto_keeps", self.veto_keeps, 0.0, 1.0)?;
         range("veto_record_curve", self.veto_record_curve, 0.0, 100.0)?;
         range("veto_record_ratchet", self.veto_record_ratchet, 0.0, 1.0)?;
+        range("start_rise_secs", self.start_rise_secs, 0.0, WEEK)?;
         range("warmup_load_decel", self.warmup_load_decel, 0.0, 10.0)?;
         range(
             "veto_level_rise_secs",
@@ -970,7 +979,7 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 101] = [
+        let edits: [fn(&mut DetectorConfig); 103] = [
             |c| c.urgent_hold_ttl_share = -0.1,
             |c| c.urgent_hold_ttl_share = f64::NAN,
             |c| c.urgent_hold_ttl_share = 1.1,
@@ -1020,6 +1029,8 @@ mod tests {
             |c| c.veto_record_ratchet = -0.1,
             |c| c.veto_record_ratchet = f64::NAN,
             |c| c.veto_record_ratchet = 1.5,
+            |c| c.start_rise_secs = -1.0,
+            |c| c.start_rise_secs = f64::NAN,
             |c| c.veto_slow_evidence = -0.5,
             |c| c.veto_slow_evidence = f64::NAN,
             |c| c.traffic_reuse_secs = -1.0,
