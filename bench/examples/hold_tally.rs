@@ -1,6 +1,7 @@
 //! What keeps an alert firing after the growth stopped (a leak that stops, a warm-up that
 //! flattens): `cargo run --release -p leaksense-bench --features probe --example hold_tally --
-//! SITUATION A..B` (a quality situation, or an unseen shape with seeds 100..140). For each
+//! SITUATION A..B` (a quality situation, an unseen shape with seeds 100..140, or
+//! `blind:NAME` a blind-generator situation with seeds 0..100). For each
 //! column (with traffic, series alone) it replays the series with the detector's diagnostic
 //! tags on (core feature `probe`) and prints the median resolution after the growth-stop label,
 //! when the floor reached its plateau level (the first floor point at or above the median of
@@ -87,6 +88,8 @@ struct Run {
     at60: Option<String>,
     resolve_min: Option<f64>,
     lag_min: Option<f64>,
+    /// Minutes after the stop at which the alert first fired there (0: firing at the stop).
+    first_min: Option<f64>,
 }
 
 /// Replays one series, tallying the evaluations that kept the alert firing after `stop`.
@@ -99,6 +102,7 @@ fn run(samples: &[Sample], traffic: Option<&[Sample]>, stop: i64, cfg: DetectorC
     let mut last_off = None;
     let mut firing = false;
     let mut seen: Vec<(i64, f64)> = Vec::new();
+    let mut first_min = None;
     for s in samples {
         let (_, tags) = update_tagged(&mut d, &mut rates, *s);
         if s.ts_ms >= stop - 7_200_000
@@ -110,6 +114,13 @@ fn run(samples: &[Sample], traffic: Option<&[Sample]>, stop: i64, cfg: DetectorC
         }
         let now = d.state() == AlertState::Firing;
         if s.ts_ms >= stop {
+            if now && first_min.is_none() {
+                first_min = Some(if firing && !fired_after {
+                    0.0
+                } else {
+                    (s.ts_ms - stop) as f64 / 6e4
+                });
+            }
             if now {
                 fired_after = true;
                 if !tags.is_empty() {
@@ -150,6 +161,7 @@ fn run(samples: &[Sample], traffic: Option<&[Sample]>, stop: i64, cfg: DetectorC
         at60,
         resolve_min,
         lag_min,
+        first_min,
     }
 }
 
@@ -170,7 +182,24 @@ fn main() {
         let mut n = 0;
         let (mut lags, mut rests, mut ress) = (Vec::new(), Vec::new(), Vec::new());
         for seed in a..b {
-            let (samples, traffic, stop, cfg) = if let Some(sit) = Situation::from_name(which) {
+            let (samples, traffic, stop, cfg) = if let Some(bname) = which.strip_prefix("blind:") {
+                let sit = leaksense_bench::blind::Situation::ALL
+                    .into_iter()
+                    .find(|s| s.name() == bname)
+                    .expect("blind name");
+                let s = leaksense_bench::blind::generate(sit, seed);
+                let cfg = leaksense_bench::with_overrides(
+                    DetectorConfig {
+                        limit: s.limit,
+                        ..DetectorConfig::for_kind(s.kind)
+                    },
+                    &overrides,
+                );
+                let Some(stop) = s.truth.growth_stop_ms else {
+                    continue;
+                };
+                (s.samples, s.traffic, stop, cfg)
+            } else if let Some(sit) = Situation::from_name(which) {
                 let sc = generate(sit, seed, 15);
                 let cfg = config(&sc, &overrides);
                 let Some(stop) = sc.growth_stop_ms else {
@@ -206,8 +235,15 @@ fn main() {
                 *at60.entry(c.clone()).or_insert(0) += 1;
             }
             if verbose && r.resolve_min.is_some() {
+                let mut gaps: Vec<i64> = samples
+                    .windows(2)
+                    .map(|w| w[1].ts_ms - w[0].ts_ms)
+                    .collect();
+                gaps.sort_unstable();
+                let step = gaps.get(gaps.len() / 2).copied().unwrap_or(0) / 1000;
                 println!(
-                    "  {which} {seed} {col}: lag {:?} resolve {:?} min, at60 {:?}, evals {:?}",
+                    "  {which} {seed} {col} step {step}s: first firing after the stop {:?} min, lag {:?} resolve {:?} min, at60 {:?}, evals {:?}",
+                    r.first_min.map(|x| x.round()),
                     r.lag_min,
                     r.resolve_min.map(|x| x.round()),
                     r.at60,
