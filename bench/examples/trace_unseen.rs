@@ -1,5 +1,6 @@
 //! Prints the alert events of one unseen-generator series (`trace_unseen SHAPE SEED`;
 //! `TRAFFIC=1` feeds its traffic). A diagnostic for tuning on training seeds (100..140).
+//! With `--features probe`, each event is preceded by the last evaluation's probe tags.
 
 use leaksense_bench::unseen::{Shape, generate};
 use leaksense_bench::{fed_rates, feed_traffic, overrides_from_env};
@@ -27,9 +28,23 @@ fn main() {
     let mut d = Detector::new(cfg).expect("valid config");
     let traffic = std::env::var_os("TRAFFIC").is_some();
     let mut rates = fed_rates(&s.traffic, traffic);
+    #[cfg(feature = "probe")]
+    leaksense_core::detect::probe::enable();
+    #[cfg(feature = "probe")]
+    let mut tags: Vec<String> = Vec::new();
     for p in &s.samples {
         feed_traffic(&mut d, &mut rates, p.ts_ms);
-        if let Some(e) = d.update(*p).expect("valid samples") {
+        let event = d.update(*p).expect("valid samples");
+        #[cfg(feature = "probe")]
+        {
+            let t = leaksense_core::detect::probe::take();
+            if !t.is_empty() {
+                tags = t;
+            }
+        }
+        if let Some(e) = event {
+            #[cfg(feature = "probe")]
+            println!("  tags: {}", tags.join(" "));
             let a = d.analysis();
             println!(
                 "{:.2} h {:?} -> {:?}: growth start {:?} h, stop {:?} h, rate {:?}",
