@@ -40,23 +40,13 @@ fn main() {
     let mut d = Detector::new(cfg).expect("valid config");
     let traffic = std::env::var_os("TRAFFIC").is_some();
     let mut rates = fed_rates(&sc.traffic, traffic);
-    #[cfg(feature = "probe")]
-    leaksense_core::detect::probe::enable();
-    #[cfg(feature = "probe")]
+    leaksense_bench::enable_tags();
     let mut tags: Vec<String> = Vec::new();
     for s in &sc.samples {
         feed_traffic(&mut d, &mut rates, s.ts_ms);
         let event = d.update(*s).expect("valid samples");
-        #[cfg(feature = "probe")]
-        {
-            let t = leaksense_core::detect::probe::take();
-            if !t.is_empty() {
-                tags = t;
-            }
-        }
+        leaksense_bench::keep_tags(&mut tags, event.is_some());
         if let Some(e) = event {
-            #[cfg(feature = "probe")]
-            println!("  tags: {}", tags.join(" "));
             let a = d.analysis();
             println!(
                 "{:.2} h {:?} -> {:?}: growth start {:?} h, rate {:?} [{:?}, {:?}], floor {:?}",
