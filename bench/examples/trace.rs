@@ -3,6 +3,7 @@
 //! trace -- step 20 [floor]` (`STEP_SECS=60` changes the sampling step of the first nineteen
 //! situations; `TRAFFIC=1` feeds the scenario's traffic). A diagnostic for tuning on training
 //! seeds. `SET=field=value,...` overrides options as the benches' `--set` does.
+//! With `--features probe`, each event is preceded by the last evaluation's probe tags.
 
 use leaksense_bench::{config, fed_rates, feed_traffic, overrides_from_env};
 use leaksense_core::detect::Detector;
@@ -39,9 +40,13 @@ fn main() {
     let mut d = Detector::new(cfg).expect("valid config");
     let traffic = std::env::var_os("TRAFFIC").is_some();
     let mut rates = fed_rates(&sc.traffic, traffic);
+    leaksense_bench::enable_tags();
+    let mut tags: Vec<String> = Vec::new();
     for s in &sc.samples {
         feed_traffic(&mut d, &mut rates, s.ts_ms);
-        if let Some(e) = d.update(*s).expect("valid samples") {
+        let event = d.update(*s).expect("valid samples");
+        leaksense_bench::keep_tags(&mut tags, event.is_some());
+        if let Some(e) = event {
             let a = d.analysis();
             println!(
                 "{:.2} h {:?} -> {:?}: growth start {:?} h, rate {:?} [{:?}, {:?}], floor {:?}",

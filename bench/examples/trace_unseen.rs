@@ -1,5 +1,6 @@
 //! Prints the alert events of one unseen-generator series (`trace_unseen SHAPE SEED`;
 //! `TRAFFIC=1` feeds its traffic). A diagnostic for tuning on training seeds (100..140).
+//! With `--features probe`, each event is preceded by the last evaluation's probe tags.
 
 use leaksense_bench::unseen::{Shape, generate};
 use leaksense_bench::{fed_rates, feed_traffic, overrides_from_env};
@@ -27,9 +28,13 @@ fn main() {
     let mut d = Detector::new(cfg).expect("valid config");
     let traffic = std::env::var_os("TRAFFIC").is_some();
     let mut rates = fed_rates(&s.traffic, traffic);
+    leaksense_bench::enable_tags();
+    let mut tags: Vec<String> = Vec::new();
     for p in &s.samples {
         feed_traffic(&mut d, &mut rates, p.ts_ms);
-        if let Some(e) = d.update(*p).expect("valid samples") {
+        let event = d.update(*p).expect("valid samples");
+        leaksense_bench::keep_tags(&mut tags, event.is_some());
+        if let Some(e) = event {
             let a = d.analysis();
             println!(
                 "{:.2} h {:?} -> {:?}: growth start {:?} h, stop {:?} h, rate {:?}",

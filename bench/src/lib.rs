@@ -210,3 +210,25 @@ pub fn week_day(a: &[String], alone_at: usize) -> WeekDay {
         sc,
     }
 }
+
+/// Turns the detector's diagnostic tags on (core feature `probe`; without it, nothing).
+pub fn enable_tags() {
+    #[cfg(feature = "probe")]
+    leaksense_core::detect::probe::enable();
+}
+
+/// Keeps in `tags` the probe tags of the newest update that closed an evaluation, and prints
+/// them before an event (core feature `probe`; without it, nothing).
+#[cfg_attr(not(feature = "probe"), allow(clippy::ptr_arg))]
+pub fn keep_tags(tags: &mut Vec<String>, event: bool) {
+    #[cfg(feature = "probe")]
+    {
+        let t = leaksense_core::detect::probe::take();
+        if !t.is_empty() {
+            *tags = t;
+        }
+    }
+    if event && !tags.is_empty() {
+        println!("  tags: {}", tags.join(" "));
+    }
+}

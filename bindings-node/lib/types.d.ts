@@ -698,6 +698,14 @@ export interface AnalyzeOptions {
    */
   veto_keeps?: number;
   /**
+   * At record loads, the load's rise that the linear response fitted before the growth may
+   * explain is measured to the newest load smoothed to first order with this time constant
+   * when that stands higher than the load itself: a floor of sessions or traffic-sized
+   * caches held for a while after their requests still stands at a level the load has
+   * left (a flash crowd, a peak). Not for an urgent rise. 0: off.
+   */
+  veto_lag_secs?: number;
+  /**
    * A count at record loads: the load is not blamed for a rise whose floor kept climbing,
    * over the newest this many seconds of the segment, by at least half of what the
    * segment's rate predicts there and without slowing (`warmup_deceleration`), while the
@@ -1526,6 +1534,14 @@ export interface DetectorOptions {
    * its squared error (the growth adds little).
    */
   veto_keeps?: number;
+  /**
+   * At record loads, the load's rise that the linear response fitted before the growth may
+   * explain is measured to the newest load smoothed to first order with this time constant
+   * when that stands higher than the load itself: a floor of sessions or traffic-sized
+   * caches held for a while after their requests still stands at a level the load has
+   * left (a flash crowd, a peak). Not for an urgent rise. 0: off.
+   */
+  veto_lag_secs?: number;
   /**
    * A count at record loads: the load is not blamed for a rise whose floor kept climbing,
    * over the newest this many seconds of the segment, by at least half of what the

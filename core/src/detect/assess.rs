@@ -1160,6 +1160,7 @@ fn explained_by_load(s: &Segment, work: &mut LoadWork, urgent: bool) -> bool {
                 0.0
             },
             reuse_ms: s.cfg.traffic_reuse_ms(),
+            lag_ms: (s.cfg.veto_lag_secs * 1000.0) as i64,
             urgent,
             level_rise_ms: if s.cfg.kind == SeriesKind::Count {
                 (s.cfg.veto_level_rise_secs * 1000.0) as i64

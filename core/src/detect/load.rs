@@ -187,6 +187,8 @@ pub(super) struct VetoOptions {
     pub(super) slow_evidence: f64,
     /// `traffic_reuse_secs`, in ms.
     pub(super) reuse_ms: i64,
+    /// `veto_lag_secs`, in ms (0: off).
+    pub(super) lag_ms: i64,
     /// The rise reaches the limit soon (`urgent_traffic`): at record loads the load is blamed
     /// only where the floor showed a response to it before the growth (its linear response's
     /// lower bound above zero); the verdict is neither reused nor kept for reuse.
@@ -552,7 +554,15 @@ fn beyond_linear(points: &[Sample], loads: &[f64], h: &Hinge, opts: &VetoOptions
     let beta_hi = beta.max(0.0) + 2.0 * se;
     let n = loads.len();
     let at = |i: usize| mean(&loads[i.saturating_sub(1)..(i + 2).min(n)]);
-    let load_rise = (at(n - 1) - at(pre)).max(0.0);
+    // `veto_lag_secs`: the load's newest level smoothed to first order, when that is higher
+    // (a floor held for a while after the requests that made it still stands at a level the
+    // load has left).
+    let newest = if opts.lag_ms > 0 && !opts.urgent {
+        at(n - 1).max(lagged_last(points, loads, opts.lag_ms as f64))
+    } else {
+        at(n - 1)
+    };
+    let load_rise = (newest - at(pre)).max(0.0);
     let dur = points[n - 1].ts_ms.saturating_sub(points[pre].ts_ms) as f64 / 1000.0;
     // A floor seen once per slow collection leaves a response bound so wide (few independent
     // points, strongly autocorrelated residuals) that it would excuse any rise: when the load
@@ -582,6 +592,17 @@ fn beyond_linear(points: &[Sample], loads: &[f64], h: &Hinge, opts: &VetoOptions
         ));
     }
     h.slope * dur > opts.curve * beta_hi * load_rise
+}
+
+/// The load at the newest point smoothed to first order with time constant `tc_ms`.
+fn lagged_last(points: &[Sample], loads: &[f64], tc_ms: f64) -> f64 {
+    let (mut s, mut prev) = (loads[0], points[0].ts_ms);
+    for (p, &x) in points.iter().zip(loads) {
+        let dt = p.ts_ms.saturating_sub(prev) as f64;
+        prev = p.ts_ms;
+        s += (x - s) * (1.0 - (-dt / tc_ms).exp());
+    }
+    s
 }
 
 /// Floor points (5 min buckets: 30 min) over which a floor that follows the load may lag it.
@@ -1314,16 +1335,7 @@ mod tests {
             })
             .collect();
         let hinge = |points: &[Sample]| crate::detect::stats::hinge_fit(points, 6).unwrap();
-        let opts = VetoOptions {
-            keeps: 0.9,
-            curve: 2.5,
-            ratchet: 0.0,
-            slow_evidence: 0.0,
-            reuse_ms: 0,
-            urgent: false,
-            level_rise_ms: 0,
-            level_rise_decel: 0.75,
-        };
+        let opts = default_veto();
         assert!(explains(&follows, &load, &hinge(&follows), &opts, &mut w));
         assert!(!explains(&leaks, &load, &hinge(&leaks), &opts, &mut w));
     }
@@ -1363,6 +1375,7 @@ mod tests {
                 ratchet: 0.0,
                 slow_evidence,
                 reuse_ms: 0,
+                lag_ms: 0,
                 urgent: false,
                 level_rise_ms: 0,
                 level_rise_decel: 0.75,
@@ -1416,14 +1429,8 @@ mod tests {
         assert!(record_load(&load, h.index));
         let verdict = |points: &[Sample], ratchet: f64| {
             let opts = VetoOptions {
-                keeps: 0.9,
-                curve: 2.5,
                 ratchet,
-                slow_evidence: 0.0,
-                reuse_ms: 0,
-                urgent: false,
-                level_rise_ms: 0,
-                level_rise_decel: 0.75,
+                ..default_veto()
             };
             explains(points, &load, &h, &opts, &mut LoadWork::default())
         };
@@ -1509,6 +1516,7 @@ mod tests {
                 ratchet: 0.0,
                 slow_evidence: 0.0,
                 reuse_ms: 600_000,
+                lag_ms: 0,
                 urgent,
                 level_rise_ms: 0,
                 level_rise_decel: 0.75,
@@ -1524,6 +1532,65 @@ mod tests {
         assert!(fresh.last.is_none());
         // ...and an urgent evaluation does not reuse a verdict of a moment ago.
         assert!(!verdict(true, &mut w));
+    }
+
+    /// The veto's default options, nothing reused.
+    fn default_veto() -> VetoOptions {
+        VetoOptions {
+            keeps: 0.9,
+            curve: 2.5,
+            ratchet: 0.0,
+            slow_evidence: 0.0,
+            reuse_ms: 0,
+            lag_ms: 0,
+            urgent: false,
+            level_rise_ms: 0,
+            level_rise_decel: 0.75,
+        }
+    }
+
+    #[test]
+    fn a_floor_that_lags_a_flash_crowd_is_the_loads_with_veto_lag_secs() {
+        // 38 points, 5 min apart: the load climbs from 100 to 200 over 2 h, holds, then a
+        // crowd takes it to 600 in 30 min and leaves at once. The floor follows the load
+        // smoothed over 30 min (sessions held after their requests), so an hour after the crowd
+        // it still stands above where it began while the load is back at 200.
+        let load: Vec<f64> = (0..38)
+            .map(|i| match i {
+                0..24 => 100.0 + 100.0 * f64::from(i) / 23.0,
+                26..32 => 200.0 + 400.0 * f64::from(i - 25) / 6.0,
+                _ => 200.0,
+            })
+            .collect();
+        let mut lagged = load[0];
+        let floor: Vec<Sample> = (0..38)
+            .map(|i| {
+                if i > 0 {
+                    lagged += (load[i] - lagged) * (1.0 - (-300.0f64 / 1800.0).exp());
+                }
+                Sample {
+                    ts_ms: i as i64 * 300_000,
+                    value: 1000.0 + 2.0 * lagged + if i % 2 == 1 { 3.0 } else { 0.0 },
+                }
+            })
+            .collect();
+        let h = Hinge {
+            index: 24,
+            baseline: floor[24].value,
+            slope: (floor[37].value - floor[24].value) / (13.0 * 300.0),
+        };
+        assert!(record_load(&load, h.index));
+        let verdict = |lag_ms: i64| {
+            let opts = VetoOptions {
+                lag_ms,
+                ..default_veto()
+            };
+            explains(&floor, &load, &h, &opts, &mut LoadWork::default())
+        };
+        // The load is back where the rise began: against it, any rise is beyond its response...
+        assert!(!verdict(0));
+        // ...but not against the load smoothed over half an hour.
+        assert!(verdict(1_800_000));
     }
 
     #[test]
@@ -1619,6 +1686,7 @@ mod tests {
             ratchet: 0.0,
             slow_evidence: 0.0,
             reuse_ms,
+            lag_ms: 0,
             urgent: false,
             level_rise_ms: 0,
             level_rise_decel: 0.75,

@@ -313,6 +313,12 @@ pub struct DetectorConfig {
     /// rises only while the load sets records; a leak rises at a level or falling load too.
     /// 0: off.
     pub veto_record_ratchet: f64,
+    /// At record loads, the load's rise that the linear response fitted before the growth may
+    /// explain is measured to the newest load smoothed to first order with this time constant
+    /// when that stands higher than the load itself: a floor of sessions or traffic-sized
+    /// caches held for a while after their requests still stands at a level the load has
+    /// left (a flash crowd, a peak). Not for an urgent rise. 0: off.
+    pub veto_lag_secs: f64,
     /// On a heap with traffic known: a rise that began with the series' usable data (within
     /// 10 min of the end of the warm-up after start or restart) is not declared before this
     /// long after that start while the load stands no higher than where the rise began, unless
@@ -634,6 +640,7 @@ impl Default for DetectorConfig {
             veto_keeps: 0.9,
             veto_record_curve: 2.5,
             veto_record_ratchet: 0.0,
+            veto_lag_secs: 0.0,
             start_rise_secs: 0.0,
             veto_level_rise_secs: 7200.0,
             veto_slow_evidence: 0.5,
@@ -931,6 +938,7 @@ impl DetectorConfig {
         range("veto_keeps", self.veto_keeps, 0.0, 1.0)?;
         range("veto_record_curve", self.veto_record_curve, 0.0, 100.0)?;
         range("veto_record_ratchet", self.veto_record_ratchet, 0.0, 1.0)?;
+        range("veto_lag_secs", self.veto_lag_secs, 0.0, 86400.0)?;
         range("start_rise_secs", self.start_rise_secs, 0.0, WEEK)?;
         range("warmup_load_decel", self.warmup_load_decel, 0.0, 10.0)?;
         range(
@@ -979,7 +987,7 @@ mod tests {
 
     #[test]
     fn the_traffic_rules_options_are_validated() {
-        let edits: [fn(&mut DetectorConfig); 103] = [
+        let edits: [fn(&mut DetectorConfig); 106] = [
             |c| c.urgent_hold_ttl_share = -0.1,
             |c| c.urgent_hold_ttl_share = f64::NAN,
             |c| c.urgent_hold_ttl_share = 1.1,
@@ -1029,6 +1037,9 @@ mod tests {
             |c| c.veto_record_ratchet = -0.1,
             |c| c.veto_record_ratchet = f64::NAN,
             |c| c.veto_record_ratchet = 1.5,
+            |c| c.veto_lag_secs = -1.0,
+            |c| c.veto_lag_secs = f64::NAN,
+            |c| c.veto_lag_secs = 1e6,
             |c| c.start_rise_secs = -1.0,
             |c| c.start_rise_secs = f64::NAN,
             |c| c.veto_slow_evidence = -0.5,
