@@ -261,6 +261,11 @@ type AnalyzeOptions struct {
 	// took it for collections). 0 (the default) turns it off; 20 is the setting measured in
 	// docs/design/detector.md section 68, off for what it costs a leak that begins early.
 	SlowFallDenseSecs *float64 `json:"slow_fall_dense_secs,omitempty"`
+	// A slow collection's fall is at least this many times the usual sample-to-sample change
+	// (a winsorized mean of its size). A JVM G1 heap's mixed cycle under a large eden
+	// sawtooth scraped at few samples per young collection falls by about twice the eden's
+	// amplitude or less, so at 6 half of them are not seen (design section 104).
+	SlowFallSteps *float64 `json:"slow_fall_steps,omitempty"`
 	// A lone slow collection (none recognised after it yet) widens the floor's window to
 	// reach back to it for at most this long, unless a sample-to-sample fall of half its own
 	// came since (a GC whose later collections were not recognised as slow): a deploy's or a
@@ -276,6 +281,10 @@ type AnalyzeOptions struct {
 	// froze the floor for hours; build-ups climb in steps of under a fifth of the fall, or
 	// about half at 2–5 min sampling. 0 turns the test off.
 	SlowRiseShare *float64 `json:"slow_rise_share,omitempty"`
+	// Under slow collections at a steady period, a floor point is the minimum since the last
+	// slow collection (at most 1.5 periods back) rather than over 1.5 periods: a JVM G1
+	// heap's old generation is cleared at irregular mixed cycles (design section 104).
+	SlowSinceLast *bool `json:"slow_since_last,omitempty"`
 	// A sparse series' floor window is widened to hold a few samples (their minimum then
 	// reaches a sawtooth's floor) only when the usual sample-to-sample change is at least this
 	// share of the level: a sawtooth sampled every few minutes. Post-GC readings change far
@@ -865,6 +874,11 @@ type DetectorOptions struct {
 	// took it for collections). 0 (the default) turns it off; 20 is the setting measured in
 	// docs/design/detector.md section 68, off for what it costs a leak that begins early.
 	SlowFallDenseSecs *float64 `json:"slow_fall_dense_secs,omitempty"`
+	// A slow collection's fall is at least this many times the usual sample-to-sample change
+	// (a winsorized mean of its size). A JVM G1 heap's mixed cycle under a large eden
+	// sawtooth scraped at few samples per young collection falls by about twice the eden's
+	// amplitude or less, so at 6 half of them are not seen (design section 104).
+	SlowFallSteps *float64 `json:"slow_fall_steps,omitempty"`
 	// A lone slow collection (none recognised after it yet) widens the floor's window to
 	// reach back to it for at most this long, unless a sample-to-sample fall of half its own
 	// came since (a GC whose later collections were not recognised as slow): a deploy's or a
@@ -880,6 +894,10 @@ type DetectorOptions struct {
 	// froze the floor for hours; build-ups climb in steps of under a fifth of the fall, or
 	// about half at 2–5 min sampling. 0 turns the test off.
 	SlowRiseShare *float64 `json:"slow_rise_share,omitempty"`
+	// Under slow collections at a steady period, a floor point is the minimum since the last
+	// slow collection (at most 1.5 periods back) rather than over 1.5 periods: a JVM G1
+	// heap's old generation is cleared at irregular mixed cycles (design section 104).
+	SlowSinceLast *bool `json:"slow_since_last,omitempty"`
 	// A sparse series' floor window is widened to hold a few samples (their minimum then
 	// reaches a sawtooth's floor) only when the usual sample-to-sample change is at least this
 	// share of the level: a sawtooth sampled every few minutes. Post-GC readings change far

@@ -366,6 +366,13 @@ export interface AnalyzeOptions {
    */
   slow_fall_dense_secs?: number;
   /**
+   * A slow collection's fall is at least this many times the usual sample-to-sample change
+   * (a winsorized mean of its size). A JVM G1 heap's mixed cycle under a large eden
+   * sawtooth scraped at few samples per young collection falls by about twice the eden's
+   * amplitude or less, so at 6 half of them are not seen (design section 104).
+   */
+  slow_fall_steps?: number;
+  /**
    * A lone slow collection (none recognised after it yet) widens the floor's window to
    * reach back to it for at most this long, unless a sample-to-sample fall of half its own
    * came since (a GC whose later collections were not recognised as slow): a deploy's or a
@@ -384,6 +391,12 @@ export interface AnalyzeOptions {
    * about half at 2–5 min sampling. 0 turns the test off.
    */
   slow_rise_share?: number;
+  /**
+   * Under slow collections at a steady period, a floor point is the minimum since the last
+   * slow collection (at most 1.5 periods back) rather than over 1.5 periods: a JVM G1
+   * heap's old generation is cleared at irregular mixed cycles (design section 104).
+   */
+  slow_since_last?: boolean;
   /**
    * A sparse series' floor window is widened to hold a few samples (their minimum then
    * reaches a sawtooth's floor) only when the usual sample-to-sample change is at least this
@@ -1208,6 +1221,13 @@ export interface DetectorOptions {
    */
   slow_fall_dense_secs?: number;
   /**
+   * A slow collection's fall is at least this many times the usual sample-to-sample change
+   * (a winsorized mean of its size). A JVM G1 heap's mixed cycle under a large eden
+   * sawtooth scraped at few samples per young collection falls by about twice the eden's
+   * amplitude or less, so at 6 half of them are not seen (design section 104).
+   */
+  slow_fall_steps?: number;
+  /**
    * A lone slow collection (none recognised after it yet) widens the floor's window to
    * reach back to it for at most this long, unless a sample-to-sample fall of half its own
    * came since (a GC whose later collections were not recognised as slow): a deploy's or a
@@ -1226,6 +1246,12 @@ export interface DetectorOptions {
    * about half at 2–5 min sampling. 0 turns the test off.
    */
   slow_rise_share?: number;
+  /**
+   * Under slow collections at a steady period, a floor point is the minimum since the last
+   * slow collection (at most 1.5 periods back) rather than over 1.5 periods: a JVM G1
+   * heap's old generation is cleared at irregular mixed cycles (design section 104).
+   */
+  slow_since_last?: boolean;
   /**
    * A sparse series' floor window is widened to hold a few samples (their minimum then
    * reaches a sawtooth's floor) only when the usual sample-to-sample change is at least this

@@ -52,27 +52,25 @@ const SAW_AFTER_MS: i64 = 4 * 3_600_000;
 /// reaching back to it.
 const LONE_FALL_SHARE: f64 = 0.5;
 /// Most buckets a floor point spans under a slow GC (a full collection every hour or more, see
-/// [`SLOW_FALL`]): 8 h of 5 min buckets, 1.5 periods of a 5 h GC.
+/// [`SLOW_SHARE`]): 8 h of 5 min buckets, 1.5 periods of a 5 h GC.
 const SLOW_MAX_SPAN: usize = 96;
-/// A slow collection is a sample-to-sample fall of at least this many times the usual change
-/// (noise is not that large), freeing at least `SLOW_SHARE` of the heap, from a level the heap
+/// A slow collection is a sample-to-sample fall of at least `slow_fall_steps` times the usual
+/// change (noise is not that large), freeing at least `SLOW_SHARE` of the heap, from a level the heap
 /// reached gradually (not a spike's top), landing below every sample of the last
 /// `SLOW_LOOKBACK_SECS` by at least `SLOW_BELOW` of the fall: the heap had built up over them
 /// since the previous collection. A fast sawtooth's trough lands back on its old floor instead.
 /// With `slow_rise_share` the heap must also have climbed there in small steps (a long spike
 /// on a sparse series jumps up in one). With `slow_fall_dense_secs` a fall of
 /// [`SLOW_RECENT_FALL`] times the largest of the last `SLOW_LOOKBACK_SECS` is large enough too.
-const SLOW_FALL: f64 = 6.0;
-/// See [`SLOW_FALL`].
 const SLOW_SHARE: f64 = 0.05;
 /// With `slow_fall_dense_secs`, a fall this many times the largest sample-to-sample fall of the
 /// last `SLOW_LOOKBACK_SECS` is as large as a slow collection's, on a series sampled densely
 /// enough for that largest fall to be a scale (a V8 heap's largest scavenge).
 const SLOW_RECENT_FALL: f64 = 1.5;
-/// See [`SLOW_FALL`]. With buckets so small that this is more than `SLOW_MAX_SPAN` of them
+/// See [`SLOW_SHARE`]. With buckets so small that this is more than `SLOW_MAX_SPAN` of them
 /// (under 19 s, as in compressed-time demos), slow collections are not looked for.
 const SLOW_LOOKBACK_SECS: f64 = 1800.0;
-/// See [`SLOW_FALL`].
+/// See [`SLOW_SHARE`].
 const SLOW_BELOW: f64 = 0.25;
 /// Slow collections whose times are kept; their median interval is the slow GC period.
 const SLOW_EVENTS: usize = 6;
@@ -107,7 +105,7 @@ pub(super) struct Floor {
     fall_low: f64,
     /// Winsorized mean of the sample-to-sample change (the scale a slow collection must beat).
     step_ewma: f64,
-    /// Times of the newest slow collections (see [`SLOW_FALL`]).
+    /// Times of the newest slow collections (see [`SLOW_SHARE`]).
     slow_gcs: Ring<i64>,
     /// The newest slow collection's fall, and the largest sample-to-sample fall since it
     /// (`slow_lone_secs`: a lone collection followed by falls as large is a GC's).
@@ -492,7 +490,7 @@ impl Floor {
             && self.slow_lookback > 0
             && self.mins.len() >= self.slow_lookback
             && self.step_ewma > 0.0
-            && (fall > SLOW_FALL * self.step_ewma
+            && (fall > cfg.slow_fall_steps * self.step_ewma
                 || (cfg.slow_fall_dense_secs > 0.0
                     && self.interval_ms <= cfg.slow_fall_dense_secs * 1000.0
                     && fall > SLOW_RECENT_FALL * self.lookback_fall.max(bucket_fall)))
@@ -544,20 +542,22 @@ impl Floor {
     /// [`SLOW_PERIOD_SECS`] or more) set the floor's window: the floor is then seen only once
     /// per collection.
     pub(super) fn slow_period(&self) -> bool {
-        self.slow_gcs.len() >= 2 && self.slow_span(self.bucket_ms as f64 / 1000.0, 0.0) > 0
+        self.slow_gcs.len() >= 2 && self.slow_span(self.bucket_ms as f64 / 1000.0, 0.0, false) > 0
     }
 
     /// Buckets a floor point must span to reach back past the last slow collection: 1.5 times
     /// the median interval between slow collections when that is long, every bucket since the
     /// only one seen so far (for at most `lone_secs` after it, when that is positive:
     /// `slow_lone_secs`), 0 otherwise.
-    fn slow_span(&self, bucket_secs: f64, lone_secs: f64) -> usize {
+    /// With `since_last` (`slow_since_last`), a steady period's span reaches back no further
+    /// than the bucket of the last slow collection: the minimum since the last large fall.
+    fn slow_span(&self, bucket_secs: f64, lone_secs: f64, since_last: bool) -> usize {
         let n = self.slow_gcs.len();
+        let since = match (self.last, self.slow_gcs.last()) {
+            (Some(l), Some(t)) => l.ts_ms.saturating_sub(t),
+            _ => 0,
+        };
         if n == 1 {
-            let since = match (self.last, self.slow_gcs.last()) {
-                (Some(l), Some(t)) => l.ts_ms.saturating_sub(t),
-                _ => 0,
-            };
             if lone_secs > 0.0
                 && since as f64 > lone_secs * 1000.0
                 && self.fall_since_slow < LONE_FALL_SHARE * self.slow_fall
@@ -585,7 +585,13 @@ impl Floor {
         if period.is_nan() || period < SLOW_PERIOD_SECS {
             return 0;
         }
-        ((1.5 * period / bucket_secs).ceil() as usize).min(SLOW_MAX_SPAN)
+        let span = ((1.5 * period / bucket_secs).ceil() as usize).min(SLOW_MAX_SPAN);
+        if since_last {
+            let back = usize::try_from(since / self.bucket_ms.max(1)).unwrap_or(usize::MAX);
+            span.min(back.saturating_add(1)).max(1)
+        } else {
+            span
+        }
     }
 
     /// Starts over after a restart at `ts_ms`.
@@ -738,7 +744,7 @@ impl Floor {
         } else {
             0
         };
-        let slow = self.slow_span(cfg.bucket_secs, cfg.slow_lone_secs);
+        let slow = self.slow_span(cfg.bucket_secs, cfg.slow_lone_secs, cfg.slow_since_last);
         self.sparse = sparse > MIN_SPAN as f64 && slow == 0;
         let span = span
             .max((sparse as usize).min(MAX_SPAN))
@@ -990,5 +996,34 @@ mod tests {
         };
         assert_eq!(slow_gcs_in(&off, 48, spike), 1);
         assert_eq!(slow_gcs_in(&off, 48, build_up), 1);
+    }
+
+    #[test]
+    fn a_collection_among_large_young_drops_is_slow_with_fewer_steps() {
+        // A build-up of 60 % over 2 h under a young sawtooth of 12 % read every 5 min: the
+        // fall back is about five usual changes, a slow collection at `slow_fall_steps` 3
+        // only (a JVM G1 heap's mixed cycle under its eden, section 104).
+        let young = |i: i64| 100e6 + 12e6 * (i % 2) as f64 + 60e6 * (i % 24) as f64 / 24.0;
+        assert_eq!(slow_gcs_in(&DetectorConfig::default(), 48, young), 0);
+        let fewer = DetectorConfig {
+            slow_fall_steps: 3.0,
+            ..Default::default()
+        };
+        assert_eq!(slow_gcs_in(&fewer, 48, young), 1);
+    }
+
+    #[test]
+    fn the_floor_since_the_last_slow_collection_reaches_back_to_it_only() {
+        let wobble = |i: i64| 100e6 * (1.0 + 0.01 * ((i * 7) % 5) as f64 / 5.0);
+        let build_up = |i: i64| wobble(i) + 60e6 * (i % 24) as f64 / 24.0;
+        // Four samples after the fourth collection of a 2-h period: 1.5 periods back, or
+        // back to that collection's bucket only.
+        let cfg = DetectorConfig::default();
+        assert_eq!(floor_after(&cfg, 100, build_up).window_ms(), 36 * 300_000);
+        let since = DetectorConfig {
+            slow_since_last: true,
+            ..Default::default()
+        };
+        assert!(floor_after(&since, 100, build_up).window_ms() <= 5 * 300_000);
     }
 }

@@ -198,6 +198,15 @@ pub struct DetectorConfig {
     /// froze the floor for hours; build-ups climb in steps of under a fifth of the fall, or
     /// about half at 2–5 min sampling. 0 turns the test off.
     pub slow_rise_share: f64,
+    /// A slow collection's fall is at least this many times the usual sample-to-sample change
+    /// (a winsorized mean of its size). A JVM G1 heap's mixed cycle under a large eden
+    /// sawtooth scraped at few samples per young collection falls by about twice the eden's
+    /// amplitude or less, so at 6 half of them are not seen (design section 104).
+    pub slow_fall_steps: f64,
+    /// Under slow collections at a steady period, a floor point is the minimum since the last
+    /// slow collection (at most 1.5 periods back) rather than over 1.5 periods: a JVM G1
+    /// heap's old generation is cleared at irregular mixed cycles (design section 104).
+    pub slow_since_last: bool,
     /// On a heap sampled at most this many seconds apart (the usual interval), a fall is also
     /// large enough for a slow collection when it is 1.5 times the largest sample-to-sample
     /// fall of the last 30 min, not only when it is 6 times the usual change: a V8 heap's
@@ -625,6 +634,8 @@ impl Default for DetectorConfig {
             sparse_sawtooth_step: 0.01,
             drop_fall_secs: 15.0,
             slow_rise_share: 0.65,
+            slow_fall_steps: 6.0,
+            slow_since_last: false,
             slow_fall_dense_secs: 0.0,
             slow_lone_secs: 14_400.0,
             count_sustain_secs: 0.0,
@@ -889,6 +900,7 @@ impl DetectorConfig {
         range("sparse_sawtooth_step", self.sparse_sawtooth_step, 0.0, 10.0)?;
         range("drop_fall_secs", self.drop_fall_secs, 0.0, 3600.0)?;
         range("slow_rise_share", self.slow_rise_share, 0.0, 1.0)?;
+        range("slow_fall_steps", self.slow_fall_steps, 1.0, 100.0)?;
         range(
             "slow_fall_dense_secs",
             self.slow_fall_dense_secs,
@@ -1224,6 +1236,28 @@ mod tests {
         for ok in [0.0, 0.65, 1.0] {
             let c = DetectorConfig {
                 slow_rise_share: ok,
+                ..DetectorConfig::default()
+            };
+            assert!(c.validate().is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn the_slow_collection_fall_steps_are_validated() {
+        for bad in [0.5, 101.0, f64::NAN, f64::INFINITY] {
+            let c = DetectorConfig {
+                slow_fall_steps: bad,
+                ..DetectorConfig::default()
+            };
+            assert_eq!(
+                c.validate().unwrap_err().code(),
+                ErrorCode::InvalidOption,
+                "{bad}"
+            );
+        }
+        for ok in [1.0, 6.0, 100.0] {
+            let c = DetectorConfig {
+                slow_fall_steps: ok,
                 ..DetectorConfig::default()
             };
             assert!(c.validate().is_ok(), "{ok}");
