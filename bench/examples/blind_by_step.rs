@@ -4,8 +4,7 @@
 
 use leaksense_bench::blind::{Situation, generate};
 use leaksense_bench::quality::leaksense;
-use leaksense_bench::{par_map, parse_seeds};
-use leaksense_core::detect::DetectorConfig;
+use leaksense_bench::{blind_config, par_map, parse_seeds};
 use std::collections::BTreeMap;
 
 fn main() {
@@ -26,10 +25,7 @@ fn main() {
             .collect();
         dts.sort_unstable();
         let step = (dts[dts.len() / 2] as f64 / 1000.0).round() as i64;
-        let cfg = DetectorConfig {
-            limit: s.limit,
-            ..DetectorConfig::for_kind(s.kind)
-        };
+        let cfg = blind_config(&s, &[]);
         let o = leaksense(&s.samples, Some(&s.traffic), &[], &s.truth, cfg);
         (step, sit.leaks(), o.false_alarm, o.delay_secs.is_some())
     });

@@ -4,9 +4,8 @@
 //! (false alarm, delay, resolution) differs, with traffic.
 
 use leaksense_bench::blind::{Situation, generate};
-use leaksense_bench::parse_seeds;
 use leaksense_bench::quality::leaksense;
-use leaksense_core::detect::DetectorConfig;
+use leaksense_bench::{blind_config, parse_seeds};
 
 fn main() {
     let (a, b) = std::env::args()
@@ -28,10 +27,7 @@ fn main() {
                 continue;
             }
             with_retries += 1;
-            let cfg = DetectorConfig {
-                limit: s.limit,
-                ..DetectorConfig::for_kind(s.kind)
-            };
+            let cfg = blind_config(&s, &[]);
             let x = leaksense(&s.samples, Some(&s.traffic), &[], &s.truth, cfg.clone());
             let y = leaksense(&kept, Some(&s.traffic), &[], &s.truth, cfg);
             let key = |o: &leaksense_bench::quality::Outcome| {

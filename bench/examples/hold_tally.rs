@@ -188,13 +188,7 @@ fn main() {
                     .find(|s| s.name() == bname)
                     .expect("blind name");
                 let s = leaksense_bench::blind::generate(sit, seed);
-                let cfg = leaksense_bench::with_overrides(
-                    DetectorConfig {
-                        limit: s.limit,
-                        ..DetectorConfig::for_kind(s.kind)
-                    },
-                    &overrides,
-                );
+                let cfg = leaksense_bench::blind_config(&s, &overrides);
                 let Some(stop) = s.truth.growth_stop_ms else {
                     continue;
                 };

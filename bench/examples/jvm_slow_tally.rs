@@ -6,8 +6,8 @@
 //! fall (how far a mixed cycle stands out of the young collections).
 
 use leaksense_bench::blind::{Situation, generate};
-use leaksense_bench::{fed_rates, feed_traffic, overrides_from_env, parse_seeds, with_overrides};
-use leaksense_core::detect::{Detector, DetectorConfig, probe};
+use leaksense_bench::{blind_config, fed_rates, feed_traffic, overrides_from_env, parse_seeds};
+use leaksense_core::detect::{Detector, probe};
 
 fn main() {
     let (a, b) = std::env::args()
@@ -19,13 +19,7 @@ fn main() {
         let (mut tot_mixed, mut tot_slow, mut with_slow, mut with_two) = (0, 0, 0, 0);
         for seed in a..b {
             let s = generate(sit, seed);
-            let cfg = with_overrides(
-                DetectorConfig {
-                    limit: s.limit,
-                    ..DetectorConfig::for_kind(s.kind)
-                },
-                &overrides_from_env(),
-            );
+            let cfg = blind_config(&s, &overrides_from_env());
             let mut d = Detector::new(cfg).expect("valid config");
             let mut rates = fed_rates(&s.traffic, true);
             let (mut slow, mut slow_times) = (0, Vec::new());

@@ -6,8 +6,8 @@
 //! seeds (0..100).
 
 use leaksense_bench::blind::{Situation, generate};
-use leaksense_bench::{fed_rates, feed_traffic, overrides_from_env, parse_seeds, with_overrides};
-use leaksense_core::detect::{Detector, DetectorConfig};
+use leaksense_bench::{blind_config, fed_rates, feed_traffic, overrides_from_env, parse_seeds};
+use leaksense_core::detect::Detector;
 use std::collections::BTreeMap;
 
 fn main() {
@@ -23,13 +23,7 @@ fn main() {
     let mut tally: BTreeMap<String, usize> = BTreeMap::new();
     for seed in a..b {
         let s = generate(sit, seed);
-        let cfg = with_overrides(
-            DetectorConfig {
-                limit: s.limit,
-                ..DetectorConfig::for_kind(s.kind)
-            },
-            &overrides_from_env(),
-        );
+        let cfg = blind_config(&s, &overrides_from_env());
         let mut d = Detector::new(cfg).expect("valid config");
         let mut rates = fed_rates(&s.traffic, traffic);
         let leak0 = s.truth.leak_start_ms.unwrap_or(i64::MAX);

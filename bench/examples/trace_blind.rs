@@ -4,8 +4,8 @@
 //! often; with `--features probe`, the last evaluation's probe tags). For training seeds (0..100).
 
 use leaksense_bench::blind::{Situation, generate};
-use leaksense_bench::{fed_rates, feed_traffic, overrides_from_env, with_overrides};
-use leaksense_core::detect::{Detector, DetectorConfig};
+use leaksense_bench::{blind_config, fed_rates, feed_traffic, overrides_from_env};
+use leaksense_core::detect::Detector;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -58,13 +58,7 @@ fn main() {
             h += 1;
         }
     }
-    let cfg = with_overrides(
-        DetectorConfig {
-            limit: s.limit,
-            ..DetectorConfig::for_kind(s.kind)
-        },
-        &overrides_from_env(),
-    );
+    let cfg = blind_config(&s, &overrides_from_env());
     let mut d = Detector::new(cfg).expect("valid config");
     let traffic = std::env::var_os("TRAFFIC").is_some();
     let mut rates = fed_rates(&s.traffic, traffic);

@@ -8,18 +8,14 @@ pub mod quality;
 pub mod unseen;
 
 use leaksense_core::detect::scenarios::{Scenario, Situation, generate};
-use leaksense_core::detect::{AlertState, Detector, DetectorConfig};
+use leaksense_core::detect::{AlertState, Detector, DetectorConfig, SeriesKind};
 use leaksense_core::series::Sample;
 use std::iter::Peekable;
 
 /// The detector's defaults for the series' kind and limit, with `key=value` overrides applied
 /// (`--set` of `detector-quality`, the arguments of the `delays` example).
 pub fn config(sc: &Scenario, overrides: &[(String, serde_json::Value)]) -> DetectorConfig {
-    let cfg = DetectorConfig {
-        limit: sc.limit,
-        ..DetectorConfig::for_kind(sc.kind)
-    };
-    with_overrides(cfg, overrides)
+    defaults_for(sc.kind, sc.limit, overrides)
 }
 
 /// The detector's defaults for an unseen-generator series' kind and limit, with `key=value`
@@ -29,11 +25,31 @@ pub fn unseen_config(
     s: &unseen::Series,
     overrides: &[(String, serde_json::Value)],
 ) -> DetectorConfig {
-    let cfg = DetectorConfig {
-        limit: s.limit,
-        ..DetectorConfig::for_kind(s.kind)
-    };
-    with_overrides(cfg, overrides)
+    defaults_for(s.kind, s.limit, overrides)
+}
+
+/// The detector's defaults for a blind-generator series' kind and limit, with `key=value`
+/// overrides applied.
+pub fn blind_config(
+    s: &blind::Series,
+    overrides: &[(String, serde_json::Value)],
+) -> DetectorConfig {
+    defaults_for(s.kind, s.limit, overrides)
+}
+
+/// The detector's defaults for a series' kind and limit, with `key=value` overrides applied.
+pub fn defaults_for(
+    kind: SeriesKind,
+    limit: Option<f64>,
+    overrides: &[(String, serde_json::Value)],
+) -> DetectorConfig {
+    with_overrides(
+        DetectorConfig {
+            limit,
+            ..DetectorConfig::for_kind(kind)
+        },
+        overrides,
+    )
 }
 
 /// `cfg` with `key=value` overrides applied.

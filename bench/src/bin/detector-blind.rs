@@ -15,8 +15,7 @@ use leaksense_bench::blind::{Situation, generate};
 use leaksense_bench::quality::{
     HEADER, Tally, Who, add_series, article, leaksense, print_totals, row,
 };
-use leaksense_bench::{par_map, parse_seeds, parse_set, with_overrides};
-use leaksense_core::detect::DetectorConfig;
+use leaksense_bench::{blind_config, par_map, parse_seeds, parse_set};
 use std::process::ExitCode;
 
 type Args = ((u64, u64), Vec<(String, serde_json::Value)>, bool);
@@ -58,13 +57,7 @@ fn main() -> ExitCode {
             if s.samples.len() < 2 {
                 return None;
             }
-            let cfg = with_overrides(
-                DetectorConfig {
-                    limit: s.limit,
-                    ..DetectorConfig::for_kind(s.kind)
-                },
-                &overrides,
-            );
+            let cfg = blind_config(&s, &overrides);
             let out = [
                 leaksense(&s.samples, Some(&s.traffic), &[], &s.truth, cfg.clone()),
                 leaksense(&s.samples, None, &[], &s.truth, cfg),
